@@ -1,0 +1,66 @@
+"""dryneedle_outcomes: outcomes research on dry needling for plantar fasciitis.
+
+Loaders turn the files clinics and trials produce into one canonical
+:class:`Cohort` with a quality ledger that accounts for every row; analyses take a
+Cohort.
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> cohort = dno.simulate_cohort(n_patients=40, seed=7)
+>>> cohort.quality.balanced
+True
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from .cohort import Cohort
+from .errors import (
+    AnalysisError,
+    ConfigError,
+    ConvergenceWarning,
+    DataQualityWarning,
+    DataValidationError,
+    DryNeedleError,
+    DryNeedleWarning,
+    MappingError,
+    ReadError,
+)
+from .instruments import INSTRUMENTS, Instrument, get_instrument
+from .io.readers import RawTable, read_table
+from .io.redcap import read_redcap
+from .load import load_cohort
+from .mapping import Mapping
+from .quality import QualityLedger
+from .simulate import simulate_cohort, simulate_tables, write_sample
+
+try:
+    __version__ = version("dryneedle_outcomes")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0.0.0+unknown"
+
+__all__ = [
+    "AnalysisError",
+    "Cohort",
+    "ConfigError",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "DataValidationError",
+    "DryNeedleError",
+    "DryNeedleWarning",
+    "INSTRUMENTS",
+    "Instrument",
+    "Mapping",
+    "MappingError",
+    "QualityLedger",
+    "RawTable",
+    "ReadError",
+    "get_instrument",
+    "load_cohort",
+    "read_redcap",
+    "read_table",
+    "simulate_cohort",
+    "simulate_tables",
+    "write_sample",
+    "__version__",
+]

@@ -1,0 +1,172 @@
+"""The Cohort: canonical tidy tables plus the quality ledger that accounts for them."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .errors import AnalysisError
+from .instruments import INSTRUMENTS, get_instrument
+from .mapping import Mapping
+from .quality import QualityLedger
+
+
+@dataclass(frozen=True)
+class Cohort:
+    """A loaded cohort: ``patients``, ``assessments``, ``adverse_events`` and ``quality``.
+
+    Build it with :func:`dryneedle_outcomes.load_cohort` or
+    :func:`dryneedle_outcomes.read_redcap`; every analysis takes one.
+
+    Attributes
+    ----------
+    patients : pandas.DataFrame
+        One row per patient (``patient_id``, ``arm`` as a category, optional
+        demographics and contraindication flags, extra columns kept).
+    assessments : pandas.DataFrame
+        One row per patient per visit, scores on canonical scales.
+    adverse_events : pandas.DataFrame
+        One row per event (``term`` in the controlled vocabulary, ``verbatim`` kept).
+    quality : QualityLedger
+        Rows read, kept and rejected per table, rejections, corrections and flags.
+    provenance : dict
+        For each table its source and reader details; for each instrument the
+        source column and declared scale(s).
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=20, seed=1)
+    >>> cohort.n_patients
+    20
+    >>> sorted(cohort.arms)
+    ['dry_needling', 'sham']
+    """
+
+    patients: pd.DataFrame
+    assessments: pd.DataFrame
+    adverse_events: pd.DataFrame
+    quality: QualityLedger
+    provenance: dict = field(default_factory=dict)
+    mapping: Mapping = field(default_factory=lambda: Mapping(tables={}))
+
+    # ---------------------------------------------------------------- basics
+    @property
+    def n_patients(self) -> int:
+        """Number of patients kept."""
+        return int(len(self.patients))
+
+    @property
+    def n_assessments(self) -> int:
+        """Number of assessment records kept."""
+        return int(len(self.assessments))
+
+    @property
+    def arms(self) -> list[str]:
+        """Arm labels, in the order of the categories."""
+        return [str(a) for a in self.patients["arm"].cat.categories]
+
+    @property
+    def instruments(self) -> tuple[str, ...]:
+        """Registered instruments with at least one value in the assessments."""
+        return tuple(c for c in INSTRUMENTS if c in self.assessments
+                     and self.assessments[c].notna().any())
+
+    @property
+    def protocol_deviations(self) -> pd.DataFrame:
+        """Kept records flagged as protocol deviations (needling a contraindicated patient)."""
+        flags = self.quality.flags
+        return flags[flags["rule"] == "protocol_deviation"].reset_index(drop=True)
+
+    # ---------------------------------------------------------------- derived
+    def change_from_baseline(self, outcome: str = "first_step_pain") -> pd.DataFrame:
+        """Change from baseline of ``outcome`` per patient and visit (CDISC ADaM BDS style).
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``patient_id``, ``arm``, ``visit``, ``day``, ``aval`` (the value), ``base``
+            (the visit-0 value), ``chg`` = aval - base and ``pchg`` = 100 * chg / base,
+            as ADaM defines them, and ``improvement`` / ``pct_improvement``: the same
+            change signed so that **positive always means better**, whatever the
+            instrument's direction. Visits of patients without a baseline value have
+            missing ``base`` and changes (they are kept, not dropped).
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=10, seed=3)
+        >>> cfb = cohort.change_from_baseline("first_step_pain")
+        >>> bool((cfb.loc[cfb.visit == 0, "chg"].dropna() == 0).all())
+        True
+        """
+        instrument = get_instrument(outcome)
+        if outcome not in self.assessments:
+            raise AnalysisError(
+                f"outcome {outcome!r} is not in this cohort's assessments; available: "
+                f"{', '.join(self.instruments) or 'none'}"
+            )
+        a = self.assessments
+        out = a[["patient_id", "visit", "day"]].copy()
+        out.insert(1, "arm", a["patient_id"].map(self.patients.set_index("patient_id")["arm"]))
+        out["aval"] = a[outcome].to_numpy()
+        base = a.loc[a["visit"] == 0].set_index("patient_id")[outcome]
+        out["base"] = a["patient_id"].map(base).to_numpy()
+        out["chg"] = out["aval"] - out["base"]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["pchg"] = np.where(out["base"] != 0, 100.0 * out["chg"] / out["base"], np.nan)
+        # "+ 0.0" turns the -0.0 of a no-change record into 0.0
+        out["improvement"] = out["chg"] * instrument.direction + 0.0
+        out["pct_improvement"] = out["pchg"] * instrument.direction + 0.0
+        out["arm"] = out["arm"].astype(self.patients["arm"].dtype)
+        return out
+
+    # ---------------------------------------------------------------- display
+    def describe(self) -> pd.DataFrame:
+        """Patients, visits and mean scores by arm, as a DataFrame."""
+        a = self.assessments.merge(self.patients[["patient_id", "arm"]], on="patient_id")
+        rows = []
+        for arm, group in a.groupby("arm", observed=False):
+            row = {
+                "arm": arm,
+                "patients": int((self.patients["arm"] == arm).sum()),
+                "assessments": int(len(group)),
+                "max_visit": int(group["visit"].max()) if len(group) else np.nan,
+            }
+            for col in self.instruments:
+                row[f"{col}_baseline_mean"] = group.loc[group["visit"] == 0, col].mean()
+            rows.append(row)
+        return pd.DataFrame(rows)
+
+    def summary(self) -> str:
+        """A plain-text summary of the cohort and its quality ledger."""
+        ev = len(self.adverse_events)
+        lines = [
+            f"Cohort: {self.n_patients} patients in {len(self.arms)} arm(s) "
+            f"({', '.join(self.arms)}), {self.n_assessments} assessments, {ev} adverse events",
+            f"Instruments: {', '.join(self.instruments) or 'none'}",
+            "",
+            self.describe().to_string(index=False, float_format=lambda x: f"{x:.1f}"),
+            "",
+            self.quality.summary(),
+        ]
+        n_dev = len(self.protocol_deviations)
+        if n_dev:
+            lines.append(f"\nProtocol deviations flagged: {n_dev} (cohort.protocol_deviations)")
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"<Cohort: {self.n_patients} patients, {self.n_assessments} assessments, "
+                f"{len(self.adverse_events)} adverse events; arms: {', '.join(self.arms)}>")
+
+    def _repr_html_(self) -> str:
+        return (
+            f"<div><p><strong>Cohort</strong>: {self.n_patients} patients, "
+            f"{self.n_assessments} assessments, {len(self.adverse_events)} adverse events; "
+            f"arms: {html.escape(', '.join(self.arms))}</p>"
+            + self.describe().to_html(index=False, float_format=lambda x: f"{x:.1f}")
+            + self.quality._repr_html_() + "</div>"
+        )

@@ -1,0 +1,275 @@
+"""``load_cohort``: raw files or DataFrames in, a validated :class:`Cohort` out."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .cohort import Cohort
+from .errors import ConfigError, DataQualityWarning, DataValidationError
+from .instruments import CORE_INSTRUMENTS, INSTRUMENTS
+from .io.readers import RawTable, read_table
+from .mapping import Mapping, TableMapping
+from .normalize.adverse_events import normalize_adverse_events
+from .normalize.assessments import normalize_assessments
+from .normalize.layout import build_records
+from .normalize.links import (
+    check_patient_links,
+    derive_days,
+    flag_protocol_deviations,
+    flag_unassessed_events,
+)
+from .normalize.patients import normalize_patients
+from .normalize.records import Records
+from .normalize.vocabulary import AE_TERMS, SEVERITIES
+from .quality import COUNT_COLUMNS, PROBLEM_COLUMNS, QualityLedger, concat_frames
+
+Source = str | os.PathLike | pd.DataFrame | RawTable
+
+ASSESSMENT_ORDER = (
+    "patient_id", "visit", "day", "date", "site", *INSTRUMENTS, "needled", "needles",
+    "twitch_responses", "muscles", "soreness_lower_h", "soreness_upper_h",
+)
+
+
+def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None) -> RawTable:
+    if isinstance(source, RawTable):
+        return source
+    if isinstance(source, (str, os.PathLike)) and base_dir is not None:
+        path = Path(source)
+        source = path if path.is_absolute() else base_dir / path
+    return read_table(source, table=name, string_columns=[tm.source_of("patient_id")],
+                      **tm.reader)
+
+
+def load_cohort(
+    assessments: Source,
+    patients: Source | None = None,
+    adverse_events: Source | None = None,
+    *,
+    mapping: Mapping | dict[str, Any] | str | os.PathLike | None = None,
+    errors: str = "raise",
+    base_dir: str | os.PathLike | None = None,
+) -> Cohort:
+    """Load, normalise and validate a cohort into canonical tables with a quality ledger.
+
+    Parameters
+    ----------
+    assessments : path or DataFrame
+        Session-level scores: one row per patient x visit (long), or one row per
+        patient with a column per visit (wide; declared in the mapping).
+    patients : path or DataFrame, optional
+        One row per patient with at least the ID and the arm. When omitted, the
+        patients are taken from the assessments (with their ``arm`` column if it
+        has one, else a single arm ``"all"``).
+    adverse_events : path or DataFrame, optional
+        One row per event.
+    mapping : dict, TOML path or Mapping, optional
+        Source columns, scales, value codes and layout; see
+        :mod:`dryneedle_outcomes.mapping`. ``None`` means the inputs already use
+        the canonical column names.
+    errors : {"raise", "quarantine"}
+        ``"raise"``: any broken rule raises one :class:`DataValidationError` listing
+        every problem (file, row, column, value, rule). ``"quarantine"``: keep going;
+        each rejected raw row and its reason is in ``cohort.quality.rejected``.
+    base_dir : path, optional
+        Folder that relative file paths are resolved against.
+
+    Returns
+    -------
+    Cohort
+
+    Raises
+    ------
+    DataValidationError
+        With ``errors="raise"`` when any rule is broken; always when a required
+        column is missing.
+    ReadError
+        When a file cannot be read (missing, empty, binary, unknown format).
+    MappingError
+        When the mapping is malformed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dryneedle_outcomes as dno
+    >>> patients = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
+    >>> visits = pd.DataFrame({"patient_id": ["P1", "P1", "P2", "P2"], "visit": [0, 1, 0, 1],
+    ...                        "first_step_pain": [72.0, 55.0, 64.0, 60.0]})
+    >>> cohort = dno.load_cohort(visits, patients)
+    >>> cohort.assessments[["patient_id", "visit", "first_step_pain"]]
+      patient_id  visit  first_step_pain
+    0         P1      0             72.0
+    1         P1      1             55.0
+    2         P2      0             64.0
+    3         P2      1             60.0
+    >>> bad = visits.assign(first_step_pain=[72.0, 150.0, 64.0, 60.0])
+    >>> dno.load_cohort(bad, patients)
+    Traceback (most recent call last):
+    ...
+    dryneedle_outcomes.errors.DataValidationError: 1 problem found in the input data:
+      - <DataFrame:assessments>, row 3, column 'first_step_pain': [out_of_range] ...
+    ...
+    """
+    if errors not in ("raise", "quarantine"):
+        raise ConfigError(f"errors must be 'raise' or 'quarantine', got {errors!r}")
+    base = Path(base_dir) if base_dir is not None else None
+    if isinstance(mapping, (str, os.PathLike)) and base is not None \
+            and not Path(mapping).is_absolute():
+        mapping = base / mapping
+    m = Mapping.from_any(mapping)
+
+    assess_tm = m.table("assessments")
+    assess = build_records(_read(assessments, "assessments", assess_tm, base), assess_tm,
+                           "assessments")
+    normalize_assessments(assess, assess_tm)
+
+    if patients is not None:
+        pat_tm = m.table("patients")
+        pats = build_records(_read(patients, "patients", pat_tm, base), pat_tm, "patients")
+        normalize_patients(pats, pat_tm)
+    else:
+        pats = _patients_from_assessments(assess)
+    check_patient_links(assess, pats)
+    derive_days(assess)
+
+    events = None
+    if adverse_events is not None:
+        ev_tm = m.table("adverse_events")
+        events = build_records(_read(adverse_events, "adverse_events", ev_tm, base), ev_tm,
+                               "adverse_events")
+        normalize_adverse_events(events, ev_tm)
+        check_patient_links(events, pats)
+
+    patients_table = _finish_patients(pats, m.table("patients"))
+    assessments_table = _finish_assessments(assess)
+    flag_protocol_deviations(assess, patients_table)
+    if events is not None:
+        flag_unassessed_events(events, assessments_table)
+    all_records = [r for r in (pats, assess, events) if r is not None]
+
+    fatal = concat_frames([r.fatal_problems() for r in all_records], PROBLEM_COLUMNS)
+    if errors == "raise" and len(fatal):
+        raise DataValidationError(fatal.drop(columns=["_pos"], errors="ignore"))
+
+    ledger = QualityLedger(
+        counts=pd.DataFrame([r.counts() for r in all_records], columns=list(COUNT_COLUMNS)),
+        rejected=concat_frames([r.rejected_with_raw() for r in all_records],
+                               PROBLEM_COLUMNS + ("raw",)),
+        corrections=concat_frames([r.corrections() for r in all_records],
+                                  ("table", "source", "row", "column", "old", "new", "action",
+                                   "n_rows")),
+        flags=concat_frames([r.flags() for r in all_records], PROBLEM_COLUMNS),
+    )
+    n_dev = int((ledger.flags["rule"] == "protocol_deviation").sum())
+    if n_dev:
+        warnings.warn(
+            f"{n_dev} needled visit(s) of patients marked pregnant or immunocompromised; "
+            "they are kept and listed in cohort.protocol_deviations",
+            DataQualityWarning, stacklevel=2,
+        )
+    events_table = _finish_events(events)
+    provenance = _provenance(m, pats, assess, events)
+    return Cohort(
+        patients=patients_table,
+        assessments=assessments_table,
+        adverse_events=events_table,
+        quality=ledger,
+        provenance=provenance,
+        mapping=m,
+    )
+
+
+def _patients_from_assessments(assess: Records) -> Records:
+    """Patients derived from the assessments when no patients table is given."""
+    data = assess.data.loc[~assess.rejected_mask]
+    ids = data["patient_id"]
+    first = ~ids.duplicated().to_numpy() & ids.notna().to_numpy()
+    frame = pd.DataFrame({"patient_id": ids[first].to_numpy()})
+    has_arm = "arm" in data
+    if has_arm:
+        arms = data.groupby("patient_id")["arm"]
+        frame["arm"] = frame["patient_id"].map(arms.first()).to_numpy()
+        n_arms = frame["patient_id"].map(arms.nunique()).to_numpy()
+    else:
+        frame["arm"] = "all"
+    if "site" in data:
+        frame["site"] = frame["patient_id"].map(data.groupby("patient_id")["site"].first())
+    rec = Records(
+        table="patients", source=f"(derived from {assess.source})", raw=frame,
+        raw_pos=np.arange(len(frame)), row_numbers=assess.row_numbers[
+            np.flatnonzero(~assess.rejected_mask)[first]],
+        data=frame.copy(), source_rows=len(frame),
+    )
+    if has_arm:
+        rec.reject(n_arms > 1, "arm", "conflicting_arm",
+                   "patient '{value}' has more than one arm in the assessments",
+                   values=frame["patient_id"])
+        rec.reject(frame["arm"].isna().to_numpy() & ~rec.rejected_mask, "arm", "missing_arm",
+                   "patient '{value}' has no arm in the assessments", values=frame["patient_id"])
+    else:
+        rec.correct_column("arm", "absent", "all",
+                           "no patients table and no arm column: one arm 'all'", len(frame))
+    return rec
+
+
+def _finish_patients(pats: Records, tm: TableMapping) -> pd.DataFrame:
+    out = pats.kept()
+    codes = tm.codes.get("arm")
+    order = list(dict.fromkeys(str(v) for v in codes.values())) if codes else []
+    present = [a for a in pd.unique(out["arm"]) if a not in order]
+    categories = [a for a in order] + sorted(present)
+    out["arm"] = pd.Categorical(out["arm"], categories=categories)
+    return out.sort_values("patient_id", kind="stable").reset_index(drop=True)
+
+
+def _finish_assessments(assess: Records) -> pd.DataFrame:
+    out = assess.kept().drop(columns=["arm"], errors="ignore")
+    out["visit"] = out["visit"].astype("int64")
+    cols = [c for c in ASSESSMENT_ORDER if c in out]
+    cols += [c for c in out.columns if c not in cols]
+    out = out[cols].sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+    for col in CORE_INSTRUMENTS:
+        out[col] = out[col].astype(float)
+    return out
+
+
+def _finish_events(events: Records | None) -> pd.DataFrame:
+    if events is None:
+        out = pd.DataFrame({
+            "patient_id": pd.Series(dtype=object), "visit": pd.Series(dtype="int64"),
+            "term": pd.Series(dtype=object), "verbatim": pd.Series(dtype=object),
+            "severity": pd.Series(dtype=object), "serious": pd.Series(dtype="boolean"),
+        })
+    else:
+        out = events.kept()
+        out["visit"] = out["visit"].astype("int64")
+    out["term"] = pd.Categorical(out["term"], categories=list(AE_TERMS))
+    out["severity"] = pd.Categorical(out["severity"], categories=list(SEVERITIES), ordered=True)
+    return out.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+
+
+def _provenance(m: Mapping, *records: Records | None) -> dict:
+    prov: dict[str, Any] = {"tables": {}, "instruments": {}}
+    for rec in records:
+        if rec is None:
+            continue
+        prov["tables"][rec.table] = {
+            "source": rec.source,
+            "columns": {c: (s if isinstance(s, str) else "(wide pattern)")
+                        for c, s in rec.source_columns.items()},
+        }
+    tm = m.table("assessments")
+    for col in INSTRUMENTS:
+        if col in tm.columns or col in tm.wide or col in tm.scales:
+            prov["instruments"][col] = {
+                "source_column": tm.wide.get(col, tm.source_of(col)),
+                "scale": tm.scales.get(col),
+                "site_scales": {s: sc[col] for s, sc in tm.site_scales.items() if col in sc},
+            }
+    return prov

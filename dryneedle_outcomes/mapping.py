@@ -1,0 +1,265 @@
+"""Mappings: how the columns, scales and codes of a source file become canonical.
+
+A mapping is a dict, or a TOML file with the same structure, with one section per
+canonical table (``assessments``, ``patients``, ``adverse_events``)::
+
+    [assessments]
+    layout = "long"                 # "long" (one row per patient x visit) or "wide"
+    delimiter = ";"                 # reader options: delimiter, decimal, encoding,
+    decimal = ","                   #   sheet, header_row, format
+    encoding = "cp1252"
+    date_convention = "dayfirst"    # iso | dayfirst | monthfirst | a strftime format
+
+    [assessments.columns]           # canonical name = "source column"
+    patient_id = "Study ID"
+    visit = "Visit"
+    date = "Visit date"
+    first_step_pain = "First-step pain"
+    soreness = "Soreness after session"   # free text -> soreness_lower_h / _upper_h
+
+    [assessments.scales]            # canonical column = source scale
+    first_step_pain = "cm"          # mm | cm | nrs10 | percent
+
+    [assessments.site_scales."Site B"]
+    first_step_pain = "nrs10"       # a scale that differs at one site
+
+    [assessments.codes.visit]       # source value = canonical value
+    "Baseline" = 0
+    "Session 1" = 1
+
+    [assessments.wide]              # layout = "wide": canonical column = pattern
+    first_step_pain = "fsp_v{visit}"
+
+    [adverse_events.synonyms]       # extra verbatim terms -> controlled vocabulary
+    "black toe" = "bruising"
+
+    [assessments.muscle_synonyms]
+    "medial head" = "gastrocnemius"
+
+Every key is checked: a misspelt key is an error that names the key and lists
+the allowed ones, never silently ignored.
+
+Examples
+--------
+>>> from dryneedle_outcomes.mapping import Mapping
+>>> m = Mapping.from_any({"assessments": {"columns": {"patient_id": "Study ID"},
+...                                       "scales": {"first_step_pain": "cm"}}})
+>>> m.table("assessments").columns
+{'patient_id': 'Study ID'}
+>>> Mapping.from_any({"assesments": {}})
+Traceback (most recent call last):
+...
+dryneedle_outcomes.errors.MappingError: mapping: unknown section 'assesments' (did ...
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tomllib
+from collections.abc import Mapping as AbcMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import MappingError
+
+TABLES = ("assessments", "patients", "adverse_events")
+
+#: Canonical columns each table may map, beyond registered instruments.
+CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
+    "patients": (
+        "patient_id", "arm", "site", "age", "sex", "bmi", "symptom_months",
+        "pregnant", "immunocompromised", "needle_fear",
+    ),
+    "assessments": (
+        "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
+        "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
+    ),
+    "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious"),
+}
+
+_READER_KEYS = ("format", "delimiter", "decimal", "encoding", "sheet", "header_row")
+_TABLE_KEYS = {
+    "assessments": _READER_KEYS + (
+        "layout", "date_convention", "columns", "scales", "site_scales", "codes", "wide",
+        "muscle_synonyms", "file",
+    ),
+    "patients": _READER_KEYS + ("columns", "codes", "file"),
+    "adverse_events": _READER_KEYS + ("columns", "codes", "synonyms", "file"),
+}
+
+
+def _unknown(kind: str, key: str, allowed: tuple[str, ...] | list[str], where: str) -> MappingError:
+    close = difflib.get_close_matches(key, list(allowed), n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return MappingError(
+        f"{where}: unknown {kind} {key!r}{hint}; allowed: {', '.join(allowed)}"
+    )
+
+
+def _expect(value: Any, types: type | tuple[type, ...], where: str, what: str) -> Any:
+    if not isinstance(value, types):
+        kinds = (types,) if isinstance(types, type) else types
+        names = " or ".join(t.__name__ for t in kinds)
+        raise MappingError(
+            f"{where}: {what} must be a {names}, got {type(value).__name__} {value!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """The mapping of one canonical table. Build it through :meth:`Mapping.from_any`."""
+
+    name: str
+    columns: dict[str, str] = field(default_factory=dict)
+    reader: dict[str, Any] = field(default_factory=dict)
+    layout: str = "long"
+    date_convention: str = "iso"
+    scales: dict[str, str] = field(default_factory=dict)
+    site_scales: dict[str, dict[str, str]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    wide: dict[str, str] = field(default_factory=dict)
+    synonyms: dict[str, str] = field(default_factory=dict)
+    muscle_synonyms: dict[str, str] = field(default_factory=dict)
+    file: str | None = None
+
+    def source_of(self, canonical: str) -> str:
+        """The source column name mapped to ``canonical`` (itself when not mapped)."""
+        return self.columns.get(canonical, canonical)
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A validated mapping for all tables; see the module docstring for the schema."""
+
+    tables: dict[str, TableMapping]
+    origin: str | None = None
+
+    def table(self, name: str) -> TableMapping:
+        """The mapping of table ``name`` (an empty identity mapping when not given)."""
+        return self.tables.get(name) or TableMapping(name=name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The mapping as plain data (for manifests)."""
+        out: dict[str, Any] = {}
+        for name, tm in self.tables.items():
+            d: dict[str, Any] = dict(tm.reader)
+            for key in ("columns", "scales", "site_scales", "codes", "wide", "synonyms",
+                        "muscle_synonyms"):
+                if getattr(tm, key):
+                    d[key] = getattr(tm, key)
+            if name == "assessments":
+                d["layout"] = tm.layout
+                d["date_convention"] = tm.date_convention
+            out[name] = d
+        return out
+
+    @classmethod
+    def from_any(cls, mapping: Mapping | AbcMapping | str | os.PathLike | None) -> Mapping:
+        """Build a mapping from a dict, a TOML file path, an existing Mapping or None.
+
+        Raises
+        ------
+        MappingError
+            On an unreadable file, an unknown key (with a suggestion) or a wrong type.
+        """
+        if mapping is None:
+            return cls(tables={})
+        if isinstance(mapping, Mapping):
+            return mapping
+        origin = None
+        if isinstance(mapping, (str, os.PathLike)):
+            path = Path(mapping)
+            origin = str(path)
+            try:
+                with path.open("rb") as fh:
+                    data = tomllib.load(fh)
+            except FileNotFoundError:
+                raise MappingError(f"mapping file {origin} does not exist") from None
+            except tomllib.TOMLDecodeError as exc:
+                raise MappingError(f"mapping file {origin} is not valid TOML: {exc}") from None
+        else:
+            data = _expect(mapping, AbcMapping, "mapping", "the mapping")
+        where = origin or "mapping"
+        tables: dict[str, TableMapping] = {}
+        for name, section in data.items():
+            if name not in TABLES:
+                raise _unknown("section", name, TABLES, where)
+            section = _expect(section, AbcMapping, f"{where} [{name}]", "the section")
+            tables[name] = _table_mapping(name, dict(section), f"{where} [{name}]")
+        return cls(tables=tables, origin=origin)
+
+
+def _str_dict(value: Any, where: str, what: str) -> dict[str, Any]:
+    value = _expect(value, AbcMapping, where, what)
+    return {str(k): v for k, v in value.items()}
+
+
+def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMapping:
+    from .instruments import INSTRUMENTS
+
+    allowed = _TABLE_KEYS[name]
+    for key in section:
+        if key not in allowed:
+            raise _unknown("key", key, allowed, where)
+    canonical = CANONICAL_COLUMNS[name] + (tuple(INSTRUMENTS) if name == "assessments" else ())
+    columns = _str_dict(section.get("columns", {}), where, "columns")
+    for key, val in columns.items():
+        if key not in canonical:
+            raise _unknown("canonical column", key, canonical, f"{where}.columns")
+        _expect(val, str, f"{where}.columns", f"the source column for {key!r}")
+    layout = section.get("layout", "long")
+    if layout not in ("long", "wide"):
+        raise MappingError(f"{where}: layout must be 'long' or 'wide', got {layout!r}")
+    wide = _str_dict(section.get("wide", {}), where, "wide")
+    if layout == "wide" and not wide:
+        raise MappingError(
+            f"{where}: layout = 'wide' needs a [wide] table of patterns such as "
+            "first_step_pain = \"fsp_v{visit}\""
+        )
+    for key, pattern in wide.items():
+        if key not in canonical or key in ("patient_id", "visit"):
+            per_visit = [c for c in canonical if c not in ("patient_id", "visit")]
+            raise _unknown("wide column", key, per_visit, f"{where}.wide")
+        if "{visit}" not in _expect(pattern, str, f"{where}.wide", f"the pattern for {key!r}"):
+            raise MappingError(
+                f"{where}.wide: pattern {pattern!r} for {key!r} must contain '{{visit}}'")
+    scales = _str_dict(section.get("scales", {}), where, "scales")
+    site_scales = {
+        site: _str_dict(sc, f"{where}.site_scales", f"the scales of site {site!r}")
+        for site, sc in _str_dict(section.get("site_scales", {}), where, "site_scales").items()
+    }
+    for block_where, block in [(f"{where}.scales", scales)] + [
+        (f"{where}.site_scales.{s!r}", sc) for s, sc in site_scales.items()
+    ]:
+        for col, scale in block.items():
+            if col not in INSTRUMENTS:
+                raise _unknown("instrument", col, tuple(INSTRUMENTS), block_where)
+            INSTRUMENTS[col].scale(_expect(scale, str, block_where, f"the scale of {col!r}"))
+    codes = {
+        col: _str_dict(table, f"{where}.codes", f"the codes of {col!r}")
+        for col, table in _str_dict(section.get("codes", {}), where, "codes").items()
+    }
+    for col in codes:
+        if col not in canonical:
+            raise _unknown("coded column", col, canonical, f"{where}.codes")
+    date_convention = section.get("date_convention", "iso")
+    _expect(date_convention, str, where, "date_convention")
+    reader = {k: section[k] for k in _READER_KEYS if k in section}
+    if "header_row" in reader:
+        _expect(reader["header_row"], int, where, "header_row")
+    return TableMapping(
+        name=name,
+        columns=columns,
+        reader=reader,
+        layout=layout,
+        date_convention=date_convention,
+        scales=scales,
+        site_scales=site_scales,
+        codes=codes,
+        wide=wide,
+        synonyms=_str_dict(section.get("synonyms", {}), where, "synonyms"),
+        muscle_synonyms=_str_dict(section.get("muscle_synonyms", {}), where, "muscle_synonyms"),
+        file=section.get("file"),
+    )

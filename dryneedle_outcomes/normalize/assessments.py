@@ -1,0 +1,175 @@
+"""The assessments table: one row per patient per visit with canonical scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..instruments import CORE_INSTRUMENTS, INSTRUMENTS
+from ..mapping import TableMapping
+from .cells import (
+    apply_codes,
+    record_recodes,
+    text_form,
+    to_boolean,
+    to_instrument,
+    to_integer,
+    to_number,
+)
+from .dates import parse_dates
+from .ids import normalize_ids
+from .records import Records
+from .soreness import parse_soreness
+from .vocabulary import map_muscles
+
+
+def normalize_visits(rec: Records, values: pd.Series, codes) -> pd.Series:
+    """Visit labels or numbers to non-negative integers (0 = baseline)."""
+    coded = apply_codes(rec, "visit", values, codes)
+    visits = to_integer(rec, "visit", coded, minimum=0)
+    missing = visits.isna().to_numpy() & values.isna().to_numpy()
+    rec.reject(missing, "visit", "missing_visit", "the visit is missing")
+    return visits
+
+
+def normalize_assessments(rec: Records, tm: TableMapping) -> None:
+    """Turn the raw assessment records of ``rec`` into canonical columns in place."""
+    raw = rec.data
+    out = pd.DataFrame(index=raw.index)
+    out["patient_id"] = normalize_ids(rec, apply_codes(rec, "patient_id", raw["patient_id"],
+                                                      tm.codes.get("patient_id")))
+    out["visit"] = normalize_visits(rec, raw["visit"], tm.codes.get("visit"))
+    if "arm" in raw:
+        out["arm"] = text_form(apply_codes(rec, "arm", raw["arm"], tm.codes.get("arm")))
+    site = None
+    if "site" in raw:
+        site = text_form(apply_codes(rec, "site", raw["site"], tm.codes.get("site")))
+        out["site"] = site
+    if "date" in raw:
+        parsed = parse_dates(raw["date"], convention=tm.date_convention)
+        status = parsed["status"]
+        rec.reject((status == "invalid").to_numpy(), "date", "invalid_date",
+                   f"'{{value}}' is not a valid date (date convention: {tm.date_convention})",
+                   values=raw["date"])
+        serial = (status == "excel_serial").to_numpy()
+        rec.correct_rows(serial, "date", raw["date"].to_numpy(dtype=object),
+                         parsed["date"].astype(str).to_numpy(dtype=object),
+                         "Excel serial number converted to a date")
+        out["date"] = parsed["date"]
+        out["day"] = np.nan
+    elif "day" in raw:
+        day = to_number(rec, "day", raw["day"])
+        neg = (day < 0).to_numpy()
+        rec.reject(neg, "day", "negative", "day {value} is before the baseline", values=day)
+        out["day"] = day.where(~neg)
+    else:
+        out["day"] = np.nan
+    for column in INSTRUMENTS:
+        if column in raw:
+            out[column] = to_instrument(
+                rec, INSTRUMENTS[column], apply_codes(rec, column, raw[column],
+                                                      tm.codes.get(column)),
+                scale=tm.scales.get(column), site_scales=tm.site_scales, site=site,
+            )
+        elif column in CORE_INSTRUMENTS:
+            out[column] = np.nan
+    if "needled" in raw:
+        out["needled"] = to_boolean(rec, "needled", raw["needled"], tm.codes.get("needled"))
+    for column in ("needles", "twitch_responses"):
+        if column in raw:
+            out[column] = to_integer(rec, column, apply_codes(rec, column, raw[column],
+                                                              tm.codes.get(column)))
+    if "needled" not in out and "needles" in out:
+        out["needled"] = (out["needles"] > 0).astype("boolean")
+        rec.correct_column("needled", "absent", "needles > 0", "needled derived from needles",
+                           int(out["needles"].notna().sum()))
+    if "needled" in out and "needles" in out:
+        odd = (out["needled"].eq(False) & out["needles"].gt(0)).fillna(False).to_numpy()
+        rec.flag(odd, "needles", "needles_without_needling",
+                 "{value} needles recorded at a visit marked as not needled",
+                 values=out["needles"])
+    if "muscles" in raw:
+        muscles = map_muscles(raw["muscles"], tm.muscle_synonyms or None)
+        record_recodes(rec, "muscles", raw["muscles"], muscles["muscles"],
+                       "muscles mapped to the vocabulary")
+        out["muscles"] = muscles["muscles"]
+        rec.flag(muscles["unmatched"].notna().to_numpy(), "muscles", "unmatched_muscle",
+                 "'{value}' is not in the muscle vocabulary; recorded as 'other' (add it to "
+                 "muscle_synonyms in the mapping)", values=muscles["unmatched"])
+    _soreness(rec, raw, out)
+    rec.data = out
+    check_duplicate_visits(rec)
+
+
+def _soreness(rec: Records, raw: pd.DataFrame, out: pd.DataFrame) -> None:
+    if "soreness" in raw:
+        parsed = parse_soreness(raw["soreness"])
+        bad = (parsed["soreness_status"] == "invalid").to_numpy()
+        interval = ("[" + parsed["soreness_lower_h"].astype(str) + ", "
+                    + parsed["soreness_upper_h"].astype(str) + "] h")
+        record_recodes(rec, "soreness", raw["soreness"],
+                       interval.where(parsed["soreness_status"] == "ok"),
+                       "soreness text read as an interval in hours")
+        rec.reject(bad, "soreness", "invalid_soreness",
+                   "soreness duration '{value}' cannot be read as hours, a range such as "
+                   "'24-48h', '>48h' or 'ongoing', or is reversed or negative",
+                   values=raw["soreness"])
+        out["soreness_lower_h"] = parsed["soreness_lower_h"].where(~bad)
+        out["soreness_upper_h"] = parsed["soreness_upper_h"].where(~bad)
+        return
+    if "soreness_lower_h" in raw or "soreness_upper_h" in raw:
+        lower = to_number(rec, "soreness_lower_h", raw.get("soreness_lower_h",
+                                                             raw.get("soreness_upper_h")))
+        upper = to_number(rec, "soreness_upper_h", raw.get("soreness_upper_h",
+                                                             raw.get("soreness_lower_h")))
+        negative = (lower < 0).to_numpy()
+        reversed_ = (upper < lower).to_numpy()
+        one_missing = (lower.isna() != upper.isna()).to_numpy()
+        rec.reject(negative, "soreness_lower_h", "invalid_soreness",
+                   "soreness lower bound {value} h is negative", values=lower)
+        rec.reject(reversed_ & ~negative, "soreness_upper_h", "invalid_soreness",
+                   "soreness interval is reversed: upper bound {value} h is below the lower "
+                   "bound", values=upper)
+        rec.reject(one_missing, "soreness_upper_h", "invalid_soreness",
+                   "soreness interval has only one bound; give both (upper = inf when still "
+                   "sore)", values=upper)
+        ok = ~(negative | reversed_ | one_missing)
+        out["soreness_lower_h"] = lower.where(ok)
+        out["soreness_upper_h"] = upper.where(ok)
+    else:
+        out["soreness_lower_h"] = np.nan
+        out["soreness_upper_h"] = np.nan
+
+
+def check_duplicate_visits(rec: Records) -> None:
+    """Several records for one patient and visit: collapse exact copies, reject conflicts."""
+    data = rec.data
+    alive = ~rec.rejected_mask
+    keys = data[["patient_id", "visit"]]
+    dup_any = keys.duplicated(keep=False).to_numpy() & alive & keys.notna().all(axis=1).to_numpy()
+    if not dup_any.any():
+        return
+    sub = data.loc[dup_any].astype(str)
+    exact_later = sub.duplicated(keep="first").to_numpy()
+    n_versions = sub.drop_duplicates().groupby(["patient_id", "visit"]).size()
+    key_index = pd.MultiIndex.from_frame(sub[["patient_id", "visit"]])
+    conflicting = n_versions.reindex(key_index).to_numpy() > 1
+    idx = np.flatnonzero(dup_any)
+    first_row = pd.Series(rec.row_numbers[idx]).groupby(
+        [sub["patient_id"].to_numpy(), sub["visit"].to_numpy()]).transform("min").to_numpy()
+    conflict_mask = np.zeros(len(data), dtype=bool)
+    conflict_mask[idx[conflicting]] = True
+    exact_mask = np.zeros(len(data), dtype=bool)
+    exact_mask[idx[exact_later & ~conflicting]] = True
+    messages = np.empty(len(data), dtype=object)
+    messages[idx] = [
+        f"patient {p} has more than one record for visit {v} with different values "
+        f"(first at row {r}); keep one"
+        for p, v, r in zip(sub["patient_id"], sub["visit"], first_row)
+    ]
+    rec.reject(conflict_mask, "visit", "duplicate_visit", messages, values=data["visit"])
+    messages[idx] = [
+        f"exact copy of the record for patient {p}, visit {v} at row {r}; collapsed into it"
+        for p, v, r in zip(sub["patient_id"], sub["visit"], first_row)
+    ]
+    rec.reject(exact_mask, "visit", "exact_duplicate", messages, values=data["visit"])

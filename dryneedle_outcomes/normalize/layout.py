@@ -1,0 +1,173 @@
+"""From a raw table to records with canonical column names: long and wide layouts.
+
+The raw values are not converted here; this step only finds the columns the
+mapping names (or the canonical names), reshapes wide files to one record per
+patient x visit, and remembers where every record came from.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataValidationError
+from ..instruments import INSTRUMENTS
+from ..io.readers import RawTable
+from ..mapping import CANONICAL_COLUMNS, TableMapping
+from ..quality import PROBLEM_COLUMNS
+from .records import Records
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "patients": ("patient_id", "arm"),
+    "assessments": ("patient_id", "visit"),
+    "adverse_events": ("patient_id", "visit"),
+}
+
+
+def _candidates(table: str) -> tuple[str, ...]:
+    extra = tuple(INSTRUMENTS) if table == "assessments" else ()
+    return CANONICAL_COLUMNS[table] + extra
+
+
+def _missing_column_error(raw: RawTable, table: str,
+                          missing: list[tuple[str, str]]) -> DataValidationError:
+    available = list(raw.frame.columns)
+    rows = []
+    for canonical, source in missing:
+        close = difflib.get_close_matches(source, [str(c) for c in available], n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        rows.append({
+            "table": table, "source": raw.source, "row": 1, "column": source, "value": None,
+            "rule": "missing_required_column",
+            "message": (f"column {source!r} (for {canonical}) is not in the file; the columns "
+                        f"are: {', '.join(map(str, available))}.{hint} Name the right column in "
+                        f"the mapping, e.g. [{table}.columns] {canonical} = \"...\""),
+        })
+    return DataValidationError(pd.DataFrame(rows, columns=list(PROBLEM_COLUMNS)))
+
+
+def build_records(raw: RawTable, tm: TableMapping, table: str) -> Records:
+    """Records with canonical column names (raw values) for ``table``.
+
+    Raises
+    ------
+    DataValidationError
+        When a required column, or a column the mapping names, is not in the file.
+    """
+    frame = raw.frame
+    if tm.layout == "wide":
+        return _build_wide(raw, tm, table)
+    missing = []
+    data = {}
+    source_columns: dict[str, str] = {}
+    for canonical in _candidates(table):
+        source = tm.source_of(canonical)
+        if source in frame.columns:
+            data[canonical] = frame[source]
+            source_columns[canonical] = source
+        elif canonical in tm.columns or canonical in REQUIRED[table]:
+            missing.append((canonical, source))
+    if missing:
+        raise _missing_column_error(raw, table, missing)
+    used = set(source_columns.values())
+    extras = [c for c in frame.columns if c not in used]
+    data_frame = pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+    rec = Records(
+        table=table,
+        source=raw.source,
+        raw=frame,
+        raw_pos=np.arange(len(frame)),
+        row_numbers=np.asarray(raw.row_numbers, dtype=np.int64),
+        data=data_frame,
+        source_columns=source_columns,
+        source_rows=len(frame),
+    )
+    rec.extras = frame[extras] if extras else None
+    rec.add_corrections(raw.corrections)
+    return rec
+
+
+def _build_wide(raw: RawTable, tm: TableMapping, table: str) -> Records:
+    frame = raw.frame
+    n = len(frame)
+    # constant (per patient) columns: everything mapped that is not a wide pattern
+    constant: dict[str, str] = {}
+    missing = []
+    for canonical in _candidates(table):
+        if canonical in tm.wide:
+            continue
+        source = tm.source_of(canonical)
+        if source in frame.columns:
+            constant[canonical] = source
+        elif canonical in tm.columns or canonical == "patient_id":
+            missing.append((canonical, source))
+    if missing:
+        raise _missing_column_error(raw, table, missing)
+    # visit labels per wide pattern
+    per_pattern: dict[str, dict[str, str]] = {}
+    labels: list[str] = []
+    for canonical, pattern in tm.wide.items():
+        head, _, tail = pattern.partition("{visit}")
+        regex = re.compile("^" + re.escape(head) + r"(?P<visit>.+?)" + re.escape(tail) + "$")
+        found = {}
+        for col in frame.columns:
+            m = regex.match(str(col))
+            if m:
+                found[m.group("visit")] = col
+        if not found:
+            raise _missing_column_error(raw, table, [(canonical, pattern)])
+        per_pattern[canonical] = found
+        for label in found:
+            if label not in labels:
+                labels.append(label)
+    k = len(labels)
+    raw_pos = np.tile(np.arange(n), k)
+    label_col = pd.Series(np.repeat(np.array(labels, dtype=object), n), dtype=object)
+    data = {c: pd.Series(np.tile(frame[s].to_numpy(dtype=object), k), dtype=object)
+            for c, s in constant.items()}
+    source_columns: dict[str, str | pd.Series] = dict(constant)
+    any_value = np.zeros(n * k, dtype=bool)
+    for canonical, found in per_pattern.items():
+        blocks, names = [], []
+        for label in labels:
+            if label in found:
+                blocks.append(frame[found[label]].to_numpy(dtype=object))
+                names.append(found[label])
+            else:
+                blocks.append(np.full(n, None, dtype=object))
+                names.append(tm.wide[canonical].replace("{visit}", label))
+        values = pd.Series(np.concatenate(blocks), dtype=object)
+        data[canonical] = values
+        any_value |= values.notna().to_numpy()
+        source_columns[canonical] = pd.Series(np.repeat(np.array(names, dtype=object), n))
+    data["visit"] = label_col
+    source_columns["visit"] = pd.Series(
+        np.repeat(np.array([next(iter(per_pattern.values())).get(lb, lb) for lb in labels],
+                           dtype=object), n))
+    keep = any_value
+    data_frame = pd.DataFrame(data).loc[keep].reset_index(drop=True)
+    source_columns = {
+        c: (s.loc[keep].reset_index(drop=True) if isinstance(s, pd.Series) else s)
+        for c, s in source_columns.items()
+    }
+    rec = Records(
+        table=table,
+        source=raw.source,
+        raw=frame,
+        raw_pos=raw_pos[keep],
+        row_numbers=np.asarray(raw.row_numbers, dtype=np.int64)[raw_pos[keep]],
+        data=data_frame,
+        source_columns=source_columns,
+        source_rows=n,
+    )
+    rec.extras = None
+    rec.add_corrections(raw.corrections)
+    rec.correct_column(
+        "visit", f"{n} wide rows x {k} visits", f"{int(keep.sum())} long records",
+        "reshaped wide to long (patient x visit cells that are all empty are absent visits)",
+        int(keep.sum()),
+    )
+    return rec

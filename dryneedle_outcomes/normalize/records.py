@@ -1,0 +1,212 @@
+"""The records of one table on their way from raw to canonical, with their ledger.
+
+:class:`Records` holds the canonical columns built so far, where each record came
+from (file, row, source column) and everything the loaders noticed: rejections,
+corrections and flags. All checks are vectorised: a rule is a boolean mask over
+records, never a loop over rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..quality import CORRECTION_COLUMNS, PROBLEM_COLUMNS, concat_frames
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as text for messages: missing -> '<missing>'."""
+    out = values.astype(object).where(values.notna(), "<missing>")
+    return out.astype(str)
+
+
+@dataclass
+class Records:
+    """Working state of one table during loading.
+
+    Parameters
+    ----------
+    table : str
+        Canonical table name.
+    source : str
+        File path or ``<DataFrame:...>``.
+    raw : pandas.DataFrame
+        The raw frame as read (used to report rejected rows as they were).
+    raw_pos : numpy.ndarray
+        Position in ``raw`` of each record (several records share one raw row in
+        wide layouts).
+    row_numbers : numpy.ndarray
+        Row number in the source file of each record.
+    data : pandas.DataFrame
+        Canonical columns built so far, one row per record (RangeIndex).
+    source_columns : dict
+        Canonical column -> source column name, either a str or a Series per record
+        (wide layouts, where the source column differs by visit).
+    """
+
+    table: str
+    source: str
+    raw: pd.DataFrame
+    raw_pos: np.ndarray
+    row_numbers: np.ndarray
+    data: pd.DataFrame
+    source_columns: dict[str, str | pd.Series] = field(default_factory=dict)
+    source_rows: int = 0
+    extras: pd.DataFrame | None = None
+    _problems: list[pd.DataFrame] = field(default_factory=list)
+    _flags: list[pd.DataFrame] = field(default_factory=list)
+    _corrections: list[pd.DataFrame] = field(default_factory=list)
+    rejected_mask: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        if self.rejected_mask is None:
+            self.rejected_mask = np.zeros(len(self.data), dtype=bool)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    # ------------------------------------------------------------------ helpers
+    def source_column(self, canonical: str, idx: np.ndarray) -> pd.Series | str:
+        col = self.source_columns.get(canonical, canonical)
+        if isinstance(col, pd.Series):
+            return col.to_numpy()[idx]
+        return col
+
+    def _entries(self, mask, column: str, rule: str, message: str, values) -> pd.DataFrame:
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if values is None:
+            values = self.data[column] if column in self.data else pd.Series([None] * len(self))
+        vals = pd.Series(np.asarray(values, dtype=object)[idx] if len(idx) else [], dtype=object)
+        text = _as_text(vals).to_numpy(dtype=object)
+        if not isinstance(message, str):
+            msgs = np.asarray(message, dtype=object)[idx]
+        elif "{value}" in message:
+            head, _, tail = message.partition("{value}")
+            msgs = (head + pd.Series(text, dtype=object) + tail).to_numpy(dtype=object)
+        else:
+            msgs = np.full(len(idx), message, dtype=object)
+        return pd.DataFrame(
+            {
+                "table": self.table,
+                "source": self.source,
+                "row": self.row_numbers[idx],
+                "column": self.source_column(column, idx),
+                "value": text,
+                "rule": rule,
+                "message": msgs,
+                "_pos": idx,
+            }
+        )
+
+    # ------------------------------------------------------------------ ledger
+    def reject(self, mask, column: str, rule: str, message, values=None) -> None:
+        """Set aside the records where ``mask`` is true.
+
+        ``message`` is a str in which ``{value}`` is replaced by each record's value,
+        or an array of one message per record.
+        """
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self._problems.append(self._entries(mask, column, rule, message, values))
+        self.rejected_mask |= mask
+
+    def flag(self, mask, column: str, rule: str, message: str, values=None) -> None:
+        """Keep the records where ``mask`` is true but list them as worth a look."""
+        mask = np.asarray(mask, dtype=bool)
+        if not mask.any():
+            return
+        self._flags.append(self._entries(mask, column, rule, message, values))
+
+    def correct_rows(self, mask, column: str, old, new, action: str) -> None:
+        """Record a per-row correction for the records where ``mask`` is true."""
+        mask = np.asarray(mask, dtype=bool)
+        idx = np.flatnonzero(mask)
+        if not len(idx):
+            return
+        self._corrections.append(
+            pd.DataFrame(
+                {
+                    "table": self.table,
+                    "source": self.source,
+                    "row": self.row_numbers[idx],
+                    "column": self.source_column(column, idx),
+                    "old": np.asarray(old, dtype=object)[idx],
+                    "new": np.asarray(new, dtype=object)[idx],
+                    "action": action,
+                    "n_rows": 1,
+                }
+            )
+        )
+
+    def correct_column(self, column: str, old, new, action: str, n_rows: int) -> None:
+        """Record one correction applied to ``n_rows`` rows of a whole column."""
+        if n_rows <= 0:
+            return
+        src = self.source_columns.get(column, column)
+        if isinstance(src, pd.Series):
+            src = column
+        self._corrections.append(
+            pd.DataFrame(
+                [{
+                    "table": self.table, "source": self.source, "row": pd.NA, "column": src,
+                    "old": old, "new": new, "action": action, "n_rows": int(n_rows),
+                }]
+            )
+        )
+
+    def add_corrections(self, frame: pd.DataFrame) -> None:
+        """Add corrections made elsewhere (e.g. by the reader)."""
+        if len(frame):
+            frame = frame.copy()
+            if "n_rows" not in frame:
+                frame["n_rows"] = 1
+            self._corrections.append(frame)
+
+    # ------------------------------------------------------------------ results
+    @property
+    def kept_mask(self) -> np.ndarray:
+        return ~self.rejected_mask
+
+    def problems(self) -> pd.DataFrame:
+        """Every rejection so far, with ``_pos`` (record position)."""
+        return concat_frames(self._problems, PROBLEM_COLUMNS + ("_pos",))
+
+    def fatal_problems(self) -> pd.DataFrame:
+        """Rejections that make ``errors='raise'`` raise (all but collapsed duplicates)."""
+        probs = self.problems()
+        return probs[probs["rule"] != "exact_duplicate"]
+
+    def flags(self) -> pd.DataFrame:
+        return concat_frames(self._flags, PROBLEM_COLUMNS).drop(columns=[], errors="ignore")
+
+    def corrections(self) -> pd.DataFrame:
+        return concat_frames(self._corrections, CORRECTION_COLUMNS)
+
+    def rejected_with_raw(self) -> pd.DataFrame:
+        """Rejections with the raw record attached as a dict of text."""
+        probs = self.problems()
+        if not len(probs):
+            return probs.drop(columns=["_pos"]).assign(raw=pd.Series(dtype=object))
+        pos = probs["_pos"].to_numpy(dtype=np.int64)
+        raw_rows = self.raw.iloc[self.raw_pos[pos]]
+        raw_text = raw_rows.astype(object).where(raw_rows.notna(), None)
+        probs = probs.drop(columns=["_pos"])
+        probs["raw"] = raw_text.to_dict("records")
+        return probs
+
+    def kept(self) -> pd.DataFrame:
+        return self.data.loc[self.kept_mask].reset_index(drop=True)
+
+    def counts(self) -> dict:
+        return {
+            "table": self.table,
+            "source": self.source,
+            "source_rows": int(self.source_rows),
+            "read": int(len(self)),
+            "kept": int(self.kept_mask.sum()),
+            "rejected": int(self.rejected_mask.sum()),
+        }

@@ -1,0 +1,496 @@
+"""Tests for dryneedle_outcomes.normalize.vocabulary."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dryneedle_outcomes.errors import DryNeedleError, MappingError
+from dryneedle_outcomes.normalize import vocabulary as vocab
+from dryneedle_outcomes.normalize.vocabulary import (
+    AE_PRECEDENCE,
+    AE_TERMS,
+    DEFAULT_AE_SYNONYMS,
+    DEFAULT_MUSCLE_SYNONYMS,
+    MUSCLES,
+    SEVERITIES,
+    map_ae_terms,
+    map_bool,
+    map_muscles,
+    map_severity,
+    normalize_text,
+)
+
+# --------------------------------------------------------------------------- constants
+
+
+def test_vocabularies_are_as_specified() -> None:
+    assert AE_TERMS == (
+        "post_needling_soreness",
+        "bruising",
+        "bleeding",
+        "vasovagal",
+        "infection",
+        "needle_site_pain",
+        "other",
+    )
+    assert SEVERITIES == ("mild", "moderate", "severe")
+    assert MUSCLES == ("gastrocnemius", "soleus", "intrinsic_foot", "plantar_fascia", "other")
+    assert set(AE_PRECEDENCE) == set(AE_TERMS)
+    assert AE_PRECEDENCE[:6] == (
+        "vasovagal",
+        "infection",
+        "bleeding",
+        "bruising",
+        "needle_site_pain",
+        "post_needling_soreness",
+    )
+
+
+def test_default_tables_are_normalised_and_read_only() -> None:
+    for key, term in DEFAULT_AE_SYNONYMS.items():
+        assert key == normalize_text(key)
+        assert term in AE_TERMS
+    for key, codes in DEFAULT_MUSCLE_SYNONYMS.items():
+        assert key == normalize_text(key)
+        assert set(codes) <= set(MUSCLES)
+    with pytest.raises(TypeError):
+        DEFAULT_AE_SYNONYMS["x"] = "other"  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Light-headed  ", "light headed"),
+        ("PALE_and   SWEATY.", "pale and sweaty"),
+        ("\tbruise,\n", "bruise"),
+        ("“Bleeding”", "bleeding"),
+        ("post–needling soreness", "post needling soreness"),
+        ("n/a", "n/a"),
+        ("?", ""),
+    ],
+)
+def test_normalize_text(text: str, expected: str) -> None:
+    assert normalize_text(text) == expected
+
+
+# --------------------------------------------------------------------------- AE terms
+
+AE_CASES = [
+    # bruising
+    ("bruise", "bruising"),
+    ("Bruised", "bruising"),
+    ("BRUISING", "bruising"),
+    ("haematoma", "bruising"),
+    ("hematoma", "bruising"),
+    ("ecchymosis", "bruising"),
+    ("discolouration", "bruising"),
+    ("small bruise left calf", "bruising"),
+    ("Minor bruising at needle site.", "bruising"),
+    # bleeding
+    ("bleed", "bleeding"),
+    ("bleeding", "bleeding"),
+    ("pinpoint bleeding", "bleeding"),
+    ("pin-point bleeding", "bleeding"),
+    ("blood spot", "bleeding"),
+    ("blood at needle site", "bleeding"),
+    ("drop of blood on removal", "bleeding"),
+    # vasovagal
+    ("felt faint", "vasovagal"),
+    ("faint", "vasovagal"),
+    ("fainted", "vasovagal"),
+    ("syncope", "vasovagal"),
+    ("Pre-syncope", "vasovagal"),
+    ("dizzy", "vasovagal"),
+    ("dizziness", "vasovagal"),
+    ("light-headed", "vasovagal"),
+    ("lightheaded", "vasovagal"),
+    ("Vasovagal", "vasovagal"),
+    ("vaso-vagal reaction", "vasovagal"),
+    ("pale and sweaty", "vasovagal"),
+    ("nausea", "vasovagal"),
+    ("patient felt dizzy after session", "vasovagal"),
+    # soreness
+    ("DOMS", "post_needling_soreness"),
+    ("sore calf", "post_needling_soreness"),
+    ("muscle soreness", "post_needling_soreness"),
+    ("post-needling soreness", "post_needling_soreness"),
+    ("soreness", "post_needling_soreness"),
+    ("ache", "post_needling_soreness"),
+    ("aching", "post_needling_soreness"),
+    ("stiffness", "post_needling_soreness"),
+    ("calf aching next day", "post_needling_soreness"),
+    # infection
+    ("infection", "infection"),
+    ("redness and swelling", "infection"),
+    ("cellulitis", "infection"),
+    ("local infection", "infection"),
+    # needle-site pain
+    ("pain at needle site", "needle_site_pain"),
+    ("needle pain", "needle_site_pain"),
+    ("sharp pain on insertion", "needle_site_pain"),
+    ("burning at insertion", "needle_site_pain"),
+    ("Needle-site pain", "needle_site_pain"),
+    # precedence when several terms are contained
+    ("bruising and bleeding", "bleeding"),
+    ("pinpoint bleed + bruise", "bleeding"),
+    ("bruise, felt faint", "vasovagal"),
+    ("sore calf and small bruise", "bruising"),
+    ("needle pain and soreness", "needle_site_pain"),
+    ("infection with bleeding", "infection"),
+    ("dizzy, bleeding", "vasovagal"),
+    # formula-looking text is just text: the leading character is punctuation
+    ("@bruise?", "bruising"),
+    ("=bleeding", "bleeding"),
+    # negation
+    ("no bruising, felt dizzy", "vasovagal"),
+    ("felt faint but no bleeding", "vasovagal"),
+    ("bleeding, no bruising", "bleeding"),
+]
+
+
+@pytest.mark.parametrize(("verbatim", "term"), AE_CASES)
+def test_ae_terms(verbatim: str, term: str) -> None:
+    out = map_ae_terms(pd.Series([verbatim]))
+    assert list(out.columns) == ["term", "matched"]
+    assert out["term"].iloc[0] == term
+    assert bool(out["matched"].iloc[0]) is True
+
+
+@pytest.mark.parametrize(
+    "verbatim",
+    ["calf cramp", "itchy ankle", "headache", "pain", "redness", "no bruising",
+     "=HYPERLINK(\"x\")", "=SUM(A1:A3)", "+1", "@calf"],
+)
+def test_ae_unmatched_falls_back_to_other(verbatim: str) -> None:
+    out = map_ae_terms(pd.Series([verbatim]))
+    assert out["term"].iloc[0] == "other"
+    assert bool(out["matched"].iloc[0]) is False
+
+
+@pytest.mark.parametrize(
+    "verbatim", [None, np.nan, pd.NA, "", "   ", "n/a", "unknown", "none", "Nil", "no AE",
+                 "No adverse events"],
+)
+def test_ae_missing_or_no_event(verbatim: object) -> None:
+    out = map_ae_terms(pd.Series([verbatim], dtype=object))
+    assert pd.isna(out["term"].iloc[0])
+    assert bool(out["matched"].iloc[0]) is False
+
+
+def test_ae_index_and_dtypes() -> None:
+    s = pd.Series(["bruise", None, "zzz", "bruise"], index=[7, 3, 9, 1])
+    out = map_ae_terms(s)
+    assert list(out.index) == [7, 3, 9, 1]
+    assert out["matched"].dtype == bool
+    assert out["term"].tolist()[0] == "bruising"
+    assert pd.isna(out["term"].tolist()[1])
+    assert out["term"].tolist()[2:] == ["other", "bruising"]
+    assert out["matched"].tolist() == [True, False, False, True]
+
+
+def test_ae_user_synonyms_extend_and_override() -> None:
+    s = pd.Series(["calf cramp", "bruise", "Blue Mark on heel", "cramp"])
+    out = map_ae_terms(
+        s,
+        synonyms={"Cramp": "post_needling_soreness", "bruise": "other", "blue mark": "bruising"},
+    )
+    assert out["term"].tolist() == ["post_needling_soreness", "other", "bruising",
+                                    "post_needling_soreness"]
+    assert out["matched"].tolist() == [True, True, True, True]
+    # defaults are unchanged afterwards
+    assert DEFAULT_AE_SYNONYMS["bruise"] == "bruising"
+
+
+def test_ae_user_synonym_term_is_case_insensitive() -> None:
+    out = map_ae_terms(pd.Series(["zing"]), synonyms={"zing": "Needle_Site_Pain"})
+    assert out["term"].iloc[0] == "needle_site_pain"
+
+
+def test_ae_bad_user_synonym_raises_mapping_error() -> None:
+    with pytest.raises(MappingError) as info:
+        map_ae_terms(pd.Series(["x"]), synonyms={"calf cramp": "cramp"})
+    message = str(info.value)
+    assert "calf cramp" in message and "cramp" in message
+    for term in AE_TERMS:
+        assert term in message
+    assert isinstance(info.value, DryNeedleError)
+
+
+@pytest.mark.parametrize("synonyms", [["bruise"], {"": "bruising"}, {3: "bruising"}])
+def test_ae_malformed_synonyms_raise(synonyms: object) -> None:
+    with pytest.raises(MappingError):
+        map_ae_terms(pd.Series(["x"]), synonyms=synonyms)  # type: ignore[arg-type]
+
+
+def test_ae_parses_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+    original = vocab.normalize_text
+
+    def counting(text: str) -> str:
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(vocab, "normalize_text", counting)
+    s = pd.Series(["bruise", "felt faint", None] * 100_000)
+    out = map_ae_terms(s)
+    assert sorted(calls) == ["bruise", "felt faint"]
+    assert out["term"].iloc[299_998] == "vasovagal"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=40))
+def test_property_ae_term_always_in_vocabulary(text: str) -> None:
+    out = map_ae_terms(pd.Series([text]))
+    term = out["term"].iloc[0]
+    assert pd.isna(term) or term in AE_TERMS
+    if pd.isna(term):
+        assert bool(out["matched"].iloc[0]) is False
+
+
+# --------------------------------------------------------------------------- severity
+
+SEVERITY_CASES = [
+    ("mild", "mild"),
+    ("Mild", "mild"),
+    (" MILD. ", "mild"),
+    ("minor", "mild"),
+    ("slight", "mild"),
+    ("moderate", "moderate"),
+    ("Mod", "moderate"),
+    ("mod.", "moderate"),
+    ("medium", "moderate"),
+    ("severe", "severe"),
+    ("marked", "severe"),
+    ("major", "severe"),
+    ("life-threatening", "severe"),
+    (1, "mild"),
+    (2, "moderate"),
+    (3, "severe"),
+    (4, "severe"),
+    (5, "severe"),
+    (1.0, "mild"),
+    (np.int64(2), "moderate"),
+    ("1", "mild"),
+    ("2.0", "moderate"),
+    ("grade 1", "mild"),
+    ("Grade 2", "moderate"),
+    ("grade 3", "severe"),
+    ("grade 4", "severe"),
+    ("grade 5", "severe"),
+    ("G2", "moderate"),
+    ("gr. 3", "severe"),
+    ("grade II", "moderate"),
+    ("Grade IV", "severe"),
+    ("CTCAE grade 1", "mild"),
+    ("ctcae 3", "severe"),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), SEVERITY_CASES)
+def test_severity(value: object, expected: str) -> None:
+    out = map_severity(pd.Series([value], dtype=object))
+    assert list(out.columns) == ["severity", "status"]
+    assert out["severity"].iloc[0] == expected
+    assert out["status"].iloc[0] == "ok"
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["serious", "Serious", "mild-moderate", "mild to moderate", 0, 6, 2.5, "-1", "grade 6",
+     "III", "high", True, "=1", "+2", "sever"],
+)
+def test_severity_invalid(value: object) -> None:
+    out = map_severity(pd.Series([value], dtype=object))
+    assert pd.isna(out["severity"].iloc[0])
+    assert out["status"].iloc[0] == "invalid"
+
+
+@pytest.mark.parametrize("value", [None, np.nan, "", "n/a", "unknown", "not recorded"])
+def test_severity_missing(value: object) -> None:
+    out = map_severity(pd.Series([value], dtype=object))
+    assert pd.isna(out["severity"].iloc[0])
+    assert out["status"].iloc[0] == "missing"
+
+
+def test_severity_numeric_series_and_index() -> None:
+    out = map_severity(pd.Series([1, 2, 3, np.nan, 7], index=list("abcde")))
+    assert list(out.index) == list("abcde")
+    assert out["severity"].tolist()[:3] == ["mild", "moderate", "severe"]
+    assert out["status"].tolist() == ["ok", "ok", "ok", "missing", "invalid"]
+
+
+def test_severity_user_codes_override() -> None:
+    s = pd.Series(["A", "b", 3, "9", 1, "serious"])
+    out = map_severity(s, codes={"a": "mild", "B": "Moderate", 3: "moderate", 9: None,
+                                 "1": "severe", "serious": "severe"})
+    assert out["severity"].tolist()[:3] == ["mild", "moderate", "moderate"]
+    assert out["severity"].tolist()[4:] == ["severe", "severe"]
+    assert out["status"].tolist() == ["ok", "ok", "ok", "missing", "ok", "ok"]
+
+
+def test_severity_bad_user_code_raises() -> None:
+    with pytest.raises(MappingError, match="extreme"):
+        map_severity(pd.Series(["x"]), codes={"x": "extreme"})
+    with pytest.raises(MappingError):
+        map_severity(pd.Series(["x"]), codes=["mild"])  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- booleans
+
+BOOL_CASES = [
+    ("yes", True), ("Yes", True), ("YES ", True), ("y", True), ("Y", True), ("true", True),
+    ("TRUE", True), ("t", True), ("1", True), (1, True), (1.0, True), ("ja", True),
+    ("Ja", True), ("j", True), ("oui", True), ("si", True), ("x", True), ("X", True),
+    ("checked", True), ("✓", True), ("present", True), (True, True), (np.True_, True),
+    ("no", False), ("No", False), ("n", False), ("N", False), ("false", False), ("f", False),
+    ("0", False), (0, False), (0.0, False), ("nein", False), ("non", False),
+    ("unchecked", False), ("absent", False), (False, False),
+]
+
+
+@pytest.mark.parametrize(("value", "expected"), BOOL_CASES)
+def test_bool(value: object, expected: bool) -> None:
+    out = map_bool(pd.Series([value], dtype=object))
+    assert list(out.columns) == ["value", "status"]
+    assert out["value"].dtype == "boolean"
+    assert out["value"].iloc[0] is np.bool_(expected) or out["value"].iloc[0] == expected
+    assert out["status"].iloc[0] == "ok"
+
+
+@pytest.mark.parametrize("value", ["maybe", 2, -1, "-1", "2.5", "yes/no", "=TRUE()", "+1", "@y"])
+def test_bool_invalid(value: object) -> None:
+    out = map_bool(pd.Series([value], dtype=object))
+    assert out["value"].isna().iloc[0]
+    assert out["status"].iloc[0] == "invalid"
+
+
+@pytest.mark.parametrize("value", [None, np.nan, pd.NA, "", " ", "n/a", "unknown", "?"])
+def test_bool_missing(value: object) -> None:
+    out = map_bool(pd.Series([value], dtype=object))
+    assert out["value"].isna().iloc[0]
+    assert out["status"].iloc[0] == "missing"
+
+
+def test_bool_series_dtypes() -> None:
+    out = map_bool(pd.Series([True, None, False], dtype="boolean"))
+    assert out["value"].tolist() == [True, pd.NA, False]
+    assert out["status"].tolist() == ["ok", "missing", "ok"]
+    out = map_bool(pd.Series([1, 0, 1], index=[5, 6, 7]))
+    assert list(out.index) == [5, 6, 7]
+    assert out["value"].tolist() == [True, False, True]
+
+
+def test_bool_user_codes_override() -> None:
+    s = pd.Series([1, 2, "9", "x", "Yes"])
+    out = map_bool(s, codes={2: False, "9": None, "x": False, "yes": np.False_})
+    assert out["value"].tolist() == [True, False, pd.NA, False, False]
+    assert out["status"].tolist() == ["ok", "ok", "missing", "ok", "ok"]
+
+
+@pytest.mark.parametrize("bad", [{"y": "yes"}, {"y": 1}, {"": True}])
+def test_bool_bad_user_codes(bad: dict) -> None:
+    with pytest.raises(MappingError):
+        map_bool(pd.Series(["y"]), codes=bad)
+
+
+# --------------------------------------------------------------------------- muscles
+
+MUSCLE_CASES = [
+    ("gastrocnemius", "gastrocnemius", None),
+    ("Gastroc", "gastrocnemius", None),
+    ("Gastroc + soleus", "gastrocnemius;soleus", None),
+    ("soleus, gastroc", "gastrocnemius;soleus", None),
+    ("medial gastrocnemius, soleus", "gastrocnemius;soleus", None),
+    ("lateral head of gastrocnemius", "gastrocnemius", None),
+    ("L gastroc / R soleus", "gastrocnemius;soleus", None),
+    ("b/l gastrocs", "gastrocnemius", None),
+    ("gastroc and soleus", "gastrocnemius;soleus", None),
+    ("gastroc & soleus & PF", "gastrocnemius;soleus;plantar_fascia", None),
+    ("Soleus; soleus", "soleus", None),
+    ("FDB; abductor hallucis", "intrinsic_foot", None),
+    ("flexor digitorum brevis", "intrinsic_foot", None),
+    ("quadratus plantae", "intrinsic_foot", None),
+    ("abductor digiti minimi", "intrinsic_foot", None),
+    ("intrinsics", "intrinsic_foot", None),
+    ("foot intrinsics", "intrinsic_foot", None),
+    ("abductor hallucis TrP", "intrinsic_foot", None),
+    ("plantar fascia", "plantar_fascia", None),
+    ("PF", "plantar_fascia", None),
+    ("fascia", "plantar_fascia", None),
+    ("medial plantar fascia insertion", "plantar_fascia", None),
+    ("triceps surae", "gastrocnemius;soleus", None),
+    ("PF, FDB, soleus, gastroc", "gastrocnemius;soleus;intrinsic_foot;plantar_fascia", None),
+    ("calf", "other", "calf"),
+    ("tib post", "other", "tib post"),
+    ("Tibialis posterior; soleus", "soleus;other", "Tibialis posterior"),
+    ("FHL, hamstrings, gastroc", "gastrocnemius;other", "FHL;hamstrings"),
+    ("fascia lata", "other", "fascia lata"),
+]
+
+
+@pytest.mark.parametrize(("text", "muscles", "unmatched"), MUSCLE_CASES)
+def test_muscles(text: str, muscles: str, unmatched: str | None) -> None:
+    out = map_muscles(pd.Series([text]))
+    assert list(out.columns) == ["muscles", "unmatched"]
+    assert out["muscles"].iloc[0] == muscles
+    if unmatched is None:
+        assert pd.isna(out["unmatched"].iloc[0])
+    else:
+        assert out["unmatched"].iloc[0] == unmatched
+
+
+@pytest.mark.parametrize("value", [None, np.nan, "", "n/a", "none", "not needled", " ; "])
+def test_muscles_missing(value: object) -> None:
+    out = map_muscles(pd.Series([value], dtype=object))
+    assert pd.isna(out["muscles"].iloc[0])
+    assert pd.isna(out["unmatched"].iloc[0])
+
+
+def test_muscles_user_synonyms() -> None:
+    s = pd.Series(["calf", "tib post", "calf + PF", "AH"])
+    out = map_muscles(
+        s,
+        synonyms={
+            "calf": ("gastrocnemius", "soleus"),
+            "Tib Post": "other",
+            "ah": "intrinsic_foot;plantar_fascia",
+        },
+    )
+    assert out["muscles"].tolist() == [
+        "gastrocnemius;soleus",
+        "other",
+        "gastrocnemius;soleus;plantar_fascia",
+        "intrinsic_foot;plantar_fascia",
+    ]
+    assert out["unmatched"].isna().all()
+
+
+@pytest.mark.parametrize("bad", [{"calf": "calf_muscle"}, {"calf": ["soleus", "x"]},
+                                 {"calf": 3}, {"": "soleus"}, ["soleus"]])
+def test_muscles_bad_synonyms_raise(bad: object) -> None:
+    with pytest.raises(MappingError):
+        map_muscles(pd.Series(["calf"]), synonyms=bad)  # type: ignore[arg-type]
+
+
+def test_muscles_index_alignment_and_categorical() -> None:
+    s = pd.Series(["gastroc", None, "PF"], index=[2, 0, 1], dtype="category")
+    out = map_muscles(s)
+    assert list(out.index) == [2, 0, 1]
+    assert out["muscles"].iloc[0] == "gastrocnemius"
+    assert pd.isna(out["muscles"].iloc[1])
+    assert out["muscles"].iloc[2] == "plantar_fascia"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["gastroc", "soleus", "FDB", "PF", "calf", "tib post"]),
+                min_size=1, max_size=6))
+def test_property_muscles_sorted_unique(parts: list[str]) -> None:
+    out = map_muscles(pd.Series([", ".join(parts)]))
+    codes = out["muscles"].iloc[0].split(";")
+    assert codes == sorted(set(codes), key=MUSCLES.index)
+    assert set(codes) <= set(MUSCLES)
+    assert ("other" in codes) == any(p in ("calf", "tib post") for p in parts)

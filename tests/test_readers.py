@@ -490,3 +490,31 @@ def test_large_file_fast_path_row_numbers(tmp_path):
     assert raw.row_numbers[:3].tolist() == [2, 3, 4]
     assert raw.row_numbers[-1] == n + 3  # after the blank line
     assert raw.frame["id"].iloc[-1] == "P_last"
+
+
+@pytest.mark.parametrize(
+    ("body", "first"),
+    [
+        ('{i},"x\n,y"', [0, "x\n,y"]),
+        ('{i},"x\ny,z"', [0, "x\ny,z"]),
+        ('"{i}\n","x"', [0, "x"]),  # "0\n" is a number: pyarrow ignores the padding
+    ],
+)
+def test_quoted_newlines_across_parser_blocks(tmp_path, body, first):
+    n = 150_000  # a few MB: records straddle pyarrow's block boundaries
+    text = "a,b\n" + "\n".join(body.format(i=i) for i in range(n)) + f"\n\n{n},row\n"
+    raw = read_table(_write(tmp_path / "multi.csv", text), table="adverse_events")
+    assert len(raw.frame) == n + 1
+    assert raw.frame["b"].iloc[-1] == "row"
+    assert raw.row_numbers[:2].tolist() == [2, 4]  # each record spans two lines
+    assert raw.row_numbers[-1] == 2 * n + 3  # after the blank line
+    assert raw.frame.iloc[0].tolist() == first
+    assert raw.frame["a"].iloc[n - 1] == n - 1
+
+
+def test_quoted_file_with_blank_lines_uses_single_line_parse(tmp_path):
+    n = 50_000
+    text = '"id","v"\n' + "\n".join(f'"P{i}",{i}' for i in range(n)) + '\n\n"Q",1\n'
+    raw = read_table(_write(tmp_path / "quoted.csv", text), table="assessments")
+    assert raw.frame["id"].iloc[[0, -1]].tolist() == ["P0", "Q"]
+    assert raw.row_numbers[-1] == n + 3

@@ -369,7 +369,8 @@ def _check_file(path: str) -> None:
         )
 
 
-def _clean_names(names: Iterable[Any], path: str) -> list[Any]:
+def _clean_names(names: Iterable[Any], path: str, where: str | None = None) -> list[Any]:
+    """Strip names, name empty ones ``Unnamed: i`` (as pandas does), refuse duplicates."""
     out: list[Any] = []
     for i, name in enumerate(names):
         if name is None or (isinstance(name, float) and np.isnan(name)):
@@ -388,7 +389,8 @@ def _clean_names(names: Iterable[Any], path: str) -> list[Any]:
         seen.add(name)
     if dupes:
         raise ReadError(
-            f"{path}: duplicate column names {dupes} (after stripping surrounding spaces). "
+            f"{where or path}: duplicate column names {dupes} (after stripping surrounding "
+            "spaces). "
             "Rename the columns so that each name is unique.",
             source=path,
         )
@@ -527,7 +529,8 @@ def _read_delimited(
         if not pa.types.is_string(col.type):
             return col, None
         return _clean_text_column(
-            col, numeric=name not in string_columns, comma_mode=comma_mode, ascii_only=stats.ascii
+            col, numeric=name not in string_columns, comma_mode=comma_mode,
+            ascii_only=stats.ascii, keep_spaces=name in string_columns,
         )
 
     # pyarrow compute releases the GIL: clean the text columns side by side
@@ -934,6 +937,7 @@ def _clean_text_column(
     numeric: bool,
     comma_mode: str | None,
     ascii_only: bool,
+    keep_spaces: bool = False,
 ) -> tuple[pa.ChunkedArray, tuple[str, float] | None]:
     """Strip whitespace, null the NA tokens and, when allowed, recover numbers.
 
@@ -942,6 +946,14 @@ def _clean_text_column(
     """
     trim = pc.ascii_trim_whitespace if ascii_only else pc.utf8_trim_whitespace
     trimmed = trim(col)
+    if keep_spaces:
+        # identifier columns keep their spaces: the loader trims them and records each
+        # trim in the quality ledger. Padded NA tokens still become missing.
+        if _string_data_length(trimmed) != _string_data_length(col):
+            is_na = pc.is_in(trimmed, value_set=_NA_ARRAY)
+            if pc.any(is_na).as_py():
+                col = pc.if_else(is_na, pa.scalar(None, col.type), col)
+        return col, None
     if _string_data_length(trimmed) != _string_data_length(col):
         col = trimmed
         is_na = pc.is_in(col, value_set=_NA_ARRAY)
@@ -1117,7 +1129,7 @@ def _read_xlsx(
     for _, r in body:
         width = max(width, _last_filled(r))
     header = (header + [None] * width)[:width]
-    names = _clean_names([None if v is None else str(v) for v in header], where)
+    names = _clean_names([None if v is None else str(v) for v in header], path, where)
     records = [tuple((list(r) + [None] * width)[:width]) for _, r in body]
     frame = pd.DataFrame.from_records(records, columns=range(width))
     frame.columns = names
@@ -1184,7 +1196,8 @@ def _read_parquet(path: str, *, table: str, string_columns: frozenset[str]) -> R
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            col, _ = _clean_text_column(col, numeric=False, comma_mode=None, ascii_only=False)
+            col, _ = _clean_text_column(col, numeric=False, comma_mode=None, ascii_only=False,
+                                        keep_spaces=stripped in string_columns)
         cols.append(col)
     tbl = pa.Table.from_arrays(
         cols,

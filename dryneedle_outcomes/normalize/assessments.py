@@ -25,9 +25,11 @@ from .vocabulary import map_muscles
 
 def normalize_visits(rec: Records, values: pd.Series, codes) -> pd.Series:
     """Visit labels or numbers to non-negative integers (0 = baseline)."""
+    before = rec.rejected_mask.copy()
     coded = apply_codes(rec, "visit", values, codes)
-    visits = to_integer(rec, "visit", coded, minimum=0)
-    missing = visits.isna().to_numpy() & values.isna().to_numpy()
+    visits = to_integer(rec, "visit", coded, minimum=0, maximum=10_000)
+    just_rejected = rec.rejected_mask & ~before
+    missing = visits.isna().to_numpy() & ~just_rejected
     rec.reject(missing, "visit", "missing_visit", "the visit is missing")
     return visits
 
@@ -78,7 +80,8 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
     for column in ("needles", "twitch_responses"):
         if column in raw:
             out[column] = to_integer(rec, column, apply_codes(rec, column, raw[column],
-                                                              tm.codes.get(column)))
+                                                              tm.codes.get(column)),
+                                     maximum=1_000)
     if "needled" not in out and "needles" in out:
         out["needled"] = (out["needles"] > 0).astype("boolean")
         rec.correct_column("needled", "absent", "needles > 0", "needled derived from needles",

@@ -94,17 +94,22 @@ def to_number(rec: Records, column: str, values: pd.Series) -> pd.Series:
     return pd.Series(table[codes], index=values.index, dtype=float)
 
 
-def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0) -> pd.Series:
-    """Convert to a nullable integer; reject non-integers and values below ``minimum``."""
+def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0,
+               maximum: int = 100_000) -> pd.Series:
+    """Convert to a nullable integer; reject non-integers and values outside the bounds."""
     numbers = to_number(rec, column, values)
     finite = numbers.notna()
-    not_int = finite & (numbers != np.round(numbers))
+    not_int = finite & ((numbers != np.round(numbers)) | np.isinf(numbers))
     rec.reject(not_int.to_numpy(), column, "not_an_integer",
                f"{column} '{{value}}' is not a whole number", values=values)
     below = finite & ~not_int & (numbers < minimum)
     rec.reject(below.to_numpy(), column, "negative",
                f"{column} '{{value}}' is below {minimum}", values=values)
-    numbers = numbers.where(finite & ~not_int & ~below)
+    above = finite & ~not_int & (numbers > maximum)
+    rec.reject(above.to_numpy(), column, "out_of_range",
+               f"{column} '{{value}}' is above {maximum}, the largest plausible value",
+               values=values)
+    numbers = numbers.where(finite & ~not_int & ~below & ~above)
     return numbers.round().astype("Int64")
 
 

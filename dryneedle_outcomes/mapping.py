@@ -103,7 +103,7 @@ def _expect(value: Any, types: type | tuple[type, ...], where: str, what: str) -
         kinds = (types,) if isinstance(types, type) else types
         names = " or ".join(t.__name__ for t in kinds)
         raise MappingError(
-            f"{where}: {what} must be a {names}, got {type(value).__name__} {value!r}")
+            f"{where}: {what} must be of type {names}, got {type(value).__name__} {value!r}")
     return value
 
 

@@ -295,3 +295,29 @@ def test_scales_declared_per_column_and_per_site():
     assert {"scale converted cm -> mm (x10)", "scale converted nrs10 -> mm (x10)"} <= actions
     assert cohort.provenance["instruments"]["first_step_pain"]["site_scales"] == {
         "two": "nrs10"}
+
+
+def test_utf16_file_with_bom_is_read(rules_dir):
+    cohort = load(rules_dir, "utf16.csv", patients=None)
+    assert cohort.assessments["first_step_pain"].tolist() == [72.0]
+
+
+def test_mm_scale_with_values_of_a_0_to_10_scale_is_flagged_not_converted():
+    patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(12)], "arm": "x"})
+    visits = pd.DataFrame({"patient_id": patients["patient_id"], "visit": 0,
+                           "first_step_pain": [6.5, 7, 8, 5.5, 9, 6, 7, 8, 4, 6, 7, 25]})
+    cohort = dno.load_cohort(visits, patients)
+    flags = cohort.quality.flags
+    assert flags["rule"].tolist() == ["implausible_scale"]
+    assert "'cm' or 'nrs10'" in flags.iloc[0]["message"]
+    assert cohort.assessments["first_step_pain"].max() == 25.0  # nothing converted
+
+
+def test_patient_ids_differing_only_by_case_are_flagged_and_kept_apart():
+    patients = pd.DataFrame({"patient_id": ["DN-1", "dn-1"], "arm": ["a", "b"]})
+    visits = pd.DataFrame({"patient_id": ["DN-1", "dn-1"], "visit": [0, 0]})
+    cohort = dno.load_cohort(visits, patients)
+    assert cohort.n_patients == 2
+    flags = cohort.quality.flags
+    assert flags["rule"].tolist() == ["id_case_variant", "id_case_variant"]
+    assert flags["row"].tolist() == [2, 3]

@@ -206,7 +206,7 @@ def to_instrument(
 def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Series,
                             codes: np.ndarray, scales: list, valid: np.ndarray,
                             scale_names: pd.Series, min_n: int = 10) -> None:
-    """Flag a 0-100 declared scale whose values all lie within 0-10 (likely cm or NRS).
+    """Flag a 0-100 declared scale with 90% or more of its values within 0-10 (cm or NRS?).
 
     Scales are never guessed, so nothing is converted; the first record of each such
     group is flagged so the mistake shows in the ledger.
@@ -215,10 +215,13 @@ def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Se
         if sc.upper < 100.0:
             continue
         group = valid & (codes == i)
-        if group.sum() >= min_n and float(numbers[group].max()) <= 10.0:
+        # a share, not the maximum, so that one typo (a "25" among cm values) cannot hide it
+        share = float((numbers[group] <= 10.0).mean()) if group.any() else 0.0
+        if group.sum() >= min_n and share >= 0.9:
             first = np.zeros(len(valid), dtype=bool)
             first[np.flatnonzero(group)[0]] = True
             rec.flag(first, instrument.column, "implausible_scale",
-                     f"all {int(group.sum())} values of {instrument.column} declared on scale "
-                     f"'{sc.name}' (0-{sc.upper:g}) lie within 0-10; is the scale really "
+                     f"{share:.0%} of the {int(group.sum())} values of {instrument.column} "
+                     "declared on "
+                     f"scale '{sc.name}' (0-{sc.upper:g}) lie within 0-10; is the scale really "
                      "'cm' or 'nrs10'? Declare it in [assessments.scales] or site_scales")

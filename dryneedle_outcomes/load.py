@@ -187,7 +187,8 @@ def load_cohort(
 
 def _patients_from_assessments(assess: Records) -> Records:
     """Patients derived from the assessments when no patients table is given."""
-    data = assess.data.loc[~assess.rejected_mask]
+    data = assess.data.loc[~assess.rejected_mask].copy()
+    data["patient_id"] = data["patient_id"].astype(object)
     ids = data["patient_id"]
     first = ~ids.duplicated().to_numpy() & ids.notna().to_numpy()
     frame = pd.DataFrame({"patient_id": ids[first].to_numpy()})
@@ -220,6 +221,7 @@ def _patients_from_assessments(assess: Records) -> Records:
 
 def _finish_patients(pats: Records, tm: TableMapping) -> pd.DataFrame:
     out = pats.kept()
+    out["patient_id"] = out["patient_id"].astype(object)
     codes = tm.codes.get("arm")
     order = list(dict.fromkeys(str(v) for v in codes.values())) if codes else []
     present = [a for a in pd.unique(out["arm"]) if a not in order]
@@ -233,7 +235,13 @@ def _finish_assessments(assess: Records) -> pd.DataFrame:
     out["visit"] = out["visit"].astype("int64")
     cols = [c for c in ASSESSMENT_ORDER if c in out]
     cols += [c for c in out.columns if c not in cols]
-    out = out[cols].sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+    out = out[cols]
+    # IDs are categorical with sorted categories: sort on their codes, then make them text
+    order = np.lexsort((out["visit"].to_numpy(), out["patient_id"].cat.codes.to_numpy()))
+    if not (order[1:] > order[:-1]).all():
+        out = out.take(order)
+    out = out.reset_index(drop=True)
+    out["patient_id"] = out["patient_id"].astype(object)
     for col in CORE_INSTRUMENTS:
         out[col] = out[col].astype(float)
     return out
@@ -249,6 +257,7 @@ def _finish_events(events: Records | None) -> pd.DataFrame:
     else:
         out = events.kept()
         out["visit"] = out["visit"].astype("int64")
+        out["patient_id"] = out["patient_id"].astype(object)
     out["term"] = pd.Categorical(out["term"], categories=list(AE_TERMS))
     out["severity"] = pd.Categorical(out["severity"], categories=list(SEVERITIES), ordered=True)
     return out.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)

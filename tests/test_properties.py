@@ -97,8 +97,11 @@ def _frames(seed: int, variant: str) -> dict[str, pd.DataFrame]:
 
 # ----------------------------------------------------------------------- strategies
 
+# NUL makes a CSV binary (ReadError by design); a lone CR inside an unquoted field of an
+# LF file mixes line-ending styles, for which the reader documents record-based row
+# numbers, so this oracle's physical line numbers would not apply
 _text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"),
     max_size=12,
 )
 values = st.one_of(
@@ -210,17 +213,32 @@ def corrupt(frames: dict[str, pd.DataFrame], corruptions: list[tuple]) -> dict[s
 
 
 def _csv_record_lines(text: str) -> list[int]:
-    """Line (1-based, counting '\\n') on which each data record of a CSV starts."""
-    starts, line, start, in_quotes = [], 1, 1, False
-    for ch in text:
+    """Line (1-based) on which each data record of a CSV starts.
+
+    Line breaks are \\n, \\r\\n or a lone \\r (old Mac files), as CSV readers treat
+    them; a line holding only delimiters and spaces is blank and holds no record.
+    ``text`` must be read with ``newline=""`` so that lone \\r survive.
+    """
+    starts, line, start, in_quotes, current = [], 1, 1, False, []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
         if ch == '"':
             in_quotes = not in_quotes
-        elif ch == "\n":
-            line += 1
-            if not in_quotes:
+            current.append(ch)
+        elif ch in "\r\n" and not in_quotes:
+            if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
+                i += 1
+            if "".join(current).strip(", \t"):
                 starts.append(start)
-                start = line
-    if text and not text.endswith("\n"):
+            line += 1
+            start, current = line, []
+        else:
+            if ch in "\r\n":
+                line += 1 if ch == "\n" or text[i + 1:i + 2] != "\n" else 0
+            current.append(ch)
+        i += 1
+    if "".join(current).strip(", \t"):
         starts.append(start)
     return starts[1:]  # the header is not a record
 
@@ -228,8 +246,8 @@ def _csv_record_lines(text: str) -> list[int]:
 def _load(sources: dict, errors: str):
     """Load; return (cohort, None) or (None, DataValidationError); others are failures."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
+        with warnings.catch_warnings(record=True):  # data warnings are expected here
+            warnings.simplefilter("always")
             cohort = dno.load_cohort(sources["assessments"], sources["patients"],
                                      sources["adverse_events"], errors=errors)
     except dno.DataValidationError as exc:
@@ -310,7 +328,8 @@ def check_csv(frames: dict[str, pd.DataFrame]) -> None:
             path = Path(tmp) / f"{table}.csv"
             frame.to_csv(path, index=False, lineterminator="\n")
             sources[table] = str(path)
-            rows[table] = _csv_record_lines(path.read_text(encoding="utf-8"))
+            with path.open(encoding="utf-8", newline="") as fh:
+                rows[table] = _csv_record_lines(fh.read())
             assert len(rows[table]) == len(frame)  # the oracle itself
         check_ledger(frames, sources, rows)
 

@@ -54,9 +54,11 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
                    f"'{{value}}' is not a valid date (date convention: {tm.date_convention})",
                    values=raw["date"])
         serial = (status == "excel_serial").to_numpy()
-        rec.correct_rows(serial, "date", raw["date"].to_numpy(dtype=object),
-                         parsed["date"].astype(str).to_numpy(dtype=object),
-                         "Excel serial number converted to a date")
+        if serial.any():
+            new = np.full(len(serial), None, dtype=object)
+            new[serial] = parsed["date"][serial].dt.strftime("%Y-%m-%d").to_numpy()
+            rec.correct_rows(serial, "date", raw["date"].to_numpy(dtype=object), new,
+                             "Excel serial number converted to a date")
         out["date"] = parsed["date"]
         out["day"] = np.nan
     elif "day" in raw:
@@ -108,10 +110,14 @@ def _soreness(rec: Records, raw: pd.DataFrame, out: pd.DataFrame) -> None:
     if "soreness" in raw:
         parsed = parse_soreness(raw["soreness"])
         bad = (parsed["soreness_status"] == "invalid").to_numpy()
-        interval = ("[" + parsed["soreness_lower_h"].astype(str) + ", "
-                    + parsed["soreness_upper_h"].astype(str) + "] h")
-        record_recodes(rec, "soreness", raw["soreness"],
-                       interval.where(parsed["soreness_status"] == "ok"),
+        lower = parsed["soreness_lower_h"].to_numpy()
+        upper = parsed["soreness_upper_h"].to_numpy()
+        ok = (parsed["soreness_status"] == "ok").to_numpy()
+
+        def interval(positions: np.ndarray) -> list:
+            return [f"[{lower[i]:g}, {upper[i]:g}] h" if ok[i] else None for i in positions]
+
+        record_recodes(rec, "soreness", raw["soreness"], interval,
                        "soreness text read as an interval in hours")
         rec.reject(bad, "soreness", "invalid_soreness",
                    "soreness duration '{value}' cannot be read as hours, a range such as "

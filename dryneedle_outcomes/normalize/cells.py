@@ -97,6 +97,17 @@ def to_number(rec: Records, column: str, values: pd.Series) -> pd.Series:
 def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0,
                maximum: int = 100_000) -> pd.Series:
     """Convert to a nullable integer; reject non-integers and values outside the bounds."""
+    if pd.api.types.is_integer_dtype(values.dtype) and not isinstance(values.dtype,
+                                                                      pd.CategoricalDtype):
+        ints = values.astype("Int64")
+        below = (ints < minimum).fillna(False).to_numpy(dtype=bool)
+        above = (ints > maximum).fillna(False).to_numpy(dtype=bool)
+        rec.reject(below, column, "negative", f"{column} '{{value}}' is below {minimum}",
+                   values=values)
+        rec.reject(above, column, "out_of_range",
+                   f"{column} '{{value}}' is above {maximum}, the largest plausible value",
+                   values=values)
+        return ints.mask(below | above)
     numbers = to_number(rec, column, values)
     finite = numbers.notna()
     not_int = finite & ((numbers != np.round(numbers)) | np.isinf(numbers))
@@ -113,11 +124,13 @@ def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0
     return numbers.round().astype("Int64")
 
 
-def record_recodes(rec: Records, column: str, old: pd.Series, new: pd.Series, action: str,
+def record_recodes(rec: Records, column: str, old: pd.Series, new, action: str,
                    *, changed_only: bool = True) -> None:
     """List each distinct recoding ``old -> new`` once, with the number of rows it touched.
 
-    Work is proportional to the number of distinct source values, not rows.
+    ``new`` is an array aligned with ``old``, or a function that takes record positions
+    and returns the new values there (so that text is only built for one record per
+    distinct value). Work is proportional to the number of distinct source values.
     """
     codes, uniques = pd.factorize(old, use_na_sentinel=True)
     if not len(uniques):
@@ -128,7 +141,8 @@ def record_recodes(rec: Records, column: str, old: pd.Series, new: pd.Series, ac
     positions = np.flatnonzero(present)
     # the first position of each distinct value (reversed assignment keeps the earliest)
     first[codes[positions[::-1]]] = positions[::-1]
-    new_values = np.asarray(new, dtype=object)[first]
+    new_values = (np.asarray(new(first), dtype=object) if callable(new)
+                  else np.asarray(new, dtype=object)[first])
     for value, target, n in zip(uniques, new_values, counts):
         if pd.isna(target) if not isinstance(target, str) else False:
             continue

@@ -1,11 +1,26 @@
-"""Patient identifiers: trimmed (and recorded), never merged by case."""
+"""Patient identifiers: trimmed (and recorded), never merged by case.
+
+IDs are held as a categorical with lexically sorted categories while a table is
+normalised: every later step (duplicates, links between tables, sorting, grouping)
+then works on integer codes instead of millions of strings. The finished tables
+carry them as plain text again.
+"""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from .cells import text_form
 from .records import Records
+
+
+def _text(value) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    text = str(value).strip()
+    return text or None
 
 
 def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
@@ -13,18 +28,34 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
 
     Each trimmed ID is recorded as a per-row correction; a missing ID is rejected
     with rule ``missing_id``. Case is never changed: "dn-0012" and "DN-0012" stay
-    two IDs, and :func:`flag_case_variants` points them out.
+    two IDs, and :func:`case_variants` points them out. Returns a categorical
+    Series whose categories are sorted.
     """
-    raw_text = values.astype(object).where(values.notna())
-    ids = text_form(values)
-    as_text = raw_text.astype(str)
-    changed = (raw_text.notna() & (as_text.str.strip() != as_text)).to_numpy()
-    rec.correct_rows(changed, "patient_id", raw_text.to_numpy(dtype=object),
-                     ids.to_numpy(dtype=object), "whitespace trimmed in ID")
-    empty = ids.isna() | (ids == "")
-    rec.reject(empty.to_numpy(), "patient_id", "missing_id", "the patient ID is missing",
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    forms = [_text(u) for u in uniques]
+    padded = np.array([isinstance(u, str) and u != u.strip() and _text(u) is not None
+                       for u in uniques] + [False])
+    categories = np.array(sorted({f for f in forms if f is not None}), dtype=object)
+    position = {c: i for i, c in enumerate(categories)}
+    recode = np.array([position.get(f, -1) if f is not None else -1 for f in forms] + [-1],
+                      dtype=np.int64)
+    final = recode[codes]
+    ids = pd.Series(pd.Categorical.from_codes(final, categories=categories),
+                    index=values.index)
+    changed = padded[codes]
+    if changed.any():
+        new = np.full(len(values), None, dtype=object)
+        new[changed] = categories[final[changed]]
+        rec.correct_rows(changed, "patient_id", values.to_numpy(dtype=object), new,
+                         "whitespace trimmed in ID")
+    rec.reject(final < 0, "patient_id", "missing_id", "the patient ID is missing",
                values=values)
-    return ids.where(~empty)
+    return ids
+
+
+def fold_text(ids: pd.Index | pd.Series) -> pd.Index | pd.Series:
+    """IDs folded for comparison only: no spaces, lower case."""
+    return ids.astype(str).str.replace(r"\s+", "", regex=True).str.lower()
 
 
 def case_variants(ids: pd.Series) -> pd.Series:
@@ -32,19 +63,20 @@ def case_variants(ids: pd.Series) -> pd.Series:
 
     Examples
     --------
-    >>> case_variants(pd.Series(["DN-1", "dn-1", "DN-2"])).tolist()
-    [True, True, False]
+    >>> case_variants(pd.Series(["DN-1", "dn-1", "DN-2", None])).tolist()
+    [True, True, False, False]
     """
-    present = ids.notna()
-    folded = ids.where(present).astype(str).str.replace(r"\s+", "", regex=True).str.lower()
-    distinct = pd.DataFrame({"id": ids, "folded": folded})[present].drop_duplicates()
-    n_spellings = distinct.groupby("folded")["id"].nunique()
-    out = folded.map(n_spellings).fillna(0).to_numpy() > 1
-    return pd.Series(out & present.to_numpy(), index=ids.index)
+    cat = ids.astype("category") if not isinstance(ids.dtype, pd.CategoricalDtype) else ids
+    present_codes = np.unique(cat.cat.codes.to_numpy())
+    present_codes = present_codes[present_codes >= 0]
+    folded = fold_text(pd.Index(cat.cat.categories[present_codes]))
+    dup = folded.duplicated(keep=False)
+    flagged = np.zeros(len(cat.cat.categories) + 1, dtype=bool)
+    flagged[present_codes[np.asarray(dup)]] = True
+    return pd.Series(flagged[cat.cat.codes.to_numpy()], index=ids.index)
 
 
 def fold(ids: pd.Series) -> pd.Series:
-    """IDs folded for comparison only: no spaces, lower case."""
-    return ids.astype(object).where(ids.notna()).astype(str).str.replace(
-        r"\s+", "", regex=True).str.lower().where(ids.notna())
-
+    """IDs folded for comparison only (no spaces, lower case); missing stays missing."""
+    as_text = ids.astype(object)
+    return fold_text(as_text.where(as_text.notna(), "")).where(as_text.notna())

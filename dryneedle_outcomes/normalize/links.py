@@ -9,6 +9,13 @@ from .ids import fold
 from .records import Records
 
 
+def _category_mask(ids: pd.Series, wanted) -> np.ndarray:
+    """Per record: is its (categorical) ID among ``wanted``? Missing IDs are False."""
+    cats = ids.cat.categories
+    hit = np.append(cats.isin(pd.Index(wanted).astype(object)), False)
+    return hit[ids.cat.codes.to_numpy()]
+
+
 def check_patient_links(rec: Records, patients: Records) -> None:
     """Reject records whose patient is unknown or was itself rejected.
 
@@ -16,12 +23,12 @@ def check_patient_links(rec: Records, patients: Records) -> None:
     rejected too (never merged silently), with the likely match in the message.
     """
     ids = rec.data["patient_id"]
-    pid = patients.data["patient_id"]
+    pid = patients.data["patient_id"].astype(object)
     kept_ids = pid[patients.kept_mask & pid.notna().to_numpy()]
     all_ids = pid[pid.notna()]
     alive = ~rec.rejected_mask & ids.notna().to_numpy()
-    known = ids.isin(kept_ids).to_numpy()
-    rejected_patient = alive & ~known & ids.isin(all_ids).to_numpy()
+    known = _category_mask(ids, kept_ids)
+    rejected_patient = alive & ~known & _category_mask(ids, all_ids)
     rec.reject(rejected_patient, "patient_id", "patient_rejected",
                "patient '{value}' was rejected in the patients table, so this record is set "
                "aside with it", values=ids)
@@ -37,7 +44,7 @@ def check_patient_links(rec: Records, patients: Records) -> None:
         f"patient '{pid}' is not in the patients table"
         + (f"; it differs only by case or spaces from '{m}' - correct the ID (they are never "
            "merged automatically)" if isinstance(m, str) else "")
-        for pid, m in zip(ids.to_numpy()[idx], likely.to_numpy())
+        for pid, m in zip(ids.astype(object).to_numpy()[idx], likely.to_numpy())
     ]
     rec.reject(unknown, "patient_id", "unknown_patient", messages, values=ids)
 
@@ -48,30 +55,45 @@ def derive_days(rec: Records) -> None:
     A record dated before an earlier visit of the same patient is rejected with
     rule ``date_before_previous_visit``. ``day`` is the number of days since the
     patient's visit-0 date; patients without a baseline date get no ``day`` and
-    a flag.
+    a flag. Works on the integer codes of the (categorical) IDs.
     """
     data = rec.data
     if "date" not in data:
         return
-    alive = ~rec.rejected_mask
-    sub = data.loc[alive & data["date"].notna().to_numpy(), ["patient_id", "visit", "date"]]
-    sub = sub.sort_values(["patient_id", "visit"], kind="stable")
-    running_max = sub.groupby("patient_id", sort=False)["date"].cummax()
-    previous_max = running_max.groupby(sub["patient_id"], sort=False).shift(1)
-    backwards = sub["date"] < previous_max
+    codes = data["patient_id"].cat.codes.to_numpy()
+    n_ids = len(data["patient_id"].cat.categories)
+    visit = data["visit"].to_numpy(dtype=float, na_value=np.nan)
+    dates = data["date"].to_numpy(dtype="datetime64[ns]")
+    dated = ~np.isnat(dates)
+    usable = ~rec.rejected_mask & dated & (codes >= 0) & ~np.isnan(visit)
+    idx = np.flatnonzero(usable)
+    order = idx[np.lexsort((visit[idx], codes[idx]))]
+    stamp = pd.Series(dates[order].view("int64"))
+    group = codes[order]
+    running = stamp.groupby(group, sort=False).cummax()
+    previous = running.groupby(group, sort=False).shift(1).to_numpy()
+    backwards = order[stamp.to_numpy() < previous]
     mask = np.zeros(len(data), dtype=bool)
-    mask[backwards.index[backwards.to_numpy()]] = True
-    rec.reject(mask, "date", "date_before_previous_visit",
-               "the date {value} is earlier than the date of an earlier visit of the same "
-               "patient", values=data["date"].dt.strftime("%Y-%m-%d"))
+    mask[backwards] = True
+    if mask.any():
+        shown = np.full(len(data), None, dtype=object)
+        shown[mask] = data["date"][mask].dt.strftime("%Y-%m-%d").to_numpy()
+        rec.reject(mask, "date", "date_before_previous_visit",
+                   "the date {value} is earlier than the date of an earlier visit of the same "
+                   "patient", values=shown)
     alive = ~rec.rejected_mask
-    baseline = data.loc[alive & (data["visit"] == 0).fillna(False).to_numpy()
-                        & data["date"].notna().to_numpy()].groupby("patient_id")["date"].first()
-    base = data["patient_id"].map(baseline)
-    data["day"] = (data["date"] - base).dt.days.astype(float)
-    no_base = alive & data["date"].notna().to_numpy() & base.isna().to_numpy()
-    first_of_patient = ~data["patient_id"].where(no_base).duplicated().to_numpy()
-    rec.flag(no_base & first_of_patient, "date", "no_baseline_date",
+    base_rows = np.flatnonzero(alive & dated & (codes >= 0) & (visit == 0))
+    base = np.full(n_ids + 1, np.datetime64("NaT"), dtype="datetime64[ns]")
+    base[codes[base_rows][::-1]] = dates[base_rows][::-1]
+    record_base = base[codes]
+    data["day"] = (dates - record_base) / np.timedelta64(1, "D")
+    no_base = alive & dated & (codes >= 0) & np.isnat(record_base)
+    first_of_patient = np.zeros(len(data), dtype=bool)
+    if no_base.any():
+        rows = np.flatnonzero(no_base)
+        _, first = np.unique(codes[rows], return_index=True)
+        first_of_patient[rows[first]] = True
+    rec.flag(first_of_patient, "date", "no_baseline_date",
              "patient has dates but no dated baseline (visit 0), so 'day' is left empty for "
              "this patient", values=data["patient_id"])
 

@@ -79,9 +79,9 @@ def _check_duplicates(rec: Records) -> None:
     dup_any = ids.duplicated(keep=False).to_numpy() & alive
     if not dup_any.any():
         return
-    sub = data.loc[dup_any]
-    exact_later = sub.astype(str).duplicated(keep="first")
-    n_versions = sub.astype(str).drop_duplicates().groupby("patient_id").size()
+    sub = data.loc[dup_any].astype(str)
+    exact_later = sub.duplicated(keep="first")
+    n_versions = sub.drop_duplicates().groupby("patient_id").size()
     conflicting = sub["patient_id"].map(n_versions).to_numpy() > 1
     mask_conflict = np.zeros(len(data), dtype=bool)
     mask_conflict[np.flatnonzero(dup_any)[conflicting]] = True

@@ -231,16 +231,15 @@ def _finish_patients(pats: Records, tm: TableMapping) -> pd.DataFrame:
 
 
 def _finish_assessments(assess: Records) -> pd.DataFrame:
-    out = assess.kept().drop(columns=["arm"], errors="ignore")
+    data = assess.data
+    cols = [c for c in ASSESSMENT_ORDER if c in data]
+    cols += [c for c in data.columns if c not in cols and c != "arm"]
+    # IDs are categorical with sorted categories: sort the kept records on their codes
+    kept = np.flatnonzero(assess.kept_mask)
+    visit = data["visit"].to_numpy(dtype=float, na_value=-1)[kept]
+    order = kept[np.lexsort((visit, data["patient_id"].cat.codes.to_numpy()[kept]))]
+    out = assess.kept(cols, order)
     out["visit"] = out["visit"].astype("int64")
-    cols = [c for c in ASSESSMENT_ORDER if c in out]
-    cols += [c for c in out.columns if c not in cols]
-    out = out[cols]
-    # IDs are categorical with sorted categories: sort on their codes, then make them text
-    order = np.lexsort((out["visit"].to_numpy(), out["patient_id"].cat.codes.to_numpy()))
-    if not (order[1:] > order[:-1]).all():
-        out = out.take(order)
-    out = out.reset_index(drop=True)
     out["patient_id"] = out["patient_id"].astype(object)
     for col in CORE_INSTRUMENTS:
         out[col] = out[col].astype(float)

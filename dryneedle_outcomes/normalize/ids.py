@@ -32,13 +32,19 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
     Series whose categories are sorted.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    forms = [_text(u) for u in uniques]
-    padded = np.array([isinstance(u, str) and u != u.strip() and _text(u) is not None
-                       for u in uniques] + [False])
-    categories = np.array(sorted({f for f in forms if f is not None}), dtype=object)
-    position = {c: i for i, c in enumerate(categories)}
-    recode = np.array([position.get(f, -1) if f is not None else -1 for f in forms] + [-1],
-                      dtype=np.int64)
+    uniques = pd.Series(np.asarray(uniques, dtype=object))
+    if pd.api.types.infer_dtype(uniques, skipna=True) == "string":
+        forms = uniques.str.strip()  # the usual case: text IDs, done vectorised
+    else:
+        forms = pd.Series([_text(u) for u in uniques], dtype=object)
+    forms = forms.where(forms.notna() & (forms != ""))
+    padded = np.append((forms.notna() & (forms != uniques)).to_numpy(dtype=bool), False)
+    form_codes, form_uniques = pd.factorize(forms, use_na_sentinel=True)
+    order = np.argsort(np.asarray(form_uniques, dtype=object), kind="stable")
+    categories = np.asarray(form_uniques, dtype=object)[order]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    recode = np.append(np.where(form_codes >= 0, rank[form_codes], -1), -1)
     final = recode[codes]
     ids = pd.Series(pd.Categorical.from_codes(final, categories=categories),
                     index=values.index)
@@ -53,9 +59,15 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
     return ids
 
 
+_SPACES = (" ", "\t", "\xa0", "\n", "\r")
+
+
 def fold_text(ids: pd.Index | pd.Series) -> pd.Index | pd.Series:
-    """IDs folded for comparison only: no spaces, lower case."""
-    return ids.astype(str).str.replace(r"\s+", "", regex=True).str.lower()
+    """IDs folded for comparison only: no spaces (incl. tabs, no-break), lower case."""
+    out = ids.astype(str).str.lower()
+    for space in _SPACES:  # plain replaces are several times faster than one regex
+        out = out.str.replace(space, "", regex=False)
+    return out
 
 
 def case_variants(ids: pd.Series) -> pd.Series:

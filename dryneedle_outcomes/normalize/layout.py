@@ -74,7 +74,8 @@ def build_records(raw: RawTable, tm: TableMapping, table: str) -> Records:
         raise _missing_column_error(raw, table, missing)
     used = set(source_columns.values())
     extras = [c for c in frame.columns if c not in used]
-    data_frame = pd.DataFrame(data, index=pd.RangeIndex(len(frame)))
+    # the raw frame already has a RangeIndex: no realignment, and no copy of the values
+    data_frame = pd.DataFrame(data, copy=False)
     rec = Records(
         table=table,
         source=raw.source,

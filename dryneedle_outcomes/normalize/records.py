@@ -198,8 +198,16 @@ class Records:
         probs["raw"] = raw_text.to_dict("records")
         return probs
 
-    def kept(self) -> pd.DataFrame:
-        return self.data.loc[self.kept_mask].reset_index(drop=True)
+    def kept(self, columns: list[str] | None = None,
+             order: np.ndarray | None = None) -> pd.DataFrame:
+        """Kept records, optionally only ``columns`` and in ``order`` (kept positions).
+
+        One copy of the data, whatever is asked.
+        """
+        positions = np.flatnonzero(self.kept_mask) if order is None else order
+        cols = list(self.data.columns) if columns is None else columns
+        col_idx = [self.data.columns.get_loc(c) for c in cols]
+        return self.data.iloc[positions, col_idx].reset_index(drop=True)
 
     def counts(self) -> dict:
         return {

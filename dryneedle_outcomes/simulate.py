@@ -96,6 +96,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import ConfigError
+from .normalize.vocabulary import AE_TERMS, MUSCLES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .cohort import Cohort
@@ -114,19 +115,8 @@ __all__ = [
     "write_sample",
 ]
 
-MUSCLES: tuple[str, ...] = ("gastrocnemius", "soleus", "intrinsic_foot", "plantar_fascia", "other")
-"""Canonical muscle codes, in the order they are joined by ``";"``."""
+# the vocabularies are defined once, in normalize.vocabulary
 
-AE_TERMS: tuple[str, ...] = (
-    "post_needling_soreness",
-    "bruising",
-    "bleeding",
-    "vasovagal",
-    "infection",
-    "needle_site_pain",
-    "other",
-)
-"""Controlled vocabulary of ``adverse_events.term``."""
 
 AE_VERBATIMS: dict[str, tuple[str, ...]] = {
     "post_needling_soreness": (

@@ -542,8 +542,6 @@ def test_loader_reads_the_clean_exports_back_exactly(small, tmp_path):
 def test_loader_accounts_for_every_planted_problem_in_the_sample():
     from dryneedle_outcomes.load import load_cohort
 
-    if not (SAMPLE_DIR / "planted_problems.csv").exists():
-        pytest.skip("data/sample is not in this checkout")
     with pytest.warns(Warning):  # the protocol deviation is reported
         cohort = load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
                              mapping=SAMPLE_DIR / "mapping.toml", errors="quarantine",

@@ -14,6 +14,7 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import plots
 from .cohort import Cohort
 from .errors import (
     AnalysisError,
@@ -31,6 +32,8 @@ from .io.readers import RawTable, read_table
 from .io.redcap import read_redcap
 from .load import load_cohort
 from .mapping import Mapping
+from .models.trajectory import TrajectoryResult, fit_trajectory
+from .plots import save_figure
 from .quality import QualityLedger
 from .simulate import simulate_cohort, simulate_tables, write_sample
 
@@ -55,7 +58,11 @@ __all__ = [
     "QualityLedger",
     "RawTable",
     "ReadError",
+    "TrajectoryResult",
+    "fit_trajectory",
     "get_instrument",
+    "plots",
+    "save_figure",
     "load_cohort",
     "read_redcap",
     "read_table",

@@ -1,0 +1,1 @@
+"""Models of pain across sessions: engines and the trajectory analysis built on them."""

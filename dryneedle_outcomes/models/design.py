@@ -1,0 +1,237 @@
+"""From a Cohort to the rows and design matrices a trajectory model is fitted to.
+
+Baseline handling follows trials: with ``adjust=("baseline", ...)`` the visit-0
+value is a covariate (ANCOVA style) and visits >= 1 are modelled; with
+``adjust=()`` every visit, baseline included, is modelled. Every patient or row
+left out of the model is listed with the reason in ``ModelFrame.excluded``:
+nothing is dropped silently.
+
+Column order of the fixed effects follows R's ``y ~ baseline + covariates + arm * time``
+so that coefficients line up with ``lme4``/``nlme`` fits of that formula.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from ..instruments import get_instrument
+
+CONTROL_NAMES = ("sham", "control", "placebo", "usual_care", "usual care", "standard_care")
+LINEAR_MODELS = ("random_intercept", "random_slope")
+FACTOR_MODELS = ("session_means", "mmrm")
+
+
+@dataclass
+class ModelFrame:
+    """Rows modelled, with everything needed to rebuild design rows for any grid."""
+
+    data: pd.DataFrame            # patient_id, arm, visit, time, y, baseline?, covariates
+    excluded: pd.DataFrame        # patient_id, rows, reason
+    outcome: str
+    arms: list[str]               # reference first
+    visits: list[int]             # visits modelled, sorted
+    adjust_baseline: bool
+    covariates: list[str]
+    factor_levels: dict[str, list] = field(default_factory=dict)
+    time: str = "visit"
+    time_transform: object = None
+    n_missing_outcome: int = 0
+
+
+def choose_reference(arms: list[str], reference_arm: str | None) -> str:
+    """The reference (control) arm: given, else a sham/control-like name, else the last arm."""
+    if reference_arm is not None:
+        if reference_arm not in arms:
+            raise AnalysisError(f"reference_arm {reference_arm!r} is not an arm of this "
+                                f"cohort; arms: {', '.join(arms)}")
+        return reference_arm
+    for arm in arms:
+        if arm.lower() in CONTROL_NAMES:
+            return arm
+    return arms[-1]
+
+
+def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
+                time_transform=None, reference_arm: str | None = None,
+                visits=None) -> ModelFrame:
+    """Rows of ``cohort`` for a trajectory model of ``outcome``; see the module docstring."""
+    get_instrument(outcome)
+    if outcome not in cohort.assessments:
+        raise AnalysisError(f"outcome {outcome!r} is not in the cohort's assessments; "
+                            f"available: {', '.join(cohort.instruments) or 'none'}")
+    if time not in ("visit", "day", "week"):
+        raise AnalysisError(f"time must be 'visit', 'day' or 'week', got {time!r}")
+    adjust = tuple(adjust or ())
+    adjust_baseline = "baseline" in adjust
+    covariates = [c for c in adjust if c != "baseline"]
+    for cov in covariates:
+        if cov not in cohort.patients:
+            raise AnalysisError(f"covariate {cov!r} is not a column of cohort.patients; "
+                                f"columns: {', '.join(map(str, cohort.patients.columns))}")
+    arms_present = [str(a) for a in cohort.patients["arm"].cat.categories
+                    if (cohort.patients["arm"] == a).any()]
+    if len(arms_present) < 2:
+        raise AnalysisError("a trajectory model compares arms; this cohort has "
+                            f"{len(arms_present)} arm(s) with patients: {arms_present}")
+    reference = choose_reference(arms_present, reference_arm)
+    arms = [reference] + [a for a in arms_present if a != reference]
+
+    a = cohort.assessments
+    cols = ["patient_id", "visit", "day", outcome]
+    rows = a[cols].rename(columns={outcome: "y"})
+    pats = cohort.patients[["patient_id", "arm"] + covariates].copy()
+    pats["arm"] = pats["arm"].astype(str)
+    rows = rows.merge(pats, on="patient_id", how="left", validate="many_to_one")
+    excluded = []
+
+    if adjust_baseline:
+        base = rows.loc[rows["visit"] == 0, ["patient_id", "y"]].rename(columns={"y": "baseline"})
+        rows = rows.merge(base, on="patient_id", how="left")
+        no_base = rows["baseline"].isna()
+        if no_base.any():
+            lost = rows.loc[no_base].groupby("patient_id").size()
+            excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
+                                          "reason": "no baseline value (visit 0)"}))
+        rows = rows.loc[~no_base & (rows["visit"] >= 1)]
+    missing_y = rows["y"].isna()
+    n_missing = int(missing_y.sum())
+    rows = rows.loc[~missing_y]
+    if visits is not None:
+        keep = rows["visit"].isin(list(visits))
+        if (~keep).any():
+            lost = rows.loc[~keep].groupby("patient_id").size()
+            excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
+                                          "reason": "visit not among the visits asked for"}))
+        rows = rows.loc[keep]
+    for cov in covariates:
+        miss = rows[cov].isna()
+        if miss.any():
+            lost = rows.loc[miss].groupby("patient_id").size()
+            excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
+                                          "reason": f"covariate {cov!r} is missing"}))
+            rows = rows.loc[~miss]
+    if time == "visit":
+        rows["time"] = rows["visit"].astype(float)
+    else:
+        missing_day = rows["day"].isna()
+        if missing_day.any():
+            lost = rows.loc[missing_day].groupby("patient_id").size()
+            excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
+                                          "reason": "no day (no dated baseline)"}))
+            rows = rows.loc[~missing_day]
+        rows["time"] = rows["day"] / (7.0 if time == "week" else 1.0)
+    rows = rows.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+    if rows.empty:
+        raise AnalysisError(f"no rows left to model {outcome!r}; see the exclusions")
+    factor_levels = {}
+    for cov in covariates:
+        if not pd.api.types.is_numeric_dtype(rows[cov]) or pd.api.types.is_bool_dtype(rows[cov]):
+            levels = sorted(pd.unique(rows[cov].astype(str)))
+            rows[cov] = rows[cov].astype(str)
+            factor_levels[cov] = levels
+    excluded_frame = (pd.concat(excluded, ignore_index=True) if excluded
+                      else pd.DataFrame({"patient_id": pd.Series(dtype=object),
+                                         "rows": pd.Series(dtype="int64"),
+                                         "reason": pd.Series(dtype=object)}))
+    return ModelFrame(
+        data=rows, excluded=excluded_frame, outcome=outcome, arms=arms,
+        visits=sorted(int(v) for v in pd.unique(rows["visit"])),
+        adjust_baseline=adjust_baseline, covariates=covariates, factor_levels=factor_levels,
+        time=time, time_transform=time_transform, n_missing_outcome=n_missing,
+    )
+
+
+def time_terms(t: np.ndarray, transform) -> tuple[np.ndarray, list[str]]:
+    """The columns that carry time in a linear-time model.
+
+    ``None``: ``time``; ``"log"``: ``log(1 + time)`` (relief that flattens out after a
+    few sessions); ``("piecewise", knot)``: ``time`` and ``max(time - knot, 0)``.
+    """
+    t = np.asarray(t, dtype=float)
+    if transform is None:
+        return t[:, None], ["time"]
+    if transform == "log":
+        return np.log1p(t)[:, None], ["log1p(time)"]
+    if isinstance(transform, (tuple, list)) and len(transform) == 2 \
+            and transform[0] == "piecewise":
+        knot = float(transform[1])
+        return np.column_stack([t, np.maximum(t - knot, 0.0)]), ["time", f"time_after_{knot:g}"]
+    raise AnalysisError(f"time_transform must be None, 'log' or ('piecewise', knot), got "
+                        f"{transform!r}")
+
+
+def design_matrix(frame: ModelFrame, rows: pd.DataFrame, model: str,
+                  covariate_means: dict | None = None) -> tuple[np.ndarray, list[str]]:
+    """Fixed-effects design for ``rows`` (model rows, or a reference grid).
+
+    Columns: intercept, baseline, covariates, arm, time, arm x time (R's order for
+    ``y ~ baseline + covariates + arm * time``). On a reference grid, a factor
+    covariate given as ``None`` is averaged with equal weights over its levels (as
+    emmeans does), and numeric covariates take ``covariate_means``.
+    """
+    n = len(rows)
+    cols = [np.ones(n)]
+    names = ["(Intercept)"]
+    if frame.adjust_baseline:
+        cols.append(rows["baseline"].to_numpy(dtype=float))
+        names.append("baseline")
+    for cov in frame.covariates:
+        if cov in frame.factor_levels:
+            levels = frame.factor_levels[cov]
+            values = rows[cov]
+            for level in levels[1:]:
+                if values.isna().all():  # reference grid: equal weights over levels
+                    cols.append(np.full(n, 1.0 / len(levels)))
+                else:
+                    cols.append((values.astype(str) == level).to_numpy(dtype=float))
+                names.append(f"{cov}[{level}]")
+        else:
+            cols.append(rows[cov].to_numpy(dtype=float))
+            names.append(cov)
+    arm_cols = []
+    for arm in frame.arms[1:]:
+        arm_cols.append((rows["arm"].astype(str) == arm).to_numpy(dtype=float))
+        cols.append(arm_cols[-1])
+        names.append(f"arm[{arm}]")
+    if model in LINEAR_MODELS:
+        tcols, tnames = time_terms(rows["time"].to_numpy(dtype=float), frame.time_transform)
+    elif model in FACTOR_MODELS:
+        levels = frame.visits
+        visit = rows["visit"].to_numpy()
+        tcols = np.column_stack([(visit == v).astype(float) for v in levels[1:]]) \
+            if len(levels) > 1 else np.empty((n, 0))
+        tnames = [f"visit[{v}]" for v in levels[1:]]
+    else:
+        raise AnalysisError(f"unknown model {model!r}")
+    for j, tname in enumerate(tnames):
+        cols.append(tcols[:, j])
+        names.append(tname)
+    for arm, acol in zip(frame.arms[1:], arm_cols):
+        for j, tname in enumerate(tnames):
+            cols.append(tcols[:, j] * acol)
+            names.append(f"{tname}:arm[{arm}]")
+    return np.column_stack(cols), names
+
+
+def reference_grid(frame: ModelFrame, visits=None) -> pd.DataFrame:
+    """Every arm x visit with baseline and numeric covariates at their means over the
+    modelled rows, and factor covariates averaged with equal weights (emmeans' rule)."""
+    visits = frame.visits if visits is None else list(visits)
+    grid = pd.MultiIndex.from_product([frame.arms, visits], names=["arm", "visit"])
+    out = grid.to_frame(index=False)
+    d = frame.data
+    if frame.time == "visit":
+        out["time"] = out["visit"].astype(float)
+    else:
+        mean_time = d.groupby("visit")["time"].mean()
+        out["time"] = out["visit"].map(mean_time).astype(float)
+    if frame.adjust_baseline:
+        out["baseline"] = d["baseline"].mean()
+    for cov in frame.covariates:
+        out[cov] = None if cov in frame.factor_levels else d[cov].astype(float).mean()
+    return out

@@ -1,0 +1,1089 @@
+"""MMRM: a linear model with a structured residual covariance over visits, fitted by REML.
+
+The model of a mixed model for repeated measures (MMRM) is
+
+    y_i ~ N(X_i beta, Sigma[v_i, v_i]),
+
+one vector ``y_i`` per patient, ``v_i`` the visits that patient attended and ``Sigma``
+(T x T) the covariance of the outcome over the T scheduled visits. Patients who missed
+visits contribute the sub-block of ``Sigma`` for the visits they attended: all available
+data are used, which is valid when the data are missing at random. This is the model
+that ``nlme::gls`` (``corSymm`` + ``varIdent``), SAS ``PROC MIXED`` (``REPEATED /
+TYPE=UN``) and R's ``mmrm`` package fit.
+
+How it is made fast
+-------------------
+Patients are grouped by missingness pattern (the set of visits they attended; a trial
+has few). Within a pattern every patient has the same ``Sigma_S``, so the data enter the
+likelihood only through one small matrix per pattern,
+``sum_i vec(Z_i) vec(Z_i)'`` with ``Z_i = [X_i, y_i]``, computed once. Each evaluation of
+the REML criterion and of its analytic gradient then costs a few small dense operations per
+pattern, whatever the number of patients; there is no loop over patients anywhere.
+
+REML deviance (``-2`` times the restricted log-likelihood, as ``nlme::gls`` reports it)::
+
+    sum_i log|Sigma_i| + log|X' W X| + r' W r + (n - p) log(2 pi),
+
+with ``W = Sigma^-1`` block-diagonal and ``r = y - X beta_hat`` (beta profiled out by GLS).
+ML drops ``log|X' W X|`` and uses ``n``. Its gradient with respect to ``Sigma`` is
+``sum_i [W_i - W_i (r_i r_i' + X_i (X'WX)^-1 X_i') W_i]`` (the second term only for REML),
+which the chain rule carries to any parametrisation.
+
+Covariance structures
+---------------------
+``"unstructured"`` (T(T+1)/2 parameters; optimised through a Cholesky factor with
+log-diagonal), ``"cs"`` (compound symmetry: a common covariance and a within-patient
+variance), ``"ar1"`` (``sigma2 * rho^|i - j|`` over the visit index), and their
+heterogeneous-variance versions ``"cs_hetero"`` and ``"ar1_hetero"`` (one variance per
+visit, as ``varIdent`` adds in nlme).
+
+The variance parameters reported in :attr:`EngineFit.varpar` are on their natural scale:
+the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covariance and the
+within-patient variance for ``"cs"`` (``Sigma = tau J + psi I``: the random-intercept
+variance and residual variance of the equivalent random-intercept model); ``sigma2`` and
+``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions. The
+Kenward-Roger adjustment (:func:`kenward_roger`) is computed in this parametrisation (it is
+linear for ``"unstructured"`` and ``"cs"``, as in SAS and pbkrtest).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import linalg, optimize, stats
+
+from ..errors import AnalysisError
+from .engine import EngineFit, numerical_jacobian
+
+STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+
+_LOG2PI = float(np.log(2.0 * np.pi))
+_RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the boundary
+
+
+# ---------------------------------------------------------------------------------------
+# covariance structures
+# ---------------------------------------------------------------------------------------
+
+
+class _Structure:
+    """A family of T x T covariance matrices in two parametrisations.
+
+    ``theta`` (unconstrained, used by the optimisers) and ``phi`` (natural, reported as
+    ``varpar`` and used for Satterthwaite and Kenward-Roger). Both give ``Sigma`` and its
+    first derivatives, shape (k, T, T).
+    """
+
+    name = ""
+    linear = False  # Sigma is linear in phi (then the Kenward-Roger R_ij terms vanish)
+
+    def __init__(self, n_visits: int) -> None:
+        self.T = n_visits
+
+    # theta side
+    def sigma_theta(self, theta):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def theta_from_sigma(self, S):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # phi side
+    def sigma_phi(self, phi):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def phi_from_sigma(self, S):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def d2sigma_phi(self, phi) -> np.ndarray:
+        """Second derivatives of Sigma in phi, shape (k, k, T, T) (zero when linear)."""
+        k = len(phi)
+        if self.linear:
+            return np.zeros((k, k, self.T, self.T))
+        d2 = numerical_jacobian(lambda x: self.sigma_phi(x)[1], np.asarray(phi, float),
+                                step=1e-4)
+        return 0.5 * (d2 + d2.transpose(1, 0, 2, 3))
+
+
+class _Unstructured(_Structure):
+    name = "unstructured"
+    linear = True
+
+    def __init__(self, n_visits: int) -> None:
+        super().__init__(n_visits)
+        self.I, self.J = np.tril_indices(n_visits)
+        self.k = len(self.I)
+        self.diag = self.I == self.J
+        self.n_cov_params = self.k
+        self.phi_names = [
+            f"var[{i}]" if i == j else f"cov[{j},{i}]" for i, j in zip(self.I, self.J)
+        ]
+
+    def _chol(self, theta):
+        L = np.zeros((self.T, self.T))
+        vals = np.where(self.diag, np.exp(np.clip(theta, -300.0, 300.0)), theta)
+        L[self.I, self.J] = vals
+        return L
+
+    def sigma_theta(self, theta):
+        L = self._chol(theta)
+        S = L @ L.T
+        cols = L[:, self.J].T  # column j of L for each parameter (i, j)
+        ar = np.arange(self.k)
+        D = np.zeros((self.k, self.T, self.T))
+        D[ar, self.I, :] += cols
+        D[ar, :, self.I] += cols
+        D[self.diag] *= L[self.I[self.diag], self.I[self.diag]][:, None, None]
+        return S, D
+
+    def theta_from_sigma(self, S):
+        S = _nearest_pd(S)
+        L = np.linalg.cholesky(S)
+        theta = L[self.I, self.J].copy()
+        theta[self.diag] = np.log(theta[self.diag])
+        return theta
+
+    def sigma_phi(self, phi):
+        S = np.zeros((self.T, self.T))
+        S[self.I, self.J] = phi
+        S[self.J, self.I] = phi
+        D = np.zeros((self.k, self.T, self.T))
+        ar = np.arange(self.k)
+        D[ar, self.I, self.J] = 1.0
+        D[ar, self.J, self.I] = 1.0
+        return S, D
+
+    def phi_from_sigma(self, S):
+        return np.asarray(S)[self.I, self.J].copy()
+
+
+class _Correlated(_Structure):
+    """Compound symmetry or AR(1) correlation, homogeneous or heterogeneous variances."""
+
+    def __init__(self, n_visits: int, kind: str, hetero: bool) -> None:
+        super().__init__(n_visits)
+        if n_visits < 2:
+            raise AnalysisError(
+                f"structure '{kind}{'_hetero' if hetero else ''}' needs at least 2 visits; "
+                f"the data have {n_visits}"
+            )
+        self.kind = kind
+        self.hetero = hetero
+        self.name = kind + ("_hetero" if hetero else "")
+        T = n_visits
+        self.lag = np.abs(np.subtract.outer(np.arange(T), np.arange(T)))
+        self.k = T + 1 if hetero else 2
+        self.n_cov_params = self.k
+        self.linear = kind == "cs" and not hetero
+        if hetero:
+            self.phi_names = [f"var[{t}]" for t in range(T)] + ["rho"]
+        elif kind == "cs":
+            self.phi_names = ["covariance", "within_variance"]
+        else:
+            self.phi_names = ["sigma2", "rho"]
+        self.rho_min = -1.0 / (T - 1) if kind == "cs" else -1.0
+
+    # correlation as a function of rho, and rho as a function of the unconstrained t
+    def _corr(self, rho):
+        if self.kind == "cs":
+            R = np.full((self.T, self.T), rho)
+            np.fill_diagonal(R, 1.0)
+            dR = np.ones((self.T, self.T))
+            np.fill_diagonal(dR, 0.0)
+        else:
+            lag = self.lag
+            R = rho ** lag
+            with np.errstate(divide="ignore", invalid="ignore"):
+                dR = np.where(lag > 0, lag * rho ** np.maximum(lag - 1, 0), 0.0)
+        return R, dR
+
+    def _rho(self, t):
+        t = float(np.clip(t, -40.0, 40.0))
+        if self.kind == "ar1":
+            rho = np.tanh(t)
+            return rho, 1.0 - rho**2
+        T = self.T  # rho = (e^t - 1) / (e^t + T - 1) maps R onto (-1/(T-1), 1)
+        if t > 0:
+            u = np.exp(-t)
+            return (1.0 - u) / (1.0 + (T - 1) * u), T * u / (1.0 + (T - 1) * u) ** 2
+        e = np.exp(t)
+        return (e - 1.0) / (e + T - 1.0), T * e / (e + T - 1.0) ** 2
+
+    def _t(self, rho):
+        lo = self.rho_min + 1e-6 * (1.0 - self.rho_min)
+        rho = float(np.clip(rho, lo, 1.0 - 1e-6))
+        if self.kind == "ar1":
+            return float(np.arctanh(rho))
+        return float(np.log((1.0 + (self.T - 1) * rho) / (1.0 - rho)))
+
+    def sigma_theta(self, theta):
+        theta = np.asarray(theta, float)
+        rho, drho = self._rho(theta[-1])
+        R, dR = self._corr(rho)
+        D = np.empty((self.k, self.T, self.T))
+        if self.hetero:
+            sd = np.exp(np.clip(theta[:-1], -150.0, 150.0))
+            S = R * np.outer(sd, sd)
+            eye = np.eye(self.T)
+            D[:-1] = S[None] * (eye[:, :, None] + eye[:, None, :])
+            D[-1] = dR * np.outer(sd, sd) * drho
+        else:
+            s2 = np.exp(np.clip(theta[0], -300.0, 300.0))
+            S = s2 * R
+            D[0] = S
+            D[1] = s2 * dR * drho
+        return S, D
+
+    def _rho_from_sigma(self, S):
+        sd = np.sqrt(np.clip(np.diag(S), 1e-300, None))
+        C = S / np.outer(sd, sd)
+        if self.kind == "cs":
+            return float(C[np.triu_indices(self.T, 1)].mean())
+        return float(np.mean(np.diag(C, 1)))
+
+    def theta_from_sigma(self, S):
+        S = 0.5 * (np.asarray(S, float) + np.asarray(S, float).T)
+        d = np.clip(np.diag(S), 1e-12 * max(np.max(np.diag(S)), 1e-300), None)
+        t = self._t(self._rho_from_sigma(S))
+        if self.hetero:
+            return np.concatenate([0.5 * np.log(d), [t]])
+        return np.array([np.log(np.mean(d)), t])
+
+    def sigma_phi(self, phi):
+        phi = np.asarray(phi, float)
+        T = self.T
+        D = np.empty((self.k, T, T))
+        if self.hetero:
+            v, rho = phi[:-1], phi[-1]
+            R, dR = self._corr(rho)
+            sd = np.sqrt(v)
+            S = R * np.outer(sd, sd)
+            eye = np.eye(T)
+            D[:-1] = S[None] * (eye[:, :, None] + eye[:, None, :]) / (2.0 * v[:, None, None])
+            D[-1] = dR * np.outer(sd, sd)
+        elif self.kind == "cs":
+            tau, psi = phi
+            S = np.full((T, T), tau) + psi * np.eye(T)
+            D[0] = 1.0
+            D[1] = np.eye(T)
+        else:
+            s2, rho = phi
+            R, dR = self._corr(rho)
+            S = s2 * R
+            D[0] = R
+            D[1] = s2 * dR
+        return S, D
+
+    def phi_from_sigma(self, S):
+        S = np.asarray(S, float)
+        T = self.T
+        if self.hetero:
+            return np.concatenate([np.diag(S), [self._rho_from_sigma(S)]])
+        if self.kind == "cs":
+            tau = float(S[np.triu_indices(T, 1)].mean())
+            return np.array([tau, float(np.mean(np.diag(S))) - tau])
+        s2 = float(np.mean(np.diag(S)))
+        return np.array([s2, float(np.mean(np.diag(S, 1))) / s2])
+
+
+def _make_structure(structure: str, n_visits: int) -> _Structure:
+    if structure == "unstructured":
+        return _Unstructured(n_visits)
+    if structure in ("cs", "ar1"):
+        return _Correlated(n_visits, structure, hetero=False)
+    if structure in ("cs_hetero", "ar1_hetero"):
+        return _Correlated(n_visits, structure.split("_")[0], hetero=True)
+    raise AnalysisError(
+        f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
+    )
+
+
+def _nearest_pd(S: np.ndarray, floor: float = 1e-4) -> np.ndarray:
+    """Symmetrise and lift small/negative eigenvalues (a starting value, not an estimate)."""
+    S = 0.5 * (S + S.T)
+    w, V = np.linalg.eigh(S)
+    top = max(float(w.max()), 1e-300)
+    w = np.maximum(w, floor * top)
+    return (V * w) @ V.T
+
+
+# ---------------------------------------------------------------------------------------
+# data: validation and per-pattern sufficient statistics
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Pattern:
+    visits: np.ndarray  # indices of the observed visits, length m
+    n: int  # patients with this pattern
+    S4: np.ndarray  # sum_i vec(Z_i) vec(Z_i)', laid out (m*m, (p+1)^2)
+
+
+@dataclass
+class _Block:
+    """All patterns with the same number m of observed visits, stacked for batched algebra."""
+
+    m: int
+    idx: np.ndarray  # (P, m) observed visits of each pattern
+    n: np.ndarray  # (P,) patients per pattern
+    S4: np.ndarray  # (P, m*m, (p+1)^2)
+    flat: np.ndarray  # (P*m*m,) positions in the flattened T x T matrix
+
+    @classmethod
+    def stack(cls, pats: list[_Pattern], T: int) -> _Block:
+        idx = np.stack([pt.visits for pt in pats])
+        flat = (idx[:, :, None] * T + idx[:, None, :]).ravel()
+        return cls(idx.shape[1], idx, np.array([pt.n for pt in pats], dtype=float),
+                   np.stack([pt.S4 for pt in pats]), flat)
+
+    def sub(self, Sigma: np.ndarray) -> np.ndarray:
+        return Sigma[self.idx[:, :, None], self.idx[:, None, :]]
+
+
+@dataclass
+class _Data:
+    n: int
+    p: int
+    T: int
+    G: int
+    patterns: list[_Pattern]
+    blocks: list[_Block]
+    scale: float
+    x_names: list[str]
+    visit_counts: np.ndarray
+    resid_cov: np.ndarray  # pairwise covariance of scaled OLS residuals (a starting value)
+
+
+def _as_codes(a, what: str, n: int) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 1 or len(a) != n:
+        raise AnalysisError(f"{what} must be a 1-d array with one entry per row of y ({n})")
+    if a.dtype.kind == "f":
+        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
+            raise AnalysisError(f"{what} must hold integer codes; found missing or "
+                                "non-integer values")
+        a = a.astype(np.int64)
+    elif a.dtype.kind not in "iub":
+        raise AnalysisError(f"{what} must hold integer codes, got dtype {a.dtype}")
+    return a.astype(np.int64)
+
+
+def _prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> _Data:
+    y = np.asarray(y, dtype=float).ravel()
+    n = len(y)
+    X = np.asarray(X, dtype=float)
+    if X.ndim == 1:
+        X = X[:, None]
+    if X.ndim != 2 or X.shape[0] != n:
+        raise AnalysisError(f"X must have shape (n, p) with n = len(y) = {n}; got {X.shape}")
+    p = X.shape[1]
+    if x_names is None:
+        x_names = [f"x{j}" for j in range(p)]
+    x_names = [str(s) for s in x_names]
+    if len(x_names) != p:
+        raise AnalysisError(f"x_names has {len(x_names)} names for {p} columns of X")
+    if need_y and not np.all(np.isfinite(y)):
+        bad = np.flatnonzero(~np.isfinite(y))
+        raise AnalysisError(
+            f"y has {len(bad)} missing or non-finite value(s) (first at row {bad[0]}); "
+            "drop those rows before fitting (the MMRM uses the visits each patient attended)"
+        )
+    if not np.all(np.isfinite(X)):
+        cols = [x_names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
+        raise AnalysisError(f"X has missing or non-finite values in column(s) {cols}")
+    groups = _as_codes(groups, "groups", n)
+    visits = _as_codes(visits, "visits", n)
+    if n == 0:
+        raise AnalysisError("no observations to fit")
+    if visits.min() < 0:
+        raise AnalysisError("visits must be non-negative integer codes 0..T-1")
+    T = int(visits.max()) + 1 if n_visits is None else int(n_visits)
+    if visits.max() >= T:
+        raise AnalysisError(f"visit code {visits.max()} is out of range for n_visits = {T}")
+    _, g = np.unique(groups, return_inverse=True)
+    g = g.ravel()
+    G = int(g.max()) + 1
+    key = g * T + visits
+    uniq, counts = np.unique(key, return_counts=True)
+    if np.any(counts > 1):
+        dup = uniq[counts > 1]
+        gcodes = np.unique(groups)[dup // T]
+        listed = ", ".join(f"group {a} at visit {b}" for a, b in
+                           zip(gcodes[:5], dup[:5] % T))
+        raise AnalysisError(
+            f"{len(dup)} duplicate group x visit combination(s) ({listed}"
+            f"{', ...' if len(dup) > 5 else ''}); the MMRM allows at most one observation "
+            "per patient and visit"
+        )
+    if n <= p:
+        raise AnalysisError(f"{n} observations are too few for {p} fixed effects")
+    _check_rank(X, x_names)
+    visit_counts = np.bincount(visits, minlength=T)
+
+    # sort rows by (pattern, group, visit): each pattern is then one contiguous block
+    obs = np.zeros((G, T), dtype=bool)
+    obs[g, visits] = True
+    pat_masks, pat_of_group = np.unique(obs, axis=0, return_inverse=True)
+    pat_of_group = pat_of_group.ravel()
+    order = np.lexsort((visits, g, pat_of_group[g]))
+    Z = np.column_stack([X, y])[order]
+    scale = 1.0
+    resid_cov = np.eye(T)
+    if need_y:
+        # OLS on the sorted rows (so the result does not depend on the input row order)
+        beta_ols = np.linalg.lstsq(Z[:, :p], Z[:, p], rcond=None)[0]
+        resid = Z[:, p] - Z[:, :p] @ beta_ols
+        scale = float(np.sqrt(resid @ resid / (n - p)))
+        if not scale > 0:
+            raise AnalysisError("the fixed effects fit y exactly (zero residual variance); "
+                                "there is no covariance to estimate")
+        Z[:, p] /= scale
+        resid_cov = _pairwise_cov(resid / scale, g[order], visits[order], G, T)
+    n_per = np.bincount(pat_of_group, minlength=len(pat_masks))
+    m_per = pat_masks.sum(axis=1)
+    patterns = []
+    start = 0
+    q = p + 1
+    for mask, npat, m in zip(pat_masks, n_per, m_per):
+        rows = int(npat * m)
+        block = Z[start:start + rows].reshape(int(npat), int(m) * q)
+        start += rows
+        S = block.T @ block  # (m*q, m*q), index a*q + i
+        S4 = S.reshape(m, q, m, q).transpose(0, 2, 1, 3).reshape(m * m, q * q)
+        patterns.append(_Pattern(np.flatnonzero(mask), int(npat), np.ascontiguousarray(S4)))
+    sizes = sorted({len(pt.visits) for pt in patterns})
+    blocks = [_Block.stack([pt for pt in patterns if len(pt.visits) == m], T) for m in sizes]
+    return _Data(n=n, p=p, T=T, G=G, patterns=patterns, blocks=blocks, scale=scale,
+                 x_names=x_names, visit_counts=visit_counts, resid_cov=resid_cov)
+
+
+def _pairwise_cov(r: np.ndarray, g: np.ndarray, v: np.ndarray, G: int, T: int) -> np.ndarray:
+    """Covariance of residuals over visits from the pairs of visits each patient attended."""
+    E = np.zeros((G, T))
+    obs = np.zeros((G, T))
+    E[g, v] = r
+    obs[g, v] = 1.0
+    cnt = obs.T @ obs
+    S0 = np.where(cnt > 0, (E.T @ E) / np.maximum(cnt, 1.0), 0.0)
+    dg = np.diag(S0).copy()
+    dg[~(dg > 0)] = 1.0
+    np.fill_diagonal(S0, dg)
+    return S0
+
+
+def _check_rank(X: np.ndarray, names: list[str]) -> None:
+    n, p = X.shape
+    norms = np.sqrt(np.sum(X**2, axis=0))
+    zero = np.flatnonzero(norms == 0)
+    if len(zero):
+        raise AnalysisError(
+            f"X is not of full column rank: column(s) {[names[j] for j in zero]} are all zero"
+        )
+    Xs = X / norms
+    R, piv = linalg.qr(Xs, mode="r", pivoting=True)
+    d = np.abs(np.diag(R))
+    tol = d[0] * max(n, p) * np.finfo(float).eps * 10
+    rank = int(np.sum(d > tol))
+    if rank < p:
+        aliased = [names[j] for j in piv[rank:]]
+        raise AnalysisError(
+            f"X is not of full column rank (rank {rank} of {p} columns): column(s) "
+            f"{aliased} are linear combinations of the others; drop them or merge levels "
+            "(e.g. an arm x visit cell with no observations)"
+        )
+
+
+# ---------------------------------------------------------------------------------------
+# the REML/ML criterion, its gradient, and derived quantities
+# ---------------------------------------------------------------------------------------
+
+
+class _Criterion:
+    def __init__(self, data: _Data, structure: _Structure, reml: bool) -> None:
+        self.d = data
+        self.st = structure
+        self.reml = reml
+        self.n_eval = 0
+
+    def core(self, Sigma: np.ndarray, grad: bool = True):
+        """Deviance (scaled units), its gradient w.r.t. Sigma (T x T), beta, (X'WX)^-1.
+
+        Batched over the patterns of each size; raises LinAlgError if a block of Sigma or
+        X'WX is not positive definite.
+        """
+        d = self.d
+        p, q = d.p, d.p + 1
+        M = np.zeros(q * q)
+        logdet = 0.0
+        Ws = []
+        for blk in d.blocks:
+            m = blk.m
+            c = np.linalg.cholesky(blk.sub(Sigma))  # (P, m, m), lower
+            logdet += 2.0 * float(blk.n @ np.log(np.diagonal(c, axis1=1, axis2=2)).sum(1))
+            ci = np.linalg.inv(c)
+            W = np.swapaxes(ci, 1, 2) @ ci
+            Ws.append(W)
+            M += np.einsum("pa,pab->b", W.reshape(-1, m * m), blk.S4)
+        M = M.reshape(q, q)
+        XWX = 0.5 * (M[:p, :p] + M[:p, :p].T)
+        cx = linalg.cholesky(XWX, lower=True, check_finite=False)
+        beta = linalg.cho_solve((cx, True), M[:p, p], check_finite=False)
+        rWr = M[p, p] - M[:p, p] @ beta
+        if self.reml:
+            dev = logdet + 2.0 * np.sum(np.log(np.diag(cx))) + rWr + (d.n - p) * _LOG2PI
+        else:
+            dev = logdet + rWr + d.n * _LOG2PI
+        A = linalg.cho_solve((cx, True), np.eye(p), check_finite=False)
+        if not grad:
+            return dev, None, beta, A
+        c = np.append(-beta, 1.0)
+        C = np.outer(c, c)
+        if self.reml:
+            C[:p, :p] += A
+        Cv = C.ravel()
+        Gs = np.zeros(d.T * d.T)
+        for blk, W in zip(d.blocks, Ws):
+            m = blk.m
+            Q = (blk.S4 @ Cv).reshape(-1, m, m)
+            Gp = blk.n[:, None, None] * W - W @ Q @ W
+            Gs += np.bincount(blk.flat, weights=Gp.ravel(), minlength=d.T * d.T)
+        return dev, Gs.reshape(d.T, d.T), beta, A
+
+    def fg(self, theta):
+        """Deviance and gradient in theta (scaled units), inf when Sigma is not PD."""
+        self.n_eval += 1
+        S, D = self.st.sigma_theta(theta)
+        try:
+            dev, Gs, _, _ = self.core(S)
+        except (np.linalg.LinAlgError, ValueError):
+            return np.inf, np.zeros(len(theta))
+        if not np.isfinite(dev):
+            return np.inf, np.zeros(len(theta))
+        return dev, D.reshape(len(theta), -1) @ Gs.ravel()
+
+    def f(self, theta):
+        return self.fg(theta)[0]
+
+    def g(self, theta):
+        return self.fg(theta)[1]
+
+    def hessian(self, theta):
+        H = numerical_jacobian(self.g, theta, step=1e-4)
+        return 0.5 * (H + H.T)
+
+    def offset(self) -> float:
+        """What to add to the scaled deviance to get it in the data's units."""
+        m = self.d.n - self.d.p if self.reml else self.d.n
+        return m * 2.0 * np.log(self.d.scale)
+
+
+def _xwx_derivs(data: _Data, Sigma: np.ndarray, dSigma: np.ndarray):
+    """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics)."""
+    p, q = data.p, data.p + 1
+    k = dSigma.shape[0]
+    xi = (np.arange(p)[:, None] * q + np.arange(p)[None, :]).ravel()
+    XWX = np.zeros(p * p)
+    P = np.zeros((k, p * p))
+    for pat in data.patterns:
+        idx = pat.visits
+        m = len(idx)
+        S4x = pat.S4[:, xi]
+        W = np.linalg.inv(Sigma[np.ix_(idx, idx)])
+        dS = dSigma[:, idx][:, :, idx]
+        U = W @ dS @ W
+        XWX += W.ravel() @ S4x
+        P -= U.reshape(k, m * m) @ S4x
+    XWX = XWX.reshape(p, p)
+    Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
+    P = P.reshape(k, p, p)
+    return Phi, 0.5 * (P + P.transpose(0, 2, 1))
+
+
+# ---------------------------------------------------------------------------------------
+# fitting
+# ---------------------------------------------------------------------------------------
+
+
+def _boundary_problem(Sigma: np.ndarray) -> str | None:
+    d = np.diag(Sigma)
+    if not np.all(np.isfinite(Sigma)) or np.any(d <= 0):
+        return "the estimated covariance matrix has non-positive or non-finite variances"
+    sd = np.sqrt(d)
+    C = Sigma / np.outer(sd, sd)
+    ev = np.linalg.eigvalsh(C)
+    if ev[0] < _RHO_EDGE:
+        return ("the estimated covariance matrix is singular (smallest eigenvalue of the "
+                f"correlation matrix {ev[0]:.2g}): the fit is on the boundary of the "
+                "parameter space")
+    return None
+
+
+def _polish(crit: _Criterion, theta: np.ndarray, f0: float, max_steps: int = 6):
+    """Newton steps with the analytic gradient and a numerical Hessian of it.
+
+    Returns theta, deviance, Hessian at theta (or None), number of Newton steps taken.
+    """
+    steps = 0
+    H = None
+    for _ in range(max_steps):
+        g = crit.g(theta)
+        H = crit.hessian(theta)
+        try:
+            cH = linalg.cho_factor(H)
+        except linalg.LinAlgError:
+            return theta, f0, H, steps
+        step = linalg.cho_solve(cH, g)
+        if g @ step < 1e-14 * max(1.0, abs(f0)) or not np.all(np.isfinite(step)):
+            return theta, f0, H, steps
+        t = 1.0
+        moved = False
+        while t >= 1.0 / 64:
+            cand = theta - t * step
+            fc = crit.f(cand)
+            if np.isfinite(fc) and fc <= f0 + 1e-12 * abs(f0):
+                theta, f0, moved = cand, fc, True
+                break
+            t /= 2.0
+        if not moved:
+            return theta, f0, H, steps
+        steps += 1
+    H = crit.hessian(theta)
+    return theta, f0, H, steps
+
+
+def _check(crit: _Criterion, theta: np.ndarray, H: np.ndarray | None) -> list[str]:
+    """Reasons the optimum at theta is not acceptable (empty when it is)."""
+    problems = []
+    S, _ = crit.st.sigma_theta(theta)
+    b = _boundary_problem(S)
+    if b:
+        problems.append(b)
+    g = crit.g(theta)
+    if H is None or not np.all(np.isfinite(H)):
+        problems.append("the Hessian of the deviance could not be computed")
+        return problems
+    try:
+        cH = linalg.cho_factor(H)
+    except linalg.LinAlgError:
+        ev = np.linalg.eigvalsh(H)
+        problems.append(f"the Hessian of the deviance is not positive definite (smallest "
+                        f"eigenvalue {ev[0]:.3g}): not a proper minimum")
+        return problems
+    dec = float(g @ linalg.cho_solve(cH, g))
+    if not dec < 1e-6:
+        problems.append(f"the gradient is not zero at the optimum (Newton decrement "
+                        f"{dec:.2g} in deviance units)")
+    return problems
+
+
+def _run_optimizer(name, crit, theta0, max_iter):
+    if name == "L-BFGS-B":
+        res = optimize.minimize(
+            crit.fg, theta0, jac=True, method="L-BFGS-B",
+            options={"maxiter": max_iter, "maxfun": 4 * max_iter, "ftol": 1e-14,
+                     "gtol": 1e-8, "maxcor": 20},
+        )
+    elif name == "BFGS":
+        res = optimize.minimize(crit.fg, theta0, jac=True, method="BFGS",
+                                options={"maxiter": max_iter, "gtol": 1e-7})
+    else:
+        k = len(theta0)
+        res = optimize.minimize(
+            crit.f, theta0, method="Nelder-Mead",
+            options={"maxiter": max(1000, 200 * k), "maxfev": max(2000, 200 * k),
+                     "xatol": 1e-8, "fatol": 1e-10, "adaptive": k > 5},
+        )
+    return res
+
+
+def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarray, *,
+             structure: str = "unstructured", reml: bool = True,
+             x_names: list[str] | None = None, n_visits: int | None = None,
+             start: np.ndarray | None = None, max_iter: int = 500) -> EngineFit:
+    """Fit an MMRM: fixed effects with a structured covariance over visits, by REML or ML.
+
+    Parameters
+    ----------
+    y : ndarray, shape (n,)
+        Outcome, one entry per patient and attended visit (no missing values: a missed
+        visit is simply absent).
+    X : ndarray, shape (n, p)
+        Fixed-effects design matrix, full column rank.
+    groups : ndarray of int, shape (n,)
+        Patient codes.
+    visits : ndarray of int, shape (n,)
+        Visit index 0..T-1 of each row; at most one row per patient and visit.
+    structure : {"unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero"}
+        Covariance of the outcome over visits (see the module docstring).
+    reml : bool
+        REML (default, as nlme, SAS and the ``mmrm`` package) or ML.
+    x_names : list of str, optional
+        Names of the columns of ``X`` (used in messages and kept in ``extra``).
+    n_visits : int, optional
+        Number of scheduled visits T (default: ``visits.max() + 1``).
+    start : ndarray, optional
+        Starting values: a previous fit's ``varpar`` (same structure) or a T x T
+        covariance matrix. Default: the covariance of OLS residuals.
+    max_iter : int
+        Iteration limit of each optimiser.
+
+    Returns
+    -------
+    EngineFit
+        ``beta``, ``vcov = (X' W X)^-1``, ``loglik`` as ``logLik(nlme::gls)`` reports it,
+        ``varpar`` (natural covariance parameters, see the module docstring),
+        ``cov_varpar`` (twice the inverse observed Hessian of the deviance) and
+        ``jac_vcov`` for Satterthwaite df, ``converged``, ``messages``, ``attempts``, and
+        ``extra`` with ``Sigma`` (T x T), ``correlation``, ``structure``, ``x_names``.
+
+    Raises
+    ------
+    AnalysisError
+        If ``X`` is rank deficient, a patient has two rows for one visit, or the inputs are
+        malformed.
+
+    Notes
+    -----
+    The optimisers are tried in a fixed order -- L-BFGS-B with the analytic gradient,
+    BFGS, Nelder-Mead -- each from the same start and each followed by Newton steps with a
+    numerical Hessian of the analytic gradient; the first whose optimum passes the checks
+    (gradient zero, Hessian positive definite, covariance matrix not singular) is kept.
+    Each try is recorded in ``attempts``. If none passes, the best is returned with
+    ``converged=False`` and the reasons in ``messages``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(1)
+    >>> n_pat, n_vis = 60, 4
+    >>> groups = np.repeat(np.arange(n_pat), n_vis)
+    >>> visits = np.tile(np.arange(n_vis), n_pat)
+    >>> X = np.column_stack([np.ones(n_pat * n_vis), visits])
+    >>> Sigma = 4.0 * 0.6 ** np.abs(np.subtract.outer(np.arange(4), np.arange(4)))
+    >>> e = rng.multivariate_normal(np.zeros(n_vis), Sigma, size=n_pat).ravel()
+    >>> y = 10.0 - 1.5 * visits + e
+    >>> fit = fit_mmrm(y, X, groups, visits, structure="ar1", x_names=["(Intercept)", "visit"])
+    >>> fit.converged, fit.varpar_names
+    (True, ['sigma2', 'rho'])
+    >>> bool(abs(fit.beta[1] + 1.5) < 0.3)
+    True
+    """
+    if structure not in STRUCTURES:
+        raise AnalysisError(
+            f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
+        )
+    data = _prepare(y, X, groups, visits, n_visits, x_names)
+    st = _make_structure(structure, data.T)
+    if st.name == "unstructured" or st.hetero:
+        empty = np.flatnonzero(data.visit_counts == 0)
+        if len(empty):
+            raise AnalysisError(
+                f"visit(s) {empty.tolist()} have no observations, so their variance cannot "
+                f"be estimated with structure={structure!r}; recode the visits or set n_visits"
+            )
+    crit = _Criterion(data, st, reml)
+    s2 = data.scale**2
+    theta0 = _start_values(data, st, start)
+
+    attempts: list[dict] = []
+    messages: list[str] = []
+    best = None
+    accepted = None
+    for name in ("L-BFGS-B", "BFGS", "Nelder-Mead"):
+        n0 = crit.n_eval
+        try:
+            res = _run_optimizer(name, crit, theta0.copy(), max_iter)
+            theta, fval = np.asarray(res.x, float), float(res.fun)
+            if not np.isfinite(fval):
+                raise FloatingPointError("the deviance is not finite at the optimum")
+            theta, fval, H, nsteps = _polish(crit, theta, fval)
+            problems = _check(crit, theta, H)
+            rec = {
+                "optimizer": name, "success": bool(res.success),
+                "deviance": float(fval + crit.offset()), "n_iter": int(getattr(res, "nit", 0)),
+                "n_eval": crit.n_eval - n0, "newton_steps": nsteps,
+                "message": str(res.message), "accepted": not problems,
+                "problems": problems,
+            }
+        except (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError) as exc:
+            attempts.append({"optimizer": name, "success": False, "deviance": np.inf,
+                             "n_iter": 0, "n_eval": crit.n_eval - n0, "newton_steps": 0,
+                             "message": f"failed: {exc}", "accepted": False,
+                             "problems": [str(exc)]})
+            continue
+        attempts.append(rec)
+        if best is None or fval < best[1]:
+            best = (theta, fval, H, name, problems)
+        if not problems:
+            accepted = (theta, fval, H, name, problems)
+            break
+    if best is None:
+        raise AnalysisError(
+            f"the {structure} MMRM could not be fitted: every optimiser failed "
+            f"({'; '.join(a['message'] for a in attempts)})"
+        )
+    converged = accepted is not None
+    theta, fval, H, used, problems = accepted if converged else best
+    if converged:
+        a = attempts[-1]
+        messages.append(
+            f"{structure} covariance converged: {used}, {a['n_iter']} iterations and "
+            f"{a['newton_steps']} Newton refinement step(s); the optimum was checked (zero "
+            f"gradient, positive definite Hessian, non-singular covariance); "
+            f"{'REML' if reml else 'ML'} deviance {a['deviance']:.6f}"
+        )
+        if len(attempts) > 1:
+            messages.append(
+                "earlier optimiser(s) failed: "
+                + "; ".join(f"{r['optimizer']}: {', '.join(r['problems']) or r['message']}"
+                            for r in attempts[:-1])
+            )
+    else:
+        what = (f"the {structure} covariance did not converge"
+                if structure != "unstructured" else "the unstructured covariance did not "
+                "converge")
+        hint = ("; try structure='cs' or 'ar1' for a cohort this small"
+                if st.k > 2 else "")
+        messages.append(f"{what}: {'; '.join(problems)}{hint}")
+        messages.append(
+            "optimisers tried: "
+            + "; ".join(f"{r['optimizer']} ({r['message']})" for r in attempts)
+        )
+
+    # results in the data's units
+    S_scaled, _ = st.sigma_theta(theta)
+    dev, _, beta_s, A_s = crit.core(S_scaled, grad=False)
+    Sigma = s2 * S_scaled
+    Sigma = 0.5 * (Sigma + Sigma.T)
+    beta = beta_s * data.scale
+    vcov = A_s * s2
+    vcov = 0.5 * (vcov + vcov.T)
+    loglik = -0.5 * (dev + crit.offset())
+    phi = st.phi_from_sigma(Sigma)
+    _, dS_phi = st.sigma_phi(phi)
+    _, P = _xwx_derivs(data, Sigma, dS_phi)
+    jac_vcov = -np.einsum("ij,kjl,lm->kim", vcov, P, vcov)
+
+    cov_varpar = np.full((st.k, st.k), np.nan)
+    if H is not None and np.all(np.isfinite(H)):
+        try:
+            cov_theta = 2.0 * linalg.inv(H)
+            if np.all(np.linalg.eigvalsh(0.5 * (H + H.T)) > 0):
+                J = numerical_jacobian(
+                    lambda t: st.phi_from_sigma(s2 * st.sigma_theta(t)[0]), theta, step=1e-4)
+                cov_varpar = J.T @ cov_theta @ J
+                cov_varpar = 0.5 * (cov_varpar + cov_varpar.T)
+        except (linalg.LinAlgError, ValueError):
+            pass
+    if not np.all(np.isfinite(cov_varpar)):
+        messages.append("the covariance of the variance parameters is unavailable (Hessian "
+                        "not positive definite): Satterthwaite df cannot be computed")
+
+    sd = np.sqrt(np.diag(Sigma))
+    extra = {
+        "Sigma": Sigma,
+        "correlation": Sigma / np.outer(sd, sd),
+        "structure": structure,
+        "x_names": data.x_names,
+        "n_visits": data.T,
+        "n_patterns": len(data.patterns),
+        "optimizer": used,
+        "n_evaluations": crit.n_eval,
+    }
+    return EngineFit(
+        beta=beta, vcov=vcov, varpar=phi, varpar_names=list(st.phi_names),
+        cov_varpar=cov_varpar, jac_vcov=jac_vcov, loglik=float(loglik), n_obs=data.n,
+        n_groups=data.G, n_cov_params=st.n_cov_params, reml=reml, converged=converged,
+        messages=messages, attempts=attempts, extra=extra,
+    )
+
+
+def _start_values(data: _Data, st: _Structure, start) -> np.ndarray:
+    """Starting theta (scaled units): from ``start`` or the covariance of OLS residuals."""
+    s2 = data.scale**2
+    T = data.T
+    if start is not None:
+        start = np.asarray(start, dtype=float)
+        if start.shape == (T, T):
+            S0 = start
+        elif start.shape == (st.k,):
+            S0 = st.sigma_phi(start)[0]
+        else:
+            raise AnalysisError(
+                f"start must be a varpar vector of length {st.k} or a {T} x {T} covariance "
+                f"matrix; got shape {start.shape}"
+            )
+        if np.all(np.isfinite(S0)):
+            try:
+                np.linalg.cholesky(S0)
+                return st.theta_from_sigma(S0 / s2)
+            except np.linalg.LinAlgError:
+                pass
+    S0 = data.resid_cov
+    return st.theta_from_sigma(_nearest_pd(S0, floor=1e-2))
+
+
+# ---------------------------------------------------------------------------------------
+# Kenward-Roger
+# ---------------------------------------------------------------------------------------
+
+
+def kenward_roger(fit: EngineFit, L, X, groups, visits, *, second_order: bool = True) -> dict:
+    """Kenward-Roger adjusted covariance, F (or t) test and denominator df for ``L beta``.
+
+    The small-sample adjustment of Kenward & Roger (1997, Biometrics 53:983), computed as
+    pbkrtest's ``vcovAdj`` and ``KRmodcomp`` (Halekoh & Hojsgaard 2014, J Stat Softw
+    59(9)): the expected REML information ``W^-1`` of the covariance parameters, the
+    adjusted covariance ``Phi_A = Phi + 2 Phi Lambda Phi`` with
+    ``Lambda = sum_ij W_ij (Q_ij - P_i Phi P_j - R_ij / 4)``, and the scaled F statistic with
+    its denominator df. Derivatives are taken in the natural parametrisation of
+    ``fit.varpar``, which is SAS PROC MIXED's parametrisation of the same structures
+    (UN: the entries ``Sigma[i, j]``; CS: common covariance and residual variance; AR(1):
+    ``sigma2`` and ``rho``; CSH/ARH(1): the visit variances and ``rho``). It is linear for
+    ``"unstructured"`` and ``"cs"``, so ``R_ij = 0`` there, exactly as in pbkrtest. For the
+    non-linear structures the ``R_ij`` terms (second derivatives of ``Sigma``) are included
+    as in SAS's DDFM=KR; ``second_order=False`` drops them (SAS's KR(FIRSTORDER)). With a
+    non-linear parametrisation the adjusted covariance (not the df) depends on the
+    parametrisation -- a known property of the 1997 method.
+
+    Parameters
+    ----------
+    fit : EngineFit
+        A REML fit from :func:`fit_mmrm`.
+    L : array_like, shape (q, p) or (p,)
+        Contrast matrix; the hypothesis is ``L beta = 0``.
+    X, groups, visits : ndarray
+        The design matrix, patient codes and visit codes the fit used.
+    second_order : bool
+        Include the ``R_ij`` (second-derivative) terms for non-linear structures.
+
+    Returns
+    -------
+    dict
+        ``estimate`` (``L beta``), ``vcov_adjusted`` (``L Phi_A L'``), ``vcov`` (``L Phi L'``),
+        ``std_error`` (adjusted, per row), ``ndf`` (rank of L), ``df`` (KR denominator df),
+        ``F`` (scaled KR F statistic), ``F_unscaled``, ``F_scaling``, ``p_value``; for a single
+        row also ``statistic`` (t with the adjusted SE), ``ci_lower``, ``ci_upper`` (95%).
+        ``fit.extra["vcov_kr"]`` is set to the adjusted covariance of ``beta``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(3)
+    >>> groups = np.repeat(np.arange(30), 3)
+    >>> visits = np.tile(np.arange(3), 30)
+    >>> arm = np.repeat(rng.integers(0, 2, 30), 3)
+    >>> X = np.column_stack([np.ones(90), arm])
+    >>> y = 5 + arm + np.repeat(rng.normal(0, 1, 30), 3) + rng.normal(0, 1, 90)
+    >>> fit = fit_mmrm(y, X, groups, visits, structure="cs")
+    >>> kr = kenward_roger(fit, [0, 1], X, groups, visits)
+    >>> bool(20 < kr["df"] < 40), bool(kr["std_error"][0] >= np.sqrt(fit.vcov[1, 1]))
+    (True, True)
+    """
+    if not fit.reml:
+        raise AnalysisError("the Kenward-Roger adjustment needs a REML fit (reml=True)")
+    structure = fit.extra.get("structure")
+    Sigma_fit = np.asarray(fit.extra["Sigma"], dtype=float)
+    T = Sigma_fit.shape[0]
+    st = _make_structure(structure, T)
+    X = np.asarray(X, dtype=float)
+    data = _prepare(np.zeros(X.shape[0]), X, groups, visits, T, None, need_y=False)
+    p = data.p
+    L = np.atleast_2d(np.asarray(L, dtype=float))
+    if L.shape[1] != p:
+        raise AnalysisError(f"L must have {p} columns (one per fixed effect); got {L.shape}")
+    phi = np.asarray(fit.varpar, dtype=float)
+    Sigma, dS = st.sigma_phi(phi)
+    k = len(phi)
+    d2S = st.d2sigma_phi(phi) if second_order else None
+    q = p + 1
+    xi = (np.arange(p)[:, None] * q + np.arange(p)[None, :]).ravel()
+
+    XWX = np.zeros(p * p)
+    P = np.zeros((k, p * p))
+    Q = np.zeros((k * k, p * p))
+    R = np.zeros((k * k, p * p))
+    Ktr = np.zeros((k, k))
+    for pat in data.patterns:
+        idx = pat.visits
+        m = len(idx)
+        S4x = pat.S4[:, xi]
+        W = np.linalg.inv(Sigma[np.ix_(idx, idx)])
+        dSs = dS[:, idx][:, :, idx]
+        WdS = W @ dSs  # (k, m, m): W dSigma_k
+        U = WdS @ W  # W dSigma_k W
+        XWX += W.ravel() @ S4x
+        P -= U.reshape(k, m * m) @ S4x
+        M = np.einsum("kab,lbc->klac", WdS, U).reshape(k * k, m * m)
+        Q += M @ S4x
+        Ktr += pat.n * np.einsum("kab,lba->kl", WdS, WdS)
+        if second_order and not st.linear:
+            d2 = d2S[:, :, idx][:, :, :, idx]
+            R += (W @ d2 @ W).reshape(k * k, m * m) @ S4x
+    XWX = XWX.reshape(p, p)
+    Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
+    P = P.reshape(k, p, p)
+    P = 0.5 * (P + P.transpose(0, 2, 1))
+    Q = Q.reshape(k, k, p, p)
+    R = R.reshape(k, k, p, p)
+
+    PhiP = np.einsum("ij,kjl->kil", Phi, P)  # Phi P_k
+    IE2 = (Ktr - 2.0 * np.einsum("ij,klij->kl", Phi, Q)
+           + np.einsum("kij,lji->kl", PhiP, PhiP))
+    IE2 = 0.5 * (IE2 + IE2.T)
+    ev = np.linalg.eigvalsh(IE2)
+    Wm = 2.0 * (np.linalg.inv(IE2) if np.min(np.abs(ev)) > 1e-10 else np.linalg.pinv(IE2))
+    Wm = 0.5 * (Wm + Wm.T)
+    PPhiP = np.einsum("kij,jm,lmn->klin", P, Phi, P)
+    Lam = np.einsum("kl,klij->ij", Wm, Q - PPhiP - 0.25 * R)
+    Lam = 0.5 * (Lam + Lam.T)
+    PhiA = Phi + 2.0 * Phi @ Lam @ Phi
+    PhiA = 0.5 * (PhiA + PhiA.T)
+    fit.extra["vcov_kr"] = PhiA
+
+    beta = np.asarray(fit.beta, dtype=float)
+    est = L @ beta
+    nq = int(np.linalg.matrix_rank(L))
+    LPL = L @ Phi @ L.T
+    Theta = L.T @ np.linalg.solve(LPL, L)
+    u = np.einsum("ij,jm,kmn,no->kio", Theta, Phi, P, Phi)  # Theta Phi P_k Phi
+    tr = np.trace(u, axis1=1, axis2=2)
+    A1 = float(tr @ Wm @ tr)
+    A2 = float(np.einsum("kl,kij,lji->", Wm, u, u))
+    B = (A1 + 6.0 * A2) / (2.0 * nq)
+    g = ((nq + 1) * A1 - (nq + 4) * A2) / ((nq + 2) * A2)
+    den = 3.0 * nq + 2.0 * (1.0 - g)
+    c1, c2, c3 = g / den, (nq - g) / den, (nq + 2 - g) / den
+    V0 = 1.0 + c1 * B
+    V1 = 1.0 - c2 * B
+    V2 = 1.0 - c3 * B
+    V0 = 0.0 if abs(V0) < 1e-10 else V0
+    ratio = 1.0 if (abs(1 - A2 / nq) < 1e-14 and abs(V1) < 1e-14) else (1 - A2 / nq) / V1
+    rho = ratio**2 * V0 / V2 / nq
+    df2 = 4.0 + (nq + 2.0) / (nq * rho - 1.0)
+    scaling = 1.0 if abs(df2 - 2.0) < 1e-2 else df2 * (1.0 - A2 / nq) / (df2 - 2.0)
+    LPAL = L @ PhiA @ L.T
+    wald = float(est @ np.linalg.solve(LPAL, est))
+    F_u = wald / nq
+    F = scaling * F_u
+    out = {
+        "estimate": est,
+        "vcov_adjusted": LPAL,
+        "vcov": LPL,
+        "std_error": np.sqrt(np.diag(LPAL)),
+        "ndf": nq,
+        "df": float(df2),
+        "F": float(F),
+        "F_unscaled": float(F_u),
+        "F_scaling": float(scaling),
+        "p_value": float(stats.f.sf(F, nq, df2)),
+    }
+    if L.shape[0] == 1:
+        se = float(np.sqrt(LPAL[0, 0]))
+        tq = stats.t.ppf(0.975, df2)
+        out.update({"statistic": float(est[0] / se), "ci_lower": float(est[0] - tq * se),
+                    "ci_upper": float(est[0] + tq * se)})
+    return out
+
+
+__all__ = ["fit_mmrm", "kenward_roger", "STRUCTURES"]

@@ -1,0 +1,457 @@
+"""``fit_trajectory``: pain across a course of needling sessions, by arm.
+
+Four models, all fitted by REML on every available observation (missing at random):
+
+``random_intercept``
+    ``y ~ baseline + arm * time + (1 | patient)``
+``random_slope``
+    ``y ~ baseline + arm * time + (1 + time | patient)`` (correlated)
+``session_means``
+    ``y ~ baseline + arm * factor(visit) + (1 | patient)``
+``mmrm``
+    ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
+    visits (``covariance="cs"`` or ``"ar1"`` for small cohorts)
+
+Marginal means are least-squares means per arm and visit with baseline and numeric
+covariates at their means over the modelled rows and factor covariates weighted
+equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from ..instruments import get_instrument
+from .design import (
+    FACTOR_MODELS,
+    LINEAR_MODELS,
+    ModelFrame,
+    design_matrix,
+    model_frame,
+    reference_grid,
+    time_terms,
+)
+from .engine import EngineFit
+
+MODELS = LINEAR_MODELS + FACTOR_MODELS
+COVARIANCES = ("unstructured", "cs", "ar1")
+
+
+def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | None = None,
+                start=None) -> tuple[EngineFit, np.ndarray, list[str], np.ndarray | None]:
+    d = frame.data
+    X, names = design_matrix(frame, d, model)
+    groups = pd.factorize(d["patient_id"], sort=True)[0]
+    yv = d["y"].to_numpy(dtype=float) if y is None else y
+    if model == "mmrm":
+        from .mmrm import fit_mmrm
+
+        visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
+        fit = fit_mmrm(yv, X, groups, visit_codes, structure=covariance, x_names=names,
+                       n_visits=len(frame.visits), start=start)
+        return fit, X, names, None
+    from .lmm import fit_lmm
+
+    if model == "random_slope":
+        tcols, _ = time_terms(d["time"].to_numpy(dtype=float), frame.time_transform)
+        Z = np.column_stack([np.ones(len(d)), tcols[:, 0]])
+        z_names = ["(Intercept)", "time"]
+    else:
+        Z = np.ones((len(d), 1))
+        z_names = ["(Intercept)"]
+    fit = fit_lmm(yv, X, Z, groups, x_names=names, z_names=z_names, start=start)
+    return fit, X, names, Z
+
+
+def _table(fit: EngineFit, L: np.ndarray, conf_level: float) -> pd.DataFrame:
+    res = fit.contrast(L, conf_level=conf_level)
+    return pd.DataFrame({
+        "estimate": res["estimate"], "std_error": res["std_error"], "df": res["df"],
+        "statistic": res["statistic"], "p_value": res["p_value"],
+        "ci_lower": res["ci_lower"], "ci_upper": res["ci_upper"],
+    })
+
+
+@dataclass(frozen=True)
+class TrajectoryResult:
+    """The fit of :func:`fit_trajectory`; DataFrames plus ``summary()`` and ``plot()``.
+
+    Attributes
+    ----------
+    fixed_effects : DataFrame
+        ``term``, ``estimate``, ``std_error``, ``df`` (Satterthwaite), ``statistic``,
+        ``p_value``, ``ci_lower``, ``ci_upper``.
+    variance_components : DataFrame
+        ``component``, ``estimate`` (variances, covariances, or the residual
+        covariance matrix entries for ``mmrm``).
+    marginal_means : DataFrame
+        ``arm``, ``visit``, ``estimate``, ``std_error``, ``df``, ``ci_lower``, ``ci_upper``.
+    arm_difference : DataFrame
+        Per visit and non-reference arm: ``arm``, ``reference``, ``visit``,
+        ``estimate`` (arm minus reference), ``std_error``, ``df``, ``ci_lower``,
+        ``ci_upper``, ``p_value``.
+    excluded : DataFrame
+        Patients/rows not modelled, with the reason.
+    """
+
+    model: str
+    outcome: str
+    covariance: str | None
+    conf_level: float
+    reference_arm: str
+    fixed_effects: pd.DataFrame
+    variance_components: pd.DataFrame
+    marginal_means: pd.DataFrame
+    arm_difference: pd.DataFrame
+    excluded: pd.DataFrame
+    converged: bool
+    warnings: tuple[str, ...]
+    n_patients: int
+    n_observations: int
+    loglik: float
+    aic: float
+    bic: float
+    frame: ModelFrame = field(repr=False)
+    fit: EngineFit = field(repr=False)
+
+    # ------------------------------------------------------------------ derived
+    def _grid_L(self, grid: pd.DataFrame) -> np.ndarray:
+        X, _ = design_matrix(self.frame, grid, self.model)
+        return X
+
+    def cumulative_effect(self, after: int) -> pd.DataFrame:
+        """Change from baseline after ``after`` sessions, per arm, and the difference.
+
+        With baseline as a covariate the change is the marginal mean at visit
+        ``after`` minus the mean baseline of the modelled patients (the baseline is
+        held fixed, as in ANCOVA); with ``adjust=()`` it is the difference of the
+        marginal means at visit ``after`` and visit 0. ``improvement`` is the change
+        signed so that positive is better for this instrument.
+        """
+        if after not in self.frame.visits:
+            raise AnalysisError(f"visit {after} was not modelled; visits: {self.frame.visits}")
+        inst = get_instrument(self.outcome)
+        grid = reference_grid(self.frame, [after])
+        L = self._grid_L(grid)
+        if self.frame.adjust_baseline:
+            base_mean = float(self.frame.data["baseline"].mean())
+            offset = np.full(len(L), base_mean)
+        else:
+            if 0 not in self.frame.visits:
+                raise AnalysisError("visit 0 was not modelled, so change from it is unknown")
+            L = L - self._grid_L(reference_grid(self.frame, [0]))
+            offset = np.zeros(len(L))
+        tab = _table(self.fit, L, self.conf_level)
+        for col in ("estimate", "ci_lower", "ci_upper"):
+            tab[col] = tab[col] - offset
+        tab.insert(0, "arm", grid["arm"].to_numpy())
+        ref = L[0]
+        diffs = L[1:] - ref
+        dtab = _table(self.fit, diffs, self.conf_level)
+        dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
+        out = pd.concat([tab, dtab], ignore_index=True)
+        out.insert(1, "after", after)
+        out["improvement"] = out["estimate"] * inst.direction + 0.0
+        return out.drop(columns=["statistic"])
+
+    def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 200,
+                         seed: int = 0, progress: bool = True) -> pd.DataFrame:
+        """First session at which the modelled improvement reaches the MCID, per arm.
+
+        Improvement is measured from the mean baseline (or from visit 0 when
+        baseline is not a covariate). The uncertainty interval is the percentile
+        interval of a parametric bootstrap: ``n_boot`` outcome vectors are drawn from
+        the fitted model and the model refitted to each (progress shown).
+        ``estimate`` is missing when the MCID is not reached by the last visit; the
+        share of bootstrap fits that never reach it is given too.
+        """
+        inst = get_instrument(self.outcome)
+        mcid = inst.mcid if mcid is None else float(mcid)
+        if mcid is None:
+            raise AnalysisError(f"{self.outcome} has no default MCID; pass mcid=")
+        visits = [v for v in self.frame.visits if v >= 1] or self.frame.visits
+        grid = reference_grid(self.frame, visits)
+        L = self._grid_L(grid)
+        if self.frame.adjust_baseline:
+            start = np.full(len(L), float(self.frame.data["baseline"].mean()))
+            L0 = None
+        else:
+            L0 = self._grid_L(reference_grid(self.frame, [0]))
+            start = None
+
+        def first_reached(beta: np.ndarray) -> np.ndarray:
+            means = (L @ beta).reshape(len(self.frame.arms), len(visits))
+            base = (start.reshape(len(self.frame.arms), len(visits)) if start is not None
+                    else (L0 @ beta)[:, None])
+            improvement = (means - base) * inst.direction
+            reached = improvement >= mcid
+            first = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
+            return np.array([visits[i] if i >= 0 else np.nan for i in first])
+
+        point = first_reached(self.fit.beta)
+        rng = np.random.default_rng(seed)
+        draws = np.empty((n_boot, len(self.frame.arms)))
+        iterator = range(n_boot)
+        if progress:
+            from tqdm.auto import tqdm
+
+            iterator = tqdm(iterator, desc="bootstrap sessions_to_mcid", leave=False)
+        for b in iterator:
+            y_star = self._simulate(rng)
+            refit, *_ = _engine_fit(self.frame, self.model, self.covariance or "unstructured",
+                                    y=y_star, start=self.fit.varpar)
+            draws[b] = first_reached(refit.beta)
+        alpha = 1.0 - self.conf_level
+        lo = np.nanquantile(draws, alpha / 2, axis=0) if np.isfinite(draws).any() else np.nan
+        hi = np.nanquantile(draws, 1 - alpha / 2, axis=0) if np.isfinite(draws).any() else np.nan
+        return pd.DataFrame({
+            "arm": self.frame.arms, "mcid": mcid, "estimate": point,
+            "ci_lower": lo, "ci_upper": hi,
+            "share_never": np.isnan(draws).mean(axis=0), "n_boot": n_boot,
+        })
+
+    def _simulate(self, rng: np.random.Generator) -> np.ndarray:
+        """A new outcome vector drawn from the fitted model (for parametric bootstrap)."""
+        d = self.frame.data
+        X, _ = design_matrix(self.frame, d, self.model)
+        mean = X @ self.fit.beta
+        groups = pd.factorize(d["patient_id"], sort=True)[0]
+        n_groups = groups.max() + 1
+        if self.model == "mmrm":
+            sigma = self.fit.extra["Sigma"]
+            chol = np.linalg.cholesky(sigma)
+            full = rng.standard_normal((n_groups, len(sigma))) @ chol.T
+            visit_codes = np.searchsorted(np.asarray(self.frame.visits), d["visit"].to_numpy())
+            return mean + full[groups, visit_codes]
+        G = self.fit.extra["G"]
+        sigma2 = self.fit.extra["sigma2"]
+        q = G.shape[0]
+        u = rng.multivariate_normal(np.zeros(q), G, size=n_groups, method="eigh")
+        if q == 1:
+            Zu = u[groups, 0]
+        else:
+            tcols, _ = time_terms(d["time"].to_numpy(dtype=float), self.frame.time_transform)
+            Zu = u[groups, 0] + u[groups, 1] * tcols[:, 0]
+        return mean + Zu + rng.normal(0.0, np.sqrt(sigma2), len(d))
+
+    @property
+    def random_effects(self) -> pd.DataFrame:
+        """Predicted random effects (BLUPs) per patient; empty for ``mmrm``."""
+        if "blups" not in self.fit.extra:
+            return pd.DataFrame({"patient_id": pd.Series(dtype=object)})
+        ids = np.sort(pd.unique(self.frame.data["patient_id"]))
+        blups = np.asarray(self.fit.extra["blups"])
+        default = [f"b{j}" for j in range(blups.shape[1])]
+        out = pd.DataFrame(blups, columns=self.fit.extra.get("z_names", default))
+        out.insert(0, "patient_id", ids)
+        return out
+
+    def predict(self, new_data: pd.DataFrame) -> pd.Series:
+        """Population-level predictions (fixed effects only) for ``new_data``.
+
+        ``new_data`` needs ``arm`` and ``visit`` (and ``baseline`` and covariates when
+        the model adjusts for them; ``time`` defaults to ``visit``).
+        """
+        rows = new_data.copy()
+        if "time" not in rows:
+            rows["time"] = rows["visit"].astype(float)
+        needed = ["arm", "visit"] + (["baseline"] if self.frame.adjust_baseline else []) \
+            + list(self.frame.covariates)
+        missing = [c for c in needed if c not in rows]
+        if missing:
+            raise AnalysisError(f"new_data lacks column(s) {missing}; it needs {needed}")
+        unknown = set(rows["arm"].astype(str)) - set(self.frame.arms)
+        if unknown:
+            raise AnalysisError(f"unknown arm(s) {sorted(unknown)}; arms: {self.frame.arms}")
+        if self.model in FACTOR_MODELS:
+            bad = set(rows["visit"]) - set(self.frame.visits)
+            if bad:
+                raise AnalysisError(f"visit(s) {sorted(bad)} were not modelled; a "
+                                    f"{self.model} model predicts only {self.frame.visits}")
+        X, _ = design_matrix(self.frame, rows, self.model)
+        return pd.Series(X @ self.fit.beta, index=new_data.index, name="prediction")
+
+    # ------------------------------------------------------------------ display
+    def summary(self) -> str:
+        """A plain-text report of the fit."""
+        fmt = {"float_format": lambda x: f"{x:.4g}"}
+        cov = f", covariance {self.covariance}" if self.covariance else ""
+        lines = [
+            f"Trajectory of {self.outcome}: {self.model}{cov} (REML)",
+            f"{self.n_patients} patients, {self.n_observations} observations; "
+            f"reference arm: {self.reference_arm}; converged: {self.converged}",
+            f"REML log-likelihood {self.loglik:.4f}, AIC {self.aic:.2f}, BIC {self.bic:.2f}",
+            "", "Fixed effects (Satterthwaite df):",
+            self.fixed_effects.to_string(index=False, **fmt),
+            "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
+            "", f"Arm difference per visit ({self.conf_level:.0%} CI):",
+            self.arm_difference.to_string(index=False, **fmt),
+        ]
+        if len(self.excluded):
+            lines += ["", f"Not modelled: {int(self.excluded['rows'].sum())} row(s) of "
+                          f"{self.excluded['patient_id'].nunique()} patient(s) "
+                          "(see .excluded)"]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        fmt = lambda x: f"{x:.4g}"  # noqa: E731
+        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        return (
+            f"<div><p><strong>Trajectory of {html.escape(self.outcome)}</strong>: "
+            f"{html.escape(self.model)}; {self.n_patients} patients, {self.n_observations} "
+            f"observations; converged: {self.converged}; REML logLik {self.loglik:.3f}</p>"
+            + "<p>Arm difference per visit</p>"
+            + self.arm_difference.to_html(index=False, float_format=fmt)
+            + "<p>Fixed effects</p>" + self.fixed_effects.to_html(index=False, float_format=fmt)
+            + (f"<p>Warnings</p><ul>{warn}</ul>" if warn else "") + "</div>"
+        )
+
+    def plot(self, ax=None, *, observed: bool = True, mcid: bool = True):
+        """Model-based means with CIs per arm over visits, observed means, MCID marked.
+
+        Returns the matplotlib Axes.
+        """
+        from ..plots.trajectory import plot_trajectory
+
+        return plot_trajectory(self, ax=ax, observed=observed, mcid=mcid)
+
+
+def fit_trajectory(
+    cohort: Cohort,
+    outcome: str = "first_step_pain",
+    *,
+    model: str = "random_slope",
+    adjust=("baseline",),
+    time: str = "visit",
+    time_transform=None,
+    covariance: str = "unstructured",
+    reference_arm: str | None = None,
+    conf_level: float = 0.95,
+    visits=None,
+) -> TrajectoryResult:
+    """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    outcome : str
+        A registered instrument column (``first_step_pain``, ``vas_pain``, ...).
+    model : {"random_slope", "random_intercept", "session_means", "mmrm"}
+    adjust : tuple of str
+        ``"baseline"`` makes the visit-0 value a covariate and models visits >= 1
+        (the default, as trials analyse); other names are patient covariates
+        (``"age"``, ``"sex"``). ``()`` models every visit including baseline.
+    time : {"visit", "day", "week"}
+        The time scale of the linear-time models.
+    time_transform : None, "log" or ("piecewise", knot)
+        Shape of time in the linear-time models.
+    covariance : {"unstructured", "cs", "ar1"}
+        Residual covariance of the ``mmrm`` model.
+    reference_arm : str, optional
+        The control arm; default a sham/control-like arm name, else the last arm.
+    conf_level : float
+    visits : list of int, optional
+        Restrict the model to these visits.
+
+    Returns
+    -------
+    TrajectoryResult
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=120, seed=4)
+    >>> fit = dno.fit_trajectory(cohort, model="mmrm")
+    >>> fit.arm_difference[["visit", "estimate"]].shape
+    (7, 2)
+    >>> bool(fit.converged)
+    True
+    """
+    if model not in MODELS:
+        raise AnalysisError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    if covariance not in COVARIANCES:
+        raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
+                            f"{covariance!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    frame = model_frame(cohort, outcome, adjust=adjust, time=time,
+                        time_transform=time_transform, reference_arm=reference_arm,
+                        visits=visits)
+    fit, X, names, _ = _engine_fit(frame, model, covariance)
+
+    fe = _table(fit, np.eye(len(names)), conf_level)
+    fe.insert(0, "term", names)
+
+    grid = reference_grid(frame)
+    L = design_matrix(frame, grid, model)[0]
+    mm = _table(fit, L, conf_level).drop(columns=["statistic", "p_value"])
+    mm.insert(0, "arm", grid["arm"].to_numpy())
+    mm.insert(1, "visit", grid["visit"].to_numpy())
+
+    n_v = len(frame.visits)
+    diffs = []
+    for k, arm in enumerate(frame.arms[1:], start=1):
+        D = L[k * n_v:(k + 1) * n_v] - L[:n_v]
+        tab = _table(fit, D, conf_level).drop(columns=["statistic"])
+        tab.insert(0, "arm", arm)
+        tab.insert(1, "reference", frame.arms[0])
+        tab.insert(2, "visit", frame.visits)
+        diffs.append(tab)
+    diff = pd.concat(diffs, ignore_index=True)
+    diff = diff[["arm", "reference", "visit", "estimate", "std_error", "df", "ci_lower",
+                 "ci_upper", "p_value"]]
+
+    messages = list(fit.messages)
+    if len(frame.excluded):
+        messages.append(
+            f"{int(frame.excluded['rows'].sum())} row(s) of "
+            f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
+            f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
+    if frame.n_missing_outcome:
+        messages.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
+                        "are missing data (all available data are used, under MAR)")
+    return TrajectoryResult(
+        model=model, outcome=outcome, covariance=covariance if model == "mmrm" else None,
+        conf_level=conf_level, reference_arm=frame.arms[0], fixed_effects=fe,
+        variance_components=_variance_components(fit, model, frame), marginal_means=mm,
+        arm_difference=diff, excluded=frame.excluded, converged=bool(fit.converged),
+        warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
+        n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
+        bic=float(fit.bic), frame=frame, fit=fit,
+    )
+
+
+def _variance_components(fit: EngineFit, model: str, frame: ModelFrame) -> pd.DataFrame:
+    rows = []
+    if model == "mmrm":
+        sigma = fit.extra["Sigma"]
+        for i, vi in enumerate(frame.visits):
+            for j, vj in enumerate(frame.visits[: i + 1]):
+                name = (f"var(visit {vi})" if i == j else f"cov(visit {vj}, visit {vi})")
+                rows.append({"component": name, "estimate": sigma[i, j]})
+    else:
+        G = fit.extra["G"]
+        znames = fit.extra.get("z_names", [f"b{j}" for j in range(G.shape[0])])
+        for i in range(G.shape[0]):
+            rows.append({"component": f"var({znames[i]} | patient)", "estimate": G[i, i]})
+        for i in range(G.shape[0]):
+            for j in range(i):
+                corr = G[i, j] / np.sqrt(G[i, i] * G[j, j]) if G[i, i] * G[j, j] > 0 else np.nan
+                rows.append({"component": f"corr({znames[j]}, {znames[i]} | patient)",
+                             "estimate": corr})
+        rows.append({"component": "residual variance", "estimate": fit.extra["sigma2"]})
+    return pd.DataFrame(rows)
+
+
+__all__ = ["fit_trajectory", "TrajectoryResult"]

@@ -1,0 +1,59 @@
+"""Figures for papers: every function takes ``ax=None`` and returns the Axes.
+
+Examples
+--------
+>>> import matplotlib.pyplot as plt
+>>> import dryneedle_outcomes as dno
+>>> fig, ax = plt.subplots()
+>>> _ = ax.plot([0, 1], [0, 1])
+>>> import tempfile, pathlib
+>>> with tempfile.TemporaryDirectory() as d:
+...     path = dno.save_figure(fig, pathlib.Path(d) / "fig.pdf", width="single")
+...     path.read_bytes()[:4]
+b'%PDF'
+>>> plt.close(fig)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DryNeedleError
+from .style import PALETTE, WIDTHS_MM, arm_colours, paper_style
+from .trajectory import plot_trajectory
+
+
+def save_figure(fig, path, *, width: str | float = "single", height_mm: float | None = None,
+                dpi: int = 600) -> Path:
+    """Save ``fig`` at a journal column width as PDF, SVG or PNG (by the file extension).
+
+    Parameters
+    ----------
+    fig : matplotlib Figure
+    path : str or Path
+        ``.pdf``, ``.svg`` (vector) or ``.png`` (``dpi``, 300 or 600 for journals).
+    width : "single" (85 mm), "double" (174 mm) or a width in mm
+    height_mm : float, optional
+        Default keeps the figure's aspect ratio.
+    dpi : int
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".pdf", ".svg", ".png"):
+        raise DryNeedleError(f"save_figure writes .pdf, .svg or .png, got {path.suffix!r}")
+    if isinstance(width, str):
+        if width not in WIDTHS_MM:
+            raise DryNeedleError(f"width must be 'single', 'double' or millimetres, got "
+                                 f"{width!r}")
+        width_mm = WIDTHS_MM[width]
+    else:
+        width_mm = float(width)
+    w, h = fig.get_size_inches()
+    height_in = height_mm / 25.4 if height_mm is not None else width_mm / 25.4 * h / w
+    fig.set_size_inches(width_mm / 25.4, height_in)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "paper_style", "plot_trajectory",
+           "save_figure"]

@@ -1,0 +1,51 @@
+"""Pain trajectories: model-based means with CIs per arm over visits, MCID marked."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..instruments import get_instrument
+from .style import arm_colours, paper_style
+
+
+def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True):
+    """Draw a :class:`~dryneedle_outcomes.models.trajectory.TrajectoryResult`.
+
+    Model-based marginal means per arm are lines with a CI band; observed means
+    of the modelled rows are open markers; with baseline as a covariate, the
+    level at which the mean improvement from the mean baseline reaches the MCID
+    is a dashed line. Returns the Axes.
+    """
+    import matplotlib.pyplot as plt
+
+    inst = get_instrument(result.outcome)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(85 / 25.4, 60 / 25.4))
+        colours = arm_colours(result.frame.arms)
+        mm = result.marginal_means
+        offsets = np.linspace(-0.08, 0.08, len(result.frame.arms))
+        for off, arm in zip(offsets, result.frame.arms):
+            sub = mm[mm["arm"] == arm]
+            x = sub["visit"].to_numpy(dtype=float) + off
+            ax.plot(x, sub["estimate"], color=colours[arm], marker="o", ms=3,
+                    label=f"{arm} (model)")
+            ax.fill_between(x, sub["ci_lower"], sub["ci_upper"], color=colours[arm],
+                            alpha=0.18, linewidth=0)
+            if observed:
+                obs = result.frame.data[result.frame.data["arm"] == arm]
+                means = obs.groupby("visit")["y"].mean()
+                ax.plot(means.index.to_numpy(dtype=float) + off, means.to_numpy(), ls="none",
+                        marker="o", ms=3.5, mfc="none", color=colours[arm],
+                        label=f"{arm} (observed)")
+        if mcid and inst.mcid is not None and result.frame.adjust_baseline:
+            level = result.frame.data["baseline"].mean() - inst.direction * inst.mcid
+            ax.axhline(level, color="0.4", ls="--", lw=0.8)
+            ax.annotate(f"MCID ({inst.mcid:g}) from mean baseline", (0.01, level),
+                        xycoords=("axes fraction", "data"), va="bottom", fontsize=6,
+                        color="0.3")
+        ax.set_xlabel("Visit (sessions)" if result.frame.time == "visit" else "Visit")
+        ax.set_ylabel(inst.label)
+        ax.set_xticks(result.frame.visits)
+        ax.legend(loc="best")
+    return ax

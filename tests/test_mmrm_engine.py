@@ -11,11 +11,13 @@ Tolerances, and why
 Differences are relative (``|ours - R| <= tol * |R|`` entry by entry) unless stated.
 
 * Coefficients 1e-5, standard errors and vcov 1e-4, Sigma 1e-3, logLik 1e-6 absolute.
-  Observed maxima (all structures, both data sets): coefficients 6e-6, SE 2e-5,
-  Sigma 8e-5, logLik 3.3e-7. These are limits of nlme's optimiser, not ours: where we
-  differ from R our REML log-likelihood is the *higher* one (by up to 3.3e-7 on the trial;
-  tightening ``glsControl(tolerance, msTol)`` does not move nlme's optimum), and our
-  optimum is refined by Newton steps until the Newton decrement is below 1e-14.
+  Observed maxima over the five structures and both data sets: coefficients 6.3e-6,
+  SE 1.9e-5, Sigma 8.1e-5, logLik 3.3e-7 (all on the trial, ar1_hetero); emmeans'
+  estimates 5.4e-7 and SEs 1.8e-5. These are limits of nlme's optimiser, not ours: in
+  every case our REML log-likelihood is the *higher* one (by up to 3.3e-7; tightening
+  ``glsControl(tolerance, msTol)`` does not move nlme's optimum), and ours is refined by
+  Newton steps until the Newton decrement is below 1e-14 (shuffling the patients moves our
+  estimates by ~1e-11).
 * Satterthwaite df 1e-2 against emmeans computed with ``glsControl(.relStep = 1e-4)``
   (observed max 2.6e-3). emmeans' df for gls are built on nlme's ``apVar``, a
   finite-difference Hessian (``fdHess``) whose default step (``.Machine$double.eps^(1/3)``)
@@ -25,8 +27,9 @@ Differences are relative (``|ours - R| <= tol * |R|`` entry by entry) unless sta
   27 - 2 df; we get 25.0000000). Against emmeans' default output we therefore allow
   1e-2 for the homogeneous CS/AR(1) fits (observed 3e-3) and 4e-2 for the unstructured
   and heterogeneous fits (observed 3.0e-2 on Orthodont unstructured, 1.0e-2 on the trial).
-* Kenward-Roger (compound symmetry vs lme4 random intercept + pbkrtest): 1e-3 as the brief
-  demands; observed agreement is ~1e-7 (lmer's optimiser tolerance).
+* Kenward-Roger (compound symmetry vs lme4 random intercept + pbkrtest): 1e-3 relative;
+  observed: adjusted vcov 1.2e-7, KR df 7e-8, F 7e-8, variance components 1.4e-7 (the
+  residue is lmer's optimiser tolerance).
 * ML: nlme's ``vcov`` for ``method = "ML"`` gls fits is ``N / (N - p)`` times
   ``(X' W X)^-1``; the engine reports ``(X' W X)^-1`` at the ML estimates (as lme4, SAS and
   the mmrm package do), and the test checks that relation.
@@ -35,7 +38,6 @@ Differences are relative (``|ours - R| <= tol * |R|`` entry by entry) unless sta
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -336,8 +338,11 @@ def test_extra_contents():
     assert fit.extra["structure"] == "unstructured"
     assert fit.extra["x_names"] == DATA["trial"][4]
     assert fit.varpar_names[:3] == ["var[0]", "cov[0,1]", "var[1]"]
-    assert fit.attempts[0]["optimizer"] == "L-BFGS-B"
-    assert "converged" in fit.messages[0]
+    assert fit.converged and fit.messages == []  # messages only report problems
+    a = fit.attempts[0]
+    assert a["name"] == "L-BFGS-B" and a["accepted"]
+    assert set(a) >= {"name", "success", "deviance", "n_iter", "message"}
+    assert a["deviance"] == pytest.approx(-2 * fit.loglik, abs=1e-6)
 
 
 # ------------------------------------------------------------------ errors and failures
@@ -383,7 +388,7 @@ def test_tiny_cohort_unstructured_reports_non_convergence():
     y = rng.normal(size=G * T) + v
     fit = fit_mmrm(y, X, g, v)
     assert not fit.converged
-    assert [a["optimizer"] for a in fit.attempts] == ["L-BFGS-B", "BFGS", "Nelder-Mead"]
+    assert [a["name"] for a in fit.attempts] == ["L-BFGS-B", "BFGS", "Nelder-Mead"]
     assert not any(a["accepted"] for a in fit.attempts)
     text = " ".join(fit.messages)
     assert "unstructured covariance did not converge" in text
@@ -395,7 +400,7 @@ def test_tiny_cohort_unstructured_reports_non_convergence():
 # --------------------------------------------------------------------------- speed
 
 
-def test_unstructured_10000_patients_is_fast():
+def test_unstructured_10000_patients_recovers_sigma():
     rng = np.random.default_rng(5)
     n, T = 10_000, 6
     arm = rng.integers(0, 2, n)
@@ -415,9 +420,6 @@ def test_unstructured_10000_patients_is_fast():
     X = np.column_stack([np.ones(len(g)), base[g], a]
                         + [(v == j).astype(float) for j in range(1, T)]
                         + [a * (v == j) for j in range(1, T)])
-    t0 = time.perf_counter()
-    fit = fit_mmrm(Y[g, v], X, g, v)
-    elapsed = time.perf_counter() - t0
+    fit = fit_mmrm(Y[g, v], X, g, v)  # speed is measured in benchmarks/bench_trajectory.py
     assert fit.converged
-    assert elapsed < 6.0, f"unstructured MMRM on 10,000 patients took {elapsed:.1f} s"
     np.testing.assert_allclose(fit.extra["Sigma"], S, rtol=0.1)

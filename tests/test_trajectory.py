@@ -104,7 +104,7 @@ def test_result_object(cohorts):
     assert {"visit", "estimate", "std_error", "ci_lower", "ci_upper", "p_value"} <= set(
         fit.arm_difference.columns)
     text = fit.summary()
-    assert "random_slope" in text and "Satterthwaite" in text
+    assert "random_slope" in text and "Satterthwaite df" in text
     assert "<table" in fit._repr_html_()
     blups = fit.random_effects
     assert len(blups) == fit.n_patients and list(blups.columns) == ["patient_id",
@@ -168,3 +168,43 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     sham = fit.marginal_means[fit.marginal_means["arm"] == "sham"]["estimate"].to_numpy()
     np.testing.assert_allclose(y, sham)
     assert any("MCID" in t.get_text() for t in ax.texts)
+
+
+@pytest.mark.parametrize("dataset", list(COHORTS))
+def test_kenward_roger_against_pbkrtest(cohorts, dataset):
+    """A CS MMRM is the random-intercept model; pbkrtest (via emmeans) gives its KR numbers.
+
+    Tolerances: estimates 1e-4, KR-adjusted SE 1e-3, KR df 1e-2 relative.
+    """
+    ref = REF[dataset]["mmrm_cs_kenward_roger"]
+    fit = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
+                             df="kenward_roger")
+    emm = pd.DataFrame(ref["emmeans"])
+    ours = fit.marginal_means.merge(emm, on=["arm", "visit"], suffixes=("", "_r"))
+    assert len(ours) == len(emm)
+    close(ours["estimate"], ours["estimate_r"], 1e-4, "KR marginal means")
+    close(ours["std_error"], ours["std_error_r"], 1e-3, "KR marginal mean SE")
+    close(ours["df"], ours["df_r"], 1e-2, "KR marginal mean df")
+    con = pd.DataFrame(ref["contrasts"])
+    diff = fit.arm_difference.merge(con, on="visit", suffixes=("", "_r"))
+    close(diff["std_error"], diff["std_error_r"], 1e-3, "KR difference SE")
+    close(diff["df"], diff["df_r"], 1e-2, "KR difference df")
+    sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs")
+    assert (fit.arm_difference["std_error"] >= sat.arm_difference["std_error"] - 1e-12).all()
+    with pytest.raises(dno.AnalysisError, match="kenward_roger"):
+        dno.fit_trajectory(cohorts[dataset], model="random_slope", df="kenward_roger")
+
+
+@pytest.mark.parametrize(("transform", "terms"), [
+    ("log", ["log1p(time)", "log1p(time):arm[dry_needling]"]),
+    (("piecewise", 3), ["time", "time_after_3", "time:arm[dry_needling]",
+                        "time_after_3:arm[dry_needling]"]),
+])
+def test_time_transforms(cohorts, transform, terms):
+    fit = dno.fit_trajectory(cohorts["sample"], model="random_slope",
+                             time_transform=transform)
+    assert fit.converged
+    assert [t for t in fit.fixed_effects["term"] if "time" in t] == terms
+    # the sample's means plateau, so a bent time axis should fit better than a line
+    line = dno.fit_trajectory(cohorts["sample"], model="random_slope")
+    assert fit.loglik > line.loglik

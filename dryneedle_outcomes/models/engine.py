@@ -125,18 +125,24 @@ def satterthwaite_df(L: np.ndarray, var: np.ndarray, jac_vcov: np.ndarray,
     L = np.atleast_2d(L)
     if jac_vcov.size == 0:
         return np.full(L.shape[0], np.inf)
+    if not (np.all(np.isfinite(cov_varpar)) and np.all(np.isfinite(jac_vcov))):
+        # a fit that did not converge has no usable information matrix: no df, not inf
+        return np.full(L.shape[0], np.nan)
     g = np.einsum("ip,kpq,iq->ik", L, jac_vcov, L)
     denom = np.einsum("ik,kl,il->i", g, cov_varpar, g)
     with np.errstate(divide="ignore", invalid="ignore"):
         dof = 2.0 * var**2 / denom
-    return np.where(np.isfinite(dof) & (dof > 0), dof, np.inf)
+    # a contrast whose variance does not depend on the variance parameters: z test
+    return np.where(denom > 0, dof, np.inf)
 
 
 def numerical_hessian(f, x: np.ndarray, step: float = 1e-4) -> np.ndarray:
     """Hessian of a scalar function by central differences with Richardson extrapolation.
 
     Two step sizes (``h`` and ``h/2``) are combined as ``(4 H(h/2) - H(h)) / 3``,
-    which removes the leading error term (as numDeriv does, with fewer steps).
+    which removes the leading error term (as numDeriv does, with fewer steps). The
+    step is relative to ``max(|x|, 1)``; for deviances in the thousands a step of
+    1e-4 leaves about 1e-3 relative error from rounding, so pass ``step=1e-3`` there.
     """
     x = np.asarray(x, dtype=float)
 

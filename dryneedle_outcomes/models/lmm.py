@@ -630,8 +630,9 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
         Starting ``theta`` (or a ``varpar`` vector ``(theta..., sigma)``, or a previous
         fit) for fast refits; default lme4's ``diag(Lambda) = 1``, off-diagonals 0.
     satterthwaite : bool, default True
-        Compute ``cov_varpar`` and ``jac_vcov`` (needed for Satterthwaite df). Pass
-        False for speed in bootstrap refits; the df of such a fit are then infinite.
+        Compute ``cov_varpar`` and ``jac_vcov`` for Satterthwaite df. With False (for
+        bootstrap refits) they are left empty and the df of contrasts are infinite; the
+        fit itself and its convergence checks are unchanged.
 
     Returns
     -------
@@ -639,8 +640,11 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
         ``beta``, ``vcov`` (lme4's ``vcov``), ``loglik`` (R's ``logLik``), ``varpar`` =
         ``(theta..., sigma)`` with ``cov_varpar`` and ``jac_vcov`` as lmerTest computes
         them, ``messages``, ``attempts`` and ``extra`` with ``G``, ``sigma2``,
-        ``theta``, ``blups`` (lme4's ``ranef``, one row per group code), ``x_names``,
-        ``z_names``, ``singular``, ``deviance``, ``gradient`` and ``hessian_theta``.
+        ``theta``, ``blups`` (lme4's ``ranef``, one row per group code; zeros for codes
+        without rows), ``x_names``, ``z_names``, ``singular`` (lme4's ``isSingular``),
+        ``deviance`` (``REMLcrit`` / ``deviance``), ``gradient`` and ``hessian_theta``
+        (of the profiled deviance in theta) and ``hessian_varpar`` (of the deviance in
+        ``(theta, sigma)``).
 
     Raises
     ------
@@ -774,11 +778,14 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
         messages.append(f"Optimisers tried in order -- {steps}. Kept {attempts[best]['name']} "
                         f"({'REML criterion' if reml else 'deviance'} {dev:.6f}).")
     if not converged:
+        why = ("stopped on the boundary at a covariance matrix that a nearby one improves on"
+               if check["saddle"] else
+               "no optimiser reached a point where the gradient of the deviance is ~0 (lme4's "
+               f"scaled gradient {check['scaled_gradient']:.3g} > {GRADIENT_TOL})")
         messages.append(
-            "The fit did not converge: no optimiser reached a point where the gradient of the "
-            f"deviance is ~0 (lme4's scaled gradient {check['scaled_gradient']:.3g} > "
-            f"{GRADIENT_TOL}). Results are unreliable; try rescaling time (e.g. weeks instead "
-            "of days), centring covariates, or a simpler random-effects structure.")
+            f"The fit did not converge: {why}. Results are unreliable; try rescaling time "
+            "(e.g. weeks instead of days), centring covariates, or a simpler random-effects "
+            "structure (model='random_intercept').")
 
     pt = prof.parts(theta)
     r2 = pt["r2"]
@@ -793,7 +800,8 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
     blups = prof.conditional_modes(pt)
     singular = bool(np.any(np.diag(lam) < SINGULAR_TOL))
     messages.extend(_boundary_messages(theta, G, z_names, constant))
-    if not check["hess_ok"] and np.any(check["free"]):
+    hess_message = not check["hess_ok"] and np.any(check["free"])
+    if hess_message:
         messages.append(
             "The Hessian of the deviance is not positive definite at the optimum (smallest "
             f"eigenvalue {check['min_eigenvalue']:.3g}): the variance parameters are not well "
@@ -815,7 +823,7 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
             messages.append(
                 "The Hessian of the deviance in (theta, sigma) is singular; Satterthwaite df "
                 "use its pseudo-inverse and may be unreliable.")
-        if np.any(np.linalg.eigvalsh(H) <= 0) and not singular:
+        if np.any(np.linalg.eigvalsh(H) <= 0) and not (singular or hess_message):
             messages.append(
                 "The Hessian of the deviance in (theta, sigma) is not positive definite; "
                 "Satterthwaite df may be unreliable.")

@@ -16,9 +16,16 @@ How it is made fast
 Patients are grouped by missingness pattern (the set of visits they attended; a trial
 has few). Within a pattern every patient has the same ``Sigma_S``, so the data enter the
 likelihood only through one small matrix per pattern,
-``sum_i vec(Z_i) vec(Z_i)'`` with ``Z_i = [X_i, y_i]``, computed once. Each evaluation of
-the REML criterion and of its analytic gradient then costs a few small dense operations per
-pattern, whatever the number of patients; there is no loop over patients anywhere.
+``sum_i vec(Z_i) vec(Z_i)'`` with ``Z_i = [X_i, y_i]``, computed once (one matrix product).
+Each evaluation of the REML criterion and of its analytic gradient then costs a few small
+dense operations, batched over the patterns with the same number of visits, whatever the
+number of patients; there is no loop over patients anywhere. The outcome is divided by the
+OLS residual SD internally so the optimiser and the finite differences work on unit scale.
+
+After the optimiser (L-BFGS-B first; see :func:`fit_mmrm`) Newton steps with a numerical
+Hessian of the analytic gradient refine the optimum; that Hessian also gives
+``cov_varpar`` (observed information, as nlme's ``apVar`` that emmeans uses for gls), and
+``jac_vcov`` is analytic: ``d vcov / d phi_k = vcov X' W dSigma_k W X vcov``.
 
 REML deviance (``-2`` times the restricted log-likelihood, as ``nlme::gls`` reports it)::
 
@@ -41,9 +48,13 @@ The variance parameters reported in :attr:`EngineFit.varpar` are on their natura
 the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covariance and the
 within-patient variance for ``"cs"`` (``Sigma = tau J + psi I``: the random-intercept
 variance and residual variance of the equivalent random-intercept model); ``sigma2`` and
-``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions. The
-Kenward-Roger adjustment (:func:`kenward_roger`) is computed in this parametrisation (it is
-linear for ``"unstructured"`` and ``"cs"``, as in SAS and pbkrtest).
+``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions (SAS
+PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger adjustment
+(:func:`kenward_roger`) is computed in this parametrisation; it is linear for
+``"unstructured"`` and ``"cs"``, as in pbkrtest.
+
+For ``reml=False`` the engine reports ``vcov = (X' W X)^-1`` at the ML estimates (as lme4,
+SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` times that.
 """
 
 from __future__ import annotations
@@ -799,14 +810,14 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
             theta, fval, H, nsteps = _polish(crit, theta, fval)
             problems = _check(crit, theta, H)
             rec = {
-                "optimizer": name, "success": bool(res.success),
+                "name": name, "success": bool(res.success),
                 "deviance": float(fval + crit.offset()), "n_iter": int(getattr(res, "nit", 0)),
                 "n_eval": crit.n_eval - n0, "newton_steps": nsteps,
                 "message": str(res.message), "accepted": not problems,
                 "problems": problems,
             }
         except (np.linalg.LinAlgError, ValueError, FloatingPointError, OverflowError) as exc:
-            attempts.append({"optimizer": name, "success": False, "deviance": np.inf,
+            attempts.append({"name": name, "success": False, "deviance": np.inf,
                              "n_iter": 0, "n_eval": crit.n_eval - n0, "newton_steps": 0,
                              "message": f"failed: {exc}", "accepted": False,
                              "problems": [str(exc)]})
@@ -824,30 +835,21 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         )
     converged = accepted is not None
     theta, fval, H, used, problems = accepted if converged else best
-    if converged:
+    if converged and len(attempts) > 1:
         a = attempts[-1]
         messages.append(
-            f"{structure} covariance converged: {used}, {a['n_iter']} iterations and "
-            f"{a['newton_steps']} Newton refinement step(s); the optimum was checked (zero "
-            f"gradient, positive definite Hessian, non-singular covariance); "
-            f"{'REML' if reml else 'ML'} deviance {a['deviance']:.6f}"
+            f"{used} was needed to fit the {structure} covariance ({a['n_iter']} iterations); "
+            "earlier optimiser(s) failed: "
+            + "; ".join(f"{r['name']}: {', '.join(r['problems']) or r['message']}"
+                        for r in attempts[:-1])
         )
-        if len(attempts) > 1:
-            messages.append(
-                "earlier optimiser(s) failed: "
-                + "; ".join(f"{r['optimizer']}: {', '.join(r['problems']) or r['message']}"
-                            for r in attempts[:-1])
-            )
-    else:
-        what = (f"the {structure} covariance did not converge"
-                if structure != "unstructured" else "the unstructured covariance did not "
-                "converge")
-        hint = ("; try structure='cs' or 'ar1' for a cohort this small"
-                if st.k > 2 else "")
-        messages.append(f"{what}: {'; '.join(problems)}{hint}")
+    elif not converged:
+        hint = ("; try structure='cs' or 'ar1' for a cohort this small" if st.k > 2 else "")
+        messages.append(f"the {structure} covariance did not converge: "
+                        f"{'; '.join(problems)}{hint}")
         messages.append(
             "optimisers tried: "
-            + "; ".join(f"{r['optimizer']} ({r['message']})" for r in attempts)
+            + "; ".join(f"{r['name']} ({r['message']})" for r in attempts)
         )
 
     # results in the data's units

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..cohort import Cohort
 from ..errors import AnalysisError
@@ -58,19 +59,49 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
         return fit, X, names, None
     from .lmm import fit_lmm
 
-    if model == "random_slope":
-        tcols, _ = time_terms(d["time"].to_numpy(dtype=float), frame.time_transform)
-        Z = np.column_stack([np.ones(len(d)), tcols[:, 0]])
-        z_names = ["(Intercept)", "time"]
-    else:
-        Z = np.ones((len(d), 1))
-        z_names = ["(Intercept)"]
+    Z, z_names = _random_design(frame, model)
     fit = fit_lmm(yv, X, Z, groups, x_names=names, z_names=z_names, start=start)
     return fit, X, names, Z
 
 
-def _table(fit: EngineFit, L: np.ndarray, conf_level: float) -> pd.DataFrame:
-    res = fit.contrast(L, conf_level=conf_level)
+def _kr_context(frame: ModelFrame) -> tuple:
+    d = frame.data
+    X, _ = design_matrix(frame, d, "mmrm")
+    groups = pd.factorize(d["patient_id"], sort=True)[0]
+    visits = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
+    return X, groups, visits
+
+
+def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]]:
+    """Random-effects design: intercept, plus the (first) time term for random slopes."""
+    d = frame.data
+    if model == "random_slope":
+        tcols, _ = time_terms(d["time"].to_numpy(dtype=float), frame.time_transform)
+        return np.column_stack([np.ones(len(d)), tcols[:, 0]]), ["(Intercept)", "time"]
+    return np.ones((len(d), 1)), ["(Intercept)"]
+
+
+def _kenward_roger(fit: EngineFit, L: np.ndarray, conf_level: float,
+                   context: tuple) -> dict:
+    """Kenward-Roger t tests of each row of ``L`` (MMRM fits only)."""
+    from .mmrm import kenward_roger
+
+    X, groups, visits = context
+    rows = [kenward_roger(fit, row, X, groups, visits) for row in np.atleast_2d(L)]
+    est = np.array([float(np.ravel(r["estimate"])[0]) for r in rows])
+    se = np.array([float(np.ravel(r["std_error"])[0]) for r in rows])
+    dof = np.array([float(r["df"]) for r in rows])
+    tstat = est / se
+    q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
+    return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
+            "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
+            "ci_lower": est - q * se, "ci_upper": est + q * se}
+
+
+def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
+           kr_context: tuple | None = None) -> pd.DataFrame:
+    res = (fit.contrast(L, conf_level=conf_level) if kr_context is None
+           else _kenward_roger(fit, L, conf_level, kr_context))
     return pd.DataFrame({
         "estimate": res["estimate"], "std_error": res["std_error"], "df": res["df"],
         "statistic": res["statistic"], "p_value": res["p_value"],
@@ -119,6 +150,11 @@ class TrajectoryResult:
     bic: float
     frame: ModelFrame = field(repr=False)
     fit: EngineFit = field(repr=False)
+    df_method: str = "satterthwaite"
+
+    def _kr(self) -> tuple | None:
+        """What Kenward-Roger needs (design, patients, visits), when it was asked for."""
+        return _kr_context(self.frame) if self.df_method == "kenward_roger" else None
 
     # ------------------------------------------------------------------ derived
     def _grid_L(self, grid: pd.DataFrame) -> np.ndarray:
@@ -147,13 +183,13 @@ class TrajectoryResult:
                 raise AnalysisError("visit 0 was not modelled, so change from it is unknown")
             L = L - self._grid_L(reference_grid(self.frame, [0]))
             offset = np.zeros(len(L))
-        tab = _table(self.fit, L, self.conf_level)
+        tab = _table(self.fit, L, self.conf_level, self._kr())
         for col in ("estimate", "ci_lower", "ci_upper"):
             tab[col] = tab[col] - offset
         tab.insert(0, "arm", grid["arm"].to_numpy())
         ref = L[0]
         diffs = L[1:] - ref
-        dtab = _table(self.fit, diffs, self.conf_level)
+        dtab = _table(self.fit, diffs, self.conf_level, self._kr())
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
@@ -229,16 +265,10 @@ class TrajectoryResult:
             full = rng.standard_normal((n_groups, len(sigma))) @ chol.T
             visit_codes = np.searchsorted(np.asarray(self.frame.visits), d["visit"].to_numpy())
             return mean + full[groups, visit_codes]
-        G = self.fit.extra["G"]
-        sigma2 = self.fit.extra["sigma2"]
-        q = G.shape[0]
-        u = rng.multivariate_normal(np.zeros(q), G, size=n_groups, method="eigh")
-        if q == 1:
-            Zu = u[groups, 0]
-        else:
-            tcols, _ = time_terms(d["time"].to_numpy(dtype=float), self.frame.time_transform)
-            Zu = u[groups, 0] + u[groups, 1] * tcols[:, 0]
-        return mean + Zu + rng.normal(0.0, np.sqrt(sigma2), len(d))
+        from .lmm import simulate_lmm
+
+        Z, _ = _random_design(self.frame, self.model)
+        return simulate_lmm(self.fit, X, Z, groups, rng)  # exact for a singular G too
 
     @property
     def random_effects(self) -> pd.DataFrame:
@@ -287,7 +317,7 @@ class TrajectoryResult:
             f"{self.n_patients} patients, {self.n_observations} observations; "
             f"reference arm: {self.reference_arm}; converged: {self.converged}",
             f"REML log-likelihood {self.loglik:.4f}, AIC {self.aic:.2f}, BIC {self.bic:.2f}",
-            "", "Fixed effects (Satterthwaite df):",
+            "", f"Fixed effects ({self.df_method.replace('_', '-').title()} df):",
             self.fixed_effects.to_string(index=False, **fmt),
             "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
             "", f"Arm difference per visit ({self.conf_level:.0%} CI):",
@@ -339,6 +369,7 @@ def fit_trajectory(
     reference_arm: str | None = None,
     conf_level: float = 0.95,
     visits=None,
+    df: str = "satterthwaite",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -363,6 +394,9 @@ def fit_trajectory(
     conf_level : float
     visits : list of int, optional
         Restrict the model to these visits.
+    df : {"satterthwaite", "kenward_roger"}
+        Degrees of freedom of the t tests. Kenward-Roger (with its adjusted,
+        larger standard errors; Kenward & Roger 1997) is available for ``mmrm``.
 
     Returns
     -------
@@ -383,6 +417,11 @@ def fit_trajectory(
     if covariance not in COVARIANCES:
         raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
                             f"{covariance!r}")
+    if df not in ("satterthwaite", "kenward_roger"):
+        raise AnalysisError(f"df must be 'satterthwaite' or 'kenward_roger', got {df!r}")
+    if df == "kenward_roger" and model != "mmrm":
+        raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "
+                            "random-effects models use Satterthwaite df (as lmerTest)")
     if not 0.0 < conf_level < 1.0:
         raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
@@ -390,12 +429,13 @@ def fit_trajectory(
                         visits=visits)
     fit, X, names, _ = _engine_fit(frame, model, covariance)
 
-    fe = _table(fit, np.eye(len(names)), conf_level)
+    kr = _kr_context(frame) if df == "kenward_roger" else None
+    fe = _table(fit, np.eye(len(names)), conf_level, kr)
     fe.insert(0, "term", names)
 
     grid = reference_grid(frame)
     L = design_matrix(frame, grid, model)[0]
-    mm = _table(fit, L, conf_level).drop(columns=["statistic", "p_value"])
+    mm = _table(fit, L, conf_level, kr).drop(columns=["statistic", "p_value"])
     mm.insert(0, "arm", grid["arm"].to_numpy())
     mm.insert(1, "visit", grid["visit"].to_numpy())
 
@@ -403,7 +443,7 @@ def fit_trajectory(
     diffs = []
     for k, arm in enumerate(frame.arms[1:], start=1):
         D = L[k * n_v:(k + 1) * n_v] - L[:n_v]
-        tab = _table(fit, D, conf_level).drop(columns=["statistic"])
+        tab = _table(fit, D, conf_level, kr).drop(columns=["statistic"])
         tab.insert(0, "arm", arm)
         tab.insert(1, "reference", frame.arms[0])
         tab.insert(2, "visit", frame.visits)
@@ -428,7 +468,7 @@ def fit_trajectory(
         arm_difference=diff, excluded=frame.excluded, converged=bool(fit.converged),
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
-        bic=float(fit.bic), frame=frame, fit=fit,
+        bic=float(fit.bic), frame=frame, fit=fit, df_method=df,
     )
 
 

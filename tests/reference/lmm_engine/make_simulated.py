@@ -10,8 +10,8 @@ Run from the repository root (the CSVs are committed; rerunning reproduces them)
     after the second visit with a probability that rises with the last observed pain
     (missing at random): 2 to 7 observations per patient.
 ``simulated_singular.csv``
-    Same design, 80 patients, no slope variance at all (lme4 and ``fit_lmm`` both
-    estimate it at the boundary: a singular fit).
+    Same design, 80 patients, no slope variance at all; lme4 and ``fit_lmm`` both end
+    on the boundary (``isSingular`` TRUE: intercept and slope perfectly correlated).
 """
 
 from __future__ import annotations

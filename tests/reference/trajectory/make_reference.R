@@ -87,6 +87,14 @@ for (name in c("sample", "dropout")) {
   res$session_means <- lmer_ref(
     lmerTest::lmer(y ~ baseline + arm * visit + (1 | patient_id), data = dm, REML = TRUE,
                    control = lmerControl(optimizer = "bobyqa")), visits)
+  # Kenward-Roger: a compound-symmetry MMRM is the random-intercept model, for which
+  # pbkrtest gives the KR-adjusted covariance and df (emmeans' lmer.df = "kenward-roger")
+  m_kr <- lmerTest::lmer(y ~ baseline + arm * visit + (1 | patient_id), data = dm,
+                         REML = TRUE, control = lmerControl(optimizer = "bobyqa"))
+  emm_kr <- emmeans(m_kr, ~ arm | visit, lmer.df = "kenward-roger")
+  res$mmrm_cs_kenward_roger <- list(
+    call = "emmeans(lmer(y ~ baseline + arm * visit + (1 | patient_id)), ~ arm | visit, lmer.df = 'kenward-roger')",
+    emmeans = tidy_emm(emm_kr), contrasts = tidy_con(emm_kr))
   res$mmrm_unstructured <- gls_ref(
     gls(y ~ baseline + arm * visit, data = dm, method = "REML",
         correlation = corSymm(form = ~ vidx | patient_id),

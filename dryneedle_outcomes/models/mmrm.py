@@ -59,6 +59,7 @@ SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,7 +79,7 @@ _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the bo
 # ---------------------------------------------------------------------------------------
 
 
-class _Structure:
+class _Structure(ABC):
     """A family of T x T covariance matrices in two parametrisations.
 
     ``theta`` (unconstrained, used by the optimisers) and ``phi`` (natural, reported as
@@ -93,18 +94,22 @@ class _Structure:
         self.T = n_visits
 
     # theta side
-    def sigma_theta(self, theta):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def sigma_theta(self, theta):
+        """Implemented by each structure."""
 
-    def theta_from_sigma(self, S):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def theta_from_sigma(self, S):
+        """Implemented by each structure."""
 
     # phi side
-    def sigma_phi(self, phi):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def sigma_phi(self, phi):
+        """Implemented by each structure."""
 
-    def phi_from_sigma(self, S):  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def phi_from_sigma(self, S):
+        """Implemented by each structure."""
 
     def d2sigma_phi(self, phi) -> np.ndarray:
         """Second derivatives of Sigma in phi, shape (k, k, T, T) (zero when linear)."""

@@ -1,0 +1,1 @@
+"""Small exact and score-based statistics shared by the tables (intervals, tests)."""

@@ -1,0 +1,144 @@
+"""Tables for papers: one DataFrame, rendered the same way as text, Markdown, LaTeX, HTML.
+
+Every table-shaped result of the package (adverse-event rates, responders, the
+baseline table) is a :class:`TableResult` or subclasses it. Rounding is one rule for
+all renderings: estimates and intervals to ``digits`` decimals, proportions as
+percentages with one decimal when ``percent=True``, p-values as ``<0.001`` below
+0.001 and with 3 decimals otherwise. The DataFrame itself is never rounded.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .quality import neutralise_formulas
+
+P_COLUMNS = ("p_value",)
+INTERVAL_COLUMNS = ("estimate", "ci_lower", "ci_upper", "std_error")
+
+
+def format_p(p: float) -> str:
+    """p-values as journals print them.
+
+    Examples
+    --------
+    >>> format_p(0.0004), format_p(0.0312), format_p(float("nan"))
+    ('<0.001', '0.031', '')
+    """
+    if p is None or not np.isfinite(p):
+        return ""
+    return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+
+@dataclass(frozen=True)
+class TableResult:
+    """A result table with its rendering rules.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        The numbers, unrounded, with identifier column names (``estimate``,
+        ``ci_lower``, ``ci_upper``, ``p_value`` ...).
+    title : str
+    notes : tuple of str
+        Footnotes: definitions, methods, choices made (printed under every rendering).
+    conf_level : float
+    digits : int
+        Decimals for estimates and intervals in renderings.
+    percent : bool
+        Render ``estimate``/``ci_*`` as percentages (proportions).
+    """
+
+    table: pd.DataFrame
+    title: str = ""
+    notes: tuple[str, ...] = ()
+    conf_level: float = 0.95
+    digits: int = 2
+    percent: bool = False
+    extra: dict = field(default_factory=dict, repr=False)
+
+    def formatted(self) -> pd.DataFrame:
+        """The table with the rounding rule applied, as text."""
+        out = self.table.copy()
+        for col in out.columns:
+            values = out[col]
+            if col in P_COLUMNS:
+                out[col] = [format_p(v) for v in values]
+            elif pd.api.types.is_float_dtype(values):
+                if self.percent and col in INTERVAL_COLUMNS:
+                    out[col] = [f"{100 * v:.1f}%" if np.isfinite(v) else "" for v in values]
+                else:
+                    out[col] = [f"{v:.{self.digits}f}" if np.isfinite(v) else "" for v in values]
+        return out
+
+    def to_markdown(self) -> str:
+        """GitHub-flavoured Markdown, title and notes included."""
+        f = self.formatted().astype(str)
+        head = "| " + " | ".join(map(str, f.columns)) + " |"
+        rule = "| " + " | ".join("---" for _ in f.columns) + " |"
+        body = ["| " + " | ".join(row) + " |" for row in f.to_numpy().tolist()]
+        parts = ([f"**{self.title}**", ""] if self.title else []) + [head, rule, *body]
+        if self.notes:
+            parts += [""] + [f"{note}" for note in self.notes]
+        return "\n".join(parts)
+
+    def to_latex(self) -> str:
+        """A LaTeX ``table`` with booktabs rules (needs ``\\usepackage{booktabs}``)."""
+        f = self.formatted().astype(str)
+
+        def esc(text: str) -> str:
+            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"),
+                         ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
+                         ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
+                         ("<", r"\textless{}"), (">", r"\textgreater{}")):
+                text = text.replace(a, b)
+            return text
+
+        cols = "l" * len(f.columns)
+        lines = [r"\begin{table}[ht]", r"\centering"]
+        if self.title:
+            lines.append(rf"\caption{{{esc(self.title)}}}")
+        lines += [rf"\begin{{tabular}}{{{cols}}}", r"\toprule",
+                  " & ".join(esc(str(c)) for c in f.columns) + r" \\", r"\midrule"]
+        lines += [" & ".join(esc(v) for v in row) + r" \\" for row in f.to_numpy().tolist()]
+        lines += [r"\bottomrule", r"\end{tabular}"]
+        for note in self.notes:
+            lines.append(rf"\par\footnotesize {esc(note)}")
+        lines.append(r"\end{table}")
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """An HTML fragment (title, table, notes)."""
+        title = f"<p><strong>{html.escape(self.title)}</strong></p>" if self.title else ""
+        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
+        return f"<div>{title}{self.formatted().to_html(index=False)}{notes}</div>"
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def summary(self) -> str:
+        """Plain text: title, the formatted table and the notes."""
+        parts = [self.title] if self.title else []
+        parts.append(self.formatted().to_string(index=False))
+        parts += list(self.notes)
+        return "\n".join(parts)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write the unrounded table as CSV, text cells neutralised against formulas."""
+        path = Path(path)
+        neutralise_formulas(self.table).to_csv(path, index=False)
+        return path
+
+    def to_excel(self, path: str | Path, sheet_name: str = "table") -> Path:
+        """Write the unrounded table as XLSX, text cells neutralised against formulas."""
+        path = Path(path)
+        neutralise_formulas(self.table).to_excel(path, sheet_name=sheet_name, index=False)
+        return path

@@ -321,3 +321,11 @@ def test_patient_ids_differing_only_by_case_are_flagged_and_kept_apart():
     flags = cohort.quality.flags
     assert flags["rule"].tolist() == ["id_case_variant", "id_case_variant"]
     assert flags["row"].tolist() == [2, 3]
+
+
+def test_a_list_inside_a_dataframe_cell_is_a_read_error_naming_row_and_column():
+    visits = pd.DataFrame({"patient_id": ["A", "A"], "visit": [0, 1],
+                           "first_step_pain": [70.0, 60.0]})
+    visits["muscles"] = pd.Series([None, ["soleus", "gastrocnemius"]], dtype=object)
+    with pytest.raises(ReadError, match=r"row 3, column 'muscles'.*list"):
+        dno.load_cohort(visits)

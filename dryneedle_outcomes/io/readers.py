@@ -1327,6 +1327,7 @@ def _from_dataframe(df: pd.DataFrame, *, table: str) -> RawTable:
     name = f"<DataFrame:{table}>"
     frame = _default_index(df.copy())
     frame.columns = _clean_names(frame.columns, name)
+    _check_scalar_cells(frame, name)
     return RawTable(
         frame=frame,
         source=name,
@@ -1335,3 +1336,24 @@ def _from_dataframe(df: pd.DataFrame, *, table: str) -> RawTable:
         value_labels={},
         encoding=None,
     )
+
+
+_SCALAR_KINDS = frozenset({"string", "empty", "floating", "integer", "mixed-integer-float",
+                           "boolean", "datetime", "datetime64", "date", "decimal",
+                           "timedelta", "time", "categorical"})
+
+
+def _check_scalar_cells(frame: pd.DataFrame, name: str) -> None:
+    """Cells must hold single values: a list or dict (JSON, API exports) is an error."""
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype != object or pd.api.types.infer_dtype(s, skipna=True) in _SCALAR_KINDS:
+            continue
+        nested = s.map(lambda v: isinstance(v, (list, tuple, dict, set, np.ndarray)))
+        if nested.any():
+            pos = int(np.flatnonzero(nested.to_numpy())[0])
+            raise ReadError(
+                f"{name}, row {pos + 2}, column {col!r}: the cell holds a "
+                f"{type(s.iat[pos]).__name__} ({str(s.iat[pos])[:40]!r}), not a single value; "
+                f"{int(nested.sum())} such cell(s) in this column. Flatten the data (one "
+                "value per cell) before loading.", source=name)

@@ -15,6 +15,7 @@ True
 from importlib.metadata import PackageNotFoundError, version
 
 from . import plots
+from .baseline_table import BaselineTable, baseline_table
 from .cohort import Cohort
 from .errors import (
     AnalysisError,
@@ -35,6 +36,7 @@ from .mapping import Mapping
 from .models.trajectory import TrajectoryResult, fit_trajectory
 from .plots import save_figure
 from .quality import QualityLedger
+from .responders import RespondersResult, responders
 from .simulate import simulate_cohort, simulate_tables, write_sample
 
 try:
@@ -44,6 +46,10 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 
 __all__ = [
     "AnalysisError",
+    "BaselineTable",
+    "RespondersResult",
+    "baseline_table",
+    "responders",
     "Cohort",
     "ConfigError",
     "ConvergenceWarning",

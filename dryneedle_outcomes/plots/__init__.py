@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DryNeedleError
+from .responders import plot_responders
 from .style import PALETTE, WIDTHS_MM, arm_colours, paper_style
 from .trajectory import plot_trajectory
 
@@ -55,5 +56,5 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     return path
 
 
-__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "paper_style", "plot_trajectory",
-           "save_figure"]
+__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "paper_style", "plot_responders",
+           "plot_trajectory", "save_figure"]

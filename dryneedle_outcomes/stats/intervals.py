@@ -52,7 +52,8 @@ def wilson(x, n, conf_level: float = 0.95):
         p = x / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return centre - half, centre + half
+    # exactly 0 at x = 0 and 1 at x = n, as R's prop.test (no -1e-17 from rounding)
+    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
 
 
 def poisson_exact(count, exposure, conf_level: float = 0.95):
@@ -76,3 +77,67 @@ def newcombe_difference(x1, n1, x2, n2, conf_level: float = 0.95):
     lower = d - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     upper = d + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     return lower, upper
+
+
+def risk_ratio(x1, n1, x2, n2, conf_level: float = 0.95, correction: float = 0.5):
+    """Risk ratio (x1/n1) / (x2/n2) with the log (Katz) interval and a zero-cell rule.
+
+    When exactly one of ``x1``, ``x2`` is 0 the ratio or its log standard error is
+    infinite, so ``correction`` (Haldane's 0.5) is added to every cell of the 2x2
+    table - events and non-events, so each n grows by ``2 * correction`` - for the
+    ratio and its interval alike. With no events in either group the ratio is
+    undefined (NaN). The correction is used for the risk ratio only, never for the
+    risk difference.
+
+    Returns
+    -------
+    estimate, lower, upper, corrected : numpy arrays (``corrected`` is bool)
+
+    Examples
+    --------
+    >>> est, lo, hi, corr = risk_ratio(10, 50, 5, 50)
+    >>> round(float(est), 3), round(float(lo), 3), round(float(hi), 3), bool(corr)
+    (2.0, 0.736, 5.433, False)
+    >>> est, lo, hi, corr = risk_ratio(4, 20, 0, 20)     # (4.5/21) / (0.5/21)
+    >>> round(float(est), 3), bool(corr)
+    (9.0, True)
+    """
+    x1, n1, x2, n2 = (np.asarray(v, dtype=float) for v in (x1, n1, x2, n2))
+    corrected = ((x1 == 0) ^ (x2 == 0)) & (n1 > 0) & (n2 > 0)
+    c = np.where(corrected, correction, 0.0)
+    a, m1, b, m2 = x1 + c, n1 + 2 * c, x2 + c, n2 + 2 * c
+    z = _z(conf_level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = (a / m1) / (b / m2)
+        se = np.sqrt(1 / a - 1 / m1 + 1 / b - 1 / m2)
+        lower = np.exp(np.log(est) - z * se)
+        upper = np.exp(np.log(est) + z * se)
+    bad = ((x1 == 0) & (x2 == 0)) | (n1 <= 0) | (n2 <= 0)
+    nan = np.nan
+    return (np.where(bad, nan, est), np.where(bad, nan, lower), np.where(bad, nan, upper),
+            corrected)
+
+
+def poisson_rate_ratio(x1, t1, x2, t2, conf_level: float = 0.95):
+    """Exact conditional interval for the rate ratio (x1/t1) / (x2/t2) (R's poisson.test).
+
+    Conditional on x1 + x2, x1 is binomial with p = r t1 / (r t1 + t2); the
+    Clopper-Pearson limits for p are mapped back to r. Undefined (NaN) when either
+    exposure is 0 or there are no events at all; the upper limit is infinite when
+    x2 = 0.
+
+    Examples
+    --------
+    >>> est, lo, hi = poisson_rate_ratio(20, 1000, 10, 1000)
+    >>> round(float(est), 3), round(float(lo), 4), round(float(hi), 4)
+    (2.0, 0.8935, 4.7846)
+    """
+    x1, t1, x2, t2 = (np.asarray(v, dtype=float) for v in (x1, t1, x2, t2))
+    n = x1 + x2
+    p_lo, p_hi = clopper_pearson(x1, n, conf_level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        est = (x1 / t1) / (x2 / t2)
+        lower = p_lo * t2 / ((1 - p_lo) * t1)
+        upper = np.where(p_hi < 1, p_hi * t2 / ((1 - p_hi) * t1), np.inf)
+    bad = (t1 <= 0) | (t2 <= 0) | (n <= 0)
+    return np.where(bad, np.nan, est), np.where(bad, np.nan, lower), np.where(bad, np.nan, upper)

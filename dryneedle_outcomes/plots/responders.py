@@ -1,0 +1,65 @@
+"""Responders: the proportion reaching the definition per visit by arm, with Wilson CIs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .style import arm_colours, paper_style
+
+
+def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.08):
+    """Draw a :class:`~dryneedle_outcomes.responders.RespondersResult`.
+
+    One line of points per arm (the proportion of responders at each visit) with
+    Wilson score error bars; arms are dodged horizontally by ``dodge`` visits so
+    their bars do not overlap.
+
+    Parameters
+    ----------
+    result : RespondersResult
+    ax : matplotlib Axes, optional
+        Drawn on a new single-column figure when omitted.
+    percent : bool
+        Y axis in percent (default) or as proportions.
+    dodge : float
+        Total horizontal spread of the arms at a visit.
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> from dryneedle_outcomes.responders import responders
+    >>> res = responders(dno.simulate_cohort(n_patients=60, seed=5))
+    >>> ax = plot_responders(res)
+    >>> len(ax.containers)          # one error-bar container per arm
+    2
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
+    import matplotlib.pyplot as plt
+
+    table = result.table
+    arms = list(result.extra.get("arms", ())) or list(dict.fromkeys(table["arm"]))
+    scale = 100.0 if percent else 1.0
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(85 / 25.4, 60 / 25.4))
+        colours = arm_colours(arms)
+        offsets = np.linspace(-dodge, dodge, len(arms)) if len(arms) > 1 else [0.0]
+        for off, arm in zip(offsets, arms):
+            sub = table[table["arm"] == arm].sort_values("visit")
+            x = sub["visit"].to_numpy(dtype=float) + off
+            y = sub["estimate"].to_numpy(dtype=float) * scale
+            lower = np.clip(y - sub["ci_lower"].to_numpy(dtype=float) * scale, 0, None)
+            upper = np.clip(sub["ci_upper"].to_numpy(dtype=float) * scale - y, 0, None)
+            ax.errorbar(x, y, yerr=np.vstack([lower, upper]), color=colours[arm], marker="o",
+                        ms=3, capsize=2, elinewidth=0.8, label=str(arm))
+        ax.set_xticks(sorted(table["visit"].unique()))
+        ax.set_xlabel("Visit")
+        ax.set_ylabel("Responders (%)" if percent else "Proportion of responders")
+        ax.set_ylim(0, scale * 1.02)
+        ax.set_title(f"Responders: {result.definition}", loc="left")
+        ax.legend(loc="best")
+    return ax

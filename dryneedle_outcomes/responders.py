@@ -1,0 +1,547 @@
+"""Responder analysis: the proportion of patients whose improvement is clinically important.
+
+A patient is a *responder* at a visit when the improvement from baseline of the
+outcome meets one definition, chosen once per analysis:
+
+- ``mcid`` (the default): improvement >= the minimal clinically important
+  difference, the instrument's registered MCID unless a number is given
+  (first-step pain 19 mm, Landorf 2010);
+- ``percent_reduction``: improvement >= that percentage of the baseline value
+  (IMMPACT, Dworkin 2008: >= 30% moderate, >= 50% substantial);
+- ``threshold``: an absolute level reached at the visit, in the instrument's
+  direction (``<=`` for higher-is-worse scales such as first-step pain <= 20 mm,
+  ``>=`` for higher-is-better ones such as the FHSQ pain domain).
+
+Improvement is ``Cohort.change_from_baseline``'s ``improvement`` column, positive
+always meaning better. A definition is met when the value is on the right side of
+the cut-off *or equal to it*; comparisons allow 1e-9 for floating-point
+representation (a 68.5 -> 49.5 mm change is 19 mm, not 18.999999999999996).
+
+Per visit (>= 1) and arm the proportion of responders has a Wilson score interval
+(R's ``prop.test(x, n, correct = FALSE)``); per visit each arm is compared with the
+reference arm by the risk difference with Newcombe's hybrid score interval (method
+10 of Newcombe 1998), the number needed to treat reported as Altman (1998)
+recommends, and Fisher's exact test (two-sided, R's ``fisher.test``; Pearson's
+chi-square without continuity correction with ``test="chisq"``).
+
+References
+----------
+- Altman DG (1998). Confidence intervals for the number needed to treat. BMJ
+  317:1309-1312.
+- Newcombe RG (1998). Interval estimation for the difference between independent
+  proportions: comparison of eleven methods. Stat Med 17:873-890.
+- Dworkin RH et al. (2008). Interpreting the clinical importance of treatment
+  outcomes in chronic pain clinical trials: IMMPACT recommendations. J Pain 9:105-121.
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> from dryneedle_outcomes.responders import responders
+>>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+>>> res = responders(cohort, "first_step_pain")
+>>> list(res.table.columns)
+['arm', 'visit', 'n_responders', 'n_missing', 'denominator', 'estimate', 'ci_lower', 'ci_upper']
+>>> res.reference_arm
+'sham'
+>>> row = res.difference.query("visit == 6").iloc[0]
+>>> row["nnt_label"].startswith(("NNTB", "NNTH"))
+True
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .cohort import Cohort
+from .errors import AnalysisError
+from .instruments import Instrument, get_instrument
+from .models.design import choose_reference
+from .stats.intervals import newcombe_difference, wilson
+from .tables import TableResult
+
+#: Tolerance of the responder comparisons (scores are on 0-100 or 0-10 scales).
+TOLERANCE = 1e-9
+MISSING_RULES = ("observed", "non_responder")
+TESTS = ("fisher", "chisq")
+
+TABLE_COLUMNS = ("arm", "visit", "n_responders", "n_missing", "denominator", "estimate",
+                 "ci_lower", "ci_upper")
+DIFFERENCE_COLUMNS = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt",
+                      "nnt_ci_lower", "nnt_ci_upper", "nnt_label", "nnt_ci_label", "p_value",
+                      "test")
+
+
+# ---------------------------------------------------------------------- NNT (Altman 1998)
+def _nnt_side(value: float) -> str:
+    """'NNTB x' for a positive NNT, 'NNTH x' for a negative one, 'infinity' for 1/0."""
+    if not np.isfinite(value):
+        return "infinity"
+    return f"NNTB {value:.1f}" if value > 0 else f"NNTH {abs(value):.1f}"
+
+
+def number_needed_to_treat(rd, ci_lower, ci_upper) -> pd.DataFrame:
+    """Number needed to treat from a risk difference of *good* outcomes and its CI.
+
+    ``nnt = 1 / rd``: positive is a number needed to treat to benefit (NNTB),
+    negative a number needed to treat to harm (NNTH), infinite when ``rd == 0``.
+    The confidence set is the reciprocal of the risk-difference interval (Altman
+    1998): ``nnt_ci_lower = 1 / ci_upper`` and ``nnt_ci_upper = 1 / ci_lower``.
+    When the interval excludes 0 both limits have the sign of ``nnt`` and are
+    reported as "NNTB a to b" (or "NNTH a to b"); when it includes 0 the set runs
+    through infinity and is reported as "NNTB a to infinity to NNTH b" with
+    ``a = nnt_ci_lower`` and ``b = -nnt_ci_upper``. Labels use one decimal.
+
+    Parameters
+    ----------
+    rd, ci_lower, ci_upper : array_like
+        Risk difference (treatment minus reference, in proportions of responders)
+        and its confidence limits.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``nnt``, ``nnt_ci_lower``, ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label``.
+
+    Examples
+    --------
+    >>> t = number_needed_to_treat([0.25], [0.1], [0.4])
+    >>> t[["nnt", "nnt_ci_lower", "nnt_ci_upper"]].iloc[0].tolist()
+    [4.0, 2.5, 10.0]
+    >>> t[["nnt_label", "nnt_ci_label"]].iloc[0].tolist()
+    ['NNTB 4.0', 'NNTB 2.5 to 10.0']
+    >>> number_needed_to_treat([0.1], [-0.05], [0.25])["nnt_ci_label"].iloc[0]
+    'NNTB 4.0 to infinity to NNTH 20.0'
+    >>> number_needed_to_treat([-0.2], [-0.3], [-0.1])["nnt_ci_label"].iloc[0]
+    'NNTH 3.3 to 10.0'
+    """
+    rd = np.atleast_1d(np.asarray(rd, dtype=float))
+    lo = np.atleast_1d(np.asarray(ci_lower, dtype=float))
+    hi = np.atleast_1d(np.asarray(ci_upper, dtype=float))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        nnt = np.where(rd == 0, np.inf, 1.0 / rd)
+        n_lo = np.where(hi == 0, np.inf, 1.0 / hi)
+        n_hi = np.where(lo == 0, -np.inf, 1.0 / lo)
+    labels, ci_labels = [], []
+    for r, a, b, low, high in zip(rd, n_lo, n_hi, lo, hi):
+        if not np.isfinite(r):
+            labels.append("")
+            ci_labels.append("")
+            continue
+        labels.append("NNT infinity" if r == 0 else _nnt_side(1.0 / r))
+        if not (np.isfinite(low) and np.isfinite(high)):
+            ci_labels.append("")
+        elif low > 0:                      # benefit: NNTB 1/upper to 1/lower
+            ci_labels.append(f"NNTB {a:.1f} to {b:.1f}")
+        elif high < 0:                     # harm: NNTH 1/|lower| to 1/|upper|
+            ci_labels.append(f"NNTH {abs(b):.1f} to {abs(a):.1f}")
+        else:                              # the interval contains 0: through infinity
+            parts = [_nnt_side(a) if high > 0 else None, "infinity",
+                     _nnt_side(b) if low < 0 else None]
+            ci_labels.append(" to ".join(p for p in parts if p))
+    return pd.DataFrame({"nnt": nnt, "nnt_ci_lower": n_lo, "nnt_ci_upper": n_hi,
+                         "nnt_label": labels, "nnt_ci_label": ci_labels})
+
+
+# ---------------------------------------------------------------------- the definition
+@dataclass(frozen=True)
+class ResponderDefinition:
+    """Which patients count as responders: ``kind`` is mcid, percent_reduction or threshold."""
+
+    kind: str
+    value: float
+    instrument: Instrument
+
+    @property
+    def label(self) -> str:
+        inst = self.instrument
+        units = f" {inst.units}" if inst.units == "mm" else ""
+        if self.kind == "mcid":
+            return f"improvement from baseline >= {self.value:g}{units} (MCID)"
+        if self.kind == "percent_reduction":
+            word = "reduction" if not inst.higher_is_better else "improvement"
+            return f">= {self.value:g}% {word} from baseline"
+        op = ">=" if inst.higher_is_better else "<="
+        return f"{inst.column} {op} {self.value:g}{units} at the visit"
+
+    def met(self, rows: pd.DataFrame) -> np.ndarray:
+        """Boolean array: does each change-from-baseline row meet the definition?"""
+        if self.kind == "mcid":
+            return (rows["improvement"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
+        if self.kind == "percent_reduction":
+            base = rows["base"]
+            ok = (base != 0) & (rows["improvement"]
+                                >= self.value / 100.0 * base.abs() - TOLERANCE)
+            return ok.to_numpy(dtype=bool)
+        if self.instrument.higher_is_better:
+            return (rows["aval"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
+        return (rows["aval"] <= self.value + TOLERANCE).to_numpy(dtype=bool)
+
+
+def _definition(inst: Instrument, mcid, threshold, percent_reduction) -> ResponderDefinition:
+    given = [name for name, v in (("mcid", mcid), ("threshold", threshold),
+                                  ("percent_reduction", percent_reduction))
+             if v is not None and v is not False]
+    if len(given) > 1:
+        raise AnalysisError(f"give one responder definition, got {' and '.join(given)}; pass "
+                            "only one of mcid=, threshold=, percent_reduction=")
+    if percent_reduction is not None:
+        value = _number("percent_reduction", percent_reduction)
+        if not 0 < value <= 100:
+            raise AnalysisError(f"percent_reduction must be in (0, 100], got {value!r} "
+                                "(IMMPACT: 30 moderate, 50 substantial)")
+        return ResponderDefinition("percent_reduction", value, inst)
+    if threshold is not None:
+        value = _number("threshold", threshold)
+        if not inst.lower <= value <= inst.upper:
+            raise AnalysisError(f"threshold {value!r} is outside the range of {inst.column} "
+                                f"({inst.lower:g} to {inst.upper:g} {inst.units})")
+        return ResponderDefinition("threshold", value, inst)
+    if mcid is None or mcid is True:
+        if inst.mcid is None:
+            raise AnalysisError(
+                f"instrument {inst.column!r} has no registered MCID; pass mcid=<number>, or "
+                "percent_reduction=30 (IMMPACT moderate) or 50 (substantial)")
+        return ResponderDefinition("mcid", float(inst.mcid), inst)
+    value = _number("mcid", mcid)
+    if value <= 0:
+        raise AnalysisError(f"mcid must be a positive improvement, got {value!r}")
+    return ResponderDefinition("mcid", value, inst)
+
+
+def _number(name: str, value) -> float:
+    if isinstance(value, bool):
+        raise AnalysisError(f"{name} must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise AnalysisError(f"{name} must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise AnalysisError(f"{name} must be finite, got {value!r}")
+    return out
+
+
+# ---------------------------------------------------------------------- the result
+@dataclass(frozen=True)
+class RespondersResult(TableResult):
+    """Responders per visit and arm (``table``) and the comparison with the reference arm.
+
+    Attributes
+    ----------
+    table : pandas.DataFrame
+        Per visit and arm: ``arm``, ``visit``, ``n_responders``, ``n_missing``
+        (patients with a baseline but no value at the visit), ``denominator``,
+        ``estimate`` (proportion of responders), ``ci_lower``, ``ci_upper`` (Wilson).
+    difference : pandas.DataFrame
+        Per visit and non-reference arm: ``visit``, ``arm``, ``reference``,
+        ``estimate`` (risk difference arm minus reference, in proportions),
+        ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``nnt``, ``nnt_ci_lower``,
+        ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label`` (Altman 1998; see
+        :func:`number_needed_to_treat`), ``p_value`` and ``test``.
+    excluded : pandas.DataFrame
+        Patients without a baseline value (``patient_id``, ``arm``, ``reason``): never
+        responders and in no denominator.
+    outcome, definition, missing, reference_arm, test : str
+    """
+
+    difference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    outcome: str = ""
+    definition: str = ""
+    missing: str = "observed"
+    reference_arm: str = ""
+    test: str = "fisher"
+
+    def difference_table(self) -> TableResult:
+        """The risk differences and NNTs as a :class:`TableResult` (for papers)."""
+        cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
+                "nnt_ci_label", "p_value"]
+        return TableResult(
+            table=self.difference[cols].copy(),
+            title=f"Risk difference in responders vs {self.reference_arm} "
+                  f"({self.conf_level:.0%} CI)",
+            notes=(), conf_level=self.conf_level, digits=self.digits, percent=True)
+
+    def summary(self) -> str:
+        """Plain text: proportions per visit and arm, then differences, then the notes."""
+        parts = [self.title, self.formatted().to_string(index=False), ""]
+        if not self.difference.empty:
+            diff = self.difference_table()
+            parts += [diff.title, diff.formatted().to_string(index=False), ""]
+        return "\n".join(parts + list(self.notes))
+
+    def to_markdown(self) -> str:
+        """Markdown: the proportions table, then the differences, then the notes."""
+        main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
+        diff = [] if self.difference.empty else [self.difference_table().to_markdown()]
+        return "\n\n".join([main.to_markdown(), *diff, "\n".join(self.notes)])
+
+    def to_latex(self) -> str:
+        """Two LaTeX ``table`` environments (proportions, differences), notes under the second."""
+        if self.difference.empty:
+            return TableResult(self.table, self.title, self.notes, self.conf_level,
+                               self.digits, True).to_latex()
+        main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
+        diff = self.difference_table()
+        diff = TableResult(diff.table, diff.title, self.notes, self.conf_level, self.digits,
+                           True)
+        return main.to_latex() + "\n\n" + diff.to_latex()
+
+    def to_html(self) -> str:
+        """An HTML fragment: both tables and the notes."""
+        main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
+        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
+        diff = "" if self.difference.empty else self.difference_table().to_html()
+        return f"<div>{main.to_html()}{diff}{notes}</div>"
+
+    def plot(self, ax=None, **kwargs):
+        """Proportion of responders per visit by arm with Wilson CIs; returns the Axes."""
+        from .plots.responders import plot_responders
+
+        return plot_responders(self, ax=ax, **kwargs)
+
+
+# ---------------------------------------------------------------------- the analysis
+def responders(
+    cohort: Cohort,
+    outcome: str = "first_step_pain",
+    *,
+    mcid=None,
+    threshold=None,
+    percent_reduction=None,
+    missing: str = "observed",
+    conf_level: float = 0.95,
+    reference_arm: str | None = None,
+    visits=None,
+    test: str = "fisher",
+) -> RespondersResult:
+    """Proportion of responders per visit and arm, with Wilson CIs, risk differences and NNT.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    outcome : str
+        A registered instrument present in ``cohort.assessments``.
+    mcid : float or True, optional
+        Responder = improvement from baseline >= ``mcid``. The default (and
+        ``True``) is the instrument's registered MCID.
+    threshold : float, optional
+        Responder = value at the visit <= ``threshold`` (>= for higher-is-better
+        instruments), e.g. first-step pain <= 20 mm.
+    percent_reduction : float, optional
+        Responder = improvement >= ``percent_reduction`` % of the baseline value
+        (IMMPACT: 30 moderate, 50 substantial). A baseline of 0 cannot be reduced:
+        such a patient is a non-responder.
+    missing : {"observed", "non_responder"}
+        ``"observed"`` (observed cases): the denominator at a visit is the patients
+        of the arm with a baseline and a value at that visit. ``"non_responder"``
+        (non-responder imputation, a sensitivity analysis): the denominator is every
+        patient of the arm with a baseline; a missing visit counts as not responding.
+        Either way, patients without a baseline value are never responders, are in
+        no denominator, and are listed in ``result.excluded`` and counted in the notes.
+    conf_level : float
+    reference_arm : str, optional
+        The comparator; default a sham/control-like arm name, else the last arm.
+    visits : sequence of int, optional
+        Visits to report (default every visit >= 1 with a value).
+    test : {"fisher", "chisq"}
+        Two-sided Fisher's exact test (default) or Pearson's chi-square without
+        continuity correction, per visit, arm vs reference.
+
+    Returns
+    -------
+    RespondersResult
+
+    Raises
+    ------
+    AnalysisError
+        For an outcome not in the cohort, more than one definition, an instrument
+        without an MCID and no other definition, an unknown ``missing``/``test`` or
+        reference arm, or requested visits that are not post-baseline visits.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> from dryneedle_outcomes.responders import responders
+    >>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+    >>> res = responders(cohort, percent_reduction=50, missing="non_responder")
+    >>> sorted(res.table["visit"].unique().tolist())
+    [1, 2, 3, 4, 5, 6, 7]
+    >>> bool((res.table["denominator"] == 42).all())
+    True
+    >>> print(res.definition)
+    >= 50% reduction from baseline
+    """
+    inst = get_instrument(outcome)
+    if missing not in MISSING_RULES:
+        raise AnalysisError(f"missing must be one of {', '.join(MISSING_RULES)}, got "
+                            f"{missing!r}")
+    if test not in TESTS:
+        raise AnalysisError(f"test must be 'fisher' or 'chisq', got {test!r}")
+    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
+        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    definition = _definition(inst, mcid, threshold, percent_reduction)
+    cfb = cohort.change_from_baseline(outcome)
+
+    patients = cohort.patients[["patient_id", "arm"]].copy()
+    patients["arm"] = patients["arm"].astype(str)
+    arms = [a for a in cohort.arms if (patients["arm"] == a).any()]
+    if not arms:
+        raise AnalysisError("the cohort has no patients")
+    reference = choose_reference(arms, reference_arm) if len(arms) > 1 else arms[0]
+
+    baseline = cfb.loc[(cfb["visit"] == 0) & cfb["aval"].notna(), "patient_id"]
+    has_base = patients["patient_id"].isin(set(baseline))
+    excluded = patients.loc[~has_base].assign(
+        reason=f"no baseline (visit 0) value of {outcome}").reset_index(drop=True)
+    n_base = patients.loc[has_base].groupby("arm")["patient_id"].nunique()
+
+    post = cfb.loc[(cfb["visit"] >= 1) & cfb["aval"].notna() & cfb["base"].notna()].copy()
+    post["arm"] = post["arm"].astype(str)
+    post["responder"] = definition.met(post)
+    available = sorted(int(v) for v in cfb.loc[(cfb["visit"] >= 1) & cfb["aval"].notna(),
+                                               "visit"].unique())
+    if visits is None:
+        visits = available
+    else:
+        visits = sorted({int(v) for v in np.atleast_1d(visits)})
+        bad = [v for v in visits if v < 1]
+        if bad:
+            raise AnalysisError(f"visits must be post-baseline (>= 1), got {bad}")
+        absent = [v for v in visits if v not in available]
+        if absent:
+            raise AnalysisError(f"no value of {outcome} at visit(s) {absent}; visits with "
+                                f"values: {available}")
+    if not visits:
+        raise AnalysisError(f"no post-baseline value of {outcome} in this cohort")
+
+    counts = post.groupby(["visit", "arm"]).agg(n_responders=("responder", "sum"),
+                                               n_observed=("responder", "size"))
+    rows = []
+    for visit in visits:
+        for arm in arms:
+            x, n_obs = (counts.loc[(visit, arm)].tolist() if (visit, arm) in counts.index
+                        else (0, 0))
+            n_arm = int(n_base.get(arm, 0))
+            denominator = n_obs if missing == "observed" else n_arm
+            rows.append({"arm": arm, "visit": int(visit), "n_responders": int(x),
+                         "n_missing": n_arm - int(n_obs), "denominator": int(denominator)})
+    table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS[:5]))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        table["estimate"] = table["n_responders"] / table["denominator"].replace(0, np.nan)
+    table["ci_lower"], table["ci_upper"] = _wilson(table["n_responders"], table["denominator"],
+                                                   conf_level)
+    for col in ("n_responders", "n_missing", "denominator"):
+        table[col] = table[col].astype(int)
+
+    difference = _differences(table, arms, reference, conf_level, test)
+    notes = _notes(definition, inst, missing, excluded, arms, reference, conf_level, test,
+                   post, len(arms) > 1)
+    word = {"observed": "observed cases", "non_responder": "non-responder imputation"}[missing]
+    title = f"Responders on {inst.label}: {definition.label}; {word}"
+    return RespondersResult(
+        table=table, title=title, notes=tuple(notes), conf_level=float(conf_level),
+        digits=1, percent=True, difference=difference, excluded=excluded, outcome=outcome,
+        definition=definition.label, missing=missing, reference_arm=reference, test=test,
+        extra={"criterion": definition.kind, "cutoff": definition.value,
+               "arms": tuple(arms)},
+    )
+
+
+def _wilson(x, n, conf_level: float):
+    """Wilson limits with R's exact ends: 0 when x = 0 and 1 when x = n (no -1e-17)."""
+    x = np.asarray(x, dtype=float)
+    n = np.asarray(n, dtype=float)
+    lo, hi = wilson(x, n, conf_level)
+    lo = np.where((x == 0) & (n > 0), 0.0, lo)
+    hi = np.where((x == n) & (n > 0), 1.0, hi)
+    return lo, hi
+
+
+def _p_value(x1: int, n1: int, x2: int, n2: int, test: str) -> float:
+    if n1 == 0 or n2 == 0:
+        return float("nan")
+    tab = np.array([[x1, n1 - x1], [x2, n2 - x2]])
+    if test == "fisher":
+        return float(stats.fisher_exact(tab, alternative="two-sided")[1])
+    if (tab.sum(axis=0) == 0).any():   # everyone (or no one) responded: no test
+        return float("nan")
+    return float(stats.chi2_contingency(tab, correction=False)[1])
+
+
+def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
+                 test: str) -> pd.DataFrame:
+    others = [a for a in arms if a != reference]
+    if not others:
+        return pd.DataFrame(columns=list(DIFFERENCE_COLUMNS))
+    t = table.set_index(["visit", "arm"])
+    rows = []
+    for visit in table["visit"].unique():
+        ref = t.loc[(visit, reference)]
+        for arm in others:
+            cur = t.loc[(visit, arm)]
+            x1, n1 = int(cur["n_responders"]), int(cur["denominator"])
+            x2, n2 = int(ref["n_responders"]), int(ref["denominator"])
+            rows.append({"visit": int(visit), "arm": arm, "reference": reference,
+                         "x1": x1, "n1": n1, "x2": x2, "n2": n2,
+                         "p_value": _p_value(x1, n1, x2, n2, test)})
+    d = pd.DataFrame(rows)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n1 = d["n1"].replace(0, np.nan)
+        n2 = d["n2"].replace(0, np.nan)
+        d["estimate"] = d["x1"] / n1 - d["x2"] / n2
+        lo, hi = newcombe_difference(d["x1"], n1, d["x2"], n2, conf_level)
+    d["ci_lower"], d["ci_upper"] = np.asarray(lo), np.asarray(hi)
+    nnt = number_needed_to_treat(d["estimate"], d["ci_lower"], d["ci_upper"])
+    d = pd.concat([d.reset_index(drop=True), nnt], axis=1)
+    d["test"] = "fisher_exact" if test == "fisher" else "chisq_uncorrected"
+    return d[list(DIFFERENCE_COLUMNS)]
+
+
+def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,
+           excluded: pd.DataFrame, arms, reference: str, conf_level: float, test: str,
+           post: pd.DataFrame, compare: bool) -> list[str]:
+    level = f"{conf_level:.0%}"
+    notes = [f"Responder: {definition.label}"
+             + (f" (MCID source: {inst.mcid_source})"
+                if definition.kind == "mcid" and definition.value == inst.mcid else "")
+             + "; values equal to the cut-off count as responders."]
+    if missing == "observed":
+        notes.append("Missing visits: observed cases; the denominator at each visit is the "
+                     "patients of the arm with a baseline and a value at that visit "
+                     "(n_missing lists those without a value).")
+    else:
+        notes.append("Missing visits: non-responder imputation (sensitivity analysis); the "
+                     "denominator is every patient of the arm with a baseline, and a "
+                     "missing visit counts as not responding (n_missing of them).")
+    if len(excluded):
+        by_arm = excluded.groupby("arm")["patient_id"].size()
+        detail = ", ".join(f"{arm}: {int(by_arm.get(arm, 0))}" for arm in arms)
+        notes.append(f"{len(excluded)} patient(s) without a baseline value of {inst.column} "
+                     f"({detail}) are never responders and are in no denominator "
+                     "(result.excluded).")
+    else:
+        notes.append(f"Every patient has a baseline value of {inst.column}.")
+    if definition.kind == "percent_reduction":
+        zero = int((post["base"] == 0).groupby(post["patient_id"]).any().sum())
+        if zero:
+            notes.append(f"{zero} patient(s) with a baseline of 0 cannot improve by a "
+                         "percentage of it and count as non-responders.")
+    notes.append(f"{level} CI of proportions: Wilson score (R prop.test, correct = FALSE).")
+    if compare:
+        tname = ("Fisher's exact test, two-sided" if test == "fisher"
+                 else "Pearson's chi-square test without continuity correction")
+        notes.append(
+            f"Risk difference: arm minus {reference}, {level} CI by Newcombe's hybrid score "
+            f"method (Newcombe 1998, method 10); p-value: {tname}. NNT = 1/RD (NNTB: to "
+            "benefit, NNTH: to harm); its CI is the reciprocal of the RD CI and, when that "
+            "includes 0, runs through infinity (Altman 1998, BMJ 317:1309).")
+    return notes
+
+
+__all__ = ["RespondersResult", "ResponderDefinition", "number_needed_to_treat", "responders"]

@@ -14,7 +14,7 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import plots
+from . import harms, plots
 from .baseline_table import BaselineTable, baseline_table
 from .cohort import Cohort
 from .errors import (
@@ -27,6 +27,15 @@ from .errors import (
     DryNeedleWarning,
     MappingError,
     ReadError,
+)
+from .harms import (
+    AdverseEventRates,
+    DoseResponse,
+    ProtocolDeviations,
+    adverse_event_rates,
+    dose_response,
+    event_listing,
+    protocol_deviations,
 )
 from .instruments import INSTRUMENTS, Instrument, get_instrument
 from .io.readers import RawTable, read_table
@@ -45,7 +54,15 @@ except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
 
 __all__ = [
+    "AdverseEventRates",
     "AnalysisError",
+    "DoseResponse",
+    "ProtocolDeviations",
+    "adverse_event_rates",
+    "dose_response",
+    "event_listing",
+    "harms",
+    "protocol_deviations",
     "BaselineTable",
     "RespondersResult",
     "baseline_table",

@@ -1,0 +1,26 @@
+"""Harms: adverse-event rates, between-arm comparisons, dose-response, protocol deviations.
+
+Following CONSORT Harms 2022 (Junqueira et al., BMJ 2023;381:e073725): events are
+counted per participant and per appointment, recurrent events both ways, with the
+denominators and every zero count reported.
+
+Modules: ``events`` (which events and appointments count), ``counting``, ``compare``
+(between-arm measures), ``notes`` (table footnotes), ``rates``
+(:func:`adverse_event_rates`), ``dose`` (:func:`dose_response`), ``deviations``
+(:func:`protocol_deviations`), ``listing`` (:func:`event_listing`).
+"""
+
+from .deviations import ProtocolDeviations, protocol_deviations
+from .dose import DoseResponse, dose_response
+from .listing import event_listing
+from .rates import AdverseEventRates, adverse_event_rates
+
+__all__ = [
+    "AdverseEventRates",
+    "DoseResponse",
+    "ProtocolDeviations",
+    "adverse_event_rates",
+    "dose_response",
+    "event_listing",
+    "protocol_deviations",
+]

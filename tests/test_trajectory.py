@@ -208,3 +208,13 @@ def test_time_transforms(cohorts, transform, terms):
     # the sample's means plateau, so a bent time axis should fit better than a line
     line = dno.fit_trajectory(cohorts["sample"], model="random_slope")
     assert fit.loglik > line.loglik
+
+
+def test_forest_plot_draws_one_interval_per_visit(cohorts):
+    fit = dno.fit_trajectory(cohorts["sample"], model="mmrm", covariance="cs")
+    ax = dno.plots.plot_arm_differences(fit)
+    intervals = ax.collections[0].get_segments()
+    assert len(intervals) == len(fit.frame.visits)
+    lows = sorted(seg[0][0] for seg in intervals)
+    np.testing.assert_allclose(lows, sorted(fit.arm_difference["ci_lower"]))
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "visit 1"

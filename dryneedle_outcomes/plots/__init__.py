@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DryNeedleError
+from .forest import plot_arm_differences
 from .harms import plot_adverse_events
 from .responders import plot_responders
 from .style import PALETTE, WIDTHS_MM, arm_colours, paper_style
@@ -58,5 +59,6 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
 
 
 __all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "paper_style", "plot_adverse_events",
+           "plot_arm_differences",
            "plot_responders",
            "plot_trajectory", "save_figure"]

@@ -1,0 +1,55 @@
+"""Per-visit arm differences as a forest plot."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..instruments import get_instrument
+from .style import arm_colours, paper_style
+
+
+def plot_arm_differences(result, ax=None, *, mcid: bool = True):
+    """Forest plot of ``result.arm_difference`` (a :func:`fit_trajectory` result).
+
+    One row per visit (and comparison arm): the estimate as a marker, its CI as a
+    horizontal line, a vertical line at no difference and, when the instrument has
+    an MCID, dotted lines at +/- MCID. Returns the Axes.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=60, seed=2)
+    >>> ax = plot_arm_differences(dno.fit_trajectory(cohort, model="mmrm"))
+    >>> len(ax.get_yticks())
+    7
+    """
+    import matplotlib.pyplot as plt
+
+    diff = result.arm_difference
+    inst = get_instrument(result.outcome)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=(85 / 25.4, 70 / 25.4))
+        arms = list(dict.fromkeys(diff["arm"]))
+        colours = arm_colours([result.reference_arm, *arms])
+        labels, ypos = [], []
+        y = 0
+        for arm in arms:
+            sub = diff[diff["arm"] == arm]
+            yy = y + np.arange(len(sub))[::-1]
+            ax.hlines(yy, sub["ci_lower"], sub["ci_upper"], color=colours[arm], lw=1.2)
+            ax.plot(sub["estimate"], yy, "s", color=colours[arm], ms=4,
+                    label=f"{arm} - {result.reference_arm}")
+            labels += [f"visit {v}" for v in sub["visit"]]
+            ypos += list(yy)
+            y += len(sub) + 1
+        ax.axvline(0.0, color="0.3", lw=0.8)
+        if mcid and inst.mcid is not None:
+            for sign in (-1, 1):
+                ax.axvline(sign * inst.mcid, color="0.5", lw=0.7, ls=":")
+        ax.set_yticks(ypos)
+        ax.set_yticklabels(labels)
+        ax.set_xlabel(f"Difference in {inst.label} ({result.conf_level:.0%} CI)")
+        if len(arms) > 1:
+            ax.legend(loc="best")
+    return ax

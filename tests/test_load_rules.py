@@ -329,3 +329,11 @@ def test_a_list_inside_a_dataframe_cell_is_a_read_error_naming_row_and_column():
     visits["muscles"] = pd.Series([None, ["soleus", "gastrocnemius"]], dtype=object)
     with pytest.raises(ReadError, match=r"row 3, column 'muscles'.*list"):
         dno.load_cohort(visits)
+
+
+def test_every_patient_id_empty_rejects_every_row_without_crashing():
+    visits = pd.DataFrame({"patient_id": ["", " "], "visit": [0, 1]})
+    cohort = dno.load_cohort(visits, errors="quarantine")
+    assert cohort.n_assessments == 0
+    assert set(cohort.quality.rejected["rule"]) == {"missing_id"}
+    assert cohort.quality.balanced

@@ -44,7 +44,9 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
     categories = np.asarray(form_uniques, dtype=object)[order]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))
-    recode = np.append(np.where(form_codes >= 0, rank[form_codes], -1), -1)
+    # (np.maximum: when every ID is empty there are no ranks to index)
+    recode = np.append(np.where(form_codes >= 0, rank[np.maximum(form_codes, 0)]
+                                if len(rank) else -1, -1), -1)
     final = recode[codes]
     ids = pd.Series(pd.Categorical.from_codes(final, categories=categories),
                     index=values.index)

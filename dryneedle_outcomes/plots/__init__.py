@@ -22,13 +22,20 @@ from ..errors import DryNeedleError
 from .forest import plot_arm_differences
 from .harms import plot_adverse_events
 from .responders import plot_responders
-from .style import PALETTE, WIDTHS_MM, arm_colours, paper_style
+from .style import PALETTE, SAVE_RC, WIDTHS_MM, arm_colours, paper_style
 from .trajectory import plot_trajectory
 
 
 def save_figure(fig, path, *, width: str | float = "single", height_mm: float | None = None,
                 dpi: int = 600) -> Path:
     """Save ``fig`` at a journal column width as PDF, SVG or PNG (by the file extension).
+
+    The saved page is exactly ``width`` wide (85 mm single column, 174 mm double): the
+    figure is resized, its subplots are laid out again for that size (``tight_layout``,
+    unless the figure already has a layout engine such as ``layout="constrained"``),
+    and it is written without a "tight" bounding box, which would crop the page to the
+    drawn artists and change its width. Fonts are embedded as TrueType in PDF and kept
+    as text in SVG. The figure keeps its new size after saving.
 
     Parameters
     ----------
@@ -39,7 +46,15 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     height_mm : float, optional
         Default keeps the figure's aspect ratio.
     dpi : int
+        Resolution of a PNG (a PNG ``width`` mm wide is ``width / 25.4 * dpi`` pixels).
+
+    Returns
+    -------
+    Path
+        ``path``.
     """
+    import matplotlib as mpl
+
     path = Path(path)
     if path.suffix.lower() not in (".pdf", ".svg", ".png"):
         raise DryNeedleError(f"save_figure writes .pdf, .svg or .png, got {path.suffix!r}")
@@ -50,11 +65,17 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
         width_mm = WIDTHS_MM[width]
     else:
         width_mm = float(width)
+    if not width_mm > 0 or (height_mm is not None and not height_mm > 0):
+        raise DryNeedleError(f"width and height_mm must be positive millimetres, got "
+                             f"width={width!r}, height_mm={height_mm!r}")
     w, h = fig.get_size_inches()
     height_in = height_mm / 25.4 if height_mm is not None else width_mm / 25.4 * h / w
     fig.set_size_inches(width_mm / 25.4, height_in)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with mpl.rc_context(SAVE_RC):
+        if fig.get_layout_engine() is None:
+            fig.tight_layout()
+        fig.savefig(path, dpi=dpi)
     return path
 
 

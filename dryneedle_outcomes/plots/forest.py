@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..instruments import get_instrument
-from .style import arm_colours, paper_style
+from .style import arm_colours, paper_style, single_column
 
 
 def plot_arm_differences(result, ax=None, *, mcid: bool = True):
@@ -29,9 +29,9 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
     inst = get_instrument(result.outcome)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=(85 / 25.4, 70 / 25.4))
+            _, ax = plt.subplots(figsize=single_column(70))
         arms = list(dict.fromkeys(diff["arm"]))
-        colours = arm_colours([result.reference_arm, *arms])
+        colours = arm_colours([result.reference_arm, *arms], reference=result.reference_arm)
         labels, ypos = [], []
         y = 0
         for arm in arms:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import arm_colours, paper_style
+from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
 
 XLABELS = {
     "patient": "Participants with the event (%)",
@@ -67,13 +67,13 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
     arms = list(dict.fromkeys(table["arm"]))
     scale = 1.0 if rates.per == "100_needles" else 100.0
     position = {key: len(keys) - 1 - i for i, key in enumerate(keys)}
-    colours = arm_colours(arms)
+    colours = arm_colours(arms, reference=getattr(rates, "reference_arm", None))
     drawn = [a for a in arms if np.isfinite(table.loc[table["arm"] == a, "estimate"]).any()]
     offsets = dict(zip(drawn, np.linspace(0.15, -0.15, len(drawn)) if len(drawn) > 1
                        else [0.0], strict=True))
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=(85 / 25.4, (25 + 6 * len(keys)) / 25.4))
+            _, ax = plt.subplots(figsize=single_column(25 + 6 * len(keys)))
         for arm in drawn:
             sub = table.loc[table["arm"] == arm]
             y = np.array([position[k] for k in zip(sub["group"], sub["term"], strict=True)],
@@ -92,5 +92,5 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
         if left_out:
             ax.annotate(f"Not estimable (no needles): {', '.join(map(str, left_out))}",
                         (0, -0.12 - 0.4 / max(len(keys), 1)), xycoords="axes fraction",
-                        fontsize=6, color="0.3", va="top")
+                        fontsize=NOTE_FONTSIZE, color="0.3", va="top")
     return ax

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import arm_colours, paper_style
+from .style import arm_colours, paper_style, single_column
 
 
 def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.08):
@@ -45,8 +45,8 @@ def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.0
     scale = 100.0 if percent else 1.0
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=(85 / 25.4, 60 / 25.4))
-        colours = arm_colours(arms)
+            _, ax = plt.subplots(figsize=single_column(60))
+        colours = arm_colours(arms, reference=getattr(result, "reference_arm", None) or None)
         offsets = np.linspace(-dodge, dodge, len(arms)) if len(arms) > 1 else [0.0]
         for off, arm in zip(offsets, arms):
             sub = table[table["arm"] == arm].sort_values("visit")

@@ -1,7 +1,9 @@
 """One figure style for the package: colour-blind-safe, sans-serif 7-8 pt, no clutter.
 
 Styles are applied through a context manager (:func:`paper_style`), never by
-changing matplotlib's global state behind the user's back.
+changing matplotlib's global state behind the user's back. Every text the figure
+functions draw, annotations included, is 7-8 pt; greys are reserved for reference
+lines (no difference, MCID) and notes, colours for arms.
 """
 
 from __future__ import annotations
@@ -31,15 +33,31 @@ PAPER_RC = {
     "ytick.major.width": 0.6,
     "lines.linewidth": 1.2,
     "legend.frameon": False,
-    "savefig.bbox": "tight",
     "pdf.fonttype": 42,
     "svg.fonttype": "none",
+}
+
+#: Size of the smallest text (notes, annotations) in points.
+NOTE_FONTSIZE = 7
+
+#: rcParams read when a figure is written (see :func:`~dryneedle_outcomes.plots.save_figure`):
+#: fonts embedded as TrueType (journals reject Type 3 fonts), text kept as text in SVG,
+#: and the canvas written at its exact size (a "tight" bounding box would crop it to
+#: the drawn artists and change the width away from the journal column).
+SAVE_RC = {
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+    "svg.fonttype": "none",
+    "savefig.bbox": "standard",
 }
 
 
 @contextmanager
 def paper_style():
     """Context manager applying the package's paper style to figures made inside it.
+
+    Every rcParam is restored on exit except interactive mode, which is session state
+    (see the comment in the code), never changed by the style itself.
 
     Examples
     --------
@@ -50,10 +68,50 @@ def paper_style():
     """
     import matplotlib as mpl
 
-    with mpl.rc_context(PAPER_RC):
-        yield
+    interactive = mpl.is_interactive()
+    try:
+        with mpl.rc_context(PAPER_RC):
+            try:
+                yield
+            finally:
+                # Interactive mode is session state, not style. Jupyter's inline backend
+                # is loaded with the first figure of a session and switches interactive
+                # mode on; if that figure is made in here, keep the switch, or no later
+                # figure of the session is shown.
+                interactive = mpl.is_interactive()
+    finally:
+        mpl.interactive(interactive)
 
 
-def arm_colours(arms) -> dict:
-    """A colour per arm, stable in arm order."""
+def single_column(height_mm: float) -> tuple[float, float]:
+    """``figsize`` (inches) of a new single-column figure ``height_mm`` tall.
+
+    Examples
+    --------
+    >>> [round(x, 3) for x in single_column(60)]
+    [3.346, 2.362]
+    """
+    return WIDTHS_MM["single"] / 25.4, height_mm / 25.4
+
+
+def arm_colours(arms, reference=None) -> dict:
+    """A colour per arm from the Okabe-Ito palette, the same in every figure.
+
+    The reference (control) arm takes the first colour and the other arms the next ones
+    in their order, so an arm keeps its colour whichever order a result lists the arms
+    in (a trajectory fit puts the reference first, a rates table keeps the cohort's
+    order).
+
+    Examples
+    --------
+    >>> arm_colours(["dry_needling", "sham"], reference="sham")
+    {'sham': '#0072B2', 'dry_needling': '#E69F00'}
+    >>> arm_colours(["sham", "dry_needling"], reference="sham")
+    {'sham': '#0072B2', 'dry_needling': '#E69F00'}
+    >>> arm_colours(["dry_needling", "sham"])
+    {'dry_needling': '#0072B2', 'sham': '#E69F00'}
+    """
+    arms = list(dict.fromkeys(arms))
+    if reference is not None and reference in arms:
+        arms = [reference] + [a for a in arms if a != reference]
     return {arm: PALETTE[i % len(PALETTE)] for i, arm in enumerate(arms)}

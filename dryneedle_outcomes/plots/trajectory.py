@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..instruments import get_instrument
-from .style import arm_colours, paper_style
+from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
 
 
 def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True):
@@ -14,17 +14,28 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
     Model-based marginal means per arm are lines with a CI band; observed means
     of the modelled rows are open markers; with baseline as a covariate, the
     level at which the mean improvement from the mean baseline reaches the MCID
-    is a dashed line. Returns the Axes.
+    is a dashed line (for a pain scale, mean baseline minus the MCID). Returns the
+    Axes.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2), model="mmrm")
+    >>> ax = plot_trajectory(fit)
+    >>> len(ax.collections)         # one CI band per arm
+    2
+    >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 
     inst = get_instrument(result.outcome)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=(85 / 25.4, 60 / 25.4))
-        colours = arm_colours(result.frame.arms)
+            _, ax = plt.subplots(figsize=single_column(60))
+        colours = arm_colours(result.frame.arms, reference=result.reference_arm)
         mm = result.marginal_means
-        offsets = np.linspace(-0.08, 0.08, len(result.frame.arms))
+        n_arms = len(result.frame.arms)
+        offsets = np.linspace(-0.08, 0.08, n_arms) if n_arms > 1 else [0.0]
         for off, arm in zip(offsets, result.frame.arms):
             sub = mm[mm["arm"] == arm]
             x = sub["visit"].to_numpy(dtype=float) + off
@@ -39,10 +50,11 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
                         marker="o", ms=3.5, mfc="none", color=colours[arm],
                         label=f"{arm} (observed)")
         if mcid and inst.mcid is not None and result.frame.adjust_baseline:
-            level = result.frame.data["baseline"].mean() - inst.direction * inst.mcid
+            # improvement = (value - baseline) * direction reaches the MCID at this value
+            level = result.frame.data["baseline"].mean() + inst.direction * inst.mcid
             ax.axhline(level, color="0.4", ls="--", lw=0.8)
             ax.annotate(f"MCID ({inst.mcid:g}) from mean baseline", (0.01, level),
-                        xycoords=("axes fraction", "data"), va="bottom", fontsize=6,
+                        xycoords=("axes fraction", "data"), va="bottom", fontsize=NOTE_FONTSIZE,
                         color="0.3")
         ax.set_xlabel("Visit (sessions)" if result.frame.time == "visit" else "Visit")
         ax.set_ylabel(inst.label)

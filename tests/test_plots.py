@@ -1,0 +1,506 @@
+"""Figures: what was drawn (artists and their data), not pixels; styles; journal sizes.
+
+Following seaborn's plot tests, each figure function is checked through the artists
+it leaves on the Axes: the line data of the model means, the vertices of the CI
+bands, the segments of the interval collections, the reference lines. Sizes of saved
+files are read from the files themselves (PNG header, PDF MediaBox, SVG width).
+
+Tolerances:
+- drawn data against the result tables: 1e-12 relative (the same floats, only scaled);
+- PNG width: 1 pixel (matplotlib truncates width_in * dpi to whole pixels);
+- PDF/SVG width: 0.01 pt (written with at least 6 decimals).
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+import warnings
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import LineCollection, PolyCollection
+from matplotlib.colors import to_hex
+from matplotlib.container import ErrorbarContainer
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
+
+import dryneedle_outcomes as dno
+from dryneedle_outcomes.errors import DryNeedleError
+from dryneedle_outcomes.plots import (
+    PALETTE,
+    WIDTHS_MM,
+    arm_colours,
+    paper_style,
+    plot_adverse_events,
+    plot_arm_differences,
+    plot_responders,
+    plot_trajectory,
+    save_figure,
+)
+from dryneedle_outcomes.plots.harms import term_label
+
+MM_PER_INCH = 25.4
+
+
+# ------------------------------------------------------------------ fixtures
+@pytest.fixture(scope="module")
+def cohort():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        simulated = dno.simulate_cohort(n_patients=60, seed=5)
+    assert not caught, [str(w.message) for w in caught]      # a clean cohort to draw
+    return simulated
+
+
+@pytest.fixture(scope="module")
+def fit(cohort):
+    result = dno.fit_trajectory(cohort, "first_step_pain", model="mmrm")
+    assert result.converged, result.warnings
+    return result
+
+
+@pytest.fixture(scope="module")
+def rates(cohort):
+    return dno.adverse_event_rates(cohort, per="session")
+
+
+@pytest.fixture(scope="module")
+def resp(cohort):
+    return dno.responders(cohort, "first_step_pain")
+
+
+@pytest.fixture
+def drawers(fit, rates, resp):
+    """Every figure function, bound to a result: ``name -> f(ax=None) -> Axes``."""
+    return {
+        "trajectory": lambda ax=None: plot_trajectory(fit, ax=ax),
+        "arm_differences": lambda ax=None: plot_arm_differences(fit, ax=ax),
+        "adverse_events": lambda ax=None: plot_adverse_events(rates, ax=ax),
+        "responders": lambda ax=None: plot_responders(resp, ax=ax),
+        "trajectory_method": lambda ax=None: fit.plot(ax=ax),
+        "adverse_events_method": lambda ax=None: rates.plot(ax=ax),
+        "responders_method": lambda ax=None: resp.plot(ax=ax),
+    }
+
+
+DRAWERS = ["trajectory", "arm_differences", "adverse_events", "responders",
+           "trajectory_method", "adverse_events_method", "responders_method"]
+
+
+def _hex(colour) -> str:
+    return to_hex(colour, keep_alpha=False).upper()
+
+
+def _rc_snapshot() -> dict:
+    return dict(matplotlib.rcParams)
+
+
+# ------------------------------------------------------------------ plot_trajectory
+def test_trajectory_one_model_line_per_arm_with_the_marginal_means(fit):
+    ax = plot_trajectory(fit)
+    mm = fit.marginal_means
+    arms = list(fit.frame.arms)
+    model_lines = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
+    assert [ln.get_label() for ln in model_lines] == [f"{a} (model)" for a in arms]
+    for line, arm in zip(model_lines, arms, strict=True):
+        sub = mm[mm["arm"] == arm].sort_values("visit")
+        np.testing.assert_allclose(line.get_ydata(), sub["estimate"], rtol=1e-12)
+        # arms are dodged by at most 0.08 visits so their markers do not overlap
+        np.testing.assert_allclose(line.get_xdata(), sub["visit"], atol=0.08 + 1e-12)
+        assert _hex(line.get_color()) == arm_colours(arms, reference=fit.reference_arm)[arm]
+
+
+def test_trajectory_one_ci_polygon_per_arm_spanning_the_ci(fit):
+    ax = plot_trajectory(fit)
+    mm = fit.marginal_means
+    arms = list(fit.frame.arms)
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == len(arms)
+    for band, arm in zip(bands, arms, strict=True):
+        sub = mm[mm["arm"] == arm]
+        y = band.get_paths()[0].vertices[:, 1]
+        assert np.isclose(y.min(), sub["ci_lower"].min())
+        assert np.isclose(y.max(), sub["ci_upper"].max())
+        assert _hex(band.get_facecolor()[0]) == arm_colours(arms, reference="sham")[arm]
+        assert 0 < band.get_alpha() < 1          # translucent: both arms stay visible
+
+
+def test_trajectory_observed_means_are_open_markers(fit):
+    ax = plot_trajectory(fit)
+    observed = [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+    assert len(observed) == len(fit.frame.arms)
+    data = fit.frame.data
+    for line, arm in zip(observed, fit.frame.arms, strict=True):
+        assert line.get_linestyle() == "None"
+        assert line.get_markerfacecolor() == "none"
+        want = data[data["arm"] == arm].groupby("visit")["y"].mean()
+        np.testing.assert_allclose(line.get_ydata(), want.to_numpy(), rtol=1e-12)
+    ax = plot_trajectory(fit, observed=False)
+    assert not [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+
+
+def test_trajectory_mcid_line_is_mcid_below_the_mean_baseline(fit):
+    # first-step pain: higher is worse, so reaching the MCID means falling 19 mm
+    ax = plot_trajectory(fit)
+    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert len(dashed) == 1
+    level = fit.frame.data["baseline"].mean() - dno.get_instrument("first_step_pain").mcid
+    np.testing.assert_allclose(dashed[0].get_ydata(), [level, level])
+    assert any(t.get_text().startswith("MCID (19)") for t in ax.texts)
+    ax = plot_trajectory(fit, mcid=False)
+    assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
+    assert not ax.texts
+
+
+def test_trajectory_axes_labels_and_ticks(fit):
+    ax = plot_trajectory(fit)
+    assert ax.get_ylabel() == dno.get_instrument("first_step_pain").label
+    assert list(ax.get_xticks()) == list(fit.frame.visits)
+    assert ax.get_legend() is not None
+
+
+# ------------------------------------------------------------------ plot_arm_differences
+def test_arm_differences_one_interval_per_visit(fit):
+    ax = plot_arm_differences(fit)
+    diff = fit.arm_difference
+    intervals = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(intervals) == 1                   # one comparison: needling minus sham
+    segments = intervals[0].get_segments()
+    assert len(segments) == len(diff) == diff["visit"].nunique()
+    lower = np.array([seg[0, 0] for seg in segments])
+    upper = np.array([seg[1, 0] for seg in segments])
+    np.testing.assert_allclose(lower, diff["ci_lower"], rtol=1e-12)
+    np.testing.assert_allclose(upper, diff["ci_upper"], rtol=1e-12)
+    assert all(seg[0, 1] == seg[1, 1] for seg in segments)      # horizontal intervals
+    markers = [ln for ln in ax.lines if ln.get_marker() == "s"]
+    assert len(markers) == 1
+    np.testing.assert_allclose(markers[0].get_xdata(), diff["estimate"], rtol=1e-12)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        f"visit {v}" for v in diff["visit"]]
+
+
+def test_arm_differences_zero_line_and_mcid_lines(fit):
+    ax = plot_arm_differences(fit)
+    vertical: dict[str, list[float]] = {}            # line style -> x of vertical lines
+    for ln in ax.lines:
+        x = np.asarray(ln.get_xdata(), dtype=float)
+        if len(x) == 2 and x[0] == x[1]:
+            vertical.setdefault(ln.get_linestyle(), []).append(x[0])
+    assert vertical["-"] == [0.0]                             # no difference
+    assert sorted(vertical[":"]) == [-19.0, 19.0]             # +/- MCID of first-step pain
+    ax = plot_arm_differences(fit, mcid=False)
+    dotted = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
+    assert not dotted
+    assert "Difference in First-step pain" in ax.get_xlabel()
+    assert "95% CI" in ax.get_xlabel()
+
+
+# ------------------------------------------------------------------ plot_adverse_events
+def test_adverse_events_one_marker_series_per_arm_one_point_per_term(cohort):
+    rates = dno.adverse_event_rates(cohort, per="session", by="term")
+    ax = plot_adverse_events(rates, groups=("term",))
+    table = rates.table[rates.table["group"] == "term"]
+    terms = list(dict.fromkeys(table["term"]))
+    arms = list(dict.fromkeys(table["arm"]))
+    assert [ln.get_label() for ln in ax.lines] == [str(a) for a in arms]
+    for line in ax.lines:
+        sub = table[table["arm"] == line.get_label()]
+        assert len(line.get_xdata()) == len(terms)
+        np.testing.assert_allclose(line.get_xdata(), 100 * sub["estimate"].to_numpy())
+        assert _hex(line.get_color()) in PALETTE
+    whiskers = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(whiskers) == len(arms)
+    for coll, arm in zip(whiskers, arms, strict=True):
+        sub = table[table["arm"] == arm]
+        segs = coll.get_segments()
+        assert len(segs) == len(terms)
+        np.testing.assert_allclose([s[1, 0] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == [term_label("term", t) for t in reversed(terms)]
+    assert ax.get_xlabel() == "Appointments with the event (%)"
+
+
+# ------------------------------------------------------------------ plot_responders
+def test_responders_error_bars_per_arm(resp):
+    ax = plot_responders(resp)
+    table = resp.table
+    arms = list(dict.fromkeys(table["arm"]))
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == len(arms)
+    for container, arm in zip(bars, arms, strict=True):
+        sub = table[table["arm"] == arm].sort_values("visit")
+        assert container.has_yerr and not container.has_xerr
+        assert container.get_label() == str(arm)
+        data_line, _, (barlines,) = container.lines
+        np.testing.assert_allclose(data_line.get_ydata(), 100 * sub["estimate"], rtol=1e-12)
+        segs = barlines.get_segments()
+        assert len(segs) == len(sub)
+        np.testing.assert_allclose([s[0, 1] for s in segs], 100 * sub["ci_lower"], rtol=1e-12)
+        np.testing.assert_allclose([s[1, 1] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
+        assert _hex(data_line.get_color()) == arm_colours(arms, reference="sham")[arm]
+    assert ax.get_ylim() == pytest.approx((0.0, 102.0))
+    assert ax.get_ylabel() == "Responders (%)"
+
+
+def test_responders_as_proportions(resp):
+    ax = plot_responders(resp, percent=False)
+    data_line = ax.containers[0].lines[0]
+    assert np.nanmax(data_line.get_ydata()) <= 1.0
+    assert ax.get_ylim() == pytest.approx((0.0, 1.02))
+
+
+# ------------------------------------------------------------------ every function
+@pytest.mark.parametrize("name", DRAWERS)
+def test_returns_the_axes_it_was_given(drawers, name):
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    n_figures = len(plt.get_fignums())
+    assert drawers[name](ax=ax2) is ax2
+    assert len(plt.get_fignums()) == n_figures            # no figure of its own
+    assert ax2.has_data() and not ax1.has_data()          # drew into ax2 only
+
+
+@pytest.mark.parametrize("name", DRAWERS)
+def test_draws_into_a_new_single_column_figure(drawers, name):
+    existing = set(plt.get_fignums())
+    ax = drawers[name]()
+    assert ax.figure.number not in existing
+    assert len(plt.get_fignums()) == len(existing) + 1
+    assert ax.has_data()
+    width_mm = ax.figure.get_figwidth() * MM_PER_INCH
+    assert width_mm == pytest.approx(WIDTHS_MM["single"])
+
+
+@pytest.mark.parametrize("name", DRAWERS)
+@pytest.mark.parametrize("given_ax", [False, True])
+def test_leaves_global_rcparams_alone(drawers, name, given_ax):
+    before = _rc_snapshot()
+    ax = plt.subplots()[1] if given_ax else None
+    drawers[name](ax=ax)
+    assert _rc_snapshot() == before
+
+
+@pytest.mark.parametrize("name", DRAWERS)
+def test_new_figures_use_the_paper_style(drawers, name):
+    ax = drawers[name]()
+    ax.figure.canvas.draw()
+    ticks = ax.get_xticklabels() + ax.get_yticklabels()
+    assert ticks
+    assert all(7 <= t.get_fontsize() <= 8 for t in ticks)
+    assert all(t.get_fontfamily() == ["sans-serif"] for t in ticks)
+    # every visible text (labels, legend, notes) is 7-8 pt
+    texts = [t for t in ax.figure.findobj(Text) if t.get_visible() and t.get_text()]
+    sizes = {t.get_text(): t.get_fontsize() for t in texts}
+    assert all(7 <= s <= 8 for s in sizes.values()), sizes
+    assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+
+
+# ------------------------------------------------------------------ style
+def test_paper_style_is_a_context_manager_that_restores_rcparams():
+    before = _rc_snapshot()
+    with paper_style():
+        assert matplotlib.rcParams["font.family"] == ["sans-serif"]
+        fig, ax = plt.subplots()
+        ax.plot([0, 1], [0, 1])
+        ax.set_xlabel("Visit")
+    assert _rc_snapshot() == before
+    fig.canvas.draw()
+    ticks = ax.get_xticklabels() + ax.get_yticklabels()
+    assert ticks and all(7 <= t.get_fontsize() <= 8 for t in ticks)
+    assert 7 <= ax.xaxis.label.get_fontsize() <= 8
+    # outside the context, matplotlib's own sizes are back
+    fig2, ax2 = plt.subplots()
+    default = FontProperties(size=matplotlib.rcParams["axes.labelsize"]).get_size_in_points()
+    assert ax2.xaxis.label.get_fontsize() == default != ax.xaxis.label.get_fontsize()
+
+
+def test_paper_style_keeps_interactive_mode_switched_on_inside():
+    # Jupyter's inline backend switches interactive mode on when a session's first figure
+    # is made; when that happens inside paper_style, later figures must still be shown
+    was = matplotlib.is_interactive()
+    font_size = matplotlib.rcParams["font.size"]
+    try:
+        matplotlib.interactive(False)
+        with paper_style():
+            matplotlib.interactive(True)
+        assert matplotlib.is_interactive()
+        assert matplotlib.rcParams["font.size"] == font_size       # the style is gone
+        with paper_style():
+            pass
+        assert matplotlib.is_interactive()                         # untouched: unchanged
+    finally:
+        matplotlib.interactive(was)
+
+
+def test_paper_style_restores_rcparams_after_an_error():
+    before = _rc_snapshot()
+    with pytest.raises(ValueError, match="inside"), paper_style():
+        raise ValueError("inside")
+    assert _rc_snapshot() == before
+
+
+def test_one_okabe_ito_palette():
+    okabe_ito = {"#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00",
+                 "#F0E442", "#000000"}
+    assert set(PALETTE) == okabe_ito
+    assert len(PALETTE) == len(okabe_ito)
+    colours = arm_colours([f"arm{i}" for i in range(10)])
+    assert list(colours.values())[:8] == list(PALETTE)
+    assert colours["arm8"] == PALETTE[0]                  # cycles, never invents a colour
+
+
+def test_an_arm_has_one_colour_in_every_figure(fit, rates, resp):
+    # the fit lists the reference arm first, the rates and responders tables do not
+    assert list(fit.frame.arms) == ["sham", "dry_needling"]
+    assert list(dict.fromkeys(rates.table["arm"])) == ["dry_needling", "sham"]
+    colours = {}
+    ax = plot_trajectory(fit)
+    for line in ax.lines:
+        if line.get_label().endswith("(model)"):
+            colours.setdefault(line.get_label().split(" ")[0], set()).add(_hex(line.get_color()))
+    for line in plot_adverse_events(rates).lines:
+        colours[line.get_label()].add(_hex(line.get_color()))
+    for container in plot_responders(resp).containers:
+        colours[container.get_label()].add(_hex(container.lines[0].get_color()))
+    forest = [ln for ln in plot_arm_differences(fit).lines if ln.get_marker() == "s"]
+    colours["dry_needling"].add(_hex(forest[0].get_color()))   # needling minus sham
+    assert colours == {"sham": {PALETTE[0]}, "dry_needling": {PALETTE[1]}}
+
+
+def test_arm_colours_reference_first_whatever_the_order():
+    got = arm_colours(["b", "a", "c"], reference="a")
+    assert got == {"a": PALETTE[0], "b": PALETTE[1], "c": PALETTE[2]}
+    assert arm_colours(["b", "a"], reference="not an arm") == {"b": PALETTE[0], "a": PALETTE[1]}
+
+
+@pytest.mark.parametrize("name", ["trajectory", "arm_differences", "adverse_events",
+                                  "responders"])
+def test_arm_colours_come_from_the_palette(drawers, name):
+    ax = drawers[name]()
+    grey_or_palette = set(PALETTE)
+    for line in ax.lines:
+        colour = _hex(line.get_color())
+        r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+        assert colour in grey_or_palette or r == g == b, colour   # arms coloured, refs grey
+
+
+# ------------------------------------------------------------------ save_figure
+def _png_width(data: bytes) -> int:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])[0]
+
+
+def _pdf_width_pt(data: bytes) -> float:
+    x0, _, x1, _ = map(float, re.search(rb"/MediaBox\s*\[\s*([^\]]+)\]", data)[1].split())
+    return x1 - x0
+
+
+def _svg_width_pt(data: bytes) -> float:
+    return float(re.search(rb'<svg[^>]*\swidth="([0-9.]+)pt"', data)[1])
+
+
+def _busy_figure(fit, layout=None):
+    """A 6 x 4 inch paper-style figure with a two-line axis label and a title."""
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(6, 4), layout=layout)
+        plot_trajectory(fit, ax=ax)
+        ax.set_ylabel("First-step pain (mm)\nhigher = worse")
+        ax.set_title("First-step pain by arm (MMRM)")
+    return fig
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+@pytest.mark.parametrize("dpi", [300, 600])
+def test_save_png_exact_journal_width(fit, tmp_path, width, dpi):
+    fig = _busy_figure(fit)
+    path = save_figure(fig, tmp_path / "fig.png", width=width, dpi=dpi)
+    assert path == tmp_path / "fig.png"
+    want = WIDTHS_MM[width] / MM_PER_INCH * dpi
+    assert abs(_png_width(path.read_bytes()) - want) <= 1
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_save_pdf_and_svg_exact_journal_width(fit, tmp_path, width):
+    fig = _busy_figure(fit)
+    want_pt = WIDTHS_MM[width] / MM_PER_INCH * 72
+    pdf = save_figure(fig, tmp_path / "fig.pdf", width=width).read_bytes()
+    assert pdf[:4] == b"%PDF"
+    assert _pdf_width_pt(pdf) == pytest.approx(want_pt, abs=0.01)
+    svg = save_figure(fig, tmp_path / "fig.svg", width=width).read_bytes()
+    assert b"<svg" in svg
+    assert _svg_width_pt(svg) == pytest.approx(want_pt, abs=0.01)
+
+
+def test_save_width_in_mm_and_height(fit, tmp_path):
+    fig = _busy_figure(fit)
+    pdf = save_figure(fig, tmp_path / "fig.pdf", width=120, height_mm=80).read_bytes()
+    x0, y0, x1, y1 = map(float, re.search(rb"/MediaBox\s*\[\s*([^\]]+)\]", pdf)[1].split())
+    assert x1 - x0 == pytest.approx(120 / MM_PER_INCH * 72, abs=0.01)
+    assert y1 - y0 == pytest.approx(80 / MM_PER_INCH * 72, abs=0.01)
+
+
+def test_save_keeps_the_aspect_ratio_by_default(fit, tmp_path):
+    fig = _busy_figure(fit)                                  # 6 x 4 inches
+    png = save_figure(fig, tmp_path / "fig.png", width="single", dpi=300).read_bytes()
+    w, h = struct.unpack(">II", png[16:24])
+    assert h / w == pytest.approx(4 / 6, abs=0.005)
+
+
+@pytest.mark.parametrize("layout", [None, "constrained"])
+def test_saved_figure_fits_its_page(fit, tmp_path, layout):
+    # at the exact width nothing may be cut off: labels are laid out inside the page
+    fig = _busy_figure(fit, layout)
+    png = save_figure(fig, tmp_path / "fig.png", width="single", dpi=300).read_bytes()
+    assert abs(_png_width(png) - 85 / MM_PER_INCH * 300) <= 1
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    for ax in fig.axes:
+        box = ax.get_tightbbox(renderer)
+        assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1
+        assert box.y0 >= page.y0 - 1 and box.y1 <= page.y1 + 1
+
+
+def test_save_two_panel_figure_double_column(fit, tmp_path):
+    fig, (ax1, ax2) = plt.subplots(1, 2)
+    assert plot_arm_differences(fit, ax=ax1) is ax1
+    assert plot_trajectory(fit, ax=ax2) is ax2
+    png = save_figure(fig, tmp_path / "fig2.png", width="double", dpi=300).read_bytes()
+    assert abs(_png_width(png) - 174 / MM_PER_INCH * 300) <= 1
+    assert ax1.get_position().x1 < ax2.get_position().x0        # panels do not overlap
+
+
+def test_save_embeds_truetype_fonts_in_pdf_and_text_in_svg(fit, tmp_path):
+    fig = _busy_figure(fit)
+    pdf = save_figure(fig, tmp_path / "fig.pdf").read_bytes()
+    assert b"/FontFile2" in pdf                 # TrueType (pdf.fonttype 42)
+    assert b"/Type3" not in pdf                 # journals reject Type 3 fonts
+    svg = save_figure(fig, tmp_path / "fig.svg").read_text(encoding="utf-8")
+    assert "Visit (sessions)" in svg            # text kept as text (svg.fonttype none)
+
+
+def test_save_leaves_global_rcparams_alone(fit, tmp_path):
+    fig = _busy_figure(fit)
+    before = _rc_snapshot()
+    save_figure(fig, tmp_path / "fig.pdf", width="double")
+    assert _rc_snapshot() == before
+
+
+def test_save_creates_the_folder(fit, tmp_path):
+    fig = _busy_figure(fit)
+    path = save_figure(fig, tmp_path / "figures" / "paper" / "fig.svg")
+    assert path.is_file()
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"path": "fig.jpg"}, "pdf, .svg or .png"),
+    ({"path": "fig.pdf", "width": "triple"}, "single', 'double' or millimetres"),
+    ({"path": "fig.pdf", "width": -10}, "positive"),
+])
+def test_save_rejects_bad_arguments(fit, tmp_path, kwargs, match):
+    fig = _busy_figure(fit)
+    kwargs = {**kwargs, "path": tmp_path / kwargs["path"]}
+    with pytest.raises(DryNeedleError, match=match):
+        save_figure(fig, **kwargs)
+    assert not list(tmp_path.iterdir())

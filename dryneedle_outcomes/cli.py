@@ -1,36 +1,45 @@
 """The ``dryneedle-outcomes`` command: run, validate, simulate.
 
-``run CONFIG --out DIR`` loads the cohort named by the configuration, writes the
-canonical tables, the quality ledger and ``manifest.json`` into DIR, and prints
-the cohort summary. (Analyses join the run as they land.) ``validate CONFIG``
-checks the data only and exits 0 when nothing was rejected, 1 otherwise.
-``simulate`` writes a synthetic cohort in the messy forms clinics export.
+``run CONFIG --out DIR`` loads the cohort named by the configuration, runs every
+analysis it names (baseline table, trajectory models, harms, responders; see
+:mod:`dryneedle_outcomes.config`) and writes into DIR ``data/`` (the canonical cohort),
+``quality/`` (the ledger), ``tables/`` (CSV and LaTeX), ``figures/``, ``report.html``,
+``summary.txt``, ``warnings.txt`` and ``manifest.json`` (layout:
+:mod:`dryneedle_outcomes.report.outputs`). DIR is replaced atomically. Progress goes to
+stderr, the headline numbers and the report's path to stdout; ``--quiet`` prints errors
+only. ``validate CONFIG`` checks the data only and exits 0 when nothing was rejected,
+1 otherwise. ``simulate`` writes a synthetic cohort in the messy forms clinics export.
 
-Exit codes: 0 success, 1 data problems (validate), 2 usage or configuration
-errors (one line naming the problem).
+Exit codes: 0 success, 1 data problems (validate, or ``errors = "raise"`` data), 2 usage,
+configuration or analysis errors (one line naming the problem).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import shutil
 import sys
 import tempfile
+import time
 import warnings
-from datetime import UTC, datetime
 from pathlib import Path
 
 from . import __version__
 from .config import AnalysisConfig
 from .errors import DataValidationError, DryNeedleError
 from .load import load_cohort
-from .manifest import build_manifest
-from .quality import neutralise_formulas
 
 
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+class Progress:
+    """Numbered steps on stderr (``[2/7] harms ...``); silent when ``quiet``."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.quiet, self.done = total, quiet, 0
+
+    def step(self, message: str) -> None:
+        self.done += 1
+        _say(self.quiet, f"[{self.done}/{max(self.total, self.done)}] {message}")
 
 
 def _say(quiet: bool, message: str) -> None:
@@ -38,52 +47,26 @@ def _say(quiet: bool, message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
 
-def _load(cfg: AnalysisConfig, quiet: bool):
-    _say(quiet, f"[1/3] loading {', '.join(p.name for p in cfg.inputs.values())}")
+def _load(cfg: AnalysisConfig, progress: Progress):
+    progress.step(f"loading {', '.join(p.name for k, p in cfg.inputs.items() if k != 'config')}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cohort = load_cohort(cfg.assessments, cfg.patients, cfg.adverse_events,
                              mapping=cfg.mapping, errors=cfg.errors)
     for w in caught:
-        _say(quiet, f"warning: {w.message}")
+        _say(progress.quiet, f"warning: {w.message}")
     return cohort, [str(w.message) for w in caught]
 
 
-def _write_outputs(cohort, cfg: AnalysisConfig, out: Path, started: str,
-                   messages: list[str]) -> list[str]:
-    tables = out / "tables"
-    tables.mkdir(parents=True)
-    written = []
-    for name in ("patients", "assessments", "adverse_events"):
-        path = tables / f"{name}.csv"
-        neutralise_formulas(getattr(cohort, name)).to_csv(path, index=False)
-        written.append(str(path.relative_to(out)))
-    for path in cohort.quality.write(out / "quality").values():
-        written.append(str(path.relative_to(out)))
-    (out / "summary.txt").write_text(cohort.summary() + "\n", encoding="utf-8")
-    written.append("summary.txt")
-    (out / "warnings.txt").write_text("\n".join(messages) + ("\n" if messages else ""),
-                                      encoding="utf-8")
-    written.append("warnings.txt")
-    manifest = build_manifest(inputs=cfg.inputs, config=cfg.raw, started=started,
-                              finished=_now(), outputs=written + ["manifest.json"])
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
-                                       encoding="utf-8")
-    return written
+def _replace(out: Path, write) -> None:
+    """Call ``write(folder)`` on a temporary folder beside ``out``, then swap it in.
 
-
-def cmd_run(args: argparse.Namespace) -> int:
-    started = _now()
-    cfg = AnalysisConfig.from_file(args.config)
-    cohort, messages = _load(cfg, args.quiet)
-    out = Path(args.out)
+    An interrupted or failed run never leaves a half-written folder that looks complete.
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
-    _say(args.quiet, f"[2/3] writing tables, quality ledger and manifest to {out}")
-    # write into a temporary folder beside DIR, then swap it in: an interrupted run never
-    # leaves a half-written folder that looks complete
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
-        _write_outputs(cohort, cfg, tmp, started, messages)
+        write(tmp)
         if out.exists():
             old = out.with_name(f".{out.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -95,16 +78,49 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
-    _say(args.quiet, "[3/3] done")
+
+
+def _summary(cohort, sections, out: Path) -> str:
+    q = cohort.quality
+    lines = [cohort.summary().splitlines()[0],
+             f"Quality ledger: {len(q.rejected)} rejected row(s) set aside "
+             f"({out / 'quality' / 'rejected.csv'}), {len(q.flags)} flag(s), "
+             f"{len(q.corrections)} correction(s)"]
+    headline = [h for s in sections for h in s.headline]
+    if headline:
+        lines += ["", "Headline:"] + [f"  - {h}" for h in headline]
+    lines += ["", f"Report: {out / 'report.html'}",
+              f"Tables, figures and manifest.json: {out}"]
+    return "\n".join(lines)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from .report import n_steps, run_analyses, write_run
+    from .report.outputs import now
+
+    clock = time.perf_counter()
+    started = now()
+    cfg = AnalysisConfig.from_file(args.config)
+    progress = Progress(1 + n_steps(cfg.analysis) + (2 if cfg.analysis else 1), args.quiet)
+    cohort, messages = _load(cfg, progress)
+    sections = run_analyses(cohort, cfg.analysis, step=progress.step,
+                            progress=not args.quiet)
+    for s in sections:
+        for w in s.warnings:
+            _say(args.quiet, f"warning: {w}")
+    out = Path(args.out)
+    _replace(out, lambda tmp: write_run(tmp, cohort, cfg, sections, load_warnings=messages,
+                                        started=started, step=progress.step))
+    _say(args.quiet, f"done in {time.perf_counter() - clock:.1f} s")
     if not args.quiet:
-        print(cohort.summary())
+        print(_summary(cohort, sections, out))
     return 0
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     cfg = AnalysisConfig.from_file(args.config)
-    cfg = AnalysisConfig(**{**cfg.__dict__, "errors": "quarantine"})
-    cohort, _ = _load(cfg, args.quiet)
+    cfg = dataclasses.replace(cfg, errors="quarantine")
+    cohort, _ = _load(cfg, Progress(1, args.quiet))
     print(cohort.quality.summary())
     rejected = cohort.quality.rejected
     if len(rejected):
@@ -131,7 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="load, check and write the outputs for a configuration")
+    run = sub.add_parser("run", help="load, check, analyse and report as a configuration says")
     run.add_argument("config", help="analysis.toml")
     run.add_argument("--out", required=True, help="output folder (replaced atomically)")
     run.add_argument("--quiet", action="store_true", help="print nothing but errors")

@@ -1,55 +1,396 @@
 """The analysis configuration (``analysis.toml``) read by the command line.
 
-Schema (every key is checked; a misspelt key is an error naming it)::
+Every key is checked. A misspelt key, a value of the wrong type, a value outside the
+allowed ones or a file that does not exist is a :class:`~dryneedle_outcomes.errors.ConfigError`
+with a one-line message naming the file, the table, the key, the value seen and what
+is allowed (the command line prints it and exits with code 2). Paths are relative to
+the configuration file. An analysis table that is omitted is an analysis not run.
+
+Schema (defaults after ``=`` for optional keys)::
 
     [data]
-    assessments = "assessments.csv"     # required; paths relative to the config file
-    patients = "patients.xlsx"          # optional
-    adverse_events = "adverse_events.csv"   # optional
-    mapping = "mapping.toml"            # optional; or an inline [mapping] table
-    errors = "quarantine"               # "raise" (default) or "quarantine"
+    assessments = "assessments.csv"      # required: session-level scores
+    patients = "patients.xlsx"           # optional: the register (id, arm, ...)
+    adverse_events = "adverse_events.csv"  # optional: one row per event
+    mapping = "mapping.toml"             # optional; or an inline [mapping] table
+    errors = "raise"                     # or "quarantine": set bad rows aside, go on
 
-    [simulation]                        # how data/sample was generated (recorded only)
+    [mapping]                            # inline mapping (schema: dryneedle_outcomes.mapping)
+
+    [simulation]                         # how a simulated sample was made (recorded only)
     seed = 2014
     n_patients = 84
+
+    [analysis]                           # omit: load, check and write the data only
+    outcome = "first_step_pain"          # a registered instrument (dno.INSTRUMENTS)
+    conf_level = 0.95                    # of every interval; between 0 and 1
+    reference_arm = "sham"               # optional; default a sham/control-like arm name,
+                                         # else the last arm
+
+    [analysis.trajectory]                # dno.fit_trajectory, once per model
+    models = ["mmrm"]                    # one or more of random_intercept, random_slope,
+                                         # session_means, mmrm
+    covariance = "unstructured"          # of mmrm: unstructured, cs or ar1
+    adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
+                                         # [] models every visit, baseline included
+    df = "satterthwaite"                 # or "kenward_roger": used by mmrm; the random-
+                                         # effects models always use Satterthwaite
+    cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
+    sessions_to_mcid = false             # parametric bootstrap of the first session
+                                         # reaching the MCID (slow: n_boot refits)
+    n_boot = 200                         # bootstrap replicates (1 to 100000)
+    seed = 0                             # bootstrap seed (recorded in manifest.json)
+
+    [analysis.harms]                     # adverse_event_rates (one table per denominator),
+                                         # protocol_deviations and dose_response
+    per = ["patient", "session", "100_needles"]  # one or more denominators
+    dose_response = true                 # logistic GEE of events on needles and twitches
+
+    [analysis.responders]                # dno.responders; one definition of a responder:
+    mcid = true                          # true: the instrument's MCID; or a number
+    # percent_reduction = 30             # or: >= this % reduction from baseline (0-100]
+    # threshold = 20                     # or: this level reached at the visit
+    missing = ["observed"]               # observed and/or non_responder: one table each
+
+    [analysis.baseline_table]            # dno.baseline_table
+    p_values = false                     # CONSORT advises against testing at baseline
+
+    [figures]
+    formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
+    width = "single"                     # "single" (85 mm), "double" (174 mm) or mm
+    dpi = 300                            # of PNG figures, 72 to 1200
+
+Time to relief (survival) is not available yet: a configuration naming it
+(``[analysis.time_to_relief]``, ``[analysis.survival]``) is an error rather than a
+silently skipped analysis.
 
 Examples
 --------
 >>> cfg = AnalysisConfig.from_file("data/sample/analysis.toml")
 >>> cfg.errors, cfg.assessments.name
 ('quarantine', 'assessments.csv')
+>>> cfg.analysis.trajectory.models, cfg.analysis.responders.criterion
+(('mmrm', 'random_slope'), 'mcid')
 >>> AnalysisConfig.from_dict({"data": {"assesments": "a.csv"}}, base_dir=".")
 Traceback (most recent call last):
 ...
 dryneedle_outcomes.errors.ConfigError: [data]: unknown key 'assesments' (did you mean ...
+>>> AnalysisConfig.from_dict({"data": {"assessments": "data/sample/assessments.csv"},
+...                           "analysis": {"trajectory": {"models": ["mmrn"]}}}, base_dir=".")
+Traceback (most recent call last):
+...
+dryneedle_outcomes.errors.ConfigError: [analysis.trajectory]: models has 'mmrn' (did you ...
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .harms.rates import PER
+from .instruments import INSTRUMENTS
+from .models.trajectory import COVARIANCES, MODELS
+from .responders import MISSING_RULES
 
-_SECTIONS = {
+ANALYSES = ("trajectory", "harms", "responders", "baseline_table")
+#: Analyses users may ask for that do not exist yet (named in the error).
+NOT_YET = {"time_to_relief": "time to relief (survival)", "survival": "survival (time to relief)"}
+FORMATS = ("pdf", "png", "svg")
+DF_METHODS = ("satterthwaite", "kenward_roger")
+DEFINITIONS = ("mcid", "percent_reduction", "threshold")
+
+#: Every key of every table (the schema above); ``None``: checked elsewhere.
+SCHEMA: dict[str, tuple[str, ...] | None] = {
     "data": ("assessments", "patients", "adverse_events", "mapping", "errors"),
     "simulation": ("seed", "n_patients"),
-    "mapping": None,  # validated by Mapping
+    "mapping": None,  # validated by Mapping when the data are loaded
+    "analysis": ("outcome", "conf_level", "reference_arm", *ANALYSES),
+    "analysis.trajectory": ("models", "covariance", "adjust", "df", "cumulative_after",
+                            "sessions_to_mcid", "n_boot", "seed"),
+    "analysis.harms": ("per", "dose_response"),
+    "analysis.responders": ("mcid", "percent_reduction", "threshold", "missing"),
+    "analysis.baseline_table": ("p_values",),
+    "figures": ("formats", "width", "dpi"),
 }
+_TOP = ("data", "simulation", "mapping", "analysis", "figures")
+
+
+# ---------------------------------------------------------------------- checks
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "text",
+             list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _hint(value: str, allowed) -> str:
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _unknown(key: str, allowed, where: str) -> ConfigError:
-    close = difflib.get_close_matches(key, list(allowed), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return ConfigError(f"{where}: unknown key {key!r}{hint}; allowed: {', '.join(allowed)}")
+    return ConfigError(f"{where}: unknown key {key!r}{_hint(key, allowed)}; allowed: "
+                       f"{', '.join(allowed)}")
+
+
+def _wrong(where: str, key: str, value: Any, expected: str) -> ConfigError:
+    return ConfigError(f"{where}: {key} must be {expected}, got {value!r} ({_kind(value)})")
+
+
+def _check_keys(table: dict, section: str) -> None:
+    allowed = SCHEMA[section]
+    for key in table:
+        if key not in allowed:
+            raise _unknown(key, allowed, f"[{section}]")
+
+
+def _choice(where: str, key: str, value: Any, allowed) -> str:
+    if not isinstance(value, str):
+        raise _wrong(where, key, value, "one of " + ", ".join(allowed))
+    if value not in allowed:
+        raise ConfigError(f"{where}: {key} = {value!r} is not allowed{_hint(value, allowed)}; "
+                          f"allowed: {', '.join(allowed)}")
+    return value
+
+
+def _choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
+    expected = f"an array of one or more of {', '.join(allowed)}"
+    if not isinstance(value, list) or not value:
+        raise _wrong(where, key, value, expected)
+    for item in value:
+        if not isinstance(item, str):
+            raise _wrong(where, key, value, expected)
+        if item not in allowed:
+            raise ConfigError(f"{where}: {key} has {item!r}{_hint(item, allowed)}; allowed: "
+                              f"{', '.join(allowed)}")
+    if len(set(value)) < len(value):
+        raise ConfigError(f"{where}: {key} names a value twice: {value!r}")
+    return tuple(value)
+
+
+def _boolean(where: str, key: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise _wrong(where, key, value, "true or false")
+    return value
+
+
+def _number(where: str, key: str, value: Any, lo: float, hi: float, *,
+            open_lo: bool = False, open_hi: bool = False) -> float:
+    text = f"a number {'>' if open_lo else '>='} {lo:g} and {'<' if open_hi else '<='} {hi:g}"
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value):
+        raise _wrong(where, key, value, text)
+    if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
+        raise _wrong(where, key, value, text)
+    return float(value)
+
+
+def _integer(where: str, key: str, value: Any, lo: int, hi: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise _wrong(where, key, value, f"a whole number from {lo} to {hi}")
+    return value
+
+
+def _integers(where: str, key: str, value: Any, lo: int) -> tuple[int, ...]:
+    expected = f"an array of whole numbers >= {lo} (visits)"
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
+                                          or v < lo for v in value):
+        raise _wrong(where, key, value, expected)
+    return tuple(sorted(set(value)))
+
+
+def _texts(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise _wrong(where, key, value, "an array of names")
+    return tuple(value)
+
+
+# ---------------------------------------------------------------------- options
+@dataclass(frozen=True)
+class TrajectoryOptions:
+    """``[analysis.trajectory]``: the models of :func:`~dryneedle_outcomes.fit_trajectory`."""
+
+    models: tuple[str, ...] = ("mmrm",)
+    covariance: str = "unstructured"
+    adjust: tuple[str, ...] = ("baseline",)
+    df: str = "satterthwaite"
+    cumulative_after: tuple[int, ...] = ()
+    sessions_to_mcid: bool = False
+    n_boot: int = 200
+    seed: int = 0
+
+    def df_for(self, model: str) -> str:
+        """Degrees-of-freedom method of ``model`` (Kenward-Roger exists for mmrm only)."""
+        return self.df if model == "mmrm" else "satterthwaite"
 
 
 @dataclass(frozen=True)
+class HarmsOptions:
+    """``[analysis.harms]``."""
+
+    per: tuple[str, ...] = PER
+    dose_response: bool = True
+
+
+@dataclass(frozen=True)
+class RespondersOptions:
+    """``[analysis.responders]``: one definition (``criterion``, ``value``) and missing rules."""
+
+    criterion: str = "mcid"
+    value: float = 0.0
+    missing: tuple[str, ...] = ("observed",)
+
+    def definition(self) -> dict[str, float]:
+        """Keyword argument of :func:`~dryneedle_outcomes.responders.responders`."""
+        return {self.criterion: self.value}
+
+
+@dataclass(frozen=True)
+class BaselineTableOptions:
+    """``[analysis.baseline_table]``."""
+
+    p_values: bool = False
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """``[analysis]``: the outcome, the interval level and the analyses to run (or None)."""
+
+    outcome: str = "first_step_pain"
+    conf_level: float = 0.95
+    reference_arm: str | None = None
+    trajectory: TrajectoryOptions | None = None
+    harms: HarmsOptions | None = None
+    responders: RespondersOptions | None = None
+    baseline_table: BaselineTableOptions | None = None
+
+
+@dataclass(frozen=True)
+class FigureOptions:
+    """``[figures]``."""
+
+    formats: tuple[str, ...] = ("pdf", "png")
+    width: str | float = "single"
+    dpi: int = 300
+
+
+def _trajectory(t: dict) -> TrajectoryOptions:
+    w = "[analysis.trajectory]"
+    d = TrajectoryOptions()
+    return TrajectoryOptions(
+        models=_choices(w, "models", t["models"], MODELS) if "models" in t else d.models,
+        covariance=_choice(w, "covariance", t.get("covariance", d.covariance), COVARIANCES),
+        adjust=_texts(w, "adjust", t["adjust"]) if "adjust" in t else d.adjust,
+        df=_choice(w, "df", t.get("df", d.df), DF_METHODS),
+        cumulative_after=(_integers(w, "cumulative_after", t["cumulative_after"], 1)
+                          if "cumulative_after" in t else d.cumulative_after),
+        sessions_to_mcid=_boolean(w, "sessions_to_mcid",
+                                  t.get("sessions_to_mcid", d.sessions_to_mcid)),
+        n_boot=_integer(w, "n_boot", t.get("n_boot", d.n_boot), 1, 100_000),
+        seed=_integer(w, "seed", t.get("seed", d.seed), 0, 2**32 - 1),
+    )
+
+
+def _responders(t: dict, outcome: str) -> RespondersOptions:
+    w = "[analysis.responders]"
+    inst = INSTRUMENTS[outcome]
+    given = [k for k in DEFINITIONS if k in t and t[k] is not False]
+    if len(given) > 1:
+        raise ConfigError(f"{w}: give one definition of a responder, got "
+                          f"{' and '.join(given)}; keep one of mcid, percent_reduction, "
+                          "threshold")
+    criterion = given[0] if given else "mcid"
+    value = t.get(criterion, True)
+    if criterion == "mcid" and value is True:
+        if inst.mcid is None:
+            raise ConfigError(f"{w}: mcid = true but {outcome} has no registered MCID; give "
+                              "mcid = <number>, or percent_reduction = 30")
+        value = float(inst.mcid)
+    elif criterion == "mcid":
+        value = _number(w, "mcid", value, 0.0, inst.upper - inst.lower, open_lo=True)
+    elif criterion == "percent_reduction":
+        value = _number(w, "percent_reduction", value, 0.0, 100.0, open_lo=True)
+    else:
+        value = _number(w, "threshold", value, inst.lower, inst.upper)
+    missing = (_choices(w, "missing", t["missing"], MISSING_RULES) if "missing" in t
+               else RespondersOptions.missing)
+    return RespondersOptions(criterion=criterion, value=value, missing=missing)
+
+
+def _analysis(a: dict) -> AnalysisOptions:
+    for key, what in NOT_YET.items():
+        if key in a:
+            raise ConfigError(
+                f"[analysis.{key}]: {what} is not available yet in this version of "
+                f"dryneedle_outcomes; remove the table (available: {', '.join(ANALYSES)})")
+    _check_keys(a, "analysis")
+    w = "[analysis]"
+    outcome = _choice(w, "outcome", a.get("outcome", "first_step_pain"), tuple(INSTRUMENTS))
+    conf = _number(w, "conf_level", a.get("conf_level", 0.95), 0.0, 1.0, open_lo=True,
+                   open_hi=True)
+    ref = a.get("reference_arm")
+    if ref is not None and (not isinstance(ref, str) or not ref):
+        raise _wrong(w, "reference_arm", ref, "an arm name (text)")
+    parts: dict[str, Any] = {}
+    for name in ANALYSES:
+        if name not in a:
+            continue
+        if not isinstance(a[name], dict):
+            raise _wrong(w, name, a[name], f"a table ([analysis.{name}])")
+        _check_keys(a[name], f"analysis.{name}")
+        t = a[name]
+        if name == "trajectory":
+            parts[name] = _trajectory(t)
+        elif name == "harms":
+            h = "[analysis.harms]"
+            parts[name] = HarmsOptions(
+                per=_choices(h, "per", t["per"], PER) if "per" in t else PER,
+                dose_response=_boolean(h, "dose_response", t.get("dose_response", True)))
+        elif name == "responders":
+            parts[name] = _responders(t, outcome)
+        else:
+            parts[name] = BaselineTableOptions(
+                p_values=_boolean("[analysis.baseline_table]", "p_values",
+                                  t.get("p_values", False)))
+    return AnalysisOptions(outcome=outcome, conf_level=conf, reference_arm=ref, **parts)
+
+
+def _figures(f: dict) -> FigureOptions:
+    w = "[figures]"
+    d = FigureOptions()
+    width = f.get("width", d.width)
+    if isinstance(width, str):
+        width = _choice(w, "width", width, ("single", "double"))
+    else:
+        width = _number(w, "width", width, 30.0, 300.0)
+    return FigureOptions(
+        formats=_choices(w, "formats", f["formats"], FORMATS) if "formats" in f else d.formats,
+        width=width, dpi=_integer(w, "dpi", f.get("dpi", d.dpi), 72, 1200))
+
+
+def _plain(value: Any) -> Any:
+    """Options as JSON-friendly data (tuples as lists, dataclasses as dicts)."""
+    if dataclasses.is_dataclass(value):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------- the config
+@dataclass(frozen=True)
 class AnalysisConfig:
-    """A validated analysis configuration; paths resolved against ``base_dir``."""
+    """A validated analysis configuration; paths resolved against ``base_dir``.
+
+    ``analysis`` is None when the configuration has no ``[analysis]`` table (load and
+    check only). ``resolved`` is the configuration with every default filled in (what
+    ``manifest.json`` records); ``raw`` is the file as read.
+    """
 
     assessments: Path
     patients: Path | None
@@ -58,15 +399,33 @@ class AnalysisConfig:
     errors: str
     base_dir: Path
     raw: dict = field(default_factory=dict)
+    analysis: AnalysisOptions | None = None
+    figures: FigureOptions = field(default_factory=FigureOptions)
+    source: Path | None = None
 
     @property
     def inputs(self) -> dict[str, Path]:
-        """Input files by table (those given)."""
+        """Input files by role (those given), the configuration file included."""
         out = {"assessments": self.assessments, "patients": self.patients,
                "adverse_events": self.adverse_events}
         if isinstance(self.mapping, Path):
             out["mapping"] = self.mapping
+        out["config"] = self.source
         return {k: v for k, v in out.items() if v is not None}
+
+    @property
+    def resolved(self) -> dict:
+        """The configuration with defaults filled in, as plain data."""
+        out: dict[str, Any] = {"data": {**self.raw.get("data", {}), "errors": self.errors}}
+        for key in ("mapping", "simulation"):
+            if key in self.raw:
+                out[key] = self.raw[key]
+        if self.analysis is not None:
+            a = _plain(self.analysis)
+            out["analysis"] = {k: v for k, v in a.items()
+                               if v is not None or k == "reference_arm"}
+        out["figures"] = _plain(self.figures)
+        return out
 
     @classmethod
     def from_file(cls, path: str | Path) -> AnalysisConfig:
@@ -79,7 +438,13 @@ class AnalysisConfig:
             raise ConfigError(f"configuration file {path} does not exist") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-        return cls.from_dict(data, base_dir=path.parent, where=str(path))
+        try:
+            cfg = cls.from_dict(data, base_dir=path.parent, where=str(path))
+        except ConfigError as exc:
+            text = str(exc)
+            raise ConfigError(text if text.startswith(str(path)) else f"{path}: {text}") \
+                from None
+        return dataclasses.replace(cfg, source=path)
 
     @classmethod
     def from_dict(cls, data: dict, *, base_dir: str | Path,
@@ -87,15 +452,12 @@ class AnalysisConfig:
         """Validate a configuration given as a dict."""
         base = Path(base_dir)
         for section, value in data.items():
-            if section not in _SECTIONS:
-                raise _unknown(section, list(_SECTIONS), where)
+            if section not in _TOP:
+                raise _unknown(section, _TOP, where)
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{section}] must be a table, got {value!r}")
-            allowed = _SECTIONS[section]
-            if allowed is not None:
-                for key in value:
-                    if key not in allowed:
-                        raise _unknown(key, allowed, f"[{section}]")
+            if section in ("data", "simulation", "figures"):
+                _check_keys(value, section)
         d = data.get("data")
         if not d or "assessments" not in d:
             raise ConfigError(f"{where}: [data] must name the assessments file "
@@ -106,7 +468,7 @@ class AnalysisConfig:
             if value is None:
                 return None
             if not isinstance(value, str):
-                raise ConfigError(f"[data]: {key} must be a path (text), got {value!r}")
+                raise _wrong("[data]", key, value, "a path (text)")
             p = Path(value)
             p = p if p.is_absolute() else base / p
             if not p.exists():
@@ -128,4 +490,6 @@ class AnalysisConfig:
             errors=errors,
             base_dir=base,
             raw=data,
+            analysis=_analysis(data["analysis"]) if "analysis" in data else None,
+            figures=_figures(data.get("figures", {})),
         )

@@ -1,4 +1,12 @@
-"""``manifest.json``: what was run, on which inputs, with which software."""
+"""``manifest.json``: what was run, on which inputs, with which software, giving what.
+
+The manifest records the versions of this package, Python and the dependencies, the
+SHA-256 of every input file (the configuration included), the resolved
+configuration (every default filled in), the seeds, the start and end times, and the
+SHA-256 of every output. Two runs on the same inputs give the same output hashes;
+the files that hold the run's timestamps (``report.html`` and the manifest itself)
+are listed with ``null`` instead of a hash.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +17,9 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib",
-                "openpyxl", "pyarrow")
+                "openpyxl", "pyarrow", "tqdm")
+#: Outputs that contain the time of the run, so their hash differs between runs.
+TIMESTAMPED = ("manifest.json", "report.html")
 
 
 def sha256(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -32,15 +42,32 @@ def package_versions() -> dict[str, str]:
     return out
 
 
+def output_hashes(directory: str | Path, names, *,
+                  timestamped=TIMESTAMPED) -> dict[str, str | None]:
+    """SHA-256 of each output (paths relative to ``directory``); None for timestamped ones."""
+    directory = Path(directory)
+    return {name: None if name in timestamped else sha256(directory / name)
+            for name in sorted(names)}
+
+
 def build_manifest(*, inputs: dict[str, Path], config: dict, started: str, finished: str,
-                   outputs: list[str]) -> dict:
-    """The manifest as a dict (written as JSON by the command line)."""
+                   outputs: dict[str, str | None] | list[str],
+                   seeds: dict | None = None) -> dict:
+    """The manifest as a dict (written as JSON by the command line).
+
+    ``outputs`` maps each output path to its SHA-256 (None for the files holding
+    timestamps); a plain list records the names only.
+    """
+    if not isinstance(outputs, dict):
+        outputs = {name: None for name in sorted(outputs)}
     return {
         "software": package_versions(),
         "inputs": {name: {"path": str(p), "sha256": sha256(p)} for name, p in inputs.items()},
         "config": config,
-        "seeds": config.get("simulation", {}),
+        "seeds": config.get("simulation", {}) if seeds is None else seeds,
         "started": started,
         "finished": finished,
-        "outputs": sorted(outputs),
+        "outputs": outputs,
+        "outputs_note": "sha256 null: the file holds the run's timestamps ("
+                        + ", ".join(TIMESTAMPED) + ")",
     }

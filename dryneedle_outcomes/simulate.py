@@ -1488,6 +1488,8 @@ def _plant_problems(rng, sim: SimulatedTables, raw: pd.DataFrame, order_key: np.
 
 _ANALYSIS_TOML = """\
 # Default analysis of the synthetic sample (dryneedle-outcomes run analysis.toml --out DIR).
+# Every key is documented in dryneedle_outcomes/config.py; omit an [analysis.*] table to
+# skip that analysis.
 [data]
 assessments = "assessments.csv"
 patients = "patients.xlsx"
@@ -1498,6 +1500,34 @@ errors = "quarantine"
 [simulation]
 seed = {seed}
 n_patients = {n_patients}
+
+[analysis]
+outcome = "first_step_pain"
+conf_level = 0.95
+
+[analysis.trajectory]
+models = ["mmrm", "random_slope"]
+covariance = "unstructured"
+adjust = ["baseline"]
+df = "satterthwaite"
+cumulative_after = [{n_sessions}]
+sessions_to_mcid = false
+
+[analysis.harms]
+per = ["patient", "session", "100_needles"]
+dose_response = true
+
+[analysis.responders]
+mcid = true
+missing = ["observed", "non_responder"]
+
+[analysis.baseline_table]
+p_values = false
+
+[figures]
+formats = ["pdf", "png"]
+width = "single"
+dpi = 300
 """
 
 
@@ -1620,8 +1650,10 @@ def write_sample(
     sim = simulate_tables(n_patients, seed=seed, **kwargs)
     paths = write_raw_exports(sim, directory, inject_problems=inject_problems)
     paths["analysis"] = directory / "analysis.toml"
-    paths["analysis"].write_text(_ANALYSIS_TOML.format(seed=seed, n_patients=n_patients),
-                                 encoding="utf-8")
+    paths["analysis"].write_text(
+        _ANALYSIS_TOML.format(seed=seed, n_patients=n_patients,
+                              n_sessions=sim.truth["n_sessions"]),
+        encoding="utf-8")
     paths["readme"] = directory / "README.md"
     paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")
     return paths

@@ -1,10 +1,21 @@
-"""The command line: run, validate, simulate, and its exit codes."""
+"""The command line: run, validate, simulate, their outputs and exit codes.
+
+The sample job runs once per module (``sample_run``) and the tests read its outputs;
+the determinism test runs it a second time. No bootstrap here (sessions_to_mcid is off
+in the sample configuration).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import html
+import io
 import json
 import shutil
+import warnings
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -12,37 +23,183 @@ import dryneedle_outcomes as dno
 from dryneedle_outcomes.cli import main
 from dryneedle_outcomes.manifest import sha256
 
+MODELS = ("mmrm", "random_slope")
+PER = ("patient", "session", "100_needles")
+MISSING = ("observed", "non_responder")
+TABLES = (
+    ["baseline_table", "protocol_deviations", "ae_dose_response"]
+    + [f"trajectory_{m}_{t}" for m in MODELS
+       for t in ("arm_difference", "marginal_means", "fixed_effects", "variance_components",
+                 "cumulative_effect")]
+    + [f"ae_rates_{p}{s}" for p in PER for s in ("", "_comparison")]
+    + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference")]
+)
+SAMPLE = Path(__file__).parents[1] / "data" / "sample"
+FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
+           + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING])
 
-def test_run_on_the_sample_writes_tables_ledger_and_manifest(sample_dir, tmp_path, capsys):
-    out = tmp_path / "out"
-    assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(out)]) == 0
-    printed = capsys.readouterr().out
-    assert "84 patients" in printed
+
+def _run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def sample_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run") / "out"
+    code, stdout, stderr = _run(["run", str(SAMPLE / "analysis.toml"), "--out", str(out)])
+    assert code == 0, stderr
+    return out, stdout, stderr
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dno.DataQualityWarning)
+        return dno.load_cohort(SAMPLE / "assessments.csv", SAMPLE / "patients.xlsx",
+                               SAMPLE / "adverse_events.csv",
+                               mapping=SAMPLE / "mapping.toml", errors="quarantine")
+
+
+def test_run_writes_every_expected_file(sample_run):
+    out, _, _ = sample_run
+    for name in TABLES:
+        frame = pd.read_csv(out / "tables" / f"{name}.csv")
+        assert len(frame) > 0, name
+        tex = (out / "tables" / f"{name}.tex").read_text(encoding="utf-8")
+        assert tex.startswith(r"\begin{table}") and r"\caption{" in tex, name
+    assert sorted(p.stem for p in (out / "tables").glob("*.csv")) == sorted(TABLES)
+    for name in FIGURES:
+        assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
+        assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
+    assert len(list((out / "figures").iterdir())) == 2 * len(FIGURES)
+    for name in ("patients", "assessments", "adverse_events"):
+        assert len(pd.read_csv(out / "data" / f"{name}.csv")) > 0
     counts = pd.read_csv(out / "quality" / "counts.csv")
     assert (counts["read"] == counts["kept"] + counts["rejected"]).all()
-    rejected = pd.read_csv(out / "quality" / "rejected.csv")
-    assert len(rejected) == 7
-    assessments = pd.read_csv(out / "tables" / "assessments.csv")
-    with pytest.warns(dno.DataQualityWarning, match="pregnant"):
-        cohort = dno.load_cohort(sample_dir / "assessments.csv",
-                                 sample_dir / "patients.xlsx",
-                                 sample_dir / "adverse_events.csv",
-                                 mapping=sample_dir / "mapping.toml", errors="quarantine")
-    assert len(assessments) == cohort.n_assessments
-    pd.testing.assert_series_equal(assessments["first_step_pain"],
-                                   cohort.assessments["first_step_pain"])
+    assert len(pd.read_csv(out / "quality" / "rejected.csv")) == 7
+    assert "pregnant" in (out / "warnings.txt").read_text(encoding="utf-8")
+
+
+def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):
+    out, _, _ = sample_run
     manifest = json.loads((out / "manifest.json").read_text())
-    assert manifest["inputs"]["assessments"]["sha256"] == sha256(
-        sample_dir / "assessments.csv")
+    assert manifest["inputs"]["assessments"]["sha256"] == sha256(sample_dir / "assessments.csv")
+    assert manifest["inputs"]["config"]["sha256"] == sha256(sample_dir / "analysis.toml")
     assert manifest["software"]["pandas"] == pd.__version__
-    assert manifest["config"]["data"]["errors"] == "quarantine"
+    assert manifest["software"]["python"].count(".") == 2
+    config = manifest["config"]
+    assert config["data"]["errors"] == "quarantine"
+    assert config["analysis"]["trajectory"]["models"] == list(MODELS)
+    assert config["analysis"]["trajectory"]["n_boot"] == 200      # a default, resolved
+    assert config["analysis"]["responders"] == {"criterion": "mcid", "value": 19.0,
+                                                "missing": list(MISSING)}
+    assert config["figures"] == {"formats": ["pdf", "png"], "width": "single", "dpi": 300}
+    assert manifest["seeds"]["simulation"] == {"seed": 2014, "n_patients": 84}
+    assert manifest["started"] <= manifest["finished"]
+    on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
+    assert sorted(manifest["outputs"]) == on_disk
+    for name, digest in manifest["outputs"].items():
+        if name in ("report.html", "manifest.json"):
+            assert digest is None
+        else:
+            assert digest == sha256(out / name), name
 
 
-def test_rerun_replaces_the_output_folder(sample_dir, tmp_path):
+def test_report_embeds_every_table_and_figure(sample_run, cohort):
+    out, _, _ = sample_run
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert report.count("<figcaption>Table ") == len(TABLES)
+    for name in TABLES:
+        assert f"tables/{name}.csv" in report
+    captions = [dno.baseline_table(cohort).title, dno.dose_response(cohort).title,
+                dno.protocol_deviations(cohort).title]
+    for per in PER:
+        rates = dno.adverse_event_rates(cohort, per=per)
+        captions += [rates.title, rates.comparison_table().title]
+    captions += [dno.responders(cohort, mcid=19.0, missing=m).title for m in MISSING]
+    for caption in captions:
+        assert html.escape(caption) in report, caption
+    assert report.count('<img src="data:image/png;base64,') == len(FIGURES)
+    import base64
+
+    for name in FIGURES:
+        png = base64.b64encode((out / "figures" / f"{name}.png").read_bytes()).decode()
+        assert f'src="data:image/png;base64,{png}"' in report, name
+    assert "Quality ledger" in report or "quality ledger" in report
+    assert "Model diagnostics and warnings" in report
+    assert "trajectory mmrm" in report and "dose-response GEE" in report
+
+
+def test_tables_equal_the_python_api(sample_run, cohort):
+    out, _, _ = sample_run
+    tables = out / "tables"
+    # mmrm arm difference at visit 6
+    fit = dno.fit_trajectory(cohort, "first_step_pain", model="mmrm")
+    api = fit.arm_difference.set_index("visit").loc[6]
+    csv = pd.read_csv(tables / "trajectory_mmrm_arm_difference.csv").set_index("visit").loc[6]
+    for col in ("estimate", "std_error", "df", "ci_lower", "ci_upper", "p_value"):
+        np.testing.assert_allclose(csv[col], api[col], rtol=1e-12, err_msg=col)
+    cumulative = pd.read_csv(tables / "trajectory_mmrm_cumulative_effect.csv")
+    np.testing.assert_allclose(cumulative["estimate"], fit.cumulative_effect(6)["estimate"],
+                               rtol=1e-12)
+    # per-session rate of any adverse event
+    rates = dno.adverse_event_rates(cohort, per="session").table
+    api = rates[rates["term"] == "any"].set_index("arm")
+    csv = pd.read_csv(tables / "ae_rates_session.csv")
+    csv = csv[csv["term"] == "any"].set_index("arm")
+    for col in ("count", "denominator", "estimate", "ci_lower", "ci_upper"):
+        np.testing.assert_allclose(csv.loc[api.index, col], api[col], rtol=1e-12,
+                                   err_msg=col)
+    # responders at visit 6, both missing-data rules
+    for missing in MISSING:
+        res = dno.responders(cohort, "first_step_pain", missing=missing)
+        api = res.table[res.table["visit"] == 6].set_index("arm")
+        csv = pd.read_csv(tables / f"responders_{missing}.csv")
+        csv = csv[csv["visit"] == 6].set_index("arm")
+        for col in ("n_responders", "denominator", "estimate", "ci_lower", "ci_upper"):
+            np.testing.assert_allclose(csv.loc[api.index, col], api[col], rtol=1e-12)
+        diff = pd.read_csv(tables / f"responders_{missing}_difference.csv")
+        np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
+                                   res.difference.loc[res.difference["visit"] == 6,
+                                                      "estimate"], rtol=1e-12)
+
+
+def test_run_prints_progress_headline_and_report_path(sample_run):
+    out, stdout, stderr = sample_run
+    assert "84 patients" in stdout
+    assert "visit 6 (last session), MMRM" in stdout
+    assert "dry_needling minus sham -13.8 mm (95% CI" in stdout
+    assert "Treatment appointments with at least one adverse event: dry_needling" in stdout
+    assert "Responders at visit 6" in stdout
+    assert f"Report: {out / 'report.html'}" in stdout
+    steps = [line for line in stderr.splitlines() if line.startswith("[")]
+    assert steps[0].startswith("[1/8] loading") and steps[-1].startswith("[8/8]")
+    assert len(steps) == 8
+
+
+def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):
+    first, _, _ = sample_run
+    second = tmp_path / "again"
+    assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(second),
+                 "--quiet"]) == 0
+    for pattern in ("tables/*.csv", "tables/*.tex", "figures/*.png", "figures/*.pdf"):
+        paths = sorted(first.glob(pattern))
+        assert paths, pattern
+        for path in paths:
+            assert path.read_bytes() == (second / path.relative_to(first)).read_bytes(), path
+    hashes = [json.loads((d / "manifest.json").read_text())["outputs"] for d in (first, second)]
+    assert hashes[0] == hashes[1]
+
+
+def test_rerun_replaces_the_output_folder(sample_dir, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "stale.txt").write_text("from an old run")
     assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(out), "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")                  # --quiet: nothing printed
     assert not (out / "stale.txt").exists()
     assert (out / "manifest.json").exists()
     assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders left
@@ -59,6 +216,9 @@ def test_validate_exit_codes(sample_dir, tmp_path, capsys):
     assert main(["validate", str(clean / "analysis.toml"), "--quiet"]) == 0
 
 
+DATA = '[data]\nassessments = "{a}"\n'
+
+
 @pytest.mark.parametrize(
     ("config", "needle"),
     [
@@ -66,15 +226,67 @@ def test_validate_exit_codes(sample_dir, tmp_path, capsys):
         ('[data]\nassessments = "missing.csv"\n', "does not exist"),
         ('[data]\nassessments = 3\n', "must be a path"),
         ('[dta]\nassessments = "a.csv"\n', "unknown key 'dta'"),
+        (DATA + '[analysis.trajectory]\nmodel = ["mmrm"]\n',
+         "[analysis.trajectory]: unknown key 'model' (did you mean 'models'?)"),
+        (DATA + '[analysis.trajectory]\nmodels = ["mmrm", "randon_slope"]\n',
+         "models has 'randon_slope' (did you mean 'random_slope'?); allowed: "
+         "random_intercept, random_slope, session_means, mmrm"),
+        (DATA + '[analysis.trajectory]\nmodels = "mmrm"\n',
+         "models must be an array of one or more of"),
+        (DATA + '[figures]\ndpi = "300"\n',
+         "[figures]: dpi must be a whole number from 72 to 1200, got '300' (text)"),
+        (DATA + '[analysis]\nconf_level = 95\n', "conf_level must be a number > 0 and < 1"),
+        (DATA + '[analysis.harms]\nper = ["visit"]\n', "per has 'visit'"),
+        (DATA + '[analysis.responders]\npercent_reduction = 30\nthreshold = 20\n',
+         "give one definition of a responder"),
+        (DATA + '[analysis]\noutcome = "first_step"\n',
+         "outcome = 'first_step' is not allowed (did you mean 'first_step_pain'?)"),
+        (DATA + '[analysis.time_to_relief]\nmcid = true\n',
+         "time to relief (survival) is not available yet"),
+        (DATA + '[analysis.survival]\n', "is not available yet"),
+        ('[data\nassessments = "a.csv"\n', "is not valid TOML"),
     ],
 )
-def test_bad_config_gives_one_line_and_exit_2(tmp_path, capsys, config, needle):
+def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, config, needle):
     path = tmp_path / "analysis.toml"
-    path.write_text(config)
-    assert main(["validate", str(path)]) == 2
+    path.write_text(config.replace("{a}", (sample_dir / "assessments.csv").as_posix()))
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err
+    assert err.startswith(f"error: {path}")
     assert len(err.splitlines()) == 1
+    assert not out.exists()
+    assert main(["validate", str(path)]) == 2
+
+
+def test_analysis_error_names_the_config_table_and_exits_2(sample_dir, tmp_path, capsys):
+    text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
+    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
+        text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
+    config = tmp_path / "analysis.toml"
+    config.write_text(text.replace("cumulative_after = [6]", "cumulative_after = [9]"),
+                      encoding="utf-8")
+    assert main(["run", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: [analysis.trajectory]: visit 9 was not modelled; visits: "
+                   "[1, 2, 3, 4, 5, 6, 7]")
+    assert not (tmp_path / "out").exists()
+
+
+def test_config_without_analyses_loads_and_reports_only(sample_dir, tmp_path):
+    config = tmp_path / "analysis.toml"
+    files = {k: (sample_dir / f).as_posix() for k, f in [
+        ("assessments", "assessments.csv"), ("patients", "patients.xlsx"),
+        ("adverse_events", "adverse_events.csv"), ("mapping", "mapping.toml")]}
+    config.write_text("[data]\n" + "".join(f'{k} = "{v}"\n' for k, v in files.items())
+                      + 'errors = "quarantine"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    code, stdout, stderr = _run(["run", str(config), "--out", str(out)])
+    assert code == 0, stderr
+    assert not list((out / "tables").glob("*.csv"))
+    assert "No analyses were configured" in (out / "report.html").read_text(encoding="utf-8")
+    assert "Headline" not in stdout and "Report:" in stdout
 
 
 def test_simulate_writes_a_loadable_sample(tmp_path):
@@ -85,6 +297,7 @@ def test_simulate_writes_a_loadable_sample(tmp_path):
                  "--quiet"]) == 0
     counts = pd.read_csv(tmp_path / "res" / "quality" / "counts.csv")
     assert counts.set_index("table").loc["patients", "read"] == 30
+    assert (tmp_path / "res" / "tables" / "trajectory_mmrm_arm_difference.csv").exists()
 
 
 def test_version(capsys):

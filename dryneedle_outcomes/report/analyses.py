@@ -1,0 +1,198 @@
+"""Run the analyses a configuration names, each into a :class:`Section`.
+
+Order (and order in the report): baseline table, trajectory, harms, responders. Time
+to relief is not an analysis yet; the configuration refuses to name it.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from contextlib import contextmanager
+
+from ..baseline_table import baseline_table
+from ..cohort import Cohort
+from ..config import AnalysisOptions
+from ..errors import AnalysisError
+from ..harms import adverse_event_rates, dose_response, protocol_deviations
+from ..harms.rates import AdverseEventRates
+from ..instruments import get_instrument
+from ..plots import plot_adverse_events, plot_responders
+from ..responders import RespondersResult, responders
+from .sections import (
+    Diagnostic,
+    NamedFigure,
+    NamedTable,
+    Section,
+    last_session,
+    p_text,
+    plain_table,
+    unique,
+)
+from .trajectory import trajectory_section
+
+
+def n_steps(options: AnalysisOptions | None) -> int:
+    """Progress steps of :func:`run_analyses` (one per model, one per other analysis)."""
+    if options is None:
+        return 0
+    n = len(options.trajectory.models) if options.trajectory else 0
+    return n + sum(getattr(options, k) is not None
+                   for k in ("baseline_table", "harms", "responders"))
+
+
+def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
+                 step: Callable[[str], None] = lambda message: None,
+                 progress: bool = True) -> list[Section]:
+    """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one."""
+    if options is None:
+        return []
+    sections = []
+    if options.baseline_table is not None:
+        step("baseline table")
+        with _during("baseline_table"):
+            sections.append(_baseline(cohort, options))
+    if options.trajectory is not None:
+        with _during("trajectory"):
+            sections.append(trajectory_section(cohort, options, step=step,
+                                               progress=progress))
+    if options.harms is not None:
+        step("harms: adverse-event rates, protocol deviations"
+             + (", dose-response" if options.harms.dose_response else ""))
+        with _during("harms"):
+            sections.append(_harms(cohort, options))
+    if options.responders is not None:
+        step("responders")
+        with _during("responders"):
+            sections.append(_responders(cohort, options))
+    return sections
+
+
+@contextmanager
+def _during(analysis: str):
+    """Name the configuration table in an analysis error ("[analysis.harms]: ...")."""
+    try:
+        yield
+    except AnalysisError as exc:
+        raise AnalysisError(f"[analysis.{analysis}]: {exc}") from exc
+
+
+def _caught(function, *args, **kwargs):
+    """Call ``function`` and return its result and the warning messages it issued."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = function(*args, **kwargs)
+    return result, [str(w.message) for w in caught]
+
+
+def _baseline(cohort: Cohort, options: AnalysisOptions) -> Section:
+    table, caught = _caught(baseline_table, cohort, p_values=options.baseline_table.p_values)
+    return Section("baseline_table", "Baseline characteristics",
+                   items=[NamedTable("baseline_table", plain_table(table))],
+                   diagnostics=[Diagnostic("baseline table", None,
+                                           "summary rule per variable in the notes",
+                                           unique(caught))] if caught else [])
+
+
+def _rates_headline(rates: AdverseEventRates) -> str:
+    rows = rates.table[rates.table["group"] == "any"]
+    if rates.per == "100_needles":
+        cells = [f"{r.arm} {r.estimate:.1f} ({rates.conf_level:.0%} CI {r.ci_lower:.1f} to "
+                 f"{r.ci_upper:.1f})" if r.estimate == r.estimate else f"{r.arm} not estimable"
+                 for r in rows.itertuples()]
+        return "Adverse events per 100 needle insertions: " + ", ".join(cells)
+    what = ("Treatment appointments" if rates.per == "session" else "Participants")
+    cells = [f"{r.arm} {r.count}/{r.denominator} ({100 * r.estimate:.1f}%, "
+             f"{rates.conf_level:.0%} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}%)"
+             for r in rows.itertuples()]
+    return f"{what} with at least one adverse event: " + ", ".join(cells)
+
+
+def _harms(cohort: Cohort, options: AnalysisOptions) -> Section:
+    h = options.harms
+    section = Section("harms", "Harms")
+    rates_by_per = {}
+    messages: list[str] = []
+    for per in h.per:
+        rates, caught = _caught(adverse_event_rates, cohort, per=per,
+                                conf_level=options.conf_level,
+                                reference_arm=options.reference_arm)
+        messages += caught
+        rates_by_per[per] = rates
+        section.items.append(NamedTable(f"ae_rates_{per}", plain_table(rates)))
+        n_rows = len(rates.table[["group", "term"]].drop_duplicates())
+        section.items.append(NamedFigure(
+            f"ae_incidence_{per}",
+            f"{rates.title}, with {rates.conf_level:.0%} exact CIs.",
+            lambda ax, r=rates: plot_adverse_events(r, ax=ax), 25.0 + 6.0 * n_rows))
+        if len(rates.comparison):
+            section.items.append(NamedTable(f"ae_rates_{per}_comparison",
+                                            plain_table(rates.comparison_table())))
+    if messages:
+        section.diagnostics.append(Diagnostic("adverse-event rates", None, "", unique(messages)))
+    deviations, caught = _caught(protocol_deviations, cohort)
+    section.items.append(NamedTable("protocol_deviations", plain_table(deviations)))
+    if h.dose_response:
+        dose, caught = _caught(dose_response, cohort, conf_level=options.conf_level)
+        section.items.append(NamedTable("ae_dose_response", plain_table(dose)))
+        n_terms = dose.table["term"].nunique()
+        section.diagnostics.append(Diagnostic(
+            "dose-response GEE", dose.converged,
+            f"{n_terms} term(s); {len(dose.data)} appointments of "
+            f"{dose.data['patient_id'].nunique()} patients",
+            unique([*dose.warnings, *caught])))
+    main = rates_by_per.get("session") or next(iter(rates_by_per.values()))
+    section.headline.append(_rates_headline(main))
+    return section
+
+
+def _responders_headline(res: RespondersResult, visit: int) -> str:
+    rows = res.table[res.table["visit"] == visit]
+    cells = [f"{r.arm} {r.n_responders}/{r.denominator} ({100 * r.estimate:.1f}%)"
+             for r in rows.itertuples()]
+    text = (f"Responders at visit {visit} (last session; {res.definition}; {res.missing}): "
+            + ", ".join(cells))
+    diff = res.difference[res.difference["visit"] == visit]
+    for r in diff.itertuples():
+        text += (f"; {r.arm} minus {r.reference} {100 * r.estimate:.1f} percentage points "
+                 f"({res.conf_level:.0%} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}; "
+                 f"{r.nnt_label}; {p_text(r.p_value)})")
+    return text
+
+
+def _untitled(ax):
+    """Drop the Axes title: the caption states it, and a long one overflows the column."""
+    ax.set_title("", loc="left")
+    ax.set_title("")
+    return ax
+
+
+def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
+    r = options.responders
+    inst = get_instrument(options.outcome)
+    section = Section("responders", f"Responders on {inst.label}")
+    results = []
+    for missing in r.missing:
+        res, caught = _caught(responders, cohort, options.outcome, **r.definition(),
+                              missing=missing, conf_level=options.conf_level,
+                              reference_arm=options.reference_arm)
+        results.append(res)
+        section.items.append(NamedTable(f"responders_{missing}", plain_table(res)))
+        section.items.append(NamedFigure(
+            f"responders_{missing}",
+            f"{res.title}: proportion of responders per visit with {res.conf_level:.0%} "
+            "Wilson CIs.", lambda ax, x=res: _untitled(plot_responders(x, ax=ax)), 60.0))
+        if len(res.difference):
+            section.items.append(NamedTable(
+                f"responders_{missing}_difference",
+                plain_table(res.difference_table(),
+                            title=f"{res.title}: risk difference vs {res.reference_arm} "
+                                  f"({res.conf_level:.0%} CI) and number needed to treat",
+                            notes=res.notes)))
+        if caught:
+            section.diagnostics.append(Diagnostic(f"responders ({missing})", None, "",
+                                                  unique(caught)))
+    first = results[0]
+    visit = last_session(cohort, first.table["visit"].unique())
+    section.headline.append(_responders_headline(first, visit))
+    return section

@@ -1,0 +1,194 @@
+"""``report.html``: one self-contained file, readable offline in any browser.
+
+Every table (with its caption and notes) and every figure (PNG as a base64 data URI)
+is inside the file, with the quality-ledger summary and the model diagnostics and
+warnings. No external CSS, JavaScript, fonts or images: the style sheet is inline.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import re
+from dataclasses import dataclass
+
+import pandas as pd
+
+from ..cohort import Cohort
+from .sections import NamedTable, Section
+
+CSS = """
+body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; color: #222;
+       max-width: 60rem; margin: 2rem auto; padding: 0 1rem; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; }
+h2 { font-size: 1.3rem; border-bottom: 1px solid #ccc; padding-bottom: 0.2rem;
+     margin-top: 2.5rem; }
+h3 { font-size: 1.05rem; margin-top: 1.5rem; }
+p.meta, p.files, .notes { color: #555; font-size: 0.85rem; }
+nav ol { columns: 2; font-size: 0.9rem; }
+figure { margin: 1.5rem 0; }
+figcaption { font-weight: 600; margin-bottom: 0.4rem; }
+figure.figure figcaption { font-weight: normal; margin-top: 0.4rem; }
+figure.figure img { width: 100%; height: auto; border: 0; }
+.scroll { overflow-x: auto; }
+table { border-collapse: collapse; font-size: 0.8rem; font-variant-numeric: tabular-nums; }
+th, td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
+th { border-bottom: 1.5px solid #444; background: #f6f6f6; }
+.num { text-align: right; }
+.txt { text-align: left; }
+.notes p { margin: 0.15rem 0; }
+ul.headline li { margin-bottom: 0.4rem; }
+.bad { color: #b00020; font-weight: 600; }
+.ok { color: #1b7a3a; }
+"""
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """What the report says about the run itself."""
+
+    config: str
+    version: str
+    started: str
+    inputs: dict[str, tuple[str, str]]  # role -> (path, sha256)
+    load_warnings: tuple[str, ...] = ()
+
+
+def _e(text) -> str:
+    return html.escape(str(text))
+
+
+_NUMBER = re.compile(r"^\s*(?:[<>]=?\s*)?[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:e[-+]?\d+)?%?\s*$",
+                     re.IGNORECASE)
+
+
+def _numeric(values: pd.Series) -> bool:
+    """Right-align a column when every non-empty cell reads as a number."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return True
+    cells = [str(v) for v in values if not (v is None or v == "" or v is pd.NA
+                                            or (isinstance(v, float) and v != v))]
+    return bool(cells) and all(_NUMBER.match(c) for c in cells)
+
+
+def _cell(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
+    return _e(value)
+
+
+def _frame(frame: pd.DataFrame) -> str:
+    """A DataFrame as an HTML table: numbers right-aligned, text left-aligned."""
+    align = ["num" if _numeric(frame[c]) else "txt" for c in frame.columns]
+    head = "".join(f'<th class="{a}">{_e(c)}</th>' for c, a in zip(frame.columns, align))
+    rows = "".join("<tr>" + "".join(f'<td class="{a}">{_cell(v)}</td>'
+                                    for v, a in zip(row, align)) + "</tr>"
+                   for row in frame.itertuples(index=False, name=None))
+    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+            f"<tbody>{rows}</tbody></table></div>")
+
+
+def _table(name: str, number: int, table) -> str:
+    notes = "".join(f"<p>{_e(n)}</p>" for n in table.notes)
+    return (f'<figure class="table" id="tab-{_e(name)}">'
+            f"<figcaption>Table {number}. {_e(table.title)}</figcaption>"
+            f"{_frame(table.formatted())}"
+            f'<div class="notes">{notes}</div>'
+            f'<p class="files">Files: tables/{_e(name)}.csv, tables/{_e(name)}.tex</p>'
+            "</figure>")
+
+
+def _figure(name: str, number: int, caption: str, png: bytes, files: list[str],
+            max_px: int) -> str:
+    data = base64.b64encode(png).decode("ascii")
+    listed = ", ".join(files)
+    return (f'<figure class="figure" id="fig-{_e(name)}" style="max-width: {max_px}px">'
+            f'<img src="data:image/png;base64,{data}" alt="{_e(caption)}">'
+            f"<figcaption>Figure {number}. {_e(caption)}</figcaption>"
+            + (f'<p class="files">Files: {_e(listed)}</p>' if listed else "")
+            + "</figure>")
+
+
+def _quality(cohort: Cohort, info: RunInfo) -> str:
+    q = cohort.quality
+    parts = ["<h2 id=\"data\">Data and quality ledger</h2>",
+             f"<p>{_e(cohort.summary().splitlines()[0])}.</p>",
+             _frame(cohort.describe().round(1)),
+             "<h3>Rows read, kept and rejected</h3>", _frame(q.counts),
+             "<p>read = kept + rejected for every table: "
+             + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
+             + "</p>"]
+    rules = q.rules()
+    if len(rules):
+        parts += ["<h3>Rejections, corrections and flags by rule</h3>", _frame(rules)]
+    if len(q.rejected):
+        shown = q.rejected.drop(columns=["raw"], errors="ignore")
+        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", _frame(shown.head(200)),
+                  '<p class="files">All of them: quality/rejected.csv (with the raw row); '
+                  "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
+    n_dev = len(cohort.protocol_deviations)
+    if n_dev:
+        parts.append(f"<p>Protocol deviations flagged: {n_dev} (needling a patient flagged "
+                     "pregnant or immunocompromised; kept in the analyses).</p>")
+    inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
+                           for k, (p, h) in info.inputs.items()])
+    parts += ["<h3>Inputs</h3>", _frame(inputs)]
+    return "\n".join(parts)
+
+
+def _diagnostics(sections: list[Section], info: RunInfo) -> str:
+    rows = [{"analysis": d.analysis,
+             "converged": "" if d.converged is None else ("yes" if d.converged else "NO"),
+             "details": d.details, "warnings": len(d.warnings)}
+            for s in sections for d in s.diagnostics]
+    parts = ['<h2 id="diagnostics">Model diagnostics and warnings</h2>']
+    parts.append(_frame(pd.DataFrame(rows)) if rows else "<p>No model fits.</p>")
+    warned = [("loading the data", list(info.load_warnings))]
+    warned += [(d.analysis, list(d.warnings)) for s in sections for d in s.diagnostics]
+    listed = [(what, ws) for what, ws in warned if ws]
+    if not listed:
+        parts.append("<p>No warnings.</p>")
+    for what, ws in listed:
+        items = "".join(f"<li>{_e(w)}</li>" for w in ws)
+        parts.append(f"<h3>Warnings: {_e(what)}</h3><ul>{items}</ul>")
+    return "\n".join(parts)
+
+
+def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, bytes],
+                  files: dict[str, list[str]], info: RunInfo, *, max_px: int = 640) -> str:
+    """The report as one HTML string.
+
+    ``figures`` maps each figure's name to its PNG bytes and ``files`` to the paths of
+    its files in the output folder.
+    """
+    toc = ['<li><a href="#summary">Summary</a></li>', '<li><a href="#data">Data and quality '
+           "ledger</a></li>"]
+    toc += [f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a></li>' for s in sections]
+    toc.append('<li><a href="#diagnostics">Model diagnostics and warnings</a></li>')
+    headline = [h for s in sections for h in s.headline]
+    body = [
+        f"<h1>Analysis report</h1><p class=\"meta\">Configuration {_e(info.config)}; "
+        f"dryneedle_outcomes {_e(info.version)}; run started {_e(info.started)}.</p>",
+        f"<nav><ol>{''.join(toc)}</ol></nav>",
+        '<h2 id="summary">Summary</h2>',
+        ("<ul class=\"headline\">" + "".join(f"<li>{_e(h)}</li>" for h in headline) + "</ul>"
+         if headline else "<p>No analyses were configured: the data were loaded and "
+         "checked only.</p>"),
+        _quality(cohort, info),
+    ]
+    n_table = n_figure = 0
+    for s in sections:
+        body.append(f'<h2 id="{_e(s.key)}">{_e(s.title)}</h2>')
+        for item in s.items:
+            if isinstance(item, NamedTable):
+                n_table += 1
+                body.append(_table(item.name, n_table, item.table))
+            else:
+                n_figure += 1
+                body.append(_figure(item.name, n_figure, item.caption, figures[item.name],
+                                    files.get(item.name, []), max_px))
+    body.append(_diagnostics(sections, info))
+    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+            f"<title>Analysis report: {_e(info.config)}</title>\n<style>{CSS}</style>\n"
+            "</head>\n<body>\n" + "\n".join(body) + "\n</body>\n</html>\n")

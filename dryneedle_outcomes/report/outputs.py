@@ -1,0 +1,123 @@
+"""Write a run's outputs into a folder (the command line writes into a temporary one).
+
+Layout::
+
+    data/         patients.csv, assessments.csv, adverse_events.csv (the canonical cohort)
+    quality/      counts.csv, rejected.csv, corrections.csv, flags.csv (the ledger)
+    tables/       <table>.csv (unrounded numbers) and <table>.tex (booktabs) per table
+    figures/      <figure>.pdf / .png / .svg as [figures] formats asks
+    report.html   everything above in one self-contained page
+    summary.txt   the cohort summary and the headline numbers
+    warnings.txt  every warning of the run, one a line, with the step it came from
+    manifest.json software, inputs' SHA-256, resolved configuration, seeds, times, outputs
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from .. import __version__
+from ..cohort import Cohort
+from ..config import AnalysisConfig
+from ..manifest import build_manifest, output_hashes, sha256
+from ..quality import neutralise_formulas
+from .figures import render, width_mm
+from .html import RunInfo, render_report
+from .sections import Section
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def seeds(cfg: AnalysisConfig) -> dict:
+    """Every seed of the run: the simulation's (recorded) and the bootstrap's."""
+    out = {"simulation": cfg.raw.get("simulation", {})}
+    t = cfg.analysis.trajectory if cfg.analysis is not None else None
+    if t is not None and t.sessions_to_mcid:
+        out["bootstrap"] = {"seed": t.seed, "n_boot": t.n_boot}
+    return out
+
+
+def all_warnings(sections: list[Section], load_warnings) -> list[str]:
+    """Every warning of the run, prefixed with the step it came from."""
+    return [f"[load] {w}" for w in load_warnings] + [w for s in sections for w in s.warnings]
+
+
+def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Section], *,
+              load_warnings=(), started: str,
+              step: Callable[[str], None] = lambda message: None) -> list[str]:
+    """Write every output of the run into ``out``; return their paths relative to it."""
+    out = Path(out)
+    written: list[str] = []
+
+    def keep(path: Path) -> None:
+        written.append(path.relative_to(out).as_posix())
+
+    (out / "data").mkdir(parents=True, exist_ok=True)
+    for name in ("patients", "assessments", "adverse_events"):
+        path = out / "data" / f"{name}.csv"
+        neutralise_formulas(getattr(cohort, name)).to_csv(path, index=False)
+        keep(path)
+    for path in cohort.quality.write(out / "quality").values():
+        keep(path)
+
+    if sections:
+        step("writing tables (CSV, LaTeX) and figures ("
+             + ", ".join(cfg.figures.formats).upper() + ")")
+    tables = out / "tables"
+    tables.mkdir(exist_ok=True)
+    for s in sections:
+        for t in s.tables:
+            t.table.to_csv(tables / f"{t.name}.csv")
+            _text(tables / f"{t.name}.tex", t.table.to_latex() + "\n")
+            keep(tables / f"{t.name}.csv")
+            keep(tables / f"{t.name}.tex")
+
+    figures: dict[str, bytes] = {}
+    files: dict[str, list[str]] = {}
+    formats = tuple(cfg.figures.formats)
+    for s in sections:
+        for f in s.figures:
+            (out / "figures").mkdir(exist_ok=True)
+            rendered = render(f, tuple(dict.fromkeys((*formats, "png"))),
+                              width=cfg.figures.width, dpi=cfg.figures.dpi)
+            figures[f.name] = rendered["png"]
+            files[f.name] = []
+            for fmt in formats:
+                path = out / "figures" / f"{f.name}.{fmt}"
+                path.write_bytes(rendered[fmt])
+                keep(path)
+                files[f.name].append(f"figures/{f.name}.{fmt}")
+
+    info = RunInfo(config=str(cfg.source or "configuration"), version=__version__,
+                   started=started,
+                   inputs={k: (str(p), sha256(p)) for k, p in cfg.inputs.items()},
+                   load_warnings=tuple(load_warnings))
+    step("writing report.html, summary and manifest")
+    max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
+    _text(out / "report.html", render_report(cohort, sections, figures, files, info,
+                                             max_px=min(max_px, 1000)))
+    keep(out / "report.html")
+    headline = [h for s in sections for h in s.headline]
+    _text(out / "summary.txt", cohort.summary() + "\n"
+          + ("\nHeadline\n" + "\n".join(f"- {h}" for h in headline) + "\n" if headline else ""))
+    keep(out / "summary.txt")
+    messages = all_warnings(sections, load_warnings)
+    _text(out / "warnings.txt", "".join(f"{m}\n" for m in messages))
+    keep(out / "warnings.txt")
+
+    names = [*written, "manifest.json"]
+    manifest = build_manifest(inputs=cfg.inputs, config=cfg.resolved, started=started,
+                              finished=now(), outputs=output_hashes(out, written) | {
+                                  "manifest.json": None}, seeds=seeds(cfg))
+    _text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
+    return sorted(names)

@@ -1,0 +1,139 @@
+"""The trajectory part of a run: every configured model fitted once, its tables and figures."""
+
+from __future__ import annotations
+
+import warnings
+
+import pandas as pd
+
+from ..cohort import Cohort
+from ..config import AnalysisOptions
+from ..instruments import get_instrument
+from ..models.trajectory import TrajectoryResult, fit_trajectory
+from ..plots import plot_arm_differences, plot_trajectory
+from ..tables import TableResult
+from .sections import (
+    Diagnostic,
+    NamedFigure,
+    NamedTable,
+    Section,
+    last_session,
+    p_text,
+    unique,
+)
+
+NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-slope model",
+         "session_means": "session-means model", "mmrm": "MMRM"}
+RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
+          "session_means": "(1 | patient)"}
+
+
+def describe(fit: TrajectoryResult) -> str:
+    """A short name of the model ("MMRM (unstructured covariance)")."""
+    name = NAMES[fit.model]
+    return f"{name} ({fit.covariance} covariance)" if fit.covariance else name
+
+
+def formula(fit: TrajectoryResult, adjust) -> str:
+    """The model as a formula, for the table notes."""
+    terms = "".join(f"{a} + " for a in adjust)
+    if fit.model == "mmrm":
+        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance over "
+                "visits within patient")
+    time = "factor(visit)" if fit.model == "session_means" else "time"
+    return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
+
+
+def _notes(fit: TrajectoryResult, adjust) -> tuple[str, ...]:
+    df = "Kenward-Roger" if fit.df_method == "kenward_roger" else "Satterthwaite"
+    notes = [
+        f"Model: {formula(fit, adjust)}; REML on every available observation (missing at "
+        f"random); {fit.n_patients} patients, {fit.n_observations} observations; converged: "
+        f"{'yes' if fit.converged else 'NO'}.",
+        f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
+        f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
+    ]
+    if "baseline" in adjust:
+        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+    return tuple(notes)
+
+
+def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boot):
+    notes = _notes(fit, adjust)
+    conf = fit.conf_level
+
+    def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = 2) -> NamedTable:
+        return NamedTable(f"{stem}_{suffix}", TableResult(
+            frame.reset_index(drop=True), title=f"{what}: {title}", notes=notes,
+            conf_level=conf, digits=digits))
+
+    out = [table(fit.arm_difference, "arm_difference", "difference between arms per visit"),
+           table(fit.marginal_means, "marginal_means", "marginal (least-squares) means"),
+           table(fit.fixed_effects, "fixed_effects", "fixed effects", digits=3),
+           table(fit.variance_components, "variance_components", "variance components",
+                 digits=3)]
+    if cumulative:
+        out.append(table(pd.concat(cumulative, ignore_index=True), "cumulative_effect",
+                         "change from baseline after the sessions given (cumulative effect)"))
+    if boot is not None:
+        out.append(table(boot, "sessions_to_mcid", "first session at which the improvement "
+                         "reaches the MCID (parametric bootstrap percentile interval)"))
+    return out
+
+
+def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
+                       progress: bool = True) -> Section:
+    """Fit every model of ``options.trajectory`` once; ``step(message)`` reports progress."""
+    t = options.trajectory
+    inst = get_instrument(options.outcome)
+    section = Section("trajectory", f"Trajectory of {inst.label} across sessions")
+    fits = {}
+    for model in t.models:
+        step(f"trajectory: fitting the {model} model"
+             + (f" and bootstrapping sessions to MCID ({t.n_boot} refits)"
+                if t.sessions_to_mcid else ""))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
+                                 covariance=t.covariance, reference_arm=options.reference_arm,
+                                 conf_level=options.conf_level, df=t.df_for(model))
+            cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
+            boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
+                    if t.sessions_to_mcid else None)
+        fits[model] = fit
+        what = f"{inst.label}, {describe(fit)}"
+        tables = _tables(fit, f"trajectory_{model}", what, t.adjust, cumulative, boot)
+        n_rows = len(fit.arm_difference) + fit.arm_difference["arm"].nunique()
+        section.items += [tables[0],
+            NamedFigure(f"trajectory_{model}",
+                        f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} CIs "
+                        "(lines and bands) and observed means (open markers); dashed line: "
+                        "the MCID from the mean baseline.",
+                        lambda ax, f=fit: plot_trajectory(f, ax=ax), 60.0),
+            NamedFigure(f"arm_differences_{model}",
+                        f"{what}: difference between arms per visit with "
+                        f"{fit.conf_level:.0%} CIs; dotted lines at plus and minus the MCID.",
+                        lambda ax, f=fit: plot_arm_differences(f, ax=ax),
+                        max(60.0, 20.0 + 5.0 * n_rows)),
+            *tables[1:]]
+        section.diagnostics.append(Diagnostic(
+            f"trajectory {model}", fit.converged,
+            f"{fit.n_patients} patients, {fit.n_observations} observations; REML "
+            f"log-likelihood {fit.loglik:.3f}, AIC {fit.aic:.2f}, BIC {fit.bic:.2f}",
+            unique([*fit.warnings, *(w.message for w in caught)])))
+    primary = fits.get("mmrm") or next(iter(fits.values()))
+    section.headline.append(headline(primary, cohort))
+    return section
+
+
+def headline(fit: TrajectoryResult, cohort: Cohort) -> str:
+    """The arm difference at the last treatment session, as one sentence."""
+    inst = get_instrument(fit.outcome)
+    visit = last_session(cohort, fit.frame.visits)
+    rows = fit.arm_difference[fit.arm_difference["visit"] == visit]
+    parts = [f"{r.arm} minus {r.reference} {r.estimate:.1f} {inst.units} "
+             f"({fit.conf_level:.0%} CI {r.ci_lower:.1f} to {r.ci_upper:.1f}; "
+             f"{p_text(r.p_value)})"
+             for r in rows.itertuples()]
+    return (f"{inst.label} at visit {visit} (last session), {describe(fit)}: "
+            + "; ".join(parts))

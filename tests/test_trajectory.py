@@ -162,7 +162,12 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     ax = fit.plot()
     model_lines = [ln for ln in ax.get_lines() if ln.get_label().endswith("(model)")]
     assert len(model_lines) == 2
-    assert len(ax.collections) == 2  # one CI band per arm
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2  # CI band per arm
+    faint = [c for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(faint) == 2  # individual trajectories, one collection per arm
+    assert sum(len(c.get_segments()) for c in faint) == fit.n_patients
     x, y = model_lines[0].get_data()
     assert len(x) == len(fit.frame.visits)
     sham = fit.marginal_means[fit.marginal_means["arm"] == "sham"]["estimate"].to_numpy()

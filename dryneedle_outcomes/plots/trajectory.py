@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from ..instruments import get_instrument
 from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
 
 
-def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True):
+def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True,
+                    individuals: bool = True, max_individuals: int = 150):
     """Draw a :class:`~dryneedle_outcomes.models.trajectory.TrajectoryResult`.
 
     Model-based marginal means per arm are lines with a CI band; observed means
     of the modelled rows are open markers; with baseline as a covariate, the
     level at which the mean improvement from the mean baseline reaches the MCID
-    is a dashed line (for a pain scale, mean baseline minus the MCID). Returns the
-    Axes.
+    is a dashed line (for a pain scale, mean baseline minus the MCID). With
+    ``individuals``, each patient's observed values are a faint line behind (at most
+    ``max_individuals`` patients per arm, a fixed random subset, so large cohorts
+    stay readable). Returns the Axes.
 
     Examples
     --------
     >>> import dryneedle_outcomes as dno
     >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2), model="mmrm")
     >>> ax = plot_trajectory(fit)
-    >>> len(ax.collections)         # one CI band per arm
+    >>> from matplotlib.collections import PolyCollection
+    >>> sum(isinstance(c, PolyCollection) for c in ax.collections)   # a CI band per arm
     2
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
@@ -36,6 +41,8 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
         mm = result.marginal_means
         n_arms = len(result.frame.arms)
         offsets = np.linspace(-0.08, 0.08, n_arms) if n_arms > 1 else [0.0]
+        if individuals:
+            _draw_individuals(ax, result, colours, max_individuals)
         for off, arm in zip(offsets, result.frame.arms):
             sub = mm[mm["arm"] == arm]
             x = sub["visit"].to_numpy(dtype=float) + off
@@ -61,3 +68,22 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
         ax.set_xticks(result.frame.visits)
         ax.legend(loc="best")
     return ax
+
+
+def _draw_individuals(ax, result, colours: dict, max_individuals: int) -> None:
+    """Each patient's observed trajectory as a faint line (one LineCollection per arm)."""
+    from matplotlib.collections import LineCollection
+
+    data = result.frame.data
+    rng = np.random.default_rng(0)  # the same subset every time: figures are reproducible
+    for arm in result.frame.arms:
+        rows = data[data["arm"] == arm]
+        ids = np.asarray(pd.unique(rows["patient_id"]))
+        if len(ids) > max_individuals:
+            ids = np.sort(rng.choice(ids, max_individuals, replace=False))
+        rows = rows[rows["patient_id"].isin(ids)]
+        segments = [np.column_stack([g["visit"].to_numpy(dtype=float),
+                                     g["y"].to_numpy(dtype=float)])
+                    for _, g in rows.groupby("patient_id", sort=True)]
+        ax.add_collection(LineCollection(segments, colors=colours[arm], linewidths=0.4,
+                                         alpha=0.15, zorder=0, label=f"_{arm} individuals"))

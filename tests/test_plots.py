@@ -504,3 +504,13 @@ def test_save_rejects_bad_arguments(fit, tmp_path, kwargs, match):
     with pytest.raises(DryNeedleError, match=match):
         save_figure(fig, **kwargs)
     assert not list(tmp_path.iterdir())
+
+
+def test_forest_plot_says_which_side_favours_which_arm():
+    import dryneedle_outcomes as dno
+
+    fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=5), model="mmrm",
+                             covariance="cs")
+    ax = dno.plots.plot_arm_differences(fit)
+    texts = [t.get_text() for t in ax.texts]
+    assert "\u2190 favours dry_needling" in texts and "favours sham \u2192" in texts

@@ -50,6 +50,14 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
         ax.set_yticks(ypos)
         ax.set_yticklabels(labels)
         ax.set_xlabel(f"Difference in {inst.label} ({result.conf_level:.0%} CI)")
+        if len(arms) == 1:
+            # which side favours which arm (lower is better for pain scales)
+            left, right = ((arms[0], result.reference_arm) if not inst.higher_is_better
+                           else (result.reference_arm, arms[0]))
+            ax.annotate(f"\u2190 favours {left}", (0.01, 1.01), xycoords="axes fraction",
+                        ha="left", va="bottom", fontsize=7, color="0.3")
+            ax.annotate(f"favours {right} \u2192", (0.99, 1.01), xycoords="axes fraction",
+                        ha="right", va="bottom", fontsize=7, color="0.3")
         if len(arms) > 1:
             ax.legend(loc="best")
     return ax

@@ -12,7 +12,6 @@ import html
 import io
 import json
 import shutil
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -56,8 +55,7 @@ def sample_run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def cohort():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DataQualityWarning)
+    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
         return dno.load_cohort(SAMPLE / "assessments.csv", SAMPLE / "patients.xlsx",
                                SAMPLE / "adverse_events.csv",
                                mapping=SAMPLE / "mapping.toml", errors="quarantine")

@@ -255,8 +255,7 @@ def tiny_cohort(**extra_patients) -> dno.Cohort:
         ("D2", 0, "other", "headache before needling", "mild", False),
         ("D3", 3, "infection", "infected site", "severe", True),
     ], columns=["patient_id", "visit", "term", "verbatim", "severity", "serious"])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DataQualityWarning)  # D3: pregnant and needled
+    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # D3: pregnant, needled
         return dno.load_cohort(a, patients, ev)
 
 

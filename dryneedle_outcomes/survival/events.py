@@ -1,0 +1,269 @@
+"""From assessments to time-to-relief events: one interval (lower, upper] per patient.
+
+Relief is observed only at assessments, so for a patient whose first assessment
+meeting the definition is at time ``u`` and whose previous assessment (or the
+baseline, time 0) is at ``l``, relief happened in ``(l, u]``. A patient who never
+meets the definition is right-censored at the last time known to be without relief:
+the last assessment, or for ``sustained`` relief the last assessment that did not
+meet the definition (a run starting at the last assessment is unconfirmed).
+
+Timescales
+----------
+``days``
+    Days since the patient's baseline (visit 0) assessment: ``day - day at visit 0``.
+``sessions``
+    Needling sessions received: at an assessment at session visit ``v``, the number of
+    session visits (visits in ``session_visits``) the patient attended up to and
+    including ``v``. Pain recorded at session ``k`` reflects ``k`` sessions (the
+    convention of :func:`~dryneedle_outcomes.simulate_cohort`). Assessments at other
+    visits (follow-ups after the course) have no place on this timescale and are not
+    used; they are listed in ``unused``.
+
+Nothing is dropped silently: patients who cannot be placed on the timescale are in
+``excluded`` with the reason (no baseline assessment, baseline value missing, baseline
+date missing, relief already met at baseline), and assessments not used are in
+``unused`` with the reason (outcome missing, day missing, not a session visit).
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> from dryneedle_outcomes.survival.events import derive_relief_events
+>>> cohort = dno.simulate_cohort(n_patients=30, seed=11)
+>>> ev = derive_relief_events(cohort, "first_step_pain", dno.Relief(mcid=True))
+>>> list(ev.events.columns)[:7]
+['patient_id', 'arm', 'lower', 'upper', 'time', 'event', 'censor_reason']
+>>> bool((ev.events["lower"] < ev.events["upper"]).all())
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from .relief import Relief
+
+TIMESCALES = ("days", "sessions")
+
+EVENT_COLUMNS = ("patient_id", "arm", "lower", "upper", "time", "event", "censor_reason",
+                 "visit_lower", "visit_upper", "baseline")
+
+REASON_END = "no relief by the last scheduled assessment"
+REASON_DROPOUT = "dropped out before relief"
+REASON_UNCONFIRMED = "relief at the last assessment not confirmed"
+REASON_NO_FOLLOW_UP = "no assessment after baseline"
+
+
+@dataclass(frozen=True)
+class ReliefEvents:
+    """Events derived from a cohort (see the module docstring).
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per patient analysed: ``patient_id``, ``arm``, ``lower``, ``upper``
+        (``inf`` when right-censored), ``time`` (``upper`` for an event, ``lower`` when
+        censored: the right-censored view), ``event`` (1/0), ``censor_reason`` (empty
+        for events), ``visit_lower``/``visit_upper`` (the visits bounding the interval;
+        0 is the baseline, -1 none), ``baseline`` (the visit-0 value).
+    excluded : DataFrame
+        ``patient_id``, ``arm``, ``reason``: patients not placed on the timescale.
+    unused : DataFrame
+        ``patient_id``, ``visit``, ``reason``: post-baseline assessments not used.
+    timescale : str
+    definition : str
+        The relief definition in words.
+    """
+
+    events: pd.DataFrame
+    excluded: pd.DataFrame
+    unused: pd.DataFrame
+    timescale: str
+    definition: str
+
+
+def session_visits_of(cohort: Cohort, session_visits: Sequence[int] | None) -> list[int]:
+    """The session visits: given, or every visit >= 1 at which anyone was needled."""
+    if session_visits is not None:
+        visits = sorted({int(v) for v in session_visits})
+        if not visits or visits[0] < 1:
+            raise AnalysisError(f"session_visits must be visits >= 1, got {session_visits!r}")
+        return visits
+    a = cohort.assessments
+    needled = a["needled"].fillna(False).to_numpy(dtype=bool) if "needled" in a else None
+    if needled is None or not needled.any():
+        raise AnalysisError("timescale='sessions' needs to know which visits are needling "
+                            "sessions, and nobody in this cohort has needled=True; pass "
+                            "session_visits=[1, 2, ...]")
+    return sorted(int(v) for v in np.unique(a.loc[needled, "visit"]) if v >= 1)
+
+
+def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
+                         timescale: str = "days",
+                         session_visits: Sequence[int] | None = None) -> ReliefEvents:
+    """Derive one relief interval per patient; see the module docstring for the rules.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    outcome : str
+        An instrument column of ``cohort.assessments``.
+    relief : Relief
+        The definition of relief.
+    timescale : {"days", "sessions"}
+    session_visits : sequence of int, optional
+        Visits that are needling sessions (``sessions`` timescale); by default every
+        visit >= 1 at which at least one patient was needled.
+
+    Returns
+    -------
+    ReliefEvents
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=30, seed=11)
+    >>> ev = derive_relief_events(cohort, "first_step_pain", dno.Relief(percent_reduction=50),
+    ...                           timescale="sessions")
+    >>> sorted(ev.events["upper"].replace(float("inf"), -1).unique().tolist())[:3]
+    [-1.0, 1.0, 2.0]
+    """
+    if not isinstance(relief, Relief):
+        raise AnalysisError(f"relief must be a dno.Relief(...), got {type(relief).__name__}")
+    if timescale not in TIMESCALES:
+        raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
+                            f"{timescale!r}")
+    definition = relief.resolve(outcome)
+    cfb = cohort.change_from_baseline(outcome)          # checks the outcome exists
+    patients = cohort.patients[["patient_id", "arm"]]
+
+    # ---- patients that cannot be placed on the timescale
+    baseline_rows = cfb[cfb["visit"] == 0].set_index("patient_id")
+    has_baseline = patients["patient_id"].isin(baseline_rows.index).to_numpy()
+    base_value = patients["patient_id"].map(baseline_rows["aval"]).to_numpy(dtype=float)
+    base_day = patients["patient_id"].map(baseline_rows["day"]).to_numpy(dtype=float)
+    reason = np.full(len(patients), "", dtype=object)
+    reason[np.isnan(base_value)] = f"baseline {outcome} missing"
+    if timescale == "days":
+        reason[(reason == "") & np.isnan(base_day)] = "baseline date missing (days timescale)"
+    reason[~has_baseline] = "no baseline assessment"
+    if definition.kind == "threshold":
+        at_base = pd.DataFrame({"aval": base_value, "base": base_value,
+                                "improvement": np.zeros(len(patients))})
+        met_base = definition.met(at_base) & ~np.isnan(base_value)
+        reason[(reason == "") & met_base] = "relief definition already met at baseline"
+    excluded_mask = reason != ""
+    excluded = patients.loc[excluded_mask].assign(reason=reason[excluded_mask])
+    kept = patients.loc[~excluded_mask, ["patient_id", "arm"]].reset_index(drop=True)
+    kept["baseline"] = base_value[~excluded_mask]
+
+    # ---- the post-baseline assessments of kept patients, with their time
+    rows = cfb[(cfb["visit"] > 0) & cfb["patient_id"].isin(kept["patient_id"])]
+    unused_parts = []
+    if timescale == "days":
+        day0 = rows["patient_id"].map(baseline_rows["day"]).to_numpy(dtype=float)
+        t = rows["day"].to_numpy(dtype=float) - day0
+        no_time = np.isnan(t)
+        unused_parts.append(rows.loc[no_time, ["patient_id", "visit"]].assign(
+            reason="day missing (no assessment date)"))
+    else:
+        sessions = session_visits_of(cohort, session_visits)
+        is_session = rows["visit"].isin(sessions).to_numpy()
+        unused_parts.append(rows.loc[~is_session, ["patient_id", "visit"]].assign(
+            reason="not a session visit (sessions timescale)"))
+        rows = rows.loc[is_session]
+        # attended session visits so far (rows are sorted by patient, visit in a Cohort)
+        order = np.lexsort((rows["visit"].to_numpy(), rows["patient_id"].to_numpy()))
+        rows = rows.iloc[order]
+        t = rows.groupby("patient_id", sort=False, observed=True).cumcount().to_numpy() + 1.0
+        no_time = np.zeros(len(rows), dtype=bool)
+    no_value = np.isnan(rows["aval"].to_numpy(dtype=float)) & ~no_time
+    unused_parts.append(rows.loc[no_value, ["patient_id", "visit"]].assign(
+        reason=f"{outcome} missing"))
+    usable = ~(no_time | no_value)
+    obs = rows.loc[usable, ["patient_id", "visit", "aval", "base", "improvement"]].copy()
+    obs["t"] = t[usable]
+    obs = obs.sort_values(["patient_id", "t", "visit"], kind="stable").reset_index(drop=True)
+    if (obs["t"] < 0).any():
+        bad = obs.loc[obs["t"] < 0].iloc[0]
+        raise AnalysisError(f"patient {bad['patient_id']} has an assessment at visit "
+                            f"{int(bad['visit'])} dated {-bad['t']:g} days before the baseline; "
+                            "fix the dates or use timescale='sessions'")
+
+    # ---- relief flags, vectorised over all rows
+    pid = obs["patient_id"].to_numpy()
+    same_next = np.r_[pid[1:] == pid[:-1], False]
+    same_prev = np.r_[False, pid[1:] == pid[:-1]]
+    met = definition.met(obs)
+    if relief.sustained:
+        met_next = np.r_[met[1:], False] & same_next
+        hit = met & met_next
+    else:
+        hit = met
+    t_obs = obs["t"].to_numpy(dtype=float)
+    v_obs = obs["visit"].to_numpy()
+    prev_t = np.where(same_prev, np.r_[0.0, t_obs[:-1]], 0.0)
+    prev_v = np.where(same_prev, np.r_[0, v_obs[:-1]], 0)
+
+    codes = pd.Index(kept["patient_id"]).get_indexer(pid)
+    n = len(kept)
+    first_hit = np.full(n, -1)
+    hit_idx = np.flatnonzero(hit)
+    first_codes, first_pos = np.unique(codes[hit_idx], return_index=True)
+    first_hit[first_codes] = hit_idx[first_pos]
+    # right-censoring: the last time known to be without relief
+    n_rows = np.bincount(codes, minlength=n)
+    last_idx = np.full(n, -1)
+    last_idx[codes] = np.arange(len(codes))           # later rows overwrite: the last one
+    not_met_idx = np.flatnonzero(~met)
+    last_not_met = np.full(n, -1)
+    last_not_met[codes[not_met_idx]] = not_met_idx
+    censor_idx = last_not_met if relief.sustained else last_idx
+
+    event = first_hit >= 0
+    lower = np.zeros(n)
+    upper = np.full(n, np.inf)
+    visit_lower = np.zeros(n, dtype=int)
+    visit_upper = np.full(n, -1)
+    e = first_hit[event]
+    lower[event] = prev_t[e]
+    upper[event] = t_obs[e]
+    visit_lower[event] = prev_v[e]
+    visit_upper[event] = v_obs[e]
+    cens = ~event & (censor_idx >= 0)
+    lower[cens] = t_obs[censor_idx[cens]]
+    visit_lower[cens] = v_obs[censor_idx[cens]]
+
+    last_visit_scheduled = int(obs["visit"].max()) if len(obs) else 0
+    last_visit = np.zeros(n, dtype=int)
+    has_rows = last_idx >= 0
+    last_visit[has_rows] = v_obs[last_idx[has_rows]]
+    censor_reason = np.full(n, "", dtype=object)
+    censor_reason[~event] = np.where(last_visit[~event] >= last_visit_scheduled,
+                                     REASON_END, REASON_DROPOUT)
+    if relief.sustained:
+        last_met = np.zeros(n, dtype=bool)
+        last_met[has_rows] = met[last_idx[has_rows]]
+        censor_reason[~event & last_met] = REASON_UNCONFIRMED
+    censor_reason[n_rows == 0] = REASON_NO_FOLLOW_UP
+
+    events = kept[["patient_id", "arm"]].copy()
+    events["lower"] = lower
+    events["upper"] = upper
+    events["time"] = np.where(event, upper, lower)
+    events["event"] = event.astype(int)
+    events["censor_reason"] = censor_reason
+    events["visit_lower"] = visit_lower
+    events["visit_upper"] = visit_upper
+    events["baseline"] = kept["baseline"].to_numpy()
+    unused = pd.concat(unused_parts, ignore_index=True)
+    unused = unused.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+    return ReliefEvents(events=events.reset_index(drop=True),
+                        excluded=excluded.reset_index(drop=True), unused=unused,
+                        timescale=timescale,
+                        definition=relief.describe(outcome))

@@ -1,0 +1,150 @@
+"""``Relief``: what counts as relief of heel pain, in one small immutable object.
+
+Relief is reached at an assessment when the outcome meets one definition:
+
+- ``percent_reduction=50``: the improvement from baseline is at least 50% of the
+  baseline value (IMMPACT, Dworkin 2008: 30% moderate, 50% substantial);
+- ``threshold=20``: the value itself is on the good side of 20 (``<= 20`` for a
+  higher-is-worse scale such as first-step pain in mm, ``>=`` for a higher-is-better
+  one such as the FHSQ pain domain);
+- ``mcid=True`` (the instrument's registered MCID, e.g. 19 mm for first-step pain,
+  Landorf 2010) or ``mcid=<number>``: the improvement from baseline is at least the
+  MCID.
+
+``sustained=True`` asks that relief is met at two consecutive assessments of the
+outcome; the event is then the first assessment of the first such run. The
+direction of the instrument is always respected (improvement is positive when the
+patient is better, see :meth:`Cohort.change_from_baseline
+<dryneedle_outcomes.Cohort.change_from_baseline>`), and a value equal to the cut-off
+meets it (comparisons allow 1e-9 for floating-point representation).
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> dno.Relief(percent_reduction=50)
+Relief(percent_reduction=50.0)
+>>> dno.Relief(mcid=True, sustained=True).describe("first_step_pain")
+'improvement from baseline >= 19 mm (MCID), sustained at two consecutive assessments'
+>>> dno.Relief(threshold=20).describe("first_step_pain")
+'first_step_pain <= 20 mm at the visit'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from ..errors import AnalysisError
+from ..instruments import get_instrument
+from ..responders import ResponderDefinition, _definition
+
+
+def _as_number(name: str, value) -> float:
+    if isinstance(value, bool):
+        raise AnalysisError(f"Relief({name}=...) must be a number, got {value!r}")
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        raise AnalysisError(f"Relief({name}=...) must be a number, got {value!r}") from None
+    if not math.isfinite(out):
+        raise AnalysisError(f"Relief({name}=...) must be finite, got {value!r}")
+    return out
+
+
+@dataclass(frozen=True, init=False)
+class Relief:
+    """A definition of relief: one of a percent reduction, a threshold or the MCID.
+
+    Parameters
+    ----------
+    percent_reduction : float, optional
+        Improvement from baseline of at least this percentage of the baseline value,
+        in (0, 100].
+    threshold : float, optional
+        The value at the visit on the good side of this cut-off (in the instrument's
+        canonical units).
+    mcid : True or float, optional
+        Improvement from baseline of at least the MCID; ``True`` means the
+        instrument's registered MCID.
+    sustained : bool, default False
+        Require the definition to be met at two consecutive assessments.
+
+    Raises
+    ------
+    AnalysisError
+        When none or more than one definition is given, or a value is not a valid
+        number.
+
+    Examples
+    --------
+    >>> from dryneedle_outcomes import Relief
+    >>> Relief(mcid=True)
+    Relief(mcid=True)
+    >>> Relief(mcid=25, sustained=True)
+    Relief(mcid=25.0, sustained=True)
+    >>> Relief()  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dryneedle_outcomes.errors.AnalysisError: Relief needs one definition: ...
+    """
+
+    percent_reduction: float | None
+    threshold: float | None
+    mcid: bool | float | None
+    sustained: bool
+
+    def __init__(self, percent_reduction: float | None = None, threshold: float | None = None,
+                 mcid: bool | float | None = None, sustained: bool = False) -> None:
+        given = [name for name, v in (("percent_reduction", percent_reduction),
+                                      ("threshold", threshold), ("mcid", mcid))
+                 if v is not None and v is not False]
+        if not given:
+            raise AnalysisError("Relief needs one definition: percent_reduction=, threshold= or "
+                                "mcid= (mcid=True for the instrument's MCID)")
+        if len(given) > 1:
+            raise AnalysisError(f"Relief takes one definition, got {' and '.join(given)}")
+        if not isinstance(sustained, bool):
+            raise AnalysisError(f"Relief(sustained=...) must be True or False, got {sustained!r}")
+        if percent_reduction is not None:
+            percent_reduction = _as_number("percent_reduction", percent_reduction)
+            if not 0 < percent_reduction <= 100:
+                raise AnalysisError(f"Relief(percent_reduction=...) must be in (0, 100], got "
+                                    f"{percent_reduction:g} (IMMPACT: 30 moderate, 50 substantial)")
+        if threshold is not None:
+            threshold = _as_number("threshold", threshold)
+        if mcid is not None and mcid is not True:
+            mcid = _as_number("mcid", mcid)
+            if mcid <= 0:
+                raise AnalysisError(f"Relief(mcid=...) must be a positive improvement, got "
+                                    f"{mcid:g}")
+        object.__setattr__(self, "percent_reduction", percent_reduction)
+        object.__setattr__(self, "threshold", threshold)
+        object.__setattr__(self, "mcid", None if mcid is False else mcid)
+        object.__setattr__(self, "sustained", sustained)
+
+    def __repr__(self) -> str:
+        parts = [f"{name}={value!r}" for name, value in (
+            ("percent_reduction", self.percent_reduction), ("threshold", self.threshold),
+            ("mcid", self.mcid)) if value is not None]
+        if self.sustained:
+            parts.append("sustained=True")
+        return f"Relief({', '.join(parts)})"
+
+    @property
+    def kind(self) -> str:
+        """``"percent_reduction"``, ``"threshold"`` or ``"mcid"``."""
+        if self.percent_reduction is not None:
+            return "percent_reduction"
+        return "threshold" if self.threshold is not None else "mcid"
+
+    def resolve(self, outcome: str) -> ResponderDefinition:
+        """The definition for ``outcome``'s instrument (MCID looked up, range checked)."""
+        inst = get_instrument(outcome)
+        return _definition(inst, self.mcid, self.threshold, self.percent_reduction)
+
+    def describe(self, outcome: str) -> str:
+        """A sentence for tables and figure notes."""
+        text = self.resolve(outcome).label
+        if self.sustained:
+            text += ", sustained at two consecutive assessments"
+        return text

@@ -14,7 +14,7 @@ True
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import harms, plots
+from . import harms, plots, survival
 from .baseline_table import BaselineTable, baseline_table
 from .cohort import Cohort
 from .errors import (
@@ -47,6 +47,10 @@ from .plots import save_figure
 from .quality import QualityLedger
 from .responders import RespondersResult, responders
 from .simulate import simulate_cohort, simulate_tables, write_sample
+from .survival.relief import Relief
+from .survival.relief_result import ReliefResult
+from .survival.soreness import SorenessResult, soreness_duration
+from .survival.time_to_relief import time_to_relief
 
 try:
     __version__ = version("dryneedle_outcomes")
@@ -79,6 +83,12 @@ __all__ = [
     "Mapping",
     "MappingError",
     "QualityLedger",
+    "Relief",
+    "ReliefResult",
+    "SorenessResult",
+    "soreness_duration",
+    "survival",
+    "time_to_relief",
     "RawTable",
     "ReadError",
     "TrajectoryResult",

@@ -130,8 +130,8 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
     >>> cohort = dno.simulate_cohort(n_patients=30, seed=11)
     >>> ev = derive_relief_events(cohort, "first_step_pain", dno.Relief(percent_reduction=50),
     ...                           timescale="sessions")
-    >>> sorted(ev.events["upper"].replace(float("inf"), -1).unique().tolist())[:3]
-    [-1.0, 1.0, 2.0]
+    >>> set(ev.events["upper"]) <= {1.0, 2.0, 3.0, 4.0, 5.0, 6.0, float("inf")}
+    True
     """
     if not isinstance(relief, Relief):
         raise AnalysisError(f"relief must be a dno.Relief(...), got {type(relief).__name__}")

@@ -1,0 +1,382 @@
+"""``ReliefResult``: everything :func:`~dryneedle_outcomes.time_to_relief` estimated.
+
+Tables are DataFrame attributes; :meth:`ReliefResult.rmst` and
+:meth:`ReliefResult.at_risk` compute on request; :meth:`ReliefResult.summary` prints a
+plain-text report and the object renders as HTML in a notebook.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..errors import AnalysisError
+from ..tables import format_p
+from .kaplan_meier import rmst_difference
+from .relief import Relief
+
+CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
+TIME_UNITS = {"days": "days", "sessions": "sessions"}
+
+
+def _fmt(x: float, digits: int = 1) -> str:
+    return "NR" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+
+
+@dataclass(frozen=True, eq=False)
+class ReliefResult:
+    """Time to relief by arm (see :func:`~dryneedle_outcomes.time_to_relief`).
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per patient (ADTTE-like): ``patient_id``, ``arm``, ``lower``, ``upper``,
+        ``time``, ``event``, ``censor_reason``, ``visit_lower``, ``visit_upper``,
+        ``baseline``.
+    excluded : DataFrame
+        Patients not analysed (``patient_id``, ``arm``, ``reason``).
+    curve : DataFrame
+        Probability of no relief yet: ``arm``, ``time``, ``estimate``, ``ci_lower``,
+        ``ci_upper``, one row per arm and time where it changes.
+    median : DataFrame
+        ``arm``, ``estimate``, ``ci_lower``, ``ci_upper`` (NaN when not reached).
+    logrank : dict
+        ``statistic``, ``df``, ``p_value`` (right-censored view).
+    hazard_ratios : DataFrame
+        Cox model (Efron ties): ``term``, ``estimate``, ``ci_lower``, ``ci_upper``,
+        ``p_value`` (plus ``coef``, ``std_error``).
+    time_ratios : DataFrame
+        AFT models: ``distribution``, ``term``, ``estimate``, ``ci_lower``,
+        ``ci_upper``, ``p_value``.
+    warnings : list of str
+        Anything the reader must know (non-proportional hazards, non-convergence).
+    """
+
+    outcome: str
+    relief: Relief
+    definition: str
+    timescale: str
+    interval_censored: bool
+    arms: list[str]
+    reference_arm: str
+    conf_level: float
+    conf_type: str
+    derived: Any
+    km: dict
+    turnbull_fits: dict
+    bands: dict
+    logrank_result: Any
+    cox: Any
+    ph_test: pd.DataFrame | None
+    aft: dict
+    discrete_hazard: Any
+    design_missing: pd.DataFrame
+    strata: str | None
+    covariates: tuple
+    n_boot: int
+    seed: int | None
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    # ------------------------------------------------------------------ data
+    @property
+    def events(self) -> pd.DataFrame:
+        return self.derived.events
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        return self.derived.excluded
+
+    @property
+    def unused(self) -> pd.DataFrame:
+        """Post-baseline assessments not used (``patient_id``, ``visit``, ``reason``)."""
+        return self.derived.unused
+
+    @property
+    def excluded_from_models(self) -> pd.DataFrame:
+        """Patients left out of the regression models for a missing covariate."""
+        return self.design_missing
+
+    @property
+    def converged(self) -> bool:
+        fits = [f for f in (self.cox, *self.aft.values(), *self.turnbull_fits.values(),
+                            self.discrete_hazard) if f is not None]
+        return all(bool(f.converged) for f in fits)
+
+    @property
+    def n_patients(self) -> int:
+        return len(self.events)
+
+    @property
+    def n_events(self) -> int:
+        return int(self.events["event"].sum())
+
+    # ------------------------------------------------------------------ curves
+    @property
+    def kaplan_meier(self) -> pd.DataFrame:
+        """Kaplan-Meier tables per arm (right-censored view), every distinct time."""
+        return pd.concat([fit.table.assign(arm=a)[["arm", *fit.table.columns]]
+                          for a, fit in self.km.items()], ignore_index=True)
+
+    @property
+    def turnbull(self) -> pd.DataFrame | None:
+        """Turnbull curves per arm with the NPMLE's intervals and bootstrap bands."""
+        if not self.turnbull_fits:
+            return None
+        parts = []
+        for a, fit in self.turnbull_fits.items():
+            c = fit.curve[["time", "time_lower", "time_upper", "estimate"]].copy()
+            c.insert(0, "arm", a)
+            if a in self.bands:
+                b = self.bands[a].bands
+                c["ci_lower"] = b["ci_lower"].to_numpy()
+                c["ci_upper"] = b["ci_upper"].to_numpy()
+            else:
+                c["ci_lower"] = np.nan
+                c["ci_upper"] = np.nan
+            parts.append(c)
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def curve(self) -> pd.DataFrame:
+        if self.interval_censored:
+            return self.turnbull[CURVE_COLUMNS].reset_index(drop=True)
+        parts = []
+        for a, fit in self.km.items():
+            t = fit.table
+            parts.append(t.loc[t["n_event"] > 0, CURVE_COLUMNS[1:]].assign(arm=a))
+        return pd.concat(parts, ignore_index=True)[CURVE_COLUMNS]
+
+    @property
+    def median(self) -> pd.DataFrame:
+        rows = []
+        for a in self.arms:
+            if self.interval_censored:
+                est = float(self.turnbull_fits[a].median())
+                lo = hi = np.nan
+                if a in self.bands:
+                    m = self.bands[a].median.iloc[0]
+                    lo, hi = float(m["ci_lower"]), float(m["ci_upper"])
+            else:
+                m = self.km[a].median()
+                est, lo, hi = float(m["estimate"]), float(m["ci_lower"]), float(m["ci_upper"])
+            rows.append({"arm": a, "estimate": est, "ci_lower": lo, "ci_upper": hi})
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ tests and models
+    @property
+    def logrank(self) -> dict:
+        if self.logrank_result is None:
+            return {"statistic": np.nan, "df": 0, "p_value": np.nan}
+        r = self.logrank_result
+        return {"statistic": float(r["statistic"]), "df": int(r["df"]),
+                "p_value": float(r["p_value"])}
+
+    @property
+    def hazard_ratios(self) -> pd.DataFrame:
+        cols = ["term", "estimate", "ci_lower", "ci_upper", "p_value", "coef", "std_error"]
+        if self.cox is None:
+            return pd.DataFrame(columns=cols)
+        return self.cox.table[cols].reset_index(drop=True)
+
+    @property
+    def time_ratios(self) -> pd.DataFrame:
+        parts = []
+        for dist, fit in self.aft.items():
+            t = fit.table
+            t = t[t["term"] != "(Intercept)"]
+            parts.append(t.assign(distribution=dist)[
+                ["distribution", "term", "estimate", "ci_lower", "ci_upper", "p_value",
+                 "coef", "std_error"]])
+        if not parts:
+            return pd.DataFrame(columns=["distribution", "term", "estimate", "ci_lower",
+                                         "ci_upper", "p_value", "coef", "std_error"])
+        return pd.concat(parts, ignore_index=True)
+
+    @property
+    def model_fit(self) -> pd.DataFrame:
+        """Log-likelihood and AIC of each parametric model (lower AIC fits better)."""
+        return pd.DataFrame([{"distribution": d, "loglik": f.loglik, "aic": f.aic,
+                              "scale": f.scale, "converged": f.converged}
+                             for d, f in self.aft.items()])
+
+    # ------------------------------------------------------------------ on request
+    def default_tau(self) -> float:
+        """Largest time every arm still observes: the minimum over arms of the last time."""
+        ev = self.events
+        return float(ev.groupby("arm", observed=True)["time"].max().min())
+
+    def rmst(self, tau: float | None = None) -> pd.DataFrame:
+        """Restricted mean time without relief up to ``tau``, per arm and the differences.
+
+        The area under each arm's Kaplan-Meier curve up to ``tau`` (right-censored
+        view), with the variance of R's ``print(survfit, rmean = tau)``; each arm
+        minus the reference with the variance of the difference of independent arms
+        and a Wald CI and p-value. A negative difference: relief comes sooner.
+
+        Parameters
+        ----------
+        tau : float, optional
+            Restriction time; default the largest time every arm still observes.
+
+        Returns
+        -------
+        DataFrame
+            ``arm`` (or ``"<arm> - <reference>"``), ``tau``, ``estimate``,
+            ``std_error``, ``ci_lower``, ``ci_upper``, ``p_value`` (differences only).
+        """
+        tau = self.default_tau() if tau is None else float(tau)
+        if not tau > 0:
+            raise AnalysisError(f"tau must be positive, got {tau!r}")
+        z = stats.norm.ppf(0.5 + self.conf_level / 2)
+        rows = []
+        for a in self.arms:
+            r = self.km[a].rmst(tau)
+            est, se = float(r["estimate"]), float(r["std_error"])
+            rows.append({"arm": a, "tau": tau, "estimate": est, "std_error": se,
+                         "ci_lower": est - z * se, "ci_upper": est + z * se,
+                         "p_value": np.nan})
+        for a in self.arms[1:]:
+            d = rmst_difference(self.km[a], self.km[self.reference_arm], tau,
+                                conf_level=self.conf_level)
+            rows.append({"arm": f"{a} - {self.reference_arm}", "tau": tau,
+                         "estimate": float(d["estimate"]), "std_error": float(d["std_error"]),
+                         "ci_lower": float(d["ci_lower"]), "ci_upper": float(d["ci_upper"]),
+                         "p_value": float(d["p_value"])})
+        return pd.DataFrame(rows)
+
+    def default_times(self) -> np.ndarray:
+        """Tick times for at-risk tables: whole sessions, or 1- or 2-week steps in days."""
+        last = float(self.events["time"].max())
+        if self.timescale == "sessions":
+            return np.arange(0, math.floor(last) + 1, dtype=float)
+        step = 7.0 if last <= 42 else 14.0 if last <= 120 else 28.0
+        return np.arange(0, last + 1e-9, step)
+
+    def at_risk(self, times=None) -> pd.DataFrame:
+        """Patients at risk, and cumulative events and censorings, per arm at ``times``.
+
+        Parameters
+        ----------
+        times : sequence of float, optional
+            Default :meth:`default_times`.
+
+        Returns
+        -------
+        DataFrame
+            ``arm``, ``time``, ``n_at_risk``, ``n_events``, ``n_censored``.
+        """
+        times = self.default_times() if times is None else np.asarray(times, dtype=float)
+        return pd.concat([self.km[a].at_risk(times).assign(arm=a)[
+            ["arm", "time", "n_at_risk", "n_events", "n_censored"]] for a in self.arms],
+            ignore_index=True)
+
+    # ------------------------------------------------------------------ display
+    def _time_label(self) -> str:
+        return "Sessions received" if self.timescale == "sessions" else "Days since baseline"
+
+    def summary(self) -> str:
+        """A plain-text report of the analysis."""
+        unit = TIME_UNITS[self.timescale]
+        ev = self.events
+        lines = [f"Time to relief: {self.outcome}, relief = {self.definition}",
+                 f"Timescale: {unit}; "
+                 + ("interval-censored (Turnbull, bootstrap CI)" if self.interval_censored
+                    else "right-censored (Kaplan-Meier)"),
+                 f"Patients analysed: {len(ev)} ({self.n_events} with relief); excluded: "
+                 f"{len(self.excluded)}", ""]
+        counts = ev.groupby("arm", observed=True)["event"].agg(["size", "sum"])
+        lines.append(f"Median time to relief ({unit}, {self.conf_level:.0%} CI):")
+        for _, r in self.median.iterrows():
+            n, e = counts.loc[r["arm"]] if r["arm"] in counts.index else (0, 0)
+            lines.append(f"  {r['arm']:<16} n={int(n):<5} relief={int(e):<5} "
+                         f"{_fmt(r['estimate'])} ({_fmt(r['ci_lower'])} to "
+                         f"{_fmt(r['ci_upper'])})")
+        lr = self.logrank
+        if self.logrank_result is not None:
+            strat = f", stratified by {self.strata}" if self.strata else ""
+            lines += ["", f"Log-rank test{strat}: chi-square {lr['statistic']:.2f} on "
+                      f"{lr['df']} df, {format_p(lr['p_value'])}"]
+        hr = self.hazard_ratios
+        if len(hr):
+            lines.append("Cox model (Efron ties), hazard ratio of relief (> 1: sooner):")
+            for _, r in hr.iterrows():
+                lines.append(f"  {r['term']:<24} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
+                             f"{r['ci_upper']:.2f}), {format_p(r['p_value'])}")
+        tr = self.time_ratios
+        if len(tr):
+            lines.append("AFT models, time ratio (< 1: relief sooner):")
+            for _, r in tr.iterrows():
+                lines.append(f"  {r['distribution']:<12} {r['term']:<24} {r['estimate']:.2f} "
+                             f"({r['ci_lower']:.2f} to {r['ci_upper']:.2f}), "
+                             f"{format_p(r['p_value'])}")
+        if len(self.arms) > 1:
+            rm = self.rmst()
+            tau = rm["tau"].iloc[0]
+            lines.append(f"Restricted mean time without relief up to {tau:g} {unit}:")
+            for _, r in rm.iterrows():
+                lines.append(f"  {r['arm']:<28} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
+                             f"{r['ci_upper']:.2f})")
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def __repr__(self) -> str:
+        return (f"<ReliefResult {self.outcome}: {self.n_patients} patients, {self.n_events} "
+                f"with relief, timescale={self.timescale}>")
+
+    def _repr_html_(self) -> str:
+        def table(df: pd.DataFrame) -> str:
+            return df.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
+
+        parts = [f"<h4>Time to relief: {html.escape(self.outcome)}</h4>",
+                 f"<p>Relief = {html.escape(self.definition)}; timescale "
+                 f"{html.escape(self.timescale)}; {self.n_patients} patients, "
+                 f"{self.n_events} with relief.</p>",
+                 "<b>Median</b>", table(self.median)]
+        if self.logrank_result is not None:
+            lr = self.logrank
+            parts.append(f"<p>Log-rank: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
+                         f"{html.escape(format_p(lr['p_value']))}</p>")
+        parts += ["<b>Hazard ratios (Cox, Efron)</b>", table(self.hazard_ratios),
+                  "<b>Time ratios (AFT)</b>", table(self.time_ratios)]
+        if self.warnings:
+            parts.append("<p><b>Warnings</b></p><ul>"
+                         + "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+                         + "</ul>")
+        return "\n".join(parts)
+
+    def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
+        """Curves of the probability of no relief yet, with CI bands and the at-risk table.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        at_risk : bool, default True
+            Draw the numbers at risk under the axes, aligned to the x ticks.
+        ci : bool, default True
+            Draw the confidence bands.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..plots.survival import plot_survival
+
+        curve = self.turnbull if self.interval_censored else self.curve
+        times = self.default_times()
+        return plot_survival(curve, ax=ax, at_risk=self.at_risk(times) if at_risk else None,
+                             median=self.median, reference=self.reference_arm,
+                             xlabel=self._time_label(), ylabel="Proportion without relief",
+                             ci=ci, times=times, arm_order=self.arms)

@@ -1,0 +1,347 @@
+"""``soreness_duration``: how long post-needling soreness lasts, and does it shrink?
+
+The loaders turn each soreness report into an interval of hours
+``[soreness_lower_h, soreness_upper_h]`` (exact reports have equal bounds, "ongoing"
+when last asked has ``upper = inf``, "none" is ``[0, 0]``; see
+:mod:`~dryneedle_outcomes.normalize.soreness`). Every session with a report is one
+observation, interval-censored as survival's ``interval2`` treats it. Sessions are
+clustered within patients, so every confidence interval here comes from a bootstrap
+of whole patients (or a cluster-robust sandwich variance).
+
+The analyses
+------------
+- the Turnbull NPMLE of the probability that soreness is still present ``h`` hours
+  after the session, per group, with patient-bootstrap percentile bands;
+- median soreness duration with a patient-bootstrap CI, by arm, by needles per
+  session (bins) and by session number (the patient's 1st, 2nd, ... needling session);
+- ``any_soreness``: the proportion of sessions with any soreness, per arm (Wilson CI;
+  sessions cluster within patients, so read it as descriptive);
+- a Weibull AFT model of the duration when soreness is present (duration > 0), with
+  session number and needles per session as covariates (and arm when more than one
+  arm reports soreness) and patient-clustered robust standard errors: the time ratio
+  per additional session answers "does soreness shrink over a course?" (< 1: yes).
+  Sessions without soreness are the zero part of this two-part description (they are
+  counted in ``any_soreness``, not in the duration model, since a log-time model has no
+  place for a duration of exactly 0 h).
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+>>> res = dno.soreness_duration(cohort, n_boot=20, seed=1, progress=False)
+>>> res.median.columns.tolist()
+['arm', 'n_sessions', 'n_patients', 'estimate', 'ci_lower', 'ci_upper']
+>>> res.time_ratios["term"].tolist()
+['session', 'needles']
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from ..stats.intervals import wilson
+from ..tables import format_p
+from .aft import fit_aft
+from .turnbull import turnbull, turnbull_bootstrap
+
+NEEDLE_BINS = (1, 3, 5, 7)
+EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",
+                 "ongoing")
+
+
+def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per session with a soreness report, and the needled sessions without one.
+
+    Returns
+    -------
+    (events, unused)
+        ``events``: ``patient_id``, ``arm``, ``visit``, ``session`` (the patient's
+        needling session number: 1 for the first needled visit), ``needles``,
+        ``lower``, ``upper`` (hours; ``inf`` when ongoing), ``ongoing``.
+        ``unused``: ``patient_id``, ``visit``, ``reason`` for needled sessions without
+        a soreness report.
+    """
+    a = cohort.assessments
+    for col in ("soreness_lower_h", "soreness_upper_h"):
+        if col not in a:
+            raise AnalysisError(f"the cohort has no {col} column: soreness was not loaded "
+                                "(map a soreness column in the mapping)")
+    needled = a["needled"].fillna(False).to_numpy(dtype=bool) if "needled" in a else \
+        np.zeros(len(a), dtype=bool)
+    reported = a["soreness_lower_h"].notna().to_numpy()
+    arm = a["patient_id"].map(cohort.patients.set_index("patient_id")["arm"]).astype(str)
+    rows = a.assign(arm=arm.to_numpy(), _needled=needled)
+    order = np.lexsort((rows["visit"].to_numpy(), rows["patient_id"].to_numpy()))
+    rows = rows.iloc[order]
+    keep = (reported | needled)[order]
+    rows = rows.loc[keep]
+    session = rows.groupby("patient_id", sort=False, observed=True).cumcount() + 1
+    rows = rows.assign(session=session.to_numpy())
+    has = rows["soreness_lower_h"].notna().to_numpy()
+    unused = rows.loc[~has, ["patient_id", "visit"]].assign(
+        reason="needled, soreness not reported").reset_index(drop=True)
+    ev = rows.loc[has]
+    needles = ev["needles"] if "needles" in ev else pd.Series(pd.NA, index=ev.index)
+    events = pd.DataFrame({
+        "patient_id": ev["patient_id"].to_numpy(), "arm": ev["arm"].to_numpy(),
+        "visit": ev["visit"].to_numpy(), "session": ev["session"].to_numpy(),
+        "needles": pd.array(needles, dtype="Int64"),
+        "lower": ev["soreness_lower_h"].to_numpy(dtype=float),
+        "upper": ev["soreness_upper_h"].to_numpy(dtype=float)})
+    events["ongoing"] = np.isinf(events["upper"].to_numpy())
+    return events, unused
+
+
+@dataclass(frozen=True, eq=False)
+class SorenessResult:
+    """Soreness duration after needling (see :func:`soreness_duration`).
+
+    Attributes
+    ----------
+    events : DataFrame
+        One row per session with a report (``patient_id``, ``arm``, ``visit``,
+        ``session``, ``needles``, ``lower``, ``upper``, ``ongoing``).
+    unused : DataFrame
+        Needled sessions without a soreness report.
+    curve : DataFrame
+        Turnbull estimate of soreness still present: ``arm``, ``time`` (hours),
+        ``time_lower``, ``time_upper``, ``estimate``, ``ci_lower``, ``ci_upper``.
+    median : DataFrame
+        Median hours per arm: ``arm``, ``n_sessions``, ``n_patients``, ``estimate``,
+        ``ci_lower``, ``ci_upper``.
+    by_needles, by_session : DataFrame
+        The same medians by needles-per-session bin and by session number.
+    any_soreness : DataFrame
+        ``arm``, ``n_sessions``, ``n_with_soreness``, ``estimate``, ``ci_lower``,
+        ``ci_upper``.
+    time_ratios : DataFrame
+        Weibull AFT of positive durations with patient-clustered robust SEs: ``term``,
+        ``estimate`` (time ratio), ``ci_lower``, ``ci_upper``, ``p_value``.
+    """
+
+    events: pd.DataFrame
+    unused: pd.DataFrame
+    curve: pd.DataFrame
+    median: pd.DataFrame
+    by_needles: pd.DataFrame
+    by_session: pd.DataFrame
+    any_soreness: pd.DataFrame
+    model: object
+    conf_level: float
+    n_boot: int
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def time_ratios(self) -> pd.DataFrame:
+        if self.model is None:
+            return pd.DataFrame(columns=["term", "estimate", "ci_lower", "ci_upper", "p_value"])
+        t = self.model.table
+        return t.loc[t["term"] != "(Intercept)",
+                     ["term", "estimate", "ci_lower", "ci_upper", "p_value", "coef",
+                      "std_error"]].reset_index(drop=True)
+
+    @property
+    def converged(self) -> bool:
+        return self.model is None or bool(self.model.converged)
+
+    def summary(self) -> str:
+        """A plain-text report."""
+        lines = [f"Post-needling soreness: {len(self.events)} sessions with a report from "
+                 f"{self.events['patient_id'].nunique()} patients "
+                 f"({int(self.events['ongoing'].sum())} ongoing when last asked)", "",
+                 f"Median hours of soreness ({self.conf_level:.0%} patient-bootstrap CI):"]
+        for _, r in self.median.iterrows():
+            lines.append(f"  {r['arm']:<16} {r['n_sessions']:>5} sessions  "
+                         f"{_h(r['estimate'])} ({_h(r['ci_lower'])} to {_h(r['ci_upper'])})")
+        lines.append("By session number:")
+        for _, r in self.by_session.iterrows():
+            lines.append(f"  {r['arm']:<16} session {int(r['session']):<3} "
+                         f"{_h(r['estimate'])} ({_h(r['ci_lower'])} to {_h(r['ci_upper'])})")
+        tr = self.time_ratios
+        if len(tr):
+            lines.append("Weibull AFT of durations > 0 h, time ratio (robust SE by patient):")
+            for _, r in tr.iterrows():
+                lines.append(f"  {r['term']:<22} {r['estimate']:.3f} ({r['ci_lower']:.3f} to "
+                             f"{r['ci_upper']:.3f}), {format_p(r['p_value'])}")
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        if self.warnings:
+            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.summary()
+
+    def _repr_html_(self) -> str:
+        def table(df: pd.DataFrame) -> str:
+            return df.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
+
+        parts = ["<h4>Post-needling soreness</h4>", "<b>Median hours</b>", table(self.median),
+                 "<b>By session number</b>", table(self.by_session),
+                 "<b>Time ratios (Weibull AFT, durations &gt; 0 h)</b>", table(self.time_ratios)]
+        if self.warnings:
+            parts.append("<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+                         + "</ul>")
+        return "\n".join(parts)
+
+    def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):
+        """Probability that soreness is still present by hours after the session.
+
+        Returns
+        -------
+        matplotlib Axes
+        """
+        from ..plots.survival import plot_survival
+
+        last = float(np.nanmax(np.where(np.isinf(self.events["upper"]), self.events["lower"],
+                                        self.events["upper"])))
+        times = np.arange(0, last + 1e-9, 24.0 if last <= 168 else 48.0)
+        med = self.median[["arm", "estimate", "ci_lower", "ci_upper"]]
+        return plot_survival(self.curve, ax=ax, at_risk=None, median=med,
+                             xlabel="Hours after the session",
+                             ylabel="Proportion still sore", ci=ci, times=times)
+
+
+def _h(x: float) -> str:
+    return "NR" if x is None or not math.isfinite(x) else f"{x:.1f} h"
+
+
+def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_level: float,
+                   seed: int | None, progress: bool) -> pd.DataFrame:
+    rows = []
+    # a handful of groups (arms x bins or sessions), each fitted on its own rows
+    for i, (key, g) in enumerate(events.groupby(keys, observed=True, sort=True)):
+        key = key if isinstance(key, tuple) else (key,)
+        lo, up = g["lower"].to_numpy(), g["upper"].to_numpy()
+        est = float(turnbull(lo, up).median())
+        ci_lo = ci_hi = np.nan
+        if n_boot:
+            b = turnbull_bootstrap(lo, up, times=np.array([0.0]),
+                                   cluster=g["patient_id"].to_numpy(), n_boot=n_boot,
+                                   conf_level=conf_level,
+                                   seed=None if seed is None else seed + i, progress=progress)
+            m = b.median.iloc[0]
+            ci_lo, ci_hi = float(m["ci_lower"]), float(m["ci_upper"])
+        rows.append({**dict(zip(keys, key)), "n_sessions": len(g),
+                     "n_patients": g["patient_id"].nunique(), "estimate": est,
+                     "ci_lower": ci_lo, "ci_upper": ci_hi})
+    return pd.DataFrame(rows)
+
+
+def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int = 200,
+                      seed: int | None = 2014, progress: bool = True,
+                      needle_bins: Sequence[int] = NEEDLE_BINS) -> SorenessResult:
+    """Time to resolution of post-needling soreness (interval-censored, hours).
+
+    Parameters
+    ----------
+    cohort : Cohort
+    conf_level : float, default 0.95
+    n_boot : int, default 200
+        Patient-bootstrap replicates for bands and median CIs (0 for none).
+    seed : int, optional
+    progress : bool, default True
+        Progress bars during the bootstraps.
+    needle_bins : sequence of int
+        Left edges of the needles-per-session bins (default 1-2, 3-4, 5-6, 7+).
+
+    Returns
+    -------
+    SorenessResult
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> res = dno.soreness_duration(dno.simulate_cohort(n_patients=60, seed=5), n_boot=0)
+    >>> bool(res.by_session["session"].is_monotonic_increasing)
+    True
+    """
+    if not 0 < conf_level < 1:
+        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
+        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+    edges = sorted(int(b) for b in needle_bins)
+    if not edges or edges[0] < 0:
+        raise AnalysisError(f"needle_bins must be non-negative left edges, got {needle_bins!r}")
+    events, unused = soreness_events(cohort)
+    if events.empty:
+        raise AnalysisError("no session in this cohort has a soreness report")
+    notes: list[str] = []
+    warns: list[str] = []
+    if len(unused):
+        notes.append(f"{len(unused)} needled session(s) without a soreness report are not "
+                     "analysed (listed in unused)")
+    arms = sorted(events["arm"].unique())
+
+    parts = []
+    for i, a in enumerate(arms):   # one Turnbull fit per arm
+        g = events[events["arm"] == a]
+        fit = turnbull(g["lower"].to_numpy(), g["upper"].to_numpy())
+        warns += [f"Turnbull ({a}): {w}" for w in fit.warnings]
+        c = fit.curve[["time", "time_lower", "time_upper", "estimate"]].copy()
+        c.insert(0, "arm", a)
+        c["ci_lower"] = np.nan
+        c["ci_upper"] = np.nan
+        if n_boot:
+            b = turnbull_bootstrap(g["lower"].to_numpy(), g["upper"].to_numpy(),
+                                   times=c["time"].to_numpy(), cluster=g["patient_id"].to_numpy(),
+                                   n_boot=int(n_boot), conf_level=conf_level,
+                                   seed=None if seed is None else seed + i, progress=progress)
+            c["ci_lower"] = b.bands["ci_lower"].to_numpy()
+            c["ci_upper"] = b.bands["ci_upper"].to_numpy()
+        parts.append(c)
+    curve = pd.concat(parts, ignore_index=True)
+
+    kw = {"n_boot": int(n_boot), "conf_level": conf_level, "seed": seed, "progress": progress}
+    median = _group_medians(events, ["arm"], **kw)
+    labels = [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in zip(edges, edges[1:])]
+    labels.append(f"{edges[-1]}+")
+    binned = events[events["needles"].notna()].copy()
+    n_no_needles = len(events) - len(binned)
+    if n_no_needles:
+        notes.append(f"{n_no_needles} session(s) without a needle count are not in by_needles")
+    codes = np.searchsorted(edges, binned["needles"].to_numpy(dtype=float), side="right") - 1
+    below = codes < 0
+    if below.any():
+        notes.append(f"{int(below.sum())} session(s) with fewer needles than the first bin "
+                     f"({edges[0]}) are not in by_needles")
+    binned = binned[~below]
+    binned["needles_bin"] = pd.Categorical.from_codes(codes[~below], categories=labels)
+    by_needles = _group_medians(binned, ["arm", "needles_bin"], **kw)
+    by_session = _group_medians(events, ["arm", "session"], **kw)
+
+    any_rows = []
+    for a in arms:
+        g = events[events["arm"] == a]
+        k = int((g["upper"] > 0).sum())
+        lo, hi = wilson(k, len(g), conf_level)
+        any_rows.append({"arm": a, "n_sessions": len(g), "n_with_soreness": k,
+                         "estimate": k / len(g), "ci_lower": float(lo), "ci_upper": float(hi)})
+    any_soreness = pd.DataFrame(any_rows)
+
+    model = None
+    pos = events[(events["upper"] > 0) & events["needles"].notna()].reset_index(drop=True)
+    if len(pos) > 10 and pos["patient_id"].nunique() > 2:
+        X = pd.DataFrame({"session": pos["session"].to_numpy(dtype=float),
+                          "needles": pos["needles"].to_numpy(dtype=float)})
+        for a in arms[1:]:
+            X[f"arm[{a}]"] = (pos["arm"] == a).to_numpy(dtype=float)
+        model = fit_aft(pos["lower"].to_numpy(), pos["upper"].to_numpy(), X,
+                        distribution="weibull", cluster=pos["patient_id"].to_numpy(),
+                        conf_level=conf_level)
+        warns += [f"Weibull AFT: {w}" for w in model.warnings]
+    else:
+        notes.append("too few sessions with soreness for the duration model")
+    return SorenessResult(events=events, unused=unused, curve=curve, median=median,
+                          by_needles=by_needles, by_session=by_session,
+                          any_soreness=any_soreness, model=model, conf_level=conf_level,
+                          n_boot=int(n_boot), notes=notes, warnings=warns)

@@ -1,0 +1,268 @@
+"""``time_to_relief``: when do patients first reach relief, by arm?
+
+Relief (a :class:`~dryneedle_outcomes.Relief`) is only seen at assessments, so each
+patient's relief time is known to lie in an interval ``(lower, upper]`` (see
+:mod:`~dryneedle_outcomes.survival.events`). The analyses:
+
+Interval-censored (``interval_censored=True``, the default)
+    the Turnbull NPMLE of the probability of no relief yet, per arm, with bootstrap
+    percentile bands (patients resampled within arm) and the median with a
+    bootstrap CI; parametric AFT models (Weibull and log-logistic) of the intervals
+    with arm and covariates: time ratios with Wald CIs (a time ratio < 1 means
+    relief comes sooner).
+Right-censored view (always; the curve and median when ``interval_censored=False``)
+    the event time is the first assessment meeting the definition (``upper``),
+    censoring at the last assessment without relief: Kaplan-Meier with Greenwood
+    CIs (log-log by default), the median with R's CI rule, the log-rank test
+    (stratified on request), Cox regression (Efron ties) with hazard ratios (> 1:
+    relief comes sooner) and the Schoenfeld-residual test of proportional hazards
+    (``cox.zph``), restricted mean time to relief (:meth:`ReliefResult.rmst`) and
+    numbers at risk (:meth:`ReliefResult.at_risk`).
+``timescale="sessions"``
+    additionally the discrete-time hazard model (complementary log-log GLM on
+    person-session rows): the probability of relief at each session by arm.
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+>>> res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), n_boot=20, seed=1,
+...                          progress=False)
+>>> list(res.curve.columns)[:5]
+['arm', 'time', 'estimate', 'ci_lower', 'ci_upper']
+>>> sorted(res.logrank)
+['df', 'p_value', 'statistic']
+>>> res.hazard_ratios["term"].tolist()
+['arm[dry_needling]']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from ..models.design import choose_reference
+from .aft import fit_aft
+from .cox import fit_cox
+from .design import covariate_matrix
+from .discrete import fit_discrete_hazard
+from .events import TIMESCALES, derive_relief_events
+from .kaplan_meier import kaplan_meier
+from .logrank import logrank
+from .relief import Relief
+from .relief_result import ReliefResult
+from .turnbull import turnbull, turnbull_bootstrap
+
+CONF_TYPES = ("log-log", "log", "plain")
+DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
+#: Schoenfeld-test p-value below which non-proportional hazards are reported.
+PH_ALPHA = 0.05
+
+
+def time_to_relief(
+    cohort: Cohort,
+    outcome: str = "first_step_pain",
+    *,
+    relief: Relief | None = None,
+    timescale: str = "days",
+    interval_censored: bool = True,
+    covariates: Sequence[str] = (),
+    strata: str | None = None,
+    reference_arm: str | None = None,
+    conf_level: float = 0.95,
+    conf_type: str = "log-log",
+    distributions: Sequence[str] = ("weibull", "loglogistic"),
+    n_boot: int = 200,
+    seed: int | None = 2014,
+    progress: bool = True,
+    session_visits: Sequence[int] | None = None,
+) -> ReliefResult:
+    """Time to relief of heel pain by arm; see the module docstring for the analyses.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    outcome : str, default "first_step_pain"
+        Instrument column of ``cohort.assessments``.
+    relief : Relief, optional
+        Definition of relief; default ``Relief(mcid=True)`` (the instrument's MCID).
+    timescale : {"days", "sessions"}
+        Days since baseline, or needling sessions received.
+    interval_censored : bool, default True
+        Curve and median from the Turnbull NPMLE of the intervals; with False from
+        Kaplan-Meier on the right-censored view (event at the first assessment
+        meeting the definition, censoring at the last assessment).
+    covariates : sequence of str
+        Adjust the Cox and AFT models (and the discrete-time model) for these:
+        ``"baseline"`` (the outcome at visit 0) or columns of ``cohort.patients``.
+    strata : str, optional
+        A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
+        test and the Cox model on.
+    reference_arm : str, optional
+        Reference arm of hazard ratios, time ratios and differences (default: a
+        sham/control-like arm name).
+    conf_level : float, default 0.95
+    conf_type : {"log-log", "log", "plain"}
+        Transformation of the Kaplan-Meier confidence limits (R's ``conf.type``;
+        log-log is the default of SAS and Stata and keeps limits in [0, 1]).
+    distributions : sequence of str
+        Parametric AFT models to fit (``weibull``, ``loglogistic``, ``lognormal``,
+        ``exponential``).
+    n_boot : int, default 200
+        Bootstrap replicates for the Turnbull bands and median CI (0 for none).
+    seed : int, optional
+        Seed of the bootstrap.
+    progress : bool, default True
+        Show a progress bar during the bootstrap.
+    session_visits : sequence of int, optional
+        Visits that are needling sessions (``sessions`` timescale).
+
+    Returns
+    -------
+    ReliefResult
+
+    Raises
+    ------
+    AnalysisError
+        On an unknown outcome, option or covariate, or when no patient can be analysed.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+    >>> res = dno.time_to_relief(cohort, relief=dno.Relief(percent_reduction=50),
+    ...                          timescale="sessions", interval_censored=False)
+    >>> res.median.columns.tolist()
+    ['arm', 'estimate', 'ci_lower', 'ci_upper']
+    >>> res.discrete_hazard.hazard.columns.tolist()[:4]
+    ['session', 'arm', 'n_at_risk', 'n_relief']
+    """
+    if relief is None:
+        relief = Relief(mcid=True)
+    if conf_type not in CONF_TYPES:
+        raise AnalysisError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got "
+                            f"{conf_type!r}")
+    if not 0 < conf_level < 1:
+        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    unknown = [d for d in distributions if d not in DISTRIBUTIONS]
+    if unknown:
+        raise AnalysisError(f"unknown distribution {unknown[0]!r}; choose from "
+                            f"{', '.join(DISTRIBUTIONS)}")
+    if timescale not in TIMESCALES:
+        raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
+                            f"{timescale!r}")
+    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
+        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+
+    derived = derive_relief_events(cohort, outcome, relief, timescale=timescale,
+                                   session_visits=session_visits)
+    events = derived.events
+    if events.empty:
+        raise AnalysisError("no patient can be analysed for time to relief: "
+                            + "; ".join(derived.excluded["reason"].value_counts()
+                                        .rename(lambda r: r).index.tolist()))
+    present = set(events["arm"].astype(str))
+    arms_all = [str(a) for a in cohort.patients["arm"].cat.categories if str(a) in present]
+    reference = choose_reference(arms_all, reference_arm)
+    arms = [reference] + [a for a in arms_all if a != reference]
+    notes: list[str] = []
+    warns: list[str] = []
+
+    arm = events["arm"].astype(str).to_numpy()
+    time = events["time"].to_numpy(dtype=float)
+    event = events["event"].to_numpy(dtype=int)
+    lower = events["lower"].to_numpy(dtype=float)
+    upper = events["upper"].to_numpy(dtype=float)
+    for a in arms:
+        if event[arm == a].sum() == 0:
+            warns.append(f"no relief events in arm {a}: its curve stays at 1 and ratios "
+                         "against it are not estimable")
+
+    # ---- right-censored view: Kaplan-Meier, log-rank, Cox
+    km = {a: kaplan_meier(time[arm == a], event[arm == a], conf_level=conf_level,
+                          conf_type=conf_type) for a in arms}
+    strata_values = None
+    if strata is not None:
+        if strata not in cohort.patients.columns:
+            raise AnalysisError(f"strata {strata!r} is not a column of cohort.patients")
+        strata_values = events["patient_id"].map(
+            cohort.patients.set_index("patient_id")[strata])
+        if strata_values.isna().any():
+            n_miss = int(strata_values.isna().sum())
+            raise AnalysisError(f"strata {strata!r} is missing for {n_miss} analysed "
+                                "patient(s); fill it in or do not stratify")
+        strata_values = strata_values.astype(str).to_numpy()
+    lr = logrank(time, event, arm, strata=strata_values) if len(arms) > 1 else None
+
+    design = covariate_matrix(events, cohort.patients, arms, covariates)
+    if len(design.missing):
+        notes.append(f"{len(design.missing)} patient(s) with a missing covariate are left out "
+                     "of the regression models (listed in excluded_from_models)")
+    rows = design.rows
+    cox = None
+    if len(arms) > 1 or len(covariates):
+        cox = fit_cox(time[rows], event[rows], design.X,
+                      strata=None if strata_values is None else strata_values[rows],
+                      conf_level=conf_level)
+        warns += [f"Cox model: {w}" for w in cox.warnings]
+    ph = None
+    if cox is not None and cox.converged and event[rows].sum() > design.X.shape[1]:
+        ph = cox.proportional_hazards_test(transform="km")
+        failing = ph[ph["p_value"] < PH_ALPHA]
+        if len(failing):
+            which = ", ".join(f"{t} (p = {p:.3g})" for t, p in
+                              zip(failing["term"], failing["p_value"]))
+            warns.append(f"proportional hazards questionable (Schoenfeld residual test, "
+                         f"cox.zph with KM transform): {which}; report the hazard ratio as "
+                         "an average over follow-up or prefer the time ratios / RMST")
+
+    # ---- interval-censored: Turnbull and parametric AFT
+    turnbull_fits, bands = {}, {}
+    aft_lower, aft_upper = (lower, upper) if interval_censored else (
+        time, np.where(event == 1, time, np.inf))
+    if interval_censored:
+        rng_seed = seed
+        for i, a in enumerate(arms):
+            m = arm == a
+            turnbull_fits[a] = turnbull(lower[m], upper[m])
+            warns += [f"Turnbull ({a}): {w}" for w in turnbull_fits[a].warnings]
+            if n_boot:
+                times = turnbull_fits[a].curve["time"].to_numpy()
+                bands[a] = turnbull_bootstrap(
+                    lower[m], upper[m], times=times, n_boot=int(n_boot),
+                    conf_level=conf_level,
+                    seed=None if rng_seed is None else int(rng_seed) + i, progress=progress)
+    aft = {}
+    informative = ~((aft_lower[rows] <= 0) & np.isinf(aft_upper[rows]))
+    if not informative.all():
+        notes.append(f"{int((~informative).sum())} patient(s) censored at time 0 carry no "
+                     "information for the parametric models and are not passed to them")
+    Xa = design.X.loc[informative].reset_index(drop=True)
+    for dist in distributions:
+        fit = fit_aft(aft_lower[rows][informative], aft_upper[rows][informative], Xa,
+                      distribution=dist, conf_level=conf_level)
+        aft[dist] = fit
+        warns += [f"{dist} AFT model: {w}" for w in fit.warnings]
+
+    discrete = None
+    if timescale == "sessions":
+        ev_rows = events.iloc[rows].reset_index(drop=True)
+        cov = design.X.drop(columns=[c for c in design.X.columns if c.startswith("arm[")])
+        discrete = fit_discrete_hazard(ev_rows, arms, cov if cov.shape[1] else None,
+                                       conf_level=conf_level)
+        warns += [f"discrete-time model: {w}" for w in discrete.warnings]
+
+    if interval_censored and len(arms) > 1:
+        notes.append("log-rank, Cox and RMST use the right-censored view (relief at the "
+                     "first assessment meeting the definition)")
+    return ReliefResult(
+        outcome=outcome, relief=relief, definition=derived.definition, timescale=timescale,
+        interval_censored=interval_censored, arms=arms, reference_arm=reference,
+        conf_level=conf_level, conf_type=conf_type, derived=derived, km=km,
+        turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
+        aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
+        covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=notes,
+        warnings=warns)

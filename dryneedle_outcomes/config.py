@@ -55,14 +55,34 @@ Schema (defaults after ``=`` for optional keys)::
     [analysis.baseline_table]            # dno.baseline_table
     p_values = false                     # CONSORT advises against testing at baseline
 
+    [analysis.time_to_relief]            # dno.time_to_relief, once per timescale
+    mcid = true                          # relief: improvement >= the instrument's MCID, or
+    # percent_reduction = 50             # a number; or >= this % reduction; or
+    # threshold = 20                     # this level reached (one definition only)
+    sustained = false                    # met at two consecutive assessments
+    timescale = ["days"]                 # "days" and/or "sessions" (discrete-time model)
+    interval_censored = true             # Turnbull curve/median; false: Kaplan-Meier
+    covariates = []                      # "baseline" and/or patient columns, for Cox/AFT
+    strata = ""                          # a patient column for the log-rank and Cox
+                                         # ("" = none)
+    distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
+    conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
+    rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
+                                         # time every arm still observes
+    n_boot = 200                         # bootstrap replicates of the Turnbull bands (0-100000)
+    seed = 2014                          # bootstrap seed (recorded in manifest.json)
+
+    [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
+    n_boot = 200                         # patient-bootstrap replicates (0 to 100000)
+    seed = 2014
+
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
     width = "single"                     # "single" (85 mm), "double" (174 mm) or mm
     dpi = 300                            # of PNG figures, 72 to 1200
 
-Time to relief (survival) is not available yet: a configuration naming it
-(``[analysis.time_to_relief]``, ``[analysis.survival]``) is an error rather than a
-silently skipped analysis.
+``[analysis.survival]`` is not a table: the survival analyses are
+``[analysis.time_to_relief]`` and ``[analysis.soreness_duration]``.
 
 Examples
 --------
@@ -98,9 +118,14 @@ from .instruments import INSTRUMENTS
 from .models.trajectory import COVARIANCES, MODELS
 from .responders import MISSING_RULES
 
-ANALYSES = ("trajectory", "harms", "responders", "baseline_table")
-#: Analyses users may ask for that do not exist yet (named in the error).
-NOT_YET = {"time_to_relief": "time to relief (survival)", "survival": "survival (time to relief)"}
+ANALYSES = ("trajectory", "harms", "responders", "baseline_table", "time_to_relief",
+            "soreness_duration")
+#: Names users may reach for, and the table they mean.
+ALIASES = {"survival": "time_to_relief", "relief": "time_to_relief",
+           "soreness": "soreness_duration"}
+TIMESCALES = ("days", "sessions")
+CONF_TYPES = ("log-log", "log", "plain")
+DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 FORMATS = ("pdf", "png", "svg")
 DF_METHODS = ("satterthwaite", "kenward_roger")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
@@ -116,6 +141,10 @@ SCHEMA: dict[str, tuple[str, ...] | None] = {
     "analysis.harms": ("per", "dose_response"),
     "analysis.responders": ("mcid", "percent_reduction", "threshold", "missing"),
     "analysis.baseline_table": ("p_values",),
+    "analysis.time_to_relief": ("mcid", "percent_reduction", "threshold", "sustained",
+                                "timescale", "interval_censored", "covariates", "strata",
+                                "distributions", "conf_type", "rmst_tau", "n_boot", "seed"),
+    "analysis.soreness_duration": ("n_boot", "seed"),
     "figures": ("formats", "width", "dpi"),
 }
 _TOP = ("data", "simulation", "mapping", "analysis", "figures")
@@ -258,6 +287,38 @@ class BaselineTableOptions:
 
 
 @dataclass(frozen=True)
+class TimeToReliefOptions:
+    """``[analysis.time_to_relief]``: the relief definition and the analysis options."""
+
+    criterion: str = "mcid"
+    value: float = 0.0
+    sustained: bool = False
+    timescale: tuple[str, ...] = ("days",)
+    interval_censored: bool = True
+    covariates: tuple[str, ...] = ()
+    strata: str | None = None
+    distributions: tuple[str, ...] = ("weibull", "loglogistic")
+    conf_type: str = "log-log"
+    rmst_tau: float | None = None
+    n_boot: int = 200
+    seed: int = 2014
+
+    def relief(self):
+        """The :class:`~dryneedle_outcomes.Relief` this table defines."""
+        from .survival.relief import Relief
+
+        return Relief(**{self.criterion: self.value}, sustained=self.sustained)
+
+
+@dataclass(frozen=True)
+class SorenessOptions:
+    """``[analysis.soreness_duration]``."""
+
+    n_boot: int = 200
+    seed: int = 2014
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """``[analysis]``: the outcome, the interval level and the analyses to run (or None)."""
 
@@ -268,6 +329,8 @@ class AnalysisOptions:
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
     baseline_table: BaselineTableOptions | None = None
+    time_to_relief: TimeToReliefOptions | None = None
+    soreness_duration: SorenessOptions | None = None
 
 
 @dataclass(frozen=True)
@@ -296,12 +359,12 @@ def _trajectory(t: dict) -> TrajectoryOptions:
     )
 
 
-def _responders(t: dict, outcome: str) -> RespondersOptions:
-    w = "[analysis.responders]"
+def _definition(t: dict, outcome: str, w: str, what: str) -> tuple[str, float]:
+    """The one definition (mcid, percent_reduction or threshold) of a table, checked."""
     inst = INSTRUMENTS[outcome]
     given = [k for k in DEFINITIONS if k in t and t[k] is not False]
     if len(given) > 1:
-        raise ConfigError(f"{w}: give one definition of a responder, got "
+        raise ConfigError(f"{w}: give one definition of {what}, got "
                           f"{' and '.join(given)}; keep one of mcid, percent_reduction, "
                           "threshold")
     criterion = given[0] if given else "mcid"
@@ -317,17 +380,50 @@ def _responders(t: dict, outcome: str) -> RespondersOptions:
         value = _number(w, "percent_reduction", value, 0.0, 100.0, open_lo=True)
     else:
         value = _number(w, "threshold", value, inst.lower, inst.upper)
+    return criterion, value
+
+
+def _responders(t: dict, outcome: str) -> RespondersOptions:
+    w = "[analysis.responders]"
+    criterion, value = _definition(t, outcome, w, "a responder")
     missing = (_choices(w, "missing", t["missing"], MISSING_RULES) if "missing" in t
                else RespondersOptions.missing)
     return RespondersOptions(criterion=criterion, value=value, missing=missing)
 
 
+def _time_to_relief(t: dict, outcome: str) -> TimeToReliefOptions:
+    w = "[analysis.time_to_relief]"
+    d = TimeToReliefOptions()
+    criterion, value = _definition(t, outcome, w, "relief")
+    timescale = t.get("timescale", list(d.timescale))
+    if isinstance(timescale, str):
+        timescale = [timescale]
+    strata = t.get("strata", "")
+    if not isinstance(strata, str):
+        raise _wrong(w, "strata", strata, "a patient column name (text), or \"\" for none")
+    tau = _number(w, "rmst_tau", t.get("rmst_tau", 0), 0.0, 1e9)
+    return TimeToReliefOptions(
+        criterion=criterion, value=value,
+        sustained=_boolean(w, "sustained", t.get("sustained", d.sustained)),
+        timescale=_choices(w, "timescale", timescale, TIMESCALES),
+        interval_censored=_boolean(w, "interval_censored",
+                                   t.get("interval_censored", d.interval_censored)),
+        covariates=_texts(w, "covariates", t["covariates"]) if "covariates" in t
+        else d.covariates,
+        strata=strata or None,
+        distributions=_choices(w, "distributions", t["distributions"], DISTRIBUTIONS)
+        if "distributions" in t else d.distributions,
+        conf_type=_choice(w, "conf_type", t.get("conf_type", d.conf_type), CONF_TYPES),
+        rmst_tau=tau or None,
+        n_boot=_integer(w, "n_boot", t.get("n_boot", d.n_boot), 0, 100_000),
+        seed=_integer(w, "seed", t.get("seed", d.seed), 0, 2**32 - 1))
+
+
 def _analysis(a: dict) -> AnalysisOptions:
-    for key, what in NOT_YET.items():
+    for key, meant in ALIASES.items():
         if key in a:
-            raise ConfigError(
-                f"[analysis.{key}]: {what} is not available yet in this version of "
-                f"dryneedle_outcomes; remove the table (available: {', '.join(ANALYSES)})")
+            raise ConfigError(f"[analysis.{key}] is not a table; did you mean "
+                              f"[analysis.{meant}]? (analyses: {', '.join(ANALYSES)})")
     _check_keys(a, "analysis")
     w = "[analysis]"
     outcome = _choice(w, "outcome", a.get("outcome", "first_step_pain"), tuple(INSTRUMENTS))
@@ -353,6 +449,13 @@ def _analysis(a: dict) -> AnalysisOptions:
                 dose_response=_boolean(h, "dose_response", t.get("dose_response", True)))
         elif name == "responders":
             parts[name] = _responders(t, outcome)
+        elif name == "time_to_relief":
+            parts[name] = _time_to_relief(t, outcome)
+        elif name == "soreness_duration":
+            s = "[analysis.soreness_duration]"
+            parts[name] = SorenessOptions(
+                n_boot=_integer(s, "n_boot", t.get("n_boot", 200), 0, 100_000),
+                seed=_integer(s, "seed", t.get("seed", 2014), 0, 2**32 - 1))
         else:
             parts[name] = BaselineTableOptions(
                 p_values=_boolean("[analysis.baseline_table]", "p_values",

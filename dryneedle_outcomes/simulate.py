@@ -1524,6 +1524,19 @@ missing = ["observed", "non_responder"]
 [analysis.baseline_table]
 p_values = false
 
+[analysis.time_to_relief]
+mcid = true
+sustained = false
+timescale = ["days", "sessions"]
+interval_censored = true
+distributions = ["weibull", "loglogistic"]
+n_boot = 200
+seed = 2014
+
+[analysis.soreness_duration]
+n_boot = 200
+seed = 2014
+
 [figures]
 formats = ["pdf", "png"]
 width = "single"

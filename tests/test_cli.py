@@ -1,8 +1,8 @@
 """The command line: run, validate, simulate, their outputs and exit codes.
 
 The sample job runs once per module (``sample_run``) and the tests read its outputs;
-the determinism test runs it a second time. No bootstrap here (sessions_to_mcid is off
-in the sample configuration).
+the determinism test runs it a second time (the Turnbull and soreness bootstraps are
+seeded, so the two runs must be byte-identical).
 """
 
 from __future__ import annotations
@@ -32,10 +32,16 @@ TABLES = (
                  "cumulative_effect")]
     + [f"ae_rates_{p}{s}" for p in PER for s in ("", "_comparison")]
     + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference")]
+    + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
+       for t in ("median", "hazard_ratios", "time_ratios", "model_fit", "logrank", "rmst",
+                 "at_risk", "ph_test", "events")]
+    + ["time_to_relief_sessions_per_session"]
+    + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
-           + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING])
+           + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
+           + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"])
 
 
 def _run(argv):
@@ -163,6 +169,17 @@ def test_tables_equal_the_python_api(sample_run, cohort):
         np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
                                    res.difference.loc[res.difference["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
+    # time to relief (days) and soreness, with the configuration's seeds
+    res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), seed=2014, progress=False)
+    for name, frame in (("median", res.median), ("hazard_ratios", res.hazard_ratios),
+                        ("time_ratios", res.time_ratios), ("rmst", res.rmst())):
+        csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
+        for col in ("estimate", "ci_lower", "ci_upper"):
+            np.testing.assert_allclose(csv[col], frame[col], rtol=1e-12, err_msg=name)
+    sore = dno.soreness_duration(cohort, seed=2014, progress=False)
+    csv = pd.read_csv(tables / "soreness_by_session.csv")
+    np.testing.assert_allclose(csv[["estimate", "ci_lower", "ci_upper"]],
+                               sore.by_session[["estimate", "ci_lower", "ci_upper"]], rtol=1e-12)
 
 
 def test_run_prints_progress_headline_and_report_path(sample_run):
@@ -172,10 +189,12 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "dry_needling minus sham -13.8 mm (95% CI" in stdout
     assert "Treatment appointments with at least one adverse event: dry_needling" in stdout
     assert "Responders at visit 6" in stdout
+    assert "Median time to relief" in stdout and "hazard ratio of relief" in stdout
+    assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    assert steps[0].startswith("[1/8] loading") and steps[-1].startswith("[8/8]")
-    assert len(steps) == 8
+    assert steps[0].startswith("[1/11] loading") and steps[-1].startswith("[11/11]")
+    assert len(steps) == 11
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):
@@ -239,9 +258,15 @@ DATA = '[data]\nassessments = "{a}"\n'
          "give one definition of a responder"),
         (DATA + '[analysis]\noutcome = "first_step"\n',
          "outcome = 'first_step' is not allowed (did you mean 'first_step_pain'?)"),
-        (DATA + '[analysis.time_to_relief]\nmcid = true\n',
-         "time to relief (survival) is not available yet"),
-        (DATA + '[analysis.survival]\n', "is not available yet"),
+        (DATA + '[analysis.time_to_relief]\nmcid = true\nthreshold = 20\n',
+         "[analysis.time_to_relief]: give one definition of relief"),
+        (DATA + '[analysis.time_to_relief]\ntimescale = ["weeks"]\n',
+         "timescale has 'weeks'"),
+        (DATA + '[analysis.time_to_relief]\nconf_type = "loglog"\n',
+         "conf_type = 'loglog' is not allowed (did you mean 'log-log'?)"),
+        (DATA + '[analysis.soreness_duration]\nn_boot = -1\n',
+         "n_boot must be a whole number from 0 to 100000"),
+        (DATA + '[analysis.survival]\n', "did you mean [analysis.time_to_relief]"),
         ('[data\nassessments = "a.csv"\n', "is not valid TOML"),
     ],
 )

@@ -1,7 +1,7 @@
 """Run the analyses a configuration names, each into a :class:`Section`.
 
-Order (and order in the report): baseline table, trajectory, harms, responders. Time
-to relief is not an analysis yet; the configuration refuses to name it.
+Order (and order in the report): baseline table, trajectory, time to relief (once per
+timescale), responders, harms, soreness duration.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
 from ..plots import plot_adverse_events, plot_responders
 from ..responders import RespondersResult, responders
+from .relief import relief_section, soreness_section
 from .sections import (
     Diagnostic,
     NamedFigure,
@@ -37,8 +38,9 @@ def n_steps(options: AnalysisOptions | None) -> int:
     if options is None:
         return 0
     n = len(options.trajectory.models) if options.trajectory else 0
+    n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
     return n + sum(getattr(options, k) is not None
-                   for k in ("baseline_table", "harms", "responders"))
+                   for k in ("baseline_table", "harms", "responders", "soreness_duration"))
 
 
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
@@ -56,15 +58,21 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
         with _during("trajectory"):
             sections.append(trajectory_section(cohort, options, step=step,
                                                progress=progress))
+    if options.time_to_relief is not None:
+        with _during("time_to_relief"):
+            sections.append(relief_section(cohort, options, step=step, progress=progress))
+    if options.responders is not None:
+        step("responders")
+        with _during("responders"):
+            sections.append(_responders(cohort, options))
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
         with _during("harms"):
             sections.append(_harms(cohort, options))
-    if options.responders is not None:
-        step("responders")
-        with _during("responders"):
-            sections.append(_responders(cohort, options))
+    if options.soreness_duration is not None:
+        with _during("soreness_duration"):
+            sections.append(soreness_section(cohort, options, step=step, progress=progress))
     return sections
 
 

@@ -255,6 +255,11 @@ def time_to_relief(
                                        conf_level=conf_level)
         warns += [f"discrete-time model: {w}" for w in discrete.warnings]
 
+    if interval_censored and timescale == "sessions":
+        notes.append("on the sessions timescale relief is seen at whole sessions: the "
+                     "Turnbull curve places each drop somewhere in (k - 1, k] and, as R's "
+                     "survfit, reports it at the midpoint, so a median of 1.5 means 'by the "
+                     "2nd session'; the discrete-time model gives whole-session answers")
     if interval_censored and len(arms) > 1:
         notes.append("log-rank, Cox and RMST use the right-censored view (relief at the "
                      "first assessment meeting the definition)")

@@ -1,0 +1,209 @@
+"""The time-to-relief and soreness parts of a run: tables, curves, headline, diagnostics."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from ..cohort import Cohort
+from ..config import AnalysisOptions
+from ..instruments import get_instrument
+from ..survival.relief_result import ReliefResult
+from ..survival.soreness import SorenessResult, soreness_duration
+from ..survival.time_to_relief import time_to_relief
+from ..tables import TableResult
+from .sections import Diagnostic, NamedFigure, NamedTable, Section, p_text, unique
+
+UNITS = {"days": "days", "sessions": "sessions"}
+
+
+def _fmt(x: float) -> str:
+    return "not reached" if not np.isfinite(x) else f"{x:.1f}"
+
+
+def relief_headline(res: ReliefResult) -> str:
+    """Medians by arm, the hazard ratio and the log-rank test, as one sentence."""
+    unit = UNITS[res.timescale]
+    meds = [f"{r.arm} {_fmt(r.estimate)} ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
+            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
+    hr = res.hazard_ratios
+    arm_rows = hr[hr["term"].str.startswith("arm[")]
+    for r in arm_rows.itertuples():
+        text += (f"; hazard ratio of relief {r.term[4:-1]} vs {res.reference_arm} "
+                 f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
+                 f"{r.ci_upper:.2f})")
+    if res.logrank_result is not None:
+        text += f"; log-rank {p_text(res.logrank['p_value'])}"
+    return text
+
+
+def _relief_notes(res: ReliefResult) -> tuple[str, ...]:
+    unit = UNITS[res.timescale]
+    notes = [f"Relief: {res.definition}. Time: {unit} "
+             + ("since baseline" if res.timescale == "days" else "of needling received")
+             + f"; {res.n_patients} patients analysed, {res.n_events} with relief, "
+             f"{len(res.excluded)} excluded (listed in time_to_relief_*_events and the "
+             "report).",
+             ("Curve and median: Turnbull NPMLE of the interval-censored relief times with "
+              f"patient-bootstrap percentile CIs ({res.n_boot} replicates, seed {res.seed})."
+              if res.interval_censored else
+              f"Curve and median: Kaplan-Meier with {res.conf_type} Greenwood CIs."),
+             "Log-rank, Cox (Efron ties) and RMST use the right-censored view: relief at the "
+             "first assessment meeting the definition, censoring at the last assessment.",
+             f"Reference arm {res.reference_arm}; hazard ratio > 1 and time ratio < 1 mean "
+             "relief comes sooner."]
+    if res.covariates:
+        notes.append(f"Regression models adjusted for {', '.join(res.covariates)}.")
+    if res.strata:
+        notes.append(f"Log-rank test and Cox model stratified by {res.strata}.")
+    return tuple(notes + res.notes)
+
+
+def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
+           digits: int = 2) -> NamedTable:
+    return NamedTable(name, TableResult(frame.reset_index(drop=True), title=title,
+                                        notes=tuple(notes), conf_level=conf, digits=digits))
+
+
+def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
+                   progress: bool = True) -> Section:
+    """Run ``[analysis.time_to_relief]`` once per timescale."""
+    t = options.time_to_relief
+    inst = get_instrument(options.outcome)
+    section = Section("time_to_relief", f"Time to relief of {inst.label}")
+    for k, timescale in enumerate(t.timescale):
+        step(f"time to relief ({timescale})"
+             + (f": Turnbull bootstrap ({t.n_boot} replicates)" if t.interval_censored
+                and t.n_boot else ""))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            res = time_to_relief(
+                cohort, options.outcome, relief=t.relief(), timescale=timescale,
+                interval_censored=t.interval_censored, covariates=t.covariates,
+                strata=t.strata, reference_arm=options.reference_arm,
+                conf_level=options.conf_level, conf_type=t.conf_type,
+                distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
+                progress=progress)
+            rmst = res.rmst(t.rmst_tau)
+        stem = f"time_to_relief_{timescale}"
+        notes = _relief_notes(res)
+        conf = options.conf_level
+        what = f"Time to relief ({UNITS[timescale]})"
+        lr = res.logrank
+        tests = pd.DataFrame([{"test": "log-rank" + (f" (stratified by {res.strata})"
+                                                     if res.strata else ""),
+                               "statistic": lr["statistic"], "df": lr["df"],
+                               "p_value": lr["p_value"]}])
+        times = res.default_times()
+        section.items += [
+            _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1),
+            NamedFigure(f"{stem}_curve",
+                        f"{what}: proportion of patients without relief ({res.definition}) "
+                        f"by arm with {conf:.0%} "
+                        + ("bootstrap bands (Turnbull estimate; sloped segments: the drop "
+                           "happens somewhere in that interval)" if res.interval_censored
+                           else f"{res.conf_type} Greenwood bands (Kaplan-Meier)")
+                        + "; dotted lines: medians; numbers at risk below.",
+                        lambda ax, r=res: r.plot(ax=ax), 75.0),
+            _table(res.hazard_ratios, f"{stem}_hazard_ratios",
+                   f"{what}: Cox model hazard ratios (Efron ties)", notes, conf),
+            _table(res.time_ratios, f"{stem}_time_ratios",
+                   f"{what}: time ratios of the "
+                   + ("interval-censored " if res.interval_censored else "")
+                   + "parametric AFT models", notes, conf),
+            _table(res.model_fit, f"{stem}_model_fit",
+                   f"{what}: fit of the parametric models", notes, conf, 3),
+            _table(tests, f"{stem}_logrank", f"{what}: log-rank test", notes, conf),
+            _table(rmst, f"{stem}_rmst",
+                   f"{what}: restricted mean time without relief up to "
+                   f"{rmst['tau'].iloc[0]:g} {UNITS[timescale]}", notes, conf),
+            _table(res.at_risk(times), f"{stem}_at_risk",
+                   f"{what}: numbers at risk, cumulative events and censorings", notes, conf),
+        ]
+        if res.ph_test is not None:
+            section.items.append(_table(res.ph_test, f"{stem}_ph_test",
+                                        f"{what}: test of proportional hazards (Schoenfeld "
+                                        "residuals, cox.zph with KM transform)", notes, conf, 3))
+        if res.discrete_hazard is not None:
+            section.items.append(_table(
+                res.discrete_hazard.hazard, f"{stem}_per_session",
+                f"{what}: probability of relief at each session among patients without "
+                "relief before it (discrete-time cloglog model)", notes, conf, 3))
+        events = res.events.assign(upper=res.events["upper"].where(
+            np.isfinite(res.events["upper"])))
+        section.items.append(_table(events, f"{stem}_events",
+                                    f"{what}: one row per patient (interval (lower, upper]; "
+                                    "upper empty when right-censored)", notes, conf, 1))
+        if len(res.excluded):
+            section.items.append(_table(res.excluded, f"{stem}_excluded",
+                                        f"{what}: patients not analysed", notes, conf))
+        section.diagnostics.append(Diagnostic(
+            f"time to relief ({timescale})", res.converged,
+            f"{res.n_patients} patients, {res.n_events} with relief; "
+            + ", ".join(f"{d} AFT logLik {f.loglik:.2f}" for d, f in res.aft.items()),
+            unique([*res.warnings, *(w.message for w in caught)])))
+        if k == 0:
+            section.headline.append(relief_headline(res))
+    return section
+
+
+def soreness_headline(res: SorenessResult) -> str:
+    """Median soreness by arm and the time ratio per session, as one sentence."""
+    meds = [f"{r.arm} {_fmt(r.estimate)} h ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
+            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    text = "Median post-needling soreness: " + ", ".join(meds)
+    tr = res.time_ratios
+    row = tr[tr["term"] == "session"]
+    if len(row):
+        r = row.iloc[0]
+        text += (f"; duration ratio per additional session {r['estimate']:.2f} "
+                 f"({res.conf_level:.0%} CI {r['ci_lower']:.2f} to {r['ci_upper']:.2f}; "
+                 f"{p_text(r['p_value'])})")
+    return text
+
+
+def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
+                     progress: bool = True) -> Section:
+    """Run ``[analysis.soreness_duration]``."""
+    s = options.soreness_duration
+    step(f"soreness duration (patient bootstrap, {s.n_boot} replicates)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = soreness_duration(cohort, conf_level=options.conf_level, n_boot=s.n_boot,
+                                seed=s.seed, progress=progress)
+    conf = options.conf_level
+    notes = (f"{len(res.events)} sessions with a soreness report from "
+             f"{res.events['patient_id'].nunique()} patients; 'ongoing' reports are "
+             "right-censored; medians from the Turnbull NPMLE with patient-bootstrap "
+             f"percentile CIs ({res.n_boot} replicates).",
+             "Time ratios: Weibull AFT model of durations > 0 h with patient-clustered robust "
+             "standard errors; < 1 means shorter soreness.", *res.notes)
+    section = Section("soreness_duration", "Post-needling soreness")
+    section.items += [
+        _table(res.median, "soreness_median", "Soreness duration (hours): median by arm",
+               notes, conf, 1),
+        NamedFigure("soreness_curve",
+                    f"Proportion of needling sessions with soreness still present by hours "
+                    f"after the session, with {conf:.0%} patient-bootstrap bands (Turnbull "
+                    "estimate); dotted lines: medians.",
+                    lambda ax, r=res: r.plot(ax=ax), 60.0),
+        _table(res.by_session, "soreness_by_session",
+               "Soreness duration (hours): median by session number", notes, conf, 1),
+        _table(res.by_needles, "soreness_by_needles",
+               "Soreness duration (hours): median by needles per session", notes, conf, 1),
+        _table(res.any_soreness, "soreness_any",
+               "Sessions followed by any soreness (Wilson CI; sessions cluster within "
+               "patients)", notes, conf, 3),
+        _table(res.time_ratios, "soreness_time_ratios",
+               "Soreness duration: time ratios (Weibull AFT, robust SE by patient)", notes,
+               conf, 3),
+    ]
+    section.diagnostics.append(Diagnostic(
+        "soreness duration", res.converged,
+        f"{len(res.events)} sessions, {res.events['patient_id'].nunique()} patients",
+        unique([*res.warnings, *(w.message for w in caught)])))
+    section.headline.append(soreness_headline(res))
+    return section

@@ -6,7 +6,8 @@
 Three cases: the sample cohort (data/sample, days, MCID), the same cohort on the
 sessions timescale with relief = 50% reduction, and a heavy-dropout simulated cohort
 (days, first-step pain <= 20 mm sustained, adjusted for baseline, stratified by site).
-Right-censored upper bounds are written as NA, as survival's interval2 expects.
+Right-censored upper bounds are written as NA, as survival's interval2 expects. Also the
+sample's soreness reports (sample_soreness.csv, one row per needled session).
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ def cohorts() -> dict[str, dno.Cohort]:
 
 def main() -> None:
     made = cohorts()
+    from dryneedle_outcomes.survival.soreness import soreness_events
+
+    sore, _ = soreness_events(made["sample"])
+    sore = sore.assign(upper=sore["upper"].where(np.isfinite(sore["upper"])))
+    sore.drop(columns="ongoing").to_csv(HERE / "sample_soreness.csv", index=False, na_rep="NA")
     for name, (which, relief, timescale) in CASES.items():
         cohort = made[which]
         ev = derive_relief_events(cohort, "first_step_pain", relief, timescale=timescale).events

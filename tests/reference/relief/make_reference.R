@@ -133,6 +133,27 @@ for (name in names(cases)) {
   }
   result[[name]] <- r
 }
+# soreness: Turnbull medians by arm and session number, and the Weibull AFT of durations
+# > 0 h on session number and needles (coefficients and naive SE; survreg's robust SE for
+# interval-censored rows has a sign error in survival 3.5-3, see tests/test_survival_aft.py)
+s <- read.csv(file.path(here, "sample_soreness.csv"), stringsAsFactors = FALSE)
+tight_fit <- function(d) {
+  assignInNamespace("survfitTurnbull", tight_turnbull, "survival")
+  on.exit(assignInNamespace("survfitTurnbull", stock_turnbull, "survival"))
+  unname(summary(survfit(Surv(lower, upper, type = "interval2") ~ 1, data = d))$table["median"])
+}
+by_session <- sapply(sort(unique(s$session)), function(k) tight_fit(s[s$session == k, ]))
+pos <- s[s$upper > 0 | is.na(s$upper), ]
+pos <- pos[!is.na(pos$needles), ]
+pos$lower[pos$lower == 0] <- NA
+sw <- survreg(Surv(lower, upper, type = "interval2") ~ session + needles, data = pos,
+              dist = "weibull")
+result$soreness <- list(n = nrow(s), median = tight_fit(s),
+                        session = sort(unique(s$session)), median_by_session = by_session,
+                        aft_n = nrow(pos), aft_coef = unname(coef(sw)),
+                        aft_naive_se = unname(sqrt(diag(vcov(sw)))[1:3]),
+                        aft_scale = sw$scale, aft_loglik = sw$loglik[2])
+
 result$R_version <- R.version.string
 result$survival_version <- as.character(packageVersion("survival"))
 write_json(result, file.path(here, "reference.json"), digits = NA, auto_unbox = TRUE, pretty = TRUE, na = "null")

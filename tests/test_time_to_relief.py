@@ -282,3 +282,54 @@ def test_errors(cohorts):
         dno.time_to_relief(c, covariates=("height",), n_boot=0)
     with pytest.raises(AnalysisError, match="n_boot"):
         dno.time_to_relief(c, n_boot=-1)
+
+
+def _no_relief_in_sham() -> dno.Cohort:
+    c = dno.simulate_cohort(n_patients=40, seed=3)
+    a = c.assessments.copy()
+    sham = c.patients.loc[c.patients["arm"] == "sham", "patient_id"]
+    later = a["patient_id"].isin(sham) & (a["visit"] > 0)
+    base = a[a["visit"] == 0].set_index("patient_id")["first_step_pain"]
+    a.loc[later, "first_step_pain"] = a.loc[later, "patient_id"].map(base)
+    return dno.load_cohort(a, c.patients)
+
+
+def test_an_arm_without_relief_is_reported_not_hidden():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cohort = _no_relief_in_sham()
+    with pytest.warns(dno.ConvergenceWarning, match="may be infinite"):
+        res = dno.time_to_relief(cohort, n_boot=10, seed=1, progress=False)
+    assert "no relief events in arm sham" in res.warnings[0]
+    assert any("may be infinite" in w for w in res.warnings)
+    assert not res.converged
+    med = res.median.set_index("arm")
+    assert np.isnan(med.loc["sham", "estimate"]) and np.isfinite(med.loc["dry_needling",
+                                                                          "estimate"])
+    assert (res.curve["arm"] == "sham").sum() == 0       # the curve never drops
+    fig, ax = plt.subplots()
+    res.plot(ax=ax)                                       # drawn flat at 1
+    sham_line = [ln for ln in ax.get_lines() if ln.get_label() == "Sham"][0]
+    assert set(sham_line.get_ydata()) == {1.0}
+    plt.close(fig)
+
+
+def test_a_single_arm_cohort_gives_curves_without_comparisons():
+    c = dno.simulate_cohort(n_patients=40, seed=3)
+    one = dno.load_cohort(c.assessments, c.patients.assign(arm="dry_needling"))
+    res = dno.time_to_relief(one, n_boot=10, seed=1, progress=False)
+    assert res.arms == ["dry_needling"] and res.hazard_ratios.empty
+    assert np.isnan(res.logrank["p_value"])
+    assert len(res.rmst()) == 1
+    assert "Median time to relief" in res.summary()
+
+
+def test_no_analysable_patient_names_the_reasons():
+    a = pd.DataFrame({"patient_id": ["a", "a"], "visit": [1, 2],
+                      "first_step_pain": [60.0, 50.0]})
+    c = dno.load_cohort(a, pd.DataFrame({"patient_id": ["a"], "arm": ["sham"]}))
+    with pytest.raises(AnalysisError, match="1 x no baseline assessment"):
+        dno.time_to_relief(c)

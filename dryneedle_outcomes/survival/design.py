@@ -69,7 +69,7 @@ def covariate_matrix(events: pd.DataFrame, patients: pd.DataFrame, arms: list[st
                 cols[f"{name}[{level}]"] = (text == level).fillna(False).to_numpy(dtype=float)
         else:
             cols[name] = values.to_numpy(dtype=float)
-    X = pd.DataFrame(cols)
+    X = pd.DataFrame(cols, index=pd.RangeIndex(len(events)))
     rows = np.flatnonzero(~incomplete)
     missing = pd.DataFrame({"patient_id": events["patient_id"].to_numpy()[incomplete],
                             "reason": why[incomplete]})

@@ -376,6 +376,14 @@ class ReliefResult:
 
         curve = self.turnbull if self.interval_censored else self.curve
         times = self.default_times()
+        flat = [a for a in self.arms if a not in set(curve["arm"])]
+        if flat:      # arms without relief: a flat line at 1 to the end of follow-up
+            last = float(times[-1])
+            extra = pd.DataFrame({"arm": flat, "time": last, "estimate": 1.0,
+                                  "ci_lower": np.nan, "ci_upper": np.nan})
+            if "time_lower" in curve:
+                extra["time_lower"] = extra["time_upper"] = last
+            curve = pd.concat([curve, extra[curve.columns]], ignore_index=True)
         return plot_survival(curve, ax=ax, at_risk=self.at_risk(times) if at_risk else None,
                              median=self.median, reference=self.reference_arm,
                              xlabel=self._time_label(), ylabel="Proportion without relief",

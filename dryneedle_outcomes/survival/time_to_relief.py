@@ -161,9 +161,9 @@ def time_to_relief(
                                    session_visits=session_visits)
     events = derived.events
     if events.empty:
+        reasons = derived.excluded["reason"].value_counts()
         raise AnalysisError("no patient can be analysed for time to relief: "
-                            + "; ".join(derived.excluded["reason"].value_counts()
-                                        .rename(lambda r: r).index.tolist()))
+                            + "; ".join(f"{n} x {r}" for r, n in reasons.items()))
     present = set(events["arm"].astype(str))
     arms_all = [str(a) for a in cohort.patients["arm"].cat.categories if str(a) in present]
     reference = choose_reference(arms_all, reference_arm)
@@ -224,17 +224,16 @@ def time_to_relief(
     aft_lower, aft_upper = (lower, upper) if interval_censored else (
         time, np.where(event == 1, time, np.inf))
     if interval_censored:
-        rng_seed = seed
         for i, a in enumerate(arms):
             m = arm == a
             turnbull_fits[a] = turnbull(lower[m], upper[m])
             warns += [f"Turnbull ({a}): {w}" for w in turnbull_fits[a].warnings]
-            if n_boot:
-                times = turnbull_fits[a].curve["time"].to_numpy()
+            times = turnbull_fits[a].curve["time"].to_numpy()
+            if n_boot and len(times):      # an arm without relief has no curve to band
                 bands[a] = turnbull_bootstrap(
                     lower[m], upper[m], times=times, n_boot=int(n_boot),
                     conf_level=conf_level,
-                    seed=None if rng_seed is None else int(rng_seed) + i, progress=progress)
+                    seed=None if seed is None else int(seed) + i, progress=progress)
     aft = {}
     informative = ~((aft_lower[rows] <= 0) & np.isinf(aft_upper[rows]))
     if not informative.all():

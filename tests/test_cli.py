@@ -102,6 +102,8 @@ def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):
                                                 "missing": list(MISSING)}
     assert config["figures"] == {"formats": ["pdf", "png"], "width": "single", "dpi": 300}
     assert manifest["seeds"]["simulation"] == {"seed": 2014, "n_patients": 84}
+    assert manifest["seeds"]["time_to_relief_bootstrap"] == {"seed": 2014, "n_boot": 200}
+    assert manifest["seeds"]["soreness_duration_bootstrap"] == {"seed": 2014, "n_boot": 200}
     assert manifest["started"] <= manifest["finished"]
     on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert sorted(manifest["outputs"]) == on_disk

@@ -41,9 +41,14 @@ def _text(path: Path, text: str) -> None:
 def seeds(cfg: AnalysisConfig) -> dict:
     """Every seed of the run: the simulation's (recorded) and the bootstrap's."""
     out = {"simulation": cfg.raw.get("simulation", {})}
-    t = cfg.analysis.trajectory if cfg.analysis is not None else None
+    a = cfg.analysis
+    t = a.trajectory if a is not None else None
     if t is not None and t.sessions_to_mcid:
         out["bootstrap"] = {"seed": t.seed, "n_boot": t.n_boot}
+    for name in ("time_to_relief", "soreness_duration"):
+        options = getattr(a, name) if a is not None else None
+        if options is not None and options.n_boot:
+            out[f"{name}_bootstrap"] = {"seed": options.seed, "n_boot": options.n_boot}
     return out
 
 

@@ -163,6 +163,14 @@ def test_higher_is_better_instrument():
     assert intervals(ev)["p1"] == (14.0, 21.0, 1)
 
 
+def test_a_visit_dated_on_the_baseline_day_is_listed_not_used():
+    c = cohort({"p": ("sham", [80, 55, 55, 50, 50])}, days=[0, 0, 14, 21, 28])
+    ev = derive_relief_events(c, "first_step_pain", Relief(mcid=True))
+    assert intervals(ev) == {"p": (0.0, 14.0, 1)}
+    assert ev.unused[["visit", "reason"]].values.tolist() == [
+        [1, "dated on the baseline day (time 0)"]]
+
+
 def test_days_are_counted_from_each_patients_baseline():
     c = cohort({"p": ("sham", [80, 75, 55, 50, 50])}, days=[3, 10, 17, 24, 31])
     ev = derive_relief_events(c, "first_step_pain", Relief(mcid=True))

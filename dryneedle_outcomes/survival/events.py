@@ -22,7 +22,8 @@ Timescales
 Nothing is dropped silently: patients who cannot be placed on the timescale are in
 ``excluded`` with the reason (no baseline assessment, baseline value missing, baseline
 date missing, relief already met at baseline), and assessments not used are in
-``unused`` with the reason (outcome missing, day missing, not a session visit).
+``unused`` with the reason (outcome missing, day missing, dated on the baseline day,
+not a session visit).
 
 Examples
 --------
@@ -171,6 +172,11 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
         no_time = np.isnan(t)
         unused_parts.append(rows.loc[no_time, ["patient_id", "visit"]].assign(
             reason="day missing (no assessment date)"))
+        # time 0 is the baseline itself: a later visit dated that day has no time of its own
+        same_day = t == 0
+        unused_parts.append(rows.loc[same_day, ["patient_id", "visit"]].assign(
+            reason="dated on the baseline day (time 0)"))
+        no_time = no_time | same_day
     else:
         sessions = session_visits_of(cohort, session_visits)
         is_session = rows["visit"].isin(sessions).to_numpy()

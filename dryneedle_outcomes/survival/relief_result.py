@@ -56,6 +56,18 @@ class ReliefResult:
         ``ci_upper``, ``p_value``.
     warnings : list of str
         Anything the reader must know (non-proportional hazards, non-convergence).
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+    >>> res = dno.time_to_relief(cohort, interval_censored=False, distributions=("weibull",))
+    >>> res.rmst(tau=42)[["arm", "tau"]].to_numpy().tolist()
+    [['sham', 42.0], ['dry_needling', 42.0], ['dry_needling - sham', 42.0]]
+    >>> res.at_risk([0, 28]).columns.tolist()
+    ['arm', 'time', 'n_at_risk', 'n_events', 'n_censored']
+    >>> res.summary().splitlines()[0]
+    'Time to relief: first_step_pain, relief = improvement from baseline >= 19 mm (MCID)'
     """
 
     outcome: str
@@ -87,10 +99,12 @@ class ReliefResult:
     # ------------------------------------------------------------------ data
     @property
     def events(self) -> pd.DataFrame:
+        """The per-patient intervals (ADTTE-like); see the class docstring."""
         return self.derived.events
 
     @property
     def excluded(self) -> pd.DataFrame:
+        """Patients not analysed: ``patient_id``, ``arm``, ``reason``."""
         return self.derived.excluded
 
     @property
@@ -105,16 +119,19 @@ class ReliefResult:
 
     @property
     def converged(self) -> bool:
+        """True when every fitted model converged (see ``warnings``)."""
         fits = [f for f in (self.cox, *self.aft.values(), *self.turnbull_fits.values(),
                             self.discrete_hazard) if f is not None]
         return all(bool(f.converged) for f in fits)
 
     @property
     def n_patients(self) -> int:
+        """Patients analysed."""
         return len(self.events)
 
     @property
     def n_events(self) -> int:
+        """Patients with relief."""
         return int(self.events["event"].sum())
 
     # ------------------------------------------------------------------ curves
@@ -145,6 +162,7 @@ class ReliefResult:
 
     @property
     def curve(self) -> pd.DataFrame:
+        """Probability of no relief yet per arm and time where it changes."""
         if self.interval_censored:
             return self.turnbull[CURVE_COLUMNS].reset_index(drop=True)
         parts = []
@@ -155,6 +173,7 @@ class ReliefResult:
 
     @property
     def median(self) -> pd.DataFrame:
+        """Median time to relief per arm with its CI (NaN: not reached)."""
         rows = []
         for a in self.arms:
             if self.interval_censored:
@@ -172,6 +191,7 @@ class ReliefResult:
     # ------------------------------------------------------------------ tests and models
     @property
     def logrank(self) -> dict:
+        """The log-rank test (right-censored view): statistic, df, p_value."""
         if self.logrank_result is None:
             return {"statistic": np.nan, "df": 0, "p_value": np.nan}
         r = self.logrank_result
@@ -180,6 +200,7 @@ class ReliefResult:
 
     @property
     def hazard_ratios(self) -> pd.DataFrame:
+        """Cox model (Efron ties) hazard ratios; > 1: relief sooner."""
         cols = ["term", "estimate", "ci_lower", "ci_upper", "p_value", "coef", "std_error"]
         if self.cox is None:
             return pd.DataFrame(columns=cols)
@@ -187,6 +208,7 @@ class ReliefResult:
 
     @property
     def time_ratios(self) -> pd.DataFrame:
+        """AFT time ratios per distribution; < 1: relief sooner."""
         parts = []
         for dist, fit in self.aft.items():
             t = fit.table

@@ -68,6 +68,13 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
         ``lower``, ``upper`` (hours; ``inf`` when ongoing), ``ongoing``.
         ``unused``: ``patient_id``, ``visit``, ``reason`` for needled sessions without
         a soreness report.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> events, unused = soreness_events(dno.simulate_cohort(n_patients=20, seed=1))
+    >>> bool((events["lower"] <= events["upper"]).all())
+    True
     """
     a = cohort.assessments
     for col in ("soreness_lower_h", "soreness_upper_h"):
@@ -125,6 +132,15 @@ class SorenessResult:
     time_ratios : DataFrame
         Weibull AFT of positive durations with patient-clustered robust SEs: ``term``,
         ``estimate`` (time ratio), ``ci_lower``, ``ci_upper``, ``p_value``.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> res = dno.soreness_duration(dno.simulate_cohort(n_patients=60, seed=5), n_boot=0)
+    >>> res.any_soreness.columns.tolist()
+    ['arm', 'n_sessions', 'n_with_soreness', 'estimate', 'ci_lower', 'ci_upper']
+    >>> res.summary().splitlines()[0].startswith("Post-needling soreness:")
+    True
     """
 
     events: pd.DataFrame
@@ -142,6 +158,7 @@ class SorenessResult:
 
     @property
     def time_ratios(self) -> pd.DataFrame:
+        """Time ratios of the duration model (< 1: shorter soreness)."""
         if self.model is None:
             return pd.DataFrame(columns=["term", "estimate", "ci_lower", "ci_upper", "p_value"])
         t = self.model.table
@@ -151,6 +168,7 @@ class SorenessResult:
 
     @property
     def converged(self) -> bool:
+        """True when the duration model converged (or was not fitted)."""
         return self.model is None or bool(self.model.converged)
 
     def summary(self) -> str:

@@ -105,6 +105,8 @@ def test_trajectory_one_model_line_per_arm_with_the_marginal_means(fit):
     arms = list(fit.frame.arms)
     model_lines = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
     assert [ln.get_label() for ln in model_lines] == [f"{a} (model)" for a in arms]
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Dry needling (model)" in legend and "Sham (model)" in legend   # readable names
     for line, arm in zip(model_lines, arms, strict=True):
         sub = mm[mm["arm"] == arm].sort_values("visit")
         np.testing.assert_allclose(line.get_ydata(), sub["estimate"], rtol=1e-12)
@@ -513,4 +515,4 @@ def test_forest_plot_says_which_side_favours_which_arm():
                              covariance="cs")
     ax = dno.plots.plot_arm_differences(fit)
     texts = [t.get_text() for t in ax.texts]
-    assert "\u2190 favours dry_needling" in texts and "favours sham \u2192" in texts
+    assert "\u2190 favours dry needling" in texts and "favours sham \u2192" in texts

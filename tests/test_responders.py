@@ -323,7 +323,7 @@ def test_plot_draws_one_errorbar_series_per_arm(cohorts):
         assert len(segments) == n_visits
         np.testing.assert_allclose([s[0][1] for s in segments], 100 * sub["ci_lower"])
         np.testing.assert_allclose([s[1][1] for s in segments], 100 * sub["ci_upper"])
-    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["dry_needling", "sham"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["Dry needling", "Sham"]
 
 
 def test_plot_on_new_axes_without_warnings():

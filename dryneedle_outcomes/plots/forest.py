@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..instruments import get_instrument
-from .style import arm_colours, paper_style, single_column
+from .style import arm_colours, arm_legend, paper_style, single_column
 
 
 def plot_arm_differences(result, ax=None, *, mcid: bool = True):
@@ -54,10 +54,11 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
             # which side favours which arm (lower is better for pain scales)
             left, right = ((arms[0], result.reference_arm) if not inst.higher_is_better
                            else (result.reference_arm, arms[0]))
+            left, right = (str(x).replace("_", " ") for x in (left, right))
             ax.annotate(f"\u2190 favours {left}", (0.01, 1.01), xycoords="axes fraction",
                         ha="left", va="bottom", fontsize=7, color="0.3")
             ax.annotate(f"favours {right} \u2192", (0.99, 1.01), xycoords="axes fraction",
                         ha="right", va="bottom", fontsize=7, color="0.3")
         if len(arms) > 1:
-            ax.legend(loc="best")
+            arm_legend(ax, loc="best")
     return ax

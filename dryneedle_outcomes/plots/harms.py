@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
+from .style import NOTE_FONTSIZE, arm_colours, arm_legend, paper_style, single_column
 
 XLABELS = {
     "patient": "Participants with the event (%)",
@@ -87,7 +87,7 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
         ax.set_ylim(-0.6, len(keys) - 0.4)
         ax.set_xlim(left=0)
         ax.set_xlabel(XLABELS.get(rates.per, "Rate"))
-        ax.legend(loc="lower right")
+        arm_legend(ax, loc="lower right")
         left_out = [a for a in arms if a not in drawn]
         if left_out:
             ax.annotate(f"Not estimable (no needles): {', '.join(map(str, left_out))}",

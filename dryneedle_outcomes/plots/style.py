@@ -94,6 +94,39 @@ def single_column(height_mm: float) -> tuple[float, float]:
     return WIDTHS_MM["single"] / 25.4, height_mm / 25.4
 
 
+def arm_label(arm) -> str:
+    """How an arm is named in a figure: underscores as spaces, first letter capitalised.
+
+    Examples
+    --------
+    >>> arm_label("dry_needling"), arm_label("sham")
+    ('Dry needling', 'Sham')
+    """
+    text = str(arm).replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def arm_legend(ax, **kwargs):
+    """A legend whose entries name the arms as :func:`arm_label` does.
+
+    The artists keep their labels (the data's arm names, which tests and users look up);
+    only the legend's text is made readable ("dry_needling (model)" is shown as
+    "Dry needling (model)").
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> ax = Figure().subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], label="dry_needling (model)")
+    >>> [t.get_text() for t in arm_legend(ax).get_texts()]
+    ['Dry needling (model)']
+    >>> ax.lines[0].get_label()
+    'dry_needling (model)'
+    """
+    handles, labels = ax.get_legend_handles_labels()
+    return ax.legend(handles, [arm_label(label) for label in labels], **kwargs)
+
+
 def arm_colours(arms, reference=None) -> dict:
     """A colour per arm from the Okabe-Ito palette, the same in every figure.
 

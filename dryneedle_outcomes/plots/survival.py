@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
+from .style import NOTE_FONTSIZE, arm_colours, arm_label, paper_style, single_column
 
 CURVE_COLUMNS = ("arm", "time", "estimate", "ci_lower", "ci_upper")
 
@@ -29,18 +29,6 @@ TABLE_ROW_MM = 3.6
 _TABLE_GAP_PT = 5.0
 _TABLE_LINE_PT = 1.45 * NOTE_FONTSIZE
 _DIGIT_WIDTH_EM = 0.65          # a digit's width in ems (0.56 in Arial, 0.64 in DejaVu Sans)
-
-
-def arm_label(arm) -> str:
-    """How an arm is named in a figure: underscores as spaces, first letter capitalised.
-
-    Examples
-    --------
-    >>> arm_label("dry_needling"), arm_label("sham")
-    ('Dry needling', 'Sham')
-    """
-    text = str(arm).replace("_", " ")
-    return text[:1].upper() + text[1:]
 
 
 def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None = None,

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import get_instrument
-from .style import NOTE_FONTSIZE, arm_colours, paper_style, single_column
+from .style import NOTE_FONTSIZE, arm_colours, arm_legend, paper_style, single_column
 
 
 def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True,
@@ -66,7 +66,7 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
         ax.set_xlabel("Visit (sessions)" if result.frame.time == "visit" else "Visit")
         ax.set_ylabel(inst.label)
         ax.set_xticks(result.frame.visits)
-        ax.legend(loc="best")
+        arm_legend(ax, loc="best")
     return ax
 
 

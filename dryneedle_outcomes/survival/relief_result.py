@@ -20,6 +20,7 @@ from ..errors import AnalysisError
 from ..tables import format_p
 from .kaplan_meier import rmst_difference
 from .relief import Relief
+from .render import html_table, html_warnings, trailer_lines
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
 TIME_UNITS = {"days": "days", "sessions": "sessions"}
@@ -345,10 +346,7 @@ class ReliefResult:
             for _, r in rm.iterrows():
                 lines.append(f"  {r['arm']:<28} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
                              f"{r['ci_upper']:.2f})")
-        if self.notes:
-            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        lines += trailer_lines(self.notes, self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -359,24 +357,18 @@ class ReliefResult:
                 f"with relief, timescale={self.timescale}>")
 
     def _repr_html_(self) -> str:
-        def table(df: pd.DataFrame) -> str:
-            return df.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
-
         parts = [f"<h4>Time to relief: {html.escape(self.outcome)}</h4>",
                  f"<p>Relief = {html.escape(self.definition)}; timescale "
                  f"{html.escape(self.timescale)}; {self.n_patients} patients, "
                  f"{self.n_events} with relief.</p>",
-                 "<b>Median</b>", table(self.median)]
+                 "<b>Median</b>", html_table(self.median)]
         if self.logrank_result is not None:
             lr = self.logrank
             parts.append(f"<p>Log-rank: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
                          f"{html.escape(format_p(lr['p_value']))}</p>")
-        parts += ["<b>Hazard ratios (Cox, Efron)</b>", table(self.hazard_ratios),
-                  "<b>Time ratios (AFT)</b>", table(self.time_ratios)]
-        if self.warnings:
-            parts.append("<p><b>Warnings</b></p><ul>"
-                         + "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-                         + "</ul>")
+        parts += ["<b>Hazard ratios (Cox, Efron)</b>", html_table(self.hazard_ratios),
+                  "<b>Time ratios (AFT)</b>", html_table(self.time_ratios)]
+        parts.append(html_warnings(self.warnings))
         return "\n".join(parts)
 
     def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):

@@ -37,7 +37,6 @@ Examples
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +49,7 @@ from ..errors import AnalysisError
 from ..stats.intervals import wilson
 from ..tables import format_p
 from .aft import fit_aft
+from .render import html_table, html_warnings, trailer_lines
 from .turnbull import turnbull, turnbull_bootstrap
 
 NEEDLE_BINS = (1, 3, 5, 7)
@@ -190,25 +190,19 @@ class SorenessResult:
             for _, r in tr.iterrows():
                 lines.append(f"  {r['term']:<22} {r['estimate']:.3f} ({r['ci_lower']:.3f} to "
                              f"{r['ci_upper']:.3f}), {format_p(r['p_value'])}")
-        if self.notes:
-            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
-        if self.warnings:
-            lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
+        lines += trailer_lines(self.notes, self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:
         return self.summary()
 
     def _repr_html_(self) -> str:
-        def table(df: pd.DataFrame) -> str:
-            return df.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
-
-        parts = ["<h4>Post-needling soreness</h4>", "<b>Median hours</b>", table(self.median),
-                 "<b>By session number</b>", table(self.by_session),
-                 "<b>Time ratios (Weibull AFT, durations &gt; 0 h)</b>", table(self.time_ratios)]
-        if self.warnings:
-            parts.append("<ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-                         + "</ul>")
+        parts = ["<h4>Post-needling soreness</h4>",
+                 "<b>Median hours</b>", html_table(self.median),
+                 "<b>By session number</b>", html_table(self.by_session),
+                 "<b>Time ratios (Weibull AFT, durations &gt; 0 h)</b>",
+                 html_table(self.time_ratios)]
+        parts.append(html_warnings(self.warnings))
         return "\n".join(parts)
 
     def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):

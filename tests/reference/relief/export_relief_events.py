@@ -12,7 +12,7 @@ sample's soreness reports (sample_soreness.csv, one row per needled session).
 
 from __future__ import annotations
 
-import warnings
+import importlib.util
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +22,6 @@ from dryneedle_outcomes.survival.events import derive_relief_events
 from dryneedle_outcomes.survival.relief import Relief
 
 HERE = Path(__file__).resolve().parent
-SAMPLE = HERE.parents[2] / "data" / "sample"
 
 CASES = {
     "sample_days_mcid": ("sample", Relief(mcid=True), "days"),
@@ -31,19 +30,23 @@ CASES = {
 }
 
 
+def _trajectory_export():
+    """The trajectory references' export script: the same two cohorts are used here."""
+    path = HERE.parent / "trajectory" / "export_frames.py"
+    spec = importlib.util.spec_from_file_location("trajectory_export_frames", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def sample_cohort() -> dno.Cohort:
-    with warnings.catch_warnings(record=True):  # the sample's planted protocol deviation
-        warnings.simplefilter("always")
-        return dno.load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
-                               mapping="mapping.toml", errors="quarantine", base_dir=SAMPLE)
+    """The bundled sample cohort (data/sample), loaded with quarantine."""
+    return _trajectory_export().sample_cohort()
 
 
 def dropout_cohort() -> dno.Cohort:
-    sim = dno.simulate_tables(n_patients=240, seed=99, dropout=0.35)
-    a = sim.assessments
-    rng = np.random.default_rng(99)
-    missed = (a["visit"] > 0) & (rng.random(len(a)) < 0.08)  # isolated missed visits
-    return dno.load_cohort(a.loc[~missed].reset_index(drop=True), sim.patients)
+    """240 simulated patients with 35% dropout and 8% isolated missed visits."""
+    return _trajectory_export().dropout_cohort()
 
 
 def cohorts() -> dict[str, dno.Cohort]:

@@ -71,6 +71,7 @@ import pandas as pd
 from scipy import special, stats
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
+from dryneedle_outcomes.survival.validation import float_vector
 
 __all__ = ["AFTFit", "DISTRIBUTIONS", "fit_aft"]
 
@@ -400,25 +401,6 @@ def _newton(data: _Data, theta: np.ndarray, max_iter: int, tol: float):
 def _first(mask: np.ndarray) -> str:
     idx = np.flatnonzero(mask)
     return f"{idx.size} value{'s' if idx.size != 1 else ''} (first at position {idx[0]})"
-
-
-def _float_vector(name: str, values, n: int | None = None) -> np.ndarray:
-    if isinstance(values, pd.Series | pd.Index):
-        try:
-            arr = values.to_numpy(dtype=float, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise AnalysisError(f"{name} must be numeric; converting it failed: {exc}") from exc
-    else:
-        try:
-            arr = np.asarray(values, dtype=float)
-        except (TypeError, ValueError) as exc:
-            raise AnalysisError(f"{name} must be numeric; converting it failed: {exc}") from exc
-    if arr.ndim != 1:
-        raise AnalysisError(f"{name} must be one-dimensional; got shape {arr.shape}")
-    if n is not None and arr.shape[0] != n:
-        raise AnalysisError(f"{name} has {arr.shape[0]} values but lower has {n}; "
-                            "give one value per observation")
-    return arr
 
 
 def _check_times(lower: np.ndarray, upper: np.ndarray) -> None:
@@ -813,9 +795,9 @@ def fit_aft(
     if not (isinstance(tol, float | int) and 0 < tol < 1):
         raise AnalysisError(f"tol must be in (0, 1); got {tol!r}")
 
-    lo = _float_vector("lower", lower)
+    lo = float_vector("lower", lower)
     n = lo.shape[0]
-    up = _float_vector("upper", upper, n)
+    up = float_vector("upper", upper, n, length_of="lower")
     _check_times(lo, up)
 
     zero = (lo == 0) & (up == 0)
@@ -839,7 +821,7 @@ def fit_aft(
     if weights is None:
         w = np.ones(n)
     else:
-        w = _float_vector("weights", weights, n)
+        w = float_vector("weights", weights, n, length_of="lower")
         bad = ~np.isfinite(w) | (w <= 0)
         if bad.any():
             raise AnalysisError(f"weights has {_first(bad)} missing, infinite or <= 0; "

@@ -42,6 +42,7 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from .validation import float_vector
 
 CONF_TYPES = ("log-log", "log", "plain")
 TABLE_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "estimate", "std_error",
@@ -59,12 +60,7 @@ def _first_bad(mask: np.ndarray, what: str) -> str:
 
 def _as_time(time, name: str = "time") -> np.ndarray:
     """1-D float array of finite times >= 0."""
-    try:
-        t = np.asarray(time, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"{name} must be numeric; could not convert it ({exc})") from exc
-    if t.ndim != 1:
-        raise AnalysisError(f"{name} must be one-dimensional, got shape {t.shape}")
+    t = float_vector(name, time)
     if t.size == 0:
         raise AnalysisError(f"{name} is empty; at least one subject is needed")
     bad = ~np.isfinite(t)

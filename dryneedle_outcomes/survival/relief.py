@@ -31,24 +31,16 @@ Relief(percent_reduction=50.0)
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from ..errors import AnalysisError
 from ..instruments import get_instrument
-from ..responders import ResponderDefinition, _definition
+from ..responders import ResponderDefinition, _definition, _number
 
 
 def _as_number(name: str, value) -> float:
-    if isinstance(value, bool):
-        raise AnalysisError(f"Relief({name}=...) must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisError(f"Relief({name}=...) must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise AnalysisError(f"Relief({name}=...) must be finite, got {value!r}")
-    return out
+    """A finite number, or an error naming ``Relief(name=...)``."""
+    return _number(f"Relief({name}=...)", value)
 
 
 @dataclass(frozen=True, init=False)

@@ -80,6 +80,7 @@ from scipy.optimize import nnls
 from tqdm.auto import trange
 
 from dryneedle_outcomes.errors import AnalysisError
+from dryneedle_outcomes.survival.validation import float_vector
 
 __all__ = ["TurnbullBands", "TurnbullFit", "turnbull", "turnbull_bootstrap"]
 
@@ -227,16 +228,6 @@ class TurnbullBands:
 
 
 # ---------------------------------------------------------------------- validation
-def _as_times(x: object, name: str) -> np.ndarray:
-    try:
-        arr = np.asarray(x, dtype=float)
-    except (TypeError, ValueError) as exc:
-        raise AnalysisError(f"{name} must be numeric; could not convert it ({exc})") from exc
-    if arr.ndim != 1:
-        raise AnalysisError(f"{name} must be one-dimensional; got shape {arr.shape}")
-    return arr
-
-
 def _first(mask: np.ndarray) -> int:
     return int(np.flatnonzero(mask)[0])
 
@@ -244,8 +235,8 @@ def _first(mask: np.ndarray) -> int:
 def _validate(
     lower: object, upper: object, weights: object | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    lo = _as_times(lower, "lower")
-    up = _as_times(upper, "upper")
+    lo = float_vector("lower", lower)
+    up = float_vector("upper", upper)
     if lo.shape != up.shape:
         raise AnalysisError(
             f"lower and upper must have the same length; got {lo.size} and {up.size}"
@@ -273,7 +264,7 @@ def _validate(
     if weights is None:
         w = np.ones(lo.size)
     else:
-        w = _as_times(weights, "weights")
+        w = float_vector("weights", weights)
         if w.shape != lo.shape:
             raise AnalysisError(
                 f"weights must have one value per observation; got {w.size} for {lo.size}"
@@ -800,7 +791,7 @@ def turnbull_bootstrap(
     """
     _check_control(tol, max_iter)
     lo, up, w = _validate(lower, upper, None)
-    t = _as_times(np.atleast_1d(np.asarray(times, dtype=float)), "times")
+    t = float_vector("times", np.atleast_1d(np.asarray(times, dtype=float)))
     if np.isnan(t).any() or t.size == 0:
         raise AnalysisError("times must be a non-empty array of non-missing times")
     if int(n_boot) != n_boot or n_boot < 2:

@@ -188,6 +188,30 @@ def test_all_relief_unadjusted_mmrm_warns_without_leaking(all_relief):
     assert not fit.converged and fit.warnings
 
 
+def test_no_relief_at_all_on_sessions_still_gives_curves(trial):
+    a = trial.assessments.copy()
+    a.loc[a["visit"] >= 1, "first_step_pain"] = 100.0
+    with no_foreign_warnings():
+        res = dno.time_to_relief(_load(a, trial.patients), timescale="sessions",
+                                 session_visits=SESSIONS, n_boot=0, progress=False)
+    assert res.discrete_hazard is None
+    assert "discrete-time model not fitted: no relief event on the sessions timescale" in \
+        res.warnings
+    assert any("no analysed patient had relief" in w for w in res.warnings)
+    assert res.median["estimate"].isna().all()     # not reached, and said so above
+
+
+def test_dose_response_on_two_patients_explains_the_gee_warnings(trial):
+    ids = [trial.patients.loc[trial.patients["arm"] == arm, "patient_id"].iloc[0]
+           for arm in ("sham", "dry_needling")]
+    pick = lambda t: t[t["patient_id"].isin(ids)]   # noqa: E731
+    c = _load(pick(trial.assessments), pick(trial.patients), pick(trial.adverse_events))
+    with no_foreign_warnings():
+        res = dno.dose_response(c, terms="any")
+    assert res.warnings, "a fit on two patients must say it is not reliable"
+    assert all("odds ratios" in w for w in res.warnings)
+
+
 # ---------------------------------------------------------------- an arm without outcomes
 def test_reference_arm_without_outcomes_is_an_error_naming_it(sham_without_outcomes):
     c = sham_without_outcomes

@@ -286,7 +286,10 @@ def time_to_relief(
                          "missing or huge): the data do not identify it; do not report it")
 
     discrete = None
-    if timescale == "sessions":
+    if timescale == "sessions" and not event[rows].any():
+        warns.append("discrete-time model not fitted: no relief event on the sessions "
+                     "timescale")
+    elif timescale == "sessions":
         ev_rows = events.iloc[rows].reset_index(drop=True)
         cov = design.X.drop(columns=[c for c in design.X.columns if c.startswith("arm[")])
         discrete = fit_discrete_hazard(ev_rows, arms, cov if cov.shape[1] else None,

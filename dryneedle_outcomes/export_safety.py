@@ -106,12 +106,18 @@ def _neutralise_values(values: pd.Series) -> pd.Series:
     if values.dtype != object and not isinstance(values.dtype, pd.StringDtype):
         return values
     values = values.astype(object)
-    is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
-    if not is_text.any():
+    kind = pd.api.types.infer_dtype(values, skipna=True)
+    if kind == "string":            # every value present is text: no per-cell type check
+        is_text = values.notna()
+    elif kind in ("mixed", "mixed-integer", "unknown-array"):
+        is_text = values.map(lambda v: isinstance(v, str)).astype(bool)
+    else:                           # numbers, dates, booleans, bytes, empty: no text
         return values
     text = values.where(is_text, "").astype(str)
-    risky = (is_text & text.str.match(FORMULA_START.pattern)
-             & ~text.str.match(PLAIN_NUMBER.pattern))
+    candidate = text.str.slice(0, 1).isin(list("=+-@\t\r"))
+    if not candidate.any():
+        return values
+    risky = candidate & ~text.str.match(PLAIN_NUMBER.pattern)
     if not risky.any():
         return values
     return values.mask(risky, "'" + text)

@@ -47,6 +47,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from .export_safety import neutralise_formulas  # noqa: F401  (kept here for old imports)
+
 COUNT_COLUMNS = ("table", "source", "source_rows", "read", "kept", "rejected")
 PROBLEM_COLUMNS = ("table", "source", "row", "column", "value", "rule", "message")
 REJECTED_COLUMNS = PROBLEM_COLUMNS + ("raw",)
@@ -154,22 +156,3 @@ class QualityLedger:
             neutralise_formulas(frame).to_csv(path, index=False)
             paths[name] = path
         return paths
-
-
-def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells starting with ``= + - @`` with an apostrophe (CSV injection).
-
-    Examples
-    --------
-    >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok", None]}))["a"].tolist()
-    ["'=1+1", 'ok', None]
-    """
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object:
-            s = out[col]
-            is_text = s.map(type).eq(str)
-            risky = is_text & s.where(is_text, "").str.match(r"^[=+\-@]")
-            if risky.any():
-                out[col] = s.mask(risky, "'" + s.where(risky, "").astype(str))
-    return out

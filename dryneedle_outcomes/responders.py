@@ -61,7 +61,7 @@ from scipy import stats
 from .cohort import Cohort
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
-from .models.design import choose_reference
+from .models.design import arms_without_data, choose_reference
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
 
@@ -419,6 +419,9 @@ def responders(
                                 f"values: {available}")
     if not visits:
         raise AnalysisError(f"no post-baseline value of {outcome} in this cohort")
+    empty_arms = arms_without_data(
+        arms, reference, pd.unique(post["arm"]),
+        what=f"post-baseline value of {outcome} with a baseline value") if len(arms) > 1 else []
 
     counts = post.groupby(["visit", "arm"]).agg(n_responders=("responder", "sum"),
                                                n_observed=("responder", "size"))
@@ -442,6 +445,10 @@ def responders(
     difference = _differences(table, arms, reference, conf_level, test)
     notes = _notes(definition, inst, missing, excluded, arms, reference, conf_level, test,
                    post, len(arms) > 1)
+    if empty_arms:
+        notes.insert(0, f"Arm(s) {', '.join(map(repr, empty_arms))} have patients but no "
+                        f"post-baseline value of {outcome} with a baseline value: their "
+                        "proportions and risk differences are missing.")
     word = {"observed": "observed cases", "non_responder": "non-responder imputation"}[missing]
     title = f"Responders on {inst.label}: {definition.label}; {word}"
     return RespondersResult(

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .quality import neutralise_formulas
+from .export_safety import latex_escape, neutralise_formulas, write_excel
 
 P_COLUMNS = ("p_value",)
 INTERVAL_COLUMNS = ("estimate", "ci_lower", "ci_upper", "std_error")
@@ -88,17 +88,34 @@ class TableResult:
         return "\n".join(parts)
 
     def to_latex(self) -> str:
-        """A LaTeX ``table`` with booktabs rules (needs ``\\usepackage{booktabs}``)."""
+        r"""A LaTeX ``table`` with booktabs rules (needs ``\usepackage{booktabs}``).
+
+        Text is escaped by :func:`~dryneedle_outcomes.export_safety.latex_escape`:
+        special characters (backslash included) are escaped, ``≥ ≤ ± ×`` and similar
+        symbols become kernel math commands, and other non-ASCII text stays UTF-8:
+        accented letters compile with pdflatex (add ``\usepackage[T1]{fontenc}``;
+        ``\usepackage[utf8]{inputenc}`` before TeX Live 2018); Chinese, Japanese or
+        Korean text needs xelatex/lualatex with ``xeCJK`` (see that module).
+
+        Examples
+        --------
+        >>> t = TableResult(pd.DataFrame({"arm": ["sham_1"], "estimate": [0.5]}),
+        ...                 title="p ≥ 0.05")
+        >>> print(t.to_latex())   # doctest: +NORMALIZE_WHITESPACE
+        \begin{table}[ht]
+        \centering
+        \caption{p $\geq$ 0.05}
+        \begin{tabular}{ll}
+        \toprule
+        arm & estimate \\
+        \midrule
+        sham\_1 & 0.50 \\
+        \bottomrule
+        \end{tabular}
+        \end{table}
+        """
         f = self.formatted().astype(str)
-
-        def esc(text: str) -> str:
-            for a, b in (("\\", r"\textbackslash{}"), ("&", r"\&"), ("%", r"\%"),
-                         ("$", r"\$"), ("#", r"\#"), ("_", r"\_"), ("{", r"\{"),
-                         ("}", r"\}"), ("~", r"\textasciitilde{}"), ("^", r"\^{}"),
-                         ("<", r"\textless{}"), (">", r"\textgreater{}")):
-                text = text.replace(a, b)
-            return text
-
+        esc = latex_escape
         cols = "l" * len(f.columns)
         lines = [r"\begin{table}[ht]", r"\centering"]
         if self.title:
@@ -132,13 +149,14 @@ class TableResult:
         return self.summary()
 
     def to_csv(self, path: str | Path) -> Path:
-        """Write the unrounded table as CSV, text cells neutralised against formulas."""
+        """Write the unrounded table as CSV, text neutralised against formulas (cells,
+        categorical columns and headers; see
+        :func:`~dryneedle_outcomes.export_safety.neutralise_formulas`)."""
         path = Path(path)
         neutralise_formulas(self.table).to_csv(path, index=False)
         return path
 
     def to_excel(self, path: str | Path, sheet_name: str = "table") -> Path:
-        """Write the unrounded table as XLSX, text cells neutralised against formulas."""
-        path = Path(path)
-        neutralise_formulas(self.table).to_excel(path, sheet_name=sheet_name, index=False)
-        return path
+        """Write the unrounded table as XLSX: text neutralised as in :meth:`to_csv`
+        (headers and categorical columns included) and no cell stored as a formula."""
+        return write_excel(self.table, path, sheet_name=sheet_name)

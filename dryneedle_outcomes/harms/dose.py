@@ -82,7 +82,10 @@ def fit_gee(data: pd.DataFrame, outcome: str, covariates):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = model.fit(ddof_scale=0, maxiter=200, ctol=1e-10)
-    msgs = [f"{outcome}: {w.message}" for w in caught]
+    reported = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    msgs = ([f"{outcome}: the GEE fit reported {'; '.join(reported)} (usually too few patients "
+             "or events, or a dose that separates events from non-events): the odds ratios "
+             "may not be reliable"] if reported else [])
     ok = bool(getattr(res, "converged", True)) and bool(np.all(np.isfinite(res.bse)))
     if not ok and not msgs:
         msgs.append(f"{outcome}: the GEE did not converge")

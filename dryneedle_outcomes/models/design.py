@@ -56,6 +56,49 @@ def choose_reference(arms: list[str], reference_arm: str | None) -> str:
     return arms[-1]
 
 
+def arms_without_data(arms: list[str], reference: str, arms_with_data, *,
+                      what: str) -> list[str]:
+    """Arms (with patients) that ``what`` has no data for; an error if one is the reference.
+
+    The reference arm never changes silently: when the reference (given or chosen)
+    has patients but none of them can be analysed, this raises; other arms without
+    data are returned so that the caller can name them in its warnings.
+
+    Parameters
+    ----------
+    arms : list of str
+        Arms that have patients, in cohort order.
+    reference : str
+        The reference arm (from :func:`choose_reference` on ``arms``).
+    arms_with_data : iterable of str
+        Arms with at least one analysable patient or row.
+    what : str
+        What is missing, for the messages (e.g. ``"value of first_step_pain"``).
+
+    Returns
+    -------
+    list of str
+        The non-reference arms without data.
+
+    Raises
+    ------
+    AnalysisError
+        When the reference arm has no data.
+
+    Examples
+    --------
+    >>> arms_without_data(["dry_needling", "sham"], "sham", {"sham"}, what="value")
+    ['dry_needling']
+    """
+    have = {str(a) for a in arms_with_data}
+    if reference not in have:
+        raise AnalysisError(
+            f"the reference arm {reference!r} has patients but no {what}, so nothing can be "
+            f"compared with it (arms with data: {', '.join(a for a in arms if a in have) or 'none'}"
+            "); check that arm's data or leave its patients out of the cohort")
+    return [a for a in arms if a not in have]
+
+
 def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
                 time_transform=None, reference_arm: str | None = None,
                 visits=None) -> ModelFrame:
@@ -128,6 +171,14 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
     rows = rows.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
     if rows.empty:
         raise AnalysisError(f"no rows left to model {outcome!r}; see the exclusions")
+    what = (f"value of {outcome} at a visit >= 1 with a baseline value" if adjust_baseline
+            else f"value of {outcome}")
+    empty = arms_without_data(arms, reference, pd.unique(rows["arm"]), what=what)
+    if empty:
+        raise AnalysisError(
+            f"arm(s) {', '.join(map(repr, empty))} have patients but no {what}: a trajectory "
+            "model cannot estimate them; check those arms' data or leave their patients out "
+            "of the cohort")
     factor_levels = {}
     for cov in covariates:
         if not pd.api.types.is_numeric_dtype(rows[cov]) or pd.api.types.is_bool_dtype(rows[cov]):
@@ -144,6 +195,34 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
         adjust_baseline=adjust_baseline, covariates=covariates, factor_levels=factor_levels,
         time=time, time_transform=time_transform, n_missing_outcome=n_missing,
     )
+
+
+def check_model_estimable(frame: ModelFrame, model: str) -> None:
+    """Refuse, in words, a model the modelled rows cannot identify.
+
+    A linear time trend needs two or more distinct times; a random patient effect
+    needs some patient with two or more modelled values. (A cohort with baseline and
+    a single post-baseline visit, modelled with baseline as a covariate, has
+    neither: ``mmrm`` then is ANCOVA at that visit.)
+
+    Raises
+    ------
+    AnalysisError
+        Naming the model, the outcome and the visits modelled.
+    """
+    d = frame.data
+    visits = ", ".join(map(str, frame.visits))
+    if model in LINEAR_MODELS and d["time"].nunique() < 2:
+        raise AnalysisError(
+            f"model={model!r} fits a linear trend over time, but every modelled value of "
+            f"{frame.outcome} is at one time (visit(s) modelled: {visits}); a trend needs two "
+            "or more visits. Use model='mmrm' (ANCOVA at a single visit)")
+    if model != "mmrm" and not d["patient_id"].duplicated().any():
+        raise AnalysisError(
+            f"model={model!r} has a random effect per patient, but every patient has a single "
+            f"modelled value of {frame.outcome} (visit(s) modelled: {visits}), so the patient "
+            "effect cannot be told apart from the residual. Use model='mmrm' (ANCOVA at a "
+            "single visit)")
 
 
 def time_terms(t: np.ndarray, transform) -> tuple[np.ndarray, list[str]]:

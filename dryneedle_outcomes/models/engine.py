@@ -91,7 +91,8 @@ class EngineFit:
         L = np.atleast_2d(np.asarray(L, dtype=float))
         est = L @ self.beta
         var = np.einsum("ij,jk,ik->i", L, self.vcov, L)
-        se = np.sqrt(var)
+        # a negative variance (non-converged fit, indefinite vcov) has no standard error
+        se = np.sqrt(np.where(var >= 0, var, np.nan))
         if df == "satterthwaite":
             dof = satterthwaite_df(L, var, self.jac_vcov, self.cov_varpar)
         elif df == "asymptotic":

@@ -726,6 +726,11 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
             f"groups = {q * n_groups}); the random-effects parameters and the residual "
             "variance are unidentifiable; use fewer random effects (e.g. a random intercept)")
 
+    resid = y - X @ np.linalg.lstsq(X, y, rcond=None)[0]
+    if np.sqrt(resid @ resid / n) <= 1e-10 * max(float(np.abs(y).max()), 1.0):
+        raise AnalysisError("the fixed effects fit y exactly (zero residual variance, e.g. every "
+                            "patient has the same value at every modelled visit); there is no "
+                            "variance to estimate and no model to fit")
     prof = _Profile(y, X, Z, groups, n_codes, reml)
     n_theta = q * (q + 1) // 2
     x0 = _start_theta(start, n_theta, q)

@@ -59,6 +59,7 @@ SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` 
 
 from __future__ import annotations
 
+import warnings
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
@@ -872,16 +873,20 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
     jac_vcov = -np.einsum("ij,kjl,lm->kim", vcov, P, vcov)
 
     cov_varpar = np.full((st.k, st.k), np.nan)
-    if H is not None and np.all(np.isfinite(H)):
+    if H is not None and np.all(np.isfinite(H)) \
+            and np.all(np.linalg.eigvalsh(0.5 * (H + H.T)) > 0):
         try:
-            cov_theta = 2.0 * linalg.inv(H)
-            if np.all(np.linalg.eigvalsh(0.5 * (H + H.T)) > 0):
-                J = numerical_jacobian(
-                    lambda t: st.phi_from_sigma(s2 * st.sigma_theta(t)[0]), theta, step=1e-4)
-                cov_varpar = J.T @ cov_theta @ J
-                cov_varpar = 0.5 * (cov_varpar + cov_varpar.T)
-        except (linalg.LinAlgError, ValueError):
-            pass
+            with warnings.catch_warnings():
+                # an ill-conditioned Hessian has no usable inverse: treated as singular
+                # (cov_varpar stays missing and the fit says so below)
+                warnings.simplefilter("error", linalg.LinAlgWarning)
+                cov_theta = 2.0 * linalg.inv(H)
+            J = numerical_jacobian(
+                lambda t: st.phi_from_sigma(s2 * st.sigma_theta(t)[0]), theta, step=1e-4)
+            cov_varpar = J.T @ cov_theta @ J
+            cov_varpar = 0.5 * (cov_varpar + cov_varpar.T)
+        except (linalg.LinAlgError, linalg.LinAlgWarning, ValueError):
+            cov_varpar = np.full((st.k, st.k), np.nan)
     if not np.all(np.isfinite(cov_varpar)):
         messages.append("the covariance of the variance parameters is unavailable (Hessian "
                         "not positive definite): Satterthwaite df cannot be computed")

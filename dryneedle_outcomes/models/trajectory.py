@@ -33,12 +33,14 @@ from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
     ModelFrame,
+    check_model_estimable,
     design_matrix,
     model_frame,
     reference_grid,
     time_terms,
 )
 from .engine import EngineFit
+from .mcid import first_session_intervals
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 COVARIANCES = ("unstructured", "cs", "ar1")
@@ -204,8 +206,9 @@ class TrajectoryResult:
         baseline is not a covariate). The uncertainty interval is the percentile
         interval of a parametric bootstrap: ``n_boot`` outcome vectors are drawn from
         the fitted model and the model refitted to each (progress shown).
-        ``estimate`` is missing when the MCID is not reached by the last visit; the
-        share of bootstrap fits that never reach it is given too.
+        ``estimate`` is missing when the MCID is not reached by the last visit, and
+        then so is the interval; the share of bootstrap fits that never reach it is
+        given too, and ``note`` says why a value is missing (empty otherwise).
         """
         inst = get_instrument(self.outcome)
         mcid = inst.mcid if mcid is None else float(mcid)
@@ -243,13 +246,12 @@ class TrajectoryResult:
             refit, *_ = _engine_fit(self.frame, self.model, self.covariance or "unstructured",
                                     y=y_star, start=self.fit.varpar)
             draws[b] = first_reached(refit.beta)
-        alpha = 1.0 - self.conf_level
-        lo = np.nanquantile(draws, alpha / 2, axis=0) if np.isfinite(draws).any() else np.nan
-        hi = np.nanquantile(draws, 1 - alpha / 2, axis=0) if np.isfinite(draws).any() else np.nan
+        ci = first_session_intervals(point, draws, self.conf_level, last_visit=visits[-1])
         return pd.DataFrame({
             "arm": self.frame.arms, "mcid": mcid, "estimate": point,
-            "ci_lower": lo, "ci_upper": hi,
-            "share_never": np.isnan(draws).mean(axis=0), "n_boot": n_boot,
+            "ci_lower": ci["ci_lower"].to_numpy(), "ci_upper": ci["ci_upper"].to_numpy(),
+            "share_never": ci["share_never"].to_numpy(), "n_boot": n_boot,
+            "note": ci["note"].to_numpy(),
         })
 
     def _simulate(self, rng: np.random.Generator) -> np.ndarray:
@@ -427,6 +429,7 @@ def fit_trajectory(
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
+    check_model_estimable(frame, model)
     fit, X, names, _ = _engine_fit(frame, model, covariance)
 
     kr = _kr_context(frame) if df == "kenward_roger" else None

@@ -22,7 +22,16 @@ from ..errors import DryNeedleError
 from .forest import plot_arm_differences
 from .harms import plot_adverse_events
 from .responders import plot_responders
-from .style import PALETTE, SAVE_RC, WIDTHS_MM, arm_colours, arm_label, arm_legend, paper_style
+from .style import (
+    PALETTE,
+    SAVE_RC,
+    WIDTHS_MM,
+    arm_colours,
+    arm_label,
+    arm_legend,
+    literal,
+    paper_style,
+)
 from .survival import plot_survival
 from .trajectory import plot_trajectory
 
@@ -80,7 +89,8 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     return path
 
 
-__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "paper_style",
+__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "literal",
+           "paper_style",
            "plot_adverse_events",
            "plot_arm_differences",
            "plot_responders", "plot_survival",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..instruments import get_instrument
-from .style import arm_colours, arm_legend, paper_style, single_column
+from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 
 def plot_arm_differences(result, ax=None, *, mcid: bool = True):
@@ -49,12 +49,12 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
                 ax.axvline(sign * inst.mcid, color="0.5", lw=0.7, ls=":")
         ax.set_yticks(ypos)
         ax.set_yticklabels(labels)
-        ax.set_xlabel(f"Difference in {inst.label} ({result.conf_level:.0%} CI)")
+        ax.set_xlabel(f"Difference in {literal(inst.label)} ({result.conf_level:.0%} CI)")
         if len(arms) == 1:
             # which side favours which arm (lower is better for pain scales)
             left, right = ((arms[0], result.reference_arm) if not inst.higher_is_better
                            else (result.reference_arm, arms[0]))
-            left, right = (str(x).replace("_", " ") for x in (left, right))
+            left, right = (literal(str(x).replace("_", " ")) for x in (left, right))
             ax.annotate(f"\u2190 favours {left}", (0.01, 1.01), xycoords="axes fraction",
                         ha="left", va="bottom", fontsize=7, color="0.3")
             ax.annotate(f"favours {right} \u2192", (0.99, 1.01), xycoords="axes fraction",

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import NOTE_FONTSIZE, arm_colours, arm_legend, paper_style, single_column
+from .style import (
+    NOTE_FONTSIZE,
+    arm_colours,
+    arm_label,
+    arm_legend,
+    literal,
+    paper_style,
+    single_column,
+)
 
 XLABELS = {
     "patient": "Participants with the event (%)",
@@ -24,9 +32,9 @@ def term_label(group: str, term: str) -> str:
     if group == "any":
         return "Any event"
     if group == "severity":
-        return f"Severity: {term}"
+        return f"Severity: {literal(term)}"
     text = term.replace("post_needling", "post-needling").replace("_", " ")
-    return text[:1].upper() + text[1:]
+    return literal(text[:1].upper() + text[1:])
 
 
 def plot_adverse_events(rates, ax=None, *, groups=None):
@@ -90,7 +98,7 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
         arm_legend(ax, loc="lower right")
         left_out = [a for a in arms if a not in drawn]
         if left_out:
-            ax.annotate(f"Not estimable (no needles): {', '.join(map(str, left_out))}",
+            ax.annotate(f"Not estimable (no needles): {', '.join(map(arm_label, left_out))}",
                         (0, -0.12 - 0.4 / max(len(keys), 1)), xycoords="axes fraction",
                         fontsize=NOTE_FONTSIZE, color="0.3", va="top")
     return ax

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .style import arm_colours, arm_legend, paper_style, single_column
+from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 
 def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.08):
@@ -60,6 +60,6 @@ def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.0
         ax.set_xlabel("Visit")
         ax.set_ylabel("Responders (%)" if percent else "Proportion of responders")
         ax.set_ylim(0, scale * 1.02)
-        ax.set_title(f"Responders: {result.definition}", loc="left")
+        ax.set_title(f"Responders: {literal(result.definition)}", loc="left")
         arm_legend(ax, loc="best")
     return ax

@@ -94,8 +94,32 @@ def single_column(height_mm: float) -> tuple[float, float]:
     return WIDTHS_MM["single"] / 25.4, height_mm / 25.4
 
 
+def literal(text) -> str:
+    r"""Text from the data (arm, site, term names) made safe to draw exactly as written.
+
+    Matplotlib reads a string with an even number of unescaped ``$`` as mathtext, so a
+    label such as ``"$x$ arm"`` is typeset, and one with backslashes inside dollars
+    (``"$\frac{1}{$"``) crashes the drawing. Escaping every ``$`` keeps such text out
+    of mathtext; backslashes outside mathtext are drawn as they are. Every figure
+    function passes text that comes from data through this function (:func:`arm_label`
+    does so too).
+
+    Examples
+    --------
+    >>> print(literal("$x$ arm"))
+    \$x\$ arm
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
+    >>> t = fig.text(0, 0, literal(r"$\frac{1}{$ C:\temp"))
+    >>> fig.canvas.draw()   # drawn literally, no mathtext error
+    """
+    return str(text).replace("$", r"\$")
+
+
 def arm_label(arm) -> str:
     """How an arm is named in a figure: underscores as spaces, first letter capitalised.
+
+    The name is drawn literally (see :func:`literal`).
 
     Examples
     --------
@@ -103,7 +127,7 @@ def arm_label(arm) -> str:
     ('Dry needling', 'Sham')
     """
     text = str(arm).replace("_", " ")
-    return text[:1].upper() + text[1:]
+    return literal(text[:1].upper() + text[1:])
 
 
 def arm_legend(ax, **kwargs):

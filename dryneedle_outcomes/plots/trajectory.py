@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..instruments import get_instrument
-from .style import NOTE_FONTSIZE, arm_colours, arm_legend, paper_style, single_column
+from .style import NOTE_FONTSIZE, arm_colours, arm_legend, literal, paper_style, single_column
 
 
 def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True,
@@ -64,7 +64,7 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True
                         xycoords=("axes fraction", "data"), va="bottom", fontsize=NOTE_FONTSIZE,
                         color="0.3")
         ax.set_xlabel("Visit (sessions)" if result.frame.time == "visit" else "Visit")
-        ax.set_ylabel(inst.label)
+        ax.set_ylabel(literal(inst.label))
         ax.set_xticks(result.frame.visits)
         arm_legend(ax, loc="best")
     return ax

@@ -403,6 +403,17 @@ def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.full_like(rhs, np.nan)
 
 
+def _solve_or_fail(info: np.ndarray, rhs: np.ndarray, term: str) -> np.ndarray:
+    """``solve(info, rhs)`` for a score test, an AnalysisError naming the term if singular."""
+    try:
+        return np.linalg.solve(info, rhs)
+    except np.linalg.LinAlgError:
+        _fail(f"the proportional-hazards test of {term!r} cannot be computed: its information "
+              "matrix is singular (too few distinct event times or no variation in the "
+              "term among the subjects at risk)")
+    return rhs
+
+
 def _inverse(info: np.ndarray) -> np.ndarray:
     try:
         return np.linalg.inv(info)
@@ -549,6 +560,10 @@ class CoxFit:
         t = self._terms()
         ev = data.ev_rows
         g_ev = g[ev]   # every event of a tied group has the same time, hence the same g
+        if g_ev.size == 0 or np.ptp(g_ev) == 0:
+            _fail("the proportional-hazards test needs events at two or more distinct times; "
+                  f"the {g_ev.size} event(s) of this fit are all at one time, so the hazard "
+                  "ratio cannot vary over time and the test is not defined")
         w_ev = data.weights[ev]
         u2 = (g_ev * w_ev) @ data.x[ev] - (g_ev * t.wt) @ t.mean
         i11 = np.einsum("e,eij->ij", t.wt, t.var)
@@ -562,9 +577,9 @@ class CoxFit:
             jj = [col_of[c] for c in cols]
             kk = list(range(p)) + [p + j for j in jj]
             sub_u = u[kk]
-            chisq = float(sub_u @ np.linalg.solve(imat[np.ix_(kk, kk)], sub_u))
+            chisq = float(sub_u @ _solve_or_fail(imat[np.ix_(kk, kk)], sub_u, term))
             rows.append((term, chisq, len(jj)))
-        rows.append(("GLOBAL", float(u @ np.linalg.solve(imat, u)), p))
+        rows.append(("GLOBAL", float(u @ _solve_or_fail(imat, u, "GLOBAL")), p))
         out = pd.DataFrame(rows, columns=["term", "chisq", "df"])
         out["p_value"] = stats.chi2.sf(out["chisq"], out["df"])
         return out

@@ -33,6 +33,7 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +42,10 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..errors import AnalysisError
+from .aft import _exp
+
+#: exp(709) is the largest finite double: beyond it the cloglog hazard is 1 anyway.
+_ETA_MAX = 700.0
 
 
 def person_sessions(events: pd.DataFrame, covariates: pd.DataFrame | None = None
@@ -157,7 +162,19 @@ def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
     X = _design(data, sessions, arms, cov_names)
     model = sm.GLM(y, X, family=sm.families.Binomial(link=sm.families.links.CLogLog()),
                    var_weights=weights)
-    res = model.fit(tol=1e-12, maxiter=200)
+    boundary = _boundary_sessions(rows)
+    if boundary:
+        warns.append("the hazard is 0 or 1 for everyone at risk at session(s) "
+                     f"{', '.join(map(str, boundary))}: those session terms sit at the edge "
+                     "of the model (perfect separation) and their hazards are the observed ones")
+    with warnings.catch_warnings(record=True) as caught:
+        # statsmodels warns (RuntimeWarning, PerfectSeparationWarning) at separated
+        # sessions; what they mean is reported in plain words in ``warns`` instead
+        warnings.simplefilter("always")
+        res = model.fit(tol=1e-12, maxiter=200)
+    glm_messages = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    if glm_messages and not boundary:
+        warns.append("the GLM fit reported: " + "; ".join(glm_messages))
     converged = bool(res.converged)
     if not converged:
         warns.append("the discrete-time hazard GLM did not converge in 200 iterations")
@@ -171,9 +188,9 @@ def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
     is_ratio = np.array([not t.startswith("session[") for t in term])
     coefficients = pd.DataFrame({
         "term": term, "coef": coef, "std_error": bse,
-        "estimate": np.where(is_ratio, np.exp(coef), np.nan),
-        "ci_lower": np.where(is_ratio, np.exp(coef - z * bse), np.nan),
-        "ci_upper": np.where(is_ratio, np.exp(coef + z * bse), np.nan),
+        "estimate": _exp(np.where(is_ratio, coef, np.nan)),
+        "ci_lower": _exp(np.where(is_ratio, coef - z * bse, np.nan)),
+        "ci_upper": _exp(np.where(is_ratio, coef + z * bse, np.nan)),
         "z": coef / bse, "p_value": 2 * stats.norm.sf(np.abs(coef / bse))})
 
     # model-based hazard per session and arm (covariates at their means)
@@ -209,6 +226,13 @@ def _design(data: pd.DataFrame, sessions, arms: list[str], cov_names: list[str])
     return pd.DataFrame(cols)
 
 
+def _boundary_sessions(rows: pd.DataFrame) -> list[int]:
+    """Sessions at which all or none of the patients at risk (all arms) had relief."""
+    by = rows.groupby("session")["relief"].agg(["sum", "count"])
+    edge = (by["sum"] == 0) | (by["sum"] == by["count"])
+    return [int(k) for k in by.index[edge.to_numpy()]]
+
+
 def _inverse_cloglog(eta: np.ndarray) -> np.ndarray:
-    """1 - exp(-exp(eta)), accurate for small probabilities."""
-    return -np.expm1(-np.exp(eta))
+    """1 - exp(-exp(eta)), accurate for small probabilities (1 past exp's range)."""
+    return -np.expm1(-np.exp(np.minimum(eta, _ETA_MAX)))

@@ -345,8 +345,18 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     if len(pos) > 10 and pos["patient_id"].nunique() > 2:
         X = pd.DataFrame({"session": pos["session"].to_numpy(dtype=float),
                           "needles": pos["needles"].to_numpy(dtype=float)})
-        for a in arms[1:]:
+        pos_arms = [a for a in arms if (pos["arm"] == a).any()]
+        for a in pos_arms[1:]:
             X[f"arm[{a}]"] = (pos["arm"] == a).to_numpy(dtype=float)
+        constant = [c for c in ("session", "needles") if X[c].nunique() < 2]
+        if constant:   # a column without variation has no ratio to estimate
+            X = X.drop(columns=constant)
+            notes.append("duration model without " + " and ".join(
+                f"{c} (every analysed session has {c} = {pos[c].iloc[0]:g})" for c in constant)
+                + ": no duration ratio for it")
+        if len(pos_arms) < len(arms):
+            notes.append(f"arm(s) {', '.join(a for a in arms if a not in pos_arms)} have no "
+                         "session with soreness: not in the duration model")
         model = fit_aft(pos["lower"].to_numpy(), pos["upper"].to_numpy(), X,
                         distribution="weibull", cluster=pos["patient_id"].to_numpy(),
                         conf_level=conf_level)

@@ -39,17 +39,20 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
+import pandas as pd
 
 from ..cohort import Cohort
 from ..errors import AnalysisError
-from ..models.design import choose_reference
+from ..models.design import arms_without_data, choose_reference
 from .aft import fit_aft
 from .cox import fit_cox
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
-from .events import TIMESCALES, derive_relief_events
+from .estimability import no_timing_information, unidentified_terms
+from .events import TIMESCALES, ReliefEvents, derive_relief_events
 from .kaplan_meier import kaplan_meier
 from .logrank import logrank
 from .relief import Relief
@@ -164,12 +167,23 @@ def time_to_relief(
         reasons = derived.excluded["reason"].value_counts()
         raise AnalysisError("no patient can be analysed for time to relief: "
                             + "; ".join(f"{n} x {r}" for r, n in reasons.items()))
-    present = set(events["arm"].astype(str))
-    arms_all = [str(a) for a in cohort.patients["arm"].cat.categories if str(a) in present]
-    reference = choose_reference(arms_all, reference_arm)
-    arms = [reference] + [a for a in arms_all if a != reference]
+    # an arm whose patients are all censored at time 0 holds no information on relief
+    informative_rows = ~((events["lower"] <= 0) & np.isinf(events["upper"]))
+    present = set(events.loc[informative_rows, "arm"].astype(str))
+    with_patients = [str(a) for a in cohort.patients["arm"].cat.categories
+                     if (cohort.patients["arm"] == a).any()]
+    reference = choose_reference(with_patients, reference_arm)
     notes: list[str] = []
     warns: list[str] = []
+    empty_arms = arms_without_data(with_patients, reference, present,
+                                   what="patient followed up after baseline")
+    if empty_arms:
+        derived = _leave_out_arms(derived, empty_arms)
+        events = derived.events
+        warns.append(f"arm(s) {', '.join(map(repr, empty_arms))} have patients but none "
+                     "followed up after baseline for time to relief; left out of every "
+                     "comparison (their patients are listed in excluded)")
+    arms = [reference] + [a for a in with_patients if a != reference and a in present]
 
     arm = events["arm"].astype(str).to_numpy()
     time = events["time"].to_numpy(dtype=float)
@@ -195,7 +209,14 @@ def time_to_relief(
             raise AnalysisError(f"strata {strata!r} is missing for {n_miss} analysed "
                                 "patient(s); fill it in or do not stratify")
         strata_values = strata_values.astype(str).to_numpy()
-    lr = logrank(time, event, arm, strata=strata_values) if len(arms) > 1 else None
+    no_timing = no_timing_information(time, event) if len(arms) > 1 else None
+    lr = None
+    if no_timing is not None:
+        warns.append(f"log-rank test not done: {no_timing}, so the arms' timing of relief "
+                     "cannot be compared")
+    elif len(arms) > 1:
+        lr = logrank(time, event, arm, strata=strata_values)
+        warns += [f"log-rank test: {w}" for w in lr.warnings]
 
     design = covariate_matrix(events, cohort.patients, arms, covariates)
     if len(design.missing):
@@ -203,14 +224,26 @@ def time_to_relief(
                      "of the regression models (listed in excluded_from_models)")
     rows = design.rows
     cox = None
-    if len(arms) > 1 or len(covariates):
+    if no_timing is not None:
+        warns.append(f"hazard ratio not estimable: {no_timing}; no Cox model was fitted")
+    elif len(arms) > 1 or len(covariates):
         cox = fit_cox(time[rows], event[rows], design.X,
                       strata=None if strata_values is None else strata_values[rows],
                       conf_level=conf_level)
         warns += [f"Cox model: {w}" for w in cox.warnings]
     ph = None
+    event_times = np.unique(time[rows][event[rows] == 1])
     if cox is not None and cox.converged and event[rows].sum() > design.X.shape[1]:
-        ph = cox.proportional_hazards_test(transform="km")
+        if len(event_times) < 2:
+            warns.append("proportional hazards not tested: every relief event is at the same "
+                         f"time ({event_times[0]:g}), so the Schoenfeld residual test is not "
+                         "defined")
+        else:
+            try:
+                ph = cox.proportional_hazards_test(transform="km")
+            except AnalysisError as exc:   # reported, and the hazard ratios still stand
+                warns.append(f"proportional hazards not tested: {exc}")
+    if ph is not None:
         failing = ph[ph["p_value"] < PH_ALPHA]
         if len(failing):
             which = ", ".join(f"{t} (p = {p:.3g})" for t, p in
@@ -240,14 +273,23 @@ def time_to_relief(
         notes.append(f"{int((~informative).sum())} patient(s) censored at time 0 carry no "
                      "information for the parametric models and are not passed to them")
     Xa = design.X.loc[informative].reset_index(drop=True)
-    for dist in distributions:
+    if no_timing is not None and distributions:
+        warns.append(f"time ratios not estimable: {no_timing}; no AFT model was fitted")
+    for dist in distributions if no_timing is None else ():
         fit = fit_aft(aft_lower[rows][informative], aft_upper[rows][informative], Xa,
                       distribution=dist, conf_level=conf_level)
         aft[dist] = fit
         warns += [f"{dist} AFT model: {w}" for w in fit.warnings]
+        vague = unidentified_terms(fit.table)
+        if vague:
+            warns.append(f"{dist} AFT model: {', '.join(vague)} not estimable (standard error "
+                         "missing or huge): the data do not identify it; do not report it")
 
     discrete = None
-    if timescale == "sessions":
+    if timescale == "sessions" and not event[rows].any():
+        warns.append("discrete-time model not fitted: no relief event on the sessions "
+                     "timescale")
+    elif timescale == "sessions":
         ev_rows = events.iloc[rows].reset_index(drop=True)
         cov = design.X.drop(columns=[c for c in design.X.columns if c.startswith("arm[")])
         discrete = fit_discrete_hazard(ev_rows, arms, cov if cov.shape[1] else None,
@@ -270,3 +312,13 @@ def time_to_relief(
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
         covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=notes,
         warnings=warns)
+
+
+def _leave_out_arms(derived: ReliefEvents, arms: list[str]) -> ReliefEvents:
+    """``derived`` without the patients of ``arms``, who move to ``excluded`` with a reason."""
+    drop = derived.events["arm"].astype(str).isin(arms)
+    moved = derived.events.loc[drop, ["patient_id", "arm"]].assign(
+        reason="arm has no patient followed up after baseline")
+    excluded = pd.concat([derived.excluded, moved], ignore_index=True)
+    return replace(derived, events=derived.events.loc[~drop].reset_index(drop=True),
+                   excluded=excluded)

@@ -213,15 +213,24 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert hashes[0] == hashes[1]
 
 
-def test_rerun_replaces_the_output_folder(sample_dir, tmp_path, capsys):
+def test_rerun_replaces_our_folder_and_refuses_one_with_other_files(sample_dir, tmp_path,
+                                                                    capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an old run")
-    assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(out), "--quiet"]) == 0
+    config = str(sample_dir / "analysis.toml")
+    assert main(["run", config, "--out", str(out), "--quiet"]) == 0
+    (out / "tables" / "baseline_table.csv").unlink()        # a file of ours, gone
+    first = json.loads((out / "manifest.json").read_text())["started"]
+    assert main(["run", config, "--out", str(out), "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")                  # --quiet: nothing printed
-    assert not (out / "stale.txt").exists()
-    assert (out / "manifest.json").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders left
+    assert (out / "tables" / "baseline_table.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["started"] >= first
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders, no lock
+    (out / "stale.txt").write_text("not ours")
+    assert main(["run", config, "--out", str(out), "--quiet", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out} holds 1 file(s) dryneedle_outcomes did not write "
+                          "(stale.txt); nothing was changed")
+    assert (out / "stale.txt").read_text() == "not ours"
 
 
 def test_validate_exit_codes(sample_dir, tmp_path, capsys):
@@ -285,18 +294,28 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
     assert main(["validate", str(path)]) == 2
 
 
-def test_analysis_error_names_the_config_table_and_exits_2(sample_dir, tmp_path, capsys):
+def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
     text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
     for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
         text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
     config = tmp_path / "analysis.toml"
     config.write_text(text.replace("cumulative_after = [6]", "cumulative_after = [9]"),
                       encoding="utf-8")
-    assert main(["run", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip()
-    assert err == ("error: [analysis.trajectory]: visit 9 was not modelled; visits: "
-                   "[1, 2, 3, 4, 5, 6, 7]")
-    assert not (tmp_path / "out").exists()
+    reason = "visit 9 was not modelled; visits: [1, 2, 3, 4, 5, 6, 7]"
+    assert err == f"error: [analysis.trajectory] could not run: {reason}"
+    # everything else was written; the failure is listed where the user looks
+    assert not list((out / "tables").glob("trajectory_*"))
+    for name in ("baseline_table", "responders_observed", "ae_rates_session",
+                 "time_to_relief_days_median", "soreness_median"):
+        assert (out / "tables" / f"{name}.csv").exists(), name
+    warned = (out / "warnings.txt").read_text(encoding="utf-8").splitlines()
+    assert warned[0] == f"[ALERT] [analysis.trajectory] could not run: {reason}"
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert f"This analysis could not run: {reason}" in report
+    assert report.index('class="alert"') < report.index('id="summary"')
 
 
 def test_config_without_analyses_loads_and_reports_only(sample_dir, tmp_path):

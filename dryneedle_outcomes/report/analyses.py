@@ -2,18 +2,29 @@
 
 Order (and order in the report): baseline table, trajectory, time to relief (once per
 timescale), responders, harms, soreness duration.
+
+An analysis that cannot run does not stop the others. The errors that mean "this
+cohort cannot support this analysis" (:data:`FAILURES`: any
+:class:`~dryneedle_outcomes.errors.DryNeedleError`, and the numerical errors an engine
+raises on such data: ``numpy.linalg.LinAlgError`` such as a singular matrix,
+``ValueError``, ``FloatingPointError``) are caught for that analysis only and recorded
+as its :attr:`Section.failure` (the exception's type is named unless it is one of
+ours); the run writes every other output, lists the failure in ``warnings.txt``, the
+report and on the console, and the command line exits with code 1. Any other
+exception propagates.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
+
+import numpy as np
 
 from ..baseline_table import baseline_table
 from ..cohort import Cohort
 from ..config import AnalysisOptions
-from ..errors import AnalysisError
+from ..errors import DryNeedleError
 from ..harms import adverse_event_rates, dose_response, protocol_deviations
 from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
@@ -43,46 +54,67 @@ def n_steps(options: AnalysisOptions | None) -> int:
                    for k in ("baseline_table", "harms", "responders", "soreness_duration"))
 
 
+#: The errors that make one analysis fail without stopping the run (see the docstring).
+FAILURES = (DryNeedleError, np.linalg.LinAlgError, ValueError, FloatingPointError)
+#: Section titles of analyses that could not run.
+TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
+          "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
+          "soreness_duration": "Post-needling soreness"}
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why an analysis failed: our message, or "Type: message".
+
+    Examples
+    --------
+    >>> failure_reason(np.linalg.LinAlgError("Singular matrix"))
+    'LinAlgError: Singular matrix (a numerical failure on these data)'
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, DryNeedleError):
+        return text
+    return f"{type(exc).__name__}: {text} (a numerical failure on these data)"
+
+
+def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
+    """Append ``build()``, or a failed section naming why it could not run."""
+    try:
+        sections.append(build())
+    except FAILURES as exc:
+        sections.append(Section(key, TITLES[key], failure=failure_reason(exc)))
+
+
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
                  step: Callable[[str], None] = lambda message: None,
                  progress: bool = True) -> list[Section]:
-    """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one."""
+    """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one.
+
+    An analysis that fails with one of :data:`FAILURES` gives a section with
+    ``failure`` set and no items; the others run (see the module docstring).
+    """
     if options is None:
         return []
-    sections = []
+    sections: list[Section] = []
     if options.baseline_table is not None:
         step("baseline table")
-        with _during("baseline_table"):
-            sections.append(_baseline(cohort, options))
+        _attempt(sections, "baseline_table", lambda: _baseline(cohort, options))
     if options.trajectory is not None:
-        with _during("trajectory"):
-            sections.append(trajectory_section(cohort, options, step=step,
-                                               progress=progress))
+        _attempt(sections, "trajectory", lambda: trajectory_section(
+            cohort, options, step=step, progress=progress))
     if options.time_to_relief is not None:
-        with _during("time_to_relief"):
-            sections.append(relief_section(cohort, options, step=step, progress=progress))
+        _attempt(sections, "time_to_relief", lambda: relief_section(
+            cohort, options, step=step, progress=progress))
     if options.responders is not None:
         step("responders")
-        with _during("responders"):
-            sections.append(_responders(cohort, options))
+        _attempt(sections, "responders", lambda: _responders(cohort, options))
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
-        with _during("harms"):
-            sections.append(_harms(cohort, options))
+        _attempt(sections, "harms", lambda: _harms(cohort, options))
     if options.soreness_duration is not None:
-        with _during("soreness_duration"):
-            sections.append(soreness_section(cohort, options, step=step, progress=progress))
+        _attempt(sections, "soreness_duration", lambda: soreness_section(
+            cohort, options, step=step, progress=progress))
     return sections
-
-
-@contextmanager
-def _during(analysis: str):
-    """Name the configuration table in an analysis error ("[analysis.harms]: ...")."""
-    try:
-        yield
-    except AnalysisError as exc:
-        raise AnalysisError(f"[analysis.{analysis}]: {exc}") from exc
 
 
 def _caught(function, *args, **kwargs):

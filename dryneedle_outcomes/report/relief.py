@@ -76,8 +76,8 @@ def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
     section = Section("time_to_relief", f"Time to relief of {inst.label}")
     for k, timescale in enumerate(t.timescale):
         step(f"time to relief ({timescale})"
-             + (f": Turnbull bootstrap ({t.n_boot} replicates)" if t.interval_censored
-                and t.n_boot else ""))
+             + (f": bootstrap of the CIs of the Turnbull curves and medians ({t.n_boot} "
+                "replicates per arm)" if t.interval_censored and t.n_boot else ""))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = time_to_relief(
@@ -169,7 +169,9 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
                      progress: bool = True) -> Section:
     """Run ``[analysis.soreness_duration]``."""
     s = options.soreness_duration
-    step(f"soreness duration (patient bootstrap, {s.n_boot} replicates)")
+    step("soreness duration" + (f": patient bootstrap of the CIs of the median soreness "
+                                f"durations and curves ({s.n_boot} replicates per group)"
+                                if s.n_boot else ""))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = soreness_duration(cohort, conf_level=options.conf_level, n_boot=s.n_boot,

@@ -51,13 +51,18 @@ class Diagnostic:
 
 @dataclass
 class Section:
-    """The outputs of one analysis; ``items`` (tables and figures) in report order."""
+    """The outputs of one analysis; ``items`` (tables and figures) in report order.
+
+    ``failure`` is the reason when the analysis could not run (then it has no items):
+    the run writes everything else and lists the failure.
+    """
 
     key: str
     title: str
     items: list[NamedTable | NamedFigure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
+    failure: str = ""
 
     @property
     def tables(self) -> list[NamedTable]:
@@ -73,6 +78,11 @@ class Section:
     def warnings(self) -> list[str]:
         """Every warning of the section, prefixed with the analysis it came from."""
         return [f"[{d.analysis}] {w}" for d in self.diagnostics for w in d.warnings]
+
+    @property
+    def failed(self) -> str:
+        """"[analysis.KEY] could not run: REASON" when it failed, else ""."""
+        return f"[analysis.{self.key}] could not run: {self.failure}" if self.failure else ""
 
 
 def unique(messages) -> tuple[str, ...]:

@@ -90,7 +90,8 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
     fits = {}
     for model in t.models:
         step(f"trajectory: fitting the {model} model"
-             + (f" and bootstrapping sessions to MCID ({t.n_boot} refits)"
+             + (f", then a parametric bootstrap of the CI of the sessions needed to reach "
+                f"the MCID ({t.n_boot} refits)"
                 if t.sessions_to_mcid else ""))
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")

@@ -12,6 +12,8 @@ Examples
 True
 """
 
+import sys
+import types
 from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
 
@@ -62,6 +64,23 @@ def __getattr__(name: str):
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+#: Public functions named like the module defining them: importing the module
+#: (``dryneedle_outcomes.responders``) must not replace ``dno.responders`` by it.
+_SAME_NAME = frozenset(n for n, m in _SOURCES.items() if n == m)
+
+
+class _Package(types.ModuleType):
+    """This package's module type: keeps ``dno.responders`` the function (see above)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _SAME_NAME and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [

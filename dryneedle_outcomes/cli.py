@@ -176,11 +176,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
     if args.patients < 2:
         raise DryNeedleError(f"--patients must be 2 or more, got {args.patients}")
-    _say(args.quiet, f"simulating {args.patients} patients (seed {args.seed}) into {args.out}")
     paths: dict = {}
-    replace_folder(args.out, lambda folder: paths.update(write_sample_folder(
-        folder, n_patients=args.patients, seed=args.seed)), kind="sample", force=args.force,
-        require_force=True)
+
+    def produce(folder: Path) -> None:
+        _say(args.quiet, f"simulating {args.patients} patients (seed {args.seed}) into "
+                         f"{args.out}")
+        paths.update(write_sample_folder(folder, n_patients=args.patients, seed=args.seed))
+
+    replace_folder(args.out, produce, kind="sample", force=args.force, require_force=True)
     out = Path(args.out)
     for name, path in paths.items():
         _say(args.quiet, f"  {name}: {out / Path(path).name}")

@@ -499,8 +499,8 @@ MAX_DEPTH = 32
 
 
 def _depth(value: Any) -> int:
-    """How deeply arrays and tables nest in ``value`` (iterative: no recursion limit)."""
-    deepest, stack = 0, [(value, 0)]
+    """How deeply arrays and tables nest inside the document ``value`` (iteratively)."""
+    deepest, stack = 0, [(value, -1)]
     while stack:
         item, level = stack.pop()
         if isinstance(item, dict | list):

@@ -79,6 +79,7 @@ _TMP, _OLD, _LOCK = ".dryneedle-tmp-", ".dryneedle-old-", ".dryneedle-lock"
 _KINDS = {"run": "a run's outputs (dryneedle-outcomes run)",
           "sample": "a simulated sample (dryneedle-outcomes simulate)"}
 _MAX_MANIFEST = 50 << 20
+_LEGACY_FOLDERS = ("data", "quality", "tables", "figures")
 
 
 def marker(kind: str) -> dict[str, str]:
@@ -184,6 +185,8 @@ def inspect_folder(path: str | Path) -> Inspection:
     else:
         return Inspection("foreign")
     folders = {str(f) for f in manifest.get("folders", ()) if isinstance(f, str)}
+    if state == "legacy":  # older runs made these even when they stayed empty
+        folders.update(_LEGACY_FOLDERS)
     for name in outputs:
         parts = name.split("/")
         folders.update("/".join(parts[:i]) for i in range(1, len(parts)))

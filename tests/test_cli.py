@@ -7,9 +7,7 @@ seeded, so the two runs must be byte-identical).
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_cli as _run
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.cli import main
@@ -43,12 +42,6 @@ FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m i
            + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"])
 
-
-def _run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

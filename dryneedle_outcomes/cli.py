@@ -225,13 +225,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The Python API's hint, and what a configuration run says instead.
+_API_HINT = "pass errors='quarantine'"
+
+
+def _config_hint(message: str, args: argparse.Namespace) -> str:
+    """Name the TOML key, not the Python argument, in a configuration run's error."""
+    config = getattr(args, "config", None)
+    if config is None or _API_HINT not in message:
+        return message
+    return message.replace(_API_HINT, f'set errors = "quarantine" under [data] in {config}'
+                           ).replace("cohort.quality.rejected", "quality/rejected.csv")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dryneedle-outcomes`` console script."""
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except DataValidationError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_config_hint(str(exc), args)}", file=sys.stderr)
         return 1
     except DryNeedleError as exc:
         print(f"error: {exc}", file=sys.stderr)

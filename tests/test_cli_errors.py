@@ -128,6 +128,20 @@ def test_an_unexpected_error_is_not_swallowed(study, tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["study"]
 
 
+def test_data_error_in_a_config_run_names_the_toml_key(tmp_path):
+    folder = _study(tmp_path / "study", scale_mm_values=False)
+    text = (folder / "assessments.csv").read_text().replace("P3,1,", "P3,1,1", 1)
+    (folder / "assessments.csv").write_text(text)            # 1xx mm: out of range
+    config = folder / "analysis.toml"
+    config.write_text(DATA)
+    code, stdout, err = _run(["run", config, "--out", tmp_path / "out"])
+    assert code == 1 and stdout == ""
+    assert "row 12, column 'first_step_pain': [out_of_range]" in err
+    assert f'set errors = "quarantine" under [data] in {config} to keep going' in err
+    assert "errors='quarantine'" not in err and "quality/rejected.csv" in err
+    assert [p.name for p in tmp_path.iterdir()] == ["study"]  # no output, no leftovers
+
+
 # ------------------------------------------------------------ implausible scale
 def test_implausible_scale_is_loud_in_validate(tmp_path):
     folder = _study(tmp_path / "study")
@@ -160,6 +174,7 @@ def test_implausible_scale_is_loud_in_run(tmp_path):
     assert banner < report.index("<nav>") < report.index('id="summary"')
     assert "implausible scale (" in report[banner:report.index("<nav>")]
     assert "Flagged records (1): kept, worth a look" in report
+    assert (out / "summary.txt").read_text().startswith("ALERT: implausible scale (")
 
 
 # ------------------------------------------------------------ start-up and progress

@@ -124,7 +124,8 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                                              max_px=min(max_px, 1000)))
     keep(out / "report.html")
     headline = [h for s in sections for h in s.headline]
-    _text(out / "summary.txt", cohort.summary() + "\n"
+    alerts = "".join(f"ALERT: {a}\n" for a in info.alerts) + ("\n" if info.alerts else "")
+    _text(out / "summary.txt", alerts + cohort.summary() + "\n"
           + ("\nHeadline\n" + "\n".join(f"- {h}" for h in headline) + "\n" if headline else ""))
     keep(out / "summary.txt")
     messages = all_warnings(sections, load_warnings, info.alerts)
@@ -138,5 +139,6 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                               finished=now(), outputs=output_hashes(out, written) | {
                                   "manifest.json": None}, seeds=seeds(cfg), kind="run",
                               folders=folders)
+    manifest["alerts"] = list(info.alerts)
     _text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     return sorted(names)

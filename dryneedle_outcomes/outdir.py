@@ -176,15 +176,17 @@ def inspect_folder(path: str | Path) -> Inspection:
     outputs = manifest.get("outputs")
     if isinstance(outputs, list):
         outputs = dict.fromkeys(outputs)
-    if not isinstance(outputs, dict) or not all(isinstance(k, str) for k in outputs):
-        return Inspection("foreign")
+    listed_folders = manifest.get("folders", [])
+    if not isinstance(outputs, dict) or not isinstance(listed_folders, list) \
+            or not all(_inside_name(k) for k in [*outputs, *listed_folders]):
+        return Inspection("foreign")  # a manifest naming paths outside the folder: not ours
     if manifest.get("generator") == GENERATOR:
         state, kind = "ours", manifest.get("kind", "run")
     elif GENERATOR in (manifest.get("software") or {}) and "outputs_note" in manifest:
         state, kind = "legacy", "run"
     else:
         return Inspection("foreign")
-    folders = {str(f) for f in manifest.get("folders", ()) if isinstance(f, str)}
+    folders = set(listed_folders)
     if state == "legacy":  # older runs made these even when they stayed empty
         folders.update(_LEGACY_FOLDERS)
     for name in outputs:
@@ -197,8 +199,15 @@ def inspect_folder(path: str | Path) -> Inspection:
     edited = sorted(name for name, digest in outputs.items()
                     if isinstance(digest, str) and name in present
                     and sha256(top / name) != digest)
-    return Inspection(state, kind, tuple(unknown), tuple(edited), tuple(outputs),
-                      tuple(sorted(folders)))
+    return Inspection(state, kind, tuple(unknown), tuple(edited),
+                      tuple(sorted(present.intersection(outputs))), tuple(sorted(folders)))
+
+
+def _inside_name(name) -> bool:
+    """A relative path in posix form that stays inside the folder (no ``..``, no root)."""
+    if not isinstance(name, str) or not name or "\\" in name or name.startswith("/"):
+        return False
+    return all(part not in ("", ".", "..") for part in name.split("/")) and ":" not in name
 
 
 def _few(names, n: int = 3) -> str:
@@ -484,13 +493,23 @@ def replace_folder(out: str | os.PathLike, write: Callable[[Path], object], *, k
         raise OutputFolderError(f"cannot create {path.parent}: {exc.strerror}") from None
     with locked(path):
         remove_leftovers(path)
-        found = inspect_folder(path)
+        try:
+            found = inspect_folder(path)
+        except OSError as exc:
+            raise OutputFolderError(f"cannot read {path}: {exc.strerror}; nothing was "
+                                    "changed") from None
         reason = _refusal(path, found, kind, force, require_force)
         if reason:
             raise OutputFolderError(reason)
         tmp = _sibling(path, _TMP)
         try:
             write(tmp)
+            written = inspect_folder(tmp)
+            if written.state != "ours" or written.kind != kind or written.unknown:
+                raise OutputFolderError(  # a writer bug: never leave a folder we disown
+                    f"the outputs written for {path} are not all listed in their "
+                    f"{MANIFEST} ({_few(written.unknown) or written.state}); nothing was "
+                    "changed")
             return _swap(tmp, path, found)
         finally:
             if tmp.exists() and _ours(tmp):

@@ -333,3 +333,25 @@ def test_write_sample_names_existing_files_and_writes_nothing(tmp_path):
                                                 r"was written"):
         write_sample(tmp_path, n_patients=6, seed=1)
     assert snapshot(tmp_path) == before
+
+
+def test_a_manifest_naming_paths_outside_the_folder_is_not_ours(data, tmp_path):
+    out = tmp_path / "results"
+    assert _run(["run", data / "analysis.toml", "--out", out])[0] == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["outputs"]["../study/notes.txt"] = None
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    _refused(["run", data / "analysis.toml", "--out", out, "--force"], tmp_path,
+             "was not written by dryneedle_outcomes")
+
+
+def test_a_writer_that_leaves_unlisted_files_changes_nothing(tmp_path):
+    def sloppy(folder):
+        (folder / "manifest.json").write_text(json.dumps(
+            {**outdir.marker("run"), "outputs": {"manifest.json": None}}))
+        (folder / "unlisted.csv").write_text("1\n")
+
+    with pytest.raises(OutputFolderError, match=r"not all listed in their manifest\.json "
+                                                r"\(unlisted\.csv\); nothing was changed"):
+        outdir.replace_folder(tmp_path / "results", sloppy, kind="run")
+    assert list(tmp_path.iterdir()) == []

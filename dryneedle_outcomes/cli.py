@@ -137,12 +137,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     if kept is not None:
         _alert(f"files appeared in {out} during the run; the previous folder with them was "
                f"kept as {kept}")
-    failed = [s.failed for s in sections if s.failure]
+    failed = [line for s in sections for line in s.failures]
     for line in failed:
         print(f"error: {line}", file=sys.stderr, flush=True)
     _say(args.quiet, f"done in {time.perf_counter() - clock:.1f} s"
-         + (f"; {len(failed)} analysis/analyses could not run, the others were written to "
-            f"{out}" if failed else ""))
+         + (f"; {len(failed)} part(s) could not run (listed above), the rest was written "
+            f"to {out}" if failed else ""))
     if not args.quiet:
         print(_summary(cohort, sections, out, run_alerts(cohort, sections)))
     return 1 if failed else 0

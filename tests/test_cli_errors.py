@@ -114,7 +114,31 @@ def test_an_analysis_that_fails_keeps_the_others(study, tmp_path, monkeypatch):
     assert not list((out / "tables").glob("responders*"))
     assert (out / "warnings.txt").read_text().splitlines()[0] == f"[ALERT] {line}"
     report = (out / "report.html").read_text(encoding="utf-8")
-    assert "This analysis could not run: LinAlgError: Singular matrix" in report
+    assert f"{line}. Everything else in this report is complete." in report
+
+
+def test_one_failed_model_keeps_the_other_models(study, tmp_path, monkeypatch):
+    from dryneedle_outcomes.report import trajectory
+
+    fit = trajectory.fit_trajectory
+
+    def mmrm_fails(cohort, outcome, *, model, **kwargs):
+        if model == "mmrm":
+            raise np.linalg.LinAlgError("Singular matrix")
+        return fit(cohort, outcome, model=model, **kwargs)
+
+    monkeypatch.setattr(trajectory, "fit_trajectory", mmrm_fails)
+    (study / "analysis.toml").write_text(
+        DATA + '[analysis.trajectory]\nmodels = ["mmrm", "random_intercept"]\n'
+        '[figures]\nformats = ["png"]\ndpi = 72\n')
+    out = tmp_path / "out"
+    code, stdout, err = _run(["run", study / "analysis.toml", "--out", out])
+    assert code == 1
+    assert ("error: [analysis.trajectory] the mmrm model could not run: LinAlgError: "
+            "Singular matrix (a numerical failure on these data)") in err.splitlines()
+    assert (out / "tables" / "trajectory_random_intercept_arm_difference.csv").exists()
+    assert not list((out / "tables").glob("trajectory_mmrm*"))
+    assert "random-intercept model: dry_needling minus sham" in stdout
 
 
 def test_an_unexpected_error_is_not_swallowed(study, tmp_path, monkeypatch):

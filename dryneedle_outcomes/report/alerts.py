@@ -40,8 +40,8 @@ def scale_alerts(flags: pd.DataFrame) -> list[str]:
 
 
 def failure_alerts(sections) -> list[str]:
-    """One line per analysis that could not run ("[analysis.X] could not run: ...")."""
-    return [s.failed for s in sections if s.failure]
+    """One line per analysis (or model, timescale) that could not run."""
+    return [line for s in sections for line in s.failures]
 
 
 def flag_listing(flags: pd.DataFrame) -> str:

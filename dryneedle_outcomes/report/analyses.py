@@ -4,14 +4,15 @@ Order (and order in the report): baseline table, trajectory, time to relief (onc
 timescale), responders, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
-cohort cannot support this analysis" (:data:`FAILURES`: any
+cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
 :class:`~dryneedle_outcomes.errors.DryNeedleError`, and the numerical errors an engine
 raises on such data: ``numpy.linalg.LinAlgError`` such as a singular matrix,
-``ValueError``, ``FloatingPointError``) are caught for that analysis only and recorded
-as its :attr:`Section.failure` (the exception's type is named unless it is one of
-ours); the run writes every other output, lists the failure in ``warnings.txt``, the
-report and on the console, and the command line exits with code 1. Any other
-exception propagates.
+``ValueError``, ``FloatingPointError``) are caught for that analysis only, or for one
+trajectory model or one time-to-relief timescale while the others run, and recorded
+in :attr:`Section.failures` (the exception's type is named unless it is one of ours).
+The run writes every other output, lists the failures first in ``warnings.txt``, in a
+banner of the report and on the console, and the command line exits with code 1. Any
+other exception propagates.
 """
 
 from __future__ import annotations
@@ -19,12 +20,9 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable
 
-import numpy as np
-
 from ..baseline_table import baseline_table
 from ..cohort import Cohort
 from ..config import AnalysisOptions
-from ..errors import DryNeedleError
 from ..harms import adverse_event_rates, dose_response, protocol_deviations
 from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
@@ -32,6 +30,7 @@ from ..plots import plot_adverse_events, plot_responders
 from ..responders import RespondersResult, responders
 from .relief import relief_section, soreness_section
 from .sections import (
+    FAILURES,
     Diagnostic,
     NamedFigure,
     NamedTable,
@@ -54,34 +53,20 @@ def n_steps(options: AnalysisOptions | None) -> int:
                    for k in ("baseline_table", "harms", "responders", "soreness_duration"))
 
 
-#: The errors that make one analysis fail without stopping the run (see the docstring).
-FAILURES = (DryNeedleError, np.linalg.LinAlgError, ValueError, FloatingPointError)
 #: Section titles of analyses that could not run.
 TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "soreness_duration": "Post-needling soreness"}
 
 
-def failure_reason(exc: BaseException) -> str:
-    """One line saying why an analysis failed: our message, or "Type: message".
-
-    Examples
-    --------
-    >>> failure_reason(np.linalg.LinAlgError("Singular matrix"))
-    'LinAlgError: Singular matrix (a numerical failure on these data)'
-    """
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    if isinstance(exc, DryNeedleError):
-        return text
-    return f"{type(exc).__name__}: {text} (a numerical failure on these data)"
-
-
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
-    """Append ``build()``, or a failed section naming why it could not run."""
+    """Append ``build()``, or a section without items naming why it could not run."""
     try:
         sections.append(build())
     except FAILURES as exc:
-        sections.append(Section(key, TITLES[key], failure=failure_reason(exc)))
+        failed = Section(key, TITLES[key])
+        failed.fail(exc)
+        sections.append(failed)
 
 
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
@@ -89,8 +74,8 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
                  progress: bool = True) -> list[Section]:
     """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one.
 
-    An analysis that fails with one of :data:`FAILURES` gives a section with
-    ``failure`` set and no items; the others run (see the module docstring).
+    An analysis that fails with one of :data:`~.sections.FAILURES` gives a section
+    with ``failures`` set and no items; the others run (see the module docstring).
     """
     if options is None:
         return []

@@ -203,9 +203,9 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
     n_table = n_figure = 0
     for s in sections:
         body.append(f'<h2 id="{_e(s.key)}">{_e(s.title)}</h2>')
-        if s.failure:
-            body.append(f'<p class="bad">This analysis could not run: {_e(s.failure)}. '
-                        "The other analyses are complete.</p>")
+        for line in s.failures:
+            body.append(f'<p class="bad">{_e(line)}. Everything else in this report is '
+                        "complete.</p>")
         for item in s.items:
             if isinstance(item, NamedTable):
                 n_table += 1

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..errors import DryNeedleError
 from ..tables import TableResult, format_p
 
 
@@ -53,8 +56,9 @@ class Diagnostic:
 class Section:
     """The outputs of one analysis; ``items`` (tables and figures) in report order.
 
-    ``failure`` is the reason when the analysis could not run (then it has no items):
-    the run writes everything else and lists the failure.
+    ``failures`` lists, one line each, what could not run ("[analysis.trajectory] the
+    mmrm model could not run: ..."); a section whose analysis could not run at all has
+    no items. The run writes everything else and lists the failures.
     """
 
     key: str
@@ -62,7 +66,7 @@ class Section:
     items: list[NamedTable | NamedFigure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
-    failure: str = ""
+    failures: list[str] = field(default_factory=list)
 
     @property
     def tables(self) -> list[NamedTable]:
@@ -79,10 +83,32 @@ class Section:
         """Every warning of the section, prefixed with the analysis it came from."""
         return [f"[{d.analysis}] {w}" for d in self.diagnostics for w in d.warnings]
 
-    @property
-    def failed(self) -> str:
-        """"[analysis.KEY] could not run: REASON" when it failed, else ""."""
-        return f"[analysis.{self.key}] could not run: {self.failure}" if self.failure else ""
+    def fail(self, exc: BaseException, what: str = "") -> None:
+        """Record that ``what`` (e.g. "the mmrm model"; default: the analysis) failed."""
+        subject = f" {what}" if what else ""
+        self.failures.append(f"[analysis.{self.key}]{subject} could not run: "
+                             f"{failure_reason(exc)}")
+
+
+#: The errors that make one analysis (or one model of it) fail without stopping the run:
+#: ours (:class:`~dryneedle_outcomes.errors.DryNeedleError`) and the numerical errors an
+#: engine raises on data that cannot support it (``numpy.linalg.LinAlgError`` such as a
+#: singular matrix, ``ValueError``, ``FloatingPointError``). Anything else propagates.
+FAILURES = (DryNeedleError, np.linalg.LinAlgError, ValueError, FloatingPointError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why an analysis failed: our message, or "Type: message".
+
+    Examples
+    --------
+    >>> failure_reason(np.linalg.LinAlgError("Singular matrix"))
+    'LinAlgError: Singular matrix (a numerical failure on these data)'
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, DryNeedleError):
+        return text
+    return f"{type(exc).__name__}: {text} (a numerical failure on these data)"
 
 
 def unique(messages) -> tuple[str, ...]:

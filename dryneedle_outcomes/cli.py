@@ -25,7 +25,8 @@ an analysis the data could not support (the other analyses' outputs are written 
 the failure is listed in ``warnings.txt``, the report and on the console), or, for
 ``validate``, rejected rows or an implausible scale; 2 nothing was done: usage,
 configuration or output-folder problems (one line naming the problem); 130
-interrupted (Ctrl-C; the output folder is left as it was).
+interrupted (Ctrl-C; the output folder is left as it was); 143 terminated (SIGTERM;
+likewise, temporary folders removed).
 
 Only ``argparse`` and the light modules are imported at start, so ``--help``,
 ``--version`` and ``validate`` start quickly; the analyses are imported by ``run``.
@@ -34,8 +35,11 @@ Only ``argparse`` and the light modules are imported at start, so ``--help``,
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
+import signal
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -238,11 +242,30 @@ def _config_hint(message: str, args: argparse.Namespace) -> str:
                            ).replace("cohort.quality.rejected", "quality/rejected.csv")
 
 
+def _terminated(signum, frame) -> None:
+    """SIGTERM (``kill PID``): unwind like Ctrl-C, so temporary folders are removed."""
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _sigterm_unwinds():
+    """Make SIGTERM raise SystemExit while a command runs (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``dryneedle-outcomes`` console script."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        with _sigterm_unwinds():
+            return args.func(args)
     except DataValidationError as exc:
         print(f"error: {_config_hint(str(exc), args)}", file=sys.stderr)
         return 1

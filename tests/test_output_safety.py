@@ -204,6 +204,23 @@ def test_interrupted_run_leaves_the_folder_and_no_temporary_files(data, tmp_path
     assert snapshot(tmp_path) == before
 
 
+def test_sigterm_unwinds_and_removes_the_temporary_folder(data, tmp_path, monkeypatch):
+    out = tmp_path / "results"
+    assert _run(["run", data / "analysis.toml", "--out", out])[0] == 0
+    before = snapshot(tmp_path)
+
+    def terminated(folder, *args, **kwargs):
+        (folder / "half.csv").write_text("half written")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    monkeypatch.setattr("dryneedle_outcomes.report.write_run", terminated)
+    with pytest.raises(SystemExit) as info:
+        _run(["run", data / "analysis.toml", "--out", out])
+    assert info.value.code == 128 + signal.SIGTERM
+    assert snapshot(tmp_path) == before
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+
+
 def test_fallback_without_renameat2_replaces_cleanly(data, tmp_path, monkeypatch):
     out = tmp_path / "results"
     assert _run(["run", data / "analysis.toml", "--out", out])[0] == 0

@@ -249,7 +249,8 @@ def checked_path(out: str | os.PathLike, *, protect: Iterable[str | os.PathLike]
                                 "--out results")
     path = Path(text)
     if path.name in ("", ".", ".."):
-        what = "the current folder" if path.name in ("", ".") else "a parent folder"
+        what = ("the root folder" if path.anchor and path == Path(path.anchor) else
+                "the current folder" if path.name in ("", ".") else "a parent folder")
         raise OutputFolderError(f"--out {text!r} is {what}; give the name of a new folder, "
                                 "e.g. --out results (nothing was changed)")
     path = Path(os.path.abspath(path))

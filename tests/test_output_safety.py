@@ -89,10 +89,13 @@ def test_out_holding_the_raw_exports_is_refused(data, tmp_path):
                  "is not empty and was not written by dryneedle_outcomes")
 
 
-@pytest.mark.parametrize("out", [".", "..", "", "PWD", "./", "sub/.."])
+@pytest.mark.parametrize("out", [".", "..", "", "PWD", "./", "sub/..", "/", "HOME"])
 def test_out_dot_dotdot_empty_or_cwd_is_refused(data, tmp_path, monkeypatch, out):
     monkeypatch.chdir(data)
-    target = str(data) if out == "PWD" else out
+    home = tmp_path / "home"                                # a home folder with files
+    home.mkdir()
+    (home / ".bashrc").write_text("alias ll='ls -l'\n")
+    target = {"PWD": str(data), "HOME": str(home)}.get(out, out)
     _refused(["run", "analysis.toml", "--out", target], tmp_path, "--out")
 
 

@@ -7,9 +7,15 @@ Layout::
     tables/       <table>.csv (unrounded numbers) and <table>.tex (booktabs) per table
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
     report.html   everything above in one self-contained page
-    summary.txt   the cohort summary and the headline numbers
-    warnings.txt  every warning of the run, one a line, with the step it came from
-    manifest.json software, inputs' SHA-256, resolved configuration, seeds, times, outputs
+    summary.txt   the alerts, the cohort summary and the headline numbers
+    warnings.txt  every warning of the run, one a line, with the step it came from; the
+                  alerts (implausible scales, parts that could not run) first, "[ALERT] ..."
+    manifest.json the marker ("generator", "kind": "run"), software, inputs' SHA-256,
+                  resolved configuration, seeds, times, outputs and folders, alerts
+
+The command line writes these into a temporary folder and swaps it in
+(:mod:`dryneedle_outcomes.outdir`); the manifest's outputs and folders are what a later
+run may replace.
 """
 
 from __future__ import annotations

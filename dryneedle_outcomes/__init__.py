@@ -12,50 +12,76 @@ Examples
 True
 """
 
+import sys
+import types
+from importlib import import_module
 from importlib.metadata import PackageNotFoundError, version
-
-from . import harms, plots, survival
-from .baseline_table import BaselineTable, baseline_table
-from .cohort import Cohort
-from .errors import (
-    AnalysisError,
-    ConfigError,
-    ConvergenceWarning,
-    DataQualityWarning,
-    DataValidationError,
-    DryNeedleError,
-    DryNeedleWarning,
-    MappingError,
-    ReadError,
-)
-from .harms import (
-    AdverseEventRates,
-    DoseResponse,
-    ProtocolDeviations,
-    adverse_event_rates,
-    dose_response,
-    event_listing,
-    protocol_deviations,
-)
-from .instruments import INSTRUMENTS, Instrument, get_instrument
-from .io.readers import RawTable, read_table
-from .io.redcap import read_redcap
-from .load import load_cohort
-from .mapping import Mapping
-from .models.trajectory import TrajectoryResult, fit_trajectory
-from .plots import save_figure
-from .quality import QualityLedger
-from .responders import RespondersResult, responders
-from .simulate import simulate_cohort, simulate_tables, write_sample
-from .survival.relief import Relief
-from .survival.relief_result import ReliefResult
-from .survival.soreness import SorenessResult, soreness_duration
-from .survival.time_to_relief import time_to_relief
 
 try:
     __version__ = version("dryneedle_outcomes")
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.0.0+unknown"
+
+#: Public name -> the module defining it. Imported on first use (PEP 562), so that
+#: ``import dryneedle_outcomes`` and the command line's ``--help`` start quickly.
+_SOURCES = {
+    "BaselineTable": "baseline_table", "baseline_table": "baseline_table",
+    "Cohort": "cohort",
+    "AnalysisError": "errors", "ConfigError": "errors", "ConvergenceWarning": "errors",
+    "DataQualityWarning": "errors", "DataValidationError": "errors",
+    "DryNeedleError": "errors", "DryNeedleWarning": "errors", "MappingError": "errors",
+    "OutputFolderError": "errors", "ReadError": "errors",
+    "AdverseEventRates": "harms", "DoseResponse": "harms", "ProtocolDeviations": "harms",
+    "adverse_event_rates": "harms", "dose_response": "harms", "event_listing": "harms",
+    "protocol_deviations": "harms",
+    "INSTRUMENTS": "instruments", "Instrument": "instruments",
+    "get_instrument": "instruments",
+    "RawTable": "io.readers", "read_table": "io.readers", "read_redcap": "io.redcap",
+    "load_cohort": "load", "Mapping": "mapping",
+    "TrajectoryResult": "models.trajectory", "fit_trajectory": "models.trajectory",
+    "save_figure": "plots", "QualityLedger": "quality",
+    "RespondersResult": "responders", "responders": "responders",
+    "simulate_cohort": "simulate", "simulate_tables": "simulate",
+    "write_sample": "simulate",
+    "Relief": "survival.relief", "ReliefResult": "survival.relief_result",
+    "SorenessResult": "survival.soreness", "soreness_duration": "survival.soreness",
+    "time_to_relief": "survival.time_to_relief",
+}
+#: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
+_SUBMODULES = ("harms", "plots", "survival")
+
+
+def __getattr__(name: str):
+    if name in _SOURCES:
+        value = getattr(import_module(f".{_SOURCES[name]}", __name__), name)
+    elif name in _SUBMODULES:
+        value = import_module(f".{name}", __name__)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+#: Public functions named like the module defining them: importing the module
+#: (``dryneedle_outcomes.responders``) must not replace ``dno.responders`` by it.
+_SAME_NAME = frozenset(n for n, m in _SOURCES.items() if n == m)
+
+
+class _Package(types.ModuleType):
+    """This package's module type: keeps ``dno.responders`` the function (see above)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if name in _SAME_NAME and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "AdverseEventRates",
@@ -82,6 +108,7 @@ __all__ = [
     "Instrument",
     "Mapping",
     "MappingError",
+    "OutputFolderError",
     "QualityLedger",
     "Relief",
     "ReliefResult",

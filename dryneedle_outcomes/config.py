@@ -113,10 +113,18 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .harms.rates import PER
 from .instruments import INSTRUMENTS
-from .models.trajectory import COVARIANCES, MODELS
-from .responders import MISSING_RULES
+
+# The allowed values are listed here rather than imported from the analysis modules so
+# that reading a configuration (``validate``, ``--help``) does not import statsmodels
+# and scipy; tests/test_cli_errors.py checks that they equal the analyses' own.
+#: ``dryneedle_outcomes.models.trajectory.MODELS`` / ``COVARIANCES``.
+MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
+COVARIANCES = ("unstructured", "cs", "ar1")
+#: ``dryneedle_outcomes.harms.rates.PER``.
+PER = ("patient", "session", "100_needles")
+#: ``dryneedle_outcomes.responders.MISSING_RULES``.
+MISSING_RULES = ("observed", "non_responder")
 
 ANALYSES = ("trajectory", "harms", "responders", "baseline_table", "time_to_relief",
             "soreness_duration")
@@ -485,6 +493,71 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# ---------------------------------------------------------------------- the file
+#: Deepest nesting of arrays and tables a configuration may have (the schema needs 3).
+MAX_DEPTH = 32
+
+
+def _depth(value: Any) -> int:
+    """How deeply arrays and tables nest inside the document ``value`` (iteratively)."""
+    deepest, stack = 0, [(value, -1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level + 1)
+            stack.extend((v, level + 1) for v in (item.values() if isinstance(item, dict)
+                                                  else item))
+    return deepest
+
+
+def read_toml(path: str | Path) -> dict:
+    r"""Read a TOML file; every problem is a one-line :class:`ConfigError` naming the file.
+
+    Missing file, a folder, unreadable, not UTF-8 (the line and column of the first bad
+    byte), not TOML (tomllib's line and column), nesting deeper than :data:`MAX_DEPTH`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     bad = Path(tmp) / "analysis.toml"
+    ...     _ = bad.write_bytes(b'[data]\nassessments = "caf\xe9.csv"\n')
+    ...     read_toml(bad)
+    Traceback (most recent call last):
+    ...
+    dryneedle_outcomes.errors.ConfigError: ...is not UTF-8 text: byte 0xe9 at line 2, column 19;...
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"configuration {path} is a folder, not a file; give the "
+                          "analysis.toml inside it")
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read the configuration {path}: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ConfigError(f"{path} is not UTF-8 text: byte 0x{raw[exc.start]:02x} at line "
+                          f"{line}, column {column}; save it as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path} nests arrays or tables too deeply to read (more than "
+                          f"{MAX_DEPTH} levels are never needed)") from None
+    depth = _depth(data)
+    if depth > MAX_DEPTH:
+        raise ConfigError(f"{path} nests arrays or tables {depth} levels deep; at most "
+                          f"{MAX_DEPTH} are allowed")
+    return data
+
+
 # ---------------------------------------------------------------------- the config
 @dataclass(frozen=True)
 class AnalysisConfig:
@@ -534,13 +607,7 @@ class AnalysisConfig:
     def from_file(cls, path: str | Path) -> AnalysisConfig:
         """Read and validate a TOML configuration file."""
         path = Path(path)
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except FileNotFoundError:
-            raise ConfigError(f"configuration file {path} does not exist") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        data = read_toml(path)
         try:
             cfg = cls.from_dict(data, base_dir=path.parent, where=str(path))
         except ConfigError as exc:

@@ -13,7 +13,10 @@ True
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pandas is imported when a DataValidationError is made, not at start
+    import pandas as pd
 
 PROBLEM_COLUMNS = ("table", "source", "row", "column", "value", "rule", "message")
 
@@ -58,6 +61,8 @@ class DataValidationError(DryNeedleError, ValueError):
     """
 
     def __init__(self, problems: pd.DataFrame, *, max_listed: int = 20) -> None:
+        import pandas as pd
+
         self.problems = problems.reset_index(drop=True)
         n = len(self.problems)
         lines = [f"{n} problem{'s' if n != 1 else ''} found in the input data:"]
@@ -78,6 +83,10 @@ class DataValidationError(DryNeedleError, ValueError):
 
 class AnalysisError(DryNeedleError, ValueError):
     """An analysis cannot be run on the cohort given (e.g. no baseline, one arm)."""
+
+
+class OutputFolderError(DryNeedleError, OSError):
+    """An output folder cannot be written safely (it holds files we did not write, ...)."""
 
 
 class DryNeedleWarning(UserWarning):

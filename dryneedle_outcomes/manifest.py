@@ -1,6 +1,9 @@
 """``manifest.json``: what was run, on which inputs, with which software, giving what.
 
-The manifest records the versions of this package, Python and the dependencies, the
+The manifest starts with the marker ``"generator": "dryneedle_outcomes"`` and the
+``"kind"`` of folder (``"run"`` or ``"sample"``): the output-folder rules
+(:mod:`dryneedle_outcomes.outdir`) replace a folder only when it carries them. It
+records the versions of this package, Python and the dependencies, the
 SHA-256 of every input file (the configuration included), the resolved
 configuration (every default filled in), the seeds, the start and end times, and the
 SHA-256 of every output. Two runs on the same inputs give the same output hashes;
@@ -16,6 +19,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+#: The value of ``"generator"`` in every manifest this package writes.
+GENERATOR = "dryneedle_outcomes"
 DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib",
                 "openpyxl", "pyarrow", "tqdm")
 #: Outputs that contain the time of the run, so their hash differs between runs.
@@ -52,15 +57,27 @@ def output_hashes(directory: str | Path, names, *,
 
 def build_manifest(*, inputs: dict[str, Path], config: dict, started: str, finished: str,
                    outputs: dict[str, str | None] | list[str],
-                   seeds: dict | None = None) -> dict:
+                   seeds: dict | None = None, kind: str = "run",
+                   folders=()) -> dict:
     """The manifest as a dict (written as JSON by the command line).
 
     ``outputs`` maps each output path to its SHA-256 (None for the files holding
-    timestamps); a plain list records the names only.
+    timestamps); a plain list records the names only. ``kind`` ("run" or "sample") and
+    ``folders`` (every folder written, relative paths) let a later run recognise the
+    folder as ours (:mod:`dryneedle_outcomes.outdir`).
+
+    Examples
+    --------
+    >>> m = build_manifest(inputs={}, config={}, started="t0", finished="t1",
+    ...                    outputs=["summary.txt"], kind="sample")
+    >>> m["generator"], m["kind"], m["outputs"]
+    ('dryneedle_outcomes', 'sample', {'summary.txt': None})
     """
     if not isinstance(outputs, dict):
         outputs = {name: None for name in sorted(outputs)}
     return {
+        "generator": GENERATOR,
+        "kind": kind,
         "software": package_versions(),
         "inputs": {name: {"path": str(p), "sha256": sha256(p)} for name, p in inputs.items()},
         "config": config,
@@ -68,6 +85,7 @@ def build_manifest(*, inputs: dict[str, Path], config: dict, started: str, finis
         "started": started,
         "finished": finished,
         "outputs": outputs,
+        "folders": sorted(folders),
         "outputs_note": "sha256 null: the file holds the run's timestamps ("
                         + ", ".join(TIMESTAMPED) + ")",
     }

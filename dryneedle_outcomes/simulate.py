@@ -86,6 +86,8 @@ import argparse
 import io
 import json
 import math
+import os
+import sys
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
@@ -95,7 +97,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from .errors import ConfigError
+from .errors import ConfigError, OutputFolderError
 from .normalize.vocabulary import AE_TERMS, MUSCLES
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -1609,27 +1611,38 @@ each one and account for it in `cohort.quality`, never drop it silently.
 | --- | --- | --- | --- | --- | --- | --- | --- |
 {prob_lines}
 
-## Regenerate
+## Make your own sample
 
 ```bash
-python -m dryneedle_outcomes.simulate data/sample    # seed {t["seed"]}, {t["n_patients"]} patients
+dryneedle-outcomes simulate --out my_sample --seed {t["seed"]} --patients {t["n_patients"]}
 ```
 
-or, from Python, `dryneedle_outcomes.simulate.write_sample("data/sample")`. The output is
-byte-for-byte reproducible for a given seed and library version. To load it:
+(or `python -m dryneedle_outcomes.simulate my_sample`) writes this sample again into the
+new folder `my_sample`, byte-for-byte for a given seed and library version; another seed
+or size gives another trial. `simulate` writes only into a new or empty folder, or over
+a sample folder it wrote itself when given `--force`; it never writes over other files.
+The sample bundled with the package (`data/sample/`) is checked against this generator
+by the test suite: leave it as it is. To load a sample:
 
 ```python
 import dryneedle_outcomes as dno
-cohort = dno.load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
-                         mapping="data/sample/mapping.toml", errors="quarantine",
-                         base_dir="data/sample")
+cohort = dno.load_cohort("my_sample/assessments.csv", "my_sample/patients.xlsx",
+                         "my_sample/adverse_events.csv",
+                         mapping="my_sample/mapping.toml", errors="quarantine")
 ```
+
+or run its analysis: `dryneedle-outcomes run my_sample/analysis.toml --out my_results`.
 """
+
+
+#: The files :func:`write_sample` writes (besides ``planted_problems.csv`` when asked).
+SAMPLE_FILES = ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml",
+                "planted_problems.csv", "analysis.toml", "README.md")
 
 
 def write_sample(
     directory: str | Path = "data/sample", *, n_patients: int = 84, seed: int = 2014,
-    inject_problems: bool = True, **kwargs: Any,
+    inject_problems: bool = True, overwrite: bool = False, **kwargs: Any,
 ) -> ExportPaths:
     """(Re)generate the sample data folder: raw exports, mapping, analysis.toml, README.
 
@@ -1637,6 +1650,10 @@ def write_sample(
     ----------
     directory : path
         Output folder (created if needed).
+    overwrite : bool, default False
+        Write over files of the same names already in ``directory``; without it such
+        files are an :class:`~dryneedle_outcomes.errors.OutputFolderError` naming them,
+        and nothing is written.
     n_patients : int
         Number of participants.
     seed : int
@@ -1660,6 +1677,11 @@ def write_sample(
     True
     """
     directory = Path(directory)
+    existing = [name for name in SAMPLE_FILES if os.path.lexists(directory / name)]
+    if existing and not overwrite:
+        raise OutputFolderError(
+            f"{directory} already holds {', '.join(existing)}; nothing was written: choose a "
+            "new folder, or pass overwrite=True (--force) to write over them")
     sim = simulate_tables(n_patients, seed=seed, **kwargs)
     paths = write_raw_exports(sim, directory, inject_problems=inject_problems)
     paths["analysis"] = directory / "analysis.toml"
@@ -1669,6 +1691,39 @@ def write_sample(
         encoding="utf-8")
     paths["readme"] = directory / "README.md"
     paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")
+    return paths
+
+
+def write_sample_folder(directory: str | Path, *, n_patients: int = 84,
+                        seed: int = 2014) -> ExportPaths:
+    """:func:`write_sample` into a new, empty ``directory`` plus its ``manifest.json``.
+
+    The manifest (``"kind": "sample"``, the seed, the size and every file's SHA-256)
+    is what lets ``dryneedle-outcomes simulate --force`` later recognise the folder as
+    one it wrote (:mod:`dryneedle_outcomes.outdir`).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_sample_folder(tmp, n_patients=20, seed=7)
+    ...     json.loads((Path(tmp) / "manifest.json").read_text())["kind"]
+    'sample'
+    """
+    from datetime import UTC, datetime
+
+    from .manifest import build_manifest, output_hashes
+
+    directory = Path(directory)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    paths = write_sample(directory, n_patients=n_patients, seed=seed)
+    names = [Path(p).name for p in paths.values()]
+    manifest = build_manifest(
+        inputs={}, config={"simulation": {"seed": seed, "n_patients": n_patients}},
+        started=started, finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        outputs=output_hashes(directory, names) | {"manifest.json": None}, kind="sample")
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                             encoding="utf-8", newline="\n")
     return paths
 
 
@@ -1682,9 +1737,15 @@ def _main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=2014)
     parser.add_argument("--no-problems", action="store_true",
                         help="do not plant data problems")
+    parser.add_argument("--force", action="store_true",
+                        help="write over the sample files already in the folder")
     args = parser.parse_args(argv)
-    paths = write_sample(args.directory, n_patients=args.n_patients, seed=args.seed,
-                         inject_problems=not args.no_problems)
+    try:
+        paths = write_sample(args.directory, n_patients=args.n_patients, seed=args.seed,
+                             inject_problems=not args.no_problems, overwrite=args.force)
+    except OutputFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     for role, path in paths.items():
         print(f"{role:15s} {path}")
     return 0

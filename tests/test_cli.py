@@ -7,9 +7,7 @@ seeded, so the two runs must be byte-identical).
 
 from __future__ import annotations
 
-import contextlib
 import html
-import io
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run_cli as _run
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.cli import main
@@ -43,12 +42,6 @@ FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m i
            + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"])
 
-
-def _run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")
@@ -213,15 +206,24 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert hashes[0] == hashes[1]
 
 
-def test_rerun_replaces_the_output_folder(sample_dir, tmp_path, capsys):
+def test_rerun_replaces_our_folder_and_refuses_one_with_other_files(sample_dir, tmp_path,
+                                                                    capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / "stale.txt").write_text("from an old run")
-    assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(out), "--quiet"]) == 0
+    config = str(sample_dir / "analysis.toml")
+    assert main(["run", config, "--out", str(out), "--quiet"]) == 0
+    (out / "tables" / "baseline_table.csv").unlink()        # a file of ours, gone
+    first = json.loads((out / "manifest.json").read_text())["started"]
+    assert main(["run", config, "--out", str(out), "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")                  # --quiet: nothing printed
-    assert not (out / "stale.txt").exists()
-    assert (out / "manifest.json").exists()
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders left
+    assert (out / "tables" / "baseline_table.csv").exists()
+    assert json.loads((out / "manifest.json").read_text())["started"] >= first
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders, no lock
+    (out / "stale.txt").write_text("not ours")
+    assert main(["run", config, "--out", str(out), "--quiet", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {out} holds 1 file(s) dryneedle_outcomes did not write "
+                          "(stale.txt); nothing was changed")
+    assert (out / "stale.txt").read_text() == "not ours"
 
 
 def test_validate_exit_codes(sample_dir, tmp_path, capsys):
@@ -285,18 +287,29 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
     assert main(["validate", str(path)]) == 2
 
 
-def test_analysis_error_names_the_config_table_and_exits_2(sample_dir, tmp_path, capsys):
+def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
     text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
     for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
         text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
     config = tmp_path / "analysis.toml"
     config.write_text(text.replace("cumulative_after = [6]", "cumulative_after = [9]"),
                       encoding="utf-8")
-    assert main(["run", str(config), "--out", str(tmp_path / "out"), "--quiet"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == ("error: [analysis.trajectory]: visit 9 was not modelled; visits: "
-                   "[1, 2, 3, 4, 5, 6, 7]")
-    assert not (tmp_path / "out").exists()
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    reason = "visit 9 was not modelled; visits: [1, 2, 3, 4, 5, 6, 7]"
+    lines = [f"[analysis.trajectory] the {m} model could not run: {reason}" for m in MODELS]
+    assert err == [f"error: {line}" for line in lines]
+    # everything else was written; the failures are listed where the user looks
+    assert not list((out / "tables").glob("trajectory_*"))
+    for name in ("baseline_table", "responders_observed", "ae_rates_session",
+                 "time_to_relief_days_median", "soreness_median"):
+        assert (out / "tables" / f"{name}.csv").exists(), name
+    warned = (out / "warnings.txt").read_text(encoding="utf-8").splitlines()
+    assert warned[:2] == [f"[ALERT] {line}" for line in lines]
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert html.escape(lines[0]) + ". Everything else in this report is complete." in report
+    assert report.index('class="alert"') < report.index('id="summary"')
 
 
 def test_config_without_analyses_loads_and_reports_only(sample_dir, tmp_path):

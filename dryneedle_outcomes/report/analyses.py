@@ -2,18 +2,27 @@
 
 Order (and order in the report): baseline table, trajectory, time to relief (once per
 timescale), responders, harms, soreness duration.
+
+An analysis that cannot run does not stop the others. The errors that mean "this
+cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
+:class:`~dryneedle_outcomes.errors.DryNeedleError`, and the numerical errors an engine
+raises on such data: ``numpy.linalg.LinAlgError`` such as a singular matrix,
+``ValueError``, ``FloatingPointError``) are caught for that analysis only, or for one
+trajectory model or one time-to-relief timescale while the others run, and recorded
+in :attr:`Section.failures` (the exception's type is named unless it is one of ours).
+The run writes every other output, lists the failures first in ``warnings.txt``, in a
+banner of the report and on the console, and the command line exits with code 1. Any
+other exception propagates.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from contextlib import contextmanager
 
 from ..baseline_table import baseline_table
 from ..cohort import Cohort
 from ..config import AnalysisOptions
-from ..errors import AnalysisError
 from ..harms import adverse_event_rates, dose_response, protocol_deviations
 from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
@@ -21,6 +30,7 @@ from ..plots import plot_adverse_events, plot_responders
 from ..responders import RespondersResult, responders
 from .relief import relief_section, soreness_section
 from .sections import (
+    FAILURES,
     Diagnostic,
     NamedFigure,
     NamedTable,
@@ -43,46 +53,53 @@ def n_steps(options: AnalysisOptions | None) -> int:
                    for k in ("baseline_table", "harms", "responders", "soreness_duration"))
 
 
+#: Section titles of analyses that could not run.
+TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
+          "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
+          "soreness_duration": "Post-needling soreness"}
+
+
+def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
+    """Append ``build()``, or a section without items naming why it could not run."""
+    try:
+        sections.append(build())
+    except FAILURES as exc:
+        failed = Section(key, TITLES[key])
+        failed.fail(exc)
+        sections.append(failed)
+
+
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
                  step: Callable[[str], None] = lambda message: None,
                  progress: bool = True) -> list[Section]:
-    """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one."""
+    """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one.
+
+    An analysis that fails with one of :data:`~.sections.FAILURES` gives a section
+    with ``failures`` set and no items; the others run (see the module docstring).
+    """
     if options is None:
         return []
-    sections = []
+    sections: list[Section] = []
     if options.baseline_table is not None:
         step("baseline table")
-        with _during("baseline_table"):
-            sections.append(_baseline(cohort, options))
+        _attempt(sections, "baseline_table", lambda: _baseline(cohort, options))
     if options.trajectory is not None:
-        with _during("trajectory"):
-            sections.append(trajectory_section(cohort, options, step=step,
-                                               progress=progress))
+        _attempt(sections, "trajectory", lambda: trajectory_section(
+            cohort, options, step=step, progress=progress))
     if options.time_to_relief is not None:
-        with _during("time_to_relief"):
-            sections.append(relief_section(cohort, options, step=step, progress=progress))
+        _attempt(sections, "time_to_relief", lambda: relief_section(
+            cohort, options, step=step, progress=progress))
     if options.responders is not None:
         step("responders")
-        with _during("responders"):
-            sections.append(_responders(cohort, options))
+        _attempt(sections, "responders", lambda: _responders(cohort, options))
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
-        with _during("harms"):
-            sections.append(_harms(cohort, options))
+        _attempt(sections, "harms", lambda: _harms(cohort, options))
     if options.soreness_duration is not None:
-        with _during("soreness_duration"):
-            sections.append(soreness_section(cohort, options, step=step, progress=progress))
+        _attempt(sections, "soreness_duration", lambda: soreness_section(
+            cohort, options, step=step, progress=progress))
     return sections
-
-
-@contextmanager
-def _during(analysis: str):
-    """Name the configuration table in an analysis error ("[analysis.harms]: ...")."""
-    try:
-        yield
-    except AnalysisError as exc:
-        raise AnalysisError(f"[analysis.{analysis}]: {exc}") from exc
 
 
 def _caught(function, *args, **kwargs):

@@ -39,6 +39,9 @@ th { border-bottom: 1.5px solid #444; background: #f6f6f6; }
 .notes p { margin: 0.15rem 0; }
 ul.headline li { margin-bottom: 0.4rem; }
 .bad { color: #b00020; font-weight: 600; }
+.alert { border: 2px solid #b00020; background: #fdecee; padding: 0.6rem 1rem;
+         margin: 1rem 0; }
+.alert strong { color: #b00020; }
 .ok { color: #1b7a3a; }
 """
 
@@ -52,6 +55,20 @@ class RunInfo:
     started: str
     inputs: dict[str, tuple[str, str]]  # role -> (path, sha256)
     load_warnings: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()  # shown first, in a banner (report.alerts)
+
+
+#: Rows of the flags table shown in the report (all of them are in quality/flags.csv).
+FLAGS_SHOWN = 500
+
+
+def _banner(alerts) -> str:
+    """The alerts (implausible scales, failed analyses) in a box at the top."""
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{_e(a)}</li>" for a in alerts)
+    return (f'<div class="alert" id="alerts"><strong>Check before using these results '
+            f"({len(alerts)}):</strong><ul>{items}</ul></div>")
 
 
 def _e(text) -> str:
@@ -130,6 +147,12 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
     if n_dev:
         parts.append(f"<p>Protocol deviations flagged: {n_dev} (needling a patient flagged "
                      "pregnant or immunocompromised; kept in the analyses).</p>")
+    if len(q.flags):
+        parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
+                  _frame(q.flags.head(FLAGS_SHOWN)),
+                  '<p class="files">All of them: quality/flags.csv'
+                  + (f" (first {FLAGS_SHOWN} shown)" if len(q.flags) > FLAGS_SHOWN else "")
+                  + "</p>"]
     inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
                            for k, (p, h) in info.inputs.items()])
     parts += ["<h3>Inputs</h3>", _frame(inputs)]
@@ -169,6 +192,7 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
     body = [
         f"<h1>Analysis report</h1><p class=\"meta\">Configuration {_e(info.config)}; "
         f"dryneedle_outcomes {_e(info.version)}; run started {_e(info.started)}.</p>",
+        _banner(info.alerts),
         f"<nav><ol>{''.join(toc)}</ol></nav>",
         '<h2 id="summary">Summary</h2>',
         ("<ul class=\"headline\">" + "".join(f"<li>{_e(h)}</li>" for h in headline) + "</ul>"
@@ -179,6 +203,9 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
     n_table = n_figure = 0
     for s in sections:
         body.append(f'<h2 id="{_e(s.key)}">{_e(s.title)}</h2>')
+        for line in s.failures:
+            body.append(f'<p class="bad">{_e(line)}. Everything else in this report is '
+                        "complete.</p>")
         for item in s.items:
             if isinstance(item, NamedTable):
                 n_table += 1

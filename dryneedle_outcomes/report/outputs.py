@@ -7,9 +7,15 @@ Layout::
     tables/       <table>.csv (unrounded numbers) and <table>.tex (booktabs) per table
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
     report.html   everything above in one self-contained page
-    summary.txt   the cohort summary and the headline numbers
-    warnings.txt  every warning of the run, one a line, with the step it came from
-    manifest.json software, inputs' SHA-256, resolved configuration, seeds, times, outputs
+    summary.txt   the alerts, the cohort summary and the headline numbers
+    warnings.txt  every warning of the run, one a line, with the step it came from; the
+                  alerts (implausible scales, parts that could not run) first, "[ALERT] ..."
+    manifest.json the marker ("generator", "kind": "run"), software, inputs' SHA-256,
+                  resolved configuration, seeds, times, outputs and folders, alerts
+
+The command line writes these into a temporary folder and swaps it in
+(:mod:`dryneedle_outcomes.outdir`); the manifest's outputs and folders are what a later
+run may replace.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from ..cohort import Cohort
 from ..config import AnalysisConfig
 from ..manifest import build_manifest, output_hashes, sha256
 from ..quality import neutralise_formulas
+from .alerts import failure_alerts, scale_alerts
 from .figures import render, width_mm
 from .html import RunInfo, render_report
 from .sections import Section
@@ -52,9 +59,18 @@ def seeds(cfg: AnalysisConfig) -> dict:
     return out
 
 
-def all_warnings(sections: list[Section], load_warnings) -> list[str]:
-    """Every warning of the run, prefixed with the step it came from."""
-    return [f"[load] {w}" for w in load_warnings] + [w for s in sections for w in s.warnings]
+def all_warnings(sections: list[Section], load_warnings, alerts=()) -> list[str]:
+    """Every warning of the run, prefixed with the step it came from.
+
+    ``alerts`` (:func:`run_alerts`) come first, as ``[ALERT] ...`` lines.
+    """
+    return ([f"[ALERT] {a}" for a in alerts] + [f"[load] {w}" for w in load_warnings]
+            + [w for s in sections for w in s.warnings])
+
+
+def run_alerts(cohort: Cohort, sections: list[Section]) -> list[str]:
+    """Implausible scales and analyses that could not run (:mod:`.alerts`)."""
+    return scale_alerts(cohort.quality.flags) + failure_alerts(sections)
 
 
 def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Section], *,
@@ -106,23 +122,29 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
     info = RunInfo(config=str(cfg.source or "configuration"), version=__version__,
                    started=started,
                    inputs={k: (str(p), sha256(p)) for k, p in cfg.inputs.items()},
-                   load_warnings=tuple(load_warnings))
+                   load_warnings=tuple(load_warnings),
+                   alerts=tuple(run_alerts(cohort, sections)))
     step("writing report.html, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,
                                              max_px=min(max_px, 1000)))
     keep(out / "report.html")
     headline = [h for s in sections for h in s.headline]
-    _text(out / "summary.txt", cohort.summary() + "\n"
+    alerts = "".join(f"ALERT: {a}\n" for a in info.alerts) + ("\n" if info.alerts else "")
+    _text(out / "summary.txt", alerts + cohort.summary() + "\n"
           + ("\nHeadline\n" + "\n".join(f"- {h}" for h in headline) + "\n" if headline else ""))
     keep(out / "summary.txt")
-    messages = all_warnings(sections, load_warnings)
+    messages = all_warnings(sections, load_warnings, info.alerts)
     _text(out / "warnings.txt", "".join(f"{m}\n" for m in messages))
     keep(out / "warnings.txt")
 
     names = [*written, "manifest.json"]
+    folders = sorted({Path(name).parent.as_posix() for name in written} - {"."}
+                     | {p.relative_to(out).as_posix() for p in out.iterdir() if p.is_dir()})
     manifest = build_manifest(inputs=cfg.inputs, config=cfg.resolved, started=started,
                               finished=now(), outputs=output_hashes(out, written) | {
-                                  "manifest.json": None}, seeds=seeds(cfg))
+                                  "manifest.json": None}, seeds=seeds(cfg), kind="run",
+                              folders=folders)
+    manifest["alerts"] = list(info.alerts)
     _text(out / "manifest.json", json.dumps(manifest, indent=2, default=str) + "\n")
     return sorted(names)

@@ -14,7 +14,15 @@ from ..survival.relief_result import ReliefResult
 from ..survival.soreness import SorenessResult, soreness_duration
 from ..survival.time_to_relief import time_to_relief
 from ..tables import TableResult
-from .sections import Diagnostic, NamedFigure, NamedTable, Section, p_text, unique
+from .sections import (
+    FAILURES,
+    Diagnostic,
+    NamedFigure,
+    NamedTable,
+    Section,
+    p_text,
+    unique,
+)
 
 UNITS = {"days": "days", "sessions": "sessions"}
 
@@ -68,84 +76,103 @@ def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
                                         notes=tuple(notes), conf_level=conf, digits=digits))
 
 
+def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
+               progress: bool) -> tuple[ReliefResult, Section]:
+    """One timescale of ``[analysis.time_to_relief]``: its result and its items."""
+    t = options.time_to_relief
+    part = Section("time_to_relief", "")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = time_to_relief(
+            cohort, options.outcome, relief=t.relief(), timescale=timescale,
+            interval_censored=t.interval_censored, covariates=t.covariates,
+            strata=t.strata, reference_arm=options.reference_arm,
+            conf_level=options.conf_level, conf_type=t.conf_type,
+            distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
+            progress=progress)
+        rmst = res.rmst(t.rmst_tau)
+    stem = f"time_to_relief_{timescale}"
+    notes = _relief_notes(res)
+    conf = options.conf_level
+    what = f"Time to relief ({UNITS[timescale]})"
+    lr = res.logrank
+    tests = pd.DataFrame([{"test": "log-rank" + (f" (stratified by {res.strata})"
+                                                 if res.strata else ""),
+                           "statistic": lr["statistic"], "df": lr["df"],
+                           "p_value": lr["p_value"]}])
+    times = res.default_times()
+    part.items += [
+        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1),
+        NamedFigure(f"{stem}_curve",
+                    f"{what}: proportion of patients without relief ({res.definition}) "
+                    f"by arm with {conf:.0%} "
+                    + ("bootstrap bands (Turnbull estimate; sloped segments: the drop "
+                       "happens somewhere in that interval)" if res.interval_censored
+                       else f"{res.conf_type} Greenwood bands (Kaplan-Meier)")
+                    + "; dotted lines: medians; numbers at risk below.",
+                    lambda ax, r=res: r.plot(ax=ax), 75.0),
+        _table(res.hazard_ratios, f"{stem}_hazard_ratios",
+               f"{what}: Cox model hazard ratios (Efron ties)", notes, conf),
+        _table(res.time_ratios, f"{stem}_time_ratios",
+               f"{what}: time ratios of the "
+               + ("interval-censored " if res.interval_censored else "")
+               + "parametric AFT models", notes, conf),
+        _table(res.model_fit, f"{stem}_model_fit",
+               f"{what}: fit of the parametric models", notes, conf, 3),
+        _table(tests, f"{stem}_logrank", f"{what}: log-rank test", notes, conf),
+        _table(rmst, f"{stem}_rmst",
+               f"{what}: restricted mean time without relief up to "
+               f"{rmst['tau'].iloc[0]:g} {UNITS[timescale]}", notes, conf),
+        _table(res.at_risk(times), f"{stem}_at_risk",
+               f"{what}: numbers at risk, cumulative events and censorings", notes, conf),
+    ]
+    if res.ph_test is not None:
+        part.items.append(_table(res.ph_test, f"{stem}_ph_test",
+                                    f"{what}: test of proportional hazards (Schoenfeld "
+                                    "residuals, cox.zph with KM transform)", notes, conf, 3))
+    if res.discrete_hazard is not None:
+        part.items.append(_table(
+            res.discrete_hazard.hazard, f"{stem}_per_session",
+            f"{what}: probability of relief at each session among patients without "
+            "relief before it (discrete-time cloglog model)", notes, conf, 3))
+    events = res.events.assign(upper=res.events["upper"].where(
+        np.isfinite(res.events["upper"])))
+    part.items.append(_table(events, f"{stem}_events",
+                                f"{what}: one row per patient (interval (lower, upper]; "
+                                "upper empty when right-censored)", notes, conf, 1))
+    if len(res.excluded):
+        part.items.append(_table(res.excluded, f"{stem}_excluded",
+                                    f"{what}: patients not analysed", notes, conf))
+    part.diagnostics.append(Diagnostic(
+        f"time to relief ({timescale})", res.converged,
+        f"{res.n_patients} patients, {res.n_events} with relief; "
+        + ", ".join(f"{d} AFT logLik {f.loglik:.2f}" for d, f in res.aft.items()),
+        unique([*res.warnings, *(w.message for w in caught)])))
+    return res, part
+
+
 def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
                    progress: bool = True) -> Section:
-    """Run ``[analysis.time_to_relief]`` once per timescale."""
+    """Run ``[analysis.time_to_relief]`` once per timescale.
+
+    A timescale that fails with one of :data:`~.sections.FAILURES` is listed in
+    ``failures`` while the other is reported.
+    """
     t = options.time_to_relief
     inst = get_instrument(options.outcome)
     section = Section("time_to_relief", f"Time to relief of {inst.label}")
-    for k, timescale in enumerate(t.timescale):
+    for timescale in t.timescale:
         step(f"time to relief ({timescale})"
-             + (f": Turnbull bootstrap ({t.n_boot} replicates)" if t.interval_censored
-                and t.n_boot else ""))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = time_to_relief(
-                cohort, options.outcome, relief=t.relief(), timescale=timescale,
-                interval_censored=t.interval_censored, covariates=t.covariates,
-                strata=t.strata, reference_arm=options.reference_arm,
-                conf_level=options.conf_level, conf_type=t.conf_type,
-                distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
-                progress=progress)
-            rmst = res.rmst(t.rmst_tau)
-        stem = f"time_to_relief_{timescale}"
-        notes = _relief_notes(res)
-        conf = options.conf_level
-        what = f"Time to relief ({UNITS[timescale]})"
-        lr = res.logrank
-        tests = pd.DataFrame([{"test": "log-rank" + (f" (stratified by {res.strata})"
-                                                     if res.strata else ""),
-                               "statistic": lr["statistic"], "df": lr["df"],
-                               "p_value": lr["p_value"]}])
-        times = res.default_times()
-        section.items += [
-            _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1),
-            NamedFigure(f"{stem}_curve",
-                        f"{what}: proportion of patients without relief ({res.definition}) "
-                        f"by arm with {conf:.0%} "
-                        + ("bootstrap bands (Turnbull estimate; sloped segments: the drop "
-                           "happens somewhere in that interval)" if res.interval_censored
-                           else f"{res.conf_type} Greenwood bands (Kaplan-Meier)")
-                        + "; dotted lines: medians; numbers at risk below.",
-                        lambda ax, r=res: r.plot(ax=ax), 75.0),
-            _table(res.hazard_ratios, f"{stem}_hazard_ratios",
-                   f"{what}: Cox model hazard ratios (Efron ties)", notes, conf),
-            _table(res.time_ratios, f"{stem}_time_ratios",
-                   f"{what}: time ratios of the "
-                   + ("interval-censored " if res.interval_censored else "")
-                   + "parametric AFT models", notes, conf),
-            _table(res.model_fit, f"{stem}_model_fit",
-                   f"{what}: fit of the parametric models", notes, conf, 3),
-            _table(tests, f"{stem}_logrank", f"{what}: log-rank test", notes, conf),
-            _table(rmst, f"{stem}_rmst",
-                   f"{what}: restricted mean time without relief up to "
-                   f"{rmst['tau'].iloc[0]:g} {UNITS[timescale]}", notes, conf),
-            _table(res.at_risk(times), f"{stem}_at_risk",
-                   f"{what}: numbers at risk, cumulative events and censorings", notes, conf),
-        ]
-        if res.ph_test is not None:
-            section.items.append(_table(res.ph_test, f"{stem}_ph_test",
-                                        f"{what}: test of proportional hazards (Schoenfeld "
-                                        "residuals, cox.zph with KM transform)", notes, conf, 3))
-        if res.discrete_hazard is not None:
-            section.items.append(_table(
-                res.discrete_hazard.hazard, f"{stem}_per_session",
-                f"{what}: probability of relief at each session among patients without "
-                "relief before it (discrete-time cloglog model)", notes, conf, 3))
-        events = res.events.assign(upper=res.events["upper"].where(
-            np.isfinite(res.events["upper"])))
-        section.items.append(_table(events, f"{stem}_events",
-                                    f"{what}: one row per patient (interval (lower, upper]; "
-                                    "upper empty when right-censored)", notes, conf, 1))
-        if len(res.excluded):
-            section.items.append(_table(res.excluded, f"{stem}_excluded",
-                                        f"{what}: patients not analysed", notes, conf))
-        section.diagnostics.append(Diagnostic(
-            f"time to relief ({timescale})", res.converged,
-            f"{res.n_patients} patients, {res.n_events} with relief; "
-            + ", ".join(f"{d} AFT logLik {f.loglik:.2f}" for d, f in res.aft.items()),
-            unique([*res.warnings, *(w.message for w in caught)])))
-        if k == 0:
+             + (f": bootstrap of the CIs of the Turnbull curves and medians ({t.n_boot} "
+                "replicates per arm)" if t.interval_censored and t.n_boot else ""))
+        try:
+            res, part = _timescale(cohort, options, timescale, progress)
+        except FAILURES as exc:
+            section.fail(exc, f"on the {timescale} timescale")
+            continue
+        section.items += part.items
+        section.diagnostics += part.diagnostics
+        if not section.headline:
             section.headline.append(relief_headline(res))
     return section
 
@@ -169,7 +196,9 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
                      progress: bool = True) -> Section:
     """Run ``[analysis.soreness_duration]``."""
     s = options.soreness_duration
-    step(f"soreness duration (patient bootstrap, {s.n_boot} replicates)")
+    step("soreness duration" + (f": patient bootstrap of the CIs of the median soreness "
+                                f"durations and curves ({s.n_boot} replicates per group)"
+                                if s.n_boot else ""))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = soreness_duration(cohort, conf_level=options.conf_level, n_boot=s.n_boot,

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from ..errors import DryNeedleError
 from ..tables import TableResult, format_p
 
 
@@ -51,13 +54,19 @@ class Diagnostic:
 
 @dataclass
 class Section:
-    """The outputs of one analysis; ``items`` (tables and figures) in report order."""
+    """The outputs of one analysis; ``items`` (tables and figures) in report order.
+
+    ``failures`` lists, one line each, what could not run ("[analysis.trajectory] the
+    mmrm model could not run: ..."); a section whose analysis could not run at all has
+    no items. The run writes everything else and lists the failures.
+    """
 
     key: str
     title: str
     items: list[NamedTable | NamedFigure] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
 
     @property
     def tables(self) -> list[NamedTable]:
@@ -73,6 +82,33 @@ class Section:
     def warnings(self) -> list[str]:
         """Every warning of the section, prefixed with the analysis it came from."""
         return [f"[{d.analysis}] {w}" for d in self.diagnostics for w in d.warnings]
+
+    def fail(self, exc: BaseException, what: str = "") -> None:
+        """Record that ``what`` (e.g. "the mmrm model"; default: the analysis) failed."""
+        subject = f" {what}" if what else ""
+        self.failures.append(f"[analysis.{self.key}]{subject} could not run: "
+                             f"{failure_reason(exc)}")
+
+
+#: The errors that make one analysis (or one model of it) fail without stopping the run:
+#: ours (:class:`~dryneedle_outcomes.errors.DryNeedleError`) and the numerical errors an
+#: engine raises on data that cannot support it (``numpy.linalg.LinAlgError`` such as a
+#: singular matrix, ``ValueError``, ``FloatingPointError``). Anything else propagates.
+FAILURES = (DryNeedleError, np.linalg.LinAlgError, ValueError, FloatingPointError)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """One line saying why an analysis failed: our message, or "Type: message".
+
+    Examples
+    --------
+    >>> failure_reason(np.linalg.LinAlgError("Singular matrix"))
+    'LinAlgError: Singular matrix (a numerical failure on these data)'
+    """
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    if isinstance(exc, DryNeedleError):
+        return text
+    return f"{type(exc).__name__}: {text} (a numerical failure on these data)"
 
 
 def unique(messages) -> tuple[str, ...]:

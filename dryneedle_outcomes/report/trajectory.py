@@ -13,6 +13,7 @@ from ..models.trajectory import TrajectoryResult, fit_trajectory
 from ..plots import plot_arm_differences, plot_trajectory
 from ..tables import TableResult
 from .sections import (
+    FAILURES,
     Diagnostic,
     NamedFigure,
     NamedTable,
@@ -81,46 +82,68 @@ def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boo
     return out
 
 
+def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool):
+    """Fit one model: its result, items (tables and figures) and diagnostic."""
+    t = options.trajectory
+    inst = get_instrument(options.outcome)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
+                             covariance=t.covariance, reference_arm=options.reference_arm,
+                             conf_level=options.conf_level, df=t.df_for(model))
+        cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
+        boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
+                if t.sessions_to_mcid else None)
+    what = f"{inst.label}, {describe(fit)}"
+    tables = _tables(fit, f"trajectory_{model}", what, t.adjust, cumulative, boot)
+    n_rows = len(fit.arm_difference) + fit.arm_difference["arm"].nunique()
+    items = [tables[0],
+             NamedFigure(f"trajectory_{model}",
+                         f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} "
+                         "CIs (lines and bands) and observed means (open markers); dashed "
+                         "line: the MCID from the mean baseline.",
+                         lambda ax, f=fit: plot_trajectory(f, ax=ax), 60.0),
+             NamedFigure(f"arm_differences_{model}",
+                         f"{what}: difference between arms per visit with "
+                         f"{fit.conf_level:.0%} CIs; dotted lines at plus and minus the MCID.",
+                         lambda ax, f=fit: plot_arm_differences(f, ax=ax),
+                         max(60.0, 20.0 + 5.0 * n_rows)),
+             *tables[1:]]
+    diagnostic = Diagnostic(
+        f"trajectory {model}", fit.converged,
+        f"{fit.n_patients} patients, {fit.n_observations} observations; REML "
+        f"log-likelihood {fit.loglik:.3f}, AIC {fit.aic:.2f}, BIC {fit.bic:.2f}",
+        unique([*fit.warnings, *(w.message for w in caught)]))
+    return fit, items, diagnostic
+
+
 def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
                        progress: bool = True) -> Section:
-    """Fit every model of ``options.trajectory`` once; ``step(message)`` reports progress."""
+    """Fit every model of ``options.trajectory`` once; ``step(message)`` reports progress.
+
+    A model that fails with one of :data:`~.sections.FAILURES` is listed in
+    ``failures`` while the other models are reported (when every model fails, the
+    section has only its failures).
+    """
     t = options.trajectory
     inst = get_instrument(options.outcome)
     section = Section("trajectory", f"Trajectory of {inst.label} across sessions")
     fits = {}
     for model in t.models:
         step(f"trajectory: fitting the {model} model"
-             + (f" and bootstrapping sessions to MCID ({t.n_boot} refits)"
+             + (f", then a parametric bootstrap of the CI of the sessions needed to reach "
+                f"the MCID ({t.n_boot} refits)"
                 if t.sessions_to_mcid else ""))
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
-                                 covariance=t.covariance, reference_arm=options.reference_arm,
-                                 conf_level=options.conf_level, df=t.df_for(model))
-            cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
-            boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
-                    if t.sessions_to_mcid else None)
+        try:
+            fit, items, diagnostic = _model(cohort, options, model, progress)
+        except FAILURES as exc:
+            section.fail(exc, f"the {model} model")
+            continue
         fits[model] = fit
-        what = f"{inst.label}, {describe(fit)}"
-        tables = _tables(fit, f"trajectory_{model}", what, t.adjust, cumulative, boot)
-        n_rows = len(fit.arm_difference) + fit.arm_difference["arm"].nunique()
-        section.items += [tables[0],
-            NamedFigure(f"trajectory_{model}",
-                        f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} CIs "
-                        "(lines and bands) and observed means (open markers); dashed line: "
-                        "the MCID from the mean baseline.",
-                        lambda ax, f=fit: plot_trajectory(f, ax=ax), 60.0),
-            NamedFigure(f"arm_differences_{model}",
-                        f"{what}: difference between arms per visit with "
-                        f"{fit.conf_level:.0%} CIs; dotted lines at plus and minus the MCID.",
-                        lambda ax, f=fit: plot_arm_differences(f, ax=ax),
-                        max(60.0, 20.0 + 5.0 * n_rows)),
-            *tables[1:]]
-        section.diagnostics.append(Diagnostic(
-            f"trajectory {model}", fit.converged,
-            f"{fit.n_patients} patients, {fit.n_observations} observations; REML "
-            f"log-likelihood {fit.loglik:.3f}, AIC {fit.aic:.2f}, BIC {fit.bic:.2f}",
-            unique([*fit.warnings, *(w.message for w in caught)])))
+        section.items += items
+        section.diagnostics.append(diagnostic)
+    if not fits:  # every model failed: the failures say why
+        return section
     primary = fits.get("mmrm") or next(iter(fits.values()))
     section.headline.append(headline(primary, cohort))
     return section

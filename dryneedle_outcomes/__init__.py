@@ -25,7 +25,10 @@ from .errors import (
     DataValidationError,
     DryNeedleError,
     DryNeedleWarning,
+    ImplausibleScaleWarning,
+    InputLimitError,
     MappingError,
+    MostlyRejectedWarning,
     ReadError,
 )
 from .harms import (
@@ -38,6 +41,7 @@ from .harms import (
     protocol_deviations,
 )
 from .instruments import INSTRUMENTS, Instrument, get_instrument
+from .io.limits import ReadLimits, set_default_limits
 from .io.readers import RawTable, read_table
 from .io.redcap import read_redcap
 from .load import load_cohort
@@ -89,8 +93,13 @@ __all__ = [
     "soreness_duration",
     "survival",
     "time_to_relief",
+    "ImplausibleScaleWarning",
+    "InputLimitError",
+    "MostlyRejectedWarning",
     "RawTable",
     "ReadError",
+    "ReadLimits",
+    "set_default_limits",
     "TrajectoryResult",
     "fit_trajectory",
     "get_instrument",

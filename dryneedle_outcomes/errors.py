@@ -119,7 +119,7 @@ class DataValidationError(DryNeedleError, ValueError):
         rules = set(self.problems["rule"]) if "rule" in self.problems else set()
         if rules and rules <= STRUCTURAL_RULES:
             lines.append("Fix the mapping or the file: loading cannot go on without the "
-                         "column (errors='quarantine' would not help).")
+                         "column (setting rows aside would not help).")
         else:
             hint = quarantine_hint or PYTHON_QUARANTINE_HINT
             lines.append(f"Fix the data or the mapping, or {hint}.")

@@ -7,7 +7,8 @@ naming the limit and how to raise it.
 
 The defaults (:data:`DEFAULT_LIMITS`) are far above any real trial or clinic cohort
 (a million assessment rows of CSV take about 50 MB): 1 GiB of decompressed text,
-2,000,000 workbook rows (Excel stops at 1,048,576) and 40,000,000 workbook cells.
+2,000,000 workbook rows (Excel stops at 1,048,576) and 10,000,000 workbook cells
+(openpyxl reads about 100,000 cells a second, so that is already minutes).
 Pass other limits per call (``dno.load_cohort(..., limits=dno.ReadLimits(max_cells=...))``)
 or change the defaults for the session with :func:`set_default_limits`.
 
@@ -50,7 +51,7 @@ class ReadLimits:
 
     max_bytes: int = 1024**3
     max_rows: int = 2_000_000
-    max_cells: int = 40_000_000
+    max_cells: int = 10_000_000
 
     def __post_init__(self) -> None:
         for name in ("max_bytes", "max_rows", "max_cells"):
@@ -143,18 +144,44 @@ def gunzip(data: bytes | memoryview, path: str, limits: ReadLimits) -> bytes:
 
 
 def check_workbook_size(path: str, limits: ReadLimits) -> None:
-    """Refuse a workbook whose zip parts would expand beyond ``max_bytes``.
+    """Refuse a workbook beyond the limits before openpyxl parses it.
 
-    Reads only the zip directory; an unreadable archive is left for openpyxl to report.
+    Reads the zip directory (total uncompressed size against ``max_bytes``), then
+    streams each worksheet's XML counting row and cell tags (``<row``, ``<c``)
+    against ``max_rows`` and ``max_cells`` - about a second per gigabyte of XML,
+    where openpyxl needs minutes. An unreadable archive is left for openpyxl to report.
     """
     try:
-        with zipfile.ZipFile(path) as zf:
-            total = sum(info.file_size for info in zf.infolist())
+        zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError):
         return
-    if total > limits.max_bytes:
-        raise limit_error(path, f"the uncompressed workbook ({_size(total)})", "max_bytes",
-                          limits.max_bytes, _size(limits.max_bytes))
+    with zf:
+        infos = zf.infolist()
+        total = sum(info.file_size for info in infos)
+        if total > limits.max_bytes:
+            raise limit_error(path, f"the uncompressed workbook ({_size(total)})",
+                              "max_bytes", limits.max_bytes, _size(limits.max_bytes))
+        for info in infos:
+            if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                try:
+                    rows, cells = _count_tags(zf, info)
+                except (zipfile.BadZipFile, OSError, zlib.error, EOFError):
+                    return
+                check_sheet_size(path, rows, cells, limits)
+
+
+def _count_tags(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[int, int]:
+    rows = cells = 0
+    tail = b""
+    with zf.open(info) as fh:
+        while chunk := fh.read(_CHUNK):
+            text = tail + chunk
+            rows += text.count(b"<row ") + text.count(b"<row>")
+            cells += text.count(b"<c ") + text.count(b"<c>") + text.count(b"<c/>")
+            # a tag split across two chunks is found through the tail (a tag wholly in
+            # the tail may count twice: one in 16 MiB, irrelevant for a limit)
+            tail = text[-4:]
+    return rows, cells
 
 
 def check_sheet_size(path: str, rows: int, cells: int, limits: ReadLimits) -> None:

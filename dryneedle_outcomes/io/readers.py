@@ -697,6 +697,8 @@ def _read_buffer(path: str, limits: ReadLimits) -> pa.Buffer:
     if _head(buf, 2) == b"\x1f\x8b":
         try:
             buf = pa.py_buffer(gunzip(memoryview(buf), path, limits))
+        except ReadError:
+            raise
         except (OSError, EOFError, zlib.error) as exc:
             raise ReadError(
                 f"{path} looks gzip-compressed but cannot be decompressed: {exc}", source=path

@@ -70,7 +70,7 @@ def read_xlsx(
         sheet_name = ws.title
         if hasattr(ws, "reset_dimensions"):
             ws.reset_dimensions()  # stored dimensions can be wrong; read every cell
-        rows = _rows(ws, path, sheet_name, limits)
+        rows, present = _rows(ws, path, sheet_name, limits)
     finally:
         wb.close()
 
@@ -93,7 +93,7 @@ def read_xlsx(
             raise ReadError(f"{where}: header_row={header_row} is empty.", source=path)
 
     header = list(rows[header_idx])
-    last = max(i for i, f in enumerate(filled) if f)
+    last = max(i for i, p in enumerate(present) if p)  # later rows are only formatting
     body = [(i + 1, rows[i]) for i in range(header_idx + 1, last + 1) if filled[i]]
     blank = np.array([i + 1 for i in range(header_idx + 1, last + 1) if not filled[i]],
                      dtype=np.int64)
@@ -145,13 +145,18 @@ def _sheet(wb, sheet: str | int | None, path: str):
     return wb[str(sheet)]
 
 
-def _rows(ws, path: str, sheet_name: str, limits: ReadLimits) -> list[list]:
-    """Every row as a list of cleaned values, checking the row and cell limits."""
+def _rows(ws, path: str, sheet_name: str, limits: ReadLimits
+          ) -> tuple[list[list], list[bool]]:
+    """Every row as a list of cleaned values, and whether it holds anything at all
+    (a missing-value word counts), checking the row and cell limits."""
     rows: list[list] = []
+    present: list[bool] = []
     cells = 0
     try:
         for r in ws.iter_rows(values_only=True):
             rows.append(_clean_cells(r))
+            present.append(any(v is not None and not (isinstance(v, str) and not v.strip())
+                               for v in r))
             cells += len(r)
             if len(rows) % _CHECK_EVERY == 0 or cells > limits.max_cells:
                 check_sheet_size(path, len(rows), cells, limits)
@@ -161,7 +166,7 @@ def _rows(ws, path: str, sheet_name: str, limits: ReadLimits) -> list[list]:
         raise ReadError(f"Cannot read sheet {sheet_name!r} of {path}: {exc}",
                         source=path) from exc
     check_sheet_size(path, len(rows), cells, limits)
-    return rows
+    return rows, present
 
 
 def _clean_cells(row: tuple) -> list:

@@ -59,15 +59,16 @@ def mostly_rejected(records: list[Records]) -> list[str]:
             continue
         probs = probs.assign(column=probs["column"].astype(str))
         per = probs.drop_duplicates(["column", "rule", "_pos"]).groupby(
-            ["column", "rule"], sort=False).agg(
+            ["column", "rule", "scope"], sort=False).agg(
                 n=("_pos", "size"),
                 examples=("value", lambda v: ", ".join(map(repr, pd.unique(v)[:3]))))
-        for (column, rule), row in per.iterrows():
+        for (column, rule, scope), row in per.iterrows():
             if row["n"] < MIN_REJECTED or row["n"] <= MOSTLY * n_total:
                 continue
             cause = _CAUSES.get(rule, "check the mapping for this column")
+            what = "rows rejected" if scope == "row" else "values rejected (left missing)"
             lines.append(
-                f"{rec.source}, column {column!r}: {row['n']} of {n_total} rows rejected "
+                f"{rec.source}, column {column!r}: {row['n']} of {n_total} {what} "
                 f"by rule {rule} (values such as {row['examples']}); "
                 f"probable cause: {cause}."
             )

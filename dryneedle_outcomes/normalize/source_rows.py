@@ -63,6 +63,7 @@ def set_aside_rows(raw: RawTable, mask: np.ndarray) -> pd.DataFrame:
         rows = raw.frame.loc[mask]
         parts.append(pd.DataFrame({
             "row": raw.row_numbers[mask],
+            "column": str(raw.frame.columns[0]),
             "rule": "repeated_header",
             "value": rows.iloc[:, 0].astype(str).to_numpy(),
             "message": "the row repeats the header line (files appended one after the "
@@ -70,7 +71,7 @@ def set_aside_rows(raw: RawTable, mask: np.ndarray) -> pd.DataFrame:
             "raw": rows.astype(object).where(rows.notna(), None).to_dict("records"),
         }))
     if not parts:
-        return pd.DataFrame(columns=["row", "rule", "value", "message", "raw"])
+        return pd.DataFrame(columns=["row", "column", "rule", "value", "message", "raw"])
     out = pd.concat(parts, ignore_index=True)
     out["row"] = out["row"].astype("Int64")
     return out.sort_values("row", kind="stable").reset_index(drop=True)

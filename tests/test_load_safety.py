@@ -234,6 +234,24 @@ def test_header_only_adverse_event_file_means_zero_events():
     assert (table["count"] == 0).all()
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_header_only_adverse_event_workbook_or_parquet_means_zero_events(tmp_path, suffix):
+    path = tmp_path / f"events{suffix}"
+    empty = pd.DataFrame({c: pd.Series(dtype=object) for c in
+                          ("patient_id", "visit", "verbatim", "severity", "serious")})
+    empty.to_excel(path, index=False) if suffix == ".xlsx" else empty.to_parquet(path)
+    cohort = dno.load_cohort(DATA / "secondary_cells.csv", PATIENTS, path,
+                             errors="quarantine")
+    assert len(cohort.adverse_events) == 0
+
+
+def test_header_only_assessments_file_is_still_an_error(tmp_path):
+    path = tmp_path / "visits.csv"
+    path.write_text("patient_id,visit\n")
+    with pytest.raises(ReadError, match="header but no data rows"):
+        dno.load_cohort(path, PATIENTS)
+
+
 # ------------------------------------------------------ ragged and comment lines
 
 

@@ -28,7 +28,8 @@ from .readers import (
 )
 
 
-def read_parquet(path: str, *, table: str, string_columns: frozenset[str]) -> RawTable:
+def read_parquet(path: str, *, table: str, string_columns: frozenset[str],
+                 allow_empty: bool = False) -> RawTable:
     import pyarrow.parquet as pq
 
     try:
@@ -63,7 +64,7 @@ def read_parquet(path: str, *, table: str, string_columns: frozenset[str]) -> Ra
         raise _open_error(path, exc, "a pandas DataFrame") from exc
     frame = _default_index(frame)
     frame.columns = _clean_names(frame.columns, path)
-    if len(frame) == 0:
+    if len(frame) == 0 and not allow_empty:
         raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
     return RawTable(
         frame=frame,
@@ -79,6 +80,7 @@ def read_readstat(
     path: str,
     *,
     kind: str,
+    allow_empty: bool = False,
     encoding: str | None,
     string_columns: frozenset[str],
     apply_value_labels: bool,
@@ -115,7 +117,7 @@ def read_readstat(
             frame[name] = _clean_object_series(s)
         if name in string_columns:
             frame[name] = _as_text(frame[name])
-    if len(frame) == 0:
+    if len(frame) == 0 and not allow_empty:
         raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
     return RawTable(
         frame=frame,

@@ -345,14 +345,16 @@ def read_table(
         from .xlsx import read_xlsx
 
         return read_xlsx(path, table=table, sheet=sheet, header_row=header_row,
-                         string_columns=string_cols, limits=lim)
+                         string_columns=string_cols, limits=lim, allow_empty=allow_empty)
     from .columnar import read_parquet, read_readstat
 
     if kind == "parquet":
-        return read_parquet(path, table=table, string_columns=string_cols)
+        return read_parquet(path, table=table, string_columns=string_cols,
+                            allow_empty=allow_empty)
     return read_readstat(
         path,
         kind=kind,
+        allow_empty=allow_empty,
         encoding=encoding,
         string_columns=string_cols,
         apply_value_labels=apply_value_labels,
@@ -747,7 +749,8 @@ def _binary_hint(raw: bytes) -> str:
 def _binary_error(path: str, head: bytes) -> ReadError:
     return ReadError(
         f"{path} looks like a binary file (it contains NUL bytes), not delimited text."
-        f"{_binary_hint(head)} Export the data as CSV or pass the right fmt=.",
+        f"{_binary_hint(head)} Export the data as CSV or pass the right fmt= (for "
+        "UTF-16 or UTF-32 text that was not recognised, pass encoding='utf-16' or 'utf-32').",
         source=path,
     )
 

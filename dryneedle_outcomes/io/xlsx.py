@@ -48,6 +48,7 @@ def read_xlsx(
     header_row: int | None,
     string_columns: frozenset[str],
     limits: ReadLimits,
+    allow_empty: bool = False,
 ) -> RawTable:
     """Read one sheet; see the module notes. Raises :class:`ReadError` when it cannot."""
     try:
@@ -97,7 +98,7 @@ def read_xlsx(
     body = [(i + 1, rows[i]) for i in range(header_idx + 1, last + 1) if filled[i]]
     blank = np.array([i + 1 for i in range(header_idx + 1, last + 1) if not filled[i]],
                      dtype=np.int64)
-    if not body:
+    if not body and not allow_empty:
         raise ReadError(
             f"{where} has a header (row {header_idx + 1}) but no data rows below it.",
             source=path,

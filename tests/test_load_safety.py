@@ -58,6 +58,17 @@ def test_unterminated_quote_is_a_read_error_naming_file_and_line(errors):
     assert info.value.source == str(path)
 
 
+@pytest.mark.parametrize("errors", ["raise", "quarantine"])
+def test_unterminated_quote_making_a_ragged_record_is_never_set_aside_whole(tmp_path, errors):
+    path = tmp_path / "visits.csv"
+    path.write_text('patient_id,visit,first_step_pain,notes\nP01,0,70,ok\nP02,0,"68,ok\n'
+                    'P03,0,80,ok\nP04,0,55,ok\nP01,1,60,"fine"\nP02,1,50,ok\n')
+    with pytest.raises(ReadError, match=r"visits\.csv: line 3\b") as info:
+        dno.load_cohort(path, PATIENTS, errors=errors)
+    if errors == "quarantine":  # (with errors="raise" the ragged-line error names line 3)
+        assert "unterminated_quote" in str(info.value)
+
+
 def test_quote_never_closed_in_a_two_column_file_names_its_line():
     path = DATA / "unterminated_quote_eof.csv"
     with pytest.raises(ReadError, match=r"line 3, column 'visit'.*unterminated_quote"):

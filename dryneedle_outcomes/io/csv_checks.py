@@ -185,6 +185,26 @@ class BadLines:
         self.rows.append((row.expected_columns, row.actual_columns, row.text))
         return "skip"
 
+    def spanning(self) -> list[str]:
+        """Texts of bad records spanning several lines: an unterminated quote swallowed
+        the lines after it, which must not be set aside as one record."""
+        return [text for _, _, text in self.rows if "\n" in text]
+
+    def unterminated_error(self, raw: bytes, path: str, line_offset: int) -> ReadError:
+        """The error for the first record in :meth:`spanning`."""
+        text = self.spanning()[0]
+        pos = raw.find(text.encode("utf-8"))
+        line = raw.count(b"\n", 0, pos) + 1 + line_offset if pos >= 0 else None
+        n = text.count("\n")
+        where = f"line {line}" if line is not None else "a record"
+        return ReadError(
+            f"{path}: {where}: a quote (\") opens a value here and is not closed before the "
+            f"end of the line, so the {n} line(s) after it would be read as part of one "
+            "record and vanish. Close or remove the quote and read the file again. "
+            "[rule: unterminated_quote]",
+            source=path,
+        )
+
     def __len__(self) -> int:
         return len(self.rows)
 

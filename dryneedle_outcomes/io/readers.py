@@ -644,6 +644,8 @@ def _read_delimited(
 
     set_aside = []
     skipped = np.empty(0, dtype=np.int64)
+    if bad is not None and bad.spanning():
+        raise bad.unterminated_error(buf.to_pybytes(), path, line_offset)
     if bad is not None and len(bad):
         bad_frame = bad.frame(buf.to_pybytes(), line_offset, delimiter)
         set_aside.append(bad_frame)

@@ -161,6 +161,20 @@ def test_unmapped_columns_of_a_wide_file_travel_to_every_visit(tmp_path):
     assert cols.loc["clinician", "action"] == "carried"
 
 
+def test_a_wide_row_without_any_visit_value_is_counted_not_lost(tmp_path):
+    path = tmp_path / "wide.csv"
+    path.write_text("id,pain_v0,pain_v1\nP01,72,65\nP02,,\nP03,80,\n")
+    mapping = {"assessments": {"layout": "wide", "columns": {"patient_id": "id"},
+                               "wide": {"first_step_pain": "pain_v{visit}"},
+                               "codes": {"visit": {"v0": 0, "v1": 1}}}}
+    cohort = dno.load_cohort(path, PATIENTS, mapping=mapping)  # not an error: nothing lost
+    counts = cohort.quality.counts.set_index("table").loc["assessments"]
+    assert counts[["source_rows", "read", "kept", "rejected"]].tolist() == [3, 4, 3, 1]
+    rej = cohort.quality.rejected
+    assert rej[["row", "column", "value", "rule"]].values.tolist() == [
+        [3, "id", "P02", "no_visit_values"]]
+
+
 def test_dataframe_extra_columns_are_carried():
     visits = pd.DataFrame({"patient_id": ["P01", "P02"], "visit": [0, 0],
                            "first_step_pain": [70.0, 60.0], "site_code": ["A1", "B2"]})

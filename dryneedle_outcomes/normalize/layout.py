@@ -21,6 +21,7 @@ from ..quality import PROBLEM_COLUMNS
 from .records import Records
 from .source_rows import (
     ROW_COLUMNS,
+    add_rows,
     carried_columns,
     column_ledger,
     repeated_header_mask,
@@ -168,6 +169,13 @@ def _build_wide(raw: RawTable, tm: TableMapping, table: str, header_again: np.nd
         np.repeat(np.array([next(iter(per_pattern.values())).get(lb, lb) for lb in labels],
                            dtype=object), n))
     keep = any_value
+    source_rows = n + len(set_aside)  # rows of the file (set-aside ones not in ``frame``)
+    no_visits = ~any_value.reshape(k, n).any(axis=0)
+    if no_visits.any():
+        set_aside = add_rows(set_aside, frame, row_numbers, no_visits, "no_visit_values",
+                             "the row has no value in any visit column, so no assessment "
+                             "comes from it (a patient without visits?); it is counted and "
+                             "set aside")
     data_frame = pd.DataFrame(data).loc[keep].reset_index(drop=True)
     source_columns = {
         c: (s.loc[keep].reset_index(drop=True) if isinstance(s, pd.Series) else s)
@@ -181,7 +189,7 @@ def _build_wide(raw: RawTable, tm: TableMapping, table: str, header_again: np.nd
         row_numbers=row_numbers[raw_pos[keep]],
         data=data_frame,
         source_columns=source_columns,
-        source_rows=n + len(set_aside),
+        source_rows=source_rows,
         row_columns=ROW_COLUMNS.get(table),
         set_aside=set_aside,
     )

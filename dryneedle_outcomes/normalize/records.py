@@ -32,7 +32,7 @@ import pandas as pd
 from ..quality import CORRECTION_COLUMNS, PROBLEM_COLUMNS, REJECTED_COLUMNS, concat_frames
 
 #: Rules whose records ``errors="raise"`` does not raise for: nothing is lost by them.
-NON_FATAL_RULES = frozenset({"exact_duplicate", "blank_record"})
+NON_FATAL_RULES = frozenset({"exact_duplicate", "blank_record", "no_visit_values"})
 
 
 def _as_text(values: pd.Series) -> pd.Series:

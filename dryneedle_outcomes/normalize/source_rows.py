@@ -3,8 +3,9 @@
 Rows
     Blank rows and ragged lines found by the reader (``RawTable.set_aside``) and
     lines that repeat the header (two exports appended into one file) do not become
-    records. They are set aside with their rule (``blank_record``, ``ragged_line``,
-    ``repeated_header``), counted in ``read`` and ``rejected``, and listed in the
+    records, nor do rows of a wide file without a value in any visit column. They are
+    set aside with their rule (``blank_record``, ``ragged_line``, ``repeated_header``,
+    ``no_visit_values``), counted in ``read`` and ``rejected``, and listed in the
     ledger with their row number, so that rows in the file = rows read.
 Columns
     Source columns the mapping does not name are *carried*: they travel with their
@@ -56,25 +57,46 @@ def repeated_header_mask(frame: pd.DataFrame) -> np.ndarray:
     return hits >= need
 
 
-def set_aside_rows(raw: RawTable, mask: np.ndarray) -> pd.DataFrame:
-    """The reader's set-aside rows plus the rows of ``raw.frame`` where ``mask`` holds."""
-    parts = [raw.set_aside.assign(raw=None)] if len(raw.set_aside) else []
-    if mask.any():
-        rows = raw.frame.loc[mask]
-        parts.append(pd.DataFrame({
-            "row": raw.row_numbers[mask],
-            "column": str(raw.frame.columns[0]),
-            "rule": "repeated_header",
-            "value": rows.iloc[:, 0].astype(str).to_numpy(),
-            "message": "the row repeats the header line (files appended one after the "
-                       "other?); it is set aside",
-            "raw": rows.astype(object).where(rows.notna(), None).to_dict("records"),
-        }))
+_SET_ASIDE = ["row", "column", "rule", "value", "message", "raw"]
+
+
+def _rows_frame(frame: pd.DataFrame, row_numbers: np.ndarray, mask: np.ndarray, rule: str,
+                message: str) -> pd.DataFrame:
+    rows = frame.loc[mask]
+    return pd.DataFrame({
+        "row": np.asarray(row_numbers)[mask],
+        "column": str(frame.columns[0]),
+        "rule": rule,
+        "value": rows.iloc[:, 0].astype(str).to_numpy(),
+        "message": message,
+        "raw": rows.astype(object).where(rows.notna(), None).to_dict("records"),
+    })
+
+
+def _sorted(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
     if not parts:
-        return pd.DataFrame(columns=["row", "column", "rule", "value", "message", "raw"])
-    out = pd.concat(parts, ignore_index=True)
+        return pd.DataFrame(columns=_SET_ASIDE)
+    out = pd.concat(parts, ignore_index=True).reindex(columns=_SET_ASIDE)
     out["row"] = out["row"].astype("Int64")
     return out.sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def set_aside_rows(raw: RawTable, mask: np.ndarray) -> pd.DataFrame:
+    """The reader's set-aside rows plus the rows of ``raw.frame`` where ``mask`` holds
+    (rule ``repeated_header``)."""
+    parts = [raw.set_aside.assign(raw=None)]
+    if mask.any():
+        parts.append(_rows_frame(raw.frame, raw.row_numbers, mask, "repeated_header",
+                                 "the row repeats the header line (files appended one after "
+                                 "the other?); it is set aside"))
+    return _sorted(parts)
+
+
+def add_rows(set_aside: pd.DataFrame, frame: pd.DataFrame, row_numbers: np.ndarray,
+             mask: np.ndarray, rule: str, message: str) -> pd.DataFrame:
+    """``set_aside`` plus the rows of ``frame`` where ``mask`` holds, with ``rule``."""
+    return _sorted([set_aside, _rows_frame(frame, row_numbers, mask, rule, message)])
 
 
 def without_rows(raw: RawTable, mask: np.ndarray) -> tuple[pd.DataFrame, np.ndarray]:

@@ -147,13 +147,15 @@ def test_carried_columns_are_written_with_the_ledger(tmp_path):
     assert {"Clinician", "Notes", "unmapped_visit"} <= set(written["column"])
 
 
+WIDE_MAPPING = {"assessments": {"layout": "wide", "columns": {"patient_id": "id"},
+                                "wide": {"first_step_pain": "pain_v{visit}"},
+                                "codes": {"visit": {"v0": 0, "v1": 1}}}}
+
+
 def test_unmapped_columns_of_a_wide_file_travel_to_every_visit(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("id,clinician,pain_v0,pain_v1\nP01,Dr Smith,72,65\nP02,Dr Jones,68,\n")
-    mapping = {"assessments": {"layout": "wide", "columns": {"patient_id": "id"},
-                               "wide": {"first_step_pain": "pain_v{visit}"},
-                               "codes": {"visit": {"v0": 0, "v1": 1}}}}
-    cohort = dno.load_cohort(path, PATIENTS, mapping=mapping)
+    cohort = dno.load_cohort(path, PATIENTS, mapping=WIDE_MAPPING)
     a = cohort.assessments
     assert a[["patient_id", "visit", "clinician"]].values.tolist() == [
         ["P01", 0, "Dr Smith"], ["P01", 1, "Dr Smith"], ["P02", 0, "Dr Jones"]]
@@ -164,10 +166,7 @@ def test_unmapped_columns_of_a_wide_file_travel_to_every_visit(tmp_path):
 def test_a_wide_row_without_any_visit_value_is_counted_not_lost(tmp_path):
     path = tmp_path / "wide.csv"
     path.write_text("id,pain_v0,pain_v1\nP01,72,65\nP02,,\nP03,80,\n")
-    mapping = {"assessments": {"layout": "wide", "columns": {"patient_id": "id"},
-                               "wide": {"first_step_pain": "pain_v{visit}"},
-                               "codes": {"visit": {"v0": 0, "v1": 1}}}}
-    cohort = dno.load_cohort(path, PATIENTS, mapping=mapping)  # not an error: nothing lost
+    cohort = dno.load_cohort(path, PATIENTS, mapping=WIDE_MAPPING)  # not an error: nothing lost
     counts = cohort.quality.counts.set_index("table").loc["assessments"]
     assert counts[["source_rows", "read", "kept", "rejected"]].tolist() == [3, 4, 3, 1]
     rej = cohort.quality.rejected

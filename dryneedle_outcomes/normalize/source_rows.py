@@ -52,7 +52,7 @@ def repeated_header_mask(frame: pd.DataFrame) -> np.ndarray:
         col = frame[name]
         if col.dtype != object or not isinstance(name, str):
             continue
-        hits += (col.to_numpy() == name)
+        hits += (col == name).to_numpy(dtype=bool, na_value=False)
     need = max(2, (frame.shape[1] + 1) // 2) if frame.shape[1] > 1 else 1
     return hits >= need
 

@@ -82,7 +82,8 @@ def _load(cfg, progress: Progress):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         cohort = load_cohort(cfg.assessments, cfg.patients, cfg.adverse_events,
-                             mapping=cfg.mapping, errors=cfg.errors)
+                             mapping=cfg.mapping, errors=cfg.errors,
+                             config_file=cfg.source)
     for w in caught:
         _say(progress.quiet, f"warning: {w.message}")
     for alert in scale_alerts(cohort.quality.flags):
@@ -92,9 +93,11 @@ def _load(cfg, progress: Progress):
 
 def _summary(cohort, sections, out: Path, alerts) -> str:
     q = cohort.quality
+    rejected_rows = int(q.counts["rejected"].sum())
+    rejected_cells = int((q.rejected["scope"] == "cell").sum()) if "scope" in q.rejected else 0
     lines = [cohort.summary().splitlines()[0],
-             f"Quality ledger: {len(q.rejected)} rejected row(s) set aside "
-             f"({out / 'quality' / 'rejected.csv'}), {len(q.flags)} flag(s) "
+             f"Quality ledger: {rejected_rows} rejected row(s) and {rejected_cells} rejected "
+             f"value(s) set aside ({out / 'quality' / 'rejected.csv'}), {len(q.flags)} flag(s) "
              f"({out / 'quality' / 'flags.csv'}), {len(q.corrections)} correction(s)"]
     if alerts:
         lines += ["", "Check before using these results:"] + [f"  ! {a}" for a in alerts]
@@ -229,19 +232,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-#: The Python API's hint, and what a configuration run says instead.
-_API_HINT = "pass errors='quarantine'"
-
-
-def _config_hint(message: str, args: argparse.Namespace) -> str:
-    """Name the TOML key, not the Python argument, in a configuration run's error."""
-    config = getattr(args, "config", None)
-    if config is None or _API_HINT not in message:
-        return message
-    return message.replace(_API_HINT, f'set errors = "quarantine" under [data] in {config}'
-                           ).replace("cohort.quality.rejected", "quality/rejected.csv")
-
-
 def _terminated(signum, frame) -> None:
     """SIGTERM (``kill PID``): unwind like Ctrl-C, so temporary folders are removed."""
     raise SystemExit(128 + signum)
@@ -267,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         with _sigterm_unwinds():
             return args.func(args)
     except DataValidationError as exc:
-        print(f"error: {_config_hint(str(exc), args)}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     except DryNeedleError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -27,11 +27,15 @@ class Cohort:
         One row per patient (``patient_id``, ``arm`` as a category, optional
         demographics and contraindication flags, extra columns kept).
     assessments : pandas.DataFrame
-        One row per patient per visit, scores on canonical scales.
+        One row per patient per visit, scores on canonical scales; source columns the
+        mapping does not name (a clinician, notes, a site code) follow the canonical
+        ones under their own names.
     adverse_events : pandas.DataFrame
-        One row per event (``term`` in the controlled vocabulary, ``verbatim`` kept).
+        One row per event (``term`` in the controlled vocabulary, ``verbatim`` kept;
+        unmapped source columns carried too).
     quality : QualityLedger
-        Rows read, kept and rejected per table, rejections, corrections and flags.
+        Rows read, kept and rejected per table, rejections (of rows or single cells),
+        corrections, flags and what became of every source column.
     provenance : dict
         For each table its source and reader details; for each instrument the
         source column and declared scale(s).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,11 +12,20 @@ import numpy as np
 import pandas as pd
 
 from .cohort import Cohort
-from .errors import ConfigError, DataQualityWarning, DataValidationError
+from .errors import (
+    ConfigError,
+    DataQualityWarning,
+    DataValidationError,
+    ImplausibleScaleWarning,
+    MostlyRejectedWarning,
+    config_quarantine_hint,
+)
 from .instruments import CORE_INSTRUMENTS, INSTRUMENTS
+from .io.limits import ReadLimits
 from .io.readers import RawTable, read_table
 from .mapping import Mapping, TableMapping
 from .normalize.adverse_events import normalize_adverse_events
+from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_warning_text
 from .normalize.assessments import normalize_assessments
 from .normalize.layout import build_records
 from .normalize.links import (
@@ -26,8 +36,16 @@ from .normalize.links import (
 )
 from .normalize.patients import normalize_patients
 from .normalize.records import Records
+from .normalize.source_rows import COLUMN_LEDGER_COLUMNS
 from .normalize.vocabulary import AE_TERMS, SEVERITIES
-from .quality import COUNT_COLUMNS, PROBLEM_COLUMNS, QualityLedger, concat_frames
+from .quality import (
+    CORRECTION_COLUMNS,
+    COUNT_COLUMNS,
+    PROBLEM_COLUMNS,
+    REJECTED_COLUMNS,
+    QualityLedger,
+    concat_frames,
+)
 
 Source = str | os.PathLike | pd.DataFrame | RawTable
 
@@ -37,14 +55,16 @@ ASSESSMENT_ORDER = (
 )
 
 
-def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None) -> RawTable:
+def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None,
+          errors: str, limits: ReadLimits | None) -> RawTable:
     if isinstance(source, RawTable):
         return source
     if isinstance(source, (str, os.PathLike)) and base_dir is not None:
         path = Path(source)
         source = path if path.is_absolute() else base_dir / path
     return read_table(source, table=name, string_columns=[tm.source_of("patient_id")],
-                      **tm.reader)
+                      bad_lines="set_aside" if errors == "quarantine" else "error",
+                      allow_empty=name == "adverse_events", limits=limits, **tm.reader)
 
 
 def load_cohort(
@@ -55,6 +75,8 @@ def load_cohort(
     mapping: Mapping | dict[str, Any] | str | os.PathLike | None = None,
     errors: str = "raise",
     base_dir: str | os.PathLike | None = None,
+    limits: ReadLimits | None = None,
+    config_file: str | os.PathLike | None = None,
 ) -> Cohort:
     """Load, normalise and validate a cohort into canonical tables with a quality ledger.
 
@@ -68,17 +90,39 @@ def load_cohort(
         patients are taken from the assessments (with their ``arm`` column if it
         has one, else a single arm ``"all"``).
     adverse_events : path or DataFrame, optional
-        One row per event.
+        One row per event. A file with a header and no rows (a trial without
+        events) is valid: zero events.
     mapping : dict, TOML path or Mapping, optional
         Source columns, scales, value codes and layout; see
         :mod:`dryneedle_outcomes.mapping`. ``None`` means the inputs already use
         the canonical column names.
     errors : {"raise", "quarantine"}
         ``"raise"``: any broken rule raises one :class:`DataValidationError` listing
-        every problem (file, row, column, value, rule). ``"quarantine"``: keep going;
-        each rejected raw row and its reason is in ``cohort.quality.rejected``.
+        every problem (file, row, column, value, rule), an ``implausible_scale``
+        included. ``"quarantine"``: keep going; each rejected raw row (or, for a
+        problem outside the identity columns, each rejected value) and its reason is
+        in ``cohort.quality.rejected`` (see :mod:`dryneedle_outcomes.quality`); a
+        ragged or comment line in a text file is set aside as one record instead of
+        failing the file; an implausible scale is flagged and warned about.
     base_dir : path, optional
         Folder that relative file paths are resolved against.
+    limits : ReadLimits, optional
+        Bounds on decompressed size and workbook rows/cells
+        (:class:`dryneedle_outcomes.ReadLimits`); the session default when omitted.
+    config_file : path, optional
+        The analysis configuration the call comes from (the command line passes it):
+        error hints then name its TOML keys (``errors = "quarantine"`` under
+        ``[data]``) instead of Python arguments.
+
+    Warns
+    -----
+    ImplausibleScaleWarning
+        With ``errors="quarantine"``, for a declared scale the data contradict.
+    MostlyRejectedWarning
+        When one rule rejected most of a column's rows (a wrong scale, decimal mark
+        or date convention), before any analysis runs.
+    DataQualityWarning
+        For needled visits of patients marked pregnant or immunocompromised.
 
     Returns
     -------
@@ -90,7 +134,8 @@ def load_cohort(
         With ``errors="raise"`` when any rule is broken; always when a required
         column is missing.
     ReadError
-        When a file cannot be read (missing, empty, binary, unknown format).
+        When a file cannot be read (missing, empty, binary, unknown format, an
+        unterminated quote, beyond ``limits``).
     MappingError
         When the mapping is malformed.
 
@@ -123,15 +168,16 @@ def load_cohort(
             and not Path(mapping).is_absolute():
         mapping = base / mapping
     m = Mapping.from_any(mapping)
+    read = partial(_read, base_dir=base, errors=errors, limits=limits)
 
     assess_tm = m.table("assessments")
-    assess = build_records(_read(assessments, "assessments", assess_tm, base), assess_tm,
+    assess = build_records(read(assessments, "assessments", assess_tm), assess_tm,
                            "assessments")
     normalize_assessments(assess, assess_tm)
 
     if patients is not None:
         pat_tm = m.table("patients")
-        pats = build_records(_read(patients, "patients", pat_tm, base), pat_tm, "patients")
+        pats = build_records(read(patients, "patients", pat_tm), pat_tm, "patients")
         normalize_patients(pats, pat_tm)
     else:
         pats = _patients_from_assessments(assess)
@@ -141,7 +187,7 @@ def load_cohort(
     events = None
     if adverse_events is not None:
         ev_tm = m.table("adverse_events")
-        events = build_records(_read(adverse_events, "adverse_events", ev_tm, base), ev_tm,
+        events = build_records(read(adverse_events, "adverse_events", ev_tm), ev_tm,
                                "adverse_events")
         normalize_adverse_events(events, ev_tm)
         check_patient_links(events, pats)
@@ -153,18 +199,26 @@ def load_cohort(
         flag_unassessed_events(events, assessments_table)
     all_records = [r for r in (pats, assess, events) if r is not None]
 
-    fatal = concat_frames([r.fatal_problems() for r in all_records], PROBLEM_COLUMNS)
+    flags = concat_frames([r.flags() for r in all_records], PROBLEM_COLUMNS)
+    notes = mostly_rejected(all_records)
+    for line in notes:
+        warnings.warn(line, MostlyRejectedWarning, stacklevel=2)
+    scale = implausible_scale_flags(flags)
+    fatal = concat_frames([r.fatal_problems() for r in all_records] + [scale], PROBLEM_COLUMNS)
     if errors == "raise" and len(fatal):
-        raise DataValidationError(fatal.drop(columns=["_pos"], errors="ignore"))
+        hint = config_quarantine_hint(str(config_file)) if config_file is not None else None
+        raise DataValidationError(fatal.drop(columns=["_pos"], errors="ignore"), notes=notes,
+                                  quarantine_hint=hint)
+    for flag in scale.to_dict("records"):
+        warnings.warn(scale_warning_text(flag), ImplausibleScaleWarning, stacklevel=2)
 
     ledger = QualityLedger(
         counts=pd.DataFrame([r.counts() for r in all_records], columns=list(COUNT_COLUMNS)),
-        rejected=concat_frames([r.rejected_with_raw() for r in all_records],
-                               PROBLEM_COLUMNS + ("raw",)),
-        corrections=concat_frames([r.corrections() for r in all_records],
-                                  ("table", "source", "row", "column", "old", "new", "action",
-                                   "n_rows")),
-        flags=concat_frames([r.flags() for r in all_records], PROBLEM_COLUMNS),
+        rejected=concat_frames([r.rejected_with_raw() for r in all_records], REJECTED_COLUMNS),
+        corrections=concat_frames([r.corrections() for r in all_records], CORRECTION_COLUMNS),
+        flags=flags,
+        columns=concat_frames([r.column_ledger for r in all_records
+                               if r.column_ledger is not None], COLUMN_LEDGER_COLUMNS),
     )
     n_dev = int((ledger.flags["rule"] == "protocol_deviation").sum())
     if n_dev:

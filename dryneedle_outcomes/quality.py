@@ -1,7 +1,7 @@
 """The quality ledger: every row read is either kept or rejected, with a reason.
 
 The ledger is built by the loaders and attached to the cohort as
-``Cohort.quality``. It has four tables:
+``Cohort.quality``. It has five tables:
 
 ``counts``
     One row per input table: ``table``, ``source``, ``source_rows`` (rows in the
@@ -10,17 +10,35 @@ The ledger is built by the loaders and attached to the cohort as
     ``rejected``. ``read == kept + rejected`` always holds, and ``kept`` equals
     the number of rows of the canonical table.
 ``rejected``
-    One row per problem that set a record aside: ``table``, ``source``, ``row``
-    (as a person finds it in the file: the header is row 1), ``column``,
-    ``value``, ``rule``, ``message`` and ``raw`` (the raw record as a dict of
-    text). A record with two problems appears twice; it counts once.
+    One row per problem that set a record, or one value of it, aside: ``table``,
+    ``source``, ``row`` (as a person finds it in the file: the header is row 1),
+    ``column``, ``value``, ``rule``, ``message``, ``scope`` and ``raw`` (the raw
+    record as a dict of text). A record with two problems appears twice; it counts
+    once. ``scope`` says what was set aside:
+
+    * ``"row"``: the whole record (a problem with its identity: patient, visit,
+      date, arm, a duplicate; or a blank row, ragged line or repeated header line,
+      which never became a record). Counted in ``rejected``.
+    * ``"cell"``: only that value, left missing; the record is kept (counted in
+      ``kept``) with its other values, so that e.g. an unreadable soreness report
+      does not throw away the visit's pain score.
+
+    ``errors="raise"`` raises for every entry except the rules ``exact_duplicate``
+    and ``blank_record`` (nothing is lost by them).
 ``corrections``
     Every change made to a value on the way in: ``table``, ``source``, ``row``
     (missing for a change applied to a whole column), ``column``, ``old``,
     ``new``, ``action`` and ``n_rows`` (how many rows it touched).
 ``flags``
     Records kept but worth a look (protocol deviations, IDs that differ only by
-    case, unmatched free text): same columns as ``rejected`` without ``raw``.
+    case, unmatched free text, an implausible declared scale): same columns as
+    ``rejected`` without ``scope`` and ``raw``.
+``columns``
+    Every source column and what became of it: ``table``, ``source``,
+    ``source_column``, ``column`` (its name in the canonical table) and ``action``:
+    ``"mapped"`` to a canonical column, or ``"carried"``: a column the mapping does
+    not name travels with its rows under its own name (``unmapped_<name>`` when
+    that name is a canonical column mapped from another source column).
 
 Examples
 --------
@@ -33,16 +51,18 @@ Examples
 >>> cohort.quality.counts[["table", "read", "kept", "rejected"]]
          table  read  kept  rejected
 0     patients     1     1         0
-1  assessments     2     1         1
->>> cohort.quality.rejected[["table", "row", "column", "rule"]]
-         table  row           column          rule
-0  assessments    3  first_step_pain  out_of_range
+1  assessments     2     2         0
+>>> cohort.quality.rejected[["table", "row", "column", "rule", "scope"]]
+         table  row           column          rule scope
+0  assessments    3  first_step_pain  out_of_range  cell
+>>> cohort.assessments["first_step_pain"].tolist()
+[70.0, nan]
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +71,8 @@ from .export_safety import neutralise_formulas  # noqa: F401  (kept here for old
 
 COUNT_COLUMNS = ("table", "source", "source_rows", "read", "kept", "rejected")
 PROBLEM_COLUMNS = ("table", "source", "row", "column", "value", "rule", "message")
-REJECTED_COLUMNS = PROBLEM_COLUMNS + ("raw",)
+REJECTED_COLUMNS = PROBLEM_COLUMNS + ("scope", "raw")
+COLUMN_LEDGER_COLUMNS = ("table", "source", "source_column", "column", "action")
 CORRECTION_COLUMNS = ("table", "source", "row", "column", "old", "new", "action", "n_rows")
 
 
@@ -80,6 +101,7 @@ class QualityLedger:
     rejected: pd.DataFrame
     corrections: pd.DataFrame
     flags: pd.DataFrame
+    columns: pd.DataFrame = field(default_factory=lambda: empty_frame(COLUMN_LEDGER_COLUMNS))
 
     @property
     def balanced(self) -> bool:
@@ -91,9 +113,15 @@ class QualityLedger:
         """Count of rejected records, corrections and flags by table and rule/action."""
         parts = []
         if len(self.rejected):
-            rej = self.rejected.drop_duplicates(["table", "source", "row", "rule"])
-            parts.append(rej.groupby(["table", "rule"]).size().rename("n").reset_index()
-                         .assign(kind="rejected"))
+            rej = self.rejected
+            cell = (rej["scope"] == "cell").to_numpy() if "scope" in rej else False
+            # rows count once per rule; cells once per column and rule
+            rows = rej.loc[~cell].drop_duplicates(["table", "source", "row", "rule"])
+            cells = rej.loc[cell].drop_duplicates(["table", "source", "row", "column", "rule"])
+            for kind, part in (("rejected", rows), ("rejected_cell", cells)):
+                if len(part):
+                    parts.append(part.groupby(["table", "rule"]).size().rename("n")
+                                 .reset_index().assign(kind=kind))
         if len(self.flags):
             parts.append(self.flags.groupby(["table", "rule"]).size().rename("n").reset_index()
                          .assign(kind="flag"))
@@ -142,7 +170,7 @@ class QualityLedger:
         return "\n".join(body)
 
     def write(self, directory: str | Path) -> dict[str, Path]:
-        """Write the four tables as CSV into ``directory``; return the paths.
+        """Write the five tables as CSV into ``directory``; return the paths.
 
         Text cells that a spreadsheet would run as a formula (starting with ``=``,
         ``+``, ``-`` or ``@``) are written with a leading apostrophe.
@@ -150,7 +178,7 @@ class QualityLedger:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         paths = {}
-        for name in ("counts", "rejected", "corrections", "flags"):
+        for name in ("counts", "rejected", "corrections", "flags", "columns"):
             frame = getattr(self, name)
             path = directory / f"{name}.csv"
             neutralise_formulas(frame).to_csv(path, index=False)

@@ -80,9 +80,7 @@ def test_each_rule_raises_naming_file_row_column_rule(rules_dir, fixture, column
 
 
 @pytest.mark.parametrize(
-    "fixture",
-    ["assessments_out_of_range.csv", "assessments_invalid_date.csv",
-     "assessments_unknown_patient.csv", "assessments_reversed_soreness.csv"],
+    "fixture", ["assessments_invalid_date.csv", "assessments_unknown_patient.csv"],
 )
 def test_quarantine_sets_the_row_aside_and_accounts_for_it(rules_dir, fixture):
     cohort = load(rules_dir, fixture, errors="quarantine")
@@ -91,7 +89,29 @@ def test_quarantine_sets_the_row_aside_and_accounts_for_it(rules_dir, fixture):
     assert counts["kept"] == cohort.n_assessments
     rejected = cohort.quality.rejected
     assert rejected["row"].tolist() == [BAD_ROW]
+    assert rejected["scope"].tolist() == ["row"]
     assert rejected.iloc[0]["raw"]["patient_id"] in ("P04", "P99")
+    assert cohort.quality.balanced
+
+
+# Issue 10: a problem outside the identity columns sets aside the value, not the row
+# (formerly these fixtures rejected the whole row, losing its other outcomes).
+@pytest.mark.parametrize(
+    ("fixture", "column"),
+    [("assessments_out_of_range.csv", "first_step_pain"),
+     ("assessments_reversed_soreness.csv", "soreness_upper_h")],
+)
+def test_quarantine_sets_a_bad_outcome_cell_aside_and_keeps_the_row(rules_dir, fixture,
+                                                                     column):
+    cohort = load(rules_dir, fixture, errors="quarantine")
+    counts = cohort.quality.counts.set_index("table").loc["assessments"]
+    assert (counts["read"], counts["kept"], counts["rejected"]) == (9, 9, 0)
+    rejected = cohort.quality.rejected
+    assert rejected["row"].tolist() == [BAD_ROW]
+    assert rejected["scope"].tolist() == ["cell"]
+    assert rejected.iloc[0]["raw"]["patient_id"] == "P04"
+    row = cohort.assessments.query("patient_id == 'P04' and visit == 1")
+    assert len(row) == 1 and row[column].isna().all()
     assert cohort.quality.balanced
 
 
@@ -302,15 +322,30 @@ def test_utf16_file_with_bom_is_read(rules_dir):
     assert cohort.assessments["first_step_pain"].tolist() == [72.0]
 
 
-def test_mm_scale_with_values_of_a_0_to_10_scale_is_flagged_not_converted():
+def _cm_values_declared_mm():
     patients = pd.DataFrame({"patient_id": [f"P{i}" for i in range(12)], "arm": "x"})
     visits = pd.DataFrame({"patient_id": patients["patient_id"], "visit": 0,
                            "first_step_pain": [6.5, 7, 8, 5.5, 9, 6, 7, 8, 4, 6, 7, 25]})
-    cohort = dno.load_cohort(visits, patients)
+    return visits, patients
+
+
+def test_mm_scale_with_values_of_a_0_to_10_scale_is_flagged_not_converted():
+    visits, patients = _cm_values_declared_mm()
+    with pytest.warns(dno.ImplausibleScaleWarning, match=r"first_step_pain.*'cm' or 'nrs10'"):
+        cohort = dno.load_cohort(visits, patients, errors="quarantine")
     flags = cohort.quality.flags
     assert flags["rule"].tolist() == ["implausible_scale"]
     assert "'cm' or 'nrs10'" in flags.iloc[0]["message"]
     assert cohort.assessments["first_step_pain"].max() == 25.0  # nothing converted
+
+
+def test_implausible_scale_is_an_error_with_errors_raise():
+    # issue 10: a declared scale the data contradict must not pass silently
+    visits, patients = _cm_values_declared_mm()
+    with pytest.raises(DataValidationError, match=r"column 'first_step_pain': "
+                                                  r"\[implausible_scale\]") as info:
+        dno.load_cohort(visits, patients)
+    assert info.value.problems["rule"].tolist() == ["implausible_scale"]
 
 
 def test_patient_ids_differing_only_by_case_are_flagged_and_kept_apart():

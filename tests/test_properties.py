@@ -216,7 +216,8 @@ def _csv_record_lines(text: str) -> list[int]:
     """Line (1-based) on which each data record of a CSV starts.
 
     Line breaks are \\n, \\r\\n or a lone \\r (old Mac files), as CSV readers treat
-    them; a line holding only delimiters and spaces is blank and holds no record.
+    them; a line holding only delimiters is a (blank) record: since issue 10 it is
+    counted and set aside as ``blank_record``; an empty line holds no record.
     ``text`` must be read with ``newline=""`` so that lone \\r survive.
     """
     starts, line, start, in_quotes, current = [], 1, 1, False, []
@@ -229,7 +230,7 @@ def _csv_record_lines(text: str) -> list[int]:
         elif ch in "\r\n" and not in_quotes:
             if ch == "\r" and i + 1 < n and text[i + 1] == "\n":
                 i += 1
-            if "".join(current).strip(", \t"):
+            if "".join(current).strip(" \t"):
                 starts.append(start)
             line += 1
             start, current = line, []
@@ -238,7 +239,7 @@ def _csv_record_lines(text: str) -> list[int]:
                 line += 1 if ch == "\n" or text[i + 1:i + 2] != "\n" else 0
             current.append(ch)
         i += 1
-    if "".join(current).strip(", \t"):
+    if "".join(current).strip(" \t"):
         starts.append(start)
     return starts[1:]  # the header is not a record
 
@@ -284,9 +285,12 @@ def check_ledger(frames: dict[str, pd.DataFrame], sources: dict,
         assert c["read"] == c["kept"] + c["rejected"], table
         assert c["kept"] == len(canonical[table]), table
         rej = q.rejected[q.rejected["table"] == table]
-        assert rej["row"].nunique() == c["rejected"], (
-            f"{table}: {c['rejected']} rejected records but {rej['row'].nunique()} distinct "
-            f"rows in quality.rejected:\n{rej[['row', 'column', 'rule']]}"
+        # a problem outside the identity columns sets aside the cell, not the row
+        assert set(rej["scope"]) <= {"row", "cell"}
+        rows_out = rej[rej["scope"] == "row"]
+        assert rows_out["row"].nunique() == c["rejected"], (
+            f"{table}: {c['rejected']} rejected records but {rows_out['row'].nunique()} "
+            f"distinct rows in quality.rejected:\n{rej[['row', 'column', 'rule']]}"
         )
         assert set(rej["row"].astype(int)) <= set(source_rows[table]), (
             f"{table}: rejected rows {sorted(set(rej['row']) - set(source_rows[table]))} "
@@ -302,9 +306,11 @@ def check_ledger(frames: dict[str, pd.DataFrame], sources: dict,
     assert not cohort.assessments.duplicated(["patient_id", "visit"]).any()
 
     raised, error = _load(sources, "raise")
-    fatal = q.rejected[q.rejected["rule"] != "exact_duplicate"]
+    fatal = q.rejected[~q.rejected["rule"].isin(["exact_duplicate", "blank_record"])]
+    # an implausible declared scale is a flag in quarantine and an error in raise mode
+    scale = q.flags[q.flags["rule"] == "implausible_scale"]
     if error is None:
-        assert len(fatal) == 0, "raise mode loaded data that quarantine rejects"
+        assert len(fatal) + len(scale) == 0, "raise mode loaded data that quarantine rejects"
         assert raised.quality.counts[["table", "read", "kept", "rejected"]].equals(
             q.counts[["table", "read", "kept", "rejected"]])
     else:
@@ -312,7 +318,7 @@ def check_ledger(frames: dict[str, pd.DataFrame], sources: dict,
         assert {"table", "source", "row", "column", "value", "rule", "message"} <= set(
             problems.columns)
         assert len(problems) > 0
-        assert _key_set(problems) == _key_set(fatal)
+        assert _key_set(problems) == _key_set(fatal) | _key_set(scale)
         assert problems["message"].map(lambda v: isinstance(v, str) and v != "").all()
 
 
@@ -357,8 +363,8 @@ def test_one_bad_cell_is_one_rejected_row():
     assert frames["assessments"].columns[4] == "first_step_pain"
     cohort, _ = _load(frames, "quarantine")
     rej = cohort.quality.rejected
-    assert rej[["table", "row", "column", "rule"]].values.tolist() == [
-        ["assessments", 6, "first_step_pain", "out_of_range"]]
+    assert rej[["table", "row", "column", "rule", "scope"]].values.tolist() == [
+        ["assessments", 6, "first_step_pain", "out_of_range", "cell"]]
     _, error = _load(frames, "raise")
     assert error is not None and error.problems["row"].tolist() == [6]
     check_frames(frames)

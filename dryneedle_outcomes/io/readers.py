@@ -35,16 +35,35 @@ Missing values
 Whitespace
     Surrounding whitespace is stripped from column names and from string
     values; this is not recorded as a correction.
-Fully empty rows
-    Blank lines, lines holding only delimiters or whitespace, and workbook rows
-    with no values are skipped (not recorded); row numbers stay true.
+Blank rows (``RawTable.set_aside``)
+    Lines holding nothing, only whitespace, only delimiters or only missing-value
+    words (``NA,-,.``) between the header and the last record, and empty workbook
+    rows between the header and the last data row, are not rows of ``frame`` but
+    are listed in ``set_aside`` with rule ``blank_record`` (the loader counts them
+    as read and rejected, so that rows in the file = rows read). Row numbers stay true.
+Bad lines
+    With ``bad_lines="error"`` (the default) a line with a different number of
+    fields than the header is a :class:`ReadError` naming it. With
+    ``bad_lines="set_aside"`` such lines (ragged lines, comment lines) are listed
+    in ``set_aside`` with rule ``ragged_line`` and the rest of the file is read.
+Unterminated quotes
+    A quote that opens a value and is not closed where it should be makes the
+    parser read the following lines as part of that value. When a value holds a
+    line with as many delimiters as the header (a whole record), reading stops
+    with a :class:`ReadError` naming the line where the quote opens, whatever
+    ``bad_lines`` says.
+Limits
+    gzip-compressed text and workbooks are checked against
+    :class:`~dryneedle_outcomes.io.limits.ReadLimits` while they are expanded.
 Types
     Delimited text is parsed by pyarrow's type inference, except that date,
     time and timestamp-like text is *kept as text* (dates are parsed later with
     a declared day-first/month-first convention) and the columns named in
     ``string_columns`` are read as text (``"007"`` keeps its zeros). A numeric
     column holding a value such as ``"abc"`` stays a text column; validation
-    reports the bad cell later.
+    reports the bad cell later. In a decimal-comma column, the values that are
+    numbers are converted even when a few cells are not (those stay text and are
+    reported by validation one by one).
 Corrections (``RawTable.corrections``)
     One row per change of content: a removed UTF-8 byte order mark, a fallback
     decoding, a column whose decimal commas were converted. Columns are
@@ -56,10 +75,10 @@ from __future__ import annotations
 
 import codecs
 import csv
-import gzip
 import io
 import os
 import re
+import zlib
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -74,13 +93,27 @@ import pyarrow.csv as pv
 
 from dryneedle_outcomes.errors import ReadError
 
-__all__ = ["CORRECTION_COLUMNS", "NA_VALUES", "SUPPORTED_FORMATS", "RawTable", "read_table"]
+from .csv_checks import (
+    BadLines,
+    decimal_commas,
+    empty_lines,
+    swallowed_lines,
+    unterminated_quote_error,
+    wide_encoding,
+)
+from .limits import ReadLimits, gunzip, resolve
+
+__all__ = ["CORRECTION_COLUMNS", "NA_VALUES", "SET_ASIDE_COLUMNS", "SUPPORTED_FORMATS",
+           "RawTable", "read_table"]
 
 #: Text values read as missing (after stripping surrounding whitespace).
 NA_VALUES: tuple[str, ...] = ("", "NA", "N/A", "na", "n/a", "NaN", "null", "NULL", ".", "-")
 
 #: Columns of :attr:`RawTable.corrections`.
 CORRECTION_COLUMNS: tuple[str, ...] = ("table", "source", "row", "column", "old", "new", "action")
+
+#: Columns of :attr:`RawTable.set_aside`.
+SET_ASIDE_COLUMNS: tuple[str, ...] = ("row", "rule", "value", "message")
 
 #: File extension -> format name understood by ``read_table(fmt=...)``.
 SUPPORTED_FORMATS: dict[str, str] = {
@@ -119,14 +152,12 @@ _SUPPORTED_TEXT = ".csv, .tsv, .txt, .xlsx/.xlsm, .parquet/.pq, .sav/.zsav (SPSS
 _SNIFF_BYTES = 64 * 1024
 _BINARY_PROBE_BYTES = 8 * 1024
 _SCAN_STEP = 1 << 20
-_HEADER_SCAN_ROWS = 20
 _DELIMITER_CANDIDATES = (",", "\t", ";", "|")  # also the preference order on ties
 _UTF8_BOM = b"\xef\xbb\xbf"
 # A strptime format no real value can match: stops pyarrow inferring timestamps.
 _NO_TIMESTAMPS = ["%Y-%m-%dT%H:%M:%S|never-a-timestamp|"]
 _NA_ARRAY = pa.array(NA_VALUES, pa.string())
 _NA_SET = frozenset(NA_VALUES)
-_XLSX_NA_SET = frozenset((*NA_VALUES, "#N/A"))
 _DATE_LIKE = re.compile(r"\s*(?:\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d{2}(?::\d{2})?\s*$)")
 _QUOTED_FIELD = re.compile(r'"(?:[^"]|"")*"')
 _WHITESPACE_ONLY_LINE = re.compile(rb"(?m)^[ \t\f\v]+(?=\r?$)")
@@ -155,6 +186,9 @@ class RawTable:
         ``frame`` when ``apply_value_labels=True``. ``{}`` for other formats.
     encoding : str or None
         The text encoding actually used (delimited text only).
+    set_aside : pandas.DataFrame
+        Records of the file that are not rows of ``frame``: blank records and (with
+        ``bad_lines="set_aside"``) ragged lines; columns :data:`SET_ASIDE_COLUMNS`.
     """
 
     frame: pd.DataFrame
@@ -163,6 +197,7 @@ class RawTable:
     corrections: pd.DataFrame = field(default_factory=lambda: _corrections_frame([]))
     value_labels: dict[str, dict] = field(default_factory=dict)
     encoding: str | None = None
+    set_aside: pd.DataFrame = field(default_factory=lambda: set_aside_frame([]))
 
     def __repr__(self) -> str:
         cols = list(self.frame.columns)
@@ -185,6 +220,9 @@ def read_table(
     encoding: str | None = None,
     string_columns: Iterable[str] = (),
     apply_value_labels: bool = True,
+    bad_lines: str = "error",
+    allow_empty: bool = False,
+    limits: ReadLimits | None = None,
 ) -> RawTable:
     """Read one raw table from a file or a DataFrame.
 
@@ -227,6 +265,15 @@ def read_table(
         for DataFrame input.
     apply_value_labels : bool, default True
         For SPSS/Stata, replace coded values by their value labels.
+    bad_lines : {"error", "set_aside"}, default "error"
+        Delimited text: what a line with the wrong number of fields (a ragged or
+        comment line) does: raise a :class:`ReadError`, or go to ``set_aside``.
+    allow_empty : bool, default False
+        Accept a file with a header and no data rows (an empty adverse-event log)
+        and return an empty frame with its columns.
+    limits : ReadLimits, optional
+        Bounds on decompressed bytes and workbook rows/cells; the session default
+        (:data:`dryneedle_outcomes.io.limits.DEFAULT_LIMITS`) when omitted.
 
     Returns
     -------
@@ -238,8 +285,10 @@ def read_table(
     ------
     ReadError
         The file is missing, empty, binary, has no data rows, has ragged lines
-        (naming the line), duplicate column names, an unknown format or sheet, or
-        cannot be parsed.
+        (naming the line), an unterminated quote (naming the line), duplicate column
+        names, an unknown format or sheet, or cannot be parsed.
+        :class:`~dryneedle_outcomes.errors.InputLimitError` (a ReadError) when it
+        expands beyond ``limits``.
 
     Examples
     --------
@@ -275,6 +324,10 @@ def read_table(
         raise ReadError(
             f"header_row must be a 1-based row number, got {header_row!r}.", source=path
         )
+    if bad_lines not in ("error", "set_aside"):
+        raise ReadError(f"bad_lines must be 'error' or 'set_aside', got {bad_lines!r}.",
+                        source=path)
+    lim = resolve(limits)
 
     if kind in ("csv", "tsv", "txt"):
         return _read_delimited(
@@ -286,16 +339,22 @@ def read_table(
             decimal=decimal,
             encoding=encoding,
             string_columns=string_cols,
+            options=_TextOptions(bad_lines, allow_empty, lim),
         )
     if kind == "xlsx":
-        return _read_xlsx(
-            path, table=table, sheet=sheet, header_row=header_row, string_columns=string_cols
-        )
+        from .xlsx import read_xlsx
+
+        return read_xlsx(path, table=table, sheet=sheet, header_row=header_row,
+                         string_columns=string_cols, limits=lim, allow_empty=allow_empty)
+    from .columnar import read_parquet, read_readstat
+
     if kind == "parquet":
-        return _read_parquet(path, table=table, string_columns=string_cols)
-    return _read_readstat(
+        return read_parquet(path, table=table, string_columns=string_cols,
+                            allow_empty=allow_empty)
+    return read_readstat(
         path,
         kind=kind,
+        allow_empty=allow_empty,
         encoding=encoding,
         string_columns=string_cols,
         apply_value_labels=apply_value_labels,
@@ -311,6 +370,24 @@ def _name_set(names: Iterable[str] | str | None) -> frozenset[str]:
     if isinstance(names, str):
         names = [names]
     return frozenset(str(n).strip() for n in names)
+
+
+def set_aside_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """A :attr:`RawTable.set_aside` frame from records (possibly none)."""
+    frame = pd.DataFrame.from_records(records, columns=list(SET_ASIDE_COLUMNS))
+    frame["row"] = frame["row"].astype("Int64")
+    return frame
+
+
+def blank_records(rows: np.ndarray) -> pd.DataFrame:
+    """``set_aside`` entries (rule ``blank_record``) for the blank rows numbered ``rows``."""
+    return pd.DataFrame({
+        "row": pd.array(np.asarray(rows, dtype=np.int64), dtype="Int64"),
+        "rule": "blank_record",
+        "value": None,
+        "message": "the row is blank (no value, or only missing-value words such as NA); "
+                   "it is counted and set aside",
+    })
 
 
 def _corrections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
@@ -415,6 +492,13 @@ class _ByteStats:
     ascii: bool  # every byte < 0x80
 
 
+@dataclass(frozen=True)
+class _TextOptions:
+    bad_lines: str
+    allow_empty: bool
+    limits: ReadLimits
+
+
 def _read_delimited(
     path: str,
     *,
@@ -425,6 +509,7 @@ def _read_delimited(
     decimal: str | None,
     encoding: str | None,
     string_columns: frozenset[str],
+    options: _TextOptions,
 ) -> RawTable:
     corrections: list[dict[str, Any]] = []
 
@@ -441,7 +526,7 @@ def _read_delimited(
             }
         )
 
-    buf = _read_buffer(path)
+    buf = _read_buffer(path, options.limits)
     if _is_blank(buf):
         raise ReadError(
             f"{path} is empty (it holds only whitespace): export the data again "
@@ -484,8 +569,10 @@ def _read_delimited(
     for raw_name in _date_like_columns(sample, delimiter, header):
         column_types[raw_name] = pa.string()
 
+    bad = BadLines() if options.bad_lines == "set_aside" else None
     read = partial(
-        _arrow_read_csv, path=path, delimiter=delimiter, decimal=decimal, line_offset=line_offset
+        _arrow_read_csv, path=path, delimiter=delimiter, decimal=decimal, line_offset=line_offset,
+        bad=bad,
     )
     # Quoted files are first parsed without newlines_in_values (faster); when the
     # line count shows records spanning lines and a newline really sits inside
@@ -499,7 +586,7 @@ def _read_delimited(
     ):
         tbl, buf, multiline = read(buf, column_types=column_types, multiline=True)
     names = _clean_names(tbl.column_names, path)
-    if tbl.num_rows == 0:
+    if tbl.num_rows == 0 and not options.allow_empty:
         raise ReadError(
             f"{path} has a header but no data rows: nothing to read. "
             "Check that the export included the data.",
@@ -515,7 +602,15 @@ def _read_delimited(
         if wrong_id or pa.types.is_time(col.type) or pa.types.is_timestamp(col.type):
             redo_types[raw_name] = pa.string()
     if redo_types != column_types:
+        if bad is not None:
+            bad.rows.clear()
         tbl, buf, multiline = read(buf, column_types=redo_types, multiline=multiline)
+    n_lines = stats.newlines + (not stats.ends_with_newline)
+    if stats.quoted and tbl.num_rows + 1 != n_lines:
+        odd = bool(np.count_nonzero(np.frombuffer(buf, dtype=np.uint8) == 34) & 1)
+        swallowed = swallowed_lines(tbl, delimiter, odd)
+        if swallowed:
+            raise unterminated_quote_error(path, buf.to_pybytes(), tbl, swallowed, line_offset)
 
     comma_mode = None
     if decimal == ",":
@@ -547,12 +642,25 @@ def _read_delimited(
         columns.append(col)
     tbl = pa.table(columns, names=[str(n) for n in names])
 
-    row_numbers = _record_line_numbers(buf, tbl.num_rows, stats) + line_offset
+    set_aside = []
+    skipped = np.empty(0, dtype=np.int64)
+    if bad is not None and bad.spanning():
+        raise bad.unterminated_error(buf.to_pybytes(), path, line_offset)
+    if bad is not None and len(bad):
+        bad_frame = bad.frame(buf.to_pybytes(), line_offset, delimiter)
+        set_aside.append(bad_frame)
+        skipped = bad_frame["row"].dropna().to_numpy(dtype=np.int64) - line_offset
+    row_numbers = _record_line_numbers(buf, tbl.num_rows, stats, skipped) + line_offset
+    blank_lines = _empty_line_numbers(buf, tbl.num_rows, stats, len(skipped))
+    if len(blank_lines):
+        set_aside.append(blank_records(blank_lines + line_offset))
     empty = _all_null_rows(tbl)
     if empty is not None:
+        empty_np = empty.to_numpy(zero_copy_only=False)
+        set_aside.append(blank_records(row_numbers[empty_np]))
         tbl = tbl.filter(pc.invert(empty))
-        row_numbers = row_numbers[~empty.to_numpy(zero_copy_only=False)]
-    if tbl.num_rows == 0:
+        row_numbers = row_numbers[~empty_np]
+    if tbl.num_rows == 0 and not options.allow_empty:
         raise ReadError(
             f"{path} has a header but no data rows (only empty rows): nothing to read.",
             source=path,
@@ -567,14 +675,24 @@ def _read_delimited(
         corrections=_corrections_frame(corrections),
         value_labels={},
         encoding=used_encoding,
+        set_aside=_sorted_set_aside(set_aside),
     )
+
+
+def _sorted_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return set_aside_frame([])
+    out = pd.concat(parts, ignore_index=True).reindex(columns=list(SET_ASIDE_COLUMNS))
+    out["row"] = out["row"].astype("Int64")
+    return out.sort_values("row", kind="stable").reset_index(drop=True)
 
 
 def _head(buf: pa.Buffer, n: int) -> bytes:
     return buf.slice(0, min(n, buf.size)).to_pybytes()
 
 
-def _read_buffer(path: str) -> pa.Buffer:
+def _read_buffer(path: str, limits: ReadLimits) -> pa.Buffer:
     try:
         with pa.OSFile(path) as fh:
             buf = fh.read_buffer()
@@ -582,8 +700,10 @@ def _read_buffer(path: str) -> pa.Buffer:
         raise ReadError(f"Cannot read {path}: {exc}", source=path) from exc
     if _head(buf, 2) == b"\x1f\x8b":
         try:
-            buf = pa.py_buffer(gzip.decompress(buf))
-        except (OSError, EOFError) as exc:
+            buf = pa.py_buffer(gunzip(memoryview(buf), path, limits))
+        except ReadError:
+            raise
+        except (OSError, EOFError, zlib.error) as exc:
             raise ReadError(
                 f"{path} looks gzip-compressed but cannot be decompressed: {exc}", source=path
             ) from exc
@@ -631,7 +751,8 @@ def _binary_hint(raw: bytes) -> str:
 def _binary_error(path: str, head: bytes) -> ReadError:
     return ReadError(
         f"{path} looks like a binary file (it contains NUL bytes), not delimited text."
-        f"{_binary_hint(head)} Export the data as CSV or pass the right fmt=.",
+        f"{_binary_hint(head)} Export the data as CSV or pass the right fmt= (for "
+        "UTF-16 or UTF-32 text that was not recognised, pass encoding='utf-16' or 'utf-32').",
         source=path,
     )
 
@@ -697,13 +818,18 @@ def _decode(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.B
             ) from None
         return pa.py_buffer(text.lstrip("\ufeff").encode("utf-8")), encoding
 
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    wide = wide_encoding(head)
+    if wide is not None:
         try:
-            text = buf.to_pybytes().decode("utf-16")
-        except UnicodeDecodeError:
-            raise _binary_error(path, head) from None
-        note(None, None, "UTF-16 byte order mark", "utf-8", "decoded as utf-16")
-        return pa.py_buffer(text.encode("utf-8")), "utf-16"
+            text = buf.to_pybytes().decode(wide)
+        except UnicodeDecodeError as exc:
+            raise ReadError(
+                f"{path} looks like {wide.upper()} text but byte {exc.start} cannot be "
+                f"decoded as {wide}: save it as UTF-8 CSV, or pass encoding=.", source=path,
+            ) from None
+        bom = "byte order mark" if wide in ("utf-16", "utf-32") else "NUL pattern, no BOM"
+        note(None, None, f"{wide.upper()} ({bom})", "utf-8", f"decoded as {wide}")
+        return pa.py_buffer(text.lstrip("\ufeff").encode("utf-8")), wide
     used = "utf-8"
     if head.startswith(_UTF8_BOM):
         buf = buf.slice(len(_UTF8_BOM))
@@ -832,6 +958,7 @@ def _arrow_read_csv(
     line_offset: int,
     quoted: bool = False,
     multiline: bool = False,
+    bad: BadLines | None = None,
 ) -> tuple[pa.Table, pa.Buffer, bool]:
     """Parse with pyarrow.
 
@@ -850,8 +977,11 @@ def _arrow_read_csv(
     blanked = False
     while True:
         parse = pv.ParseOptions(
-            delimiter=delimiter, newlines_in_values=multiline, ignore_empty_lines=True
+            delimiter=delimiter, newlines_in_values=multiline, ignore_empty_lines=True,
+            invalid_row_handler=None if bad is None else bad.handler,
         )
+        if bad is not None:
+            bad.rows.clear()
         try:
             tbl = pv.read_csv(pa.BufferReader(buf), parse_options=parse, convert_options=convert)
             return tbl, buf, multiline
@@ -971,7 +1101,8 @@ def _clean_text_column(
             try:
                 converted = pc.cast(pc.replace_substring(col, ",", "."), pa.float64())
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                return col, None
+                # a few unreadable cells: convert the numbers, leave those for validation
+                return decimal_commas(col, has_comma)
             idx = pc.index(has_comma, True).as_py()
             return converted, (col[idx].as_py(), converted[idx].as_py())
     return col, None
@@ -996,15 +1127,30 @@ def _newline_inside_quotes(buf: pa.Buffer, stats: _ByteStats) -> bool:
     return bool((np.searchsorted(quote_pos, nl_pos) & 1).any())
 
 
-def _record_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats) -> np.ndarray:
+def _empty_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats,
+                        n_skipped: int) -> np.ndarray:
+    """Line numbers (1-based, in ``buf``) of empty lines between the header and the end."""
+    n_lines = stats.newlines + (0 if stats.ends_with_newline else 1)
+    if n_lines == n_rows + 1 + n_skipped:
+        return np.empty(0, dtype=np.int64)
+    arr = np.frombuffer(buf, dtype=np.uint8)
+    nl_pos = np.flatnonzero(arr == stats.newline[0])
+    quote_pos = np.flatnonzero(arr == ord('"')) if stats.quoted else None
+    return empty_lines(arr, nl_pos, quote_pos, stats.newline[0])
+
+
+def _record_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats,
+                         skipped: np.ndarray | None = None) -> np.ndarray:
     """Physical line number (1-based) on which each parsed record starts.
 
     Fast path: when the text has exactly ``n_rows + 1`` lines there are neither
     blank lines nor multi-line fields, so record i (0-based) is on line i + 2.
+    ``skipped`` are the line numbers of lines set aside by the parser (ragged lines).
     """
     n_lines = stats.newlines + (0 if stats.ends_with_newline else 1)
     fallback = np.arange(2, n_rows + 2, dtype=np.int64)
-    if n_lines == n_rows + 1:
+    skipped = np.empty(0, dtype=np.int64) if skipped is None else skipped
+    if n_lines == n_rows + 1 and not len(skipped):
         return fallback
     arr = np.frombuffer(buf, dtype=np.uint8)
     nl_pos = np.flatnonzero(arr == stats.newline[0])
@@ -1020,6 +1166,8 @@ def _record_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats) -> np.n
         attempts.insert(0, np.flatnonzero(parity == 0))
     for term_idx in attempts:
         lines = _nonblank_record_lines(arr, nl_pos, term_idx, stats.newline)
+        if len(skipped):
+            lines = lines[~np.isin(lines, skipped)]
         if len(lines) == n_rows + 1:
             return lines[1:]
     return fallback
@@ -1044,250 +1192,7 @@ def _nonblank_record_lines(
     return start_line[length > 0]
 
 
-# ---------------------------------------------------------------------------- xlsx
-
-
-def _read_xlsx(
-    path: str,
-    *,
-    table: str,
-    sheet: str | int | None,
-    header_row: int | None,
-    string_columns: frozenset[str],
-) -> RawTable:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - openpyxl is a core dependency
-        raise ReadError(
-            f"Reading {path} needs openpyxl: pip install dryneedle_outcomes[io]", source=path
-        ) from None
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds (zip, xml, key errors)
-        raise ReadError(
-            f"Cannot open {path} as an Excel .xlsx workbook ({type(exc).__name__}: {exc}). "
-            "Check that the file is a real .xlsx (not .xls or CSV renamed).",
-            source=path,
-        ) from exc
-    try:
-        names = list(wb.sheetnames)
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif isinstance(sheet, int) and not isinstance(sheet, bool):
-            if not -len(names) <= sheet < len(names):
-                raise ReadError(
-                    f"{path} has no sheet number {sheet} (0-based); it has {len(names)} "
-                    f"sheet(s): {names}.",
-                    source=path,
-                )
-            ws = wb[names[sheet]]
-        else:
-            if str(sheet) not in names:
-                raise ReadError(
-                    f"{path} has no sheet named {sheet!r}. Sheets in the workbook: {names}.",
-                    source=path,
-                )
-            ws = wb[str(sheet)]
-        sheet_name = ws.title
-        if hasattr(ws, "reset_dimensions"):
-            ws.reset_dimensions()  # stored dimensions can be wrong; read every cell
-        try:
-            rows = [_clean_cells(r) for r in ws.iter_rows(values_only=True)]
-        except Exception as exc:
-            raise ReadError(
-                f"Cannot read sheet {sheet_name!r} of {path}: {exc}", source=path
-            ) from exc
-    finally:
-        wb.close()
-
-    where = f"{path} (sheet {sheet_name!r})"
-    if not any(any(v is not None for v in r) for r in rows):
-        raise ReadError(f"{where} is empty: no cells hold a value.", source=path)
-    if header_row is None:
-        header_idx = _detect_header(rows)
-        if header_idx is None:
-            raise ReadError(
-                f"{where}: cannot find the header row within the first {_HEADER_SCAN_ROWS} "
-                "rows (a row whose non-empty cells are all text). Pass header_row= "
-                "(1-based Excel row number).",
-                source=path,
-            )
-    else:
-        header_idx = header_row - 1
-        if header_idx >= len(rows) or all(v is None for v in rows[header_idx]):
-            raise ReadError(f"{where}: header_row={header_row} is empty.", source=path)
-
-    header = list(rows[header_idx])
-    body = [(i + 1, r) for i, r in enumerate(rows[header_idx + 1 :], start=header_idx + 1)]
-    body = [(n, r) for n, r in body if any(v is not None for v in r)]
-    if not body:
-        raise ReadError(
-            f"{where} has a header (row {header_idx + 1}) but no data rows below it.",
-            source=path,
-        )
-    width = _last_filled(header)
-    for _, r in body:
-        width = max(width, _last_filled(r))
-    header = (header + [None] * width)[:width]
-    names = _clean_names([None if v is None else str(v) for v in header], path, where)
-    records = [tuple((list(r) + [None] * width)[:width]) for _, r in body]
-    frame = pd.DataFrame.from_records(records, columns=range(width))
-    frame.columns = names
-    frame = frame.infer_objects()
-    for name in names:
-        if name in string_columns:
-            frame[name] = _as_text(frame[name])
-    return RawTable(
-        frame=frame,
-        source=path,
-        row_numbers=np.array([n for n, _ in body], dtype=np.int64),
-        corrections=_corrections_frame([]),
-        value_labels={},
-        encoding=None,
-    )
-
-
-def _clean_cells(row: tuple) -> list:
-    out = []
-    for v in row:
-        if isinstance(v, str):
-            v = v.strip()
-            if v in _XLSX_NA_SET:
-                v = None
-        out.append(v)
-    return out
-
-
-def _last_filled(row: list) -> int:
-    for i in range(len(row) - 1, -1, -1):
-        if row[i] is not None:
-            return i + 1
-    return 0
-
-
-def _detect_header(rows: list[list]) -> int | None:
-    best_idx, best_count = None, 0
-    for i, row in enumerate(rows[:_HEADER_SCAN_ROWS]):
-        filled = [v for v in row if v is not None]
-        if filled and all(isinstance(v, str) for v in filled) and len(filled) > best_count:
-            best_idx, best_count = i, len(filled)
-    return best_idx
-
-
-# -------------------------------------------------------------- parquet/SPSS/Stata
-
-
-def _read_parquet(path: str, *, table: str, string_columns: frozenset[str]) -> RawTable:
-    import pyarrow.parquet as pq
-
-    try:
-        tbl = pq.read_table(path)
-    except (pa.ArrowException, OSError) as exc:
-        raise ReadError(
-            f"Cannot read {path} as Parquet: {exc}. Check that the file is a Parquet file.",
-            source=path,
-        ) from exc
-    cols = []
-    for name, col in zip(tbl.column_names, tbl.columns, strict=True):
-        stripped = name.strip() if isinstance(name, str) else name
-        if stripped in string_columns and not pa.types.is_string(col.type):
-            try:
-                col = pc.cast(col, pa.string())
-            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                pass
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            col, _ = _clean_text_column(col, numeric=False, comma_mode=None, ascii_only=False,
-                                        keep_spaces=stripped in string_columns)
-        cols.append(col)
-    tbl = pa.Table.from_arrays(
-        cols,
-        schema=pa.schema(
-            [f.with_type(c.type) for f, c in zip(tbl.schema, cols, strict=True)],
-            metadata=tbl.schema.metadata,
-        ),
-    )
-    try:
-        frame = tbl.to_pandas()
-    except (pa.ArrowException, ValueError, TypeError) as exc:
-        raise _open_error(path, exc, "a pandas DataFrame") from exc
-    frame = _default_index(frame)
-    frame.columns = _clean_names(frame.columns, path)
-    if len(frame) == 0:
-        raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
-    return RawTable(
-        frame=frame,
-        source=path,
-        row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
-        corrections=_corrections_frame([]),
-        value_labels={},
-        encoding=None,
-    )
-
-
-def _read_readstat(
-    path: str,
-    *,
-    kind: str,
-    encoding: str | None,
-    string_columns: frozenset[str],
-    apply_value_labels: bool,
-) -> RawTable:
-    try:
-        import pyreadstat
-    except ImportError:
-        raise ReadError(
-            f"Reading {path} ({'SPSS' if kind == 'spss' else 'Stata'}) needs the optional "
-            "package pyreadstat: pip install dryneedle_outcomes[io]",
-            source=path,
-        ) from None
-    reader = pyreadstat.read_sav if kind == "spss" else pyreadstat.read_dta
-    try:
-        frame, meta = reader(
-            path,
-            apply_value_formats=apply_value_labels,
-            formats_as_category=True,
-            dates_as_pandas_datetime=True,
-            encoding=encoding,
-        )
-    except Exception as exc:  # pyreadstat raises its own and generic errors
-        label = "an SPSS .sav file" if kind == "spss" else "a Stata .dta file"
-        raise ReadError(f"Cannot read {path} as {label}: {exc}", source=path) from exc
-    value_labels = {
-        str(col).strip(): dict(labels)
-        for col, labels in (getattr(meta, "variable_value_labels", None) or {}).items()
-    }
-    frame = _default_index(frame)
-    frame.columns = _clean_names(frame.columns, path)
-    for name in frame.columns:
-        s = frame[name]
-        if s.dtype == object:
-            frame[name] = _clean_object_series(s)
-        if name in string_columns:
-            frame[name] = _as_text(frame[name])
-    if len(frame) == 0:
-        raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
-    return RawTable(
-        frame=frame,
-        source=path,
-        row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
-        corrections=_corrections_frame([]),
-        value_labels=value_labels,
-        encoding=None,
-    )
-
-
-def _clean_object_series(s: pd.Series) -> pd.Series:
-    if pd.api.types.infer_dtype(s, skipna=True) == "string":
-        out = s.str.strip()
-        return out.mask(out.isin(_NA_SET), None)
-
-    def fix(v: Any) -> Any:
-        if isinstance(v, str):
-            v = v.strip()
-            return None if v in _NA_SET else v
-        return v
-
-    return s.map(fix)
+# ------------------------------------------------------------------ shared helpers
 
 
 def _as_text(s: pd.Series) -> pd.Series:

@@ -10,6 +10,7 @@ from .assessments import normalize_visits
 from .cells import apply_codes, record_recodes, text_form, to_boolean
 from .ids import normalize_ids
 from .records import Records
+from .source_rows import add_carried
 from .vocabulary import AE_TERMS, NO_EVENT_TEXT, map_ae_terms, map_severity, normalize_text
 
 
@@ -71,4 +72,5 @@ def normalize_adverse_events(rec: Records, tm: TableMapping) -> None:
         out["serious"] = to_boolean(rec, "serious", raw["serious"], tm.codes.get("serious"))
     else:
         out["serious"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    add_carried(out, rec.extras)
     rec.data = out

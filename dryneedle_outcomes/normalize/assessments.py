@@ -20,7 +20,11 @@ from .dates import parse_dates
 from .ids import normalize_ids
 from .records import Records
 from .soreness import parse_soreness
+from .source_rows import add_carried
 from .vocabulary import map_muscles
+
+#: Longest plausible soreness bound in hours (one year): beyond it a bound is out of range.
+SORENESS_MAX_H = 8760.0
 
 
 def normalize_visits(rec: Records, values: pd.Series, codes) -> pd.Series:
@@ -102,6 +106,8 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
                  "'{value}' is not in the muscle vocabulary; recorded as 'other' (add it to "
                  "muscle_synonyms in the mapping)", values=muscles["unmatched"])
     _soreness(rec, raw, out)
+    _soreness_range(rec, out)
+    add_carried(out, rec.extras)
     rec.data = out
     check_duplicate_visits(rec)
 
@@ -148,6 +154,21 @@ def _soreness(rec: Records, raw: pd.DataFrame, out: pd.DataFrame) -> None:
     else:
         out["soreness_lower_h"] = np.nan
         out["soreness_upper_h"] = np.nan
+
+
+def _soreness_range(rec: Records, out: pd.DataFrame) -> None:
+    """Finite soreness bounds beyond :data:`SORENESS_MAX_H` (a year) are out of range."""
+    lower, upper = out["soreness_lower_h"], out["soreness_upper_h"]
+    too_long = ((lower > SORENESS_MAX_H) | (np.isfinite(upper) & (upper > SORENESS_MAX_H)))
+    too_long = too_long.fillna(False).to_numpy(dtype=bool)
+    if not too_long.any():
+        return
+    column = "soreness" if "soreness" in rec.source_columns else "soreness_upper_h"
+    shown = lower.where(lower > SORENESS_MAX_H, upper)
+    rec.reject(too_long, column, "out_of_range",
+               f"soreness duration {{value}} h is longer than a year ({SORENESS_MAX_H:g} h), "
+               "the longest plausible; check the value or its unit", values=shown)
+    out.loc[too_long, ["soreness_lower_h", "soreness_upper_h"]] = np.nan
 
 
 def check_duplicate_visits(rec: Records) -> None:

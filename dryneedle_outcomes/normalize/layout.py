@@ -19,6 +19,15 @@ from ..io.readers import RawTable
 from ..mapping import CANONICAL_COLUMNS, TableMapping
 from ..quality import PROBLEM_COLUMNS
 from .records import Records
+from .source_rows import (
+    ROW_COLUMNS,
+    add_rows,
+    carried_columns,
+    column_ledger,
+    repeated_header_mask,
+    set_aside_rows,
+    without_rows,
+)
 
 REQUIRED: dict[str, tuple[str, ...]] = {
     "patients": ("patient_id", "arm"),
@@ -57,9 +66,11 @@ def build_records(raw: RawTable, tm: TableMapping, table: str) -> Records:
     DataValidationError
         When a required column, or a column the mapping names, is not in the file.
     """
-    frame = raw.frame
+    header_again = repeated_header_mask(raw.frame)
+    set_aside = set_aside_rows(raw, header_again)
     if tm.layout == "wide":
-        return _build_wide(raw, tm, table)
+        return _build_wide(raw, tm, table, header_again, set_aside)
+    frame, row_numbers = without_rows(raw, header_again)
     missing = []
     data = {}
     source_columns: dict[str, str] = {}
@@ -72,8 +83,7 @@ def build_records(raw: RawTable, tm: TableMapping, table: str) -> Records:
             missing.append((canonical, source))
     if missing:
         raise _missing_column_error(raw, table, missing)
-    used = set(source_columns.values())
-    extras = [c for c in frame.columns if c not in used]
+    carried = carried_columns(frame.columns, set(source_columns.values()), _candidates(table))
     # the raw frame already has a RangeIndex: no realignment, and no copy of the values
     data_frame = pd.DataFrame(data, copy=False)
     rec = Records(
@@ -81,18 +91,23 @@ def build_records(raw: RawTable, tm: TableMapping, table: str) -> Records:
         source=raw.source,
         raw=frame,
         raw_pos=np.arange(len(frame)),
-        row_numbers=np.asarray(raw.row_numbers, dtype=np.int64),
+        row_numbers=row_numbers,
         data=data_frame,
         source_columns=source_columns,
-        source_rows=len(frame),
+        source_rows=len(frame) + len(set_aside),
+        row_columns=ROW_COLUMNS.get(table),
+        set_aside=set_aside,
     )
-    rec.extras = frame[extras] if extras else None
+    rec.extras = frame[list(carried)].set_axis(list(carried.values()), axis=1) \
+        if carried else None
+    rec.column_ledger = column_ledger(table, raw.source, source_columns, carried)
     rec.add_corrections(raw.corrections)
     return rec
 
 
-def _build_wide(raw: RawTable, tm: TableMapping, table: str) -> Records:
-    frame = raw.frame
+def _build_wide(raw: RawTable, tm: TableMapping, table: str, header_again: np.ndarray,
+                set_aside: pd.DataFrame) -> Records:
+    frame, row_numbers = without_rows(raw, header_again)
     n = len(frame)
     # constant (per patient) columns: everything mapped that is not a wide pattern
     constant: dict[str, str] = {}
@@ -144,11 +159,23 @@ def _build_wide(raw: RawTable, tm: TableMapping, table: str) -> Records:
         data[canonical] = values
         any_value |= values.notna().to_numpy()
         source_columns[canonical] = pd.Series(np.repeat(np.array(names, dtype=object), n))
+    pattern_columns = {c for found in per_pattern.values() for c in found.values()}
+    carried = carried_columns(frame.columns, set(constant.values()) | pattern_columns,
+                              _candidates(table))
+    for col, name in carried.items():
+        data[name] = pd.Series(np.tile(frame[col].to_numpy(dtype=object), k), dtype=object)
     data["visit"] = label_col
     source_columns["visit"] = pd.Series(
         np.repeat(np.array([next(iter(per_pattern.values())).get(lb, lb) for lb in labels],
                            dtype=object), n))
     keep = any_value
+    source_rows = n + len(set_aside)  # rows of the file (set-aside ones not in ``frame``)
+    no_visits = ~any_value.reshape(k, n).any(axis=0)
+    if no_visits.any():
+        set_aside = add_rows(set_aside, frame, row_numbers, no_visits, "no_visit_values",
+                             "the row has no value in any visit column, so no assessment "
+                             "comes from it (a patient without visits?); it is counted and "
+                             "set aside")
     data_frame = pd.DataFrame(data).loc[keep].reset_index(drop=True)
     source_columns = {
         c: (s.loc[keep].reset_index(drop=True) if isinstance(s, pd.Series) else s)
@@ -159,12 +186,16 @@ def _build_wide(raw: RawTable, tm: TableMapping, table: str) -> Records:
         source=raw.source,
         raw=frame,
         raw_pos=raw_pos[keep],
-        row_numbers=np.asarray(raw.row_numbers, dtype=np.int64)[raw_pos[keep]],
+        row_numbers=row_numbers[raw_pos[keep]],
         data=data_frame,
         source_columns=source_columns,
-        source_rows=n,
+        source_rows=source_rows,
+        row_columns=ROW_COLUMNS.get(table),
+        set_aside=set_aside,
     )
-    rec.extras = None
+    rec.extras = data_frame[list(carried.values())] if carried else None
+    rec.column_ledger = column_ledger(
+        table, raw.source, {**constant, **{c: tm.wide[c] for c in per_pattern}}, carried)
     rec.add_corrections(raw.corrections)
     rec.correct_column(
         "visit", f"{n} wide rows x {k} visits", f"{int(keep.sum())} long records",

@@ -9,6 +9,7 @@ from ..mapping import TableMapping
 from .cells import apply_codes, text_form, to_boolean, to_number
 from .ids import case_variants, normalize_ids
 from .records import Records
+from .source_rows import add_carried
 
 #: Plausible ranges of numeric patient columns (inclusive); outside -> rejected.
 PATIENT_RANGES = {
@@ -58,10 +59,7 @@ def normalize_patients(rec: Records, tm: TableMapping) -> None:
     for column in BOOLEAN_COLUMNS:
         if column in raw:
             out[column] = to_boolean(rec, column, raw[column], tm.codes.get(column))
-    if rec.extras is not None:
-        for column in rec.extras.columns:
-            if column not in out:
-                out[column] = rec.extras[column].to_numpy()
+    add_carried(out, rec.extras)
     rec.data = out
     _check_duplicates(rec)
     variants = case_variants(out["patient_id"]).to_numpy() & ~rec.rejected_mask

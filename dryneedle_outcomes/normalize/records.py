@@ -4,6 +4,22 @@
 from (file, row, source column) and everything the loaders noticed: rejections,
 corrections and flags. All checks are vectorised: a rule is a boolean mask over
 records, never a loop over rows.
+
+Row or cell
+-----------
+A broken rule in an *identity* column (``row_columns``: the patient, the visit,
+its date, the arm...) sets the whole record aside: ``scope = "row"``, counted in
+``rejected``. A broken rule in any other column (an outcome, soreness, a
+demographic) sets aside only that value: the caller leaves the cell missing, the
+ledger lists the problem with ``scope = "cell"``, and the record is kept (counted
+in ``kept``), so that one unreadable secondary value never throws away the
+record's other outcomes.
+
+Set aside before validation
+---------------------------
+Source rows that never become records (blank rows, ragged lines, repeated header
+lines) are in ``set_aside``: counted in ``read`` and ``rejected`` and listed with
+their rule, so that rows in the file = rows read = kept + rejected.
 """
 
 from __future__ import annotations
@@ -13,7 +29,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..quality import CORRECTION_COLUMNS, PROBLEM_COLUMNS, concat_frames
+from ..quality import CORRECTION_COLUMNS, PROBLEM_COLUMNS, REJECTED_COLUMNS, concat_frames
+
+#: Rules whose records ``errors="raise"`` does not raise for: nothing is lost by them.
+NON_FATAL_RULES = frozenset({"exact_duplicate", "blank_record", "no_visit_values"})
 
 
 def _as_text(values: pd.Series) -> pd.Series:
@@ -44,6 +63,11 @@ class Records:
     source_columns : dict
         Canonical column -> source column name, either a str or a Series per record
         (wide layouts, where the source column differs by visit).
+    row_columns : frozenset or None
+        Identity columns: a problem there rejects the record; elsewhere only the
+        cell. None (the default) treats every column as identity.
+    set_aside : pandas.DataFrame or None
+        Source rows that are not records (``REJECTED_COLUMNS`` without ``scope``).
     """
 
     table: str
@@ -55,6 +79,9 @@ class Records:
     source_columns: dict[str, str | pd.Series] = field(default_factory=dict)
     source_rows: int = 0
     extras: pd.DataFrame | None = None
+    row_columns: frozenset[str] | None = None
+    set_aside: pd.DataFrame | None = None
+    column_ledger: pd.DataFrame | None = None
     _problems: list[pd.DataFrame] = field(default_factory=list)
     _flags: list[pd.DataFrame] = field(default_factory=list)
     _corrections: list[pd.DataFrame] = field(default_factory=list)
@@ -74,7 +101,8 @@ class Records:
             return col.to_numpy()[idx]
         return col
 
-    def _entries(self, mask, column: str, rule: str, message: str, values) -> pd.DataFrame:
+    def _entries(self, mask, column: str, rule: str, message: str, values,
+                 scope: str = "row") -> pd.DataFrame:
         mask = np.asarray(mask, dtype=bool)
         idx = np.flatnonzero(mask)
         if values is None:
@@ -97,22 +125,34 @@ class Records:
                 "value": text,
                 "rule": rule,
                 "message": msgs,
+                "scope": scope,
                 "_pos": idx,
             }
         )
 
     # ------------------------------------------------------------------ ledger
-    def reject(self, mask, column: str, rule: str, message, values=None) -> None:
-        """Set aside the records where ``mask`` is true.
+    def scope_of(self, column: str) -> str:
+        """``"row"`` when a problem in ``column`` rejects the record, else ``"cell"``."""
+        if self.row_columns is None or column in self.row_columns:
+            return "row"
+        return "cell"
+
+    def reject(self, mask, column: str, rule: str, message, values=None,
+               scope: str | None = None) -> None:
+        """Set aside the records (or only their ``column`` value) where ``mask`` is true.
 
         ``message`` is a str in which ``{value}`` is replaced by each record's value,
-        or an array of one message per record.
+        or an array of one message per record. ``scope`` is ``"row"`` or ``"cell"``;
+        by default :meth:`scope_of` the column. For a cell the caller leaves the value
+        missing; the record stays kept.
         """
         mask = np.asarray(mask, dtype=bool)
         if not mask.any():
             return
-        self._problems.append(self._entries(mask, column, rule, message, values))
-        self.rejected_mask |= mask
+        scope = scope or self.scope_of(column)
+        self._problems.append(self._entries(mask, column, rule, message, values, scope))
+        if scope == "row":
+            self.rejected_mask |= mask
 
     def flag(self, mask, column: str, rule: str, message: str, values=None) -> None:
         """Keep the records where ``mask`` is true but list them as worth a look."""
@@ -172,13 +212,19 @@ class Records:
         return ~self.rejected_mask
 
     def problems(self) -> pd.DataFrame:
-        """Every rejection so far, with ``_pos`` (record position)."""
-        return concat_frames(self._problems, PROBLEM_COLUMNS + ("_pos",))
+        """Every rejection so far, with ``scope`` and ``_pos`` (record position)."""
+        return concat_frames(self._problems, PROBLEM_COLUMNS + ("scope", "_pos"))
 
     def fatal_problems(self) -> pd.DataFrame:
-        """Rejections that make ``errors='raise'`` raise (all but collapsed duplicates)."""
-        probs = self.problems()
-        return probs[probs["rule"] != "exact_duplicate"]
+        """Rejections that make ``errors='raise'`` raise (all but :data:`NON_FATAL_RULES`)."""
+        probs = concat_frames([self.problems(), self._set_aside()],
+                              PROBLEM_COLUMNS + ("scope", "_pos"))
+        return probs[~probs["rule"].isin(NON_FATAL_RULES)]
+
+    def _set_aside(self) -> pd.DataFrame:
+        if self.set_aside is None or not len(self.set_aside):
+            return pd.DataFrame(columns=list(REJECTED_COLUMNS))
+        return self.set_aside.assign(table=self.table, source=self.source, scope="row")
 
     def flags(self) -> pd.DataFrame:
         return concat_frames(self._flags, PROBLEM_COLUMNS).drop(columns=[], errors="ignore")
@@ -189,14 +235,13 @@ class Records:
     def rejected_with_raw(self) -> pd.DataFrame:
         """Rejections with the raw record attached as a dict of text."""
         probs = self.problems()
-        if not len(probs):
-            return probs.drop(columns=["_pos"]).assign(raw=pd.Series(dtype=object))
-        pos = probs["_pos"].to_numpy(dtype=np.int64)
-        raw_rows = self.raw.iloc[self.raw_pos[pos]]
-        raw_text = raw_rows.astype(object).where(raw_rows.notna(), None)
+        if len(probs):
+            pos = probs["_pos"].to_numpy(dtype=np.int64)
+            raw_rows = self.raw.iloc[self.raw_pos[pos]]
+            raw_text = raw_rows.astype(object).where(raw_rows.notna(), None)
+            probs["raw"] = raw_text.to_dict("records")
         probs = probs.drop(columns=["_pos"])
-        probs["raw"] = raw_text.to_dict("records")
-        return probs
+        return concat_frames([self._set_aside(), probs], REJECTED_COLUMNS)
 
     def kept(self, columns: list[str] | None = None,
              order: np.ndarray | None = None) -> pd.DataFrame:
@@ -210,11 +255,12 @@ class Records:
         return self.data.iloc[positions, col_idx].reset_index(drop=True)
 
     def counts(self) -> dict:
+        n_aside = 0 if self.set_aside is None else len(self.set_aside)
         return {
             "table": self.table,
             "source": self.source,
             "source_rows": int(self.source_rows),
-            "read": int(len(self)),
+            "read": int(len(self)) + n_aside,
             "kept": int(self.kept_mask.sum()),
-            "rejected": int(self.rejected_mask.sum()),
+            "rejected": int(self.rejected_mask.sum()) + n_aside,
         }

@@ -184,9 +184,21 @@ def test_implausible_scale_is_loud_in_validate(tmp_path):
     assert "1 declared scale(s) contradicted by the data (implausible_scale)" in stdout
 
 
-def test_implausible_scale_is_loud_in_run(tmp_path):
+def test_implausible_scale_stops_a_strict_run(tmp_path):
+    """errors = "raise" (the default): a contradicted scale is a data error, exit 1."""
     folder = _study(tmp_path / "study")
     (folder / "analysis.toml").write_text(DATA)
+    out = tmp_path / "out"
+    code, stdout, err = _run(["run", folder / "analysis.toml", "--out", out, "--quiet"])
+    assert code == 1 and stdout == "" and not out.exists()
+    assert "[implausible_scale]" in err and "column 'first_step_pain'" in err
+    assert 'set errors = "quarantine" under [data] in' in err
+
+
+def test_implausible_scale_is_loud_in_run(tmp_path):
+    """errors = "quarantine": the run goes on, and the alert is everywhere a reader looks."""
+    folder = _study(tmp_path / "study")
+    (folder / "analysis.toml").write_text(DATA + 'errors = "quarantine"\n')
     out = tmp_path / "out"
     code, stdout, err = _run(["run", folder / "analysis.toml", "--out", out, "--quiet"])
     assert code == 0 and stdout == ""

@@ -16,8 +16,8 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib",
-                "openpyxl", "pyarrow", "tqdm")
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "openpyxl",
+                "pyarrow", "tqdm")
 #: Outputs that contain the time of the run, so their hash differs between runs.
 TIMESTAMPED = ("manifest.json", "report.html")
 

@@ -21,8 +21,8 @@ from pathlib import Path
 
 #: The value of ``"generator"`` in every manifest this package writes.
 GENERATOR = "dryneedle_outcomes"
-DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "lifelines", "matplotlib",
-                "openpyxl", "pyarrow", "tqdm")
+DEPENDENCIES = ("numpy", "pandas", "scipy", "statsmodels", "matplotlib", "openpyxl",
+                "pyarrow", "tqdm")
 #: Outputs that contain the time of the run, so their hash differs between runs.
 TIMESTAMPED = ("manifest.json", "report.html")
 

@@ -39,6 +39,8 @@ _spec = importlib.util.spec_from_file_location("export_tables", REF_DIR / "expor
 export_tables = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export_tables)
 
+# Wilson / Newcombe / Clopper-Pearson limits are closed form or beta quantiles (scipy's
+# special functions, ~1e-14): 1e-9 absolute on probabilities.
 ABS = 1e-9
 P_RTOL = 1e-9
 

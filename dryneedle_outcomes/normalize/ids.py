@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .records import Records
 
@@ -62,14 +64,49 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
 
 
 _SPACES = (" ", "\t", "\xa0", "\n", "\r")
+#: The spaces that :data:`_SPACES` holds within ASCII (no-break space is not ASCII).
+_ASCII_SPACES = "[ \t\n\r]"
 
 
-def fold_text(ids: pd.Index | pd.Series) -> pd.Index | pd.Series:
-    """IDs folded for comparison only: no spaces (incl. tabs, no-break), lower case."""
-    out = ids.astype(str).str.lower()
+def _fold_slow(values: pd.Series) -> pd.Series:
+    out = values.str.lower()
     for space in _SPACES:  # plain replaces are several times faster than one regex
         out = out.str.replace(space, "", regex=False)
     return out
+
+
+def _fold_arrow(values: np.ndarray) -> pa.Array:
+    """Fold an object array of str (no missing values) into a pyarrow string array.
+
+    ASCII IDs (nearly always all of them) are folded by pyarrow compute; the few others
+    by Python's ``str.lower``, whose full Unicode case mapping pyarrow's ``utf8_lower``
+    does not reproduce (e.g. 'İ' lower-cases to 'i' plus a combining dot in Python).
+    """
+    arr = pa.array(values, type=pa.string())
+    out = pc.replace_substring_regex(pc.ascii_lower(arr), pattern=_ASCII_SPACES,
+                                     replacement="")
+    non_ascii = np.flatnonzero(~pc.string_is_ascii(arr).to_numpy(zero_copy_only=False))
+    if len(non_ascii):
+        slow = _fold_slow(pd.Series(values[non_ascii], dtype=object)).to_numpy(dtype=object)
+        patched = out.to_numpy(zero_copy_only=False).copy()
+        patched[non_ascii] = slow
+        out = pa.array(patched, type=pa.string())
+    return out
+
+
+def fold_text(ids: pd.Index | pd.Series) -> pd.Index | pd.Series:
+    """IDs folded for comparison only: no spaces (incl. tabs, no-break), lower case.
+
+    Examples
+    --------
+    >>> fold_text(pd.Index(["DN 1", "dn\t1", "Ab\xa0C"])).tolist()
+    ['dn1', 'dn1', 'abc']
+    """
+    text = ids.astype(str)
+    folded = _fold_arrow(text.to_numpy(dtype=object)).to_numpy(zero_copy_only=False)
+    if isinstance(text, pd.Index):
+        return pd.Index(folded, dtype=object, name=text.name)
+    return pd.Series(folded, index=text.index, name=text.name, dtype=object)
 
 
 def case_variants(ids: pd.Series) -> pd.Series:
@@ -81,13 +118,16 @@ def case_variants(ids: pd.Series) -> pd.Series:
     [True, True, False, False]
     """
     cat = ids.astype("category") if not isinstance(ids.dtype, pd.CategoricalDtype) else ids
-    present_codes = np.unique(cat.cat.codes.to_numpy())
-    present_codes = present_codes[present_codes >= 0]
-    folded = fold_text(pd.Index(cat.cat.categories[present_codes]))
-    dup = folded.duplicated(keep=False)
-    flagged = np.zeros(len(cat.cat.categories) + 1, dtype=bool)
-    flagged[present_codes[np.asarray(dup)]] = True
-    return pd.Series(flagged[cat.cat.codes.to_numpy()], index=ids.index)
+    codes = cat.cat.codes.to_numpy()
+    n_categories = len(cat.cat.categories)
+    present_codes = np.flatnonzero(np.bincount(codes + 1, minlength=n_categories + 1)[1:])
+    present = np.asarray(cat.cat.categories[present_codes].astype(str), dtype=object)
+    # duplicated(keep=False) of the folded forms, counted on pyarrow's dictionary codes
+    folded = pc.dictionary_encode(_fold_arrow(present)).indices.to_numpy()
+    dup = np.bincount(folded)[folded] > 1 if len(folded) else np.zeros(0, dtype=bool)
+    flagged = np.zeros(n_categories + 1, dtype=bool)
+    flagged[present_codes[dup]] = True
+    return pd.Series(flagged[codes], index=ids.index)
 
 
 def fold(ids: pd.Series) -> pd.Series:

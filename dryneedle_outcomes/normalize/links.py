@@ -16,6 +16,29 @@ def _category_mask(ids: pd.Series, wanted) -> np.ndarray:
     return hit[ids.cat.codes.to_numpy()]
 
 
+def _patient_status(ids: pd.Series, patients: Records) -> tuple[np.ndarray, np.ndarray]:
+    """Per record of the (categorical) ``ids``: is its patient kept / known at all?
+
+    Works on categories: the patients' IDs are counted per category and the records'
+    categories are matched to them once (no per-record string comparison).
+    """
+    pid = patients.data["patient_id"]
+    if not isinstance(pid.dtype, pd.CategoricalDtype):
+        pid = pid.astype(object).astype("category")
+    pcodes = pid.cat.codes.to_numpy()
+    n_cat = len(pid.cat.categories)
+    valid = pcodes >= 0
+    present = np.bincount(pcodes[valid], minlength=n_cat) > 0
+    kept = np.bincount(pcodes[valid & patients.kept_mask], minlength=n_cat) > 0
+    where = pd.Index(pid.cat.categories.astype(object)).get_indexer(
+        pd.Index(ids.cat.categories.astype(object)))
+    # where == -1 (not a patient) picks the appended False
+    known_cat = np.append(np.append(kept, False)[where], False)
+    any_cat = np.append(np.append(present, False)[where], False)
+    codes = ids.cat.codes.to_numpy()
+    return known_cat[codes], any_cat[codes]
+
+
 def check_patient_links(rec: Records, patients: Records) -> None:
     """Reject records whose patient is unknown or was itself rejected.
 
@@ -23,30 +46,70 @@ def check_patient_links(rec: Records, patients: Records) -> None:
     rejected too (never merged silently), with the likely match in the message.
     """
     ids = rec.data["patient_id"]
-    pid = patients.data["patient_id"].astype(object)
-    kept_ids = pid[patients.kept_mask & pid.notna().to_numpy()]
-    all_ids = pid[pid.notna()]
     alive = ~rec.rejected_mask & ids.notna().to_numpy()
-    known = _category_mask(ids, kept_ids)
-    rejected_patient = alive & ~known & _category_mask(ids, all_ids)
+    known, listed = _patient_status(ids, patients)
+    rejected_patient = alive & ~known & listed
     rec.reject(rejected_patient, "patient_id", "patient_rejected",
                "patient '{value}' was rejected in the patients table, so this record is set "
                "aside with it", values=ids)
     unknown = alive & ~known & ~rejected_patient
     if not unknown.any():
         return
+    pid = patients.data["patient_id"].astype(object)
+    kept_ids = pid[patients.kept_mask & pid.notna().to_numpy()]
     folded_known = pd.Series(kept_ids.to_numpy(), index=fold(kept_ids).to_numpy())
     folded_known = folded_known[~folded_known.index.duplicated()]
     likely = fold(ids[unknown]).map(folded_known)
     messages = np.empty(len(ids), dtype=object)
     idx = np.flatnonzero(unknown)
     messages[idx] = [
-        f"patient '{pid}' is not in the patients table"
+        f"patient '{value}' is not in the patients table"
         + (f"; it differs only by case or spaces from '{m}' - correct the ID (they are never "
            "merged automatically)" if isinstance(m, str) else "")
-        for pid, m in zip(ids.astype(object).to_numpy()[idx], likely.to_numpy())
+        for value, m in zip(ids.astype(object).to_numpy()[idx], likely.to_numpy())
     ]
     rec.reject(unknown, "patient_id", "unknown_patient", messages, values=ids)
+
+
+_DAY_NS = 86_400 * 10**9
+
+
+def _patient_visit_order(codes: np.ndarray, visit: np.ndarray) -> np.ndarray:
+    """``np.lexsort((visit, codes))``: stable order by patient code, then visit.
+
+    Visits are whole numbers 0..10,000 after normalisation, so one int64 key sorted
+    stably gives the same order, and in linear time when the file is already in
+    patient/visit order (timsort finds the runs).
+    """
+    if len(visit) and np.all(visit == np.floor(visit)) and visit.min() >= 0 \
+            and visit.max() < 2**31:
+        key = codes.astype(np.int64) * (int(visit.max()) + 1) + visit.astype(np.int64)
+        return np.argsort(key, kind="stable")
+    return np.lexsort((visit, codes))
+
+
+def _before_running_max(group: np.ndarray, stamp: np.ndarray) -> np.ndarray:
+    """Per row (sorted so that each group is contiguous): is ``stamp`` earlier than the
+    largest stamp of an earlier row of the same group?
+
+    Dates without a time of day are compared in days with an offset per group, so one
+    ``np.maximum.accumulate`` replaces a grouped cummax and shift; other stamps take
+    the grouped path.
+    """
+    if len(stamp) == 0:
+        return np.zeros(0, dtype=bool)
+    lowest = int(stamp.min())
+    span = (int(stamp.max()) - lowest) // _DAY_NS + 1
+    segment = np.concatenate(([0], np.cumsum(group[1:] != group[:-1])))
+    if np.all((stamp - lowest) % _DAY_NS == 0) and (int(segment[-1]) + 1) * span < 2**62:
+        # each group's keys lie above every earlier group's, so the running maximum of
+        # the row before a group's first row never exceeds that row's key
+        key = segment * span + (stamp - lowest) // _DAY_NS
+        previous = np.concatenate(([key[0]], np.maximum.accumulate(key)[:-1]))
+        return key < previous
+    series = pd.Series(stamp)
+    previous = series.groupby(group, sort=False).cummax().groupby(group, sort=False).shift(1)
+    return (series < previous).to_numpy()
 
 
 def derive_days(rec: Records) -> None:
@@ -67,12 +130,8 @@ def derive_days(rec: Records) -> None:
     dated = ~np.isnat(dates)
     usable = ~rec.rejected_mask & dated & (codes >= 0) & ~np.isnan(visit)
     idx = np.flatnonzero(usable)
-    order = idx[np.lexsort((visit[idx], codes[idx]))]
-    stamp = pd.Series(dates[order].view("int64"))
-    group = codes[order]
-    running = stamp.groupby(group, sort=False).cummax()
-    previous = running.groupby(group, sort=False).shift(1).to_numpy()
-    backwards = order[stamp.to_numpy() < previous]
+    order = idx[_patient_visit_order(codes[idx], visit[idx])]
+    backwards = order[_before_running_max(codes[order], dates[order].view("int64"))]
     mask = np.zeros(len(data), dtype=bool)
     mask[backwards] = True
     if mask.any():
@@ -107,8 +166,8 @@ def flag_protocol_deviations(rec: Records, patients: pd.DataFrame) -> None:
         if flag not in patients:
             continue
         flagged_ids = patients.loc[patients[flag].fillna(False).astype(bool), "patient_id"]
-        hit = (data["patient_id"].isin(flagged_ids) & data["needled"].fillna(False)).to_numpy()
-        hit &= ~rec.rejected_mask
+        hit = _category_mask(data["patient_id"], flagged_ids)
+        hit &= data["needled"].fillna(False).to_numpy(dtype=bool) & ~rec.rejected_mask
         rec.flag(hit, "needled", "protocol_deviation",
                  f"patient '{{value}}' is marked {flag} (a contraindication) but was needled at "
                  "this visit; kept and reported as a protocol deviation",

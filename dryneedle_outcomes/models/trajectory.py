@@ -240,7 +240,8 @@ class TrajectoryResult:
         if progress:
             from tqdm.auto import tqdm
 
-            iterator = tqdm(iterator, desc="bootstrap sessions_to_mcid", leave=False)
+            iterator = tqdm(iterator, leave=False,
+                            desc="parametric bootstrap: CI of the sessions to reach the MCID")
         for b in iterator:
             y_star = self._simulate(rng)
             refit, *_ = _engine_fit(self.frame, self.model, self.covariance or "unstructured",

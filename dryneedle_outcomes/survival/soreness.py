@@ -240,7 +240,9 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
             b = turnbull_bootstrap(lo, up, times=np.array([0.0]),
                                    cluster=g["patient_id"].to_numpy(), n_boot=n_boot,
                                    conf_level=conf_level,
-                                   seed=None if seed is None else seed + i, progress=progress)
+                                   seed=None if seed is None else seed + i, progress=progress,
+                                   label="bootstrap: CI of the median soreness, "
+                                   + " ".join(map(str, key)))
             m = b.median.iloc[0]
             ci_lo, ci_hi = float(m["ci_lower"]), float(m["ci_upper"])
         rows.append({**dict(zip(keys, key)), "n_sessions": len(g),
@@ -307,7 +309,8 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
             b = turnbull_bootstrap(g["lower"].to_numpy(), g["upper"].to_numpy(),
                                    times=c["time"].to_numpy(), cluster=g["patient_id"].to_numpy(),
                                    n_boot=int(n_boot), conf_level=conf_level,
-                                   seed=None if seed is None else seed + i, progress=progress)
+                                   seed=None if seed is None else seed + i, progress=progress,
+                                   label=f"bootstrap: CIs of the soreness curve, {a}")
             c["ci_lower"] = b.bands["ci_lower"].to_numpy()
             c["ci_upper"] = b.bands["ci_upper"].to_numpy()
         parts.append(c)

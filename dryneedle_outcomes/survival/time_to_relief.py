@@ -266,7 +266,8 @@ def time_to_relief(
                 bands[a] = turnbull_bootstrap(
                     lower[m], upper[m], times=times, n_boot=int(n_boot),
                     conf_level=conf_level,
-                    seed=None if seed is None else int(seed) + i, progress=progress)
+                    seed=None if seed is None else int(seed) + i, progress=progress,
+                    label=f"bootstrap: CIs of the relief curve and median, {a}")
     aft = {}
     informative = ~((aft_lower[rows] <= 0) & np.isinf(aft_upper[rows]))
     if not informative.all():

@@ -735,6 +735,7 @@ def turnbull_bootstrap(
     conf_level: float = 0.95,
     seed: int | None = None,
     progress: bool = True,
+    label: str = "Turnbull bootstrap",
     tol: float = 1e-10,
     max_iter: int = 10000,
 ) -> TurnbullBands:
@@ -761,6 +762,9 @@ def turnbull_bootstrap(
         Seed of the ``numpy.random.Generator``; when None one is drawn and reported.
     progress : bool
         Show a ``tqdm`` progress bar.
+    label : str
+        What the progress bar says the replicates estimate (e.g. ``"relief curve CIs,
+        sham"``).
     tol, max_iter
         Passed to the fits, as in :func:`turnbull`.
 
@@ -827,7 +831,7 @@ def turnbull_bootstrap(
     surv = np.empty((int(n_boot), t.size))
     medians = np.empty(int(n_boot))
     n_failed = 0
-    for r in trange(int(n_boot), disable=not progress, desc="turnbull bootstrap"):
+    for r in trange(int(n_boot), disable=not progress, desc=label):
         if cluster is None:
             wb = rng.multinomial(n_units, prob).astype(float)
         else:

@@ -15,6 +15,11 @@ Schema (defaults after ``=`` for optional keys)::
     mapping = "mapping.toml"             # optional; or an inline [mapping] table
     errors = "raise"                     # or "quarantine": set bad rows aside, go on
 
+    [data.limits]                        # optional: reading limits (dno.ReadLimits)
+    max_bytes = 1073741824               # decompressed gzip / uncompressed XLSX bytes
+    max_rows = 2000000                   # rows of a workbook sheet
+    max_cells = 10000000                 # cells of a workbook sheet
+
     [mapping]                            # inline mapping (schema: dryneedle_outcomes.mapping)
 
     [simulation]                         # how a simulated sample was made (recorded only)
@@ -140,7 +145,8 @@ DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 
 #: Every key of every table (the schema above); ``None``: checked elsewhere.
 SCHEMA: dict[str, tuple[str, ...] | None] = {
-    "data": ("assessments", "patients", "adverse_events", "mapping", "errors"),
+    "data": ("assessments", "patients", "adverse_events", "mapping", "errors", "limits"),
+    "data.limits": ("max_bytes", "max_rows", "max_cells"),
     "simulation": ("seed", "n_patients"),
     "mapping": None,  # validated by Mapping when the data are loaded
     "analysis": ("outcome", "conf_level", "reference_arm", *ANALYSES),
@@ -177,6 +183,21 @@ def _unknown(key: str, allowed, where: str) -> ConfigError:
 
 def _wrong(where: str, key: str, value: Any, expected: str) -> ConfigError:
     return ConfigError(f"{where}: {key} must be {expected}, got {value!r} ({_kind(value)})")
+
+
+def _limits(table: Any):
+    """``[data.limits]`` as a :class:`~dryneedle_outcomes.io.limits.ReadLimits` (None if absent)."""
+    if table is None:
+        return None
+    if not isinstance(table, dict):
+        raise _wrong("[data]", "limits", table, "a table ([data.limits])")
+    _check_keys(table, "data.limits")
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise _wrong("[data.limits]", key, value, "a positive whole number")
+    from .io.limits import ReadLimits
+
+    return ReadLimits(**table)
 
 
 def _check_keys(table: dict, section: str) -> None:
@@ -578,6 +599,7 @@ class AnalysisConfig:
     analysis: AnalysisOptions | None = None
     figures: FigureOptions = field(default_factory=FigureOptions)
     source: Path | None = None
+    limits: Any = None
 
     @property
     def inputs(self) -> dict[str, Path]:
@@ -653,6 +675,7 @@ class AnalysisConfig:
                               "or as an inline [mapping] table, not both")
         mapping = path_of("mapping") if "mapping" in d else data.get("mapping")
         return cls(
+            limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
             patients=path_of("patients"),
             adverse_events=path_of("adverse_events"),

@@ -259,3 +259,36 @@ def test_progress_in_a_log_has_plain_labelled_lines(tmp_path):
     assert [s.split("]")[0] for s in steps] == ["[1/4", "[2/4", "[3/4", "[4/4"]
     assert ("trajectory: fitting the random_intercept model, then a parametric bootstrap of "
             "the CI of the sessions needed to reach the MCID (3 refits)") in steps[1]
+
+
+# ------------------------------------------------------------ reading limits from the config
+def test_config_reading_limits_apply_and_name_the_key(tmp_path):
+    """[data.limits] reaches the readers; the error names the TOML key to raise it."""
+    import gzip
+
+    folder = _study(tmp_path / "study", scale_mm_values=False)
+    raw = (folder / "assessments.csv").read_bytes()
+    (folder / "assessments.csv.gz").write_bytes(gzip.compress(raw))
+    config = folder / "analysis.toml"
+    config.write_text('[data]\nassessments = "assessments.csv.gz"\npatients = "patients.csv"\n'
+                      f"[data.limits]\nmax_bytes = {len(raw) // 2}\n")
+    code, stdout, err = _run(["validate", config, "--quiet"])
+    assert code == 2 and stdout == ""
+    assert "ReadLimits.max_bytes" in err and "[data.limits] max_bytes" in err
+    config.write_text('[data]\nassessments = "assessments.csv.gz"\npatients = "patients.csv"\n'
+                      f"[data.limits]\nmax_bytes = {len(raw) * 2}\n")
+    code, _, err = _run(["validate", config, "--quiet"])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("limits, message", [
+    ("max_rows = 0", "[data.limits]: max_rows"),
+    ("max_cels = 10", "unknown key 'max_cels'"),
+    ('max_bytes = "1GB"', "[data.limits]: max_bytes"),
+])
+def test_config_reading_limits_are_checked(tmp_path, limits, message):
+    folder = _study(tmp_path / "study", scale_mm_values=False)
+    config = folder / "analysis.toml"
+    config.write_text(DATA + f"[data.limits]\n{limits}\n")
+    code, _, err = _run(["validate", config, "--quiet"])
+    assert code == 2 and message in err, err

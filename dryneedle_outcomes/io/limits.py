@@ -105,7 +105,8 @@ def limit_error(path: str, what: str, name: str, value: int, shown: str | None =
         f"{path}: {what} exceeds the reading limit ReadLimits.{name} = {shown}. Nothing "
         "was loaded. If the file is genuine, raise the limit: "
         f"dno.load_cohort(..., limits=dno.ReadLimits({name}=...)), or for the whole "
-        f"session dno.set_default_limits(dno.ReadLimits({name}=...)).",
+        f"session dno.set_default_limits(dno.ReadLimits({name}=...)); in an analysis "
+        f"configuration, [data.limits] {name} = ....",
         source=path,
     )
 

@@ -1397,14 +1397,15 @@ def _plant_problems(rng, sim: SimulatedTables, raw: pd.DataFrame, order_key: np.
         raw.at[r, "First-step pain"] = value
         add("out_of_range", "assessments.csv", order_key[r], a.at[r, "patient_id"],
             int(a.at[r, "visit"]), "First-step pain", value,
-            f"{value} on a 0-10 scale ({fsp_scale[r]}) is {int(value) * 10} mm: rejected "
-            "as out of range")
+            f"{value} on a 0-10 scale ({fsp_scale[r]}) is {int(value) * 10} mm: the value "
+            "is rejected as out of range, the rest of the visit kept")
     elif (r := pick(later & high)) is not None:  # every site records in mm
         value = str(int(round(a.at[r, "first_step_pain"] * 10)))
         raw.at[r, "First-step pain"] = value
         add("out_of_range", "assessments.csv", order_key[r], a.at[r, "patient_id"],
             int(a.at[r, "visit"]), "First-step pain", value,
-            f"{value} mm is above 100 mm (a misplaced decimal): rejected as out of range")
+            f"{value} mm is above 100 mm (a misplaced decimal): the "
+            "value is rejected as out of range, the rest of the visit kept")
     # 2. a date that is not a date
     r = pick(later & (a["visit"] <= sim.truth["n_sessions"]).to_numpy())
     if r is not None:

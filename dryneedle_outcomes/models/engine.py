@@ -99,7 +99,8 @@ class EngineFit:
             dof = np.full(len(est), np.inf)
         else:
             raise ValueError(f"df must be 'satterthwaite' or 'asymptotic', got {df!r}")
-        tstat = est / se
+        # no test where there is no standard error (zero or missing): NaN, not 0/0
+        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
         p = 2.0 * stats.t.sf(np.abs(tstat), dof)
         q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
         return {

@@ -403,15 +403,22 @@ def _solve(info: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         return np.full_like(rhs, np.nan)
 
 
+#: Relative size of the smallest eigenvalue of a (symmetric, positive semi-definite)
+#: information matrix below which it is treated as singular: R's ``toler.chol``
+#: (``.Machine$double.eps^0.75``, about 1.8e-12). Whether LAPACK's solve reports an
+#: exactly singular matrix depends on rounding (it differs between BLAS builds), so
+#: singularity is decided by this rule, not by whether ``solve`` happens to raise.
+SINGULAR_TOL = np.finfo(float).eps ** 0.75
+
+
 def _solve_or_fail(info: np.ndarray, rhs: np.ndarray, term: str) -> np.ndarray:
     """``solve(info, rhs)`` for a score test, an AnalysisError naming the term if singular."""
-    try:
-        return np.linalg.solve(info, rhs)
-    except np.linalg.LinAlgError:
+    eig = np.linalg.eigvalsh(info)
+    if not np.all(np.isfinite(eig)) or eig[0] <= SINGULAR_TOL * max(eig[-1], 0.0):
         _fail(f"the proportional-hazards test of {term!r} cannot be computed: its information "
               "matrix is singular (too few distinct event times or no variation in the "
               "term among the subjects at risk)")
-    return rhs
+    return np.linalg.solve(info, rhs)
 
 
 def _inverse(info: np.ndarray) -> np.ndarray:

@@ -292,12 +292,12 @@ def _finish_assessments(assess: Records) -> pd.DataFrame:
     kept = np.flatnonzero(assess.kept_mask)
     visit = data["visit"].to_numpy(dtype=float, na_value=-1)[kept]
     order = kept[np.lexsort((visit, data["patient_id"].cat.codes.to_numpy()[kept]))]
-    out = assess.kept(cols, order)
-    out["visit"] = out["visit"].astype("int64")
-    out["patient_id"] = out["patient_id"].astype(object)
+    arrays = assess.kept_arrays(cols, order)
+    arrays["visit"] = arrays["visit"].astype("int64")
+    arrays["patient_id"] = np.asarray(arrays["patient_id"], dtype=object)
     for col in CORE_INSTRUMENTS:
-        out[col] = out[col].astype(float)
-    return out
+        arrays[col] = np.asarray(arrays[col], dtype=float)
+    return pd.DataFrame(arrays, copy=False)
 
 
 def _finish_events(events: Records | None) -> pd.DataFrame:

@@ -125,14 +125,18 @@ def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0
 
 
 def record_recodes(rec: Records, column: str, old: pd.Series, new, action: str,
-                   *, changed_only: bool = True) -> None:
+                   *, changed_only: bool = True,
+                   factorized: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """List each distinct recoding ``old -> new`` once, with the number of rows it touched.
 
     ``new`` is an array aligned with ``old``, or a function that takes record positions
     and returns the new values there (so that text is only built for one record per
     distinct value). Work is proportional to the number of distinct source values.
+    ``factorized`` is ``pd.factorize(old, use_na_sentinel=True)`` when the caller
+    already has it.
     """
-    codes, uniques = pd.factorize(old, use_na_sentinel=True)
+    codes, uniques = (pd.factorize(old, use_na_sentinel=True) if factorized is None
+                      else factorized)
     if not len(uniques):
         return
     present = codes >= 0
@@ -229,12 +233,13 @@ def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Se
     Scales are never guessed, so nothing is converted; the first record of each such
     group is flagged so the mistake shows in the ledger.
     """
+    x = numbers.to_numpy(dtype=float)
     for i, sc in enumerate(scales):
         if sc.upper < 100.0:
             continue
         group = valid & (codes == i)
         # a share, not the maximum, so that one typo (a "25" among cm values) cannot hide it
-        share = float((numbers[group] <= 10.0).mean()) if group.any() else 0.0
+        share = float((x[group] <= 10.0).mean()) if group.any() else 0.0
         if group.sum() >= min_n and share >= 0.9:
             first = np.zeros(len(valid), dtype=bool)
             first[np.flatnonzero(group)[0]] = True

@@ -562,6 +562,14 @@ def _apply_unique(
     values: Any, func: Callable[[Any], tuple], n_out: int, missing: tuple
 ) -> tuple[pd.Series, list[np.ndarray]]:
     """Apply ``func`` to each distinct non-missing value; return per-row object arrays."""
+    series, columns, _ = _apply_unique_coded(values, func, n_out, missing)
+    return series, columns
+
+
+def _apply_unique_coded(
+    values: Any, func: Callable[[Any], tuple], n_out: int, missing: tuple
+) -> tuple[pd.Series, list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """:func:`_apply_unique`, also returning ``(codes, uniques)`` of ``values`` for reuse."""
     series = _as_series(values)
     codes, uniques = _factorize(series)
     results = [func(u) for u in uniques]
@@ -570,7 +578,7 @@ def _apply_unique(
         per_unique = np.empty(len(uniques), dtype=object)
         per_unique[:] = [r[k] for r in results]
         columns.append(_spread(per_unique, codes, missing[k]))
-    return series, columns
+    return series, columns, (codes, uniques)
 
 
 def _is_number(value: Any) -> bool:
@@ -990,6 +998,22 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
                     muscles unmatched
     0  gastrocnemius;soleus       NaN
     """
+    return map_muscles_coded(values, synonyms)[0]
+
+
+def map_muscles_coded(values: Any, synonyms: Mapping | None = None
+                      ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """:func:`map_muscles`, also returning ``(codes, uniques)`` of ``values``.
+
+    The loader passes them on to :func:`~dryneedle_outcomes.normalize.cells.record_recodes`
+    so that the column is factorised once.
+
+    Examples
+    --------
+    >>> frame, (codes, uniques) = map_muscles_coded(pd.Series(["soleus", None, "soleus"]))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, -1, 0], ['soleus'])
+    """
     table = _muscle_table(synonyms)
     pattern = _keyword_pattern(k for k in table if len(k) >= 5 and k not in _MUSCLE_EXACT_ONLY)
 
@@ -1033,5 +1057,5 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
         joined = ";".join(sorted(codes, key=_MUSCLE_RANK.__getitem__))
         return joined, (";".join(unmatched) if unmatched else np.nan)
 
-    series, (muscles, unmatched) = _apply_unique(values, parse, 2, (np.nan, np.nan))
-    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index)
+    series, (muscles, unmatched), coded = _apply_unique_coded(values, parse, 2, (np.nan, np.nan))
+    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index), coded

@@ -21,7 +21,7 @@ from .ids import normalize_ids
 from .records import Records
 from .soreness import parse_soreness_arrays
 from .source_rows import add_carried
-from .vocabulary import map_muscles_coded
+from .vocabulary import map_muscles_arrays
 
 #: Longest plausible soreness bound in hours (one year): beyond it a bound is out of range.
 SORENESS_MAX_H = 8760.0
@@ -96,13 +96,14 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
                  "{value} needles recorded at a visit marked as not needled",
                  values=out["needles"])
     if "muscles" in raw:
-        muscles, coded = map_muscles_coded(raw["muscles"], tm.muscle_synonyms or None)
-        record_recodes(rec, "muscles", raw["muscles"], muscles["muscles"],
+        muscles, unmatched, has_unmatched, coded = map_muscles_arrays(
+            raw["muscles"], tm.muscle_synonyms or None)
+        record_recodes(rec, "muscles", raw["muscles"], muscles,
                        "muscles mapped to the vocabulary", factorized=coded)
-        out["muscles"] = muscles["muscles"]
-        rec.flag(muscles["unmatched"].notna().to_numpy(), "muscles", "unmatched_muscle",
+        out["muscles"] = muscles
+        rec.flag(has_unmatched, "muscles", "unmatched_muscle",
                  "'{value}' is not in the muscle vocabulary; recorded as 'other' (add it to "
-                 "muscle_synonyms in the mapping)", values=muscles["unmatched"])
+                 "muscle_synonyms in the mapping)", values=unmatched)
     _soreness(rec, raw, out)
     _soreness_range(rec, out)
     add_carried(out, rec.extras)

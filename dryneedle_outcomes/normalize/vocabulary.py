@@ -562,14 +562,6 @@ def _apply_unique(
     values: Any, func: Callable[[Any], tuple], n_out: int, missing: tuple
 ) -> tuple[pd.Series, list[np.ndarray]]:
     """Apply ``func`` to each distinct non-missing value; return per-row object arrays."""
-    series, columns, _ = _apply_unique_coded(values, func, n_out, missing)
-    return series, columns
-
-
-def _apply_unique_coded(
-    values: Any, func: Callable[[Any], tuple], n_out: int, missing: tuple
-) -> tuple[pd.Series, list[np.ndarray], tuple[np.ndarray, np.ndarray]]:
-    """:func:`_apply_unique`, also returning ``(codes, uniques)`` of ``values`` for reuse."""
     series = _as_series(values)
     codes, uniques = _factorize(series)
     results = [func(u) for u in uniques]
@@ -578,7 +570,7 @@ def _apply_unique_coded(
         per_unique = np.empty(len(uniques), dtype=object)
         per_unique[:] = [r[k] for r in results]
         columns.append(_spread(per_unique, codes, missing[k]))
-    return series, columns, (codes, uniques)
+    return series, columns
 
 
 def _is_number(value: Any) -> bool:
@@ -998,21 +990,27 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
                     muscles unmatched
     0  gastrocnemius;soleus       NaN
     """
-    return map_muscles_coded(values, synonyms)[0]
+    series = _as_series(values)
+    muscles, unmatched, _, _ = map_muscles_arrays(series, synonyms)
+    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index)
 
 
-def map_muscles_coded(values: Any, synonyms: Mapping | None = None
-                      ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
-    """:func:`map_muscles`, also returning ``(codes, uniques)`` of ``values``.
+def map_muscles_arrays(values: Any, synonyms: Mapping | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                  tuple[np.ndarray, np.ndarray]]:
+    """:func:`map_muscles` as per-row arrays for the loader.
 
-    The loader passes them on to :func:`~dryneedle_outcomes.normalize.cells.record_recodes`
-    so that the column is factorised once.
+    Returns ``muscles``, ``unmatched``, ``has_unmatched`` (a boolean per row, built
+    per distinct value) and ``(codes, uniques)`` of ``values``, which the loader
+    passes on to :func:`~dryneedle_outcomes.normalize.cells.record_recodes` so that
+    the column is factorised once.
 
     Examples
     --------
-    >>> frame, (codes, uniques) = map_muscles_coded(pd.Series(["soleus", None, "soleus"]))
-    >>> codes.tolist(), uniques.tolist()
-    ([0, -1, 0], ['soleus'])
+    >>> muscles, unmatched, has, (codes, uniques) = map_muscles_arrays(
+    ...     pd.Series(["soleus", None, "tib post"]))
+    >>> muscles.tolist(), has.tolist(), codes.tolist()
+    (['soleus', nan, 'other'], [False, False, True], [0, -1, 1])
     """
     table = _muscle_table(synonyms)
     pattern = _keyword_pattern(k for k in table if len(k) >= 5 and k not in _MUSCLE_EXACT_ONLY)
@@ -1057,5 +1055,12 @@ def map_muscles_coded(values: Any, synonyms: Mapping | None = None
         joined = ";".join(sorted(codes, key=_MUSCLE_RANK.__getitem__))
         return joined, (";".join(unmatched) if unmatched else np.nan)
 
-    series, (muscles, unmatched), coded = _apply_unique_coded(values, parse, 2, (np.nan, np.nan))
-    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index), coded
+    series = _as_series(values)
+    codes, uniques = _factorize(series)
+    results = [parse(u) for u in uniques]
+    muscles_u = np.empty(len(uniques), dtype=object)
+    muscles_u[:] = [r[0] for r in results]
+    unmatched_u = np.empty(len(uniques), dtype=object)
+    unmatched_u[:] = [r[1] for r in results]
+    return (_spread(muscles_u, codes, np.nan), _spread(unmatched_u, codes, np.nan),
+            _spread(pd.notna(unmatched_u), codes, False), (codes, uniques))

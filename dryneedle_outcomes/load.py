@@ -33,6 +33,7 @@ from .normalize.links import (
     derive_days,
     flag_protocol_deviations,
     flag_unassessed_events,
+    patient_visit_order,
 )
 from .normalize.patients import normalize_patients
 from .normalize.records import Records
@@ -274,13 +275,25 @@ def _patients_from_assessments(assess: Records) -> Records:
 
 
 def _finish_patients(pats: Records, tm: TableMapping) -> pd.DataFrame:
-    out = pats.kept()
+    ids = pats.data["patient_id"]
+    kept = np.flatnonzero(pats.kept_mask)
+    by_code = isinstance(ids.dtype, pd.CategoricalDtype) \
+        and ids.cat.categories.is_monotonic_increasing
+    if by_code:
+        id_codes = ids.cat.codes.to_numpy()[kept]
+        by_code = not (id_codes < 0).any()
+    if by_code:  # sorted categories: sorting the codes sorts the IDs
+        out = pats.kept(order=kept[np.argsort(id_codes, kind="stable")])
+    else:
+        out = pats.kept()
     out["patient_id"] = out["patient_id"].astype(object)
     codes = tm.codes.get("arm")
     order = list(dict.fromkeys(str(v) for v in codes.values())) if codes else []
     present = [a for a in pd.unique(out["arm"]) if a not in order]
     categories = [a for a in order] + sorted(present)
     out["arm"] = pd.Categorical(out["arm"], categories=categories)
+    if by_code:
+        return out
     return out.sort_values("patient_id", kind="stable").reset_index(drop=True)
 
 
@@ -291,13 +304,13 @@ def _finish_assessments(assess: Records) -> pd.DataFrame:
     # IDs are categorical with sorted categories: sort the kept records on their codes
     kept = np.flatnonzero(assess.kept_mask)
     visit = data["visit"].to_numpy(dtype=float, na_value=-1)[kept]
-    order = kept[np.lexsort((visit, data["patient_id"].cat.codes.to_numpy()[kept]))]
-    out = assess.kept(cols, order)
-    out["visit"] = out["visit"].astype("int64")
-    out["patient_id"] = out["patient_id"].astype(object)
+    order = kept[patient_visit_order(data["patient_id"].cat.codes.to_numpy()[kept], visit)]
+    arrays = assess.kept_arrays(cols, order)
+    arrays["visit"] = arrays["visit"].astype("int64")
+    arrays["patient_id"] = np.asarray(arrays["patient_id"], dtype=object)
     for col in CORE_INSTRUMENTS:
-        out[col] = out[col].astype(float)
-    return out
+        arrays[col] = np.asarray(arrays[col], dtype=float)
+    return pd.DataFrame(arrays, copy=False)
 
 
 def _finish_events(events: Records | None) -> pd.DataFrame:

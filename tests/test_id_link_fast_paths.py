@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dryneedle_outcomes.normalize.ids import _SPACES, case_variants, fold_text
-from dryneedle_outcomes.normalize.links import _before_running_max, _patient_visit_order
+from dryneedle_outcomes.normalize.links import _before_running_max, patient_visit_order
 
 
 def reference_fold(ids: pd.Index) -> pd.Index:
@@ -51,16 +51,16 @@ def test_case_variants_matches_reference(values):
     assert got == [v is not None and v in shared for v in values]
 
 
-def test_patient_visit_order_is_lexsort():
+def testpatient_visit_order_is_lexsort():
     rng = np.random.default_rng(5)
     codes = rng.integers(0, 50, 2000)
     visits = rng.integers(0, 9, 2000).astype(float)
-    np.testing.assert_array_equal(_patient_visit_order(codes, visits),
+    np.testing.assert_array_equal(patient_visit_order(codes, visits),
                                   np.lexsort((visits, codes)))
     fractional = visits + 0.5  # not whole visits: the lexsort path
-    np.testing.assert_array_equal(_patient_visit_order(codes, fractional),
+    np.testing.assert_array_equal(patient_visit_order(codes, fractional),
                                   np.lexsort((fractional, codes)))
-    assert len(_patient_visit_order(codes[:0], visits[:0])) == 0
+    assert len(patient_visit_order(codes[:0], visits[:0])) == 0
 
 
 def reference_before_running_max(group, stamp):

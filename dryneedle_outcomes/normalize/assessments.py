@@ -16,12 +16,12 @@ from .cells import (
     to_integer,
     to_number,
 )
-from .dates import parse_dates
+from .dates import parse_dates_arrays
 from .ids import normalize_ids
 from .records import Records
-from .soreness import parse_soreness
+from .soreness import parse_soreness_arrays
 from .source_rows import add_carried
-from .vocabulary import map_muscles
+from .vocabulary import map_muscles_arrays
 
 #: Longest plausible soreness bound in hours (one year): beyond it a bound is out of range.
 SORENESS_MAX_H = 8760.0
@@ -52,18 +52,16 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
         site = text_form(apply_codes(rec, "site", raw["site"], tm.codes.get("site")))
         out["site"] = site
     if "date" in raw:
-        parsed = parse_dates(raw["date"], convention=tm.date_convention)
-        status = parsed["status"]
-        rec.reject((status == "invalid").to_numpy(), "date", "invalid_date",
+        dates, invalid, serial = parse_dates_arrays(raw["date"], convention=tm.date_convention)
+        rec.reject(invalid, "date", "invalid_date",
                    f"'{{value}}' is not a valid date (date convention: {tm.date_convention})",
                    values=raw["date"])
-        serial = (status == "excel_serial").to_numpy()
         if serial.any():
             new = np.full(len(serial), None, dtype=object)
-            new[serial] = parsed["date"][serial].dt.strftime("%Y-%m-%d").to_numpy()
+            new[serial] = pd.Series(dates[serial]).dt.strftime("%Y-%m-%d").to_numpy()
             rec.correct_rows(serial, "date", raw["date"].to_numpy(dtype=object), new,
                              "Excel serial number converted to a date")
-        out["date"] = parsed["date"]
+        out["date"] = dates
         out["day"] = np.nan
     elif "day" in raw:
         day = to_number(rec, "day", raw["day"])
@@ -98,13 +96,14 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
                  "{value} needles recorded at a visit marked as not needled",
                  values=out["needles"])
     if "muscles" in raw:
-        muscles = map_muscles(raw["muscles"], tm.muscle_synonyms or None)
-        record_recodes(rec, "muscles", raw["muscles"], muscles["muscles"],
-                       "muscles mapped to the vocabulary")
-        out["muscles"] = muscles["muscles"]
-        rec.flag(muscles["unmatched"].notna().to_numpy(), "muscles", "unmatched_muscle",
+        muscles, unmatched, has_unmatched, coded = map_muscles_arrays(
+            raw["muscles"], tm.muscle_synonyms or None)
+        record_recodes(rec, "muscles", raw["muscles"], muscles,
+                       "muscles mapped to the vocabulary", factorized=coded)
+        out["muscles"] = muscles
+        rec.flag(has_unmatched, "muscles", "unmatched_muscle",
                  "'{value}' is not in the muscle vocabulary; recorded as 'other' (add it to "
-                 "muscle_synonyms in the mapping)", values=muscles["unmatched"])
+                 "muscle_synonyms in the mapping)", values=unmatched)
     _soreness(rec, raw, out)
     _soreness_range(rec, out)
     add_carried(out, rec.extras)
@@ -114,23 +113,19 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
 
 def _soreness(rec: Records, raw: pd.DataFrame, out: pd.DataFrame) -> None:
     if "soreness" in raw:
-        parsed = parse_soreness(raw["soreness"])
-        bad = (parsed["soreness_status"] == "invalid").to_numpy()
-        lower = parsed["soreness_lower_h"].to_numpy()
-        upper = parsed["soreness_upper_h"].to_numpy()
-        ok = (parsed["soreness_status"] == "ok").to_numpy()
+        lower, upper, ok, bad, coded = parse_soreness_arrays(raw["soreness"])
 
         def interval(positions: np.ndarray) -> list:
             return [f"[{lower[i]:g}, {upper[i]:g}] h" if ok[i] else None for i in positions]
 
         record_recodes(rec, "soreness", raw["soreness"], interval,
-                       "soreness text read as an interval in hours")
+                       "soreness text read as an interval in hours", factorized=coded)
         rec.reject(bad, "soreness", "invalid_soreness",
                    "soreness duration '{value}' cannot be read as hours, a range such as "
                    "'24-48h', '>48h' or 'ongoing', or is reversed or negative",
                    values=raw["soreness"])
-        out["soreness_lower_h"] = parsed["soreness_lower_h"].where(~bad)
-        out["soreness_upper_h"] = parsed["soreness_upper_h"].where(~bad)
+        out["soreness_lower_h"] = np.where(bad, np.nan, lower)
+        out["soreness_upper_h"] = np.where(bad, np.nan, upper)
         return
     if "soreness_lower_h" in raw or "soreness_upper_h" in raw:
         lower = to_number(rec, "soreness_lower_h", raw.get("soreness_lower_h",
@@ -171,12 +166,29 @@ def _soreness_range(rec: Records, out: pd.DataFrame) -> None:
     out.loc[too_long, ["soreness_lower_h", "soreness_upper_h"]] = np.nan
 
 
+def _duplicated_keys(data: pd.DataFrame) -> np.ndarray:
+    """Records whose (patient, visit) is complete and occurs more than once.
+
+    On the categorical IDs and integer visits the loader builds, one int64 key per
+    record (ID code x visit) is hashed instead of a frame of two columns.
+    """
+    ids, visits = data["patient_id"], data["visit"]
+    if isinstance(ids.dtype, pd.CategoricalDtype) and pd.api.types.is_integer_dtype(visits.dtype):
+        code = ids.cat.codes.to_numpy(dtype=np.int64)
+        visit = visits.to_numpy(dtype=np.int64, na_value=-1)
+        complete = (code >= 0) & (visit >= 0)
+        span = int(visit.max()) + 1 if len(visit) else 1
+        if complete.all() and span * (len(ids.cat.categories) + 1) < 2**62:
+            return pd.Series(code * span + visit).duplicated(keep=False).to_numpy()
+    keys = data[["patient_id", "visit"]]
+    return keys.duplicated(keep=False).to_numpy() & keys.notna().all(axis=1).to_numpy()
+
+
 def check_duplicate_visits(rec: Records) -> None:
     """Several records for one patient and visit: collapse exact copies, reject conflicts."""
     data = rec.data
     alive = ~rec.rejected_mask
-    keys = data[["patient_id", "visit"]]
-    dup_any = keys.duplicated(keep=False).to_numpy() & alive & keys.notna().all(axis=1).to_numpy()
+    dup_any = _duplicated_keys(data) & alive
     if not dup_any.any():
         return
     sub = data.loc[dup_any].astype(str)

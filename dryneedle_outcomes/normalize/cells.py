@@ -125,14 +125,18 @@ def to_integer(rec: Records, column: str, values: pd.Series, *, minimum: int = 0
 
 
 def record_recodes(rec: Records, column: str, old: pd.Series, new, action: str,
-                   *, changed_only: bool = True) -> None:
+                   *, changed_only: bool = True,
+                   factorized: tuple[np.ndarray, np.ndarray] | None = None) -> None:
     """List each distinct recoding ``old -> new`` once, with the number of rows it touched.
 
     ``new`` is an array aligned with ``old``, or a function that takes record positions
     and returns the new values there (so that text is only built for one record per
     distinct value). Work is proportional to the number of distinct source values.
+    ``factorized`` is ``pd.factorize(old, use_na_sentinel=True)`` when the caller
+    already has it.
     """
-    codes, uniques = pd.factorize(old, use_na_sentinel=True)
+    codes, uniques = (pd.factorize(old, use_na_sentinel=True) if factorized is None
+                      else factorized)
     if not len(uniques):
         return
     present = codes >= 0
@@ -185,12 +189,16 @@ def to_instrument(
     column = instrument.column
     numbers = to_number(rec, column, values)
     base_name = scale or default_scale(instrument)
-    scale_names = pd.Series(base_name, index=values.index, dtype=object)
-    if site_scales and site is not None:
-        for site_name, declared in site_scales.items():
-            if column in declared:
-                scale_names = scale_names.mask(site.astype(object) == site_name, declared[column])
-    codes, names = pd.factorize(scale_names)
+    per_site = {site_name: declared[column] for site_name, declared in (site_scales or {}).items()
+                if column in declared} if site is not None else {}
+    if per_site:
+        scale_names = pd.Series(base_name, index=values.index, dtype=object)
+        for site_name, name in per_site.items():
+            scale_names = scale_names.mask(site.astype(object) == site_name, name)
+        codes, names = pd.factorize(scale_names)
+    else:  # one scale for every record: one code, no text column
+        codes = np.zeros(len(values), dtype=np.intp)
+        names = np.array([base_name] if len(values) else [], dtype=object)
     scales = [instrument.scale(name) for name in names]
     lower = np.array([sc.lower for sc in scales])[codes]
     upper = np.array([sc.upper for sc in scales])[codes]
@@ -201,13 +209,13 @@ def to_instrument(
         messages = np.empty(len(out), dtype=object)
         messages[idx] = [
             f"{column} {numbers.iat[i]:g} is outside {lower[i]:g}-{upper[i]:g}, the range of its "
-            f"declared scale '{scale_names.iat[i]}'; check the value or the scale in the mapping"
+            f"declared scale '{names[codes[i]]}'; check the value or the scale in the mapping"
             for i in idx[:1000]
         ] + [f"{column} is outside the range of its declared scale"] * max(0, len(idx) - 1000)
         rec.reject(out, column, "out_of_range", messages, values=values)
     converted = numbers * factor
     valid = numbers.notna().to_numpy() & ~out
-    _flag_implausible_scale(rec, instrument, numbers, codes, scales, valid, scale_names)
+    _flag_implausible_scale(rec, instrument, numbers, codes, scales, valid)
     for i, sc in enumerate(scales):
         if sc.factor != 1.0:
             n = int((valid & (codes == i)).sum())
@@ -219,18 +227,19 @@ def to_instrument(
 
 def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Series,
                             codes: np.ndarray, scales: list, valid: np.ndarray,
-                            scale_names: pd.Series, min_n: int = 10) -> None:
+                            min_n: int = 10) -> None:
     """Flag a 0-100 declared scale with 90% or more of its values within 0-10 (cm or NRS?).
 
     Scales are never guessed, so nothing is converted; the first record of each such
     group is flagged so the mistake shows in the ledger.
     """
+    x = numbers.to_numpy(dtype=float)
     for i, sc in enumerate(scales):
         if sc.upper < 100.0:
             continue
         group = valid & (codes == i)
         # a share, not the maximum, so that one typo (a "25" among cm values) cannot hide it
-        share = float((numbers[group] <= 10.0).mean()) if group.any() else 0.0
+        share = float((x[group] <= 10.0).mean()) if group.any() else 0.0
         if group.sum() >= min_n and share >= 0.9:
             first = np.zeros(len(valid), dtype=bool)
             first[np.flatnonzero(group)[0]] = True

@@ -243,13 +243,52 @@ def parse_dates(
     >>> parse_dates(pd.Series(["01/03/2024"]), convention="iso")["status"].tolist()
     ['invalid']
     """
+    series = _as_series(values)
+    parsed = _parse_unique(series, convention, excel_serial)
+    if isinstance(parsed, pd.DataFrame):
+        return parsed
+    codes, dates, status = parsed
+    return pd.DataFrame(
+        {
+            "date": _spread(dates, codes, np.datetime64("NaT")),
+            "status": _spread(status, codes, "missing"),
+        },
+        index=series.index,
+    )
+
+
+def parse_dates_arrays(values: pd.Series, *, convention: str = "iso"
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`parse_dates` as per-row arrays for the loader: ``date``, ``invalid`` and
+    ``excel_serial`` (booleans instead of the status text, built per distinct value).
+
+    Examples
+    --------
+    >>> date, invalid, serial = parse_dates_arrays(pd.Series(["2024-03-01", "x", "45000"]))
+    >>> invalid.tolist(), serial.tolist()
+    ([False, True, False], [False, False, True])
+    """
+    series = _as_series(values)
+    parsed = _parse_unique(series, convention, None)
+    if isinstance(parsed, pd.DataFrame):
+        status = parsed["status"].to_numpy(dtype=object)
+        return parsed["date"].to_numpy(), status == "invalid", status == "excel_serial"
+    codes, dates, status = parsed
+    return (_spread(dates, codes, np.datetime64("NaT")),
+            _spread(status == "invalid", codes, False),
+            _spread(status == "excel_serial", codes, False))
+
+
+def _parse_unique(series: pd.Series, convention: str, excel_serial: bool | None
+                  ) -> pd.DataFrame | tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The parse of a datetime column (a frame), or ``(codes, dates, status)`` with one
+    date and status per distinct value."""
     convention = _check_convention(convention)
     explicit = convention not in CONVENTIONS
     allow_excel = (not explicit) if excel_serial is None else bool(excel_serial)
     if explicit:
         _to_datetime(["2000-01-01"], convention)  # validate the format up front
 
-    series = _as_series(values)
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _parse_datetime_column(series)
 
@@ -281,14 +320,7 @@ def parse_dates(
         )
     if text_idx:
         _parse_texts(np.array(text_idx), text_val, dates, status, convention, allow_excel)
-
-    return pd.DataFrame(
-        {
-            "date": _spread(dates, codes, np.datetime64("NaT")),
-            "status": _spread(status, codes, "missing"),
-        },
-        index=series.index,
-    )
+    return codes, dates, status
 
 
 def _parse_numbers(

@@ -25,6 +25,45 @@ def _text(value) -> str | None:
     return text or None
 
 
+#: The characters Python's ``str.strip()`` removes within ASCII.
+_ASCII_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
+
+
+def _arrow_text(values: np.ndarray) -> pa.Array | None:
+    """``values`` (str, no missing) as a pyarrow string array; None for text pyarrow
+    cannot hold (lone surrogates)."""
+    try:
+        return pa.array(values, type=pa.string())
+    except (pa.ArrowException, UnicodeError):
+        return None
+
+
+def _strip(uniques: pd.Series) -> tuple[pd.Series, bool]:
+    """``uniques.str.strip()`` for distinct str values, by pyarrow when all are ASCII,
+    and whether that left every value as it was and none empty (known only then)."""
+    arr = _arrow_text(uniques.to_numpy(dtype=object))
+    if arr is None or not pc.all(pc.string_is_ascii(arr)).as_py():
+        return uniques.str.strip(), False  # Unicode spaces: Python's own definition
+    stripped = pc.ascii_trim(arr, characters=_ASCII_WHITESPACE)
+    unchanged = not (pc.any(pc.not_equal(stripped, arr)).as_py()
+                     or pc.any(pc.equal(stripped, "")).as_py())
+    if unchanged:
+        return uniques, True
+    return (pd.Series(stripped.to_numpy(zero_copy_only=False), index=uniques.index,
+                      dtype=object), False)
+
+
+def _text_order(texts: np.ndarray) -> np.ndarray:
+    """``np.argsort(texts)`` for distinct str values (code point order), sorted by pyarrow.
+
+    UTF-8 bytes sort in code point order, so pyarrow's byte-wise order is Python's.
+    """
+    arr = _arrow_text(texts)
+    if arr is None:
+        return np.argsort(texts, kind="stable")
+    return pc.sort_indices(arr).to_numpy().astype(np.intp)
+
+
 def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
     """Patient IDs as text with surrounding whitespace removed.
 
@@ -35,14 +74,19 @@ def normalize_ids(rec: Records, values: pd.Series) -> pd.Series:
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     uniques = pd.Series(np.asarray(uniques, dtype=object))
+    unchanged = False
     if pd.api.types.infer_dtype(uniques, skipna=True) == "string":
-        forms = uniques.str.strip()  # the usual case: text IDs, done vectorised
+        forms, unchanged = _strip(uniques)  # the usual case: text IDs, done vectorised
     else:
         forms = pd.Series([_text(u) for u in uniques], dtype=object)
-    forms = forms.where(forms.notna() & (forms != ""))
-    padded = np.append((forms.notna() & (forms != uniques)).to_numpy(dtype=bool), False)
-    form_codes, form_uniques = pd.factorize(forms, use_na_sentinel=True)
-    order = np.argsort(np.asarray(form_uniques, dtype=object), kind="stable")
+    if unchanged:  # no ID trimmed, none empty: the distinct forms are the distinct values
+        padded = np.zeros(len(uniques) + 1, dtype=bool)
+        form_codes, form_uniques = np.arange(len(uniques)), uniques.to_numpy(dtype=object)
+    else:
+        forms = forms.where(forms.notna() & (forms != ""))
+        padded = np.append((forms.notna() & (forms != uniques)).to_numpy(dtype=bool), False)
+        form_codes, form_uniques = pd.factorize(forms, use_na_sentinel=True)
+    order = _text_order(np.asarray(form_uniques, dtype=object))
     categories = np.asarray(form_uniques, dtype=object)[order]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.arange(len(order))

@@ -74,12 +74,17 @@ def check_patient_links(rec: Records, patients: Records) -> None:
 _DAY_NS = 86_400 * 10**9
 
 
-def _patient_visit_order(codes: np.ndarray, visit: np.ndarray) -> np.ndarray:
+def patient_visit_order(codes: np.ndarray, visit: np.ndarray) -> np.ndarray:
     """``np.lexsort((visit, codes))``: stable order by patient code, then visit.
 
     Visits are whole numbers 0..10,000 after normalisation, so one int64 key sorted
     stably gives the same order, and in linear time when the file is already in
     patient/visit order (timsort finds the runs).
+
+    Examples
+    --------
+    >>> patient_visit_order(np.array([1, 0, 1, 0]), np.array([0.0, 2.0, 1.0, 0.0])).tolist()
+    [3, 1, 0, 2]
     """
     if len(visit) and np.all(visit == np.floor(visit)) and visit.min() >= 0 \
             and visit.max() < 2**31:
@@ -130,7 +135,7 @@ def derive_days(rec: Records) -> None:
     dated = ~np.isnat(dates)
     usable = ~rec.rejected_mask & dated & (codes >= 0) & ~np.isnan(visit)
     idx = np.flatnonzero(usable)
-    order = idx[_patient_visit_order(codes[idx], visit[idx])]
+    order = idx[patient_visit_order(codes[idx], visit[idx])]
     backwards = order[_before_running_max(codes[order], dates[order].view("int64"))]
     mask = np.zeros(len(data), dtype=bool)
     mask[backwards] = True

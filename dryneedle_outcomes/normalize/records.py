@@ -249,10 +249,18 @@ class Records:
 
         One copy of the data, whatever is asked.
         """
+        return pd.DataFrame(self.kept_arrays(columns, order), copy=False)
+
+    def kept_arrays(self, columns: list[str] | None = None,
+                    order: np.ndarray | None = None) -> dict:
+        """The columns of :meth:`kept` as a dict of arrays, to convert before framing.
+
+        A frame built once from whole arrays skips the block copies of a frame
+        sliced and then changed column by column.
+        """
         positions = np.flatnonzero(self.kept_mask) if order is None else order
         cols = list(self.data.columns) if columns is None else columns
-        col_idx = [self.data.columns.get_loc(c) for c in cols]
-        return self.data.iloc[positions, col_idx].reset_index(drop=True)
+        return {c: self.data[c].array.take(positions) for c in cols}
 
     def counts(self) -> dict:
         n_aside = 0 if self.set_aside is None else len(self.set_aside)

@@ -399,6 +399,19 @@ def parse_soreness(values: Any, *, reasons: bool = False) -> pd.DataFrame:
         ).astype(object)
         return _frame(index, lower, lower.copy(), status, reason if reasons else None)
 
+    codes, uniques, lower_u, upper_u, status_u, reason_u = _parse_unique(series)
+    return _frame(
+        index,
+        _spread(lower_u, codes, np.nan),
+        _spread(upper_u, codes, np.nan),
+        _spread(status_u, codes, "missing"),
+        _spread(reason_u, codes, "missing") if reasons else None,
+    )
+
+
+def _parse_unique(series: pd.Series) -> tuple[np.ndarray, ...]:
+    """Codes and distinct values of ``series`` and, per distinct value, lower, upper,
+    status and reason."""
     codes, uniques = _factorize(series)
     parsed = [_parse_value(u) for u in uniques]
     lower_u = np.array([p[0] for p in parsed], dtype=float)
@@ -407,13 +420,33 @@ def parse_soreness(values: Any, *, reasons: bool = False) -> pd.DataFrame:
     status_u[:] = [p[2] for p in parsed]
     reason_u = np.empty(len(parsed), dtype=object)
     reason_u[:] = [p[3] for p in parsed]
-    return _frame(
-        index,
-        _spread(lower_u, codes, np.nan),
-        _spread(upper_u, codes, np.nan),
-        _spread(status_u, codes, "missing"),
-        _spread(reason_u, codes, "missing") if reasons else None,
-    )
+    return codes, uniques, lower_u, upper_u, status_u, reason_u
+
+
+def parse_soreness_arrays(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                      np.ndarray, tuple | None]:
+    """:func:`parse_soreness` as per-row arrays for the loader.
+
+    Returns ``lower``, ``upper``, ``ok`` and ``invalid`` (booleans instead of the
+    status text) and, for text values, ``(codes, uniques)`` of ``values`` (else None),
+    so that the column is factorised once and no status text is built per row.
+
+    Examples
+    --------
+    >>> lower, upper, ok, invalid, coded = parse_soreness_arrays(pd.Series(["24-48h", "x"]))
+    >>> lower.tolist(), ok.tolist(), invalid.tolist(), coded[1].tolist()
+    ([24.0, nan], [True, False], [False, True], ['24-48h', 'x'])
+    """
+    series = _as_series(values)
+    if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
+        frame = parse_soreness(series)
+        status = frame["soreness_status"].to_numpy(dtype=object)
+        return (frame["soreness_lower_h"].to_numpy(), frame["soreness_upper_h"].to_numpy(),
+                status == "ok", status == "invalid", None)
+    codes, uniques, lower_u, upper_u, status_u, _ = _parse_unique(series)
+    return (_spread(lower_u, codes, np.nan), _spread(upper_u, codes, np.nan),
+            _spread(status_u == "ok", codes, False), _spread(status_u == "invalid", codes, False),
+            (codes, uniques))
 
 
 def _frame(

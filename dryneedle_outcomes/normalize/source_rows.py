@@ -47,14 +47,29 @@ def repeated_header_mask(frame: pd.DataFrame) -> np.ndarray:
     [False, True, False]
     """
     n = len(frame)
-    hits = np.zeros(n, dtype=np.int64)
-    for name in frame.columns:
-        col = frame[name]
-        if col.dtype != object or not isinstance(name, str):
-            continue
-        hits += (col == name).to_numpy(dtype=bool, na_value=False)
     need = max(2, (frame.shape[1] + 1) // 2) if frame.shape[1] > 1 else 1
-    return hits >= need
+    texts = [name for name in frame.columns
+             if isinstance(name, str) and frame[name].dtype == object]
+    # A qualifying row has at most need - 1 hits outside any k - need + 1 of the k text
+    # columns, so it has a hit among the first k - need + 1: compare those over every
+    # row and the rest only on the rows they select. Typed (numeric) columns cannot
+    # hold a header, so the usual file is settled without comparing anything.
+    if len(texts) < need:
+        return np.zeros(n, dtype=bool)
+    first = len(texts) - need + 1
+    candidate = np.zeros(n, dtype=bool)
+    for name in texts[:first]:
+        candidate |= (frame[name] == name).to_numpy(dtype=bool, na_value=False)
+    if not candidate.any():
+        return candidate
+    rows = np.flatnonzero(candidate)
+    sub = frame.iloc[rows]
+    hits = np.zeros(len(rows), dtype=np.int64)
+    for name in texts:
+        hits += (sub[name] == name).to_numpy(dtype=bool, na_value=False)
+    out = np.zeros(n, dtype=bool)
+    out[rows] = hits >= need
+    return out
 
 
 _SET_ASIDE = ["row", "column", "rule", "value", "message", "raw"]

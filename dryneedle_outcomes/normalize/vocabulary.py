@@ -990,6 +990,28 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
                     muscles unmatched
     0  gastrocnemius;soleus       NaN
     """
+    series = _as_series(values)
+    muscles, unmatched, _, _ = map_muscles_arrays(series, synonyms)
+    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index)
+
+
+def map_muscles_arrays(values: Any, synonyms: Mapping | None = None
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                  tuple[np.ndarray, np.ndarray]]:
+    """:func:`map_muscles` as per-row arrays for the loader.
+
+    Returns ``muscles``, ``unmatched``, ``has_unmatched`` (a boolean per row, built
+    per distinct value) and ``(codes, uniques)`` of ``values``, which the loader
+    passes on to :func:`~dryneedle_outcomes.normalize.cells.record_recodes` so that
+    the column is factorised once.
+
+    Examples
+    --------
+    >>> muscles, unmatched, has, (codes, uniques) = map_muscles_arrays(
+    ...     pd.Series(["soleus", None, "tib post"]))
+    >>> muscles.tolist(), has.tolist(), codes.tolist()
+    (['soleus', nan, 'other'], [False, False, True], [0, -1, 1])
+    """
     table = _muscle_table(synonyms)
     pattern = _keyword_pattern(k for k in table if len(k) >= 5 and k not in _MUSCLE_EXACT_ONLY)
 
@@ -1033,5 +1055,12 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
         joined = ";".join(sorted(codes, key=_MUSCLE_RANK.__getitem__))
         return joined, (";".join(unmatched) if unmatched else np.nan)
 
-    series, (muscles, unmatched) = _apply_unique(values, parse, 2, (np.nan, np.nan))
-    return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index)
+    series = _as_series(values)
+    codes, uniques = _factorize(series)
+    results = [parse(u) for u in uniques]
+    muscles_u = np.empty(len(uniques), dtype=object)
+    muscles_u[:] = [r[0] for r in results]
+    unmatched_u = np.empty(len(uniques), dtype=object)
+    unmatched_u[:] = [r[1] for r in results]
+    return (_spread(muscles_u, codes, np.nan), _spread(unmatched_u, codes, np.nan),
+            _spread(pd.notna(unmatched_u), codes, False), (codes, uniques))

@@ -35,12 +35,12 @@ import numpy as np
 import pandas as pd
 
 import dryneedle_outcomes as dno
-from dryneedle_outcomes.survival.aft import fit_aft
-from dryneedle_outcomes.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.aft import fit_aft
+from dryneedle_outcomes.stats.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.kaplan_meier import kaplan_meier
+from dryneedle_outcomes.stats.survival.logrank import logrank
+from dryneedle_outcomes.stats.survival.turnbull import turnbull, turnbull_bootstrap
 from dryneedle_outcomes.survival.events import derive_relief_events
-from dryneedle_outcomes.survival.kaplan_meier import kaplan_meier
-from dryneedle_outcomes.survival.logrank import logrank
-from dryneedle_outcomes.survival.turnbull import turnbull, turnbull_bootstrap
 
 R_SCRIPT = r"""
 suppressPackageStartupMessages(library(survival))

@@ -33,10 +33,10 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import trange
 
-from dryneedle_outcomes.survival.aft import fit_aft
-from dryneedle_outcomes.survival.cox import fit_cox
-from dryneedle_outcomes.survival.kaplan_meier import kaplan_meier
-from dryneedle_outcomes.survival.turnbull import turnbull_bootstrap
+from dryneedle_outcomes.stats.survival.aft import fit_aft
+from dryneedle_outcomes.stats.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.kaplan_meier import kaplan_meier
+from dryneedle_outcomes.stats.survival.turnbull import turnbull_bootstrap
 
 SHAPE, SCALE, TIME_RATIO = 1.3, 30.0, 0.6
 TIMES = np.array([14.0, 28.0, 42.0])

@@ -20,7 +20,7 @@ from matplotlib import cbook
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.models.mcid import first_session_intervals
-from dryneedle_outcomes.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.cox import fit_cox
 from dryneedle_outcomes.survival.estimability import no_timing_information
 
 SESSIONS = list(range(1, 8))

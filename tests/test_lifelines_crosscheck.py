@@ -26,9 +26,9 @@ from lifelines import CoxPHFitter, KaplanMeierFitter
 from lifelines.statistics import logrank_test
 from tolerances import ARITHMETIC_RTOL, TWO_FITS, assert_within_se, newton_se
 
-from dryneedle_outcomes.survival.cox import fit_cox
-from dryneedle_outcomes.survival.kaplan_meier import kaplan_meier
-from dryneedle_outcomes.survival.logrank import logrank
+from dryneedle_outcomes.stats.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.kaplan_meier import kaplan_meier
+from dryneedle_outcomes.stats.survival.logrank import logrank
 
 REF = Path(__file__).parent / "reference"
 AML = pd.read_csv(REF / "survival_km" / "aml.csv")

@@ -26,8 +26,8 @@ import pytest
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError
+from dryneedle_outcomes.stats.survival.turnbull import turnbull
 from dryneedle_outcomes.survival.soreness import soreness_events
-from dryneedle_outcomes.survival.turnbull import turnbull
 
 REF_DIR = Path(__file__).parent / "reference" / "relief"
 REF = json.loads((REF_DIR / "reference.json").read_text())["soreness"]

@@ -1,4 +1,4 @@
-"""Parametric AFT models for interval-censored times (dryneedle_outcomes.survival.aft).
+"""Parametric AFT models for interval-censored times (dryneedle_outcomes.stats.survival.aft).
 
 Golden values: tests/reference/survival_aft/reference.json, made by make_reference.R
 (R 4.2, survival 3.5-3, ``survreg.control(rel.tolerance = 1e-13)``) from the CSVs beside
@@ -36,8 +36,8 @@ import pytest
 from tolerances import NEWTON_TOL, TWO_FITS, assert_within_se, newton_se
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
-from dryneedle_outcomes.survival import aft
-from dryneedle_outcomes.survival.aft import DISTRIBUTIONS, AFTFit, fit_aft
+from dryneedle_outcomes.stats.survival import aft
+from dryneedle_outcomes.stats.survival.aft import DISTRIBUTIONS, AFTFit, fit_aft
 
 REF_DIR = Path(__file__).parent / "reference" / "survival_aft"
 REF = json.loads((REF_DIR / "reference.json").read_text())

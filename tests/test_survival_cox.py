@@ -1,4 +1,4 @@
-"""The Cox engine (``dryneedle_outcomes.survival.cox``) against R, and its own guarantees.
+"""The Cox engine (``dryneedle_outcomes.stats.survival.cox``) against R, and its own guarantees.
 
 Golden values come from ``tests/reference/survival_cox/make_reference.R`` (R 4.2,
 survival 3.5-3), stored with the R call that produced each number in ``reference.json``.
@@ -45,7 +45,7 @@ import pandas as pd
 import pytest
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
-from dryneedle_outcomes.survival.cox import fit_cox
+from dryneedle_outcomes.stats.survival.cox import fit_cox
 
 REF_DIR = Path(__file__).parent / "reference" / "survival_cox"
 REF = json.loads((REF_DIR / "reference.json").read_text())

@@ -36,13 +36,13 @@ import pandas as pd
 import pytest
 
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.survival.kaplan_meier import (
+from dryneedle_outcomes.stats.survival.kaplan_meier import (
     KaplanMeier,
     distinct_times,
     kaplan_meier,
     rmst_difference,
 )
-from dryneedle_outcomes.survival.logrank import LogRankResult, logrank
+from dryneedle_outcomes.stats.survival.logrank import LogRankResult, logrank
 
 REF_DIR = Path(__file__).parent / "reference" / "survival_km"
 REF = json.loads((REF_DIR / "reference.json").read_text())

@@ -37,9 +37,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import dryneedle_outcomes.survival.turnbull as tb
+import dryneedle_outcomes.stats.survival.turnbull as tb
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.survival.turnbull import TurnbullFit, turnbull, turnbull_bootstrap
+from dryneedle_outcomes.stats.survival.turnbull import TurnbullFit, turnbull, turnbull_bootstrap
 
 REF_DIR = Path(__file__).parent / "reference" / "survival_turnbull"
 REF = json.loads((REF_DIR / "reference.json").read_text())

@@ -42,7 +42,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..errors import AnalysisError
-from .aft import _exp
+from ..stats.survival.aft import _exp
 
 #: exp(709) is the largest finite double: beyond it the cloglog hazard is 1 anyway.
 _ETA_MAX = 700.0

@@ -17,8 +17,8 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..stats.survival.kaplan_meier import rmst_difference
 from ..tables import format_p
-from .kaplan_meier import rmst_difference
 from .relief import Relief
 from .render import html_table, html_warnings, trailer_lines
 

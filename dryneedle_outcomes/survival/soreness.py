@@ -47,10 +47,10 @@ import pandas as pd
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..stats.intervals import wilson
+from ..stats.survival.aft import fit_aft
+from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
 from ..tables import format_p
-from .aft import fit_aft
 from .render import html_table, html_warnings, trailer_lines
-from .turnbull import turnbull, turnbull_bootstrap
 
 NEEDLE_BINS = (1, 3, 5, 7)
 EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",

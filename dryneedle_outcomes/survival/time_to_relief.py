@@ -47,17 +47,17 @@ import pandas as pd
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
-from .aft import fit_aft
-from .cox import fit_cox
+from ..stats.survival.aft import fit_aft
+from ..stats.survival.cox import fit_cox
+from ..stats.survival.kaplan_meier import kaplan_meier
+from ..stats.survival.logrank import logrank
+from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
 from .estimability import no_timing_information, unidentified_terms
 from .events import TIMESCALES, ReliefEvents, derive_relief_events
-from .kaplan_meier import kaplan_meier
-from .logrank import logrank
 from .relief import Relief
 from .relief_result import ReliefResult
-from .turnbull import turnbull, turnbull_bootstrap
 
 CONF_TYPES = ("log-log", "log", "plain")
 DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")

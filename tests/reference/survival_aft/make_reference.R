@@ -1,4 +1,4 @@
-# Golden values for dryneedle_outcomes.survival.aft (fit_aft).
+# Golden values for dryneedle_outcomes.stats.survival.aft (fit_aft).
 # Run from the repository root:  Rscript tests/reference/survival_aft/make_reference.R
 # R 4.2, survival 3.5-3, jsonlite.
 #

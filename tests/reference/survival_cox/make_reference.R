@@ -1,4 +1,4 @@
-# Golden values for tests/test_survival_cox.py (the Cox engine, dryneedle_outcomes.survival.cox).
+# Golden values for tests/test_survival_cox.py (the Cox engine, dryneedle_outcomes.stats.survival.cox).
 #
 # Run from the repository root:
 #   Rscript tests/reference/survival_cox/make_reference.R

@@ -1,4 +1,4 @@
-# Golden values for dryneedle_outcomes.survival.turnbull.
+# Golden values for dryneedle_outcomes.stats.survival.turnbull.
 # Run from the repository root, after make_turnbull_data.py has written the CSVs:
 #   Rscript tests/reference/survival_turnbull/make_reference.R
 # survival 3.5-3. Every fit is survfit(Surv(lower, upper, type = "interval2") ~ 1)

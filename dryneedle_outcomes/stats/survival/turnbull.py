@@ -80,7 +80,7 @@ from scipy.optimize import nnls
 from tqdm.auto import trange
 
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.survival.validation import float_vector
+from dryneedle_outcomes.stats.survival.validation import float_vector
 
 __all__ = ["TurnbullBands", "TurnbullFit", "turnbull", "turnbull_bootstrap"]
 

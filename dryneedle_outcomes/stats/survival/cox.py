@@ -32,7 +32,7 @@ Examples
 --------
 >>> import numpy as np
 >>> import pandas as pd
->>> from dryneedle_outcomes.survival.cox import fit_cox
+>>> from dryneedle_outcomes.stats.survival.cox import fit_cox
 >>> time = np.array([5, 8, 8, 12, 15, 20, 21, 30, 31, 40])
 >>> event = np.array([1, 1, 0, 1, 1, 0, 1, 1, 0, 1])
 >>> X = pd.DataFrame({"arm[dry_needling]": [1, 0, 1, 0, 1, 1, 0, 0, 1, 0]})
@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError, ConvergenceWarning
+from ...errors import AnalysisError, ConvergenceWarning
 
 __all__ = ["CoxFit", "fit_cox"]
 
@@ -504,7 +504,7 @@ class CoxFit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from dryneedle_outcomes.survival.cox import fit_cox
+        >>> from dryneedle_outcomes.stats.survival.cox import fit_cox
         >>> X = pd.DataFrame({"x": [0.5, 1.0, 0.0, 2.0, 1.5]})
         >>> res = fit_cox([1, 2, 3, 4, 5], [1, 1, 0, 1, 1], X).schoenfeld_residuals()
         >>> list(res.columns), len(res)
@@ -550,7 +550,7 @@ class CoxFit:
         Examples
         --------
         >>> import pandas as pd
-        >>> from dryneedle_outcomes.survival.cox import fit_cox
+        >>> from dryneedle_outcomes.stats.survival.cox import fit_cox
         >>> X = pd.DataFrame({"x": [0.5, 1.0, 0.0, 2.0, 1.5, 0.2]})
         >>> fit = fit_cox([1, 2, 3, 4, 5, 6], [1, 1, 0, 1, 1, 1], X)
         >>> fit.proportional_hazards_test()["term"].tolist()
@@ -681,7 +681,7 @@ def fit_cox(
     Examples
     --------
     >>> import pandas as pd
-    >>> from dryneedle_outcomes.survival.cox import fit_cox
+    >>> from dryneedle_outcomes.stats.survival.cox import fit_cox
     >>> X = pd.DataFrame({"arm[dry_needling]": [1, 1, 1, 0, 0, 0, 1, 0],
     ...                   "baseline": [5.0, 6.5, 7.0, 6.0, 8.0, 5.5, 6.0, 7.5]})
     >>> fit = fit_cox([3, 5, 5, 6, 8, 9, 12, 14], [1, 1, 0, 1, 1, 0, 1, 1], X)

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError
+from ...errors import AnalysisError
 from .kaplan_meier import _as_event, _as_time, distinct_times
 
 _KEYS = ("statistic", "df", "p_value", "table", "variance", "rho", "n_strata", "warnings")

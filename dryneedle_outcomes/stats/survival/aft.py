@@ -46,7 +46,7 @@ the exponential, the two agree exactly.
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> from dryneedle_outcomes.survival.aft import fit_aft
+>>> from dryneedle_outcomes.stats.survival.aft import fit_aft
 >>> lower = [0, 7, 14, 14, 21, 28, 7, 35, 3.5, 42, 0, 21]
 >>> upper = [7, 14, 21, np.inf, 28, 35, 7, np.inf, 3.5, 49, 14, 28]
 >>> X = pd.DataFrame({"arm": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]})
@@ -71,7 +71,7 @@ import pandas as pd
 from scipy import special, stats
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
-from dryneedle_outcomes.survival.validation import float_vector
+from dryneedle_outcomes.stats.survival.validation import float_vector
 
 __all__ = ["AFTFit", "DISTRIBUTIONS", "fit_aft"]
 
@@ -571,7 +571,7 @@ class AFTFit:
         Examples
         --------
         >>> import numpy as np, pandas as pd
-        >>> from dryneedle_outcomes.survival.aft import fit_aft
+        >>> from dryneedle_outcomes.stats.survival.aft import fit_aft
         >>> X = pd.DataFrame({"arm": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]})
         >>> fit = fit_aft([0, 7, 14, 14, 21, 28, 7, 35, 3.5, 42, 0, 21],
         ...               [7, 14, 21, np.inf, 28, 35, 7, np.inf, 3.5, 49, 14, 28], X)
@@ -617,7 +617,7 @@ class AFTFit:
         Examples
         --------
         >>> import numpy as np, pandas as pd
-        >>> from dryneedle_outcomes.survival.aft import fit_aft
+        >>> from dryneedle_outcomes.stats.survival.aft import fit_aft
         >>> X = pd.DataFrame({"arm": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]})
         >>> fit = fit_aft([0, 7, 14, 14, 21, 28, 7, 35, 3.5, 42, 0, 21],
         ...               [7, 14, 21, np.inf, 28, 35, 7, np.inf, 3.5, 49, 14, 28], X)
@@ -657,7 +657,7 @@ class AFTFit:
         Examples
         --------
         >>> import numpy as np, pandas as pd
-        >>> from dryneedle_outcomes.survival.aft import fit_aft
+        >>> from dryneedle_outcomes.stats.survival.aft import fit_aft
         >>> X = pd.DataFrame({"arm": [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1]})
         >>> fit = fit_aft([0, 7, 14, 14, 21, 28, 7, 35, 3.5, 42, 0, 21],
         ...               [7, 14, 21, np.inf, 28, 35, 7, np.inf, 3.5, 49, 14, 28], X)
@@ -773,7 +773,7 @@ def fit_aft(
     one "no soreness" (0 h), recorded to the half hour:
 
     >>> import numpy as np, pandas as pd
-    >>> from dryneedle_outcomes.survival.aft import fit_aft
+    >>> from dryneedle_outcomes.stats.survival.aft import fit_aft
     >>> lower = [0, 6, 12, 24, 30.5, 72, 8, 0, 6, 48, 4.5, 12]  # R: lower NA where 0
     >>> upper = [0, 12, 12, 48, 30.5, np.inf, 8, 6, 12, 72, 4.5, 24]
     >>> X = pd.DataFrame({"needles": [2, 4, 5, 7, 8, 9, 3, 2, 6, 8, 3, 5]})

@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..errors import AnalysisError
+from ...errors import AnalysisError
 from .validation import float_vector
 
 CONF_TYPES = ("log-log", "log", "plain")

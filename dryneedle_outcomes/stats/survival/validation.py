@@ -3,7 +3,7 @@
 Examples
 --------
 >>> import numpy as np, pandas as pd
->>> from dryneedle_outcomes.survival.validation import first_position, float_vector
+>>> from dryneedle_outcomes.stats.survival.validation import first_position, float_vector
 >>> float_vector("time", pd.Series([1, None], dtype="Int64")).tolist()
 [1.0, nan]
 >>> first_position(np.array([False, True, True]))
@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import AnalysisError
+from ...errors import AnalysisError
 
 
 def float_vector(name: str, values, n: int | None = None, *,

@@ -46,10 +46,10 @@ import pandas as pd
 import pytest
 from tolerances import TWO_FITS, assert_within_se, lmm_se
 
-import dryneedle_outcomes.models.lmm as lmm
+import dryneedle_outcomes.stats.mixed.lmm as lmm
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.models.engine import numerical_hessian, numerical_jacobian
-from dryneedle_outcomes.models.lmm import fit_lmm, simulate_lmm
+from dryneedle_outcomes.stats.mixed.engine import numerical_hessian, numerical_jacobian
+from dryneedle_outcomes.stats.mixed.lmm import fit_lmm, simulate_lmm
 
 REF_DIR = Path(__file__).parent / "reference" / "lmm_engine"
 REF = json.loads((REF_DIR / "reference.json").read_text())

@@ -1,4 +1,4 @@
-"""The MMRM engine (``dryneedle_outcomes.models.mmrm``) against R, and its own guarantees.
+"""The MMRM engine (``dryneedle_outcomes.stats.mixed.mmrm``) against R, and its own guarantees.
 
 Golden values come from ``tests/reference/mmrm_engine/make_reference.R`` (nlme 3.1-162,
 lme4 1.1-31, pbkrtest 0.5.2, emmeans 1.8.4-1), stored with the R call that produced each
@@ -46,9 +46,9 @@ import pytest
 from tolerances import TWO_FITS, assert_within_se, mmrm_se
 
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.models import mmrm as M
-from dryneedle_outcomes.models.engine import numerical_hessian, numerical_jacobian
-from dryneedle_outcomes.models.mmrm import fit_mmrm, kenward_roger
+from dryneedle_outcomes.stats.mixed import mmrm as M
+from dryneedle_outcomes.stats.mixed.engine import numerical_hessian, numerical_jacobian
+from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm, kenward_roger
 
 REF_DIR = Path(__file__).parent / "reference" / "mmrm_engine"
 REF = json.loads((REF_DIR / "reference.json").read_text())

@@ -1,1 +1,5 @@
-"""Models of pain across sessions: engines and the trajectory analysis built on them."""
+"""The trajectory analysis: Cohort in, :class:`TrajectoryResult` out.
+
+Its design (:mod:`.design`) and :func:`~.trajectory.fit_trajectory` build on the
+mixed-model engines in :mod:`dryneedle_outcomes.stats.mixed`.
+"""

@@ -29,6 +29,7 @@ from scipy import stats
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
+from ..stats.mixed.engine import EngineFit
 from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
@@ -39,7 +40,6 @@ from .design import (
     reference_grid,
     time_terms,
 )
-from .engine import EngineFit
 from .mcid import first_session_intervals
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
@@ -53,13 +53,13 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     yv = d["y"].to_numpy(dtype=float) if y is None else y
     if model == "mmrm":
-        from .mmrm import fit_mmrm
+        from ..stats.mixed.mmrm import fit_mmrm
 
         visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
         fit = fit_mmrm(yv, X, groups, visit_codes, structure=covariance, x_names=names,
                        n_visits=len(frame.visits), start=start)
         return fit, X, names, None
-    from .lmm import fit_lmm
+    from ..stats.mixed.lmm import fit_lmm
 
     Z, z_names = _random_design(frame, model)
     fit = fit_lmm(yv, X, Z, groups, x_names=names, z_names=z_names, start=start)
@@ -86,7 +86,7 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 def _kenward_roger(fit: EngineFit, L: np.ndarray, conf_level: float,
                    context: tuple) -> dict:
     """Kenward-Roger t tests of each row of ``L`` (MMRM fits only)."""
-    from .mmrm import kenward_roger
+    from ..stats.mixed.mmrm import kenward_roger
 
     X, groups, visits = context
     rows = [kenward_roger(fit, row, X, groups, visits) for row in np.atleast_2d(L)]
@@ -268,7 +268,7 @@ class TrajectoryResult:
             full = rng.standard_normal((n_groups, len(sigma))) @ chol.T
             visit_codes = np.searchsorted(np.asarray(self.frame.visits), d["visit"].to_numpy())
             return mean + full[groups, visit_codes]
-        from .lmm import simulate_lmm
+        from ..stats.mixed.lmm import simulate_lmm
 
         Z, _ = _random_design(self.frame, self.model)
         return simulate_lmm(self.fit, X, Z, groups, rng)  # exact for a singular G too

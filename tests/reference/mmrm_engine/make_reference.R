@@ -1,4 +1,4 @@
-# Golden values for tests/test_mmrm_engine.py (the MMRM engine, dryneedle_outcomes.models.mmrm).
+# Golden values for tests/test_mmrm_engine.py (the MMRM engine, dryneedle_outcomes.stats.mixed.mmrm).
 #
 # Run from the repository root:
 #   python tests/reference/mmrm_engine/make_trial_data.py   # writes trial.csv (fixed seed)

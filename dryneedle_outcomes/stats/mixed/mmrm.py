@@ -66,7 +66,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize, stats
 
-from ..errors import AnalysisError
+from ...errors import AnalysisError
 from .engine import EngineFit, numerical_jacobian
 
 STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")

@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg, optimize
 
-from ..errors import AnalysisError
+from ...errors import AnalysisError
 from .engine import EngineFit, numerical_jacobian
 
 #: lme4's ``isSingular`` tolerance on the diagonal of ``Lambda``.

@@ -19,6 +19,11 @@ Examples
 >>> lo, hi = newcombe_difference(56, 70, 48, 80)   # Newcombe 1998, Table II, example (a)
 >>> round(float(lo), 4), round(float(hi), 4)
 (0.0524, 0.3339)
+
+Matches R's ``binom.test``, ``poisson.test``, ``prop.test``. Golden values:
+``tests/reference/harms/`` and ``tests/reference/responders/`` (``reference.json``, made
+by the ``make_reference.R`` there from the data beside it); checked in
+``tests/test_harms.py`` and ``tests/test_responders.py``.
 """
 
 from __future__ import annotations

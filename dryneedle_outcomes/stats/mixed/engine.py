@@ -5,6 +5,11 @@ structured residual covariance) fit by (RE)ML and hand back an :class:`EngineFit
 Everything a trial statistician asks of a fit afterwards -- the covariance of the
 fixed effects, t tests of any contrast with Satterthwaite degrees of freedom --
 is computed here from the same few arrays, so both engines answer the same way.
+
+Matches ``lmerTest``'s and ``emmeans``' Satterthwaite df. Golden values:
+``tests/reference/lmm_engine/`` and ``tests/reference/mmrm_engine/``
+(``reference.json``, made by the ``make_reference.R`` there from the data beside it);
+checked in ``tests/test_lmm_engine.py`` and ``tests/test_mmrm_engine.py``.
 """
 
 from __future__ import annotations

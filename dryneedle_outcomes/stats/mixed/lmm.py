@@ -20,6 +20,10 @@ Inference follows lme4 and lmerTest: ``vcov = sigma^2 (X'V^-1X)^-1`` at the esti
 Satterthwaite degrees of freedom from the Hessian of the deviance as a function of
 ``(theta, sigma)`` (lmerTest's parametrisation) and the derivative of ``vcov`` with
 respect to those parameters (see :class:`.engine.EngineFit`).
+
+Matches R's ``lme4::lmer`` and ``lmerTest``. Golden values:
+``tests/reference/lmm_engine/`` (``reference.json``, made by the ``make_reference.R``
+there from the data beside it); checked in ``tests/test_lmm_engine.py``.
 """
 
 from __future__ import annotations

@@ -55,6 +55,10 @@ PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger ad
 
 For ``reml=False`` the engine reports ``vcov = (X' W X)^-1`` at the ML estimates (as lme4,
 SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` times that.
+
+Matches R's ``nlme::gls``, ``emmeans`` and ``pbkrtest``. Golden values:
+``tests/reference/mmrm_engine/`` (``reference.json``, made by the ``make_reference.R``
+there from the data beside it); checked in ``tests/test_mmrm_engine.py``.
 """
 
 from __future__ import annotations

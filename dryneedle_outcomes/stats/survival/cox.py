@@ -42,6 +42,10 @@ Examples
 >>> fit.table[["term", "coef", "estimate"]].round(4)   # coxph: coef -0.3374558
                 term    coef  estimate
 0  arm[dry_needling] -0.3375    0.7136
+
+Matches R's ``coxph`` and ``cox.zph``. Golden values: ``tests/reference/survival_cox/``
+(``reference.json``, made by the ``make_reference.R`` there from the data beside it);
+checked in ``tests/test_survival_cox.py``.
 """
 
 from __future__ import annotations

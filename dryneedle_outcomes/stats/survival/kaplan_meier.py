@@ -31,6 +31,10 @@ Examples
 4   5.0     1.0      1.0  0.000000
 >>> float(fit.median()["estimate"])     # R: quantile(fit, 0.5)
 4.0
+
+Matches R's ``survfit`` (and ``print(survfit, rmean=)``, ``quantile``). Golden values:
+``tests/reference/survival_km/`` (``reference.json``, made by the ``make_reference.R``
+there from the data beside it); checked in ``tests/test_survival_km.py``.
 """
 
 from __future__ import annotations

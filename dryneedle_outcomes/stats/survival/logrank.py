@@ -20,6 +20,10 @@ Examples
 (0.4476, 1)
 >>> res.table.columns.tolist()
 ['group', 'n', 'observed', 'expected', 'o_minus_e_sq_over_e', 'o_minus_e_sq_over_v']
+
+Matches R's ``survdiff``. Golden values: ``tests/reference/survival_km/``
+(``reference.json``, made by the ``make_reference.R`` there from the data beside it);
+checked in ``tests/test_survival_km.py``.
 """
 
 from __future__ import annotations

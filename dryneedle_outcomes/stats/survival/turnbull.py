@@ -68,6 +68,11 @@ Turnbull, B. W. (1976). The empirical distribution function with arbitrarily gro
 censored and truncated data. JRSS B 38, 290-295.
 Wang, Y. (2008). Dimension-reduced nonparametric maximum likelihood computation for
 interval-censored data. Computational Statistics & Data Analysis 52, 2388-2402.
+
+Matches R's ``survfit`` on ``Surv(l, u, type = "interval2")``. Golden values:
+``tests/reference/survival_turnbull/`` (``reference.json``, made by the
+``make_reference.R`` there from the data beside it); checked in
+``tests/test_survival_turnbull.py``.
 """
 
 from __future__ import annotations

@@ -437,7 +437,7 @@ def responders(
     table = pd.DataFrame(rows, columns=list(TABLE_COLUMNS[:5]))
     with np.errstate(divide="ignore", invalid="ignore"):
         table["estimate"] = table["n_responders"] / table["denominator"].replace(0, np.nan)
-    table["ci_lower"], table["ci_upper"] = _wilson(table["n_responders"], table["denominator"],
+    table["ci_lower"], table["ci_upper"] = wilson(table["n_responders"], table["denominator"],
                                                    conf_level)
     for col in ("n_responders", "n_missing", "denominator"):
         table[col] = table[col].astype(int)
@@ -458,16 +458,6 @@ def responders(
         extra={"criterion": definition.kind, "cutoff": definition.value,
                "arms": tuple(arms)},
     )
-
-
-def _wilson(x, n, conf_level: float):
-    """Wilson limits with R's exact ends: 0 when x = 0 and 1 when x = n (no -1e-17)."""
-    x = np.asarray(x, dtype=float)
-    n = np.asarray(n, dtype=float)
-    lo, hi = wilson(x, n, conf_level)
-    lo = np.where((x == 0) & (n > 0), 0.0, lo)
-    hi = np.where((x == n) & (n > 0), 1.0, hi)
-    return lo, hi
 
 
 def _p_value(x1: int, n1: int, x2: int, n2: int, test: str) -> float:

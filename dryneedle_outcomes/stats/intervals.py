@@ -49,7 +49,14 @@ def clopper_pearson(x, n, conf_level: float = 0.95):
 
 
 def wilson(x, n, conf_level: float = 0.95):
-    """Wilson score interval for x/n (R's prop.test without continuity correction)."""
+    """Wilson score interval for x/n (R's prop.test without continuity correction).
+
+    Examples
+    --------
+    >>> lo, hi = wilson(0, 3)
+    >>> float(lo), round(float(hi), 4)
+    (0.0, 0.5615)
+    """
     x = np.asarray(x, dtype=float)
     n = np.asarray(n, dtype=float)
     z = _z(conf_level)
@@ -57,8 +64,10 @@ def wilson(x, n, conf_level: float = 0.95):
         p = x / n
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    # exactly 0 at x = 0 and 1 at x = n, as R's prop.test (no -1e-17 from rounding)
-    return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+    # exactly 0 at x = 0 and 1 at x = n, as R's prop.test: rounding leaves +-6e-17 there
+    lower = np.where((x == 0) & (n > 0), 0.0, np.clip(centre - half, 0.0, 1.0))
+    upper = np.where((x == n) & (n > 0), 1.0, np.clip(centre + half, 0.0, 1.0))
+    return lower, upper
 
 
 def poisson_exact(count, exposure, conf_level: float = 0.95):

@@ -64,16 +64,7 @@ def read_parquet(path: str, *, table: str, string_columns: frozenset[str],
         raise _open_error(path, exc, "a pandas DataFrame") from exc
     frame = _default_index(frame)
     frame.columns = _clean_names(frame.columns, path)
-    if len(frame) == 0 and not allow_empty:
-        raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
-    return RawTable(
-        frame=frame,
-        source=path,
-        row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
-        corrections=_corrections_frame([]),
-        value_labels={},
-        encoding=None,
-    )
+    return _positional_table(frame, path, allow_empty=allow_empty, value_labels={})
 
 
 def read_readstat(
@@ -117,6 +108,11 @@ def read_readstat(
             frame[name] = _clean_object_series(s)
         if name in string_columns:
             frame[name] = _as_text(frame[name])
+    return _positional_table(frame, path, allow_empty=allow_empty, value_labels=value_labels)
+
+
+def _positional_table(frame, path: str, *, allow_empty: bool, value_labels: dict) -> RawTable:
+    """A header-less format's table: rows numbered by position (1, 2, ...)."""
     if len(frame) == 0 and not allow_empty:
         raise ReadError(f"{path} has no data rows: nothing to read.", source=path)
     return RawTable(

@@ -121,6 +121,10 @@ _LANDORF_2010 = (
     "commonly used outcome measures for foot problems. J Foot Ankle Res. 2010;3:7."
 )
 
+#: The outcome instruments the package knows, by canonical column name (read-only):
+#: their range, units, direction, minimal clinically important difference (MCID) with
+#: its source, and the scales a site may have used. Look one up with
+#: :func:`~dryneedle_outcomes.get_instrument`.
 INSTRUMENTS: Mapping[str, Instrument] = MappingProxyType(
     {
         "first_step_pain": Instrument(

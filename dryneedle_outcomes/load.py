@@ -95,14 +95,14 @@ def load_cohort(
         events) is valid: zero events.
     mapping : dict, TOML path or Mapping, optional
         Source columns, scales, value codes and layout; see
-        :mod:`dryneedle_outcomes.mapping`. ``None`` means the inputs already use
+        :class:`~dryneedle_outcomes.Mapping`. ``None`` means the inputs already use
         the canonical column names.
     errors : {"raise", "quarantine"}
         ``"raise"``: any broken rule raises one :class:`DataValidationError` listing
         every problem (file, row, column, value, rule), an ``implausible_scale``
         included. ``"quarantine"``: keep going; each rejected raw row (or, for a
         problem outside the identity columns, each rejected value) and its reason is
-        in ``cohort.quality.rejected`` (see :mod:`dryneedle_outcomes.quality`); a
+        in ``cohort.quality.rejected`` (see :class:`~dryneedle_outcomes.QualityLedger`); a
         ragged or comment line in a text file is set aside as one record instead of
         failing the file; an implausible scale is flagged and warned about.
     base_dir : path, optional

@@ -159,6 +159,7 @@ class ResponderDefinition:
 
     @property
     def label(self) -> str:
+        """The definition in words, as table titles and notes print it."""
         inst = self.instrument
         units = f" {inst.units}" if inst.units == "mm" else ""
         if self.kind == "mcid":
@@ -242,7 +243,7 @@ class RespondersResult(TableResult):
         ``estimate`` (risk difference arm minus reference, in proportions),
         ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``nnt``, ``nnt_ci_lower``,
         ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label`` (Altman 1998; see
-        :func:`number_needed_to_treat`), ``p_value`` and ``test``.
+        :func:`~dryneedle_outcomes.responders.number_needed_to_treat`), ``p_value`` and ``test``.
     excluded : pandas.DataFrame
         Patients without a baseline value (``patient_id``, ``arm``, ``reason``): never
         responders and in no denominator.
@@ -258,7 +259,7 @@ class RespondersResult(TableResult):
     test: str = "fisher"
 
     def difference_table(self) -> TableResult:
-        """The risk differences and NNTs as a :class:`TableResult` (for papers)."""
+        """The risk differences and NNTs as a :class:`~.TableResult` (for papers)."""
         cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
                 "nnt_ci_label", "p_value"]
         return TableResult(

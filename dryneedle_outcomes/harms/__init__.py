@@ -6,8 +6,10 @@ denominators and every zero count reported.
 
 Modules: ``events`` (which events and appointments count), ``counting``, ``compare``
 (between-arm measures), ``notes`` (table footnotes), ``rates``
-(:func:`adverse_event_rates`), ``dose`` (:func:`dose_response`), ``deviations``
-(:func:`protocol_deviations`), ``listing`` (:func:`event_listing`).
+(:func:`~dryneedle_outcomes.adverse_event_rates`), ``dose``
+(:func:`~dryneedle_outcomes.dose_response`), ``deviations``
+(:func:`~dryneedle_outcomes.protocol_deviations`), ``listing``
+(:func:`~dryneedle_outcomes.event_listing`).
 """
 
 from .deviations import ProtocolDeviations, protocol_deviations

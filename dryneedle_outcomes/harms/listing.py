@@ -13,7 +13,7 @@ LISTING_COLUMNS = ("patient_id", "arm", "visit", "term", "verbatim", "severity",
 def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> TableResult:
     """Every recorded adverse event with its arm and verbatim text (CONSORT Harms listing).
 
-    Exports through :meth:`TableResult.to_csv` / ``to_excel`` neutralise verbatim text
+    Exports through :meth:`~.TableResult.to_csv` / ``to_excel`` neutralise verbatim text
     that a spreadsheet would read as a formula (``=``, ``+``, ``-``, ``@``).
 
     Parameters

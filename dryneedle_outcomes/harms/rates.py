@@ -70,7 +70,7 @@ class AdverseEventRates(TableResult):
         return "\n".join(parts)
 
     def plot(self, ax=None, **kwargs):
-        """Dot plot of the rates with CI whiskers (see :func:`plot_adverse_events`)."""
+        """Dot plot of the rates with CI whiskers (see :func:`~.plot_adverse_events`)."""
         from ..plots.harms import plot_adverse_events
 
         return plot_adverse_events(self, ax=ax, **kwargs)

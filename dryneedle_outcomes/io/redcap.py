@@ -127,7 +127,7 @@ def read_redcap(
         The visit column is ``redcap_event_name`` unless the mapping names another.
     events : dict, optional
         Event name -> visit number, for events whose visit is not plain from the
-        name (see :func:`default_event_visits`); overrides the defaults.
+        name (see :func:`~.default_event_visits`); overrides the defaults.
     adverse_event_instrument : str
         Name of the repeating instrument that holds adverse events.
     id_field : str, optional

@@ -9,7 +9,7 @@ from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 
 def plot_arm_differences(result, ax=None, *, mcid: bool = True):
-    """Forest plot of ``result.arm_difference`` (a :func:`fit_trajectory` result).
+    """Forest plot of ``result.arm_difference`` (a :func:`~.fit_trajectory` result).
 
     One row per visit (and comparison arm): the estimate as a marker, its CI as a
     horizontal line, a vertical line at no difference and, when the instrument has

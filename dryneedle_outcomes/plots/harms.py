@@ -48,7 +48,7 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
     Parameters
     ----------
     rates : AdverseEventRates
-        From :func:`dryneedle_outcomes.harms.adverse_event_rates`.
+        From :func:`dryneedle_outcomes.adverse_event_rates`.
     ax : matplotlib Axes, optional
     groups : sequence of str, optional
         Groups of rows to draw ("any", "term", "severity", "serious"); default all.

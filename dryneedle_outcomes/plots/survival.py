@@ -4,7 +4,7 @@ The numbers-at-risk table is drawn under the x axis as annotations whose x is in
 coordinates (each number centred under its tick) and whose y hangs from the bottom of
 the x-axis label, so the table stays aligned and clear of the axis label whatever the
 figure's size; its texts belong to the Axes, so ``tight_layout`` and constrained
-layout (and therefore :func:`~dryneedle_outcomes.plots.save_figure`) reserve room for
+layout (and therefore :func:`~dryneedle_outcomes.save_figure`) reserve room for
 it.
 """
 
@@ -65,7 +65,7 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
         row per arm, each number centred under the x tick at its time; the x ticks are
         set to those times (or to ``times``, which must then all be in ``at_risk``).
         Lay the figure out with ``tight_layout``, constrained layout or
-        :func:`~dryneedle_outcomes.plots.save_figure` so the page has room for it.
+        :func:`~dryneedle_outcomes.save_figure` so the page has room for it.
     median : DataFrame, optional
         Columns ``arm``, ``estimate`` (``ci_lower``, ``ci_upper`` are allowed and not
         drawn), one row per arm. Each median is a dotted line in the arm's colour from

@@ -1,7 +1,8 @@
 """Time-to-event analyses: time to relief and post-needling soreness duration.
 
 The engines they run (Kaplan-Meier, log-rank, Cox, Turnbull, parametric
-interval-censored models) live in :mod:`dryneedle_outcomes.stats.survival` and work on
-arrays; :func:`time_to_relief` and :func:`soreness_duration` build the events from a
+interval-censored models) live in ``dryneedle_outcomes.stats.survival`` and work on
+arrays; :func:`~dryneedle_outcomes.time_to_relief` and
+:func:`~dryneedle_outcomes.soreness_duration` build the events from a
 :class:`~dryneedle_outcomes.Cohort` and run them.
 """

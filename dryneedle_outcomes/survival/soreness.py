@@ -3,7 +3,7 @@
 The loaders turn each soreness report into an interval of hours
 ``[soreness_lower_h, soreness_upper_h]`` (exact reports have equal bounds, "ongoing"
 when last asked has ``upper = inf``, "none" is ``[0, 0]``; see
-:mod:`~dryneedle_outcomes.normalize.soreness`). Every session with a report is one
+``dryneedle_outcomes.normalize.soreness``). Every session with a report is one
 observation, interval-censored as survival's ``interval2`` treats it. Sessions are
 clustered within patients, so every confidence interval here comes from a bootstrap
 of whole patients (or a cluster-robust sandwich variance).

@@ -2,7 +2,7 @@
 
 Relief (a :class:`~dryneedle_outcomes.Relief`) is only seen at assessments, so each
 patient's relief time is known to lie in an interval ``(lower, upper]`` (see
-:mod:`~dryneedle_outcomes.survival.events`). The analyses:
+``dryneedle_outcomes.survival.events``). The analyses:
 
 Interval-censored (``interval_censored=True``, the default)
     the Turnbull NPMLE of the probability of no relief yet, per arm, with bootstrap

@@ -79,10 +79,12 @@ class EngineFit:
 
     @property
     def aic(self) -> float:
+        """Akaike's information criterion, ``-2 loglik + 2 n_params`` (as R's ``AIC``)."""
         return -2.0 * self.loglik + 2.0 * self.n_params
 
     @property
     def bic(self) -> float:
+        """Bayesian information criterion, ``-2 loglik + log(n_obs) n_params``."""
         # R's BIC for REML fits uses n - p observations (nlme) or n (lme4); lme4's choice
         # is the one emmeans users see most: log(n) * number of parameters
         return -2.0 * self.loglik + np.log(self.n_obs) * self.n_params

@@ -24,6 +24,13 @@ respect to those parameters (see :class:`.engine.EngineFit`).
 Matches R's ``lme4::lmer`` and ``lmerTest``. Golden values:
 ``tests/reference/lmm_engine/`` (``reference.json``, made by the ``make_reference.R``
 there from the data beside it); checked in ``tests/test_lmm_engine.py``.
+
+References
+----------
+- Bates D, Maechler M, Bolker B, Walker S (2015). Fitting linear mixed-effects models
+  using lme4. J Stat Softw 67(1):1-48.
+- Kuznetsova A, Brockhoff PB, Christensen RHB (2017). lmerTest package: tests in linear
+  mixed effects models. J Stat Softw 82(13):1-26 (Satterthwaite degrees of freedom).
 """
 
 from __future__ import annotations

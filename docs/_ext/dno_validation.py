@@ -1,0 +1,415 @@
+"""Sphinx extension: the validation table, generated from ``tests/reference/`` at build time.
+
+``.. dno-validation::`` renders one row per folder of golden values (an engine, or an
+analysis checked end to end): what it is checked against (the first line of the module's
+docstring, which names the R function, and the R and package versions recorded in
+``reference.json``), how many reference numbers that file holds, the tolerances the
+tests declare (module-level ``*TOL*`` constants of the test file, read with ``ast``, and
+the stopping-rule bounds of ``tests/tolerances.py`` the test imports) and, for the
+engines, the agreement achieved now: the fits are made again with the tests' own inputs
+(the test modules are imported) and compared with R's numbers. Nothing is typed in by
+hand, so the page cannot drift from the tests. ``:only:`` restricts the rows to some
+folders (for the user's guide). ``.. dno-tolerance-rules::`` renders the module
+docstring of ``tests/tolerances.py``, and ``.. dno-references:: MODULE ...`` the
+"References" sections of the engines' module docstrings (the literature each follows),
+and ``.. dno-method:: MODULE`` an analysis module's docstring up to its first section.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import inspect
+import json
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from docutils import nodes
+from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
+from sphinx.util.docutils import SphinxDirective
+
+ROOT = Path(__file__).resolve().parents[2]
+TESTS = ROOT / "tests"
+REFERENCE = TESTS / "reference"
+
+
+def _rel(ours, ref) -> float:
+    """Largest relative difference over the entries whose reference is not 0 or NaN."""
+    ours = np.asarray(ours, dtype=float).ravel()
+    ref = np.asarray(ref, dtype=float).ravel()
+    keep = np.isfinite(ref) & (ref != 0)
+    if not keep.any():
+        return 0.0
+    return float(np.max(np.abs(ours[keep] - ref[keep]) / np.abs(ref[keep])))
+
+
+def _test_module(name: str):
+    if str(TESTS) not in sys.path:
+        sys.path.insert(0, str(TESTS))    # the tests import tests/tolerances.py by name
+    return importlib.import_module(name)
+
+
+# ---------------------------------------------------------------- achieved agreement
+# Each returns {quantity: largest relative difference from R} over every reference fit
+# the test module defines, refitted with the test module's own inputs.
+
+def _km() -> dict[str, float]:
+    t = _test_module("test_survival_km")
+    est = se = stat = 0.0
+    for name, conf_type in t.KM_CASES:
+        ref = t.REF["km"][name][conf_type]["table"]
+        table = t.fit_for(name, conf_type).table
+        est = max(est, _rel(table["estimate"], t.num(ref["estimate"])),
+                  _rel(table["ci_lower"], t.num(ref["ci_lower"])),
+                  _rel(table["ci_upper"], t.num(ref["ci_upper"])))
+        se = max(se, _rel(table["std_error"], t.num(ref["std_error"])))
+    for name, make in t.LR_INPUTS.items():
+        d, time, event, group, strata, rho = make()
+        res = t.logrank(d[time], d[event], d[group],
+                        strata=None if strata is None else d[strata], rho=rho)
+        stat = max(stat, _rel(res["statistic"], t.REF["logrank"][name]["statistic"]))
+    return {"survival and CI limits": est, "Greenwood SE": se, "log-rank chi-square": stat,
+            "fits": len(t.KM_CASES) + len(t.LR_INPUTS)}
+
+
+def _cox() -> dict[str, float]:
+    t = _test_module("test_survival_cox")
+    coef = se = 0.0
+    for name in t.FITS:
+        ref, table = t.REF["fits"][name], t._fit(name).table
+        coef = max(coef, _rel(table["coef"], ref["coef"]))
+        se = max(se, _rel(table["std_error"], ref["std_error"]))
+    return {"coefficients": coef, "standard errors": se, "fits": len(t.FITS)}
+
+
+def _turnbull() -> dict[str, float]:
+    t = _test_module("test_survival_turnbull")
+    surv = 0.0
+    for name in t.GOLDEN:
+        ref = t.REF[name]["tight"]
+        surv = max(surv, float(np.max(np.abs(
+            t.fit_of(name).survival_at(ref["time"]) - np.asarray(ref["surv"], float)))))
+    return {"survival (absolute)": surv, "fits": len(t.GOLDEN)}
+
+
+def _aft() -> dict[str, float]:
+    t = _test_module("test_survival_aft")
+    coef = se = 0.0
+    n = 0
+    for dataset in ("lung_binned", "relief", "ovarian"):
+        data, lower, upper = t._read(dataset)
+        for distribution in t.DISTRIBUTIONS:
+            ref = t.REF[dataset][distribution]
+            fit = t.fit_aft(lower, upper, data[t.COVARIATES[dataset]],
+                            distribution=distribution)
+            k = len(fit.terms)
+            coef = max(coef, _rel(fit.table["coef"], t._vec(ref["coef"])))
+            se = max(se, _rel(fit.table["std_error"], t._vec(ref["se"])[:k]))
+            n += 1
+    return {"coefficients": coef, "standard errors": se, "fits": n}
+
+
+def _lmm() -> dict[str, float]:
+    t = _test_module("test_lmm_engine")
+    beta = se = 0.0
+    for name in t.NAMES:
+        fit, ref, _ = t._fit(name)
+        beta = max(beta, _rel(fit.beta, ref["fixef"]["value"]))
+        se = max(se, _rel(np.sqrt(np.diag(fit.vcov)), ref["se"]["value"]))
+    return {"fixed effects": beta, "standard errors": se, "fits": len(t.NAMES)}
+
+
+def _mmrm() -> dict[str, float]:
+    t = _test_module("test_mmrm_engine")
+    beta = se = 0.0
+    for dataset, structure in t.CASES:
+        ref, fit = t.REF[dataset]["fits"][structure], t._fit(dataset, structure)
+        beta = max(beta, _rel(fit.beta, ref["coef"]["value"]))
+        se = max(se, _rel(np.sqrt(np.diag(fit.vcov)), ref["se"]["value"]))
+    return {"coefficients": beta, "standard errors": se, "fits": len(t.CASES)}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One folder of golden values and what it validates."""
+
+    folder: str
+    modules: tuple[str, ...]          # what is checked (the first names the reference)
+    tests: tuple[str, ...]            # test files comparing with the folder's numbers
+    agreement: Callable[[], dict] | None = None
+
+
+ROWS = [
+    Row("survival_km", ("stats.survival.kaplan_meier", "stats.survival.logrank"),
+        ("test_survival_km",), _km),
+    Row("survival_cox", ("stats.survival.cox",), ("test_survival_cox",), _cox),
+    Row("survival_turnbull", ("stats.survival.turnbull",), ("test_survival_turnbull",),
+        _turnbull),
+    Row("survival_aft", ("stats.survival.aft",), ("test_survival_aft",), _aft),
+    Row("lmm_engine", ("stats.mixed.lmm",), ("test_lmm_engine",), _lmm),
+    Row("mmrm_engine", ("stats.mixed.mmrm",), ("test_mmrm_engine",), _mmrm),
+    Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
+    Row("relief", ("survival.time_to_relief", "survival.soreness"),
+        ("test_time_to_relief", "test_soreness")),
+    Row("responders", ("responders", "baseline_table"),
+        ("test_responders", "test_baseline_table")),
+    Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+]
+
+
+def check_rows() -> list[str]:
+    """Folders of ``tests/reference/`` without a row (each must have one)."""
+    listed = {row.folder for row in ROWS}
+    return sorted(p.name for p in REFERENCE.iterdir() if p.is_dir() and p.name not in listed)
+
+
+# ---------------------------------------------------------------- what the files say
+
+def _first_line(module: str) -> str:
+    doc = inspect.getdoc(importlib.import_module(f"dryneedle_outcomes.{module}")) or ""
+    return doc.split("\n\n", 1)[0].replace("\n", " ")
+
+
+def _versions(folder: str) -> str:
+    """The R and package versions recorded in a folder's reference.json files."""
+    found: dict[str, str] = {}
+
+    def walk(obj, depth=0):
+        if not isinstance(obj, dict) or depth > 2:
+            return
+        for key, value in obj.items():
+            if isinstance(value, str) and re.fullmatch(
+                    r"(R|R_version|r_version|[A-Za-z.]+_version|[a-z][A-Za-z0-9.]*)", key) and (
+                    value.startswith("R version") or re.fullmatch(r"[0-9][0-9.\-]*", value)):
+                label = "R" if value.startswith("R version") else key.removesuffix("_version")
+                found.setdefault(label, value.removeprefix("R version ").split(" ")[0])
+            walk(value, depth + 1)
+
+    for path in sorted((REFERENCE / folder).glob("*.json")):
+        walk(json.loads(path.read_text(encoding="utf-8")))
+    return ", ".join(f"{k} {v}" for k, v in found.items())
+
+
+def _count_numbers(folder: str) -> int:
+    def count(obj) -> int:
+        if isinstance(obj, bool):
+            return 0
+        if isinstance(obj, (int, float)):
+            return 1
+        if isinstance(obj, dict):
+            return sum(count(v) for v in obj.values())
+        if isinstance(obj, list):
+            return sum(count(v) for v in obj)
+        return 0
+
+    return sum(count(json.loads(p.read_text(encoding="utf-8")))
+               for p in (REFERENCE / folder).glob("*.json"))
+
+
+def _tolerances(test: str) -> tuple[list[str], list[str]]:
+    """A test file's module-level tolerance constants, the literal tolerances passed to
+    comparisons (``rtol=``, ``atol=``, ``abs_tol=``, ``rel_tol=``) and the
+    ``tests/tolerances.py`` names it imports."""
+    tree = ast.parse((TESTS / f"{test}.py").read_text(encoding="utf-8"))
+    constants, imported = [], []
+    inline: dict[str, set[float]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            for kw in node.keywords:
+                if kw.arg in ("rtol", "atol", "abs_tol", "rel_tol"):
+                    try:
+                        value = ast.literal_eval(kw.value)
+                    except ValueError:     # a name or an expression: shown as constants
+                        continue
+                    if isinstance(value, (int, float)) and value > 0:
+                        inline.setdefault(kw.arg, set()).add(float(value))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], ast.Name):
+            name = node.targets[0].id
+            if re.fullmatch(r"[A-Z_]*(TOL|RTOL|ATOL|ABS)[A-Z_]*", name):
+                constants.append(f"{name} = {ast.unparse(node.value)}")
+        elif isinstance(node, ast.ImportFrom) and node.module == "tolerances":
+            imported += [a.name for a in node.names]
+    for arg in sorted(inline):
+        constants.append(f"{arg}=" + " / ".join(f"{v:g}" for v in sorted(inline[arg])))
+    return constants, imported
+
+
+def _scripts(folder: str) -> list[str]:
+    return sorted(p.name for p in (REFERENCE / folder).iterdir()
+                  if p.suffix in (".R", ".py"))
+
+
+# ---------------------------------------------------------------- rendering
+
+def _cell(text: str, directive: SphinxDirective) -> nodes.entry:
+    entry = nodes.entry()
+    container = nodes.container()
+    directive.state.nested_parse(StringList(text.splitlines(), source="dno-validation"),
+                                 directive.content_offset, container)
+    entry += container.children
+    return entry
+
+
+def _agreement_text(row: Row) -> str:
+    if row.agreement is None:
+        return ("checked end to end by the tests (analysis results against R; no single "
+                "summary number)")
+    result = row.agreement()
+    fits = result.pop("fits")
+    lines = [f"- {what}: {value:.1e}" for what, value in result.items()]
+    return f"over {fits} fits, largest relative difference:\n\n" + "\n".join(lines)
+
+
+class ValidationTable(SphinxDirective):
+    """``.. dno-validation::`` with optional ``:only: folder, folder``."""
+
+    option_spec = {"only": directives.unchanged}
+
+    def run(self):
+        only = [s.strip() for s in self.options.get("only", "").split(",") if s.strip()]
+        unknown = set(only) - {row.folder for row in ROWS}
+        if unknown:
+            raise self.error(f"dno-validation: unknown folders {sorted(unknown)}")
+        rows = [r for r in ROWS if not only or r.folder in only]
+        header = ["Engine, reference and golden values", "Tolerances in the tests",
+                  "Achieved when this page was built"]
+        table = nodes.table(classes=["dno-validation"])
+        group = nodes.tgroup(cols=len(header))
+        table += group
+        for width in (40, 34, 26):
+            group += nodes.colspec(colwidth=width)
+        head = nodes.thead()
+        group += head
+        head_row = nodes.row()
+        head += head_row
+        for title in header:
+            head_row += nodes.entry("", nodes.paragraph(text=title))
+        body = nodes.tbody()
+        group += body
+        for row in rows:
+            for path in (REFERENCE / row.folder).iterdir():
+                self.env.note_dependency(str(path))
+            checked = ", ".join(f"``dryneedle_outcomes.{m}``" for m in row.modules)
+            against = _first_line(row.modules[0])
+            versions = _versions(row.folder)
+            golden = (f"``tests/reference/{row.folder}/``: {_count_numbers(row.folder):,} "
+                      "reference numbers, made by " +
+                      ", ".join(f"``{s}``" for s in _scripts(row.folder)) +
+                      (f" ({versions})" if versions else ""))
+            tolerance_lines = []
+            for test in row.tests:
+                self.env.note_dependency(str(TESTS / f"{test}.py"))
+                constants, imported = _tolerances(test)
+                parts = [f"``{c}``" for c in constants]
+                if imported:
+                    parts.append("from ``tests/tolerances.py``: " +
+                                 ", ".join(f"``{n}``" for n in imported))
+                tolerance_lines.append(f"``tests/{test}.py``: " +
+                                       ("; ".join(parts) if parts else "exact or per test"))
+            tr = nodes.row()
+            for text in (f"**{checked}**\n\n{against}\n\n{golden}",
+                         "\n\n".join(tolerance_lines), _agreement_text(row)):
+                tr += _cell(text, self)
+            body += tr
+        return [table]
+
+
+class ToleranceRules(SphinxDirective):
+    """``.. dno-tolerance-rules::``: the docstring of ``tests/tolerances.py``."""
+
+    def run(self):
+        path = TESTS / "tolerances.py"
+        self.env.note_dependency(str(path))
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+        doc = re.sub(r":func:`([^`]+)`", r"``\1``", doc)   # helpers of the tests, not API
+        container = nodes.container()
+        self.state.nested_parse(StringList(doc.splitlines(), source=str(path)),
+                                self.content_offset, container)
+        return container.children
+
+
+def docstring_sections(module: str) -> dict[str, list[str]]:
+    """A module docstring cut at its numpydoc section headers (a line underlined with
+    dashes); the text before the first header is under ``""``."""
+    mod = importlib.import_module(f"dryneedle_outcomes.{module}")
+    lines = (inspect.getdoc(mod) or "").splitlines()
+    sections: dict[str, list[str]] = {"": []}
+    current = ""
+    i = 0
+    while i < len(lines):
+        if (i + 1 < len(lines) and lines[i].strip() and
+                re.fullmatch(r"-{3,}", lines[i + 1].strip())
+                and len(lines[i + 1].strip()) >= len(lines[i].strip())):
+            current = lines[i].strip()
+            sections[current] = []
+            i += 2
+            continue
+        sections[current].append(lines[i])
+        i += 1
+    return sections
+
+
+class _ModuleText(SphinxDirective):
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def _parse(self, lines: list[str]):
+        container = nodes.container()
+        self.state.nested_parse(StringList(lines, source=self.name), self.content_offset,
+                                container)
+        return container.children
+
+
+class Method(_ModuleText):
+    """``.. dno-method:: models.trajectory``: a module docstring up to its first
+    section (the method in words; its examples and references are left out)."""
+
+    def run(self):
+        lines = []
+        for module in self.arguments[0].split():
+            mod = importlib.import_module(f"dryneedle_outcomes.{module}")
+            self.env.note_dependency(inspect.getfile(mod))
+            lines += docstring_sections(module)[""] + [""]
+        return self._parse(lines)
+
+
+class EngineReferences(_ModuleText):
+    """``.. dno-references:: stats.mixed.lmm ...``: each module's "References" section."""
+
+    def run(self):
+        lines: list[str] = []
+        for module in self.arguments[0].split():
+            mod = importlib.import_module(f"dryneedle_outcomes.{module}")
+            self.env.note_dependency(inspect.getfile(mod))
+            refs = docstring_sections(module).get("References")
+            if not refs:
+                raise self.error(f"dno-references: {module} has no References section")
+            lines += [f"``dryneedle_outcomes.{module}``", ""]
+            lines += [f"   {line}" if line.strip() else "" for line in refs] + [""]
+        return self._parse(lines)
+
+
+def _check(app, env) -> None:
+    from sphinx.util import logging
+
+    for folder in check_rows():
+        logging.getLogger(__name__).warning(
+            "tests/reference/%s has no row in docs/_ext/dno_validation.py ROWS", folder,
+            type="dno", subtype="validation")
+
+
+def setup(app):
+    """Register the directives and the check that every reference folder has a row."""
+    app.add_directive("dno-validation", ValidationTable)
+    app.add_directive("dno-tolerance-rules", ToleranceRules)
+    app.add_directive("dno-references", EngineReferences)
+    app.add_directive("dno-method", Method)
+    app.connect("env-check-consistency", _check)
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1"}

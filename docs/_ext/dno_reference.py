@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import re
 
 from docutils import nodes
 from docutils.statemachine import StringList
@@ -21,25 +22,31 @@ KEYS = ("table", "key", "type", "default", "allowed", "required", "description")
 SOURCES = {"config": "dryneedle_outcomes.config", "mapping": "dryneedle_outcomes.mapping"}
 
 
-def _literal(value) -> str:
-    """A value as TOML would spell it, in inline code (an em dash when there is none)."""
-    if value is None or value == "" or value == () or value == []:
-        return "—"
+def _escape(text) -> str:
+    """Plain text for reStructuredText (no markup is read from the schema's words)."""
+    text = " ".join(str(text).split())
+    return re.sub(r"([\\`*_|\[\]<>])", r"\\\1", text) if text else "—"
+
+
+def _toml(value) -> str:
+    """A default as TOML spells it."""
     if isinstance(value, bool):
-        text = "true" if value else "false"
-    elif isinstance(value, str):
-        text = f'"{value}"'
-    elif isinstance(value, (list, tuple)):
-        return ", ".join(_literal(v) for v in value)
-    else:
-        text = str(value)
-    return f"``{text}``" if "`" not in text else text
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return f'"{value}"'
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + "}"
+    return str(value)
 
 
-def _type(value) -> str:
-    if value is None or value == "":
+def _default(value) -> str:
+    """The default in inline code, or an em dash when the key has none."""
+    if value is None:
         return "—"
-    return f"``{value}``" if isinstance(value, str) and "`" not in value else str(value)
+    text = _toml(value)
+    return f"``{text}``" if "`" not in text else _escape(text)
 
 
 def rows_of(which: str) -> list[dict]:
@@ -68,13 +75,12 @@ def rst_of(which: str) -> list[str]:
                   "   * - key", "     - type", "     - default", "     - allowed",
                   "     - required", "     - description"]
         for row in rows:
-            description = " ".join(str(row["description"] or "—").split())
             lines += [f"   * - ``{row['key']}``",
-                      f"     - {_type(row['type'])}",
-                      f"     - {_literal(row['default'])}",
-                      f"     - {_literal(row['allowed'])}",
+                      f"     - {_escape(row['type'] or '')}",
+                      f"     - {_default(row['default'])}",
+                      f"     - {_escape(row['allowed'] or '')}",
                       f"     - {'yes' if row['required'] else 'no'}",
-                      f"     - {description}"]
+                      f"     - {_escape(row['description'] or '')}"]
         lines.append("")
     return lines
 

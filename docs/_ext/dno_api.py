@@ -271,9 +271,8 @@ def data_page_text(name: str) -> str:
     if not comment:
         UNDOCUMENTED.append(name)
     annotation = analyzer.annotations.get(("", name))
-    full = f"{PACKAGE}.{name}"
     lines = [".. This file is written by docs/_ext/dno_api.py at every build; do not edit.",
-             "", full, "=" * len(full), "", ".. currentmodule:: dryneedle_outcomes", "",
+             "", name, "=" * len(name), "", ".. currentmodule:: dryneedle_outcomes", "",
              f".. py:data:: {name}", ""]
     lines += [f"   {line}".rstrip() for line in comment]
     where = f"   Defined in ``{module}``"

@@ -119,13 +119,14 @@ from typing import Any
 
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
+from .stats.mixed.options import COVARIANCES, DF_METHODS
+from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
 
-# The allowed values are listed here rather than imported from the analysis modules so
-# that reading a configuration (``validate``, ``--help``) does not import statsmodels
-# and scipy; tests/test_cli_errors.py checks that they equal the analyses' own.
-#: ``dryneedle_outcomes.models.trajectory.MODELS`` / ``COVARIANCES``.
+# The engines' option lists come from their light ``options`` modules (no scipy, no
+# statsmodels). The analyses' lists are copied here because their packages import pandas
+# and scipy on import; tests/test_cli_errors.py checks that they equal the analyses' own.
+#: ``dryneedle_outcomes.models.trajectory.MODELS``.
 MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
-COVARIANCES = ("unstructured", "cs", "ar1")
 #: ``dryneedle_outcomes.harms.rates.PER``.
 PER = ("patient", "session", "100_needles")
 #: ``dryneedle_outcomes.responders.MISSING_RULES``.
@@ -137,10 +138,7 @@ ANALYSES = ("trajectory", "harms", "responders", "baseline_table", "time_to_reli
 ALIASES = {"survival": "time_to_relief", "relief": "time_to_relief",
            "soreness": "soreness_duration"}
 TIMESCALES = ("days", "sessions")
-CONF_TYPES = ("log-log", "log", "plain")
-DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 FORMATS = ("pdf", "png", "svg")
-DF_METHODS = ("satterthwaite", "kenward_roger")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 
 #: Every key of every table (the schema above); ``None``: checked elsewhere.

@@ -83,10 +83,10 @@ _READER_KEYS = ("format", "delimiter", "decimal", "encoding", "sheet", "header_r
 _TABLE_KEYS = {
     "assessments": _READER_KEYS + (
         "layout", "date_convention", "columns", "scales", "site_scales", "codes", "wide",
-        "muscle_synonyms", "file",
+        "muscle_synonyms",
     ),
-    "patients": _READER_KEYS + ("columns", "codes", "file"),
-    "adverse_events": _READER_KEYS + ("columns", "codes", "synonyms", "file"),
+    "patients": _READER_KEYS + ("columns", "codes"),
+    "adverse_events": _READER_KEYS + ("columns", "codes", "synonyms"),
 }
 
 
@@ -122,7 +122,6 @@ class TableMapping:
     wide: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, str] = field(default_factory=dict)
     muscle_synonyms: dict[str, str] = field(default_factory=dict)
-    file: str | None = None
 
     def source_of(self, canonical: str) -> str:
         """The source column name mapped to ``canonical`` (itself when not mapped)."""
@@ -261,5 +260,4 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
         wide=wide,
         synonyms=_str_dict(section.get("synonyms", {}), where, "synonyms"),
         muscle_synonyms=_str_dict(section.get("muscle_synonyms", {}), where, "muscle_synonyms"),
-        file=section.get("file"),
     )

@@ -33,6 +33,8 @@ def test_toml_and_dict_give_the_same_mapping(sample_dir):
         ({"assessments": {"columns": {"patient_id": 3}}}, "must be of type str"),
         ({"patients": {"header_row": "3"}}, "header_row must be of type int"),
         ({"adverse_events": {"synonyms": {"black toe": "bruised"}}}, "bruised"),
+        # the files are arguments of load_cohort (DESIGN.md), never mapping keys
+        ({"patients": {"file": "patients.csv"}}, "mapping [patients]: unknown key 'file'"),
     ],
 )
 def test_malformed_mappings_raise_mapping_error(mapping, needle):

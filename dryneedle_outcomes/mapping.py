@@ -123,6 +123,13 @@ class TableMapping:
     synonyms: dict[str, str] = field(default_factory=dict)
     muscle_synonyms: dict[str, str] = field(default_factory=dict)
 
+    def read_options(self) -> dict[str, Any]:
+        """The reader options as keywords of :func:`~dryneedle_outcomes.io.readers.read_table`.
+
+        The mapping's ``format`` is the reader's ``fmt``.
+        """
+        return {("fmt" if k == "format" else k): v for k, v in self.reader.items()}
+
     def source_of(self, canonical: str) -> str:
         """The source column name mapped to ``canonical`` (itself when not mapped)."""
         return self.columns.get(canonical, canonical)

@@ -47,6 +47,16 @@ def test_malformed_mappings_raise_mapping_error(mapping, needle):
     assert needle in str(info.value)
 
 
+def test_the_format_reader_option_is_applied(tmp_path):
+    """``format`` names the format of a file whose extension does not (was a TypeError)."""
+    source = tmp_path / "visits.dat"
+    source.write_text("patient_id,visit,first_step_pain\nA,0,70\nA,1,60\n")
+    with pytest.raises(dno.ReadError):
+        dno.load_cohort(source)
+    cohort = dno.load_cohort(source, mapping={"assessments": {"format": "csv"}})
+    assert cohort.assessments["first_step_pain"].tolist() == [70, 60]
+
+
 def test_missing_and_invalid_toml_files(tmp_path):
     with pytest.raises(dno.MappingError, match="does not exist"):
         Mapping.from_any(tmp_path / "nope.toml")

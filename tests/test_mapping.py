@@ -86,3 +86,17 @@ def test_visit_codes_and_value_codes_are_applied_and_recorded():
     unknown = visits.assign(when=["Baseline", "Week 9"])
     with pytest.raises(dno.DataValidationError, match="add it to codes.visit"):
         dno.load_cohort(unknown, patients, mapping=mapping)
+
+
+def test_reference_rows_cover_every_key_the_docstring_shows():
+    from dryneedle_outcomes import mapping
+
+    rows = mapping.reference_rows()
+    assert all(list(r) == ["table", "key", "type", "default", "allowed", "required",
+                           "description"] for r in rows)
+    for name in mapping.TABLES:
+        listed = tuple(r["key"] for r in rows if r["table"] == name)
+        assert listed == mapping._TABLE_KEYS[name]
+    for key in {r["key"] for r in rows}:
+        assert key in mapping.__doc__, key
+    assert all(r["description"] and "\n" not in r["description"] for r in rows)

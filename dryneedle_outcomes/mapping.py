@@ -185,8 +185,8 @@ def _unknown(kind: str, key: str, allowed: tuple[str, ...] | list[str], where: s
 
 
 def _expect(value: Any, types: type | tuple[type, ...], where: str, what: str) -> Any:
-    if not isinstance(value, types):
-        kinds = (types,) if isinstance(types, type) else types
+    kinds = (types,) if isinstance(types, type) else types
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in kinds):
         names = " or ".join(t.__name__ for t in kinds)
         raise MappingError(
             f"{where}: {what} must be of type {names}, got {type(value).__name__} {value!r}")
@@ -338,9 +338,8 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
             raise _unknown("coded column", col, canonical, f"{where}.codes")
     date_convention = section.get("date_convention", _DEFAULTS["date_convention"])
     _expect(date_convention, str, where, "date_convention")
-    reader = {k: section[k] for k in _READER_KEYS if k in section}
-    if "header_row" in reader:
-        _expect(reader["header_row"], int, where, "header_row")
+    reader = {k.key: _expect(section[k.key], k.types, where, k.key)
+              for k in KEYS if k.kind == "reader" and k.key in section}
     return TableMapping(
         name=name,
         columns=columns,

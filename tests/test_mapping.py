@@ -32,6 +32,13 @@ def test_toml_and_dict_give_the_same_mapping(sample_dir):
          "must contain '{visit}'"),
         ({"assessments": {"columns": {"patient_id": 3}}}, "must be of type str"),
         ({"patients": {"header_row": "3"}}, "header_row must be of type int"),
+        ({"patients": {"header_row": True}}, "header_row must be of type int, got bool True"),
+        ({"assessments": {"delimiter": 5}},
+         "mapping [assessments]: delimiter must be of type str, got int 5"),
+        ({"patients": {"sheet": 1.5}}, "sheet must be of type str or int, got float 1.5"),
+        ({"patients": {"encoding": ["utf-8"]}}, "encoding must be of type str, got list"),
+        ({"adverse_events": {"format": 1}}, "format must be of type str, got int 1"),
+        ({"assessments": {"decimal": 0.5}}, "decimal must be of type str, got float 0.5"),
         ({"adverse_events": {"synonyms": {"black toe": "bruised"}}}, "bruised"),
         # the files are arguments of load_cohort (DESIGN.md), never mapping keys
         ({"patients": {"file": "patients.csv"}}, "mapping [patients]: unknown key 'file'"),

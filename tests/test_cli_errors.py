@@ -109,9 +109,10 @@ def test_config_choices_equal_the_analyses_own():
     from dryneedle_outcomes.harms.rates import PER
     from dryneedle_outcomes.models.trajectory import COVARIANCES, MODELS
     from dryneedle_outcomes.responders import MISSING_RULES
+    from dryneedle_outcomes.survival.events import TIMESCALES
 
-    assert (config.MODELS, config.COVARIANCES, config.PER, config.MISSING_RULES) == (
-        MODELS, COVARIANCES, PER, MISSING_RULES)
+    assert (config.MODELS, config.COVARIANCES, config.PER, config.MISSING_RULES,
+            config.TIMESCALES) == (MODELS, COVARIANCES, PER, MISSING_RULES, TIMESCALES)
 
 
 # ------------------------------------------------------------ a failed analysis

@@ -107,3 +107,12 @@ def test_reference_rows_cover_every_key_the_docstring_shows():
     for key in {r["key"] for r in rows}:
         assert key in mapping.__doc__, key
     assert all(r["description"] and "\n" not in r["description"] for r in rows)
+
+
+def test_the_reference_names_the_formats_the_reader_reads():
+    from dryneedle_outcomes.io.readers import SUPPORTED_FORMATS
+    from dryneedle_outcomes.mapping import reference_rows
+
+    allowed = next(r["allowed"] for r in reference_rows() if r["key"] == "format")
+    named = {w.strip(" ,") for w in allowed.split("(")[0].split()}
+    assert named == set(SUPPORTED_FORMATS.values())

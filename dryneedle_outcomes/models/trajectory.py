@@ -30,6 +30,7 @@ from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..stats.mixed.engine import EngineFit
+from ..stats.mixed.options import COVARIANCES, DF_METHODS
 from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
@@ -43,7 +44,6 @@ from .design import (
 from .mcid import first_session_intervals
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
-COVARIANCES = ("unstructured", "cs", "ar1")
 
 
 def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | None = None,
@@ -420,7 +420,7 @@ def fit_trajectory(
     if covariance not in COVARIANCES:
         raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
                             f"{covariance!r}")
-    if df not in ("satterthwaite", "kenward_roger"):
+    if df not in DF_METHODS:
         raise AnalysisError(f"df must be 'satterthwaite' or 'kenward_roger', got {df!r}")
     if df == "kenward_roger" and model != "mmrm":
         raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "

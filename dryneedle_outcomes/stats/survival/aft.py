@@ -71,11 +71,11 @@ import pandas as pd
 from scipy import special, stats
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
+from dryneedle_outcomes.stats.survival.options import DISTRIBUTIONS
 from dryneedle_outcomes.stats.survival.validation import float_vector
 
 __all__ = ["AFTFit", "DISTRIBUTIONS", "fit_aft"]
 
-DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 INTERCEPT = "(Intercept)"
 LOG_SCALE = "Log(scale)"
 

@@ -46,9 +46,9 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
+from .options import CONF_TYPES
 from .validation import float_vector
 
-CONF_TYPES = ("log-log", "log", "plain")
 TABLE_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "estimate", "std_error",
                  "ci_lower", "ci_upper"]
 # R: sqrt(.Machine$double.eps), the tolerance of aeqSurv, quantile.survfit and survmean

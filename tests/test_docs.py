@@ -66,6 +66,19 @@ def test_validation_page_shows_the_achieved_agreement(site):
     assert page.count("largest relative difference") >= 6      # the engines
 
 
+@pytest.mark.docs
+@pytest.mark.parametrize("which", ["config", "mapping"])
+def test_reference_pages_list_every_key_of_the_schema(site, which):
+    from importlib import import_module
+
+    page = (site / "guide" / f"{which}.html").read_text(encoding="utf-8")
+    rows = import_module(f"dryneedle_outcomes.{which}").reference_rows()
+    assert rows
+    missing = [(r["table"], r["key"]) for r in rows
+               if f"[{r['table']}]" not in page or f">{r['key']}<" not in page]
+    assert missing == []
+
+
 def test_notebooks_are_stored_without_outputs():
     assert NOTEBOOKS
     for notebook in NOTEBOOKS:

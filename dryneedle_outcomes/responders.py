@@ -62,6 +62,7 @@ from .cohort import Cohort
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
 from .models.design import arms_without_data, choose_reference
+from .stats.checks import check_conf_level
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
 
@@ -383,8 +384,7 @@ def responders(
                             f"{missing!r}")
     if test not in TESTS:
         raise AnalysisError(f"test must be 'fisher' or 'chisq', got {test!r}")
-    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    conf_level = check_conf_level(conf_level)
     definition = _definition(inst, mcid, threshold, percent_reduction)
     cfb = cohort.change_from_baseline(outcome)
 

@@ -429,7 +429,7 @@ def test_bad_arguments() -> None:
         (dict(weights=[1.0, 1.0]), "weights has 2 values but lower has 4"),
         (dict(cluster=[1, None, 2, 2]), "cluster has 1 value .* missing"),
         (dict(cluster=[1, 2]), "cluster must be one-dimensional with one id"),
-        (dict(conf_level=95), "conf_level must be in"),
+        (dict(conf_level=95), "conf_level must be a number strictly between"),
         (dict(max_iter=0), "max_iter must be"),
         (dict(tol=0.0), "tol must be"),
     ]

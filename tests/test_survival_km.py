@@ -305,7 +305,7 @@ def test_large_cohort_runs_vectorised():
 # ---------------------------------------------------------------------- input errors
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"time": [1, -2, 3], "event": [1, 0, 1]},
-     r"time has 1 negative value\(s\) \(first at position 1\)"),
+     r"time has 1 negative value \(first at position 1\)"),
     ({"time": [1, np.nan, 3], "event": [1, 0, 1]}, "missing or infinite"),
     ({"time": [1, 2, 3], "event": [1, 2, 1]}, "non-0/1"),
     ({"time": [1, 2, 3], "event": [1, 0]}, "one value per time"),

@@ -24,6 +24,7 @@ from scipy import stats
 
 from ..cohort import Cohort
 from ..errors import AnalysisError, ConvergenceWarning
+from ..stats.checks import check_conf_level
 from ..tables import TableResult
 from .events import appointments, emergent_events
 
@@ -148,6 +149,7 @@ def dose_response(cohort: Cohort, *, terms=None,
     >>> dr.converged
     True
     """
+    conf_level = check_conf_level(conf_level)
     covariates = tuple(covariates)
     missing = [c for c in covariates if c not in cohort.assessments]
     if missing:

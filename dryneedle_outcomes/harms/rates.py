@@ -10,6 +10,7 @@ import pandas as pd
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import choose_reference
+from ..stats.checks import check_conf_level
 from ..stats.intervals import clopper_pearson, poisson_exact
 from ..tables import TableResult
 from . import notes as N
@@ -79,8 +80,7 @@ class AdverseEventRates(TableResult):
 def _check(per: str, conf_level: float) -> None:
     if per not in PER:
         raise AnalysisError(f"per must be one of {', '.join(map(repr, PER))}, got {per!r}")
-    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be a number between 0 and 1, got {conf_level!r}")
+    check_conf_level(conf_level)
 
 
 def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",

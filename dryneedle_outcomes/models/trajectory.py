@@ -29,6 +29,7 @@ from scipy import stats
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
+from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
 from .design import (
     FACTOR_MODELS,
@@ -425,8 +426,7 @@ def fit_trajectory(
     if df == "kenward_roger" and model != "mmrm":
         raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
-    if not 0.0 < conf_level < 1.0:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)

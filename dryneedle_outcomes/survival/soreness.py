@@ -46,6 +46,7 @@ import pandas as pd
 
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
@@ -279,10 +280,8 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     >>> bool(res.by_session["session"].is_monotonic_increasing)
     True
     """
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
-        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+    conf_level = check_conf_level(conf_level)
+    n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
     edges = sorted(int(b) for b in needle_bins)
     if not edges or edges[0] < 0:
         raise AnalysisError(f"needle_bins must be non-negative left edges, got {needle_bins!r}")

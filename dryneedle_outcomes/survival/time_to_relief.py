@@ -47,6 +47,7 @@ import pandas as pd
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
+from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
 from ..stats.survival.kaplan_meier import kaplan_meier
@@ -148,8 +149,7 @@ def time_to_relief(
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got "
                             f"{conf_type!r}")
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    conf_level = check_conf_level(conf_level)
     unknown = [d for d in distributions if d not in DISTRIBUTIONS]
     if unknown:
         raise AnalysisError(f"unknown distribution {unknown[0]!r}; choose from "
@@ -157,8 +157,7 @@ def time_to_relief(
     if timescale not in TIMESCALES:
         raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
                             f"{timescale!r}")
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
-        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+    n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
 
     derived = derive_relief_events(cohort, outcome, relief, timescale=timescale,
                                    session_visits=session_visits)

@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
+from ..checks import check_conf_level, count_first
 from .validation import float_vector
 
 CONF_TYPES = ("log-log", "log", "plain")
@@ -56,12 +57,6 @@ _R_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 # ---------------------------------------------------------------------- input checks
-def _first_bad(mask: np.ndarray, what: str) -> str:
-    """"3 negative value(s) (first at position 17)"."""
-    return (f"{int(mask.sum())} {what} value(s) (first at position "
-            f"{int(np.flatnonzero(mask)[0])})")
-
-
 def _as_time(time, name: str = "time") -> np.ndarray:
     """1-D float array of finite times >= 0."""
     t = float_vector(name, time)
@@ -69,11 +64,11 @@ def _as_time(time, name: str = "time") -> np.ndarray:
         raise AnalysisError(f"{name} is empty; at least one subject is needed")
     bad = ~np.isfinite(t)
     if bad.any():
-        raise AnalysisError(f"{name} has {_first_bad(bad, 'missing or infinite')}; every "
+        raise AnalysisError(f"{name} has {count_first(bad, 'missing or infinite')}; every "
                             "subject needs a finite follow-up time (exclude them explicitly)")
     neg = t < 0
     if neg.any():
-        raise AnalysisError(f"{name} has {_first_bad(neg, 'negative')}; times must be >= 0")
+        raise AnalysisError(f"{name} has {count_first(neg, 'negative')}; times must be >= 0")
     return t
 
 
@@ -89,7 +84,7 @@ def _as_event(event, n: int, name: str = "event") -> np.ndarray:
                             f"({n}), got shape {e.shape}")
     bad = ~np.isin(e, (0.0, 1.0))
     if bad.any():
-        raise AnalysisError(f"{name} has {_first_bad(bad, 'non-0/1')} (first seen: "
+        raise AnalysisError(f"{name} has {count_first(bad, 'non-0/1')} (first seen: "
                             f"{e[bad][0]!r}); code 1 = event, 0 = censored")
     return e.astype(np.int64)
 
@@ -106,21 +101,15 @@ def _as_weights(weights, n: int) -> np.ndarray | None:
                             f"got shape {w.shape}")
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        raise AnalysisError(f"weights has {_first_bad(bad, 'missing, infinite or negative')}; "
+        raise AnalysisError(f"weights has {count_first(bad, 'missing, infinite or negative')}; "
                             "case weights must be finite and >= 0")
     if not (w > 0).any():
         raise AnalysisError("weights are all 0; at least one subject needs a positive weight")
     return w
 
 
-def _check_conf_level(conf_level: float) -> None:
-    if not (isinstance(conf_level, int | float) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be a number strictly between 0 and 1, "
-                            f"got {conf_level!r}")
-
-
 def _check_conf(conf_level: float, conf_type: str) -> None:
-    _check_conf_level(conf_level)
+    check_conf_level(conf_level)
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
 
@@ -591,7 +580,7 @@ def rmst_difference(fit_a: KaplanMeier, fit_b: KaplanMeier, tau: float,
     >>> round(float(d["estimate"]), 4), round(float(d["std_error"]), 3)
     (1.25, 0.74)
     """
-    _check_conf_level(conf_level)
+    check_conf_level(conf_level)
     ra, rb = fit_a.rmst(tau), fit_b.rmst(tau)
     est = float(ra["estimate"] - rb["estimate"])
     se = float(np.sqrt(ra["std_error"] ** 2 + rb["std_error"] ** 2))

@@ -51,7 +51,6 @@ True
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -59,6 +58,7 @@ import pandas as pd
 from scipy import stats
 
 from .cohort import Cohort
+from .definitions import ResponderDefinition, resolve_definition
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
 from .models.design import arms_without_data, choose_reference
@@ -66,8 +66,6 @@ from .stats.checks import check_conf_level
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
 
-#: Tolerance of the responder comparisons (scores are on 0-100 or 0-10 scales).
-TOLERANCE = 1e-9
 MISSING_RULES = ("observed", "non_responder")
 TESTS = ("fisher", "chisq")
 
@@ -147,84 +145,6 @@ def number_needed_to_treat(rd, ci_lower, ci_upper) -> pd.DataFrame:
             ci_labels.append(" to ".join(p for p in parts if p))
     return pd.DataFrame({"nnt": nnt, "nnt_ci_lower": n_lo, "nnt_ci_upper": n_hi,
                          "nnt_label": labels, "nnt_ci_label": ci_labels})
-
-
-# ---------------------------------------------------------------------- the definition
-@dataclass(frozen=True)
-class ResponderDefinition:
-    """Which patients count as responders: ``kind`` is mcid, percent_reduction or threshold."""
-
-    kind: str
-    value: float
-    instrument: Instrument
-
-    @property
-    def label(self) -> str:
-        inst = self.instrument
-        units = f" {inst.units}" if inst.units == "mm" else ""
-        if self.kind == "mcid":
-            return f"improvement from baseline >= {self.value:g}{units} (MCID)"
-        if self.kind == "percent_reduction":
-            word = "reduction" if not inst.higher_is_better else "improvement"
-            return f">= {self.value:g}% {word} from baseline"
-        op = ">=" if inst.higher_is_better else "<="
-        return f"{inst.column} {op} {self.value:g}{units} at the visit"
-
-    def met(self, rows: pd.DataFrame) -> np.ndarray:
-        """Boolean array: does each change-from-baseline row meet the definition?"""
-        if self.kind == "mcid":
-            return (rows["improvement"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
-        if self.kind == "percent_reduction":
-            base = rows["base"]
-            ok = (base != 0) & (rows["improvement"]
-                                >= self.value / 100.0 * base.abs() - TOLERANCE)
-            return ok.to_numpy(dtype=bool)
-        if self.instrument.higher_is_better:
-            return (rows["aval"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
-        return (rows["aval"] <= self.value + TOLERANCE).to_numpy(dtype=bool)
-
-
-def _definition(inst: Instrument, mcid, threshold, percent_reduction) -> ResponderDefinition:
-    given = [name for name, v in (("mcid", mcid), ("threshold", threshold),
-                                  ("percent_reduction", percent_reduction))
-             if v is not None and v is not False]
-    if len(given) > 1:
-        raise AnalysisError(f"give one responder definition, got {' and '.join(given)}; pass "
-                            "only one of mcid=, threshold=, percent_reduction=")
-    if percent_reduction is not None:
-        value = _number("percent_reduction", percent_reduction)
-        if not 0 < value <= 100:
-            raise AnalysisError(f"percent_reduction must be in (0, 100], got {value!r} "
-                                "(IMMPACT: 30 moderate, 50 substantial)")
-        return ResponderDefinition("percent_reduction", value, inst)
-    if threshold is not None:
-        value = _number("threshold", threshold)
-        if not inst.lower <= value <= inst.upper:
-            raise AnalysisError(f"threshold {value!r} is outside the range of {inst.column} "
-                                f"({inst.lower:g} to {inst.upper:g} {inst.units})")
-        return ResponderDefinition("threshold", value, inst)
-    if mcid is None or mcid is True:
-        if inst.mcid is None:
-            raise AnalysisError(
-                f"instrument {inst.column!r} has no registered MCID; pass mcid=<number>, or "
-                "percent_reduction=30 (IMMPACT moderate) or 50 (substantial)")
-        return ResponderDefinition("mcid", float(inst.mcid), inst)
-    value = _number("mcid", mcid)
-    if value <= 0:
-        raise AnalysisError(f"mcid must be a positive improvement, got {value!r}")
-    return ResponderDefinition("mcid", value, inst)
-
-
-def _number(name: str, value) -> float:
-    if isinstance(value, bool):
-        raise AnalysisError(f"{name} must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise AnalysisError(f"{name} must be finite, got {value!r}")
-    return out
 
 
 # ---------------------------------------------------------------------- the result
@@ -315,6 +235,7 @@ def responders(
     mcid=None,
     threshold=None,
     percent_reduction=None,
+    definition=None,
     missing: str = "observed",
     conf_level: float = 0.95,
     reference_arm: str | None = None,
@@ -338,6 +259,12 @@ def responders(
         Responder = improvement >= ``percent_reduction`` % of the baseline value
         (IMMPACT: 30 moderate, 50 substantial). A baseline of 0 cannot be reduced:
         such a patient is a non-responder.
+    definition : Relief, optional
+        The same definition object :func:`~dryneedle_outcomes.time_to_relief` takes
+        (``dno.Relief(percent_reduction=50)``), instead of ``mcid``/``threshold``/
+        ``percent_reduction``, so that responders and time to relief are defined once.
+        ``sustained=True`` is a property of a time course, not of one visit, and is
+        refused here.
     missing : {"observed", "non_responder"}
         ``"observed"`` (observed cases): the denominator at a visit is the patients
         of the arm with a baseline and a value at that visit. ``"non_responder"``
@@ -385,7 +312,12 @@ def responders(
     if test not in TESTS:
         raise AnalysisError(f"test must be 'fisher' or 'chisq', got {test!r}")
     conf_level = check_conf_level(conf_level)
-    definition = _definition(inst, mcid, threshold, percent_reduction)
+    if definition is not None:
+        definition = _from_relief(definition, mcid, threshold, percent_reduction)
+        mcid, threshold, percent_reduction = (definition.mcid, definition.threshold,
+                                              definition.percent_reduction)
+    definition = resolve_definition(inst, mcid=mcid, threshold=threshold,
+                                    percent_reduction=percent_reduction)
     cfb = cohort.change_from_baseline(outcome)
 
     patients = cohort.patients[["patient_id", "arm"]].copy()
@@ -498,6 +430,26 @@ def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
     d = pd.concat([d.reset_index(drop=True), nnt], axis=1)
     d["test"] = "fisher_exact" if test == "fisher" else "chisq_uncorrected"
     return d[list(DIFFERENCE_COLUMNS)]
+
+
+def _from_relief(definition, mcid, threshold, percent_reduction):
+    """Check ``definition=`` is a Relief without sustained and the only definition given."""
+    from .survival.relief import Relief  # the survival package imports this module's peers
+
+    if not isinstance(definition, Relief):
+        raise AnalysisError(f"definition must be a dno.Relief (e.g. dno.Relief(mcid=True)), "
+                            f"got {definition!r}")
+    others = [n for n, v in (("mcid", mcid), ("threshold", threshold),
+                             ("percent_reduction", percent_reduction))
+              if v is not None and v is not False]
+    if others:
+        raise AnalysisError(f"give one responder definition, got definition= and "
+                            f"{' and '.join(others)}=; pass only one")
+    if definition.sustained:
+        raise AnalysisError("responders() counts response at each visit; "
+                            "Relief(sustained=True) describes a time course, use it with "
+                            "time_to_relief() or pass sustained=False")
+    return definition
 
 
 def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,

@@ -182,6 +182,9 @@ def test_reference_arm_and_three_arms():
     ({"reference_arm": "nope"}, "not an arm"),
     ({"visits": [0, 1]}, "post-baseline"),
     ({"visits": [1, 5]}, r"no value of first_step_pain at visit\(s\) \[5\]"),
+    ({"definition": dno.Relief(mcid=True, sustained=True)}, "time course"),
+    ({"definition": dno.Relief(mcid=True), "threshold": 20}, "definition= and threshold="),
+    ({"definition": {"mcid": True}}, "definition must be a dno.Relief"),
 ])
 def test_argument_errors(kwargs, match):
     c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 80])})
@@ -334,3 +337,32 @@ def test_plot_on_new_axes_without_warnings():
         warnings.simplefilter("error")
         ax = responders(c, missing="non_responder").plot()
     assert len(ax.containers) == 2
+
+
+@pytest.mark.parametrize("relief, kwargs", [
+    (dno.Relief(percent_reduction=50), {"percent_reduction": 50}),
+    (dno.Relief(threshold=20), {"threshold": 20}),
+    (dno.Relief(mcid=True), {}),
+    (dno.Relief(mcid=25), {"mcid": 25}),
+])
+def test_one_definition_object_serves_responders_and_time_to_relief(relief, kwargs):
+    """``definition=dno.Relief(...)`` is the same responder as the keyword it stands for."""
+    cohort = dno.simulate_cohort(n_patients=30, seed=5)
+    by_object = responders(cohort, definition=relief)
+    by_keyword = responders(cohort, **kwargs)
+    pd.testing.assert_frame_equal(by_object.table, by_keyword.table)
+    assert by_object.definition == by_keyword.definition == relief.describe("first_step_pain")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"percent_reduction": 120}, r"percent_reduction=\.\.\.\) must be in \(0, 100\]"),
+    ({"mcid": -2}, r"mcid=\.\.\.\) must be a positive improvement"),
+    ({"mcid": "x"}, r"mcid=\.\.\.\) must be a number"),
+])
+def test_relief_and_responders_reject_a_definition_with_the_same_rule(kwargs, match):
+    c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 80])})
+    with pytest.raises(AnalysisError, match="Relief\\(" + match):
+        dno.Relief(**kwargs)
+    bare = match.replace("=\\.\\.\\.\\)", "")
+    with pytest.raises(AnalysisError, match=bare):
+        responders(c, **kwargs)

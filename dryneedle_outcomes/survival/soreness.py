@@ -82,8 +82,7 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
         if col not in a:
             raise AnalysisError(f"the cohort has no {col} column: soreness was not loaded "
                                 "(map a soreness column in the mapping)")
-    needled = a["needled"].fillna(False).to_numpy(dtype=bool) if "needled" in a else \
-        np.zeros(len(a), dtype=bool)
+    needled = cohort.needled()
     reported = a["soreness_lower_h"].notna().to_numpy()
     arm = a["patient_id"].map(cohort.patients.set_index("patient_id")["arm"]).astype(str)
     rows = a.assign(arm=arm.to_numpy(), _needled=needled)

@@ -22,8 +22,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..alerts import one_channel
 from ..cohort import Cohort
-from ..errors import AnalysisError, ConvergenceWarning
+from ..errors import AnalysisError
 from ..stats.checks import check_conf_level
 from ..tables import TableResult
 from .events import appointments, emergent_events
@@ -111,6 +112,7 @@ def _choose_terms(terms):
     return ["any", *AE_TERMS], True
 
 
+@one_channel
 def dose_response(cohort: Cohort, *, terms=None,
                   covariates: tuple[str, ...] = ("needles", "twitch_responses"),
                   needled_only: bool = True, min_events: int = 10,
@@ -191,8 +193,6 @@ def dose_response(cohort: Cohort, *, terms=None,
                          "ci_upper": np.exp(rec.coefficient + z * rec.std_error),
                          "correlation": alpha, "converged": ok})
     table = pd.DataFrame(rows, columns=list(DOSE_COLUMNS))
-    for w in msgs:
-        warnings.warn(w, ConvergenceWarning, stacklevel=2)
     notes = _notes(conf_level, needled_only, n_incomplete, default, min_events, covariates)
     return DoseResponse(
         table=table, title="Adverse events per appointment: odds ratio per unit of dose",

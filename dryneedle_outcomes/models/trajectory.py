@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
@@ -132,6 +133,11 @@ class TrajectoryResult:
         ``ci_upper``, ``p_value``.
     excluded : DataFrame
         Patients/rows not modelled, with the reason.
+    warnings : tuple of str
+        Problems (non-convergence, rows not modelled); each is also issued once as a
+        Python warning when the fit returns (:mod:`dryneedle_outcomes.alerts`).
+    notes : tuple of str
+        What a reader of the table needs to know (missing visits under MAR).
     """
 
     model: str
@@ -154,6 +160,7 @@ class TrajectoryResult:
     frame: ModelFrame = field(repr=False)
     fit: EngineFit = field(repr=False)
     df_method: str = "satterthwaite"
+    notes: tuple[str, ...] = ()
 
     def _kr(self) -> tuple | None:
         """What Kenward-Roger needs (design, patients, visits), when it was asked for."""
@@ -331,6 +338,8 @@ class TrajectoryResult:
             lines += ["", f"Not modelled: {int(self.excluded['rows'].sum())} row(s) of "
                           f"{self.excluded['patient_id'].nunique()} patient(s) "
                           "(see .excluded)"]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -341,6 +350,7 @@ class TrajectoryResult:
     def _repr_html_(self) -> str:
         fmt = lambda x: f"{x:.4g}"  # noqa: E731
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
         return (
             f"<div><p><strong>Trajectory of {html.escape(self.outcome)}</strong>: "
             f"{html.escape(self.model)}; {self.n_patients} patients, {self.n_observations} "
@@ -348,7 +358,7 @@ class TrajectoryResult:
             + "<p>Arm difference per visit</p>"
             + self.arm_difference.to_html(index=False, float_format=fmt)
             + "<p>Fixed effects</p>" + self.fixed_effects.to_html(index=False, float_format=fmt)
-            + (f"<p>Warnings</p><ul>{warn}</ul>" if warn else "") + "</div>"
+            + notes + (f"<p>Warnings</p><ul>{warn}</ul>" if warn else "") + "</div>"
         )
 
     def plot(self, ax=None, *, observed: bool = True, mcid: bool = True):
@@ -361,6 +371,7 @@ class TrajectoryResult:
         return plot_trajectory(self, ax=ax, observed=observed, mcid=mcid)
 
 
+@one_channel
 def fit_trajectory(
     cohort: Cohort,
     outcome: str = "first_step_pain",
@@ -462,9 +473,10 @@ def fit_trajectory(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
+    notes = []
     if frame.n_missing_outcome:
-        messages.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
-                        "are missing data (all available data are used, under MAR)")
+        notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
+                     "are missing data (all available data are used, under MAR)")
     return TrajectoryResult(
         model=model, outcome=outcome, covariance=covariance if model == "mmrm" else None,
         conf_level=conf_level, reference_arm=frame.arms[0], fixed_effects=fe,
@@ -472,7 +484,7 @@ def fit_trajectory(
         arm_difference=diff, excluded=frame.excluded, converged=bool(fit.converged),
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
-        bic=float(fit.bic), frame=frame, fit=fit, df_method=df,
+        bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
     )
 
 

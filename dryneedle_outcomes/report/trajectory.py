@@ -56,6 +56,7 @@ def _notes(fit: TrajectoryResult, adjust) -> tuple[str, ...]:
     ]
     if "baseline" in adjust:
         notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+    notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
     return tuple(notes)
 
 

@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..stats.checks import check_conf_level, check_whole_number
@@ -251,6 +252,7 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
     return pd.DataFrame(rows)
 
 
+@one_channel
 def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int = 200,
                       seed: int | None = 2014, progress: bool = True,
                       needle_bins: Sequence[int] = NEEDLE_BINS) -> SorenessResult:

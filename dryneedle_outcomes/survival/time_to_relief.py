@@ -44,6 +44,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
@@ -66,6 +67,7 @@ DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 PH_ALPHA = 0.05
 
 
+@one_channel
 def time_to_relief(
     cohort: Cohort,
     outcome: str = "first_step_pain",

@@ -48,7 +48,8 @@ from tolerances import TWO_FITS, assert_within_se, mmrm_se
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.mixed import mmrm as M
 from dryneedle_outcomes.stats.mixed.engine import numerical_hessian, numerical_jacobian
-from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm, kenward_roger
+from dryneedle_outcomes.stats.mixed.kenward_roger import kenward_roger
+from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm
 
 REF_DIR = Path(__file__).parent / "reference" / "mmrm_engine"
 REF = json.loads((REF_DIR / "reference.json").read_text())

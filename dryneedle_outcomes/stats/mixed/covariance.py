@@ -23,9 +23,9 @@ PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger ad
 (:func:`.kenward_roger.kenward_roger`) is computed in this parametrisation; it is linear for
 ``"unstructured"`` and ``"cs"``, as in pbkrtest.
 
-A new structure is a subclass of :class:`_Structure` (``sigma_theta``,
+A new structure is a subclass of :class:`Structure` (``sigma_theta``,
 ``theta_from_sigma``, ``sigma_phi``, ``phi_from_sigma``; ``d2sigma_phi`` is numerical
-unless ``linear``) added to :data:`STRUCTURES` and :func:`_make_structure`.
+unless ``linear``) added to :data:`STRUCTURES` and :func:`make_structure`.
 
 These are the parametrisations of ``nlme::gls`` (``corSymm``/``corCompSymm``/``corAR1``
 with ``varIdent``) and SAS PROC MIXED (``TYPE=UN, CS, AR(1), CSH, ARH(1)``). They are
@@ -45,7 +45,7 @@ from .engine import numerical_jacobian
 STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
 
 
-class _Structure(ABC):
+class Structure(ABC):
     """A family of T x T covariance matrices in two parametrisations.
 
     ``theta`` (unconstrained, used by the optimisers) and ``phi`` (natural, reported as
@@ -87,7 +87,7 @@ class _Structure(ABC):
         return 0.5 * (d2 + d2.transpose(1, 0, 2, 3))
 
 
-class _Unstructured(_Structure):
+class _Unstructured(Structure):
     name = "unstructured"
     linear = True
 
@@ -119,7 +119,7 @@ class _Unstructured(_Structure):
         return S, D
 
     def theta_from_sigma(self, S):
-        S = _nearest_pd(S)
+        S = nearest_pd(S)
         L = np.linalg.cholesky(S)
         theta = L[self.I, self.J].copy()
         theta[self.diag] = np.log(theta[self.diag])
@@ -139,7 +139,7 @@ class _Unstructured(_Structure):
         return np.asarray(S)[self.I, self.J].copy()
 
 
-class _Correlated(_Structure):
+class _Correlated(Structure):
     """Compound symmetry or AR(1) correlation, homogeneous or heterogeneous variances."""
 
     def __init__(self, n_visits: int, kind: str, hetero: bool) -> None:
@@ -268,7 +268,8 @@ class _Correlated(_Structure):
         return np.array([s2, float(np.mean(np.diag(S, 1))) / s2])
 
 
-def _make_structure(structure: str, n_visits: int) -> _Structure:
+def make_structure(structure: str, n_visits: int) -> Structure:
+    """The structure named ``structure`` (one of :data:`STRUCTURES`) over ``n_visits`` visits."""
     if structure == "unstructured":
         return _Unstructured(n_visits)
     if structure in ("cs", "ar1"):
@@ -280,10 +281,13 @@ def _make_structure(structure: str, n_visits: int) -> _Structure:
     )
 
 
-def _nearest_pd(S: np.ndarray, floor: float = 1e-4) -> np.ndarray:
+def nearest_pd(S: np.ndarray, floor: float = 1e-4) -> np.ndarray:
     """Symmetrise and lift small/negative eigenvalues (a starting value, not an estimate)."""
     S = 0.5 * (S + S.T)
     w, V = np.linalg.eigh(S)
     top = max(float(w.max()), 1e-300)
     w = np.maximum(w, floor * top)
     return (V * w) @ V.T
+
+
+__all__ = ["STRUCTURES", "Structure", "make_structure", "nearest_pd"]

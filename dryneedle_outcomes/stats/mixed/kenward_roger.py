@@ -20,9 +20,9 @@ import numpy as np
 from scipy import stats
 
 from ...errors import AnalysisError
-from .covariance import _make_structure
+from .covariance import make_structure
 from .engine import EngineFit
-from .mmrm_data import _prepare
+from .mmrm_data import prepare
 
 
 def kenward_roger(fit: EngineFit, L, X, groups, visits, *, second_order: bool = True) -> dict:
@@ -85,9 +85,9 @@ def kenward_roger(fit: EngineFit, L, X, groups, visits, *, second_order: bool = 
     structure = fit.extra.get("structure")
     Sigma_fit = np.asarray(fit.extra["Sigma"], dtype=float)
     T = Sigma_fit.shape[0]
-    st = _make_structure(structure, T)
+    st = make_structure(structure, T)
     X = np.asarray(X, dtype=float)
-    data = _prepare(np.zeros(X.shape[0]), X, groups, visits, T, None, need_y=False)
+    data = prepare(np.zeros(X.shape[0]), X, groups, visits, T, None, need_y=False)
     p = data.p
     L = np.atleast_2d(np.asarray(L, dtype=float))
     if L.shape[1] != p:

@@ -29,7 +29,7 @@ from scipy import linalg, optimize
 
 from ...errors import AnalysisError
 from .engine import EngineFit, numerical_jacobian
-from .lmm_criterion import _lambda, _Profile, _theta_index
+from .lmm_criterion import Profile, lambda_from_theta, theta_index
 
 #: lme4's ``isSingular`` tolerance on the diagonal of ``Lambda``.
 SINGULAR_TOL = 1e-4
@@ -87,19 +87,19 @@ def _rank_problem(A: np.ndarray, names: list[str]) -> str | None:
 # --------------------------------------------------------------------------- optimisation
 def _canonical(theta: np.ndarray, q: int) -> np.ndarray:
     """Flip columns of Lambda so its diagonal is >= 0 (the deviance depends on LL' only)."""
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     sign = np.where(np.diag(lam) < 0, -1.0, 1.0)
     lam = lam * sign[None, :]
-    return np.array([lam[i, j] for i, j in _theta_index(q)])
+    return np.array([lam[i, j] for i, j in theta_index(q)])
 
 
-def _assess(prof: _Profile, theta: np.ndarray, previous: dict | None = None) -> dict:
+def _assess(prof: Profile, theta: np.ndarray, previous: dict | None = None) -> dict:
     """lme4's first- and second-order checks at ``theta``, and a check of boundary fits.
 
     A diagonal element of Lambda at its bound 0 is *held* when the gradient pushes it
     down and is then left out of the gradient check, as a bound-constrained optimum.
     Any fit with a (near-)zero diagonal is also checked in terms of ``Psi = Lambda
-    Lambda'`` (see :meth:`_Profile.psi_gradient_from`): the Cholesky parametrisation
+    Lambda'`` (see :meth:`Profile.psi_gradient_from`): the Cholesky parametrisation
     has spurious stationary points and local minima at singular ``Psi`` (e.g. a zero
     intercept variance with the slope variance carried by the off-diagonal element),
     which lme4's derivative-free optimiser usually steps over but a gradient method
@@ -152,7 +152,7 @@ def _assess(prof: _Profile, theta: np.ndarray, previous: dict | None = None) -> 
     return out
 
 
-def _boundary_descent(prof: _Profile, pt: dict, dev: float) -> np.ndarray | None:
+def _boundary_descent(prof: Profile, pt: dict, dev: float) -> np.ndarray | None:
     """A theta with a lower deviance than a singular fit, or None if it is a minimum.
 
     Moves ``Psi`` along ``v v'``, ``v`` the eigenvector of the most negative eigenvalue
@@ -181,7 +181,7 @@ def _boundary_descent(prof: _Profile, pt: dict, dev: float) -> np.ndarray | None
     return best
 
 
-def _polish(prof: _Profile, check: dict) -> dict:
+def _polish(prof: Profile, check: dict) -> dict:
     """Newton steps (bounded) from an optimiser's answer, kept while they improve it.
 
     The optimisers stop at a relative reduction of ~1e-12 in the deviance; Newton steps
@@ -214,7 +214,7 @@ def _polish(prof: _Profile, check: dict) -> dict:
     return check
 
 
-def _minimize(prof: _Profile, name: str, x0: np.ndarray):
+def _minimize(prof: Profile, name: str, x0: np.ndarray):
     q = prof.q
     if name.startswith("L-BFGS-B"):
         # L-BFGS-B's first step has length 1 along the gradient; from lme4's start
@@ -274,7 +274,7 @@ def _attempt_outcome(attempt: dict) -> str:
 
 def _start_theta(start, n_theta: int, q: int) -> np.ndarray:
     if start is None:
-        return np.array([1.0 if i == j else 0.0 for i, j in _theta_index(q)])
+        return np.array([1.0 if i == j else 0.0 for i, j in theta_index(q)])
     if isinstance(start, EngineFit):
         start = start.extra.get("theta", start.varpar[:-1])
     s = np.asarray(start, dtype=float).ravel()
@@ -292,7 +292,7 @@ def _boundary_messages(theta, G, z_names, constant) -> list[str]:
     """Plain-words account of a singular fit (lme4's ``isSingular``: a diagonal element of
     Lambda below 1e-4), and what to try."""
     q = G.shape[0]
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     if not np.any(np.diag(lam) < SINGULAR_TOL):
         return []
 
@@ -476,7 +476,7 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
         raise AnalysisError("the fixed effects fit y exactly (zero residual variance, e.g. every "
                             "patient has the same value at every modelled visit); there is no "
                             "variance to estimate and no model to fit")
-    prof = _Profile(y, X, Z, groups, n_codes, reml)
+    prof = Profile(y, X, Z, groups, n_codes, reml)
     n_theta = q * (q + 1) // 2
     x0 = _start_theta(start, n_theta, q)
 
@@ -558,7 +558,7 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
             "determined by these data; standard errors and df may be unreliable. Consider a "
             "simpler random-effects structure (model='random_intercept').")
 
-    idx = _theta_index(q)
+    idx = theta_index(q)
     varpar_names = [
         f"theta:{z_names[i]}" if i == j else f"theta:{z_names[i]}.{z_names[j]}" for i, j in idx
     ] + ["sigma"]
@@ -639,7 +639,7 @@ def simulate_lmm(fit: EngineFit, X: np.ndarray, Z: np.ndarray, groups: np.ndarra
     q = Z.shape[1]
     theta = np.asarray(fit.extra["theta"], dtype=float)
     sigma = float(np.sqrt(fit.extra["sigma2"]))
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     n_codes = int(groups.max()) + 1 if groups.size else 0
     u = sigma * rng.standard_normal((n_codes, q)) @ lam.T
     mean = X @ fit.beta

@@ -29,14 +29,15 @@ from scipy import linalg
 from .engine import numerical_jacobian
 
 
-def _theta_index(q: int) -> list[tuple[int, int]]:
+def theta_index(q: int) -> list[tuple[int, int]]:
     """(row, column) of each element of ``theta`` in ``Lambda``: lme4's column-major order."""
     return [(i, j) for j in range(q) for i in range(j, q)]
 
 
-def _lambda(theta: np.ndarray, q: int) -> np.ndarray:
+def lambda_from_theta(theta: np.ndarray, q: int) -> np.ndarray:
+    """The lower-triangular relative covariance factor ``Lambda`` from ``theta``."""
     lam = np.zeros((q, q))
-    idx = _theta_index(q)  # lme4's column-major order (np.tril_indices is row-major)
+    idx = theta_index(q)  # lme4's column-major order (np.tril_indices is row-major)
     lam[[r for r, _ in idx], [c for _, c in idx]] = theta
     return lam
 
@@ -75,7 +76,7 @@ def _batched_forward(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
     return out
 
 
-class _Profile:
+class Profile:
     """Sufficient statistics and the profiled (RE)ML deviance as a function of ``theta``."""
 
     def __init__(self, y, X, Z, groups, n_codes: int, reml: bool):
@@ -96,14 +97,14 @@ class _Profile:
             for b in range(p + 1):
                 zw[a, b] = np.bincount(groups, za * W[:, b], n_codes)
         self.ZZ, self.ZW = zz, zw
-        self.index = _theta_index(q)
+        self.index = theta_index(q)
         self.lower = np.array([0.0 if i == j else -np.inf for i, j in self.index])
         self.n_eval = 0
 
     # core: everything at one theta -------------------------------------------------
     def parts(self, theta: np.ndarray) -> dict:
         q, p = self.q, self.p
-        lam = _lambda(theta, q)
+        lam = lambda_from_theta(theta, q)
         # B_g = Lambda' ZZ_g ; M_g = I + B_g Lambda
         B = np.einsum("ca,cbg->abg", lam, self.ZZ)
         M = np.einsum("abg,bd->adg", B, lam)
@@ -282,3 +283,6 @@ class _Profile:
             t = v[i] - np.einsum("kg,kg->g", chol[i + 1:, i], w[i + 1:])
             w[i] = t / chol[i, i]
         return (lam @ w).T
+
+
+__all__ = ["Profile", "lambda_from_theta", "theta_index"]

@@ -59,9 +59,9 @@ import numpy as np
 from scipy import linalg, optimize
 
 from ...errors import AnalysisError
-from .covariance import STRUCTURES, _make_structure, _nearest_pd, _Structure
+from .covariance import STRUCTURES, Structure, make_structure, nearest_pd
 from .engine import EngineFit, numerical_jacobian
-from .mmrm_data import _Data, _prepare
+from .mmrm_data import MMRMData, prepare
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the boundary
@@ -73,7 +73,7 @@ _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the bo
 
 
 class _Criterion:
-    def __init__(self, data: _Data, structure: _Structure, reml: bool) -> None:
+    def __init__(self, data: MMRMData, structure: Structure, reml: bool) -> None:
         self.d = data
         self.st = structure
         self.reml = reml
@@ -151,7 +151,7 @@ class _Criterion:
         return m * 2.0 * np.log(self.d.scale)
 
 
-def _xwx_derivs(data: _Data, Sigma: np.ndarray, dSigma: np.ndarray):
+def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
     """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics)."""
     p, q = data.p, data.p + 1
     k = dSigma.shape[0]
@@ -346,8 +346,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         raise AnalysisError(
             f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
         )
-    data = _prepare(y, X, groups, visits, n_visits, x_names)
-    st = _make_structure(structure, data.T)
+    data = prepare(y, X, groups, visits, n_visits, x_names)
+    st = make_structure(structure, data.T)
     if st.name == "unstructured" or st.hetero:
         empty = np.flatnonzero(data.visit_counts == 0)
         if len(empty):
@@ -467,7 +467,7 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
     )
 
 
-def _start_values(data: _Data, st: _Structure, start) -> np.ndarray:
+def _start_values(data: MMRMData, st: Structure, start) -> np.ndarray:
     """Starting theta (scaled units): from ``start`` or the covariance of OLS residuals."""
     s2 = data.scale**2
     T = data.T
@@ -489,7 +489,7 @@ def _start_values(data: _Data, st: _Structure, start) -> np.ndarray:
             except np.linalg.LinAlgError:
                 pass
     S0 = data.resid_cov
-    return st.theta_from_sigma(_nearest_pd(S0, floor=1e-2))
+    return st.theta_from_sigma(nearest_pd(S0, floor=1e-2))
 
 
 __all__ = ["fit_mmrm", "STRUCTURES"]

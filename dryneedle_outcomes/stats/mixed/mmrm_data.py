@@ -7,7 +7,7 @@ within a pattern the data enter the likelihood only through
 ``sum_i vec(Z_i) vec(Z_i)'`` with ``Z_i = [X_i, y_i]`` (:class:`_Pattern`), computed once,
 and patterns with the same number of visits are stacked (:class:`_Block`) for the batched
 algebra of :mod:`.mmrm` and :mod:`.kenward_roger`. The outcome is divided by the OLS
-residual SD (``_Data.scale``), and the pairwise covariance of the OLS residuals is kept
+residual SD (``MMRMData.scale``), and the pairwise covariance of the OLS residuals is kept
 as a starting value.
 
 Used by the MMRM engine, which matches R's ``nlme::gls``; golden values in
@@ -54,7 +54,9 @@ class _Block:
 
 
 @dataclass
-class _Data:
+class MMRMData:
+    """The validated data of one MMRM fit: sizes, patterns, blocks, scale and start."""
+
     n: int
     p: int
     T: int
@@ -81,7 +83,8 @@ def _as_codes(a, what: str, n: int) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def _prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> _Data:
+def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> MMRMData:
+    """Check the inputs and reduce them to per-pattern statistics (``need_y=False``: X only)."""
     y = np.asarray(y, dtype=float).ravel()
     n = len(y)
     X = np.asarray(X, dtype=float)
@@ -166,7 +169,7 @@ def _prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) ->
         patterns.append(_Pattern(np.flatnonzero(mask), int(npat), np.ascontiguousarray(S4)))
     sizes = sorted({len(pt.visits) for pt in patterns})
     blocks = [_Block.stack([pt for pt in patterns if len(pt.visits) == m], T) for m in sizes]
-    return _Data(n=n, p=p, T=T, G=G, patterns=patterns, blocks=blocks, scale=scale,
+    return MMRMData(n=n, p=p, T=T, G=G, patterns=patterns, blocks=blocks, scale=scale,
                  x_names=x_names, visit_counts=visit_counts, resid_cov=resid_cov)
 
 
@@ -204,3 +207,6 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
             f"{aliased} are linear combinations of the others; drop them or merge levels "
             "(e.g. an arm x visit cell with no observations)"
         )
+
+
+__all__ = ["MMRMData", "prepare"]

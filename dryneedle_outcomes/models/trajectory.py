@@ -88,7 +88,7 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 def _kenward_roger(fit: EngineFit, L: np.ndarray, conf_level: float,
                    context: tuple) -> dict:
     """Kenward-Roger t tests of each row of ``L`` (MMRM fits only)."""
-    from ..stats.mixed.mmrm import kenward_roger
+    from ..stats.mixed.kenward_roger import kenward_roger
 
     X, groups, visits = context
     rows = [kenward_roger(fit, row, X, groups, visits) for row in np.atleast_2d(L)]

@@ -42,8 +42,9 @@ class RawTable:
         The file path as given, or ``"<DataFrame:{table}>"`` for DataFrame input.
     row_numbers : numpy.ndarray
         ``int64``, one per row of ``frame``: the row number as a person finds it in
-        the source (see the module notes: line number for text, Excel row number for
-        workbooks, position + 1 for Parquet/SPSS/Stata, position + 2 for DataFrames).
+        the source (see the rules in :mod:`dryneedle_outcomes.io.readers`: line number
+        for text, Excel row number for workbooks, position + 1 for Parquet/SPSS/Stata,
+        position + 2 for DataFrames).
     corrections : pandas.DataFrame
         Changes of content made while reading, columns :data:`CORRECTION_COLUMNS`
         (possibly empty).

@@ -234,7 +234,7 @@ def test_ae_parses_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> 
         calls.append(text)
         return original(text)
 
-    monkeypatch.setattr(vocab, "normalize_text", counting)
+    monkeypatch.setattr(vocab.ae_terms, "normalize_text", counting)
     s = pd.Series(["bruise", "felt faint", None] * 100_000)
     out = map_ae_terms(s)
     assert sorted(calls) == ["bruise", "felt faint"]

@@ -16,16 +16,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ReadError
-from .readers import (
-    _NA_SET,
+from .delimited import _clean_text_column
+from .raw_table import (
+    NA_VALUES,
     RawTable,
     _as_text,
     _clean_names,
-    _clean_text_column,
     _corrections_frame,
     _default_index,
     _open_error,
 )
+
+_NA_SET = frozenset(NA_VALUES)
 
 
 def read_parquet(path: str, *, table: str, string_columns: frozenset[str],

@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..errors import ReadError
 from .limits import ReadLimits, check_sheet_size, check_workbook_size
-from .readers import (
+from .raw_table import (
     NA_VALUES,
     RawTable,
     _as_text,

@@ -82,7 +82,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MappingError
-from .vocabulary import MISSING_TEXT, _as_series, _factorize, _is_number, _spread, normalize_text
+from .vocabulary.matcher import (
+    MISSING_TEXT,
+    _as_series,
+    _factorize,
+    _is_number,
+    _spread,
+    normalize_text,
+)
 
 __all__ = ["parse_dates", "CONVENTIONS", "EXCEL_SERIAL_RANGE", "EXCEL_EPOCH"]
 

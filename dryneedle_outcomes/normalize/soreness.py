@@ -101,7 +101,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .vocabulary import MISSING_TEXT, _as_series, _factorize, _is_number, _spread
+from .vocabulary.matcher import MISSING_TEXT, _as_series, _factorize, _is_number, _spread
 
 __all__ = [
     "parse_soreness",

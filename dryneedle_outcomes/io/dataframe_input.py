@@ -12,19 +12,19 @@ import pandas as pd
 
 from dryneedle_outcomes.errors import ReadError
 
-from .raw_table import RawTable, _clean_names, _corrections_frame, _default_index
+from .raw_table import RawTable, clean_names, corrections_frame, default_index
 
 
-def _from_dataframe(df: pd.DataFrame, *, table: str) -> RawTable:
+def from_dataframe(df: pd.DataFrame, *, table: str) -> RawTable:
     name = f"<DataFrame:{table}>"
-    frame = _default_index(df.copy())
-    frame.columns = _clean_names(frame.columns, name)
+    frame = default_index(df.copy())
+    frame.columns = clean_names(frame.columns, name)
     _check_scalar_cells(frame, name)
     return RawTable(
         frame=frame,
         source=name,
         row_numbers=np.arange(2, len(frame) + 2, dtype=np.int64),
-        corrections=_corrections_frame([]),
+        corrections=corrections_frame([]),
         value_labels={},
         encoding=None,
     )

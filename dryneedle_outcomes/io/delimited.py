@@ -33,16 +33,24 @@ from .csv_checks import (
     swallowed_lines,
     unterminated_quote_error,
 )
-from .encodings import _SNIFF_BYTES, _decode, _head, _is_blank, _line_of, _read_buffer, _scan
+from .encodings import (
+    SNIFF_BYTES,
+    buffer_head,
+    decode_to_utf8,
+    is_blank_buffer,
+    line_of_offset,
+    read_buffer,
+    scan_bytes,
+)
 from .limits import ReadLimits
-from .line_numbers import _empty_line_numbers, _newline_inside_quotes, _record_line_numbers
+from .line_numbers import empty_line_numbers, newline_inside_quotes, record_line_numbers
 from .raw_table import (
     NA_VALUES,
     RawTable,
-    _clean_names,
-    _corrections_frame,
-    _sorted_set_aside,
     blank_records,
+    clean_names,
+    corrections_frame,
+    sorted_set_aside,
 )
 
 _DELIMITER_CANDIDATES = (",", "\t", ";", "|")  # also the preference order on ties
@@ -55,13 +63,13 @@ _WHITESPACE_ONLY_LINE = re.compile(rb"(?m)^[ \t\f\v]+(?=\r?$)")
 
 
 @dataclass(frozen=True)
-class _TextOptions:
+class TextOptions:
     bad_lines: str
     allow_empty: bool
     limits: ReadLimits
 
 
-def _read_delimited(
+def read_delimited(
     path: str,
     *,
     table: str,
@@ -71,7 +79,7 @@ def _read_delimited(
     decimal: str | None,
     encoding: str | None,
     string_columns: frozenset[str],
-    options: _TextOptions,
+    options: TextOptions,
 ) -> RawTable:
     corrections: list[dict[str, Any]] = []
 
@@ -88,24 +96,24 @@ def _read_delimited(
             }
         )
 
-    buf = _read_buffer(path, options.limits)
-    if _is_blank(buf):
+    buf = read_buffer(path, options.limits)
+    if is_blank_buffer(buf):
         raise ReadError(
             f"{path} is empty (it holds only whitespace): export the data again "
             "or point to the right file.",
             source=path,
         )
-    buf, used_encoding = _decode(buf, path, encoding, note)
+    buf, used_encoding = decode_to_utf8(buf, path, encoding, note)
 
     line_offset = 0
     if header_row is not None and header_row > 1:
         buf, line_offset = _skip_lines(buf, header_row - 1, path)
-    if _is_blank(buf):
+    if is_blank_buffer(buf):
         raise ReadError(
             f"{path} has no header and no data rows below line {line_offset}.", source=path
         )
 
-    stats = _scan(buf)
+    stats = scan_bytes(buf)
     sample = _text_sample(buf, stats.newline)
     if delimiter is None:
         delimiter = "\t" if kind == "tsv" else _sniff_delimiter(sample)
@@ -118,7 +126,7 @@ def _read_delimited(
 
     header = _parse_header(sample, delimiter)
     try:
-        clean_header = _clean_names(header, path)
+        clean_header = clean_names(header, path)
     except ReadError:
         clean_header = [h.strip() for h in header]  # pyarrow's names decide below
     column_types = {
@@ -144,10 +152,10 @@ def _read_delimited(
         stats.quoted
         and not multiline
         and tbl.num_rows + 1 != stats.newlines + (not stats.ends_with_newline)
-        and _newline_inside_quotes(buf, stats)
+        and newline_inside_quotes(buf, stats)
     ):
         tbl, buf, multiline = read(buf, column_types=column_types, multiline=True)
-    names = _clean_names(tbl.column_names, path)
+    names = clean_names(tbl.column_names, path)
     if tbl.num_rows == 0 and not options.allow_empty:
         raise ReadError(
             f"{path} has a header but no data rows: nothing to read. "
@@ -185,7 +193,7 @@ def _read_delimited(
             col = pc.cast(col, pa.string())
         if not pa.types.is_string(col.type):
             return col, None
-        return _clean_text_column(
+        return clean_text_column(
             col, numeric=name not in string_columns, comma_mode=comma_mode,
             ascii_only=stats.ascii, keep_spaces=name in string_columns,
         )
@@ -212,8 +220,8 @@ def _read_delimited(
         bad_frame = bad.frame(buf.to_pybytes(), line_offset, delimiter)
         set_aside.append(bad_frame)
         skipped = bad_frame["row"].dropna().to_numpy(dtype=np.int64) - line_offset
-    row_numbers = _record_line_numbers(buf, tbl.num_rows, stats, skipped) + line_offset
-    blank_lines = _empty_line_numbers(buf, tbl.num_rows, stats, len(skipped))
+    row_numbers = record_line_numbers(buf, tbl.num_rows, stats, skipped) + line_offset
+    blank_lines = empty_line_numbers(buf, tbl.num_rows, stats, len(skipped))
     if len(blank_lines):
         set_aside.append(blank_records(blank_lines + line_offset))
     empty = _all_null_rows(tbl)
@@ -234,15 +242,15 @@ def _read_delimited(
         frame=frame,
         source=path,
         row_numbers=np.ascontiguousarray(row_numbers, dtype=np.int64),
-        corrections=_corrections_frame(corrections),
+        corrections=corrections_frame(corrections),
         value_labels={},
         encoding=used_encoding,
-        set_aside=_sorted_set_aside(set_aside),
+        set_aside=sorted_set_aside(set_aside),
     )
 
 
 def _skip_lines(buf: pa.Buffer, n: int, path: str) -> tuple[pa.Buffer, int]:
-    raw = _head(buf, 1 << 20)
+    raw = buffer_head(buf, 1 << 20)
     pos = 0
     for _ in range(n):
         nxt = raw.find(b"\n", pos)
@@ -251,7 +259,7 @@ def _skip_lines(buf: pa.Buffer, n: int, path: str) -> tuple[pa.Buffer, int]:
             nxt = raw.find(b"\n", pos)
         if nxt < 0:
             raise ReadError(
-                f"{path}: header_row={n + 1} but the file has only {_line_of(raw, len(raw))} "
+                f"{path}: header_row={n + 1} but the file has only {line_of_offset(raw, len(raw))} "
                 "line(s).",
                 source=path,
             )
@@ -260,8 +268,8 @@ def _skip_lines(buf: pa.Buffer, n: int, path: str) -> tuple[pa.Buffer, int]:
 
 
 def _text_sample(buf: pa.Buffer, nl: bytes) -> str:
-    chunk = _head(buf, _SNIFF_BYTES)
-    if buf.size > _SNIFF_BYTES:
+    chunk = buffer_head(buf, SNIFF_BYTES)
+    if buf.size > SNIFF_BYTES:
         cut = chunk.rfind(nl)
         if cut < 0:  # a header longer than the sample: take the first line whole
             raw = buf.to_pybytes()
@@ -445,7 +453,7 @@ def _string_data_length(col: pa.ChunkedArray) -> int:
     return total
 
 
-def _clean_text_column(
+def clean_text_column(
     col: pa.ChunkedArray,
     *,
     numeric: bool,

@@ -21,7 +21,7 @@ from dryneedle_outcomes.errors import ReadError
 from .csv_checks import wide_encoding
 from .limits import ReadLimits, gunzip
 
-_SNIFF_BYTES = 64 * 1024
+SNIFF_BYTES = 64 * 1024
 _BINARY_PROBE_BYTES = 8 * 1024
 _SCAN_STEP = 1 << 20
 _UTF8_BOM = b"\xef\xbb\xbf"
@@ -38,17 +38,17 @@ class _ByteStats:
     ascii: bool  # every byte < 0x80
 
 
-def _head(buf: pa.Buffer, n: int) -> bytes:
+def buffer_head(buf: pa.Buffer, n: int) -> bytes:
     return buf.slice(0, min(n, buf.size)).to_pybytes()
 
 
-def _read_buffer(path: str, limits: ReadLimits) -> pa.Buffer:
+def read_buffer(path: str, limits: ReadLimits) -> pa.Buffer:
     try:
         with pa.OSFile(path) as fh:
             buf = fh.read_buffer()
     except (OSError, pa.ArrowException) as exc:
         raise ReadError(f"Cannot read {path}: {exc}", source=path) from exc
-    if _head(buf, 2) == b"\x1f\x8b":
+    if buffer_head(buf, 2) == b"\x1f\x8b":
         try:
             buf = pa.py_buffer(gunzip(memoryview(buf), path, limits))
         except ReadError:
@@ -60,13 +60,13 @@ def _read_buffer(path: str, limits: ReadLimits) -> pa.Buffer:
     return buf
 
 
-def _is_blank(buf: pa.Buffer) -> bool:
-    if _head(buf, _SNIFF_BYTES).strip():
+def is_blank_buffer(buf: pa.Buffer) -> bool:
+    if buffer_head(buf, SNIFF_BYTES).strip():
         return False
-    return buf.size <= _SNIFF_BYTES or not buf.to_pybytes().strip()
+    return buf.size <= SNIFF_BYTES or not buf.to_pybytes().strip()
 
 
-def _scan(buf: pa.Buffer) -> _ByteStats:
+def scan_bytes(buf: pa.Buffer) -> _ByteStats:
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = 0
     quoted = False
@@ -107,7 +107,7 @@ def _binary_error(path: str, head: bytes) -> ReadError:
     )
 
 
-def _line_of(raw: bytes, pos: int) -> int:
+def line_of_offset(raw: bytes, pos: int) -> int:
     return raw.count(b"\n", 0, pos) + 1
 
 
@@ -129,9 +129,9 @@ def _utf8_failure(raw: bytes) -> UnicodeDecodeError:
     return UnicodeDecodeError("utf-8", raw, 0, 1, "invalid")  # pragma: no cover
 
 
-def _decode(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.Buffer, str]:
+def decode_to_utf8(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.Buffer, str]:
     """Return the content as a UTF-8 buffer and the name of the encoding used."""
-    head = _head(buf, _BINARY_PROBE_BYTES)
+    head = buffer_head(buf, _BINARY_PROBE_BYTES)
     if encoding is not None:
         try:
             codec = codecs.lookup(encoding).name
@@ -152,7 +152,7 @@ def _decode(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.B
                 exc = _utf8_failure(raw)
                 raise ReadError(
                     f"{path} is not valid {encoding} text: byte {raw[exc.start : exc.end]!r} "
-                    f"on line {_line_of(raw, exc.start)}. Try encoding='cp1252' or "
+                    f"on line {line_of_offset(raw, exc.start)}. Try encoding='cp1252' or "
                     "encoding='latin-1', or leave encoding unset to detect it.",
                     source=path,
                 )
@@ -163,7 +163,7 @@ def _decode(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.B
         except UnicodeDecodeError as exc:
             raise ReadError(
                 f"{path} cannot be decoded as {encoding}: byte {raw[exc.start : exc.end]!r} on "
-                f"line {_line_of(raw, exc.start)}. Leave encoding unset to detect it.",
+                f"line {line_of_offset(raw, exc.start)}. Leave encoding unset to detect it.",
                 source=path,
             ) from None
         return pa.py_buffer(text.lstrip("\ufeff").encode("utf-8")), encoding
@@ -203,5 +203,5 @@ def _decode(buf: pa.Buffer, path: str, encoding: str | None, note) -> tuple[pa.B
         used, action = "latin-1", "decoded as latin-1 (not valid UTF-8 or cp1252)"
         new = bad.decode("latin-1")
     old = "".join(f"\\x{b:02x}" for b in bad)
-    note(_line_of(raw, exc.start), None, old, new, action)
+    note(line_of_offset(raw, exc.start), None, old, new, action)
     return pa.py_buffer(text.encode("utf-8")), used

@@ -61,7 +61,7 @@ class RawTable:
     frame: pd.DataFrame
     source: str
     row_numbers: np.ndarray
-    corrections: pd.DataFrame = field(default_factory=lambda: _corrections_frame([]))
+    corrections: pd.DataFrame = field(default_factory=lambda: corrections_frame([]))
     value_labels: dict[str, dict] = field(default_factory=dict)
     encoding: str | None = None
     set_aside: pd.DataFrame = field(default_factory=lambda: set_aside_frame([]))
@@ -93,7 +93,7 @@ def blank_records(rows: np.ndarray) -> pd.DataFrame:
     })
 
 
-def _corrections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+def corrections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(records, columns=list(CORRECTION_COLUMNS))
     frame["row"] = frame["row"].astype("Int64")
     for col in ("table", "source", "column", "old", "new", "action"):
@@ -101,7 +101,7 @@ def _corrections_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
-def _sorted_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
+def sorted_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
     parts = [p for p in parts if len(p)]
     if not parts:
         return set_aside_frame([])
@@ -110,7 +110,7 @@ def _sorted_set_aside(parts: list[pd.DataFrame]) -> pd.DataFrame:
     return out.sort_values("row", kind="stable").reset_index(drop=True)
 
 
-def _clean_names(names: Iterable[Any], path: str, where: str | None = None) -> list[Any]:
+def clean_names(names: Iterable[Any], path: str, where: str | None = None) -> list[Any]:
     """Strip names, name empty ones ``Unnamed: i`` (as pandas does), refuse duplicates."""
     out: list[Any] = []
     for i, name in enumerate(names):
@@ -138,11 +138,11 @@ def _clean_names(names: Iterable[Any], path: str, where: str | None = None) -> l
     return out
 
 
-def _open_error(path: str, exc: BaseException, what: str) -> ReadError:
+def open_error(path: str, exc: BaseException, what: str) -> ReadError:
     return ReadError(f"Cannot read {path} as {what}: {exc}", source=path)
 
 
-def _as_text(s: pd.Series) -> pd.Series:
+def as_text(s: pd.Series) -> pd.Series:
     def conv(v: Any) -> Any:
         if v is None or v is pd.NA or v is pd.NaT:
             return None
@@ -162,7 +162,7 @@ def _as_text(s: pd.Series) -> pd.Series:
     return s.astype(object).map(conv).astype(object)
 
 
-def _default_index(frame: pd.DataFrame) -> pd.DataFrame:
+def default_index(frame: pd.DataFrame) -> pd.DataFrame:
     """RangeIndex 0..n-1; a named index becomes columns, an unnamed one is dropped."""
     idx = frame.index
     if isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1:

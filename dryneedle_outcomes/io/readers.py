@@ -88,8 +88,8 @@ import pandas as pd
 
 from dryneedle_outcomes.errors import ReadError
 
-from .dataframe_input import _from_dataframe
-from .delimited import _read_delimited, _TextOptions
+from .dataframe_input import from_dataframe
+from .delimited import TextOptions, read_delimited
 from .limits import ReadLimits, resolve
 from .raw_table import CORRECTION_COLUMNS, NA_VALUES, SET_ASIDE_COLUMNS, RawTable
 
@@ -230,7 +230,7 @@ def read_table(
     """
     string_cols = _name_set(string_columns)
     if isinstance(source, pd.DataFrame):
-        return _from_dataframe(source, table=table)
+        return from_dataframe(source, table=table)
     try:
         path = os.fspath(source)
     except TypeError:
@@ -254,7 +254,7 @@ def read_table(
     lim = resolve(limits)
 
     if kind in ("csv", "tsv", "txt"):
-        return _read_delimited(
+        return read_delimited(
             path,
             table=table,
             kind=kind,
@@ -263,7 +263,7 @@ def read_table(
             decimal=decimal,
             encoding=encoding,
             string_columns=string_cols,
-            options=_TextOptions(bad_lines, allow_empty, lim),
+            options=TextOptions(bad_lines, allow_empty, lim),
         )
     if kind == "xlsx":
         from .xlsx import read_xlsx

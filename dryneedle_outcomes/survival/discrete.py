@@ -42,7 +42,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..errors import AnalysisError
-from ..stats.survival.aft import _exp
+from ..stats.survival.aft import safe_exp
 
 #: exp(709) is the largest finite double: beyond it the cloglog hazard is 1 anyway.
 _ETA_MAX = 700.0
@@ -188,9 +188,9 @@ def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
     is_ratio = np.array([not t.startswith("session[") for t in term])
     coefficients = pd.DataFrame({
         "term": term, "coef": coef, "std_error": bse,
-        "estimate": _exp(np.where(is_ratio, coef, np.nan)),
-        "ci_lower": _exp(np.where(is_ratio, coef - z * bse, np.nan)),
-        "ci_upper": _exp(np.where(is_ratio, coef + z * bse, np.nan)),
+        "estimate": safe_exp(np.where(is_ratio, coef, np.nan)),
+        "ci_lower": safe_exp(np.where(is_ratio, coef - z * bse, np.nan)),
+        "ci_upper": safe_exp(np.where(is_ratio, coef + z * bse, np.nan)),
         "z": coef / bse, "p_value": 2 * stats.norm.sf(np.abs(coef / bse))})
 
     # model-based hazard per session and arm (covariates at their means)

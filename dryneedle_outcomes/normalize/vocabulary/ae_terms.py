@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import MappingError
-from .matcher import MISSING_TEXT, _apply_unique, _check_mapping, _keyword_pattern, normalize_text
+from .matcher import MISSING_TEXT, apply_unique, check_mapping, keyword_pattern, normalize_text
 
 AE_TERMS: tuple[str, ...] = (
     "post_needling_soreness",
@@ -232,7 +232,7 @@ def _ae_table(synonyms: Mapping[str, str] | None) -> dict[str, str]:
     table = dict(DEFAULT_AE_SYNONYMS)
     if synonyms is None:
         return table
-    for key, value in _check_mapping(synonyms, "AE synonyms").items():
+    for key, value in check_mapping(synonyms, "AE synonyms").items():
         term = value.strip().lower() if isinstance(value, str) else value
         if term not in AE_TERMS:
             raise MappingError(
@@ -299,7 +299,7 @@ def map_ae_terms(verbatim: Any, synonyms: Mapping[str, str] | None = None) -> pd
     0  post_needling_soreness     True
     """
     table = _ae_table(synonyms)
-    pattern = _keyword_pattern(table)
+    pattern = keyword_pattern(table)
 
     def parse(value: Any) -> tuple[Any, bool]:
         text = normalize_text(value)
@@ -316,7 +316,7 @@ def map_ae_terms(verbatim: Any, synonyms: Mapping[str, str] | None = None) -> pd
             return min(found, key=_AE_RANK.__getitem__), True
         return "other", False
 
-    series, (term, matched) = _apply_unique(verbatim, parse, 2, (np.nan, False))
+    series, (term, matched) = apply_unique(verbatim, parse, 2, (np.nan, False))
     return pd.DataFrame(
         {"term": term, "matched": matched.astype(bool)},
         index=series.index,

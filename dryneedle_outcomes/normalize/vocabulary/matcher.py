@@ -88,7 +88,7 @@ def normalize_text(text: str) -> str:
     return t.strip(_END_PUNCT + " ")
 
 
-def _as_series(values: Any) -> pd.Series:
+def as_series(values: Any) -> pd.Series:
     """Return ``values`` as a Series (lists and arrays are wrapped)."""
     if isinstance(values, pd.Series):
         return values
@@ -97,13 +97,13 @@ def _as_series(values: Any) -> pd.Series:
     return pd.Series(values)
 
 
-def _factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def factorize_values(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Codes (-1 for missing) and the distinct non-missing values as an object array."""
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
     return np.asarray(codes, dtype=np.intp), np.asarray(uniques, dtype=object)
 
 
-def _spread(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
+def spread(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
     """Map one result per distinct value back to the rows (``fill`` where code is -1)."""
     extended = np.empty(len(per_unique) + 1, dtype=per_unique.dtype)
     extended[:-1] = per_unique
@@ -111,22 +111,22 @@ def _spread(per_unique: np.ndarray, codes: np.ndarray, fill: Any) -> np.ndarray:
     return extended.take(np.where(codes < 0, len(per_unique), codes))
 
 
-def _apply_unique(
+def apply_unique(
     values: Any, func: Callable[[Any], tuple], n_out: int, missing: tuple
 ) -> tuple[pd.Series, list[np.ndarray]]:
     """Apply ``func`` to each distinct non-missing value; return per-row object arrays."""
-    series = _as_series(values)
-    codes, uniques = _factorize(series)
+    series = as_series(values)
+    codes, uniques = factorize_values(series)
     results = [func(u) for u in uniques]
     columns = []
     for k in range(n_out):
         per_unique = np.empty(len(uniques), dtype=object)
         per_unique[:] = [r[k] for r in results]
-        columns.append(_spread(per_unique, codes, missing[k]))
+        columns.append(spread(per_unique, codes, missing[k]))
     return series, columns
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
     """True for real numbers (Python or numpy), False for bools and everything else."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_)
@@ -140,7 +140,7 @@ def _number_key(x: float) -> str:
     return repr(float(x))
 
 
-def _code_key(value: Any) -> str | None:
+def code_key(value: Any) -> str | None:
     """Look-up key of a raw code (number, bool or text); None when missing.
 
     Text that starts with a sign or a formula character is kept literally (it is
@@ -150,7 +150,7 @@ def _code_key(value: Any) -> str | None:
         return None
     if isinstance(value, (bool, np.bool_)):
         return "true" if value else "false"
-    if _is_number(value):
+    if is_number(value):
         x = float(value)
         return None if np.isnan(x) else _number_key(x)
     text = unicodedata.normalize("NFKC", str(value)).strip().lower()
@@ -162,7 +162,7 @@ def _code_key(value: Any) -> str | None:
     return normalize_text(text)
 
 
-def _check_mapping(obj: Any, name: str) -> Mapping:
+def check_mapping(obj: Any, name: str) -> Mapping:
     if not isinstance(obj, Mapping):
         raise MappingError(f"{name} must be a mapping (dict), got {type(obj).__name__}.")
     return obj
@@ -177,7 +177,7 @@ def _is_missing_value(value: Any) -> bool:
         return False
 
 
-def _keyword_pattern(keys: Iterable[str]) -> re.Pattern[str] | None:
+def keyword_pattern(keys: Iterable[str]) -> re.Pattern[str] | None:
     ordered = sorted(set(keys), key=len, reverse=True)
     if not ordered:
         return None
@@ -185,15 +185,15 @@ def _keyword_pattern(keys: Iterable[str]) -> re.Pattern[str] | None:
     return re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])")
 
 
-def _user_codes(
+def user_codes(
     codes: Mapping | None, name: str, convert: Callable[[Any], Any], allowed: str
 ) -> dict[str, Any]:
     """Normalise user codes: key -> converted value (None means "missing")."""
     out: dict[str, Any] = {}
     if codes is None:
         return out
-    for key, value in _check_mapping(codes, name).items():
-        k = _code_key(key)
+    for key, value in check_mapping(codes, name).items():
+        k = code_key(key)
         if k is None or k == "":
             raise MappingError(f"{name}: key {key!r} is empty or missing; keys must be codes.")
         if _is_missing_value(value):

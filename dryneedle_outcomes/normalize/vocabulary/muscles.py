@@ -31,12 +31,12 @@ from ...errors import MappingError
 from .matcher import (
     _END_PUNCT,
     MISSING_TEXT,
-    _as_series,
-    _check_mapping,
-    _factorize,
-    _keyword_pattern,
-    _spread,
+    as_series,
+    check_mapping,
+    factorize_values,
+    keyword_pattern,
     normalize_text,
+    spread,
 )
 
 MUSCLES: tuple[str, ...] = ("gastrocnemius", "soleus", "intrinsic_foot", "plantar_fascia", "other")
@@ -174,7 +174,7 @@ def _muscle_table(synonyms: Mapping | None) -> dict[str, tuple[str, ...]]:
     table = dict(DEFAULT_MUSCLE_SYNONYMS)
     if synonyms is None:
         return table
-    for key, value in _check_mapping(synonyms, "muscle synonyms").items():
+    for key, value in check_mapping(synonyms, "muscle synonyms").items():
         norm = normalize_text(key) if isinstance(key, str) else ""
         if not norm:
             raise MappingError(f"muscle synonym key {key!r} must be non-empty text.")
@@ -227,7 +227,7 @@ def map_muscles(values: Any, synonyms: Mapping | None = None) -> pd.DataFrame:
                     muscles unmatched
     0  gastrocnemius;soleus       NaN
     """
-    series = _as_series(values)
+    series = as_series(values)
     muscles, unmatched, _, _ = map_muscles_arrays(series, synonyms)
     return pd.DataFrame({"muscles": muscles, "unmatched": unmatched}, index=series.index)
 
@@ -250,7 +250,7 @@ def map_muscles_arrays(values: Any, synonyms: Mapping | None = None
     (['soleus', nan, 'other'], [False, False, True], [0, -1, 1])
     """
     table = _muscle_table(synonyms)
-    pattern = _keyword_pattern(k for k in table if len(k) >= 5 and k not in _MUSCLE_EXACT_ONLY)
+    pattern = keyword_pattern(k for k in table if len(k) >= 5 and k not in _MUSCLE_EXACT_ONLY)
 
     def parse_part(part: str) -> tuple[str, ...]:
         norm = normalize_text(part)
@@ -292,12 +292,12 @@ def map_muscles_arrays(values: Any, synonyms: Mapping | None = None
         joined = ";".join(sorted(codes, key=_MUSCLE_RANK.__getitem__))
         return joined, (";".join(unmatched) if unmatched else np.nan)
 
-    series = _as_series(values)
-    codes, uniques = _factorize(series)
+    series = as_series(values)
+    codes, uniques = factorize_values(series)
     results = [parse(u) for u in uniques]
     muscles_u = np.empty(len(uniques), dtype=object)
     muscles_u[:] = [r[0] for r in results]
     unmatched_u = np.empty(len(uniques), dtype=object)
     unmatched_u[:] = [r[1] for r in results]
-    return (_spread(muscles_u, codes, np.nan), _spread(unmatched_u, codes, np.nan),
-            _spread(pd.notna(unmatched_u), codes, False), (codes, uniques))
+    return (spread(muscles_u, codes, np.nan), spread(unmatched_u, codes, np.nan),
+            spread(pd.notna(unmatched_u), codes, False), (codes, uniques))

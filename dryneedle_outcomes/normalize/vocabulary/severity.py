@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .matcher import MISSING_TEXT, _apply_unique, _code_key, _user_codes
+from .matcher import MISSING_TEXT, apply_unique, code_key, user_codes
 
 SEVERITIES: tuple[str, ...] = ("mild", "moderate", "severe")
 """Controlled vocabulary of ``adverse_events.severity``."""
@@ -95,12 +95,12 @@ def map_severity(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
     5      mild       ok
     """
     table: dict[str, Any] = dict(DEFAULT_SEVERITY_CODES)
-    table.update(_user_codes(codes, "severity codes", _to_severity, ", ".join(SEVERITIES)))
+    table.update(user_codes(codes, "severity codes", _to_severity, ", ".join(SEVERITIES)))
 
     def parse(value: Any) -> tuple[Any, str]:
         if isinstance(value, (bool, np.bool_)):
             return np.nan, "invalid"
-        key = _code_key(value)
+        key = code_key(value)
         if key is None:
             return np.nan, "missing"
         if key in table:
@@ -115,5 +115,5 @@ def map_severity(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
             return DEFAULT_SEVERITY_CODES[str(grade)], "ok"
         return np.nan, "invalid"
 
-    series, (severity, status) = _apply_unique(values, parse, 2, (np.nan, "missing"))
+    series, (severity, status) = apply_unique(values, parse, 2, (np.nan, "missing"))
     return pd.DataFrame({"severity": severity, "status": status}, index=series.index)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .matcher import MISSING_TEXT, _apply_unique, _code_key, _user_codes
+from .matcher import MISSING_TEXT, apply_unique, code_key, user_codes
 
 _BOOL_WORDS: dict[bool, tuple[str, ...]] = {
     True: (
@@ -107,10 +107,10 @@ def map_bool(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
     [True, False]
     """
     table: dict[str, Any] = dict(DEFAULT_BOOL_CODES)
-    table.update(_user_codes(codes, "boolean codes", _to_bool, "True, False"))
+    table.update(user_codes(codes, "boolean codes", _to_bool, "True, False"))
 
     def parse(value: Any) -> tuple[Any, str]:
-        key = _code_key(value)
+        key = code_key(value)
         if key is None:
             return None, "missing"
         if key in table:
@@ -120,7 +120,7 @@ def map_bool(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
             return None, "missing"
         return None, "invalid"
 
-    series, (flag, status) = _apply_unique(values, parse, 2, (None, "missing"))
+    series, (flag, status) = apply_unique(values, parse, 2, (None, "missing"))
     mask = status != "ok"
     value = pd.arrays.BooleanArray(np.where(mask, False, flag).astype(bool), mask.astype(bool))
     return pd.DataFrame({"value": value, "status": status}, index=series.index)

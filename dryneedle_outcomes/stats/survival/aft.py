@@ -663,7 +663,7 @@ class AFTFit:
         return self.predict_quantile(X_new, p=0.5)
 
 
-def _exp(x: np.ndarray) -> np.ndarray:
+def safe_exp(x: np.ndarray) -> np.ndarray:
     """exp(x), inf past the float range without an overflow warning."""
     big = x > _EXP_OVERFLOW
     return np.where(big, np.inf, np.exp(np.where(big, 0.0, x)))
@@ -677,9 +677,9 @@ def _wald_table(terms: list[str], coef: np.ndarray, se: np.ndarray,
         "term": terms,
         "coef": coef,
         "std_error": se,
-        "estimate": _exp(coef),
-        "ci_lower": _exp(coef - q * se),
-        "ci_upper": _exp(coef + q * se),
+        "estimate": safe_exp(coef),
+        "ci_lower": safe_exp(coef - q * se),
+        "ci_upper": safe_exp(coef + q * se),
         "z": z,
         "p_value": 2.0 * stats.norm.sf(np.abs(z)),
     })

@@ -57,7 +57,7 @@ _R_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 # ---------------------------------------------------------------------- input checks
-def _as_time(time, name: str = "time") -> np.ndarray:
+def as_time(time, name: str = "time") -> np.ndarray:
     """1-D float array of finite times >= 0."""
     t = float_vector(name, time)
     if t.size == 0:
@@ -72,7 +72,7 @@ def _as_time(time, name: str = "time") -> np.ndarray:
     return t
 
 
-def _as_event(event, n: int, name: str = "event") -> np.ndarray:
+def as_event(event, n: int, name: str = "event") -> np.ndarray:
     """1-D int array of 0/1 (bool accepted) of length n."""
     try:
         e = np.asarray(event, dtype=float)
@@ -504,8 +504,8 @@ def kaplan_meier(time, event, *, weights=None, conf_level: float = 0.95,
     4  16.0    0.0000       NaN       NaN
     """
     _check_conf(conf_level, conf_type)
-    t = _as_time(time)
-    e = _as_event(event, t.size)
+    t = as_time(time)
+    e = as_event(event, t.size)
     w = _as_weights(weights, t.size)
     utime, n_risk, n_event, n_censor, d0, inv = _km_arrays(t, e, w)
 

@@ -147,3 +147,24 @@ def test_the_vocabulary_rule_can_fail():
                                              "muscles"}
     muscles = PACKAGE / "normalize" / "vocabulary" / "muscles.py"
     assert "dryneedle_outcomes.normalize.vocabulary.matcher" in _imports(muscles)
+
+
+ALL_MODULES = sorted(PACKAGE.rglob("*.py"))
+
+
+def _private_imports(path: Path) -> list[str]:
+    """``from <our module> import _name`` in ``path`` (a private name of another module)."""
+    bad = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(
+                "dryneedle_outcomes")):
+            bad += [f"{'.' * node.level}{node.module or ''}.{a.name}" for a in node.names
+                    if a.name.startswith("_") and not a.name.startswith("__")]
+    return bad
+
+
+@pytest.mark.parametrize("path", ALL_MODULES, ids=lambda p: _module_name(p))
+def test_no_module_imports_a_private_name_of_another(path):
+    """A name another module needs is part of its module's interface: no underscore."""
+    bad = _private_imports(path)
+    assert not bad, f"{_module_name(path)} imports private names {bad}"

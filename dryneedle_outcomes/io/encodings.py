@@ -4,7 +4,7 @@ One job: get the text: read the file (expanding gzip within the reading limits),
 refuse blank and binary files with a hint of what they are, detect or apply the
 encoding (UTF-8 with or without byte order mark, UTF-16/32, cp1252 and latin-1
 fallbacks, each recorded as a correction) and gather the byte facts the line
-numbering needs in one pass (:class:`_ByteStats`).
+numbering needs in one pass (:class:`ByteStats`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ _UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
-class _ByteStats:
+class ByteStats:
     """Facts about a text buffer, gathered in one cache-friendly numpy pass."""
 
     newline: bytes  # b"\n", or b"\r" for files using bare carriage returns
@@ -66,7 +66,7 @@ def is_blank_buffer(buf: pa.Buffer) -> bool:
     return buf.size <= SNIFF_BYTES or not buf.to_pybytes().strip()
 
 
-def scan_bytes(buf: pa.Buffer) -> _ByteStats:
+def scan_bytes(buf: pa.Buffer) -> ByteStats:
     arr = np.frombuffer(buf, dtype=np.uint8)
     newlines = 0
     quoted = False
@@ -83,7 +83,7 @@ def scan_bytes(buf: pa.Buffer) -> _ByteStats:
         if carriage:
             newline, newlines = b"\r", carriage
     ends = bool(len(arr)) and int(arr[-1]) == newline[0]
-    return _ByteStats(newline, newlines, ends, quoted, top < 0x80)
+    return ByteStats(newline, newlines, ends, quoted, top < 0x80)
 
 
 def _binary_hint(raw: bytes) -> str:

@@ -11,10 +11,10 @@ import numpy as np
 import pyarrow as pa
 
 from .csv_checks import empty_lines
-from .encodings import _ByteStats
+from .encodings import ByteStats
 
 
-def newline_inside_quotes(buf: pa.Buffer, stats: _ByteStats) -> bool:
+def newline_inside_quotes(buf: pa.Buffer, stats: ByteStats) -> bool:
     """True when some line break sits inside a quoted value (odd quote count before it)."""
     arr = np.frombuffer(buf, dtype=np.uint8)
     nl_pos = np.flatnonzero(arr == stats.newline[0])
@@ -22,7 +22,7 @@ def newline_inside_quotes(buf: pa.Buffer, stats: _ByteStats) -> bool:
     return bool((np.searchsorted(quote_pos, nl_pos) & 1).any())
 
 
-def empty_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats,
+def empty_line_numbers(buf: pa.Buffer, n_rows: int, stats: ByteStats,
                         n_skipped: int) -> np.ndarray:
     """Line numbers (1-based, in ``buf``) of empty lines between the header and the end."""
     n_lines = stats.newlines + (0 if stats.ends_with_newline else 1)
@@ -34,7 +34,7 @@ def empty_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats,
     return empty_lines(arr, nl_pos, quote_pos, stats.newline[0])
 
 
-def record_line_numbers(buf: pa.Buffer, n_rows: int, stats: _ByteStats,
+def record_line_numbers(buf: pa.Buffer, n_rows: int, stats: ByteStats,
                          skipped: np.ndarray | None = None) -> np.ndarray:
     """Physical line number (1-based) on which each parsed record starts.
 

@@ -57,7 +57,7 @@ MISSING_TEXT: frozenset[str] = frozenset(
 )
 """Normalised texts that mean "no value" in every vocabulary (blank, "n/a", "?" ...)."""
 
-_END_PUNCT = string.punctuation + "\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u00b7\u00bf\u00a1"
+END_PUNCT = string.punctuation + "\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u00b7\u00bf\u00a1"
 _DASHES = re.compile(r"[-_\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
 _SPACES = re.compile(r"\s+")
 _PLAIN_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
@@ -85,7 +85,7 @@ def normalize_text(text: str) -> str:
     t = unicodedata.normalize("NFKC", str(text)).lower()
     t = _DASHES.sub(" ", t)
     t = _SPACES.sub(" ", t)
-    return t.strip(_END_PUNCT + " ")
+    return t.strip(END_PUNCT + " ")
 
 
 def as_series(values: Any) -> pd.Series:

@@ -29,7 +29,7 @@ import pandas as pd
 
 from ...errors import MappingError
 from .matcher import (
-    _END_PUNCT,
+    END_PUNCT,
     MISSING_TEXT,
     as_series,
     check_mapping,
@@ -278,7 +278,7 @@ def map_muscles_arrays(values: Any, synonyms: Mapping | None = None
         codes: set[str] = set()
         unmatched: list[str] = []
         for raw in _MUSCLE_SPLIT.split(text):
-            part = raw.strip().strip(_END_PUNCT + " ")
+            part = raw.strip().strip(END_PUNCT + " ")
             if not normalize_text(part):
                 continue
             found = parse_part(part)

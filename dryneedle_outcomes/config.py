@@ -6,6 +6,11 @@ with a one-line message naming the file, the table, the key, the value seen and 
 is allowed (the command line prints it and exits with code 2). Paths are relative to
 the configuration file. An analysis table that is omitted is an analysis not run.
 
+The schema is written once, in :data:`dryneedle_outcomes.config_schema.FIELDS`, which
+drives the checks, the defaults of the option classes below and :func:`reference_rows`
+(the documentation's reference); ``tests/test_config_schema.py`` checks that the block
+below names the same tables, keys and defaults.
+
 Schema (defaults after ``=`` for optional keys)::
 
     [data]
@@ -110,79 +115,43 @@ dryneedle_outcomes.errors.ConfigError: [analysis.trajectory]: models has 'mmrn' 
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# The schema and its checks live in config_schema; the names below are re-exported so
+# that ``dryneedle_outcomes.config.MODELS`` (and the rest) keep working.
+from .config_schema import ANALYSES as ANALYSES
+from .config_schema import (
+    CHECKS,
+    DEFINITIONS,
+    TOP,
+    check_keys,
+    default,
+    field_of,
+    number,
+    parse_table,
+    unknown,
+    wrong,
+)
+from .config_schema import CONF_TYPES as CONF_TYPES
+from .config_schema import COVARIANCES as COVARIANCES
+from .config_schema import DF_METHODS as DF_METHODS
+from .config_schema import DISTRIBUTIONS as DISTRIBUTIONS
+from .config_schema import FORMATS as FORMATS
+from .config_schema import MISSING_RULES as MISSING_RULES
+from .config_schema import MODELS as MODELS
+from .config_schema import PER as PER
+from .config_schema import SCHEMA as SCHEMA
+from .config_schema import TIMESCALES as TIMESCALES
+from .config_schema import reference_rows as reference_rows
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
 
-# The allowed values are listed here rather than imported from the analysis modules so
-# that reading a configuration (``validate``, ``--help``) does not import statsmodels
-# and scipy; tests/test_cli_errors.py checks that they equal the analyses' own.
-#: ``dryneedle_outcomes.models.trajectory.MODELS`` / ``COVARIANCES``.
-MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
-COVARIANCES = ("unstructured", "cs", "ar1")
-#: ``dryneedle_outcomes.harms.rates.PER``.
-PER = ("patient", "session", "100_needles")
-#: ``dryneedle_outcomes.responders.MISSING_RULES``.
-MISSING_RULES = ("observed", "non_responder")
-
-ANALYSES = ("trajectory", "harms", "responders", "baseline_table", "time_to_relief",
-            "soreness_duration")
 #: Names users may reach for, and the table they mean.
 ALIASES = {"survival": "time_to_relief", "relief": "time_to_relief",
            "soreness": "soreness_duration"}
-TIMESCALES = ("days", "sessions")
-CONF_TYPES = ("log-log", "log", "plain")
-DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
-FORMATS = ("pdf", "png", "svg")
-DF_METHODS = ("satterthwaite", "kenward_roger")
-DEFINITIONS = ("mcid", "percent_reduction", "threshold")
-
-#: Every key of every table (the schema above); ``None``: checked elsewhere.
-SCHEMA: dict[str, tuple[str, ...] | None] = {
-    "data": ("assessments", "patients", "adverse_events", "mapping", "errors", "limits"),
-    "data.limits": ("max_bytes", "max_rows", "max_cells"),
-    "simulation": ("seed", "n_patients"),
-    "mapping": None,  # validated by Mapping when the data are loaded
-    "analysis": ("outcome", "conf_level", "reference_arm", *ANALYSES),
-    "analysis.trajectory": ("models", "covariance", "adjust", "df", "cumulative_after",
-                            "sessions_to_mcid", "n_boot", "seed"),
-    "analysis.harms": ("per", "dose_response"),
-    "analysis.responders": ("mcid", "percent_reduction", "threshold", "missing"),
-    "analysis.baseline_table": ("p_values",),
-    "analysis.time_to_relief": ("mcid", "percent_reduction", "threshold", "sustained",
-                                "timescale", "interval_censored", "covariates", "strata",
-                                "distributions", "conf_type", "rmst_tau", "n_boot", "seed"),
-    "analysis.soreness_duration": ("n_boot", "seed"),
-    "figures": ("formats", "width", "dpi"),
-}
-_TOP = ("data", "simulation", "mapping", "analysis", "figures")
-
-
-# ---------------------------------------------------------------------- checks
-def _kind(value: Any) -> str:
-    names = {bool: "a boolean", int: "an integer", float: "a number", str: "text",
-             list: "an array", dict: "a table"}
-    return names.get(type(value), type(value).__name__)
-
-
-def _hint(value: str, allowed) -> str:
-    close = difflib.get_close_matches(value, list(allowed), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _unknown(key: str, allowed, where: str) -> ConfigError:
-    return ConfigError(f"{where}: unknown key {key!r}{_hint(key, allowed)}; allowed: "
-                       f"{', '.join(allowed)}")
-
-
-def _wrong(where: str, key: str, value: Any, expected: str) -> ConfigError:
-    return ConfigError(f"{where}: {key} must be {expected}, got {value!r} ({_kind(value)})")
 
 
 def _limits(table: Any):
@@ -190,97 +159,34 @@ def _limits(table: Any):
     if table is None:
         return None
     if not isinstance(table, dict):
-        raise _wrong("[data]", "limits", table, "a table ([data.limits])")
-    _check_keys(table, "data.limits")
+        raise wrong("[data]", "limits", table, "a table ([data.limits])")
+    check_keys(table, "data.limits")
     for key, value in table.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise _wrong("[data.limits]", key, value, "a positive whole number")
+        f = field_of("data.limits", key)
+        CHECKS[f.kind](f, value)
     from .io.limits import ReadLimits
 
     return ReadLimits(**table)
 
 
-def _check_keys(table: dict, section: str) -> None:
-    allowed = SCHEMA[section]
-    for key in table:
-        if key not in allowed:
-            raise _unknown(key, allowed, f"[{section}]")
-
-
-def _choice(where: str, key: str, value: Any, allowed) -> str:
-    if not isinstance(value, str):
-        raise _wrong(where, key, value, "one of " + ", ".join(allowed))
-    if value not in allowed:
-        raise ConfigError(f"{where}: {key} = {value!r} is not allowed{_hint(value, allowed)}; "
-                          f"allowed: {', '.join(allowed)}")
-    return value
-
-
-def _choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
-    expected = f"an array of one or more of {', '.join(allowed)}"
-    if not isinstance(value, list) or not value:
-        raise _wrong(where, key, value, expected)
-    for item in value:
-        if not isinstance(item, str):
-            raise _wrong(where, key, value, expected)
-        if item not in allowed:
-            raise ConfigError(f"{where}: {key} has {item!r}{_hint(item, allowed)}; allowed: "
-                              f"{', '.join(allowed)}")
-    if len(set(value)) < len(value):
-        raise ConfigError(f"{where}: {key} names a value twice: {value!r}")
-    return tuple(value)
-
-
-def _boolean(where: str, key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise _wrong(where, key, value, "true or false")
-    return value
-
-
-def _number(where: str, key: str, value: Any, lo: float, hi: float, *,
-            open_lo: bool = False, open_hi: bool = False) -> float:
-    text = f"a number {'>' if open_lo else '>='} {lo:g} and {'<' if open_hi else '<='} {hi:g}"
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not math.isfinite(value):
-        raise _wrong(where, key, value, text)
-    if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
-        raise _wrong(where, key, value, text)
-    return float(value)
-
-
-def _integer(where: str, key: str, value: Any, lo: int, hi: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise _wrong(where, key, value, f"a whole number from {lo} to {hi}")
-    return value
-
-
-def _integers(where: str, key: str, value: Any, lo: int) -> tuple[int, ...]:
-    expected = f"an array of whole numbers >= {lo} (visits)"
-    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
-                                          or v < lo for v in value):
-        raise _wrong(where, key, value, expected)
-    return tuple(sorted(set(value)))
-
-
-def _texts(where: str, key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-        raise _wrong(where, key, value, "an array of names")
-    return tuple(value)
-
-
 # ---------------------------------------------------------------------- options
+# The defaults come from the schema (dryneedle_outcomes.config_schema.FIELDS).
+_T, _H, _R = "analysis.trajectory", "analysis.harms", "analysis.responders"
+_B, _TTR, _S = "analysis.baseline_table", "analysis.time_to_relief", "analysis.soreness_duration"
+
+
 @dataclass(frozen=True)
 class TrajectoryOptions:
     """``[analysis.trajectory]``: the models of :func:`~dryneedle_outcomes.fit_trajectory`."""
 
-    models: tuple[str, ...] = ("mmrm",)
-    covariance: str = "unstructured"
-    adjust: tuple[str, ...] = ("baseline",)
-    df: str = "satterthwaite"
-    cumulative_after: tuple[int, ...] = ()
-    sessions_to_mcid: bool = False
-    n_boot: int = 200
-    seed: int = 0
+    models: tuple[str, ...] = default(_T, "models")
+    covariance: str = default(_T, "covariance")
+    adjust: tuple[str, ...] = default(_T, "adjust")
+    df: str = default(_T, "df")
+    cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")
+    sessions_to_mcid: bool = default(_T, "sessions_to_mcid")
+    n_boot: int = default(_T, "n_boot")
+    seed: int = default(_T, "seed")
 
     def df_for(self, model: str) -> str:
         """Degrees-of-freedom method of ``model`` (Kenward-Roger exists for mmrm only)."""
@@ -291,8 +197,8 @@ class TrajectoryOptions:
 class HarmsOptions:
     """``[analysis.harms]``."""
 
-    per: tuple[str, ...] = PER
-    dose_response: bool = True
+    per: tuple[str, ...] = default(_H, "per")
+    dose_response: bool = default(_H, "dose_response")
 
 
 @dataclass(frozen=True)
@@ -301,7 +207,7 @@ class RespondersOptions:
 
     criterion: str = "mcid"
     value: float = 0.0
-    missing: tuple[str, ...] = ("observed",)
+    missing: tuple[str, ...] = default(_R, "missing")
 
     def definition(self) -> dict[str, float]:
         """Keyword argument of :func:`~dryneedle_outcomes.responders.responders`."""
@@ -312,7 +218,7 @@ class RespondersOptions:
 class BaselineTableOptions:
     """``[analysis.baseline_table]``."""
 
-    p_values: bool = False
+    p_values: bool = default(_B, "p_values")
 
 
 @dataclass(frozen=True)
@@ -321,16 +227,16 @@ class TimeToReliefOptions:
 
     criterion: str = "mcid"
     value: float = 0.0
-    sustained: bool = False
-    timescale: tuple[str, ...] = ("days",)
-    interval_censored: bool = True
-    covariates: tuple[str, ...] = ()
-    strata: str | None = None
-    distributions: tuple[str, ...] = ("weibull", "loglogistic")
-    conf_type: str = "log-log"
-    rmst_tau: float | None = None
-    n_boot: int = 200
-    seed: int = 2014
+    sustained: bool = default(_TTR, "sustained")
+    timescale: tuple[str, ...] = default(_TTR, "timescale")
+    interval_censored: bool = default(_TTR, "interval_censored")
+    covariates: tuple[str, ...] = default(_TTR, "covariates")
+    strata: str | None = default(_TTR, "strata") or None
+    distributions: tuple[str, ...] = default(_TTR, "distributions")
+    conf_type: str = default(_TTR, "conf_type")
+    rmst_tau: float | None = default(_TTR, "rmst_tau") or None
+    n_boot: int = default(_TTR, "n_boot")
+    seed: int = default(_TTR, "seed")
 
     def relief(self):
         """The :class:`~dryneedle_outcomes.Relief` this table defines."""
@@ -343,17 +249,17 @@ class TimeToReliefOptions:
 class SorenessOptions:
     """``[analysis.soreness_duration]``."""
 
-    n_boot: int = 200
-    seed: int = 2014
+    n_boot: int = default(_S, "n_boot")
+    seed: int = default(_S, "seed")
 
 
 @dataclass(frozen=True)
 class AnalysisOptions:
     """``[analysis]``: the outcome, the interval level and the analyses to run (or None)."""
 
-    outcome: str = "first_step_pain"
-    conf_level: float = 0.95
-    reference_arm: str | None = None
+    outcome: str = default("analysis", "outcome")
+    conf_level: float = default("analysis", "conf_level")
+    reference_arm: str | None = default("analysis", "reference_arm")
     trajectory: TrajectoryOptions | None = None
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
@@ -366,26 +272,9 @@ class AnalysisOptions:
 class FigureOptions:
     """``[figures]``."""
 
-    formats: tuple[str, ...] = ("pdf", "png")
-    width: str | float = "single"
-    dpi: int = 300
-
-
-def _trajectory(t: dict) -> TrajectoryOptions:
-    w = "[analysis.trajectory]"
-    d = TrajectoryOptions()
-    return TrajectoryOptions(
-        models=_choices(w, "models", t["models"], MODELS) if "models" in t else d.models,
-        covariance=_choice(w, "covariance", t.get("covariance", d.covariance), COVARIANCES),
-        adjust=_texts(w, "adjust", t["adjust"]) if "adjust" in t else d.adjust,
-        df=_choice(w, "df", t.get("df", d.df), DF_METHODS),
-        cumulative_after=(_integers(w, "cumulative_after", t["cumulative_after"], 1)
-                          if "cumulative_after" in t else d.cumulative_after),
-        sessions_to_mcid=_boolean(w, "sessions_to_mcid",
-                                  t.get("sessions_to_mcid", d.sessions_to_mcid)),
-        n_boot=_integer(w, "n_boot", t.get("n_boot", d.n_boot), 1, 100_000),
-        seed=_integer(w, "seed", t.get("seed", d.seed), 0, 2**32 - 1),
-    )
+    formats: tuple[str, ...] = default("figures", "formats")
+    width: str | float = default("figures", "width")
+    dpi: int = default("figures", "dpi")
 
 
 def _definition(t: dict, outcome: str, w: str, what: str) -> tuple[str, float]:
@@ -404,48 +293,30 @@ def _definition(t: dict, outcome: str, w: str, what: str) -> tuple[str, float]:
                               "mcid = <number>, or percent_reduction = 30")
         value = float(inst.mcid)
     elif criterion == "mcid":
-        value = _number(w, "mcid", value, 0.0, inst.upper - inst.lower, open_lo=True)
+        value = number(w, "mcid", value, 0.0, inst.upper - inst.lower, open_lo=True)
     elif criterion == "percent_reduction":
-        value = _number(w, "percent_reduction", value, 0.0, 100.0, open_lo=True)
+        value = number(w, "percent_reduction", value, 0.0, 100.0, open_lo=True)
     else:
-        value = _number(w, "threshold", value, inst.lower, inst.upper)
+        value = number(w, "threshold", value, inst.lower, inst.upper)
     return criterion, value
 
 
-def _responders(t: dict, outcome: str) -> RespondersOptions:
-    w = "[analysis.responders]"
-    criterion, value = _definition(t, outcome, w, "a responder")
-    missing = (_choices(w, "missing", t["missing"], MISSING_RULES) if "missing" in t
-               else RespondersOptions.missing)
-    return RespondersOptions(criterion=criterion, value=value, missing=missing)
-
-
-def _time_to_relief(t: dict, outcome: str) -> TimeToReliefOptions:
-    w = "[analysis.time_to_relief]"
-    d = TimeToReliefOptions()
-    criterion, value = _definition(t, outcome, w, "relief")
-    timescale = t.get("timescale", list(d.timescale))
-    if isinstance(timescale, str):
-        timescale = [timescale]
-    strata = t.get("strata", "")
-    if not isinstance(strata, str):
-        raise _wrong(w, "strata", strata, "a patient column name (text), or \"\" for none")
-    tau = _number(w, "rmst_tau", t.get("rmst_tau", 0), 0.0, 1e9)
-    return TimeToReliefOptions(
-        criterion=criterion, value=value,
-        sustained=_boolean(w, "sustained", t.get("sustained", d.sustained)),
-        timescale=_choices(w, "timescale", timescale, TIMESCALES),
-        interval_censored=_boolean(w, "interval_censored",
-                                   t.get("interval_censored", d.interval_censored)),
-        covariates=_texts(w, "covariates", t["covariates"]) if "covariates" in t
-        else d.covariates,
-        strata=strata or None,
-        distributions=_choices(w, "distributions", t["distributions"], DISTRIBUTIONS)
-        if "distributions" in t else d.distributions,
-        conf_type=_choice(w, "conf_type", t.get("conf_type", d.conf_type), CONF_TYPES),
-        rmst_tau=tau or None,
-        n_boot=_integer(w, "n_boot", t.get("n_boot", d.n_boot), 0, 100_000),
-        seed=_integer(w, "seed", t.get("seed", d.seed), 0, 2**32 - 1))
+def _analysis_table(name: str, t: dict, outcome: str):
+    """The options of ``[analysis.<name>]``: its plain keys from the schema, then the rest."""
+    table = f"analysis.{name}"
+    if name == "time_to_relief" and isinstance(t.get("timescale"), str):
+        t = {**t, "timescale": [t["timescale"]]}
+    if name in ("responders", "time_to_relief"):
+        criterion, value = _definition(t, outcome, f"[{table}]",
+                                       "a responder" if name == "responders" else "relief")
+        plain = parse_table(table, t)
+        if name == "responders":
+            return RespondersOptions(criterion=criterion, value=value, **plain)
+        plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None)
+        return TimeToReliefOptions(criterion=criterion, value=value, **plain)
+    kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
+             "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions}
+    return kinds[name](**parse_table(table, t))
 
 
 def _analysis(a: dict) -> AnalysisOptions:
@@ -453,56 +324,21 @@ def _analysis(a: dict) -> AnalysisOptions:
         if key in a:
             raise ConfigError(f"[analysis.{key}] is not a table; did you mean "
                               f"[analysis.{meant}]? (analyses: {', '.join(ANALYSES)})")
-    _check_keys(a, "analysis")
-    w = "[analysis]"
-    outcome = _choice(w, "outcome", a.get("outcome", "first_step_pain"), tuple(INSTRUMENTS))
-    conf = _number(w, "conf_level", a.get("conf_level", 0.95), 0.0, 1.0, open_lo=True,
-                   open_hi=True)
-    ref = a.get("reference_arm")
-    if ref is not None and (not isinstance(ref, str) or not ref):
-        raise _wrong(w, "reference_arm", ref, "an arm name (text)")
+    check_keys(a, "analysis")
+    top = parse_table("analysis", a)
     parts: dict[str, Any] = {}
     for name in ANALYSES:
         if name not in a:
             continue
         if not isinstance(a[name], dict):
-            raise _wrong(w, name, a[name], f"a table ([analysis.{name}])")
-        _check_keys(a[name], f"analysis.{name}")
-        t = a[name]
-        if name == "trajectory":
-            parts[name] = _trajectory(t)
-        elif name == "harms":
-            h = "[analysis.harms]"
-            parts[name] = HarmsOptions(
-                per=_choices(h, "per", t["per"], PER) if "per" in t else PER,
-                dose_response=_boolean(h, "dose_response", t.get("dose_response", True)))
-        elif name == "responders":
-            parts[name] = _responders(t, outcome)
-        elif name == "time_to_relief":
-            parts[name] = _time_to_relief(t, outcome)
-        elif name == "soreness_duration":
-            s = "[analysis.soreness_duration]"
-            parts[name] = SorenessOptions(
-                n_boot=_integer(s, "n_boot", t.get("n_boot", 200), 0, 100_000),
-                seed=_integer(s, "seed", t.get("seed", 2014), 0, 2**32 - 1))
-        else:
-            parts[name] = BaselineTableOptions(
-                p_values=_boolean("[analysis.baseline_table]", "p_values",
-                                  t.get("p_values", False)))
-    return AnalysisOptions(outcome=outcome, conf_level=conf, reference_arm=ref, **parts)
+            raise wrong("[analysis]", name, a[name], f"a table ([analysis.{name}])")
+        check_keys(a[name], f"analysis.{name}")
+        parts[name] = _analysis_table(name, a[name], top["outcome"])
+    return AnalysisOptions(**top, **parts)
 
 
 def _figures(f: dict) -> FigureOptions:
-    w = "[figures]"
-    d = FigureOptions()
-    width = f.get("width", d.width)
-    if isinstance(width, str):
-        width = _choice(w, "width", width, ("single", "double"))
-    else:
-        width = _number(w, "width", width, 30.0, 300.0)
-    return FigureOptions(
-        formats=_choices(w, "formats", f["formats"], FORMATS) if "formats" in f else d.formats,
-        width=width, dpi=_integer(w, "dpi", f.get("dpi", d.dpi), 72, 1200))
+    return FigureOptions(**parse_table("figures", f))
 
 
 def _plain(value: Any) -> Any:
@@ -644,12 +480,12 @@ class AnalysisConfig:
         """Validate a configuration given as a dict."""
         base = Path(base_dir)
         for section, value in data.items():
-            if section not in _TOP:
-                raise _unknown(section, _TOP, where)
+            if section not in TOP:
+                raise unknown(section, TOP, where)
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{section}] must be a table, got {value!r}")
             if section in ("data", "simulation", "figures"):
-                _check_keys(value, section)
+                check_keys(value, section)
         d = data.get("data")
         if not d or "assessments" not in d:
             raise ConfigError(f"{where}: [data] must name the assessments file "
@@ -660,16 +496,14 @@ class AnalysisConfig:
             if value is None:
                 return None
             if not isinstance(value, str):
-                raise _wrong("[data]", key, value, "a path (text)")
+                raise wrong("[data]", key, value, "a path (text)")
             p = Path(value)
             p = p if p.is_absolute() else base / p
             if not p.exists():
                 raise ConfigError(f"[data]: {key} file {value!r} does not exist (looked for {p})")
             return p
 
-        errors = d.get("errors", "raise")
-        if errors not in ("raise", "quarantine"):
-            raise ConfigError(f"[data]: errors must be 'raise' or 'quarantine', got {errors!r}")
+        errors = parse_table("data", d)["errors"]
         if "mapping" in d and "mapping" in data:
             raise ConfigError(f"{where}: give the mapping either as [data] mapping = \"file\" "
                               "or as an inline [mapping] table, not both")

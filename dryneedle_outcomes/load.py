@@ -66,7 +66,7 @@ def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None,
         source = path if path.is_absolute() else base_dir / path
     return read_table(source, table=name, string_columns=[tm.source_of("patient_id")],
                       bad_lines="set_aside" if errors == "quarantine" else "error",
-                      allow_empty=name == "adverse_events", limits=limits, **tm.reader)
+                      allow_empty=name == "adverse_events", limits=limits, **tm.read_options())
 
 
 def load_cohort(

@@ -37,7 +37,11 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
     "medial head" = "gastrocnemius"
 
 Every key is checked: a misspelt key is an error that names the key and lists
-the allowed ones, never silently ignored.
+the allowed ones, never silently ignored. The keys of each section, their types and
+defaults are listed once, in :data:`KEYS`, which :func:`reference_rows` gives to the
+documentation; the input files themselves are arguments of
+:func:`~dryneedle_outcomes.load_cohort` (or ``[data]`` in ``analysis.toml``), not
+mapping keys.
 
 Examples
 --------
@@ -79,15 +83,97 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious"),
 }
 
-_READER_KEYS = ("format", "delimiter", "decimal", "encoding", "sheet", "header_row")
-_TABLE_KEYS = {
-    "assessments": _READER_KEYS + (
-        "layout", "date_convention", "columns", "scales", "site_scales", "codes", "wide",
-        "muscle_synonyms", "file",
-    ),
-    "patients": _READER_KEYS + ("columns", "codes", "file"),
-    "adverse_events": _READER_KEYS + ("columns", "codes", "synonyms", "file"),
-}
+_ALL = TABLES
+
+
+@dataclass(frozen=True)
+class MappingKey:
+    """One key of a mapping section: the schema of the mapping is a tuple of these.
+
+    ``kind`` is ``"reader"`` (passed to the reader), ``"text"`` or ``"table"`` (a TOML
+    table checked by its own rules); ``types`` are the Python types a reader option
+    may have.
+    """
+
+    key: str
+    tables: tuple[str, ...]
+    kind: str
+    type: str
+    description: str
+    default: Any = None
+    allowed: str = ""
+    types: tuple[type, ...] = (str,)
+
+
+#: Every key of every mapping section, in the order the messages list them.
+KEYS: tuple[MappingKey, ...] = (
+    MappingKey("format", _ALL, "reader", "text", "the file format", None,
+               "csv, tsv, txt, xlsx, parquet, spss, stata (default: from the extension)"),
+    MappingKey("delimiter", _ALL, "reader", "text", "the field delimiter of delimited text",
+               None, "a character (default: sniffed among , ; tab |)"),
+    MappingKey("decimal", _ALL, "reader", "text", "the decimal mark of delimited text", None,
+               "'.' or ',' (default: decimal commas detected after a ';' delimiter)"),
+    MappingKey("encoding", _ALL, "reader", "text", "the text encoding", None,
+               "a Python codec name (default: UTF-8, else cp1252, else latin-1)"),
+    MappingKey("sheet", _ALL, "reader", "text or integer", "the workbook sheet", None,
+               "a sheet name or 0-based index (default: the first sheet)", (str, int)),
+    MappingKey("header_row", _ALL, "reader", "integer", "the 1-based row holding the "
+               "column names", None, "a row number >= 1 (default: detected)", (int,)),
+    MappingKey("layout", ("assessments",), "text", "text", "one row per patient x visit "
+               "(long) or one row per patient (wide)", "long", "long, wide"),
+    MappingKey("date_convention", ("assessments",), "text", "text", "how dates are written",
+               "iso", "iso, dayfirst, monthfirst or a strftime format"),
+    MappingKey("columns", _ALL, "table", "table", "canonical name = \"source column\"", {},
+               "the canonical columns of the table and, for assessments, the instruments"),
+    MappingKey("scales", ("assessments",), "table", "table", "instrument = source scale",
+               {}, "a scale of the instrument (mm, cm, nrs10, percent, ...)"),
+    MappingKey("site_scales", ("assessments",), "table", "table of tables", "a scale that "
+               "differs at one site: [site_scales.\"Site B\"] instrument = scale", {},
+               "as scales, per site"),
+    MappingKey("codes", _ALL, "table", "table of tables", "source value = canonical value, "
+               "per column: [codes.visit] \"Baseline\" = 0", {}, "the canonical columns"),
+    MappingKey("wide", ("assessments",), "table", "table", "layout = \"wide\": canonical "
+               "column = pattern (\"fsp_v{visit}\")", {},
+               "per-visit canonical columns; patterns contain {visit}"),
+    MappingKey("muscle_synonyms", ("assessments",), "table", "table", "extra muscle names = "
+               "canonical muscle", {}, "the controlled muscle vocabulary"),
+    MappingKey("synonyms", ("adverse_events",), "table", "table", "extra verbatim terms = "
+               "controlled term", {}, "the controlled adverse-event vocabulary"),
+)
+
+_READER_KEYS = tuple(k.key for k in KEYS if k.kind == "reader")
+_DEFAULTS = {k.key: k.default for k in KEYS}
+_TABLE_KEYS = {name: tuple(k.key for k in KEYS if name in k.tables) for name in TABLES}
+
+
+def reference_rows() -> list[dict]:
+    """The mapping schema, one row per section and key, for the reference documentation.
+
+    Returns
+    -------
+    list of dict
+        Each with ``table`` (the section: ``"assessments"``, ``"patients"`` or
+        ``"adverse_events"``), ``key``, ``type``, ``default`` (None when the reader
+        decides), ``allowed`` (in words), ``required`` (always False: every key is
+        optional) and ``description`` (one line).
+
+    See Also
+    --------
+    dryneedle_outcomes.config.reference_rows : the same for ``analysis.toml``.
+
+    Examples
+    --------
+    >>> from dryneedle_outcomes.mapping import reference_rows
+    >>> rows = reference_rows()
+    >>> [r["key"] for r in rows if r["table"] == "patients"]
+    ['format', 'delimiter', 'decimal', 'encoding', 'sheet', 'header_row', 'columns', 'codes']
+    >>> next(r for r in rows if r["key"] == "layout")["default"]
+    'long'
+    """
+    return [{"table": name, "key": k.key, "type": k.type,
+             "default": dict(k.default) if isinstance(k.default, dict) else k.default,
+             "allowed": k.allowed, "required": False, "description": k.description}
+            for name in TABLES for k in KEYS if name in k.tables]
 
 
 def _unknown(kind: str, key: str, allowed: tuple[str, ...] | list[str], where: str) -> MappingError:
@@ -99,8 +185,8 @@ def _unknown(kind: str, key: str, allowed: tuple[str, ...] | list[str], where: s
 
 
 def _expect(value: Any, types: type | tuple[type, ...], where: str, what: str) -> Any:
-    if not isinstance(value, types):
-        kinds = (types,) if isinstance(types, type) else types
+    kinds = (types,) if isinstance(types, type) else types
+    if not isinstance(value, types) or (isinstance(value, bool) and bool not in kinds):
         names = " or ".join(t.__name__ for t in kinds)
         raise MappingError(
             f"{where}: {what} must be of type {names}, got {type(value).__name__} {value!r}")
@@ -114,15 +200,21 @@ class TableMapping:
     name: str
     columns: dict[str, str] = field(default_factory=dict)
     reader: dict[str, Any] = field(default_factory=dict)
-    layout: str = "long"
-    date_convention: str = "iso"
+    layout: str = _DEFAULTS["layout"]
+    date_convention: str = _DEFAULTS["date_convention"]
     scales: dict[str, str] = field(default_factory=dict)
     site_scales: dict[str, dict[str, str]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     wide: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, str] = field(default_factory=dict)
     muscle_synonyms: dict[str, str] = field(default_factory=dict)
-    file: str | None = None
+
+    def read_options(self) -> dict[str, Any]:
+        """The reader options as keywords of :func:`~dryneedle_outcomes.io.readers.read_table`.
+
+        The mapping's ``format`` is the reader's ``fmt``.
+        """
+        return {("fmt" if k == "format" else k): v for k, v in self.reader.items()}
 
     def source_of(self, canonical: str) -> str:
         """The source column name mapped to ``canonical`` (itself when not mapped)."""
@@ -209,7 +301,7 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
         if key not in canonical:
             raise _unknown("canonical column", key, canonical, f"{where}.columns")
         _expect(val, str, f"{where}.columns", f"the source column for {key!r}")
-    layout = section.get("layout", "long")
+    layout = section.get("layout", _DEFAULTS["layout"])
     if layout not in ("long", "wide"):
         raise MappingError(f"{where}: layout must be 'long' or 'wide', got {layout!r}")
     wide = _str_dict(section.get("wide", {}), where, "wide")
@@ -244,11 +336,10 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
     for col in codes:
         if col not in canonical:
             raise _unknown("coded column", col, canonical, f"{where}.codes")
-    date_convention = section.get("date_convention", "iso")
+    date_convention = section.get("date_convention", _DEFAULTS["date_convention"])
     _expect(date_convention, str, where, "date_convention")
-    reader = {k: section[k] for k in _READER_KEYS if k in section}
-    if "header_row" in reader:
-        _expect(reader["header_row"], int, where, "header_row")
+    reader = {k.key: _expect(section[k.key], k.types, where, k.key)
+              for k in KEYS if k.kind == "reader" and k.key in section}
     return TableMapping(
         name=name,
         columns=columns,
@@ -261,5 +352,4 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
         wide=wide,
         synonyms=_str_dict(section.get("synonyms", {}), where, "synonyms"),
         muscle_synonyms=_str_dict(section.get("muscle_synonyms", {}), where, "muscle_synonyms"),
-        file=section.get("file"),
     )

@@ -77,14 +77,42 @@ def test_config_that_is_a_folder_or_missing(tmp_path):
             assert err.startswith("error: configuration") and needle in err, err
 
 
+def test_reading_a_config_imports_neither_scipy_nor_statsmodels():
+    """The engines' option lists live in light ``options`` modules the config imports."""
+    probe = ("import sys, dryneedle_outcomes.config\n"
+             "print(' '.join(m for m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert {"dryneedle_outcomes.stats.survival.options",
+            "dryneedle_outcomes.stats.mixed.options"} <= set(out)
+    assert not [m for m in out if m.split(".")[0] in ("scipy", "statsmodels", "pandas")]
+
+
+def test_engine_option_lists_have_one_home():
+    from dryneedle_outcomes import config
+    from dryneedle_outcomes.models import trajectory
+    from dryneedle_outcomes.stats.mixed import options as mixed
+    from dryneedle_outcomes.stats.survival import aft, kaplan_meier
+    from dryneedle_outcomes.stats.survival import options as survival
+    from dryneedle_outcomes.survival import time_to_relief
+
+    assert config.CONF_TYPES is survival.CONF_TYPES is kaplan_meier.CONF_TYPES \
+        is time_to_relief.CONF_TYPES
+    assert config.DISTRIBUTIONS is survival.DISTRIBUTIONS is aft.DISTRIBUTIONS \
+        is time_to_relief.DISTRIBUTIONS
+    assert config.COVARIANCES is mixed.COVARIANCES is trajectory.COVARIANCES
+    assert config.DF_METHODS is mixed.DF_METHODS is trajectory.DF_METHODS
+
+
 def test_config_choices_equal_the_analyses_own():
     from dryneedle_outcomes import config
     from dryneedle_outcomes.harms.rates import PER
     from dryneedle_outcomes.models.trajectory import COVARIANCES, MODELS
     from dryneedle_outcomes.responders import MISSING_RULES
+    from dryneedle_outcomes.survival.events import TIMESCALES
 
-    assert (config.MODELS, config.COVARIANCES, config.PER, config.MISSING_RULES) == (
-        MODELS, COVARIANCES, PER, MISSING_RULES)
+    assert (config.MODELS, config.COVARIANCES, config.PER, config.MISSING_RULES,
+            config.TIMESCALES) == (MODELS, COVARIANCES, PER, MISSING_RULES, TIMESCALES)
 
 
 # ------------------------------------------------------------ a failed analysis

@@ -32,6 +32,7 @@ from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
+from ..stats.mixed.options import COVARIANCES, DF_METHODS
 from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
@@ -45,7 +46,6 @@ from .design import (
 from .mcid import first_session_intervals
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
-COVARIANCES = ("unstructured", "cs", "ar1")
 
 
 def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | None = None,
@@ -432,7 +432,7 @@ def fit_trajectory(
     if covariance not in COVARIANCES:
         raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
                             f"{covariance!r}")
-    if df not in ("satterthwaite", "kenward_roger"):
+    if df not in DF_METHODS:
         raise AnalysisError(f"df must be 'satterthwaite' or 'kenward_roger', got {df!r}")
     if df == "kenward_roger" and model != "mmrm":
         raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "

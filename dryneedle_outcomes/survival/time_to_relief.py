@@ -53,6 +53,7 @@ from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
+from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
@@ -61,8 +62,6 @@ from .events import TIMESCALES, ReliefEvents, derive_relief_events
 from .relief import Relief
 from .relief_result import ReliefResult
 
-CONF_TYPES = ("log-log", "log", "plain")
-DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 #: Schoenfeld-test p-value below which non-proportional hazards are reported.
 PH_ALPHA = 0.05
 

@@ -72,11 +72,11 @@ from scipy import special, stats
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
 from dryneedle_outcomes.stats.checks import check_conf_level, check_whole_number, count_first
+from dryneedle_outcomes.stats.survival.options import DISTRIBUTIONS
 from dryneedle_outcomes.stats.survival.validation import float_vector
 
 __all__ = ["AFTFit", "DISTRIBUTIONS", "fit_aft"]
 
-DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
 INTERCEPT = "(Intercept)"
 LOG_SCALE = "Log(scale)"
 

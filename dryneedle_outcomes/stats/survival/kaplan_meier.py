@@ -47,9 +47,9 @@ from scipy import stats
 
 from ...errors import AnalysisError
 from ..checks import check_conf_level, count_first
+from .options import CONF_TYPES
 from .validation import float_vector
 
-CONF_TYPES = ("log-log", "log", "plain")
 TABLE_COLUMNS = ["time", "n_risk", "n_event", "n_censor", "estimate", "std_error",
                  "ci_lower", "ci_upper"]
 # R: sqrt(.Machine$double.eps), the tolerance of aeqSurv, quantile.survfit and survmean

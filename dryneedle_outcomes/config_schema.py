@@ -1,0 +1,488 @@
+"""The schema of ``analysis.toml``, written once, and the checks it drives.
+
+:data:`FIELDS` lists every key of every table: its type, default, allowed values or
+bounds, whether it is required, a one-line description and the analysis option it
+feeds. From it come the allowed keys of each table (:data:`SCHEMA`), the checks of the
+plain keys (:func:`parse_table`), the defaults of the option dataclasses
+(:func:`default`) and the reference the documentation renders (:func:`reference_rows`).
+The module docstring of :mod:`dryneedle_outcomes.config` shows the same schema as an
+annotated TOML file; ``tests/test_config_schema.py`` checks that the two agree.
+
+Every check raises a one-line :class:`~dryneedle_outcomes.errors.ConfigError` naming the
+table, the key, the value seen and what is allowed, with a did-you-mean hint for a
+misspelt key or value. This module imports nothing heavy: reading a configuration
+(``validate``, ``--help``) imports neither pandas, scipy nor statsmodels.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ConfigError
+from .instruments import INSTRUMENTS
+from .stats.mixed.options import COVARIANCES, DF_METHODS
+from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
+
+# The analyses' own lists are copied here because their packages import pandas and
+# scipy on import; tests/test_cli_errors.py checks that they equal the analyses' own.
+#: ``dryneedle_outcomes.models.trajectory.MODELS``.
+MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
+#: ``dryneedle_outcomes.harms.rates.PER``.
+PER = ("patient", "session", "100_needles")
+#: ``dryneedle_outcomes.responders.MISSING_RULES``.
+MISSING_RULES = ("observed", "non_responder")
+#: ``dryneedle_outcomes.survival.events.TIMESCALES``.
+TIMESCALES = ("days", "sessions")
+FORMATS = ("pdf", "png", "svg")
+DEFINITIONS = ("mcid", "percent_reduction", "threshold")
+SEED_MAX = 2**32 - 1
+
+
+@dataclass(frozen=True)
+class Field:
+    """One key of one table of ``analysis.toml``.
+
+    Parameters
+    ----------
+    table : str
+        The table, dotted (``"analysis.trajectory"``).
+    key : str
+        The key inside the table.
+    kind : str
+        How the value is checked: a key of :data:`CHECKS` (checked by
+        :func:`parse_table`), or ``"path"``, ``"table"``, ``"definition"``,
+        ``"record"`` (checked by :mod:`dryneedle_outcomes.config` itself).
+    description : str
+        One line for the reference.
+    default : object
+        The value used when the key is absent, as TOML writes it (None: no default).
+    allowed : tuple of str
+        The allowed values of a choice.
+    bounds : tuple of float, optional
+        The lowest and highest allowed number.
+    open_bounds : tuple of bool
+        Whether the lowest and the highest bound are excluded.
+    required : bool
+        Whether the key must be given.
+    option : str, optional
+        The option it feeds (``"TrajectoryOptions.models"``).
+    expected : str, optional
+        What is allowed, in words, when the kind does not say it.
+    """
+
+    table: str
+    key: str
+    kind: str
+    description: str
+    default: Any = None
+    allowed: tuple[str, ...] = ()
+    bounds: tuple[float, float] | None = None
+    open_bounds: tuple[bool, bool] = (False, False)
+    required: bool = False
+    option: str | None = None
+    expected: str | None = None
+
+    @property
+    def where(self) -> str:
+        """The table as the messages name it (``"[analysis.trajectory]"``)."""
+        return f"[{self.table}]"
+
+
+def _f(table: str, key: str, kind: str, description: str, **kw: Any) -> Field:
+    return Field(table, key, kind, description, **kw)
+
+
+def _definition_fields(table: str, what: str, options: str) -> tuple[Field, ...]:
+    """The three keys of a definition of response or relief (one of them is given)."""
+    option = f"{options}.criterion"
+    return (
+        _f(table, "mcid", "definition", f"{what} the instrument's MCID (true) or by this "
+           "number", default=True, option=option,
+           expected="true, or a number > 0 and <= the instrument's range"),
+        _f(table, "percent_reduction", "definition", "or: a reduction from baseline of at "
+           "least this %", expected="a number > 0 and <= 100", option=option),
+        _f(table, "threshold", "definition", "or: this level reached at the visit",
+           expected="a number within the instrument's range", option=option),
+    )
+
+
+_UNIT = (0.0, 1.0)
+_N_BOOT = (1, 100_000)
+_N_BOOT0 = (0, 100_000)
+_SEED = (0, SEED_MAX)
+
+#: Every key of every table, in the order the tables and keys are checked.
+FIELDS: tuple[Field, ...] = (
+    _f("data", "assessments", "path", "the session-level scores (CSV, XLSX, Parquet, ...)",
+       required=True),
+    _f("data", "patients", "path", "the register: one row per patient (id, arm, ...)"),
+    _f("data", "adverse_events", "path", "the adverse events: one row per event"),
+    _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
+    _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
+       default="raise", allowed=("raise", "quarantine")),
+    _f("data.limits", "max_bytes", "positive",
+       "decompressed gzip / uncompressed XLSX bytes (default: dno.ReadLimits)"),
+    _f("data.limits", "max_rows", "positive", "rows of a workbook sheet (default: "
+       "dno.ReadLimits)"),
+    _f("data.limits", "max_cells", "positive", "cells of a workbook sheet (default: "
+       "dno.ReadLimits)"),
+    _f("simulation", "seed", "record", "the seed a simulated sample was made with "
+       "(recorded only)"),
+    _f("simulation", "n_patients", "record", "the patients of a simulated sample "
+       "(recorded only)"),
+    _f("analysis", "outcome", "choice", "the outcome analysed: a registered instrument",
+       default="first_step_pain", allowed=tuple(INSTRUMENTS), option="AnalysisOptions.outcome"),
+    _f("analysis", "conf_level", "number", "the confidence level of every interval",
+       default=0.95, bounds=_UNIT, open_bounds=(True, True),
+       option="AnalysisOptions.conf_level"),
+    _f("analysis", "reference_arm", "name", "the reference arm; default a sham/control-like "
+       "arm name, else the last arm", expected="an arm name (text)",
+       option="AnalysisOptions.reference_arm"),
+    _f("analysis.trajectory", "models", "choices", "the models fitted, one "
+       "dno.fit_trajectory each", default=["mmrm"], allowed=MODELS,
+       option="TrajectoryOptions.models"),
+    _f("analysis.trajectory", "covariance", "choice", "the residual covariance of the mmrm",
+       default="unstructured", allowed=COVARIANCES, option="TrajectoryOptions.covariance"),
+    _f("analysis.trajectory", "adjust", "names", "\"baseline\" and/or patient covariates; [] "
+       "models every visit, baseline included", default=["baseline"],
+       option="TrajectoryOptions.adjust"),
+    _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
+       "random-effects models use Satterthwaite)", default="satterthwaite",
+       allowed=DF_METHODS, option="TrajectoryOptions.df"),
+    _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
+       "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
+       option="TrajectoryOptions.cumulative_after"),
+    _f("analysis.trajectory", "sessions_to_mcid", "boolean", "parametric bootstrap of the "
+       "first session reaching the MCID (slow: n_boot refits)", default=False,
+       option="TrajectoryOptions.sessions_to_mcid"),
+    _f("analysis.trajectory", "n_boot", "integer", "bootstrap replicates", default=200,
+       bounds=_N_BOOT, option="TrajectoryOptions.n_boot"),
+    _f("analysis.trajectory", "seed", "integer", "bootstrap seed (recorded in "
+       "manifest.json)", default=0, bounds=_SEED, option="TrajectoryOptions.seed"),
+    _f("analysis.harms", "per", "choices", "the denominators: one adverse_event_rates table "
+       "each", default=list(PER), allowed=PER, option="HarmsOptions.per"),
+    _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
+       "twitches", default=True, option="HarmsOptions.dose_response"),
+    *_definition_fields("analysis.responders", "a responder improves by", "RespondersOptions"),
+    _f("analysis.responders", "missing", "choices", "the missing-data rules: one table each",
+       default=["observed"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+    _f("analysis.baseline_table", "p_values", "boolean", "test at baseline (CONSORT advises "
+       "against it)", default=False, option="BaselineTableOptions.p_values"),
+    *_definition_fields("analysis.time_to_relief", "relief: an improvement by",
+                        "TimeToReliefOptions"),
+    _f("analysis.time_to_relief", "sustained", "boolean", "relief met at two consecutive "
+       "assessments", default=False, option="TimeToReliefOptions.sustained"),
+    _f("analysis.time_to_relief", "timescale", "choices", "the timescales, one analysis each "
+       "(\"sessions\": a discrete-time model); one name is accepted too", default=["days"],
+       allowed=TIMESCALES, option="TimeToReliefOptions.timescale"),
+    _f("analysis.time_to_relief", "interval_censored", "boolean", "Turnbull curve and median; "
+       "false: Kaplan-Meier", default=True, option="TimeToReliefOptions.interval_censored"),
+    _f("analysis.time_to_relief", "covariates", "names", "\"baseline\" and/or patient "
+       "columns, for Cox and AFT", default=[], option="TimeToReliefOptions.covariates"),
+    _f("analysis.time_to_relief", "strata", "text", "a patient column for the log-rank and "
+       "Cox (\"\" = none)", default="",
+       expected="a patient column name (text), or \"\" for none",
+       option="TimeToReliefOptions.strata"),
+    _f("analysis.time_to_relief", "distributions", "choices", "the parametric AFT models "
+       "(time ratios)", default=["weibull", "loglogistic"], allowed=DISTRIBUTIONS,
+       option="TimeToReliefOptions.distributions"),
+    _f("analysis.time_to_relief", "conf_type", "choice", "the Kaplan-Meier CI transform",
+       default="log-log", allowed=CONF_TYPES, option="TimeToReliefOptions.conf_type"),
+    _f("analysis.time_to_relief", "rmst_tau", "number", "restriction time of the RMST; 0 = "
+       "the largest time every arm still observes", default=0, bounds=(0.0, 1e9),
+       option="TimeToReliefOptions.rmst_tau"),
+    _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
+       "bands", default=200, bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
+    _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "
+       "manifest.json)", default=2014, bounds=_SEED, option="TimeToReliefOptions.seed"),
+    _f("analysis.soreness_duration", "n_boot", "integer", "patient-bootstrap replicates",
+       default=200, bounds=_N_BOOT0, option="SorenessOptions.n_boot"),
+    _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
+       "manifest.json)", default=2014, bounds=_SEED, option="SorenessOptions.seed"),
+    _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
+       default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
+    _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",
+       default="single", allowed=("single", "double"), bounds=(30.0, 300.0),
+       option="FigureOptions.width"),
+    _f("figures", "dpi", "integer", "resolution of PNG figures", default=300,
+       bounds=(72, 1200), option="FigureOptions.dpi"),
+)
+
+#: One line on each table (the tables without keys of their own included).
+TABLES: dict[str, str] = {
+    "data": "the input files, relative to the configuration file",
+    "data.limits": "reading limits (dno.ReadLimits)",
+    "mapping": "an inline mapping (schema: dryneedle_outcomes.mapping)",
+    "simulation": "how a simulated sample was made (recorded only)",
+    "analysis": "omit: load, check and write the data only",
+    "analysis.trajectory": "dno.fit_trajectory, once per model",
+    "analysis.harms": "adverse_event_rates, protocol_deviations and dose_response",
+    "analysis.responders": "dno.responders; one definition of a responder",
+    "analysis.baseline_table": "dno.baseline_table",
+    "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
+                               "relief",
+    "analysis.soreness_duration": "dno.soreness_duration (post-needling soreness)",
+    "figures": "the figure files",
+}
+#: The top-level tables.
+TOP = ("data", "simulation", "mapping", "analysis", "figures")
+#: The analysis tables (an omitted one is an analysis not run).
+ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
+
+
+def _keys(table: str) -> tuple[str, ...]:
+    own = tuple(f.key for f in FIELDS if f.table == table)
+    return own + tuple(t.rsplit(".", 1)[1] for t in TABLES if t.rpartition(".")[0] == table)
+
+
+#: Every key of every table; ``None``: checked elsewhere (the mapping).
+SCHEMA: dict[str, tuple[str, ...] | None] = {
+    t: None if t == "mapping" else _keys(t) for t in TABLES}
+_BY_KEY = {(f.table, f.key): f for f in FIELDS}
+
+
+def field_of(table: str, key: str) -> Field:
+    """The :class:`Field` of ``key`` in ``table`` (``KeyError`` if there is none)."""
+    return _BY_KEY[(table, key)]
+
+
+def default(table: str, key: str) -> Any:
+    """The default of a key as the options hold it (arrays as tuples)."""
+    value = field_of(table, key).default
+    return tuple(value) if isinstance(value, list) else value
+
+
+# ---------------------------------------------------------------------- messages
+def _kind(value: Any) -> str:
+    names = {bool: "a boolean", int: "an integer", float: "a number", str: "text",
+             list: "an array", dict: "a table"}
+    return names.get(type(value), type(value).__name__)
+
+
+def hint(value: str, allowed) -> str:
+    """`` (did you mean 'x'?)`` for the closest allowed value, or ``""``."""
+    close = difflib.get_close_matches(value, list(allowed), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def unknown(key: str, allowed, where: str) -> ConfigError:
+    """The error of a key that ``where`` does not have."""
+    return ConfigError(f"{where}: unknown key {key!r}{hint(key, allowed)}; allowed: "
+                       f"{', '.join(allowed)}")
+
+
+def wrong(where: str, key: str, value: Any, expected: str) -> ConfigError:
+    """The error of a value of the wrong type or outside its bounds."""
+    return ConfigError(f"{where}: {key} must be {expected}, got {value!r} ({_kind(value)})")
+
+
+def check_keys(table: dict, section: str) -> None:
+    """Raise on the first key of ``table`` that ``[section]`` does not have."""
+    allowed = SCHEMA[section]
+    for key in table:
+        if key not in allowed:
+            raise unknown(key, allowed, f"[{section}]")
+
+
+# ---------------------------------------------------------------------- checks
+def _number_text(lo: float, hi: float, open_lo: bool, open_hi: bool) -> str:
+    return f"a number {'>' if open_lo else '>='} {lo:g} and {'<' if open_hi else '<='} {hi:g}"
+
+
+def choice(where: str, key: str, value: Any, allowed) -> str:
+    """One of ``allowed``."""
+    if not isinstance(value, str):
+        raise wrong(where, key, value, "one of " + ", ".join(allowed))
+    if value not in allowed:
+        raise ConfigError(f"{where}: {key} = {value!r} is not allowed{hint(value, allowed)}; "
+                          f"allowed: {', '.join(allowed)}")
+    return value
+
+
+def choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
+    """A non-empty array of distinct values of ``allowed``."""
+    expected = f"an array of one or more of {', '.join(allowed)}"
+    if not isinstance(value, list) or not value:
+        raise wrong(where, key, value, expected)
+    for item in value:
+        if not isinstance(item, str):
+            raise wrong(where, key, value, expected)
+        if item not in allowed:
+            raise ConfigError(f"{where}: {key} has {item!r}{hint(item, allowed)}; allowed: "
+                              f"{', '.join(allowed)}")
+    if len(set(value)) < len(value):
+        raise ConfigError(f"{where}: {key} names a value twice: {value!r}")
+    return tuple(value)
+
+
+def boolean(where: str, key: str, value: Any) -> bool:
+    """true or false."""
+    if not isinstance(value, bool):
+        raise wrong(where, key, value, "true or false")
+    return value
+
+
+def number(where: str, key: str, value: Any, lo: float, hi: float, *,
+           open_lo: bool = False, open_hi: bool = False) -> float:
+    """A finite number within the bounds (a bound is excluded when open)."""
+    text = _number_text(lo, hi, open_lo, open_hi)
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value):
+        raise wrong(where, key, value, text)
+    if value < lo or value > hi or (open_lo and value == lo) or (open_hi and value == hi):
+        raise wrong(where, key, value, text)
+    return float(value)
+
+
+def integer(where: str, key: str, value: Any, lo: int, hi: int) -> int:
+    """A whole number from ``lo`` to ``hi``."""
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise wrong(where, key, value, f"a whole number from {lo} to {hi}")
+    return value
+
+
+def _visits(where: str, key: str, value: Any, lo: int) -> tuple[int, ...]:
+    expected = f"an array of whole numbers >= {lo} (visits)"
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
+                                          or v < lo for v in value):
+        raise wrong(where, key, value, expected)
+    return tuple(sorted(set(value)))
+
+
+def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise wrong(where, key, value, "an array of names")
+    return tuple(value)
+
+
+def _either(f: Field, value: Any) -> str:
+    if value not in f.allowed:
+        raise ConfigError(f"{f.where}: {f.key} must be "
+                          f"{' or '.join(map(repr, f.allowed))}, got {value!r}")
+    return value
+
+
+def _positive(f: Field, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise wrong(f.where, f.key, value, "a positive whole number")
+    return value
+
+
+def _name(f: Field, value: Any) -> str | None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise wrong(f.where, f.key, value, f.expected)
+    return value
+
+
+def _text(f: Field, value: Any) -> str:
+    if not isinstance(value, str):
+        raise wrong(f.where, f.key, value, f.expected)
+    return value
+
+
+def _width(f: Field, value: Any) -> str | float:
+    if isinstance(value, str):
+        return choice(f.where, f.key, value, f.allowed)
+    return number(f.where, f.key, value, *f.bounds)
+
+
+#: The check of each plain kind: ``check(field, value) -> the option's value``.
+CHECKS: dict[str, Callable[[Field, Any], Any]] = {
+    "boolean": lambda f, v: boolean(f.where, f.key, v),
+    "choice": lambda f, v: choice(f.where, f.key, v, f.allowed),
+    "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
+    "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
+    "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
+                                  open_hi=f.open_bounds[1]),
+    "names": lambda f, v: _names(f.where, f.key, v),
+    "visits": lambda f, v: _visits(f.where, f.key, v, int(f.bounds[0])),
+    "either": _either,
+    "positive": _positive,
+    "name": _name,
+    "text": _text,
+    "width": _width,
+}
+
+
+def parse_table(table: str, values: dict) -> dict[str, Any]:
+    """Check the plain keys of ``[table]``; an absent key gets its default.
+
+    Returns ``{key: value}`` for every field of the table whose kind is in
+    :data:`CHECKS` (arrays as tuples). Keys of other kinds (paths, definitions) are the
+    caller's; unknown keys are :func:`check_keys`'.
+    """
+    out: dict[str, Any] = {}
+    for f in FIELDS:
+        if f.table == table and f.kind in CHECKS:
+            out[f.key] = CHECKS[f.kind](f, values[f.key]) if f.key in values \
+                else default(table, f.key)
+    return out
+
+
+# ---------------------------------------------------------------------- reference
+_TYPES = {"boolean": "boolean", "choice": "text", "choices": "array of text",
+          "integer": "integer", "number": "number", "names": "array of text",
+          "visits": "array of integers", "either": "text", "positive": "integer",
+          "name": "text", "text": "text", "width": "text or number", "path": "path",
+          "definition": "boolean or number", "record": "integer"}
+
+
+def _allowed(f: Field) -> str:
+    if f.kind in ("choice", "either"):
+        return "one of " + ", ".join(f.allowed)
+    if f.kind == "choices":
+        return "one or more of " + ", ".join(f.allowed)
+    if f.kind == "integer":
+        return f"a whole number from {f.bounds[0]} to {f.bounds[1]}"
+    if f.kind == "number":
+        return _number_text(*f.bounds, *f.open_bounds)
+    if f.kind == "visits":
+        return f"whole numbers >= {int(f.bounds[0])} (visits)"
+    if f.kind == "positive":
+        return "a positive whole number"
+    if f.kind == "width":
+        return f"{' or '.join(f.allowed)}, or {_number_text(*f.bounds, False, False)} (mm)"
+    if f.kind == "path":
+        return "a file, relative to the configuration file"
+    if f.kind == "names":
+        return "names (text)"
+    if f.kind == "record":
+        return "any (recorded in manifest.json, not used)"
+    return f.expected or ""
+
+
+def reference_rows() -> list[dict]:
+    """The configuration schema, one row per key, for the reference documentation.
+
+    Returns
+    -------
+    list of dict
+        In the order the keys are checked, each with ``table`` (dotted, such as
+        ``"analysis.trajectory"``), ``key``, ``type`` (``"boolean"``, ``"integer"``,
+        ``"number"``, ``"text"``, ``"array of text"``, ``"path"``, ...), ``default`` (as
+        TOML writes it; None when the key has none), ``allowed`` (in words, as the error
+        messages say it), ``required`` (bool) and ``description`` (one line).
+
+    See Also
+    --------
+    dryneedle_outcomes.mapping.reference_rows : the same for the mapping.
+
+    Examples
+    --------
+    >>> from dryneedle_outcomes.config import reference_rows
+    >>> rows = reference_rows()
+    >>> row = next(r for r in rows if (r["table"], r["key"]) == ("analysis.trajectory",
+    ...                                                        "n_boot"))
+    >>> row["type"], row["default"], row["allowed"], row["required"]
+    ('integer', 200, 'a whole number from 1 to 100000', False)
+    >>> [r["key"] for r in rows if r["required"]]
+    ['assessments']
+    """
+    return [{"table": f.table, "key": f.key, "type": _TYPES[f.kind],
+             "default": list(f.default) if isinstance(f.default, list) else f.default,
+             "allowed": _allowed(f), "required": f.required, "description": f.description}
+            for f in FIELDS]

@@ -1,0 +1,106 @@
+"""The configuration schema is written once (``config_schema.FIELDS``) and cannot drift.
+
+The annotated TOML block in the docstring of :mod:`dryneedle_outcomes.config` names the
+same tables, keys and defaults as the table; the option dataclasses take their defaults
+from it; :func:`~dryneedle_outcomes.config.reference_rows` (what the documentation
+renders) has one row per key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import tomllib
+
+import pytest
+
+from dryneedle_outcomes import config
+from dryneedle_outcomes.config_schema import FIELDS, SCHEMA, TABLES, default, field_of
+
+KEY_LINE = re.compile(r"^\s*(#\s*)?([a-z_]+) = (.+?)(\s+#.*)?$")
+
+
+def _docstring_schema() -> dict[tuple[str, str], tuple[bool, str]]:
+    """``{(table, key): (commented out, value text)}`` from config.py's schema block."""
+    doc = config.__doc__
+    block = doc[doc.index("Schema (defaults"):doc.index("``[analysis.survival]``")]
+    found, table = {}, None
+    for line in block.splitlines():
+        header = re.match(r"^\s*\[([a-z_.]+)\]", line)
+        if header:
+            table = header.group(1)
+            continue
+        m = KEY_LINE.match(line)
+        if m and table is not None:
+            found[(table, m.group(2))] = (bool(m.group(1)), m.group(3))
+    return found
+
+
+def test_the_docstring_names_every_key_of_the_table_and_no_other():
+    documented = _docstring_schema()
+    assert set(documented) == {(f.table, f.key) for f in FIELDS}
+    assert {t for t, _ in documented} | {"mapping"} == set(TABLES)
+
+
+def test_the_docstring_shows_the_table_defaults():
+    from dryneedle_outcomes.io.limits import ReadLimits
+
+    checked = 0
+    for (table, key), (commented, text) in _docstring_schema().items():
+        value = tomllib.loads(f"v = {text}")["v"]
+        if table == "data.limits":
+            assert value == getattr(ReadLimits(), key), key
+        elif not commented and field_of(table, key).default is not None:
+            assert value == field_of(table, key).default, (table, key)
+            checked += 1
+    assert checked > 30
+
+
+def _options(cls) -> list[tuple[str, object]]:
+    return [(f.name, f.default) for f in dataclasses.fields(cls)
+            if f.default is not dataclasses.MISSING]
+
+
+@pytest.mark.parametrize("field", [f for f in FIELDS if f.option and
+                                   f.kind not in ("definition",)],
+                         ids=lambda f: f"{f.table}.{f.key}")
+def test_option_defaults_come_from_the_table(field):
+    cls_name, attr = field.option.split(".")
+    got = getattr(getattr(config, cls_name)(), attr)
+    expected = default(field.table, field.key)
+    if field.key in ("strata", "rmst_tau"):          # "" and 0 mean "none"
+        expected = expected or None
+    assert got == expected
+
+
+def test_reference_rows_have_one_row_per_key():
+    rows = config.reference_rows()
+    assert all(list(r) == ["table", "key", "type", "default", "allowed", "required",
+                           "description"] for r in rows)
+    keys = {(r["table"], r["key"]) for r in rows}
+    for table, allowed in SCHEMA.items():
+        own = {k for k in allowed or () if f"{table}.{k}" not in TABLES}
+        assert own == {k for t, k in keys if t == table}, table
+    assert all(r["description"] and "\n" not in r["description"] for r in rows)
+    models = next(r for r in rows if r["key"] == "models")
+    assert models["default"] == ["mmrm"] and "session_means" in models["allowed"]
+
+
+def test_the_messages_say_what_the_reference_says_is_allowed(tmp_path):
+    """The reference's ``allowed`` text is the one the error gives."""
+    from dryneedle_outcomes.errors import ConfigError
+
+    (tmp_path / "a.csv").write_text("patient_id,visit\n")
+    rows = {(r["table"], r["key"]): r for r in config.reference_rows()}
+    for table, key, bad in [("figures", "dpi", 5), ("analysis.trajectory", "n_boot", 0),
+                            ("analysis", "conf_level", 2)]:
+        parts = table.split(".")
+        data: dict = {"data": {"assessments": "a.csv"}}
+        node = data
+        for part in parts:
+            node = node.setdefault(part, {})
+        node[key] = bad
+        with pytest.raises(ConfigError) as info:
+            config.AnalysisConfig.from_dict(data, base_dir=tmp_path)
+        assert f"[{table}]: {key} must be {rows[(table, key)]['allowed']}, got {bad}" \
+            in str(info.value)

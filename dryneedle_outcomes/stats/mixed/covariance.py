@@ -41,8 +41,7 @@ import numpy as np
 
 from ...errors import AnalysisError
 from .engine import numerical_jacobian
-
-STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+from .options import STRUCTURES
 
 
 class Structure(ABC):

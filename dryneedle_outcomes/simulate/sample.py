@@ -104,7 +104,8 @@ at week {", ".join(f"{w:g}" for w in t["follow_up_weeks"])}. The true first-step
 difference (real minus sham) after session {t["n_sessions"]} is {diff6:.1f} mm; the sham arm
 improves by about 17 mm by week 6. Adverse events: about 30% of real-needling appointments have one
 (Cotchett 2014: 32%), bruising 7.6% and bleeding 4.7% of treatments (Brady et al. 2014).
-The module docstring of `dryneedle_outcomes/simulate.py` lists every parameter and source.
+The module docstring of `dryneedle_outcomes/simulate/parameters.py` lists every parameter and
+source.
 
 {len(sim.patients)} participants, {len(a)} assessment records (before the planted problems),
 {len(sim.adverse_events)} adverse events; {1 + t["n_sessions"] + n_fu} scheduled visits each.

@@ -492,7 +492,7 @@ def _written_content(path: Path) -> bytes | dict[str, bytes]:
 
 
 def test_cli_writes_a_sample(tmp_path, capsys):
-    assert sim_mod.sample._main([str(tmp_path), "--n-patients", "12", "--seed", "3"]) == 0
+    assert sim_mod.sample.main([str(tmp_path), "--n-patients", "12", "--seed", "3"]) == 0
     assert (tmp_path / "assessments.csv").exists() and (tmp_path / "README.md").exists()
     assert "mapping" in capsys.readouterr().out
 

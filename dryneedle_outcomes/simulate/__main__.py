@@ -1,6 +1,6 @@
 """``python -m dryneedle_outcomes.simulate [DIR]``: write the sample data folder."""
 
-from .sample import _main
+from .sample import main
 
 if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(_main())
+    raise SystemExit(main())

@@ -1,7 +1,7 @@
 """What follows a needling appointment in the generative model: soreness and adverse events.
 
-:func:`_report_soreness` turns true post-needling soreness durations into the intervals
-clinicians record at the next contact; :func:`_adverse_events` draws the adverse events
+:func:`report_soreness` turns true post-needling soreness durations into the intervals
+clinicians record at the next contact; :func:`draw_adverse_events` draws the adverse events
 of each appointment with their verbatim text (:data:`AE_VERBATIMS`) and severity.
 Both are called by :func:`~dryneedle_outcomes.simulate.simulate_tables`.
 """
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..normalize.vocabulary import AE_TERMS
-from .draws import _norm_cdf, _round_half_up
+from .draws import norm_cdf, round_half_up
 from .parameters import SimulationParameters
 
 AE_VERBATIMS: dict[str, tuple[str, ...]] = {
@@ -78,7 +78,7 @@ _SEVERITIES = ("mild", "moderate", "severe")
 _SORENESS_EDGES = (0.0, 24.0, 48.0, 72.0, 168.0)
 
 
-def _report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarray):
+def report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarray):
     """Turn true soreness durations into intervals the way clinicians record them.
 
     Still sore at the next contact -> ``[gap, inf)`` (70%) or "ongoing" ``[0, inf)``;
@@ -95,7 +95,7 @@ def _report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarra
         still = dur > gap_h
     none = (dur == 0) & ~still
     # exact
-    exact_h = np.where(dur < 12, np.maximum(1.0, _round_half_up(dur)), 6 * _round_half_up(dur / 6))
+    exact_h = np.where(dur < 12, np.maximum(1.0, round_half_up(dur)), 6 * round_half_up(dur / 6))
     exact = ~still & ~none & (u_style < 0.35)
     over48 = ~still & ~none & ~exact & (dur > 48) & (u_cens < 0.4)
     bucket = ~still & ~none & ~exact & ~over48
@@ -114,7 +114,7 @@ def _report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarra
     return lo, hi
 
 
-def _adverse_events(rng, p: SimulationParameters, ids, session_attended, needled, needles,
+def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, needled, needles,
                     dur, fear, visit) -> pd.DataFrame:
     """Adverse events per appointment (vectorised Bernoulli draws per term)."""
     terms = AE_TERMS
@@ -127,7 +127,7 @@ def _adverse_events(rng, p: SimulationParameters, ids, session_attended, needled
     # after soreness of a day or more) occur in about ae_soreness of appointments.
     med = p.soreness_median_h * p.soreness_shrink ** np.maximum(visit - 1, 0)
     p_long = np.array([(1.0 - p.soreness_none)
-                       * (1.0 - _norm_cdf(math.log(24.0 / m) / p.soreness_sigma)) for m in med])
+                       * (1.0 - norm_cdf(math.log(24.0 / m) / p.soreness_sigma)) for m in med])
     p_long = p_long[nj]
     long_sore = dur[ni, nj] >= 24.0
     prob = np.zeros((len(ni), len(terms)))

@@ -12,15 +12,15 @@ from collections.abc import Sequence
 import numpy as np
 
 
-def _norm_cdf(x: float) -> float:
+def norm_cdf(x: float) -> float:
     return 0.5 * (1.0 + math.erf(x / math.sqrt(2.0)))
 
 
-def _norm_pdf(x: float) -> float:
+def norm_pdf(x: float) -> float:
     return math.exp(-0.5 * x * x) / math.sqrt(2.0 * math.pi)
 
 
-def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, limits, size: int):
+def truncated_normal(rng: np.random.Generator, mean: float, sd: float, limits, size: int):
     """Normal draws restricted to ``limits`` by redrawing (vectorised rejection)."""
     lo, hi = limits
     x = rng.normal(mean, sd, size)
@@ -31,11 +31,11 @@ def _truncated_normal(rng: np.random.Generator, mean: float, sd: float, limits, 
     return x
 
 
-def _round_half_up(x):
+def round_half_up(x):
     return np.floor(np.asarray(x, dtype=float) + 0.5)
 
 
-def _allocate(rng: np.random.Generator, n: int, allocation: Sequence[float]) -> np.ndarray:
+def allocate(rng: np.random.Generator, n: int, allocation: Sequence[float]) -> np.ndarray:
     """Arm index per patient: fixed group sizes (largest remainder), randomly ordered."""
     alloc = np.asarray(allocation, dtype=float)
     raw = alloc / alloc.sum() * n

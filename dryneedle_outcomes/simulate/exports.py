@@ -34,7 +34,7 @@ import pandas as pd
 from ..normalize.vocabulary import MUSCLES
 from .after_needling import AE_VERBATIMS
 from .parameters import SimulatedTables
-from .problems import _PROBLEM_COLUMNS, _plant_problems
+from .problems import PROBLEM_COLUMNS, plant_problems
 
 
 class ExportPaths(dict):
@@ -457,7 +457,7 @@ def write_raw_exports(
     problems: list[dict] = []
     order_key = np.arange(len(raw), dtype=float)
     if inject_problems:
-        raw, order_key, reg, problems = _plant_problems(rng, sim, raw, order_key, reg, fsp_scale)
+        raw, order_key, reg, problems = plant_problems(rng, sim, raw, order_key, reg, fsp_scale)
     raw = raw.iloc[np.argsort(order_key, kind="stable")].reset_index(drop=True)
     row_of = {k: i + 2 for i, k in enumerate(np.sort(order_key))}
     for prob in problems:
@@ -474,7 +474,7 @@ def write_raw_exports(
     ae_raw.to_csv(paths["adverse_events"], index=False, encoding="utf-8-sig")
     paths["mapping"] = directory / "mapping.toml"
     paths["mapping"].write_text(_mapping_toml(truth), encoding="utf-8")
-    paths.problems = pd.DataFrame(problems, columns=list(_PROBLEM_COLUMNS)).astype(
+    paths.problems = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(
         {"row": "Int64", "visit": "Int64"})
     if inject_problems:
         paths["problems"] = directory / "planted_problems.csv"

@@ -60,8 +60,6 @@ import pandas as pd
 from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
 
-_CONTROL_WORDS = ("sham", "control", "placebo", "usual", "wait")
-
 
 @dataclass(frozen=True)
 class SimulationParameters:
@@ -170,12 +168,12 @@ def visit_labels(n_sessions: int = 6, follow_up_weeks: Sequence[int] = (12,)) ->
     return labels
 
 
-def _check_fraction(name: str, value: float) -> None:
+def check_fraction(name: str, value: float) -> None:
     if not (0.0 <= float(value) <= 1.0):
         raise ConfigError(f"{name} must be a probability between 0 and 1, got {value!r}")
 
 
-def _parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
+def build_parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
     allowed = {f.name for f in fields(SimulationParameters)}
     unknown = sorted(set(kwargs) - allowed)
     if unknown:
@@ -186,7 +184,7 @@ def _parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
     params = SimulationParameters(**kwargs)
     for name in ("missed_visit", "female", "pregnant", "immunocompromised", "needle_fear",
                  "soreness_none", "muscle_stickiness", "twitch_first", "twitch_last"):
-        _check_fraction(name, getattr(params, name))
+        check_fraction(name, getattr(params, name))
     if len(params.muscle_probabilities) != len(MUSCLES):
         raise ConfigError(f"muscle_probabilities needs {len(MUSCLES)} values (one per muscle)")
     if not 1 <= params.needles_min <= params.needles_max:
@@ -194,12 +192,13 @@ def _parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
     return params
 
 
-def _default_needling_arms(arms: Sequence[str]) -> tuple[str, ...]:
-    real = tuple(a for a in arms if not any(w in str(a).lower() for w in _CONTROL_WORDS))
-    return real
+def default_needling_arms(arms: Sequence[str]) -> tuple[str, ...]:
+    from ..models.design import is_control_arm  # the analyses' rule (choose_reference)
+
+    return tuple(a for a in arms if not is_control_arm(a))
 
 
-def _record_scales(record_scales, sites: Sequence[str]) -> dict[str, str]:
+def resolve_record_scales(record_scales, sites: Sequence[str]) -> dict[str, str]:
     allowed = ("mm", "cm", "nrs10")
     if record_scales is None:
         defaults = ("cm", "nrs10")

@@ -1,9 +1,9 @@
 """The planted data problems: seven realistic errors written into the raw exports.
 
-:func:`_plant_problems` is called by :func:`~dryneedle_outcomes.simulate.write_raw_exports`
+:func:`plant_problems` is called by :func:`~dryneedle_outcomes.simulate.write_raw_exports`
 (``inject_problems=True``): a value in the wrong unit, an impossible date, conflicting and
 exact duplicates, a patient not in the register, an ID typo and a protocol deviation,
-each described by a row of ``ExportPaths.problems`` (columns :data:`_PROBLEM_COLUMNS`).
+each described by a row of ``ExportPaths.problems`` (columns :data:`PROBLEM_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ import pandas as pd
 
 from .parameters import SimulatedTables
 
-_PROBLEM_COLUMNS = ("problem", "file", "row", "patient_id", "visit", "column", "value",
+PROBLEM_COLUMNS = ("problem", "file", "row", "patient_id", "visit", "column", "value",
                     "expected")
 
 
-def _plant_problems(rng, sim: SimulatedTables, raw: pd.DataFrame, order_key: np.ndarray,
+def plant_problems(rng, sim: SimulatedTables, raw: pd.DataFrame, order_key: np.ndarray,
                     reg: pd.DataFrame, fsp_scale: np.ndarray):
     """Plant the seven problems; return the new raw tables and a description of each."""
     a = sim.assessments.reset_index(drop=True)

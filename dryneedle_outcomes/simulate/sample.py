@@ -3,7 +3,7 @@
 :func:`write_sample` makes ``data/sample/`` (simulated tables, their raw exports, the
 default analysis configuration and a README describing the sample and its planted
 problems); :func:`write_sample_folder` adds the manifest the CLI's ``simulate`` command
-needs; :func:`_main` is ``python -m dryneedle_outcomes.simulate DIR``.
+needs; :func:`main` is ``python -m dryneedle_outcomes.simulate DIR``.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def write_sample_folder(directory: str | Path, *, n_patients: int = 84,
     return paths
 
 
-def _main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m dryneedle_outcomes.simulate",
         description="Write a synthetic dry-needling trial as raw exports (the sample data).",

@@ -20,14 +20,14 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
-from .after_needling import _adverse_events, _report_soreness
-from .draws import _allocate, _norm_cdf, _norm_pdf, _round_half_up, _truncated_normal
+from .after_needling import draw_adverse_events, report_soreness
+from .draws import allocate, norm_cdf, norm_pdf, round_half_up, truncated_normal
 from .parameters import (
     SimulatedTables,
-    _check_fraction,
-    _default_needling_arms,
-    _parameters,
-    _record_scales,
+    build_parameters,
+    check_fraction,
+    default_needling_arms,
+    resolve_record_scales,
     visit_labels,
 )
 
@@ -115,7 +115,7 @@ def simulate_tables(
     >>> sim.truth["seed"], round(sim.truth["variance"]["residual_sd"], 1)
     (1, 10.0)
     """
-    params = _parameters(kwargs)
+    params = build_parameters(kwargs)
     arms = tuple(str(a) for a in arms)
     sites = tuple(str(s) for s in sites)
     n = int(n_patients)
@@ -131,10 +131,10 @@ def simulate_tables(
         raise ConfigError("n_sessions must be at least 1")
     if sessions_per_week <= 0:
         raise ConfigError("sessions_per_week must be positive")
-    _check_fraction("dropout", dropout)
+    check_fraction("dropout", dropout)
     n_sessions = int(n_sessions)
     follow_up_weeks = tuple(follow_up_weeks)
-    last_session_day = _round_half_up(7.0 * n_sessions / sessions_per_week)
+    last_session_day = round_half_up(7.0 * n_sessions / sessions_per_week)
     if any(np.diff(follow_up_weeks) <= 0) or (
         follow_up_weeks and 7 * follow_up_weeks[0] - 3 <= last_session_day + 1
     ):
@@ -143,7 +143,7 @@ def simulate_tables(
             f"session (day {int(last_session_day)} +- 1, follow-ups +- 3 days)"
         )
     if needling_arms is None:
-        needling_arms = _default_needling_arms(arms)
+        needling_arms = default_needling_arms(arms)
     needling_arms = tuple(str(a) for a in needling_arms)
     if any(a not in arms for a in needling_arms):
         raise ConfigError(f"needling_arms {needling_arms!r} must be among arms {arms!r}")
@@ -156,7 +156,7 @@ def simulate_tables(
     arm_effects = {a: float(arm_effects.get(a, 0.0)) for a in arms}
     zero = [a for a in arms if arm_effects[a] == 0.0]
     reference = next((a for a in zero if a not in needling_arms), zero[0] if zero else arms[-1])
-    scales = _record_scales(record_scales, sites)
+    scales = resolve_record_scales(record_scales, sites)
     p = params
     rng = np.random.default_rng(seed)
 
@@ -166,7 +166,7 @@ def simulate_tables(
     visit = np.arange(n_visits)
     session_k = np.arange(1, n_sessions + 1)
     nominal_day = np.concatenate(
-        [[0.0], _round_half_up(7.0 * session_k / sessions_per_week),
+        [[0.0], round_half_up(7.0 * session_k / sessions_per_week),
          7.0 * np.asarray(follow_up_weeks, dtype=float)]
     )
     week = nominal_day / 7.0
@@ -174,11 +174,11 @@ def simulate_tables(
     kind = np.where(visit == 0, "baseline", np.where(is_session, "session", "follow_up"))
 
     # ---- patients -------------------------------------------------------------
-    arm_idx = _allocate(rng, n, allocation)
+    arm_idx = allocate(rng, n, allocation)
     site_idx = rng.integers(0, len(sites), n)
-    age = _round_half_up(_truncated_normal(rng, p.age_mean, p.age_sd, p.age_limits, n))
+    age = round_half_up(truncated_normal(rng, p.age_mean, p.age_sd, p.age_limits, n))
     female = rng.random(n) < p.female
-    bmi = np.round(_truncated_normal(rng, p.bmi_mean, p.bmi_sd, p.bmi_limits, n), 1)
+    bmi = np.round(truncated_normal(rng, p.bmi_mean, p.bmi_sd, p.bmi_limits, n), 1)
     symptom = np.round(
         np.maximum(1.0, rng.lognormal(math.log(p.symptom_median_months), p.symptom_sigma, n)), 1
     )
@@ -191,7 +191,7 @@ def simulate_tables(
     # Probability that a patient's needling is withheld (for the per-protocol scaling).
     a_lo, a_hi = p.age_limits
     z = [(x - p.age_mean) / p.age_sd for x in (a_lo - 0.5, p.pregnant_max_age + 0.5, a_hi + 0.5)]
-    p_young = (_norm_cdf(z[1]) - _norm_cdf(z[0])) / (_norm_cdf(z[2]) - _norm_cdf(z[0]))
+    p_young = (norm_cdf(z[1]) - norm_cdf(z[0])) / (norm_cdf(z[2]) - norm_cdf(z[0]))
     p_young = min(1.0, max(0.0, p_young))
     p_pregnant = p.female * p_young * p.pregnant
     p_withheld = 1.0 - (1.0 - p_pregnant) * (1.0 - p.immunocompromised)
@@ -235,7 +235,7 @@ def simulate_tables(
     latent[:, 0] = y0
     site_scale = np.asarray([scales[x] for x in sites])[site_idx]
     step = np.select([site_scale == "cm", site_scale == "nrs10"], [1.0, 10.0], 0.1)
-    fsp = np.clip(_round_half_up(latent / step[:, None]) * step[:, None], 0.0, 100.0)
+    fsp = np.clip(round_half_up(latent / step[:, None]) * step[:, None], 0.0, 100.0)
     fsp = np.round(fsp, 1)
     vas = p.vas_intercept + p.vas_slope * latent + rng.normal(0.0, p.vas_residual_sd, latent.shape)
     vas = np.clip(np.round(vas, 1), 0.0, 100.0)
@@ -286,7 +286,7 @@ def simulate_tables(
     for j in range(n_visits - 2, -1, -1):  # loop over visits (columns)
         next_day[:, j] = np.where(attended[:, j + 1], days[:, j + 1], next_day[:, j + 1])
     gap_h = (next_day - days) * 24.0
-    sore_lo, sore_hi = _report_soreness(rng, dur, gap_h)
+    sore_lo, sore_hi = report_soreness(rng, dur, gap_h)
     reported = needled & ~np.isnan(gap_h)
     sore_lo = np.where(reported, sore_lo, np.nan)
     sore_hi = np.where(reported, sore_hi, np.nan)
@@ -325,14 +325,14 @@ def simulate_tables(
         "soreness_upper_h": sore_hi[pi, vj],
     })
 
-    adverse_events = _adverse_events(
+    adverse_events = draw_adverse_events(
         rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit
     )
 
     # ---- truth --------------------------------------------------------------------
     sigma0 = math.sqrt(sb * sb + se * se)
     alpha, beta = (lo_b - p.baseline_mean) / sigma0, (hi_b - p.baseline_mean) / sigma0
-    shift = sigma0 * (_norm_pdf(alpha) - _norm_pdf(beta)) / (_norm_cdf(beta) - _norm_cdf(alpha))
+    shift = sigma0 * (norm_pdf(alpha) - norm_pdf(beta)) / (norm_cdf(beta) - norm_cdf(alpha))
     k_sel = (sb * sb + rho * sb * ss * week) / (sigma0 * sigma0)
     k_sel[0] = 1.0
     rows = []

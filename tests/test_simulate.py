@@ -573,3 +573,13 @@ def test_loader_accounts_for_every_planted_problem_in_the_sample():
     assert deviant in " ".join(deviations.astype(str).to_numpy().ravel())
     counts = q.counts.set_index("table")
     assert (counts["read"] == counts["kept"] + counts["rejected"]).all()
+
+
+def test_write_sample_with_three_arms_describes_each_difference(tmp_path):
+    """The README writer took one arm difference as a float and failed with 3 arms."""
+    import dryneedle_outcomes as dno
+
+    dno.write_sample(tmp_path / "three", n_patients=30, seed=1,
+                     arms=("dry_needling", "stretching", "sham"), allocation=(1, 1, 1))
+    text = (tmp_path / "three" / "README.md").read_text(encoding="utf-8")
+    assert "dry_needling minus sham" in text and "stretching minus sham" in text

@@ -206,18 +206,38 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert hashes[0] == hashes[1]
 
 
+def _sample_config(sample_dir: Path, tmp_path: Path, *, analyses: bool = True,
+                   replace: dict[str, str] | None = None) -> str:
+    """The sample's analysis.toml with absolute data paths, in ``tmp_path``; without its
+    [analysis] tables when ``analyses`` is False (the folder rules do not depend on
+    them, and the full pipeline then runs only where its outputs are checked)."""
+    text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
+    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
+        text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
+    if not analyses:
+        text = text[:text.index("[analysis]")] + text[text.index("[figures]"):]
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / "analysis.toml"
+    config.write_text(text, encoding="utf-8")
+    return str(config)
+
+
 def test_rerun_replaces_our_folder_and_refuses_one_with_other_files(sample_dir, tmp_path,
                                                                     capsys):
     out = tmp_path / "out"
-    config = str(sample_dir / "analysis.toml")
+    config = _sample_config(sample_dir, tmp_path / "config", analyses=False)
     assert main(["run", config, "--out", str(out), "--quiet"]) == 0
-    (out / "tables" / "baseline_table.csv").unlink()        # a file of ours, gone
+    (out / "quality" / "counts.csv").unlink()               # a file of ours, gone
     first = json.loads((out / "manifest.json").read_text())["started"]
     assert main(["run", config, "--out", str(out), "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")                  # --quiet: nothing printed
-    assert (out / "tables" / "baseline_table.csv").exists()
+    assert (out / "quality" / "counts.csv").exists()
     assert json.loads((out / "manifest.json").read_text())["started"] >= first
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders, no lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "out"]  # no temporary
+    # folders, no lock
     (out / "stale.txt").write_text("not ours")
     assert main(["run", config, "--out", str(out), "--quiet", "--force"]) == 2
     err = capsys.readouterr().err
@@ -288,12 +308,9 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
 
 
 def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
-    text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
-    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
-        text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
-    config = tmp_path / "analysis.toml"
-    config.write_text(text.replace("cumulative_after = [6]", "cumulative_after = [9]"),
-                      encoding="utf-8")
+    # no bootstrap: the outputs checked here do not depend on it
+    config = _sample_config(sample_dir, tmp_path, replace={
+        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 200": "n_boot = 0"})
     out = tmp_path / "out"
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

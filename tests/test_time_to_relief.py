@@ -249,7 +249,8 @@ def test_bootstrap_bands_reproducible_and_contain_the_estimate(cohorts):
 
 def test_proportional_hazards_failure_is_reported(cohorts, monkeypatch):
     monkeypatch.setattr(ttr_module, "PH_ALPHA", 1.01)     # every p-value "fails"
-    res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
+    with pytest.warns(dno.DryNeedleWarning, match="proportional hazards questionable"):
+        res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
     assert any("proportional hazards questionable" in w for w in res.warnings)
     monkeypatch.setattr(ttr_module, "PH_ALPHA", 0.0)
     res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
@@ -305,8 +306,9 @@ def test_an_arm_without_relief_is_reported_not_hidden():
     import matplotlib.pyplot as plt
 
     cohort = _no_relief_in_sham()
-    with pytest.warns(dno.ConvergenceWarning, match="may be infinite"):
+    with pytest.warns(dno.ConvergenceWarning) as seen:
         res = dno.time_to_relief(cohort, n_boot=10, seed=1, progress=False)
+    assert [str(w.message) for w in seen] == list(res.warnings)   # each once, as stored
     assert "no relief events in arm sham" in res.warnings[0]
     assert any("may be infinite" in w for w in res.warnings)
     assert not res.converged

@@ -142,7 +142,8 @@ def test_exclusions_are_reported_not_silent():
     a = sim.assessments
     a = a[~((a["patient_id"] == "DN-0001") & (a["visit"] == 0))]  # no baseline
     cohort = dno.load_cohort(a, sim.patients)
-    fit = dno.fit_trajectory(cohort, model="random_intercept")
+    with pytest.warns(dno.DryNeedleWarning, match="not modelled"):
+        fit = dno.fit_trajectory(cohort, model="random_intercept")
     assert set(fit.excluded["patient_id"]) == {"DN-0001"}
     assert any("not modelled" in w for w in fit.warnings)
     assert "DN-0001" not in set(fit.frame.data["patient_id"])

@@ -466,6 +466,7 @@ def test_engine_fit_fields():
     assert fit.reml and not fit.extra["singular"] and fit.messages == []
 
 
+@pytest.mark.slow
 def test_large_problem_converges_and_recovers_the_truth():
     """10,000 patients x 6 visits with a random slope (vectorised: no per-patient loops)."""
     rng = np.random.default_rng(1)

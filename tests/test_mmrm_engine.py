@@ -415,6 +415,7 @@ def test_tiny_cohort_unstructured_reports_non_convergence():
 # --------------------------------------------------------------------------- speed
 
 
+@pytest.mark.slow
 def test_unstructured_10000_patients_recovers_sigma():
     rng = np.random.default_rng(5)
     n, T = 10_000, 6

@@ -304,6 +304,7 @@ def test_row_order_and_index_do_not_matter() -> None:
     _assert_cov(b.cov, np.asarray(a.cov), rtol=max(1e-8, 4 * TWO_FITS * bound))
 
 
+@pytest.mark.slow
 def test_large_cohort_equals_its_compressed_form() -> None:
     """100,000 rows on a visit grid with discrete covariates vs the distinct rows with
     their counts as weights: same estimates and loglik, and converged."""

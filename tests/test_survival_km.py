@@ -290,6 +290,7 @@ def test_distinct_times_merges_like_aeqsurv():
     assert index.tolist() == [2, 0, 0, 1]
 
 
+@pytest.mark.slow
 def test_large_cohort_runs_vectorised():
     rng = np.random.default_rng(7)
     n = 100_000

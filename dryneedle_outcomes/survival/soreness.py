@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -47,12 +47,13 @@ import pandas as pd
 from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..results import AnalysisResult, arm_terms, titled_tables
 from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
-from ..tables import format_p
-from .render import html_table, html_warnings, trailer_lines
+from ..tables import TableResult, format_p
+from .render import trailer_lines
 
 NEEDLE_BINS = (1, 3, 5, 7)
 EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",
@@ -109,7 +110,7 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @dataclass(frozen=True, eq=False)
-class SorenessResult:
+class SorenessResult(AnalysisResult):
     """Soreness duration after needling (see :func:`soreness_duration`).
 
     Attributes
@@ -133,6 +134,12 @@ class SorenessResult:
     time_ratios : DataFrame
         Weibull AFT of positive durations with patient-clustered robust SEs: ``term``,
         ``estimate`` (time ratio), ``ci_lower``, ``ci_upper``, ``p_value``.
+    comparison : DataFrame
+        The arm terms of that model (each arm against the reference, when more than one
+        arm reports soreness) in the comparison schema
+        (:mod:`dryneedle_outcomes.results`), then ``model``, ``coef``, ``std_error``;
+        empty when no arm is compared.
+    notes, warnings : tuple of str
 
     Examples
     --------
@@ -154,8 +161,9 @@ class SorenessResult:
     model: object
     conf_level: float
     n_boot: int
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    reference_arm: str = ""
 
     @property
     def time_ratios(self) -> pd.DataFrame:
@@ -166,6 +174,13 @@ class SorenessResult:
         return t.loc[t["term"] != "(Intercept)",
                      ["term", "estimate", "ci_lower", "ci_upper", "p_value", "coef",
                       "std_error"]].reset_index(drop=True)
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """Duration ratios of each arm against the reference (Weibull AFT of durations
+        > 0 h, robust SE by patient) in the comparison schema."""
+        return arm_terms(self.time_ratios, self.reference_arm, "time_ratio",
+                         "weibull aft, durations > 0 h")
 
     @property
     def converged(self) -> bool:
@@ -197,14 +212,27 @@ class SorenessResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        parts = ["<h4>Post-needling soreness</h4>",
-                 "<b>Median hours</b>", html_table(self.median),
-                 "<b>By session number</b>", html_table(self.by_session),
-                 "<b>Time ratios (Weibull AFT, durations &gt; 0 h)</b>",
-                 html_table(self.time_ratios)]
-        parts.append(html_warnings(self.warnings))
-        return "\n".join(parts)
+    def _heading_html(self) -> str:
+        return "<h4>Post-needling soreness</h4>"
+
+    def tables(self) -> dict[str, TableResult]:
+        """Medians (by arm with the notes, by session, by needles), sessions with any
+        soreness, the duration model and the comparison; empty tables are left out."""
+        level = f"{self.conf_level:.0%} patient-bootstrap CI"
+        frames = {
+            "median": (self.median, f"Soreness duration (hours): median by arm ({level})", 1),
+            "by_session": (self.by_session, "Soreness duration (hours): median by session "
+                           "number", 1),
+            "by_needles": (self.by_needles, "Soreness duration (hours): median by needles "
+                           "per session", 1),
+            "any_soreness": (self.any_soreness, "Sessions followed by any soreness (Wilson "
+                             "CI; sessions cluster within patients)", 3),
+            "time_ratios": (self.time_ratios, "Soreness duration: time ratios (Weibull AFT "
+                            "of durations > 0 h, robust SE by patient)", 3),
+            "comparison": (self.comparison, "Soreness duration: arms versus "
+                           f"{self.reference_arm} (time ratios)", 3),
+        }
+        return titled_tables(frames, self.notes, self.conf_level)
 
     def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):
         """Probability that soreness is still present by hours after the session.
@@ -344,11 +372,13 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     any_soreness = pd.DataFrame(any_rows)
 
     model = None
+    reference = arms[0]
     pos = events[(events["upper"] > 0) & events["needles"].notna()].reset_index(drop=True)
     if len(pos) > 10 and pos["patient_id"].nunique() > 2:
         X = pd.DataFrame({"session": pos["session"].to_numpy(dtype=float),
                           "needles": pos["needles"].to_numpy(dtype=float)})
         pos_arms = [a for a in arms if (pos["arm"] == a).any()]
+        reference = pos_arms[0]
         for a in pos_arms[1:]:
             X[f"arm[{a}]"] = (pos["arm"] == a).to_numpy(dtype=float)
         constant = [c for c in ("session", "needles") if X[c].nunique() < 2]
@@ -369,4 +399,5 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     return SorenessResult(events=events, unused=unused, curve=curve, median=median,
                           by_needles=by_needles, by_session=by_session,
                           any_soreness=any_soreness, model=model, conf_level=conf_level,
-                          n_boot=int(n_boot), notes=notes, warnings=warns)
+                          n_boot=int(n_boot), notes=tuple(notes), warnings=tuple(warns),
+                          reference_arm=reference)

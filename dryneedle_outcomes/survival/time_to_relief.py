@@ -312,8 +312,8 @@ def time_to_relief(
         conf_level=conf_level, conf_type=conf_type, derived=derived, km=km,
         turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
-        covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=notes,
-        warnings=warns)
+        covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
+        warnings=tuple(warns))
 
 
 def _leave_out_arms(derived: ReliefEvents, arms: list[str]) -> ReliefEvents:

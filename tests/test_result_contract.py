@@ -175,3 +175,26 @@ def test_difference_is_a_deprecated_view_of_comparison(results):
     new_table = res.comparison_table()
     pd.testing.assert_frame_equal(old_table.table, new_table.table[old_table.table.columns])
     assert old_table.title == new_table.title
+
+
+# ---------------------------------------------------------------------- soreness at risk
+def test_soreness_plot_draws_the_numbers_at_risk(results):
+    res = results["soreness"]
+    table = res.at_risk()
+    assert list(table.columns) == ["arm", "time", "n_at_risk", "n_events", "n_censored"]
+    first = table[table["time"] == 0].set_index("arm")["n_at_risk"]
+    sessions = res.events.groupby("arm")["patient_id"].size()
+    assert (first == sessions.loc[first.index]).all()   # everyone is at risk at 0 h
+    assert (table.groupby("arm")["n_at_risk"].diff().dropna() <= 0).all()
+
+    plain = res.plot()
+    assert "Number at risk" not in [t.get_text() for t in plain.texts]
+    plt.close(plain.figure)
+    ax = res.plot(at_risk=True)
+    texts = [t.get_text() for t in ax.texts]
+    assert "Number at risk" in texts
+    for arm, sub in table.groupby("arm"):
+        for n in sub["n_at_risk"]:
+            assert f"{n:g}" in texts, (arm, n)
+    assert list(ax.get_xticks()) == list(res.default_times())
+    plt.close(ax.figure)

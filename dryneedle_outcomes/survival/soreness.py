@@ -51,6 +51,7 @@ from ..results import AnalysisResult, arm_terms, titled_tables
 from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
+from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
 from ..tables import TableResult, format_p
 from .render import trailer_lines
@@ -234,8 +235,57 @@ class SorenessResult(AnalysisResult):
         }
         return titled_tables(frames, self.notes, self.conf_level)
 
+    def default_times(self) -> np.ndarray:
+        """Tick times (hours) of the plot and the at-risk table: every 24 h (48 h past a
+        week) up to the last bound observed."""
+        up = self.events["upper"].to_numpy(dtype=float)
+        last = float(np.nanmax(np.where(np.isinf(up), self.events["lower"], up)))
+        return np.arange(0, last + 1e-9, 24.0 if last <= 168 else 48.0)
+
+    def at_risk(self, times=None) -> pd.DataFrame:
+        """Sessions still sore ("at risk" of resolving), per arm at ``times`` (hours).
+
+        The right-censored view of the intervals, as :meth:`ReliefResult.at_risk
+        <dryneedle_outcomes.survival.relief_result.ReliefResult.at_risk>` uses:
+        soreness resolves at the upper bound when it is finite, and a session still
+        sore when last asked is censored at its lower bound. ``n_at_risk`` at ``t``
+        counts the sessions whose soreness was not seen to have ended before ``t``;
+        ``n_events`` and ``n_censored`` are cumulative up to ``t``.
+
+        Parameters
+        ----------
+        times : sequence of float, optional
+            Default :meth:`default_times`.
+
+        Returns
+        -------
+        DataFrame
+            ``arm``, ``time``, ``n_at_risk``, ``n_events``, ``n_censored``.
+        """
+        times = self.default_times() if times is None else np.asarray(times, dtype=float)
+        parts = []
+        for arm in self.median["arm"]:
+            g = self.events[self.events["arm"] == arm]
+            up = g["upper"].to_numpy(dtype=float)
+            ended = np.isfinite(up)
+            fit = kaplan_meier(np.where(ended, up, g["lower"].to_numpy(dtype=float)),
+                               ended.astype(int), conf_level=self.conf_level)
+            parts.append(fit.at_risk(times).assign(arm=arm))
+        return pd.concat(parts, ignore_index=True)[
+            ["arm", "time", "n_at_risk", "n_events", "n_censored"]]
+
     def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):
         """Probability that soreness is still present by hours after the session.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        at_risk : bool, default False
+            Draw the numbers of sessions still sore (:meth:`at_risk`) under the axes,
+            aligned to the x ticks, as :meth:`ReliefResult.plot
+            <dryneedle_outcomes.survival.relief_result.ReliefResult.plot>` does.
+        ci : bool, default True
+            Draw the patient-bootstrap bands.
 
         Returns
         -------
@@ -243,11 +293,10 @@ class SorenessResult(AnalysisResult):
         """
         from ..plots.survival import plot_survival
 
-        last = float(np.nanmax(np.where(np.isinf(self.events["upper"]), self.events["lower"],
-                                        self.events["upper"])))
-        times = np.arange(0, last + 1e-9, 24.0 if last <= 168 else 48.0)
+        times = self.default_times()
         med = self.median[["arm", "estimate", "ci_lower", "ci_upper"]]
-        return plot_survival(self.curve, ax=ax, at_risk=None, median=med,
+        table = self.at_risk(times) if at_risk else None
+        return plot_survival(self.curve, ax=ax, at_risk=table, median=med,
                              xlabel="Hours after the session",
                              ylabel="Proportion still sore", ci=ci, times=times)
 

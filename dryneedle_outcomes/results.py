@@ -60,6 +60,8 @@ MEASURES = {
     "time_ratio": "ratio of event times (accelerated failure time), arm over reference",
 }
 
+#: The seed every public function with a random step uses by default.
+DEFAULT_SEED = 2014
 
 
 def nothing_fitted() -> bool:
@@ -254,6 +256,6 @@ class NoComparison:
         return empty_comparison()
 
 
-__all__ = ["AnalysisResult", "COMPARISON_COLUMNS", "MEASURES", "NoComparison", "arm_of_term",
-           "arm_terms", "as_table", "comparison_frame", "deprecated_name", "empty_comparison",
-           "nothing_fitted", "titled_tables"]
+__all__ = ["AnalysisResult", "COMPARISON_COLUMNS", "DEFAULT_SEED", "MEASURES", "NoComparison",
+           "arm_of_term", "arm_terms", "as_table", "comparison_frame", "deprecated_name",
+           "empty_comparison", "nothing_fitted", "titled_tables"]

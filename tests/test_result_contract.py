@@ -10,6 +10,7 @@ warn and give the same numbers as their replacements.
 from __future__ import annotations
 
 import html
+import inspect
 import warnings
 
 import matplotlib
@@ -18,9 +19,9 @@ import pandas as pd
 import pytest
 
 import dryneedle_outcomes as dno
-from dryneedle_outcomes.errors import DryNeedleWarning
+from dryneedle_outcomes.errors import AnalysisError, DryNeedleWarning
 from dryneedle_outcomes.harms import adverse_event_rates, dose_response, protocol_deviations
-from dryneedle_outcomes.results import COMPARISON_COLUMNS, MEASURES, AnalysisResult
+from dryneedle_outcomes.results import COMPARISON_COLUMNS, DEFAULT_SEED, MEASURES, AnalysisResult
 from dryneedle_outcomes.tables import TableResult
 
 matplotlib.use("Agg")
@@ -175,6 +176,27 @@ def test_difference_is_a_deprecated_view_of_comparison(results):
     new_table = res.comparison_table()
     pd.testing.assert_frame_equal(old_table.table, new_table.table[old_table.table.columns])
     assert old_table.title == new_table.title
+
+
+def test_covariates_is_a_deprecated_name_of_adjust(cohort):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DryNeedleWarning)
+        new = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=0, progress=False,
+                                 distributions=())
+        with pytest.warns(DeprecationWarning, match="adjust="):
+            old = dno.time_to_relief(cohort, covariates=("baseline",), n_boot=0,
+                                     progress=False, distributions=())
+    pd.testing.assert_frame_equal(old.hazard_ratios, new.hazard_ratios)
+    pd.testing.assert_frame_equal(old.comparison, new.comparison)
+    with pytest.raises(AnalysisError, match="adjust="):
+        dno.time_to_relief(cohort, adjust=("baseline",), covariates=("baseline",), n_boot=0)
+
+
+def test_one_default_seed():
+    from dryneedle_outcomes.models.trajectory import TrajectoryResult
+
+    for fn in (dno.time_to_relief, dno.soreness_duration, TrajectoryResult.sessions_to_mcid):
+        assert inspect.signature(fn).parameters["seed"].default == DEFAULT_SEED, fn
 
 
 # ---------------------------------------------------------------------- soreness at risk

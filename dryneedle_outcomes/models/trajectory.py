@@ -30,7 +30,7 @@ from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
-from ..results import AnalysisResult, comparison_frame, deprecated_name
+from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
 from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
 from ..tables import TableResult
@@ -222,13 +222,15 @@ class TrajectoryResult(AnalysisResult):
         return out.drop(columns=["statistic"])
 
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 200,
-                         seed: int = 0, progress: bool = True) -> pd.DataFrame:
+                         seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
         """First session at which the modelled improvement reaches the MCID, per arm.
 
         Improvement is measured from the mean baseline (or from visit 0 when
         baseline is not a covariate). The uncertainty interval is the percentile
         interval of a parametric bootstrap: ``n_boot`` outcome vectors are drawn from
-        the fitted model and the model refitted to each (progress shown).
+        the fitted model and the model refitted to each (progress shown), with the
+        package's default seed (:data:`~dryneedle_outcomes.results.DEFAULT_SEED`, 2014)
+        unless ``seed`` is given.
         ``estimate`` is missing when the MCID is not reached by the last visit, and
         then so is the interval; the share of bootstrap fits that never reach it is
         given too, and ``note`` says why a value is missing (empty otherwise).

@@ -47,7 +47,7 @@ import pandas as pd
 from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
-from ..results import AnalysisResult, arm_terms, titled_tables
+from ..results import DEFAULT_SEED, AnalysisResult, arm_terms, titled_tables
 from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
@@ -331,7 +331,7 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
 
 @one_channel
 def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int = 200,
-                      seed: int | None = 2014, progress: bool = True,
+                      seed: int | None = DEFAULT_SEED, progress: bool = True,
                       needle_bins: Sequence[int] = NEEDLE_BINS) -> SorenessResult:
     """Time to resolution of post-needling soreness (interval-censored, hours).
 

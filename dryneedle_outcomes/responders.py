@@ -43,7 +43,7 @@ Examples
 ['arm', 'visit', 'n_responders', 'n_missing', 'denominator', 'estimate', 'ci_lower', 'ci_upper']
 >>> res.reference_arm
 'sham'
->>> row = res.difference.query("visit == 6").iloc[0]
+>>> row = res.comparison.query("visit == 6").iloc[0]
 >>> row["nnt_label"].startswith(("NNTB", "NNTH"))
 True
 """
@@ -62,6 +62,7 @@ from .definitions import ResponderDefinition, resolve_definition
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
 from .models.design import arms_without_data, choose_reference
+from .results import AnalysisResult, as_table, comparison_frame, deprecated_name, nothing_fitted
 from .stats.checks import check_conf_level
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
@@ -71,9 +72,13 @@ TESTS = ("fisher", "chisq")
 
 TABLE_COLUMNS = ("arm", "visit", "n_responders", "n_missing", "denominator", "estimate",
                  "ci_lower", "ci_upper")
+#: The columns of the deprecated ``difference`` (the layout before ``comparison``).
 DIFFERENCE_COLUMNS = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt",
                       "nnt_ci_lower", "nnt_ci_upper", "nnt_label", "nnt_ci_label", "p_value",
                       "test")
+COMPARISON_COLUMNS = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper",
+                      "p_value", "visit", "nnt", "nnt_ci_lower", "nnt_ci_upper", "nnt_label",
+                      "nnt_ci_label", "test")
 
 
 # ---------------------------------------------------------------------- NNT (Altman 1998)
@@ -149,7 +154,7 @@ def number_needed_to_treat(rd, ci_lower, ci_upper) -> pd.DataFrame:
 
 # ---------------------------------------------------------------------- the result
 @dataclass(frozen=True)
-class RespondersResult(TableResult):
+class RespondersResult(AnalysisResult, TableResult):
     """Responders per visit and arm (``table``) and the comparison with the reference arm.
 
     Attributes
@@ -158,57 +163,86 @@ class RespondersResult(TableResult):
         Per visit and arm: ``arm``, ``visit``, ``n_responders``, ``n_missing``
         (patients with a baseline but no value at the visit), ``denominator``,
         ``estimate`` (proportion of responders), ``ci_lower``, ``ci_upper`` (Wilson).
-    difference : pandas.DataFrame
-        Per visit and non-reference arm: ``visit``, ``arm``, ``reference``,
-        ``estimate`` (risk difference arm minus reference, in proportions),
-        ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``nnt``, ``nnt_ci_lower``,
-        ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label`` (Altman 1998; see
-        :func:`number_needed_to_treat`), ``p_value`` and ``test``.
+    comparison : pandas.DataFrame
+        Per visit and non-reference arm, in the comparison schema
+        (:mod:`dryneedle_outcomes.results`): ``arm``, ``reference``, ``measure``
+        (``"risk_difference"``), ``estimate`` (arm minus reference, in proportions),
+        ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``p_value``, then ``visit``,
+        ``nnt``, ``nnt_ci_lower``, ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label``
+        (Altman 1998; see :func:`number_needed_to_treat`) and ``test``. (``difference``,
+        its former name and layout, is deprecated.)
     excluded : pandas.DataFrame
         Patients without a baseline value (``patient_id``, ``arm``, ``reason``): never
         responders and in no denominator.
     outcome, definition, missing, reference_arm, test : str
     """
 
-    difference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     outcome: str = ""
     definition: str = ""
     missing: str = "observed"
     reference_arm: str = ""
     test: str = "fisher"
+    warnings: tuple[str, ...] = ()
+    converged: bool = nothing_fitted()
 
-    def difference_table(self) -> TableResult:
+    @property
+    def difference(self) -> pd.DataFrame:
+        """Deprecated: :attr:`comparison` in its former layout (no ``measure`` column)."""
+        deprecated_name("difference", "comparison", "RespondersResult")
+        return self.comparison[list(DIFFERENCE_COLUMNS)]
+
+    def comparison_table(self) -> TableResult:
         """The risk differences and NNTs as a :class:`TableResult` (for papers)."""
-        cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
-                "nnt_ci_label", "p_value"]
+        cols = ["arm", "reference", "measure", "estimate", "ci_lower", "ci_upper", "p_value",
+                "visit", "nnt_label", "nnt_ci_label"]
         return TableResult(
-            table=self.difference[cols].copy(),
+            table=self.comparison[cols].copy(),
             title=f"Risk difference in responders vs {self.reference_arm} "
                   f"({self.conf_level:.0%} CI)",
             notes=(), conf_level=self.conf_level, digits=self.digits, percent=True)
 
+    def difference_table(self) -> TableResult:
+        """Deprecated: use :meth:`comparison_table` (this keeps the former column order)."""
+        deprecated_name("difference_table()", "comparison_table()", "RespondersResult")
+        cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
+                "nnt_ci_label", "p_value"]
+        table = self.comparison_table()
+        return TableResult(table=table.table[cols], title=table.title, notes=(),
+                           conf_level=self.conf_level, digits=self.digits, percent=True)
+
+    def tables(self) -> dict[str, TableResult]:
+        """The proportions (with the notes) and, with two arms or more, the comparison."""
+        out = {"responders": as_table(self)}
+        if not self.comparison.empty:
+            out["comparison"] = self.comparison_table()
+        return out
+
     def summary(self) -> str:
         """Plain text: proportions per visit and arm, then differences, then the notes."""
         parts = [self.title, self.formatted().to_string(index=False), ""]
-        if not self.difference.empty:
-            diff = self.difference_table()
+        if not self.comparison.empty:
+            diff = self.comparison_table()
             parts += [diff.title, diff.formatted().to_string(index=False), ""]
-        return "\n".join(parts + list(self.notes))
+        parts += list(self.notes)
+        if self.warnings:
+            parts += ["", "Warnings:", *(f"  - {w}" for w in self.warnings)]
+        return "\n".join(parts)
 
     def to_markdown(self) -> str:
         """Markdown: the proportions table, then the differences, then the notes."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = [] if self.difference.empty else [self.difference_table().to_markdown()]
+        diff = [] if self.comparison.empty else [self.comparison_table().to_markdown()]
         return "\n\n".join([main.to_markdown(), *diff, "\n".join(self.notes)])
 
     def to_latex(self) -> str:
         """Two LaTeX ``table`` environments (proportions, differences), notes under the second."""
-        if self.difference.empty:
+        if self.comparison.empty:
             return TableResult(self.table, self.title, self.notes, self.conf_level,
                                self.digits, True).to_latex()
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = self.difference_table()
+        diff = self.comparison_table()
         diff = TableResult(diff.table, diff.title, self.notes, self.conf_level, self.digits,
                            True)
         return main.to_latex() + "\n\n" + diff.to_latex()
@@ -217,7 +251,7 @@ class RespondersResult(TableResult):
         """An HTML fragment: both tables and the notes."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
         notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
-        diff = "" if self.difference.empty else self.difference_table().to_html()
+        diff = "" if self.comparison.empty else self.comparison_table().to_html()
         return f"<div>{main.to_html()}{diff}{notes}</div>"
 
     def plot(self, ax=None, **kwargs):
@@ -385,7 +419,7 @@ def responders(
     title = f"Responders on {inst.label}: {definition.label}; {word}"
     return RespondersResult(
         table=table, title=title, notes=tuple(notes), conf_level=float(conf_level),
-        digits=1, percent=True, difference=difference, excluded=excluded, outcome=outcome,
+        digits=1, percent=True, comparison=difference, excluded=excluded, outcome=outcome,
         definition=definition.label, missing=missing, reference_arm=reference, test=test,
         extra={"criterion": definition.kind, "cutoff": definition.value,
                "arms": tuple(arms)},
@@ -407,7 +441,7 @@ def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
                  test: str) -> pd.DataFrame:
     others = [a for a in arms if a != reference]
     if not others:
-        return pd.DataFrame(columns=list(DIFFERENCE_COLUMNS))
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     t = table.set_index(["visit", "arm"])
     rows = []
     for visit in table["visit"].unique():
@@ -429,7 +463,7 @@ def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
     nnt = number_needed_to_treat(d["estimate"], d["ci_lower"], d["ci_upper"])
     d = pd.concat([d.reset_index(drop=True), nnt], axis=1)
     d["test"] = "fisher_exact" if test == "fisher" else "chisq_uncorrected"
-    return d[list(DIFFERENCE_COLUMNS)]
+    return comparison_frame(d, measure="risk_difference")[list(COMPARISON_COLUMNS)]
 
 
 def _from_relief(definition, mcid, threshold, percent_reduction):

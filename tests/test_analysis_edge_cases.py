@@ -106,7 +106,7 @@ def test_single_visit_mmrm_is_ancova_and_sessions_to_mcid_has_no_orphan_ci(singl
     with no_foreign_warnings():
         fit = dno.fit_trajectory(single_visit, model="mmrm")
         boot = fit.sessions_to_mcid(n_boot=30, seed=1, progress=False)
-    assert fit.arm_difference["visit"].tolist() == [1]
+    assert fit.comparison["visit"].tolist() == [1]
     missing = boot["estimate"].isna()
     assert missing.any()          # one visit: the MCID is not reached in this trial
     assert boot.loc[missing, ["ci_lower", "ci_upper"]].isna().all().all()

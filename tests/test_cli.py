@@ -137,7 +137,7 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     tables = out / "tables"
     # mmrm arm difference at visit 6
     fit = dno.fit_trajectory(cohort, "first_step_pain", model="mmrm")
-    api = fit.arm_difference.set_index("visit").loc[6]
+    api = fit.comparison.set_index("visit").loc[6]
     csv = pd.read_csv(tables / "trajectory_mmrm_arm_difference.csv").set_index("visit").loc[6]
     for col in ("estimate", "std_error", "df", "ci_lower", "ci_upper", "p_value"):
         np.testing.assert_allclose(csv[col], api[col], rtol=1e-12, err_msg=col)
@@ -162,7 +162,7 @@ def test_tables_equal_the_python_api(sample_run, cohort):
             np.testing.assert_allclose(csv.loc[api.index, col], api[col], rtol=1e-12)
         diff = pd.read_csv(tables / f"responders_{missing}_difference.csv")
         np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
-                                   res.difference.loc[res.difference["visit"] == 6,
+                                   res.comparison.loc[res.comparison["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
     # time to relief (days) and soreness, with the configuration's seeds
     res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), seed=2014, progress=False)

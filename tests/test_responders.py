@@ -77,7 +77,7 @@ def test_all_responders_and_none():
     assert (dn["n_responders"], dn["denominator"], dn["estimate"]) == (2, 2, 1.0)
     assert (sh["n_responders"], sh["denominator"], sh["estimate"]) == (0, 2, 0.0)
     assert dn["ci_upper"] == 1.0 and sh["ci_lower"] == 0.0      # R's exact ends
-    d = res.difference.iloc[0]
+    d = res.comparison.iloc[0]
     assert d["estimate"] == 1.0 and d["reference"] == "sham"
     assert d["nnt"] == 1.0 and d["nnt_label"] == "NNTB 1.0"
     assert d["p_value"] == pytest.approx(1 / 3)                   # fisher.test, 2x2 of 2+2
@@ -85,10 +85,10 @@ def test_all_responders_and_none():
 
 def test_everyone_responds_in_both_arms_gives_infinite_nnt():
     c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 50])})
-    d = responders(c).difference.iloc[0]
+    d = responders(c).comparison.iloc[0]
     assert d["estimate"] == 0 and np.isinf(d["nnt"]) and d["nnt_label"] == "NNT infinity"
     assert d["nnt_ci_label"].startswith("NNTB") and "infinity to NNTH" in d["nnt_ci_label"]
-    assert np.isnan(responders(c, test="chisq").difference.iloc[0]["p_value"])
+    assert np.isnan(responders(c, test="chisq").comparison.iloc[0]["p_value"])
 
 
 def test_missing_visits_under_both_rules():
@@ -165,11 +165,11 @@ def test_reference_arm_and_three_arms():
               "c1": ("stretching", [80, 50])})
     res = responders(c)
     assert res.reference_arm == "placebo"
-    assert res.difference["arm"].tolist() == ["dry_needling", "stretching"]
+    assert res.comparison["arm"].tolist() == ["dry_needling", "stretching"]
     res = responders(c, reference_arm="stretching")
-    assert set(res.difference["arm"]) == {"dry_needling", "placebo"}
-    assert res.difference.set_index("arm").loc["placebo", "estimate"] == -1.0
-    assert res.difference.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1.0"
+    assert set(res.comparison["arm"]) == {"dry_needling", "placebo"}
+    assert res.comparison.set_index("arm").loc["placebo", "estimate"] == -1.0
+    assert res.comparison.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1.0"
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -196,7 +196,7 @@ def test_single_arm_cohort_and_visit_selection():
     c = tiny({"a1": ("clinic", [80, 50, 40]), "a2": ("clinic", [80, 75, 40])})
     res = responders(c, visits=[2])
     assert res.table[["visit", "n_responders", "denominator"]].values.tolist() == [[2, 2, 2]]
-    assert res.difference.empty and res.reference_arm == "clinic"
+    assert res.comparison.empty and res.reference_arm == "clinic"
     assert "clinic" in res.summary() and len(res.plot().containers) == 1
 
 
@@ -227,7 +227,7 @@ def test_nnt_wording():
 def test_nnt_in_result_when_rd_ci_crosses_zero():
     c = tiny({"a1": ("dry_needling", [80, 50]), "a2": ("dry_needling", [80, 79]),
               "s1": ("sham", [80, 79]), "s2": ("sham", [80, 79])})
-    d = responders(c).difference.iloc[0]
+    d = responders(c).comparison.iloc[0]
     assert d["ci_lower"] < 0 < d["ci_upper"]
     assert d["nnt_label"] == "NNTB 2.0"
     assert d["nnt_ci_label"] == (f"NNTB {1 / d['ci_upper']:.1f} to infinity to "
@@ -263,7 +263,7 @@ def test_against_r(cohorts, case):
     np.testing.assert_allclose(t["ci_upper"], p["prop.test(x, n, correct = FALSE)$conf.int[2]"],
                                rtol=0, atol=ABS)
     d = ref["difference"]
-    ours = res.difference
+    ours = res.comparison
     assert ours["visit"].tolist() == d["visit"]
     np.testing.assert_allclose(ours["estimate"], d["estimate"], rtol=0, atol=ABS)
     np.testing.assert_allclose(ours["ci_lower"], d["newcombe(x1, n1, x2, n2)[1]"], rtol=0,
@@ -275,7 +275,7 @@ def test_against_r(cohorts, case):
                        missing=call["missing"], conf_level=call["conf_level"], test="chisq")
     r_chi = np.array([np.nan if v is None else v
                       for v in d["chisq.test(tab, correct = FALSE)$p.value"]], dtype=float)
-    np.testing.assert_allclose(chisq.difference["p_value"], r_chi, rtol=P_RTOL)
+    np.testing.assert_allclose(chisq.comparison["p_value"], r_chi, rtol=P_RTOL)
 
 
 def test_newcombe_table_ii():
@@ -292,7 +292,7 @@ def test_sample_headline(cohorts):
     v6 = res.table[res.table["visit"] == 6].set_index("arm")
     assert v6.loc["dry_needling", ["n_responders", "denominator"]].tolist() == [32, 38]
     assert v6.loc["sham", ["n_responders", "denominator"]].tolist() == [20, 37]
-    d = res.difference.set_index("visit").loc[6]
+    d = res.comparison.set_index("visit").loc[6]
     assert d["nnt_label"] == "NNTB 3.3" and d["nnt_ci_label"] == "NNTB 2.1 to 10.8"
 
 

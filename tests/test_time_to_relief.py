@@ -47,9 +47,9 @@ export = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export)
 
 CASE_ARGS = {
-    "sample_days_mcid": {"covariates": (), "strata": None},
-    "sample_sessions_pct50": {"covariates": (), "strata": None},
-    "dropout_days_thr20s": {"covariates": ("baseline",), "strata": "site"},
+    "sample_days_mcid": {"adjust": (), "strata": None},
+    "sample_sessions_pct50": {"adjust": (), "strata": None},
+    "dropout_days_thr20s": {"adjust": ("baseline",), "strata": "site"},
 }
 
 
@@ -284,7 +284,7 @@ def test_errors(cohorts):
     with pytest.raises(AnalysisError, match="strata"):
         dno.time_to_relief(c, strata="clinic", n_boot=0)
     with pytest.raises(AnalysisError, match="covariate"):
-        dno.time_to_relief(c, covariates=("height",), n_boot=0)
+        dno.time_to_relief(c, adjust=("height",), n_boot=0)
     with pytest.raises(AnalysisError, match="n_boot"):
         dno.time_to_relief(c, n_boot=-1)
 

@@ -25,6 +25,7 @@ from scipy import stats
 from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..results import AnalysisResult, NoComparison, as_table
 from ..stats.checks import check_conf_level
 from ..tables import TableResult
 from .events import appointments, emergent_events
@@ -35,7 +36,7 @@ DOSE_COLUMNS = ("term", "covariate", "estimate", "ci_lower", "ci_upper", "p_valu
 
 
 @dataclass(frozen=True)
-class DoseResponse(TableResult):
+class DoseResponse(NoComparison, AnalysisResult, TableResult):
     """Odds ratios of an adverse event per needle and per twitch response (logistic GEE).
 
     Attributes
@@ -54,12 +55,25 @@ class DoseResponse(TableResult):
     converged : bool
         True when every fit converged.
     warnings : tuple of str
+    comparison : pandas.DataFrame
+        Empty (the schema's columns): the odds ratios are per unit of dose, not
+        between arms.
     """
 
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     data: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     converged: bool = True
     warnings: tuple[str, ...] = ()
+
+    def tables(self) -> dict[str, TableResult]:
+        """The odds ratios per unit of dose, with the notes."""
+        return {"odds_ratios": as_table(self)}
+
+    def plot(self, ax=None, **kwargs):
+        """Odds ratios per unit of dose with CIs on a log axis; returns the Axes."""
+        from ..plots.harms import plot_dose_response
+
+        return plot_dose_response(self, ax=ax, **kwargs)
 
 
 def _outcomes(cohort: Cohort, appts: pd.DataFrame, terms) -> pd.DataFrame:

@@ -1,4 +1,5 @@
-"""Survival curves (Kaplan-Meier or Turnbull) by arm, with CI bands and numbers at risk.
+"""Survival curves (Kaplan-Meier or Turnbull) by arm, with CI bands and numbers at risk,
+and the per-session probability of relief of the discrete-time model.
 
 The numbers-at-risk table is drawn under the x axis as annotations whose x is in data
 coordinates (each number centred under its tick) and whose y hangs from the bottom of
@@ -17,7 +18,14 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..stats.checks import count_first
-from .style import NOTE_FONTSIZE, arm_colours, arm_label, paper_style, single_column
+from .style import (
+    NOTE_FONTSIZE,
+    arm_colours,
+    arm_label,
+    arm_legend,
+    paper_style,
+    single_column,
+)
 
 CURVE_COLUMNS = ("arm", "time", "estimate", "ci_lower", "ci_upper")
 
@@ -453,3 +461,37 @@ def _check_median(median, arms: list) -> pd.DataFrame:
                             f"{count_first(bad, 'negative or infinite', where='row')}; "
                             "a median is a time >= 0, or NaN when not reached")
     return median
+
+
+def plot_session_hazard(result, ax=None):
+    """Model-based probability of relief at each session per arm, with CIs.
+
+    Parameters
+    ----------
+    result : DiscreteHazard
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    h = result.hazard
+    arms = list(dict.fromkeys(h["arm"]))
+    colours = arm_colours(arms, reference=result.reference_arm or None)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(60))
+        for i, arm in enumerate(arms):
+            sub = h[h["arm"] == arm]
+            x = sub["session"].to_numpy(dtype=float) + 0.08 * (i - (len(arms) - 1) / 2)
+            est = sub["estimate"].to_numpy(dtype=float)
+            err = np.vstack([est - sub["ci_lower"], sub["ci_upper"] - est])
+            ax.errorbar(x, est, yerr=err, fmt="o-", color=colours[arm], ms=3, lw=1,
+                        capsize=2, label=arm)
+        ax.set_xlabel("Session")
+        ax.set_ylabel("Probability of relief at the session")
+        ax.set_ylim(0, 1)
+        arm_legend(ax, loc="best")
+    return ax

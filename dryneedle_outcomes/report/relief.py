@@ -37,10 +37,9 @@ def relief_headline(res: ReliefResult) -> str:
     meds = [f"{r.arm} {_fmt(r.estimate)} ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
             f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
     text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
-    hr = res.hazard_ratios
-    arm_rows = hr[hr["term"].str.startswith("arm[")]
-    for r in arm_rows.itertuples():
-        text += (f"; hazard ratio of relief {r.term[4:-1]} vs {res.reference_arm} "
+    c = res.comparison
+    for r in c[c["model"] == "cox"].itertuples():
+        text += (f"; hazard ratio of relief {r.arm} vs {r.reference} "
                  f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
                  f"{r.ci_upper:.2f})")
     if res.logrank_result is not None:
@@ -67,7 +66,7 @@ def _relief_notes(res: ReliefResult) -> tuple[str, ...]:
         notes.append(f"Regression models adjusted for {', '.join(res.covariates)}.")
     if res.strata:
         notes.append(f"Log-rank test and Cox model stratified by {res.strata}.")
-    return tuple(notes + res.notes)
+    return (*notes, *res.notes)
 
 
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
@@ -85,7 +84,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
         warnings.simplefilter("always")
         res = time_to_relief(
             cohort, options.outcome, relief=t.relief(), timescale=timescale,
-            interval_censored=t.interval_censored, covariates=t.covariates,
+            interval_censored=t.interval_censored, adjust=t.covariates,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
             distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,

@@ -1,25 +1,16 @@
-"""Text and HTML pieces shared by the survival results' ``summary()`` and notebook display.
+"""The "Notes:" and "Warnings:" blocks that end the survival results' ``summary()``.
+
+(Their notebook display is :class:`~dryneedle_outcomes.results.AnalysisResult`'s, built
+from ``tables()``.)
 
 Examples
 --------
->>> import pandas as pd
->>> from dryneedle_outcomes.survival.render import html_table, trailer_lines
->>> html_table(pd.DataFrame({"estimate": [1.23456]})).count("1.23")
-1
+>>> from dryneedle_outcomes.survival.render import trailer_lines
 >>> trailer_lines(["a note"], [])
 ['', 'Notes:', '  - a note']
 """
 
 from __future__ import annotations
-
-import html
-
-import pandas as pd
-
-
-def html_table(frame: pd.DataFrame) -> str:
-    """A result table as borderless HTML with three significant digits."""
-    return frame.to_html(index=False, float_format=lambda v: f"{v:.3g}", border=0)
 
 
 def trailer_lines(notes, warnings) -> list[str]:
@@ -30,11 +21,3 @@ def trailer_lines(notes, warnings) -> list[str]:
     if warnings:
         lines += ["", "Warnings:"] + [f"  - {w}" for w in warnings]
     return lines
-
-
-def html_warnings(warnings) -> str:
-    """Warnings as an HTML list ("" when there are none)."""
-    if not warnings:
-        return ""
-    return ("<p><b>Warnings</b></p><ul>"
-            + "".join(f"<li>{html.escape(w)}</li>" for w in warnings) + "</ul>")

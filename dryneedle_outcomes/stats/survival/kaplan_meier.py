@@ -425,12 +425,15 @@ class KaplanMeier:
         return pd.Series({"tau": tau, "estimate": est, "std_error": se,
                           "ci_lower": est - z * se, "ci_upper": est + z * se}, name="rmst")
 
-    def summary(self) -> pd.Series:
+    def summary_table(self) -> pd.Series:
         """Records, events and the median with its CI (R's ``print(fit)``, quantile rule).
+
+        Until 0.1.0 :meth:`summary` returned this Series; it now returns text, as
+        every ``summary()`` of the package does.
 
         Examples
         --------
-        >>> float(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary()["n_events"])
+        >>> float(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary_table()["n_events"])
         3.0
         """
         m = self.median()
@@ -438,6 +441,26 @@ class KaplanMeier:
                           "median": m["estimate"], "ci_lower": m["ci_lower"],
                           "ci_upper": m["ci_upper"], "conf_level": self.conf_level},
                          name="kaplan_meier")
+
+    def summary(self) -> str:
+        """One line as R's ``print(fit)``: records, events, median and its CI.
+
+        The numbers are those of :meth:`summary_table`; a median that is not reached
+        prints as ``NA``, as in R.
+
+        Examples
+        --------
+        >>> print(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary())
+        Kaplan-Meier (log-log CI): n = 4, events = 3, median 4 (95% CI 2 to NA)
+        """
+        s = self.summary_table()
+
+        def fmt(v: float) -> str:
+            return f"{v:g}" if np.isfinite(v) else "NA"
+
+        return (f"Kaplan-Meier ({self.conf_type} CI): n = {int(s['n'])}, events = "
+                f"{fmt(s['n_events'])}, median {fmt(s['median'])} ({self.conf_level:.0%} CI "
+                f"{fmt(s['ci_lower'])} to {fmt(s['ci_upper'])})")
 
 
 def _km_arrays(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):

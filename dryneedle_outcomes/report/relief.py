@@ -84,7 +84,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
         warnings.simplefilter("always")
         res = time_to_relief(
             cohort, options.outcome, relief=t.relief(), timescale=timescale,
-            interval_censored=t.interval_censored, adjust=t.covariates,
+            interval_censored=t.interval_censored, adjust=t.adjust,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
             distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,

@@ -22,6 +22,22 @@ P_COLUMNS = ("p_value",)
 INTERVAL_COLUMNS = ("estimate", "ci_lower", "ci_upper", "std_error")
 
 
+def trailer_lines(notes, warnings) -> list[str]:
+    """The "Notes:" and "Warnings:" blocks that end a plain-text summary.
+
+    Examples
+    --------
+    >>> trailer_lines(["a note"], [])
+    ['', 'Notes:', '  - a note']
+    """
+    lines: list[str] = []
+    if notes:
+        lines += ["", "Notes:"] + [f"  - {n}" for n in notes]
+    if warnings:
+        lines += ["", "Warnings:"] + [f"  - {w}" for w in warnings]
+    return lines
+
+
 def format_p(p: float) -> str:
     """p-values as journals print them.
 

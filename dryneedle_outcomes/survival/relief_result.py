@@ -19,9 +19,8 @@ from scipy import stats
 from ..errors import AnalysisError
 from ..results import AnalysisResult, arm_terms, empty_comparison, titled_tables
 from ..stats.survival.kaplan_meier import rmst_difference
-from ..tables import TableResult, format_p
+from ..tables import TableResult, format_p, trailer_lines
 from .relief import Relief
-from .render import trailer_lines
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
 #: The analysis's own columns of ``comparison``, after the schema's.

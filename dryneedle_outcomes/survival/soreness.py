@@ -53,8 +53,7 @@ from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
-from ..tables import TableResult, format_p
-from .render import trailer_lines
+from ..tables import TableResult, format_p, trailer_lines
 
 NEEDLE_BINS = (1, 3, 5, 7)
 EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",

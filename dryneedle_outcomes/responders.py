@@ -51,7 +51,7 @@ True
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -194,11 +194,12 @@ class RespondersResult(AnalysisResult, TableResult):
         return self.comparison[list(DIFFERENCE_COLUMNS)]
 
     def comparison_table(self) -> TableResult:
-        """The risk differences and NNTs as a :class:`TableResult` (for papers)."""
-        cols = ["arm", "reference", "measure", "estimate", "ci_lower", "ci_upper", "p_value",
-                "visit", "nnt_label", "nnt_ci_label"]
+        """The risk differences and NNTs as a :class:`TableResult` (for papers): every
+        column of ``comparison`` in its exports, the columns below rendered."""
+        cols = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper", "p_value",
+                "visit", "nnt_label", "nnt_ci_label")
         return TableResult(
-            table=self.comparison[cols].copy(),
+            table=self.comparison.copy(), columns=cols,
             title=f"Risk difference in responders vs {self.reference_arm} "
                   f"({self.conf_level:.0%} CI)",
             notes=(), conf_level=self.conf_level, digits=self.digits, percent=True)
@@ -206,11 +207,10 @@ class RespondersResult(AnalysisResult, TableResult):
     def difference_table(self) -> TableResult:
         """Deprecated: use :meth:`comparison_table` (this keeps the former column order)."""
         deprecated_name("difference_table()", "comparison_table()", "RespondersResult")
-        cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
-                "nnt_ci_label", "p_value"]
-        table = self.comparison_table()
-        return TableResult(table=table.table[cols], title=table.title, notes=(),
-                           conf_level=self.conf_level, digits=self.digits, percent=True)
+        cols = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
+                "nnt_ci_label", "p_value")
+        return replace(self.comparison_table(),
+                       table=self.comparison[list(DIFFERENCE_COLUMNS)].copy(), columns=cols)
 
     def tables(self) -> dict[str, TableResult]:
         """The proportions (with the notes) and, with two arms or more, the comparison."""
@@ -242,9 +242,7 @@ class RespondersResult(AnalysisResult, TableResult):
             return TableResult(self.table, self.title, self.notes, self.conf_level,
                                self.digits, True).to_latex()
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = self.comparison_table()
-        diff = TableResult(diff.table, diff.title, self.notes, self.conf_level, self.digits,
-                           True)
+        diff = replace(self.comparison_table(), notes=self.notes)
         return main.to_latex() + "\n\n" + diff.to_latex()
 
     def to_html(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -68,6 +69,7 @@ def test_run_writes_every_expected_file(sample_run):
         tex = (out / "tables" / f"{name}.tex").read_text(encoding="utf-8")
         assert tex.startswith(r"\begin{table}") and r"\caption{" in tex, name
     assert sorted(p.stem for p in (out / "tables").glob("*.csv")) == sorted(TABLES)
+    assert sorted(p.stem for p in (out / "tables").glob("*.xlsx")) == sorted(TABLES)
     for name in FIGURES:
         assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -177,6 +179,102 @@ def test_tables_equal_the_python_api(sample_run, cohort):
                                sore.by_session[["estimate", "ci_lower", "ci_upper"]], rtol=1e-12)
 
 
+def _api_frames(cohort) -> dict[str, pd.DataFrame]:
+    """Every table of the sample run, computed by the Python API (as analysis.toml asks;
+    small bootstraps: the columns do not depend on the number of replicates)."""
+    frames = {"baseline_table": dno.baseline_table(cohort).table,
+              "protocol_deviations": dno.protocol_deviations(cohort).table,
+              "ae_dose_response": dno.dose_response(cohort).table}
+    for model in MODELS:
+        fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
+        frames[f"trajectory_{model}_arm_difference"] = fit.comparison
+        for name in ("marginal_means", "fixed_effects", "variance_components"):
+            frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
+        frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
+    for per in PER:
+        rates = dno.adverse_event_rates(cohort, per=per)
+        frames[f"ae_rates_{per}"] = rates.table
+        frames[f"ae_rates_{per}_comparison"] = rates.comparison
+    for missing in MISSING:
+        res = dno.responders(cohort, "first_step_pain", missing=missing)
+        frames[f"responders_{missing}"] = res.table
+        frames[f"responders_{missing}_difference"] = res.comparison
+    for timescale in ("days", "sessions"):
+        res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), timescale=timescale,
+                                 interval_censored=True, n_boot=5, seed=2014, progress=False)
+        stem = f"time_to_relief_{timescale}"
+        for name in ("median", "hazard_ratios", "time_ratios", "model_fit", "ph_test",
+                     "events"):
+            frames[f"{stem}_{name}"] = getattr(res, name)
+        frames[f"{stem}_rmst"] = res.rmst()
+        frames[f"{stem}_at_risk"] = res.at_risk(res.default_times())
+        frames[f"{stem}_logrank"] = pd.DataFrame(
+            columns=["test", *res.logrank])         # the dict, one row with the test named
+        if res.discrete_hazard is not None:
+            frames[f"{stem}_per_session"] = res.discrete_hazard.hazard
+    sore = dno.soreness_duration(cohort, n_boot=5, seed=2014, progress=False)
+    for name in ("median", "by_session", "by_needles", "time_ratios"):
+        frames[f"soreness_{name}"] = getattr(sore, name)
+    frames["soreness_any"] = sore.any_soreness
+    return frames
+
+
+def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort):
+    out, _, _ = sample_run
+    frames = _api_frames(cohort)
+    assert sorted(frames) == sorted(TABLES)
+    for name, frame in frames.items():
+        csv = pd.read_csv(out / "tables" / f"{name}.csv")
+        assert list(csv.columns) == [str(c) for c in frame.columns], name
+        xlsx = pd.read_excel(out / "tables" / f"{name}.xlsx", sheet_name="table")
+        assert list(xlsx.columns) == list(csv.columns), name
+        assert len(xlsx) == len(csv), name
+    diff = pd.read_csv(out / "tables" / "responders_observed_difference.csv")
+    assert {"estimate", "ci_lower", "ci_upper", "nnt", "nnt_ci_lower", "test"} <= set(diff)
+
+
+class _Cells(HTMLParser):
+    """The text of every header and data cell, in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self.cells.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _cells(fragment: str) -> list[str]:
+    parser = _Cells()
+    parser.feed(fragment)
+    return parser.cells
+
+
+def test_report_and_notebook_show_the_same_table_1(sample_run, cohort):
+    out, _, _ = sample_run
+    report = (out / "report.html").read_text(encoding="utf-8")
+    start = report.index('<figure class="table" id="tab-baseline_table">')
+    in_report = _cells(report[start:report.index("</figure>", start)])
+    t1 = dno.baseline_table(cohort)
+    assert _cells(t1._repr_html_()) == in_report == _cells(t1.to_html())
+    shown = t1.formatted()
+    assert in_report[:shown.shape[1]] == list(shown.columns)
+    assert "characteristic" in in_report and "Age, years, mean (SD)" in in_report
+    body = in_report[shown.shape[1]:]
+    assert body == [str(v) for v in shown.to_numpy().ravel()]
+
+
 def test_run_prints_progress_headline_and_report_path(sample_run):
     out, stdout, stderr = sample_run
     assert "84 patients" in stdout
@@ -197,7 +295,8 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     second = tmp_path / "again"
     assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(second),
                  "--quiet"]) == 0
-    for pattern in ("tables/*.csv", "tables/*.tex", "figures/*.png", "figures/*.pdf"):
+    for pattern in ("tables/*.csv", "tables/*.xlsx", "tables/*.tex", "figures/*.png",
+                    "figures/*.pdf"):
         paths = sorted(first.glob(pattern))
         assert paths, pattern
         for path in paths:

@@ -13,7 +13,7 @@ from ..instruments import get_instrument
 from ..survival.relief_result import ReliefResult
 from ..survival.soreness import SorenessResult, soreness_duration
 from ..survival.time_to_relief import time_to_relief
-from ..tables import TableResult
+from ..tables import MEDIAN_COLUMNS, TableResult, format_median
 from .sections import (
     FAILURES,
     Diagnostic,
@@ -27,15 +27,12 @@ from .sections import (
 UNITS = {"days": "days", "sessions": "sessions"}
 
 
-def _fmt(x: float) -> str:
-    return "not reached" if not np.isfinite(x) else f"{x:.1f}"
-
-
 def relief_headline(res: ReliefResult) -> str:
     """Medians by arm, the hazard ratio and the log-rank test, as one sentence."""
     unit = UNITS[res.timescale]
-    meds = [f"{r.arm} {_fmt(r.estimate)} ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
-            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    med = format_median
+    meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
+            f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
     c = res.comparison
     for r in c[c["model"] == "cox"].itertuples():
@@ -70,9 +67,10 @@ def _relief_notes(res: ReliefResult) -> tuple[str, ...]:
 
 
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
-           digits: int = 2) -> NamedTable:
+           digits: int = 2, not_reached: tuple[str, ...] = ()) -> NamedTable:
     return NamedTable(name, TableResult(frame.reset_index(drop=True), title=title,
-                                        notes=tuple(notes), conf_level=conf, digits=digits))
+                                        notes=tuple(notes), conf_level=conf, digits=digits,
+                                        not_reached=not_reached))
 
 
 def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
@@ -101,7 +99,8 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                            "p_value": lr["p_value"]}])
     times = res.default_times()
     part.items += [
-        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1),
+        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1,
+               MEDIAN_COLUMNS),
         NamedFigure(f"{stem}_curve",
                     f"{what}: proportion of patients without relief ({res.definition}) "
                     f"by arm with {conf:.0%} "
@@ -178,8 +177,11 @@ def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
 
 def soreness_headline(res: SorenessResult) -> str:
     """Median soreness by arm and the time ratio per session, as one sentence."""
-    meds = [f"{r.arm} {_fmt(r.estimate)} h ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
-            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    def med(x: float) -> str:
+        return format_median(x, 1, " h")
+
+    meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
+            f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = "Median post-needling soreness: " + ", ".join(meds)
     tr = res.time_ratios
     row = tr[tr["term"] == "session"]
@@ -212,16 +214,18 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
     section = Section("soreness_duration", "Post-needling soreness")
     section.items += [
         _table(res.median, "soreness_median", "Soreness duration (hours): median by arm",
-               notes, conf, 1),
+               notes, conf, 1, MEDIAN_COLUMNS),
         NamedFigure("soreness_curve",
                     f"Proportion of needling sessions with soreness still present by hours "
                     f"after the session, with {conf:.0%} patient-bootstrap bands (Turnbull "
                     "estimate); dotted lines: medians.",
                     lambda ax, r=res: r.plot(ax=ax), 60.0),
         _table(res.by_session, "soreness_by_session",
-               "Soreness duration (hours): median by session number", notes, conf, 1),
+               "Soreness duration (hours): median by session number", notes, conf, 1,
+               MEDIAN_COLUMNS),
         _table(res.by_needles, "soreness_by_needles",
-               "Soreness duration (hours): median by needles per session", notes, conf, 1),
+               "Soreness duration (hours): median by needles per session", notes, conf, 1,
+               MEDIAN_COLUMNS),
         _table(res.any_soreness, "soreness_any",
                "Sessions followed by any soreness (Wilson CI; sessions cluster within "
                "patients)", notes, conf, 3),

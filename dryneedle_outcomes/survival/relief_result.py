@@ -19,7 +19,7 @@ from scipy import stats
 from ..errors import AnalysisError
 from ..results import AnalysisResult, arm_terms, empty_comparison, titled_tables
 from ..stats.survival.kaplan_meier import rmst_difference
-from ..tables import TableResult, format_p, trailer_lines
+from ..tables import TableResult, format_median, format_p, trailer_lines
 from .relief import Relief
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
@@ -29,7 +29,7 @@ TIME_UNITS = {"days": "days", "sessions": "sessions"}
 
 
 def _fmt(x: float, digits: int = 1) -> str:
-    return "NR" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+    return format_median(x, digits)
 
 
 @dataclass(frozen=True, eq=False)

@@ -37,7 +37,6 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -53,7 +52,7 @@ from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
-from ..tables import TableResult, format_p, trailer_lines
+from ..tables import TableResult, format_median, format_p, trailer_lines
 
 NEEDLE_BINS = (1, 3, 5, 7)
 EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",
@@ -301,7 +300,7 @@ class SorenessResult(AnalysisResult):
 
 
 def _h(x: float) -> str:
-    return "NR" if x is None or not math.isfinite(x) else f"{x:.1f} h"
+    return format_median(x, 1, " h")
 
 
 def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_level: float,

@@ -50,7 +50,6 @@ True
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -246,11 +245,11 @@ class RespondersResult(AnalysisResult, TableResult):
         return main.to_latex() + "\n\n" + diff.to_latex()
 
     def to_html(self) -> str:
-        """An HTML fragment: both tables and the notes."""
+        """An HTML fragment: both tables, the notes under the second (as :meth:`to_latex`)."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
-        diff = "" if self.comparison.empty else self.comparison_table().to_html()
-        return f"<div>{main.to_html()}{diff}{notes}</div>"
+        if self.comparison.empty:
+            return replace(main, notes=self.notes).to_html()
+        return main.to_html() + replace(self.comparison_table(), notes=self.notes).to_html()
 
     def plot(self, ax=None, **kwargs):
         """Proportion of responders per visit by arm with Wilson CIs; returns the Axes."""

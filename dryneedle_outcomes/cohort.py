@@ -12,6 +12,7 @@ from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
 from .quality import QualityLedger
+from .tables import frame_html
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,6 @@ class Cohort:
             f"<div><p><strong>Cohort</strong>: {self.n_patients} patients, "
             f"{self.n_assessments} assessments, {len(self.adverse_events)} adverse events; "
             f"arms: {html.escape(', '.join(self.arms))}</p>"
-            + self.describe().to_html(index=False, float_format=lambda x: f"{x:.1f}")
+            + frame_html(self.describe().round(1))
             + self.quality._repr_html_() + "</div>"
         )

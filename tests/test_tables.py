@@ -78,3 +78,12 @@ def test_html_aligns_numbers_right_and_escapes_text():
     assert fragment.startswith('<figure class="table" id="tab-t"><figcaption>Table 3. T')
     assert fragment.endswith('<p class="files">f</p></figure>')
     assert _table()._repr_html_() == _table().to_html() == table_html(_table())
+
+
+def test_cohort_and_ledger_display_use_the_report_writer():
+    import dryneedle_outcomes as dno
+
+    cohort = dno.simulate_cohort(n_patients=12, seed=3)
+    shown = cohort._repr_html_()
+    assert frame_html(cohort.describe().round(1)) in shown      # as report.html shows it
+    assert frame_html(cohort.quality.counts) in shown

@@ -43,7 +43,7 @@ from dataclasses import field
 
 import pandas as pd
 
-from .tables import TableResult
+from .tables import MEDIAN_COLUMNS, TableResult
 
 #: The columns every ``comparison`` frame starts with, in this order.
 COMPARISON_COLUMNS = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper",
@@ -165,15 +165,18 @@ def arm_terms(table: pd.DataFrame, reference: str, measure: str, model: str,
 
 
 def titled_tables(frames: dict[str, tuple[pd.DataFrame, str, int]], notes: Iterable[str],
-                  conf_level: float) -> dict[str, TableResult]:
+                  conf_level: float, *, medians: Iterable[str] = ()) -> dict[str, TableResult]:
     """``{name: (frame, title, digits)}`` as TableResults, empty frames left out; the
-    first table carries ``notes``."""
+    first table carries ``notes``. The tables named in ``medians`` hold medians: a
+    missing estimate or limit reads "not reached" (:data:`~.tables.MEDIAN_COLUMNS`)."""
+    medians = set(medians)
     out: dict[str, TableResult] = {}
     for name, (frame, title, digits) in frames.items():
         if len(frame):
             out[name] = TableResult(frame.reset_index(drop=True), title=title,
                                     notes=() if out else tuple(notes),
-                                    conf_level=conf_level, digits=digits)
+                                    conf_level=conf_level, digits=digits,
+                                    not_reached=MEDIAN_COLUMNS if name in medians else ())
     return out
 
 
@@ -181,7 +184,8 @@ def as_table(result: TableResult) -> TableResult:
     """The table of a :class:`TableResult` subclass as a plain TableResult (same table,
     title, notes and rendering rules, without the subclass's extra tables)."""
     return TableResult(result.table, result.title, tuple(result.notes), result.conf_level,
-                       result.digits, result.percent)
+                       result.digits, result.percent, columns=result.columns,
+                       not_reached=result.not_reached)
 
 
 def deprecated_name(old: str, new: str, owner: str, *, stacklevel: int = 3) -> None:

@@ -87,3 +87,18 @@ def test_cohort_and_ledger_display_use_the_report_writer():
     shown = cohort._repr_html_()
     assert frame_html(cohort.describe().round(1)) in shown      # as report.html shows it
     assert frame_html(cohort.quality.counts) in shown
+
+
+def test_result_median_tables_print_not_reached_as_the_report_does():
+    from dryneedle_outcomes.results import as_table, titled_tables
+
+    median = pd.DataFrame({"arm": ["a"], "estimate": [np.nan], "ci_lower": [2.0],
+                           "ci_upper": [np.nan]})
+    tables = titled_tables({"median": (median, "M", 1), "other": (median, "O", 1)}, (),
+                           0.95, medians=("median",))
+    assert tables["median"].formatted().iloc[0].tolist() == ["a", NOT_REACHED, "2.0",
+                                                             NOT_REACHED]
+    assert tables["other"].formatted().iloc[0].tolist() == ["a", "", "2.0", ""]
+    kept = as_table(TableResult(median, columns=("arm", "estimate"), not_reached=("estimate",)))
+    assert kept.formatted().columns.tolist() == ["arm", "estimate"]
+    assert kept.formatted()["estimate"].tolist() == [NOT_REACHED]

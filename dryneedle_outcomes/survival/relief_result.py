@@ -411,7 +411,7 @@ class ReliefResult(AnalysisResult):
             rm = self.rmst()
             frames["rmst"] = (rm, f"{what}: restricted mean time without relief up to "
                               f"{rm['tau'].iloc[0]:g} {unit}", 2)
-        return titled_tables(frames, self.notes, self.conf_level)
+        return titled_tables(frames, self.notes, self.conf_level, medians=("median",))
 
     def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
         """Curves of the probability of no relief yet, with CI bands and the at-risk table.

@@ -231,7 +231,8 @@ class SorenessResult(AnalysisResult):
             "comparison": (self.comparison, "Soreness duration: arms versus "
                            f"{self.reference_arm} (time ratios)", 3),
         }
-        return titled_tables(frames, self.notes, self.conf_level)
+        return titled_tables(frames, self.notes, self.conf_level,
+                             medians=("median", "by_session", "by_needles"))
 
     def default_times(self) -> np.ndarray:
         """Tick times (hours) of the plot and the at-risk table: every 24 h (48 h past a

@@ -99,7 +99,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
         keep(path)
 
     if sections:
-        step("writing tables (CSV, LaTeX) and figures ("
+        step("writing tables (CSV, XLSX, LaTeX) and figures ("
              + ", ".join(cfg.figures.formats).upper() + ")")
     tables = out / "tables"
     tables.mkdir(exist_ok=True)

@@ -54,11 +54,8 @@ def sample_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cohort():
-    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
-        return dno.load_cohort(SAMPLE / "assessments.csv", SAMPLE / "patients.xlsx",
-                               SAMPLE / "adverse_events.csv",
-                               mapping=SAMPLE / "mapping.toml", errors="quarantine")
+def cohort(sample_cohort):
+    return sample_cohort
 
 
 def test_run_writes_every_expected_file(sample_run):
@@ -443,15 +440,11 @@ def test_config_without_analyses_loads_and_reports_only(sample_dir, tmp_path):
     assert "Headline" not in stdout and "Report:" in stdout
 
 
-def test_simulate_writes_a_loadable_sample(tmp_path):
-    out = tmp_path / "sim"
-    assert main(["simulate", "--patients", "30", "--seed", "5", "--out", str(out),
-                 "--quiet"]) == 0
-    assert main(["run", str(out / "analysis.toml"), "--out", str(tmp_path / "res"),
-                 "--quiet"]) == 0
-    counts = pd.read_csv(tmp_path / "res" / "quality" / "counts.csv")
+def test_simulate_writes_a_loadable_sample(small_run):
+    """``simulate`` then ``run`` on what it wrote (conftest's small_run does both)."""
+    counts = pd.read_csv(small_run / "quality" / "counts.csv")
     assert counts.set_index("table").loc["patients", "read"] == 30
-    assert (tmp_path / "res" / "tables" / "trajectory_mmrm_arm_difference.csv").exists()
+    assert (small_run / "tables" / "trajectory_mmrm_arm_difference.csv").exists()
 
 
 def test_version(capsys):

@@ -236,8 +236,8 @@ def test_nnt_in_result_when_rd_ci_crosses_zero():
 
 # ---------------------------------------------------------------------- against R
 @pytest.fixture(scope="module")
-def cohorts():
-    return {"sample": export_tables.sample_cohort(), "gappy": export_tables.gappy_cohort()}
+def cohorts(sample_cohort):
+    return {"sample": sample_cohort, "gappy": export_tables.gappy_cohort()}
 
 
 KIND_ARG = {"mcid": "mcid", "percent_reduction": "percent_reduction", "threshold": "threshold"}

@@ -60,8 +60,8 @@ def arr(values) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return export.cohorts()
+def cohorts(sample_cohort):
+    return {"sample": sample_cohort, "dropout": export.dropout_cohort()}
 
 
 @pytest.fixture(scope="module")

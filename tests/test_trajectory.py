@@ -47,8 +47,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return {name: make() for name, make in COHORTS.items()}
+def cohorts(sample_cohort):
+    return {name: sample_cohort if name == "sample" else make()
+            for name, make in COHORTS.items()}
 
 
 def _numbers(values):

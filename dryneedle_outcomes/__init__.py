@@ -39,7 +39,7 @@ _SOURCES = {
     "protocol_deviations": "harms",
     "INSTRUMENTS": "instruments", "Instrument": "instruments",
     "get_instrument": "instruments",
-    "RawTable": "io.readers", "read_table": "io.readers", "read_redcap": "io.redcap",
+    "RawTable": "io.raw_table", "read_table": "io.readers", "read_redcap": "io.redcap",
     "load_cohort": "load", "Mapping": "mapping",
     "TrajectoryResult": "models.trajectory", "fit_trajectory": "models.trajectory",
     "save_figure": "plots", "QualityLedger": "quality",

@@ -44,6 +44,7 @@ from scipy import stats
 from .cohort import Cohort
 from .errors import AnalysisError
 from .instruments import INSTRUMENTS
+from .results import AnalysisResult, NoComparison, nothing_fitted
 from .tables import TableResult, format_p
 
 DEFAULT_VARIABLES = ("age", "sex", "bmi", "symptom_months", "pregnant", "immunocompromised",
@@ -64,7 +65,7 @@ OVERALL = "overall"
 
 
 @dataclass(frozen=True)
-class BaselineTable(TableResult):
+class BaselineTable(NoComparison, AnalysisResult, TableResult):
     """Table 1 (see :func:`baseline_table`): display cells in ``table``, numbers in ``statistics``.
 
     Attributes
@@ -83,11 +84,30 @@ class BaselineTable(TableResult):
         Per continuous variable: ``variable``, ``n``, ``skewness``, ``shapiro_p`` and
         the ``summary`` chosen ("mean" or "median") with the ``reason``.
     arms : tuple of str
+    comparison : pandas.DataFrame
+        Empty (the schema's columns): baseline differences are not estimated (any
+        p-values are tests of the table's rows, in ``table``).
     """
 
     statistics: pd.DataFrame = field(default_factory=pd.DataFrame)
     normality: pd.DataFrame = field(default_factory=pd.DataFrame)
     arms: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    converged: bool = nothing_fitted()
+
+    def tables(self) -> dict[str, TableResult]:
+        """Table 1 itself (rendered by its own :meth:`formatted`), with the notes."""
+        return {"table1": self}
+
+    def summary(self) -> str:
+        """Plain text: the title, the formatted table and the notes."""
+        return TableResult.summary(self)
+
+    def plot(self, ax=None, **kwargs):
+        """Table 1 drawn on an Axes as it prints (for slides); returns the Axes."""
+        from .plots.table import plot_table
+
+        return plot_table(self, ax=ax, **kwargs)
 
     def formatted(self) -> pd.DataFrame:
         """The table as printed: label and statistic once per variable, p-values formatted."""

@@ -12,6 +12,7 @@ from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
 from .quality import QualityLedger
+from .tables import frame_html
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,82 @@ class Cohort:
         out["arm"] = out["arm"].astype(self.patients["arm"].dtype)
         return out
 
+    def needled(self) -> np.ndarray:
+        """Per assessment row: was the patient needled at that visit?
+
+        True where ``needled`` is True or ``needles`` is above 0 (either column may be
+        absent or missing). The one rule for "a needled appointment" used by every
+        analysis (soreness after needling, treatment sessions, harms).
+
+        Returns
+        -------
+        numpy.ndarray of bool, one value per row of ``assessments``
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=20, seed=1)
+        >>> bool(cohort.needled()[cohort.assessments["visit"].to_numpy() == 0].any())
+        False
+        """
+        a = self.assessments
+        out = np.zeros(len(a), dtype=bool)
+        if "needled" in a:
+            out |= a["needled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if "needles" in a:
+            out |= pd.to_numeric(a["needles"], errors="coerce").fillna(0).to_numpy(
+                dtype=float) > 0
+        return out
+
+    def session_visits(self, given=None, *, argument: str = "session_visits") -> list[int]:
+        """The visits that are treatment (needling) sessions, in order.
+
+        DESIGN.md: visit 0 is the baseline before the first needling, visits 1..k are
+        treatment sessions and later visits are follow-up. The sessions are ``given``
+        when the protocol says so; otherwise the visits >= 1 at which any patient of the
+        cohort was needled (:meth:`needled`). One rule, used by the sessions timescale of
+        :func:`~dryneedle_outcomes.time_to_relief` and by the harms denominators.
+
+        Parameters
+        ----------
+        given : sequence of int, optional
+            The protocol's session visits; checked to be visits >= 1.
+        argument : str, default "session_visits"
+            The caller's argument name, for the message when sessions cannot be told.
+
+        Returns
+        -------
+        list of int
+
+        Raises
+        ------
+        AnalysisError
+            When ``given`` holds a visit < 1, or nothing records needling after
+            baseline (the message says to pass ``argument``).
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> dno.simulate_cohort(n_patients=20, seed=1).session_visits()
+        [1, 2, 3, 4, 5, 6]
+        """
+        if given is not None:
+            visits = sorted({int(v) for v in given})
+            if not visits or visits[0] < 1:
+                raise AnalysisError(f"{argument} must be visits >= 1, got {given!r}")
+            return visits
+        a = self.assessments
+        if "needled" not in a and "needles" not in a:
+            raise AnalysisError(
+                "the assessments have neither 'needled' nor 'needles', so the treatment "
+                f"sessions cannot be told from follow-up visits; pass {argument}=...")
+        visit = a["visit"].to_numpy()
+        hit = self.needled() & (visit >= 1)
+        if not hit.any():
+            raise AnalysisError("no assessment at visit 1 or later records needling, so the "
+                                f"treatment sessions are unknown; pass {argument}=...")
+        return [int(v) for v in np.unique(visit[hit])]
+
     # ---------------------------------------------------------------- display
     def describe(self) -> pd.DataFrame:
         """Patients, visits and mean scores by arm, as a DataFrame."""
@@ -171,6 +248,6 @@ class Cohort:
             f"<div><p><strong>Cohort</strong>: {self.n_patients} patients, "
             f"{self.n_assessments} assessments, {len(self.adverse_events)} adverse events; "
             f"arms: {html.escape(', '.join(self.arms))}</p>"
-            + self.describe().to_html(index=False, float_format=lambda x: f"{x:.1f}")
+            + frame_html(self.describe().round(1))
             + self.quality._repr_html_() + "</div>"
         )

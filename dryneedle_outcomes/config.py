@@ -49,7 +49,7 @@ Schema (defaults after ``=`` for optional keys)::
     sessions_to_mcid = false             # parametric bootstrap of the first session
                                          # reaching the MCID (slow: n_boot refits)
     n_boot = 200                         # bootstrap replicates (1 to 100000)
-    seed = 0                             # bootstrap seed (recorded in manifest.json)
+    seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
     [analysis.harms]                     # adverse_event_rates (one table per denominator),
                                          # protocol_deviations and dose_response
@@ -72,7 +72,8 @@ Schema (defaults after ``=`` for optional keys)::
     sustained = false                    # met at two consecutive assessments
     timescale = ["days"]                 # "days" and/or "sessions" (discrete-time model)
     interval_censored = true             # Turnbull curve/median; false: Kaplan-Meier
-    covariates = []                      # "baseline" and/or patient columns, for Cox/AFT
+    adjust = []                          # "baseline" and/or patient columns, for Cox/AFT
+    # covariates = []                    # deprecated: the old name of adjust
     strata = ""                          # a patient column for the log-rank and Cox
                                          # ("" = none)
     distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
@@ -116,6 +117,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,7 +232,7 @@ class TimeToReliefOptions:
     sustained: bool = default(_TTR, "sustained")
     timescale: tuple[str, ...] = default(_TTR, "timescale")
     interval_censored: bool = default(_TTR, "interval_censored")
-    covariates: tuple[str, ...] = default(_TTR, "covariates")
+    adjust: tuple[str, ...] = default(_TTR, "adjust")
     strata: str | None = default(_TTR, "strata") or None
     distributions: tuple[str, ...] = default(_TTR, "distributions")
     conf_type: str = default(_TTR, "conf_type")
@@ -313,6 +315,13 @@ def _analysis_table(name: str, t: dict, outcome: str):
         if name == "responders":
             return RespondersOptions(criterion=criterion, value=value, **plain)
         plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None)
+        old = plain.pop("covariates")
+        if "covariates" in t:
+            if "adjust" in t:
+                raise ConfigError(f"[{table}]: give adjust only (covariates is its old name)")
+            warnings.warn(f"[{table}]: covariates is deprecated; call it adjust, as in "
+                          "[analysis.trajectory]", FutureWarning, stacklevel=2)
+            plain["adjust"] = old
         return TimeToReliefOptions(criterion=criterion, value=value, **plain)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
              "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions}

@@ -40,6 +40,9 @@ TIMESCALES = ("days", "sessions")
 FORMATS = ("pdf", "png", "svg")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 SEED_MAX = 2**32 - 1
+#: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
+#: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
+DEFAULT_SEED = 2014
 
 
 @dataclass(frozen=True)
@@ -162,7 +165,7 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "n_boot", "integer", "bootstrap replicates", default=200,
        bounds=_N_BOOT, option="TrajectoryOptions.n_boot"),
     _f("analysis.trajectory", "seed", "integer", "bootstrap seed (recorded in "
-       "manifest.json)", default=0, bounds=_SEED, option="TrajectoryOptions.seed"),
+       "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="TrajectoryOptions.seed"),
     _f("analysis.harms", "per", "choices", "the denominators: one adverse_event_rates table "
        "each", default=list(PER), allowed=PER, option="HarmsOptions.per"),
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
@@ -181,8 +184,11 @@ FIELDS: tuple[Field, ...] = (
        allowed=TIMESCALES, option="TimeToReliefOptions.timescale"),
     _f("analysis.time_to_relief", "interval_censored", "boolean", "Turnbull curve and median; "
        "false: Kaplan-Meier", default=True, option="TimeToReliefOptions.interval_censored"),
-    _f("analysis.time_to_relief", "covariates", "names", "\"baseline\" and/or patient "
-       "columns, for Cox and AFT", default=[], option="TimeToReliefOptions.covariates"),
+    _f("analysis.time_to_relief", "adjust", "names", "\"baseline\" and/or patient "
+       "columns the Cox, AFT and discrete-time models adjust for", default=[],
+       option="TimeToReliefOptions.adjust"),
+    _f("analysis.time_to_relief", "covariates", "names", "deprecated: the old name of "
+       "adjust (as in [analysis.trajectory])", default=[], option="TimeToReliefOptions.adjust"),
     _f("analysis.time_to_relief", "strata", "text", "a patient column for the log-rank and "
        "Cox (\"\" = none)", default="",
        expected="a patient column name (text), or \"\" for none",
@@ -198,11 +204,11 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
        "bands", default=200, bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
     _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "
-       "manifest.json)", default=2014, bounds=_SEED, option="TimeToReliefOptions.seed"),
+       "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="TimeToReliefOptions.seed"),
     _f("analysis.soreness_duration", "n_boot", "integer", "patient-bootstrap replicates",
        default=200, bounds=_N_BOOT0, option="SorenessOptions.n_boot"),
     _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
-       "manifest.json)", default=2014, bounds=_SEED, option="SorenessOptions.seed"),
+       "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="SorenessOptions.seed"),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",

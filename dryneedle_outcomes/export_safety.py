@@ -38,6 +38,8 @@ Examples
 from __future__ import annotations
 
 import re
+import zipfile
+from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -160,7 +162,7 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_excel(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "table",
-                index: bool = False) -> Path:
+                index: bool = False, timestamp: datetime | None = None) -> Path:
     """Write ``frame`` as an XLSX workbook in which no cell is a formula.
 
     Text is neutralised as :func:`neutralise_formulas` does (the same file reads the
@@ -174,6 +176,10 @@ def write_excel(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "tab
     sheet_name : str
     index : bool
         Write the index too.
+    timestamp : datetime, optional
+        The creation and modification time written into the workbook (its document
+        properties and every member of the zip archive) instead of the current time:
+        the same data then give the same bytes (a run's outputs are hashed).
 
     Returns
     -------
@@ -195,6 +201,42 @@ def write_excel(frame: pd.DataFrame, path: str | Path, *, sheet_name: str = "tab
             for cell in row:
                 if cell.data_type == "f":   # text openpyxl would store as a formula
                     cell.data_type = "s"
+    if timestamp is not None:
+        stamp_xlsx(path, timestamp)
+    return path
+
+
+_CORE_TIMES = re.compile(r"(<dcterms:(created|modified)\b[^>]*>)[^<]*(</dcterms:\2>)")
+
+
+def stamp_xlsx(path: str | Path, timestamp: datetime) -> Path:
+    """Rewrite the workbook at ``path`` with ``timestamp`` as its only time.
+
+    Its creation and modification times (``docProps/core.xml``) and the time of every
+    member of its zip archive are set to ``timestamp``, so the same data give the same
+    bytes.
+
+    Examples
+    --------
+    >>> import tempfile, zipfile
+    >>> path = Path(tempfile.mkdtemp()) / "t.xlsx"
+    >>> _ = write_excel(pd.DataFrame({"a": [1]}), path, timestamp=datetime(2000, 1, 1))
+    >>> {i.date_time for i in zipfile.ZipFile(path).infolist()}
+    {(2000, 1, 1, 0, 0, 0)}
+    """
+    path = Path(path)
+    when = timestamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    with zipfile.ZipFile(path) as archive:
+        members = [(info, archive.read(info)) for info in archive.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in members:
+            if info.filename == "docProps/core.xml":
+                data = _CORE_TIMES.sub(lambda m: m.group(1) + when + m.group(3),
+                                       data.decode("utf-8")).encode("utf-8")
+            stamped = zipfile.ZipInfo(info.filename, date_time=timestamp.timetuple()[:6])
+            stamped.compress_type = info.compress_type
+            stamped.external_attr = info.external_attr
+            archive.writestr(stamped, data)
     return path
 
 

@@ -22,7 +22,8 @@ from .errors import (
 )
 from .instruments import CORE_INSTRUMENTS, INSTRUMENTS
 from .io.limits import ReadLimits
-from .io.readers import RawTable, read_table
+from .io.raw_table import RawTable
+from .io.readers import read_table
 from .mapping import Mapping, TableMapping
 from .normalize.adverse_events import normalize_adverse_events
 from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_warning_text

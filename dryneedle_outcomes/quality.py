@@ -68,6 +68,7 @@ from pathlib import Path
 import pandas as pd
 
 from .export_safety import neutralise_formulas  # noqa: F401  (kept here for old imports)
+from .tables import frame_html
 
 COUNT_COLUMNS = ("table", "source", "source_rows", "read", "kept", "rejected")
 PROBLEM_COLUMNS = ("table", "source", "row", "column", "value", "rule", "message")
@@ -154,14 +155,14 @@ class QualityLedger:
         rules = self.rules()
         body = [
             "<div><strong>Quality ledger</strong>",
-            self.counts.to_html(index=False),
+            frame_html(self.counts),
         ]
         if len(rules):
-            body.append(rules.to_html(index=False))
+            body.append(frame_html(rules))
         if len(self.rejected):
             shown = self.rejected.drop(columns=["raw"]).head(20)
             body.append(f"<p>Rejected (first {len(shown)} of {len(self.rejected)}):</p>")
-            body.append(shown.to_html(index=False))
+            body.append(frame_html(shown))
         body.append(
             "<p>read = kept + rejected for every table: "
             + html.escape("yes" if self.balanced else "NO")

@@ -43,38 +43,41 @@ Examples
 ['arm', 'visit', 'n_responders', 'n_missing', 'denominator', 'estimate', 'ci_lower', 'ci_upper']
 >>> res.reference_arm
 'sham'
->>> row = res.difference.query("visit == 6").iloc[0]
+>>> row = res.comparison.query("visit == 6").iloc[0]
 >>> row["nnt_label"].startswith(("NNTB", "NNTH"))
 True
 """
 
 from __future__ import annotations
 
-import html
-import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from .cohort import Cohort
+from .definitions import ResponderDefinition, resolve_definition
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
 from .models.design import arms_without_data, choose_reference
+from .results import AnalysisResult, as_table, comparison_frame, deprecated_name, nothing_fitted
+from .stats.checks import check_conf_level
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
 
-#: Tolerance of the responder comparisons (scores are on 0-100 or 0-10 scales).
-TOLERANCE = 1e-9
 MISSING_RULES = ("observed", "non_responder")
 TESTS = ("fisher", "chisq")
 
 TABLE_COLUMNS = ("arm", "visit", "n_responders", "n_missing", "denominator", "estimate",
                  "ci_lower", "ci_upper")
+#: The columns of the deprecated ``difference`` (the layout before ``comparison``).
 DIFFERENCE_COLUMNS = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt",
                       "nnt_ci_lower", "nnt_ci_upper", "nnt_label", "nnt_ci_label", "p_value",
                       "test")
+COMPARISON_COLUMNS = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper",
+                      "p_value", "visit", "nnt", "nnt_ci_lower", "nnt_ci_upper", "nnt_label",
+                      "nnt_ci_label", "test")
 
 
 # ---------------------------------------------------------------------- NNT (Altman 1998)
@@ -148,88 +151,9 @@ def number_needed_to_treat(rd, ci_lower, ci_upper) -> pd.DataFrame:
                          "nnt_label": labels, "nnt_ci_label": ci_labels})
 
 
-# ---------------------------------------------------------------------- the definition
-@dataclass(frozen=True)
-class ResponderDefinition:
-    """Which patients count as responders: ``kind`` is mcid, percent_reduction or threshold."""
-
-    kind: str
-    value: float
-    instrument: Instrument
-
-    @property
-    def label(self) -> str:
-        """The definition in words, as table titles and notes print it."""
-        inst = self.instrument
-        units = f" {inst.units}" if inst.units == "mm" else ""
-        if self.kind == "mcid":
-            return f"improvement from baseline >= {self.value:g}{units} (MCID)"
-        if self.kind == "percent_reduction":
-            word = "reduction" if not inst.higher_is_better else "improvement"
-            return f">= {self.value:g}% {word} from baseline"
-        op = ">=" if inst.higher_is_better else "<="
-        return f"{inst.column} {op} {self.value:g}{units} at the visit"
-
-    def met(self, rows: pd.DataFrame) -> np.ndarray:
-        """Boolean array: does each change-from-baseline row meet the definition?"""
-        if self.kind == "mcid":
-            return (rows["improvement"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
-        if self.kind == "percent_reduction":
-            base = rows["base"]
-            ok = (base != 0) & (rows["improvement"]
-                                >= self.value / 100.0 * base.abs() - TOLERANCE)
-            return ok.to_numpy(dtype=bool)
-        if self.instrument.higher_is_better:
-            return (rows["aval"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
-        return (rows["aval"] <= self.value + TOLERANCE).to_numpy(dtype=bool)
-
-
-def _definition(inst: Instrument, mcid, threshold, percent_reduction) -> ResponderDefinition:
-    given = [name for name, v in (("mcid", mcid), ("threshold", threshold),
-                                  ("percent_reduction", percent_reduction))
-             if v is not None and v is not False]
-    if len(given) > 1:
-        raise AnalysisError(f"give one responder definition, got {' and '.join(given)}; pass "
-                            "only one of mcid=, threshold=, percent_reduction=")
-    if percent_reduction is not None:
-        value = _number("percent_reduction", percent_reduction)
-        if not 0 < value <= 100:
-            raise AnalysisError(f"percent_reduction must be in (0, 100], got {value!r} "
-                                "(IMMPACT: 30 moderate, 50 substantial)")
-        return ResponderDefinition("percent_reduction", value, inst)
-    if threshold is not None:
-        value = _number("threshold", threshold)
-        if not inst.lower <= value <= inst.upper:
-            raise AnalysisError(f"threshold {value!r} is outside the range of {inst.column} "
-                                f"({inst.lower:g} to {inst.upper:g} {inst.units})")
-        return ResponderDefinition("threshold", value, inst)
-    if mcid is None or mcid is True:
-        if inst.mcid is None:
-            raise AnalysisError(
-                f"instrument {inst.column!r} has no registered MCID; pass mcid=<number>, or "
-                "percent_reduction=30 (IMMPACT moderate) or 50 (substantial)")
-        return ResponderDefinition("mcid", float(inst.mcid), inst)
-    value = _number("mcid", mcid)
-    if value <= 0:
-        raise AnalysisError(f"mcid must be a positive improvement, got {value!r}")
-    return ResponderDefinition("mcid", value, inst)
-
-
-def _number(name: str, value) -> float:
-    if isinstance(value, bool):
-        raise AnalysisError(f"{name} must be a number, got {value!r}")
-    try:
-        out = float(value)
-    except (TypeError, ValueError):
-        raise AnalysisError(f"{name} must be a number, got {value!r}") from None
-    if not math.isfinite(out):
-        raise AnalysisError(f"{name} must be finite, got {value!r}")
-    return out
-
-
 # ---------------------------------------------------------------------- the result
 @dataclass(frozen=True)
-class RespondersResult(TableResult):
+class RespondersResult(AnalysisResult, TableResult):
     """Responders per visit and arm (``table``) and the comparison with the reference arm.
 
     Attributes
@@ -238,67 +162,94 @@ class RespondersResult(TableResult):
         Per visit and arm: ``arm``, ``visit``, ``n_responders``, ``n_missing``
         (patients with a baseline but no value at the visit), ``denominator``,
         ``estimate`` (proportion of responders), ``ci_lower``, ``ci_upper`` (Wilson).
-    difference : pandas.DataFrame
-        Per visit and non-reference arm: ``visit``, ``arm``, ``reference``,
-        ``estimate`` (risk difference arm minus reference, in proportions),
-        ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``nnt``, ``nnt_ci_lower``,
-        ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label`` (Altman 1998; see
-        :func:`~dryneedle_outcomes.responders.number_needed_to_treat`), ``p_value`` and ``test``.
+    comparison : pandas.DataFrame
+        Per visit and non-reference arm, in the comparison schema
+        (:mod:`dryneedle_outcomes.results`): ``arm``, ``reference``, ``measure``
+        (``"risk_difference"``), ``estimate`` (arm minus reference, in proportions),
+        ``ci_lower``, ``ci_upper`` (Newcombe hybrid score), ``p_value``, then ``visit``,
+        ``nnt``, ``nnt_ci_lower``, ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label``
+        (Altman 1998; see :func:`number_needed_to_treat`) and ``test``. (``difference``,
+        its former name and layout, is deprecated.)
     excluded : pandas.DataFrame
         Patients without a baseline value (``patient_id``, ``arm``, ``reason``): never
         responders and in no denominator.
     outcome, definition, missing, reference_arm, test : str
     """
 
-    difference: pd.DataFrame = field(default_factory=pd.DataFrame)
+    comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
     outcome: str = ""
     definition: str = ""
     missing: str = "observed"
     reference_arm: str = ""
     test: str = "fisher"
+    warnings: tuple[str, ...] = ()
+    converged: bool = nothing_fitted()
 
-    def difference_table(self) -> TableResult:
-        """The risk differences and NNTs as a :class:`~.TableResult` (for papers)."""
-        cols = ["visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
-                "nnt_ci_label", "p_value"]
+    @property
+    def difference(self) -> pd.DataFrame:
+        """Deprecated: :attr:`comparison` in its former layout (no ``measure`` column)."""
+        deprecated_name("difference", "comparison", "RespondersResult")
+        return self.comparison[list(DIFFERENCE_COLUMNS)]
+
+    def comparison_table(self) -> TableResult:
+        """The risk differences and NNTs as a :class:`TableResult` (for papers): every
+        column of ``comparison`` in its exports, the columns below rendered."""
+        cols = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper", "p_value",
+                "visit", "nnt_label", "nnt_ci_label")
         return TableResult(
-            table=self.difference[cols].copy(),
+            table=self.comparison.copy(), columns=cols,
             title=f"Risk difference in responders vs {self.reference_arm} "
                   f"({self.conf_level:.0%} CI)",
             notes=(), conf_level=self.conf_level, digits=self.digits, percent=True)
 
+    def difference_table(self) -> TableResult:
+        """Deprecated: use :meth:`comparison_table` (this keeps the former column order)."""
+        deprecated_name("difference_table()", "comparison_table()", "RespondersResult")
+        cols = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_upper", "nnt_label",
+                "nnt_ci_label", "p_value")
+        return replace(self.comparison_table(),
+                       table=self.comparison[list(DIFFERENCE_COLUMNS)].copy(), columns=cols)
+
+    def tables(self) -> dict[str, TableResult]:
+        """The proportions (with the notes) and, with two arms or more, the comparison."""
+        out = {"responders": as_table(self)}
+        if not self.comparison.empty:
+            out["comparison"] = self.comparison_table()
+        return out
+
     def summary(self) -> str:
         """Plain text: proportions per visit and arm, then differences, then the notes."""
         parts = [self.title, self.formatted().to_string(index=False), ""]
-        if not self.difference.empty:
-            diff = self.difference_table()
+        if not self.comparison.empty:
+            diff = self.comparison_table()
             parts += [diff.title, diff.formatted().to_string(index=False), ""]
-        return "\n".join(parts + list(self.notes))
+        parts += list(self.notes)
+        if self.warnings:
+            parts += ["", "Warnings:", *(f"  - {w}" for w in self.warnings)]
+        return "\n".join(parts)
 
     def to_markdown(self) -> str:
         """Markdown: the proportions table, then the differences, then the notes."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = [] if self.difference.empty else [self.difference_table().to_markdown()]
+        diff = [] if self.comparison.empty else [self.comparison_table().to_markdown()]
         return "\n\n".join([main.to_markdown(), *diff, "\n".join(self.notes)])
 
     def to_latex(self) -> str:
         """Two LaTeX ``table`` environments (proportions, differences), notes under the second."""
-        if self.difference.empty:
+        if self.comparison.empty:
             return TableResult(self.table, self.title, self.notes, self.conf_level,
                                self.digits, True).to_latex()
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = self.difference_table()
-        diff = TableResult(diff.table, diff.title, self.notes, self.conf_level, self.digits,
-                           True)
+        diff = replace(self.comparison_table(), notes=self.notes)
         return main.to_latex() + "\n\n" + diff.to_latex()
 
     def to_html(self) -> str:
-        """An HTML fragment: both tables and the notes."""
+        """An HTML fragment: both tables, the notes under the second (as :meth:`to_latex`)."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        notes = "".join(f"<p><small>{html.escape(n)}</small></p>" for n in self.notes)
-        diff = "" if self.difference.empty else self.difference_table().to_html()
-        return f"<div>{main.to_html()}{diff}{notes}</div>"
+        if self.comparison.empty:
+            return replace(main, notes=self.notes).to_html()
+        return main.to_html() + replace(self.comparison_table(), notes=self.notes).to_html()
 
     def plot(self, ax=None, **kwargs):
         """Proportion of responders per visit by arm with Wilson CIs; returns the Axes."""
@@ -315,6 +266,7 @@ def responders(
     mcid=None,
     threshold=None,
     percent_reduction=None,
+    definition=None,
     missing: str = "observed",
     conf_level: float = 0.95,
     reference_arm: str | None = None,
@@ -338,6 +290,12 @@ def responders(
         Responder = improvement >= ``percent_reduction`` % of the baseline value
         (IMMPACT: 30 moderate, 50 substantial). A baseline of 0 cannot be reduced:
         such a patient is a non-responder.
+    definition : Relief, optional
+        The same definition object :func:`~dryneedle_outcomes.time_to_relief` takes
+        (``dno.Relief(percent_reduction=50)``), instead of ``mcid``/``threshold``/
+        ``percent_reduction``, so that responders and time to relief are defined once.
+        ``sustained=True`` is a property of a time course, not of one visit, and is
+        refused here.
     missing : {"observed", "non_responder"}
         ``"observed"`` (observed cases): the denominator at a visit is the patients
         of the arm with a baseline and a value at that visit. ``"non_responder"``
@@ -384,9 +342,13 @@ def responders(
                             f"{missing!r}")
     if test not in TESTS:
         raise AnalysisError(f"test must be 'fisher' or 'chisq', got {test!r}")
-    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    definition = _definition(inst, mcid, threshold, percent_reduction)
+    conf_level = check_conf_level(conf_level)
+    if definition is not None:
+        definition = _from_relief(definition, mcid, threshold, percent_reduction)
+        mcid, threshold, percent_reduction = (definition.mcid, definition.threshold,
+                                              definition.percent_reduction)
+    definition = resolve_definition(inst, mcid=mcid, threshold=threshold,
+                                    percent_reduction=percent_reduction)
     cfb = cohort.change_from_baseline(outcome)
 
     patients = cohort.patients[["patient_id", "arm"]].copy()
@@ -454,7 +416,7 @@ def responders(
     title = f"Responders on {inst.label}: {definition.label}; {word}"
     return RespondersResult(
         table=table, title=title, notes=tuple(notes), conf_level=float(conf_level),
-        digits=1, percent=True, difference=difference, excluded=excluded, outcome=outcome,
+        digits=1, percent=True, comparison=difference, excluded=excluded, outcome=outcome,
         definition=definition.label, missing=missing, reference_arm=reference, test=test,
         extra={"criterion": definition.kind, "cutoff": definition.value,
                "arms": tuple(arms)},
@@ -476,7 +438,7 @@ def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
                  test: str) -> pd.DataFrame:
     others = [a for a in arms if a != reference]
     if not others:
-        return pd.DataFrame(columns=list(DIFFERENCE_COLUMNS))
+        return pd.DataFrame(columns=list(COMPARISON_COLUMNS))
     t = table.set_index(["visit", "arm"])
     rows = []
     for visit in table["visit"].unique():
@@ -498,7 +460,27 @@ def _differences(table: pd.DataFrame, arms, reference: str, conf_level: float,
     nnt = number_needed_to_treat(d["estimate"], d["ci_lower"], d["ci_upper"])
     d = pd.concat([d.reset_index(drop=True), nnt], axis=1)
     d["test"] = "fisher_exact" if test == "fisher" else "chisq_uncorrected"
-    return d[list(DIFFERENCE_COLUMNS)]
+    return comparison_frame(d, measure="risk_difference")[list(COMPARISON_COLUMNS)]
+
+
+def _from_relief(definition, mcid, threshold, percent_reduction):
+    """Check ``definition=`` is a Relief without sustained and the only definition given."""
+    from .survival.relief import Relief  # the survival package imports this module's peers
+
+    if not isinstance(definition, Relief):
+        raise AnalysisError(f"definition must be a dno.Relief (e.g. dno.Relief(mcid=True)), "
+                            f"got {definition!r}")
+    others = [n for n, v in (("mcid", mcid), ("threshold", threshold),
+                             ("percent_reduction", percent_reduction))
+              if v is not None and v is not False]
+    if others:
+        raise AnalysisError(f"give one responder definition, got definition= and "
+                            f"{' and '.join(others)}=; pass only one")
+    if definition.sustained:
+        raise AnalysisError("responders() counts response at each visit; "
+                            "Relief(sustained=True) describes a time course, use it with "
+                            "time_to_relief() or pass sustained=False")
+    return definition
 
 
 def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,

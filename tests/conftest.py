@@ -1,10 +1,12 @@
-"""Shared fixtures: paths to the tiny rule fixtures, a headless matplotlib, seeds."""
+"""Shared fixtures: the sample cohort and the small CLI run (each made once per session),
+paths to the tiny rule fixtures, a headless matplotlib."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import matplotlib
+import pandas as pd
 import pytest
 
 matplotlib.use("Agg")
@@ -30,3 +32,40 @@ def _close_figures():
     import matplotlib.pyplot as plt
 
     plt.close("all")
+
+
+def _fingerprint(cohort) -> tuple:
+    return tuple(int(pd.util.hash_pandas_object(t, index=True).sum())
+                 for t in (cohort.patients, cohort.assessments, cohort.adverse_events))
+
+
+@pytest.fixture(scope="session")
+def sample_cohort():
+    """``data/sample`` loaded once, as the R reference exports load it (quarantine).
+
+    Shared by every test module: tests must not change it (copy a table first); the
+    teardown fails the session if one did.
+    """
+    import dryneedle_outcomes as dno
+
+    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
+        cohort = dno.load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
+                                 mapping="mapping.toml", errors="quarantine",
+                                 base_dir=SAMPLE)
+    before = _fingerprint(cohort)
+    yield cohort
+    assert _fingerprint(cohort) == before, "a test changed the shared sample cohort"
+
+
+@pytest.fixture(scope="session")
+def small_run(tmp_path_factory):
+    """``dryneedle-outcomes simulate`` (30 patients, seed 5) then ``run`` on its sample:
+    the whole command-line pipeline once, for the tests that read its outputs."""
+    from dryneedle_outcomes.cli import main
+
+    root = tmp_path_factory.mktemp("small")
+    assert main(["simulate", "--patients", "30", "--seed", "5", "--out", str(root / "data"),
+                 "--quiet"]) == 0
+    assert main(["run", str(root / "data" / "analysis.toml"), "--out", str(root / "out"),
+                 "--quiet"]) == 0
+    return root / "out"

@@ -115,8 +115,8 @@ def test_skewed_variable_gets_median_by_the_rule():
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return {"sample": export_tables.sample_cohort(), "gappy": export_tables.gappy_cohort()}
+def cohorts(sample_cohort):
+    return {"sample": sample_cohort, "gappy": export_tables.gappy_cohort()}
 
 
 @pytest.mark.parametrize("data", ["sample", "gappy"])

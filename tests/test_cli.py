@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -53,11 +54,8 @@ def sample_run(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def cohort():
-    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
-        return dno.load_cohort(SAMPLE / "assessments.csv", SAMPLE / "patients.xlsx",
-                               SAMPLE / "adverse_events.csv",
-                               mapping=SAMPLE / "mapping.toml", errors="quarantine")
+def cohort(sample_cohort):
+    return sample_cohort
 
 
 def test_run_writes_every_expected_file(sample_run):
@@ -68,6 +66,7 @@ def test_run_writes_every_expected_file(sample_run):
         tex = (out / "tables" / f"{name}.tex").read_text(encoding="utf-8")
         assert tex.startswith(r"\begin{table}") and r"\caption{" in tex, name
     assert sorted(p.stem for p in (out / "tables").glob("*.csv")) == sorted(TABLES)
+    assert sorted(p.stem for p in (out / "tables").glob("*.xlsx")) == sorted(TABLES)
     for name in FIGURES:
         assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
@@ -137,7 +136,7 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     tables = out / "tables"
     # mmrm arm difference at visit 6
     fit = dno.fit_trajectory(cohort, "first_step_pain", model="mmrm")
-    api = fit.arm_difference.set_index("visit").loc[6]
+    api = fit.comparison.set_index("visit").loc[6]
     csv = pd.read_csv(tables / "trajectory_mmrm_arm_difference.csv").set_index("visit").loc[6]
     for col in ("estimate", "std_error", "df", "ci_lower", "ci_upper", "p_value"):
         np.testing.assert_allclose(csv[col], api[col], rtol=1e-12, err_msg=col)
@@ -162,7 +161,7 @@ def test_tables_equal_the_python_api(sample_run, cohort):
             np.testing.assert_allclose(csv.loc[api.index, col], api[col], rtol=1e-12)
         diff = pd.read_csv(tables / f"responders_{missing}_difference.csv")
         np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
-                                   res.difference.loc[res.difference["visit"] == 6,
+                                   res.comparison.loc[res.comparison["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
     # time to relief (days) and soreness, with the configuration's seeds
     res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), seed=2014, progress=False)
@@ -175,6 +174,102 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     csv = pd.read_csv(tables / "soreness_by_session.csv")
     np.testing.assert_allclose(csv[["estimate", "ci_lower", "ci_upper"]],
                                sore.by_session[["estimate", "ci_lower", "ci_upper"]], rtol=1e-12)
+
+
+def _api_frames(cohort) -> dict[str, pd.DataFrame]:
+    """Every table of the sample run, computed by the Python API (as analysis.toml asks;
+    small bootstraps: the columns do not depend on the number of replicates)."""
+    frames = {"baseline_table": dno.baseline_table(cohort).table,
+              "protocol_deviations": dno.protocol_deviations(cohort).table,
+              "ae_dose_response": dno.dose_response(cohort).table}
+    for model in MODELS:
+        fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
+        frames[f"trajectory_{model}_arm_difference"] = fit.comparison
+        for name in ("marginal_means", "fixed_effects", "variance_components"):
+            frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
+        frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
+    for per in PER:
+        rates = dno.adverse_event_rates(cohort, per=per)
+        frames[f"ae_rates_{per}"] = rates.table
+        frames[f"ae_rates_{per}_comparison"] = rates.comparison
+    for missing in MISSING:
+        res = dno.responders(cohort, "first_step_pain", missing=missing)
+        frames[f"responders_{missing}"] = res.table
+        frames[f"responders_{missing}_difference"] = res.comparison
+    for timescale in ("days", "sessions"):
+        res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), timescale=timescale,
+                                 interval_censored=True, n_boot=5, seed=2014, progress=False)
+        stem = f"time_to_relief_{timescale}"
+        for name in ("median", "hazard_ratios", "time_ratios", "model_fit", "ph_test",
+                     "events"):
+            frames[f"{stem}_{name}"] = getattr(res, name)
+        frames[f"{stem}_rmst"] = res.rmst()
+        frames[f"{stem}_at_risk"] = res.at_risk(res.default_times())
+        frames[f"{stem}_logrank"] = pd.DataFrame(
+            columns=["test", *res.logrank])         # the dict, one row with the test named
+        if res.discrete_hazard is not None:
+            frames[f"{stem}_per_session"] = res.discrete_hazard.hazard
+    sore = dno.soreness_duration(cohort, n_boot=5, seed=2014, progress=False)
+    for name in ("median", "by_session", "by_needles", "time_ratios"):
+        frames[f"soreness_{name}"] = getattr(sore, name)
+    frames["soreness_any"] = sore.any_soreness
+    return frames
+
+
+def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort):
+    out, _, _ = sample_run
+    frames = _api_frames(cohort)
+    assert sorted(frames) == sorted(TABLES)
+    for name, frame in frames.items():
+        csv = pd.read_csv(out / "tables" / f"{name}.csv")
+        assert list(csv.columns) == [str(c) for c in frame.columns], name
+        xlsx = pd.read_excel(out / "tables" / f"{name}.xlsx", sheet_name="table")
+        assert list(xlsx.columns) == list(csv.columns), name
+        assert len(xlsx) == len(csv), name
+    diff = pd.read_csv(out / "tables" / "responders_observed_difference.csv")
+    assert {"estimate", "ci_lower", "ci_upper", "nnt", "nnt_ci_lower", "test"} <= set(diff)
+
+
+class _Cells(HTMLParser):
+    """The text of every header and data cell, in document order."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("th", "td"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("th", "td") and self._cell is not None:
+            self.cells.append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _cells(fragment: str) -> list[str]:
+    parser = _Cells()
+    parser.feed(fragment)
+    return parser.cells
+
+
+def test_report_and_notebook_show_the_same_table_1(sample_run, cohort):
+    out, _, _ = sample_run
+    report = (out / "report.html").read_text(encoding="utf-8")
+    start = report.index('<figure class="table" id="tab-baseline_table">')
+    in_report = _cells(report[start:report.index("</figure>", start)])
+    t1 = dno.baseline_table(cohort)
+    assert _cells(t1._repr_html_()) == in_report == _cells(t1.to_html())
+    shown = t1.formatted()
+    assert in_report[:shown.shape[1]] == list(shown.columns)
+    assert "characteristic" in in_report and "Age, years, mean (SD)" in in_report
+    body = in_report[shown.shape[1]:]
+    assert body == [str(v) for v in shown.to_numpy().ravel()]
 
 
 def test_run_prints_progress_headline_and_report_path(sample_run):
@@ -197,7 +292,8 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     second = tmp_path / "again"
     assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(second),
                  "--quiet"]) == 0
-    for pattern in ("tables/*.csv", "tables/*.tex", "figures/*.png", "figures/*.pdf"):
+    for pattern in ("tables/*.csv", "tables/*.xlsx", "tables/*.tex", "figures/*.png",
+                    "figures/*.pdf"):
         paths = sorted(first.glob(pattern))
         assert paths, pattern
         for path in paths:
@@ -206,18 +302,38 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert hashes[0] == hashes[1]
 
 
+def _sample_config(sample_dir: Path, tmp_path: Path, *, analyses: bool = True,
+                   replace: dict[str, str] | None = None) -> str:
+    """The sample's analysis.toml with absolute data paths, in ``tmp_path``; without its
+    [analysis] tables when ``analyses`` is False (the folder rules do not depend on
+    them, and the full pipeline then runs only where its outputs are checked)."""
+    text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
+    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
+        text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
+    if not analyses:
+        text = text[:text.index("[analysis]")] + text[text.index("[figures]"):]
+    for old, new in (replace or {}).items():
+        assert old in text, old
+        text = text.replace(old, new)
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    config = tmp_path / "analysis.toml"
+    config.write_text(text, encoding="utf-8")
+    return str(config)
+
+
 def test_rerun_replaces_our_folder_and_refuses_one_with_other_files(sample_dir, tmp_path,
                                                                     capsys):
     out = tmp_path / "out"
-    config = str(sample_dir / "analysis.toml")
+    config = _sample_config(sample_dir, tmp_path / "config", analyses=False)
     assert main(["run", config, "--out", str(out), "--quiet"]) == 0
-    (out / "tables" / "baseline_table.csv").unlink()        # a file of ours, gone
+    (out / "quality" / "counts.csv").unlink()               # a file of ours, gone
     first = json.loads((out / "manifest.json").read_text())["started"]
     assert main(["run", config, "--out", str(out), "--quiet"]) == 0
     assert capsys.readouterr() == ("", "")                  # --quiet: nothing printed
-    assert (out / "tables" / "baseline_table.csv").exists()
+    assert (out / "quality" / "counts.csv").exists()
     assert json.loads((out / "manifest.json").read_text())["started"] >= first
-    assert [p.name for p in tmp_path.iterdir()] == ["out"]  # no temporary folders, no lock
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "out"]  # no temporary
+    # folders, no lock
     (out / "stale.txt").write_text("not ours")
     assert main(["run", config, "--out", str(out), "--quiet", "--force"]) == 2
     err = capsys.readouterr().err
@@ -288,12 +404,9 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
 
 
 def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
-    text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
-    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
-        text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
-    config = tmp_path / "analysis.toml"
-    config.write_text(text.replace("cumulative_after = [6]", "cumulative_after = [9]"),
-                      encoding="utf-8")
+    # no bootstrap: the outputs checked here do not depend on it
+    config = _sample_config(sample_dir, tmp_path, replace={
+        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 200": "n_boot = 0"})
     out = tmp_path / "out"
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
@@ -327,15 +440,11 @@ def test_config_without_analyses_loads_and_reports_only(sample_dir, tmp_path):
     assert "Headline" not in stdout and "Report:" in stdout
 
 
-def test_simulate_writes_a_loadable_sample(tmp_path):
-    out = tmp_path / "sim"
-    assert main(["simulate", "--patients", "30", "--seed", "5", "--out", str(out),
-                 "--quiet"]) == 0
-    assert main(["run", str(out / "analysis.toml"), "--out", str(tmp_path / "res"),
-                 "--quiet"]) == 0
-    counts = pd.read_csv(tmp_path / "res" / "quality" / "counts.csv")
+def test_simulate_writes_a_loadable_sample(small_run):
+    """``simulate`` then ``run`` on what it wrote (conftest's small_run does both)."""
+    counts = pd.read_csv(small_run / "quality" / "counts.csv")
     assert counts.set_index("table").loc["patients", "read"] == 30
-    assert (tmp_path / "res" / "tables" / "trajectory_mmrm_arm_difference.csv").exists()
+    assert (small_run / "tables" / "trajectory_mmrm_arm_difference.csv").exists()
 
 
 def test_version(capsys):

@@ -104,3 +104,28 @@ def test_the_messages_say_what_the_reference_says_is_allowed(tmp_path):
             config.AnalysisConfig.from_dict(data, base_dir=tmp_path)
         assert f"[{table}]: {key} must be {rows[(table, key)]['allowed']}, got {bad}" \
             in str(info.value)
+
+
+def test_one_default_seed():
+    from dryneedle_outcomes.config_schema import DEFAULT_SEED
+    from dryneedle_outcomes.results import DEFAULT_SEED as RESULTS_SEED
+
+    assert DEFAULT_SEED == RESULTS_SEED
+    seeds = {(f.table, f.key): f.default for f in FIELDS if f.key == "seed"
+             and f.table.startswith("analysis.")}
+    assert set(seeds.values()) == {RESULTS_SEED}, seeds
+
+
+def _ttr(extra: str) -> config.AnalysisConfig:
+    text = ('[data]\nassessments = "data/sample/assessments.csv"\n'
+            f"[analysis.time_to_relief]\n{extra}")
+    return config.AnalysisConfig.from_dict(tomllib.loads(text), base_dir=".")
+
+
+def test_time_to_relief_adjust_and_its_deprecated_name():
+    assert _ttr('adjust = ["baseline"]\n').analysis.time_to_relief.adjust == ("baseline",)
+    with pytest.warns(FutureWarning, match="covariates is deprecated; call it adjust"):
+        old = _ttr('covariates = ["baseline"]\n')
+    assert old.analysis.time_to_relief.adjust == ("baseline",)
+    with pytest.raises(config.ConfigError, match="give adjust only"):
+        _ttr('adjust = ["baseline"]\ncovariates = ["age"]\n')

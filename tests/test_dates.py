@@ -231,6 +231,7 @@ def test_malformed_format_raises() -> None:
         parse_dates(pd.Series(["2024-01-05"]), convention="%Q-%m")
 
 
+@pytest.mark.slow
 def test_distinct_values_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[int] = []
     original = dates_module._to_datetime

@@ -79,8 +79,9 @@ def close(ours, theirs, what, rtol=RTOL):
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return {name: make() for name, make in export_harms_tables.COHORTS.items()}
+def cohorts(sample_cohort):
+    return {name: sample_cohort if name == "sample" else make()
+            for name, make in export_harms_tables.COHORTS.items()}
 
 
 # ============================================================ against R

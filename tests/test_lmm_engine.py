@@ -47,6 +47,7 @@ import pytest
 from tolerances import TWO_FITS, assert_within_se, lmm_se
 
 import dryneedle_outcomes.stats.mixed.lmm as lmm
+import dryneedle_outcomes.stats.mixed.lmm_criterion as lmm_criterion
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.mixed.engine import numerical_hessian, numerical_jacobian
 from dryneedle_outcomes.stats.mixed.lmm import fit_lmm, simulate_lmm
@@ -291,12 +292,12 @@ def test_analytic_gradient_and_hessian_match_finite_differences():
     for Zq in (Z[:, :1], Z, Z3):
         q = Zq.shape[1]
         for reml in (True, False):
-            prof = lmm._Profile(y, X, Zq, codes, codes.max() + 1, reml)
+            prof = lmm_criterion.Profile(y, X, Zq, codes, codes.max() + 1, reml)
             theta = rng.uniform(0.2, 1.0, q * (q + 1) // 2)
             g_num = numerical_jacobian(prof.deviance, theta, step=1e-3)
             np.testing.assert_allclose(prof.gradient(theta), g_num, rtol=1e-6,
                                        atol=1e-6 * np.max(np.abs(g_num)))
-    prof = lmm._Profile(y, X, Z, codes, codes.max() + 1, True)
+    prof = lmm_criterion.Profile(y, X, Z, codes, codes.max() + 1, True)
     theta = np.array([1.4, -0.07, 0.2])
     H, h_prof = prof.hessian_vp(theta)
     pt = prof.parts(theta)
@@ -395,7 +396,7 @@ def test_singular_starts_do_not_trap_the_fit(start):
 
 def test_boundary_descent_finds_the_better_covariance():
     y, X, Z, codes, _ = _design("simulated_slope")
-    prof = lmm._Profile(y, X, Z, codes, codes.max() + 1, True)
+    prof = lmm_criterion.Profile(y, X, Z, codes, codes.max() + 1, True)
     trap = np.array([0.0, -0.2, 0.0])
     check = lmm._assess(prof, trap)
     assert check["saddle"] and not check["grad_ok"]
@@ -403,13 +404,13 @@ def test_boundary_descent_finds_the_better_covariance():
     # at the optimum of a genuinely singular fit there is nothing to improve
     fit, _, _ = _fit("simulated_singular")
     y, X, Z, codes, _ = _design("simulated_singular")
-    prof = lmm._Profile(y, X, Z, codes, codes.max() + 1, True)
+    prof = lmm_criterion.Profile(y, X, Z, codes, codes.max() + 1, True)
     assert not lmm._assess(prof, fit.extra["theta"])["saddle"]
 
 
 def test_psi_gradient_is_consistent_with_theta_gradient():
     y, X, Z, codes, _ = _design("simulated_slope")
-    prof = lmm._Profile(y, X, Z, codes, codes.max() + 1, True)
+    prof = lmm_criterion.Profile(y, X, Z, codes, codes.max() + 1, True)
     theta = np.array([1.1, -0.3, 0.4])
     pt = prof.parts(theta)
     F = prof.psi_gradient_from(pt)
@@ -465,6 +466,7 @@ def test_engine_fit_fields():
     assert fit.reml and not fit.extra["singular"] and fit.messages == []
 
 
+@pytest.mark.slow
 def test_large_problem_converges_and_recovers_the_truth():
     """10,000 patients x 6 visits with a random slope (vectorised: no per-patient loops)."""
     rng = np.random.default_rng(1)

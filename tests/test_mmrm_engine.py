@@ -47,8 +47,11 @@ from tolerances import TWO_FITS, assert_within_se, mmrm_se
 
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.mixed import mmrm as M
+from dryneedle_outcomes.stats.mixed.covariance import make_structure
 from dryneedle_outcomes.stats.mixed.engine import numerical_hessian, numerical_jacobian
-from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm, kenward_roger
+from dryneedle_outcomes.stats.mixed.kenward_roger import kenward_roger
+from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm
+from dryneedle_outcomes.stats.mixed.mmrm_data import prepare
 
 REF_DIR = Path(__file__).parent / "reference" / "mmrm_engine"
 REF = json.loads((REF_DIR / "reference.json").read_text())
@@ -260,8 +263,8 @@ def test_kenward_roger_needs_reml():
 
 def _criterion(dataset, structure, reml=True):
     y, X, g, v, names = DATA[dataset]
-    data = M._prepare(y, X, g, v, None, names)
-    st = M._make_structure(structure, data.T)
+    data = prepare(y, X, g, v, None, names)
+    st = make_structure(structure, data.T)
     return M._Criterion(data, st, reml), data, st
 
 
@@ -412,6 +415,7 @@ def test_tiny_cohort_unstructured_reports_non_convergence():
 # --------------------------------------------------------------------------- speed
 
 
+@pytest.mark.slow
 def test_unstructured_10000_patients_recovers_sigma():
     rng = np.random.default_rng(5)
     n, T = 10_000, 6

@@ -167,7 +167,7 @@ def test_trajectory_axes_labels_and_ticks(fit):
 # ------------------------------------------------------------------ plot_arm_differences
 def test_arm_differences_one_interval_per_visit(fit):
     ax = plot_arm_differences(fit)
-    diff = fit.arm_difference
+    diff = fit.comparison
     intervals = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(intervals) == 1                   # one comparison: needling minus sham
     segments = intervals[0].get_segments()

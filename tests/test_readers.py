@@ -12,7 +12,7 @@ import pytest
 
 from dryneedle_outcomes.errors import DryNeedleError, ReadError
 from dryneedle_outcomes.io import RawTable, read_table
-from dryneedle_outcomes.io.readers import CORRECTION_COLUMNS
+from dryneedle_outcomes.io.raw_table import CORRECTION_COLUMNS
 
 DATA = Path(__file__).parent / "data" / "readers"
 

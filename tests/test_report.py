@@ -13,7 +13,6 @@ import pytest
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes import config as config_module
-from dryneedle_outcomes.cli import main
 from dryneedle_outcomes.config import AnalysisOptions, TrajectoryOptions
 from dryneedle_outcomes.manifest import output_hashes, sha256
 from dryneedle_outcomes.report import run_analyses
@@ -23,16 +22,6 @@ from dryneedle_outcomes.report.sections import Diagnostic, NamedFigure, NamedTab
 from dryneedle_outcomes.tables import TableResult
 
 PNG = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module")
-def small_run(tmp_path_factory):
-    """The sample configuration run on a simulated 30-patient cohort."""
-    root = tmp_path_factory.mktemp("small")
-    dno.write_sample(root / "data", n_patients=30, seed=5)
-    assert main(["run", str(root / "data" / "analysis.toml"), "--out", str(root / "out"),
-                 "--quiet"]) == 0
-    return root / "out"
 
 
 class _Tags(HTMLParser):

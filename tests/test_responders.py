@@ -77,7 +77,7 @@ def test_all_responders_and_none():
     assert (dn["n_responders"], dn["denominator"], dn["estimate"]) == (2, 2, 1.0)
     assert (sh["n_responders"], sh["denominator"], sh["estimate"]) == (0, 2, 0.0)
     assert dn["ci_upper"] == 1.0 and sh["ci_lower"] == 0.0      # R's exact ends
-    d = res.difference.iloc[0]
+    d = res.comparison.iloc[0]
     assert d["estimate"] == 1.0 and d["reference"] == "sham"
     assert d["nnt"] == 1.0 and d["nnt_label"] == "NNTB 1.0"
     assert d["p_value"] == pytest.approx(1 / 3)                   # fisher.test, 2x2 of 2+2
@@ -85,10 +85,10 @@ def test_all_responders_and_none():
 
 def test_everyone_responds_in_both_arms_gives_infinite_nnt():
     c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 50])})
-    d = responders(c).difference.iloc[0]
+    d = responders(c).comparison.iloc[0]
     assert d["estimate"] == 0 and np.isinf(d["nnt"]) and d["nnt_label"] == "NNT infinity"
     assert d["nnt_ci_label"].startswith("NNTB") and "infinity to NNTH" in d["nnt_ci_label"]
-    assert np.isnan(responders(c, test="chisq").difference.iloc[0]["p_value"])
+    assert np.isnan(responders(c, test="chisq").comparison.iloc[0]["p_value"])
 
 
 def test_missing_visits_under_both_rules():
@@ -165,11 +165,11 @@ def test_reference_arm_and_three_arms():
               "c1": ("stretching", [80, 50])})
     res = responders(c)
     assert res.reference_arm == "placebo"
-    assert res.difference["arm"].tolist() == ["dry_needling", "stretching"]
+    assert res.comparison["arm"].tolist() == ["dry_needling", "stretching"]
     res = responders(c, reference_arm="stretching")
-    assert set(res.difference["arm"]) == {"dry_needling", "placebo"}
-    assert res.difference.set_index("arm").loc["placebo", "estimate"] == -1.0
-    assert res.difference.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1.0"
+    assert set(res.comparison["arm"]) == {"dry_needling", "placebo"}
+    assert res.comparison.set_index("arm").loc["placebo", "estimate"] == -1.0
+    assert res.comparison.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1.0"
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -182,6 +182,9 @@ def test_reference_arm_and_three_arms():
     ({"reference_arm": "nope"}, "not an arm"),
     ({"visits": [0, 1]}, "post-baseline"),
     ({"visits": [1, 5]}, r"no value of first_step_pain at visit\(s\) \[5\]"),
+    ({"definition": dno.Relief(mcid=True, sustained=True)}, "time course"),
+    ({"definition": dno.Relief(mcid=True), "threshold": 20}, "definition= and threshold="),
+    ({"definition": {"mcid": True}}, "definition must be a dno.Relief"),
 ])
 def test_argument_errors(kwargs, match):
     c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 80])})
@@ -193,7 +196,7 @@ def test_single_arm_cohort_and_visit_selection():
     c = tiny({"a1": ("clinic", [80, 50, 40]), "a2": ("clinic", [80, 75, 40])})
     res = responders(c, visits=[2])
     assert res.table[["visit", "n_responders", "denominator"]].values.tolist() == [[2, 2, 2]]
-    assert res.difference.empty and res.reference_arm == "clinic"
+    assert res.comparison.empty and res.reference_arm == "clinic"
     assert "clinic" in res.summary() and len(res.plot().containers) == 1
 
 
@@ -224,7 +227,7 @@ def test_nnt_wording():
 def test_nnt_in_result_when_rd_ci_crosses_zero():
     c = tiny({"a1": ("dry_needling", [80, 50]), "a2": ("dry_needling", [80, 79]),
               "s1": ("sham", [80, 79]), "s2": ("sham", [80, 79])})
-    d = responders(c).difference.iloc[0]
+    d = responders(c).comparison.iloc[0]
     assert d["ci_lower"] < 0 < d["ci_upper"]
     assert d["nnt_label"] == "NNTB 2.0"
     assert d["nnt_ci_label"] == (f"NNTB {1 / d['ci_upper']:.1f} to infinity to "
@@ -233,8 +236,8 @@ def test_nnt_in_result_when_rd_ci_crosses_zero():
 
 # ---------------------------------------------------------------------- against R
 @pytest.fixture(scope="module")
-def cohorts():
-    return {"sample": export_tables.sample_cohort(), "gappy": export_tables.gappy_cohort()}
+def cohorts(sample_cohort):
+    return {"sample": sample_cohort, "gappy": export_tables.gappy_cohort()}
 
 
 KIND_ARG = {"mcid": "mcid", "percent_reduction": "percent_reduction", "threshold": "threshold"}
@@ -260,7 +263,7 @@ def test_against_r(cohorts, case):
     np.testing.assert_allclose(t["ci_upper"], p["prop.test(x, n, correct = FALSE)$conf.int[2]"],
                                rtol=0, atol=ABS)
     d = ref["difference"]
-    ours = res.difference
+    ours = res.comparison
     assert ours["visit"].tolist() == d["visit"]
     np.testing.assert_allclose(ours["estimate"], d["estimate"], rtol=0, atol=ABS)
     np.testing.assert_allclose(ours["ci_lower"], d["newcombe(x1, n1, x2, n2)[1]"], rtol=0,
@@ -272,7 +275,7 @@ def test_against_r(cohorts, case):
                        missing=call["missing"], conf_level=call["conf_level"], test="chisq")
     r_chi = np.array([np.nan if v is None else v
                       for v in d["chisq.test(tab, correct = FALSE)$p.value"]], dtype=float)
-    np.testing.assert_allclose(chisq.difference["p_value"], r_chi, rtol=P_RTOL)
+    np.testing.assert_allclose(chisq.comparison["p_value"], r_chi, rtol=P_RTOL)
 
 
 def test_newcombe_table_ii():
@@ -289,7 +292,7 @@ def test_sample_headline(cohorts):
     v6 = res.table[res.table["visit"] == 6].set_index("arm")
     assert v6.loc["dry_needling", ["n_responders", "denominator"]].tolist() == [32, 38]
     assert v6.loc["sham", ["n_responders", "denominator"]].tolist() == [20, 37]
-    d = res.difference.set_index("visit").loc[6]
+    d = res.comparison.set_index("visit").loc[6]
     assert d["nnt_label"] == "NNTB 3.3" and d["nnt_ci_label"] == "NNTB 2.1 to 10.8"
 
 
@@ -334,3 +337,32 @@ def test_plot_on_new_axes_without_warnings():
         warnings.simplefilter("error")
         ax = responders(c, missing="non_responder").plot()
     assert len(ax.containers) == 2
+
+
+@pytest.mark.parametrize("relief, kwargs", [
+    (dno.Relief(percent_reduction=50), {"percent_reduction": 50}),
+    (dno.Relief(threshold=20), {"threshold": 20}),
+    (dno.Relief(mcid=True), {}),
+    (dno.Relief(mcid=25), {"mcid": 25}),
+])
+def test_one_definition_object_serves_responders_and_time_to_relief(relief, kwargs):
+    """``definition=dno.Relief(...)`` is the same responder as the keyword it stands for."""
+    cohort = dno.simulate_cohort(n_patients=30, seed=5)
+    by_object = responders(cohort, definition=relief)
+    by_keyword = responders(cohort, **kwargs)
+    pd.testing.assert_frame_equal(by_object.table, by_keyword.table)
+    assert by_object.definition == by_keyword.definition == relief.describe("first_step_pain")
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"percent_reduction": 120}, r"percent_reduction=\.\.\.\) must be in \(0, 100\]"),
+    ({"mcid": -2}, r"mcid=\.\.\.\) must be a positive improvement"),
+    ({"mcid": "x"}, r"mcid=\.\.\.\) must be a number"),
+])
+def test_relief_and_responders_reject_a_definition_with_the_same_rule(kwargs, match):
+    c = tiny({"a1": ("dry_needling", [80, 50]), "s1": ("sham", [80, 80])})
+    with pytest.raises(AnalysisError, match="Relief\\(" + match):
+        dno.Relief(**kwargs)
+    bare = match.replace("=\\.\\.\\.\\)", "")
+    with pytest.raises(AnalysisError, match=bare):
+        responders(c, **kwargs)

@@ -450,8 +450,9 @@ def test_exports_round_trip_to_the_canonical_tables(small, tmp_path):
 
 def test_soreness_text_forms_cover_the_clinical_spellings(large, tmp_path):
     a = large.assessments.iloc[:40_000]
-    text = sim_mod._soreness_text(np.random.default_rng(0), a["soreness_lower_h"].to_numpy(),
-                                  a["soreness_upper_h"].to_numpy())
+    text = sim_mod.exports._soreness_text(np.random.default_rng(0),
+                                          a["soreness_lower_h"].to_numpy(),
+                                          a["soreness_upper_h"].to_numpy())
     forms = set(text)
     for expected in ("none", "24-48h", "24\u201348 hrs", "1-2 days", "2 days", "1 day",
                      ">48h", "36", "36h"):
@@ -491,13 +492,16 @@ def _written_content(path: Path) -> bytes | dict[str, bytes]:
 
 
 def test_cli_writes_a_sample(tmp_path, capsys):
-    assert sim_mod._main([str(tmp_path), "--n-patients", "12", "--seed", "3"]) == 0
+    assert sim_mod.sample.main([str(tmp_path), "--n-patients", "12", "--seed", "3"]) == 0
     assert (tmp_path / "assessments.csv").exists() and (tmp_path / "README.md").exists()
     assert "mapping" in capsys.readouterr().out
 
 
-def test_docstring_examples_run():
-    result = doctest.testmod(sim_mod, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+@pytest.mark.parametrize("module", [sim_mod, sim_mod.parameters, sim_mod.truth,
+                                    sim_mod.after_needling, sim_mod.exports, sim_mod.sample],
+                         ids=lambda m: m.__name__.rpartition(".")[2])
+def test_docstring_examples_run(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
 
 
@@ -569,3 +573,13 @@ def test_loader_accounts_for_every_planted_problem_in_the_sample():
     assert deviant in " ".join(deviations.astype(str).to_numpy().ravel())
     counts = q.counts.set_index("table")
     assert (counts["read"] == counts["kept"] + counts["rejected"]).all()
+
+
+def test_write_sample_with_three_arms_describes_each_difference(tmp_path):
+    """The README writer took one arm difference as a float and failed with 3 arms."""
+    import dryneedle_outcomes as dno
+
+    dno.write_sample(tmp_path / "three", n_patients=30, seed=1,
+                     arms=("dry_needling", "stretching", "sham"), allocation=(1, 1, 1))
+    text = (tmp_path / "three" / "README.md").read_text(encoding="utf-8")
+    assert "dry_needling minus sham" in text and "stretching minus sham" in text

@@ -38,8 +38,8 @@ _spec.loader.exec_module(export)
 
 
 @pytest.fixture(scope="module")
-def sample():
-    return export.sample_cohort()
+def sample(sample_cohort):
+    return sample_cohort
 
 
 @pytest.fixture(scope="module")

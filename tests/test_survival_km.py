@@ -290,6 +290,7 @@ def test_distinct_times_merges_like_aeqsurv():
     assert index.tolist() == [2, 0, 0, 1]
 
 
+@pytest.mark.slow
 def test_large_cohort_runs_vectorised():
     rng = np.random.default_rng(7)
     n = 100_000
@@ -305,7 +306,7 @@ def test_large_cohort_runs_vectorised():
 # ---------------------------------------------------------------------- input errors
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"time": [1, -2, 3], "event": [1, 0, 1]},
-     r"time has 1 negative value\(s\) \(first at position 1\)"),
+     r"time has 1 negative value \(first at position 1\)"),
     ({"time": [1, np.nan, 3], "event": [1, 0, 1]}, "missing or infinite"),
     ({"time": [1, 2, 3], "event": [1, 2, 1]}, "non-0/1"),
     ({"time": [1, 2, 3], "event": [1, 0]}, "one value per time"),
@@ -337,3 +338,15 @@ def test_logrank_errors():
         logrank(LUNG["time"], LUNG["event"], LUNG["sex"], strata=LUNG["ph.ecog"])
     with pytest.raises(AnalysisError, match="rho must be"):
         logrank([1, 2], [1, 1], ["a", "b"], rho=np.inf)
+
+
+def test_summary_is_text_and_summary_table_the_series():
+    fit = kaplan_meier([2, 3, 3, 5, 8], [1, 1, 0, 1, 0])
+    table = fit.summary_table()
+    assert isinstance(table, pd.Series)
+    assert table["n"] == 5 and table["n_events"] == 3.0
+    m = fit.median()
+    assert table["median"] == m["estimate"] and table["ci_lower"] == m["ci_lower"]
+    text = fit.summary()
+    assert isinstance(text, str)
+    assert "n = 5" in text and "events = 3" in text and f"median {table['median']:g}" in text

@@ -390,8 +390,8 @@ def test_type7_quantile_with_infinite_replicates():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"times": [1.0], "n_boot": 1}, "n_boot must be an integer >= 2"),
-        ({"times": [1.0], "conf_level": 1.5}, "conf_level must be between 0 and 1"),
+        ({"times": [1.0], "n_boot": 1}, "n_boot must be a whole number >= 2"),
+        ({"times": [1.0], "conf_level": 1.5}, "conf_level must be a number strictly between"),
         ({"times": []}, "times must be a non-empty"),
         ({"times": [1.0], "cluster": ["a"]}, "one label per observation"),
         ({"times": [1.0], "cluster": ["a", None]}, "cluster has 1 missing labels"),

@@ -47,9 +47,9 @@ export = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export)
 
 CASE_ARGS = {
-    "sample_days_mcid": {"covariates": (), "strata": None},
-    "sample_sessions_pct50": {"covariates": (), "strata": None},
-    "dropout_days_thr20s": {"covariates": ("baseline",), "strata": "site"},
+    "sample_days_mcid": {"adjust": (), "strata": None},
+    "sample_sessions_pct50": {"adjust": (), "strata": None},
+    "dropout_days_thr20s": {"adjust": ("baseline",), "strata": "site"},
 }
 
 
@@ -60,8 +60,8 @@ def arr(values) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return export.cohorts()
+def cohorts(sample_cohort):
+    return {"sample": sample_cohort, "dropout": export.dropout_cohort()}
 
 
 @pytest.fixture(scope="module")
@@ -249,7 +249,8 @@ def test_bootstrap_bands_reproducible_and_contain_the_estimate(cohorts):
 
 def test_proportional_hazards_failure_is_reported(cohorts, monkeypatch):
     monkeypatch.setattr(ttr_module, "PH_ALPHA", 1.01)     # every p-value "fails"
-    res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
+    with pytest.warns(dno.DryNeedleWarning, match="proportional hazards questionable"):
+        res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
     assert any("proportional hazards questionable" in w for w in res.warnings)
     monkeypatch.setattr(ttr_module, "PH_ALPHA", 0.0)
     res = dno.time_to_relief(cohorts["sample"], n_boot=0, distributions=())
@@ -283,7 +284,7 @@ def test_errors(cohorts):
     with pytest.raises(AnalysisError, match="strata"):
         dno.time_to_relief(c, strata="clinic", n_boot=0)
     with pytest.raises(AnalysisError, match="covariate"):
-        dno.time_to_relief(c, covariates=("height",), n_boot=0)
+        dno.time_to_relief(c, adjust=("height",), n_boot=0)
     with pytest.raises(AnalysisError, match="n_boot"):
         dno.time_to_relief(c, n_boot=-1)
 
@@ -305,8 +306,9 @@ def test_an_arm_without_relief_is_reported_not_hidden():
     import matplotlib.pyplot as plt
 
     cohort = _no_relief_in_sham()
-    with pytest.warns(dno.ConvergenceWarning, match="may be infinite"):
+    with pytest.warns(dno.ConvergenceWarning) as seen:
         res = dno.time_to_relief(cohort, n_boot=10, seed=1, progress=False)
+    assert [str(w.message) for w in seen] == list(res.warnings)   # each once, as stored
     assert "no relief events in arm sham" in res.warnings[0]
     assert any("may be infinite" in w for w in res.warnings)
     assert not res.converged

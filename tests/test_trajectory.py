@@ -47,8 +47,9 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def cohorts():
-    return {name: make() for name, make in COHORTS.items()}
+def cohorts(sample_cohort):
+    return {name: sample_cohort if name == "sample" else make()
+            for name, make in COHORTS.items()}
 
 
 def _numbers(values):
@@ -84,7 +85,7 @@ def test_against_r(cohorts, dataset, key, kwargs):
     close(ours["estimate"], ours["estimate_r"], 1e-4, "marginal means")
     close(ours["std_error"], ours["std_error_r"], 1e-3, "marginal mean SE")
     con = pd.DataFrame(ref["contrasts"])
-    diff = fit.arm_difference.merge(con, on="visit", suffixes=("", "_r"))
+    diff = fit.comparison.merge(con, on="visit", suffixes=("", "_r"))
     assert len(diff) == len(con)
     assert set(con["contrast"]) == {"dry_needling - sham"}
     close(diff["estimate"], diff["estimate_r"], 1e-4, "arm differences")
@@ -102,7 +103,7 @@ def test_result_object(cohorts):
     assert list(fit.marginal_means.columns[:6]) == ["arm", "visit", "estimate", "std_error",
                                                     "df", "ci_lower"]
     assert {"visit", "estimate", "std_error", "ci_lower", "ci_upper", "p_value"} <= set(
-        fit.arm_difference.columns)
+        fit.comparison.columns)
     text = fit.summary()
     assert "random_slope" in text and "Satterthwaite df" in text
     assert "<table" in fit._repr_html_()
@@ -113,7 +114,7 @@ def test_result_object(cohorts):
                          "baseline": [70.0, 70.0]})
     pred = fit.predict(grid)
     assert pred.iloc[1] - pred.iloc[0] == pytest.approx(
-        fit.arm_difference.set_index("visit").loc[6, "estimate"], rel=1e-9)
+        fit.comparison.set_index("visit").loc[6, "estimate"], rel=1e-9)
 
 
 def test_cumulative_effect_is_the_marginal_mean_minus_mean_baseline(cohorts):
@@ -124,7 +125,7 @@ def test_cumulative_effect_is_the_marginal_mean_minus_mean_baseline(cohorts):
     assert eff.loc[0, "estimate"] == pytest.approx(mm.loc[("sham", 6), "estimate"] - base)
     assert eff.loc[2, "arm"] == "dry_needling - sham"
     assert eff.loc[2, "estimate"] == pytest.approx(
-        fit.arm_difference.set_index("visit").loc[6, "estimate"])
+        fit.comparison.set_index("visit").loc[6, "estimate"])
     assert (eff.loc[:1, "improvement"] > 0).all()  # pain falls in both arms
 
 
@@ -142,7 +143,8 @@ def test_exclusions_are_reported_not_silent():
     a = sim.assessments
     a = a[~((a["patient_id"] == "DN-0001") & (a["visit"] == 0))]  # no baseline
     cohort = dno.load_cohort(a, sim.patients)
-    fit = dno.fit_trajectory(cohort, model="random_intercept")
+    with pytest.warns(dno.DryNeedleWarning, match="not modelled"):
+        fit = dno.fit_trajectory(cohort, model="random_intercept")
     assert set(fit.excluded["patient_id"]) == {"DN-0001"}
     assert any("not modelled" in w for w in fit.warnings)
     assert "DN-0001" not in set(fit.frame.data["patient_id"])
@@ -191,11 +193,11 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     close(ours["std_error"], ours["std_error_r"], 1e-3, "KR marginal mean SE")
     close(ours["df"], ours["df_r"], 1e-2, "KR marginal mean df")
     con = pd.DataFrame(ref["contrasts"])
-    diff = fit.arm_difference.merge(con, on="visit", suffixes=("", "_r"))
+    diff = fit.comparison.merge(con, on="visit", suffixes=("", "_r"))
     close(diff["std_error"], diff["std_error_r"], 1e-3, "KR difference SE")
     close(diff["df"], diff["df_r"], 1e-2, "KR difference df")
     sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs")
-    assert (fit.arm_difference["std_error"] >= sat.arm_difference["std_error"] - 1e-12).all()
+    assert (fit.comparison["std_error"] >= sat.comparison["std_error"] - 1e-12).all()
     with pytest.raises(dno.AnalysisError, match="kenward_roger"):
         dno.fit_trajectory(cohorts[dataset], model="random_slope", df="kenward_roger")
 
@@ -221,5 +223,5 @@ def test_forest_plot_draws_one_interval_per_visit(cohorts):
     intervals = ax.collections[0].get_segments()
     assert len(intervals) == len(fit.frame.visits)
     lows = sorted(seg[0][0] for seg in intervals)
-    np.testing.assert_allclose(lows, sorted(fit.arm_difference["ci_lower"]))
+    np.testing.assert_allclose(lows, sorted(fit.comparison["ci_lower"]))
     assert [t.get_text() for t in ax.get_yticklabels()][0] == "visit 1"

@@ -226,6 +226,7 @@ def test_ae_malformed_synonyms_raise(synonyms: object) -> None:
         map_ae_terms(pd.Series(["x"]), synonyms=synonyms)  # type: ignore[arg-type]
 
 
+@pytest.mark.slow
 def test_ae_parses_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
     original = vocab.normalize_text
@@ -234,7 +235,7 @@ def test_ae_parses_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> 
         calls.append(text)
         return original(text)
 
-    monkeypatch.setattr(vocab, "normalize_text", counting)
+    monkeypatch.setattr(vocab.ae_terms, "normalize_text", counting)
     s = pd.Series(["bruise", "felt faint", None] * 100_000)
     out = map_ae_terms(s)
     assert sorted(calls) == ["bruise", "felt faint"]

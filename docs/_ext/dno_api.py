@@ -72,7 +72,10 @@ REFERENCED = [
     "dryneedle_outcomes.io.readers.SET_ASIDE_COLUMNS",
     "dryneedle_outcomes.simulate.SimulationParameters",
     "dryneedle_outcomes.simulate.write_raw_exports",
+    "dryneedle_outcomes.results.DEFAULT_SEED",
+    "dryneedle_outcomes.tables.MEDIAN_COLUMNS",
 ]
+
 
 
 def _hinted_classes(obj) -> set[type]:
@@ -112,6 +115,10 @@ def supporting_types() -> list[tuple[str, str]]:
         seen.add(id(obj))
         targets = [obj]
         if inspect.isclass(obj):
+            for base in obj.__mro__[1:]:      # "Bases:" links to the package's bases
+                if base.__module__.startswith(PACKAGE + ".") and id(base) not in public:
+                    found[id(base)] = base
+                    todo.append(base)
             targets += [m for k, m in vars(obj).items()
                         if not k.startswith("_") and inspect.isfunction(m)]
             targets += [m.fget for k, m in vars(obj).items()
@@ -338,11 +345,22 @@ def resolve_public(app, env, node, contnode):
     Internal modules' docstrings name public objects as their own module sees them
     (``fit_trajectory``, ``Mapping.from_any``, ``dryneedle_outcomes.harms.dose_response``);
     their pages are ``dryneedle_outcomes.<name>``. Try that name, then the one object of
-    the package documented under that last name; anything else (no such object, or
-    several) stays unresolved and fails the build under ``-n -W``."""
+    the package documented under that last name; a ``:mod:`` reference to a module of
+    the package that exists stays plain text. Anything else (no such object or module,
+    or several objects) stays unresolved and fails the build under ``-n -W``."""
     if node.get("refdomain") != "py":
         return None
     target = node["reftarget"].lstrip(".~")
+    if node.get("reftype") == "mod" and target.startswith(PACKAGE + "."):
+        # a module of the package (the site documents public names, not modules): the
+        # name stays text, checked to be a real module
+        import importlib.util
+
+        try:
+            found = importlib.util.find_spec(target) is not None
+        except ModuleNotFoundError:
+            found = False
+        return contnode if found else None
     parts = target.split(".")
     candidates = [f"{PACKAGE}.{target}"]
     if parts[0] == PACKAGE:       # dryneedle_outcomes.<modules>.<public name>[.<member>]

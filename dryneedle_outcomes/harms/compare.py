@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..results import COMPARISON_COLUMNS
 from ..stats.intervals import newcombe_difference, poisson_rate_ratio, risk_ratio
 
-COLUMNS = ("arm", "reference", "group", "term", "per", "measure", "estimate", "ci_lower",
-           "ci_upper", "p_value", "test", "count", "denominator", "count_reference",
-           "denominator_reference", "corrected")
+#: The comparison schema's columns first, then the counts behind each comparison.
+COLUMNS = (*COMPARISON_COLUMNS, "group", "term", "per", "test", "count", "denominator",
+           "count_reference", "denominator_reference", "corrected")
 
 
 def fisher_p(x1: int, n1: int, x2: int, n2: int) -> float:

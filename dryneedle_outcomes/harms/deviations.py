@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..cohort import Cohort
+from ..results import AnalysisResult, NoComparison, as_table, nothing_fitted
 from ..tables import TableResult
 from .events import arms_of
 
@@ -23,7 +24,7 @@ DEVIATION_COLUMNS = ("arm", "reason", "n_patients", "patients_flagged", "patient
 
 
 @dataclass(frozen=True)
-class ProtocolDeviations(TableResult):
+class ProtocolDeviations(NoComparison, AnalysisResult, TableResult):
     """Needled sessions in contraindicated patients, counted per arm and reason.
 
     Attributes
@@ -35,9 +36,23 @@ class ProtocolDeviations(TableResult):
     sessions : pandas.DataFrame
         The deviating appointments: ``patient_id``, ``arm``, ``visit``, one bool column
         per reason, ``needles``.
+    comparison : pandas.DataFrame
+        Empty (the schema's columns): deviations are counted, not compared.
     """
 
     sessions: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    warnings: tuple[str, ...] = ()
+    converged: bool = nothing_fitted()
+
+    def tables(self) -> dict[str, TableResult]:
+        """The deviations per arm and reason, with the notes."""
+        return {"deviations": as_table(self)}
+
+    def plot(self, ax=None, **kwargs):
+        """Needled sessions of flagged patients per reason and arm; returns the Axes."""
+        from ..plots.harms import plot_protocol_deviations
+
+        return plot_protocol_deviations(self, ax=ax, **kwargs)
 
 
 def _flag(patients: pd.DataFrame, reason: str) -> pd.Series:

@@ -22,8 +22,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..alerts import one_channel
 from ..cohort import Cohort
-from ..errors import AnalysisError, ConvergenceWarning
+from ..errors import AnalysisError
+from ..results import AnalysisResult, NoComparison, as_table
+from ..stats.checks import check_conf_level
 from ..tables import TableResult
 from .events import appointments, emergent_events
 
@@ -33,7 +36,7 @@ DOSE_COLUMNS = ("term", "covariate", "estimate", "ci_lower", "ci_upper", "p_valu
 
 
 @dataclass(frozen=True)
-class DoseResponse(TableResult):
+class DoseResponse(NoComparison, AnalysisResult, TableResult):
     """Odds ratios of an adverse event per needle and per twitch response (logistic GEE).
 
     Attributes
@@ -52,12 +55,25 @@ class DoseResponse(TableResult):
     converged : bool
         True when every fit converged.
     warnings : tuple of str
+    comparison : pandas.DataFrame
+        Empty (the schema's columns): the odds ratios are per unit of dose, not
+        between arms.
     """
 
     coefficients: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     data: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     converged: bool = True
     warnings: tuple[str, ...] = ()
+
+    def tables(self) -> dict[str, TableResult]:
+        """The odds ratios per unit of dose, with the notes."""
+        return {"odds_ratios": as_table(self)}
+
+    def plot(self, ax=None, **kwargs):
+        """Odds ratios per unit of dose with CIs on a log axis; returns the Axes."""
+        from ..plots.harms import plot_dose_response
+
+        return plot_dose_response(self, ax=ax, **kwargs)
 
 
 def _outcomes(cohort: Cohort, appts: pd.DataFrame, terms) -> pd.DataFrame:
@@ -110,6 +126,7 @@ def _choose_terms(terms):
     return ["any", *AE_TERMS], True
 
 
+@one_channel
 def dose_response(cohort: Cohort, *, terms=None,
                   covariates: tuple[str, ...] = ("needles", "twitch_responses"),
                   needled_only: bool = True, min_events: int = 10,
@@ -148,6 +165,7 @@ def dose_response(cohort: Cohort, *, terms=None,
     >>> dr.converged
     True
     """
+    conf_level = check_conf_level(conf_level)
     covariates = tuple(covariates)
     missing = [c for c in covariates if c not in cohort.assessments]
     if missing:
@@ -189,8 +207,6 @@ def dose_response(cohort: Cohort, *, terms=None,
                          "ci_upper": np.exp(rec.coefficient + z * rec.std_error),
                          "correlation": alpha, "converged": ok})
     table = pd.DataFrame(rows, columns=list(DOSE_COLUMNS))
-    for w in msgs:
-        warnings.warn(w, ConvergenceWarning, stacklevel=2)
     notes = _notes(conf_level, needled_only, n_incomplete, default, min_events, covariates)
     return DoseResponse(
         table=table, title="Adverse events per appointment: odds ratio per unit of dose",

@@ -55,23 +55,7 @@ def last_treatment_session(cohort: Cohort, last_session: int | None = None) -> i
             raise AnalysisError(f"last_session must be a whole visit number >= 1, got "
                                 f"{last_session!r}")
         return k
-    a = cohort.assessments
-    marks = []
-    if "needled" in a:
-        marks.append(a["needled"].fillna(False).astype(bool).to_numpy())
-    if "needles" in a:
-        marks.append(a["needles"].fillna(0).to_numpy(dtype=float) > 0)
-    if not marks:
-        raise AnalysisError(
-            "the assessments have neither 'needled' nor 'needles', so the treatment "
-            "sessions cannot be told from follow-up visits; pass last_session=k "
-            "(the visit number of the last treatment session)")
-    hit = np.logical_or.reduce(marks) & (a["visit"].to_numpy() >= 1)
-    if not hit.any():
-        raise AnalysisError(
-            "no assessment at visit 1 or later records needling, so the last treatment "
-            "session is unknown; pass last_session=k")
-    return int(a.loc[hit, "visit"].max())
+    return cohort.session_visits(argument="last_session")[-1]
 
 
 def appointments(cohort: Cohort, last_session: int | None = None) -> pd.DataFrame:

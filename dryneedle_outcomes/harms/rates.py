@@ -10,6 +10,8 @@ import pandas as pd
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import choose_reference
+from ..results import AnalysisResult, as_table, nothing_fitted
+from ..stats.checks import check_conf_level
 from ..stats.intervals import clopper_pearson, poisson_exact
 from ..tables import TableResult
 from . import notes as N
@@ -28,7 +30,7 @@ TITLES = {
 
 
 @dataclass(frozen=True)
-class AdverseEventRates(TableResult):
+class AdverseEventRates(AnalysisResult, TableResult):
     """Adverse-event rates by arm and term, and the comparison between arms.
 
     Attributes
@@ -42,10 +44,11 @@ class AdverseEventRates(TableResult):
         (participants or appointments with >= 1 event), ``n_patients_with_event``,
         ``n_patients`` (and ``n_appointments`` per needle).
     comparison : pandas.DataFrame
-        Each arm against ``reference_arm`` per category, long format: ``measure``
+        Each arm against ``reference_arm`` per category, in the comparison schema
+        (:mod:`dryneedle_outcomes.results`): ``arm``, ``reference``, ``measure``
         ("risk_difference", "risk_ratio" or "rate_ratio"), ``estimate``, ``ci_lower``,
-        ``ci_upper``, ``p_value``, ``test``, the counts and ``corrected`` (zero-cell
-        correction used).
+        ``ci_upper``, ``p_value``, then ``group``, ``term``, ``per``, ``test``, the
+        counts and ``corrected`` (zero-cell correction used).
     per : str
     reference_arm : str or None
     by : tuple of str
@@ -55,6 +58,8 @@ class AdverseEventRates(TableResult):
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     reference_arm: str | None = None
     by: tuple[str, ...] = ("term",)
+    warnings: tuple[str, ...] = ()
+    converged: bool = nothing_fitted()
 
     def comparison_table(self) -> TableResult:
         """The comparison as a :class:`~dryneedle_outcomes.tables.TableResult` to render."""
@@ -62,11 +67,20 @@ class AdverseEventRates(TableResult):
                            notes=self.extra.get("comparison_notes", ()),
                            conf_level=self.conf_level, digits=3)
 
+    def tables(self) -> dict[str, TableResult]:
+        """The rates (with their notes) and, with two arms or more, the comparison."""
+        out = {"rates": as_table(self)}
+        if len(self.comparison):
+            out["comparison"] = self.comparison_table()
+        return out
+
     def summary(self) -> str:
         """Plain text: the rates, their notes, then the comparison between arms."""
-        parts = [super().summary()]
+        parts = [TableResult.summary(self)]
         if len(self.comparison):
             parts += ["", self.comparison_table().summary()]
+        if self.warnings:
+            parts += ["", "Warnings:", *(f"  - {w}" for w in self.warnings)]
         return "\n".join(parts)
 
     def plot(self, ax=None, **kwargs):
@@ -79,8 +93,7 @@ class AdverseEventRates(TableResult):
 def _check(per: str, conf_level: float) -> None:
     if per not in PER:
         raise AnalysisError(f"per must be one of {', '.join(map(repr, PER))}, got {per!r}")
-    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be a number between 0 and 1, got {conf_level!r}")
+    check_conf_level(conf_level)
 
 
 def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",

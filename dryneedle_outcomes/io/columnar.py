@@ -16,16 +16,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import ReadError
-from .readers import (
-    _NA_SET,
+from .delimited import clean_text_column
+from .raw_table import (
+    NA_VALUES,
     RawTable,
-    _as_text,
-    _clean_names,
-    _clean_text_column,
-    _corrections_frame,
-    _default_index,
-    _open_error,
+    as_text,
+    clean_names,
+    corrections_frame,
+    default_index,
+    open_error,
 )
+
+_NA_SET = frozenset(NA_VALUES)
 
 
 def read_parquet(path: str, *, table: str, string_columns: frozenset[str],
@@ -48,7 +50,7 @@ def read_parquet(path: str, *, table: str, string_columns: frozenset[str],
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
                 pass
         if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            col, _ = _clean_text_column(col, numeric=False, comma_mode=None, ascii_only=False,
+            col, _ = clean_text_column(col, numeric=False, comma_mode=None, ascii_only=False,
                                         keep_spaces=stripped in string_columns)
         cols.append(col)
     tbl = pa.Table.from_arrays(
@@ -61,9 +63,9 @@ def read_parquet(path: str, *, table: str, string_columns: frozenset[str],
     try:
         frame = tbl.to_pandas()
     except (pa.ArrowException, ValueError, TypeError) as exc:
-        raise _open_error(path, exc, "a pandas DataFrame") from exc
-    frame = _default_index(frame)
-    frame.columns = _clean_names(frame.columns, path)
+        raise open_error(path, exc, "a pandas DataFrame") from exc
+    frame = default_index(frame)
+    frame.columns = clean_names(frame.columns, path)
     return _positional_table(frame, path, allow_empty=allow_empty, value_labels={})
 
 
@@ -100,14 +102,14 @@ def read_readstat(
         str(col).strip(): dict(labels)
         for col, labels in (getattr(meta, "variable_value_labels", None) or {}).items()
     }
-    frame = _default_index(frame)
-    frame.columns = _clean_names(frame.columns, path)
+    frame = default_index(frame)
+    frame.columns = clean_names(frame.columns, path)
     for name in frame.columns:
         s = frame[name]
         if s.dtype == object:
             frame[name] = _clean_object_series(s)
         if name in string_columns:
-            frame[name] = _as_text(frame[name])
+            frame[name] = as_text(frame[name])
     return _positional_table(frame, path, allow_empty=allow_empty, value_labels=value_labels)
 
 
@@ -119,7 +121,7 @@ def _positional_table(frame, path: str, *, allow_empty: bool, value_labels: dict
         frame=frame,
         source=path,
         row_numbers=np.arange(1, len(frame) + 1, dtype=np.int64),
-        corrections=_corrections_frame([]),
+        corrections=corrections_frame([]),
         value_labels=value_labels,
         encoding=None,
     )

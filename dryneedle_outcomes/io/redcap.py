@@ -22,7 +22,8 @@ import pandas as pd
 
 from ..errors import MappingError, ReadError
 from ..mapping import Mapping
-from .readers import RawTable, read_table
+from .raw_table import RawTable
+from .readers import read_table
 
 EVENT_COLUMN = "redcap_event_name"
 REPEAT_INSTRUMENT = "redcap_repeat_instrument"

@@ -26,13 +26,13 @@ import pandas as pd
 
 from ..errors import ReadError
 from .limits import ReadLimits, check_sheet_size, check_workbook_size
-from .readers import (
+from .raw_table import (
     NA_VALUES,
     RawTable,
-    _as_text,
-    _clean_names,
-    _corrections_frame,
+    as_text,
     blank_records,
+    clean_names,
+    corrections_frame,
 )
 
 _HEADER_SCAN_ROWS = 20
@@ -107,19 +107,19 @@ def read_xlsx(
     for _, r in body:
         width = max(width, _last_filled(r))
     header = (header + [None] * width)[:width]
-    names = _clean_names([None if v is None else str(v) for v in header], path, where)
+    names = clean_names([None if v is None else str(v) for v in header], path, where)
     records = [tuple((list(r) + [None] * width)[:width]) for _, r in body]
     frame = pd.DataFrame.from_records(records, columns=range(width))
     frame.columns = names
     frame = frame.infer_objects()
     for name in names:
         if name in string_columns:
-            frame[name] = _as_text(frame[name])
+            frame[name] = as_text(frame[name])
     return RawTable(
         frame=frame,
         source=path,
         row_numbers=np.array([n for n, _ in body], dtype=np.int64),
-        corrections=_corrections_frame([]),
+        corrections=corrections_frame([]),
         value_labels={},
         encoding=None,
         set_aside=blank_records(blank),

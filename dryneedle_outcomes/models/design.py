@@ -12,6 +12,7 @@ so that coefficients line up with ``lme4``/``nlme`` fits of that formula.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -21,7 +22,10 @@ from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
 
-CONTROL_NAMES = ("sham", "control", "placebo", "usual_care", "usual care", "standard_care")
+#: Words that make an arm name a control arm ("sham", "Sham needling", "placebo_group")
+#: and phrases ("usual care", "standard-care", "wait list"); see :func:`is_control_arm`.
+CONTROL_WORDS = ("sham", "control", "placebo", "waitlist")
+CONTROL_PHRASES = ("usual_care", "standard_care", "wait_list", "waiting_list")
 LINEAR_MODELS = ("random_intercept", "random_slope")
 FACTOR_MODELS = ("session_means", "mmrm")
 
@@ -43,15 +47,32 @@ class ModelFrame:
     n_missing_outcome: int = 0
 
 
+def is_control_arm(name: str) -> bool:
+    """Whether an arm's name says it is a control: sham, placebo, usual care, wait list.
+
+    The one rule used to choose the default reference arm (:func:`choose_reference`)
+    and by the simulator to tell needling arms from control arms.
+
+    Examples
+    --------
+    >>> [is_control_arm(a) for a in ("sham", "Sham needling", "usual-care", "dry_needling")]
+    [True, True, True, False]
+    """
+    text = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    return (any(word in CONTROL_WORDS for word in text.split("_"))
+            or any(phrase in text for phrase in CONTROL_PHRASES))
+
+
 def choose_reference(arms: list[str], reference_arm: str | None) -> str:
-    """The reference (control) arm: given, else a sham/control-like name, else the last arm."""
+    """The reference (control) arm: given, else the first arm whose name says it is a
+    control (:func:`is_control_arm`), else the last arm."""
     if reference_arm is not None:
         if reference_arm not in arms:
             raise AnalysisError(f"reference_arm {reference_arm!r} is not an arm of this "
                                 f"cohort; arms: {', '.join(arms)}")
         return reference_arm
     for arm in arms:
-        if arm.lower() in CONTROL_NAMES:
+        if is_control_arm(arm):
             return arm
     return arms[-1]
 

@@ -26,11 +26,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
+from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
+from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
 from ..stats.mixed.options import COVARIANCES, DF_METHODS
+from ..tables import TableResult
 from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
@@ -86,7 +90,7 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 def _kenward_roger(fit: EngineFit, L: np.ndarray, conf_level: float,
                    context: tuple) -> dict:
     """Kenward-Roger t tests of each row of ``L`` (MMRM fits only)."""
-    from ..stats.mixed.mmrm import kenward_roger
+    from ..stats.mixed.kenward_roger import kenward_roger
 
     X, groups, visits = context
     rows = [kenward_roger(fit, row, X, groups, visits) for row in np.atleast_2d(L)]
@@ -111,8 +115,13 @@ def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
     })
 
 
+#: The columns of the deprecated ``arm_difference`` (the layout before ``comparison``).
+ARM_DIFFERENCE_COLUMNS = ["arm", "reference", "visit", "estimate", "std_error", "df",
+                          "ci_lower", "ci_upper", "p_value"]
+
+
 @dataclass(frozen=True)
-class TrajectoryResult:
+class TrajectoryResult(AnalysisResult):
     """The fit of :func:`fit_trajectory`; DataFrames plus ``summary()`` and ``plot()``.
 
     Attributes
@@ -125,12 +134,19 @@ class TrajectoryResult:
         covariance matrix entries for ``mmrm``).
     marginal_means : DataFrame
         ``arm``, ``visit``, ``estimate``, ``std_error``, ``df``, ``ci_lower``, ``ci_upper``.
-    arm_difference : DataFrame
-        Per visit and non-reference arm: ``arm``, ``reference``, ``visit``,
-        ``estimate`` (arm minus reference), ``std_error``, ``df``, ``ci_lower``,
-        ``ci_upper``, ``p_value``.
+    comparison : DataFrame
+        Per visit and non-reference arm, in the comparison schema
+        (:mod:`dryneedle_outcomes.results`): ``arm``, ``reference``, ``measure``
+        (``"mean_difference"``), ``estimate`` (arm minus reference, in the outcome's
+        units), ``ci_lower``, ``ci_upper``, ``p_value``, ``visit``, ``std_error``, ``df``.
+        (``arm_difference``, its former name and layout, is deprecated.)
     excluded : DataFrame
         Patients/rows not modelled, with the reason.
+    warnings : tuple of str
+        Problems (non-convergence, rows not modelled); each is also issued once as a
+        Python warning when the fit returns (:mod:`dryneedle_outcomes.alerts`).
+    notes : tuple of str
+        What a reader of the table needs to know (missing visits under MAR).
     """
 
     model: str
@@ -141,7 +157,7 @@ class TrajectoryResult:
     fixed_effects: pd.DataFrame
     variance_components: pd.DataFrame
     marginal_means: pd.DataFrame
-    arm_difference: pd.DataFrame
+    comparison: pd.DataFrame
     excluded: pd.DataFrame
     converged: bool
     warnings: tuple[str, ...]
@@ -153,6 +169,13 @@ class TrajectoryResult:
     frame: ModelFrame = field(repr=False)
     fit: EngineFit = field(repr=False)
     df_method: str = "satterthwaite"
+    notes: tuple[str, ...] = ()
+
+    @property
+    def arm_difference(self) -> pd.DataFrame:
+        """Deprecated: :attr:`comparison` in its former layout (no ``measure`` column)."""
+        deprecated_name("arm_difference", "comparison", "TrajectoryResult")
+        return self.comparison[ARM_DIFFERENCE_COLUMNS]
 
     def _kr(self) -> tuple | None:
         """What Kenward-Roger needs (design, patients, visits), when it was asked for."""
@@ -199,13 +222,15 @@ class TrajectoryResult:
         return out.drop(columns=["statistic"])
 
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 200,
-                         seed: int = 0, progress: bool = True) -> pd.DataFrame:
+                         seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
         """First session at which the modelled improvement reaches the MCID, per arm.
 
         Improvement is measured from the mean baseline (or from visit 0 when
         baseline is not a covariate). The uncertainty interval is the percentile
         interval of a parametric bootstrap: ``n_boot`` outcome vectors are drawn from
-        the fitted model and the model refitted to each (progress shown).
+        the fitted model and the model refitted to each (progress shown), with the
+        package's default seed (:data:`~dryneedle_outcomes.results.DEFAULT_SEED`, 2014)
+        unless ``seed`` is given.
         ``estimate`` is missing when the MCID is not reached by the last visit, and
         then so is the interval; the share of bootstrap fits that never reach it is
         given too, and ``note`` says why a value is missing (empty otherwise).
@@ -324,12 +349,14 @@ class TrajectoryResult:
             self.fixed_effects.to_string(index=False, **fmt),
             "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
             "", f"Arm difference per visit ({self.conf_level:.0%} CI):",
-            self.arm_difference.to_string(index=False, **fmt),
+            self.comparison.to_string(index=False, **fmt),
         ]
         if len(self.excluded):
             lines += ["", f"Not modelled: {int(self.excluded['rows'].sum())} row(s) of "
                           f"{self.excluded['patient_id'].nunique()} patient(s) "
                           "(see .excluded)"]
+        if self.notes:
+            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -337,18 +364,31 @@ class TrajectoryResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        fmt = lambda x: f"{x:.4g}"  # noqa: E731
-        warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
-        return (
-            f"<div><p><strong>Trajectory of {html.escape(self.outcome)}</strong>: "
-            f"{html.escape(self.model)}; {self.n_patients} patients, {self.n_observations} "
-            f"observations; converged: {self.converged}; REML logLik {self.loglik:.3f}</p>"
-            + "<p>Arm difference per visit</p>"
-            + self.arm_difference.to_html(index=False, float_format=fmt)
-            + "<p>Fixed effects</p>" + self.fixed_effects.to_html(index=False, float_format=fmt)
-            + (f"<p>Warnings</p><ul>{warn}</ul>" if warn else "") + "</div>"
-        )
+    def _heading_html(self) -> str:
+        return (f"<p><strong>Trajectory of {html.escape(self.outcome)}</strong>: "
+                f"{html.escape(self.model)}; {self.n_patients} patients, "
+                f"{self.n_observations} observations; converged: {self.converged}; REML "
+                f"logLik {self.loglik:.3f}</p>")
+
+    def tables(self) -> dict[str, TableResult]:
+        """The arm differences (with the notes), marginal means, fixed effects and
+        variance components, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
+        what = f"{self.outcome}, {self.model}"
+        level = f"{self.conf_level:.0%} CI"
+
+        def table(frame, title, notes=(), digits=2):
+            return TableResult(frame.reset_index(drop=True), title=f"{what}: {title}",
+                               notes=tuple(notes), conf_level=self.conf_level, digits=digits)
+
+        return {
+            "comparison": table(self.comparison, f"difference between arms per visit "
+                                f"(arm minus {self.reference_arm}, {level})", self.notes),
+            "marginal_means": table(self.marginal_means,
+                                    f"marginal (least-squares) means ({level})"),
+            "fixed_effects": table(self.fixed_effects, "fixed effects", digits=3),
+            "variance_components": table(self.variance_components, "variance components",
+                                         digits=3),
+        }
 
     def plot(self, ax=None, *, observed: bool = True, mcid: bool = True):
         """Model-based means with CIs per arm over visits, observed means, MCID marked.
@@ -360,6 +400,7 @@ class TrajectoryResult:
         return plot_trajectory(self, ax=ax, observed=observed, mcid=mcid)
 
 
+@one_channel
 def fit_trajectory(
     cohort: Cohort,
     outcome: str = "first_step_pain",
@@ -410,7 +451,7 @@ def fit_trajectory(
     >>> import dryneedle_outcomes as dno
     >>> cohort = dno.simulate_cohort(n_patients=120, seed=4)
     >>> fit = dno.fit_trajectory(cohort, model="mmrm")
-    >>> fit.arm_difference[["visit", "estimate"]].shape
+    >>> fit.comparison[["visit", "estimate"]].shape
     (7, 2)
     >>> bool(fit.converged)
     True
@@ -425,8 +466,7 @@ def fit_trajectory(
     if df == "kenward_roger" and model != "mmrm":
         raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
-    if not 0.0 < conf_level < 1.0:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
@@ -452,9 +492,8 @@ def fit_trajectory(
         tab.insert(1, "reference", frame.arms[0])
         tab.insert(2, "visit", frame.visits)
         diffs.append(tab)
-    diff = pd.concat(diffs, ignore_index=True)
-    diff = diff[["arm", "reference", "visit", "estimate", "std_error", "df", "ci_lower",
-                 "ci_upper", "p_value"]]
+    diff = comparison_frame(pd.concat(diffs, ignore_index=True), measure="mean_difference")
+    diff = diff[[*diff.columns[:7], "visit", "std_error", "df"]]
 
     messages = list(fit.messages)
     if len(frame.excluded):
@@ -462,17 +501,18 @@ def fit_trajectory(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
+    notes = []
     if frame.n_missing_outcome:
-        messages.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
-                        "are missing data (all available data are used, under MAR)")
+        notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
+                     "are missing data (all available data are used, under MAR)")
     return TrajectoryResult(
         model=model, outcome=outcome, covariance=covariance if model == "mmrm" else None,
         conf_level=conf_level, reference_arm=frame.arms[0], fixed_effects=fe,
         variance_components=_variance_components(fit, model, frame), marginal_means=mm,
-        arm_difference=diff, excluded=frame.excluded, converged=bool(fit.converged),
+        comparison=diff, excluded=frame.excluded, converged=bool(fit.converged),
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
-        bic=float(fit.bic), frame=frame, fit=fit, df_method=df,
+        bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
     )
 
 

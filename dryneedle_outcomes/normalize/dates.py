@@ -82,7 +82,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import MappingError
-from .vocabulary import MISSING_TEXT, _as_series, _factorize, _is_number, _spread, normalize_text
+from .vocabulary.matcher import (
+    MISSING_TEXT,
+    as_series,
+    factorize_values,
+    is_number,
+    normalize_text,
+    spread,
+)
 
 __all__ = ["parse_dates", "CONVENTIONS", "EXCEL_SERIAL_RANGE", "EXCEL_EPOCH"]
 
@@ -243,15 +250,15 @@ def parse_dates(
     >>> parse_dates(pd.Series(["01/03/2024"]), convention="iso")["status"].tolist()
     ['invalid']
     """
-    series = _as_series(values)
+    series = as_series(values)
     parsed = _parse_unique(series, convention, excel_serial)
     if isinstance(parsed, pd.DataFrame):
         return parsed
     codes, dates, status = parsed
     return pd.DataFrame(
         {
-            "date": _spread(dates, codes, np.datetime64("NaT")),
-            "status": _spread(status, codes, "missing"),
+            "date": spread(dates, codes, np.datetime64("NaT")),
+            "status": spread(status, codes, "missing"),
         },
         index=series.index,
     )
@@ -268,15 +275,15 @@ def parse_dates_arrays(values: pd.Series, *, convention: str = "iso"
     >>> invalid.tolist(), serial.tolist()
     ([False, True, False], [False, False, True])
     """
-    series = _as_series(values)
+    series = as_series(values)
     parsed = _parse_unique(series, convention, None)
     if isinstance(parsed, pd.DataFrame):
         status = parsed["status"].to_numpy(dtype=object)
         return parsed["date"].to_numpy(), status == "invalid", status == "excel_serial"
     codes, dates, status = parsed
-    return (_spread(dates, codes, np.datetime64("NaT")),
-            _spread(status == "invalid", codes, False),
-            _spread(status == "excel_serial", codes, False))
+    return (spread(dates, codes, np.datetime64("NaT")),
+            spread(status == "invalid", codes, False),
+            spread(status == "excel_serial", codes, False))
 
 
 def _parse_unique(series: pd.Series, convention: str, excel_serial: bool | None
@@ -292,7 +299,7 @@ def _parse_unique(series: pd.Series, convention: str, excel_serial: bool | None
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         return _parse_datetime_column(series)
 
-    codes, uniques = _factorize(series)
+    codes, uniques = factorize_values(series)
     n = len(uniques)
     dates = np.full(n, np.datetime64("NaT"), dtype="datetime64[ns]")
     status = np.full(n, "invalid", dtype=object)
@@ -305,7 +312,7 @@ def _parse_unique(series: pd.Series, convention: str, excel_serial: bool | None
         if isinstance(u, str):
             text_idx.append(i)
             text_val.append(u)
-        elif _is_number(u):
+        elif is_number(u):
             number_idx.append(i)
             number_val.append(float(u))
         elif isinstance(u, (_dt.date, np.datetime64, pd.Timestamp)):

@@ -15,7 +15,7 @@ import pandas as pd
 
 from ..errors import DataValidationError
 from ..instruments import INSTRUMENTS
-from ..io.readers import RawTable
+from ..io.raw_table import RawTable
 from ..mapping import CANONICAL_COLUMNS, TableMapping
 from ..quality import PROBLEM_COLUMNS
 from .records import Records

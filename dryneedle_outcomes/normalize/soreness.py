@@ -101,7 +101,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .vocabulary import MISSING_TEXT, _as_series, _factorize, _is_number, _spread
+from .vocabulary.matcher import MISSING_TEXT, as_series, factorize_values, is_number, spread
 
 __all__ = [
     "parse_soreness",
@@ -330,7 +330,7 @@ def _parse_number(x: float) -> tuple[float, float, str, str | None]:
 def _parse_value(value: Any) -> tuple[float, float, str, str | None]:
     if isinstance(value, str):
         return _parse_text(value)
-    if _is_number(value):
+    if is_number(value):
         return _parse_number(float(value))
     return np.nan, np.nan, "invalid", RULE_UNRECOGNISED
 
@@ -372,7 +372,7 @@ def parse_soreness(values: Any, *, reasons: bool = False) -> pd.DataFrame:
     >>> parse_soreness(pd.Series([36, 12.5]))["soreness_upper_h"].tolist()
     [36.0, 12.5]
     """
-    series = _as_series(values)
+    series = as_series(values)
     index = series.index
     if pd.api.types.is_bool_dtype(series.dtype):
         n = len(series)
@@ -402,17 +402,17 @@ def parse_soreness(values: Any, *, reasons: bool = False) -> pd.DataFrame:
     codes, uniques, lower_u, upper_u, status_u, reason_u = _parse_unique(series)
     return _frame(
         index,
-        _spread(lower_u, codes, np.nan),
-        _spread(upper_u, codes, np.nan),
-        _spread(status_u, codes, "missing"),
-        _spread(reason_u, codes, "missing") if reasons else None,
+        spread(lower_u, codes, np.nan),
+        spread(upper_u, codes, np.nan),
+        spread(status_u, codes, "missing"),
+        spread(reason_u, codes, "missing") if reasons else None,
     )
 
 
 def _parse_unique(series: pd.Series) -> tuple[np.ndarray, ...]:
     """Codes and distinct values of ``series`` and, per distinct value, lower, upper,
     status and reason."""
-    codes, uniques = _factorize(series)
+    codes, uniques = factorize_values(series)
     parsed = [_parse_value(u) for u in uniques]
     lower_u = np.array([p[0] for p in parsed], dtype=float)
     upper_u = np.array([p[1] for p in parsed], dtype=float)
@@ -437,15 +437,15 @@ def parse_soreness_arrays(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np
     >>> lower.tolist(), ok.tolist(), invalid.tolist(), coded[1].tolist()
     ([24.0, nan], [True, False], [False, True], ['24-48h', 'x'])
     """
-    series = _as_series(values)
+    series = as_series(values)
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         frame = parse_soreness(series)
         status = frame["soreness_status"].to_numpy(dtype=object)
         return (frame["soreness_lower_h"].to_numpy(), frame["soreness_upper_h"].to_numpy(),
                 status == "ok", status == "invalid", None)
     codes, uniques, lower_u, upper_u, status_u, _ = _parse_unique(series)
-    return (_spread(lower_u, codes, np.nan), _spread(upper_u, codes, np.nan),
-            _spread(status_u == "ok", codes, False), _spread(status_u == "invalid", codes, False),
+    return (spread(lower_u, codes, np.nan), spread(upper_u, codes, np.nan),
+            spread(status_u == "ok", codes, False), spread(status_u == "invalid", codes, False),
             (codes, uniques))
 
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..io.readers import RawTable
+from ..io.raw_table import RawTable
 
 #: Identity columns per table: a problem in one of them rejects the whole record;
 #: a problem in any other column rejects only that value (see ``Records``). In the

@@ -9,7 +9,7 @@ from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 
 def plot_arm_differences(result, ax=None, *, mcid: bool = True):
-    """Forest plot of ``result.arm_difference`` (a :func:`~.fit_trajectory` result).
+    """Forest plot of ``result.comparison`` (a :func:`~.fit_trajectory` result).
 
     One row per visit (and comparison arm): the estimate as a marker, its CI as a
     horizontal line, a vertical line at no difference and, when the instrument has
@@ -25,7 +25,7 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
     """
     import matplotlib.pyplot as plt
 
-    diff = result.arm_difference
+    diff = result.comparison
     inst = get_instrument(result.outcome)
     with paper_style():
         if ax is None:

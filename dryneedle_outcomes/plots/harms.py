@@ -1,4 +1,5 @@
-"""Adverse-event incidence by term and arm: a dot plot with CI whiskers."""
+"""Harms figures: adverse-event incidence by term and arm (a dot plot with CI whiskers),
+odds ratios per unit of dose, and protocol deviations by reason and arm."""
 
 from __future__ import annotations
 
@@ -101,4 +102,77 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
             ax.annotate(f"Not estimable (no needles): {', '.join(map(arm_label, left_out))}",
                         (0, -0.12 - 0.4 / max(len(keys), 1)), xycoords="axes fraction",
                         fontsize=NOTE_FONTSIZE, color="0.3", va="top")
+    return ax
+
+
+def plot_dose_response(result, ax=None):
+    """Odds ratio per unit of dose, per term and covariate, on a log axis with CIs.
+
+    Parameters
+    ----------
+    result : DoseResponse
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> from dryneedle_outcomes.harms import dose_response
+    >>> ax = plot_dose_response(dose_response(dno.simulate_cohort(n_patients=60, seed=3),
+    ...                                       terms="any"))
+    >>> len(ax.get_yticks())
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    t = result.table.dropna(subset=["estimate"]).reset_index(drop=True)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(20 + 6 * max(len(t), 1)))
+        y = np.arange(len(t))[::-1]
+        ax.hlines(y, t["ci_lower"], t["ci_upper"], color="0.2", lw=1.2)
+        ax.plot(t["estimate"], y, "s", color="0.2", ms=4)
+        ax.axvline(1.0, color="0.3", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yticks(y)
+        ax.set_yticklabels([f"{term_label('term', a)}: {literal(c.replace('_', ' '))}"
+                            for a, c in zip(t["term"], t["covariate"])])
+        ax.set_xlabel(f"Odds ratio per unit ({result.conf_level:.0%} CI)")
+    return ax
+
+
+def plot_protocol_deviations(result, ax=None):
+    """Needled sessions of contraindicated patients per reason, one bar per arm.
+
+    Parameters
+    ----------
+    result : ProtocolDeviations
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    t = result.table
+    arms = list(dict.fromkeys(t["arm"]))
+    reasons = list(dict.fromkeys(t["reason"]))
+    colours = arm_colours(arms)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(50))
+        width = 0.8 / max(len(arms), 1)
+        for i, arm in enumerate(arms):
+            sub = t[t["arm"] == arm].set_index("reason").reindex(reasons)
+            ax.barh(np.arange(len(reasons)) + i * width, sub["needled_sessions"],
+                    height=width, color=colours[arm], label=arm)
+        ax.set_yticks(np.arange(len(reasons)) + width * (len(arms) - 1) / 2)
+        ax.set_yticklabels([literal(r) for r in reasons])
+        ax.set_xlabel("Needled sessions of flagged patients")
+        if arms:
+            arm_legend(ax, loc="best")
     return ax

@@ -1,4 +1,5 @@
-"""Survival curves (Kaplan-Meier or Turnbull) by arm, with CI bands and numbers at risk.
+"""Survival curves (Kaplan-Meier or Turnbull) by arm, with CI bands and numbers at risk,
+and the per-session probability of relief of the discrete-time model.
 
 The numbers-at-risk table is drawn under the x axis as annotations whose x is in data
 coordinates (each number centred under its tick) and whose y hangs from the bottom of
@@ -16,7 +17,15 @@ import numpy as np
 import pandas as pd
 
 from ..errors import AnalysisError
-from .style import NOTE_FONTSIZE, arm_colours, arm_label, paper_style, single_column
+from ..stats.checks import count_first
+from .style import (
+    NOTE_FONTSIZE,
+    arm_colours,
+    arm_label,
+    arm_legend,
+    paper_style,
+    single_column,
+)
 
 CURVE_COLUMNS = ("arm", "time", "estimate", "ci_lower", "ci_upper")
 
@@ -294,18 +303,15 @@ def _check_frame(frame, name: str, columns: Sequence[str]) -> None:
         raise AnalysisError(f"{name} has no rows")
 
 
-def _first(mask: np.ndarray) -> str:
-    return f"{int(mask.sum())} (first at row {int(np.flatnonzero(mask)[0])})"
-
-
 def _check_nonnegative(values: pd.Series, name: str) -> None:
     v = _numeric(values, name)
     bad = ~np.isfinite(v)
     if bad.any():
-        raise AnalysisError(f"{name} has {_first(bad)} missing or infinite "
-                            "values; times must be finite numbers")
+        raise AnalysisError(f"{name} has {count_first(bad, 'missing or infinite', where='row')}"
+                            "; times must be finite numbers")
     if (v < 0).any():
-        raise AnalysisError(f"{name} has {_first(v < 0)} negative values; times must be >= 0")
+        raise AnalysisError(f"{name} has {count_first(v < 0, 'negative', where='row')}; "
+                            "times must be >= 0")
 
 
 def _numeric(values: pd.Series, name: str) -> np.ndarray:
@@ -313,7 +319,7 @@ def _numeric(values: pd.Series, name: str) -> np.ndarray:
     v = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(v) & values.notna().to_numpy()
     if bad.any():
-        raise AnalysisError(f"{name} has {_first(bad)} non-numeric values, e.g. "
+        raise AnalysisError(f"{name} has {count_first(bad, 'non-numeric', where='row')}, e.g. "
                             f"{values.iloc[int(np.flatnonzero(bad)[0])]!r}; it must be numbers")
     return v
 
@@ -325,7 +331,8 @@ def _check_proportion(values: pd.Series, name: str, *, allow_nan: bool) -> None:
         bad |= np.isnan(v)
     if bad.any():
         rule = "must be in [0, 1]" + (" or NaN" if allow_nan else "")
-        raise AnalysisError(f"{name} has {_first(bad)} values outside [0, 1]"
+        bad_values = count_first(bad, "out-of-range", where="row")
+        raise AnalysisError(f"{name} has {bad_values}: outside [0, 1]"
                             f"{'' if allow_nan else ' or missing'}; it {rule}")
 
 
@@ -342,20 +349,23 @@ def _check_curve(curve) -> bool:
     for col in ("ci_lower", "ci_upper"):
         _check_proportion(curve[col], f"curve.{col}", allow_nan=True)
     if curve["arm"].isna().any():
-        raise AnalysisError(f"curve.arm has {_first(curve['arm'].isna().to_numpy())} missing "
-                            "values; every row needs its arm")
+        raise AnalysisError("curve.arm has "
+                            f"{count_first(curve['arm'].isna().to_numpy(), 'missing', where='row')}"
+                            "; every row needs its arm")
     key = ["arm", "time_upper" if turnbull else "time"]
     if turnbull:
         _check_nonnegative(curve["time_lower"], "curve.time_lower")
         _check_nonnegative(curve["time_upper"], "curve.time_upper")
         reversed_ = (curve["time_lower"] > curve["time_upper"]).to_numpy()
         if reversed_.any():
-            raise AnalysisError(f"curve has {_first(reversed_)} rows with time_lower > "
-                                "time_upper; each drop lies in (time_lower, time_upper]")
+            rows = count_first(reversed_, noun="row", where="row")
+            raise AnalysisError(f"curve has {rows} with time_lower > time_upper; each drop "
+                                "lies in (time_lower, time_upper]")
     dup = curve.duplicated(key).to_numpy()
     if dup.any():
-        raise AnalysisError(f"curve has {_first(dup)} repeated ({key[0]}, {key[1]}) rows; "
-                            "give one row per arm and time")
+        rows = count_first(dup, "repeated", noun="row", where="row")
+        raise AnalysisError(f"curve has {rows} of ({key[0]}, {key[1]}); give one row per arm "
+                            "and time")
     ordered = curve.sort_values(key, kind="stable")
     by_arm = ordered.groupby("arm", sort=False, observed=True)
     rises = (by_arm["estimate"].diff() > 1e-12).to_numpy()
@@ -412,12 +422,14 @@ def _check_at_risk(at_risk, arms: list, times: np.ndarray | None):
     n = _numeric(at_risk["n_at_risk"], "at_risk.n_at_risk")
     bad = ~np.isfinite(n) | (n < 0)
     if bad.any():
-        raise AnalysisError(f"at_risk.n_at_risk has {_first(bad)} missing or negative values; "
+        raise AnalysisError("at_risk.n_at_risk has "
+                            f"{count_first(bad, 'missing or negative', where='row')}; "
                             "numbers at risk must be counts >= 0")
     dup = at_risk.duplicated(["arm", "time"]).to_numpy()
     if dup.any():
-        raise AnalysisError(f"at_risk has {_first(dup)} repeated (arm, time) rows; give one "
-                            "number per arm and time")
+        rows = count_first(dup, "repeated", noun="row", where="row")
+        raise AnalysisError(f"at_risk has {rows} of (arm, time); give one number per arm and "
+                            "time")
     at_risk = at_risk.assign(time=at_risk["time"].astype(float))
     if times is None:
         times = np.unique(at_risk["time"].to_numpy(dtype=float))
@@ -436,7 +448,8 @@ def _check_median(median, arms: list) -> pd.DataFrame:
     _check_arms(median, "median", arms)
     dup = median.duplicated("arm").to_numpy()
     if dup.any():
-        raise AnalysisError(f"median has {_first(dup)} repeated arms; give one row per arm")
+        rows = count_first(dup, "repeated", noun="row", where="row")
+        raise AnalysisError(f"median has {rows} of an arm; give one row per arm")
     missing = [a for a in arms if a not in set(median["arm"])]
     if missing:
         raise AnalysisError(f"median has no row for arm(s) {missing}; give every arm a row "
@@ -444,6 +457,41 @@ def _check_median(median, arms: list) -> pd.DataFrame:
     m = _numeric(median["estimate"], "median.estimate")
     bad = (m < 0) | np.isinf(m)
     if bad.any():
-        raise AnalysisError(f"median.estimate has {_first(bad)} negative or infinite values; "
+        raise AnalysisError("median.estimate has "
+                            f"{count_first(bad, 'negative or infinite', where='row')}; "
                             "a median is a time >= 0, or NaN when not reached")
     return median
+
+
+def plot_session_hazard(result, ax=None):
+    """Model-based probability of relief at each session per arm, with CIs.
+
+    Parameters
+    ----------
+    result : DiscreteHazard
+    ax : matplotlib Axes, optional
+
+    Returns
+    -------
+    matplotlib Axes
+    """
+    import matplotlib.pyplot as plt
+
+    h = result.hazard
+    arms = list(dict.fromkeys(h["arm"]))
+    colours = arm_colours(arms, reference=result.reference_arm or None)
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(60))
+        for i, arm in enumerate(arms):
+            sub = h[h["arm"] == arm]
+            x = sub["session"].to_numpy(dtype=float) + 0.08 * (i - (len(arms) - 1) / 2)
+            est = sub["estimate"].to_numpy(dtype=float)
+            err = np.vstack([est - sub["ci_lower"], sub["ci_upper"] - est])
+            ax.errorbar(x, est, yerr=err, fmt="o-", color=colours[arm], ms=3, lw=1,
+                        capsize=2, label=arm)
+        ax.set_xlabel("Session")
+        ax.set_ylabel("Probability of relief at the session")
+        ax.set_ylim(0, 1)
+        arm_legend(ax, loc="best")
+    return ax

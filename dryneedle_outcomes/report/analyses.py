@@ -177,7 +177,7 @@ def _responders_headline(res: RespondersResult, visit: int) -> str:
              for r in rows.itertuples()]
     text = (f"Responders at visit {visit} (last session; {res.definition}; {res.missing}): "
             + ", ".join(cells))
-    diff = res.difference[res.difference["visit"] == visit]
+    diff = res.comparison[res.comparison["visit"] == visit]
     for r in diff.itertuples():
         text += (f"; {r.arm} minus {r.reference} {100 * r.estimate:.1f} percentage points "
                  f"({res.conf_level:.0%} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}; "
@@ -207,10 +207,10 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
             f"responders_{missing}",
             f"{res.title}: proportion of responders per visit with {res.conf_level:.0%} "
             "Wilson CIs.", lambda ax, x=res: _untitled(plot_responders(x, ax=ax)), 60.0))
-        if len(res.difference):
+        if len(res.comparison):
             section.items.append(NamedTable(
                 f"responders_{missing}_difference",
-                plain_table(res.difference_table(),
+                plain_table(res.comparison_table(),
                             title=f"{res.title}: risk difference vs {res.reference_arm} "
                                   f"({res.conf_level:.0%} CI) and number needed to treat",
                             notes=res.notes)))

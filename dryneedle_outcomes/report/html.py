@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import base64
 import html
-import re
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..cohort import Cohort
+from ..tables import frame_html, table_html
 from .sections import NamedTable, Section
 
 CSS = """
@@ -75,44 +75,11 @@ def _e(text) -> str:
     return html.escape(str(text))
 
 
-_NUMBER = re.compile(r"^\s*(?:[<>]=?\s*)?[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:e[-+]?\d+)?%?\s*$",
-                     re.IGNORECASE)
-
-
-def _numeric(values: pd.Series) -> bool:
-    """Right-align a column when every non-empty cell reads as a number."""
-    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-        return True
-    cells = [str(v) for v in values if not (v is None or v == "" or v is pd.NA
-                                            or (isinstance(v, float) and v != v))]
-    return bool(cells) and all(_NUMBER.match(c) for c in cells)
-
-
-def _cell(value) -> str:
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-        return ""
-    return _e(value)
-
-
-def _frame(frame: pd.DataFrame) -> str:
-    """A DataFrame as an HTML table: numbers right-aligned, text left-aligned."""
-    align = ["num" if _numeric(frame[c]) else "txt" for c in frame.columns]
-    head = "".join(f'<th class="{a}">{_e(c)}</th>' for c, a in zip(frame.columns, align))
-    rows = "".join("<tr>" + "".join(f'<td class="{a}">{_cell(v)}</td>'
-                                    for v, a in zip(row, align)) + "</tr>"
-                   for row in frame.itertuples(index=False, name=None))
-    return (f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-            f"<tbody>{rows}</tbody></table></div>")
-
-
 def _table(name: str, number: int, table) -> str:
-    notes = "".join(f"<p>{_e(n)}</p>" for n in table.notes)
-    return (f'<figure class="table" id="tab-{_e(name)}">'
-            f"<figcaption>Table {number}. {_e(table.title)}</figcaption>"
-            f"{_frame(table.formatted())}"
-            f'<div class="notes">{notes}</div>'
-            f'<p class="files">Files: tables/{_e(name)}.csv, tables/{_e(name)}.tex</p>'
-            "</figure>")
+    files = f'<p class="files">Files: tables/{_e(name)}.csv, tables/{_e(name)}.xlsx, ' \
+            f"tables/{_e(name)}.tex</p>"
+    return table_html(table, caption=f"Table {number}. {table.title}",
+                      element_id=f"tab-{name}", footer=files)
 
 
 def _figure(name: str, number: int, caption: str, png: bytes, files: list[str],
@@ -130,17 +97,17 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
     q = cohort.quality
     parts = ["<h2 id=\"data\">Data and quality ledger</h2>",
              f"<p>{_e(cohort.summary().splitlines()[0])}.</p>",
-             _frame(cohort.describe().round(1)),
-             "<h3>Rows read, kept and rejected</h3>", _frame(q.counts),
+             frame_html(cohort.describe().round(1)),
+             "<h3>Rows read, kept and rejected</h3>", frame_html(q.counts),
              "<p>read = kept + rejected for every table: "
              + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
              + "</p>"]
     rules = q.rules()
     if len(rules):
-        parts += ["<h3>Rejections, corrections and flags by rule</h3>", _frame(rules)]
+        parts += ["<h3>Rejections, corrections and flags by rule</h3>", frame_html(rules)]
     if len(q.rejected):
         shown = q.rejected.drop(columns=["raw"], errors="ignore")
-        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", _frame(shown.head(200)),
+        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", frame_html(shown.head(200)),
                   '<p class="files">All of them: quality/rejected.csv (with the raw row); '
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
@@ -149,13 +116,13 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                      "pregnant or immunocompromised; kept in the analyses).</p>")
     if len(q.flags):
         parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
-                  _frame(q.flags.head(FLAGS_SHOWN)),
+                  frame_html(q.flags.head(FLAGS_SHOWN)),
                   '<p class="files">All of them: quality/flags.csv'
                   + (f" (first {FLAGS_SHOWN} shown)" if len(q.flags) > FLAGS_SHOWN else "")
                   + "</p>"]
     inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
                            for k, (p, h) in info.inputs.items()])
-    parts += ["<h3>Inputs</h3>", _frame(inputs)]
+    parts += ["<h3>Inputs</h3>", frame_html(inputs)]
     return "\n".join(parts)
 
 
@@ -165,7 +132,7 @@ def _diagnostics(sections: list[Section], info: RunInfo) -> str:
              "details": d.details, "warnings": len(d.warnings)}
             for s in sections for d in s.diagnostics]
     parts = ['<h2 id="diagnostics">Model diagnostics and warnings</h2>']
-    parts.append(_frame(pd.DataFrame(rows)) if rows else "<p>No model fits.</p>")
+    parts.append(frame_html(pd.DataFrame(rows)) if rows else "<p>No model fits.</p>")
     warned = [("loading the data", list(info.load_warnings))]
     warned += [(d.analysis, list(d.warnings)) for s in sections for d in s.diagnostics]
     listed = [(what, ws) for what, ws in warned if ws]

@@ -4,7 +4,8 @@ Layout::
 
     data/         patients.csv, assessments.csv, adverse_events.csv (the canonical cohort)
     quality/      counts.csv, rejected.csv, corrections.csv, flags.csv (the ledger)
-    tables/       <table>.csv (unrounded numbers) and <table>.tex (booktabs) per table
+    tables/       <table>.csv and <table>.xlsx (unrounded numbers, every column of the
+                  result's table) and <table>.tex (booktabs, as the report shows it)
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
     report.html   everything above in one self-contained page
     summary.txt   the alerts, the cohort summary and the headline numbers
@@ -28,12 +29,18 @@ from pathlib import Path
 from .. import __version__
 from ..cohort import Cohort
 from ..config import AnalysisConfig
+from ..export_safety import write_excel
 from ..manifest import build_manifest, output_hashes, sha256
 from ..quality import neutralise_formulas
+from ..tables import table_latex
 from .alerts import failure_alerts, scale_alerts
 from .figures import render, width_mm
 from .html import RunInfo, render_report
 from .sections import Section
+
+#: The time written into the run's XLSX tables, so two runs on the same data give the
+#: same bytes (as the CSV and LaTeX files do); the manifest records the run's times.
+EXCEL_TIME = datetime(2000, 1, 1)
 
 
 def now() -> str:
@@ -92,16 +99,18 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
         keep(path)
 
     if sections:
-        step("writing tables (CSV, LaTeX) and figures ("
+        step("writing tables (CSV, XLSX, LaTeX) and figures ("
              + ", ".join(cfg.figures.formats).upper() + ")")
     tables = out / "tables"
     tables.mkdir(exist_ok=True)
     for s in sections:
         for t in s.tables:
             t.table.to_csv(tables / f"{t.name}.csv")
-            _text(tables / f"{t.name}.tex", t.table.to_latex() + "\n")
-            keep(tables / f"{t.name}.csv")
-            keep(tables / f"{t.name}.tex")
+            write_excel(t.table.table, tables / f"{t.name}.xlsx", sheet_name="table",
+                        timestamp=EXCEL_TIME)
+            _text(tables / f"{t.name}.tex", table_latex(t.table) + "\n")
+            for ext in ("csv", "xlsx", "tex"):
+                keep(tables / f"{t.name}.{ext}")
 
     figures: dict[str, bytes] = {}
     files: dict[str, list[str]] = {}

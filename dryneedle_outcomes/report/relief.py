@@ -13,7 +13,7 @@ from ..instruments import get_instrument
 from ..survival.relief_result import ReliefResult
 from ..survival.soreness import SorenessResult, soreness_duration
 from ..survival.time_to_relief import time_to_relief
-from ..tables import TableResult
+from ..tables import MEDIAN_COLUMNS, TableResult, format_median
 from .sections import (
     FAILURES,
     Diagnostic,
@@ -27,20 +27,16 @@ from .sections import (
 UNITS = {"days": "days", "sessions": "sessions"}
 
 
-def _fmt(x: float) -> str:
-    return "not reached" if not np.isfinite(x) else f"{x:.1f}"
-
-
 def relief_headline(res: ReliefResult) -> str:
     """Medians by arm, the hazard ratio and the log-rank test, as one sentence."""
     unit = UNITS[res.timescale]
-    meds = [f"{r.arm} {_fmt(r.estimate)} ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
-            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    med = format_median
+    meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
+            f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
-    hr = res.hazard_ratios
-    arm_rows = hr[hr["term"].str.startswith("arm[")]
-    for r in arm_rows.itertuples():
-        text += (f"; hazard ratio of relief {r.term[4:-1]} vs {res.reference_arm} "
+    c = res.comparison
+    for r in c[c["model"] == "cox"].itertuples():
+        text += (f"; hazard ratio of relief {r.arm} vs {r.reference} "
                  f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
                  f"{r.ci_upper:.2f})")
     if res.logrank_result is not None:
@@ -67,13 +63,14 @@ def _relief_notes(res: ReliefResult) -> tuple[str, ...]:
         notes.append(f"Regression models adjusted for {', '.join(res.covariates)}.")
     if res.strata:
         notes.append(f"Log-rank test and Cox model stratified by {res.strata}.")
-    return tuple(notes + res.notes)
+    return (*notes, *res.notes)
 
 
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
-           digits: int = 2) -> NamedTable:
+           digits: int = 2, not_reached: tuple[str, ...] = ()) -> NamedTable:
     return NamedTable(name, TableResult(frame.reset_index(drop=True), title=title,
-                                        notes=tuple(notes), conf_level=conf, digits=digits))
+                                        notes=tuple(notes), conf_level=conf, digits=digits,
+                                        not_reached=not_reached))
 
 
 def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
@@ -85,7 +82,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
         warnings.simplefilter("always")
         res = time_to_relief(
             cohort, options.outcome, relief=t.relief(), timescale=timescale,
-            interval_censored=t.interval_censored, covariates=t.covariates,
+            interval_censored=t.interval_censored, adjust=t.adjust,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
             distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
@@ -102,7 +99,8 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                            "p_value": lr["p_value"]}])
     times = res.default_times()
     part.items += [
-        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1),
+        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1,
+               MEDIAN_COLUMNS),
         NamedFigure(f"{stem}_curve",
                     f"{what}: proportion of patients without relief ({res.definition}) "
                     f"by arm with {conf:.0%} "
@@ -179,8 +177,11 @@ def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
 
 def soreness_headline(res: SorenessResult) -> str:
     """Median soreness by arm and the time ratio per session, as one sentence."""
-    meds = [f"{r.arm} {_fmt(r.estimate)} h ({res.conf_level:.0%} CI {_fmt(r.ci_lower)} to "
-            f"{_fmt(r.ci_upper)})" for r in res.median.itertuples()]
+    def med(x: float) -> str:
+        return format_median(x, 1, " h")
+
+    meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
+            f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = "Median post-needling soreness: " + ", ".join(meds)
     tr = res.time_ratios
     row = tr[tr["term"] == "session"]
@@ -213,16 +214,18 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
     section = Section("soreness_duration", "Post-needling soreness")
     section.items += [
         _table(res.median, "soreness_median", "Soreness duration (hours): median by arm",
-               notes, conf, 1),
+               notes, conf, 1, MEDIAN_COLUMNS),
         NamedFigure("soreness_curve",
                     f"Proportion of needling sessions with soreness still present by hours "
                     f"after the session, with {conf:.0%} patient-bootstrap bands (Turnbull "
                     "estimate); dotted lines: medians.",
                     lambda ax, r=res: r.plot(ax=ax), 60.0),
         _table(res.by_session, "soreness_by_session",
-               "Soreness duration (hours): median by session number", notes, conf, 1),
+               "Soreness duration (hours): median by session number", notes, conf, 1,
+               MEDIAN_COLUMNS),
         _table(res.by_needles, "soreness_by_needles",
-               "Soreness duration (hours): median by needles per session", notes, conf, 1),
+               "Soreness duration (hours): median by needles per session", notes, conf, 1,
+               MEDIAN_COLUMNS),
         _table(res.any_soreness, "soreness_any",
                "Sessions followed by any soreness (Wilson CI; sessions cluster within "
                "patients)", notes, conf, 3),

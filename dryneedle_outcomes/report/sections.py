@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -13,15 +13,18 @@ from ..tables import TableResult, format_p
 
 def plain_table(result: TableResult, *, title: str | None = None,
                 notes: tuple[str, ...] | None = None) -> TableResult:
-    """``result`` as a plain :class:`TableResult` (one table, one caption, its notes).
+    """``result`` as one table of the run (one caption, its notes), ``title`` and
+    ``notes`` replaced when given.
 
-    Results such as :class:`~dryneedle_outcomes.responders.RespondersResult` render two
-    tables at once; the run writes each table to its own files.
+    The class is kept, so the report renders a table exactly as the notebook does
+    (:class:`~dryneedle_outcomes.baseline_table.BaselineTable` keeps its layout). The
+    report and the exports render through :mod:`dryneedle_outcomes.tables`, one table
+    at a time: the proportions of a
+    :class:`~dryneedle_outcomes.responders.RespondersResult` here, its differences as
+    a table of their own.
     """
-    return TableResult(result.table, title=result.title if title is None else title,
-                       notes=result.notes if notes is None else notes,
-                       conf_level=result.conf_level, digits=result.digits,
-                       percent=result.percent)
+    changes = {k: v for k, v in (("title", title), ("notes", notes)) if v is not None}
+    return replace(result, **changes) if changes else result
 
 
 @dataclass(frozen=True)

@@ -56,6 +56,7 @@ def _notes(fit: TrajectoryResult, adjust) -> tuple[str, ...]:
     ]
     if "baseline" in adjust:
         notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+    notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
     return tuple(notes)
 
 
@@ -68,7 +69,7 @@ def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boo
             frame.reset_index(drop=True), title=f"{what}: {title}", notes=notes,
             conf_level=conf, digits=digits))
 
-    out = [table(fit.arm_difference, "arm_difference", "difference between arms per visit"),
+    out = [table(fit.comparison, "arm_difference", "difference between arms per visit"),
            table(fit.marginal_means, "marginal_means", "marginal (least-squares) means"),
            table(fit.fixed_effects, "fixed_effects", "fixed effects", digits=3),
            table(fit.variance_components, "variance_components", "variance components",
@@ -96,7 +97,7 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
                 if t.sessions_to_mcid else None)
     what = f"{inst.label}, {describe(fit)}"
     tables = _tables(fit, f"trajectory_{model}", what, t.adjust, cumulative, boot)
-    n_rows = len(fit.arm_difference) + fit.arm_difference["arm"].nunique()
+    n_rows = len(fit.comparison) + fit.comparison["arm"].nunique()
     items = [tables[0],
              NamedFigure(f"trajectory_{model}",
                          f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} "
@@ -153,7 +154,7 @@ def headline(fit: TrajectoryResult, cohort: Cohort) -> str:
     """The arm difference at the last treatment session, as one sentence."""
     inst = get_instrument(fit.outcome)
     visit = last_session(cohort, fit.frame.visits)
-    rows = fit.arm_difference[fit.arm_difference["visit"] == visit]
+    rows = fit.comparison[fit.comparison["visit"] == visit]
     parts = [f"{r.arm} minus {r.reference} {r.estimate:.1f} {inst.units} "
              f"({fit.conf_level:.0%} CI {r.ci_lower:.1f} to {r.ci_upper:.1f}; "
              f"{p_text(r.p_value)})"

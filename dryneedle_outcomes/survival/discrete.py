@@ -34,7 +34,7 @@ Examples
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -42,7 +42,9 @@ import statsmodels.api as sm
 from scipy import stats
 
 from ..errors import AnalysisError
-from ..stats.survival.aft import _exp
+from ..results import AnalysisResult, arm_terms, titled_tables
+from ..stats.survival.aft import safe_exp
+from ..tables import TableResult
 
 #: exp(709) is the largest finite double: beyond it the cloglog hazard is 1 anyway.
 _ETA_MAX = 700.0
@@ -85,7 +87,7 @@ def person_sessions(events: pd.DataFrame, covariates: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
-class DiscreteHazard:
+class DiscreteHazard(AnalysisResult):
     """Fit of the discrete-time (cloglog) hazard model.
 
     Attributes
@@ -103,14 +105,46 @@ class DiscreteHazard:
     n_rows : int
         Person-session rows.
     converged : bool
-    warnings : list of str
+    warnings, notes : tuple of str
+    reference_arm : str
+    conf_level : float
+    comparison : DataFrame
+        The arm hazard ratios in the comparison schema
+        (:mod:`dryneedle_outcomes.results`), then ``model``, ``coef``, ``std_error``.
     """
 
     coefficients: pd.DataFrame
     hazard: pd.DataFrame
     n_rows: int
     converged: bool
-    warnings: list[str] = field(default_factory=list)
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    reference_arm: str = ""
+    conf_level: float = 0.95
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """Hazard ratio of relief per session, each arm against the reference."""
+        return arm_terms(self.coefficients, self.reference_arm, "hazard_ratio",
+                         "discrete-time cloglog")
+
+    def tables(self) -> dict[str, TableResult]:
+        """The per-session probabilities of relief, the comparison and the coefficients."""
+        level = f"{self.conf_level:.0%} CI"
+        return titled_tables({
+            "hazard": (self.hazard, "Probability of relief at each session among patients "
+                       f"without relief before it (discrete-time cloglog model, {level})", 3),
+            "comparison": (self.comparison, "Discrete-time hazard ratio of relief, arms "
+                           f"versus {self.reference_arm} ({level})", 2),
+            "coefficients": (self.coefficients, "Discrete-time cloglog model: coefficients",
+                             3),
+        }, self.notes, self.conf_level)
+
+    def plot(self, ax=None, **kwargs):
+        """Probability of relief at each session per arm, with CIs; returns the Axes."""
+        from ..plots.survival import plot_session_hazard
+
+        return plot_session_hazard(self, ax=ax, **kwargs)
 
 
 def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
@@ -188,9 +222,9 @@ def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
     is_ratio = np.array([not t.startswith("session[") for t in term])
     coefficients = pd.DataFrame({
         "term": term, "coef": coef, "std_error": bse,
-        "estimate": _exp(np.where(is_ratio, coef, np.nan)),
-        "ci_lower": _exp(np.where(is_ratio, coef - z * bse, np.nan)),
-        "ci_upper": _exp(np.where(is_ratio, coef + z * bse, np.nan)),
+        "estimate": safe_exp(np.where(is_ratio, coef, np.nan)),
+        "ci_lower": safe_exp(np.where(is_ratio, coef - z * bse, np.nan)),
+        "ci_upper": safe_exp(np.where(is_ratio, coef + z * bse, np.nan)),
         "z": coef / bse, "p_value": 2 * stats.norm.sf(np.abs(coef / bse))})
 
     # model-based hazard per session and arm (covariates at their means)
@@ -213,7 +247,8 @@ def fit_discrete_hazard(events: pd.DataFrame, arms: list[str],
     hazard["ci_lower"] = _inverse_cloglog(eta - z * se)
     hazard["ci_upper"] = _inverse_cloglog(eta + z * se)
     return DiscreteHazard(coefficients=coefficients, hazard=hazard, n_rows=len(rows),
-                          converged=converged, warnings=warns)
+                          converged=converged, warnings=tuple(warns), reference_arm=arms[0],
+                          conf_level=conf_level)
 
 
 def _design(data: pd.DataFrame, sessions, arms: list[str], cov_names: list[str]) -> pd.DataFrame:

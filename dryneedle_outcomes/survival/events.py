@@ -88,22 +88,6 @@ class ReliefEvents:
     definition: str
 
 
-def session_visits_of(cohort: Cohort, session_visits: Sequence[int] | None) -> list[int]:
-    """The session visits: given, or every visit >= 1 at which anyone was needled."""
-    if session_visits is not None:
-        visits = sorted({int(v) for v in session_visits})
-        if not visits or visits[0] < 1:
-            raise AnalysisError(f"session_visits must be visits >= 1, got {session_visits!r}")
-        return visits
-    a = cohort.assessments
-    needled = a["needled"].fillna(False).to_numpy(dtype=bool) if "needled" in a else None
-    if needled is None or not needled.any():
-        raise AnalysisError("timescale='sessions' needs to know which visits are needling "
-                            "sessions, and nobody in this cohort has needled=True; pass "
-                            "session_visits=[1, 2, ...]")
-    return sorted(int(v) for v in np.unique(a.loc[needled, "visit"]) if v >= 1)
-
-
 def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
                          timescale: str = "days",
                          session_visits: Sequence[int] | None = None) -> ReliefEvents:
@@ -178,7 +162,7 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
             reason="dated on the baseline day (time 0)"))
         no_time = no_time | same_day
     else:
-        sessions = session_visits_of(cohort, session_visits)
+        sessions = cohort.session_visits(session_visits)
         is_session = rows["visit"].isin(sessions).to_numpy()
         unused_parts.append(rows.loc[~is_session, ["patient_id", "visit"]].assign(
             reason="not a session visit (sessions timescale)"))

@@ -33,14 +33,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..definitions import ResponderDefinition, check_definition, resolve_definition
 from ..errors import AnalysisError
 from ..instruments import get_instrument
-from ..responders import ResponderDefinition, _definition, _number
-
-
-def _as_number(name: str, value) -> float:
-    """A finite number, or an error naming ``Relief(name=...)``."""
-    return _number(f"Relief({name}=...)", value)
 
 
 @dataclass(frozen=True, init=False)
@@ -87,31 +82,17 @@ class Relief:
 
     def __init__(self, percent_reduction: float | None = None, threshold: float | None = None,
                  mcid: bool | float | None = None, sustained: bool = False) -> None:
-        given = [name for name, v in (("percent_reduction", percent_reduction),
-                                      ("threshold", threshold), ("mcid", mcid))
-                 if v is not None and v is not False]
-        if not given:
-            raise AnalysisError("Relief needs one definition: percent_reduction=, threshold= or "
-                                "mcid= (mcid=True for the instrument's MCID)")
-        if len(given) > 1:
-            raise AnalysisError(f"Relief takes one definition, got {' and '.join(given)}")
+        kind, value = check_definition(mcid=mcid, threshold=threshold,
+                                       percent_reduction=percent_reduction, owner="Relief",
+                                       required=True)
         if not isinstance(sustained, bool):
             raise AnalysisError(f"Relief(sustained=...) must be True or False, got {sustained!r}")
-        if percent_reduction is not None:
-            percent_reduction = _as_number("percent_reduction", percent_reduction)
-            if not 0 < percent_reduction <= 100:
-                raise AnalysisError(f"Relief(percent_reduction=...) must be in (0, 100], got "
-                                    f"{percent_reduction:g} (IMMPACT: 30 moderate, 50 substantial)")
-        if threshold is not None:
-            threshold = _as_number("threshold", threshold)
-        if mcid is not None and mcid is not True:
-            mcid = _as_number("mcid", mcid)
-            if mcid <= 0:
-                raise AnalysisError(f"Relief(mcid=...) must be a positive improvement, got "
-                                    f"{mcid:g}")
+        percent_reduction = value if kind == "percent_reduction" else None
+        threshold = value if kind == "threshold" else None
+        mcid = value if kind == "mcid" else None
         object.__setattr__(self, "percent_reduction", percent_reduction)
         object.__setattr__(self, "threshold", threshold)
-        object.__setattr__(self, "mcid", None if mcid is False else mcid)
+        object.__setattr__(self, "mcid", mcid)
         object.__setattr__(self, "sustained", sustained)
 
     def __repr__(self) -> str:
@@ -131,8 +112,9 @@ class Relief:
 
     def resolve(self, outcome: str) -> ResponderDefinition:
         """The definition for ``outcome``'s instrument (MCID looked up, range checked)."""
-        inst = get_instrument(outcome)
-        return _definition(inst, self.mcid, self.threshold, self.percent_reduction)
+        return resolve_definition(get_instrument(outcome), mcid=self.mcid,
+                                  threshold=self.threshold,
+                                  percent_reduction=self.percent_reduction)
 
     def describe(self, outcome: str) -> str:
         """A sentence for tables and figure notes."""

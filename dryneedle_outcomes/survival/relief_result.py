@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -17,21 +17,23 @@ import pandas as pd
 from scipy import stats
 
 from ..errors import AnalysisError
+from ..results import AnalysisResult, arm_terms, empty_comparison, titled_tables
 from ..stats.survival.kaplan_meier import rmst_difference
-from ..tables import format_p
+from ..tables import TableResult, format_median, format_p, trailer_lines
 from .relief import Relief
-from .render import html_table, html_warnings, trailer_lines
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
+#: The analysis's own columns of ``comparison``, after the schema's.
+COMPARISON_EXTRA = ["model", "coef", "std_error"]
 TIME_UNITS = {"days": "days", "sessions": "sessions"}
 
 
 def _fmt(x: float, digits: int = 1) -> str:
-    return "NR" if x is None or not math.isfinite(x) else f"{x:.{digits}f}"
+    return format_median(x, digits)
 
 
 @dataclass(frozen=True, eq=False)
-class ReliefResult:
+class ReliefResult(AnalysisResult):
     """Time to relief by arm (see :func:`~dryneedle_outcomes.time_to_relief`).
 
     Attributes
@@ -55,8 +57,14 @@ class ReliefResult:
     time_ratios : DataFrame
         AFT models: ``distribution``, ``term``, ``estimate``, ``ci_lower``,
         ``ci_upper``, ``p_value``.
-    warnings : list of str
-        Anything the reader must know (non-proportional hazards, non-convergence).
+    comparison : DataFrame
+        Each arm against the reference arm in the comparison schema
+        (:mod:`dryneedle_outcomes.results`): the Cox hazard ratio, each AFT model's time
+        ratio and (``timescale="sessions"``) the discrete-time hazard ratio, with
+        ``model``, ``coef`` (log scale) and its ``std_error`` after the schema's columns.
+    notes, warnings : tuple of str
+        Choices the reader must know; problems (non-proportional hazards,
+        non-convergence).
 
     Examples
     --------
@@ -94,8 +102,8 @@ class ReliefResult:
     covariates: tuple
     n_boot: int
     seed: int | None
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     # ------------------------------------------------------------------ data
     @property
@@ -221,6 +229,23 @@ class ReliefResult:
             return pd.DataFrame(columns=["distribution", "term", "estimate", "ci_lower",
                                          "ci_upper", "p_value", "coef", "std_error"])
         return pd.concat(parts, ignore_index=True)
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """Each arm against the reference: hazard ratios (Cox, discrete-time) and time
+        ratios (AFT), in the comparison schema; ``model`` says which model."""
+        parts = [("cox", "hazard_ratio", self.hazard_ratios)]
+        parts += [(f"{d} aft", "time_ratio", t.drop(columns="distribution"))
+                  for d, t in self.time_ratios.groupby("distribution", sort=False)]
+        if self.discrete_hazard is not None:
+            parts.append(("discrete-time cloglog", "hazard_ratio",
+                          self.discrete_hazard.coefficients))
+        frames = [arm_terms(table, self.reference_arm, measure, model)
+                  for model, measure, table in parts]
+        frames = [f for f in frames if len(f)]
+        if not frames:
+            return empty_comparison(COMPARISON_EXTRA)
+        return pd.concat(frames, ignore_index=True)
 
     @property
     def model_fit(self) -> pd.DataFrame:
@@ -356,20 +381,37 @@ class ReliefResult:
         return (f"<ReliefResult {self.outcome}: {self.n_patients} patients, {self.n_events} "
                 f"with relief, timescale={self.timescale}>")
 
-    def _repr_html_(self) -> str:
+    def _heading_html(self) -> str:
         parts = [f"<h4>Time to relief: {html.escape(self.outcome)}</h4>",
                  f"<p>Relief = {html.escape(self.definition)}; timescale "
                  f"{html.escape(self.timescale)}; {self.n_patients} patients, "
-                 f"{self.n_events} with relief.</p>",
-                 "<b>Median</b>", html_table(self.median)]
+                 f"{self.n_events} with relief.</p>"]
         if self.logrank_result is not None:
             lr = self.logrank
             parts.append(f"<p>Log-rank: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
                          f"{html.escape(format_p(lr['p_value']))}</p>")
-        parts += ["<b>Hazard ratios (Cox, Efron)</b>", html_table(self.hazard_ratios),
-                  "<b>Time ratios (AFT)</b>", html_table(self.time_ratios)]
-        parts.append(html_warnings(self.warnings))
-        return "\n".join(parts)
+        return "".join(parts)
+
+    def tables(self) -> dict[str, TableResult]:
+        """The medians (with the notes), the comparison between arms, the Cox and AFT
+        tables and, with two arms or more, the RMST; empty tables are left out."""
+        unit = TIME_UNITS[self.timescale]
+        level = f"{self.conf_level:.0%} CI"
+        what = f"Time to relief of {self.outcome} ({unit})"
+        frames = {
+            "median": (self.median, f"{what}: median by arm ({level})", 1),
+            "comparison": (self.comparison, f"{what}: arms versus {self.reference_arm} "
+                           f"({level})", 2),
+            "hazard_ratios": (self.hazard_ratios, f"{what}: Cox model hazard ratios "
+                              "(Efron ties; > 1: relief sooner)", 2),
+            "time_ratios": (self.time_ratios, f"{what}: AFT model time ratios "
+                            "(< 1: relief sooner)", 2),
+        }
+        if len(self.arms) > 1:
+            rm = self.rmst()
+            frames["rmst"] = (rm, f"{what}: restricted mean time without relief up to "
+                              f"{rm['tau'].iloc[0]:g} {unit}", 2)
+        return titled_tables(frames, self.notes, self.conf_level, medians=("median",))
 
     def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
         """Curves of the probability of no relief yet, with CI bands and the at-risk table.

@@ -37,20 +37,22 @@ Examples
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..results import DEFAULT_SEED, AnalysisResult, arm_terms, titled_tables
+from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
+from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
-from ..tables import format_p
-from .render import html_table, html_warnings, trailer_lines
+from ..tables import TableResult, format_median, format_p, trailer_lines
 
 NEEDLE_BINS = (1, 3, 5, 7)
 EVENT_COLUMNS = ("patient_id", "arm", "visit", "session", "needles", "lower", "upper",
@@ -81,8 +83,7 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
         if col not in a:
             raise AnalysisError(f"the cohort has no {col} column: soreness was not loaded "
                                 "(map a soreness column in the mapping)")
-    needled = a["needled"].fillna(False).to_numpy(dtype=bool) if "needled" in a else \
-        np.zeros(len(a), dtype=bool)
+    needled = cohort.needled()
     reported = a["soreness_lower_h"].notna().to_numpy()
     arm = a["patient_id"].map(cohort.patients.set_index("patient_id")["arm"]).astype(str)
     rows = a.assign(arm=arm.to_numpy(), _needled=needled)
@@ -108,7 +109,7 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 @dataclass(frozen=True, eq=False)
-class SorenessResult:
+class SorenessResult(AnalysisResult):
     """Soreness duration after needling (see :func:`soreness_duration`).
 
     Attributes
@@ -132,6 +133,12 @@ class SorenessResult:
     time_ratios : DataFrame
         Weibull AFT of positive durations with patient-clustered robust SEs: ``term``,
         ``estimate`` (time ratio), ``ci_lower``, ``ci_upper``, ``p_value``.
+    comparison : DataFrame
+        The arm terms of that model (each arm against the reference, when more than one
+        arm reports soreness) in the comparison schema
+        (:mod:`dryneedle_outcomes.results`), then ``model``, ``coef``, ``std_error``;
+        empty when no arm is compared.
+    notes, warnings : tuple of str
 
     Examples
     --------
@@ -153,8 +160,9 @@ class SorenessResult:
     model: object
     conf_level: float
     n_boot: int
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    reference_arm: str = ""
 
     @property
     def time_ratios(self) -> pd.DataFrame:
@@ -165,6 +173,13 @@ class SorenessResult:
         return t.loc[t["term"] != "(Intercept)",
                      ["term", "estimate", "ci_lower", "ci_upper", "p_value", "coef",
                       "std_error"]].reset_index(drop=True)
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """Duration ratios of each arm against the reference (Weibull AFT of durations
+        > 0 h, robust SE by patient) in the comparison schema."""
+        return arm_terms(self.time_ratios, self.reference_arm, "time_ratio",
+                         "weibull aft, durations > 0 h")
 
     @property
     def converged(self) -> bool:
@@ -196,17 +211,80 @@ class SorenessResult:
     def __str__(self) -> str:
         return self.summary()
 
-    def _repr_html_(self) -> str:
-        parts = ["<h4>Post-needling soreness</h4>",
-                 "<b>Median hours</b>", html_table(self.median),
-                 "<b>By session number</b>", html_table(self.by_session),
-                 "<b>Time ratios (Weibull AFT, durations &gt; 0 h)</b>",
-                 html_table(self.time_ratios)]
-        parts.append(html_warnings(self.warnings))
-        return "\n".join(parts)
+    def _heading_html(self) -> str:
+        return "<h4>Post-needling soreness</h4>"
+
+    def tables(self) -> dict[str, TableResult]:
+        """Medians (by arm with the notes, by session, by needles), sessions with any
+        soreness, the duration model and the comparison; empty tables are left out."""
+        level = f"{self.conf_level:.0%} patient-bootstrap CI"
+        frames = {
+            "median": (self.median, f"Soreness duration (hours): median by arm ({level})", 1),
+            "by_session": (self.by_session, "Soreness duration (hours): median by session "
+                           "number", 1),
+            "by_needles": (self.by_needles, "Soreness duration (hours): median by needles "
+                           "per session", 1),
+            "any_soreness": (self.any_soreness, "Sessions followed by any soreness (Wilson "
+                             "CI; sessions cluster within patients)", 3),
+            "time_ratios": (self.time_ratios, "Soreness duration: time ratios (Weibull AFT "
+                            "of durations > 0 h, robust SE by patient)", 3),
+            "comparison": (self.comparison, "Soreness duration: arms versus "
+                           f"{self.reference_arm} (time ratios)", 3),
+        }
+        return titled_tables(frames, self.notes, self.conf_level,
+                             medians=("median", "by_session", "by_needles"))
+
+    def default_times(self) -> np.ndarray:
+        """Tick times (hours) of the plot and the at-risk table: every 24 h (48 h past a
+        week) up to the last bound observed."""
+        up = self.events["upper"].to_numpy(dtype=float)
+        last = float(np.nanmax(np.where(np.isinf(up), self.events["lower"], up)))
+        return np.arange(0, last + 1e-9, 24.0 if last <= 168 else 48.0)
+
+    def at_risk(self, times=None) -> pd.DataFrame:
+        """Sessions still sore ("at risk" of resolving), per arm at ``times`` (hours).
+
+        The right-censored view of the intervals, as :meth:`ReliefResult.at_risk
+        <dryneedle_outcomes.survival.relief_result.ReliefResult.at_risk>` uses:
+        soreness resolves at the upper bound when it is finite, and a session still
+        sore when last asked is censored at its lower bound. ``n_at_risk`` at ``t``
+        counts the sessions whose soreness was not seen to have ended before ``t``;
+        ``n_events`` and ``n_censored`` are cumulative up to ``t``.
+
+        Parameters
+        ----------
+        times : sequence of float, optional
+            Default :meth:`default_times`.
+
+        Returns
+        -------
+        DataFrame
+            ``arm``, ``time``, ``n_at_risk``, ``n_events``, ``n_censored``.
+        """
+        times = self.default_times() if times is None else np.asarray(times, dtype=float)
+        parts = []
+        for arm in self.median["arm"]:
+            g = self.events[self.events["arm"] == arm]
+            up = g["upper"].to_numpy(dtype=float)
+            ended = np.isfinite(up)
+            fit = kaplan_meier(np.where(ended, up, g["lower"].to_numpy(dtype=float)),
+                               ended.astype(int), conf_level=self.conf_level)
+            parts.append(fit.at_risk(times).assign(arm=arm))
+        return pd.concat(parts, ignore_index=True)[
+            ["arm", "time", "n_at_risk", "n_events", "n_censored"]]
 
     def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):
         """Probability that soreness is still present by hours after the session.
+
+        Parameters
+        ----------
+        ax : matplotlib Axes, optional
+        at_risk : bool, default False
+            Draw the numbers of sessions still sore (:meth:`at_risk`) under the axes,
+            aligned to the x ticks, as :meth:`ReliefResult.plot
+            <dryneedle_outcomes.survival.relief_result.ReliefResult.plot>` does.
+        ci : bool, default True
+            Draw the patient-bootstrap bands.
 
         Returns
         -------
@@ -214,17 +292,16 @@ class SorenessResult:
         """
         from ..plots.survival import plot_survival
 
-        last = float(np.nanmax(np.where(np.isinf(self.events["upper"]), self.events["lower"],
-                                        self.events["upper"])))
-        times = np.arange(0, last + 1e-9, 24.0 if last <= 168 else 48.0)
+        times = self.default_times()
         med = self.median[["arm", "estimate", "ci_lower", "ci_upper"]]
-        return plot_survival(self.curve, ax=ax, at_risk=None, median=med,
+        table = self.at_risk(times) if at_risk else None
+        return plot_survival(self.curve, ax=ax, at_risk=table, median=med,
                              xlabel="Hours after the session",
                              ylabel="Proportion still sore", ci=ci, times=times)
 
 
 def _h(x: float) -> str:
-    return "NR" if x is None or not math.isfinite(x) else f"{x:.1f} h"
+    return format_median(x, 1, " h")
 
 
 def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_level: float,
@@ -251,8 +328,9 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
     return pd.DataFrame(rows)
 
 
+@one_channel
 def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int = 200,
-                      seed: int | None = 2014, progress: bool = True,
+                      seed: int | None = DEFAULT_SEED, progress: bool = True,
                       needle_bins: Sequence[int] = NEEDLE_BINS) -> SorenessResult:
     """Time to resolution of post-needling soreness (interval-censored, hours).
 
@@ -279,10 +357,8 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     >>> bool(res.by_session["session"].is_monotonic_increasing)
     True
     """
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
-        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+    conf_level = check_conf_level(conf_level)
+    n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
     edges = sorted(int(b) for b in needle_bins)
     if not edges or edges[0] < 0:
         raise AnalysisError(f"needle_bins must be non-negative left edges, got {needle_bins!r}")
@@ -344,11 +420,13 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     any_soreness = pd.DataFrame(any_rows)
 
     model = None
+    reference = arms[0]
     pos = events[(events["upper"] > 0) & events["needles"].notna()].reset_index(drop=True)
     if len(pos) > 10 and pos["patient_id"].nunique() > 2:
         X = pd.DataFrame({"session": pos["session"].to_numpy(dtype=float),
                           "needles": pos["needles"].to_numpy(dtype=float)})
         pos_arms = [a for a in arms if (pos["arm"] == a).any()]
+        reference = pos_arms[0]
         for a in pos_arms[1:]:
             X[f"arm[{a}]"] = (pos["arm"] == a).to_numpy(dtype=float)
         constant = [c for c in ("session", "needles") if X[c].nunique() < 2]
@@ -369,4 +447,5 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     return SorenessResult(events=events, unused=unused, curve=curve, median=median,
                           by_needles=by_needles, by_session=by_session,
                           any_soreness=any_soreness, model=model, conf_level=conf_level,
-                          n_boot=int(n_boot), notes=notes, warnings=warns)
+                          n_boot=int(n_boot), notes=tuple(notes), warnings=tuple(warns),
+                          reference_arm=reference)

@@ -38,15 +38,19 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 
+from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
+from ..results import DEFAULT_SEED
+from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
 from ..stats.survival.kaplan_meier import kaplan_meier
@@ -64,6 +68,7 @@ from .relief_result import ReliefResult
 PH_ALPHA = 0.05
 
 
+@one_channel
 def time_to_relief(
     cohort: Cohort,
     outcome: str = "first_step_pain",
@@ -71,14 +76,15 @@ def time_to_relief(
     relief: Relief | None = None,
     timescale: str = "days",
     interval_censored: bool = True,
-    covariates: Sequence[str] = (),
+    adjust: Sequence[str] = (),
+    covariates: Sequence[str] | None = None,
     strata: str | None = None,
     reference_arm: str | None = None,
     conf_level: float = 0.95,
     conf_type: str = "log-log",
     distributions: Sequence[str] = ("weibull", "loglogistic"),
     n_boot: int = 200,
-    seed: int | None = 2014,
+    seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
 ) -> ReliefResult:
@@ -97,9 +103,12 @@ def time_to_relief(
         Curve and median from the Turnbull NPMLE of the intervals; with False from
         Kaplan-Meier on the right-censored view (event at the first assessment
         meeting the definition, censoring at the last assessment).
-    covariates : sequence of str
+    adjust : sequence of str
         Adjust the Cox and AFT models (and the discrete-time model) for these:
-        ``"baseline"`` (the outcome at visit 0) or columns of ``cohort.patients``.
+        ``"baseline"`` (the outcome at visit 0) or columns of ``cohort.patients``
+        (the argument's name in :func:`~dryneedle_outcomes.fit_trajectory` too).
+    covariates : sequence of str, optional
+        Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
         test and the Cox model on.
@@ -116,7 +125,8 @@ def time_to_relief(
     n_boot : int, default 200
         Bootstrap replicates for the Turnbull bands and median CI (0 for none).
     seed : int, optional
-        Seed of the bootstrap.
+        Seed of the bootstrap (default
+        :data:`~dryneedle_outcomes.results.DEFAULT_SEED`).
     progress : bool, default True
         Show a progress bar during the bootstrap.
     session_visits : sequence of int, optional
@@ -142,13 +152,13 @@ def time_to_relief(
     >>> res.discrete_hazard.hazard.columns.tolist()[:4]
     ['session', 'arm', 'n_at_risk', 'n_relief']
     """
+    covariates = _adjust(adjust, covariates)
     if relief is None:
         relief = Relief(mcid=True)
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got "
                             f"{conf_type!r}")
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level must be between 0 and 1, got {conf_level!r}")
+    conf_level = check_conf_level(conf_level)
     unknown = [d for d in distributions if d not in DISTRIBUTIONS]
     if unknown:
         raise AnalysisError(f"unknown distribution {unknown[0]!r}; choose from "
@@ -156,8 +166,7 @@ def time_to_relief(
     if timescale not in TIMESCALES:
         raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
                             f"{timescale!r}")
-    if isinstance(n_boot, bool) or int(n_boot) != n_boot or n_boot < 0:
-        raise AnalysisError(f"n_boot must be a whole number >= 0, got {n_boot!r}")
+    n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
 
     derived = derive_relief_events(cohort, outcome, relief, timescale=timescale,
                                    session_visits=session_visits)
@@ -310,8 +319,20 @@ def time_to_relief(
         conf_level=conf_level, conf_type=conf_type, derived=derived, km=km,
         turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
-        covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=notes,
-        warnings=warns)
+        covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
+        warnings=tuple(warns))
+
+
+def _adjust(adjust: Sequence[str], covariates: Sequence[str] | None) -> tuple[str, ...]:
+    """``adjust=``, or the deprecated ``covariates=`` (with a warning); never both."""
+    if covariates is None:
+        return tuple(adjust)
+    if tuple(adjust):
+        raise AnalysisError("give adjust= only: covariates= is its deprecated name, and "
+                            "both were given")
+    warnings.warn("time_to_relief(covariates=) is deprecated; use adjust= (the name "
+                  "fit_trajectory uses)", DeprecationWarning, stacklevel=4)
+    return tuple(covariates)
 
 
 def _leave_out_arms(derived: ReliefEvents, arms: list[str]) -> ReliefEvents:

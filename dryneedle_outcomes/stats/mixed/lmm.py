@@ -8,13 +8,9 @@ elements ``theta`` (column-major, lme4's order) are the only parameters the opti
 sees: ``beta`` and ``sigma^2`` are profiled out, and the criterion is lme4's profiled
 (REML) deviance.
 
-Because the random effects are independent between patients and ``q`` is small, every
-quantity is a sum over patients of ``q x q`` algebra. The engine accumulates the
-per-patient sufficient statistics ``Z_i'Z_i``, ``Z_i'X_i``, ``Z_i'y_i`` (and the totals
-``X'X``, ``X'y``, ``y'y``) once; each evaluation of the deviance then costs a handful
-of vectorised operations over patients (a batched Cholesky factor of
-``M_i = I + Lambda' Z_i'Z_i Lambda`` and the Woodbury identity), and its gradient is
-analytic. There are no loops over patients in Python.
+The deviance, its analytic gradient and the per-patient sufficient statistics behind
+them are in :mod:`.lmm_criterion`; this module optimises it, checks the answer as lme4
+does and assembles the fit.
 
 Inference follows lme4 and lmerTest: ``vcov = sigma^2 (X'V^-1X)^-1`` at the estimates;
 Satterthwaite degrees of freedom from the Hessian of the deviance as a function of
@@ -40,6 +36,7 @@ from scipy import linalg, optimize
 
 from ...errors import AnalysisError
 from .engine import EngineFit, numerical_jacobian
+from .lmm_criterion import Profile, lambda_from_theta, theta_index
 
 #: lme4's ``isSingular`` tolerance on the diagonal of ``Lambda``.
 SINGULAR_TOL = 1e-4
@@ -53,53 +50,7 @@ RANK_TOL = 1e-7
 _OPTIMIZERS = ("L-BFGS-B", "L-BFGS-B (bounded)", "Nelder-Mead", "Powell")
 
 
-# --------------------------------------------------------------------------- helpers
-def _theta_index(q: int) -> list[tuple[int, int]]:
-    """(row, column) of each element of ``theta`` in ``Lambda``: lme4's column-major order."""
-    return [(i, j) for j in range(q) for i in range(j, q)]
-
-
-def _lambda(theta: np.ndarray, q: int) -> np.ndarray:
-    lam = np.zeros((q, q))
-    idx = _theta_index(q)  # lme4's column-major order (np.tril_indices is row-major)
-    lam[[r for r, _ in idx], [c for _, c in idx]] = theta
-    return lam
-
-
-def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Per-group matrix product of arrays laid out as (rows, cols, groups)."""
-    return np.einsum("ikg,kjg->ijg", a, b)
-
-
-def _batched_cholesky(m: np.ndarray) -> np.ndarray:
-    """Lower Cholesky factors of the symmetric p.d. matrices ``m[:, :, g]``."""
-    q = m.shape[0]
-    chol = np.zeros_like(m)
-    for j in range(q):
-        s = m[j, j].copy()
-        for k in range(j):
-            s -= chol[j, k] * chol[j, k]
-        chol[j, j] = np.sqrt(s)
-        for i in range(j + 1, q):
-            t = m[i, j].copy()
-            for k in range(j):
-                t -= chol[i, k] * chol[j, k]
-            chol[i, j] = t / chol[j, j]
-    return chol
-
-
-def _batched_forward(chol: np.ndarray, rhs: np.ndarray) -> np.ndarray:
-    """Solve ``chol[:, :, g] @ x = rhs[:, :, g]`` for lower-triangular ``chol``."""
-    q = chol.shape[0]
-    out = np.empty_like(rhs)
-    for i in range(q):
-        t = rhs[i].copy()
-        for k in range(i):
-            t -= chol[i, k] * out[k]
-        out[i] = t / chol[i, i]
-    return out
-
-
+# --------------------------------------------------------------------------- input checks
 def _as_float_array(a, name: str, ndim: int) -> np.ndarray:
     try:
         arr = np.asarray(a, dtype=float)
@@ -140,232 +91,22 @@ def _rank_problem(A: np.ndarray, names: list[str]) -> str | None:
     return None
 
 
-# --------------------------------------------------------------------------- the criterion
-class _Profile:
-    """Sufficient statistics and the profiled (RE)ML deviance as a function of ``theta``."""
-
-    def __init__(self, y, X, Z, groups, n_codes: int, reml: bool):
-        n, p = X.shape
-        q = Z.shape[1]
-        self.n, self.p, self.q, self.reml = n, p, q, reml
-        W = np.column_stack([X, y])
-        self.WW = W.T @ W
-        # per-group sums of products, laid out (row, col, group) so that every q x q
-        # operation below is a few vectorised operations over contiguous group vectors
-        zz = np.empty((q, q, n_codes))
-        for a in range(q):
-            for b in range(a + 1):
-                zz[a, b] = zz[b, a] = np.bincount(groups, Z[:, a] * Z[:, b], n_codes)
-        zw = np.empty((q, p + 1, n_codes))
-        for a in range(q):
-            za = Z[:, a]
-            for b in range(p + 1):
-                zw[a, b] = np.bincount(groups, za * W[:, b], n_codes)
-        self.ZZ, self.ZW = zz, zw
-        self.index = _theta_index(q)
-        self.lower = np.array([0.0 if i == j else -np.inf for i, j in self.index])
-        self.n_eval = 0
-
-    # core: everything at one theta -------------------------------------------------
-    def parts(self, theta: np.ndarray) -> dict:
-        q, p = self.q, self.p
-        lam = _lambda(theta, q)
-        # B_g = Lambda' ZZ_g ; M_g = I + B_g Lambda
-        B = np.einsum("ca,cbg->abg", lam, self.ZZ)
-        M = np.einsum("abg,bd->adg", B, lam)
-        M[np.arange(q), np.arange(q)] += 1.0
-        chol = _batched_cholesky(M)
-        logdet_m = 2.0 * np.log(chol[np.arange(q), np.arange(q)]).sum()
-        R = np.einsum("ca,cmg->amg", lam, self.ZW)  # Lambda' Z_g'W_g
-        C = _batched_forward(chol, R)
-        S = self.WW.copy()
-        for k in range(q):
-            S -= C[k] @ C[k].T
-        A, c, yy = S[:p, :p], S[:p, p], S[p, p]
-        try:
-            cA = linalg.cho_factor(A, lower=True)
-        except linalg.LinAlgError:
-            return {"ok": False}
-        beta = linalg.cho_solve(cA, c)
-        r2 = yy - c @ beta
-        logdet_a = 2.0 * np.log(np.diag(cA[0])).sum()
-        if not (r2 > 0 and np.isfinite(logdet_m)):
-            return {"ok": False}
-        return {"ok": True, "lam": lam, "B": B, "chol": chol, "logdet_m": logdet_m,
-                "A": A, "cA": cA, "beta": beta, "r2": r2, "logdet_a": logdet_a}
-
-    def deviance_from(self, pt: dict) -> float:
-        if not pt["ok"]:
-            return np.inf
-        n, p = self.n, self.p
-        if self.reml:
-            nu = n - p
-            return float(pt["logdet_m"] + pt["logdet_a"]
-                         + nu * (1.0 + np.log(2.0 * np.pi * pt["r2"] / nu)))
-        return float(pt["logdet_m"] + n * (1.0 + np.log(2.0 * np.pi * pt["r2"] / n)))
-
-    def deviance(self, theta: np.ndarray) -> float:
-        self.n_eval += 1
-        return self.deviance_from(self.parts(np.asarray(theta, dtype=float)))
-
-    def _gradient_terms(self, pt: dict, T: np.ndarray, logdet: bool) -> np.ndarray:
-        """``sum_g [tr(M_g^-1 dM_g) if logdet] - tr(dP_g T_g)`` for each element of theta.
-
-        ``P_g = Lambda M_g^-1 Lambda'``; the derivative of ``log|M_g|`` is
-        ``2 (M^-1 Lambda' ZZ)_{ba}`` and that of ``-tr(P T)`` is
-        ``2 (-K T + K T K' Lambda' ZZ)_{ba}`` with ``K = M^-1 Lambda'``, for the element
-        ``(a, b)`` of Lambda.
-        """
-        lam, B = pt["lam"], pt["B"]
-        minv = pt.get("minv")
-        if minv is None:
-            q = self.q
-            eye = np.zeros_like(pt["chol"])
-            eye[np.arange(q), np.arange(q)] = 1.0
-            linv = _batched_forward(pt["chol"], eye)
-            minv = pt["minv"] = np.einsum("kag,kbg->abg", linv, linv)
-        K = np.einsum("acg,bc->abg", minv, lam)  # M^-1 Lambda'
-        KT = _bmm(K, T)
-        D = _bmm(KT, np.einsum("cag,cbg->abg", K, B)) - KT  # K' B = P ZZ
-        if logdet:
-            D += _bmm(minv, B)
-        Dsum = D.sum(axis=2)
-        return np.array([2.0 * Dsum[j, i] for i, j in self.index])
-
-    def psi_gradient_from(self, pt: dict) -> np.ndarray:
-        """Derivative ``F`` of the profiled deviance with respect to ``Psi = Lambda Lambda'``.
-
-        ``d dev = tr(F dPsi)`` with ``F = sum_g [ZZ_g W_g - W_g' T_g W_g]``,
-        ``W_g = I - P_g ZZ_g``, ``P_g = Lambda M_g^-1 Lambda'``. Unlike the gradient in
-        theta (``2 F Lambda``) it is informative when Lambda is singular: at a boundary
-        fit, ``Psi`` is a minimum over the positive semi-definite matrices only if ``F``
-        is positive semi-definite; a negative eigenvalue is a direction that lowers the
-        deviance.
-        """
-        q = self.q
-        rr, Q = self._residual_terms(pt)
-        nu = self.n - self.p if self.reml else self.n
-        T = (nu / pt["r2"]) * rr if Q is None else Q + (nu / pt["r2"]) * rr
-        self._gradient_terms(pt, T, logdet=True)  # caches M^-1
-        K = np.einsum("acg,bc->abg", pt["minv"], pt["lam"])
-        P = np.einsum("ac,cbg->abg", pt["lam"], K)
-        W = -_bmm(P, self.ZZ)
-        W[np.arange(q), np.arange(q)] += 1.0
-        F = _bmm(self.ZZ, W) - _bmm(np.swapaxes(W, 0, 1), _bmm(T, W))
-        F = F.sum(axis=2)
-        return 0.5 * (F + F.T)
-
-    def _residual_terms(self, pt: dict) -> tuple[np.ndarray, np.ndarray]:
-        """``r_g = Z_g'(y_g - X_g beta)`` and, for REML, ``Q_g = Z_g'X_g A^-1 X_g'Z_g``."""
-        p = self.p
-        if "rr" not in pt:
-            zx = self.ZW[:, :p]
-            r = self.ZW[:, p] - np.einsum("ajg,j->ag", zx, pt["beta"])
-            pt["rr"] = np.einsum("ag,bg->abg", r, r)
-            if self.reml:
-                ainv = linalg.cho_solve(pt["cA"], np.eye(p))
-                tmp = np.einsum("jk,bkg->jbg", ainv, zx)
-                pt["Q"] = np.einsum("ajg,jbg->abg", zx, tmp)
-        return pt["rr"], pt.get("Q")
-
-    def gradient_from(self, pt: dict, sigma2: float | None = None) -> np.ndarray:
-        """Analytic gradient in theta of the profiled deviance (``sigma2=None``) or of the
-        deviance at fixed ``sigma2`` (:meth:`deviance_vp`)."""
-        rr, Q = self._residual_terms(pt)
-        nu = self.n - self.p if self.reml else self.n
-        w = nu / pt["r2"] if sigma2 is None else 1.0 / sigma2
-        T = w * rr if Q is None else Q + w * rr
-        return self._gradient_terms(pt, T, logdet=True)
-
-    def r2_gradient_from(self, pt: dict) -> np.ndarray:
-        """Gradient in theta of the penalised residual sum of squares ``r2``."""
-        rr, _ = self._residual_terms(pt)
-        return self._gradient_terms(pt, rr, logdet=False)
-
-    def deviance_and_gradient(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        self.n_eval += 1
-        pt = self.parts(np.asarray(theta, dtype=float))
-        if not pt["ok"]:
-            return np.inf, np.zeros(len(theta))
-        return self.deviance_from(pt), self.gradient_from(pt)
-
-    def gradient(self, theta: np.ndarray, sigma2: float | None = None) -> np.ndarray:
-        self.n_eval += 1
-        pt = self.parts(np.asarray(theta, dtype=float))
-        if not pt["ok"]:
-            return np.full(len(theta), np.nan)
-        return self.gradient_from(pt, sigma2)
-
-    def hessian_vp(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Hessian of :meth:`deviance_vp` at ``(theta, sigma_hat(theta))`` and, by the
-        Schur complement, the Hessian of the profiled deviance at ``theta``.
-
-        The theta block is the numerical Jacobian (Richardson-extrapolated central
-        differences) of the analytic gradient at fixed sigma; the sigma row is exact:
-        ``d2/dsigma2 = 6 r2 / sigma^4 - 2 nu / sigma^2`` and
-        ``d2/dtheta dsigma = -2 / sigma^3 d r2 / d theta``.
-        """
-        pt = self.parts(theta)
-        nu = self.n - self.p if self.reml else self.n
-        r2 = pt["r2"]
-        s2 = r2 / nu
-        sigma = np.sqrt(s2)
-        k = len(theta)
-        H = np.empty((k + 1, k + 1))
-        htt = numerical_jacobian(lambda th: self.gradient(th, s2), theta, step=1e-4)
-        H[:k, :k] = 0.5 * (htt + htt.T)
-        H[:k, k] = H[k, :k] = -2.0 / sigma**3 * self.r2_gradient_from(pt)
-        H[k, k] = 6.0 * r2 / s2**2 - 2.0 * nu / s2
-        h_prof = H[:k, :k] - np.outer(H[:k, k], H[:k, k]) / H[k, k]
-        return H, h_prof
-
-    # non-profiled criterion in lmerTest's parametrisation (theta, sigma) -------------
-    def deviance_vp(self, varpar: np.ndarray) -> float:
-        theta, sigma = varpar[:-1], varpar[-1]
-        pt = self.parts(theta)
-        if not pt["ok"]:
-            return np.inf
-        s2 = sigma * sigma
-        dev = pt["logdet_m"] + pt["r2"] / s2 + self.n * np.log(2.0 * np.pi * s2)
-        if self.reml:
-            dev += pt["logdet_a"] - self.p * np.log(2.0 * np.pi * s2)
-        return float(dev)
-
-    def vcov_vp(self, varpar: np.ndarray) -> np.ndarray:
-        pt = self.parts(varpar[:-1])
-        return varpar[-1] ** 2 * linalg.cho_solve(pt["cA"], np.eye(self.p))
-
-    def conditional_modes(self, pt: dict) -> np.ndarray:
-        """lme4's ``ranef``: ``Lambda M^-1 Lambda' Z_g'(y_g - X_g beta)``, shape (groups, q)."""
-        p = self.p
-        r = self.ZW[:, p] - np.einsum("ajg,j->ag", self.ZW[:, :p], pt["beta"])
-        lam, chol = pt["lam"], pt["chol"]
-        v = _batched_forward(chol, np.einsum("ca,cg->ag", lam, r)[:, None, :])[:, 0, :]
-        # back-solve chol' w = v
-        q = self.q
-        w = np.empty_like(v)
-        for i in reversed(range(q)):
-            t = v[i] - np.einsum("kg,kg->g", chol[i + 1:, i], w[i + 1:])
-            w[i] = t / chol[i, i]
-        return (lam @ w).T
-
-
 # --------------------------------------------------------------------------- optimisation
 def _canonical(theta: np.ndarray, q: int) -> np.ndarray:
     """Flip columns of Lambda so its diagonal is >= 0 (the deviance depends on LL' only)."""
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     sign = np.where(np.diag(lam) < 0, -1.0, 1.0)
     lam = lam * sign[None, :]
-    return np.array([lam[i, j] for i, j in _theta_index(q)])
+    return np.array([lam[i, j] for i, j in theta_index(q)])
 
 
-def _assess(prof: _Profile, theta: np.ndarray, previous: dict | None = None) -> dict:
+def _assess(prof: Profile, theta: np.ndarray, previous: dict | None = None) -> dict:
     """lme4's first- and second-order checks at ``theta``, and a check of boundary fits.
 
     A diagonal element of Lambda at its bound 0 is *held* when the gradient pushes it
     down and is then left out of the gradient check, as a bound-constrained optimum.
     Any fit with a (near-)zero diagonal is also checked in terms of ``Psi = Lambda
-    Lambda'`` (see :meth:`_Profile.psi_gradient_from`): the Cholesky parametrisation
+    Lambda'`` (see :meth:`Profile.psi_gradient_from`): the Cholesky parametrisation
     has spurious stationary points and local minima at singular ``Psi`` (e.g. a zero
     intercept variance with the slope variance carried by the off-diagonal element),
     which lme4's derivative-free optimiser usually steps over but a gradient method
@@ -418,7 +159,7 @@ def _assess(prof: _Profile, theta: np.ndarray, previous: dict | None = None) -> 
     return out
 
 
-def _boundary_descent(prof: _Profile, pt: dict, dev: float) -> np.ndarray | None:
+def _boundary_descent(prof: Profile, pt: dict, dev: float) -> np.ndarray | None:
     """A theta with a lower deviance than a singular fit, or None if it is a minimum.
 
     Moves ``Psi`` along ``v v'``, ``v`` the eigenvector of the most negative eigenvalue
@@ -447,7 +188,7 @@ def _boundary_descent(prof: _Profile, pt: dict, dev: float) -> np.ndarray | None
     return best
 
 
-def _polish(prof: _Profile, check: dict) -> dict:
+def _polish(prof: Profile, check: dict) -> dict:
     """Newton steps (bounded) from an optimiser's answer, kept while they improve it.
 
     The optimisers stop at a relative reduction of ~1e-12 in the deviance; Newton steps
@@ -480,7 +221,7 @@ def _polish(prof: _Profile, check: dict) -> dict:
     return check
 
 
-def _minimize(prof: _Profile, name: str, x0: np.ndarray):
+def _minimize(prof: Profile, name: str, x0: np.ndarray):
     q = prof.q
     if name.startswith("L-BFGS-B"):
         # L-BFGS-B's first step has length 1 along the gradient; from lme4's start
@@ -540,7 +281,7 @@ def _attempt_outcome(attempt: dict) -> str:
 
 def _start_theta(start, n_theta: int, q: int) -> np.ndarray:
     if start is None:
-        return np.array([1.0 if i == j else 0.0 for i, j in _theta_index(q)])
+        return np.array([1.0 if i == j else 0.0 for i, j in theta_index(q)])
     if isinstance(start, EngineFit):
         start = start.extra.get("theta", start.varpar[:-1])
     s = np.asarray(start, dtype=float).ravel()
@@ -558,7 +299,7 @@ def _boundary_messages(theta, G, z_names, constant) -> list[str]:
     """Plain-words account of a singular fit (lme4's ``isSingular``: a diagonal element of
     Lambda below 1e-4), and what to try."""
     q = G.shape[0]
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     if not np.any(np.diag(lam) < SINGULAR_TOL):
         return []
 
@@ -742,7 +483,7 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
         raise AnalysisError("the fixed effects fit y exactly (zero residual variance, e.g. every "
                             "patient has the same value at every modelled visit); there is no "
                             "variance to estimate and no model to fit")
-    prof = _Profile(y, X, Z, groups, n_codes, reml)
+    prof = Profile(y, X, Z, groups, n_codes, reml)
     n_theta = q * (q + 1) // 2
     x0 = _start_theta(start, n_theta, q)
 
@@ -824,7 +565,7 @@ def fit_lmm(y: np.ndarray, X: np.ndarray, Z: np.ndarray, groups: np.ndarray, *,
             "determined by these data; standard errors and df may be unreliable. Consider a "
             "simpler random-effects structure (model='random_intercept').")
 
-    idx = _theta_index(q)
+    idx = theta_index(q)
     varpar_names = [
         f"theta:{z_names[i]}" if i == j else f"theta:{z_names[i]}.{z_names[j]}" for i, j in idx
     ] + ["sigma"]
@@ -905,7 +646,7 @@ def simulate_lmm(fit: EngineFit, X: np.ndarray, Z: np.ndarray, groups: np.ndarra
     q = Z.shape[1]
     theta = np.asarray(fit.extra["theta"], dtype=float)
     sigma = float(np.sqrt(fit.extra["sigma2"]))
-    lam = _lambda(theta, q)
+    lam = lambda_from_theta(theta, q)
     n_codes = int(groups.max()) + 1 if groups.size else 0
     u = sigma * rng.standard_normal((n_codes, q)) @ lam.T
     mean = X @ fit.beta

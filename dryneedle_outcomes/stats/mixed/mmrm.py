@@ -13,9 +13,9 @@ TYPE=UN``) and R's ``mmrm`` package fit.
 
 How it is made fast
 -------------------
-Patients are grouped by missingness pattern (the set of visits they attended; a trial
-has few). Within a pattern every patient has the same ``Sigma_S``, so the data enter the
-likelihood only through one small matrix per pattern,
+Patients are grouped by missingness pattern (:mod:`.mmrm_data`: the set of visits they
+attended; a trial has few). Within a pattern every patient has the same ``Sigma_S``, so
+the data enter the likelihood only through one small matrix per pattern,
 ``sum_i vec(Z_i) vec(Z_i)'`` with ``Z_i = [X_i, y_i]``, computed once (one matrix product).
 Each evaluation of the REML criterion and of its analytic gradient then costs a few small
 dense operations, batched over the patterns with the same number of visits, whatever the
@@ -38,25 +38,15 @@ which the chain rule carries to any parametrisation.
 
 Covariance structures
 ---------------------
-``"unstructured"`` (T(T+1)/2 parameters; optimised through a Cholesky factor with
-log-diagonal), ``"cs"`` (compound symmetry: a common covariance and a within-patient
-variance), ``"ar1"`` (``sigma2 * rho^|i - j|`` over the visit index), and their
-heterogeneous-variance versions ``"cs_hetero"`` and ``"ar1_hetero"`` (one variance per
-visit, as ``varIdent`` adds in nlme).
-
-The variance parameters reported in :attr:`EngineFit.varpar` are on their natural scale:
-the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covariance and the
-within-patient variance for ``"cs"`` (``Sigma = tau J + psi I``: the random-intercept
-variance and residual variance of the equivalent random-intercept model); ``sigma2`` and
-``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions (SAS
-PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger adjustment
-(:func:`kenward_roger`) is computed in this parametrisation; it is linear for
-``"unstructured"`` and ``"cs"``, as in pbkrtest.
+``"unstructured"``, ``"cs"``, ``"ar1"``, ``"cs_hetero"`` and ``"ar1_hetero"``, defined with
+their parametrisations in :mod:`.covariance`.
 
 For ``reml=False`` the engine reports ``vcov = (X' W X)^-1`` at the ML estimates (as lme4,
 SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` times that.
 
-Matches R's ``nlme::gls``, ``emmeans`` and ``pbkrtest``. Golden values:
+Kenward-Roger inference for these fits is in :mod:`.kenward_roger`.
+
+Matches R's ``nlme::gls`` and ``emmeans``. Golden values:
 ``tests/reference/mmrm_engine/`` (``reference.json``, made by the ``make_reference.R``
 there from the data beside it); checked in ``tests/test_mmrm_engine.py``.
 """
@@ -64,454 +54,17 @@ there from the data beside it); checked in ``tests/test_mmrm_engine.py``.
 from __future__ import annotations
 
 import warnings
-from abc import ABC, abstractmethod
-from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg, optimize, stats
+from scipy import linalg, optimize
 
 from ...errors import AnalysisError
+from .covariance import STRUCTURES, Structure, make_structure, nearest_pd
 from .engine import EngineFit, numerical_jacobian
-
-STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+from .mmrm_data import MMRMData, prepare
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the boundary
-
-
-# ---------------------------------------------------------------------------------------
-# covariance structures
-# ---------------------------------------------------------------------------------------
-
-
-class _Structure(ABC):
-    """A family of T x T covariance matrices in two parametrisations.
-
-    ``theta`` (unconstrained, used by the optimisers) and ``phi`` (natural, reported as
-    ``varpar`` and used for Satterthwaite and Kenward-Roger). Both give ``Sigma`` and its
-    first derivatives, shape (k, T, T).
-    """
-
-    name = ""
-    linear = False  # Sigma is linear in phi (then the Kenward-Roger R_ij terms vanish)
-
-    def __init__(self, n_visits: int) -> None:
-        self.T = n_visits
-
-    # theta side
-    @abstractmethod
-    def sigma_theta(self, theta):
-        """Implemented by each structure."""
-
-    @abstractmethod
-    def theta_from_sigma(self, S):
-        """Implemented by each structure."""
-
-    # phi side
-    @abstractmethod
-    def sigma_phi(self, phi):
-        """Implemented by each structure."""
-
-    @abstractmethod
-    def phi_from_sigma(self, S):
-        """Implemented by each structure."""
-
-    def d2sigma_phi(self, phi) -> np.ndarray:
-        """Second derivatives of Sigma in phi, shape (k, k, T, T) (zero when linear)."""
-        k = len(phi)
-        if self.linear:
-            return np.zeros((k, k, self.T, self.T))
-        d2 = numerical_jacobian(lambda x: self.sigma_phi(x)[1], np.asarray(phi, float),
-                                step=1e-4)
-        return 0.5 * (d2 + d2.transpose(1, 0, 2, 3))
-
-
-class _Unstructured(_Structure):
-    name = "unstructured"
-    linear = True
-
-    def __init__(self, n_visits: int) -> None:
-        super().__init__(n_visits)
-        self.I, self.J = np.tril_indices(n_visits)
-        self.k = len(self.I)
-        self.diag = self.I == self.J
-        self.n_cov_params = self.k
-        self.phi_names = [
-            f"var[{i}]" if i == j else f"cov[{j},{i}]" for i, j in zip(self.I, self.J)
-        ]
-
-    def _chol(self, theta):
-        L = np.zeros((self.T, self.T))
-        vals = np.where(self.diag, np.exp(np.clip(theta, -300.0, 300.0)), theta)
-        L[self.I, self.J] = vals
-        return L
-
-    def sigma_theta(self, theta):
-        L = self._chol(theta)
-        S = L @ L.T
-        cols = L[:, self.J].T  # column j of L for each parameter (i, j)
-        ar = np.arange(self.k)
-        D = np.zeros((self.k, self.T, self.T))
-        D[ar, self.I, :] += cols
-        D[ar, :, self.I] += cols
-        D[self.diag] *= L[self.I[self.diag], self.I[self.diag]][:, None, None]
-        return S, D
-
-    def theta_from_sigma(self, S):
-        S = _nearest_pd(S)
-        L = np.linalg.cholesky(S)
-        theta = L[self.I, self.J].copy()
-        theta[self.diag] = np.log(theta[self.diag])
-        return theta
-
-    def sigma_phi(self, phi):
-        S = np.zeros((self.T, self.T))
-        S[self.I, self.J] = phi
-        S[self.J, self.I] = phi
-        D = np.zeros((self.k, self.T, self.T))
-        ar = np.arange(self.k)
-        D[ar, self.I, self.J] = 1.0
-        D[ar, self.J, self.I] = 1.0
-        return S, D
-
-    def phi_from_sigma(self, S):
-        return np.asarray(S)[self.I, self.J].copy()
-
-
-class _Correlated(_Structure):
-    """Compound symmetry or AR(1) correlation, homogeneous or heterogeneous variances."""
-
-    def __init__(self, n_visits: int, kind: str, hetero: bool) -> None:
-        super().__init__(n_visits)
-        if n_visits < 2:
-            raise AnalysisError(
-                f"structure '{kind}{'_hetero' if hetero else ''}' needs at least 2 visits; "
-                f"the data have {n_visits}"
-            )
-        self.kind = kind
-        self.hetero = hetero
-        self.name = kind + ("_hetero" if hetero else "")
-        T = n_visits
-        self.lag = np.abs(np.subtract.outer(np.arange(T), np.arange(T)))
-        self.k = T + 1 if hetero else 2
-        self.n_cov_params = self.k
-        self.linear = kind == "cs" and not hetero
-        if hetero:
-            self.phi_names = [f"var[{t}]" for t in range(T)] + ["rho"]
-        elif kind == "cs":
-            self.phi_names = ["covariance", "within_variance"]
-        else:
-            self.phi_names = ["sigma2", "rho"]
-        self.rho_min = -1.0 / (T - 1) if kind == "cs" else -1.0
-
-    # correlation as a function of rho, and rho as a function of the unconstrained t
-    def _corr(self, rho):
-        if self.kind == "cs":
-            R = np.full((self.T, self.T), rho)
-            np.fill_diagonal(R, 1.0)
-            dR = np.ones((self.T, self.T))
-            np.fill_diagonal(dR, 0.0)
-        else:
-            lag = self.lag
-            R = rho ** lag
-            with np.errstate(divide="ignore", invalid="ignore"):
-                dR = np.where(lag > 0, lag * rho ** np.maximum(lag - 1, 0), 0.0)
-        return R, dR
-
-    def _rho(self, t):
-        t = float(np.clip(t, -40.0, 40.0))
-        if self.kind == "ar1":
-            rho = np.tanh(t)
-            return rho, 1.0 - rho**2
-        T = self.T  # rho = (e^t - 1) / (e^t + T - 1) maps R onto (-1/(T-1), 1)
-        if t > 0:
-            u = np.exp(-t)
-            return (1.0 - u) / (1.0 + (T - 1) * u), T * u / (1.0 + (T - 1) * u) ** 2
-        e = np.exp(t)
-        return (e - 1.0) / (e + T - 1.0), T * e / (e + T - 1.0) ** 2
-
-    def _t(self, rho):
-        lo = self.rho_min + 1e-6 * (1.0 - self.rho_min)
-        rho = float(np.clip(rho, lo, 1.0 - 1e-6))
-        if self.kind == "ar1":
-            return float(np.arctanh(rho))
-        return float(np.log((1.0 + (self.T - 1) * rho) / (1.0 - rho)))
-
-    def sigma_theta(self, theta):
-        theta = np.asarray(theta, float)
-        rho, drho = self._rho(theta[-1])
-        R, dR = self._corr(rho)
-        D = np.empty((self.k, self.T, self.T))
-        if self.hetero:
-            sd = np.exp(np.clip(theta[:-1], -150.0, 150.0))
-            S = R * np.outer(sd, sd)
-            eye = np.eye(self.T)
-            D[:-1] = S[None] * (eye[:, :, None] + eye[:, None, :])
-            D[-1] = dR * np.outer(sd, sd) * drho
-        else:
-            s2 = np.exp(np.clip(theta[0], -300.0, 300.0))
-            S = s2 * R
-            D[0] = S
-            D[1] = s2 * dR * drho
-        return S, D
-
-    def _rho_from_sigma(self, S):
-        sd = np.sqrt(np.clip(np.diag(S), 1e-300, None))
-        C = S / np.outer(sd, sd)
-        if self.kind == "cs":
-            return float(C[np.triu_indices(self.T, 1)].mean())
-        return float(np.mean(np.diag(C, 1)))
-
-    def theta_from_sigma(self, S):
-        S = 0.5 * (np.asarray(S, float) + np.asarray(S, float).T)
-        d = np.clip(np.diag(S), 1e-12 * max(np.max(np.diag(S)), 1e-300), None)
-        t = self._t(self._rho_from_sigma(S))
-        if self.hetero:
-            return np.concatenate([0.5 * np.log(d), [t]])
-        return np.array([np.log(np.mean(d)), t])
-
-    def sigma_phi(self, phi):
-        phi = np.asarray(phi, float)
-        T = self.T
-        D = np.empty((self.k, T, T))
-        if self.hetero:
-            v, rho = phi[:-1], phi[-1]
-            R, dR = self._corr(rho)
-            sd = np.sqrt(v)
-            S = R * np.outer(sd, sd)
-            eye = np.eye(T)
-            D[:-1] = S[None] * (eye[:, :, None] + eye[:, None, :]) / (2.0 * v[:, None, None])
-            D[-1] = dR * np.outer(sd, sd)
-        elif self.kind == "cs":
-            tau, psi = phi
-            S = np.full((T, T), tau) + psi * np.eye(T)
-            D[0] = 1.0
-            D[1] = np.eye(T)
-        else:
-            s2, rho = phi
-            R, dR = self._corr(rho)
-            S = s2 * R
-            D[0] = R
-            D[1] = s2 * dR
-        return S, D
-
-    def phi_from_sigma(self, S):
-        S = np.asarray(S, float)
-        T = self.T
-        if self.hetero:
-            return np.concatenate([np.diag(S), [self._rho_from_sigma(S)]])
-        if self.kind == "cs":
-            tau = float(S[np.triu_indices(T, 1)].mean())
-            return np.array([tau, float(np.mean(np.diag(S))) - tau])
-        s2 = float(np.mean(np.diag(S)))
-        return np.array([s2, float(np.mean(np.diag(S, 1))) / s2])
-
-
-def _make_structure(structure: str, n_visits: int) -> _Structure:
-    if structure == "unstructured":
-        return _Unstructured(n_visits)
-    if structure in ("cs", "ar1"):
-        return _Correlated(n_visits, structure, hetero=False)
-    if structure in ("cs_hetero", "ar1_hetero"):
-        return _Correlated(n_visits, structure.split("_")[0], hetero=True)
-    raise AnalysisError(
-        f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
-    )
-
-
-def _nearest_pd(S: np.ndarray, floor: float = 1e-4) -> np.ndarray:
-    """Symmetrise and lift small/negative eigenvalues (a starting value, not an estimate)."""
-    S = 0.5 * (S + S.T)
-    w, V = np.linalg.eigh(S)
-    top = max(float(w.max()), 1e-300)
-    w = np.maximum(w, floor * top)
-    return (V * w) @ V.T
-
-
-# ---------------------------------------------------------------------------------------
-# data: validation and per-pattern sufficient statistics
-# ---------------------------------------------------------------------------------------
-
-
-@dataclass
-class _Pattern:
-    visits: np.ndarray  # indices of the observed visits, length m
-    n: int  # patients with this pattern
-    S4: np.ndarray  # sum_i vec(Z_i) vec(Z_i)', laid out (m*m, (p+1)^2)
-
-
-@dataclass
-class _Block:
-    """All patterns with the same number m of observed visits, stacked for batched algebra."""
-
-    m: int
-    idx: np.ndarray  # (P, m) observed visits of each pattern
-    n: np.ndarray  # (P,) patients per pattern
-    S4: np.ndarray  # (P, m*m, (p+1)^2)
-    flat: np.ndarray  # (P*m*m,) positions in the flattened T x T matrix
-
-    @classmethod
-    def stack(cls, pats: list[_Pattern], T: int) -> _Block:
-        idx = np.stack([pt.visits for pt in pats])
-        flat = (idx[:, :, None] * T + idx[:, None, :]).ravel()
-        return cls(idx.shape[1], idx, np.array([pt.n for pt in pats], dtype=float),
-                   np.stack([pt.S4 for pt in pats]), flat)
-
-    def sub(self, Sigma: np.ndarray) -> np.ndarray:
-        return Sigma[self.idx[:, :, None], self.idx[:, None, :]]
-
-
-@dataclass
-class _Data:
-    n: int
-    p: int
-    T: int
-    G: int
-    patterns: list[_Pattern]
-    blocks: list[_Block]
-    scale: float
-    x_names: list[str]
-    visit_counts: np.ndarray
-    resid_cov: np.ndarray  # pairwise covariance of scaled OLS residuals (a starting value)
-
-
-def _as_codes(a, what: str, n: int) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != 1 or len(a) != n:
-        raise AnalysisError(f"{what} must be a 1-d array with one entry per row of y ({n})")
-    if a.dtype.kind == "f":
-        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
-            raise AnalysisError(f"{what} must hold integer codes; found missing or "
-                                "non-integer values")
-        a = a.astype(np.int64)
-    elif a.dtype.kind not in "iub":
-        raise AnalysisError(f"{what} must hold integer codes, got dtype {a.dtype}")
-    return a.astype(np.int64)
-
-
-def _prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> _Data:
-    y = np.asarray(y, dtype=float).ravel()
-    n = len(y)
-    X = np.asarray(X, dtype=float)
-    if X.ndim == 1:
-        X = X[:, None]
-    if X.ndim != 2 or X.shape[0] != n:
-        raise AnalysisError(f"X must have shape (n, p) with n = len(y) = {n}; got {X.shape}")
-    p = X.shape[1]
-    if x_names is None:
-        x_names = [f"x{j}" for j in range(p)]
-    x_names = [str(s) for s in x_names]
-    if len(x_names) != p:
-        raise AnalysisError(f"x_names has {len(x_names)} names for {p} columns of X")
-    if need_y and not np.all(np.isfinite(y)):
-        bad = np.flatnonzero(~np.isfinite(y))
-        raise AnalysisError(
-            f"y has {len(bad)} missing or non-finite value(s) (first at row {bad[0]}); "
-            "drop those rows before fitting (the MMRM uses the visits each patient attended)"
-        )
-    if not np.all(np.isfinite(X)):
-        cols = [x_names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
-        raise AnalysisError(f"X has missing or non-finite values in column(s) {cols}")
-    groups = _as_codes(groups, "groups", n)
-    visits = _as_codes(visits, "visits", n)
-    if n == 0:
-        raise AnalysisError("no observations to fit")
-    if visits.min() < 0:
-        raise AnalysisError("visits must be non-negative integer codes 0..T-1")
-    T = int(visits.max()) + 1 if n_visits is None else int(n_visits)
-    if visits.max() >= T:
-        raise AnalysisError(f"visit code {visits.max()} is out of range for n_visits = {T}")
-    _, g = np.unique(groups, return_inverse=True)
-    g = g.ravel()
-    G = int(g.max()) + 1
-    key = g * T + visits
-    uniq, counts = np.unique(key, return_counts=True)
-    if np.any(counts > 1):
-        dup = uniq[counts > 1]
-        gcodes = np.unique(groups)[dup // T]
-        listed = ", ".join(f"group {a} at visit {b}" for a, b in
-                           zip(gcodes[:5], dup[:5] % T))
-        raise AnalysisError(
-            f"{len(dup)} duplicate group x visit combination(s) ({listed}"
-            f"{', ...' if len(dup) > 5 else ''}); the MMRM allows at most one observation "
-            "per patient and visit"
-        )
-    if n <= p:
-        raise AnalysisError(f"{n} observations are too few for {p} fixed effects")
-    _check_rank(X, x_names)
-    visit_counts = np.bincount(visits, minlength=T)
-
-    # sort rows by (pattern, group, visit): each pattern is then one contiguous block
-    obs = np.zeros((G, T), dtype=bool)
-    obs[g, visits] = True
-    pat_masks, pat_of_group = np.unique(obs, axis=0, return_inverse=True)
-    pat_of_group = pat_of_group.ravel()
-    order = np.lexsort((visits, g, pat_of_group[g]))
-    Z = np.column_stack([X, y])[order]
-    scale = 1.0
-    resid_cov = np.eye(T)
-    if need_y:
-        # OLS on the sorted rows (so the result does not depend on the input row order)
-        beta_ols = np.linalg.lstsq(Z[:, :p], Z[:, p], rcond=None)[0]
-        resid = Z[:, p] - Z[:, :p] @ beta_ols
-        scale = float(np.sqrt(resid @ resid / (n - p)))
-        if not scale > 0:
-            raise AnalysisError("the fixed effects fit y exactly (zero residual variance); "
-                                "there is no covariance to estimate")
-        Z[:, p] /= scale
-        resid_cov = _pairwise_cov(resid / scale, g[order], visits[order], G, T)
-    n_per = np.bincount(pat_of_group, minlength=len(pat_masks))
-    m_per = pat_masks.sum(axis=1)
-    patterns = []
-    start = 0
-    q = p + 1
-    for mask, npat, m in zip(pat_masks, n_per, m_per):
-        rows = int(npat * m)
-        block = Z[start:start + rows].reshape(int(npat), int(m) * q)
-        start += rows
-        S = block.T @ block  # (m*q, m*q), index a*q + i
-        S4 = S.reshape(m, q, m, q).transpose(0, 2, 1, 3).reshape(m * m, q * q)
-        patterns.append(_Pattern(np.flatnonzero(mask), int(npat), np.ascontiguousarray(S4)))
-    sizes = sorted({len(pt.visits) for pt in patterns})
-    blocks = [_Block.stack([pt for pt in patterns if len(pt.visits) == m], T) for m in sizes]
-    return _Data(n=n, p=p, T=T, G=G, patterns=patterns, blocks=blocks, scale=scale,
-                 x_names=x_names, visit_counts=visit_counts, resid_cov=resid_cov)
-
-
-def _pairwise_cov(r: np.ndarray, g: np.ndarray, v: np.ndarray, G: int, T: int) -> np.ndarray:
-    """Covariance of residuals over visits from the pairs of visits each patient attended."""
-    E = np.zeros((G, T))
-    obs = np.zeros((G, T))
-    E[g, v] = r
-    obs[g, v] = 1.0
-    cnt = obs.T @ obs
-    S0 = np.where(cnt > 0, (E.T @ E) / np.maximum(cnt, 1.0), 0.0)
-    dg = np.diag(S0).copy()
-    dg[~(dg > 0)] = 1.0
-    np.fill_diagonal(S0, dg)
-    return S0
-
-
-def _check_rank(X: np.ndarray, names: list[str]) -> None:
-    n, p = X.shape
-    norms = np.sqrt(np.sum(X**2, axis=0))
-    zero = np.flatnonzero(norms == 0)
-    if len(zero):
-        raise AnalysisError(
-            f"X is not of full column rank: column(s) {[names[j] for j in zero]} are all zero"
-        )
-    Xs = X / norms
-    R, piv = linalg.qr(Xs, mode="r", pivoting=True)
-    d = np.abs(np.diag(R))
-    tol = d[0] * max(n, p) * np.finfo(float).eps * 10
-    rank = int(np.sum(d > tol))
-    if rank < p:
-        aliased = [names[j] for j in piv[rank:]]
-        raise AnalysisError(
-            f"X is not of full column rank (rank {rank} of {p} columns): column(s) "
-            f"{aliased} are linear combinations of the others; drop them or merge levels "
-            "(e.g. an arm x visit cell with no observations)"
-        )
 
 
 # ---------------------------------------------------------------------------------------
@@ -520,7 +73,7 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
 
 
 class _Criterion:
-    def __init__(self, data: _Data, structure: _Structure, reml: bool) -> None:
+    def __init__(self, data: MMRMData, structure: Structure, reml: bool) -> None:
         self.d = data
         self.st = structure
         self.reml = reml
@@ -598,7 +151,7 @@ class _Criterion:
         return m * 2.0 * np.log(self.d.scale)
 
 
-def _xwx_derivs(data: _Data, Sigma: np.ndarray, dSigma: np.ndarray):
+def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
     """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics)."""
     p, q = data.p, data.p + 1
     k = dSigma.shape[0]
@@ -793,8 +346,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         raise AnalysisError(
             f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
         )
-    data = _prepare(y, X, groups, visits, n_visits, x_names)
-    st = _make_structure(structure, data.T)
+    data = prepare(y, X, groups, visits, n_visits, x_names)
+    st = make_structure(structure, data.T)
     if st.name == "unstructured" or st.hetero:
         empty = np.flatnonzero(data.visit_counts == 0)
         if len(empty):
@@ -914,7 +467,7 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
     )
 
 
-def _start_values(data: _Data, st: _Structure, start) -> np.ndarray:
+def _start_values(data: MMRMData, st: Structure, start) -> np.ndarray:
     """Starting theta (scaled units): from ``start`` or the covariance of OLS residuals."""
     s2 = data.scale**2
     T = data.T
@@ -936,172 +489,7 @@ def _start_values(data: _Data, st: _Structure, start) -> np.ndarray:
             except np.linalg.LinAlgError:
                 pass
     S0 = data.resid_cov
-    return st.theta_from_sigma(_nearest_pd(S0, floor=1e-2))
+    return st.theta_from_sigma(nearest_pd(S0, floor=1e-2))
 
 
-# ---------------------------------------------------------------------------------------
-# Kenward-Roger
-# ---------------------------------------------------------------------------------------
-
-
-def kenward_roger(fit: EngineFit, L, X, groups, visits, *, second_order: bool = True) -> dict:
-    """Kenward-Roger adjusted covariance, F (or t) test and denominator df for ``L beta``.
-
-    The small-sample adjustment of Kenward & Roger (1997, Biometrics 53:983), computed as
-    pbkrtest's ``vcovAdj`` and ``KRmodcomp`` (Halekoh & Hojsgaard 2014, J Stat Softw
-    59(9)): the expected REML information ``W^-1`` of the covariance parameters, the
-    adjusted covariance ``Phi_A = Phi + 2 Phi Lambda Phi`` with
-    ``Lambda = sum_ij W_ij (Q_ij - P_i Phi P_j - R_ij / 4)``, and the scaled F statistic with
-    its denominator df. Derivatives are taken in the natural parametrisation of
-    ``fit.varpar``, which is SAS PROC MIXED's parametrisation of the same structures
-    (UN: the entries ``Sigma[i, j]``; CS: common covariance and residual variance; AR(1):
-    ``sigma2`` and ``rho``; CSH/ARH(1): the visit variances and ``rho``). It is linear for
-    ``"unstructured"`` and ``"cs"``, so ``R_ij = 0`` there, exactly as in pbkrtest. For the
-    non-linear structures the ``R_ij`` terms (second derivatives of ``Sigma``) are included
-    as in SAS's DDFM=KR; ``second_order=False`` drops them (SAS's KR(FIRSTORDER)). With a
-    non-linear parametrisation the adjusted covariance (not the df) depends on the
-    parametrisation -- a known property of the 1997 method.
-
-    Parameters
-    ----------
-    fit : EngineFit
-        A REML fit from :func:`fit_mmrm`.
-    L : array_like, shape (q, p) or (p,)
-        Contrast matrix; the hypothesis is ``L beta = 0``.
-    X, groups, visits : ndarray
-        The design matrix, patient codes and visit codes the fit used.
-    second_order : bool
-        Include the ``R_ij`` (second-derivative) terms for non-linear structures.
-
-    Returns
-    -------
-    dict
-        ``estimate`` (``L beta``), ``vcov_adjusted`` (``L Phi_A L'``), ``vcov`` (``L Phi L'``),
-        ``std_error`` (adjusted, per row), ``ndf`` (rank of L), ``df`` (KR denominator df),
-        ``F`` (scaled KR F statistic), ``F_unscaled``, ``F_scaling``, ``p_value``; for a single
-        row also ``statistic`` (t with the adjusted SE), ``ci_lower``, ``ci_upper`` (95%).
-        ``fit.extra["vcov_kr"]`` is set to the adjusted covariance of ``beta``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> rng = np.random.default_rng(3)
-    >>> groups = np.repeat(np.arange(30), 3)
-    >>> visits = np.tile(np.arange(3), 30)
-    >>> arm = np.repeat(rng.integers(0, 2, 30), 3)
-    >>> X = np.column_stack([np.ones(90), arm])
-    >>> y = 5 + arm + np.repeat(rng.normal(0, 1, 30), 3) + rng.normal(0, 1, 90)
-    >>> fit = fit_mmrm(y, X, groups, visits, structure="cs")
-    >>> kr = kenward_roger(fit, [0, 1], X, groups, visits)
-    >>> # the adjusted SE is never smaller (here equal up to rounding: a balanced design)
-    >>> se = np.sqrt(fit.vcov[1, 1])
-    >>> bool(20 < kr["df"] < 40), bool(kr["std_error"][0] >= se * (1 - 1e-12))
-    (True, True)
-    """
-    if not fit.reml:
-        raise AnalysisError("the Kenward-Roger adjustment needs a REML fit (reml=True)")
-    structure = fit.extra.get("structure")
-    Sigma_fit = np.asarray(fit.extra["Sigma"], dtype=float)
-    T = Sigma_fit.shape[0]
-    st = _make_structure(structure, T)
-    X = np.asarray(X, dtype=float)
-    data = _prepare(np.zeros(X.shape[0]), X, groups, visits, T, None, need_y=False)
-    p = data.p
-    L = np.atleast_2d(np.asarray(L, dtype=float))
-    if L.shape[1] != p:
-        raise AnalysisError(f"L must have {p} columns (one per fixed effect); got {L.shape}")
-    phi = np.asarray(fit.varpar, dtype=float)
-    Sigma, dS = st.sigma_phi(phi)
-    k = len(phi)
-    d2S = st.d2sigma_phi(phi) if second_order else None
-    q = p + 1
-    xi = (np.arange(p)[:, None] * q + np.arange(p)[None, :]).ravel()
-
-    XWX = np.zeros(p * p)
-    P = np.zeros((k, p * p))
-    Q = np.zeros((k * k, p * p))
-    R = np.zeros((k * k, p * p))
-    Ktr = np.zeros((k, k))
-    for pat in data.patterns:
-        idx = pat.visits
-        m = len(idx)
-        S4x = pat.S4[:, xi]
-        W = np.linalg.inv(Sigma[np.ix_(idx, idx)])
-        dSs = dS[:, idx][:, :, idx]
-        WdS = W @ dSs  # (k, m, m): W dSigma_k
-        U = WdS @ W  # W dSigma_k W
-        XWX += W.ravel() @ S4x
-        P -= U.reshape(k, m * m) @ S4x
-        M = np.einsum("kab,lbc->klac", WdS, U).reshape(k * k, m * m)
-        Q += M @ S4x
-        Ktr += pat.n * np.einsum("kab,lba->kl", WdS, WdS)
-        if second_order and not st.linear:
-            d2 = d2S[:, :, idx][:, :, :, idx]
-            R += (W @ d2 @ W).reshape(k * k, m * m) @ S4x
-    XWX = XWX.reshape(p, p)
-    Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
-    P = P.reshape(k, p, p)
-    P = 0.5 * (P + P.transpose(0, 2, 1))
-    Q = Q.reshape(k, k, p, p)
-    R = R.reshape(k, k, p, p)
-
-    PhiP = np.einsum("ij,kjl->kil", Phi, P)  # Phi P_k
-    IE2 = (Ktr - 2.0 * np.einsum("ij,klij->kl", Phi, Q)
-           + np.einsum("kij,lji->kl", PhiP, PhiP))
-    IE2 = 0.5 * (IE2 + IE2.T)
-    ev = np.linalg.eigvalsh(IE2)
-    Wm = 2.0 * (np.linalg.inv(IE2) if np.min(np.abs(ev)) > 1e-10 else np.linalg.pinv(IE2))
-    Wm = 0.5 * (Wm + Wm.T)
-    PPhiP = np.einsum("kij,jm,lmn->klin", P, Phi, P)
-    Lam = np.einsum("kl,klij->ij", Wm, Q - PPhiP - 0.25 * R)
-    Lam = 0.5 * (Lam + Lam.T)
-    PhiA = Phi + 2.0 * Phi @ Lam @ Phi
-    PhiA = 0.5 * (PhiA + PhiA.T)
-    fit.extra["vcov_kr"] = PhiA
-
-    beta = np.asarray(fit.beta, dtype=float)
-    est = L @ beta
-    nq = int(np.linalg.matrix_rank(L))
-    LPL = L @ Phi @ L.T
-    Theta = L.T @ np.linalg.solve(LPL, L)
-    u = np.einsum("ij,jm,kmn,no->kio", Theta, Phi, P, Phi)  # Theta Phi P_k Phi
-    tr = np.trace(u, axis1=1, axis2=2)
-    A1 = float(tr @ Wm @ tr)
-    A2 = float(np.einsum("kl,kij,lji->", Wm, u, u))
-    B = (A1 + 6.0 * A2) / (2.0 * nq)
-    g = ((nq + 1) * A1 - (nq + 4) * A2) / ((nq + 2) * A2)
-    den = 3.0 * nq + 2.0 * (1.0 - g)
-    c1, c2, c3 = g / den, (nq - g) / den, (nq + 2 - g) / den
-    V0 = 1.0 + c1 * B
-    V1 = 1.0 - c2 * B
-    V2 = 1.0 - c3 * B
-    V0 = 0.0 if abs(V0) < 1e-10 else V0
-    ratio = 1.0 if (abs(1 - A2 / nq) < 1e-14 and abs(V1) < 1e-14) else (1 - A2 / nq) / V1
-    rho = ratio**2 * V0 / V2 / nq
-    df2 = 4.0 + (nq + 2.0) / (nq * rho - 1.0)
-    scaling = 1.0 if abs(df2 - 2.0) < 1e-2 else df2 * (1.0 - A2 / nq) / (df2 - 2.0)
-    LPAL = L @ PhiA @ L.T
-    wald = float(est @ np.linalg.solve(LPAL, est))
-    F_u = wald / nq
-    F = scaling * F_u
-    out = {
-        "estimate": est,
-        "vcov_adjusted": LPAL,
-        "vcov": LPL,
-        "std_error": np.sqrt(np.diag(LPAL)),
-        "ndf": nq,
-        "df": float(df2),
-        "F": float(F),
-        "F_unscaled": float(F_u),
-        "F_scaling": float(scaling),
-        "p_value": float(stats.f.sf(F, nq, df2)),
-    }
-    if L.shape[0] == 1:
-        se = float(np.sqrt(LPAL[0, 0]))
-        tq = stats.t.ppf(0.975, df2)
-        out.update({"statistic": float(est[0] / se), "ci_lower": float(est[0] - tq * se),
-                    "ci_upper": float(est[0] + tq * se)})
-    return out
-
-
-__all__ = ["fit_mmrm", "kenward_roger", "STRUCTURES"]
+__all__ = ["fit_mmrm", "STRUCTURES"]

@@ -3,9 +3,8 @@
 The trajectory analysis and the configuration (:mod:`dryneedle_outcomes.config`, which
 must not import scipy or statsmodels) read the allowed values from here.
 
-.. note:: :mod:`.mmrm` keeps its own ``STRUCTURES`` (which add the heterogeneous
-   variants offered to no user yet); when it is split (issue 16, item 2) it should
-   import ``COVARIANCES`` from here and extend it.
+``STRUCTURES`` is every structure the engine fits (:mod:`.covariance`);
+``COVARIANCES`` the ones :func:`~dryneedle_outcomes.fit_trajectory` offers so far.
 
 Examples
 --------
@@ -16,8 +15,9 @@ Examples
 
 from __future__ import annotations
 
-#: Residual covariance structures of the MMRM offered to users (``nlme::corSymm``,
-#: ``corCompSymm``, ``corAR1``).
-COVARIANCES = ("unstructured", "cs", "ar1")
+#: Every residual covariance structure the MMRM engine fits (:mod:`.covariance`).
+STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+#: The structures offered to users (``nlme::corSymm``, ``corCompSymm``, ``corAR1``).
+COVARIANCES = STRUCTURES[:3]
 #: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only).
 DF_METHODS = ("satterthwaite", "kenward_roger")

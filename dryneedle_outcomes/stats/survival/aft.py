@@ -71,6 +71,7 @@ import pandas as pd
 from scipy import special, stats
 
 from dryneedle_outcomes.errors import AnalysisError, ConvergenceWarning
+from dryneedle_outcomes.stats.checks import check_conf_level, check_whole_number, count_first
 from dryneedle_outcomes.stats.survival.options import DISTRIBUTIONS
 from dryneedle_outcomes.stats.survival.validation import float_vector
 
@@ -398,11 +399,6 @@ def _newton(data: _Data, theta: np.ndarray, max_iter: int, tol: float):
 # --------------------------------------------------------------------------------------
 # Input checks
 # --------------------------------------------------------------------------------------
-def _first(mask: np.ndarray) -> str:
-    idx = np.flatnonzero(mask)
-    return f"{idx.size} value{'s' if idx.size != 1 else ''} (first at position {idx[0]})"
-
-
 def _check_times(lower: np.ndarray, upper: np.ndarray) -> None:
     n = lower.shape[0]
     if n == 0:
@@ -412,20 +408,20 @@ def _check_times(lower: np.ndarray, upper: np.ndarray) -> None:
         ("upper", upper, "use numpy.inf for a right-censored observation (R's NA)"),
     ):
         if np.isnan(arr).any():
-            raise AnalysisError(f"{name} has {_first(np.isnan(arr))} missing; {hint}. "
+            raise AnalysisError(f"{name} has {count_first(np.isnan(arr))} missing; {hint}. "
                                 "fit_aft drops no rows: remove them explicitly if intended")
         if (arr < 0).any():
-            raise AnalysisError(f"{name} has {_first(arr < 0)} negative; times must be >= 0")
+            raise AnalysisError(f"{name} has {count_first(arr < 0)} negative; times must be >= 0")
     if np.isinf(lower).any():
-        raise AnalysisError(f"lower has {_first(np.isinf(lower))} infinite; a lower bound "
+        raise AnalysisError(f"lower has {count_first(np.isinf(lower))} infinite; a lower bound "
                             "must be finite (upper = inf marks right-censoring)")
     if (lower > upper).any():
-        raise AnalysisError(f"lower > upper in {_first(lower > upper)}; each observation "
+        raise AnalysisError(f"lower > upper in {count_first(lower > upper)}; each observation "
                             "is the interval (lower, upper] with lower <= upper")
     void = (lower == 0) & np.isinf(upper)
     if void.any():
         raise AnalysisError(
-            f"(lower, upper) = (0, inf) in {_first(void)}: such rows carry no information "
+            f"(lower, upper) = (0, inf) in {count_first(void)}: such rows carry no information "
             "(R's survreg refuses a 0 bound and drops (NA, NA) rows); remove them explicitly"
         )
 
@@ -452,7 +448,7 @@ def _design(X: pd.DataFrame | None, n: int) -> tuple[np.ndarray, list[str]]:
     nonfinite = ~np.isfinite(values)
     if nonfinite.any():
         col = terms[int(np.flatnonzero(nonfinite.any(axis=0))[0])]
-        raise AnalysisError(f"X column {col!r} has {_first(nonfinite[:, terms.index(col)])} "
+        raise AnalysisError(f"X column {col!r} has {count_first(nonfinite[:, terms.index(col)])} "
                             "missing or infinite; fit_aft drops no rows")
     design = np.column_stack([np.ones(n), values])
     r = np.linalg.qr(design, mode="r")
@@ -667,7 +663,7 @@ class AFTFit:
         return self.predict_quantile(X_new, p=0.5)
 
 
-def _exp(x: np.ndarray) -> np.ndarray:
+def safe_exp(x: np.ndarray) -> np.ndarray:
     """exp(x), inf past the float range without an overflow warning."""
     big = x > _EXP_OVERFLOW
     return np.where(big, np.inf, np.exp(np.where(big, 0.0, x)))
@@ -681,9 +677,9 @@ def _wald_table(terms: list[str], coef: np.ndarray, se: np.ndarray,
         "term": terms,
         "coef": coef,
         "std_error": se,
-        "estimate": _exp(coef),
-        "ci_lower": _exp(coef - q * se),
-        "ci_upper": _exp(coef + q * se),
+        "estimate": safe_exp(coef),
+        "ci_lower": safe_exp(coef - q * se),
+        "ci_upper": safe_exp(coef + q * se),
         "z": z,
         "p_value": 2.0 * stats.norm.sf(np.abs(z)),
     })
@@ -788,10 +784,8 @@ def fit_aft(
     if distribution not in DISTRIBUTIONS:
         raise AnalysisError(f"distribution must be one of {DISTRIBUTIONS}; "
                             f"got {distribution!r}")
-    if not (isinstance(conf_level, float | int) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be in (0, 1); got {conf_level!r}")
-    if not (isinstance(max_iter, int | np.integer) and max_iter >= 1):
-        raise AnalysisError(f"max_iter must be a positive integer; got {max_iter!r}")
+    conf_level = check_conf_level(conf_level)
+    max_iter = check_whole_number(max_iter, "max_iter", minimum=1)
     if not (isinstance(tol, float | int) and 0 < tol < 1):
         raise AnalysisError(f"tol must be in (0, 1); got {tol!r}")
 
@@ -810,7 +804,7 @@ def fit_aft(
         up = np.where(zero, float(zero_resolution), up)
     elif n_zero:
         raise AnalysisError(
-            f"lower == upper == 0 (an exact zero time) in {_first(zero)}: a log-time "
+            f"lower == upper == 0 (an exact zero time) in {count_first(zero)}: a log-time "
             "model cannot hold time 0 and R's survreg stops on it ('Invalid survival "
             "times for this distribution'). Pass zero_resolution=<recording resolution> "
             "to treat them as left-censored on (0, resolution], or remove them explicitly"
@@ -824,7 +818,7 @@ def fit_aft(
         w = float_vector("weights", weights, n, length_of="lower")
         bad = ~np.isfinite(w) | (w <= 0)
         if bad.any():
-            raise AnalysisError(f"weights has {_first(bad)} missing, infinite or <= 0; "
+            raise AnalysisError(f"weights has {count_first(bad)} missing, infinite or <= 0; "
                                 "weights must be finite and > 0 (remove rows explicitly)")
 
     codes = None
@@ -836,7 +830,7 @@ def fit_aft(
                                 f"observation ({n}); got shape {cl.shape}")
         codes, uniques = pd.factorize(cl, use_na_sentinel=True)
         if (codes < 0).any():
-            raise AnalysisError(f"cluster has {_first(codes < 0)} missing; every "
+            raise AnalysisError(f"cluster has {count_first(codes < 0)} missing; every "
                                 "observation needs a cluster id")
 
     exact = lo == up

@@ -59,6 +59,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError, ConvergenceWarning
+from ..checks import check_conf_level, check_whole_number, count_first, first_position
 
 __all__ = ["CoxFit", "fit_cox"]
 
@@ -99,10 +100,6 @@ def _fail(msg: str) -> None:
     raise AnalysisError(msg)
 
 
-def _first_bad(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
 def _as_1d(values, name: str, n: int | None) -> np.ndarray:
     if isinstance(values, pd.Series | pd.Index):
         numeric = pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
@@ -124,8 +121,8 @@ def _numeric(arr: np.ndarray, name: str) -> np.ndarray:
         raise AnalysisError(f"{name} must be numeric; got values of dtype {arr.dtype}") from exc
     bad = ~np.isfinite(out)
     if bad.any():
-        _fail(f"{name} has {int(bad.sum())} missing or non-finite values (first at position "
-              f"{_first_bad(bad)}); remove or impute those rows explicitly before fitting")
+        _fail(f"{name} has {count_first(bad, 'missing or non-finite')}; remove or impute "
+              "those rows explicitly before fitting")
     return out
 
 
@@ -171,15 +168,13 @@ def _prepare(time, event, X, strata, weights) -> tuple[_CoxData, list[str]]:
     t = _numeric(_as_1d(time, "time", n), "time")
     neg = t < 0
     if neg.any():
-        _fail(f"time has {int(neg.sum())} negative values (first at position "
-              f"{_first_bad(neg)}); times must be >= 0")
+        _fail(f"time has {count_first(neg, 'negative')}; times must be >= 0")
     ev_raw = _as_1d(event, "event", n)
     ev_num = _numeric(ev_raw, "event")
     not01 = (ev_num != 0) & (ev_num != 1)
     if not01.any():
-        _fail(f"event has {int(not01.sum())} values other than 0/1 (first at position "
-              f"{_first_bad(not01)}: {ev_raw[_first_bad(not01)]!r}); code 1 = event, "
-              "0 = censored")
+        _fail(f"event has {count_first(not01, 'non-0/1')} (first seen: "
+              f"{ev_raw[first_position(not01)]!r}); code 1 = event, 0 = censored")
     ev = ev_num == 1
     if not ev.any():
         _fail("event has no events (all values are 0); a Cox model needs at least one event")
@@ -190,8 +185,8 @@ def _prepare(time, event, X, strata, weights) -> tuple[_CoxData, list[str]]:
         w = _numeric(_as_1d(weights, "weights", n), "weights")
         nonpos = w <= 0
         if nonpos.any():
-            _fail(f"weights has {int(nonpos.sum())} values <= 0 (first at position "
-                  f"{_first_bad(nonpos)}); case weights must be > 0 (as in coxph)")
+            _fail(f"weights has {count_first(nonpos, 'zero or negative')}; case weights "
+                  "must be > 0 (as in coxph)")
 
     if strata is None:
         s_codes = np.zeros(n, dtype=np.int64)
@@ -203,8 +198,7 @@ def _prepare(time, event, X, strata, weights) -> tuple[_CoxData, list[str]]:
             _fail(f"strata has {len(cat)} values but X has {n} rows; they must match")
         miss = np.asarray(cat.isna())
         if miss.any():
-            _fail(f"strata has {int(miss.sum())} missing values (first at position "
-                  f"{_first_bad(miss)}); give every row a stratum")
+            _fail(f"strata has {count_first(miss, 'missing')}; give every row a stratum")
         cat = cat.remove_unused_categories()
         s_codes = cat.codes.astype(np.int64)
         s_labels = np.asarray(cat.categories)
@@ -698,10 +692,8 @@ def fit_cox(
     """
     if ties not in TIES:
         _fail(f"ties must be one of {TIES}; got {ties!r}")
-    if not 0 < conf_level < 1:
-        _fail(f"conf_level must be between 0 and 1 (exclusive); got {conf_level!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, int | np.integer) or max_iter < 1:
-        _fail(f"max_iter must be an integer >= 1; got {max_iter!r}")
+    conf_level = check_conf_level(conf_level)
+    max_iter = check_whole_number(max_iter, "max_iter", minimum=1)
     if not tol > 0:
         _fail(f"tol must be > 0; got {tol!r}")
     data, names = _prepare(time, event, X, strata, weights)

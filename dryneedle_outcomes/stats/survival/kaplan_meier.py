@@ -46,6 +46,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
+from ..checks import check_conf_level, count_first
 from .options import CONF_TYPES
 from .validation import float_vector
 
@@ -56,28 +57,22 @@ _R_TOL = float(np.sqrt(np.finfo(float).eps))
 
 
 # ---------------------------------------------------------------------- input checks
-def _first_bad(mask: np.ndarray, what: str) -> str:
-    """"3 negative value(s) (first at position 17)"."""
-    return (f"{int(mask.sum())} {what} value(s) (first at position "
-            f"{int(np.flatnonzero(mask)[0])})")
-
-
-def _as_time(time, name: str = "time") -> np.ndarray:
+def as_time(time, name: str = "time") -> np.ndarray:
     """1-D float array of finite times >= 0."""
     t = float_vector(name, time)
     if t.size == 0:
         raise AnalysisError(f"{name} is empty; at least one subject is needed")
     bad = ~np.isfinite(t)
     if bad.any():
-        raise AnalysisError(f"{name} has {_first_bad(bad, 'missing or infinite')}; every "
+        raise AnalysisError(f"{name} has {count_first(bad, 'missing or infinite')}; every "
                             "subject needs a finite follow-up time (exclude them explicitly)")
     neg = t < 0
     if neg.any():
-        raise AnalysisError(f"{name} has {_first_bad(neg, 'negative')}; times must be >= 0")
+        raise AnalysisError(f"{name} has {count_first(neg, 'negative')}; times must be >= 0")
     return t
 
 
-def _as_event(event, n: int, name: str = "event") -> np.ndarray:
+def as_event(event, n: int, name: str = "event") -> np.ndarray:
     """1-D int array of 0/1 (bool accepted) of length n."""
     try:
         e = np.asarray(event, dtype=float)
@@ -89,7 +84,7 @@ def _as_event(event, n: int, name: str = "event") -> np.ndarray:
                             f"({n}), got shape {e.shape}")
     bad = ~np.isin(e, (0.0, 1.0))
     if bad.any():
-        raise AnalysisError(f"{name} has {_first_bad(bad, 'non-0/1')} (first seen: "
+        raise AnalysisError(f"{name} has {count_first(bad, 'non-0/1')} (first seen: "
                             f"{e[bad][0]!r}); code 1 = event, 0 = censored")
     return e.astype(np.int64)
 
@@ -106,21 +101,15 @@ def _as_weights(weights, n: int) -> np.ndarray | None:
                             f"got shape {w.shape}")
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
-        raise AnalysisError(f"weights has {_first_bad(bad, 'missing, infinite or negative')}; "
+        raise AnalysisError(f"weights has {count_first(bad, 'missing, infinite or negative')}; "
                             "case weights must be finite and >= 0")
     if not (w > 0).any():
         raise AnalysisError("weights are all 0; at least one subject needs a positive weight")
     return w
 
 
-def _check_conf_level(conf_level: float) -> None:
-    if not (isinstance(conf_level, int | float) and 0 < conf_level < 1):
-        raise AnalysisError(f"conf_level must be a number strictly between 0 and 1, "
-                            f"got {conf_level!r}")
-
-
 def _check_conf(conf_level: float, conf_type: str) -> None:
-    _check_conf_level(conf_level)
+    check_conf_level(conf_level)
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type must be one of {CONF_TYPES}, got {conf_type!r}")
 
@@ -436,12 +425,15 @@ class KaplanMeier:
         return pd.Series({"tau": tau, "estimate": est, "std_error": se,
                           "ci_lower": est - z * se, "ci_upper": est + z * se}, name="rmst")
 
-    def summary(self) -> pd.Series:
+    def summary_table(self) -> pd.Series:
         """Records, events and the median with its CI (R's ``print(fit)``, quantile rule).
+
+        Until 0.1.0 :meth:`summary` returned this Series; it now returns text, as
+        every ``summary()`` of the package does.
 
         Examples
         --------
-        >>> float(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary()["n_events"])
+        >>> float(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary_table()["n_events"])
         3.0
         """
         m = self.median()
@@ -449,6 +441,26 @@ class KaplanMeier:
                           "median": m["estimate"], "ci_lower": m["ci_lower"],
                           "ci_upper": m["ci_upper"], "conf_level": self.conf_level},
                          name="kaplan_meier")
+
+    def summary(self) -> str:
+        """One line as R's ``print(fit)``: records, events, median and its CI.
+
+        The numbers are those of :meth:`summary_table`; a median that is not reached
+        prints as ``NA``, as in R.
+
+        Examples
+        --------
+        >>> print(kaplan_meier([2, 3, 3, 5], [1, 1, 0, 1]).summary())
+        Kaplan-Meier (log-log CI): n = 4, events = 3, median 4 (95% CI 2 to NA)
+        """
+        s = self.summary_table()
+
+        def fmt(v: float) -> str:
+            return f"{v:g}" if np.isfinite(v) else "NA"
+
+        return (f"Kaplan-Meier ({self.conf_type} CI): n = {int(s['n'])}, events = "
+                f"{fmt(s['n_events'])}, median {fmt(s['median'])} ({self.conf_level:.0%} CI "
+                f"{fmt(s['ci_lower'])} to {fmt(s['ci_upper'])})")
 
 
 def _km_arrays(time: np.ndarray, event: np.ndarray, w: np.ndarray | None):
@@ -515,8 +527,8 @@ def kaplan_meier(time, event, *, weights=None, conf_level: float = 0.95,
     4  16.0    0.0000       NaN       NaN
     """
     _check_conf(conf_level, conf_type)
-    t = _as_time(time)
-    e = _as_event(event, t.size)
+    t = as_time(time)
+    e = as_event(event, t.size)
     w = _as_weights(weights, t.size)
     utime, n_risk, n_event, n_censor, d0, inv = _km_arrays(t, e, w)
 
@@ -591,7 +603,7 @@ def rmst_difference(fit_a: KaplanMeier, fit_b: KaplanMeier, tau: float,
     >>> round(float(d["estimate"]), 4), round(float(d["std_error"]), 3)
     (1.25, 0.74)
     """
-    _check_conf_level(conf_level)
+    check_conf_level(conf_level)
     ra, rb = fit_a.rmst(tau), fit_b.rmst(tau)
     est = float(ra["estimate"] - rb["estimate"])
     se = float(np.sqrt(ra["std_error"] ** 2 + rb["std_error"] ** 2))

@@ -35,7 +35,7 @@ import pandas as pd
 from scipy import stats
 
 from ...errors import AnalysisError
-from .kaplan_meier import _as_event, _as_time, distinct_times
+from .kaplan_meier import as_event, as_time, distinct_times
 
 _KEYS = ("statistic", "df", "p_value", "table", "variance", "rho", "n_strata", "warnings")
 
@@ -160,8 +160,8 @@ def logrank(time, event, group, *, strata=None, rho: float = 0.0) -> LogRankResu
     >>> round(res.p_value, 4)    # R: chisq 1.414895, p 0.2342
     0.2342
     """
-    t = _as_time(time)
-    e = _as_event(event, t.size)
+    t = as_time(time)
+    e = as_event(event, t.size)
     n = t.size
     g, labels = _codes(group, "group", n)
     k = labels.size

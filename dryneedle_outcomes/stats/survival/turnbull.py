@@ -85,6 +85,7 @@ from scipy.optimize import nnls
 from tqdm.auto import trange
 
 from dryneedle_outcomes.errors import AnalysisError
+from dryneedle_outcomes.stats.checks import check_conf_level, check_whole_number, first_position
 from dryneedle_outcomes.stats.survival.validation import float_vector
 
 __all__ = ["TurnbullBands", "TurnbullFit", "turnbull", "turnbull_bootstrap"]
@@ -233,10 +234,6 @@ class TurnbullBands:
 
 
 # ---------------------------------------------------------------------- validation
-def _first(mask: np.ndarray) -> int:
-    return int(np.flatnonzero(mask)[0])
-
-
 def _validate(
     lower: object, upper: object, weights: object | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -253,7 +250,7 @@ def _validate(
         if bad.any():
             raise AnalysisError(
                 f"{name} has {int(bad.sum())} missing values (first at position "
-                f"{_first(bad)}); use upper = inf for right-censored observations and "
+                f"{first_position(bad)}); use upper = inf for right-censored observations and "
                 "lower = 0 for events known only to have happened by upper"
             )
     rules = (
@@ -265,7 +262,7 @@ def _validate(
     )
     for bad, msg in rules:
         if bad.any():
-            raise AnalysisError(msg.format(n=int(bad.sum()), i=_first(bad)))
+            raise AnalysisError(msg.format(n=int(bad.sum()), i=first_position(bad)))
     if weights is None:
         w = np.ones(lo.size)
     else:
@@ -278,7 +275,7 @@ def _validate(
         if bad.any():
             raise AnalysisError(
                 f"weights has {int(bad.sum())} missing, infinite or negative values "
-                f"(first at position {_first(bad)}); weights must be finite and >= 0"
+                f"(first at position {first_position(bad)}); weights must be finite and >= 0"
             )
         if not (w > 0).any():
             raise AnalysisError("weights are all zero; need at least one positive weight")
@@ -637,7 +634,7 @@ def _median(time: np.ndarray, estimate: np.ndarray) -> float:
     keep = estimate < 0.5 + _MEDIAN_TOL
     if not keep.any():
         return float("nan")
-    i = _first(keep)
+    i = first_position(keep)
     if abs(estimate[i] - 0.5) < _MEDIAN_TOL:
         lower_after = np.flatnonzero(estimate < estimate[i])
         if lower_after.size:
@@ -648,8 +645,7 @@ def _median(time: np.ndarray, estimate: np.ndarray) -> float:
 def _check_control(tol: float, max_iter: int) -> None:
     if not (np.isfinite(tol) and tol > 0):
         raise AnalysisError(f"tol must be a positive finite number; got {tol!r}")
-    if int(max_iter) != max_iter or max_iter < 1:
-        raise AnalysisError(f"max_iter must be a positive integer; got {max_iter!r}")
+    max_iter = check_whole_number(max_iter, "max_iter", minimum=1)
 
 
 # ---------------------------------------------------------------------- public API
@@ -803,10 +799,8 @@ def turnbull_bootstrap(
     t = float_vector("times", np.atleast_1d(np.asarray(times, dtype=float)))
     if np.isnan(t).any() or t.size == 0:
         raise AnalysisError("times must be a non-empty array of non-missing times")
-    if int(n_boot) != n_boot or n_boot < 2:
-        raise AnalysisError(f"n_boot must be an integer >= 2; got {n_boot!r}")
-    if not 0 < conf_level < 1:
-        raise AnalysisError(f"conf_level must be between 0 and 1; got {conf_level!r}")
+    n_boot = check_whole_number(n_boot, "n_boot", minimum=2)
+    conf_level = check_conf_level(conf_level)
     pl, pu, pw, pair = _compress(lo, up, w)
     m = pl.size
     if cluster is None:
@@ -821,7 +815,7 @@ def turnbull_bootstrap(
         if labels.isna().any():
             raise AnalysisError(
                 f"cluster has {int(labels.isna().sum())} missing labels (first at position "
-                f"{_first(labels.isna().to_numpy())}); every observation needs a cluster"
+                f"{first_position(labels.isna().to_numpy())}); every observation needs a cluster"
             )
         codes, uniques = pd.factorize(labels)
         n_units = len(uniques)

@@ -1,0 +1,289 @@
+"""Write the sample data folder: raw exports, ``analysis.toml``, README and manifest.
+
+:func:`write_sample` makes ``data/sample/`` (simulated tables, their raw exports, the
+default analysis configuration and a README describing the sample and its planted
+problems); :func:`write_sample_folder` adds the manifest the CLI's ``simulate`` command
+needs; :func:`main` is ``python -m dryneedle_outcomes.simulate DIR``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..errors import OutputFolderError
+from .exports import ExportPaths, write_raw_exports
+from .parameters import SimulatedTables
+from .truth import simulate_tables
+
+_ANALYSIS_TOML = """\
+# Default analysis of the synthetic sample (dryneedle-outcomes run analysis.toml --out DIR).
+# Every key is documented in dryneedle_outcomes/config.py; omit an [analysis.*] table to
+# skip that analysis.
+[data]
+assessments = "assessments.csv"
+patients = "patients.xlsx"
+adverse_events = "adverse_events.csv"
+mapping = "mapping.toml"
+errors = "quarantine"
+
+[simulation]
+seed = {seed}
+n_patients = {n_patients}
+
+[analysis]
+outcome = "first_step_pain"
+conf_level = 0.95
+
+[analysis.trajectory]
+models = ["mmrm", "random_slope"]
+covariance = "unstructured"
+adjust = ["baseline"]
+df = "satterthwaite"
+cumulative_after = [{n_sessions}]
+sessions_to_mcid = false
+
+[analysis.harms]
+per = ["patient", "session", "100_needles"]
+dose_response = true
+
+[analysis.responders]
+mcid = true
+missing = ["observed", "non_responder"]
+
+[analysis.baseline_table]
+p_values = false
+
+[analysis.time_to_relief]
+mcid = true
+sustained = false
+timescale = ["days", "sessions"]
+interval_censored = true
+distributions = ["weibull", "loglogistic"]
+n_boot = 200
+seed = 2014
+
+[analysis.soreness_duration]
+n_boot = 200
+seed = 2014
+
+[figures]
+formats = ["pdf", "png"]
+width = "single"
+dpi = 300
+"""
+
+
+def _readme(sim: SimulatedTables, paths: ExportPaths) -> str:
+    t = sim.truth
+    a = sim.assessments
+    n_fu = len(t["follow_up_weeks"])
+    probs = paths.problems
+    prob_lines = "\n".join(
+        f"| {i + 1} | `{r.problem}` | {r.file} | {'' if pd.isna(r.row) else int(r.row)} | "
+        f"{r.patient_id} | {r.column} | {f'`{r.value}`' if r.value else ''} | {r.expected} |"
+        for i, r in enumerate(probs.itertuples())
+    )
+    scales = ", ".join(f"{s}: {sc}" for s, sc in t["record_scales"].items())
+    at_end = t["arm_difference"].loc[t["arm_difference"]["visit"] == t["n_sessions"]]
+    difference = "; ".join(f"{r.arm} minus {r.reference}: {r.estimate:.1f} mm"
+                           for r in at_end.itertuples())
+    return f"""# Sample data: a synthetic dry-needling trial
+
+**Synthetic data - not real patients.** Made by
+`dryneedle_outcomes.simulate.write_sample` (the generator behind `dno.simulate_cohort`)
+with seed {t["seed"]} and {t["n_patients"]} participants, to resemble Cotchett, Munteanu &
+Landorf (2014, Phys Ther 94:1083): real vs sham (non-penetrating) trigger-point dry needling
+for plantar heel pain, {t["n_sessions"]} sessions ({t["sessions_per_week"]:g} a week), follow-up
+at week {", ".join(f"{w:g}" for w in t["follow_up_weeks"])}. The true first-step pain
+difference after session {t["n_sessions"]} is ({difference}); the sham arm
+improves by about 17 mm by week 6. Adverse events: about 30% of real-needling appointments have one
+(Cotchett 2014: 32%), bruising 7.6% and bleeding 4.7% of treatments (Brady et al. 2014).
+The module docstring of `dryneedle_outcomes/simulate/parameters.py` lists every parameter and
+source.
+
+{len(sim.patients)} participants, {len(a)} assessment records (before the planted problems),
+{len(sim.adverse_events)} adverse events; {1 + t["n_sessions"] + n_fu} scheduled visits each.
+
+## Files
+
+- `assessments.csv` - one row per patient visit. `;`-delimited, decimal comma,
+  **cp1252** (clinician names such as "Müller", comments such as "Réévaluation 12 sem."),
+  Windows line ends. Visit labels "Baseline", "Session 1".."Session {t["n_sessions"]}",
+  "{t["visit_labels"][max(t["visit_labels"])]}". **"Visit date" is dd/mm/yyyy and there
+  is no day column** (the loader derives days from the dates). First-step pain is on a
+  **per-site scale** ({scales}; cm with one decimal such as "6,8", NRS 0-10 as integers)
+  while usual pain is in mm everywhere. Needled Y/N; number of needles and LTRs are 0
+  when not needled. Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
+  fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`).
+  Soreness as text ("36h", "24-48h", "24–48 hrs", "1-2 days", "2 days", ">48h", "ongoing",
+  "none"; blank when not needled, or never reported because the patient did not come
+  back).
+- `patients.xlsx` - the participant register. Sheet "Participants" with two title rows
+  above the header (header on row 3); Allocation coded 1 = dry needling, 2 = sham; Sex
+  F/M; Y/N flags (Pregnant, Immunocompromised, Needle phobia); a second sheet "Notes".
+- `adverse_events.csv` - one row per adverse event. UTF-8 with BOM, comma-delimited; no
+  coded term, only the verbatim text ("Haematoma L gastroc", "dizzy, pale", "DOMS 2
+  days"); severity written "mild", "Moderate" or "Grade 1"; Serious Y/N.
+- `mapping.toml` - how to read the three files: columns, per-site scales, visit, arm,
+  sex and severity codes, and synonyms for the muscles and AE texts this clinic uses
+  outside the fixed vocabularies (schema: `dryneedle_outcomes/mapping.py`).
+- `analysis.toml` - the default analysis configuration (`errors = "quarantine"`, so the
+  planted problems are set aside and listed).
+- `planted_problems.csv` - the problems below, machine-readable; rows are
+  spreadsheet-style (the CSV header is row 1; the Excel header is row 3).
+
+## Planted problems
+
+Seven realistic problems touching seven rows; the loader should reject, correct or flag
+each one and account for it in `cohort.quality`, never drop it silently.
+
+| # | problem | file | row | patient | column | value | expected |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+{prob_lines}
+
+## Make your own sample
+
+```bash
+dryneedle-outcomes simulate --out my_sample --seed {t["seed"]} --patients {t["n_patients"]}
+```
+
+(or `python -m dryneedle_outcomes.simulate my_sample`) writes this sample again into the
+new folder `my_sample`, byte-for-byte for a given seed and library version; another seed
+or size gives another trial. `simulate` writes only into a new or empty folder, or over
+a sample folder it wrote itself when given `--force`; it never writes over other files.
+The sample bundled with the package (`data/sample/`) is checked against this generator
+by the test suite: leave it as it is. To load a sample:
+
+```python
+import dryneedle_outcomes as dno
+cohort = dno.load_cohort("my_sample/assessments.csv", "my_sample/patients.xlsx",
+                         "my_sample/adverse_events.csv",
+                         mapping="my_sample/mapping.toml", errors="quarantine")
+```
+
+or run its analysis: `dryneedle-outcomes run my_sample/analysis.toml --out my_results`.
+"""
+
+
+#: The files :func:`write_sample` writes (besides ``planted_problems.csv`` when asked).
+SAMPLE_FILES = ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml",
+                "planted_problems.csv", "analysis.toml", "README.md")
+
+
+def write_sample(
+    directory: str | Path = "data/sample", *, n_patients: int = 84, seed: int = 2014,
+    inject_problems: bool = True, overwrite: bool = False, **kwargs: Any,
+) -> ExportPaths:
+    """(Re)generate the sample data folder: raw exports, mapping, analysis.toml, README.
+
+    Parameters
+    ----------
+    directory : path
+        Output folder (created if needed).
+    overwrite : bool, default False
+        Write over files of the same names already in ``directory``; without it such
+        files are an :class:`~dryneedle_outcomes.errors.OutputFolderError` naming them,
+        and nothing is written.
+    n_patients : int
+        Number of participants.
+    seed : int
+        Seed of the simulation (and of the export quirks).
+    inject_problems : bool
+        Plant the realistic problems (see :func:`write_raw_exports`).
+    **kwargs
+        Passed to :func:`simulate_tables`.
+
+    Returns
+    -------
+    ExportPaths
+        As :func:`write_raw_exports`, plus ``"analysis"`` and ``"readme"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_sample(tmp, n_patients=20, seed=7)
+    ...     paths["readme"].read_text(encoding="utf-8").startswith("# Sample data")
+    True
+    """
+    directory = Path(directory)
+    existing = [name for name in SAMPLE_FILES if os.path.lexists(directory / name)]
+    if existing and not overwrite:
+        raise OutputFolderError(
+            f"{directory} already holds {', '.join(existing)}; nothing was written: choose a "
+            "new folder, or pass overwrite=True (--force) to write over them")
+    sim = simulate_tables(n_patients, seed=seed, **kwargs)
+    paths = write_raw_exports(sim, directory, inject_problems=inject_problems)
+    paths["analysis"] = directory / "analysis.toml"
+    paths["analysis"].write_text(
+        _ANALYSIS_TOML.format(seed=seed, n_patients=n_patients,
+                              n_sessions=sim.truth["n_sessions"]),
+        encoding="utf-8")
+    paths["readme"] = directory / "README.md"
+    paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")
+    return paths
+
+
+def write_sample_folder(directory: str | Path, *, n_patients: int = 84,
+                        seed: int = 2014) -> ExportPaths:
+    """:func:`write_sample` into a new, empty ``directory`` plus its ``manifest.json``.
+
+    The manifest (``"kind": "sample"``, the seed, the size and every file's SHA-256)
+    is what lets ``dryneedle-outcomes simulate --force`` later recognise the folder as
+    one it wrote (:mod:`dryneedle_outcomes.outdir`).
+
+    Examples
+    --------
+    >>> import json, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     paths = write_sample_folder(tmp, n_patients=20, seed=7)
+    ...     json.loads((Path(tmp) / "manifest.json").read_text())["kind"]
+    'sample'
+    """
+    from datetime import UTC, datetime
+
+    from ..manifest import build_manifest, output_hashes
+
+    directory = Path(directory)
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    paths = write_sample(directory, n_patients=n_patients, seed=seed)
+    names = [Path(p).name for p in paths.values()]
+    manifest = build_manifest(
+        inputs={}, config={"simulation": {"seed": seed, "n_patients": n_patients}},
+        started=started, finished=datetime.now(UTC).isoformat(timespec="seconds"),
+        outputs=output_hashes(directory, names) | {"manifest.json": None}, kind="sample")
+    (directory / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n",
+                                             encoding="utf-8", newline="\n")
+    return paths
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m dryneedle_outcomes.simulate",
+        description="Write a synthetic dry-needling trial as raw exports (the sample data).",
+    )
+    parser.add_argument("directory", nargs="?", default="data/sample", help="output folder")
+    parser.add_argument("--n-patients", type=int, default=84)
+    parser.add_argument("--seed", type=int, default=2014)
+    parser.add_argument("--no-problems", action="store_true",
+                        help="do not plant data problems")
+    parser.add_argument("--force", action="store_true",
+                        help="write over the sample files already in the folder")
+    args = parser.parse_args(argv)
+    try:
+        paths = write_sample(args.directory, n_patients=args.n_patients, seed=args.seed,
+                             inject_problems=not args.no_problems, overwrite=args.force)
+    except OutputFolderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for role, path in paths.items():
+        print(f"{role:15s} {path}")
+    return 0

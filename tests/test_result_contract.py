@@ -220,3 +220,23 @@ def test_soreness_plot_draws_the_numbers_at_risk(results):
             assert f"{n:g}" in texts, (arm, n)
     assert list(ax.get_xticks()) == list(res.default_times())
     plt.close(ax.figure)
+
+
+@pytest.mark.parametrize("name", ["trajectory", "relief"])
+def test_methods_are_said_once_by_the_analysis(results, name):
+    """summary(), tables() and the report print the analysis's own methods notes (the
+    report used to write its own, so the notebook said less than report.html)."""
+    res = results[name]
+    methods = res.methods()
+    assert methods and methods[0].startswith(("Model: ", "Relief: "))
+    summary = res.summary()
+    assert all(m in summary for m in methods)
+    first = next(iter(res.tables().values()))
+    assert tuple(first.notes) == tuple(methods)
+
+
+def test_the_report_prints_the_analysis_methods(small_run):
+    """The run's table notes are the result's methods notes, word for word."""
+    report = (small_run / "report.html").read_text(encoding="utf-8")
+    assert "REML on every available observation (missing at random)" in report
+    assert "Log-rank, Cox (Efron ties) and RMST use the right-censored view" in report

@@ -355,8 +355,7 @@ class TrajectoryResult(AnalysisResult):
             lines += ["", f"Not modelled: {int(self.excluded['rows'].sum())} row(s) of "
                           f"{self.excluded['patient_id'].nunique()} patient(s) "
                           "(see .excluded)"]
-        if self.notes:
-            lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
+        lines += ["", "Methods:"] + [f"  - {n}" for n in self.methods()]
         if self.warnings:
             lines += ["", "Warnings:"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -370,6 +369,13 @@ class TrajectoryResult(AnalysisResult):
                 f"{self.n_observations} observations; converged: {self.converged}; REML "
                 f"logLik {self.loglik:.3f}</p>")
 
+    def methods(self) -> tuple[str, ...]:
+        """What was fitted, in sentences (model, REML under MAR, df, reference arm), then
+        :attr:`notes`: printed under the tables, by :meth:`summary` and in the report."""
+        from .methods_text import methods_notes
+
+        return methods_notes(self)
+
     def tables(self) -> dict[str, TableResult]:
         """The arm differences (with the notes), marginal means, fixed effects and
         variance components, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
@@ -382,7 +388,8 @@ class TrajectoryResult(AnalysisResult):
 
         return {
             "comparison": table(self.comparison, f"difference between arms per visit "
-                                f"(arm minus {self.reference_arm}, {level})", self.notes),
+                                f"(arm minus {self.reference_arm}, {level})",
+                                self.methods()),
             "marginal_means": table(self.marginal_means,
                                     f"marginal (least-squares) means ({level})"),
             "fixed_effects": table(self.fixed_effects, "fixed effects", digits=3),

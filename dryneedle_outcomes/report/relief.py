@@ -44,28 +44,6 @@ def relief_headline(res: ReliefResult) -> str:
     return text
 
 
-def _relief_notes(res: ReliefResult) -> tuple[str, ...]:
-    unit = UNITS[res.timescale]
-    notes = [f"Relief: {res.definition}. Time: {unit} "
-             + ("since baseline" if res.timescale == "days" else "of needling received")
-             + f"; {res.n_patients} patients analysed, {res.n_events} with relief, "
-             f"{len(res.excluded)} excluded (listed in time_to_relief_*_events and the "
-             "report).",
-             ("Curve and median: Turnbull NPMLE of the interval-censored relief times with "
-              f"patient-bootstrap percentile CIs ({res.n_boot} replicates, seed {res.seed})."
-              if res.interval_censored else
-              f"Curve and median: Kaplan-Meier with {res.conf_type} Greenwood CIs."),
-             "Log-rank, Cox (Efron ties) and RMST use the right-censored view: relief at the "
-             "first assessment meeting the definition, censoring at the last assessment.",
-             f"Reference arm {res.reference_arm}; hazard ratio > 1 and time ratio < 1 mean "
-             "relief comes sooner."]
-    if res.covariates:
-        notes.append(f"Regression models adjusted for {', '.join(res.covariates)}.")
-    if res.strata:
-        notes.append(f"Log-rank test and Cox model stratified by {res.strata}.")
-    return (*notes, *res.notes)
-
-
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
            digits: int = 2, not_reached: tuple[str, ...] = ()) -> NamedTable:
     return NamedTable(name, TableResult(frame.reset_index(drop=True), title=title,
@@ -89,7 +67,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
             progress=progress)
         rmst = res.rmst(t.rmst_tau)
     stem = f"time_to_relief_{timescale}"
-    notes = _relief_notes(res)
+    notes = res.methods()
     conf = options.conf_level
     what = f"Time to relief ({UNITS[timescale]})"
     lr = res.logrank

@@ -9,6 +9,7 @@ import pandas as pd
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..instruments import get_instrument
+from ..models.methods_text import describe, methods_notes
 from ..models.trajectory import TrajectoryResult, fit_trajectory
 from ..plots import plot_arm_differences, plot_trajectory
 from ..tables import TableResult
@@ -23,45 +24,9 @@ from .sections import (
     unique,
 )
 
-NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-slope model",
-         "session_means": "session-means model", "mmrm": "MMRM"}
-RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
-          "session_means": "(1 | patient)"}
-
-
-def describe(fit: TrajectoryResult) -> str:
-    """A short name of the model ("MMRM (unstructured covariance)")."""
-    name = NAMES[fit.model]
-    return f"{name} ({fit.covariance} covariance)" if fit.covariance else name
-
-
-def formula(fit: TrajectoryResult, adjust) -> str:
-    """The model as a formula, for the table notes."""
-    terms = "".join(f"{a} + " for a in adjust)
-    if fit.model == "mmrm":
-        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance over "
-                "visits within patient")
-    time = "factor(visit)" if fit.model == "session_means" else "time"
-    return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
-
-
-def _notes(fit: TrajectoryResult, adjust) -> tuple[str, ...]:
-    df = "Kenward-Roger" if fit.df_method == "kenward_roger" else "Satterthwaite"
-    notes = [
-        f"Model: {formula(fit, adjust)}; REML on every available observation (missing at "
-        f"random); {fit.n_patients} patients, {fit.n_observations} observations; converged: "
-        f"{'yes' if fit.converged else 'NO'}.",
-        f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
-        f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
-    ]
-    if "baseline" in adjust:
-        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
-    notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
-    return tuple(notes)
-
 
 def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boot):
-    notes = _notes(fit, adjust)
+    notes = methods_notes(fit)
     conf = fit.conf_level
 
     def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = 2) -> NamedTable:

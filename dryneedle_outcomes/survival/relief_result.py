@@ -371,7 +371,7 @@ class ReliefResult(AnalysisResult):
             for _, r in rm.iterrows():
                 lines.append(f"  {r['arm']:<28} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
                              f"{r['ci_upper']:.2f})")
-        lines += trailer_lines(self.notes, self.warnings)
+        lines += trailer_lines(self.methods(), self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -392,6 +392,31 @@ class ReliefResult(AnalysisResult):
                          f"{html.escape(format_p(lr['p_value']))}</p>")
         return "".join(parts)
 
+    def methods(self) -> tuple[str, ...]:
+        """What was estimated, in sentences (definition, timescale, patients, the curve's
+        method, the right-censored view of the tests, reference arm, adjustment, strata),
+        then :attr:`notes`: printed under the tables, by :meth:`summary` and in the report.
+        """
+        unit = TIME_UNITS[self.timescale]
+        notes = [f"Relief: {self.definition}. Time: {unit} "
+                 + ("since baseline" if self.timescale == "days" else "of needling received")
+                 + f"; {self.n_patients} patients analysed, {self.n_events} with relief, "
+                 f"{len(self.excluded)} excluded (each listed with its reason).",
+                 ("Curve and median: Turnbull NPMLE of the interval-censored relief times "
+                  f"with patient-bootstrap percentile CIs ({self.n_boot} replicates, seed "
+                  f"{self.seed})." if self.interval_censored else
+                  f"Curve and median: Kaplan-Meier with {self.conf_type} Greenwood CIs."),
+                 "Log-rank, Cox (Efron ties) and RMST use the right-censored view: relief at "
+                 "the first assessment meeting the definition, censoring at the last "
+                 "assessment.",
+                 f"Reference arm {self.reference_arm}; hazard ratio > 1 and time ratio < 1 "
+                 "mean relief comes sooner."]
+        if self.covariates:
+            notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
+        if self.strata:
+            notes.append(f"Log-rank test and Cox model stratified by {self.strata}.")
+        return (*notes, *self.notes)
+
     def tables(self) -> dict[str, TableResult]:
         """The medians (with the notes), the comparison between arms, the Cox and AFT
         tables and, with two arms or more, the RMST; empty tables are left out."""
@@ -411,7 +436,7 @@ class ReliefResult(AnalysisResult):
             rm = self.rmst()
             frames["rmst"] = (rm, f"{what}: restricted mean time without relief up to "
                               f"{rm['tau'].iloc[0]:g} {unit}", 2)
-        return titled_tables(frames, self.notes, self.conf_level, medians=("median",))
+        return titled_tables(frames, self.methods(), self.conf_level, medians=("median",))
 
     def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
         """Curves of the probability of no relief yet, with CI bands and the at-risk table.

@@ -1,0 +1,66 @@
+"""What a trajectory fit did, in sentences: the methods notes its tables, summary and the
+report print alike.
+
+They were written by the report layer, so ``fit.summary()`` and the notebook said less
+than ``report.html``; the analysis now says it once (SAMPL: state the model, the
+estimation method, how missing data were handled and the degrees of freedom used).
+
+Examples
+--------
+>>> import dryneedle_outcomes as dno
+>>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=30, seed=2), model="mmrm")
+>>> describe(fit)
+'MMRM (unstructured covariance)'
+>>> methods_notes(fit)[0][:61]
+'Model: y ~ baseline + arm * factor(visit), unstructured resid'
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the result's module imports this one
+    from .trajectory import TrajectoryResult
+
+NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-slope model",
+         "session_means": "session-means model", "mmrm": "MMRM"}
+RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
+          "session_means": "(1 | patient)"}
+DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger"}
+
+
+def describe(fit: TrajectoryResult) -> str:
+    """A short name of the model ("MMRM (unstructured covariance)")."""
+    name = NAMES[fit.model]
+    return f"{name} ({fit.covariance} covariance)" if fit.covariance else name
+
+
+def adjusted_for(fit: TrajectoryResult) -> list[str]:
+    """What the model adjusts for, as ``adjust=`` named it (``["baseline", "age"]``)."""
+    return (["baseline"] if fit.frame.adjust_baseline else []) + list(fit.frame.covariates)
+
+
+def formula(fit: TrajectoryResult) -> str:
+    """The model as a formula."""
+    terms = "".join(f"{a} + " for a in adjusted_for(fit))
+    if fit.model == "mmrm":
+        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance over "
+                "visits within patient")
+    time = "factor(visit)" if fit.model == "session_means" else "time"
+    return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
+
+
+def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
+    """The model, estimation, missing data, df and reference arm; then the fit's notes."""
+    df = DF_NAMES.get(fit.df_method, fit.df_method)
+    notes = [
+        f"Model: {formula(fit)}; REML on every available observation (missing at "
+        f"random); {fit.n_patients} patients, {fit.n_observations} observations; converged: "
+        f"{'yes' if fit.converged else 'NO'}.",
+        f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
+        f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
+    ]
+    if fit.frame.adjust_baseline:
+        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+    notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
+    return tuple(notes)

@@ -183,12 +183,7 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
         res = soreness_duration(cohort, conf_level=options.conf_level, n_boot=s.n_boot,
                                 seed=s.seed, progress=progress)
     conf = options.conf_level
-    notes = (f"{len(res.events)} sessions with a soreness report from "
-             f"{res.events['patient_id'].nunique()} patients; 'ongoing' reports are "
-             "right-censored; medians from the Turnbull NPMLE with patient-bootstrap "
-             f"percentile CIs ({res.n_boot} replicates).",
-             "Time ratios: Weibull AFT model of durations > 0 h with patient-clustered robust "
-             "standard errors; < 1 means shorter soreness.", *res.notes)
+    notes = res.methods()
     section = Section("soreness_duration", "Post-needling soreness")
     section.items += [
         _table(res.median, "soreness_median", "Soreness duration (hours): median by arm",

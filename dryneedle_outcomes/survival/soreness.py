@@ -205,7 +205,7 @@ class SorenessResult(AnalysisResult):
             for _, r in tr.iterrows():
                 lines.append(f"  {r['term']:<22} {r['estimate']:.3f} ({r['ci_lower']:.3f} to "
                              f"{r['ci_upper']:.3f}), {format_p(r['p_value'])}")
-        lines += trailer_lines(self.notes, self.warnings)
+        lines += trailer_lines(self.methods(), self.warnings)
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -213,6 +213,16 @@ class SorenessResult(AnalysisResult):
 
     def _heading_html(self) -> str:
         return "<h4>Post-needling soreness</h4>"
+
+    def methods(self) -> tuple[str, ...]:
+        """What was estimated, in sentences, then :attr:`notes`: printed under the tables,
+        by :meth:`summary` and in the report."""
+        return (f"{len(self.events)} sessions with a soreness report from "
+                f"{self.events['patient_id'].nunique()} patients; 'ongoing' reports are "
+                "right-censored; medians from the Turnbull NPMLE with patient-bootstrap "
+                f"percentile CIs ({self.n_boot} replicates).",
+                "Time ratios: Weibull AFT model of durations > 0 h with patient-clustered "
+                "robust standard errors; < 1 means shorter soreness.", *self.notes)
 
     def tables(self) -> dict[str, TableResult]:
         """Medians (by arm with the notes, by session, by needles), sessions with any
@@ -231,7 +241,7 @@ class SorenessResult(AnalysisResult):
             "comparison": (self.comparison, "Soreness duration: arms versus "
                            f"{self.reference_arm} (time ratios)", 3),
         }
-        return titled_tables(frames, self.notes, self.conf_level,
+        return titled_tables(frames, self.methods(), self.conf_level,
                              medians=("median", "by_session", "by_needles"))
 
     def default_times(self) -> np.ndarray:

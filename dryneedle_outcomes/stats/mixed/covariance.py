@@ -19,9 +19,10 @@ the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covarian
 within-patient variance for ``"cs"`` (``Sigma = tau J + psi I``: the random-intercept
 variance and residual variance of the equivalent random-intercept model); ``sigma2`` and
 ``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions (SAS
-PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger adjustment
-(:func:`.kenward_roger.kenward_roger`) is computed in this parametrisation; it is linear for
-``"unstructured"`` and ``"cs"``, as in pbkrtest.
+PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The second-order terms of the
+Kenward-Roger adjustment (:func:`.kenward_roger.kenward_roger_adjustment`) are taken in this
+parametrisation, which is why it reproduces SAS's DDFM=KR; it is linear for
+``"unstructured"`` and ``"cs"``, so those terms vanish there.
 
 A new structure is a subclass of :class:`Structure` (``sigma_theta``,
 ``theta_from_sigma``, ``sigma_phi``, ``phi_from_sigma``; ``d2sigma_phi`` is numerical

@@ -46,7 +46,9 @@ def formula(fit: TrajectoryResult, adjust) -> str:
 
 
 def _notes(fit: TrajectoryResult, adjust) -> tuple[str, ...]:
-    df = "Kenward-Roger" if fit.df_method == "kenward_roger" else "Satterthwaite"
+    df = {"kenward_roger": "Kenward-Roger",
+          "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))"}.get(
+        fit.df_method, "Satterthwaite")
     notes = [
         f"Model: {formula(fit, adjust)}; REML on every available observation (missing at "
         f"random); {fit.n_patients} patients, {fit.n_observations} observations; converged: "

@@ -10,7 +10,7 @@ Examples
 --------
 >>> from dryneedle_outcomes.stats.mixed.options import COVARIANCES, DF_METHODS
 >>> COVARIANCES, DF_METHODS
-(('unstructured', 'cs', 'ar1'), ('satterthwaite', 'kenward_roger'))
+(('unstructured', 'cs', 'ar1'), ('satterthwaite', 'kenward_roger', 'kenward_roger_linear'))
 """
 
 from __future__ import annotations
@@ -19,5 +19,8 @@ from __future__ import annotations
 STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
 #: The structures offered to users (``nlme::corSymm``, ``corCompSymm``, ``corAR1``).
 COVARIANCES = STRUCTURES[:3]
-#: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only).
-DF_METHODS = ("satterthwaite", "kenward_roger")
+#: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only):
+#: SAS's DDFM=SATTERTHWAITE, DDFM=KR and DDFM=KR(LINEAR).
+DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear")
+#: The Kenward-Roger methods among them.
+KR_METHODS = DF_METHODS[1:]

@@ -14,7 +14,8 @@ Four models, all fitted by REML on every available observation (missing at rando
 
 Marginal means are least-squares means per arm and visit with baseline and numeric
 covariates at their means over the modelled rows and factor covariates weighted
-equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom.
+equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom, or
+Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from .engine import EngineFit
 from .mmrm_data import prepare
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class KenwardRoger:
     """The Kenward-Roger adjusted covariance of a fit's fixed effects, and its tests.
 

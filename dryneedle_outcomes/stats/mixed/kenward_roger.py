@@ -63,7 +63,7 @@ class KenwardRoger:
     P: np.ndarray
     linear: bool
 
-    def _A(self, L: np.ndarray, M: np.ndarray) -> tuple[float, float]:
+    def _A(self, M: np.ndarray) -> tuple[float, float]:
         """Kenward and Roger's ``A1``, ``A2`` for the projector ``M = L'(L Phi L')^-1 L``."""
         u = np.einsum("ij,jm,kmn,no->kio", M, self.vcov, self.P, self.vcov)
         tr = np.trace(u, axis1=1, axis2=2)
@@ -131,7 +131,7 @@ class KenwardRoger:
                                 f"rank {nq}")
         est = L @ self.beta
         LPL = L @ self.vcov @ L.T
-        A1, A2 = self._A(L, L.T @ np.linalg.solve(LPL, L))
+        A1, A2 = self._A(L.T @ np.linalg.solve(LPL, L))
         df2 = float(_kr_df(np.array(A1), np.array(A2), nq))
         scaling = 1.0 if abs(df2 - 2.0) < 1e-2 else df2 * (1.0 - A2 / nq) / (df2 - 2.0)
         LPAL = L @ self.vcov_adjusted @ L.T

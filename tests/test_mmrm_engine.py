@@ -290,7 +290,8 @@ def _criterion(dataset, structure, reml=True):
     return M._Criterion(data, st, reml), data, st
 
 
-@pytest.mark.parametrize("structure", ["unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero"])
+@pytest.mark.parametrize("structure", ["unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero",
+                                       "toeplitz", "toeplitz_hetero", "ante1_hetero"])
 @pytest.mark.parametrize("reml", [True, False])
 def test_analytic_gradient(structure, reml):
     crit, data, st = _criterion("trial", structure, reml)
@@ -302,7 +303,8 @@ def test_analytic_gradient(structure, reml):
     np.testing.assert_allclose(crit.g(theta), num, rtol=1e-5, atol=1e-5 * np.abs(num).max())
 
 
-@pytest.mark.parametrize("structure", ["unstructured", "cs", "ar1_hetero"])
+@pytest.mark.parametrize("structure", ["unstructured", "cs", "ar1_hetero", "toeplitz",
+                                       "ante1_hetero"])
 def test_satterthwaite_ingredients(structure):
     """cov_varpar and jac_vcov against independent numerical derivatives in varpar."""
     fit = _fit("trial", structure)
@@ -403,7 +405,7 @@ def test_rank_deficient_design_raises():
 def test_bad_inputs_raise():
     y, X, g, v, names = DATA["orthodont"]
     with pytest.raises(AnalysisError, match="unknown covariance structure"):
-        fit_mmrm(y, X, g, v, structure="toeplitz")
+        fit_mmrm(y, X, g, v, structure="spatial_gaussian")
     y2 = y.copy()
     y2[3] = np.nan
     with pytest.raises(AnalysisError, match="missing"):

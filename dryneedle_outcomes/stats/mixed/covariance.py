@@ -12,7 +12,8 @@ Covariance structures
 log-diagonal), ``"cs"`` (compound symmetry: a common covariance and a within-patient
 variance), ``"ar1"`` (``sigma2 * rho^|i - j|`` over the visit index), and their
 heterogeneous-variance versions ``"cs_hetero"`` and ``"ar1_hetero"`` (one variance per
-visit, as ``varIdent`` adds in nlme).
+visit, as ``varIdent`` adds in nlme). Toeplitz and ante-dependence (``"toeplitz"``,
+``"toeplitz_hetero"``, ``"ante1_hetero"``) are in :mod:`.covariance_banded`.
 
 The variance parameters reported in :attr:`EngineFit.varpar` are on their natural scale:
 the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covariance and the
@@ -276,6 +277,10 @@ def make_structure(structure: str, n_visits: int) -> Structure:
         return _Correlated(n_visits, structure, hetero=False)
     if structure in ("cs_hetero", "ar1_hetero"):
         return _Correlated(n_visits, structure.split("_")[0], hetero=True)
+    from .covariance_banded import BANDED, make_banded  # it builds on Structure (this module)
+
+    if structure in BANDED:
+        return make_banded(structure, n_visits)
     raise AnalysisError(
         f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
     )

@@ -179,8 +179,10 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
     **Parametrisation.** ``W``, ``P`` and ``Q`` (hence the df) do not depend on it, but
     ``R_hj`` does; it is taken in ``fit.varpar``, which is SAS's parametrisation (UN: the
     entries ``Sigma[i, j]``; CS: common covariance and residual variance; AR(1):
-    ``sigma2``, ``rho``; CSH and ARH(1): the visit variances and ``rho``), so the adjusted
-    covariance is SAS's. For UN and CS ``Sigma`` is linear in these, so ``R = 0``.
+    ``sigma2``, ``rho``; CSH and ARH(1): the visit variances and ``rho``; TOEP: the lag
+    covariances and the variance; TOEPH and ANTE(1): the visit variances and the lag or
+    adjacent correlations), so the adjusted covariance is SAS's. For UN, CS and TOEP
+    ``Sigma`` is linear in these, so ``R = 0``.
 
     Parameters
     ----------

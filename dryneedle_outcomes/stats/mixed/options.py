@@ -16,7 +16,8 @@ Examples
 from __future__ import annotations
 
 #: Every residual covariance structure the MMRM engine fits (:mod:`.covariance`).
-STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero", "toeplitz",
+              "toeplitz_hetero", "ante1_hetero")
 #: The structures offered to users (``nlme::corSymm``, ``corCompSymm``, ``corAR1``).
 COVARIANCES = STRUCTURES[:3]
 #: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only):

@@ -24,6 +24,8 @@ with a numerical Jacobian of ``phi(theta)``. Tested through the fits against SAS
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import numpy as np
 
 from ...errors import AnalysisError
@@ -77,8 +79,9 @@ class _Banded(Structure):
         self.k = T if kind == "toeplitz" else 2 * T - 1
         self.n_cov_params = self.k
 
+    @abstractmethod
     def _phi_from_theta(self, theta) -> np.ndarray:
-        raise NotImplementedError  # pragma: no cover - each subclass defines it
+        """``phi`` from the unconstrained ``theta`` (each structure)."""
 
     def sigma_theta(self, theta):
         theta = np.asarray(theta, float)
@@ -128,8 +131,17 @@ class _HeteroCorrelated(_Banded):
         self.phi_names = ([f"var[{t}]" for t in range(self.T)]
                           + [f"{label}[{j}]" for j in range(1, self.T)])
 
+    @abstractmethod
     def _corr(self, rho):
-        raise NotImplementedError  # pragma: no cover - each subclass defines it
+        """Correlation matrix and its derivatives in the T - 1 correlation parameters."""
+
+    @abstractmethod
+    def _rho_from_t(self, t):
+        """The correlation parameters from their unconstrained values."""
+
+    @abstractmethod
+    def _t_from_rho(self, rho):
+        """Inverse of :meth:`_rho_from_t` (clipped into the open interval)."""
 
     def sigma_phi(self, phi):
         phi = np.asarray(phi, float)

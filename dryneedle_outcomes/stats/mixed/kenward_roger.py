@@ -242,33 +242,34 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
     Sigma, dS = st.sigma_phi(phi)
     k = len(phi)
     second = not (linear or st.linear)
-    d2S = st.d2sigma_phi(phi) if second else None
+    # the sums over h, j weighted by W_hj are taken before the products with X:
+    # sum_hj W_hj Q_hj = X' [sum_h V^-1 dV_h V^-1 (sum_j W_hj dV_j) V^-1] X, and
+    # sum_hj W_hj R_hj = X' V^-1 (sum_hj W_hj d2V_hj) V^-1 X
+    dSW = np.einsum("hj,jab->hab", W, dS)
+    d2W = np.einsum("hj,hjab->ab", W, st.d2sigma_phi(phi)) if second else None
     xi = (np.arange(p)[:, None] * (p + 1) + np.arange(p)[None, :]).ravel()
 
     XWX = np.zeros(p * p)
     P = np.zeros((k, p * p))
-    QR = np.zeros((k * k, p * p))  # sum_hj-indexed Q_hj - R_hj / 4
+    QR = np.zeros(p * p)  # sum_hj W_hj (Q_hj - R_hj / 4)
     for pat in data.patterns:
         idx = pat.visits
         m = len(idx)
         S4x = pat.S4[:, xi]
         Vi = np.linalg.inv(Sigma[np.ix_(idx, idx)])
-        VdS = Vi @ dS[:, idx][:, :, idx]  # V^-1 dV_h
-        U = VdS @ Vi  # V^-1 dV_h V^-1
+        U = Vi @ dS[:, idx][:, :, idx] @ Vi  # V^-1 dV_h V^-1
         XWX += Vi.ravel() @ S4x
         P -= U.reshape(k, m * m) @ S4x
-        block = np.einsum("kab,lbc->klac", VdS, U).reshape(k * k, m * m)
+        block = np.einsum("hab,hbc->ac", U, dSW[:, idx][:, :, idx]) @ Vi
         if second:
-            d2 = d2S[:, :, idx][:, :, :, idx]
-            block = block - 0.25 * (Vi @ d2 @ Vi).reshape(k * k, m * m)
-        QR += block @ S4x
+            block = block - 0.25 * Vi @ d2W[np.ix_(idx, idx)] @ Vi
+        QR += block.ravel() @ S4x
     XWX = XWX.reshape(p, p)
     Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
     P = P.reshape(k, p, p)
     P = 0.5 * (P + P.transpose(0, 2, 1))
-    QR = QR.reshape(k, k, p, p)
-    PPhiP = np.einsum("kij,jm,lmn->klin", P, Phi, P)
-    Lam = np.einsum("kl,klij->ij", W, QR - PPhiP)
+    PW = np.einsum("hj,jab->hab", W, P)
+    Lam = QR.reshape(p, p) - (P @ Phi @ PW).sum(axis=0)  # sum_hj W_hj P_h Phi P_j
     Lam = 0.5 * (Lam + Lam.T)
     PhiA = Phi + 2.0 * Phi @ Lam @ Phi
     return KenwardRoger(beta=np.asarray(fit.beta, dtype=float), vcov=Phi,

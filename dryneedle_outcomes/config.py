@@ -43,8 +43,9 @@ Schema (defaults after ``=`` for optional keys)::
     covariance = "unstructured"          # of mmrm: unstructured, cs or ar1
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
-    df = "satterthwaite"                 # or "kenward_roger": used by mmrm; the random-
-                                         # effects models always use Satterthwaite
+    df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
+                                         # (SAS's DDFM=KR / KR(LINEAR)): used by mmrm;
+                                         # the random-effects models use Satterthwaite
     cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
     sessions_to_mcid = false             # parametric bootstrap of the first session
                                          # reaching the MCID (slow: n_boot refits)

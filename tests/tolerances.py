@@ -29,6 +29,13 @@ MMRM (``fit_mmrm``)
     GLS ``beta(theta)`` moves by the same order in its SE units. Per fit:
     :func:`mmrm_se`.
 
+SAS PROC MIXED (reference values in ``tests/reference/mmrm_sas/``)
+    Stops by its default relative Hessian criterion ``CONVH=1E-8``:
+    ``g' H^-1 g <= 1e-8 |f|`` with ``f`` the -2 (restricted) log-likelihood it minimises.
+    By the argument for the MMRM above, SAS's covariance parameters (and the GLS
+    estimates) are within ``sqrt(1e-8 |f| / 2)`` SEs of the optimum and its ``f`` at
+    most ``1e-8 |f| / 2`` above the minimum. Per fit: :func:`sas_mixed_se`.
+
 LMM (``fit_lmm``)
     L-BFGS-B (``ftol`` 1e-12), then up to four Newton steps kept while the deviance
     drops by more than ``1e-12 (1 + |deviance|)``. A point whose deviance is within
@@ -69,6 +76,15 @@ def newton_se(loglik: float, tol: float = NEWTON_TOL) -> float:
 def mmrm_se(deviance: float) -> float:
     """Distance (in SEs) of an MMRM fit from the REML/ML optimum its polish allows."""
     return math.sqrt(1e-14 * max(1.0, abs(deviance)) / 2.0)
+
+
+#: SAS PROC MIXED's default convergence criterion (``CONVH=1E-8``, relative Hessian).
+SAS_CONVH = 1e-8
+
+
+def sas_mixed_se(deviance: float) -> float:
+    """Distance (in SEs) of a SAS PROC MIXED fit from the optimum its CONVH rule allows."""
+    return math.sqrt(SAS_CONVH * max(1.0, abs(deviance)) / 2.0)
 
 
 def lmm_se(deviance: float) -> float:

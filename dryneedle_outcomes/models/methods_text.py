@@ -26,7 +26,8 @@ NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-s
          "session_means": "session-means model", "mmrm": "MMRM"}
 RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
           "session_means": "(1 | patient)"}
-DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger"}
+DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger",
+            "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))"}
 
 
 def describe(fit: TrajectoryResult) -> str:

@@ -14,7 +14,8 @@ Four models, all fitted by REML on every available observation (missing at rando
 
 Marginal means are least-squares means per arm and visit with baseline and numeric
 covariates at their means over the modelled rows and factor covariates weighted
-equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom.
+equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom, or
+Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..alerts import one_channel
 from ..cohort import Cohort
@@ -33,7 +33,8 @@ from ..instruments import get_instrument
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
 from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
-from ..stats.mixed.options import COVARIANCES, DF_METHODS
+from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
+from ..stats.mixed.options import COVARIANCES, DF_METHODS, KR_METHODS
 from ..tables import TableResult
 from .design import (
     FACTOR_MODELS,
@@ -70,12 +71,16 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
     return fit, X, names, Z
 
 
-def _kr_context(frame: ModelFrame) -> tuple:
+def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger | None:
+    """The Kenward-Roger adjustment of an MMRM fit (once per fit), when ``df`` asks for it."""
+    if df not in KR_METHODS:
+        return None
     d = frame.data
     X, _ = design_matrix(frame, d, "mmrm")
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     visits = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-    return X, groups, visits
+    return kenward_roger_adjustment(fit, X, groups, visits,
+                                    linear=df == "kenward_roger_linear")
 
 
 def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]]:
@@ -87,27 +92,11 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
     return np.ones((len(d), 1)), ["(Intercept)"]
 
 
-def _kenward_roger(fit: EngineFit, L: np.ndarray, conf_level: float,
-                   context: tuple) -> dict:
-    """Kenward-Roger t tests of each row of ``L`` (MMRM fits only)."""
-    from ..stats.mixed.kenward_roger import kenward_roger
-
-    X, groups, visits = context
-    rows = [kenward_roger(fit, row, X, groups, visits) for row in np.atleast_2d(L)]
-    est = np.array([float(np.ravel(r["estimate"])[0]) for r in rows])
-    se = np.array([float(np.ravel(r["std_error"])[0]) for r in rows])
-    dof = np.array([float(r["df"]) for r in rows])
-    tstat = est / se
-    q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-    return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
-            "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
-            "ci_lower": est - q * se, "ci_upper": est + q * se}
-
-
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
-           kr_context: tuple | None = None) -> pd.DataFrame:
-    res = (fit.contrast(L, conf_level=conf_level) if kr_context is None
-           else _kenward_roger(fit, L, conf_level, kr_context))
+           kr: KenwardRoger | None = None) -> pd.DataFrame:
+    """t tests of each row of ``L``: Satterthwaite, or Kenward-Roger when ``kr`` is given."""
+    res = (fit.contrast(L, conf_level=conf_level) if kr is None
+           else kr.contrast(L, conf_level=conf_level))
     return pd.DataFrame({
         "estimate": res["estimate"], "std_error": res["std_error"], "df": res["df"],
         "statistic": res["statistic"], "p_value": res["p_value"],
@@ -127,7 +116,7 @@ class TrajectoryResult(AnalysisResult):
     Attributes
     ----------
     fixed_effects : DataFrame
-        ``term``, ``estimate``, ``std_error``, ``df`` (Satterthwaite), ``statistic``,
+        ``term``, ``estimate``, ``std_error``, ``df`` (of ``df_method``), ``statistic``,
         ``p_value``, ``ci_lower``, ``ci_upper``.
     variance_components : DataFrame
         ``component``, ``estimate`` (variances, covariances, or the residual
@@ -147,6 +136,11 @@ class TrajectoryResult(AnalysisResult):
         Python warning when the fit returns (:mod:`dryneedle_outcomes.alerts`).
     notes : tuple of str
         What a reader of the table needs to know (missing visits under MAR).
+    df_method : str
+        The df method of every test (one of ``DF_METHODS``).
+    kenward_roger : KenwardRoger or None
+        The Kenward-Roger adjusted covariance of the fixed effects, computed once when
+        ``df_method`` is a Kenward-Roger method (every table of the result uses it).
     """
 
     model: str
@@ -170,16 +164,13 @@ class TrajectoryResult(AnalysisResult):
     fit: EngineFit = field(repr=False)
     df_method: str = "satterthwaite"
     notes: tuple[str, ...] = ()
+    kenward_roger: KenwardRoger | None = field(default=None, repr=False)
 
     @property
     def arm_difference(self) -> pd.DataFrame:
         """Deprecated: :attr:`comparison` in its former layout (no ``measure`` column)."""
         deprecated_name("arm_difference", "comparison", "TrajectoryResult")
         return self.comparison[ARM_DIFFERENCE_COLUMNS]
-
-    def _kr(self) -> tuple | None:
-        """What Kenward-Roger needs (design, patients, visits), when it was asked for."""
-        return _kr_context(self.frame) if self.df_method == "kenward_roger" else None
 
     # ------------------------------------------------------------------ derived
     def _grid_L(self, grid: pd.DataFrame) -> np.ndarray:
@@ -208,13 +199,13 @@ class TrajectoryResult(AnalysisResult):
                 raise AnalysisError("visit 0 was not modelled, so change from it is unknown")
             L = L - self._grid_L(reference_grid(self.frame, [0]))
             offset = np.zeros(len(L))
-        tab = _table(self.fit, L, self.conf_level, self._kr())
+        tab = _table(self.fit, L, self.conf_level, self.kenward_roger)
         for col in ("estimate", "ci_lower", "ci_upper"):
             tab[col] = tab[col] - offset
         tab.insert(0, "arm", grid["arm"].to_numpy())
         ref = L[0]
         diffs = L[1:] - ref
-        dtab = _table(self.fit, diffs, self.conf_level, self._kr())
+        dtab = _table(self.fit, diffs, self.conf_level, self.kenward_roger)
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
@@ -445,9 +436,16 @@ def fit_trajectory(
     conf_level : float
     visits : list of int, optional
         Restrict the model to these visits.
-    df : {"satterthwaite", "kenward_roger"}
-        Degrees of freedom of the t tests. Kenward-Roger (with its adjusted,
-        larger standard errors; Kenward & Roger 1997) is available for ``mmrm``.
+    df : {"satterthwaite", "kenward_roger", "kenward_roger_linear"}
+        Degrees of freedom of the t tests. ``"satterthwaite"`` uses the model-based
+        standard errors and the inverse observed information of the covariance
+        parameters (as lmerTest and SAS's DDFM=SATTERTHWAITE). ``"kenward_roger"``
+        (``mmrm`` only; Kenward & Roger 1997) adjusts the standard errors for the
+        estimated covariance and uses the same observed information, as SAS's
+        DDFM=KR and R's mmrm; the adjusted SE is usually, not always, larger (AR(1) can
+        give a smaller one). ``"kenward_roger_linear"`` is SAS's DDFM=KR(LINEAR) (no
+        second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
+        and ``cs``). The df of both Kenward-Roger methods are the same.
 
     Returns
     -------
@@ -469,9 +467,9 @@ def fit_trajectory(
         raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
                             f"{covariance!r}")
     if df not in DF_METHODS:
-        raise AnalysisError(f"df must be 'satterthwaite' or 'kenward_roger', got {df!r}")
-    if df == "kenward_roger" and model != "mmrm":
-        raise AnalysisError("df='kenward_roger' is available for model='mmrm'; the "
+        raise AnalysisError(f"df must be one of {', '.join(DF_METHODS)}, got {df!r}")
+    if df in KR_METHODS and model != "mmrm":
+        raise AnalysisError(f"df={df!r} is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
     conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
@@ -480,7 +478,7 @@ def fit_trajectory(
     check_model_estimable(frame, model)
     fit, X, names, _ = _engine_fit(frame, model, covariance)
 
-    kr = _kr_context(frame) if df == "kenward_roger" else None
+    kr = _kenward_roger(frame, fit, df)
     fe = _table(fit, np.eye(len(names)), conf_level, kr)
     fe.insert(0, "term", names)
 
@@ -520,6 +518,7 @@ def fit_trajectory(
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
+        kenward_roger=kr,
     )
 
 

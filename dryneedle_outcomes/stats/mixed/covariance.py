@@ -12,16 +12,18 @@ Covariance structures
 log-diagonal), ``"cs"`` (compound symmetry: a common covariance and a within-patient
 variance), ``"ar1"`` (``sigma2 * rho^|i - j|`` over the visit index), and their
 heterogeneous-variance versions ``"cs_hetero"`` and ``"ar1_hetero"`` (one variance per
-visit, as ``varIdent`` adds in nlme).
+visit, as ``varIdent`` adds in nlme). Toeplitz and ante-dependence (``"toeplitz"``,
+``"toeplitz_hetero"``, ``"ante1_hetero"``) are in :mod:`.covariance_banded`.
 
 The variance parameters reported in :attr:`EngineFit.varpar` are on their natural scale:
 the entries ``Sigma[i, j]`` (i >= j) for ``"unstructured"``; the common covariance and the
 within-patient variance for ``"cs"`` (``Sigma = tau J + psi I``: the random-intercept
 variance and residual variance of the equivalent random-intercept model); ``sigma2`` and
 ``rho`` for ``"ar1"``; the visit variances and ``rho`` for the heterogeneous versions (SAS
-PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The Kenward-Roger adjustment
-(:func:`.kenward_roger.kenward_roger`) is computed in this parametrisation; it is linear for
-``"unstructured"`` and ``"cs"``, as in pbkrtest.
+PROC MIXED's parameters for UN, CS, AR(1), CSH and ARH(1)). The second-order terms of the
+Kenward-Roger adjustment (:func:`.kenward_roger.kenward_roger_adjustment`) are taken in this
+parametrisation, which is why it reproduces SAS's DDFM=KR; it is linear for
+``"unstructured"`` and ``"cs"``, so those terms vanish there.
 
 A new structure is a subclass of :class:`Structure` (``sigma_theta``,
 ``theta_from_sigma``, ``sigma_phi``, ``phi_from_sigma``; ``d2sigma_phi`` is numerical
@@ -275,6 +277,10 @@ def make_structure(structure: str, n_visits: int) -> Structure:
         return _Correlated(n_visits, structure, hetero=False)
     if structure in ("cs_hetero", "ar1_hetero"):
         return _Correlated(n_visits, structure.split("_")[0], hetero=True)
+    from .covariance_banded import BANDED, make_banded  # it builds on Structure (this module)
+
+    if structure in BANDED:
+        return make_banded(structure, n_visits)
     raise AnalysisError(
         f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
     )

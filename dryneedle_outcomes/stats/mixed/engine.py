@@ -92,6 +92,11 @@ class EngineFit:
     def contrast(self, L, *, conf_level: float = 0.95, df: str = "satterthwaite"):
         """Estimate, SE, df, t, p and CI for each row of ``L`` (shape (m, p) or (p,)).
 
+        The SE is model-based (``vcov``). ``df="satterthwaite"`` uses ``cov_varpar``, the
+        inverse observed information of the variance parameters (:func:`satterthwaite_df`);
+        ``"asymptotic"`` gives z tests. Kenward-Roger is
+        :func:`.kenward_roger.kenward_roger_adjustment` (MMRM fits).
+
         Returns a dict of arrays: ``estimate``, ``std_error``, ``df``, ``statistic``,
         ``p_value``, ``ci_lower``, ``ci_upper``.
         """
@@ -126,7 +131,8 @@ def satterthwaite_df(L: np.ndarray, var: np.ndarray, jac_vcov: np.ndarray,
     """Satterthwaite degrees of freedom of the contrasts ``L @ beta``.
 
     ``df = 2 var^2 / (g' A g)`` with ``g_j = L (d vcov / d varpar_j) L'`` and ``A`` the
-    asymptotic covariance of the variance parameters -- the formula of lmerTest
+    asymptotic covariance of the variance parameters, which the engines give as the
+    inverse *observed* information (``EngineFit.cov_varpar``) -- the formula of lmerTest
     (Kuznetsova, Brockhoff & Christensen 2017, J Stat Softw 82(13)) and of SAS's
     DDFM=SATTERTHWAITE. It does not depend on how the variance parameters are
     parametrised. With no variance parameters the df are infinite.

@@ -39,7 +39,8 @@ which the chain rule carries to any parametrisation.
 Covariance structures
 ---------------------
 ``"unstructured"``, ``"cs"``, ``"ar1"``, ``"cs_hetero"`` and ``"ar1_hetero"``, defined with
-their parametrisations in :mod:`.covariance`.
+their parametrisations in :mod:`.covariance`; ``"toeplitz"``, ``"toeplitz_hetero"`` and
+``"ante1_hetero"`` (SAS TOEP, TOEPH, ANTE(1)) in :mod:`.covariance_banded`.
 
 For ``reml=False`` the engine reports ``vcov = (X' W X)^-1`` at the ML estimates (as lme4,
 SAS and the mmrm package); ``nlme::gls(method = "ML")`` reports ``N / (N - p)`` times that.
@@ -287,8 +288,10 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         Patient codes.
     visits : ndarray of int, shape (n,)
         Visit index 0..T-1 of each row; at most one row per patient and visit.
-    structure : {"unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero"}
-        Covariance of the outcome over visits (see the module docstring).
+    structure : str
+        Covariance of the outcome over visits, one of :data:`STRUCTURES`:
+        ``"unstructured"``, ``"cs"``, ``"ar1"``, ``"cs_hetero"``, ``"ar1_hetero"``,
+        ``"toeplitz"``, ``"toeplitz_hetero"``, ``"ante1_hetero"`` (see the module docstring).
     reml : bool
         REML (default, as nlme, SAS and the ``mmrm`` package) or ML.
     x_names : list of str, optional

@@ -10,14 +10,18 @@ Examples
 --------
 >>> from dryneedle_outcomes.stats.mixed.options import COVARIANCES, DF_METHODS
 >>> COVARIANCES, DF_METHODS
-(('unstructured', 'cs', 'ar1'), ('satterthwaite', 'kenward_roger'))
+(('unstructured', 'cs', 'ar1'), ('satterthwaite', 'kenward_roger', 'kenward_roger_linear'))
 """
 
 from __future__ import annotations
 
 #: Every residual covariance structure the MMRM engine fits (:mod:`.covariance`).
-STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero")
+STRUCTURES = ("unstructured", "cs", "ar1", "cs_hetero", "ar1_hetero", "toeplitz",
+              "toeplitz_hetero", "ante1_hetero")
 #: The structures offered to users (``nlme::corSymm``, ``corCompSymm``, ``corAR1``).
 COVARIANCES = STRUCTURES[:3]
-#: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only).
-DF_METHODS = ("satterthwaite", "kenward_roger")
+#: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only):
+#: SAS's DDFM=SATTERTHWAITE, DDFM=KR and DDFM=KR(LINEAR).
+DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear")
+#: The Kenward-Roger methods among them.
+KR_METHODS = DF_METHODS[1:]

@@ -93,9 +93,9 @@ class EngineFit:
         """Estimate, SE, df, t, p and CI for each row of ``L`` (shape (m, p) or (p,)).
 
         The SE is model-based (``vcov``). ``df="satterthwaite"`` uses ``cov_varpar``, the
-        inverse observed information of the variance parameters (:func:`satterthwaite_df`);
+        inverse observed information of the variance parameters (``satterthwaite_df``);
         ``"asymptotic"`` gives z tests. Kenward-Roger is
-        :func:`.kenward_roger.kenward_roger_adjustment` (MMRM fits).
+        ``stats.mixed.kenward_roger.kenward_roger_adjustment`` (MMRM fits).
 
         Returns a dict of arrays: ``estimate``, ``std_error``, ``df``, ``statistic``,
         ``p_value``, ``ci_lower``, ``ci_upper``.

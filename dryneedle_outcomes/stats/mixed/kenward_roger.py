@@ -1,7 +1,7 @@
 """Kenward-Roger small-sample inference for MMRM fits: adjusted covariance, t/F tests, df.
 
 One job: from a REML fit of :func:`.mmrm.fit_mmrm`, compute once the Kenward-Roger (1997)
-adjusted covariance of the fixed effects (:func:`kenward_roger_adjustment`, a
+adjusted covariance of the fixed effects (``kenward_roger_adjustment``, a
 :class:`KenwardRoger`), then test any contrast ``L beta`` with it
 (:meth:`KenwardRoger.contrast` row by row, :meth:`KenwardRoger.test` jointly). It needs the
 fit's covariance parameters and their covariance, the structure's derivatives
@@ -35,7 +35,7 @@ from .mmrm_data import prepare
 class KenwardRoger:
     """The Kenward-Roger adjusted covariance of a fit's fixed effects, and its tests.
 
-    Made by :func:`kenward_roger_adjustment`, once per fit; the adjustment does not depend
+    Made by ``kenward_roger_adjustment``, once per fit; the adjustment does not depend
     on the contrast, so any number of contrasts are tested from it at the cost of a few
     small matrix products each.
 
@@ -278,7 +278,7 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
 
 
 def kenward_roger(fit: EngineFit, L, X, groups, visits, *, linear: bool = False) -> dict:
-    """Kenward-Roger F test of ``L beta = 0``: :func:`kenward_roger_adjustment` then
+    """Kenward-Roger F test of ``L beta = 0``: ``kenward_roger_adjustment`` then
     :meth:`KenwardRoger.test` (for one test; adjust once when testing many contrasts)."""
     return kenward_roger_adjustment(fit, X, groups, visits, linear=linear).test(L)
 

@@ -40,7 +40,10 @@ Schema (defaults after ``=`` for optional keys)::
     [analysis.trajectory]                # dno.fit_trajectory, once per model
     models = ["mmrm"]                    # one or more of random_intercept, random_slope,
                                          # session_means, mmrm
-    covariance = "unstructured"          # of mmrm: unstructured, cs or ar1
+    covariance = "unstructured"          # of mmrm: unstructured, cs, cs_hetero, ar1,
+                                         # ar1_hetero, toeplitz, toeplitz_hetero or
+                                         # ante1_hetero (SAS UN, CS, CSH, AR(1), ARH(1),
+                                         # TOEP, TOEPH, ANTE(1))
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"

@@ -57,6 +57,7 @@ from tolerances import TWO_FITS, mmrm_se, sas_mixed_se
 
 from dryneedle_outcomes.stats.mixed.kenward_roger import kenward_roger_adjustment
 from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm
+from dryneedle_outcomes.stats.mixed.options import COVARIANCES, SAS_TYPES
 
 REPO = Path(__file__).resolve().parents[1]
 FEV_DATA = REPO.parent / "shared" / "external" / "mmrm" / "fev_data.csv"
@@ -247,3 +248,10 @@ def test_linear_and_second_order_kenward_roger(fits, fev):
     ar1 = fits["AR(1)"]
     kr = kenward_roger_adjustment(ar1, X, g, v).contrast([0.0, 1.0])
     assert kr["std_error"][0] < np.sqrt(ar1.vcov[1, 1])
+
+
+def test_every_structure_offered_is_validated_here_under_its_sas_name():
+    """fit_trajectory offers (and its docstring and methods notes name by SAS TYPE=)
+    exactly the structures validated against SAS in this module."""
+    assert {name: sas for sas, name in STRUCTURES.items()} == SAS_TYPES
+    assert sorted(STRUCTURES.values()) == sorted(COVARIANCES)

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ..stats.mixed.options import SAS_TYPES
+
 if TYPE_CHECKING:  # the result's module imports this one
     from .trajectory import TrajectoryResult
 
@@ -45,8 +47,8 @@ def formula(fit: TrajectoryResult) -> str:
     """The model as a formula."""
     terms = "".join(f"{a} + " for a in adjusted_for(fit))
     if fit.model == "mmrm":
-        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance over "
-                "visits within patient")
+        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance "
+                f"(SAS TYPE={SAS_TYPES[fit.covariance]}) over visits within patient")
     time = "factor(visit)" if fit.model == "session_means" else "time"
     return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
 

@@ -10,7 +10,7 @@ Four models, all fitted by REML on every available observation (missing at rando
     ``y ~ baseline + arm * factor(visit) + (1 | patient)``
 ``mmrm``
     ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
-    visits (``covariance="cs"`` or ``"ar1"`` for small cohorts)
+    visits, or another structure (``covariance="toeplitz_hetero"``, ...)
 
 Marginal means are least-squares means per arm and visit with baseline and numeric
 covariates at their means over the modelled rows and factor covariates weighted
@@ -429,8 +429,22 @@ def fit_trajectory(
         The time scale of the linear-time models.
     time_transform : None, "log" or ("piecewise", knot)
         Shape of time in the linear-time models.
-    covariance : {"unstructured", "cs", "ar1"}
-        Residual covariance of the ``mmrm`` model.
+    covariance : str
+        Residual covariance over visits of the ``mmrm`` model (REML; SAS PROC MIXED
+        ``REPEATED / TYPE=``, the ``nlme::gls`` equivalent and R's mmrm name; every one
+        validated against SAS):
+
+        - ``"unstructured"``: TYPE=UN; ``corSymm`` + ``varIdent`` (mmrm ``us``);
+        - ``"cs"``: compound symmetry, TYPE=CS; ``corCompSymm`` (``cs``);
+        - ``"cs_hetero"``: heterogeneous CS, TYPE=CSH; ``corCompSymm`` + ``varIdent``
+          (``csh``);
+        - ``"ar1"``: first-order autoregressive, TYPE=AR(1); ``corAR1`` (``ar1``);
+        - ``"ar1_hetero"``: TYPE=ARH(1); ``corAR1`` + ``varIdent`` (``ar1h``);
+        - ``"toeplitz"``: TYPE=TOEP; ``corARMA(p = T - 1)`` (``toep``);
+        - ``"toeplitz_hetero"``: TYPE=TOEPH; ``corARMA(p = T - 1)`` + ``varIdent``
+          (``toeph``);
+        - ``"ante1_hetero"``: first-order ante-dependence, TYPE=ANTE(1); no nlme
+          equivalent (``adh``).
     reference_arm : str, optional
         The control arm; default a sham/control-like arm name, else the last arm.
     conf_level : float

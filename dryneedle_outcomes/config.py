@@ -43,7 +43,9 @@ Schema (defaults after ``=`` for optional keys)::
     covariance = "unstructured"          # of mmrm: unstructured, cs, cs_hetero, ar1,
                                          # ar1_hetero, toeplitz, toeplitz_hetero or
                                          # ante1_hetero (SAS UN, CS, CSH, AR(1), ARH(1),
-                                         # TOEP, TOEPH, ANTE(1))
+                                         # TOEP, TOEPH, ANTE(1)); an array (["unstructured",
+                                         # "toeplitz_hetero", "ar1_hetero", "cs_hetero"])
+                                         # uses the first that converges, in that order
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
@@ -186,7 +188,7 @@ class TrajectoryOptions:
     """``[analysis.trajectory]``: the models of :func:`~dryneedle_outcomes.fit_trajectory`."""
 
     models: tuple[str, ...] = default(_T, "models")
-    covariance: str = default(_T, "covariance")
+    covariance: str | tuple[str, ...] = default(_T, "covariance")
     adjust: tuple[str, ...] = default(_T, "adjust")
     df: str = default(_T, "df")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")

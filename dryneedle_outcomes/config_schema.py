@@ -148,8 +148,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "models", "choices", "the models fitted, one "
        "dno.fit_trajectory each", default=["mmrm"], allowed=MODELS,
        option="TrajectoryOptions.models"),
-    _f("analysis.trajectory", "covariance", "choice", "the residual covariance of the mmrm",
-       default="unstructured", allowed=COVARIANCES, option="TrajectoryOptions.covariance"),
+    _f("analysis.trajectory", "covariance", "order", "the residual covariance of the mmrm; "
+       "an array: the first that converges, in this order", default="unstructured",
+       allowed=COVARIANCES, option="TrajectoryOptions.covariance"),
     _f("analysis.trajectory", "adjust", "names", "\"baseline\" and/or patient covariates; [] "
        "models every visit, baseline included", default=["baseline"],
        option="TrajectoryOptions.adjust"),
@@ -325,6 +326,16 @@ def choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
     return tuple(value)
 
 
+def order(where: str, key: str, value: Any, allowed) -> str | tuple[str, ...]:
+    """One of ``allowed``, or a non-empty array of distinct values of it (tried in order)."""
+    if isinstance(value, list):
+        return choices(where, key, value, allowed)
+    if not isinstance(value, str):
+        raise wrong(where, key, value, "one of " + ", ".join(allowed)
+                    + ", or an array of them (tried in order)")
+    return choice(where, key, value, allowed)
+
+
 def boolean(where: str, key: str, value: Any) -> bool:
     """true or false."""
     if not isinstance(value, bool):
@@ -401,6 +412,7 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "boolean": lambda f, v: boolean(f.where, f.key, v),
     "choice": lambda f, v: choice(f.where, f.key, v, f.allowed),
     "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
+    "order": lambda f, v: order(f.where, f.key, v, f.allowed),
     "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
     "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
                                   open_hi=f.open_bounds[1]),
@@ -431,6 +443,7 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- reference
 _TYPES = {"boolean": "boolean", "choice": "text", "choices": "array of text",
+          "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
           "visits": "array of integers", "either": "text", "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
@@ -442,6 +455,8 @@ def _allowed(f: Field) -> str:
         return "one of " + ", ".join(f.allowed)
     if f.kind == "choices":
         return "one or more of " + ", ".join(f.allowed)
+    if f.kind == "order":
+        return "one of " + ", ".join(f.allowed) + "; or an array of them, tried in order"
     if f.kind == "integer":
         return f"a whole number from {f.bounds[0]} to {f.bounds[1]}"
     if f.kind == "number":

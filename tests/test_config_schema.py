@@ -129,3 +129,29 @@ def test_time_to_relief_adjust_and_its_deprecated_name():
     assert old.analysis.time_to_relief.adjust == ("baseline",)
     with pytest.raises(config.ConfigError, match="give adjust only"):
         _ttr('adjust = ["baseline"]\ncovariates = ["age"]\n')
+
+
+def _trajectory(extra: str) -> config.AnalysisConfig:
+    text = ('[data]\nassessments = "data/sample/assessments.csv"\n'
+            f"[analysis.trajectory]\n{extra}")
+    return config.AnalysisConfig.from_dict(tomllib.loads(text), base_dir=".")
+
+
+def test_trajectory_covariance_is_one_structure_or_an_order():
+    assert config.COVARIANCES == FIELDS[[f.key for f in FIELDS].index("covariance")].allowed
+    one = _trajectory('covariance = "toeplitz_hetero"\n').analysis.trajectory.covariance
+    assert one == "toeplitz_hetero"
+    order = _trajectory('covariance = ["unstructured", "toeplitz_hetero", "ar1_hetero", '
+                        '"cs_hetero"]\n').analysis.trajectory.covariance
+    assert order == ("unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero")
+    for bad, needle in [('"toeplitz_het"', "did you mean 'toeplitz_hetero'"),
+                        ('["unstructured", "toep"]', "has 'toep' (did you mean"),
+                        ('["cs", "cs"]', "names a value twice"),
+                        ("[]", "must be an array of one or more of"),
+                        ("3", "must be one of unstructured, cs, ar1, cs_hetero, ar1_hetero, "
+                              "toeplitz, toeplitz_hetero, ante1_hetero, or an array of them")]:
+        with pytest.raises(config.ConfigError, match=re.escape(needle)):
+            _trajectory(f"covariance = {bad}\n")
+    row = next(r for r in config.reference_rows() if r["key"] == "covariance")
+    assert row["type"] == "text or array of text"
+    assert row["allowed"].endswith("; or an array of them, tried in order")

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..stats.mixed.options import SAS_TYPES
+from .covariance_order import order_sentence
 
 if TYPE_CHECKING:  # the result's module imports this one
     from .trajectory import TrajectoryResult
@@ -54,7 +55,8 @@ def formula(fit: TrajectoryResult) -> str:
 
 
 def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
-    """The model, estimation, missing data, df and reference arm; then the fit's notes."""
+    """The model, estimation, missing data, df and reference arm, the covariance structure
+    chosen by a pre-specified order (:mod:`.covariance_order`); then the fit's notes."""
     df = DF_NAMES.get(fit.df_method, fit.df_method)
     notes = [
         f"Model: {formula(fit)}; REML on every available observation (missing at "
@@ -63,6 +65,9 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
         f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
         f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
     ]
+    order = order_sentence(fit.covariance_attempts)
+    if order:
+        notes.insert(1, order)
     if fit.frame.adjust_baseline:
         notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
     notes += [n[0].upper() + n[1:] + "." for n in fit.notes]

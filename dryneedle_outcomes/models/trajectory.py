@@ -10,7 +10,8 @@ Four models, all fitted by REML on every available observation (missing at rando
     ``y ~ baseline + arm * factor(visit) + (1 | patient)``
 ``mmrm``
     ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
-    visits, or another structure (``covariance="toeplitz_hetero"``, ...)
+    visits, another structure (``covariance="toeplitz_hetero"``, ...), or the first of a
+    pre-specified list that converges (:mod:`.covariance_order`)
 
 Marginal means are least-squares means per arm and visit with baseline and numeric
 covariates at their means over the modelled rows and factor covariates weighted
@@ -21,6 +22,7 @@ Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -34,8 +36,10 @@ from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated
 from ..stats.checks import check_conf_level
 from ..stats.mixed.engine import EngineFit
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
-from ..stats.mixed.options import COVARIANCES, DF_METHODS, KR_METHODS
+from ..stats.mixed.options import COVARIANCES as COVARIANCES
+from ..stats.mixed.options import DF_METHODS, KR_METHODS
 from ..tables import TableResult
+from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
@@ -141,6 +145,13 @@ class TrajectoryResult(AnalysisResult):
     kenward_roger : KenwardRoger or None
         The Kenward-Roger adjusted covariance of the fixed effects, computed once when
         ``df_method`` is a Kenward-Roger method (every table of the result uses it).
+    covariance : str or None
+        The residual covariance structure of the ``mmrm`` fit (with a pre-specified
+        list, the one used); None for the other models.
+    covariance_attempts : DataFrame
+        One row per structure of the ``covariance`` given (``mmrm`` only; empty for the
+        other models): ``structure``, ``tried``, ``converged`` (with a positive-definite
+        estimate), ``used`` and ``reason`` (why it was not acceptable, or not tried).
     """
 
     model: str
@@ -165,6 +176,8 @@ class TrajectoryResult(AnalysisResult):
     df_method: str = "satterthwaite"
     notes: tuple[str, ...] = ()
     kenward_roger: KenwardRoger | None = field(default=None, repr=False)
+    covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
+                                              repr=False)
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -407,7 +420,7 @@ def fit_trajectory(
     adjust=("baseline",),
     time: str = "visit",
     time_transform=None,
-    covariance: str = "unstructured",
+    covariance: str | Sequence[str] = "unstructured",
     reference_arm: str | None = None,
     conf_level: float = 0.95,
     visits=None,
@@ -429,7 +442,7 @@ def fit_trajectory(
         The time scale of the linear-time models.
     time_transform : None, "log" or ("piecewise", knot)
         Shape of time in the linear-time models.
-    covariance : str
+    covariance : str or list of str
         Residual covariance over visits of the ``mmrm`` model (REML; SAS PROC MIXED
         ``REPEATED / TYPE=``, the ``nlme::gls`` equivalent and R's mmrm name; every one
         validated against SAS):
@@ -445,6 +458,18 @@ def fit_trajectory(
           (``toeph``);
         - ``"ante1_hetero"``: first-order ante-dependence, TYPE=ANTE(1); no nlme
           equivalent (``adh``).
+
+        A list (``["unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero"]``) is a
+        pre-specified fallback order, as statistical analysis plans write it
+        (Mallinckrodt et al., Drug Inf J 2008;42:303-319; the FDA/EMA practice, after
+        ICH E9, of fixing the primary analysis, its fallback included, before
+        unblinding): each structure is fitted in turn and the
+        first that converges with a positive-definite estimate (and an invertible
+        information of its covariance parameters) is used. ``covariance`` of the result
+        is the structure used, ``covariance_attempts`` says why each earlier one failed,
+        and the methods notes say it. When none converges, the last that could be fitted
+        is reported, not converged, with warnings. A single structure that does not
+        converge gives a non-converged result with warnings.
     reference_arm : str, optional
         The control arm; default a sham/control-like arm name, else the last arm.
     conf_level : float
@@ -477,9 +502,7 @@ def fit_trajectory(
     """
     if model not in MODELS:
         raise AnalysisError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
-    if covariance not in COVARIANCES:
-        raise AnalysisError(f"covariance must be one of {', '.join(COVARIANCES)}, got "
-                            f"{covariance!r}")
+    order = covariance_order(covariance)
     if df not in DF_METHODS:
         raise AnalysisError(f"df must be one of {', '.join(DF_METHODS)}, got {df!r}")
     if df in KR_METHODS and model != "mmrm":
@@ -490,7 +513,12 @@ def fit_trajectory(
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
     check_model_estimable(frame, model)
-    fit, X, names, _ = _engine_fit(frame, model, covariance)
+    if model == "mmrm":
+        fit, used, attempts = fit_in_order(lambda st: _engine_fit(frame, model, st)[0], order)
+    else:
+        used, attempts = None, attempts_frame([])
+        fit = _engine_fit(frame, model, order[0])[0]
+    names = design_matrix(frame, frame.data, model)[1]
 
     kr = _kenward_roger(frame, fit, df)
     fe = _table(fit, np.eye(len(names)), conf_level, kr)
@@ -525,14 +553,14 @@ def fit_trajectory(
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")
     return TrajectoryResult(
-        model=model, outcome=outcome, covariance=covariance if model == "mmrm" else None,
+        model=model, outcome=outcome, covariance=used,
         conf_level=conf_level, reference_arm=frame.arms[0], fixed_effects=fe,
         variance_components=_variance_components(fit, model, frame), marginal_means=mm,
         comparison=diff, excluded=frame.excluded, converged=bool(fit.converged),
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
-        kenward_roger=kr,
+        kenward_roger=kr, covariance_attempts=attempts,
     )
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..instruments import get_instrument
+from ..models.covariance_order import order_sentence
 from ..models.methods_text import describe, methods_notes
 from ..models.trajectory import TrajectoryResult, fit_trajectory
 from ..plots import plot_arm_differences, plot_trajectory
@@ -75,10 +76,12 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
                          lambda ax, f=fit: plot_arm_differences(f, ax=ax),
                          max(60.0, 20.0 + 5.0 * n_rows)),
              *tables[1:]]
+    order = order_sentence(fit.covariance_attempts)
     diagnostic = Diagnostic(
         f"trajectory {model}", fit.converged,
         f"{fit.n_patients} patients, {fit.n_observations} observations; REML "
-        f"log-likelihood {fit.loglik:.3f}, AIC {fit.aic:.2f}, BIC {fit.bic:.2f}",
+        f"log-likelihood {fit.loglik:.3f}, AIC {fit.aic:.2f}, BIC {fit.bic:.2f}"
+        + (f". {order}" if order else ""),
         unique([*fit.warnings, *(w.message for w in caught)]))
     return fit, items, diagnostic
 

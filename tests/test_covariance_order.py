@@ -197,3 +197,12 @@ def test_config_order_runs_through_the_command_line(tiny_tables, tmp_path):
                        "is singular") in report
     tex = (out / "tables" / "trajectory_mmrm_arm_difference.tex").read_text(encoding="utf-8")
     assert "toeplitz\\_hetero used, as pre-specified" in tex
+
+
+def test_a_single_structure_that_fails_points_to_a_prespecified_order(tiny):
+    """One structure that does not converge is reported as such (today's behaviour), and
+    the warning says how a SAP handles it: a fallback order fixed in advance."""
+    with pytest.warns(dno.ConvergenceWarning, match="pre-specifies what replaces"):
+        fit = dno.fit_trajectory(tiny, model="mmrm", covariance="unstructured")
+    assert not fit.converged
+    assert any("covariance=[" in w for w in fit.warnings)

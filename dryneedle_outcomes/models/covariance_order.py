@@ -115,6 +115,12 @@ def fit_in_order(fit_one: Callable[[str], EngineFit],
     if len(order) == 1:
         fit = fit_one(order[0])
         reason = failure_reason(fit)
+        if reason is not None and len(COVARIANCES) > 1:
+            fit.messages.append(
+                "a statistical analysis plan pre-specifies what replaces a structure that "
+                "does not converge: give the order, e.g. covariance=[\"unstructured\", "
+                "\"toeplitz_hetero\", \"ar1_hetero\", \"cs_hetero\"], rather than "
+                "choosing one after seeing this result")
         return fit, order[0], attempts_frame([{
             "structure": order[0], "converged": reason is None, "used": True,
             "reason": reason or ""}])

@@ -516,3 +516,22 @@ def test_forest_plot_says_which_side_favours_which_arm():
     ax = dno.plots.plot_arm_differences(fit)
     texts = [t.get_text() for t in ax.texts]
     assert "\u2190 favours dry needling" in texts and "favours sham \u2192" in texts
+
+
+def test_dose_response_plot_names_terms_it_cannot_draw():
+    """A term without an estimate is not drawn, and the figure says so (not silently lost)."""
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+
+    import dryneedle_outcomes as dno
+    from dryneedle_outcomes.plots.harms import plot_dose_response
+
+    res = dno.dose_response(dno.simulate_cohort(n_patients=60, seed=3), terms="any")
+    table = res.table.copy()
+    table.loc[0, ["estimate", "ci_lower", "ci_upper"]] = float("nan")
+    _, ax = plt.subplots()
+    plot_dose_response(dataclasses.replace(res, table=table), ax=ax)
+    texts = [t.get_text() for t in ax.texts]
+    assert any(t.startswith("Not estimable (not drawn): any") for t in texts), texts
+    assert len(ax.get_yticks()) == len(table) - 1

@@ -128,7 +128,10 @@ def plot_dose_response(result, ax=None):
     """
     import matplotlib.pyplot as plt
 
-    t = result.table.dropna(subset=["estimate"]).reset_index(drop=True)
+    drawn = result.table["estimate"].notna()
+    t = result.table.loc[drawn].reset_index(drop=True)
+    # a term without an estimate (too few events: see result.warnings) is named, not lost
+    missing = result.table.loc[~drawn, "term"].astype(str).unique().tolist()
     with paper_style():
         if ax is None:
             _, ax = plt.subplots(figsize=single_column(20 + 6 * max(len(t), 1)))
@@ -141,6 +144,11 @@ def plot_dose_response(result, ax=None):
         ax.set_yticklabels([f"{term_label('term', a)}: {literal(c.replace('_', ' '))}"
                             for a, c in zip(t["term"], t["covariate"])])
         ax.set_xlabel(f"Odds ratio per unit ({result.conf_level:.0%} CI)")
+        if missing:
+            ax.annotate("Not estimable (not drawn): " + ", ".join(literal(m) for m in missing),
+                        xy=(0, 1), xycoords="axes fraction", xytext=(0, 4),
+                        textcoords="offset points", fontsize=NOTE_FONTSIZE, color="0.3",
+                        va="bottom")
     return ax
 
 

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import html
 import warnings
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import field
 
@@ -194,7 +195,7 @@ def deprecated_name(old: str, new: str, owner: str, *, stacklevel: int = 3) -> N
                   stacklevel=stacklevel)
 
 
-class AnalysisResult:
+class AnalysisResult(ABC):
     """The contract of every analysis result (mixed into the frozen result dataclasses).
 
     Subclasses are dataclasses that declare the fields ``notes`` and ``warnings``
@@ -211,13 +212,13 @@ class AnalysisResult:
     warnings: tuple[str, ...]
     converged: bool
 
+    @abstractmethod
     def tables(self) -> dict[str, TableResult]:
         """Every table a user would publish, by name, with its title and notes."""
-        raise NotImplementedError(f"{type(self).__name__} does not define tables()")
 
+    @abstractmethod
     def plot(self, ax=None, **kwargs):
         """The result's figure on ``ax`` (a new one when None); returns the Axes."""
-        raise NotImplementedError(f"{type(self).__name__} does not define plot()")
 
     def _heading_html(self) -> str:
         """A line above the tables in the notebook display ("" for none)."""

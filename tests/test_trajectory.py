@@ -219,6 +219,7 @@ def test_kenward_roger_adjusted_once_per_fit(cohorts):
         assert kr is not None and kr.linear is (df == "kenward_roger_linear")
         assert "vcov_kr" not in fit.fit.extra
         fe = kr.contrast(np.eye(len(fit.fixed_effects)))
+        # the same adjustment read two ways: arithmetic on one fit, hence 1e-12
         np.testing.assert_allclose(fit.fixed_effects["std_error"], fe["std_error"], rtol=1e-12)
         np.testing.assert_allclose(fit.fixed_effects["df"], fe["df"], rtol=1e-12)
         assert not np.allclose(fit.fixed_effects["std_error"], np.sqrt(np.diag(fit.fit.vcov)))

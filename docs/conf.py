@@ -47,7 +47,7 @@ nitpick_ignore_regex = [
     ("py:class", r"(numpy|np|pandas|pd|matplotlib|mpl|scipy)(\..+)?"),
     ("py:class", r"(pathlib\.)?Path|os\.PathLike|PathLike"),
     ("py:class", r"(collections\.abc|typing)\..+"),
-    ("py:class", r"(datetime|types|enum|dataclasses)\..+"),
+    ("py:class", r"(datetime|types|enum|dataclasses|abc)\..+"),
 ]
 
 # -- API reference ---------------------------------------------------------------------

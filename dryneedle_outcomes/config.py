@@ -36,6 +36,9 @@ Schema (defaults after ``=`` for optional keys)::
     conf_level = 0.95                    # of every interval; between 0 and 1
     reference_arm = "sham"               # optional; default a sham/control-like arm name,
                                          # else the last arm
+    primary_visit = 6                    # the pre-specified primary visit: required with
+                                         # [analysis.trajectory] or [analysis.responders]
+                                         # (their headline is at this visit; never inferred)
 
     [analysis.trajectory]                # dno.fit_trajectory, once per model
     models = ["mmrm"]                    # one or more of random_intercept, random_slope,
@@ -48,14 +51,17 @@ Schema (defaults after ``=`` for optional keys)::
                                          # uses the first that converges, in that order
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
-    df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
-                                         # (SAS's DDFM=KR / KR(LINEAR)): used by mmrm;
-                                         # the random-effects models use Satterthwaite
+    df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
+                                         # (SAS's DDFM=KR / KR(LINEAR) / SATTERTHWAITE):
+                                         # used by mmrm; the random-effects models use
+                                         # Satterthwaite
+    time = "week"                        # time scale of random_intercept/random_slope:
+                                         # "week" or "day" since baseline (needs dates),
+                                         # or "visit" (the visit index)
     cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
-    sessions_to_mcid = false             # parametric bootstrap of the first session
-                                         # reaching the MCID (slow: n_boot refits)
-    n_boot = 200                         # bootstrap replicates (1 to 100000)
-    seed = 2014                          # bootstrap seed (recorded in manifest.json)
+    # sessions_to_mcid = false           # deprecated and ignored (FutureWarning): an arm's
+    # n_boot = 200                       # mean against an individual MCID; so are n_boot
+    # seed = 2014                        # and seed, used only by it
 
     [analysis.harms]                     # adverse_event_rates (one table per denominator),
                                          # protocol_deviations and dose_response
@@ -134,6 +140,7 @@ from .config_schema import ANALYSES as ANALYSES
 from .config_schema import (
     CHECKS,
     DEFINITIONS,
+    DEPRECATED_TRAJECTORY,
     TOP,
     check_keys,
     default,
@@ -156,6 +163,9 @@ from .config_schema import TIMESCALES as TIMESCALES
 from .config_schema import reference_rows as reference_rows
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
+
+#: The analyses whose headline result is at the primary visit (they need primary_visit).
+HEADLINED = ("trajectory", "responders")
 
 #: Names users may reach for, and the table they mean.
 ALIASES = {"survival": "time_to_relief", "relief": "time_to_relief",
@@ -191,6 +201,7 @@ class TrajectoryOptions:
     covariance: str | tuple[str, ...] = default(_T, "covariance")
     adjust: tuple[str, ...] = default(_T, "adjust")
     df: str = default(_T, "df")
+    time: str = default(_T, "time")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")
     sessions_to_mcid: bool = default(_T, "sessions_to_mcid")
     n_boot: int = default(_T, "n_boot")
@@ -268,12 +279,22 @@ class AnalysisOptions:
     outcome: str = default("analysis", "outcome")
     conf_level: float = default("analysis", "conf_level")
     reference_arm: str | None = default("analysis", "reference_arm")
+    primary_visit: int | None = default("analysis", "primary_visit")
     trajectory: TrajectoryOptions | None = None
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
     baseline_table: BaselineTableOptions | None = None
     time_to_relief: TimeToReliefOptions | None = None
     soreness_duration: SorenessOptions | None = None
+
+    def __post_init__(self) -> None:
+        needs = [f"[analysis.{k}]" for k in HEADLINED if getattr(self, k) is not None]
+        if needs and self.primary_visit is None:
+            raise ConfigError(
+                f"[analysis]: primary_visit is required with {' and '.join(needs)}: their "
+                "headline result is reported at the primary visit the analysis plan "
+                "declares, never one inferred from the data; add e.g. primary_visit = 6 "
+                "(the visit of the primary time point) to [analysis]")
 
 
 @dataclass(frozen=True)
@@ -329,9 +350,21 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "[analysis.trajectory]", FutureWarning, stacklevel=2)
             plain["adjust"] = old
         return TimeToReliefOptions(criterion=criterion, value=value, **plain)
+    plain = parse_table(table, t)
+    if name == "trajectory":
+        given = [k for k in DEPRECATED_TRAJECTORY if k in t]
+        if given:
+            warnings.warn(f"[{table}]: {', '.join(given)} {'is' if len(given) == 1 else 'are'} "
+                          "deprecated and ignored: sessions_to_mcid judged each arm's mean "
+                          "improvement against an individual-level MCID, which IMMPACT "
+                          "cautions against (Dworkin et al., Pain 2009;146:238-244), and "
+                          "n_boot and seed were its bootstrap's; the report gives time to "
+                          "relief on the sessions timescale ([analysis.time_to_relief] "
+                          "timescale = [\"sessions\"]) and responders per visit "
+                          "([analysis.responders]) instead", FutureWarning, stacklevel=2)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
              "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions}
-    return kinds[name](**parse_table(table, t))
+    return kinds[name](**plain)
 
 
 def _analysis(a: dict) -> AnalysisOptions:

@@ -35,6 +35,10 @@ MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
 PER = ("patient", "session", "100_needles")
 #: ``dryneedle_outcomes.responders.MISSING_RULES``.
 MISSING_RULES = ("observed", "non_responder")
+#: ``dryneedle_outcomes.models.design``'s time scales of the linear-time models.
+TIME_SCALES = ("week", "day", "visit")
+#: The keys of ``[analysis.trajectory]`` that only the deprecated ``sessions_to_mcid`` used.
+DEPRECATED_TRAJECTORY = ("sessions_to_mcid", "n_boot", "seed")
 #: ``dryneedle_outcomes.survival.events.TIMESCALES``.
 TIMESCALES = ("days", "sessions")
 FORMATS = ("pdf", "png", "svg")
@@ -145,6 +149,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis", "reference_arm", "name", "the reference arm; default a sham/control-like "
        "arm name, else the last arm", expected="an arm name (text)",
        option="AnalysisOptions.reference_arm"),
+    _f("analysis", "primary_visit", "visit", "the pre-specified primary visit of the "
+       "headline results (trajectory, responders); required with either, never inferred",
+       bounds=(1, math.inf), option="AnalysisOptions.primary_visit"),
     _f("analysis.trajectory", "models", "choices", "the models fitted, one "
        "dno.fit_trajectory each", default=["mmrm"], allowed=MODELS,
        option="TrajectoryOptions.models"),
@@ -155,18 +162,22 @@ FIELDS: tuple[Field, ...] = (
        "models every visit, baseline included", default=["baseline"],
        option="TrajectoryOptions.adjust"),
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
-       "random-effects models use Satterthwaite)", default="satterthwaite",
+       "random-effects models use Satterthwaite)", default="kenward_roger",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),
+    _f("analysis.trajectory", "time", "choice", "time scale of random_intercept and "
+       "random_slope: weeks or days since baseline, or the visit index", default="week",
+       allowed=TIME_SCALES, option="TrajectoryOptions.time"),
     _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
        "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
        option="TrajectoryOptions.cumulative_after"),
-    _f("analysis.trajectory", "sessions_to_mcid", "boolean", "parametric bootstrap of the "
-       "first session reaching the MCID (slow: n_boot refits)", default=False,
-       option="TrajectoryOptions.sessions_to_mcid"),
-    _f("analysis.trajectory", "n_boot", "integer", "bootstrap replicates", default=200,
-       bounds=_N_BOOT, option="TrajectoryOptions.n_boot"),
-    _f("analysis.trajectory", "seed", "integer", "bootstrap seed (recorded in "
-       "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="TrajectoryOptions.seed"),
+    _f("analysis.trajectory", "sessions_to_mcid", "boolean", "deprecated and ignored: an "
+       "arm's mean judged against an individual MCID (IMMPACT); use time_to_relief on "
+       "sessions and responders", default=False, option="TrajectoryOptions.sessions_to_mcid"),
+    _f("analysis.trajectory", "n_boot", "integer", "deprecated and ignored: the bootstrap "
+       "of sessions_to_mcid", default=200, bounds=_N_BOOT, option="TrajectoryOptions.n_boot"),
+    _f("analysis.trajectory", "seed", "integer", "deprecated and ignored: the bootstrap seed "
+       "of sessions_to_mcid", default=DEFAULT_SEED, bounds=_SEED,
+       option="TrajectoryOptions.seed"),
     _f("analysis.harms", "per", "choices", "the denominators: one adverse_event_rates table "
        "each", default=list(PER), allowed=PER, option="HarmsOptions.per"),
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
@@ -362,6 +373,13 @@ def integer(where: str, key: str, value: Any, lo: int, hi: int) -> int:
     return value
 
 
+def _visit(f: Field, value: Any) -> int | None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < f.bounds[0]):
+        raise wrong(f.where, f.key, value, f"a whole number >= {int(f.bounds[0])} (a visit)")
+    return value
+
+
 def _visits(where: str, key: str, value: Any, lo: int) -> tuple[int, ...]:
     expected = f"an array of whole numbers >= {lo} (visits)"
     if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, int)
@@ -418,6 +436,7 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
                                   open_hi=f.open_bounds[1]),
     "names": lambda f, v: _names(f.where, f.key, v),
     "visits": lambda f, v: _visits(f.where, f.key, v, int(f.bounds[0])),
+    "visit": _visit,
     "either": _either,
     "positive": _positive,
     "name": _name,
@@ -445,7 +464,8 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 _TYPES = {"boolean": "boolean", "choice": "text", "choices": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
-          "visits": "array of integers", "either": "text", "positive": "integer",
+          "visits": "array of integers", "visit": "integer", "either": "text",
+          "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer"}
 
@@ -463,6 +483,8 @@ def _allowed(f: Field) -> str:
         return _number_text(*f.bounds, *f.open_bounds)
     if f.kind == "visits":
         return f"whole numbers >= {int(f.bounds[0])} (visits)"
+    if f.kind == "visit":
+        return f"a whole number >= {int(f.bounds[0])} (a visit)"
     if f.kind == "positive":
         return "a positive whole number"
     if f.kind == "width":

@@ -35,14 +35,20 @@ _spec.loader.exec_module(export_frames)
 
 COHORTS = {"sample": export_frames.sample_cohort, "dropout": export_frames.dropout_cohort}
 CASES = [
-    # (reference key, fit_trajectory arguments)
-    ("random_intercept", {"model": "random_intercept"}),
-    ("random_slope", {"model": "random_slope"}),
+    # (reference key, fit_trajectory arguments). The gls references have Satterthwaite
+    # df (emmeans' mode = "satterthwaite"): the mmrm's default Kenward-Roger df are checked
+    # against pbkrtest below and against SAS in tests/test_kenward_roger_sas.py.
+    ("random_intercept_week", {"model": "random_intercept"}),   # time: weeks (default)
+    ("random_slope_week", {"model": "random_slope"}),
+    ("random_intercept", {"model": "random_intercept", "time": "visit"}),
+    ("random_slope", {"model": "random_slope", "time": "visit"}),
     ("session_means", {"model": "session_means"}),
-    ("mmrm_unstructured", {"model": "mmrm", "covariance": "unstructured"}),
-    ("mmrm_cs", {"model": "mmrm", "covariance": "cs"}),
-    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1"}),
-    ("random_slope_all_visits", {"model": "random_slope", "adjust": ()}),
+    ("mmrm_unstructured", {"model": "mmrm", "covariance": "unstructured",
+                           "df": "satterthwaite"}),
+    ("mmrm_cs", {"model": "mmrm", "covariance": "cs", "df": "satterthwaite"}),
+    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1", "df": "satterthwaite"}),
+    ("random_slope_all_visits_week", {"model": "random_slope", "adjust": ()}),
+    ("random_slope_all_visits", {"model": "random_slope", "adjust": (), "time": "visit"}),
 ]
 
 
@@ -129,9 +135,11 @@ def test_cumulative_effect_is_the_marginal_mean_minus_mean_baseline(cohorts):
     assert (eff.loc[:1, "improvement"] > 0).all()  # pain falls in both arms
 
 
-def test_sessions_to_mcid_bootstrap(cohorts):
+def test_sessions_to_mcid_is_deprecated_but_callable(cohorts):
+    """Kept callable (DESIGN.md lists it) with a FutureWarning saying why and what to use."""
     fit = dno.fit_trajectory(cohorts["sample"], model="random_slope")
-    res = fit.sessions_to_mcid(n_boot=20, seed=1, progress=False)
+    with pytest.warns(FutureWarning, match=r"IMMPACT.*time_to_relief.*responders"):
+        res = fit.sessions_to_mcid(n_boot=20, seed=1, progress=False)
     assert list(res["arm"]) == ["sham", "dry_needling"]
     dn = res.set_index("arm").loc["dry_needling"]
     assert dn["estimate"] in fit.frame.visits
@@ -174,7 +182,18 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     assert len(x) == len(fit.frame.visits)
     sham = fit.marginal_means[fit.marginal_means["arm"] == "sham"]["estimate"].to_numpy()
     np.testing.assert_allclose(y, sham)
-    assert any("MCID" in t.get_text() for t in ax.texts)
+    # visits at their times: the sample's mean day of each visit / 7 (weekly sessions,
+    # then the week-12 follow-up), not the visit index
+    days = cohorts["sample"].assessments.groupby("visit")["day"].mean()
+    np.testing.assert_allclose(np.diff(x), np.diff(days.loc[fit.frame.visits] / 7),
+                               rtol=1e-12)
+    assert ax.get_xlabel() == "Weeks since baseline"
+    # the follow-up after the last session is marked; no MCID line (IMMPACT)
+    assert [t.get_text() for t in ax.texts] == ["follow-up (after session 6)"]
+    (span,) = [p for p in ax.patches if p.get_label() == "_follow-up"]
+    left = span.get_x()
+    assert days.loc[6] / 7 < left < days.loc[7] / 7
+    assert not any("MCID" in t.get_text() for t in ax.texts)
 
 
 @pytest.mark.parametrize("dataset", list(COHORTS))
@@ -200,7 +219,8 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     diff = fit.comparison.merge(con, on="visit", suffixes=("", "_r"))
     close(diff["std_error"], diff["std_error_r"], 1e-3, "KR difference SE")
     close(diff["df"], diff["df_r"], 1e-2, "KR difference df")
-    sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs")
+    sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
+                             df="satterthwaite")
     assert (fit.comparison["std_error"] >= sat.comparison["std_error"] - 1e-12).all()
     with pytest.raises(dno.AnalysisError, match="kenward_roger"):
         dno.fit_trajectory(cohorts[dataset], model="random_slope", df="kenward_roger")
@@ -233,7 +253,7 @@ def test_kenward_roger_adjusted_once_per_fit(cohorts):
         np.testing.assert_allclose(full["df"], lin["df"], rtol=1e-12)
         same = np.allclose(full["std_error"], lin["std_error"], rtol=1e-12, atol=0)
         assert same is (cov == "unstructured")
-    sat = dno.fit_trajectory(cohort, model="mmrm", covariance="ar1")
+    sat = dno.fit_trajectory(cohort, model="mmrm", covariance="ar1", df="satterthwaite")
     assert sat.kenward_roger is None
 
 

@@ -45,6 +45,8 @@ class ModelFrame:
     time: str = "visit"
     time_transform: object = None
     n_missing_outcome: int = 0
+    visit_days: dict[int, float] = field(default_factory=dict)  # mean day of each visit
+    session_visits: list[int] | None = None  # treatment sessions (None: not recorded)
 
 
 def is_control_arm(name: str) -> bool:
@@ -120,15 +122,28 @@ def arms_without_data(arms: list[str], reference: str, arms_with_data, *,
     return [a for a in arms if a not in have]
 
 
-def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
+#: The time scales of the linear-time models, and the ``day`` divisor of each.
+TIME_UNITS = {"week": 7.0, "day": 1.0}
+
+
+def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
                 time_transform=None, reference_arm: str | None = None,
                 visits=None) -> ModelFrame:
-    """Rows of ``cohort`` for a trajectory model of ``outcome``; see the module docstring."""
+    """Rows of ``cohort`` for a trajectory model of ``outcome``; see the module docstring.
+
+    ``time`` is the time column of the linear-time models: ``"week"`` (days since
+    baseline / 7, the default), ``"day"``, or ``"visit"`` (the visit index). A real time
+    scale needs each assessment's ``day`` (derived from the visit dates): when no row
+    to be modelled has one, this raises an :class:`AnalysisError` saying how to give the
+    dates or to choose ``time="visit"``; rows without a day among rows with one are left
+    out and listed in ``excluded`` (so the fit warns). The factor models (``mmrm``,
+    ``session_means``) are built with ``time="visit"``: they do not use time.
+    """
     get_instrument(outcome)
     if outcome not in cohort.assessments:
         raise AnalysisError(f"outcome {outcome!r} is not in the cohort's assessments; "
                             f"available: {', '.join(cohort.instruments) or 'none'}")
-    if time not in ("visit", "day", "week"):
+    if time not in ("visit", *TIME_UNITS):
         raise AnalysisError(f"time must be 'visit', 'day' or 'week', got {time!r}")
     adjust = tuple(adjust or ())
     adjust_baseline = "baseline" in adjust
@@ -183,12 +198,19 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
         rows["time"] = rows["visit"].astype(float)
     else:
         missing_day = rows["day"].isna()
+        if missing_day.all() and len(rows):
+            raise AnalysisError(
+                f"time={time!r} measures time since baseline from each assessment's day, "
+                f"but no assessment of {outcome} to be modelled has one (the visit dates "
+                "were not given, so no day could be derived). Map the visit date column "
+                "(mapping: date = \"...\") or a day column, or pass time='visit' to use the "
+                "visit index as the time scale (the methods then say so)")
         if missing_day.any():
             lost = rows.loc[missing_day].groupby("patient_id").size()
             excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
                                           "reason": "no day (no dated baseline)"}))
             rows = rows.loc[~missing_day]
-        rows["time"] = rows["day"] / (7.0 if time == "week" else 1.0)
+        rows["time"] = rows["day"] / TIME_UNITS[time]
     rows = rows.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
     if rows.empty:
         raise AnalysisError(f"no rows left to model {outcome!r}; see the exclusions")
@@ -210,12 +232,40 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "visit",
                       else pd.DataFrame({"patient_id": pd.Series(dtype=object),
                                          "rows": pd.Series(dtype="int64"),
                                          "reason": pd.Series(dtype=object)}))
+    modelled = sorted(int(v) for v in pd.unique(rows["visit"]))
     return ModelFrame(
         data=rows, excluded=excluded_frame, outcome=outcome, arms=arms,
-        visits=sorted(int(v) for v in pd.unique(rows["visit"])),
+        visits=modelled,
         adjust_baseline=adjust_baseline, covariates=covariates, factor_levels=factor_levels,
         time=time, time_transform=time_transform, n_missing_outcome=n_missing,
+        visit_days=visit_days(a, [0, *modelled]), session_visits=_sessions(cohort),
     )
+
+
+def visit_days(assessments: pd.DataFrame, visits) -> dict[int, float]:
+    """The mean day since baseline of each of ``visits`` that has dated assessments.
+
+    Where a figure places a visit on a time axis (a visit without any dated assessment
+    is left out of the mapping).
+
+    Examples
+    --------
+    >>> a = pd.DataFrame({"visit": [0, 1, 1, 2], "day": [0.0, 6.0, 8.0, None]})
+    >>> visit_days(a, [0, 1, 2])
+    {0: 0.0, 1: 7.0}
+    """
+    rows = assessments.loc[assessments["visit"].isin(list(visits)), ["visit", "day"]]
+    means = rows.groupby("visit")["day"].mean()   # over the dated rows of each visit
+    return {int(v): float(d) for v, d in means.items() if np.isfinite(d)}
+
+
+def _sessions(cohort: Cohort) -> list[int] | None:
+    """The cohort's treatment sessions (:meth:`Cohort.session_visits`), None when the
+    assessments do not record needling (a figure then marks no follow-up)."""
+    try:
+        return cohort.session_visits()
+    except AnalysisError:
+        return None
 
 
 def check_model_estimable(frame: ModelFrame, model: str) -> None:

@@ -1,4 +1,9 @@
-"""Percentile intervals for the first session at which the MCID is reached.
+"""The deprecated ``TrajectoryResult.sessions_to_mcid``: the first session at which an
+arm's modelled mean improvement reaches the MCID, with percentile intervals.
+
+Deprecated (:data:`SESSIONS_TO_MCID_DEPRECATED` says why): a group mean judged against
+an individual-level MCID (IMMPACT, Dworkin et al., Pain 2009;146:238-244). Kept callable
+because the design contract lists it; no longer in the report.
 
 A bootstrap of ``sessions_to_mcid`` has, per arm, some fits that reach the MCID
 (a session number) and some that never do (missing). An interval is only given
@@ -17,8 +22,72 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
+
+from ..errors import AnalysisError
+from ..instruments import get_instrument
+from .design import design_matrix, reference_grid
+
+#: Why ``TrajectoryResult.sessions_to_mcid`` is deprecated, and what to use instead.
+SESSIONS_TO_MCID_DEPRECATED = (
+    "TrajectoryResult.sessions_to_mcid is deprecated and left the report: it judges each "
+    "arm's mean improvement (sham included) against an individual-level MCID, which IMMPACT "
+    "cautions against (Dworkin et al., Pain 2009;146:238-244), and its interval can exist "
+    "without an estimate. For the patient-level answer use dno.time_to_relief(cohort, "
+    "relief=dno.Relief(mcid=True), timescale='sessions') and dno.responders(cohort, "
+    "mcid=True) per visit")
+
+
+def first_sessions(fit, mcid: float | None, *, n_boot: int, seed: int, progress: bool,
+                   refit: Callable[[np.ndarray], np.ndarray],
+                   simulate: Callable[[np.random.Generator], np.ndarray]) -> pd.DataFrame:
+    """The table of ``TrajectoryResult.sessions_to_mcid`` (see there): per arm, the first
+    visit whose mean improvement reaches ``mcid`` and a parametric-bootstrap percentile
+    interval; ``refit(y)`` returns the fixed effects refitted to outcome vector ``y``,
+    ``simulate(rng)`` draws an outcome vector from the fitted model."""
+    inst = get_instrument(fit.outcome)
+    mcid = inst.mcid if mcid is None else float(mcid)
+    if mcid is None:
+        raise AnalysisError(f"{fit.outcome} has no default MCID; pass mcid=")
+    frame = fit.frame
+    visits = [v for v in frame.visits if v >= 1] or frame.visits
+    L = design_matrix(frame, reference_grid(frame, visits), fit.model)[0]
+    if frame.adjust_baseline:
+        start = np.full(len(L), float(frame.data["baseline"].mean()))
+        L0 = None
+    else:
+        L0 = design_matrix(frame, reference_grid(frame, [0]), fit.model)[0]
+        start = None
+
+    def first_reached(beta: np.ndarray) -> np.ndarray:
+        means = (L @ beta).reshape(len(frame.arms), len(visits))
+        base = (start.reshape(len(frame.arms), len(visits)) if start is not None
+                else (L0 @ beta)[:, None])
+        reached = (means - base) * inst.direction >= mcid
+        first = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
+        return np.array([visits[i] if i >= 0 else np.nan for i in first])
+
+    point = first_reached(fit.fit.beta)
+    rng = np.random.default_rng(seed)
+    draws = np.empty((n_boot, len(frame.arms)))
+    iterator = range(n_boot)
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(iterator, leave=False,
+                        desc="parametric bootstrap: CI of the sessions to reach the MCID")
+    for b in iterator:
+        draws[b] = first_reached(refit(simulate(rng)))
+    ci = first_session_intervals(point, draws, fit.conf_level, last_visit=visits[-1])
+    return pd.DataFrame({
+        "arm": frame.arms, "mcid": mcid, "estimate": point,
+        "ci_lower": ci["ci_lower"].to_numpy(), "ci_upper": ci["ci_upper"].to_numpy(),
+        "share_never": ci["share_never"].to_numpy(), "n_boot": n_boot,
+        "note": ci["note"].to_numpy(),
+    })
 
 
 def first_session_intervals(point: np.ndarray, draws: np.ndarray, conf_level: float, *,

@@ -8,11 +8,13 @@ estimation method, how missing data were handled and the degrees of freedom used
 Examples
 --------
 >>> import dryneedle_outcomes as dno
->>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=30, seed=2), model="mmrm")
+>>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=30, seed=2), primary_visit=6)
 >>> describe(fit)
 'MMRM (unstructured covariance)'
 >>> methods_notes(fit)[0][:61]
 'Model: y ~ baseline + arm * factor(visit), unstructured resid'
+>>> methods_notes(fit)[2]
+'Primary time point: visit 6, pre-specified (not chosen from the data).'
 """
 
 from __future__ import annotations
@@ -54,9 +56,25 @@ def formula(fit: TrajectoryResult) -> str:
     return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
 
 
+#: How each time scale of the linear-time models is described.
+TIME_SCALES = {"week": "weeks since baseline (the assessment's day / 7)",
+               "day": "days since baseline",
+               "visit": "the visit index (0, 1, 2, ...), not the time since baseline"}
+
+
+def primary_sentence(fit: TrajectoryResult) -> str:
+    """The pre-specified primary time point, or that none was declared."""
+    if fit.primary_visit is None:
+        return ("No primary time point was pre-specified: every visit is reported alike "
+                "and none is singled out.")
+    return (f"Primary time point: visit {fit.primary_visit}, pre-specified (not chosen "
+            "from the data).")
+
+
 def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
-    """The model, estimation, missing data, df and reference arm, the covariance structure
-    chosen by a pre-specified order (:mod:`.covariance_order`); then the fit's notes."""
+    """The model (its covariance or time scale), estimation, missing data, df, reference
+    arm and primary time point, the covariance structure chosen by a pre-specified order
+    (:mod:`.covariance_order`); then the fit's notes."""
     df = DF_NAMES.get(fit.df_method, fit.df_method)
     notes = [
         f"Model: {formula(fit)}; REML on every available observation (missing at "
@@ -64,7 +82,10 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
         f"{'yes' if fit.converged else 'NO'}.",
         f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
         f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
+        primary_sentence(fit),
     ]
+    if fit.model in ("random_intercept", "random_slope"):
+        notes.insert(1, f"Time: {TIME_SCALES[fit.frame.time]}.")
     order = order_sentence(fit.covariance_attempts)
     if order:
         notes.insert(1, order)

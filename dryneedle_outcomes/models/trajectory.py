@@ -2,26 +2,31 @@
 
 Four models, all fitted by REML on every available observation (missing at random):
 
+``mmrm`` (the default)
+    ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
+    visits, another structure (``covariance="toeplitz_hetero"``, ...), or the first of a
+    pre-specified list that converges (:mod:`.covariance_order`)
+``session_means``
+    ``y ~ baseline + arm * factor(visit) + (1 | patient)``
 ``random_intercept``
     ``y ~ baseline + arm * time + (1 | patient)``
 ``random_slope``
     ``y ~ baseline + arm * time + (1 + time | patient)`` (correlated)
-``session_means``
-    ``y ~ baseline + arm * factor(visit) + (1 | patient)``
-``mmrm``
-    ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
-    visits, another structure (``covariance="toeplitz_hetero"``, ...), or the first of a
-    pre-specified list that converges (:mod:`.covariance_order`)
+
+``time`` is weeks since baseline by default (from each assessment's ``day``), not the
+visit index, so a week-12 follow-up sits six weeks after a week-6 session.
 
 Marginal means are least-squares means per arm and visit with baseline and numeric
 covariates at their means over the modelled rows and factor covariates weighted
-equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom, or
-Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
+equally, as ``emmeans`` computes them. Tests use Kenward-Roger degrees of freedom for
+``mmrm`` by default (computed once per fit, :mod:`..stats.mixed.kenward_roger`) and
+Satterthwaite's for the random-effects models.
 """
 
 from __future__ import annotations
 
 import html
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -50,7 +55,7 @@ from .design import (
     reference_grid,
     time_terms,
 )
-from .mcid import first_session_intervals
+from .mcid import SESSIONS_TO_MCID_DEPRECATED, first_sessions
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
@@ -152,6 +157,9 @@ class TrajectoryResult(AnalysisResult):
         One row per structure of the ``covariance`` given (``mmrm`` only; empty for the
         other models): ``structure``, ``tried``, ``converged`` (with a positive-definite
         estimate), ``used`` and ``reason`` (why it was not acceptable, or not tried).
+    primary_visit : int or None
+        The pre-specified primary visit (``fit_trajectory(primary_visit=)``); None when
+        none was declared (then no visit is singled out: :meth:`primary` needs ``visit=``).
     """
 
     model: str
@@ -178,6 +186,7 @@ class TrajectoryResult(AnalysisResult):
     kenward_roger: KenwardRoger | None = field(default=None, repr=False)
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
+    primary_visit: int | None = None
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -225,9 +234,60 @@ class TrajectoryResult(AnalysisResult):
         out["improvement"] = out["estimate"] * inst.direction + 0.0
         return out.drop(columns=["statistic"])
 
+    def primary(self, visit: int | None = None) -> pd.DataFrame:
+        """The arm differences at one visit: ``visit``, else the pre-specified
+        :attr:`primary_visit`; never a visit inferred from the data.
+
+        Parameters
+        ----------
+        visit : int, optional
+            A modelled visit; default :attr:`primary_visit`.
+
+        Returns
+        -------
+        DataFrame
+            The rows of :attr:`comparison` at that visit (one per non-reference arm).
+
+        Raises
+        ------
+        AnalysisError
+            When no visit is given and none was pre-specified, or the visit was not
+            modelled.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2),
+        ...                          primary_visit=6)
+        >>> fit.primary()[["arm", "visit"]].to_numpy().tolist()
+        [['dry_needling', 6]]
+        """
+        visit = self.primary_visit if visit is None else visit
+        if visit is None:
+            raise AnalysisError("no primary visit was pre-specified: pass visit=, or "
+                                "fit_trajectory(..., primary_visit=) as the analysis plan "
+                                "declares it (the primary time point is never inferred "
+                                "from the data)")
+        if visit not in self.frame.visits:
+            raise AnalysisError(f"visit {visit!r} was not modelled; visits: "
+                                f"{self.frame.visits}")
+        return self.comparison[self.comparison["visit"] == visit].reset_index(drop=True)
+
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 200,
                          seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
-        """First session at which the modelled improvement reaches the MCID, per arm.
+        """Deprecated: first visit at which an arm's mean improvement reaches the MCID.
+
+        .. deprecated::
+            Issues a ``FutureWarning``; kept callable (DESIGN.md lists it) and no longer
+            in the report. It judges each arm's *mean* change, sham included, against an
+            individual-level MCID (Landorf's 19 mm is anchor-based and within-person),
+            which IMMPACT cautions against (Dworkin et al., Pain 2009;146:238-244: a
+            group mean reaching an individual threshold says neither how many patients
+            improved nor whether the arms differ importantly), and its first-passage
+            percentile interval can exist without an estimate. The patient-level
+            answers: :func:`~dryneedle_outcomes.time_to_relief` with
+            ``timescale="sessions"`` and ``relief=dno.Relief(mcid=True)``, and
+            :func:`~dryneedle_outcomes.responders` per visit.
 
         Improvement is measured from the mean baseline (or from visit 0 when
         baseline is not a covariate). The uncertainty interval is the percentile
@@ -239,50 +299,14 @@ class TrajectoryResult(AnalysisResult):
         then so is the interval; the share of bootstrap fits that never reach it is
         given too, and ``note`` says why a value is missing (empty otherwise).
         """
-        inst = get_instrument(self.outcome)
-        mcid = inst.mcid if mcid is None else float(mcid)
-        if mcid is None:
-            raise AnalysisError(f"{self.outcome} has no default MCID; pass mcid=")
-        visits = [v for v in self.frame.visits if v >= 1] or self.frame.visits
-        grid = reference_grid(self.frame, visits)
-        L = self._grid_L(grid)
-        if self.frame.adjust_baseline:
-            start = np.full(len(L), float(self.frame.data["baseline"].mean()))
-            L0 = None
-        else:
-            L0 = self._grid_L(reference_grid(self.frame, [0]))
-            start = None
+        warnings.warn(SESSIONS_TO_MCID_DEPRECATED, FutureWarning, stacklevel=2)
 
-        def first_reached(beta: np.ndarray) -> np.ndarray:
-            means = (L @ beta).reshape(len(self.frame.arms), len(visits))
-            base = (start.reshape(len(self.frame.arms), len(visits)) if start is not None
-                    else (L0 @ beta)[:, None])
-            improvement = (means - base) * inst.direction
-            reached = improvement >= mcid
-            first = np.where(reached.any(axis=1), np.argmax(reached, axis=1), -1)
-            return np.array([visits[i] if i >= 0 else np.nan for i in first])
+        def refit(y_star: np.ndarray) -> np.ndarray:
+            return _engine_fit(self.frame, self.model, self.covariance or "unstructured",
+                               y=y_star, start=self.fit.varpar)[0].beta
 
-        point = first_reached(self.fit.beta)
-        rng = np.random.default_rng(seed)
-        draws = np.empty((n_boot, len(self.frame.arms)))
-        iterator = range(n_boot)
-        if progress:
-            from tqdm.auto import tqdm
-
-            iterator = tqdm(iterator, leave=False,
-                            desc="parametric bootstrap: CI of the sessions to reach the MCID")
-        for b in iterator:
-            y_star = self._simulate(rng)
-            refit, *_ = _engine_fit(self.frame, self.model, self.covariance or "unstructured",
-                                    y=y_star, start=self.fit.varpar)
-            draws[b] = first_reached(refit.beta)
-        ci = first_session_intervals(point, draws, self.conf_level, last_visit=visits[-1])
-        return pd.DataFrame({
-            "arm": self.frame.arms, "mcid": mcid, "estimate": point,
-            "ci_lower": ci["ci_lower"].to_numpy(), "ci_upper": ci["ci_upper"].to_numpy(),
-            "share_never": ci["share_never"].to_numpy(), "n_boot": n_boot,
-            "note": ci["note"].to_numpy(),
-        })
+        return first_sessions(self, mcid, n_boot=n_boot, seed=seed, progress=progress,
+                              refit=refit, simulate=self._simulate)
 
     def _simulate(self, rng: np.random.Generator) -> np.ndarray:
         """A new outcome vector drawn from the fitted model (for parametric bootstrap)."""
@@ -318,11 +342,22 @@ class TrajectoryResult(AnalysisResult):
         """Population-level predictions (fixed effects only) for ``new_data``.
 
         ``new_data`` needs ``arm`` and ``visit`` (and ``baseline`` and covariates when
-        the model adjusts for them; ``time`` defaults to ``visit``).
+        the model adjusts for them). ``time``, on the model's time scale, defaults to
+        the visit's mean time over the modelled rows (as the marginal means place it; the
+        visit itself with ``time="visit"``); give it for a visit that was not modelled.
         """
         rows = new_data.copy()
         if "time" not in rows:
-            rows["time"] = rows["visit"].astype(float)
+            if self.frame.time == "visit":
+                rows["time"] = rows["visit"].astype(float)
+            else:
+                mean_time = self.frame.data.groupby("visit")["time"].mean()
+                rows["time"] = rows["visit"].map(mean_time).astype(float)
+                unknown = sorted(set(rows.loc[rows["time"].isna(), "visit"]))
+                if unknown and self.model in LINEAR_MODELS:
+                    raise AnalysisError(
+                        f"visit(s) {unknown} were not modelled, so their time is unknown; "
+                        f"give new_data a 'time' column ({self.frame.time}s since baseline)")
         needed = ["arm", "visit"] + (["baseline"] if self.frame.adjust_baseline else []) \
             + list(self.frame.covariates)
         missing = [c for c in needed if c not in rows]
@@ -349,6 +384,8 @@ class TrajectoryResult(AnalysisResult):
             f"{self.n_patients} patients, {self.n_observations} observations; "
             f"reference arm: {self.reference_arm}; converged: {self.converged}",
             f"REML log-likelihood {self.loglik:.4f}, AIC {self.aic:.2f}, BIC {self.bic:.2f}",
+            ("Primary visit (pre-specified): " + str(self.primary_visit)
+             if self.primary_visit is not None else "No primary visit pre-specified"),
             "", f"Fixed effects ({self.df_method.replace('_', '-').title()} df):",
             self.fixed_effects.to_string(index=False, **fmt),
             "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
@@ -401,10 +438,11 @@ class TrajectoryResult(AnalysisResult):
                                          digits=3),
         }
 
-    def plot(self, ax=None, *, observed: bool = True, mcid: bool = True):
-        """Model-based means with CIs per arm over visits, observed means, MCID marked.
+    def plot(self, ax=None, *, observed: bool = True, mcid: bool | None = None):
+        """Model-based means with CIs per arm, visits at their times, follow-up marked.
 
-        Returns the matplotlib Axes.
+        See :func:`~dryneedle_outcomes.plots.plot_trajectory` (``mcid`` is deprecated
+        and ignored). Returns the matplotlib Axes.
         """
         from ..plots.trajectory import plot_trajectory
 
@@ -416,15 +454,16 @@ def fit_trajectory(
     cohort: Cohort,
     outcome: str = "first_step_pain",
     *,
-    model: str = "random_slope",
+    model: str = "mmrm",
     adjust=("baseline",),
-    time: str = "visit",
+    time: str = "week",
     time_transform=None,
     covariance: str | Sequence[str] = "unstructured",
     reference_arm: str | None = None,
     conf_level: float = 0.95,
     visits=None,
-    df: str = "satterthwaite",
+    df: str | None = None,
+    primary_visit: int | None = None,
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -433,13 +472,27 @@ def fit_trajectory(
     cohort : Cohort
     outcome : str
         A registered instrument column (``first_step_pain``, ``vas_pain``, ...).
-    model : {"random_slope", "random_intercept", "session_means", "mmrm"}
+    model : {"mmrm", "session_means", "random_intercept", "random_slope"}
+        Default ``"mmrm"``: the model of most trial analysis plans (Mallinckrodt et al.,
+        Drug Inf J 2008;42:303-319): no shape imposed on the mean over visits and no
+        structure on the covariance beyond ``covariance``.
     adjust : tuple of str
         ``"baseline"`` makes the visit-0 value a covariate and models visits >= 1
         (the default, as trials analyse); other names are patient covariates
         (``"age"``, ``"sex"``). ``()`` models every visit including baseline.
-    time : {"visit", "day", "week"}
-        The time scale of the linear-time models.
+    time : {"week", "day", "visit"}
+        The time scale of the linear-time models (``random_intercept``,
+        ``random_slope``; the factor models do not use it). Default ``"week"``: weeks
+        since baseline, the assessment's ``day`` / 7, so visits sit at their real times
+        (weekly sessions, then a week-12 follow-up six weeks after week 6, where the visit
+        index would put it one unit after). Weeks rather than days: the fit is the same
+        on either scale (rescaling time rescales the time coefficients and the slope
+        variance; likelihood, marginal means and arm differences are unchanged), and
+        weeks are the protocol's unit and keep the slope variance of the order of the
+        intercept variance. Needs each assessment's ``day`` (from the visit dates): with
+        none, an :class:`~dryneedle_outcomes.errors.AnalysisError` says to map the dates or
+        pass ``time="visit"`` (the visit index, said in the methods); rows without a day
+        among dated ones are not modelled, with a warning and a row in ``excluded``.
     time_transform : None, "log" or ("piecewise", knot)
         Shape of time in the linear-time models.
     covariance : str or list of str
@@ -475,8 +528,12 @@ def fit_trajectory(
     conf_level : float
     visits : list of int, optional
         Restrict the model to these visits.
-    df : {"satterthwaite", "kenward_roger", "kenward_roger_linear"}
-        Degrees of freedom of the t tests. ``"satterthwaite"`` uses the model-based
+    df : {None, "satterthwaite", "kenward_roger", "kenward_roger_linear"}
+        Degrees of freedom of the t tests. Default (None): ``"kenward_roger"`` for
+        ``mmrm`` (the regulatory practice for an MMRM, validated against SAS PROC MIXED
+        DDFM=KR: ``tests/test_kenward_roger_sas.py``) and ``"satterthwaite"`` for the
+        random-effects models, for which the engine has no Kenward-Roger adjustment.
+        ``"satterthwaite"`` uses the model-based
         standard errors and the inverse observed information of the covariance
         parameters (as lmerTest and SAS's DDFM=SATTERTHWAITE). ``"kenward_roger"``
         (``mmrm`` only; Kenward & Roger 1997) adjusts the standard errors for the
@@ -485,6 +542,11 @@ def fit_trajectory(
         give a smaller one). ``"kenward_roger_linear"`` is SAS's DDFM=KR(LINEAR) (no
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
+    primary_visit : int, optional
+        The primary time point as the analysis plan declares it (ICH E9(R1): the
+        estimand's variable includes its time point); a modelled visit. It is never
+        inferred from the data: :meth:`TrajectoryResult.primary`, the methods notes and
+        the report's headline use it; without it no visit is singled out.
 
     Returns
     -------
@@ -494,25 +556,36 @@ def fit_trajectory(
     --------
     >>> import dryneedle_outcomes as dno
     >>> cohort = dno.simulate_cohort(n_patients=120, seed=4)
-    >>> fit = dno.fit_trajectory(cohort, model="mmrm")
+    >>> fit = dno.fit_trajectory(cohort, primary_visit=6)
+    >>> fit.model, fit.covariance, fit.df_method
+    ('mmrm', 'unstructured', 'kenward_roger')
     >>> fit.comparison[["visit", "estimate"]].shape
     (7, 2)
     >>> bool(fit.converged)
     True
+    >>> slope = dno.fit_trajectory(cohort, model="random_slope")
+    >>> slope.frame.time, slope.df_method
+    ('week', 'satterthwaite')
     """
     if model not in MODELS:
         raise AnalysisError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     order = covariance_order(covariance)
+    if df is None:
+        df = "kenward_roger" if model == "mmrm" else "satterthwaite"
     if df not in DF_METHODS:
         raise AnalysisError(f"df must be one of {', '.join(DF_METHODS)}, got {df!r}")
     if df in KR_METHODS and model != "mmrm":
         raise AnalysisError(f"df={df!r} is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
     conf_level = check_conf_level(conf_level)
-    frame = model_frame(cohort, outcome, adjust=adjust, time=time,
+    frame = model_frame(cohort, outcome, adjust=adjust,
+                        time=time if model in LINEAR_MODELS else "visit",
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
     check_model_estimable(frame, model)
+    if primary_visit is not None and primary_visit not in frame.visits:
+        raise AnalysisError(f"primary_visit={primary_visit!r} is not a modelled visit of "
+                            f"{outcome}; visits modelled: {frame.visits}")
     if model == "mmrm":
         fit, used, attempts = fit_in_order(lambda st: _engine_fit(frame, model, st)[0], order)
     else:
@@ -561,6 +634,7 @@ def fit_trajectory(
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
         kenward_roger=kr, covariance_attempts=attempts,
+        primary_visit=None if primary_visit is None else int(primary_visit),
     )
 
 

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from ..instruments import get_instrument
 from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
+#: Why the +/- MCID lines left the forest plot (the warning of ``mcid=``).
+MCID_LINES_DEPRECATED = (
+    "plot_arm_differences(mcid=) is deprecated and ignored: a difference between arms is "
+    "not judged against an individual-level MCID (IMMPACT, Dworkin et al., Pain "
+    "2009;146:238-244), so the figure no longer draws lines at plus and minus the MCID")
 
-def plot_arm_differences(result, ax=None, *, mcid: bool = True):
+
+def plot_arm_differences(result, ax=None, *, mcid: bool | None = None):
     """Forest plot of ``result.comparison`` (a :func:`~.fit_trajectory` result).
 
     One row per visit (and comparison arm): the estimate as a marker, its CI as a
-    horizontal line, a vertical line at no difference and, when the instrument has
-    an MCID, dotted lines at +/- MCID. Returns the Axes.
+    horizontal line, and a vertical line at no difference; the pre-specified primary
+    visit (``result.primary_visit``) is labelled "(primary)". No line marks the MCID: a
+    between-arm difference is not judged against an individual-level MCID (IMMPACT,
+    Dworkin et al., Pain 2009;146:238-244); ``mcid`` is deprecated and ignored (a
+    ``FutureWarning`` when given). Returns the Axes.
 
     Examples
     --------
     >>> import dryneedle_outcomes as dno
     >>> cohort = dno.simulate_cohort(n_patients=60, seed=2)
-    >>> ax = plot_arm_differences(dno.fit_trajectory(cohort, model="mmrm"))
-    >>> len(ax.get_yticks())
-    7
+    >>> ax = plot_arm_differences(dno.fit_trajectory(cohort, primary_visit=6))
+    >>> len(ax.get_yticks()), ax.get_yticklabels()[5].get_text()
+    (7, 'visit 6 (primary)')
     """
     import matplotlib.pyplot as plt
 
+    if mcid is not None:
+        warnings.warn(MCID_LINES_DEPRECATED, FutureWarning, stacklevel=2)
+    primary = getattr(result, "primary_visit", None)
     diff = result.comparison
     inst = get_instrument(result.outcome)
     with paper_style():
@@ -40,13 +54,11 @@ def plot_arm_differences(result, ax=None, *, mcid: bool = True):
             ax.hlines(yy, sub["ci_lower"], sub["ci_upper"], color=colours[arm], lw=1.2)
             ax.plot(sub["estimate"], yy, "s", color=colours[arm], ms=4,
                     label=f"{arm} - {result.reference_arm}")
-            labels += [f"visit {v}" for v in sub["visit"]]
+            labels += [f"visit {v}" + (" (primary)" if v == primary else "")
+                       for v in sub["visit"]]
             ypos += list(yy)
             y += len(sub) + 1
         ax.axvline(0.0, color="0.3", lw=0.8)
-        if mcid and inst.mcid is not None:
-            for sign in (-1, 1):
-                ax.axvline(sign * inst.mcid, color="0.5", lw=0.7, ls=":")
         ax.set_yticks(ypos)
         ax.set_yticklabels(labels)
         ax.set_xlabel(f"Difference in {literal(inst.label)} ({result.conf_level:.0%} CI)")

@@ -1,6 +1,8 @@
-"""Pain trajectories: model-based means with CIs per arm over visits, MCID marked."""
+"""Pain trajectories: model-based means with CIs per arm, visits at their times."""
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -8,70 +10,127 @@ import pandas as pd
 from ..instruments import get_instrument
 from .style import NOTE_FONTSIZE, arm_colours, arm_legend, literal, paper_style, single_column
 
+#: Why the MCID line left the trajectory figure (the warning of ``mcid=``).
+MCID_LINE_DEPRECATED = (
+    "plot_trajectory(mcid=) is deprecated and ignored: the figure no longer draws the MCID "
+    "from the mean baseline, which judged each arm's mean against an individual-level MCID "
+    "(IMMPACT cautions against it: Dworkin et al., Pain 2009;146:238-244); dno.responders() "
+    "gives the share of patients reaching the MCID per visit")
 
-def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool = True,
+
+def visit_positions(frame) -> tuple[dict[int, float], str]:
+    """Where each modelled visit goes on the time axis, and the axis label.
+
+    Weeks since baseline (the mean ``day`` / 7 of the visit's dated assessments) when
+    every modelled visit has dated assessments; otherwise the visit index, and the label
+    says the visits are drawn equally spaced because the data have no dates.
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> frame = SimpleNamespace(visits=[1, 2, 7], visit_days={0: 0.0, 1: 7.0, 2: 14.0,
+    ...                                                       7: 84.0})
+    >>> visit_positions(frame)
+    ({1: 1.0, 2: 2.0, 7: 12.0}, 'Weeks since baseline')
+    """
+    days = frame.visit_days
+    if all(v in days for v in frame.visits):
+        return {v: days[v] / 7.0 for v in frame.visits}, "Weeks since baseline"
+    return ({v: float(v) for v in frame.visits},
+            "Visit (no visit dates: drawn equally spaced)")
+
+
+def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None = None,
                     individuals: bool = True, max_individuals: int = 150):
     """Draw a :class:`~dryneedle_outcomes.models.trajectory.TrajectoryResult`.
 
-    Model-based marginal means per arm are lines with a CI band; observed means
-    of the modelled rows are open markers; with baseline as a covariate, the
-    level at which the mean improvement from the mean baseline reaches the MCID
-    is a dashed line (for a pain scale, mean baseline minus the MCID). With
-    ``individuals``, each patient's observed values are a faint line behind (at most
-    ``max_individuals`` patients per arm, a fixed random subset, so large cohorts
-    stay readable). Returns the Axes.
+    Model-based marginal means per arm are lines with a CI band, each visit placed at
+    its time (weeks since baseline, :func:`visit_positions`), for every model; observed
+    means of the modelled rows are open markers. Visits after the last treatment
+    session (:meth:`~dryneedle_outcomes.Cohort.session_visits`) are follow-up: a shaded,
+    labelled region. With ``individuals``, each patient's observed values are a faint
+    line behind, at the patient's own times (at most ``max_individuals`` patients per
+    arm, a fixed random subset, so large cohorts stay readable). ``mcid`` is deprecated
+    and ignored (a ``FutureWarning`` when given): the figure no longer marks the MCID
+    from the mean baseline (:data:`MCID_LINE_DEPRECATED` says why). Returns the Axes.
 
     Examples
     --------
     >>> import dryneedle_outcomes as dno
-    >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2), model="mmrm")
+    >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2))
     >>> ax = plot_trajectory(fit)
     >>> from matplotlib.collections import PolyCollection
     >>> sum(isinstance(c, PolyCollection) for c in ax.collections)   # a CI band per arm
     2
+    >>> [round(t) for t in ax.get_xticks()]   # weekly sessions, then week 12
+    [1, 2, 3, 4, 5, 6, 12]
     >>> import matplotlib.pyplot as plt; plt.close("all")
     """
     import matplotlib.pyplot as plt
 
+    if mcid is not None:
+        warnings.warn(MCID_LINE_DEPRECATED, FutureWarning, stacklevel=2)
     inst = get_instrument(result.outcome)
+    frame = result.frame
+    where, label = visit_positions(frame)
     with paper_style():
         if ax is None:
             _, ax = plt.subplots(figsize=single_column(60))
-        colours = arm_colours(result.frame.arms, reference=result.reference_arm)
+        colours = arm_colours(frame.arms, reference=result.reference_arm)
         mm = result.marginal_means
-        n_arms = len(result.frame.arms)
+        n_arms = len(frame.arms)
         offsets = np.linspace(-0.08, 0.08, n_arms) if n_arms > 1 else [0.0]
         if individuals:
-            _draw_individuals(ax, result, colours, max_individuals)
-        for off, arm in zip(offsets, result.frame.arms):
+            _draw_individuals(ax, result, colours, max_individuals, where=where,
+                              dated=label.startswith("Weeks"))
+        for off, arm in zip(offsets, frame.arms):
             sub = mm[mm["arm"] == arm]
-            x = sub["visit"].to_numpy(dtype=float) + off
+            x = sub["visit"].map(where).to_numpy(dtype=float) + off
             ax.plot(x, sub["estimate"], color=colours[arm], marker="o", ms=3,
                     label=f"{arm} (model)")
             ax.fill_between(x, sub["ci_lower"], sub["ci_upper"], color=colours[arm],
                             alpha=0.18, linewidth=0)
             if observed:
-                obs = result.frame.data[result.frame.data["arm"] == arm]
+                obs = frame.data[frame.data["arm"] == arm]
                 means = obs.groupby("visit")["y"].mean()
-                ax.plot(means.index.to_numpy(dtype=float) + off, means.to_numpy(), ls="none",
-                        marker="o", ms=3.5, mfc="none", color=colours[arm],
-                        label=f"{arm} (observed)")
-        if mcid and inst.mcid is not None and result.frame.adjust_baseline:
-            # improvement = (value - baseline) * direction reaches the MCID at this value
-            level = result.frame.data["baseline"].mean() + inst.direction * inst.mcid
-            ax.axhline(level, color="0.4", ls="--", lw=0.8)
-            ax.annotate(f"MCID ({inst.mcid:g}) from mean baseline", (0.01, level),
-                        xycoords=("axes fraction", "data"), va="bottom", fontsize=NOTE_FONTSIZE,
-                        color="0.3")
-        ax.set_xlabel("Visit (sessions)" if result.frame.time == "visit" else "Visit")
+                ax.plot(means.index.map(where).to_numpy(dtype=float) + off,
+                        means.to_numpy(), ls="none", marker="o", ms=3.5, mfc="none",
+                        color=colours[arm], label=f"{arm} (observed)")
+        _mark_follow_up(ax, frame, where)
+        ax.set_xlabel(label)
         ax.set_ylabel(literal(inst.label))
-        ax.set_xticks(result.frame.visits)
+        ticks = [where[v] for v in frame.visits]
+        ax.set_xticks(ticks)
+        ax.set_xticklabels([f"{t:.0f}" if abs(t - round(t)) < 0.25 else f"{t:.1f}"
+                            for t in ticks])
         arm_legend(ax, loc="best")
     return ax
 
 
-def _draw_individuals(ax, result, colours: dict, max_individuals: int) -> None:
-    """Each patient's observed trajectory as a faint line (one LineCollection per arm)."""
+def _mark_follow_up(ax, frame, where: dict[int, float]) -> None:
+    """Shade and label the visits after the last treatment session (none when the data
+    do not record needling, ``frame.session_visits`` is None)."""
+    if not frame.session_visits:
+        return
+    last = max(frame.session_visits)
+    follow = [v for v in frame.visits if v > last]
+    if not follow:
+        return
+    before = [where[v] for v in frame.visits if v <= last]
+    first = where[follow[0]]
+    start = (before[-1] + first) / 2.0 if before else first - 0.5
+    end = max(where[v] for v in follow) + max(0.5, 0.05 * (first - start))
+    ax.axvspan(start, end, color="0.92", zorder=-2, linewidth=0, label="_follow-up")
+    ax.annotate(f"follow-up (after session {last})", (start, 1.0),
+                xycoords=("data", "axes fraction"), xytext=(2, -2),
+                textcoords="offset points", ha="left", va="top", fontsize=NOTE_FONTSIZE,
+                color="0.3")
+
+
+def _draw_individuals(ax, result, colours: dict, max_individuals: int, *,
+                      where: dict[int, float], dated: bool) -> None:
+    """Each patient's observed trajectory as a faint line (one LineCollection per arm),
+    at the patient's own weeks since baseline when ``dated``, else at ``where[visit]``."""
     from matplotlib.collections import LineCollection
 
     data = result.frame.data
@@ -82,8 +141,11 @@ def _draw_individuals(ax, result, colours: dict, max_individuals: int) -> None:
         if len(ids) > max_individuals:
             ids = np.sort(rng.choice(ids, max_individuals, replace=False))
         rows = rows[rows["patient_id"].isin(ids)]
-        segments = [np.column_stack([g["visit"].to_numpy(dtype=float),
-                                     g["y"].to_numpy(dtype=float)])
-                    for _, g in rows.groupby("patient_id", sort=True)]
+        at_visit = rows["visit"].map(where).astype(float)
+        # a row without a day among dated rows sits at its visit's mean time
+        x = ((rows["day"].astype(float) / 7.0).fillna(at_visit) if dated
+             else at_visit).to_numpy(dtype=float)
+        segments = [np.column_stack([x[idx], rows["y"].to_numpy(dtype=float)[idx]])
+                    for idx in rows.groupby("patient_id", sort=True).indices.values()]
         ax.add_collection(LineCollection(segments, colors=colours[arm], linewidths=0.4,
                                          alpha=0.15, zorder=0, label=f"_{arm} individuals"))

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from ..baseline_table import baseline_table
 from ..cohort import Cohort
 from ..config import AnalysisOptions
+from ..errors import AnalysisError
 from ..harms import adverse_event_rates, dose_response, protocol_deviations
 from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
@@ -35,7 +36,6 @@ from .sections import (
     NamedFigure,
     NamedTable,
     Section,
-    last_session,
     p_text,
     plain_table,
     unique,
@@ -171,12 +171,18 @@ def _harms(cohort: Cohort, options: AnalysisOptions) -> Section:
     return section
 
 
-def _responders_headline(res: RespondersResult, visit: int) -> str:
+def responders_headline(res: RespondersResult, *, visit: int) -> str:
+    """The responders at ``visit`` (the pre-specified primary visit in a run), as one
+    sentence; an :class:`~dryneedle_outcomes.errors.AnalysisError` when ``visit`` has no
+    responder rows."""
     rows = res.table[res.table["visit"] == visit]
+    if rows.empty:
+        raise AnalysisError(f"visit {visit} has no responder rows; visits: "
+                            f"{sorted(int(v) for v in res.table['visit'].unique())}")
     cells = [f"{r.arm} {r.n_responders}/{r.denominator} ({100 * r.estimate:.1f}%)"
              for r in rows.itertuples()]
-    text = (f"Responders at visit {visit} (last session; {res.definition}; {res.missing}): "
-            + ", ".join(cells))
+    text = (f"Responders at visit {visit} (the pre-specified primary visit; "
+            f"{res.definition}; {res.missing}): " + ", ".join(cells))
     diff = res.comparison[res.comparison["visit"] == visit]
     for r in diff.itertuples():
         text += (f"; {r.arm} minus {r.reference} {100 * r.estimate:.1f} percentage points "
@@ -217,7 +223,5 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
         if caught:
             section.diagnostics.append(Diagnostic(f"responders ({missing})", None, "",
                                                   unique(caught)))
-    first = results[0]
-    visit = last_session(cohort, first.table["visit"].unique())
-    section.headline.append(_responders_headline(first, visit))
+    section.headline.append(responders_headline(results[0], visit=options.primary_visit))
     return section

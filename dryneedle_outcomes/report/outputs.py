@@ -53,12 +53,9 @@ def _text(path: Path, text: str) -> None:
 
 
 def seeds(cfg: AnalysisConfig) -> dict:
-    """Every seed of the run: the simulation's (recorded) and the bootstrap's."""
+    """Every seed of the run: the simulation's (recorded) and the bootstraps'."""
     out = {"simulation": cfg.raw.get("simulation", {})}
     a = cfg.analysis
-    t = a.trajectory if a is not None else None
-    if t is not None and t.sessions_to_mcid:
-        out["bootstrap"] = {"seed": t.seed, "n_boot": t.n_boot}
     for name in ("time_to_relief", "soreness_duration"):
         options = getattr(a, name) if a is not None else None
         if options is not None and options.n_boot:

@@ -125,16 +125,3 @@ def p_text(p: float) -> str:
     if not s:
         return ""
     return f"p < {s[1:]}" if s.startswith("<") else f"p = {s}"
-
-
-def last_session(cohort, visits) -> int:
-    """The last treatment session among ``visits`` (else the last of ``visits``)."""
-    from ..errors import AnalysisError
-    from ..harms.events import last_treatment_session
-
-    visits = sorted(int(v) for v in visits)
-    try:
-        k = last_treatment_session(cohort)
-    except AnalysisError:
-        return visits[-1]
-    return k if k in visits else visits[-1]

@@ -10,7 +10,7 @@ from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..instruments import get_instrument
 from ..models.covariance_order import order_sentence
-from ..models.methods_text import describe, methods_notes
+from ..models.methods_text import DF_NAMES, describe, methods_notes
 from ..models.trajectory import TrajectoryResult, fit_trajectory
 from ..plots import plot_arm_differences, plot_trajectory
 from ..tables import TableResult
@@ -20,13 +20,12 @@ from .sections import (
     NamedFigure,
     NamedTable,
     Section,
-    last_session,
     p_text,
     unique,
 )
 
 
-def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boot):
+def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative):
     notes = methods_notes(fit)
     conf = fit.conf_level
 
@@ -43,9 +42,6 @@ def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boo
     if cumulative:
         out.append(table(pd.concat(cumulative, ignore_index=True), "cumulative_effect",
                          "change from baseline after the sessions given (cumulative effect)"))
-    if boot is not None:
-        out.append(table(boot, "sessions_to_mcid", "first session at which the improvement "
-                         "reaches the MCID (parametric bootstrap percentile interval)"))
     return out
 
 
@@ -56,23 +52,25 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
-                             covariance=t.covariance, reference_arm=options.reference_arm,
-                             conf_level=options.conf_level, df=t.df_for(model))
+                             time=t.time, covariance=t.covariance,
+                             reference_arm=options.reference_arm,
+                             conf_level=options.conf_level, df=t.df_for(model),
+                             primary_visit=options.primary_visit)
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
-        boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
-                if t.sessions_to_mcid else None)
     what = f"{inst.label}, {describe(fit)}"
-    tables = _tables(fit, f"trajectory_{model}", what, t.adjust, cumulative, boot)
+    tables = _tables(fit, f"trajectory_{model}", what, cumulative)
     n_rows = len(fit.comparison) + fit.comparison["arm"].nunique()
     items = [tables[0],
              NamedFigure(f"trajectory_{model}",
                          f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} "
-                         "CIs (lines and bands) and observed means (open markers); dashed "
-                         "line: the MCID from the mean baseline.",
+                         "CIs (lines and bands) and observed means (open markers), each "
+                         "visit at its mean time since baseline; shaded: follow-up visits "
+                         "after the last treatment session.",
                          lambda ax, f=fit: plot_trajectory(f, ax=ax), 60.0),
              NamedFigure(f"arm_differences_{model}",
                          f"{what}: difference between arms per visit with "
-                         f"{fit.conf_level:.0%} CIs; dotted lines at plus and minus the MCID.",
+                         f"{fit.conf_level:.0%} CIs; the pre-specified primary visit "
+                         f"(visit {fit.primary_visit}) is labelled.",
                          lambda ax, f=fit: plot_arm_differences(f, ax=ax),
                          max(60.0, 20.0 + 5.0 * n_rows)),
              *tables[1:]]
@@ -99,10 +97,7 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
     section = Section("trajectory", f"Trajectory of {inst.label} across sessions")
     fits = {}
     for model in t.models:
-        step(f"trajectory: fitting the {model} model"
-             + (f", then a parametric bootstrap of the CI of the sessions needed to reach "
-                f"the MCID ({t.n_boot} refits)"
-                if t.sessions_to_mcid else ""))
+        step(f"trajectory: fitting the {model} model")
         try:
             fit, items, diagnostic = _model(cohort, options, model, progress)
         except FAILURES as exc:
@@ -114,18 +109,28 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
     if not fits:  # every model failed: the failures say why
         return section
     primary = fits.get("mmrm") or next(iter(fits.values()))
-    section.headline.append(headline(primary, cohort))
+    section.headline.append(headline(primary))
     return section
 
 
-def headline(fit: TrajectoryResult, cohort: Cohort) -> str:
-    """The arm difference at the last treatment session, as one sentence."""
+def headline(fit: TrajectoryResult, visit: int | None = None) -> str:
+    """The arm difference at ``visit`` (default the fit's pre-specified primary visit),
+    as one sentence naming the visit, the model and the df method.
+
+    Raises
+    ------
+    AnalysisError
+        When no visit is given and the fit has no primary visit (never inferred).
+    """
     inst = get_instrument(fit.outcome)
-    visit = last_session(cohort, fit.frame.visits)
-    rows = fit.comparison[fit.comparison["visit"] == visit]
+    rows = fit.primary(visit)
+    visit = int(rows["visit"].iloc[0])
+    what = ("the pre-specified primary visit" if visit == fit.primary_visit
+            else "a visit asked for, not the pre-specified primary visit")
     parts = [f"{r.arm} minus {r.reference} {r.estimate:.1f} {inst.units} "
              f"({fit.conf_level:.0%} CI {r.ci_lower:.1f} to {r.ci_upper:.1f}; "
              f"{p_text(r.p_value)})"
              for r in rows.itertuples()]
-    return (f"{inst.label} at visit {visit} (last session), {describe(fit)}: "
+    df = DF_NAMES.get(fit.df_method, fit.df_method)
+    return (f"{inst.label} at visit {visit} ({what}), {describe(fit)}, {df} df: "
             + "; ".join(parts))

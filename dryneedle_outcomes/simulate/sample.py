@@ -41,14 +41,15 @@ n_patients = {n_patients}
 [analysis]
 outcome = "first_step_pain"
 conf_level = 0.95
+primary_visit = {n_sessions}
 
 [analysis.trajectory]
 models = ["mmrm", "random_slope"]
 covariance = "unstructured"
 adjust = ["baseline"]
-df = "satterthwaite"
+df = "kenward_roger"
+time = "week"
 cumulative_after = [{n_sessions}]
-sessions_to_mcid = false
 
 [analysis.harms]
 per = ["patient", "session", "100_needles"]

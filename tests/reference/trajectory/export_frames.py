@@ -5,7 +5,8 @@
 Two data sets: the bundled sample cohort (data/sample, first-step pain) and a
 simulated cohort with heavy dropout and missed visits. Each frame is exactly the
 rows fit_trajectory models (built by its own model_frame), so the R fits and ours
-see the same data.
+see the same data; ``week`` is the time scale of the linear-time models by default
+(the assessment's day since baseline / 7).
 """
 
 from __future__ import annotations
@@ -41,9 +42,11 @@ def dropout_cohort() -> dno.Cohort:
 def main() -> None:
     for name, cohort in (("sample", sample_cohort()), ("dropout", dropout_cohort())):
         for adjust, suffix in ((("baseline",), "ancova"), ((), "all_visits")):
-            frame = model_frame(cohort, "first_step_pain", adjust=adjust)
-            cols = ["patient_id", "arm", "visit", "y"] + (["baseline"] if adjust else [])
-            frame.data[cols].to_csv(HERE / f"{name}_{suffix}.csv", index=False)
+            frame = model_frame(cohort, "first_step_pain", adjust=adjust, time="week")
+            data = frame.data.rename(columns={"time": "week"})
+            cols = ["patient_id", "arm", "visit", "week", "y"] + (["baseline"] if adjust
+                                                                   else [])
+            data[cols].to_csv(HERE / f"{name}_{suffix}.csv", index=False)
 
 
 if __name__ == "__main__":

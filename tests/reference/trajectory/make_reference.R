@@ -39,6 +39,32 @@ lmer_ref <- function(m, visits) {
        varcorr_names = paste(vc$grp, vc$var1, vc$var2),
        emmeans = tidy_emm(emm), contrasts = tidy_con(emm))
 }
+# The linear-time models on weeks since baseline (fit_trajectory's default time scale):
+# marginal means at each visit's mean week over the modelled rows, as fit_trajectory's
+# reference grid places them, with the visit each week belongs to.
+lmer_week_ref <- function(m, d) {
+  s <- summary(m)$coefficients
+  wk <- tapply(d$week, d$visit, mean)
+  emm <- emmeans(m, ~ arm | week, at = list(week = unname(wk)))
+  visit_of <- function(x) as.numeric(names(wk))[match(round(x, 10), round(unname(wk), 10))]
+  e <- as.data.frame(summary(emm, infer = c(TRUE, TRUE)))
+  con <- as.data.frame(summary(contrast(emm, method = "revpairwise"), infer = c(TRUE, TRUE)))
+  vc <- as.data.frame(VarCorr(m))
+  list(call = paste(deparse(formula(m)), collapse = " "),
+       `fixef(m)` = unname(fixef(m)), terms = names(fixef(m)),
+       `sqrt(diag(vcov(m)))` = unname(sqrt(diag(as.matrix(vcov(m))))),
+       `summary(m)$coefficients[, "df"]` = unname(s[, "df"]),
+       `logLik(m)` = as.numeric(logLik(m)), `AIC(m)` = AIC(m), `BIC(m)` = BIC(m),
+       `as.data.frame(VarCorr(m))$vcov` = vc$vcov,
+       varcorr_names = paste(vc$grp, vc$var1, vc$var2),
+       emmeans = list(arm = as.character(e$arm), visit = visit_of(e$week),
+                      estimate = e$emmean, std_error = e$SE, df = e$df,
+                      ci_lower = e$lower.CL, ci_upper = e$upper.CL),
+       contrasts = list(contrast = as.character(con$contrast), visit = visit_of(con$week),
+                        estimate = con$estimate, std_error = con$SE, df = con$df,
+                        ci_lower = con$lower.CL, ci_upper = con$upper.CL,
+                        p_value = con$p.value))
+}
 gls_ref <- function(m) {
   # emmeans' Satterthwaite df for gls need nlme's apVar; when nlme cannot invert the
   # variance parameters' Hessian it fails, and the df are recorded as missing (the
@@ -82,6 +108,12 @@ for (name in c("sample", "dropout")) {
   res$random_slope <- lmer_ref(
     lmerTest::lmer(y ~ baseline + arm * visit + (1 + visit | patient_id), data = d,
                    REML = TRUE, control = lmerControl(optimizer = "bobyqa")), visits)
+  res$random_intercept_week <- lmer_week_ref(
+    lmerTest::lmer(y ~ baseline + arm * week + (1 | patient_id), data = d, REML = TRUE,
+                   control = lmerControl(optimizer = "bobyqa")), d)
+  res$random_slope_week <- lmer_week_ref(
+    lmerTest::lmer(y ~ baseline + arm * week + (1 + week | patient_id), data = d,
+                   REML = TRUE, control = lmerControl(optimizer = "bobyqa")), d)
   d$fvisit <- factor(d$visit)
   dm <- d; dm$visit <- factor(dm$visit)
   res$session_means <- lmer_ref(
@@ -112,6 +144,9 @@ for (name in c("sample", "dropout")) {
   res$random_slope_all_visits <- lmer_ref(
     lmerTest::lmer(y ~ arm * visit + (1 + visit | patient_id), data = a, REML = TRUE,
                    control = lmerControl(optimizer = "bobyqa")), sort(unique(a$visit)))
+  res$random_slope_all_visits_week <- lmer_week_ref(
+    lmerTest::lmer(y ~ arm * week + (1 + week | patient_id), data = a, REML = TRUE,
+                   control = lmerControl(optimizer = "bobyqa")), a)
   out[[name]] <- res
 }
 writeLines(toJSON(out, digits = NA, auto_unbox = TRUE, pretty = TRUE),

@@ -103,9 +103,11 @@ def test_single_visit_random_effect_is_refused_in_words(single_visit):
 
 
 def test_single_visit_mmrm_is_ancova_and_sessions_to_mcid_has_no_orphan_ci(single_visit):
-    with no_foreign_warnings():
+    with no_foreign_warnings() as caught:
         fit = dno.fit_trajectory(single_visit, model="mmrm")
+    with pytest.warns(FutureWarning, match="sessions_to_mcid is deprecated"):
         boot = fit.sessions_to_mcid(n_boot=30, seed=1, progress=False)
+    assert not caught
     assert fit.comparison["visit"].tolist() == [1]
     missing = boot["estimate"].isna()
     assert missing.any()          # one visit: the MCID is not reached in this trial
@@ -186,6 +188,10 @@ def test_all_relief_unadjusted_mmrm_warns_without_leaking(all_relief):
     with no_foreign_warnings() as caught:
         fit = dno.fit_trajectory(all_relief, model="mmrm", adjust=())
     assert not fit.converged and fit.warnings
+    # the default Kenward-Roger df need the information of a converged fit: the result
+    # says it fell back to Satterthwaite, in the warnings and the methods
+    assert fit.df_method == "satterthwaite" and fit.kenward_roger is None
+    assert any("Satterthwaite df instead of 'kenward_roger'" in w for w in fit.warnings)
     # one channel (dryneedle_outcomes.alerts): a fit that did not converge is not silent
     # in a notebook; each stored message is issued once, as a ConvergenceWarning
     issued = [str(w.message) for w in caught if issubclass(w.category, dno.ConvergenceWarning)]
@@ -281,8 +287,11 @@ def test_first_session_interval_only_next_to_an_estimate():
 
 def test_sessions_to_mcid_without_bootstrap_leaks_nothing(trial):
     fit = dno.fit_trajectory(_load(trial.assessments, trial.patients), model="mmrm")
-    with no_foreign_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         out = fit.sessions_to_mcid(n_boot=0, progress=False)
+    # its own deprecation only (the reason it is deprecated), no numpy/scipy warning
+    assert [w.category for w in caught] == [FutureWarning], [str(w.message) for w in caught]
     assert out[["ci_lower", "ci_upper"]].isna().all().all()
     assert out["note"].str.len().gt(0).all()
 

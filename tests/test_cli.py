@@ -275,10 +275,11 @@ def test_report_and_notebook_show_the_same_table_1(sample_run, cohort):
 def test_run_prints_progress_headline_and_report_path(sample_run):
     out, stdout, stderr = sample_run
     assert "84 patients" in stdout
-    assert "visit 6 (last session), MMRM" in stdout
+    assert ("at visit 6 (the pre-specified primary visit), MMRM (unstructured covariance), "
+            "Kenward-Roger df") in stdout
     assert "dry_needling minus sham -13.8 mm (95% CI" in stdout
     assert "Treatment appointments with at least one adverse event: dry_needling" in stdout
-    assert "Responders at visit 6" in stdout
+    assert "Responders at visit 6 (the pre-specified primary visit" in stdout
     assert "Median time to relief" in stdout and "hazard ratio of relief" in stdout
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout

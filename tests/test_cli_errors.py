@@ -120,7 +120,8 @@ def test_config_choices_equal_the_analyses_own():
 def study(tmp_path) -> Path:
     folder = _study(tmp_path / "study", scale_mm_values=False)
     (folder / "analysis.toml").write_text(
-        DATA + "[analysis.baseline_table]\n[analysis.responders]\n"
+        DATA + "[analysis]\nprimary_visit = 2\n[analysis.baseline_table]\n"
+        "[analysis.responders]\n"
         '[figures]\nformats = ["png"]\ndpi = 72\n')
     return folder
 
@@ -157,7 +158,8 @@ def test_one_failed_model_keeps_the_other_models(study, tmp_path, monkeypatch):
 
     monkeypatch.setattr(trajectory, "fit_trajectory", mmrm_fails)
     (study / "analysis.toml").write_text(
-        DATA + '[analysis.trajectory]\nmodels = ["mmrm", "random_intercept"]\n'
+        DATA + '[analysis]\nprimary_visit = 2\n[analysis.trajectory]\n'
+        'models = ["mmrm", "random_intercept"]\ntime = "visit"\n'
         '[figures]\nformats = ["png"]\ndpi = 72\n')
     out = tmp_path / "out"
     code, stdout, err = _run(["run", study / "analysis.toml", "--out", out])
@@ -166,7 +168,8 @@ def test_one_failed_model_keeps_the_other_models(study, tmp_path, monkeypatch):
             "Singular matrix (a numerical failure on these data)") in err.splitlines()
     assert (out / "tables" / "trajectory_random_intercept_arm_difference.csv").exists()
     assert not list((out / "tables").glob("trajectory_mmrm*"))
-    assert "random-intercept model: dry_needling minus sham" in stdout
+    assert ("at visit 2 (the pre-specified primary visit), random-intercept model, "
+            "Satterthwaite df: dry_needling minus sham") in stdout
 
 
 def test_an_unexpected_error_is_not_swallowed(study, tmp_path, monkeypatch):
@@ -278,15 +281,45 @@ def test_public_names_are_listed_and_resolve_lazily():
 def test_progress_in_a_log_has_plain_labelled_lines(tmp_path):
     folder = _study(tmp_path / "study", scale_mm_values=False)
     (folder / "analysis.toml").write_text(
-        DATA + "[analysis.trajectory]\nmodels = [\"random_intercept\"]\nsessions_to_mcid = true"
-        "\nn_boot = 3\n[figures]\nformats = [\"png\"]\ndpi = 72\n")
+        DATA + "[analysis]\nprimary_visit = 2\n[analysis.trajectory]\n"
+        "models = [\"random_intercept\"]\ntime = \"visit\"\n"
+        "[figures]\nformats = [\"png\"]\ndpi = 72\n")
     code, _, err = _run(["run", folder / "analysis.toml", "--out", tmp_path / "out"])
     assert code == 0, err
     assert "\r" not in err
     steps = [line for line in err.splitlines() if line.startswith("[")]
     assert [s.split("]")[0] for s in steps] == ["[1/4", "[2/4", "[3/4", "[4/4"]
-    assert ("trajectory: fitting the random_intercept model, then a parametric bootstrap of "
-            "the CI of the sessions needed to reach the MCID (3 refits)") in steps[1]
+    assert steps[1].endswith("trajectory: fitting the random_intercept model")
+
+
+def test_sessions_to_mcid_in_a_config_is_deprecated_and_not_run(tmp_path):
+    """An old configuration still runs; the deprecated keys warn why and add nothing."""
+    folder = _study(tmp_path / "study", scale_mm_values=False)
+    (folder / "analysis.toml").write_text(
+        DATA + "[analysis]\nprimary_visit = 2\n[analysis.trajectory]\n"
+        "models = [\"random_intercept\"]\ntime = \"visit\"\nsessions_to_mcid = true\n"
+        "n_boot = 3\n[figures]\nformats = [\"png\"]\ndpi = 72\n")
+    out = tmp_path / "out"
+    with pytest.warns(FutureWarning, match=r"sessions_to_mcid, n_boot are deprecated and "
+                                           r"ignored.*IMMPACT"):
+        code, _, err = _run(["run", folder / "analysis.toml", "--out", out])
+    assert code == 0, err
+    assert not list((out / "tables").glob("*sessions_to_mcid*"))
+    assert "sessions needed to reach the MCID" not in err
+
+
+def test_a_dateless_study_needs_time_visit_for_the_linear_models(tmp_path):
+    """No visit dates: the default time scale (weeks) is a failure naming the fix."""
+    folder = _study(tmp_path / "study", scale_mm_values=False)
+    (folder / "analysis.toml").write_text(
+        DATA + "[analysis]\nprimary_visit = 2\n[analysis.trajectory]\n"
+        "models = [\"mmrm\", \"random_slope\"]\n[figures]\nformats = [\"png\"]\ndpi = 72\n")
+    code, stdout, err = _run(["run", folder / "analysis.toml", "--out", tmp_path / "out"])
+    assert code == 1
+    assert ("error: [analysis.trajectory] the random_slope model could not run: time='week' "
+            "measures time since baseline") in err
+    assert "pass time='visit'" in err
+    assert "MMRM (unstructured covariance), Kenward-Roger df" in stdout
 
 
 # ------------------------------------------------------------ reading limits from the config

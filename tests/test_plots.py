@@ -110,8 +110,11 @@ def test_trajectory_one_model_line_per_arm_with_the_marginal_means(fit):
     for line, arm in zip(model_lines, arms, strict=True):
         sub = mm[mm["arm"] == arm].sort_values("visit")
         np.testing.assert_allclose(line.get_ydata(), sub["estimate"], rtol=1e-12)
-        # arms are dodged by at most 0.08 visits so their markers do not overlap
-        np.testing.assert_allclose(line.get_xdata(), sub["visit"], atol=0.08 + 1e-12)
+        # each visit at its mean day / 7 (weeks since baseline); arms are dodged by at
+        # most 0.08 weeks so their markers do not overlap
+        days = fit.frame.data.groupby("visit")["day"].mean()
+        np.testing.assert_allclose(line.get_xdata(), sub["visit"].map(days) / 7,
+                                   atol=0.08 + 1e-12)
         assert _hex(line.get_color()) == arm_colours(arms, reference=fit.reference_arm)[arm]
 
 
@@ -144,23 +147,26 @@ def test_trajectory_observed_means_are_open_markers(fit):
     assert not [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
 
 
-def test_trajectory_mcid_line_is_mcid_below_the_mean_baseline(fit):
-    # first-step pain: higher is worse, so reaching the MCID means falling 19 mm
+def test_trajectory_marks_the_follow_up_and_no_mcid_line(fit):
+    # no line of the MCID from the mean baseline: a group mean is not judged against an
+    # individual-level MCID (IMMPACT, Dworkin et al. 2009)
     ax = plot_trajectory(fit)
-    dashed = [ln for ln in ax.lines if ln.get_linestyle() == "--"]
-    assert len(dashed) == 1
-    level = fit.frame.data["baseline"].mean() - dno.get_instrument("first_step_pain").mcid
-    np.testing.assert_allclose(dashed[0].get_ydata(), [level, level])
-    assert any(t.get_text().startswith("MCID (19)") for t in ax.texts)
-    ax = plot_trajectory(fit, mcid=False)
     assert not [ln for ln in ax.lines if ln.get_linestyle() == "--"]
-    assert not ax.texts
+    assert [t.get_text() for t in ax.texts] == ["follow-up"]
+    (span,) = [p for p in ax.patches if p.get_label() == "_follow-up"]
+    x = {v: d / 7 for v, d in fit.frame.visit_days.items()}
+    # the region starts between the last session (visit 6) and the follow-up (visit 7)
+    assert x[6] < span.get_x() < x[7] < span.get_x() + span.get_width()
 
 
 def test_trajectory_axes_labels_and_ticks(fit):
     ax = plot_trajectory(fit)
     assert ax.get_ylabel() == dno.get_instrument("first_step_pain").label
-    assert list(ax.get_xticks()) == list(fit.frame.visits)
+    days = fit.frame.data.groupby("visit")["day"].mean()
+    np.testing.assert_allclose(ax.get_xticks(), days.loc[fit.frame.visits] / 7, rtol=1e-12)
+    assert ax.get_xlabel() == "Weeks since baseline"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "3", "4", "5", "6",
+                                                            "12"]
     assert ax.get_legend() is not None
 
 
@@ -184,18 +190,16 @@ def test_arm_differences_one_interval_per_visit(fit):
         f"visit {v}" for v in diff["visit"]]
 
 
-def test_arm_differences_zero_line_and_mcid_lines(fit):
+def test_arm_differences_zero_line_and_no_mcid_lines(fit):
     ax = plot_arm_differences(fit)
     vertical: dict[str, list[float]] = {}            # line style -> x of vertical lines
     for ln in ax.lines:
         x = np.asarray(ln.get_xdata(), dtype=float)
         if len(x) == 2 and x[0] == x[1]:
             vertical.setdefault(ln.get_linestyle(), []).append(x[0])
-    assert vertical["-"] == [0.0]                             # no difference
-    assert sorted(vertical[":"]) == [-19.0, 19.0]             # +/- MCID of first-step pain
-    ax = plot_arm_differences(fit, mcid=False)
-    dotted = [ln for ln in ax.lines if ln.get_linestyle() == ":"]
-    assert not dotted
+    # no difference only: a between-arm difference is not judged against an
+    # individual-level MCID (IMMPACT), so no lines at +/- the MCID
+    assert vertical == {"-": [0.0]}
     assert "Difference in First-step pain" in ax.get_xlabel()
     assert "95% CI" in ax.get_xlabel()
 
@@ -479,7 +483,7 @@ def test_save_embeds_truetype_fonts_in_pdf_and_text_in_svg(fit, tmp_path):
     assert b"/FontFile2" in pdf                 # TrueType (pdf.fonttype 42)
     assert b"/Type3" not in pdf                 # journals reject Type 3 fonts
     svg = save_figure(fig, tmp_path / "fig.svg").read_text(encoding="utf-8")
-    assert "Visit (sessions)" in svg            # text kept as text (svg.fonttype none)
+    assert "Weeks since baseline" in svg        # text kept as text (svg.fonttype none)
 
 
 def test_save_leaves_global_rcparams_alone(fit, tmp_path):

@@ -189,7 +189,7 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
                                rtol=1e-12)
     assert ax.get_xlabel() == "Weeks since baseline"
     # the follow-up after the last session is marked; no MCID line (IMMPACT)
-    assert [t.get_text() for t in ax.texts] == ["follow-up (after session 6)"]
+    assert [t.get_text() for t in ax.texts] == ["follow-up"]
     (span,) = [p for p in ax.patches if p.get_label() == "_follow-up"]
     left = span.get_x()
     assert days.loc[6] / 7 < left < days.loc[7] / 7

@@ -271,7 +271,8 @@ def _sessions(cohort: Cohort) -> list[int] | None:
 def check_model_estimable(frame: ModelFrame, model: str) -> None:
     """Refuse, in words, a model the modelled rows cannot identify.
 
-    A linear time trend needs two or more distinct times; a random patient effect
+    A linear time trend needs two or more visits (the spread of days around one visit
+    is not a time course); a random patient effect
     needs some patient with two or more modelled values. (A cohort with baseline and
     a single post-baseline visit, modelled with baseline as a covariate, has
     neither: ``mmrm`` then is ANCOVA at that visit.)
@@ -283,7 +284,7 @@ def check_model_estimable(frame: ModelFrame, model: str) -> None:
     """
     d = frame.data
     visits = ", ".join(map(str, frame.visits))
-    if model in LINEAR_MODELS and d["time"].nunique() < 2:
+    if model in LINEAR_MODELS and len(frame.visits) < 2:   # not days within one visit
         raise AnalysisError(
             f"model={model!r} fits a linear trend over time, but every modelled value of "
             f"{frame.outcome} is at one time (visit(s) modelled: {visits}); a trend needs two "

@@ -593,7 +593,16 @@ def fit_trajectory(
         fit = _engine_fit(frame, model, order[0])[0]
     names = design_matrix(frame, frame.data, model)[1]
 
-    kr = _kenward_roger(frame, fit, df)
+    messages = list(fit.messages)
+    try:
+        kr = _kenward_roger(frame, fit, df)
+    except AnalysisError as exc:
+        if fit.converged:
+            raise
+        # a fit that did not converge is returned, with warnings, not refused; its
+        # tests fall back to Satterthwaite df, said in the warnings and the methods
+        messages.append(f"{exc}; the tests use Satterthwaite df instead of {df!r}")
+        kr, df = None, "satterthwaite"
     fe = _table(fit, np.eye(len(names)), conf_level, kr)
     fe.insert(0, "term", names)
 
@@ -615,7 +624,6 @@ def fit_trajectory(
     diff = comparison_frame(pd.concat(diffs, ignore_index=True), measure="mean_difference")
     diff = diff[[*diff.columns[:7], "visit", "std_error", "df"]]
 
-    messages = list(fit.messages)
     if len(frame.excluded):
         messages.append(
             f"{int(frame.excluded['rows'].sum())} row(s) of "

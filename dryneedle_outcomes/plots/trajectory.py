@@ -47,8 +47,8 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
     Model-based marginal means per arm are lines with a CI band, each visit placed at
     its time (weeks since baseline, :func:`visit_positions`), for every model; observed
     means of the modelled rows are open markers. Visits after the last treatment
-    session (:meth:`~dryneedle_outcomes.Cohort.session_visits`) are follow-up: a shaded,
-    labelled region. With ``individuals``, each patient's observed values are a faint
+    session (:meth:`~dryneedle_outcomes.Cohort.session_visits`) are follow-up: a shaded
+    region labelled "follow-up". With ``individuals``, each patient's observed values are a faint
     line behind, at the patient's own times (at most ``max_individuals`` patients per
     arm, a fixed random subset, so large cohorts stay readable). ``mcid`` is deprecated
     and ignored (a ``FutureWarning`` when given): the figure no longer marks the MCID
@@ -121,10 +121,9 @@ def _mark_follow_up(ax, frame, where: dict[int, float]) -> None:
     start = (before[-1] + first) / 2.0 if before else first - 0.5
     end = max(where[v] for v in follow) + max(0.5, 0.05 * (first - start))
     ax.axvspan(start, end, color="0.92", zorder=-2, linewidth=0, label="_follow-up")
-    ax.annotate(f"follow-up (after session {last})", (start, 1.0),
-                xycoords=("data", "axes fraction"), xytext=(2, -2),
-                textcoords="offset points", ha="left", va="top", fontsize=NOTE_FONTSIZE,
-                color="0.3")
+    ax.annotate("follow-up", (end, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(-2, -2), textcoords="offset points", ha="right", va="top",
+                fontsize=NOTE_FONTSIZE, color="0.3")
 
 
 def _draw_individuals(ax, result, colours: dict, max_individuals: int, *,

@@ -44,9 +44,16 @@ SESSIONS_TO_MCID_DEPRECATED = (
 def first_sessions(fit, mcid: float | None, *, n_boot: int, seed: int, progress: bool,
                    refit: Callable[[np.ndarray], np.ndarray],
                    simulate: Callable[[np.random.Generator], np.ndarray]) -> pd.DataFrame:
-    """The table of ``TrajectoryResult.sessions_to_mcid`` (see there): per arm, the first
-    visit whose mean improvement reaches ``mcid`` and a parametric-bootstrap percentile
-    interval; ``refit(y)`` returns the fixed effects refitted to outcome vector ``y``,
+    """The table of ``TrajectoryResult.sessions_to_mcid``: per arm, the first visit whose
+    mean improvement reaches ``mcid`` and a parametric-bootstrap percentile interval.
+
+    Improvement is measured from the mean baseline (or from visit 0 when baseline is not
+    a covariate). ``n_boot`` outcome vectors are drawn from the fitted model and the
+    model refitted to each (progress shown when ``progress``), with ``seed``.
+    ``estimate`` is missing when the MCID is not reached by the last visit, and then so
+    is the interval (:func:`first_session_intervals`); ``share_never`` is the share of
+    bootstrap fits that never reach it, ``note`` says why a value is missing.
+    ``refit(y)`` returns the fixed effects refitted to outcome vector ``y``,
     ``simulate(rng)`` draws an outcome vector from the fitted model."""
     inst = get_instrument(fit.outcome)
     mcid = inst.mcid if mcid is None else float(mcid)

@@ -275,29 +275,16 @@ class TrajectoryResult(AnalysisResult):
 
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 200,
                          seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
-        """Deprecated: first visit at which an arm's mean improvement reaches the MCID.
+        """Deprecated (``FutureWarning``): the first visit at which an arm's mean
+        improvement reaches the MCID, with a parametric-bootstrap percentile interval.
 
-        .. deprecated::
-            Issues a ``FutureWarning``; kept callable (DESIGN.md lists it) and no longer
-            in the report. It judges each arm's *mean* change, sham included, against an
-            individual-level MCID (Landorf's 19 mm is anchor-based and within-person),
-            which IMMPACT cautions against (Dworkin et al., Pain 2009;146:238-244: a
-            group mean reaching an individual threshold says neither how many patients
-            improved nor whether the arms differ importantly), and its first-passage
-            percentile interval can exist without an estimate. The patient-level
-            answers: :func:`~dryneedle_outcomes.time_to_relief` with
-            ``timescale="sessions"`` and ``relief=dno.Relief(mcid=True)``, and
-            :func:`~dryneedle_outcomes.responders` per visit.
-
-        Improvement is measured from the mean baseline (or from visit 0 when
-        baseline is not a covariate). The uncertainty interval is the percentile
-        interval of a parametric bootstrap: ``n_boot`` outcome vectors are drawn from
-        the fitted model and the model refitted to each (progress shown), with the
-        package's default seed (:data:`~dryneedle_outcomes.results.DEFAULT_SEED`, 2014)
-        unless ``seed`` is given.
-        ``estimate`` is missing when the MCID is not reached by the last visit, and
-        then so is the interval; the share of bootstrap fits that never reach it is
-        given too, and ``note`` says why a value is missing (empty otherwise).
+        Kept callable (DESIGN.md lists it), no longer in the report: it judges each arm's
+        mean, sham included, against an individual-level MCID, which IMMPACT cautions
+        against (Dworkin et al., Pain 2009;146:238-244). Use
+        ``time_to_relief(..., timescale="sessions", relief=dno.Relief(mcid=True))`` and
+        ``responders()`` per visit. The method is described in ``dryneedle_outcomes.models.mcid``
+        (``n_boot`` refits, ``seed`` default 2014; ``estimate`` missing, with no
+        interval, when the MCID is not reached by the last visit).
         """
         warnings.warn(SESSIONS_TO_MCID_DEPRECATED, FutureWarning, stacklevel=2)
 
@@ -490,7 +477,7 @@ def fit_trajectory(
         variance; likelihood, marginal means and arm differences are unchanged), and
         weeks are the protocol's unit and keep the slope variance of the order of the
         intercept variance. Needs each assessment's ``day`` (from the visit dates): with
-        none, an :class:`~dryneedle_outcomes.errors.AnalysisError` says to map the dates or
+        none, an :class:`~dryneedle_outcomes.AnalysisError` says to map the dates or
         pass ``time="visit"`` (the visit index, said in the methods); rows without a day
         among dated ones are not modelled, with a warning and a row in ``excluded``.
     time_transform : None, "log" or ("piecewise", knot)
@@ -545,8 +532,9 @@ def fit_trajectory(
     primary_visit : int, optional
         The primary time point as the analysis plan declares it (ICH E9(R1): the
         estimand's variable includes its time point); a modelled visit. It is never
-        inferred from the data: :meth:`TrajectoryResult.primary`, the methods notes and
-        the report's headline use it; without it no visit is singled out.
+        inferred from the data: :meth:`~dryneedle_outcomes.TrajectoryResult.primary`,
+        the methods notes and the report's headline use it; without it no visit is
+        singled out.
 
     Returns
     -------

@@ -45,14 +45,16 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
     """Draw a :class:`~dryneedle_outcomes.models.trajectory.TrajectoryResult`.
 
     Model-based marginal means per arm are lines with a CI band, each visit placed at
-    its time (weeks since baseline, :func:`visit_positions`), for every model; observed
+    its time (weeks since baseline: the mean day of its dated assessments / 7; the
+    visit index, said on the axis, when the data have no dates), for every model; observed
     means of the modelled rows are open markers. Visits after the last treatment
     session (:meth:`~dryneedle_outcomes.Cohort.session_visits`) are follow-up: a shaded
     region labelled "follow-up". With ``individuals``, each patient's observed values are a faint
     line behind, at the patient's own times (at most ``max_individuals`` patients per
     arm, a fixed random subset, so large cohorts stay readable). ``mcid`` is deprecated
     and ignored (a ``FutureWarning`` when given): the figure no longer marks the MCID
-    from the mean baseline (:data:`MCID_LINE_DEPRECATED` says why). Returns the Axes.
+    from the mean baseline, which judged each arm's mean against an individual-level MCID
+    (IMMPACT, Dworkin et al., Pain 2009;146:238-244). Returns the Axes.
 
     Examples
     --------

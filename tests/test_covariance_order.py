@@ -62,7 +62,9 @@ def test_every_engine_structure_is_offered_and_named():
 
 @pytest.mark.parametrize("structure", COVARIANCES)
 def test_each_structure_through_fit_trajectory_is_the_engine_fit(sample_cohort, structure):
-    fit = dno.fit_trajectory(sample_cohort, model="mmrm", covariance=structure)
+    # Satterthwaite: the engine's model-based SEs and df (the default KR adjusts them)
+    fit = dno.fit_trajectory(sample_cohort, model="mmrm", covariance=structure,
+                             df="satterthwaite")
     assert fit.converged and fit.covariance == structure
     assert fit.covariance_attempts.to_dict("records") == [
         {"structure": structure, "tried": True, "converged": True, "used": True,
@@ -185,7 +187,7 @@ def test_config_order_runs_through_the_command_line(tiny_tables, tmp_path):
     config = tmp_path / "analysis.toml"
     config.write_text(
         '[data]\nassessments = "assessments.csv"\npatients = "patients.csv"\n'
-        '[analysis.trajectory]\nmodels = ["mmrm"]\n'
+        '[analysis]\nprimary_visit = 6\n[analysis.trajectory]\nmodels = ["mmrm"]\n'
         'covariance = ["unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero"]\n',
         encoding="utf-8")
     code, _, err = run_cli(["validate", config, "--quiet"])

@@ -234,7 +234,11 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
                             "the covariance parameters, which this fit does not have (it "
                             "did not converge to a proper minimum)")
     Sigma_fit = np.asarray(fit.extra["Sigma"], dtype=float)
-    st = make_structure(fit.extra["structure"], Sigma_fit.shape[0])
+    layout = fit.extra.get("layout")
+    if layout is not None:  # slots: (group, visit) or coordinates (.covariance_layout)
+        st, visits = layout.structure, layout.slots
+    else:
+        st = make_structure(fit.extra["structure"], Sigma_fit.shape[0])
     X = np.asarray(X, dtype=float)
     data = prepare(np.zeros(X.shape[0]), X, groups, visits, st.T, None, need_y=False)
     p = data.p

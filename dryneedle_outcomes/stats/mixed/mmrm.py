@@ -60,9 +60,10 @@ import numpy as np
 from scipy import linalg, optimize
 
 from ...errors import AnalysisError
-from .covariance import STRUCTURES, Structure, make_structure, nearest_pd
+from .covariance import STRUCTURES, Structure, nearest_pd
+from .covariance_layout import make_layout
 from .engine import EngineFit, numerical_jacobian
-from .mmrm_data import MMRMData, prepare
+from .mmrm_data import MMRMData, as_codes, prepare
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the boundary
@@ -274,7 +275,9 @@ def _run_optimizer(name, crit, theta0, max_iter):
 def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarray, *,
              structure: str = "unstructured", reml: bool = True,
              x_names: list[str] | None = None, n_visits: int | None = None,
-             start: np.ndarray | None = None, max_iter: int = 500) -> EngineFit:
+             start: np.ndarray | None = None, max_iter: int = 500,
+             coordinates: np.ndarray | None = None, cov_groups: np.ndarray | None = None,
+             cov_group_names: list[str] | None = None) -> EngineFit:
     """Fit an MMRM: fixed effects with a structured covariance over visits, by REML or ML.
 
     Parameters
@@ -291,7 +294,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
     structure : str
         Covariance of the outcome over visits, one of :data:`STRUCTURES`:
         ``"unstructured"``, ``"cs"``, ``"ar1"``, ``"cs_hetero"``, ``"ar1_hetero"``,
-        ``"toeplitz"``, ``"toeplitz_hetero"``, ``"ante1_hetero"`` (see the module docstring).
+        ``"toeplitz"``, ``"toeplitz_hetero"``, ``"ante1_hetero"``, ``"ante1"``,
+        ``"spatial_exp"`` (see the module docstring).
     reml : bool
         REML (default, as nlme, SAS and the ``mmrm`` package) or ML.
     x_names : list of str, optional
@@ -303,6 +307,19 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         covariance matrix. Default: the covariance of OLS residuals.
     max_iter : int
         Iteration limit of each optimiser.
+    coordinates : ndarray, shape (n,) or (n, d), optional
+        Each row's own coordinate (e.g. days since baseline), required by
+        ``"spatial_exp"`` (SAS ``TYPE=SP(EXP)(c)``: distances are Euclidean between the
+        rows of one patient, so patients seen on different days get different
+        correlations); refused by the other structures.
+    cov_groups : ndarray, shape (n,), optional
+        A separate covariance, with its own parameters, per group (SAS ``REPEATED /
+        GROUP=``, R mmrm ``us(visit | group / patient)``); constant within patient.
+        ``varpar_names`` are then prefixed ``"<group>: "`` and ``extra["Sigma"]`` is the
+        block-diagonal matrix over (group, visit) slots (``extra["Sigma_by_group"]``
+        holds each group's matrix).
+    cov_group_names : list of str, optional
+        Names of the groups, in the order of their sorted codes.
 
     Returns
     -------
@@ -311,7 +328,9 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         ``varpar`` (natural covariance parameters, see the module docstring),
         ``cov_varpar`` (twice the inverse observed Hessian of the deviance) and
         ``jac_vcov`` for Satterthwaite df, ``converged``, ``messages``, ``attempts``, and
-        ``extra`` with ``Sigma`` (T x T), ``correlation``, ``structure``, ``x_names``.
+        ``extra`` with ``Sigma`` (T x T over visits; over slots for spatial or grouped
+        fits, see :mod:`.covariance_layout`), ``Sigma_by_group``, ``correlation``,
+        ``structure``, ``layout`` (the :class:`~.covariance_layout.Layout`), ``x_names``.
 
     Raises
     ------
@@ -349,15 +368,11 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         raise AnalysisError(
             f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
         )
-    data = prepare(y, X, groups, visits, n_visits, x_names)
-    st = make_structure(structure, data.T)
-    if st.name == "unstructured" or st.hetero:
-        empty = np.flatnonzero(data.visit_counts == 0)
-        if len(empty):
-            raise AnalysisError(
-                f"visit(s) {empty.tolist()} have no observations, so their variance cannot "
-                f"be estimated with structure={structure!r}; recode the visits or set n_visits"
-            )
+    layout = make_layout(structure, as_codes(visits, "visits", len(np.ravel(y))), groups=groups, n_visits=n_visits,
+                         coordinates=coordinates, cov_groups=cov_groups,
+                         cov_group_names=cov_group_names)
+    data = prepare(y, X, groups, layout.slots, layout.n_slots, x_names)
+    st = layout.structure
     crit = _Criterion(data, st, reml)
     s2 = data.scale**2
     theta0 = _start_values(data, st, start)
@@ -456,6 +471,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         "Sigma": Sigma,
         "correlation": Sigma / np.outer(sd, sd),
         "structure": structure,
+        "layout": layout,
+        "Sigma_by_group": layout.group_blocks(Sigma),
         "x_names": data.x_names,
         "n_visits": data.T,
         "n_patterns": len(data.patterns),

@@ -55,6 +55,7 @@ class GroupedStructure(Structure):
         self.name = members[0].name
         self.linear = all(m.linear for m in members)
         self.hetero = bool(getattr(members[0], "hetero", False))
+        self.pd_start = getattr(members[0], "pd_start", True)
         self.offsets = np.concatenate([[0], np.cumsum(sizes)])
         ks = [m.k for m in members]
         self.par = np.concatenate([[0], np.cumsum(ks)])
@@ -93,6 +94,10 @@ class GroupedStructure(Structure):
     def phi_from_sigma(self, S):
         return np.concatenate([m.phi_from_sigma(b) for m, b in zip(self.members,
                                                                     self._blocks(S))])
+
+    def smallest_correlation_eigenvalue(self, C: np.ndarray) -> float:
+        return min(m.smallest_correlation_eigenvalue(b) for m, b in zip(self.members,
+                                                                         self._blocks(C)))
 
     def d2sigma_phi(self, phi) -> np.ndarray:
         d2 = np.zeros((self.k, self.k, self.T, self.T))

@@ -50,6 +50,7 @@ class SpatialExp(Structure):
     name = "spatial_exp"
     linear = False
     hetero = False
+    pd_start = False  # starting values from residual pairs (phi_from_sigma), no PD repair
 
     def __init__(self, coordinates) -> None:
         c = np.asarray(coordinates, dtype=float)
@@ -81,6 +82,14 @@ class SpatialExp(Structure):
         d2[0, 0] = s2 * C * (d**2 / r**4 - 2.0 * d / r**3)
         d2[0, 1] = d2[1, 0] = C * d / r**2
         return d2
+
+    def smallest_correlation_eigenvalue(self, C: np.ndarray) -> float:
+        """``1 - max_ij C_ij`` (i != j): the smallest eigenvalue of the two most correlated
+        measurements' 2 x 2 correlation, 0 when ``range`` runs to infinity (the boundary);
+        an exponential correlation over distinct coordinates is otherwise positive
+        definite (and the whole slot matrix may be too large to decompose)."""
+        off = np.where(np.eye(self.T, dtype=bool), -np.inf, C)
+        return float(1.0 - off.max())
 
     def sigma_theta(self, theta):
         t = np.clip(np.asarray(theta, float), -300.0, 300.0)

@@ -180,16 +180,16 @@ def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
 # ---------------------------------------------------------------------------------------
 
 
-def _boundary_problem(Sigma: np.ndarray) -> str | None:
+def _boundary_problem(Sigma: np.ndarray, st: Structure) -> str | None:
     d = np.diag(Sigma)
     if not np.all(np.isfinite(Sigma)) or np.any(d <= 0):
         return "the estimated covariance matrix has non-positive or non-finite variances"
     sd = np.sqrt(d)
     C = Sigma / np.outer(sd, sd)
-    ev = np.linalg.eigvalsh(C)
-    if ev[0] < _RHO_EDGE:
+    ev = st.smallest_correlation_eigenvalue(C)
+    if ev < _RHO_EDGE:
         return ("the estimated covariance matrix is singular (smallest eigenvalue of the "
-                f"correlation matrix {ev[0]:.2g}): the fit is on the boundary of the "
+                f"correlation matrix {ev:.2g}): the fit is on the boundary of the "
                 "parameter space")
     return None
 
@@ -231,7 +231,7 @@ def _check(crit: _Criterion, theta: np.ndarray, H: np.ndarray | None) -> list[st
     """Reasons the optimum at theta is not acceptable (empty when it is)."""
     problems = []
     S, _ = crit.st.sigma_theta(theta)
-    b = _boundary_problem(S)
+    b = _boundary_problem(S, crit.st)
     if b:
         problems.append(b)
     g = crit.g(theta)
@@ -368,7 +368,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         raise AnalysisError(
             f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
         )
-    layout = make_layout(structure, as_codes(visits, "visits", len(np.ravel(y))), groups=groups, n_visits=n_visits,
+    layout = make_layout(structure, as_codes(visits, "visits", len(np.ravel(y))),
+                         groups=groups, n_visits=n_visits,
                          coordinates=coordinates, cov_groups=cov_groups,
                          cov_group_names=cov_group_names)
     data = prepare(y, X, groups, layout.slots, layout.n_slots, x_names)
@@ -509,6 +510,8 @@ def _start_values(data: MMRMData, st: Structure, start) -> np.ndarray:
             except np.linalg.LinAlgError:
                 pass
     S0 = data.resid_cov
+    if not getattr(st, "pd_start", True):  # spatial: fitted from pairs, no PD matrix needed
+        return st.theta_from_sigma(S0)
     return st.theta_from_sigma(nearest_pd(S0, floor=1e-2))
 
 

@@ -501,16 +501,12 @@ def fit_trajectory(
         and ``cs``). The df of both Kenward-Roger methods are the same.
 
     covariance_by_arm : bool
-        ``mmrm`` only: estimate the covariance separately in each arm, each with its own
-        parameters of the chosen structure(s) (SAS ``REPEATED / GROUP=arm``; R mmrm
-        ``us(visit | arm / patient)``). REML, Satterthwaite and Kenward-Roger work as
-        with one covariance; see :mod:`.mmrm_covariance`.
+        ``mmrm`` only: a separate covariance, with its own parameters, per arm (SAS
+        ``REPEATED / GROUP=arm``, R mmrm ``us(visit | arm / patient)``); see
+        :mod:`.mmrm_covariance`.
     spatial_coordinate : "day" or dict
-        The time of each observation for ``covariance="spatial_exp"``: ``"day"`` (default)
-        uses each row's own ``day`` since baseline, as SAS's ``SP(EXP)(day)`` does, so
-        patients seen on different days at the same visit get their own correlations; a
-        row without a day is an error. A dict ``{visit: day}`` declares one day per
-        visit (the protocol schedule) instead.
+        For ``"spatial_exp"``: each row's own ``day`` (default, as SAS; a row without one
+        is an error), or ``{visit: day}``, one declared day per visit.
 
     Returns
     -------
@@ -539,8 +535,7 @@ def fit_trajectory(
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
     check_model_estimable(frame, model)
-    options = CovarianceOptions(by_arm=covariance_by_arm,
-                                spatial_coordinate=spatial_coordinate)
+    options = CovarianceOptions(covariance_by_arm, spatial_coordinate)
     if covariance_by_arm and model != "mmrm":
         raise AnalysisError("covariance_by_arm=True is available for model='mmrm'")
     if model == "mmrm":

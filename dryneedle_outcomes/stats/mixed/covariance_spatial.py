@@ -27,7 +27,7 @@ Examples
 >>> st = SpatialExp(np.array([0.0, 7.0, 14.0, 84.0]))
 >>> S, _ = st.sigma_phi([14.0, 100.0])
 >>> np.round(S[0, :2], 2).tolist(), round(float(S[2, 3]), 4)
-([100.0, 60.65], 0.6117)
+([100.0, 60.65], 0.6738)
 """
 
 from __future__ import annotations

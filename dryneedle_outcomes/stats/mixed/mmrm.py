@@ -154,21 +154,23 @@ class _Criterion:
 
 
 def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
-    """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics)."""
+    """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics).
+
+    Batched over the patterns of each size (a spatial structure on each patient's own
+    days can have as many patterns as patients)."""
     p, q = data.p, data.p + 1
     k = dSigma.shape[0]
     xi = (np.arange(p)[:, None] * q + np.arange(p)[None, :]).ravel()
     XWX = np.zeros(p * p)
     P = np.zeros((k, p * p))
-    for pat in data.patterns:
-        idx = pat.visits
-        m = len(idx)
-        S4x = pat.S4[:, xi]
-        W = np.linalg.inv(Sigma[np.ix_(idx, idx)])
-        dS = dSigma[:, idx][:, :, idx]
-        U = W @ dS @ W
-        XWX += W.ravel() @ S4x
-        P -= U.reshape(k, m * m) @ S4x
+    for blk in data.blocks:
+        m, n_pat = blk.m, len(blk.n)
+        S4x = blk.S4[:, :, xi]  # (P, m*m, p*p)
+        W = np.linalg.inv(blk.sub(Sigma))  # (P, m, m)
+        dS = dSigma[:, blk.idx[:, :, None], blk.idx[:, None, :]]  # (k, P, m, m)
+        U = W[None] @ dS @ W[None]
+        XWX += np.einsum("pa,pab->b", W.reshape(n_pat, m * m), S4x)
+        P -= np.einsum("kpa,pab->kb", U.reshape(k, n_pat, m * m), S4x)
     XWX = XWX.reshape(p, p)
     Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
     P = P.reshape(k, p, p)

@@ -22,7 +22,7 @@ Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -431,7 +431,7 @@ def fit_trajectory(
     visits=None,
     df: str = "satterthwaite",
     covariance_by_arm: bool = False,
-    spatial_coordinate="day",
+    spatial_coordinate: str | Mapping[int, float] = "day",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 

@@ -503,7 +503,7 @@ def fit_trajectory(
     covariance_by_arm : bool
         ``mmrm`` only: a separate covariance, with its own parameters, per arm (SAS
         ``REPEATED / GROUP=arm``, R mmrm ``us(visit | arm / patient)``); see
-        :mod:`.mmrm_covariance`.
+        ``dryneedle_outcomes.models.mmrm_covariance``.
     spatial_coordinate : "day" or dict
         For ``"spatial_exp"``: each row's own ``day`` (default, as SAS; a row without one
         is an error), or ``{visit: day}``, one declared day per visit.

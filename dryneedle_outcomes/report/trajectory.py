@@ -55,7 +55,8 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
                              time=t.time, covariance=t.covariance,
                              reference_arm=options.reference_arm,
                              conf_level=options.conf_level, df=t.df_for(model),
-                             primary_visit=options.primary_visit)
+                             primary_visit=options.primary_visit,
+                             covariance_by_arm=t.covariance_by_arm and model == "mmrm")
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
     what = f"{inst.label}, {describe(fit)}"
     tables = _tables(fit, f"trajectory_{model}", what, cumulative)

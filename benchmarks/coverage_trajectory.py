@@ -49,6 +49,7 @@ run).
 from __future__ import annotations
 
 import argparse
+import os
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor
@@ -156,15 +157,22 @@ def summarise(res: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index().astype({"trials": int, "not_converged": int})
 
 
-def run_cell(dropout: str, n: int, trials: int, seed: int, n_jobs: int) -> pd.DataFrame:
+def run_cell(dropout: str, n: int, trials: int, seed: int, n_jobs: int,
+             out: str | None = None) -> pd.DataFrame:
     """All trials of one dropout x n cell; seeded by (seed, dropout, n) alone, so a cell
-    gives the same numbers whichever other cells run and whatever ``n_jobs``."""
+    gives the same numbers whichever other cells run and whatever ``n_jobs``. With
+    ``out``, each trial's rows are appended to that CSV as soon as they are known (a run
+    stopped early leaves the trials it finished)."""
     ss = np.random.SeedSequence([seed, ("MAR", "MCAR").index(dropout), n])
     tasks = [(int(s.generate_state(1)[0]), n, dropout) for s in ss.spawn(trials)]
     t0 = time.perf_counter()
     rows: list[dict] = []
 
     def progress(i: int) -> None:
+        if out:
+            new = pd.DataFrame(rows[-2:])
+            header = not os.path.exists(out) or os.path.getsize(out) == 0
+            new.to_csv(out, mode="a", header=header, index=False)
         if (i + 1) % 100 == 0:
             print(f"{dropout} n={n}: {i + 1}/{trials} trials, "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
@@ -190,17 +198,20 @@ def main() -> None:
                     choices=["MAR", "MCAR"])
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=2014)
-    ap.add_argument("--out", help="also write the per-trial results to this CSV (appended "
-                                  "cell by cell)")
+    ap.add_argument("--out", help="also append the per-trial results to this CSV, trial by "
+                                  "trial (summarise a partial run with --summarise CSV)")
+    ap.add_argument("--summarise", metavar="CSV", help="only print the table of a CSV "
+                                                       "written by --out")
     args = ap.parse_args()
+    if args.summarise:
+        print(summarise(pd.read_csv(args.summarise)).to_string(
+            index=False, float_format=lambda x: f"{x:.3f}"))
+        return
     t0 = time.perf_counter()
     cells = []
     for dropout in args.dropout:
         for n in args.n:
-            res = run_cell(dropout, n, args.trials, args.seed, args.n_jobs)
-            if args.out:
-                res.to_csv(args.out, index=False, mode="a" if cells else "w",
-                           header=not cells)
+            res = run_cell(dropout, n, args.trials, args.seed, args.n_jobs, args.out)
             cells.append(res)
             print(summarise(res).to_string(index=False,
                                            float_format=lambda x: f"{x:.3f}"), flush=True)

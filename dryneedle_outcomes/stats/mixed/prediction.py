@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import AnalysisError
+from .mmrm_data import as_codes
 
 
 @dataclass(frozen=True, eq=False)
@@ -103,19 +104,6 @@ class ConditionalPrediction:
     var_confidence: np.ndarray
     var_prediction: np.ndarray
     blocks: tuple[PredictionBlock, ...]
-
-
-def _codes(a, what: str, n: int) -> np.ndarray:
-    a = np.asarray(a)
-    if a.ndim != 1 or len(a) != n:
-        raise AnalysisError(f"{what} must be a 1-d array with one entry per row of y ({n})")
-    if a.dtype.kind == "f":
-        if not np.all(np.isfinite(a)) or np.any(a != np.round(a)):
-            raise AnalysisError(f"{what} must hold integer codes; found missing or "
-                                "non-integer values")
-    elif a.dtype.kind not in "iub":
-        raise AnalysisError(f"{what} must hold integer codes, got dtype {a.dtype}")
-    return a.astype(np.int64)
 
 
 def _pattern_matrices(masks: np.ndarray, Sigma: np.ndarray):
@@ -203,8 +191,8 @@ def conditional_predict(y, X, groups, visits, Sigma, beta, vcov_beta, *,
         np.linalg.cholesky(Sigma)
     except np.linalg.LinAlgError:
         raise AnalysisError("Sigma is not positive definite") from None
-    g = _codes(groups, "groups", n)
-    v = _codes(visits, "visits", n)
+    g = as_codes(groups, "groups", n)
+    v = as_codes(visits, "visits", n)
     if n and (v.min() < 0 or v.max() >= T):
         raise AnalysisError(f"visit codes must lie in 0..{T - 1} (the size of Sigma)")
     _, g = np.unique(g, return_inverse=True)

@@ -24,7 +24,7 @@ Kenward-Roger adjusted covariance of the fixed effects when the fit used
 ``df="kenward_roger"`` (as SAS's ``OUTPM=`` under ``DDFM=KR``), else the model-based one.
 Under ``DDFM=KR`` SAS also adds to the prediction SE of a missing response a term for the
 uncertainty of the estimated covariance parameters; that term is not included here
-(it adds 0.3% to 1.6% to those SEs on mmrm's ``fev_data``).
+(on mmrm's ``fev_data`` SAS's SEs are larger by 0.3-0.9% on average, at most 1.6%).
 
 Validated against SAS PROC MIXED on mmrm's ``fev_data`` through the engine
 (``tests/test_predict_sas.py``); the analysis layer is checked in

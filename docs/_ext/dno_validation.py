@@ -165,6 +165,13 @@ ROWS = [
         source="saved by SAS PROC MIXED (OUTP= and OUTPM=, DDFM=SATTERTHWAITE and KR) on R "
                "mmrm's fev_data, copied with their source from openpharma/mmrm's "
                "design/predict_interval/ (see the folder's README and extract.py)"),
+    Row("mmrm_covstruct", ("stats.mixed.covariance_spatial", "stats.mixed.covariance_layout",
+                           "stats.mixed.covariance_banded", "models.mmrm_covariance"),
+        ("test_covariance_structures",),
+        source="printed by SAS 9.4 PROC MIXED (TYPE=SP(EXP), GROUP=ARMCD; DDFM=KR, "
+               "KR(LINEAR), SATTERTHWAITE) and by R mmrm (ad) on mmrm's fev_data, copied "
+               "with their source from openpharma/mmrm's design/ folder; nlme::gls corExp "
+               "fits by the folder's make_nlme.R (see the folder's README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),

@@ -119,3 +119,11 @@ def test_errors_say_what_to_pass(fits, cohort):
         slope.predict()
     pred = slope.predict(conditional=False)
     assert (pred["std_error"] > 0).all()
+
+
+def test_a_covariance_per_arm_is_refused_where_it_would_be_needed(cohort):
+    fit = dno.fit_trajectory(cohort, model="mmrm", covariance="cs", covariance_by_arm=True)
+    with pytest.raises(AnalysisError, match="per arm or spatial"):
+        fit.predict()
+    pred = fit.predict(conditional=False, interval="confidence")
+    assert np.isfinite(pred["std_error"]).all()

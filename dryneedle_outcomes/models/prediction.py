@@ -128,6 +128,13 @@ def predict_trajectory(result: TrajectoryResult, newdata: pd.DataFrame | None = 
             f"{result.model} fit. Refit with model='mmrm', or pass conditional=False for "
             "population-level predictions")
     frame, fit = result.frame, result.fit
+    if result.model == "mmrm" and np.shape(fit.extra["Sigma"])[0] != len(frame.visits) \
+            and (conditional or interval == "prediction"):
+        raise AnalysisError(
+            f"predictions that need the covariance over visits are available for one "
+            f"covariance over the scheduled visits; this fit's is per arm or spatial "
+            f"({result.covariance}). Use conditional=False with interval='confidence' or "
+            "None, or refit without covariance_by_arm / with a non-spatial structure")
     rows = _fitted_grid(result) if newdata is None else _rows_from(result, newdata,
                                                                     conditional)
     X, _ = design_matrix(frame, rows, result.model)

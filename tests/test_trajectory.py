@@ -118,7 +118,7 @@ def test_result_object(cohorts):
                                                                      "(Intercept)", "time"]
     grid = pd.DataFrame({"arm": ["sham", "dry_needling"], "visit": [6, 6],
                          "baseline": [70.0, 70.0]})
-    pred = fit.predict(grid)
+    pred = fit.predict(grid, conditional=False)["estimate"]
     assert pred.iloc[1] - pred.iloc[0] == pytest.approx(
         fit.comparison.set_index("visit").loc[6, "estimate"], rel=1e-9)
 

@@ -161,6 +161,10 @@ ROWS = [
         source="printed by SAS 9.4 PROC MIXED (DDFM=KR, KR(LINEAR), SATTERTHWAITE) on R "
                "mmrm's fev_data, copied with their source from the listings in "
                "openpharma/mmrm's design/ folder (see the folder's README)"),
+    Row("mmrm_predict_sas", ("stats.mixed.prediction",), ("test_predict_sas",),
+        source="saved by SAS PROC MIXED (OUTP= and OUTPM=, DDFM=SATTERTHWAITE and KR) on R "
+               "mmrm's fev_data, copied with their source from openpharma/mmrm's "
+               "design/predict_interval/ (see the folder's README and extract.py)"),
     Row("mmrm_covstruct", ("stats.mixed.covariance_spatial", "stats.mixed.covariance_layout",
                            "stats.mixed.covariance_banded", "models.mmrm_covariance"),
         ("test_covariance_structures",),

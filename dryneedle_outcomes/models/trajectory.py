@@ -331,41 +331,36 @@ class TrajectoryResult(AnalysisResult):
         out.insert(0, "patient_id", ids)
         return out
 
-    def predict(self, new_data: pd.DataFrame) -> pd.Series:
-        """Population-level predictions (fixed effects only) for ``new_data``.
+    def predict(self, newdata: pd.DataFrame | None = None, *, conditional: bool = True,
+                interval: str | None = "prediction",
+                conf_level: float | None = None) -> pd.DataFrame:
+        """Predicted outcome per patient and visit, with prediction or confidence intervals.
 
-        ``new_data`` needs ``arm`` and ``visit`` (and ``baseline`` and covariates when
-        the model adjusts for them). ``time``, on the model's time scale, defaults to
-        the visit's mean time over the modelled rows (as the marginal means place it; the
-        visit itself with ``time="visit"``); give it for a visit that was not modelled.
+        ``conditional=True`` (``mmrm`` only): each missing visit predicted from the
+        patient's observed visits (SAS ``OUTP=``, mmrm's ``conditional = TRUE``); an
+        observed visit is returned as observed, SE 0. ``False``: ``x beta`` (``OUTPM=``).
+        ``newdata`` (default: every modelled patient at every modelled visit) needs
+        ``patient_id`` (when conditional), ``arm``, ``visit``, ``baseline`` and covariates
+        as modelled, and the outcome where observed. ``interval``: ``"prediction"``,
+        ``"confidence"`` or None; ``conf_level`` defaults to the fit's. Returns
+        ``patient_id``, ``arm``, ``visit``, ``estimate``, ``std_error``, ``pi_lower`` /
+        ``pi_upper`` (or ``df``, ``ci_lower``, ``ci_upper``) and ``observed``; methods in
+        :mod:`dryneedle_outcomes.models.prediction`.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=80, seed=4), model="mmrm")
+        >>> pred = fit.predict()
+        >>> list(pred.columns)
+        ['patient_id', 'arm', 'visit', 'estimate', 'std_error', 'pi_lower', 'pi_upper', 'observed']
+        >>> bool((pred.loc[pred["observed"], "std_error"] == 0).all())
+        True
         """
-        rows = new_data.copy()
-        if "time" not in rows:
-            if self.frame.time == "visit":
-                rows["time"] = rows["visit"].astype(float)
-            else:
-                mean_time = self.frame.data.groupby("visit")["time"].mean()
-                rows["time"] = rows["visit"].map(mean_time).astype(float)
-                unknown = sorted(set(rows.loc[rows["time"].isna(), "visit"]))
-                if unknown and self.model in LINEAR_MODELS:
-                    raise AnalysisError(
-                        f"visit(s) {unknown} were not modelled, so their time is unknown; "
-                        f"give new_data a 'time' column ({self.frame.time}s since baseline)")
-        needed = ["arm", "visit"] + (["baseline"] if self.frame.adjust_baseline else []) \
-            + list(self.frame.covariates)
-        missing = [c for c in needed if c not in rows]
-        if missing:
-            raise AnalysisError(f"new_data lacks column(s) {missing}; it needs {needed}")
-        unknown = set(rows["arm"].astype(str)) - set(self.frame.arms)
-        if unknown:
-            raise AnalysisError(f"unknown arm(s) {sorted(unknown)}; arms: {self.frame.arms}")
-        if self.model in FACTOR_MODELS:
-            bad = set(rows["visit"]) - set(self.frame.visits)
-            if bad:
-                raise AnalysisError(f"visit(s) {sorted(bad)} were not modelled; a "
-                                    f"{self.model} model predicts only {self.frame.visits}")
-        X, _ = design_matrix(self.frame, rows, self.model)
-        return pd.Series(X @ self.fit.beta, index=new_data.index, name="prediction")
+        from .prediction import predict_trajectory
+
+        return predict_trajectory(self, newdata, conditional=conditional, interval=interval,
+                                  conf_level=conf_level)
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:

@@ -70,6 +70,7 @@ class MMRMData:
 
 
 def as_codes(a, what: str, n: int) -> np.ndarray:
+    """``a`` as int64 codes, checked: 1-d, one per row, integers (no missing values)."""
     a = np.asarray(a)
     if a.ndim != 1 or len(a) != n:
         raise AnalysisError(f"{what} must be a 1-d array with one entry per row of y ({n})")

@@ -150,7 +150,7 @@ def between_within_df(X, groups, *, unstructured: bool) -> tuple[np.ndarray, boo
     >>> X = np.column_stack([np.ones(8), [0, 0, 1, 1, 0, 0, 1, 1], np.tile([0, 1], 4)])
     >>> df, between = between_within_df(X, groups, unstructured=False)
     >>> df.tolist(), between.tolist()
-    [[2.0, 2.0, 3.0], [True, True, False]]
+    ([2.0, 2.0, 3.0], [True, True, False])
     """
     X = np.asarray(X, dtype=float)
     _, g = np.unique(np.asarray(groups), return_inverse=True)

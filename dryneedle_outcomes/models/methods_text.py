@@ -30,7 +30,12 @@ NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-s
 RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
           "session_means": "(1 | patient)"}
 DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger",
-            "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))"}
+            "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))",
+            "between_within": "between-within (SAS's DDFM=BETWITHIN)"}
+VCOV_NAMES = {"empirical": "the empirical (sandwich) covariance of the fixed effects "
+                           "(SAS's EMPIRICAL; Liang & Zeger 1986)",
+              "empirical_jackknife": "the leave-one-patient-out jackknife covariance of "
+                                     "the fixed effects (R mmrm's Empirical-Jackknife)"}
 
 
 def describe(fit: TrajectoryResult) -> str:
@@ -65,6 +70,9 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
         f"{fit.conf_level:.0%} CIs and tests with {df} degrees of freedom; reference arm "
         f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
     ]
+    if fit.vcov_method in VCOV_NAMES:
+        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}, "
+                        "robust to a misspecified covariance structure.")
     order = order_sentence(fit.covariance_attempts)
     if order:
         notes.insert(1, order)

@@ -38,6 +38,7 @@ from ..stats.mixed.engine import EngineFit
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
+from ..stats.mixed.robust import BetweenWithin
 from ..tables import TableResult
 from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
@@ -51,6 +52,7 @@ from .design import (
     time_terms,
 )
 from .mcid import first_session_intervals
+from .type3 import check_vcov, robust_inference, type3_table
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
@@ -97,8 +99,9 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
-           kr: KenwardRoger | None = None) -> pd.DataFrame:
-    """t tests of each row of ``L``: Satterthwaite, or Kenward-Roger when ``kr`` is given."""
+           kr: KenwardRoger | BetweenWithin | None = None) -> pd.DataFrame:
+    """t tests of each row of ``L``: Satterthwaite, or with ``kr`` (Kenward-Roger, or a
+    between-within inference with a model-based or empirical covariance)."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
            else kr.contrast(L, conf_level=conf_level))
     return pd.DataFrame({
@@ -152,6 +155,13 @@ class TrajectoryResult(AnalysisResult):
         One row per structure of the ``covariance`` given (``mmrm`` only; empty for the
         other models): ``structure``, ``tried``, ``converged`` (with a positive-definite
         estimate), ``used`` and ``reason`` (why it was not acceptable, or not tried).
+    vcov_method : str
+        The covariance of the fixed effects behind every SE and test: ``"model"``,
+        ``"empirical"`` or ``"empirical_jackknife"``; ``robust`` holds the between-within
+        inference (:class:`~dryneedle_outcomes.stats.mixed.robust.BetweenWithin`) when
+        ``df_method`` is ``"between_within"``, else None.
+    type3 : DataFrame
+        Type III F test of every term (:mod:`.type3`).
     """
 
     model: str
@@ -178,6 +188,29 @@ class TrajectoryResult(AnalysisResult):
     kenward_roger: KenwardRoger | None = field(default=None, repr=False)
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
+    vcov_method: str = "model"
+    robust: BetweenWithin | None = field(default=None, repr=False)
+
+    @property
+    def _inference(self) -> KenwardRoger | BetweenWithin | None:
+        return self.kenward_roger if self.kenward_roger is not None else self.robust
+
+    @property
+    def type3(self) -> pd.DataFrame:
+        """Type III F test of every term with the fit's df method and covariance
+        (:func:`.type3.type3_table`: SAS's hypotheses; ``arm`` compares the arms averaged
+        over visits, ``visit:arm`` whether their difference changes over visits).
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=60, seed=4), model="mmrm")
+        >>> fit.type3[["term", "num_df"]].to_dict("list")
+        {'term': ['baseline', 'arm', 'visit', 'visit:arm'], 'num_df': [1, 1, 6, 6]}
+        """
+        X, names = design_matrix(self.frame, self.frame.data, self.model)
+        return type3_table(self.fit, X, names, df_method=self.df_method,
+                           kenward_roger=self.kenward_roger, robust=self.robust)
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -212,13 +245,13 @@ class TrajectoryResult(AnalysisResult):
                 raise AnalysisError("visit 0 was not modelled, so change from it is unknown")
             L = L - self._grid_L(reference_grid(self.frame, [0]))
             offset = np.zeros(len(L))
-        tab = _table(self.fit, L, self.conf_level, self.kenward_roger)
+        tab = _table(self.fit, L, self.conf_level, self._inference)
         for col in ("estimate", "ci_lower", "ci_upper"):
             tab[col] = tab[col] - offset
         tab.insert(0, "arm", grid["arm"].to_numpy())
         ref = L[0]
         diffs = L[1:] - ref
-        dtab = _table(self.fit, diffs, self.conf_level, self.kenward_roger)
+        dtab = _table(self.fit, diffs, self.conf_level, self._inference)
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
@@ -352,6 +385,8 @@ class TrajectoryResult(AnalysisResult):
             "", f"Fixed effects ({self.df_method.replace('_', '-').title()} df):",
             self.fixed_effects.to_string(index=False, **fmt),
             "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
+            "", "Type III tests of fixed effects:",
+            self.type3.drop(columns=["df_method", "vcov"]).to_string(index=False, **fmt),
             "", f"Arm difference per visit ({self.conf_level:.0%} CI):",
             self.comparison.to_string(index=False, **fmt),
         ]
@@ -397,6 +432,7 @@ class TrajectoryResult(AnalysisResult):
             "marginal_means": table(self.marginal_means,
                                     f"marginal (least-squares) means ({level})"),
             "fixed_effects": table(self.fixed_effects, "fixed effects", digits=3),
+            "type3": table(self.type3, "Type III tests of fixed effects", digits=3),
             "variance_components": table(self.variance_components, "variance components",
                                          digits=3),
         }
@@ -425,6 +461,7 @@ def fit_trajectory(
     conf_level: float = 0.95,
     visits=None,
     df: str = "satterthwaite",
+    vcov: str = "model",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -485,6 +522,16 @@ def fit_trajectory(
         give a smaller one). ``"kenward_roger_linear"`` is SAS's DDFM=KR(LINEAR) (no
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
+        ``"between_within"`` (``mmrm`` only) is SAS's DDFM=BETWITHIN, the df SAS uses with
+        an empirical covariance: patients minus the rank of the between-patient columns
+        (every effect, for ``unstructured``; :mod:`..stats.mixed.robust`).
+    vcov : {"model", "empirical", "empirical_jackknife"}
+        Covariance of the fixed effects behind every SE, CI and test (``mmrm`` only for
+        the last two). ``"empirical"`` is the sandwich (Liang & Zeger 1986) of SAS's
+        EMPIRICAL option and R mmrm's ``"Empirical"``; ``"empirical_jackknife"`` the
+        leave-one-patient-out variant (mmrm's ``"Empirical-Jackknife"``, McCaffrey, Bell
+        & Botts 2001). Both need ``df="between_within"``: SAS pairs EMPIRICAL with
+        DDFM=BETWITHIN and offers neither Satterthwaite nor Kenward-Roger df with it.
 
     Returns
     -------
@@ -508,6 +555,7 @@ def fit_trajectory(
     if df in KR_METHODS and model != "mmrm":
         raise AnalysisError(f"df={df!r} is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
+    check_vcov(model, df, vcov)
     conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
                         time_transform=time_transform, reference_arm=reference_arm,
@@ -520,7 +568,8 @@ def fit_trajectory(
         fit = _engine_fit(frame, model, order[0])[0]
     names = design_matrix(frame, frame.data, model)[1]
 
-    kr = _kenward_roger(frame, fit, df)
+    robust = (robust_inference(frame, fit, vcov, used) if df == "between_within" else None)
+    kr = _kenward_roger(frame, fit, df) or robust
     fe = _table(fit, np.eye(len(names)), conf_level, kr)
     fe.insert(0, "term", names)
 
@@ -560,7 +609,8 @@ def fit_trajectory(
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
-        kenward_roger=kr, covariance_attempts=attempts,
+        kenward_roger=kr if robust is None else None, covariance_attempts=attempts,
+        vcov_method=vcov, robust=robust,
     )
 
 

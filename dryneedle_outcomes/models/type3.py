@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..stats.mixed.ftest import satterthwaite_f
+from ..stats.mixed.options import VCOV_METHODS
 from ..stats.mixed.robust import BetweenWithin, between_within
 
 _FACTOR = re.compile(r"^(?P<var>.+)\[(?P<level>.+)\]$")
@@ -192,6 +193,28 @@ def type3_table(fit, X, names: list[str], *, df_method: str, kenward_roger=None,
     return out
 
 
+def check_vcov(model: str, df: str, vcov: str) -> None:
+    """Refuse, in words, a covariance / df combination :func:`.fit_trajectory` does not fit.
+
+    Raises
+    ------
+    AnalysisError
+        For an unknown ``vcov``, a sandwich or between-within df outside the MMRM, or a
+        sandwich with Satterthwaite or Kenward-Roger df (SAS pairs EMPIRICAL with
+        DDFM=BETWITHIN and offers neither of the others with it; both assume the
+        model-based covariance).
+    """
+    if vcov not in VCOV_METHODS:
+        raise AnalysisError(f"vcov must be one of {', '.join(VCOV_METHODS)}, got {vcov!r}")
+    if (vcov != "model" or df == "between_within") and model != "mmrm":
+        raise AnalysisError(f"vcov={vcov!r} with df={df!r} is available for model='mmrm' "
+                            "only")
+    if vcov != "model" and df != "between_within":
+        raise AnalysisError(f"vcov={vcov!r} needs df='between_within' (SAS pairs EMPIRICAL "
+                            "with DDFM=BETWITHIN; its Satterthwaite and Kenward-Roger df "
+                            "assume the model-based covariance)")
+
+
 def robust_inference(frame, fit, vcov: str, structure: str | None) -> BetweenWithin:
     """Between-within inference for an MMRM fit of ``frame`` with covariance ``vcov``
     (:func:`..stats.mixed.robust.between_within`)."""
@@ -205,4 +228,4 @@ def robust_inference(frame, fit, vcov: str, structure: str | None) -> BetweenWit
                           unstructured=structure == "unstructured")
 
 
-__all__ = ["robust_inference", "type3_contrasts", "type3_table"]
+__all__ = ["check_vcov", "robust_inference", "type3_contrasts", "type3_table"]

@@ -47,9 +47,7 @@ from scipy import stats
 from ...errors import AnalysisError
 from .engine import EngineFit
 from .ftest import wald_f
-
-#: The covariance estimators of the fixed effects: model-based, and the two sandwiches.
-VCOV_METHODS = ("model", "empirical", "empirical_jackknife")
+from .options import VCOV_METHODS
 
 
 def _patients(groups: np.ndarray, visits: np.ndarray):

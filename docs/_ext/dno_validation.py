@@ -161,6 +161,12 @@ ROWS = [
         source="printed by SAS 9.4 PROC MIXED (DDFM=KR, KR(LINEAR), SATTERTHWAITE) on R "
                "mmrm's fev_data, copied with their source from the listings in "
                "openpharma/mmrm's design/ folder (see the folder's README)"),
+    Row("mmrm_sas_type3_empirical", ("stats.mixed.robust", "stats.mixed.ftest", "models.type3"),
+        ("test_type3_sas",),
+        source="printed by SAS 9.4 PROC MIXED (EMPIRICAL with DDFM=BETWITHIN; Type 3 tests "
+               "with DDFM=SATTERTHWAITE) on R mmrm's fev_data, copied with their source from "
+               "openpharma/mmrm's design/Robust and design/anova folders (see the folder's "
+               "README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),

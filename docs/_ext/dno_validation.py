@@ -168,6 +168,8 @@ ROWS = [
                "openpharma/mmrm's design/Robust and design/anova folders (see the folder's "
                "README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
+    Row("trajectory_type3", ("models.type3", "stats.mixed.robust"),
+        ("test_trajectory_type3",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),

@@ -49,8 +49,11 @@ Schema (defaults after ``=`` for optional keys)::
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
-                                         # (SAS's DDFM=KR / KR(LINEAR)): used by mmrm;
-                                         # the random-effects models use Satterthwaite
+                                         # (SAS's DDFM=KR / KR(LINEAR)) / "between_within"
+                                         # (DDFM=BETWITHIN): used by mmrm; the
+                                         # random-effects models use Satterthwaite
+    vcov = "model"                       # or "empirical" / "empirical_jackknife" (SAS's
+                                         # EMPIRICAL; needs df = "between_within"): mmrm
     cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
     sessions_to_mcid = false             # parametric bootstrap of the first session
                                          # reaching the MCID (slow: n_boot refits)
@@ -191,6 +194,7 @@ class TrajectoryOptions:
     covariance: str | tuple[str, ...] = default(_T, "covariance")
     adjust: tuple[str, ...] = default(_T, "adjust")
     df: str = default(_T, "df")
+    vcov: str = default(_T, "vcov")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")
     sessions_to_mcid: bool = default(_T, "sessions_to_mcid")
     n_boot: int = default(_T, "n_boot")
@@ -199,6 +203,10 @@ class TrajectoryOptions:
     def df_for(self, model: str) -> str:
         """Degrees-of-freedom method of ``model`` (Kenward-Roger exists for mmrm only)."""
         return self.df if model == "mmrm" else "satterthwaite"
+
+    def vcov_for(self, model: str) -> str:
+        """Covariance of the fixed effects of ``model`` (sandwiches exist for mmrm only)."""
+        return self.vcov if model == "mmrm" else "model"
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
-from .stats.mixed.options import COVARIANCES, DF_METHODS
+from .stats.mixed.options import COVARIANCES, DF_METHODS, VCOV_METHODS
 from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
 
 # The analyses' own lists are copied here because their packages import pandas and
@@ -157,6 +157,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="satterthwaite",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),
+    _f("analysis.trajectory", "vcov", "choice", "covariance of the mmrm's fixed effects: "
+       "model-based, or a sandwich (needs df = \"between_within\")", default="model",
+       allowed=VCOV_METHODS, option="TrajectoryOptions.vcov"),
     _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
        "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
        option="TrajectoryOptions.cumulative_after"),

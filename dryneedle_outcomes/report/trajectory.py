@@ -38,6 +38,7 @@ def _tables(fit: TrajectoryResult, stem: str, what: str, adjust, cumulative, boo
     out = [table(fit.comparison, "arm_difference", "difference between arms per visit"),
            table(fit.marginal_means, "marginal_means", "marginal (least-squares) means"),
            table(fit.fixed_effects, "fixed_effects", "fixed effects", digits=3),
+           table(fit.type3, "type3", "Type III tests of fixed effects", digits=3),
            table(fit.variance_components, "variance_components", "variance components",
                  digits=3)]
     if cumulative:
@@ -57,7 +58,8 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
         warnings.simplefilter("always")
         fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
                              covariance=t.covariance, reference_arm=options.reference_arm,
-                             conf_level=options.conf_level, df=t.df_for(model))
+                             conf_level=options.conf_level, df=t.df_for(model),
+                             vcov=t.vcov_for(model))
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
         boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
                 if t.sessions_to_mcid else None)

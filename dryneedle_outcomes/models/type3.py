@@ -40,13 +40,13 @@ from ..stats.mixed.ftest import satterthwaite_f
 from ..stats.mixed.options import VCOV_METHODS
 from ..stats.mixed.robust import BetweenWithin, between_within
 
-_FACTOR = re.compile(r"^(?P<var>.+)\[(?P<level>.+)\]$")
+_FACTOR = re.compile(r"^(?P<var>[^\[]+)\[(?P<level>.+)\]$")
 
 
 def _parts(name: str) -> list[tuple[str, str | None]]:
     """``"visit[2]:arm[dn]"`` -> ``[("visit", "2"), ("arm", "dn")]``; numeric parts get None."""
     out = []
-    for part in name.split(":"):
+    for part in re.split(r":(?![^\[]*\])", name):  # a ":" inside [level] is the level's
         m = _FACTOR.match(part)
         out.append((m["var"], m["level"]) if m else (part, None))
     return out

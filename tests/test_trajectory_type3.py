@@ -19,7 +19,8 @@ Tolerances, and why:
   in tests/test_type3_sas.py); with these cohorts' missed visits they differ by 1.8e-3
   (the 1-df terms as much as the 6-df ones), while the scaled F agree to 1e-6;
 - sandwich covariances: 1e-4 of ``sqrt(C_ii C_jj)`` (nlme stops at its own tolerance;
-  observed 4.0e-6, unstructured).
+  observed 4.0e-6, unstructured), and the Satterthwaite df for them (clubSandwich's
+  ``df_Satt``, which R mmrm reproduces): 1e-4 relative (observed 2.7e-6).
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ _spec.loader.exec_module(export_frames)
 F_RTOL = 1e-4
 DF_RTOL = {"satterthwaite": 1e-3, "kenward_roger": 5e-3}
 VCOV_TOL = 1e-4
+SANDWICH_DF_RTOL = 1e-4
 TYPE3_CASES = [
     ("random_intercept", {"model": "random_intercept"}),
     ("random_slope", {"model": "random_slope"}),
@@ -90,9 +92,15 @@ def test_type3_is_not_the_coefficient_test(cohorts):
 @pytest.mark.parametrize(("vcov", "cr"), [("empirical", "CR0"),
                                           ("empirical_jackknife", "CR3")])
 def test_sandwich_against_clubsandwich(cohorts, dataset, covariance, vcov, cr):
+    """The covariance, and with df="satterthwaite" mmrm's df for it (clubSandwich's)."""
     fit = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance=covariance,
-                             vcov=vcov, df="between_within")
+                             vcov=vcov, df="satterthwaite")
     ref = REF[dataset][f"mmrm_{covariance}"]
+    df_r = ref[f'coef_test(m, vcov = "{cr}", test = "Satterthwaite")$df_Satt']
+    np.testing.assert_allclose(fit.fixed_effects["df"], df_r, rtol=SANDWICH_DF_RTOL)
+    # the model-based Satterthwaite df are another quantity: they miss clubSandwich's
+    model = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance=covariance)
+    assert np.max(np.abs(model.fixed_effects["df"] / df_r - 1)) > 100 * SANDWICH_DF_RTOL
     R = np.array(ref[f'vcovCR(m, type = "{cr}")'])
     other = np.array(ref[f'vcovCR(m, type = "{"CR3" if cr == "CR0" else "CR0"}")'])
     scale = np.sqrt(np.outer(np.diag(R), np.diag(R)))
@@ -157,7 +165,8 @@ def test_type3_does_not_depend_on_names_or_reference_arm(cohorts):
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"model": "random_slope", "vcov": "empirical", "df": "between_within"}, "mmrm"),
     ({"model": "session_means", "df": "between_within"}, "mmrm"),
-    ({"model": "mmrm", "vcov": "empirical"}, "between_within"),
+    ({"model": "mmrm", "vcov": "empirical_jackknife", "df": "kenward_roger_linear"},
+     "between_within"),
     ({"model": "mmrm", "vcov": "empirical", "df": "kenward_roger"}, "between_within"),
     ({"model": "mmrm", "vcov": "sandwich", "df": "between_within"}, "vcov must be"),
 ])

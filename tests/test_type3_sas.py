@@ -22,7 +22,7 @@ SEs of the REML optimum (``CONVH=1E-8``; 4.3e-3 here) and the engine within
 :func:`tolerances.mmrm_se`; estimates agree to ``TWO_FITS * r`` of their SE; a smooth
 function ``q`` of the covariance parameters to ``TWO_FITS * r * s`` relative, ``s`` its
 relative change per SE of the covariance parameters: measured 0.021 at most for the
-empirical SEs (``mmrm_sas_type3_empirical/sensitivity.py``; the test uses 0.05, twice
+empirical SEs (``mmrm_sas_type3_empirical/sensitivity_empirical.py``; the test uses 0.05, twice
 that for the variances in the covariance matrix and for F), and the bounds of the KR
 module (0.1 for SEs and t, 0.2 for df) for the Satterthwaite Type 3 df and F (2 x 0.1).
 Listing values add half a unit in the last digit printed. The between-within df are

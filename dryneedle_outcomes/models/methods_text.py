@@ -71,8 +71,10 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
         f"{fit.reference_arm} (differences are arm minus {fit.reference_arm}).",
     ]
     if fit.vcov_method in VCOV_NAMES:
-        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}, "
-                        "robust to a misspecified covariance structure.")
+        df_rule = ("" if fit.df_method != "satterthwaite" else
+                   " (Satterthwaite df for it as R mmrm's, Bell & McCaffrey 2002)")
+        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}"
+                        f"{df_rule}, robust to a misspecified covariance structure.")
     order = order_sentence(fit.covariance_attempts)
     if order:
         notes.insert(1, order)

@@ -38,7 +38,7 @@ from ..stats.mixed.engine import EngineFit
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
-from ..stats.mixed.robust import BetweenWithin
+from ..stats.mixed.robust import BetweenWithin, EmpiricalSatterthwaite
 from ..tables import TableResult
 from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
@@ -99,7 +99,8 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
-           kr: KenwardRoger | BetweenWithin | None = None) -> pd.DataFrame:
+           kr: KenwardRoger | BetweenWithin | EmpiricalSatterthwaite | None = None
+           ) -> pd.DataFrame:
     """t tests of each row of ``L``: Satterthwaite, or with ``kr`` (Kenward-Roger, or a
     between-within inference with a model-based or empirical covariance)."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
@@ -157,9 +158,9 @@ class TrajectoryResult(AnalysisResult):
         estimate), ``used`` and ``reason`` (why it was not acceptable, or not tried).
     vcov_method : str
         The covariance of the fixed effects behind every SE and test: ``"model"``,
-        ``"empirical"`` or ``"empirical_jackknife"``; ``robust`` holds the between-within
-        inference (:class:`~dryneedle_outcomes.stats.mixed.robust.BetweenWithin`) when
-        ``df_method`` is ``"between_within"``, else None.
+        ``"empirical"`` or ``"empirical_jackknife"``; ``robust`` holds the inference
+        with it (:mod:`~dryneedle_outcomes.stats.mixed.robust`) for between-within df or
+        an empirical covariance, else None.
     type3 : DataFrame
         Type III F test of every term (:mod:`.type3`).
     """
@@ -189,10 +190,10 @@ class TrajectoryResult(AnalysisResult):
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
     vcov_method: str = "model"
-    robust: BetweenWithin | None = field(default=None, repr=False)
+    robust: BetweenWithin | EmpiricalSatterthwaite | None = field(default=None, repr=False)
 
     @property
-    def _inference(self) -> KenwardRoger | BetweenWithin | None:
+    def _inference(self) -> KenwardRoger | BetweenWithin | EmpiricalSatterthwaite | None:
         return self.kenward_roger if self.kenward_roger is not None else self.robust
 
     @property
@@ -530,8 +531,9 @@ def fit_trajectory(
         the last two). ``"empirical"`` is the sandwich (Liang & Zeger 1986) of SAS's
         EMPIRICAL option and R mmrm's ``"Empirical"``; ``"empirical_jackknife"`` the
         leave-one-patient-out variant (mmrm's ``"Empirical-Jackknife"``, McCaffrey, Bell
-        & Botts 2001). Both need ``df="between_within"``: SAS pairs EMPIRICAL with
-        DDFM=BETWITHIN and offers neither Satterthwaite nor Kenward-Roger df with it.
+        & Botts 2001). With ``df="between_within"`` as SAS pairs EMPIRICAL (its
+        DDFM=BETWITHIN), or ``df="satterthwaite"``: R mmrm's df for the sandwich (Bell &
+        McCaffrey 2002, clubSandwich's ``df_Satt``). Not with Kenward-Roger df.
 
     Returns
     -------
@@ -568,7 +570,7 @@ def fit_trajectory(
         fit = _engine_fit(frame, model, order[0])[0]
     names = design_matrix(frame, frame.data, model)[1]
 
-    robust = (robust_inference(frame, fit, vcov, used) if df == "between_within" else None)
+    robust = robust_inference(frame, fit, vcov, df, used) if model == "mmrm" else None
     kr = _kenward_roger(frame, fit, df) or robust
     fe = _table(fit, np.eye(len(names)), conf_level, kr)
     fe.insert(0, "term", names)

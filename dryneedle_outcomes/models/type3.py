@@ -38,7 +38,12 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..stats.mixed.ftest import satterthwaite_f
 from ..stats.mixed.options import VCOV_METHODS
-from ..stats.mixed.robust import BetweenWithin, between_within
+from ..stats.mixed.robust import (
+    BetweenWithin,
+    EmpiricalSatterthwaite,
+    between_within,
+    empirical_satterthwaite,
+)
 
 _FACTOR = re.compile(r"^(?P<var>[^\[]+)\[(?P<level>.+)\]$")
 
@@ -150,7 +155,8 @@ def type3_contrasts(X, names: list[str]) -> dict[str, np.ndarray]:
 
 
 def type3_table(fit, X, names: list[str], *, df_method: str, kenward_roger=None,
-                robust: BetweenWithin | None = None) -> pd.DataFrame:
+                robust: BetweenWithin | EmpiricalSatterthwaite | None = None
+                ) -> pd.DataFrame:
     """Type III F test of every term (:func:`type3_contrasts`) with the fit's df method.
 
     Parameters
@@ -163,10 +169,12 @@ def type3_table(fit, X, names: list[str], *, df_method: str, kenward_roger=None,
     df_method : str
         ``"satterthwaite"`` (model-based covariance, Fai-Cornelius df),
         ``"kenward_roger"`` / ``"kenward_roger_linear"`` (``kenward_roger`` given: the
-        scaled F on the KR df) or ``"between_within"`` (``robust`` given, with its
-        covariance).
+        scaled F on the KR df), ``"between_within"`` (``robust`` a
+        :class:`~dryneedle_outcomes.stats.mixed.robust.BetweenWithin`, with its
+        covariance) or ``"satterthwaite"`` with an empirical covariance (``robust`` an
+        :class:`~dryneedle_outcomes.stats.mixed.robust.EmpiricalSatterthwaite`).
     kenward_roger : KenwardRoger, optional
-    robust : BetweenWithin, optional
+    robust : BetweenWithin or EmpiricalSatterthwaite, optional
 
     Returns
     -------
@@ -200,32 +208,39 @@ def check_vcov(model: str, df: str, vcov: str) -> None:
     ------
     AnalysisError
         For an unknown ``vcov``, a sandwich or between-within df outside the MMRM, or a
-        sandwich with Satterthwaite or Kenward-Roger df (SAS pairs EMPIRICAL with
-        DDFM=BETWITHIN and offers neither of the others with it; both assume the
-        model-based covariance).
+        sandwich with Kenward-Roger df (which adjust the model-based covariance; SAS and
+        mmrm refuse it too).
     """
     if vcov not in VCOV_METHODS:
         raise AnalysisError(f"vcov must be one of {', '.join(VCOV_METHODS)}, got {vcov!r}")
     if (vcov != "model" or df == "between_within") and model != "mmrm":
         raise AnalysisError(f"vcov={vcov!r} with df={df!r} is available for model='mmrm' "
                             "only")
-    if vcov != "model" and df != "between_within":
-        raise AnalysisError(f"vcov={vcov!r} needs df='between_within' (SAS pairs EMPIRICAL "
-                            "with DDFM=BETWITHIN; its Satterthwaite and Kenward-Roger df "
-                            "assume the model-based covariance)")
+    if vcov != "model" and df not in ("between_within", "satterthwaite"):
+        raise AnalysisError(f"vcov={vcov!r} goes with df='between_within' (SAS pairs "
+                            "EMPIRICAL with DDFM=BETWITHIN) or df='satterthwaite' (R mmrm's "
+                            f"df for the sandwich), not df={df!r}: Kenward-Roger adjusts the "
+                            "model-based covariance")
 
 
-def robust_inference(frame, fit, vcov: str, structure: str | None) -> BetweenWithin:
-    """Between-within inference for an MMRM fit of ``frame`` with covariance ``vcov``
-    (:func:`..stats.mixed.robust.between_within`)."""
+def robust_inference(frame, fit, vcov: str, df: str, structure: str | None
+                     ) -> BetweenWithin | EmpiricalSatterthwaite | None:
+    """The inference of an MMRM fit of ``frame`` other than model-based Satterthwaite or
+    Kenward-Roger: between-within df (with covariance ``vcov``), or an empirical
+    covariance with mmrm's Satterthwaite df; None for the model-based cases."""
+    if df != "between_within" and vcov == "model":
+        return None
     from .design import design_matrix
 
     d = frame.data
     X, _ = design_matrix(frame, d, "mmrm")
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     visits = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-    return between_within(fit, X, d["y"].to_numpy(dtype=float), groups, visits, vcov=vcov,
-                          unstructured=structure == "unstructured")
+    y = d["y"].to_numpy(dtype=float)
+    if df == "between_within":
+        return between_within(fit, X, y, groups, visits, vcov=vcov,
+                              unstructured=structure == "unstructured")
+    return empirical_satterthwaite(fit, X, y, groups, visits, vcov=vcov)
 
 
 __all__ = ["check_vcov", "robust_inference", "type3_contrasts", "type3_table"]

@@ -105,25 +105,44 @@ def satterthwaite_f(fit: EngineFit, L) -> dict:
     (2, True)
     """
     beta = np.asarray(fit.beta, dtype=float)
-    L, q = _check_L(L, len(beta))
-    C = L @ fit.vcov @ L.T
-    d, P = np.linalg.eigh(0.5 * (C + C.T))
-    d, P = d[::-1], P[:, ::-1]
-    Lt = P.T @ L
-    t2 = (Lt @ beta) ** 2 / d
-    F = float(t2.sum()) / q
+    Lt, d, F = orthogonal_contrasts(L, beta, fit.vcov)
+    q = len(d)
     nu = satterthwaite_df(Lt, d, fit.jac_vcov, fit.cov_varpar)
-    if q == 1:
-        den = float(nu[0])
-    elif np.all(np.isinf(nu)):
-        den = np.inf
-    else:
-        big = nu > 2
-        E = float(np.sum(nu[big] / (nu[big] - 2.0)))
-        den = 2.0 * E / (E - q) if E > q else np.nan
+    den = fai_cornelius_df(nu)
     p = float(stats.f.sf(F, q, den))  # NaN when there is no df
     return {"num_df": q, "den_df": den, "statistic": F, "p_value": p,
             "df_components": nu}
 
 
-__all__ = ["satterthwaite_f", "wald_f"]
+def orthogonal_contrasts(L, beta: np.ndarray, vcov: np.ndarray):
+    """``P L`` (rows: independent 1-df contrasts), the eigenvalues ``d`` of ``L C L'`` and
+    the F statistic: the decomposition behind :func:`satterthwaite_f`."""
+    L, q = _check_L(L, len(beta))
+    C = L @ vcov @ L.T
+    d, P = np.linalg.eigh(0.5 * (C + C.T))
+    d, P = d[::-1], P[:, ::-1]
+    Lt = P.T @ L
+    return Lt, d, float(np.sum((Lt @ beta) ** 2 / d)) / q
+
+
+def fai_cornelius_df(nu) -> float:
+    """Denominator df from the df ``nu_m`` of ``q`` independent 1-df contrasts (SAS's rule,
+    module docstring): ``2 E / (E - q)``, ``E = sum_{nu_m > 2} nu_m / (nu_m - 2)``.
+
+    Examples
+    --------
+    >>> round(fai_cornelius_df([30.0, 30.0]), 6), round(fai_cornelius_df([20.0, 60.0]), 3)
+    (30.0, 29.474)
+    """
+    nu = np.asarray(nu, dtype=float)
+    q = len(nu)
+    if q == 1:
+        return float(nu[0])
+    if np.all(np.isinf(nu)):
+        return np.inf
+    big = nu > 2
+    E = float(np.sum(nu[big] / (nu[big] - 2.0)))
+    return 2.0 * E / (E - q) if E > q else np.nan
+
+
+__all__ = ["fai_cornelius_df", "orthogonal_contrasts", "satterthwaite_f", "wald_f"]

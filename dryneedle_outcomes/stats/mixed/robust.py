@@ -29,24 +29,29 @@ small-sample approximations"; for the other structures a contrast gets the small
 the columns it involves (R mmrm's rule for contrasts; SAS's further partition of the
 within df by subject-by-effect interaction is not reproduced: it matters only for tests
 of within-patient effects under a structured covariance). SAS prints no Satterthwaite or
-Kenward-Roger df with ``EMPIRICAL`` (both are unavailable there); R's mmrm offers a
-Satterthwaite-type df for the sandwich (clubSandwich's), not computed here.
+Kenward-Roger df with ``EMPIRICAL`` (both are unavailable there).
+
+**Satterthwaite df for the sandwich** (R mmrm's default with ``vcov = "Empirical"``:
+``h_df_1d_sat_empirical``; Bell & McCaffrey 2002, Surv Methodol 28:169, with the working
+covariance taken as true, as clubSandwich's ``df_Satt``): :func:`sandwich_satterthwaite_df`,
+with Fai and Cornelius' rule for ``rank(L) > 1`` (:class:`EmpiricalSatterthwaite`).
 
 Golden values: SAS PROC MIXED with ``EMPIRICAL`` on mmrm's ``fev_data`` for eight
 structures (``tests/reference/mmrm_sas_type3_empirical/``, ``tests/test_type3_sas.py``);
-the jackknife against clubSandwich's CR3 on ``nlme::gls`` fits (the R script there).
+the sandwiches and their Satterthwaite df against clubSandwich's CR0 and CR3 on
+``nlme::gls`` fits (``tests/reference/trajectory_type3/``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
 from ...errors import AnalysisError
 from .engine import EngineFit
-from .ftest import wald_f
+from .ftest import fai_cornelius_df, orthogonal_contrasts, wald_f
 from .options import VCOV_METHODS
 
 
@@ -72,6 +77,33 @@ def _patients(groups: np.ndarray, visits: np.ndarray):
         rows = order[starts[who][:, None] + np.arange(m)[None, :]]  # (n_k, m)
         blocks.append((np.flatnonzero(mask), rows))
     return g, G, blocks
+
+
+def _whitened(fit: EngineFit, X, y, groups, visits, jackknife: bool):
+    """Per pattern: ``B_i = C_i^-1 X_i`` (``V_i = C_i C_i'``), the whitened residuals, and
+    ``A_i`` (identity for CR0, ``(I - B_i Phi B_i')^-1`` for the jackknife), stacked."""
+    X = np.asarray(X, dtype=float)
+    Sigma = np.asarray(fit.extra["Sigma"], dtype=float)
+    Phi = np.asarray(fit.vcov, dtype=float)
+    resid = np.asarray(y, dtype=float) - X @ np.asarray(fit.beta, dtype=float)
+    _, _, blocks = _patients(groups, visits)
+    out = []
+    for idx, rows in blocks:
+        C = np.linalg.cholesky(Sigma[np.ix_(idx, idx)])
+        B = np.linalg.solve(C[None], X[rows])  # (n_k, m, p)
+        r = np.linalg.solve(C[None], resid[rows][..., None])[..., 0]  # (n_k, m)
+        A = None
+        if jackknife:
+            eye = np.eye(len(idx))
+            try:
+                A = np.linalg.inv(eye - np.einsum("nap,pq,nbq->nab", B, Phi, B))
+            except np.linalg.LinAlgError as exc:
+                raise AnalysisError(
+                    "the leave-one-patient-out (jackknife) covariance needs "
+                    "V_i - X_i Phi X_i' invertible for every patient; it is singular for a "
+                    "patient whose visits alone determine some fixed effects") from exc
+        out.append((B, r, A))
+    return out
 
 
 def empirical_vcov(fit: EngineFit, X, y, groups, visits, *,
@@ -105,30 +137,46 @@ def empirical_vcov(fit: EngineFit, X, y, groups, visits, *,
     >>> bool(np.all(np.diag(V3) > np.diag(V0)))
     True
     """
-    X = np.asarray(X, dtype=float)
-    y = np.asarray(y, dtype=float)
-    Sigma = np.asarray(fit.extra["Sigma"], dtype=float)
-    Phi = np.asarray(fit.vcov, dtype=float)
-    resid = y - X @ np.asarray(fit.beta, dtype=float)
-    _, G, blocks = _patients(groups, visits)
+    return _sandwich(np.asarray(fit.vcov, dtype=float),
+                     _whitened(fit, X, y, groups, visits, jackknife))
+
+
+def _sandwich(Phi: np.ndarray, pieces) -> np.ndarray:
     scores = []
-    for idx, rows in blocks:
-        Xi = X[rows]  # (n_k, m, p)
-        ei = resid[rows]  # (n_k, m)
-        Vi = np.broadcast_to(Sigma[np.ix_(idx, idx)], (len(rows), len(idx), len(idx)))
-        if jackknife:
-            Vi = Vi - np.einsum("nap,pq,nbq->nab", Xi, Phi, Xi)
-        try:
-            w = np.linalg.solve(Vi, ei[..., None])[..., 0]
-        except np.linalg.LinAlgError as exc:
-            raise AnalysisError(
-                "the leave-one-patient-out (jackknife) covariance needs V_i - X_i Phi X_i' "
-                "invertible for every patient; it is singular for a patient whose visits "
-                "alone determine some fixed effects") from exc
-        scores.append(np.einsum("nap,na->np", Xi, w))
+    for B, r, A in pieces:
+        z = r if A is None else np.einsum("nab,nb->na", A, r)
+        scores.append(np.einsum("nap,na->np", B, z))  # X_i' V_i^-1 e_i (CR0)
     S = np.concatenate(scores)
     out = Phi @ (S.T @ S) @ Phi
     return 0.5 * (out + out.T)
+
+
+def sandwich_satterthwaite_df(Phi: np.ndarray, pieces, L: np.ndarray) -> np.ndarray:
+    """R mmrm's Satterthwaite df of the rows of ``L`` under an empirical covariance.
+
+    ``tr(G)^2 / ||G||_F^2`` with ``G_ij = u_i' (I - H)_ij u_j``, ``u_i = A_i B_i Phi l``,
+    ``H = B Phi B'`` (mmrm's ``h_df_1d_sat_empirical``; clubSandwich's ``df_Satt`` with the
+    working covariance taken as true, Bell & McCaffrey 2002). ``G = diag(s) - W Phi W'``
+    (``s_i = u_i' u_i``, ``w_i = B_i' u_i``) gives the traces without the n x n matrix.
+    """
+    L = np.atleast_2d(L)
+    U = Phi @ L.T  # (p, r)
+    s_parts, w_parts = [], []
+    for B, _, A in pieces:
+        u = B @ U  # (n_k, m, r)
+        if A is not None:
+            u = A @ u
+        s_parts.append(np.einsum("nar,nar->nr", u, u))
+        w_parts.append(np.einsum("nap,nar->npr", B, u))
+    s = np.concatenate(s_parts)  # (G, r)
+    W = np.concatenate(w_parts)  # (G, p, r)
+    q = np.einsum("npr,pq,nqr->nr", W, Phi, W)
+    K = np.einsum("npr,nqr->rpq", W, W)
+    PK = Phi[None] @ K
+    cross = np.einsum("rab,rba->r", PK, PK)
+    trace = s.sum(axis=0) - q.sum(axis=0)
+    frob = (s**2).sum(axis=0) - 2.0 * (s * q).sum(axis=0) + cross
+    return trace**2 / frob
 
 
 def between_within_df(X, groups, *, unstructured: bool) -> tuple[np.ndarray, bool]:
@@ -212,6 +260,52 @@ class BetweenWithin:
         return wald_f(L, self.beta, self.vcov, float(self._df(L).min()))
 
 
+@dataclass(frozen=True, eq=False)
+class EmpiricalSatterthwaite:
+    """t and F tests with an empirical covariance and R mmrm's Satterthwaite df for it.
+
+    The df of a contrast are :func:`sandwich_satterthwaite_df`; for ``rank(L) > 1`` the
+    ``q`` orthogonal contrasts of the spectral decomposition of ``L V L'`` (``V`` the
+    empirical covariance) are combined by Fai and Cornelius' rule, as mmrm's
+    ``h_df_md_sat`` does (:func:`.ftest.fai_cornelius_df`).
+
+    Attributes
+    ----------
+    beta, vcov : ndarray
+        Estimates and their empirical covariance.
+    vcov_method : str
+        ``"empirical"`` or ``"empirical_jackknife"``.
+    """
+
+    beta: np.ndarray
+    vcov: np.ndarray
+    vcov_method: str
+    phi: np.ndarray = field(repr=False)
+    pieces: list = field(repr=False)
+
+    def contrast(self, L, *, conf_level: float = 0.95) -> dict:
+        """Estimate, SE, df, t, p and CI of each row of ``L`` (as
+        :meth:`BetweenWithin.contrast`)."""
+        L = np.atleast_2d(np.asarray(L, dtype=float))
+        est = L @ self.beta
+        var = np.einsum("ij,jk,ik->i", L, self.vcov, L)
+        se = np.sqrt(np.where(var >= 0, var, np.nan))
+        dof = sandwich_satterthwaite_df(self.phi, self.pieces, L)
+        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
+        q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
+        return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
+                "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
+                "ci_lower": est - q * se, "ci_upper": est + q * se}
+
+    def test(self, L) -> dict:
+        """F test of ``L beta = 0`` with the empirical covariance (multi-df rule above)."""
+        Lt, _, F = orthogonal_contrasts(L, self.beta, self.vcov)
+        nu = sandwich_satterthwaite_df(self.phi, self.pieces, Lt)
+        den = fai_cornelius_df(nu)
+        return {"num_df": len(nu), "den_df": den, "statistic": F,
+                "p_value": float(stats.f.sf(F, len(nu), den)), "df_components": nu}
+
+
 def between_within(fit: EngineFit, X, y, groups, visits, *, vcov: str = "empirical",
                    unstructured: bool) -> BetweenWithin:
     """Between-within inference for an MMRM fit with the covariance ``vcov`` asks for.
@@ -239,5 +333,19 @@ def between_within(fit: EngineFit, X, y, groups, visits, *, vcov: str = "empiric
                          vcov_method=vcov)
 
 
-__all__ = ["VCOV_METHODS", "BetweenWithin", "between_within", "between_within_df",
-           "empirical_vcov"]
+def empirical_satterthwaite(fit: EngineFit, X, y, groups, visits, *,
+                            vcov: str = "empirical") -> EmpiricalSatterthwaite:
+    """Empirical covariance (``vcov``: ``"empirical"`` or ``"empirical_jackknife"``) with
+    R mmrm's Satterthwaite df for it (:class:`EmpiricalSatterthwaite`)."""
+    if vcov not in VCOV_METHODS[1:]:
+        raise AnalysisError(f"vcov must be 'empirical' or 'empirical_jackknife', got {vcov!r}")
+    Phi = np.asarray(fit.vcov, dtype=float)
+    pieces = _whitened(fit, X, y, groups, visits, vcov == "empirical_jackknife")
+    return EmpiricalSatterthwaite(beta=np.asarray(fit.beta, dtype=float),
+                                  vcov=_sandwich(Phi, pieces), vcov_method=vcov, phi=Phi,
+                                  pieces=pieces)
+
+
+__all__ = ["VCOV_METHODS", "BetweenWithin", "EmpiricalSatterthwaite", "between_within",
+           "between_within_df", "empirical_satterthwaite", "empirical_vcov",
+           "sandwich_satterthwaite_df"]

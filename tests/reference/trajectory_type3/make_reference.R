@@ -1,6 +1,7 @@
 # Golden values for TrajectoryResult.type3 and the sandwich covariances, from lmerTest
 # (Type III anova of lmer fits, Satterthwaite and Kenward-Roger df) and clubSandwich
-# (CR0 and CR3 covariance of nlme::gls fits), on the model frames of ../trajectory/.
+# (CR0 and CR3 covariance of nlme::gls fits and the Satterthwaite df of each coefficient
+# under them), on the model frames of ../trajectory/.
 #
 #   Rscript tests/reference/trajectory_type3/make_reference.R   (from the repository root)
 #
@@ -23,7 +24,11 @@ sandwich <- function(m) {
   list(call = paste(deparse(m$call), collapse = " "), terms = names(coef(m)),
        `coef(m)` = unname(coef(m)),
        `vcovCR(m, type = "CR0")` = unname(as.matrix(vcovCR(m, type = "CR0"))),
-       `vcovCR(m, type = "CR3")` = unname(as.matrix(vcovCR(m, type = "CR3"))))
+       `vcovCR(m, type = "CR3")` = unname(as.matrix(vcovCR(m, type = "CR3"))),
+       `coef_test(m, vcov = "CR0", test = "Satterthwaite")$df_Satt` =
+         coef_test(m, vcov = "CR0", test = "Satterthwaite")$df_Satt,
+       `coef_test(m, vcov = "CR3", test = "Satterthwaite")$df_Satt` =
+         coef_test(m, vcov = "CR3", test = "Satterthwaite")$df_Satt)
 }
 
 out <- list(R = R.version.string,

@@ -7,7 +7,7 @@ within ``r`` SEs of the REML optimum, so an SE moves by at most about ``r * s`` 
 covariance. Measured by central differences along its eigenvectors (step 0.05 SE), with
 the GLS estimates and ``(X' V^-1 X)^-1`` recomputed at every point, for the sandwich SEs of
 the intercept, the ARMCD coefficient and the TRT LS-mean on fev_data. Run from the
-repository root: ``python tests/reference/mmrm_sas_type3_empirical/sensitivity.py``.
+repository root: ``python tests/reference/mmrm_sas_type3_empirical/sensitivity_empirical.py``.
 Output (2026-12-02, numpy 2.4): at most 0.021 (TOEP) over the eight structures.
 """
 

@@ -1,7 +1,7 @@
 """Copy the SAS PROC MIXED numbers of openpharma/mmrm's design/ folder into sas_values.csv.
 
 Run once by hand (not by the tests) with a clone of openpharma/mmrm at the commit below:
-``python extract.py /path/to/mmrm.git``. It reads the files with ``git show``, copies the
+``python extract_sas_values.py /path/to/mmrm.git``. It reads the files with ``git show``, copies the
 printed numbers as text (nothing is computed) and writes ``sas_values.csv`` next to it.
 """
 

@@ -72,9 +72,10 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
     ]
     if fit.vcov_method in VCOV_NAMES:
         df_rule = ("" if fit.df_method != "satterthwaite" else
-                   " (Satterthwaite df for it as R mmrm's, Bell & McCaffrey 2002)")
-        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}"
-                        f"{df_rule}, robust to a misspecified covariance structure.")
+                   ", with Satterthwaite df for it as R mmrm computes them (Bell & McCaffrey "
+                   "2002)")
+        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}, "
+                        f"robust to a misspecified covariance structure{df_rule}.")
     order = order_sentence(fit.covariance_attempts)
     if order:
         notes.insert(1, order)

@@ -38,7 +38,6 @@ from ..stats.mixed.engine import EngineFit
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
-from ..stats.mixed.robust import BetweenWithin, EmpiricalSatterthwaite
 from ..tables import TableResult
 from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
@@ -52,7 +51,7 @@ from .design import (
     time_terms,
 )
 from .mcid import first_session_intervals
-from .type3 import check_vcov, robust_inference, type3_table
+from .type3 import Inference, check_vcov, robust_inference, type3_table
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
@@ -99,8 +98,7 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
-           kr: KenwardRoger | BetweenWithin | EmpiricalSatterthwaite | None = None
-           ) -> pd.DataFrame:
+           kr: Inference | None = None) -> pd.DataFrame:
     """t tests of each row of ``L``: Satterthwaite, or with ``kr`` (Kenward-Roger, or a
     between-within inference with a model-based or empirical covariance)."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
@@ -190,10 +188,10 @@ class TrajectoryResult(AnalysisResult):
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
     vcov_method: str = "model"
-    robust: BetweenWithin | EmpiricalSatterthwaite | None = field(default=None, repr=False)
+    robust: Inference | None = field(default=None, repr=False)
 
     @property
-    def _inference(self) -> KenwardRoger | BetweenWithin | EmpiricalSatterthwaite | None:
+    def _inference(self) -> Inference | None:
         return self.kenward_roger if self.kenward_roger is not None else self.robust
 
     @property
@@ -513,7 +511,7 @@ def fit_trajectory(
     conf_level : float
     visits : list of int, optional
         Restrict the model to these visits.
-    df : {"satterthwaite", "kenward_roger", "kenward_roger_linear"}
+    df : {"satterthwaite", "kenward_roger", "kenward_roger_linear", "between_within"}
         Degrees of freedom of the t tests. ``"satterthwaite"`` uses the model-based
         standard errors and the inverse observed information of the covariance
         parameters (as lmerTest and SAS's DDFM=SATTERTHWAITE). ``"kenward_roger"``
@@ -523,17 +521,13 @@ def fit_trajectory(
         give a smaller one). ``"kenward_roger_linear"`` is SAS's DDFM=KR(LINEAR) (no
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
-        ``"between_within"`` (``mmrm`` only) is SAS's DDFM=BETWITHIN, the df SAS uses with
-        an empirical covariance: patients minus the rank of the between-patient columns
-        (every effect, for ``unstructured``; :mod:`..stats.mixed.robust`).
+        ``"between_within"`` (``mmrm``): SAS's DDFM=BETWITHIN, its df with EMPIRICAL.
     vcov : {"model", "empirical", "empirical_jackknife"}
-        Covariance of the fixed effects behind every SE, CI and test (``mmrm`` only for
-        the last two). ``"empirical"`` is the sandwich (Liang & Zeger 1986) of SAS's
-        EMPIRICAL option and R mmrm's ``"Empirical"``; ``"empirical_jackknife"`` the
-        leave-one-patient-out variant (mmrm's ``"Empirical-Jackknife"``, McCaffrey, Bell
-        & Botts 2001). With ``df="between_within"`` as SAS pairs EMPIRICAL (its
-        DDFM=BETWITHIN), or ``df="satterthwaite"``: R mmrm's df for the sandwich (Bell &
-        McCaffrey 2002, clubSandwich's ``df_Satt``). Not with Kenward-Roger df.
+        Covariance of the fixed effects behind every SE, CI and test (sandwiches for
+        ``mmrm`` only; :mod:`..stats.mixed.robust`): SAS's EMPIRICAL and R mmrm's
+        ``"Empirical"`` (Liang & Zeger 1986), or mmrm's leave-one-patient-out
+        ``"Empirical-Jackknife"``. With ``df="between_within"`` (as SAS) or
+        ``"satterthwaite"`` (mmrm's df for the sandwich); not Kenward-Roger.
 
     Returns
     -------

@@ -37,6 +37,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..stats.mixed.ftest import satterthwaite_f
+from ..stats.mixed.kenward_roger import KenwardRoger
 from ..stats.mixed.options import VCOV_METHODS
 from ..stats.mixed.robust import (
     BetweenWithin,
@@ -44,6 +45,9 @@ from ..stats.mixed.robust import (
     between_within,
     empirical_satterthwaite,
 )
+
+#: What tests the contrasts of a trajectory fit when it is not model-based Satterthwaite.
+Inference = KenwardRoger | BetweenWithin | EmpiricalSatterthwaite
 
 _FACTOR = re.compile(r"^(?P<var>[^\[]+)\[(?P<level>.+)\]$")
 
@@ -243,4 +247,4 @@ def robust_inference(frame, fit, vcov: str, df: str, structure: str | None
     return empirical_satterthwaite(fit, X, y, groups, visits, vcov=vcov)
 
 
-__all__ = ["check_vcov", "robust_inference", "type3_contrasts", "type3_table"]
+__all__ = ["Inference", "check_vcov", "robust_inference", "type3_contrasts", "type3_table"]

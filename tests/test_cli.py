@@ -185,7 +185,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     for model in MODELS:
         fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
         frames[f"trajectory_{model}_arm_difference"] = fit.comparison
-        for name in ("marginal_means", "fixed_effects", "variance_components"):
+        for name in ("marginal_means", "fixed_effects", "type3", "variance_components"):
             frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
         frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
     for per in PER:

@@ -197,7 +197,7 @@ class TrajectoryResult(AnalysisResult):
     @property
     def type3(self) -> pd.DataFrame:
         """Type III F test of every term with the fit's df method and covariance
-        (:func:`.type3.type3_table`: SAS's hypotheses; ``arm`` compares the arms averaged
+        (``models.type3.type3_table``: SAS's hypotheses; ``arm`` compares the arms averaged
         over visits, ``visit:arm`` whether their difference changes over visits).
 
         Examples
@@ -524,7 +524,7 @@ def fit_trajectory(
         ``"between_within"`` (``mmrm``): SAS's DDFM=BETWITHIN, its df with EMPIRICAL.
     vcov : {"model", "empirical", "empirical_jackknife"}
         Covariance of the fixed effects behind every SE, CI and test (sandwiches for
-        ``mmrm`` only; :mod:`..stats.mixed.robust`): SAS's EMPIRICAL and R mmrm's
+        ``mmrm`` only; ``stats.mixed.robust``): SAS's EMPIRICAL and R mmrm's
         ``"Empirical"`` (Liang & Zeger 1986), or mmrm's leave-one-patient-out
         ``"Empirical-Jackknife"``. With ``df="between_within"`` (as SAS) or
         ``"satterthwaite"`` (mmrm's df for the sandwich); not Kenward-Roger.

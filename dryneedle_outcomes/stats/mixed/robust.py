@@ -225,9 +225,9 @@ class BetweenWithin:
     vcov : ndarray, shape (p, p)
         The covariance used: model-based or empirical (``vcov_method``).
     column_df : ndarray, shape (p,)
-        Between-within df of each column (:func:`between_within_df`).
+        Between-within df of each column (``between_within_df``).
     vcov_method : str
-        One of :data:`VCOV_METHODS`.
+        One of ``VCOV_METHODS``.
     """
 
     beta: np.ndarray
@@ -254,7 +254,7 @@ class BetweenWithin:
                 "ci_lower": est - q * se, "ci_upper": est + q * se}
 
     def test(self, L) -> dict:
-        """Wald F test of ``L beta = 0`` (:func:`.ftest.wald_f`) with the smallest df of
+        """Wald F test of ``L beta = 0`` (``ftest.wald_f``) with the smallest df of
         the columns ``L`` involves."""
         L = np.atleast_2d(np.asarray(L, dtype=float))
         return wald_f(L, self.beta, self.vcov, float(self._df(L).min()))
@@ -264,10 +264,10 @@ class BetweenWithin:
 class EmpiricalSatterthwaite:
     """t and F tests with an empirical covariance and R mmrm's Satterthwaite df for it.
 
-    The df of a contrast are :func:`sandwich_satterthwaite_df`; for ``rank(L) > 1`` the
+    The df of a contrast are ``sandwich_satterthwaite_df``; for ``rank(L) > 1`` the
     ``q`` orthogonal contrasts of the spectral decomposition of ``L V L'`` (``V`` the
     empirical covariance) are combined by Fai and Cornelius' rule, as mmrm's
-    ``h_df_md_sat`` does (:func:`.ftest.fai_cornelius_df`).
+    ``h_df_md_sat`` does (``ftest.fai_cornelius_df``).
 
     Attributes
     ----------
@@ -285,7 +285,7 @@ class EmpiricalSatterthwaite:
 
     def contrast(self, L, *, conf_level: float = 0.95) -> dict:
         """Estimate, SE, df, t, p and CI of each row of ``L`` (as
-        :meth:`BetweenWithin.contrast`)."""
+        ``BetweenWithin.contrast``)."""
         L = np.atleast_2d(np.asarray(L, dtype=float))
         est = L @ self.beta
         var = np.einsum("ij,jk,ik->i", L, self.vcov, L)

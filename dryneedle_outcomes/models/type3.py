@@ -234,6 +234,12 @@ def robust_inference(frame, fit, vcov: str, df: str, structure: str | None
     covariance with mmrm's Satterthwaite df; None for the model-based cases."""
     if df != "between_within" and vcov == "model":
         return None
+    layout = fit.extra.get("layout")
+    if vcov != "model" and (structure == "spatial_exp"
+                            or (layout is not None and layout.group_names)):
+        raise AnalysisError(f"vcov={vcov!r} is available for covariances over visits shared "
+                            "by all patients; not yet with covariance='spatial_exp' or a "
+                            "covariance per arm (covariance_by_arm=True)")
     from .design import design_matrix
 
     d = frame.data

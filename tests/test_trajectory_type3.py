@@ -173,3 +173,11 @@ def test_type3_does_not_depend_on_names_or_reference_arm(cohorts):
 def test_vcov_errors(cohorts, kwargs, match):
     with pytest.raises(dno.AnalysisError, match=match):
         dno.fit_trajectory(cohorts["sample"], **kwargs)
+
+
+def test_sandwich_refuses_a_covariance_per_arm(cohorts):
+    """The sandwich takes each patient's covariance over the shared visits; with a
+    covariance per arm it says it is not available rather than use the wrong one."""
+    with pytest.raises(dno.AnalysisError, match="covariance per arm"):
+        dno.fit_trajectory(cohorts["sample"], model="mmrm", covariance="cs",
+                           covariance_by_arm=True, vcov="empirical")

@@ -56,12 +56,16 @@ Schema (defaults after ``=`` for optional keys)::
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
     df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
-                                         # (SAS's DDFM=KR / KR(LINEAR) / SATTERTHWAITE):
+                                         # / "between_within" (SAS's DDFM=KR / KR(LINEAR) /
+                                         # SATTERTHWAITE / BETWITHIN):
                                          # used by mmrm; the random-effects models use
                                          # Satterthwaite
     time = "week"                        # time scale of random_intercept/random_slope:
                                          # "week" or "day" since baseline (needs dates),
                                          # or "visit" (the visit index)
+    vcov = "model"                       # or "empirical" / "empirical_jackknife" (SAS's
+                                         # EMPIRICAL; with df = "between_within" or
+                                         # "satterthwaite"): mmrm
     cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
     # sessions_to_mcid = false           # deprecated and ignored (FutureWarning): an arm's
     # n_boot = 200                       # mean against an individual MCID; so are n_boot
@@ -207,6 +211,7 @@ class TrajectoryOptions:
     adjust: tuple[str, ...] = default(_T, "adjust")
     df: str = default(_T, "df")
     time: str = default(_T, "time")
+    vcov: str = default(_T, "vcov")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")
     sessions_to_mcid: bool = default(_T, "sessions_to_mcid")
     n_boot: int = default(_T, "n_boot")
@@ -215,6 +220,10 @@ class TrajectoryOptions:
     def df_for(self, model: str) -> str:
         """Degrees-of-freedom method of ``model`` (Kenward-Roger exists for mmrm only)."""
         return self.df if model == "mmrm" else "satterthwaite"
+
+    def vcov_for(self, model: str) -> str:
+        """Covariance of the fixed effects of ``model`` (sandwiches exist for mmrm only)."""
+        return self.vcov if model == "mmrm" else "model"
 
 
 @dataclass(frozen=True)

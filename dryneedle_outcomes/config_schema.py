@@ -24,7 +24,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
-from .stats.mixed.options import COVARIANCES, DF_METHODS
+from .stats.mixed.options import COVARIANCES, DF_METHODS, VCOV_METHODS
 from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
 
 # The analyses' own lists are copied here because their packages import pandas and
@@ -170,6 +170,10 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "time", "choice", "time scale of random_intercept and "
        "random_slope: weeks or days since baseline, or the visit index", default="week",
        allowed=TIME_SCALES, option="TrajectoryOptions.time"),
+    _f("analysis.trajectory", "vcov", "choice", "covariance of the mmrm's fixed effects: "
+       "model-based, or a sandwich (with df = \"between_within\" or \"satterthwaite\")",
+       default="model",
+       allowed=VCOV_METHODS, option="TrajectoryOptions.vcov"),
     _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
        "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
        option="TrajectoryOptions.cumulative_after"),

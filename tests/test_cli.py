@@ -28,8 +28,8 @@ MISSING = ("observed", "non_responder")
 TABLES = (
     ["baseline_table", "protocol_deviations", "ae_dose_response"]
     + [f"trajectory_{m}_{t}" for m in MODELS
-       for t in ("arm_difference", "marginal_means", "fixed_effects", "variance_components",
-                 "cumulative_effect")]
+       for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
+                 "variance_components", "cumulative_effect")]
     + [f"ae_rates_{p}{s}" for p in PER for s in ("", "_comparison")]
     + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference")]
     + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
@@ -185,7 +185,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     for model in MODELS:
         fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
         frames[f"trajectory_{model}_arm_difference"] = fit.comparison
-        for name in ("marginal_means", "fixed_effects", "variance_components"):
+        for name in ("marginal_means", "fixed_effects", "type3", "variance_components"):
             frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
         frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
     for per in PER:

@@ -172,7 +172,15 @@ ROWS = [
                "KR(LINEAR), SATTERTHWAITE) and by R mmrm (ad) on mmrm's fev_data, copied "
                "with their source from openpharma/mmrm's design/ folder; nlme::gls corExp "
                "fits by the folder's make_nlme.R (see the folder's README)"),
+    Row("mmrm_sas_type3_empirical", ("stats.mixed.robust", "stats.mixed.ftest", "models.type3"),
+        ("test_type3_sas",),
+        source="printed by SAS 9.4 PROC MIXED (EMPIRICAL with DDFM=BETWITHIN; Type 3 tests "
+               "with DDFM=SATTERTHWAITE) on R mmrm's fev_data, copied with their source from "
+               "openpharma/mmrm's design/Robust and design/anova folders (see the folder's "
+               "README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
+    Row("trajectory_type3", ("models.type3", "stats.mixed.robust"),
+        ("test_trajectory_type3",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),

@@ -32,7 +32,12 @@ NAMES = {"random_intercept": "random-intercept model", "random_slope": "random-s
 RANDOM = {"random_intercept": "(1 | patient)", "random_slope": "(1 + time | patient)",
           "session_means": "(1 | patient)"}
 DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger",
-            "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))"}
+            "kenward_roger_linear": "Kenward-Roger (linear, SAS's KR(LINEAR))",
+            "between_within": "between-within (SAS's DDFM=BETWITHIN)"}
+VCOV_NAMES = {"empirical": "the empirical (sandwich) covariance of the fixed effects "
+                           "(SAS's EMPIRICAL; Liang & Zeger 1986)",
+              "empirical_jackknife": "the leave-one-patient-out jackknife covariance of "
+                                     "the fixed effects (R mmrm's Empirical-Jackknife)"}
 
 
 def describe(fit: TrajectoryResult) -> str:
@@ -88,6 +93,12 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
     ]
     if fit.model in ("random_intercept", "random_slope"):
         notes.insert(1, f"Time: {TIME_SCALES[fit.frame.time]}.")
+    if fit.vcov_method in VCOV_NAMES:
+        df_rule = ("" if fit.df_method != "satterthwaite" else
+                   ", with Satterthwaite df for it as R mmrm computes them (Bell & McCaffrey "
+                   "2002)")
+        notes.insert(1, f"Standard errors, CIs and tests use {VCOV_NAMES[fit.vcov_method]}, "
+                        f"robust to a misspecified covariance structure{df_rule}.")
     order = order_sentence(fit.covariance_attempts)
     if order:
         notes.insert(1, order)

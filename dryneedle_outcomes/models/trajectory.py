@@ -57,6 +57,7 @@ from .design import (
 )
 from .mcid import SESSIONS_TO_MCID_DEPRECATED, first_sessions
 from .mmrm_covariance import CovarianceOptions, engine_inputs, variance_components
+from .type3 import Inference, check_vcov, robust_inference, type3_table
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
@@ -105,8 +106,9 @@ def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
-           kr: KenwardRoger | None = None) -> pd.DataFrame:
-    """t tests of each row of ``L``: Satterthwaite, or Kenward-Roger when ``kr`` is given."""
+           kr: Inference | None = None) -> pd.DataFrame:
+    """t tests of each row of ``L``: Satterthwaite, or with ``kr`` (Kenward-Roger, or a
+    between-within inference with a model-based or empirical covariance)."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
            else kr.contrast(L, conf_level=conf_level))
     return pd.DataFrame({
@@ -163,6 +165,13 @@ class TrajectoryResult(AnalysisResult):
     primary_visit : int or None
         The pre-specified primary visit (``fit_trajectory(primary_visit=)``); None when
         none was declared (then no visit is singled out: :meth:`primary` needs ``visit=``).
+    vcov_method : str
+        The covariance of the fixed effects behind every SE and test: ``"model"``,
+        ``"empirical"`` or ``"empirical_jackknife"``; ``robust`` holds the inference
+        with it (:mod:`~dryneedle_outcomes.stats.mixed.robust`) for between-within df or
+        an empirical covariance, else None.
+    type3 : DataFrame
+        Type III F test of every term (:mod:`.type3`).
     """
 
     model: str
@@ -192,6 +201,29 @@ class TrajectoryResult(AnalysisResult):
     covariance_options: CovarianceOptions = field(default_factory=CovarianceOptions,
                                                   repr=False)
     primary_visit: int | None = None
+    vcov_method: str = "model"
+    robust: Inference | None = field(default=None, repr=False)
+
+    @property
+    def _inference(self) -> Inference | None:
+        return self.kenward_roger if self.kenward_roger is not None else self.robust
+
+    @property
+    def type3(self) -> pd.DataFrame:
+        """Type III F test of every term with the fit's df method and covariance
+        (``models.type3.type3_table``: SAS's hypotheses; ``arm`` compares the arms averaged
+        over visits, ``visit:arm`` whether their difference changes over visits).
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=60, seed=4), model="mmrm")
+        >>> fit.type3[["term", "num_df"]].to_dict("list")
+        {'term': ['baseline', 'arm', 'visit', 'visit:arm'], 'num_df': [1, 1, 6, 6]}
+        """
+        X, names = design_matrix(self.frame, self.frame.data, self.model)
+        return type3_table(self.fit, X, names, df_method=self.df_method,
+                           kenward_roger=self.kenward_roger, robust=self.robust)
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -226,13 +258,13 @@ class TrajectoryResult(AnalysisResult):
                 raise AnalysisError("visit 0 was not modelled, so change from it is unknown")
             L = L - self._grid_L(reference_grid(self.frame, [0]))
             offset = np.zeros(len(L))
-        tab = _table(self.fit, L, self.conf_level, self.kenward_roger)
+        tab = _table(self.fit, L, self.conf_level, self._inference)
         for col in ("estimate", "ci_lower", "ci_upper"):
             tab[col] = tab[col] - offset
         tab.insert(0, "arm", grid["arm"].to_numpy())
         ref = L[0]
         diffs = L[1:] - ref
-        dtab = _table(self.fit, diffs, self.conf_level, self.kenward_roger)
+        dtab = _table(self.fit, diffs, self.conf_level, self._inference)
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
@@ -377,6 +409,8 @@ class TrajectoryResult(AnalysisResult):
             "", f"Fixed effects ({self.df_method.replace('_', '-').title()} df):",
             self.fixed_effects.to_string(index=False, **fmt),
             "", "Variance components:", self.variance_components.to_string(index=False, **fmt),
+            "", "Type III tests of fixed effects:",
+            self.type3.drop(columns=["df_method", "vcov"]).to_string(index=False, **fmt),
             "", f"Arm difference per visit ({self.conf_level:.0%} CI):",
             self.comparison.to_string(index=False, **fmt),
         ]
@@ -422,6 +456,7 @@ class TrajectoryResult(AnalysisResult):
             "marginal_means": table(self.marginal_means,
                                     f"marginal (least-squares) means ({level})"),
             "fixed_effects": table(self.fixed_effects, "fixed effects", digits=3),
+            "type3": table(self.type3, "Type III tests of fixed effects", digits=3),
             "variance_components": table(self.variance_components, "variance components",
                                          digits=3),
         }
@@ -452,6 +487,7 @@ def fit_trajectory(
     visits=None,
     df: str | None = None,
     primary_visit: int | None = None,
+    vcov: str = "model",
     covariance_by_arm: bool = False,
     spatial_coordinate: str | Mapping[int, float] = "day",
 ) -> TrajectoryResult:
@@ -525,12 +561,13 @@ def fit_trajectory(
     conf_level : float
     visits : list of int, optional
         Restrict the model to these visits.
-    df : {None, "satterthwaite", "kenward_roger", "kenward_roger_linear"}
+    df : {None, "satterthwaite", "kenward_roger", "kenward_roger_linear", "between_within"}
         Degrees of freedom of the t tests. Default (None): ``"kenward_roger"`` for
         ``mmrm`` (the regulatory practice for an MMRM, validated against SAS PROC MIXED
-        DDFM=KR: ``tests/test_kenward_roger_sas.py``) and ``"satterthwaite"`` for the
-        random-effects models, for which the engine has no Kenward-Roger adjustment.
-        ``"satterthwaite"`` uses the model-based
+        DDFM=KR: ``tests/test_kenward_roger_sas.py``), ``"between_within"`` for ``mmrm``
+        with a sandwich ``vcov`` (SAS's pairing with EMPIRICAL), and ``"satterthwaite"``
+        for the random-effects models, for which the engine has no Kenward-Roger
+        adjustment. ``"satterthwaite"`` uses the model-based
         standard errors and the inverse observed information of the covariance
         parameters (as lmerTest and SAS's DDFM=SATTERTHWAITE). ``"kenward_roger"``
         (``mmrm`` only; Kenward & Roger 1997) adjusts the standard errors for the
@@ -539,6 +576,13 @@ def fit_trajectory(
         give a smaller one). ``"kenward_roger_linear"`` is SAS's DDFM=KR(LINEAR) (no
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
+        ``"between_within"`` (``mmrm``): SAS's DDFM=BETWITHIN, its df with EMPIRICAL.
+    vcov : {"model", "empirical", "empirical_jackknife"}
+        Covariance of the fixed effects behind every SE, CI and test (sandwiches for
+        ``mmrm`` only; ``stats.mixed.robust``): SAS's EMPIRICAL and R mmrm's
+        ``"Empirical"`` (Liang & Zeger 1986), or mmrm's leave-one-patient-out
+        ``"Empirical-Jackknife"``. With ``df="between_within"`` (as SAS) or
+        ``"satterthwaite"`` (mmrm's df for the sandwich); not Kenward-Roger.
     primary_visit : int, optional
         The primary time point as the analysis plan declares it (ICH E9(R1): the
         estimand's variable includes its time point); a modelled visit. It is never
@@ -577,12 +621,14 @@ def fit_trajectory(
         raise AnalysisError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
     order = covariance_order(covariance)
     if df is None:
-        df = "kenward_roger" if model == "mmrm" else "satterthwaite"
+        df = ("satterthwaite" if model != "mmrm" else
+              "kenward_roger" if vcov == "model" else "between_within")
     if df not in DF_METHODS:
         raise AnalysisError(f"df must be one of {', '.join(DF_METHODS)}, got {df!r}")
     if df in KR_METHODS and model != "mmrm":
         raise AnalysisError(f"df={df!r} is available for model='mmrm'; the "
                             "random-effects models use Satterthwaite df (as lmerTest)")
+    check_vcov(model, df, vcov)
     conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust,
                         time=time if model in LINEAR_MODELS else "visit",
@@ -604,8 +650,9 @@ def fit_trajectory(
     names = design_matrix(frame, frame.data, model)[1]
 
     messages = list(fit.messages)
+    robust = robust_inference(frame, fit, vcov, df, used) if model == "mmrm" else None
     try:
-        kr = _kenward_roger(frame, fit, df)
+        kr = _kenward_roger(frame, fit, df) or robust
     except AnalysisError as exc:
         if fit.converged:
             raise
@@ -651,7 +698,8 @@ def fit_trajectory(
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
-        kenward_roger=kr, covariance_attempts=attempts, covariance_options=options,
+        kenward_roger=kr if robust is None else None, covariance_attempts=attempts,
+        covariance_options=options, vcov_method=vcov, robust=robust,
         primary_visit=None if primary_visit is None else int(primary_visit),
     )
 

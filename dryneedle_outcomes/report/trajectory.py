@@ -37,6 +37,7 @@ def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative):
     out = [table(fit.comparison, "arm_difference", "difference between arms per visit"),
            table(fit.marginal_means, "marginal_means", "marginal (least-squares) means"),
            table(fit.fixed_effects, "fixed_effects", "fixed effects", digits=3),
+           table(fit.type3, "type3", "Type III tests of fixed effects", digits=3),
            table(fit.variance_components, "variance_components", "variance components",
                  digits=3)]
     if cumulative:
@@ -56,7 +57,8 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
                              reference_arm=options.reference_arm,
                              conf_level=options.conf_level, df=t.df_for(model),
                              primary_visit=options.primary_visit,
-                             covariance_by_arm=t.covariance_by_arm and model == "mmrm")
+                             covariance_by_arm=t.covariance_by_arm and model == "mmrm",
+                             vcov=t.vcov_for(model))
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
     what = f"{inst.label}, {describe(fit)}"
     tables = _tables(fit, f"trajectory_{model}", what, cumulative)

@@ -15,8 +15,10 @@ separate covariances per group (SAS ``GROUP=``).
 Examples
 --------
 >>> from dryneedle_outcomes.stats.mixed.options import COVARIANCES, DF_METHODS, SAS_TYPES
->>> COVARIANCES[:3], DF_METHODS
-(('unstructured', 'cs', 'ar1'), ('satterthwaite', 'kenward_roger', 'kenward_roger_linear'))
+>>> COVARIANCES[:3]
+('unstructured', 'cs', 'ar1')
+>>> DF_METHODS
+('satterthwaite', 'kenward_roger', 'kenward_roger_linear', 'between_within')
 >>> SAS_TYPES["toeplitz_hetero"]
 'TOEPH'
 """
@@ -46,8 +48,11 @@ NLME_EQUIVALENTS = {
     "ar1": "corAR1", "cs_hetero": "corCompSymm + varIdent", "ar1_hetero": "corAR1 + varIdent",
     "toeplitz": "corARMA(p = T - 1)", "toeplitz_hetero": "corARMA(p = T - 1) + varIdent",
     "ante1_hetero": None, "ante1": None, "spatial_exp": "corExp(form = ~ day | patient)"}
-#: Denominator degrees-of-freedom methods (Kenward-Roger exists for the MMRM only):
-#: SAS's DDFM=SATTERTHWAITE, DDFM=KR and DDFM=KR(LINEAR).
-DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear")
+#: Denominator degrees-of-freedom methods (Kenward-Roger and between-within exist for the
+#: MMRM only): SAS's DDFM=SATTERTHWAITE, DDFM=KR, DDFM=KR(LINEAR) and DDFM=BETWITHIN.
+DF_METHODS = ("satterthwaite", "kenward_roger", "kenward_roger_linear", "between_within")
 #: The Kenward-Roger methods among them.
-KR_METHODS = DF_METHODS[1:]
+KR_METHODS = ("kenward_roger", "kenward_roger_linear")
+#: Covariance of the fixed effects: model-based, or SAS's EMPIRICAL sandwich (R mmrm's
+#: "Empirical"), or its leave-one-patient-out variant (mmrm's "Empirical-Jackknife").
+VCOV_METHODS = ("model", "empirical", "empirical_jackknife")

@@ -12,7 +12,7 @@ Examples
 >>> describe(fit)
 'MMRM (unstructured covariance)'
 >>> methods_notes(fit)[0][:61]
-'Model: y ~ baseline + arm * factor(visit), unstructured resid'
+'Model: y ~ baseline + arm * factor(visit) + baseline:factor(vi'
 """
 
 from __future__ import annotations
@@ -47,11 +47,12 @@ def adjusted_for(fit: TrajectoryResult) -> list[str]:
 def formula(fit: TrajectoryResult) -> str:
     """The model as a formula."""
     terms = "".join(f"{a} + " for a in adjusted_for(fit))
+    inter = " + baseline:factor(visit)" if fit.frame.baseline_by_visit else ""
     if fit.model == "mmrm":
-        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance "
+        return (f"y ~ {terms}arm * factor(visit){inter}, {fit.covariance} residual covariance "
                 f"(SAS TYPE={SAS_TYPES[fit.covariance]}) over visits within patient")
     time = "factor(visit)" if fit.model == "session_means" else "time"
-    return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
+    return f"y ~ {terms}arm * {time}{inter} + {RANDOM[fit.model]}"
 
 
 def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
@@ -69,6 +70,13 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
     if order:
         notes.insert(1, order)
     if fit.frame.adjust_baseline:
-        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled"
+                     + ("; its effect may differ by visit (baseline-by-visit interaction, "
+                        "Mallinckrodt et al. 2008), and marginal means hold it at its mean."
+                        if fit.frame.baseline_by_visit else "."))
+    factors = [c for c in fit.frame.covariates if c in fit.frame.factor_levels]
+    if factors:
+        notes.append(f"Factor covariate(s) {', '.join(factors)}: marginal means weight "
+                     "their levels equally (as emmeans and SAS's LSMEANS).")
     notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
     return tuple(notes)

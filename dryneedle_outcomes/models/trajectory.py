@@ -7,20 +7,22 @@ Four models, all fitted by REML on every available observation (missing at rando
 ``random_slope``
     ``y ~ baseline + arm * time + (1 + time | patient)`` (correlated)
 ``session_means``
-    ``y ~ baseline + arm * factor(visit) + (1 | patient)``
+    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit) + (1 | patient)``
 ``mmrm``
-    ``y ~ baseline + arm * factor(visit)`` with an unstructured residual covariance over
+    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit)`` with an unstructured residual covariance over
     visits, another structure (``covariance="toeplitz_hetero"``, ...), or the first of a
     pre-specified list that converges (:mod:`.covariance_order`)
 
-Marginal means are least-squares means per arm and visit with baseline and numeric
-covariates at their means over the modelled rows and factor covariates weighted
+The baseline-by-visit interaction of the visit-factor models is on by default
+(``baseline_by_visit=False`` leaves it out). Marginal means are least-squares means per
+arm and visit with baseline and numeric covariates at their means over the modelled rows and factor covariates weighted
 equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom, or
 Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -34,7 +36,8 @@ from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
 from ..stats.checks import check_conf_level
-from ..stats.mixed.engine import EngineFit
+from ..stats.mixed.aliasing import find_aliased
+from ..stats.mixed.engine import EngineFit, missing_unless_estimable
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
@@ -44,6 +47,7 @@ from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
     ModelFrame,
+    baseline_by_visit_for,
     check_model_estimable,
     design_matrix,
     model_frame,
@@ -59,20 +63,23 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
                 start=None) -> tuple[EngineFit, np.ndarray, list[str], np.ndarray | None]:
     d = frame.data
     X, names = design_matrix(frame, d, model)
+    # aliased columns are dropped before fitting and the fit expanded back (as R's lm)
+    aliasing = find_aliased(X, names)
+    Xk, kept = X[:, aliasing.keep], [names[j] for j in aliasing.keep]
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     yv = d["y"].to_numpy(dtype=float) if y is None else y
     if model == "mmrm":
         from ..stats.mixed.mmrm import fit_mmrm
 
         visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-        fit = fit_mmrm(yv, X, groups, visit_codes, structure=covariance, x_names=names,
+        fit = fit_mmrm(yv, Xk, groups, visit_codes, structure=covariance, x_names=kept,
                        n_visits=len(frame.visits), start=start)
-        return fit, X, names, None
+        return aliasing.expand(fit), X, names, None
     from ..stats.mixed.lmm import fit_lmm
 
     Z, z_names = _random_design(frame, model)
-    fit = fit_lmm(yv, X, Z, groups, x_names=names, z_names=z_names, start=start)
-    return fit, X, names, Z
+    fit = fit_lmm(yv, Xk, Z, groups, x_names=kept, z_names=z_names, start=start)
+    return aliasing.expand(fit), X, names, Z
 
 
 def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger | None:
@@ -80,11 +87,12 @@ def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger |
     if df not in KR_METHODS:
         return None
     d = frame.data
-    X, _ = design_matrix(frame, d, "mmrm")
+    aliasing = fit.aliasing
+    X = design_matrix(frame, d, "mmrm")[0][:, aliasing.keep]
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     visits = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-    return kenward_roger_adjustment(fit, X, groups, visits,
-                                    linear=df == "kenward_roger_linear")
+    return aliasing.expand_kenward_roger(kenward_roger_adjustment(
+        aliasing.reduce(fit), X, groups, visits, linear=df == "kenward_roger_linear"))
 
 
 def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]]:
@@ -100,7 +108,8 @@ def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
            kr: KenwardRoger | None = None) -> pd.DataFrame:
     """t tests of each row of ``L``: Satterthwaite, or Kenward-Roger when ``kr`` is given."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
-           else kr.contrast(L, conf_level=conf_level))
+           else missing_unless_estimable(kr.contrast(L, conf_level=conf_level),
+                                         fit.aliasing, L))
     return pd.DataFrame({
         "estimate": res["estimate"], "std_error": res["std_error"], "df": res["df"],
         "statistic": res["statistic"], "p_value": res["p_value"],
@@ -337,7 +346,10 @@ class TrajectoryResult(AnalysisResult):
                 raise AnalysisError(f"visit(s) {sorted(bad)} were not modelled; a "
                                     f"{self.model} model predicts only {self.frame.visits}")
         X, _ = design_matrix(self.frame, rows, self.model)
-        return pd.Series(X @ self.fit.beta, index=new_data.index, name="prediction")
+        pred = X @ self.fit.beta
+        if self.fit.aliasing is not None:  # rows that depend on an aliased column
+            pred = np.where(self.fit.aliasing.estimable(X), pred, np.nan)
+        return pd.Series(pred, index=new_data.index, name="prediction")
 
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
@@ -425,6 +437,7 @@ def fit_trajectory(
     conf_level: float = 0.95,
     visits=None,
     df: str = "satterthwaite",
+    baseline_by_visit: bool | None = None,
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -437,7 +450,10 @@ def fit_trajectory(
     adjust : tuple of str
         ``"baseline"`` makes the visit-0 value a covariate and models visits >= 1
         (the default, as trials analyse); other names are patient covariates
-        (``"age"``, ``"sex"``). ``()`` models every visit including baseline.
+        (``"age"``; numeric ones enter linearly) or stratification factors (``"site"``,
+        ``"sex"``: text, categorical or boolean columns enter as factors, and marginal
+        means weight their levels equally, as emmeans does). ``()`` models every visit
+        including baseline.
     time : {"visit", "day", "week"}
         The time scale of the linear-time models.
     time_transform : None, "log" or ("piecewise", knot)
@@ -486,6 +502,15 @@ def fit_trajectory(
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
 
+    baseline_by_visit : bool, optional
+        Whether ``session_means`` and ``mmrm`` have the baseline-by-visit interaction
+        (``baseline:factor(visit)``), so that the baseline's effect may differ by visit.
+        Default (None): yes for those two models when ``adjust`` has ``"baseline"``, as
+        Mallinckrodt et al. (Drug Inf J 2008;42:303-319) recommend and most statistical
+        analysis plans pre-specify; ``False`` leaves it out. The linear-time models have
+        no visit factor (``True`` there is an error). Marginal means evaluate baseline at
+        its mean over the modelled rows, as SAS's LSMEANS and emmeans do.
+
     Returns
     -------
     TrajectoryResult
@@ -511,7 +536,9 @@ def fit_trajectory(
     conf_level = check_conf_level(conf_level)
     frame = model_frame(cohort, outcome, adjust=adjust, time=time,
                         time_transform=time_transform, reference_arm=reference_arm,
-                        visits=visits)
+                        visits=visits,
+                        baseline_by_visit=baseline_by_visit_for(model, adjust,
+                                                                baseline_by_visit))
     check_model_estimable(frame, model)
     if model == "mmrm":
         fit, used, attempts = fit_in_order(lambda st: _engine_fit(frame, model, st)[0], order)
@@ -521,7 +548,9 @@ def fit_trajectory(
     names = design_matrix(frame, frame.data, model)[1]
 
     kr = _kenward_roger(frame, fit, df)
-    fe = _table(fit, np.eye(len(names)), conf_level, kr)
+    # coefficients as R's lm reports them: the kept columns' estimates, aliased ones missing
+    fe = _table(dataclasses.replace(fit, aliasing=None), np.eye(len(names)), conf_level, kr)
+    fe.loc[fit.aliasing.aliased] = np.nan
     fe.insert(0, "term", names)
 
     grid = reference_grid(frame)
@@ -543,12 +572,15 @@ def fit_trajectory(
     diff = diff[[*diff.columns[:7], "visit", "std_error", "df"]]
 
     messages = list(fit.messages)
+    notes = []
+    if fit.aliasing.any:
+        messages.append(fit.aliasing.message())
+        notes += _not_estimable_notes(mm, diff)
     if len(frame.excluded):
         messages.append(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
-    notes = []
     if frame.n_missing_outcome:
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")
@@ -562,6 +594,19 @@ def fit_trajectory(
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
         kenward_roger=kr, covariance_attempts=attempts,
     )
+
+
+def _not_estimable_notes(mm: pd.DataFrame, diff: pd.DataFrame) -> list[str]:
+    """Say which marginal means and differences have no estimate (aliased columns)."""
+    notes = []
+    for what, table, by in (("marginal mean(s)", mm, "arm"), ("difference(s)", diff, "arm")):
+        gone = table[table["estimate"].isna()]
+        if len(gone):
+            cells = "; ".join(f"{k}: visit(s) {', '.join(map(str, g['visit']))}"
+                              for k, g in gone.groupby(by, sort=False))
+            notes.append(f"{what} not estimable, reported as missing ({cells}): the data "
+                         "cannot identify them once the aliased columns are dropped")
+    return notes
 
 
 def _variance_components(fit: EngineFit, model: str, frame: ModelFrame) -> pd.DataFrame:

@@ -47,7 +47,10 @@ Schema (defaults after ``=`` for optional keys)::
                                          # "toeplitz_hetero", "ar1_hetero", "cs_hetero"])
                                          # uses the first that converges, in that order
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
-                                         # [] models every visit, baseline included
+                                         # [] models every visit, baseline included;
+                                         # text columns ("site") are factors
+    baseline_by_visit = true             # baseline x visit interaction in session_means
+                                         # and mmrm (Mallinckrodt et al. 2008)
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
                                          # (SAS's DDFM=KR / KR(LINEAR)): used by mmrm;
                                          # the random-effects models use Satterthwaite
@@ -190,6 +193,7 @@ class TrajectoryOptions:
     models: tuple[str, ...] = default(_T, "models")
     covariance: str | tuple[str, ...] = default(_T, "covariance")
     adjust: tuple[str, ...] = default(_T, "adjust")
+    baseline_by_visit: bool = default(_T, "baseline_by_visit")
     df: str = default(_T, "df")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")
     sessions_to_mcid: bool = default(_T, "sessions_to_mcid")
@@ -199,6 +203,11 @@ class TrajectoryOptions:
     def df_for(self, model: str) -> str:
         """Degrees-of-freedom method of ``model`` (Kenward-Roger exists for mmrm only)."""
         return self.df if model == "mmrm" else "satterthwaite"
+
+    def baseline_by_visit_for(self, model: str) -> bool | None:
+        """``fit_trajectory``'s ``baseline_by_visit`` for ``model``: its default (on for the
+        visit-factor models with baseline) unless the config turns it off."""
+        return None if self.baseline_by_visit else False
 
 
 @dataclass(frozen=True)

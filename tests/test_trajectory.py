@@ -38,10 +38,13 @@ CASES = [
     # (reference key, fit_trajectory arguments)
     ("random_intercept", {"model": "random_intercept"}),
     ("random_slope", {"model": "random_slope"}),
-    ("session_means", {"model": "session_means"}),
-    ("mmrm_unstructured", {"model": "mmrm", "covariance": "unstructured"}),
-    ("mmrm_cs", {"model": "mmrm", "covariance": "cs"}),
-    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1"}),
+    # R's y ~ baseline + arm * visit: without the baseline-by-visit interaction, which
+    # the visit-factor models have by default (with it: tests/test_model_terms.py)
+    ("session_means", {"model": "session_means", "baseline_by_visit": False}),
+    ("mmrm_unstructured", {"model": "mmrm", "covariance": "unstructured",
+                           "baseline_by_visit": False}),
+    ("mmrm_cs", {"model": "mmrm", "covariance": "cs", "baseline_by_visit": False}),
+    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1", "baseline_by_visit": False}),
     ("random_slope_all_visits", {"model": "random_slope", "adjust": ()}),
 ]
 
@@ -189,7 +192,7 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     """
     ref = REF[dataset]["mmrm_cs_kenward_roger"]
     fit = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
-                             df="kenward_roger")
+                             df="kenward_roger", baseline_by_visit=False)
     emm = pd.DataFrame(ref["emmeans"])
     ours = fit.marginal_means.merge(emm, on=["arm", "visit"], suffixes=("", "_r"))
     assert len(ours) == len(emm)
@@ -200,7 +203,8 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     diff = fit.comparison.merge(con, on="visit", suffixes=("", "_r"))
     close(diff["std_error"], diff["std_error_r"], 1e-3, "KR difference SE")
     close(diff["df"], diff["df_r"], 1e-2, "KR difference df")
-    sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs")
+    sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
+                             baseline_by_visit=False)
     assert (fit.comparison["std_error"] >= sat.comparison["std_error"] - 1e-12).all()
     with pytest.raises(dno.AnalysisError, match="kenward_roger"):
         dno.fit_trajectory(cohorts[dataset], model="random_slope", df="kenward_roger")

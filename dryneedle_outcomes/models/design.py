@@ -367,6 +367,16 @@ def design_matrix(frame: ModelFrame, rows: pd.DataFrame, model: str,
     return np.column_stack(cols), names
 
 
+def random_design(frame: ModelFrame, rows: pd.DataFrame,
+                  model: str) -> tuple[np.ndarray, list[str]]:
+    """Random-effects design of ``rows``: an intercept, plus the (first) time term for
+    random slopes (``(1 | patient)`` or ``(1 + time | patient)``)."""
+    if model == "random_slope":
+        tcols, _ = time_terms(rows["time"].to_numpy(dtype=float), frame.time_transform)
+        return np.column_stack([np.ones(len(rows)), tcols[:, 0]]), ["(Intercept)", "time"]
+    return np.ones((len(rows), 1)), ["(Intercept)"]
+
+
 def reference_grid(frame: ModelFrame, visits=None) -> pd.DataFrame:
     """Every arm x visit with baseline and numeric covariates at their means over the
     modelled rows, and factor covariates averaged with equal weights (emmeans' rule)."""

@@ -12,7 +12,7 @@ Examples
 >>> describe(fit)
 'MMRM (unstructured covariance)'
 >>> methods_notes(fit)[0][:61]
-'Model: y ~ baseline + arm * factor(visit) + baseline:factor(vi'
+'Model: y ~ baseline + arm * factor(visit) + baseline:factor(v'
 """
 
 from __future__ import annotations

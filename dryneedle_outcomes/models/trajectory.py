@@ -9,14 +9,16 @@ Four models, all fitted by REML on every available observation (missing at rando
 ``session_means``
     ``y ~ baseline + arm * factor(visit) + baseline:factor(visit) + (1 | patient)``
 ``mmrm``
-    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit)`` with an unstructured residual covariance over
-    visits, another structure (``covariance="toeplitz_hetero"``, ...), or the first of a
-    pre-specified list that converges (:mod:`.covariance_order`)
+    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit)`` with an unstructured
+    residual covariance over visits, another structure
+    (``covariance="toeplitz_hetero"``, ...), or the first of a pre-specified list that
+    converges (:mod:`.covariance_order`)
 
 The baseline-by-visit interaction of the visit-factor models is on by default
 (``baseline_by_visit=False`` leaves it out). Marginal means are least-squares means per
-arm and visit with baseline and numeric covariates at their means over the modelled rows and factor covariates weighted
-equally, as ``emmeans`` computes them; tests use Satterthwaite degrees of freedom, or
+arm and visit with baseline and numeric covariates at their means over the modelled
+rows and factor covariates weighted equally, as ``emmeans`` computes them; tests use
+Satterthwaite degrees of freedom, or
 Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
 """
 
@@ -51,9 +53,10 @@ from .design import (
     check_model_estimable,
     design_matrix,
     model_frame,
+    random_design,
     reference_grid,
-    time_terms,
 )
+from .diagnostics import TrajectoryDiagnostics, not_estimable_notes, trajectory_diagnostics
 from .mcid import first_session_intervals
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
@@ -96,12 +99,8 @@ def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger |
 
 
 def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]]:
-    """Random-effects design: intercept, plus the (first) time term for random slopes."""
-    d = frame.data
-    if model == "random_slope":
-        tcols, _ = time_terms(d["time"].to_numpy(dtype=float), frame.time_transform)
-        return np.column_stack([np.ones(len(d)), tcols[:, 0]]), ["(Intercept)", "time"]
-    return np.ones((len(d), 1)), ["(Intercept)"]
+    """Random-effects design of the modelled rows (:func:`.design.random_design`)."""
+    return random_design(frame, frame.data, model)
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
@@ -351,6 +350,10 @@ class TrajectoryResult(AnalysisResult):
             pred = np.where(self.fit.aliasing.estimable(X), pred, np.nan)
         return pd.Series(pred, index=new_data.index, name="prediction")
 
+    def diagnostics(self) -> TrajectoryDiagnostics:
+        """Scaled residuals, QQ per visit, fitted vs observed covariance (:mod:`.diagnostics`)."""
+        return trajectory_diagnostics(self)
+
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
         """A plain-text report of the fit."""
@@ -575,7 +578,7 @@ def fit_trajectory(
     notes = []
     if fit.aliasing.any:
         messages.append(fit.aliasing.message())
-        notes += _not_estimable_notes(mm, diff)
+        notes += not_estimable_notes(mm, diff)
     if len(frame.excluded):
         messages.append(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
@@ -594,19 +597,6 @@ def fit_trajectory(
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
         kenward_roger=kr, covariance_attempts=attempts,
     )
-
-
-def _not_estimable_notes(mm: pd.DataFrame, diff: pd.DataFrame) -> list[str]:
-    """Say which marginal means and differences have no estimate (aliased columns)."""
-    notes = []
-    for what, table, by in (("marginal mean(s)", mm, "arm"), ("difference(s)", diff, "arm")):
-        gone = table[table["estimate"].isna()]
-        if len(gone):
-            cells = "; ".join(f"{k}: visit(s) {', '.join(map(str, g['visit']))}"
-                              for k, g in gone.groupby(by, sort=False))
-            notes.append(f"{what} not estimable, reported as missing ({cells}): the data "
-                         "cannot identify them once the aliased columns are dropped")
-    return notes
 
 
 def _variance_components(fit: EngineFit, model: str, frame: ModelFrame) -> pd.DataFrame:

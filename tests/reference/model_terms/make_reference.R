@@ -9,11 +9,11 @@
 # fit_trajectory models for the bundled sample cohort) and mmrm's fev_data, read from
 # ../shared/external/mmrm/fev_data.csv (FEV1_BL is the baseline, AVISIT the visit).
 # Writes reference.csv (one row per number: data set, fit, table, arm, visit, term,
-# quantity, value and the R expression that produced it), residuals.csv and
-# residual_cov.csv. R 4.2.2; nlme, lme4, lmerTest, emmeans, pbkrtest from Debian
-# (versions in versions.csv).
+# quantity, value and, in `source`, the R expression that produced it), residuals.csv,
+# residual_cov.csv and versions.json. R 4.2.2; nlme, lme4, lmerTest, emmeans, pbkrtest
+# from Debian.
 suppressPackageStartupMessages({
-  library(nlme); library(lme4); library(lmerTest); library(emmeans)
+  library(nlme); library(lme4); library(lmerTest); library(emmeans); library(jsonlite)
 })
 here <- "tests/reference/model_terms"
 emm_options(lmer.df = "satterthwaite", lmerTest.limit = 1e6, pbkrtest.limit = 1e6)
@@ -23,7 +23,7 @@ add <- function(dataset, fit, table, quantity, value, expr, arm = NA, visit = NA
                 term = NA) {
   rows[[length(rows) + 1]] <<- data.frame(
     dataset = dataset, fit = fit, table = table, arm = arm, visit = visit, term = term,
-    quantity = quantity, value = value, r_expression = expr)
+    quantity = quantity, value = value, source = expr)
 }
 record_coef <- function(dataset, fit, est, se, expr_est, expr_se) {
   add(dataset, fit, "fixed_effects", "estimate", unname(est), expr_est, term = names(est))
@@ -170,8 +170,8 @@ write.csv(out, file.path(here, "reference.csv"), row.names = FALSE)
 write.csv(do.call(rbind, residual_rows), file.path(here, "residuals.csv"), row.names = FALSE)
 write.csv(do.call(rbind, cov_rows), file.path(here, "residual_cov.csv"), row.names = FALSE)
 pk <- c("nlme", "lme4", "lmerTest", "emmeans", "pbkrtest")
-write.csv(data.frame(package = c("R", pk),
-                     version = c(R.version.string,
-                                 sapply(pk, function(p) as.character(packageVersion(p))))),
-          file.path(here, "versions.csv"), row.names = FALSE)
+versions <- c(list(R = R.version.string),
+              lapply(setNames(pk, pk), function(p) as.character(packageVersion(p))))
+writeLines(toJSON(versions, auto_unbox = TRUE, pretty = TRUE),
+           file.path(here, "versions.json"))
 cat("wrote", nrow(out), "reference numbers to", here, "\n")

@@ -121,3 +121,13 @@ def test_diagnostics_result(sample_cohort):
     fig, ax = plt.subplots()
     assert len(diag.plot(ax=ax)) == 3 and ax not in fig.axes  # split into three panels
     plt.close("all")
+
+
+def test_report_appendix_draws_the_model_checks(small_run):
+    """The run's report ends with an appendix holding one model-check figure of the
+    primary trajectory model, written beside the other figures."""
+    text = (small_run / "report.html").read_text(encoding="utf-8")
+    assert '<h2 id="appendix">Appendix: model checks</h2>' in text
+    assert text.index('id="appendix"') > text.index('id="diagnostics"')
+    assert "scaled (Cholesky-decorrelated) residuals" in text
+    assert len(list((small_run / "figures").glob("diagnostics_*.png"))) == 1

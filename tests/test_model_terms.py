@@ -4,7 +4,7 @@
 Golden values: tests/reference/model_terms/reference.csv, made by make_reference.R there
 (nlme::gls with corSymm + varIdent and emmeans; lme4 + lmerTest + emmeans; stats::lm),
 every number beside the R expression that produced it. Data: the bundled sample cohort
-(the model frame export_frames.py writes), mmrm's fev_data
+(the model frame export_sample_frame.py writes), mmrm's fev_data
 (``../shared/external/mmrm/fev_data.csv``; FEV1_BL is the baseline; its values, 14 to
 84, are carried in the 0-100 ``vas_pain`` column, since the models do not depend on the
 instrument's label), and the sample without sham's visit-7 values and with age in
@@ -45,7 +45,7 @@ FEV = Path(__file__).resolve().parents[1] / ".." / "shared" / "external" / "mmrm
     "fev_data.csv"
 EST_RTOL, SE_RTOL, DF_RTOL, P_RTOL = 1e-4, 1e-3, 1e-2, 2e-2
 _spec = importlib.util.spec_from_file_location("model_terms_frames",
-                                               REF_DIR / "export_frames.py")
+                                               REF_DIR / "export_sample_frame.py")
 export_frames = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export_frames)
 

@@ -5,7 +5,7 @@
 #
 #   Rscript tests/reference/model_terms/make_reference.R    (from the repository root)
 #
-# Data: sample_frame.csv beside this script (written by export_frames.py: the rows
+# Data: sample_frame.csv beside this script (written by export_sample_frame.py: the rows
 # fit_trajectory models for the bundled sample cohort) and mmrm's fev_data, read from
 # ../shared/external/mmrm/fev_data.csv (FEV1_BL is the baseline, AVISIT the visit).
 # Writes reference.csv (one row per number: data set, fit, table, arm, visit, term,

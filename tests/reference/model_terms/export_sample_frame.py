@@ -1,6 +1,6 @@
 """Write the model frame that make_reference.R fits (run from the repository root).
 
-    python tests/reference/model_terms/export_frames.py
+    python tests/reference/model_terms/export_sample_frame.py
 
 ``sample_frame.csv``: the rows fit_trajectory models for first-step pain of the bundled
 sample cohort (data/sample) adjusted for baseline, site, sex and age (built by its own

@@ -124,8 +124,8 @@ class TrajectoryDiagnostics(NoComparison, AnalysisResult):
 
     def plot(self, ax=None, **kwargs):
         """Residuals against fitted values, normal QQ per visit, and observed against fitted
-        correlations, side by side (:func:`~dryneedle_outcomes.plots.diagnostics.
-        plot_diagnostics`); ``ax`` is split into the three panels. Returns the three Axes."""
+        correlations, side by side (``dryneedle_outcomes.plots.diagnostics``); ``ax`` is
+        split into the three panels. Returns the three Axes."""
         from ..plots.diagnostics import plot_diagnostics
 
         return plot_diagnostics(self, ax=ax, **kwargs)

@@ -142,14 +142,30 @@ def _qq(res: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _visit_covariances(blocks: dict, d: pd.DataFrame, T: int) -> dict:
+    """The fitted covariance over visits per group (``None``: every group). With one per
+    arm, the pooled one is their mixture weighted by the arms' shares of patients (the
+    covariance of a patient drawn at random, the residual means being 0 in every arm). A
+    block that is not visits x visits (a spatial structure on each row's own day) has no
+    covariance per visit: missing."""
+    blocks = {k: (v if v.shape == (T, T) else np.full((T, T), np.nan))
+              for k, v in blocks.items()}
+    if len(blocks) == 1:
+        return {None: next(iter(blocks.values()))}
+    share = d.drop_duplicates("patient_id")["arm"].value_counts(normalize=True)
+    pooled = sum(share.get(k, 0.0) * v for k, v in blocks.items())
+    return {POOLED: pooled, **blocks}
+
+
 def _covariance(res: pd.DataFrame, visits: list[int], arms: list[str],
-                fitted: np.ndarray) -> pd.DataFrame:
+                fitted_by_group: dict) -> pd.DataFrame:
     """Fitted beside pairwise-complete observed covariance, pooled and per arm."""
-    sd = np.sqrt(np.diag(fitted))
-    fitted_corr = fitted / np.outer(sd, sd)
     i, j = np.tril_indices(len(visits))
     parts = []
     for group in [POOLED, *arms]:
+        fitted = fitted_by_group.get(group, fitted_by_group.get(None))
+        sd = np.sqrt(np.diag(fitted))
+        fitted_corr = fitted / np.outer(sd, sd)
         rows = res if group == POOLED else res[res["arm"] == group]
         wide = rows.pivot(index="patient_id", columns="visit", values="residual")
         wide = wide.reindex(columns=visits).to_numpy(dtype=float)
@@ -172,18 +188,19 @@ def trajectory_diagnostics(result: TrajectoryResult) -> TrajectoryDiagnostics:
     y = d["y"].to_numpy(dtype=float)
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     if result.model == "mmrm":
+        # each row's slot of Sigma (visit, or arm x visit for a covariance per arm)
         Sigma = np.asarray(fit.extra["Sigma"], dtype=float)
-        codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-        scaled = cholesky_residuals(y - fitted, groups, visits=codes, Sigma=Sigma)
-        model_cov = Sigma
-        how = "Sigma, the MMRM's covariance over visits"
+        layout = fit.extra["layout"]
+        scaled = cholesky_residuals(y - fitted, groups, visits=layout.slots, Sigma=Sigma)
+        model_cov = _visit_covariances(layout.group_blocks(Sigma), d, len(frame.visits))
+        how = "Sigma, the MMRM's covariance over visits (per arm when fitted per arm)"
     else:
         G, s2 = np.asarray(fit.extra["G"], dtype=float), float(fit.extra["sigma2"])
         Z = random_design(frame, d, result.model)[0]
         scaled = cholesky_residuals(y - fitted, groups, Z=Z, G=G, sigma2=s2)
         grid = reference_grid(frame)
         Zv = random_design(frame, grid[grid["arm"] == frame.arms[0]], result.model)[0]
-        model_cov = Zv @ G @ Zv.T + s2 * np.eye(len(Zv))
+        model_cov = {None: Zv @ G @ Zv.T + s2 * np.eye(len(Zv))}
         how = ("Z G Z' + sigma^2 I at each visit's mean time, the random-effects model's "
                "covariance over visits")
     res = pd.DataFrame({"patient_id": d["patient_id"].to_numpy(), "arm": d["arm"].to_numpy(),

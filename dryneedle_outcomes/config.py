@@ -54,7 +54,10 @@ Schema (defaults after ``=`` for optional keys)::
     covariance_by_arm = false            # mmrm: a separate covariance per arm (SAS
                                          # REPEATED / GROUP=arm)
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
-                                         # [] models every visit, baseline included
+                                         # [] models every visit, baseline included;
+                                         # text columns ("site") are factors
+    baseline_by_visit = true             # baseline x visit interaction in session_means
+                                         # and mmrm (Mallinckrodt et al. 2008)
     df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
                                          # / "between_within" (SAS's DDFM=KR / KR(LINEAR) /
                                          # SATTERTHWAITE / BETWITHIN):
@@ -209,6 +212,7 @@ class TrajectoryOptions:
     covariance: str | tuple[str, ...] = default(_T, "covariance")
     covariance_by_arm: bool = default(_T, "covariance_by_arm")
     adjust: tuple[str, ...] = default(_T, "adjust")
+    baseline_by_visit: bool = default(_T, "baseline_by_visit")
     df: str = default(_T, "df")
     time: str = default(_T, "time")
     vcov: str = default(_T, "vcov")
@@ -224,6 +228,11 @@ class TrajectoryOptions:
     def vcov_for(self, model: str) -> str:
         """Covariance of the fixed effects of ``model`` (sandwiches exist for mmrm only)."""
         return self.vcov if model == "mmrm" else "model"
+
+    def baseline_by_visit_for(self, model: str) -> bool | None:
+        """``fit_trajectory``'s ``baseline_by_visit`` for ``model``: its default (on for the
+        visit-factor models with baseline) unless the config turns it off."""
+        return None if self.baseline_by_visit else False
 
 
 @dataclass(frozen=True)

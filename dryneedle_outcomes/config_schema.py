@@ -164,6 +164,10 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "adjust", "names", "\"baseline\" and/or patient covariates; [] "
        "models every visit, baseline included", default=["baseline"],
        option="TrajectoryOptions.adjust"),
+    _f("analysis.trajectory", "baseline_by_visit", "boolean", "the baseline-by-visit "
+       "interaction in session_means and mmrm when adjust has \"baseline\" (Mallinckrodt "
+       "et al. 2008); false leaves it out", default=True,
+       option="TrajectoryOptions.baseline_by_visit"),
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="kenward_roger",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),

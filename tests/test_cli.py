@@ -41,7 +41,8 @@ TABLES = (
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
            + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
-           + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"])
+           + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
+           + ["diagnostics_mmrm"])  # the appendix's model checks of the primary model
 
 
 

@@ -39,13 +39,19 @@ ORDER = ["unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero"]
 
 @pytest.fixture(scope="module")
 def tiny_tables():
-    """8 patients, 6 modelled visits, arm x visit means and baseline: the patients'
+    """8 patients, 6 modelled visits, arm x visit means and baseline (without the
+    baseline-by-visit interaction, ``TINY``: with it, 6 more fixed effects leave too few
+    residual dimensions for heterogeneous Toeplitz too): the patients'
     residual vectors span fewer than 6 dimensions, so the unstructured REML likelihood
     has no maximum inside the positive-definite matrices (the fit runs to a singular one);
     heterogeneous Toeplitz, with 11 parameters instead of 21, converges."""
     sim = dno.simulate_tables(8, seed=2)
     return (sim.assessments[["patient_id", "visit", "first_step_pain"]],
             sim.patients[["patient_id", "arm"]])
+
+
+#: the model of the tiny cohort (see tiny_tables)
+TINY = {"model": "mmrm", "baseline_by_visit": False}
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +119,7 @@ def test_normal_cohort_uses_the_first_of_the_order(sample_cohort):
 def test_tiny_cohort_falls_back_and_says_why(tiny):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fit = dno.fit_trajectory(tiny, model="mmrm", covariance=ORDER)
+        fit = dno.fit_trajectory(tiny, **TINY, covariance=ORDER)
     assert fit.converged and fit.covariance == "toeplitz_hetero"
     att = fit.covariance_attempts.set_index("structure")
     assert not att.loc["unstructured", "converged"] and not att.loc["unstructured", "used"]
@@ -129,12 +135,12 @@ def test_tiny_cohort_falls_back_and_says_why(tiny):
     assert not fit.warnings and not [w for w in caught
                                      if issubclass(w.category, dno.ConvergenceWarning)]
     # the fit used is the toeplitz_hetero fit
-    alone = dno.fit_trajectory(tiny, model="mmrm", covariance="toeplitz_hetero")
+    alone = dno.fit_trajectory(tiny, **TINY, covariance="toeplitz_hetero")
     pd.testing.assert_frame_equal(fit.comparison, alone.comparison)
     # a single structure that fails keeps its behaviour: not converged, with warnings
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        un = dno.fit_trajectory(tiny, model="mmrm", covariance="unstructured")
+        un = dno.fit_trajectory(tiny, **TINY, covariance="unstructured")
     assert not un.converged and un.covariance == "unstructured"
     issued = [str(w.message) for w in caught if issubclass(w.category, dno.ConvergenceWarning)]
     assert issued == list(un.warnings)
@@ -194,6 +200,7 @@ def test_config_order_runs_through_the_command_line(tiny_tables, tmp_path):
     config.write_text(
         '[data]\nassessments = "assessments.csv"\npatients = "patients.csv"\n'
         '[analysis]\nprimary_visit = 6\n[analysis.trajectory]\nmodels = ["mmrm"]\n'
+        'baseline_by_visit = false\n'  # as TINY
         'covariance = ["unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero"]\n',
         encoding="utf-8")
     code, _, err = run_cli(["validate", config, "--quiet"])
@@ -213,6 +220,6 @@ def test_a_single_structure_that_fails_points_to_a_prespecified_order(tiny):
     """One structure that does not converge is reported as such (today's behaviour), and
     the warning says how a SAP handles it: a fallback order fixed in advance."""
     with pytest.warns(dno.ConvergenceWarning, match="pre-specifies what replaces"):
-        fit = dno.fit_trajectory(tiny, model="mmrm", covariance="unstructured")
+        fit = dno.fit_trajectory(tiny, **TINY, covariance="unstructured")
     assert not fit.converged
     assert any("covariance=[" in w for w in fit.warnings)

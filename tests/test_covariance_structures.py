@@ -353,9 +353,10 @@ def sample_spatial():
 def test_fit_trajectory_spatial_on_each_rows_day_matches_nlme(sample_spatial):
     """``gls(y ~ baseline + arm * factor(visit), correlation = corExp(form = ~ day |
     patient_id))`` on the sample cohort, whose days differ between patients at a visit."""
+    # R's formula has no baseline-by-visit interaction (fit_trajectory's default has it)
     # Satterthwaite: nlme's and emmeans' model-based SEs (the default KR adjusts them)
     fit = dno.fit_trajectory(sample_spatial, model="mmrm", covariance="spatial_exp",
-                             df="satterthwaite")
+                             df="satterthwaite", baseline_by_visit=False)
     assert fit.converged
     dev = -2.0 * fit.loglik
     r = _r(dev)

@@ -37,16 +37,22 @@ COHORTS = {"sample": export_frames.sample_cohort, "dropout": export_frames.dropo
 CASES = [
     # (reference key, fit_trajectory arguments). The gls references have Satterthwaite
     # df (emmeans' mode = "satterthwaite"): the mmrm's default Kenward-Roger df are checked
-    # against pbkrtest below and against SAS in tests/test_kenward_roger_sas.py.
+    # against pbkrtest below and against SAS in tests/test_kenward_roger_sas.py. R's
+    # y ~ baseline + arm * visit has no baseline-by-visit interaction, which the
+    # visit-factor models have by default (with it: tests/test_model_terms.py).
     ("random_intercept_week", {"model": "random_intercept"}),   # time: weeks (default)
     ("random_slope_week", {"model": "random_slope"}),
     ("random_intercept", {"model": "random_intercept", "time": "visit"}),
     ("random_slope", {"model": "random_slope", "time": "visit"}),
-    ("session_means", {"model": "session_means"}),
+    ("session_means", {"model": "session_means",
+                       "baseline_by_visit": False}),
     ("mmrm_unstructured", {"model": "mmrm", "covariance": "unstructured",
-                           "df": "satterthwaite"}),
-    ("mmrm_cs", {"model": "mmrm", "covariance": "cs", "df": "satterthwaite"}),
-    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1", "df": "satterthwaite"}),
+                           "df": "satterthwaite",
+                 "baseline_by_visit": False}),
+    ("mmrm_cs", {"model": "mmrm", "covariance": "cs", "df": "satterthwaite",
+                 "baseline_by_visit": False}),
+    ("mmrm_ar1", {"model": "mmrm", "covariance": "ar1", "df": "satterthwaite",
+                 "baseline_by_visit": False}),
     ("random_slope_all_visits_week", {"model": "random_slope", "adjust": ()}),
     ("random_slope_all_visits", {"model": "random_slope", "adjust": (), "time": "visit"}),
 ]
@@ -208,7 +214,7 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     """
     ref = REF[dataset]["mmrm_cs_kenward_roger"]
     fit = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
-                             df="kenward_roger")
+                             df="kenward_roger", baseline_by_visit=False)
     emm = pd.DataFrame(ref["emmeans"])
     ours = fit.marginal_means.merge(emm, on=["arm", "visit"], suffixes=("", "_r"))
     assert len(ours) == len(emm)
@@ -220,7 +226,7 @@ def test_kenward_roger_against_pbkrtest(cohorts, dataset):
     close(diff["std_error"], diff["std_error_r"], 1e-3, "KR difference SE")
     close(diff["df"], diff["df_r"], 1e-2, "KR difference df")
     sat = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance="cs",
-                             df="satterthwaite")
+                             df="satterthwaite", baseline_by_visit=False)
     assert (fit.comparison["std_error"] >= sat.comparison["std_error"] - 1e-12).all()
     with pytest.raises(dno.AnalysisError, match="kenward_roger"):
         dno.fit_trajectory(cohorts[dataset], model="random_slope", df="kenward_roger")

@@ -7,7 +7,13 @@ left out of the model is listed with the reason in ``ModelFrame.excluded``:
 nothing is dropped silently.
 
 Column order of the fixed effects follows R's ``y ~ baseline + covariates + arm * time``
-so that coefficients line up with ``lme4``/``nlme`` fits of that formula.
+(with ``+ baseline:visit`` when the baseline-by-visit interaction is modelled) so that
+coefficients line up with ``lme4``/``nlme`` fits of that formula.
+
+Covariates named in ``adjust`` are patient columns: numeric ones enter linearly, others
+(text, categorical, boolean: a stratification factor such as ``site``) as a factor with
+treatment coding against their first level (sorted, or the category order of a
+categorical column), as R's default contrasts.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ class ModelFrame:
     n_missing_outcome: int = 0
     visit_days: dict[int, float] = field(default_factory=dict)  # mean day of each visit
     session_visits: list[int] | None = None  # treatment sessions (None: not recorded)
+    baseline_by_visit: bool = False
 
 
 def is_control_arm(name: str) -> bool:
@@ -126,10 +133,35 @@ def arms_without_data(arms: list[str], reference: str, arms_with_data, *,
 TIME_UNITS = {"week": 7.0, "day": 1.0}
 
 
+def baseline_by_visit_for(model: str, adjust, baseline_by_visit: bool | None) -> bool:
+    """Whether a model has the baseline-by-visit interaction: ``None`` (the default) means
+    yes for the visit-factor models (``session_means``, ``mmrm``) with the baseline as a
+    covariate, as Mallinckrodt et al. (Drug Inf J 2008;42:303-319) and most statistical
+    analysis plans specify it, and no for the linear-time models (no visit factor).
+
+    Examples
+    --------
+    >>> baseline_by_visit_for("mmrm", ("baseline",), None)
+    True
+    >>> baseline_by_visit_for("random_slope", ("baseline",), None)
+    False
+    """
+    with_baseline = "baseline" in tuple(adjust or ())
+    if baseline_by_visit is None:
+        return model in FACTOR_MODELS and with_baseline
+    if baseline_by_visit and model not in FACTOR_MODELS:
+        raise AnalysisError(f"baseline_by_visit=True needs a visit factor (session_means or "
+                            f"mmrm); model={model!r} has a linear time trend")
+    return bool(baseline_by_visit)
+
+
 def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
                 time_transform=None, reference_arm: str | None = None,
-                visits=None) -> ModelFrame:
+                visits=None, baseline_by_visit: bool = False) -> ModelFrame:
     """Rows of ``cohort`` for a trajectory model of ``outcome``; see the module docstring.
+
+    ``baseline_by_visit`` adds the baseline-by-visit interaction to the visit-factor
+    models (:func:`design_matrix`); it needs ``"baseline"`` in ``adjust``.
 
     ``time`` is the time column of the linear-time models: ``"week"`` (days since
     baseline / 7, the default), ``"day"``, or ``"visit"`` (the visit index). A real time
@@ -147,7 +179,12 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
         raise AnalysisError(f"time must be 'visit', 'day' or 'week', got {time!r}")
     adjust = tuple(adjust or ())
     adjust_baseline = "baseline" in adjust
+    if baseline_by_visit and not adjust_baseline:
+        raise AnalysisError("baseline_by_visit=True needs the baseline as a covariate: add "
+                            "\"baseline\" to adjust, or pass baseline_by_visit=False")
     covariates = [c for c in adjust if c != "baseline"]
+    if len(set(covariates)) < len(covariates):
+        raise AnalysisError(f"adjust names a covariate twice: {list(adjust)}")
     for cov in covariates:
         if cov not in cohort.patients:
             raise AnalysisError(f"covariate {cov!r} is not a column of cohort.patients; "
@@ -225,7 +262,11 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
     factor_levels = {}
     for cov in covariates:
         if not pd.api.types.is_numeric_dtype(rows[cov]) or pd.api.types.is_bool_dtype(rows[cov]):
-            levels = sorted(pd.unique(rows[cov].astype(str)))
+            present = set(rows[cov].astype(str))
+            if isinstance(rows[cov].dtype, pd.CategoricalDtype):  # the categories' order
+                levels = [str(c) for c in rows[cov].cat.categories if str(c) in present]
+            else:
+                levels = sorted(present)
             rows[cov] = rows[cov].astype(str)
             factor_levels[cov] = levels
     excluded_frame = (pd.concat(excluded, ignore_index=True) if excluded
@@ -239,6 +280,7 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
         adjust_baseline=adjust_baseline, covariates=covariates, factor_levels=factor_levels,
         time=time, time_transform=time_transform, n_missing_outcome=n_missing,
         visit_days=visit_days(a, [0, *modelled]), session_visits=_sessions(cohort),
+        baseline_by_visit=bool(baseline_by_visit),
     )
 
 
@@ -320,9 +362,10 @@ def design_matrix(frame: ModelFrame, rows: pd.DataFrame, model: str,
                   covariate_means: dict | None = None) -> tuple[np.ndarray, list[str]]:
     """Fixed-effects design for ``rows`` (model rows, or a reference grid).
 
-    Columns: intercept, baseline, covariates, arm, time, arm x time (R's order for
-    ``y ~ baseline + covariates + arm * time``). On a reference grid, a factor
-    covariate given as ``None`` is averaged with equal weights over its levels (as
+    Columns: intercept, baseline, covariates, arm, time, arm x time, then baseline x
+    visit for a visit-factor model with ``frame.baseline_by_visit`` (R's order for
+    ``y ~ baseline + covariates + arm * time + baseline:time``). On a reference grid, a
+    factor covariate given as ``None`` is averaged with equal weights over its levels (as
     emmeans does), and numeric covariates take ``covariate_means``.
     """
     n = len(rows)
@@ -366,7 +409,22 @@ def design_matrix(frame: ModelFrame, rows: pd.DataFrame, model: str,
         for j, tname in enumerate(tnames):
             cols.append(tcols[:, j] * acol)
             names.append(f"{tname}:arm[{arm}]")
+    if frame.baseline_by_visit and model in FACTOR_MODELS:
+        base = rows["baseline"].to_numpy(dtype=float)
+        for j, tname in enumerate(tnames):
+            cols.append(tcols[:, j] * base)
+            names.append(f"baseline:{tname}")
     return np.column_stack(cols), names
+
+
+def random_design(frame: ModelFrame, rows: pd.DataFrame,
+                  model: str) -> tuple[np.ndarray, list[str]]:
+    """Random-effects design of ``rows``: an intercept, plus the (first) time term for
+    random slopes (``(1 | patient)`` or ``(1 + time | patient)``)."""
+    if model == "random_slope":
+        tcols, _ = time_terms(rows["time"].to_numpy(dtype=float), frame.time_transform)
+        return np.column_stack([np.ones(len(rows)), tcols[:, 0]]), ["(Intercept)", "time"]
+    return np.ones((len(rows), 1)), ["(Intercept)"]
 
 
 def reference_grid(frame: ModelFrame, visits=None) -> pd.DataFrame:

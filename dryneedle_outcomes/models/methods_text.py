@@ -12,7 +12,7 @@ Examples
 >>> describe(fit)
 'MMRM (unstructured covariance)'
 >>> methods_notes(fit)[0][:61]
-'Model: y ~ baseline + arm * factor(visit), unstructured resid'
+'Model: y ~ baseline + arm * factor(visit) + baseline:factor(v'
 >>> methods_notes(fit)[2]
 'Primary time point: visit 6, pre-specified (not chosen from the data).'
 """
@@ -57,10 +57,11 @@ def adjusted_for(fit: TrajectoryResult) -> list[str]:
 def formula(fit: TrajectoryResult) -> str:
     """The model as a formula."""
     terms = "".join(f"{a} + " for a in adjusted_for(fit))
+    inter = " + baseline:factor(visit)" if fit.frame.baseline_by_visit else ""
     if fit.model == "mmrm":
-        return f"y ~ {terms}arm * factor(visit), {covariance_phrase(fit)}"
+        return f"y ~ {terms}arm * factor(visit){inter}, {covariance_phrase(fit)}"
     time = "factor(visit)" if fit.model == "session_means" else "time"
-    return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
+    return f"y ~ {terms}arm * {time}{inter} + {RANDOM[fit.model]}"
 
 
 #: How each time scale of the linear-time models is described.
@@ -103,6 +104,13 @@ def methods_notes(fit: TrajectoryResult) -> tuple[str, ...]:
     if order:
         notes.insert(1, order)
     if fit.frame.adjust_baseline:
-        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled.")
+        notes.append("The visit-0 value is a covariate; visits >= 1 are modelled"
+                     + ("; its effect may differ by visit (baseline-by-visit interaction, "
+                        "Mallinckrodt et al. 2008), and marginal means hold it at its mean."
+                        if fit.frame.baseline_by_visit else "."))
+    factors = [c for c in fit.frame.covariates if c in fit.frame.factor_levels]
+    if factors:
+        notes.append(f"Factor covariate(s) {', '.join(factors)}: marginal means weight "
+                     "their levels equally (as emmeans and SAS's LSMEANS).")
     notes += [n[0].upper() + n[1:] + "." for n in fit.notes]
     return tuple(notes)

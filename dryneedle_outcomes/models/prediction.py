@@ -161,6 +161,10 @@ def predict_trajectory(result: TrajectoryResult, newdata: pd.DataFrame | None = 
         est, L = X @ fit.beta, X
         var_conf = np.einsum("ij,jk,ik->i", X, V, X)
         var_pred = var_conf + _marginal_variance(result, rows)
+    if fit.aliasing is not None and fit.aliasing.any:
+        # a row that needs an aliased (dropped) column of the design is not estimable
+        bad = ~fit.aliasing.estimable(X)
+        est, var_conf, var_pred = (np.where(bad, np.nan, v) for v in (est, var_conf, var_pred))
     observed = np.isfinite(y)
     out = pd.DataFrame({"patient_id": rows["patient_id"].to_numpy() if "patient_id" in rows
                         else None, "arm": rows["arm"].astype(str).to_numpy(),

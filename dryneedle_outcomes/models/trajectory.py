@@ -12,6 +12,20 @@ Four models, all fitted by REML on every available observation (missing at rando
     ``y ~ baseline + arm * time + (1 | patient)``
 ``random_slope``
     ``y ~ baseline + arm * time + (1 + time | patient)`` (correlated)
+``session_means``
+    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit) + (1 | patient)``
+``mmrm``
+    ``y ~ baseline + arm * factor(visit) + baseline:factor(visit)`` with an unstructured
+    residual covariance over visits, another structure
+    (``covariance="toeplitz_hetero"``, ...), or the first of a pre-specified list that
+    converges (:mod:`.covariance_order`)
+
+The baseline-by-visit interaction of the visit-factor models is on by default
+(``baseline_by_visit=False`` leaves it out). Marginal means are least-squares means per
+arm and visit with baseline and numeric covariates at their means over the modelled
+rows and factor covariates weighted equally, as ``emmeans`` computes them; tests use
+Satterthwaite degrees of freedom, or
+Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.kenward_roger`).
 
 ``time`` is weeks since baseline by default (from each assessment's ``day``), not the
 visit index, so a week-12 follow-up sits six weeks after a week-6 session.
@@ -25,6 +39,7 @@ Satterthwaite's for the random-effects models.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import warnings
 from collections.abc import Mapping, Sequence
@@ -39,7 +54,8 @@ from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
 from ..stats.checks import check_conf_level
-from ..stats.mixed.engine import EngineFit
+from ..stats.mixed.aliasing import find_aliased
+from ..stats.mixed.engine import EngineFit, missing_unless_estimable
 from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
@@ -49,12 +65,14 @@ from .design import (
     FACTOR_MODELS,
     LINEAR_MODELS,
     ModelFrame,
+    baseline_by_visit_for,
     check_model_estimable,
     design_matrix,
     model_frame,
+    random_design,
     reference_grid,
-    time_terms,
 )
+from .diagnostics import TrajectoryDiagnostics, not_estimable_notes, trajectory_diagnostics
 from .mcid import SESSIONS_TO_MCID_DEPRECATED, first_sessions
 from .mmrm_covariance import CovarianceOptions, engine_inputs, variance_components
 from .type3 import Inference, check_vcov, robust_inference, type3_table
@@ -67,21 +85,24 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
                 ) -> tuple[EngineFit, np.ndarray, list[str], np.ndarray | None]:
     d = frame.data
     X, names = design_matrix(frame, d, model)
+    # aliased columns are dropped before fitting and the fit expanded back (as R's lm)
+    aliasing = find_aliased(X, names)
+    Xk, kept = X[:, aliasing.keep], [names[j] for j in aliasing.keep]
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     yv = d["y"].to_numpy(dtype=float) if y is None else y
     if model == "mmrm":
         from ..stats.mixed.mmrm import fit_mmrm
 
         visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-        fit = fit_mmrm(yv, X, groups, visit_codes, structure=covariance, x_names=names,
+        fit = fit_mmrm(yv, Xk, groups, visit_codes, structure=covariance, x_names=kept,
                        n_visits=len(frame.visits), start=start,
                        **engine_inputs(frame, covariance, options or CovarianceOptions()))
-        return fit, X, names, None
+        return aliasing.expand(fit), X, names, None
     from ..stats.mixed.lmm import fit_lmm
 
     Z, z_names = _random_design(frame, model)
-    fit = fit_lmm(yv, X, Z, groups, x_names=names, z_names=z_names, start=start)
-    return fit, X, names, Z
+    fit = fit_lmm(yv, Xk, Z, groups, x_names=kept, z_names=z_names, start=start)
+    return aliasing.expand(fit), X, names, Z
 
 
 def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger | None:
@@ -89,20 +110,17 @@ def _kenward_roger(frame: ModelFrame, fit: EngineFit, df: str) -> KenwardRoger |
     if df not in KR_METHODS:
         return None
     d = frame.data
-    X, _ = design_matrix(frame, d, "mmrm")
+    aliasing = fit.aliasing
+    X = design_matrix(frame, d, "mmrm")[0][:, aliasing.keep]
     groups = pd.factorize(d["patient_id"], sort=True)[0]
     visits = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
-    return kenward_roger_adjustment(fit, X, groups, visits,
-                                    linear=df == "kenward_roger_linear")
+    return aliasing.expand_kenward_roger(kenward_roger_adjustment(
+        aliasing.reduce(fit), X, groups, visits, linear=df == "kenward_roger_linear"))
 
 
 def _random_design(frame: ModelFrame, model: str) -> tuple[np.ndarray, list[str]]:
-    """Random-effects design: intercept, plus the (first) time term for random slopes."""
-    d = frame.data
-    if model == "random_slope":
-        tcols, _ = time_terms(d["time"].to_numpy(dtype=float), frame.time_transform)
-        return np.column_stack([np.ones(len(d)), tcols[:, 0]]), ["(Intercept)", "time"]
-    return np.ones((len(d), 1)), ["(Intercept)"]
+    """Random-effects design of the modelled rows (:func:`.design.random_design`)."""
+    return random_design(frame, frame.data, model)
 
 
 def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
@@ -110,7 +128,8 @@ def _table(fit: EngineFit, L: np.ndarray, conf_level: float,
     """t tests of each row of ``L``: Satterthwaite, or with ``kr`` (Kenward-Roger, or a
     between-within inference with a model-based or empirical covariance)."""
     res = (fit.contrast(L, conf_level=conf_level) if kr is None
-           else kr.contrast(L, conf_level=conf_level))
+           else missing_unless_estimable(kr.contrast(L, conf_level=conf_level),
+                                         fit.aliasing, L))
     return pd.DataFrame({
         "estimate": res["estimate"], "std_error": res["std_error"], "df": res["df"],
         "statistic": res["statistic"], "p_value": res["p_value"],
@@ -394,6 +413,10 @@ class TrajectoryResult(AnalysisResult):
         return predict_trajectory(self, newdata, conditional=conditional, interval=interval,
                                   conf_level=conf_level)
 
+    def diagnostics(self) -> TrajectoryDiagnostics:
+        """Scaled residuals, QQ per visit, fitted vs observed covariance (:mod:`.diagnostics`)."""
+        return trajectory_diagnostics(self)
+
     # ------------------------------------------------------------------ display
     def summary(self) -> str:
         """A plain-text report of the fit."""
@@ -490,6 +513,7 @@ def fit_trajectory(
     vcov: str = "model",
     covariance_by_arm: bool = False,
     spatial_coordinate: str | Mapping[int, float] = "day",
+    baseline_by_visit: bool | None = None,
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -505,7 +529,10 @@ def fit_trajectory(
     adjust : tuple of str
         ``"baseline"`` makes the visit-0 value a covariate and models visits >= 1
         (the default, as trials analyse); other names are patient covariates
-        (``"age"``, ``"sex"``). ``()`` models every visit including baseline.
+        (``"age"``; numeric ones enter linearly) or stratification factors (``"site"``,
+        ``"sex"``: text, categorical or boolean columns enter as factors, and marginal
+        means weight their levels equally, as emmeans does). ``()`` models every visit
+        including baseline.
     time : {"week", "day", "visit"}
         The time scale of the linear-time models (``random_intercept``,
         ``random_slope``; the factor models do not use it). Default ``"week"``: weeks
@@ -597,6 +624,14 @@ def fit_trajectory(
     spatial_coordinate : "day" or dict
         For ``"spatial_exp"``: each row's own ``day`` (default, as SAS; a row without one
         is an error), or ``{visit: day}``, one declared day per visit.
+    baseline_by_visit : bool, optional
+        Whether ``session_means`` and ``mmrm`` have the baseline-by-visit interaction
+        (``baseline:factor(visit)``), so that the baseline's effect may differ by visit.
+        Default (None): yes for those two models when ``adjust`` has ``"baseline"``, as
+        Mallinckrodt et al. (Drug Inf J 2008;42:303-319) recommend and most statistical
+        analysis plans pre-specify; ``False`` leaves it out. The linear-time models have
+        no visit factor (``True`` there is an error). Marginal means evaluate baseline at
+        its mean over the modelled rows, as SAS's LSMEANS and emmeans do.
 
     Returns
     -------
@@ -633,7 +668,9 @@ def fit_trajectory(
     frame = model_frame(cohort, outcome, adjust=adjust,
                         time=time if model in LINEAR_MODELS else "visit",
                         time_transform=time_transform, reference_arm=reference_arm,
-                        visits=visits)
+                        visits=visits,
+                        baseline_by_visit=baseline_by_visit_for(model, adjust,
+                                                                baseline_by_visit))
     check_model_estimable(frame, model)
     if primary_visit is not None and primary_visit not in frame.visits:
         raise AnalysisError(f"primary_visit={primary_visit!r} is not a modelled visit of "
@@ -660,7 +697,9 @@ def fit_trajectory(
         # tests fall back to Satterthwaite df, said in the warnings and the methods
         messages.append(f"{exc}; the tests use Satterthwaite df instead of {df!r}")
         kr, df = None, "satterthwaite"
-    fe = _table(fit, np.eye(len(names)), conf_level, kr)
+    # coefficients as R's lm reports them: the kept columns' estimates, aliased ones missing
+    fe = _table(dataclasses.replace(fit, aliasing=None), np.eye(len(names)), conf_level, kr)
+    fe.loc[fit.aliasing.aliased] = np.nan
     fe.insert(0, "term", names)
 
     grid = reference_grid(frame)
@@ -681,12 +720,15 @@ def fit_trajectory(
     diff = comparison_frame(pd.concat(diffs, ignore_index=True), measure="mean_difference")
     diff = diff[[*diff.columns[:7], "visit", "std_error", "df"]]
 
+    notes = []
+    if fit.aliasing.any:
+        messages.append(fit.aliasing.message())
+        notes += not_estimable_notes(mm, diff)
     if len(frame.excluded):
         messages.append(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
-    notes = []
     if frame.n_missing_outcome:
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")

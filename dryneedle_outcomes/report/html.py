@@ -155,6 +155,9 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
            "ledger</a></li>"]
     toc += [f'<li><a href="#{_e(s.key)}">{_e(s.title)}</a></li>' for s in sections]
     toc.append('<li><a href="#diagnostics">Model diagnostics and warnings</a></li>')
+    appendix = [f for s in sections for f in s.appendix]
+    if appendix:
+        toc.append('<li><a href="#appendix">Appendix: model checks</a></li>')
     headline = [h for s in sections for h in s.headline]
     body = [
         f"<h1>Analysis report</h1><p class=\"meta\">Configuration {_e(info.config)}; "
@@ -182,6 +185,12 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
                 body.append(_figure(item.name, n_figure, item.caption, figures[item.name],
                                     files.get(item.name, []), max_px))
     body.append(_diagnostics(sections, info))
+    if appendix:
+        body.append('<h2 id="appendix">Appendix: model checks</h2>')
+    for item in appendix:
+        n_figure += 1
+        body.append(_figure(item.name, n_figure, item.caption, figures[item.name],
+                            files.get(item.name, []), max_px))
     return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
             f"<title>Analysis report: {_e(info.config)}</title>\n<style>{CSS}</style>\n"

@@ -61,7 +61,9 @@ class Section:
 
     ``failures`` lists, one line each, what could not run ("[analysis.trajectory] the
     mmrm model could not run: ..."); a section whose analysis could not run at all has
-    no items. The run writes everything else and lists the failures.
+    no items. The run writes everything else and lists the failures. ``appendix``
+    holds figures printed in the report's appendix (model checks), after the
+    diagnostics.
     """
 
     key: str
@@ -70,6 +72,7 @@ class Section:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     headline: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+    appendix: list[NamedFigure] = field(default_factory=list)
 
     @property
     def tables(self) -> list[NamedTable]:
@@ -78,8 +81,8 @@ class Section:
 
     @property
     def figures(self) -> list[NamedFigure]:
-        """The figures, in order."""
-        return [i for i in self.items if isinstance(i, NamedFigure)]
+        """The figures, in order (the appendix's last)."""
+        return [i for i in self.items if isinstance(i, NamedFigure)] + list(self.appendix)
 
     @property
     def warnings(self) -> list[str]:

@@ -10,6 +10,7 @@ from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..instruments import get_instrument
 from ..models.covariance_order import order_sentence
+from ..models.diagnostics import OUTLIER_LIMIT
 from ..models.methods_text import DF_NAMES, describe, methods_notes
 from ..models.trajectory import TrajectoryResult, fit_trajectory
 from ..plots import plot_arm_differences, plot_trajectory
@@ -53,7 +54,9 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
-                             time=t.time, covariance=t.covariance,
+                             time=t.time,
+                             baseline_by_visit=t.baseline_by_visit_for(model),
+                             covariance=t.covariance,
                              reference_arm=options.reference_arm,
                              conf_level=options.conf_level, df=t.df_for(model),
                              primary_visit=options.primary_visit,
@@ -113,7 +116,25 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
         return section
     primary = fits.get("mmrm") or next(iter(fits.values()))
     section.headline.append(headline(primary))
+    section.appendix.append(diagnostics_figure(primary))
     return section
+
+
+def diagnostics_figure(fit: TrajectoryResult) -> NamedFigure:
+    """The model checks of ``fit`` (:meth:`TrajectoryResult.diagnostics`) as one figure."""
+    diag = fit.diagnostics()
+    s = diag.residuals["scaled_residual"]
+    far = int((s.abs() > OUTLIER_LIMIT).sum())
+    return NamedFigure(
+        f"diagnostics_{fit.model}",
+        f"Model checks of the {describe(fit)} of {fit.outcome} (SAMPL; Mallinckrodt et al. "
+        "2008). Left: scaled (Cholesky-decorrelated) residuals against fitted values "
+        f"(SD {s.std():.2f}, 1 under the model; {far} beyond +/-{OUTLIER_LIMIT:g}). "
+        "Middle: normal QQ plot of the scaled residuals, one colour per visit. Right: "
+        "observed (pairwise-complete) against fitted correlation of each pair of visits; "
+        "under dropout that depends on earlier values the observed ones are biased, the "
+        "fitted ones are not.",
+        lambda ax, d=diag: d.plot(ax=ax), 70.0)
 
 
 def headline(fit: TrajectoryResult, visit: int | None = None) -> str:

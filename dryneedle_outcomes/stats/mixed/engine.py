@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from .aliasing import Aliasing
+
 
 @dataclass
 class EngineFit:
@@ -54,6 +56,11 @@ class EngineFit:
         One record per optimiser tried: name, success, deviance, iterations, message.
     extra : dict
         Engine-specific results (variance components, BLUPs, covariance matrix ...).
+    aliasing : Aliasing or None
+        Set when the fit was made on the non-aliased columns of a rank-deficient design
+        and expanded to all of them (:meth:`.aliasing.Aliasing.expand`): aliased
+        coefficients are 0 in ``beta``, and :meth:`contrast` reports contrasts that are
+        not estimable as missing.
     """
 
     beta: np.ndarray
@@ -71,6 +78,7 @@ class EngineFit:
     messages: list[str] = field(default_factory=list)
     attempts: list[dict] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    aliasing: Aliasing | None = None
 
     @property
     def n_params(self) -> int:
@@ -95,7 +103,8 @@ class EngineFit:
         The SE is model-based (``vcov``). ``df="satterthwaite"`` uses ``cov_varpar``, the
         inverse observed information of the variance parameters (``satterthwaite_df``);
         ``"asymptotic"`` gives z tests. Kenward-Roger is
-        ``stats.mixed.kenward_roger.kenward_roger_adjustment`` (MMRM fits).
+        ``stats.mixed.kenward_roger.kenward_roger_adjustment`` (MMRM fits). Rows that are
+        not estimable (a fit with ``aliasing``) are missing throughout.
 
         Returns a dict of arrays: ``estimate``, ``std_error``, ``df``, ``statistic``,
         ``p_value``, ``ci_lower``, ``ci_upper``.
@@ -115,7 +124,7 @@ class EngineFit:
         tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
         p = 2.0 * stats.t.sf(np.abs(tstat), dof)
         q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-        return {
+        out = {
             "estimate": est,
             "std_error": se,
             "df": dof,
@@ -124,6 +133,16 @@ class EngineFit:
             "ci_lower": est - q * se,
             "ci_upper": est + q * se,
         }
+        return missing_unless_estimable(out, self.aliasing, L)
+
+
+def missing_unless_estimable(result: dict, aliasing: Aliasing | None, L) -> dict:
+    """``result`` (a dict of arrays, one entry per row of ``L``) with every entry of the
+    rows of ``L`` that are not estimable under ``aliasing`` set to NaN."""
+    if aliasing is None or not aliasing.any:
+        return result
+    bad = ~aliasing.estimable(L)
+    return {k: np.where(bad, np.nan, np.asarray(v, dtype=float)) for k, v in result.items()}
 
 
 def satterthwaite_df(L: np.ndarray, var: np.ndarray, jac_vcov: np.ndarray,

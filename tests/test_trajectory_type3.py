@@ -50,9 +50,12 @@ TYPE3_CASES = [
     # the R reference fits time as the visit index (make_reference.R)
     ("random_intercept", {"model": "random_intercept", "time": "visit"}),
     ("random_slope", {"model": "random_slope", "time": "visit"}),
-    ("session_means", {"model": "session_means"}),
-    ("mmrm_cs_kenward_roger", {"model": "mmrm", "covariance": "cs", "df": "kenward_roger"}),
+    ("session_means", {"model": "session_means", "baseline_by_visit": False}),
+    ("mmrm_cs_kenward_roger", {"model": "mmrm", "covariance": "cs", "df": "kenward_roger",
+                               "baseline_by_visit": False}),
 ]
+#: The R references fit y ~ baseline + arm * visit: without the baseline-by-visit
+#: interaction the visit-factor models have by default (baseline_by_visit=False).
 #: lmerTest's term names -> the Type III table's (numeric visit: the time term).
 R_TERMS = {"baseline": "baseline", "arm": "arm", "visit": "visit", "arm:visit": "visit:arm"}
 R_TIME_TERMS = {**R_TERMS, "visit": "time", "arm:visit": "time:arm"}
@@ -82,7 +85,8 @@ def test_type3_is_not_the_coefficient_test(cohorts):
     """The Type III ``arm`` hypothesis of the session-means model (arms averaged over
     visits, lmerTest's and SAS's) is not the treatment-coded ``arm`` coefficient (the arm
     difference at the first visit), which misses lmerTest's F."""
-    fit = dno.fit_trajectory(cohorts["dropout"], model="session_means")
+    fit = dno.fit_trajectory(cohorts["dropout"], model="session_means",
+                             baseline_by_visit=False)
     coef = fit.fixed_effects.set_index("term").loc["arm[dry_needling]", "statistic"] ** 2
     r = REF["dropout"]["session_means"]
     assert abs(coef / r["statistic"][1] - 1) > 100 * F_RTOL
@@ -95,12 +99,13 @@ def test_type3_is_not_the_coefficient_test(cohorts):
 def test_sandwich_against_clubsandwich(cohorts, dataset, covariance, vcov, cr):
     """The covariance, and with df="satterthwaite" mmrm's df for it (clubSandwich's)."""
     fit = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance=covariance,
-                             vcov=vcov, df="satterthwaite")
+                             vcov=vcov, df="satterthwaite", baseline_by_visit=False)
     ref = REF[dataset][f"mmrm_{covariance}"]
     df_r = ref[f'coef_test(m, vcov = "{cr}", test = "Satterthwaite")$df_Satt']
     np.testing.assert_allclose(fit.fixed_effects["df"], df_r, rtol=SANDWICH_DF_RTOL)
     # the model-based Satterthwaite df are another quantity: they miss clubSandwich's
-    model = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance=covariance)
+    model = dno.fit_trajectory(cohorts[dataset], model="mmrm", covariance=covariance,
+                               baseline_by_visit=False)
     assert np.max(np.abs(model.fixed_effects["df"] / df_r - 1)) > 100 * SANDWICH_DF_RTOL
     R = np.array(ref[f'vcovCR(m, type = "{cr}")'])
     other = np.array(ref[f'vcovCR(m, type = "{"CR3" if cr == "CR0" else "CR0"}")'])
@@ -120,11 +125,13 @@ def test_between_within_df_of_the_trajectory_mmrm(cohorts):
     baseline, arm) for every effect when the covariance is unstructured; the within df
     (observations - patients - within columns) for visit terms otherwise."""
     cohort = cohorts["dropout"]
-    un = dno.fit_trajectory(cohort, model="mmrm", vcov="empirical", df="between_within")
+    un = dno.fit_trajectory(cohort, model="mmrm", vcov="empirical", df="between_within",
+                            baseline_by_visit=False)
     n_pat, n_obs = un.n_patients, un.n_observations
     assert set(un.comparison["df"]) == {n_pat - 3}
     assert set(un.type3["den_df"]) == {n_pat - 3}
-    cs = dno.fit_trajectory(cohort, model="mmrm", covariance="cs", df="between_within")
+    cs = dno.fit_trajectory(cohort, model="mmrm", covariance="cs", df="between_within",
+                            baseline_by_visit=False)
     n_within = 2 * (len(cs.frame.visits) - 1)
     df = cs.type3.set_index("term")["den_df"]
     assert df["arm"] == df["baseline"] == n_pat - 3

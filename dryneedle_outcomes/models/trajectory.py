@@ -39,6 +39,7 @@ from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
 from ..tables import TableResult
+from ..timing import DEFAULT_ASSESSED, describe_rule, visit_after_sessions
 from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
     FACTOR_MODELS,
@@ -51,6 +52,7 @@ from .design import (
     time_terms,
 )
 from .mcid import first_session_intervals
+from .sessions import known_sessions
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
@@ -178,6 +180,8 @@ class TrajectoryResult(AnalysisResult):
     kenward_roger: KenwardRoger | None = field(default=None, repr=False)
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
+    assessed: str = DEFAULT_ASSESSED
+    session_visits: tuple[int, ...] = ()
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -191,18 +195,23 @@ class TrajectoryResult(AnalysisResult):
         return X
 
     def cumulative_effect(self, after: int) -> pd.DataFrame:
-        """Change from baseline after ``after`` sessions, per arm, and the difference.
+        """Change from baseline after ``after`` sessions received, per arm, and the difference.
 
-        With baseline as a covariate the change is the marginal mean at visit
-        ``after`` minus the mean baseline of the modelled patients (the baseline is
-        held fixed, as in ANCOVA); with ``adjust=()`` it is the difference of the
-        marginal means at visit ``after`` and visit 0. ``improvement`` is the change
-        signed so that positive is better for this instrument.
+        The visit whose score reflects ``after`` sessions follows the cohort's declared
+        timing rule (``assessed``, :func:`dryneedle_outcomes.timing.visit_after_sessions`):
+        under ``"before_session"`` (the default) the score of the next visit after the
+        ``after``-th session (its pre-needling score, or the follow-up after the last
+        session); under ``"after_session"`` the ``after``-th session's own score. The
+        ``visit`` column says which. With baseline as a covariate the change is the
+        marginal mean at that visit minus the mean baseline of the modelled patients
+        (the baseline is held fixed, as in ANCOVA); with ``adjust=()`` it is the
+        difference of the marginal means at that visit and visit 0. ``improvement`` is
+        the change signed so that positive is better for this instrument.
         """
-        if after not in self.frame.visits:
-            raise AnalysisError(f"visit {after} was not modelled; visits: {self.frame.visits}")
+        sessions = self.session_visits or tuple(v for v in self.frame.visits if v >= 1)
+        visit = visit_after_sessions(after, sessions, self.frame.visits, self.assessed)
         inst = get_instrument(self.outcome)
-        grid = reference_grid(self.frame, [after])
+        grid = reference_grid(self.frame, [visit])
         L = self._grid_L(grid)
         if self.frame.adjust_baseline:
             base_mean = float(self.frame.data["baseline"].mean())
@@ -222,6 +231,7 @@ class TrajectoryResult(AnalysisResult):
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
+        out.insert(2, "visit", visit)
         out["improvement"] = out["estimate"] * inst.direction + 0.0
         return out.drop(columns=["statistic"])
 
@@ -548,7 +558,10 @@ def fit_trajectory(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
-    notes = []
+    notes = [describe_rule(cohort.assessed)]
+    timing_note = cohort.visit_ratings().note
+    if timing_note:
+        notes.append(timing_note)
     if frame.n_missing_outcome:
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")
@@ -560,7 +573,8 @@ def fit_trajectory(
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
-        kenward_roger=kr, covariance_attempts=attempts,
+        kenward_roger=kr, covariance_attempts=attempts, assessed=cohort.assessed,
+        session_visits=known_sessions(cohort),
     )
 
 

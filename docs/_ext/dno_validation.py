@@ -162,6 +162,8 @@ ROWS = [
                "mmrm's fev_data, copied with their source from the listings in "
                "openpharma/mmrm's design/ folder (see the folder's README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
+    Row("immediate_cumulative", ("models.immediate_cumulative",),
+        ("test_immediate_cumulative",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),

@@ -229,3 +229,25 @@ def test_within_session_rows_and_truth():
     assert -10.0 < change < -4.0
     with pytest.raises(dno.ConfigError, match="within_session"):
         dno.simulate.write_raw_exports(sim, "never-written")
+
+
+# ------------------------------------------------------------------ report
+def test_report_shows_the_saw_tooth_only_when_both_timings_exist():
+    from dryneedle_outcomes.config import AnalysisOptions, TrajectoryOptions
+    from dryneedle_outcomes.report import run_analyses
+
+    options = AnalysisOptions(trajectory=TrajectoryOptions(models=("mmrm",)))
+    both = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2, within_session=True)
+    single = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2)
+    sections = {name: run_analyses(c, options, progress=False)[0]
+                for name, c in (("both", both), ("single", single))}
+    names = {k: {i.name for i in s.items} for k, s in sections.items()}
+    assert {"within_session_comparison", "within_session_saw_tooth",
+            "within_session_effects"} <= names["both"]
+    assert not any(n.startswith("within_session") for n in names["single"])
+    assert any(h.startswith("Immediate effect of session 1") for h in
+               sections["both"].headline)
+    # the methods notes under the trajectory tables state the declared rule
+    notes = next(t.table.notes for t in sections["both"].tables
+                 if t.name == "trajectory_mmrm_arm_difference")
+    assert any("taken before that session" in n for n in notes)

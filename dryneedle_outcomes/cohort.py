@@ -60,7 +60,7 @@ class Cohort:
         source column and declared scale(s).
     assessed : {"before_session", "after_session"}
         The declared rule for what a score recorded at session ``k`` reflects
-        (:mod:`dryneedle_outcomes.timing`): taken before that session's needling, so
+        (``dryneedle_outcomes.timing``): taken before that session's needling, so
         ``k - 1`` sessions received (the default), or after it (``k`` sessions). Declared
         in the mapping (``[assessments] assessed = ...``), never inferred.
 

@@ -3,7 +3,7 @@
 Clinicians report that some patients feel better straight after a session while the
 durable benefit builds over the course; trials that rate pain before and after the
 needling of each session (``timing`` = ``pre_session`` / ``post_session``,
-:mod:`dryneedle_outcomes.timing`) can separate the two. :func:`immediate_cumulative`
+``dryneedle_outcomes.timing``) can separate the two. :func:`immediate_cumulative`
 fits one MMRM to every post-baseline rating,
 
     ``y ~ baseline + arm * occasion``,  occasion = visit x timing,
@@ -97,7 +97,7 @@ class ImmediateCumulativeResult(AnalysisResult):
     covariance : str
         The residual covariance structure used (with a list, the first acceptable).
     covariance_attempts : DataFrame
-        As :attr:`TrajectoryResult.covariance_attempts`.
+        As ``TrajectoryResult.covariance_attempts``.
     excluded : DataFrame
         ``patient_id``, ``rows``, ``reason``: ratings not modelled.
     """

@@ -116,7 +116,7 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
 
 
 def _timing(rec: Records, values: pd.Series) -> pd.Series:
-    """The ``timing`` column: ``pre_session`` / ``post_session`` (:mod:`..timing`).
+    """The ``timing`` column: ``pre_session`` / ``post_session`` (``dryneedle_outcomes.timing``).
 
     Common spellings ("pre", "before", "post-needling", "after") are read and each
     recoding is listed in the corrections; other text rejects the record (rule

@@ -95,7 +95,7 @@ def simulate_tables(
         reads back exactly. Default: first site ``"cm"``, second ``"nrs10"``, other
         sites ``"mm"`` (0.1 mm). Pass ``"mm"`` for unquantised values everywhere.
     assessed : {"after_session", "before_session"}, optional
-        What a score recorded at session ``k`` reflects (:mod:`dryneedle_outcomes.timing`):
+        What a score recorded at session ``k`` reflects (``dryneedle_outcomes.timing``):
         pain is generated as a function of the sessions received before the rating,
         ``k`` under ``"after_session"`` and ``k - 1`` under ``"before_session"``. The
         default is ``"after_session"`` for a single rating per visit (the convention

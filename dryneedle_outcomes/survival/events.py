@@ -13,7 +13,7 @@ Timescales
     Days since the patient's baseline (visit 0) assessment: ``day - day at visit 0``.
 ``sessions``
     Needling sessions received before the score, under the cohort's declared rule
-    (``cohort.assessed``, :mod:`dryneedle_outcomes.timing`):
+    (``cohort.assessed``, ``dryneedle_outcomes.timing``):
 
     - ``"before_session"`` (the default; the score is taken on arrival, before that
       visit's needling): the number of session visits (``session_visits``) the patient

@@ -51,7 +51,8 @@ Schema (defaults after ``=`` for optional keys)::
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
                                          # (SAS's DDFM=KR / KR(LINEAR)): used by mmrm;
                                          # the random-effects models use Satterthwaite
-    cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
+    cumulative_after = []                # sessions received, for cumulative_effect
+                                         # (the visit follows the assessed rule)
     sessions_to_mcid = false             # parametric bootstrap of the first session
                                          # reaching the MCID (slow: n_boot refits)
     n_boot = 200                         # bootstrap replicates (1 to 100000)

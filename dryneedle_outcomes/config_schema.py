@@ -157,8 +157,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="satterthwaite",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),
-    _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
-       "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
+    _f("analysis.trajectory", "cumulative_after", "visits", "sessions received for "
+       "TrajectoryResult.cumulative_effect (the visit read follows the mapping's "
+       "assessed rule)", default=[], bounds=(1, math.inf),
        option="TrajectoryOptions.cumulative_after"),
     _f("analysis.trajectory", "sessions_to_mcid", "boolean", "parametric bootstrap of the "
        "first session reaching the MCID (slow: n_boot refits)", default=False,

@@ -41,11 +41,15 @@ Schema (defaults after ``=`` for optional keys)::
     models = ["mmrm"]                    # one or more of random_intercept, random_slope,
                                          # session_means, mmrm
     covariance = "unstructured"          # of mmrm: unstructured, cs, cs_hetero, ar1,
-                                         # ar1_hetero, toeplitz, toeplitz_hetero or
-                                         # ante1_hetero (SAS UN, CS, CSH, AR(1), ARH(1),
-                                         # TOEP, TOEPH, ANTE(1)); an array (["unstructured",
-                                         # "toeplitz_hetero", "ar1_hetero", "cs_hetero"])
-                                         # uses the first that converges, in that order
+                                         # ar1_hetero, toeplitz, toeplitz_hetero,
+                                         # ante1_hetero, ante1 or spatial_exp (SAS UN, CS,
+                                         # CSH, AR(1), ARH(1), TOEP, TOEPH, ANTE(1), mmrm's
+                                         # ad, SP(EXP)(day) on each row's day); an array
+                                         # (["unstructured", "toeplitz_hetero",
+                                         # "ar1_hetero", "cs_hetero"]) uses the first that
+                                         # converges, in that order
+    covariance_by_arm = false            # mmrm: a separate covariance per arm (SAS
+                                         # REPEATED / GROUP=arm)
     adjust = ["baseline"]                # "baseline" and/or patient covariates ("age");
                                          # [] models every visit, baseline included
     df = "satterthwaite"                 # or "kenward_roger" / "kenward_roger_linear"
@@ -190,6 +194,7 @@ class TrajectoryOptions:
 
     models: tuple[str, ...] = default(_T, "models")
     covariance: str | tuple[str, ...] = default(_T, "covariance")
+    covariance_by_arm: bool = default(_T, "covariance_by_arm")
     adjust: tuple[str, ...] = default(_T, "adjust")
     df: str = default(_T, "df")
     cumulative_after: tuple[int, ...] = default(_T, "cumulative_after")

@@ -151,6 +151,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "covariance", "order", "the residual covariance of the mmrm; "
        "an array: the first that converges, in this order", default="unstructured",
        allowed=COVARIANCES, option="TrajectoryOptions.covariance"),
+    _f("analysis.trajectory", "covariance_by_arm", "boolean", "a separate covariance per "
+       "arm in the mmrm (SAS GROUP=arm)", default=False,
+       option="TrajectoryOptions.covariance_by_arm"),
     _f("analysis.trajectory", "adjust", "names", "\"baseline\" and/or patient covariates; [] "
        "models every visit, baseline included", default=["baseline"],
        option="TrajectoryOptions.adjust"),

@@ -186,7 +186,7 @@ def visit_ratings(assessments: pd.DataFrame, assessed: str) -> VisitRatings:
 
     Without a ``timing`` column the assessments are returned unchanged (one row per
     patient x visit already). With it, rows whose timing is the rule's
-    (:func:`rule_timing`) or missing are kept, and rows of the other timing are set
+    (``rule_timing``) or missing are kept, and rows of the other timing are set
     aside with the reason.
 
     Examples

@@ -149,7 +149,8 @@ def test_trajectory_covariance_is_one_structure_or_an_order():
                         ('["cs", "cs"]', "names a value twice"),
                         ("[]", "must be an array of one or more of"),
                         ("3", "must be one of unstructured, cs, ar1, cs_hetero, ar1_hetero, "
-                              "toeplitz, toeplitz_hetero, ante1_hetero, or an array of them")]:
+                              "toeplitz, toeplitz_hetero, ante1_hetero, ante1, spatial_exp, "
+                              "or an array of them")]:
         with pytest.raises(config.ConfigError, match=re.escape(needle)):
             _trajectory(f"covariance = {bad}\n")
     row = next(r for r in config.reference_rows() if r["key"] == "covariance")

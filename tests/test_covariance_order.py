@@ -28,6 +28,7 @@ from dryneedle_outcomes.models.design import design_matrix
 from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm
 from dryneedle_outcomes.stats.mixed.options import (
     COVARIANCES,
+    MMRM_NAMES,
     NLME_EQUIVALENTS,
     SAS_TYPES,
     STRUCTURES,
@@ -58,6 +59,7 @@ def test_every_engine_structure_is_offered_and_named():
     doc = dno.fit_trajectory.__doc__
     for name, sas in SAS_TYPES.items():
         assert f'``"{name}"``' in doc and f"TYPE={sas}" in doc, name
+        assert f"``{MMRM_NAMES[name]}``" in doc, name
 
 
 @pytest.mark.parametrize("structure", COVARIANCES)
@@ -69,9 +71,10 @@ def test_each_structure_through_fit_trajectory_is_the_engine_fit(sample_cohort, 
          "reason": ""}]
     d = fit.frame.data
     X, _ = design_matrix(fit.frame, d, "mmrm")
+    coords = d["day"].to_numpy(float) if structure == "spatial_exp" else None
     direct = fit_mmrm(d["y"].to_numpy(float), X, pd.factorize(d["patient_id"], sort=True)[0],
                       np.searchsorted(fit.frame.visits, d["visit"].to_numpy()),
-                      structure=structure, n_visits=len(fit.frame.visits))
+                      structure=structure, n_visits=len(fit.frame.visits), coordinates=coords)
     # the same deterministic optimisation of the same arrays in one process: only the
     # order of floating-point operations may differ, so 1e-12 (arithmetic, not stopping rule)
     np.testing.assert_allclose(fit.fixed_effects["estimate"], direct.beta, rtol=1e-12)
@@ -80,9 +83,12 @@ def test_each_structure_through_fit_trajectory_is_the_engine_fit(sample_cohort, 
     np.testing.assert_allclose(fit.fixed_effects["df"],
                                direct.contrast(np.eye(len(direct.beta)))["df"], rtol=1e-12)
     assert fit.loglik == direct.loglik
-    assert fit.variance_components["estimate"].iloc[0] == direct.extra["Sigma"][0, 0]
-    assert f"{structure} residual covariance (SAS TYPE={SAS_TYPES[structure]})" \
-        in fit.methods()[0]
+    first = direct.varpar[0] if structure == "spatial_exp" else direct.extra["Sigma"][0, 0]
+    assert fit.variance_components["estimate"].iloc[0] == first
+    sas = SAS_TYPES[structure]
+    named = (f"SAS TYPE={sas}(day)" if structure == "spatial_exp" else f"SAS TYPE={sas}"
+             if sas else f"R mmrm {MMRM_NAMES[structure]}; SAS has no homogeneous version")
+    assert f"{structure} residual covariance ({named})" in fit.methods()[0]
 
 
 def test_normal_cohort_uses_the_first_of_the_order(sample_cohort):

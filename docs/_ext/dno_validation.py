@@ -161,6 +161,13 @@ ROWS = [
         source="printed by SAS 9.4 PROC MIXED (DDFM=KR, KR(LINEAR), SATTERTHWAITE) on R "
                "mmrm's fev_data, copied with their source from the listings in "
                "openpharma/mmrm's design/ folder (see the folder's README)"),
+    Row("mmrm_covstruct", ("stats.mixed.covariance_spatial", "stats.mixed.covariance_layout",
+                           "stats.mixed.covariance_banded", "models.mmrm_covariance"),
+        ("test_covariance_structures",),
+        source="printed by SAS 9.4 PROC MIXED (TYPE=SP(EXP), GROUP=ARMCD; DDFM=KR, "
+               "KR(LINEAR), SATTERTHWAITE) and by R mmrm (ad) on mmrm's fev_data, copied "
+               "with their source from openpharma/mmrm's design/ folder; nlme::gls corExp "
+               "fits by the folder's make_nlme.R (see the folder's README)"),
     Row("trajectory", ("models.trajectory",), ("test_trajectory",)),
     Row("immediate_cumulative", ("models.immediate_cumulative",),
         ("test_immediate_cumulative",)),

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..stats.mixed.options import SAS_TYPES
 from .covariance_order import order_sentence
+from .mmrm_covariance import covariance_phrase
 
 if TYPE_CHECKING:  # the result's module imports this one
     from .trajectory import TrajectoryResult
@@ -36,7 +36,10 @@ DF_NAMES = {"satterthwaite": "Satterthwaite", "kenward_roger": "Kenward-Roger",
 def describe(fit: TrajectoryResult) -> str:
     """A short name of the model ("MMRM (unstructured covariance)")."""
     name = NAMES[fit.model]
-    return f"{name} ({fit.covariance} covariance)" if fit.covariance else name
+    if not fit.covariance:
+        return name
+    per_arm = ", per arm" if fit.covariance_options.by_arm else ""
+    return f"{name} ({fit.covariance} covariance{per_arm})"
 
 
 def adjusted_for(fit: TrajectoryResult) -> list[str]:
@@ -48,8 +51,7 @@ def formula(fit: TrajectoryResult) -> str:
     """The model as a formula."""
     terms = "".join(f"{a} + " for a in adjusted_for(fit))
     if fit.model == "mmrm":
-        return (f"y ~ {terms}arm * factor(visit), {fit.covariance} residual covariance "
-                f"(SAS TYPE={SAS_TYPES[fit.covariance]}) over visits within patient")
+        return f"y ~ {terms}arm * factor(visit), {covariance_phrase(fit)}"
     time = "factor(visit)" if fit.model == "session_means" else "time"
     return f"y ~ {terms}arm * {time} + {RANDOM[fit.model]}"
 

@@ -22,7 +22,7 @@ Kenward-Roger for ``mmrm`` (``df=``; computed once per fit, :mod:`..stats.mixed.
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,13 +52,15 @@ from .design import (
     time_terms,
 )
 from .mcid import first_session_intervals
+from .mmrm_covariance import CovarianceOptions, engine_inputs, variance_components
 from .sessions import known_sessions
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
 
 
 def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | None = None,
-                start=None) -> tuple[EngineFit, np.ndarray, list[str], np.ndarray | None]:
+                start=None, options: CovarianceOptions | None = None,
+                ) -> tuple[EngineFit, np.ndarray, list[str], np.ndarray | None]:
     d = frame.data
     X, names = design_matrix(frame, d, model)
     groups = pd.factorize(d["patient_id"], sort=True)[0]
@@ -68,7 +70,8 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
 
         visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
         fit = fit_mmrm(yv, X, groups, visit_codes, structure=covariance, x_names=names,
-                       n_visits=len(frame.visits), start=start)
+                       n_visits=len(frame.visits), start=start,
+                       **engine_inputs(frame, covariance, options or CovarianceOptions()))
         return fit, X, names, None
     from ..stats.mixed.lmm import fit_lmm
 
@@ -180,6 +183,8 @@ class TrajectoryResult(AnalysisResult):
     kenward_roger: KenwardRoger | None = field(default=None, repr=False)
     covariance_attempts: pd.DataFrame = field(default_factory=lambda: attempts_frame([]),
                                               repr=False)
+    covariance_options: CovarianceOptions = field(default_factory=CovarianceOptions,
+                                                  repr=False)
     assessed: str = DEFAULT_ASSESSED
     session_visits: tuple[int, ...] = ()
 
@@ -284,7 +289,8 @@ class TrajectoryResult(AnalysisResult):
         for b in iterator:
             y_star = self._simulate(rng)
             refit, *_ = _engine_fit(self.frame, self.model, self.covariance or "unstructured",
-                                    y=y_star, start=self.fit.varpar)
+                                    y=y_star, start=self.fit.varpar,
+                                    options=self.covariance_options)
             draws[b] = first_reached(refit.beta)
         ci = first_session_intervals(point, draws, self.conf_level, last_visit=visits[-1])
         return pd.DataFrame({
@@ -305,8 +311,7 @@ class TrajectoryResult(AnalysisResult):
             sigma = self.fit.extra["Sigma"]
             chol = np.linalg.cholesky(sigma)
             full = rng.standard_normal((n_groups, len(sigma))) @ chol.T
-            visit_codes = np.searchsorted(np.asarray(self.frame.visits), d["visit"].to_numpy())
-            return mean + full[groups, visit_codes]
+            return mean + full[groups, self.fit.extra["layout"].slots]  # visit or day slots
         from ..stats.mixed.lmm import simulate_lmm
 
         Z, _ = _random_design(self.frame, self.model)
@@ -435,6 +440,8 @@ def fit_trajectory(
     conf_level: float = 0.95,
     visits=None,
     df: str = "satterthwaite",
+    covariance_by_arm: bool = False,
+    spatial_coordinate: str | Mapping[int, float] = "day",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -467,7 +474,14 @@ def fit_trajectory(
         - ``"toeplitz_hetero"``: TYPE=TOEPH; ``corARMA(p = T - 1)`` + ``varIdent``
           (``toeph``);
         - ``"ante1_hetero"``: first-order ante-dependence, TYPE=ANTE(1); no nlme
-          equivalent (``adh``).
+          equivalent (``adh``);
+        - ``"ante1"``: homogeneous first-order ante-dependence (one variance, a
+          correlation per pair of adjacent visits); SAS has only the heterogeneous
+          TYPE=ANTE(1), TYPE=None here; R mmrm ``ad`` (validated against it);
+        - ``"spatial_exp"``: spatial exponential on days, TYPE=SP(EXP)(day),
+          ``sigma2 * exp(-|day_i - day_j| / range)``; ``corExp(form = ~ day | patient)``
+          (``sp_exp``): for visits not equally spaced (weekly sessions, then a week-12
+          follow-up). See ``spatial_coordinate``.
 
         A list (``["unstructured", "toeplitz_hetero", "ar1_hetero", "cs_hetero"]``) is a
         pre-specified fallback order, as statistical analysis plans write it
@@ -496,6 +510,14 @@ def fit_trajectory(
         second-derivative term; the same as ``"kenward_roger"`` for ``unstructured``
         and ``cs``). The df of both Kenward-Roger methods are the same.
 
+    covariance_by_arm : bool
+        ``mmrm`` only: a separate covariance, with its own parameters, per arm (SAS
+        ``REPEATED / GROUP=arm``, R mmrm ``us(visit | arm / patient)``); see
+        ``dryneedle_outcomes.models.mmrm_covariance``.
+    spatial_coordinate : "day" or dict
+        For ``"spatial_exp"``: each row's own ``day`` (default, as SAS; a row without one
+        is an error), or ``{visit: day}``, one declared day per visit.
+
     Returns
     -------
     TrajectoryResult
@@ -523,8 +545,12 @@ def fit_trajectory(
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits)
     check_model_estimable(frame, model)
+    options = CovarianceOptions(covariance_by_arm, spatial_coordinate)
+    if covariance_by_arm and model != "mmrm":
+        raise AnalysisError("covariance_by_arm=True is available for model='mmrm'")
     if model == "mmrm":
-        fit, used, attempts = fit_in_order(lambda st: _engine_fit(frame, model, st)[0], order)
+        fit, used, attempts = fit_in_order(
+            lambda st: _engine_fit(frame, model, st, options=options)[0], order)
     else:
         used, attempts = None, attempts_frame([])
         fit = _engine_fit(frame, model, order[0])[0]
@@ -573,30 +599,25 @@ def fit_trajectory(
         warnings=tuple(messages), n_patients=int(frame.data["patient_id"].nunique()),
         n_observations=int(len(frame.data)), loglik=float(fit.loglik), aic=float(fit.aic),
         bic=float(fit.bic), frame=frame, fit=fit, df_method=df, notes=tuple(notes),
-        kenward_roger=kr, covariance_attempts=attempts, assessed=cohort.assessed,
-        session_visits=known_sessions(cohort),
+        kenward_roger=kr, covariance_attempts=attempts, covariance_options=options,
+        assessed=cohort.assessed, session_visits=known_sessions(cohort),
     )
 
 
 def _variance_components(fit: EngineFit, model: str, frame: ModelFrame) -> pd.DataFrame:
-    rows = []
     if model == "mmrm":
-        sigma = fit.extra["Sigma"]
-        for i, vi in enumerate(frame.visits):
-            for j, vj in enumerate(frame.visits[: i + 1]):
-                name = (f"var(visit {vi})" if i == j else f"cov(visit {vj}, visit {vi})")
-                rows.append({"component": name, "estimate": sigma[i, j]})
-    else:
-        G = fit.extra["G"]
-        znames = fit.extra.get("z_names", [f"b{j}" for j in range(G.shape[0])])
-        for i in range(G.shape[0]):
-            rows.append({"component": f"var({znames[i]} | patient)", "estimate": G[i, i]})
-        for i in range(G.shape[0]):
-            for j in range(i):
-                corr = G[i, j] / np.sqrt(G[i, i] * G[j, j]) if G[i, i] * G[j, j] > 0 else np.nan
-                rows.append({"component": f"corr({znames[j]}, {znames[i]} | patient)",
-                             "estimate": corr})
-        rows.append({"component": "residual variance", "estimate": fit.extra["sigma2"]})
+        return variance_components(fit, frame)
+    rows = []
+    G = fit.extra["G"]
+    znames = fit.extra.get("z_names", [f"b{j}" for j in range(G.shape[0])])
+    for i in range(G.shape[0]):
+        rows.append({"component": f"var({znames[i]} | patient)", "estimate": G[i, i]})
+    for i in range(G.shape[0]):
+        for j in range(i):
+            corr = G[i, j] / np.sqrt(G[i, i] * G[j, j]) if G[i, i] * G[j, j] > 0 else np.nan
+            rows.append({"component": f"corr({znames[j]}, {znames[i]} | patient)",
+                         "estimate": corr})
+    rows.append({"component": "residual variance", "estimate": fit.extra["sigma2"]})
     return pd.DataFrame(rows)
 
 

@@ -58,7 +58,8 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
         warnings.simplefilter("always")
         fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
                              covariance=t.covariance, reference_arm=options.reference_arm,
-                             conf_level=options.conf_level, df=t.df_for(model))
+                             conf_level=options.conf_level, df=t.df_for(model),
+                             covariance_by_arm=t.covariance_by_arm and model == "mmrm")
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
         boot = (fit.sessions_to_mcid(n_boot=t.n_boot, seed=t.seed, progress=progress)
                 if t.sessions_to_mcid else None)

@@ -78,6 +78,10 @@ class Structure(ABC):
     def phi_from_sigma(self, S):
         """Implemented by each structure."""
 
+    def smallest_correlation_eigenvalue(self, C: np.ndarray) -> float:
+        """Smallest eigenvalue of the correlation matrix ``C`` (near 0: on the boundary)."""
+        return float(np.linalg.eigvalsh(C)[0])
+
     def d2sigma_phi(self, phi) -> np.ndarray:
         """Second derivatives of Sigma in phi, shape (k, k, T, T) (zero when linear)."""
         k = len(phi)

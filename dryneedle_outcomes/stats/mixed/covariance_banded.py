@@ -13,6 +13,11 @@ reported as ``EngineFit.varpar``; Kenward-Roger's second-order terms are taken i
 ``"ante1_hetero"`` (SAS ``TYPE=ANTE(1)``)
     ``Sigma[i, j] = sqrt(v_i v_j) rho_i rho_{i+1} ... rho_{j-1}`` (i < j): the visit
     variances (``Var(i)``) and the correlations of adjacent visits (``Rho(i)``).
+``"ante1"`` (R mmrm's ``ad``; SAS has only the heterogeneous ANTE(1))
+    ``Sigma[i, j] = sigma2 rho_i rho_{i+1} ... rho_{j-1}``: one variance ``sigma2`` and
+    the correlations of adjacent visits (the second-order Kenward-Roger terms are taken in
+    these natural parameters, as for ANTE(1)). Validated against R's mmrm
+    (``tests/reference/mmrm_covstruct/``).
 
 The optimisers see unconstrained ``theta``: log standard deviations, and for Toeplitz the
 partial autocorrelations through ``tanh`` (the Durbin-Levinson recursion maps any values
@@ -63,6 +68,21 @@ def pacf_from_acf(rho: np.ndarray) -> np.ndarray:
     return out
 
 
+def ante_correlation(rho: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First-order ante-dependence correlation matrix from the T - 1 adjacent correlations,
+    and its derivatives in them, shape (T - 1, T, T): ``R[i, j] = rho_i ... rho_{j-1}``."""
+    rho = np.asarray(rho, float)
+    T = len(rho) + 1
+    R = np.eye(T)
+    dR = np.zeros((T - 1, T, T))
+    for i in range(T):
+        for j in range(i + 1, T):
+            R[i, j] = R[j, i] = np.prod(rho[i:j])
+            for m in range(i, j):
+                dR[m, i, j] = dR[m, j, i] = np.prod(np.delete(rho[i:j], m - i))
+    return R, dR
+
+
 class _Banded(Structure):
     """Shared machinery: ``theta -> phi`` numerically differentiated, ``Sigma(phi)``."""
 
@@ -76,7 +96,7 @@ class _Banded(Structure):
         T = n_visits
         self.name = kind
         self.lag = np.abs(np.subtract.outer(np.arange(T), np.arange(T)))
-        self.k = T if kind == "toeplitz" else 2 * T - 1
+        self.k = T if kind in ("toeplitz", "ante1") else 2 * T - 1
         self.n_cov_params = self.k
 
     @abstractmethod
@@ -195,15 +215,7 @@ class _Ante1(_HeteroCorrelated):
         super().__init__(n_visits, "ante1_hetero", "rho_adjacent")
 
     def _corr(self, rho):
-        T = self.T
-        R = np.eye(T)
-        dR = np.zeros((T - 1, T, T))
-        for i in range(T):
-            for j in range(i + 1, T):
-                R[i, j] = R[j, i] = np.prod(rho[i:j])
-                for m in range(i, j):
-                    dR[m, i, j] = dR[m, j, i] = np.prod(np.delete(rho[i:j], m - i))
-        return R, dR
+        return ante_correlation(rho)
 
     def _rho_from_t(self, t):
         return np.tanh(np.clip(t, -40.0, 40.0))
@@ -218,16 +230,51 @@ class _Ante1(_HeteroCorrelated):
         return np.concatenate([np.diag(S), np.diag(C, 1)])
 
 
+class _Ante1Homogeneous(_Banded):
+    """``sigma2 * R(rho)``: one variance, T - 1 adjacent correlations (mmrm's ``ad``)."""
+
+    hetero = False
+
+    def __init__(self, n_visits: int) -> None:
+        super().__init__(n_visits, "ante1")
+        self.phi_names = ["sigma2"] + [f"rho_adjacent[{j}]" for j in range(1, self.T)]
+
+    def _phi_from_theta(self, theta):
+        return np.concatenate([[np.exp(np.clip(theta[0], -300.0, 300.0))],
+                               np.tanh(np.clip(theta[1:], -40.0, 40.0))])
+
+    def theta_from_sigma(self, S):
+        phi = self.phi_from_sigma(nearest_pd(np.asarray(S, float)))
+        return np.concatenate([[np.log(phi[0])],
+                               np.arctanh(np.clip(phi[1:], -_EDGE, _EDGE))])
+
+    def sigma_phi(self, phi):
+        phi = np.asarray(phi, float)
+        R, dR = ante_correlation(phi[1:])
+        D = np.empty((self.k, self.T, self.T))
+        D[0] = R
+        D[1:] = phi[0] * dR
+        return phi[0] * R, D
+
+    def phi_from_sigma(self, S):
+        S = np.asarray(S, float)
+        sd = np.sqrt(np.diag(S))
+        C = S / np.outer(sd, sd)
+        return np.concatenate([[float(np.mean(np.diag(S)))], np.diag(C, 1)])
+
+
 def make_banded(structure: str, n_visits: int) -> Structure:
     """The Toeplitz or ante-dependence structure named ``structure``."""
     if structure == "toeplitz":
         return _Toeplitz(n_visits)
     if structure == "toeplitz_hetero":
         return _ToeplitzHetero(n_visits)
+    if structure == "ante1":
+        return _Ante1Homogeneous(n_visits)
     return _Ante1(n_visits)
 
 
 #: The structures this module defines.
-BANDED = ("toeplitz", "toeplitz_hetero", "ante1_hetero")
+BANDED = ("toeplitz", "toeplitz_hetero", "ante1_hetero", "ante1")
 
-__all__ = ["BANDED", "acf_from_pacf", "make_banded", "pacf_from_acf"]
+__all__ = ["BANDED", "acf_from_pacf", "ante_correlation", "make_banded", "pacf_from_acf"]

@@ -234,7 +234,11 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
                             "the covariance parameters, which this fit does not have (it "
                             "did not converge to a proper minimum)")
     Sigma_fit = np.asarray(fit.extra["Sigma"], dtype=float)
-    st = make_structure(fit.extra["structure"], Sigma_fit.shape[0])
+    layout = fit.extra.get("layout")
+    if layout is not None:  # slots: (group, visit) or coordinates (.covariance_layout)
+        st, visits = layout.structure, layout.slots
+    else:
+        st = make_structure(fit.extra["structure"], Sigma_fit.shape[0])
     X = np.asarray(X, dtype=float)
     data = prepare(np.zeros(X.shape[0]), X, groups, visits, st.T, None, need_y=False)
     p = data.p
@@ -252,18 +256,18 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
     XWX = np.zeros(p * p)
     P = np.zeros((k, p * p))
     QR = np.zeros(p * p)  # sum_hj W_hj (Q_hj - R_hj / 4)
-    for pat in data.patterns:
-        idx = pat.visits
-        m = len(idx)
-        S4x = pat.S4[:, xi]
-        Vi = np.linalg.inv(Sigma[np.ix_(idx, idx)])
-        U = Vi @ dS[:, idx][:, :, idx] @ Vi  # V^-1 dV_h V^-1
-        XWX += Vi.ravel() @ S4x
-        P -= U.reshape(k, m * m) @ S4x
-        block = np.einsum("hab,hbc->ac", U, dSW[:, idx][:, :, idx]) @ Vi
+    for blk in data.blocks:  # patterns of one size, batched (no loop over patterns)
+        m, n_pat = blk.m, len(blk.n)
+        ii, jj = blk.idx[:, :, None], blk.idx[:, None, :]
+        S4x = blk.S4[:, :, xi]  # (P, m*m, p*p)
+        Vi = np.linalg.inv(blk.sub(Sigma))  # (P, m, m)
+        U = Vi[None] @ dS[:, ii, jj] @ Vi[None]  # V^-1 dV_h V^-1, (k, P, m, m)
+        XWX += np.einsum("pa,pab->b", Vi.reshape(n_pat, m * m), S4x)
+        P -= np.einsum("hpa,pab->hb", U.reshape(k, n_pat, m * m), S4x)
+        block = np.einsum("hpab,hpbc->pac", U, dSW[:, ii, jj]) @ Vi
         if second:
-            block = block - 0.25 * Vi @ d2W[np.ix_(idx, idx)] @ Vi
-        QR += block.ravel() @ S4x
+            block = block - 0.25 * Vi @ d2W[ii, jj] @ Vi
+        QR += np.einsum("pa,pab->b", block.reshape(n_pat, m * m), S4x)
     XWX = XWX.reshape(p, p)
     Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
     P = P.reshape(k, p, p)

@@ -60,9 +60,10 @@ import numpy as np
 from scipy import linalg, optimize
 
 from ...errors import AnalysisError
-from .covariance import STRUCTURES, Structure, make_structure, nearest_pd
+from .covariance import STRUCTURES, Structure, nearest_pd
+from .covariance_layout import make_layout
 from .engine import EngineFit, numerical_jacobian
-from .mmrm_data import MMRMData, prepare
+from .mmrm_data import MMRMData, as_codes, prepare
 
 _LOG2PI = float(np.log(2.0 * np.pi))
 _RHO_EDGE = 1e-6  # correlation-matrix eigenvalue below which a fit is on the boundary
@@ -153,21 +154,23 @@ class _Criterion:
 
 
 def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
-    """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics)."""
+    """Phi = (X'WX)^-1 and P_k = -X'W dSigma_k W X (original units, X-only statistics).
+
+    Batched over the patterns of each size (a spatial structure on each patient's own
+    days can have as many patterns as patients)."""
     p, q = data.p, data.p + 1
     k = dSigma.shape[0]
     xi = (np.arange(p)[:, None] * q + np.arange(p)[None, :]).ravel()
     XWX = np.zeros(p * p)
     P = np.zeros((k, p * p))
-    for pat in data.patterns:
-        idx = pat.visits
-        m = len(idx)
-        S4x = pat.S4[:, xi]
-        W = np.linalg.inv(Sigma[np.ix_(idx, idx)])
-        dS = dSigma[:, idx][:, :, idx]
-        U = W @ dS @ W
-        XWX += W.ravel() @ S4x
-        P -= U.reshape(k, m * m) @ S4x
+    for blk in data.blocks:
+        m, n_pat = blk.m, len(blk.n)
+        S4x = blk.S4[:, :, xi]  # (P, m*m, p*p)
+        W = np.linalg.inv(blk.sub(Sigma))  # (P, m, m)
+        dS = dSigma[:, blk.idx[:, :, None], blk.idx[:, None, :]]  # (k, P, m, m)
+        U = W[None] @ dS @ W[None]
+        XWX += np.einsum("pa,pab->b", W.reshape(n_pat, m * m), S4x)
+        P -= np.einsum("kpa,pab->kb", U.reshape(k, n_pat, m * m), S4x)
     XWX = XWX.reshape(p, p)
     Phi = np.linalg.inv(0.5 * (XWX + XWX.T))
     P = P.reshape(k, p, p)
@@ -179,16 +182,16 @@ def _xwx_derivs(data: MMRMData, Sigma: np.ndarray, dSigma: np.ndarray):
 # ---------------------------------------------------------------------------------------
 
 
-def _boundary_problem(Sigma: np.ndarray) -> str | None:
+def _boundary_problem(Sigma: np.ndarray, st: Structure) -> str | None:
     d = np.diag(Sigma)
     if not np.all(np.isfinite(Sigma)) or np.any(d <= 0):
         return "the estimated covariance matrix has non-positive or non-finite variances"
     sd = np.sqrt(d)
     C = Sigma / np.outer(sd, sd)
-    ev = np.linalg.eigvalsh(C)
-    if ev[0] < _RHO_EDGE:
+    ev = st.smallest_correlation_eigenvalue(C)
+    if ev < _RHO_EDGE:
         return ("the estimated covariance matrix is singular (smallest eigenvalue of the "
-                f"correlation matrix {ev[0]:.2g}): the fit is on the boundary of the "
+                f"correlation matrix {ev:.2g}): the fit is on the boundary of the "
                 "parameter space")
     return None
 
@@ -230,7 +233,7 @@ def _check(crit: _Criterion, theta: np.ndarray, H: np.ndarray | None) -> list[st
     """Reasons the optimum at theta is not acceptable (empty when it is)."""
     problems = []
     S, _ = crit.st.sigma_theta(theta)
-    b = _boundary_problem(S)
+    b = _boundary_problem(S, crit.st)
     if b:
         problems.append(b)
     g = crit.g(theta)
@@ -274,7 +277,9 @@ def _run_optimizer(name, crit, theta0, max_iter):
 def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarray, *,
              structure: str = "unstructured", reml: bool = True,
              x_names: list[str] | None = None, n_visits: int | None = None,
-             start: np.ndarray | None = None, max_iter: int = 500) -> EngineFit:
+             start: np.ndarray | None = None, max_iter: int = 500,
+             coordinates: np.ndarray | None = None, cov_groups: np.ndarray | None = None,
+             cov_group_names: list[str] | None = None) -> EngineFit:
     """Fit an MMRM: fixed effects with a structured covariance over visits, by REML or ML.
 
     Parameters
@@ -291,7 +296,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
     structure : str
         Covariance of the outcome over visits, one of :data:`STRUCTURES`:
         ``"unstructured"``, ``"cs"``, ``"ar1"``, ``"cs_hetero"``, ``"ar1_hetero"``,
-        ``"toeplitz"``, ``"toeplitz_hetero"``, ``"ante1_hetero"`` (see the module docstring).
+        ``"toeplitz"``, ``"toeplitz_hetero"``, ``"ante1_hetero"``, ``"ante1"``,
+        ``"spatial_exp"`` (see the module docstring).
     reml : bool
         REML (default, as nlme, SAS and the ``mmrm`` package) or ML.
     x_names : list of str, optional
@@ -303,6 +309,19 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         covariance matrix. Default: the covariance of OLS residuals.
     max_iter : int
         Iteration limit of each optimiser.
+    coordinates : ndarray, shape (n,) or (n, d), optional
+        Each row's own coordinate (e.g. days since baseline), required by
+        ``"spatial_exp"`` (SAS ``TYPE=SP(EXP)(c)``: distances are Euclidean between the
+        rows of one patient, so patients seen on different days get different
+        correlations); refused by the other structures.
+    cov_groups : ndarray, shape (n,), optional
+        A separate covariance, with its own parameters, per group (SAS ``REPEATED /
+        GROUP=``, R mmrm ``us(visit | group / patient)``); constant within patient.
+        ``varpar_names`` are then prefixed ``"<group>: "`` and ``extra["Sigma"]`` is the
+        block-diagonal matrix over (group, visit) slots (``extra["Sigma_by_group"]``
+        holds each group's matrix).
+    cov_group_names : list of str, optional
+        Names of the groups, in the order of their sorted codes.
 
     Returns
     -------
@@ -311,7 +330,9 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         ``varpar`` (natural covariance parameters, see the module docstring),
         ``cov_varpar`` (twice the inverse observed Hessian of the deviance) and
         ``jac_vcov`` for Satterthwaite df, ``converged``, ``messages``, ``attempts``, and
-        ``extra`` with ``Sigma`` (T x T), ``correlation``, ``structure``, ``x_names``.
+        ``extra`` with ``Sigma`` (T x T over visits; over slots for spatial or grouped
+        fits, see :mod:`.covariance_layout`), ``Sigma_by_group``, ``correlation``,
+        ``structure``, ``layout`` (the :class:`~.covariance_layout.Layout`), ``x_names``.
 
     Raises
     ------
@@ -349,15 +370,12 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         raise AnalysisError(
             f"unknown covariance structure {structure!r}; choose one of {', '.join(STRUCTURES)}"
         )
-    data = prepare(y, X, groups, visits, n_visits, x_names)
-    st = make_structure(structure, data.T)
-    if st.name == "unstructured" or st.hetero:
-        empty = np.flatnonzero(data.visit_counts == 0)
-        if len(empty):
-            raise AnalysisError(
-                f"visit(s) {empty.tolist()} have no observations, so their variance cannot "
-                f"be estimated with structure={structure!r}; recode the visits or set n_visits"
-            )
+    layout = make_layout(structure, as_codes(visits, "visits", len(np.ravel(y))),
+                         groups=groups, n_visits=n_visits,
+                         coordinates=coordinates, cov_groups=cov_groups,
+                         cov_group_names=cov_group_names)
+    data = prepare(y, X, groups, layout.slots, layout.n_slots, x_names)
+    st = layout.structure
     crit = _Criterion(data, st, reml)
     s2 = data.scale**2
     theta0 = _start_values(data, st, start)
@@ -456,6 +474,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         "Sigma": Sigma,
         "correlation": Sigma / np.outer(sd, sd),
         "structure": structure,
+        "layout": layout,
+        "Sigma_by_group": layout.group_blocks(Sigma),
         "x_names": data.x_names,
         "n_visits": data.T,
         "n_patterns": len(data.patterns),
@@ -492,6 +512,8 @@ def _start_values(data: MMRMData, st: Structure, start) -> np.ndarray:
             except np.linalg.LinAlgError:
                 pass
     S0 = data.resid_cov
+    if not getattr(st, "pd_start", True):  # spatial: fitted from pairs, no PD matrix needed
+        return st.theta_from_sigma(S0)
     return st.theta_from_sigma(nearest_pd(S0, floor=1e-2))
 
 

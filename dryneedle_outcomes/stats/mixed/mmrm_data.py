@@ -69,7 +69,7 @@ class MMRMData:
     resid_cov: np.ndarray  # pairwise covariance of scaled OLS residuals (a starting value)
 
 
-def _as_codes(a, what: str, n: int) -> np.ndarray:
+def as_codes(a, what: str, n: int) -> np.ndarray:
     a = np.asarray(a)
     if a.ndim != 1 or len(a) != n:
         raise AnalysisError(f"{what} must be a 1-d array with one entry per row of y ({n})")
@@ -107,8 +107,8 @@ def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> 
     if not np.all(np.isfinite(X)):
         cols = [x_names[j] for j in np.flatnonzero(~np.all(np.isfinite(X), axis=0))]
         raise AnalysisError(f"X has missing or non-finite values in column(s) {cols}")
-    groups = _as_codes(groups, "groups", n)
-    visits = _as_codes(visits, "visits", n)
+    groups = as_codes(groups, "groups", n)
+    visits = as_codes(visits, "visits", n)
     if n == 0:
         raise AnalysisError("no observations to fit")
     if visits.min() < 0:
@@ -209,4 +209,4 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
         )
 
 
-__all__ = ["MMRMData", "prepare"]
+__all__ = ["MMRMData", "as_codes", "prepare"]

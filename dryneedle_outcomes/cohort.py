@@ -133,7 +133,7 @@ class Cohort:
         >>> import dryneedle_outcomes as dno
         >>> cohort = dno.simulate_cohort(n_patients=10, seed=3, within_session=True)
         >>> r = cohort.visit_ratings()
-        >>> set(r.set_aside["timing"]), r.assessments["timing"].isin(["post_session"]).any()
+        >>> set(r.set_aside["timing"]), bool(r.assessments["timing"].eq("post_session").any())
         ({'post_session'}, False)
         """
         return visit_ratings(self.assessments, self.assessed)

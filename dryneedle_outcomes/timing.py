@@ -111,8 +111,8 @@ def describe_rule(assessed: str) -> str:
 
     Examples
     --------
-    >>> describe_rule("before_session")[:60]
-    'Scores at session k were taken before that session’s needl'
+    >>> describe_rule("before_session")[:49]
+    'Scores at session k were taken before that sessio'
     """
     if check_assessed(assessed) == "before_session":
         return ("Scores at session k were taken before that session’s needling, so they "

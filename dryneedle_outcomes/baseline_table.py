@@ -159,7 +159,7 @@ def _resolve(cohort: Cohort, variables) -> tuple[pd.DataFrame, list[str], dict[s
     """Patients with each instrument's baseline value added; the variables and labels."""
     data = cohort.patients.copy()
     labels = dict(LABELS)
-    a = cohort.assessments
+    a = cohort.visit_ratings().assessments
     available_instruments = [c for c in INSTRUMENTS if c in a and c not in data]
     base = a.loc[a["visit"] == 0].drop_duplicates("patient_id").set_index("patient_id")
     for col in available_instruments:
@@ -395,6 +395,9 @@ def baseline_table(
         table.loc[0, ["p_value", "test"]] = [np.nan, ""]
         table["p_value"] = table["p_value"].astype(float)
     notes = _notes(digits, p_values, nonnormal is not None)
+    timing_note = cohort.visit_ratings().note
+    if timing_note:
+        notes.append(f"Baseline scores: {timing_note}.")
     return BaselineTable(
         table=table, title="Baseline characteristics by arm", notes=tuple(notes),
         digits=digits, statistics=pd.DataFrame(stat_rows),

@@ -13,6 +13,24 @@ from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
 from .quality import QualityLedger
 from .tables import frame_html
+from .timing import DEFAULT_ASSESSED, VisitRatings, visit_ratings
+
+
+def needled_rows(a: pd.DataFrame) -> np.ndarray:
+    """Per row of an assessments table: ``needled`` is True or ``needles`` above 0.
+
+    Examples
+    --------
+    >>> needled_rows(pd.DataFrame({"needles": [0, 3, None]})).tolist()
+    [False, True, False]
+    """
+    out = np.zeros(len(a), dtype=bool)
+    if "needled" in a:
+        out |= a["needled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    if "needles" in a:
+        out |= pd.to_numeric(a["needles"], errors="coerce").fillna(0).to_numpy(
+            dtype=float) > 0
+    return out
 
 
 @dataclass(frozen=True)
@@ -40,6 +58,11 @@ class Cohort:
     provenance : dict
         For each table its source and reader details; for each instrument the
         source column and declared scale(s).
+    assessed : {"before_session", "after_session"}
+        The declared rule for what a score recorded at session ``k`` reflects
+        (``dryneedle_outcomes.timing``): taken before that session's needling, so
+        ``k - 1`` sessions received (the default), or after it (``k`` sessions). Declared
+        in the mapping (``[assessments] assessed = ...``), never inferred.
 
     Examples
     --------
@@ -57,6 +80,7 @@ class Cohort:
     quality: QualityLedger
     provenance: dict = field(default_factory=dict)
     mapping: Mapping = field(default_factory=lambda: Mapping(tables={}))
+    assessed: str = DEFAULT_ASSESSED
 
     # ---------------------------------------------------------------- basics
     @property
@@ -87,6 +111,33 @@ class Cohort:
         return flags[flags["rule"] == "protocol_deviation"].reset_index(drop=True)
 
     # ---------------------------------------------------------------- derived
+    @property
+    def has_timing(self) -> bool:
+        """Whether some visit has both a pre- and a post-session rating (``timing``)."""
+        a = self.assessments
+        if "timing" not in a:
+            return False
+        return bool(a["timing"].notna().any()
+                    and a["timing"].nunique(dropna=True) == 2)
+
+    def visit_ratings(self) -> VisitRatings:
+        """One row per patient x visit: the rating the declared rule names.
+
+        With a ``timing`` column, the pre-session rating under ``assessed =
+        "before_session"`` and the post-session one under ``"after_session"``; the
+        other rows are in ``set_aside`` with the reason and ``note`` says so
+        (:func:`dryneedle_outcomes.timing.visit_ratings`). Without one, the assessments.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=10, seed=3, within_session=True)
+        >>> r = cohort.visit_ratings()
+        >>> set(r.set_aside["timing"]), bool(r.assessments["timing"].eq("post_session").any())
+        ({'post_session'}, False)
+        """
+        return visit_ratings(self.assessments, self.assessed)
+
     def change_from_baseline(self, outcome: str = "first_step_pain") -> pd.DataFrame:
         """Change from baseline of ``outcome`` per patient and visit (CDISC ADaM BDS style).
 
@@ -98,7 +149,9 @@ class Cohort:
             as ADaM defines them, and ``improvement`` / ``pct_improvement``: the same
             change signed so that **positive always means better**, whatever the
             instrument's direction. Visits of patients without a baseline value have
-            missing ``base`` and changes (they are kept, not dropped).
+            missing ``base`` and changes (they are kept, not dropped). With pre- and
+            post-session ratings, one row per visit: the rating the declared rule
+            names (:meth:`visit_ratings`).
 
         Examples
         --------
@@ -114,7 +167,7 @@ class Cohort:
                 f"outcome {outcome!r} is not in this cohort's assessments; available: "
                 f"{', '.join(self.instruments) or 'none'}"
             )
-        a = self.assessments
+        a = self.visit_ratings().assessments
         out = a[["patient_id", "visit", "day"]].copy()
         out.insert(1, "arm", a["patient_id"].map(self.patients.set_index("patient_id")["arm"]))
         out["aval"] = a[outcome].to_numpy()
@@ -147,14 +200,7 @@ class Cohort:
         >>> bool(cohort.needled()[cohort.assessments["visit"].to_numpy() == 0].any())
         False
         """
-        a = self.assessments
-        out = np.zeros(len(a), dtype=bool)
-        if "needled" in a:
-            out |= a["needled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-        if "needles" in a:
-            out |= pd.to_numeric(a["needles"], errors="coerce").fillna(0).to_numpy(
-                dtype=float) > 0
-        return out
+        return needled_rows(self.assessments)
 
     def session_visits(self, given=None, *, argument: str = "session_visits") -> list[int]:
         """The visits that are treatment (needling) sessions, in order.

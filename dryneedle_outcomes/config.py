@@ -69,7 +69,8 @@ Schema (defaults after ``=`` for optional keys)::
     vcov = "model"                       # or "empirical" / "empirical_jackknife" (SAS's
                                          # EMPIRICAL; with df = "between_within" or
                                          # "satterthwaite"): mmrm
-    cumulative_after = []                # visits for TrajectoryResult.cumulative_effect
+    cumulative_after = []                # sessions received, for cumulative_effect
+                                         # (the visit follows the assessed rule)
     # sessions_to_mcid = false           # deprecated and ignored (FutureWarning): an arm's
     # n_boot = 200                       # mean against an individual MCID; so are n_boot
     # seed = 2014                        # and seed, used only by it

@@ -178,8 +178,9 @@ FIELDS: tuple[Field, ...] = (
        "model-based, or a sandwich (with df = \"between_within\" or \"satterthwaite\")",
        default="model",
        allowed=VCOV_METHODS, option="TrajectoryOptions.vcov"),
-    _f("analysis.trajectory", "cumulative_after", "visits", "visits for "
-       "TrajectoryResult.cumulative_effect", default=[], bounds=(1, math.inf),
+    _f("analysis.trajectory", "cumulative_after", "visits", "sessions received for "
+       "TrajectoryResult.cumulative_effect (the visit read follows the mapping's "
+       "assessed rule)", default=[], bounds=(1, math.inf),
        option="TrajectoryOptions.cumulative_after"),
     _f("analysis.trajectory", "sessions_to_mcid", "boolean", "deprecated and ignored: an "
        "arm's mean judged against an individual MCID (IMMPACT); use time_to_relief on "

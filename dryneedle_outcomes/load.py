@@ -48,11 +48,12 @@ from .quality import (
     QualityLedger,
     concat_frames,
 )
+from .timing import TIMINGS
 
 Source = str | os.PathLike | pd.DataFrame | RawTable
 
 ASSESSMENT_ORDER = (
-    "patient_id", "visit", "day", "date", "site", *INSTRUMENTS, "needled", "needles",
+    "patient_id", "visit", "timing", "day", "date", "site", *INSTRUMENTS, "needled", "needles",
     "twitch_responses", "muscles", "soreness_lower_h", "soreness_upper_h",
 )
 
@@ -238,6 +239,7 @@ def load_cohort(
         quality=ledger,
         provenance=provenance,
         mapping=m,
+        assessed=assess_tm.assessed,
     )
 
 
@@ -305,10 +307,15 @@ def _finish_assessments(assess: Records) -> pd.DataFrame:
     # IDs are categorical with sorted categories: sort the kept records on their codes
     kept = np.flatnonzero(assess.kept_mask)
     visit = data["visit"].to_numpy(dtype=float, na_value=-1)[kept]
+    if "timing" in data:  # within a visit: untimed, then pre-, then post-session
+        rank = data["timing"].map({"pre_session": 1, "post_session": 2}).fillna(0)
+        visit = visit + 0.25 * rank.to_numpy(dtype=float)[kept]
     order = kept[patient_visit_order(data["patient_id"].cat.codes.to_numpy()[kept], visit)]
     arrays = assess.kept_arrays(cols, order)
     arrays["visit"] = arrays["visit"].astype("int64")
     arrays["patient_id"] = np.asarray(arrays["patient_id"], dtype=object)
+    if "timing" in arrays:
+        arrays["timing"] = pd.Categorical(arrays["timing"], categories=list(TIMINGS))
     for col in CORE_INSTRUMENTS:
         arrays[col] = np.asarray(arrays[col], dtype=float)
     return pd.DataFrame(arrays, copy=False)

@@ -9,6 +9,7 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
     decimal = ","                   #   sheet, header_row, format
     encoding = "cp1252"
     date_convention = "dayfirst"    # iso | dayfirst | monthfirst | a strftime format
+    assessed = "before_session"     # a session-k score reflects k - 1 sessions (default)
 
     [assessments.columns]           # canonical name = "source column"
     patient_id = "Study ID"
@@ -67,6 +68,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import MappingError
+from .timing import ASSESSED_RULES
 
 TABLES = ("assessments", "patients", "adverse_events")
 
@@ -79,6 +81,7 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
         "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
+        "timing",
     ),
     "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious"),
 }
@@ -123,6 +126,10 @@ KEYS: tuple[MappingKey, ...] = (
                "(long) or one row per patient (wide)", "long", "long, wide"),
     MappingKey("date_convention", ("assessments",), "text", "text", "how dates are written",
                "iso", "iso, dayfirst, monthfirst or a strftime format"),
+    MappingKey("assessed", ("assessments",), "text", "text", "what a score recorded at "
+               "session k reflects: taken before that session's needling (k - 1 sessions "
+               "received) or after it (k sessions); see dryneedle_outcomes.timing",
+               "before_session", "before_session, after_session"),
     MappingKey("columns", _ALL, "table", "table", "canonical name = \"source column\"", {},
                "the canonical columns of the table and, for assessments, the instruments"),
     MappingKey("scales", ("assessments",), "table", "table", "instrument = source scale",
@@ -202,6 +209,7 @@ class TableMapping:
     reader: dict[str, Any] = field(default_factory=dict)
     layout: str = _DEFAULTS["layout"]
     date_convention: str = _DEFAULTS["date_convention"]
+    assessed: str = _DEFAULTS["assessed"]
     scales: dict[str, str] = field(default_factory=dict)
     site_scales: dict[str, dict[str, str]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -244,6 +252,7 @@ class Mapping:
             if name == "assessments":
                 d["layout"] = tm.layout
                 d["date_convention"] = tm.date_convention
+                d["assessed"] = tm.assessed
             out[name] = d
         return out
 
@@ -338,6 +347,11 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
             raise _unknown("coded column", col, canonical, f"{where}.codes")
     date_convention = section.get("date_convention", _DEFAULTS["date_convention"])
     _expect(date_convention, str, where, "date_convention")
+    assessed = _expect(section.get("assessed", _DEFAULTS["assessed"]), str, where, "assessed")
+    if assessed not in ASSESSED_RULES:
+        raise MappingError(f"{where}: assessed must be 'before_session' (a score at session k "
+                           "was taken before that session's needling) or 'after_session', "
+                           f"got {assessed!r}")
     reader = {k.key: _expect(section[k.key], k.types, where, k.key)
               for k in KEYS if k.kind == "reader" and k.key in section}
     return TableMapping(
@@ -346,6 +360,7 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
         reader=reader,
         layout=layout,
         date_convention=date_convention,
+        assessed=assessed,
         scales=scales,
         site_scales=site_scales,
         codes=codes,

@@ -408,6 +408,9 @@ def responders(
     difference = _differences(table, arms, reference, conf_level, test)
     notes = _notes(definition, inst, missing, excluded, arms, reference, conf_level, test,
                    post, len(arms) > 1)
+    timing_note = cohort.visit_ratings().note
+    if timing_note:
+        notes.append(timing_note + ".")
     if empty_arms:
         notes.insert(0, f"Arm(s) {', '.join(map(repr, empty_arms))} have patients but no "
                         f"post-baseline value of {outcome} with a baseline value: their "

@@ -43,9 +43,12 @@ def trial():
 
 
 def _load(assessments, patients, adverse_events=None):
+    # the tables were generated with scores that reflect that day's session
+    # (simulate_tables' single-rating default): declared, as simulate_cohort does
     return dno.load_cohort(assessments.reset_index(drop=True), patients.reset_index(drop=True),
                            None if adverse_events is None
-                           else adverse_events.reset_index(drop=True))
+                           else adverse_events.reset_index(drop=True),
+                           mapping={"assessments": {"assessed": "after_session"}})
 
 
 @pytest.fixture(scope="module")

@@ -412,7 +412,9 @@ def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, caps
     out = tmp_path / "out"
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    reason = "visit 9 was not modelled; visits: [1, 2, 3, 4, 5, 6, 7]"
+    # cumulative_after counts sessions received; the sample's course has six
+    reason = ("after=9 sessions: the course has 6 session(s) (visits [1, 2, 3, 4, 5, 6]); "
+              "give 1..6")
     lines = [f"[analysis.trajectory] the {m} model could not run: {reason}" for m in MODELS]
     assert err == [f"error: {line}" for line in lines]
     # everything else was written; the failures are listed where the user looks

@@ -31,7 +31,7 @@ DAYS = [0, 7, 14, 21, 28]
 
 
 def cohort(spec: dict[str, tuple[str, list]], outcome: str = "first_step_pain",
-           days=DAYS, needled_visits=(1, 2, 3)) -> dno.Cohort:
+           days=DAYS, needled_visits=(1, 2, 3), assessed=None) -> dno.Cohort:
     """{patient: (arm, [value per visit 0..4])}; None = no record, NaN = record without value."""
     patients = pd.DataFrame({"patient_id": list(spec), "arm": [a for a, _ in spec.values()]})
     rows = []
@@ -46,7 +46,8 @@ def cohort(spec: dict[str, tuple[str, list]], outcome: str = "first_step_pain",
     for col in ("first_step_pain", "vas_pain"):
         if col not in a:
             a[col] = 50.0
-    return dno.load_cohort(a, patients)
+    mapping = None if assessed is None else {"assessments": {"assessed": assessed}}
+    return dno.load_cohort(a, patients, mapping=mapping)
 
 
 def intervals(ev) -> dict[str, tuple]:
@@ -138,11 +139,14 @@ def test_threshold_met_at_baseline_is_excluded():
     assert intervals(ev) == {"high": (7.0, 14.0, 1)}
 
 
+SESSION_SPEC = {"missed": ("dry_needling", [80, 75, None, 55, 50]),   # sessions 1 and 3
+                "late": ("dry_needling", [80, 75, 70, 70, 50]),       # relief at follow-up
+                "quick": ("sham", [80, 60, 60, 60, 60])}              # relief at session 1
+
+
 def test_sessions_timescale_counts_attended_sessions():
-    spec = {"missed": ("dry_needling", [80, 75, None, 55, 50]),   # sessions 1, 3 -> 1, 2
-            "late": ("dry_needling", [80, 75, 70, 70, 50]),       # relief at follow-up only
-            "quick": ("sham", [80, 60, 60, 60, 60])}
-    c = cohort(spec)
+    """Scores taken after that session's needling: session k's score reflects k sessions."""
+    c = cohort(SESSION_SPEC, assessed="after_session")
     ev = derive_relief_events(c, "first_step_pain", Relief(mcid=True), timescale="sessions")
     got = intervals(ev)
     assert got == {"missed": (1.0, 2.0, 1), "late": (3.0, INF, 0), "quick": (0.0, 1.0, 1)}
@@ -152,6 +156,31 @@ def test_sessions_timescale_counts_attended_sessions():
     ev2 = derive_relief_events(c, "first_step_pain", Relief(mcid=True), timescale="sessions",
                                session_visits=[1, 2, 3, 4])
     assert intervals(ev2)["late"] == (3.0, 4.0, 1)
+
+
+def test_sessions_timescale_before_session_counts_sessions_received_before_the_score():
+    """The default rule: a score at the patient's k-th session reflects k - 1 sessions, the
+    follow-up after the course reflects every session attended, and relief already met
+    before any needling (the first session's pre-needling score) is excluded."""
+    c = cohort(SESSION_SPEC)
+    assert c.assessed == "before_session"
+    ev = derive_relief_events(c, "first_step_pain", Relief(mcid=True), timescale="sessions")
+    # missed: visit 1 -> 0 sessions (75), visit 3 -> 1 session (55: relief): (0, 1]
+    # late: visits 1, 2, 3 -> 0, 1, 2 sessions; the follow-up after 3 sessions: (2, 3]
+    assert intervals(ev) == {"missed": (0.0, 1.0, 1), "late": (2.0, 3.0, 1)}
+    assert ev.excluded.set_index("patient_id").loc["quick", "reason"].startswith(
+        "relief definition already met before the first needling")
+    assert ev.unused.empty          # the follow-up is used under this rule
+    # the rule changes only the clock, not which scores meet the definition
+    after = derive_relief_events(cohort(SESSION_SPEC, assessed="after_session"),
+                                 "first_step_pain", Relief(mcid=True), timescale="sessions")
+    assert after.events.set_index("patient_id").loc["missed", "visit_upper"] == \
+        ev.events.set_index("patient_id").loc["missed", "visit_upper"] == 3
+    # the days timescale does not depend on the rule
+    days = [intervals(derive_relief_events(cohort(SESSION_SPEC, assessed=r),
+                                           "first_step_pain", Relief(mcid=True)))
+            for r in ("before_session", "after_session")]
+    assert days[0] == days[1]
 
 
 def test_higher_is_better_instrument():

@@ -74,6 +74,9 @@ REFERENCED = [
     "dryneedle_outcomes.simulate.write_raw_exports",
     "dryneedle_outcomes.results.DEFAULT_SEED",
     "dryneedle_outcomes.tables.MEDIAN_COLUMNS",
+    "dryneedle_outcomes.timing.VisitRatings",
+    "dryneedle_outcomes.timing.visit_ratings",
+    "dryneedle_outcomes.timing.visit_after_sessions",
 ]
 
 

@@ -184,6 +184,8 @@ ROWS = [
     Row("model_terms", ("models.trajectory", "stats.mixed.aliasing", "models.diagnostics",
                         "stats.mixed.residuals"),
         ("test_model_terms", "test_diagnostics")),
+    Row("immediate_cumulative", ("models.immediate_cumulative",),
+        ("test_immediate_cumulative",)),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),

@@ -83,7 +83,7 @@ def protocol_deviations(cohort: Cohort) -> ProtocolDeviations:
     p = cohort.patients
     flags = pd.DataFrame({r: _flag(p, r).to_numpy() for r in REASONS},
                          index=p["patient_id"].astype(str))
-    a = cohort.assessments
+    a = cohort.visit_ratings().assessments  # one row per visit
     needled = (a["needled"].astype("boolean").fillna(False).astype(bool) if "needled" in a
                else pd.Series(False, index=a.index))
     rows_ = a.loc[needled.to_numpy()]

@@ -68,7 +68,7 @@ def appointments(cohort: Cohort, last_session: int | None = None) -> pd.DataFram
         ``twitch_responses`` (float, NaN when not recorded), sorted by patient and visit.
     """
     k = last_treatment_session(cohort, last_session)
-    a = cohort.assessments
+    a = cohort.visit_ratings().assessments  # one row per visit
     rows = a.loc[(a["visit"] >= 1) & (a["visit"] <= k)]
     out = pd.DataFrame({"patient_id": rows["patient_id"].astype(str).to_numpy(),
                         "visit": rows["visit"].to_numpy(dtype=int)})

@@ -197,7 +197,7 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
     reference = choose_reference(arms_present, reference_arm)
     arms = [reference] + [a for a in arms_present if a != reference]
 
-    a = cohort.assessments
+    a = cohort.visit_ratings().assessments   # one rating per visit (declared timing rule)
     cols = ["patient_id", "visit", "day", outcome]
     rows = a[cols].rename(columns={outcome: "y"})
     pats = cohort.patients[["patient_id", "arm"] + covariates].copy()

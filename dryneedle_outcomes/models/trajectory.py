@@ -60,6 +60,7 @@ from ..stats.mixed.kenward_roger import KenwardRoger, kenward_roger_adjustment
 from ..stats.mixed.options import COVARIANCES as COVARIANCES
 from ..stats.mixed.options import DF_METHODS, KR_METHODS
 from ..tables import TableResult
+from ..timing import DEFAULT_ASSESSED, describe_rule, visit_after_sessions
 from .covariance_order import attempts_frame, covariance_order, fit_in_order
 from .design import (
     FACTOR_MODELS,
@@ -75,6 +76,7 @@ from .design import (
 from .diagnostics import TrajectoryDiagnostics, not_estimable_notes, trajectory_diagnostics
 from .mcid import SESSIONS_TO_MCID_DEPRECATED, first_sessions
 from .mmrm_covariance import CovarianceOptions, engine_inputs, variance_components
+from .sessions import known_sessions
 from .type3 import Inference, check_vcov, robust_inference, type3_table
 
 MODELS = LINEAR_MODELS + FACTOR_MODELS
@@ -243,6 +245,8 @@ class TrajectoryResult(AnalysisResult):
         X, names = design_matrix(self.frame, self.frame.data, self.model)
         return type3_table(self.fit, X, names, df_method=self.df_method,
                            kenward_roger=self.kenward_roger, robust=self.robust)
+    assessed: str = DEFAULT_ASSESSED
+    session_visits: tuple[int, ...] = ()
 
     @property
     def arm_difference(self) -> pd.DataFrame:
@@ -256,18 +260,23 @@ class TrajectoryResult(AnalysisResult):
         return X
 
     def cumulative_effect(self, after: int) -> pd.DataFrame:
-        """Change from baseline after ``after`` sessions, per arm, and the difference.
+        """Change from baseline after ``after`` sessions received, per arm, and the difference.
 
-        With baseline as a covariate the change is the marginal mean at visit
-        ``after`` minus the mean baseline of the modelled patients (the baseline is
-        held fixed, as in ANCOVA); with ``adjust=()`` it is the difference of the
-        marginal means at visit ``after`` and visit 0. ``improvement`` is the change
-        signed so that positive is better for this instrument.
+        The visit whose score reflects ``after`` sessions follows the cohort's declared
+        timing rule (``assessed``, :func:`dryneedle_outcomes.timing.visit_after_sessions`):
+        under ``"before_session"`` (the default) the score of the next visit after the
+        ``after``-th session (its pre-needling score, or the follow-up after the last
+        session); under ``"after_session"`` the ``after``-th session's own score. The
+        ``visit`` column says which. With baseline as a covariate the change is the
+        marginal mean at that visit minus the mean baseline of the modelled patients
+        (the baseline is held fixed, as in ANCOVA); with ``adjust=()`` it is the
+        difference of the marginal means at that visit and visit 0. ``improvement`` is
+        the change signed so that positive is better for this instrument.
         """
-        if after not in self.frame.visits:
-            raise AnalysisError(f"visit {after} was not modelled; visits: {self.frame.visits}")
+        sessions = self.session_visits or tuple(v for v in self.frame.visits if v >= 1)
+        visit = visit_after_sessions(after, sessions, self.frame.visits, self.assessed)
         inst = get_instrument(self.outcome)
-        grid = reference_grid(self.frame, [after])
+        grid = reference_grid(self.frame, [visit])
         L = self._grid_L(grid)
         if self.frame.adjust_baseline:
             base_mean = float(self.frame.data["baseline"].mean())
@@ -287,6 +296,7 @@ class TrajectoryResult(AnalysisResult):
         dtab.insert(0, "arm", [f"{a} - {self.reference_arm}" for a in grid["arm"][1:]])
         out = pd.concat([tab, dtab], ignore_index=True)
         out.insert(1, "after", after)
+        out.insert(2, "visit", visit)
         out["improvement"] = out["estimate"] * inst.direction + 0.0
         return out.drop(columns=["statistic"])
 
@@ -729,6 +739,10 @@ def fit_trajectory(
             f"{int(frame.excluded['rows'].sum())} row(s) of "
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
+    notes.append(describe_rule(cohort.assessed))
+    timing_note = cohort.visit_ratings().note
+    if timing_note:
+        notes.append(timing_note)
     if frame.n_missing_outcome:
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")
@@ -743,6 +757,7 @@ def fit_trajectory(
         kenward_roger=kr if robust is None else None, covariance_attempts=attempts,
         covariance_options=options, vcov_method=vcov, robust=robust,
         primary_visit=None if primary_visit is None else int(primary_visit),
+        assessed=cohort.assessed, session_visits=known_sessions(cohort),
     )
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from ..instruments import CORE_INSTRUMENTS, INSTRUMENTS
 from ..mapping import TableMapping
+from ..timing import normalize_timing
 from .cells import (
     apply_codes,
     record_recodes,
@@ -47,6 +48,9 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
     out["visit"] = normalize_visits(rec, raw["visit"], tm.codes.get("visit"))
     if "arm" in raw:
         out["arm"] = text_form(apply_codes(rec, "arm", raw["arm"], tm.codes.get("arm")))
+    if "timing" in raw:
+        out["timing"] = _timing(rec, apply_codes(rec, "timing", raw["timing"],
+                                                 tm.codes.get("timing")))
     site = None
     if "site" in raw:
         site = text_form(apply_codes(rec, "site", raw["site"], tm.codes.get("site")))
@@ -111,6 +115,25 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
     check_duplicate_visits(rec)
 
 
+def _timing(rec: Records, values: pd.Series) -> pd.Series:
+    """The ``timing`` column: ``pre_session`` / ``post_session`` (``dryneedle_outcomes.timing``).
+
+    Common spellings ("pre", "before", "post-needling", "after") are read and each
+    recoding is listed in the corrections; other text rejects the record (rule
+    ``invalid_timing``), since its row cannot be placed within the visit. A blank
+    timing is a single rating at that visit (a baseline or follow-up visit).
+    """
+    text = text_form(values)
+    canon = normalize_timing(text)
+    bad = (text.notna() & canon.isna()).to_numpy()
+    rec.reject(bad, "timing", "invalid_timing",
+               "timing '{value}' is not pre_session or post_session (before or after the "
+               "visit's needling; 'pre', 'before', 'post', 'after' are read too)", values=text)
+    record_recodes(rec, "timing", text, canon.to_numpy(dtype=object),
+                   "timing label read as pre_session/post_session")
+    return canon
+
+
 def _soreness(rec: Records, raw: pd.DataFrame, out: pd.DataFrame) -> None:
     if "soreness" in raw:
         lower, upper, ok, bad, coded = parse_soreness_arrays(raw["soreness"])
@@ -167,51 +190,66 @@ def _soreness_range(rec: Records, out: pd.DataFrame) -> None:
 
 
 def _duplicated_keys(data: pd.DataFrame) -> np.ndarray:
-    """Records whose (patient, visit) is complete and occurs more than once.
+    """Records whose (patient, visit[, timing]) is complete and occurs more than once.
 
     On the categorical IDs and integer visits the loader builds, one int64 key per
-    record (ID code x visit) is hashed instead of a frame of two columns.
+    record (ID code x visit x timing) is hashed instead of a frame of columns. With a
+    ``timing`` column the key includes it (a missing timing is its own value): a visit
+    rated before and after needling has two records, a repeated pre-session rating is a
+    duplicate.
     """
     ids, visits = data["patient_id"], data["visit"]
+    timing = (pd.factorize(data["timing"], use_na_sentinel=False)[0].astype(np.int64)
+              if "timing" in data else np.zeros(len(data), dtype=np.int64))
     if isinstance(ids.dtype, pd.CategoricalDtype) and pd.api.types.is_integer_dtype(visits.dtype):
         code = ids.cat.codes.to_numpy(dtype=np.int64)
         visit = visits.to_numpy(dtype=np.int64, na_value=-1)
         complete = (code >= 0) & (visit >= 0)
         span = int(visit.max()) + 1 if len(visit) else 1
-        if complete.all() and span * (len(ids.cat.categories) + 1) < 2**62:
-            return pd.Series(code * span + visit).duplicated(keep=False).to_numpy()
-    keys = data[["patient_id", "visit"]]
-    return keys.duplicated(keep=False).to_numpy() & keys.notna().all(axis=1).to_numpy()
+        if complete.all() and 3 * span * (len(ids.cat.categories) + 1) < 2**62:
+            return pd.Series((code * span + visit) * 3 + timing).duplicated(
+                keep=False).to_numpy()
+    keys = data[_key_columns(data)]
+    return (keys.duplicated(keep=False).to_numpy()
+            & data[["patient_id", "visit"]].notna().all(axis=1).to_numpy())
+
+
+def _key_columns(data: pd.DataFrame) -> list[str]:
+    return ["patient_id", "visit"] + (["timing"] if "timing" in data else [])
 
 
 def check_duplicate_visits(rec: Records) -> None:
-    """Several records for one patient and visit: collapse exact copies, reject conflicts."""
+    """Several records for one patient and visit (and timing, when the data have one):
+    collapse exact copies, reject conflicts."""
     data = rec.data
     alive = ~rec.rejected_mask
     dup_any = _duplicated_keys(data) & alive
     if not dup_any.any():
         return
+    keys = _key_columns(data)
     sub = data.loc[dup_any].astype(str)
     exact_later = sub.duplicated(keep="first").to_numpy()
-    n_versions = sub.drop_duplicates().groupby(["patient_id", "visit"]).size()
-    key_index = pd.MultiIndex.from_frame(sub[["patient_id", "visit"]])
+    n_versions = sub.drop_duplicates().groupby(keys).size()
+    key_index = pd.MultiIndex.from_frame(sub[keys])
     conflicting = n_versions.reindex(key_index).to_numpy() > 1
     idx = np.flatnonzero(dup_any)
     first_row = pd.Series(rec.row_numbers[idx]).groupby(
-        [sub["patient_id"].to_numpy(), sub["visit"].to_numpy()]).transform("min").to_numpy()
+        [sub[k].to_numpy() for k in keys]).transform("min").to_numpy()
     conflict_mask = np.zeros(len(data), dtype=bool)
     conflict_mask[idx[conflicting]] = True
     exact_mask = np.zeros(len(data), dtype=bool)
     exact_mask[idx[exact_later & ~conflicting]] = True
+    when = (sub["timing"].map(lambda t: "" if t == "nan" else f" ({t})").to_numpy()
+            if "timing" in data else np.full(len(sub), ""))
     messages = np.empty(len(data), dtype=object)
     messages[idx] = [
-        f"patient {p} has more than one record for visit {v} with different values "
+        f"patient {p} has more than one record for visit {v}{w} with different values "
         f"(first at row {r}); keep one"
-        for p, v, r in zip(sub["patient_id"], sub["visit"], first_row)
+        for p, v, w, r in zip(sub["patient_id"], sub["visit"], when, first_row)
     ]
     rec.reject(conflict_mask, "visit", "duplicate_visit", messages, values=data["visit"])
     messages[idx] = [
-        f"exact copy of the record for patient {p}, visit {v} at row {r}; collapsed into it"
-        for p, v, r in zip(sub["patient_id"], sub["visit"], first_row)
+        f"exact copy of the record for patient {p}, visit {v}{w} at row {r}; collapsed into it"
+        for p, v, w, r in zip(sub["patient_id"], sub["visit"], when, first_row)
     ]
     rec.reject(exact_mask, "visit", "exact_duplicate", messages, values=data["visit"])

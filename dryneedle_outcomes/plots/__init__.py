@@ -34,6 +34,7 @@ from .style import (
 )
 from .survival import plot_survival
 from .trajectory import plot_trajectory
+from .within_session import plot_saw_tooth
 
 
 def save_figure(fig, path, *, width: str | float = "single", height_mm: float | None = None,
@@ -93,5 +94,5 @@ __all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "li
            "paper_style",
            "plot_adverse_events",
            "plot_arm_differences",
-           "plot_responders", "plot_survival",
+           "plot_responders", "plot_saw_tooth", "plot_survival",
            "plot_trajectory", "save_figure"]

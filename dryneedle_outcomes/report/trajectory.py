@@ -24,6 +24,7 @@ from .sections import (
     p_text,
     unique,
 )
+from .within_session import add_within_session
 
 
 def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative):
@@ -112,6 +113,7 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
         fits[model] = fit
         section.items += items
         section.diagnostics.append(diagnostic)
+    add_within_session(section, cohort, options)   # pre- and post-needling ratings only
     if not fits:  # every model failed: the failures say why
         return section
     primary = fits.get("mmrm") or next(iter(fits.values()))

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
 from .after_needling import AE_VERBATIMS
 from .parameters import SimulatedTables
@@ -164,6 +165,8 @@ def _mapping_toml(truth: dict) -> str:
         'decimal = ","',
         'encoding = "cp1252"',
         'date_convention = "dayfirst"',
+        f'assessed = "{truth.get("assessed", "after_session")}"   # what a session-k score '
+        'reflects (see dryneedle_outcomes.timing)',
         "",
         "[assessments.columns]",
         'patient_id = "Study ID"',
@@ -353,6 +356,11 @@ def write_raw_exports(
     ...     sorted(paths), len(paths.problems)
     (['adverse_events', 'assessments', 'mapping', 'patients', 'problems'], 7)
     """
+    if sim.truth.get("within_session") is not None:
+        raise ConfigError("write_raw_exports writes one rating per visit; a trial simulated "
+                          "with within_session=True (pre- and post-session ratings) is "
+                          "available as tables (simulate_tables) or a cohort "
+                          "(simulate_cohort), not as raw clinic exports")
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     truth = sim.truth

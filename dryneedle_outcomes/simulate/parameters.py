@@ -22,6 +22,16 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   2014; He & Ma 2017 meta-analysis -15.5 mm) at the last session, gradually
   (``(1 - exp(-k / 3)) / (1 - exp(-n / 3))`` after ``k`` of ``n`` sessions: about
   a third of it after session 1); 85% of it persists at follow-up.
+* Within a session (``within_session=True`` only): the score after needling is
+  ``immediate_mm`` = -10 mm below the score before it in the real-needling arm and
+  ``sham_immediate_mm`` = -4 mm with sham, SD 6 mm between patients. Assumed: no
+  trial of plantar heel pain has published pre/post first-step pain within a
+  session; immediate reductions of pain and pressure-pain sensitivity after
+  trigger-point dry needling of this order are reported for other regions
+  (Kietrys et al., J Orthop Sports Phys Ther 2013;43:620-634, meta-analysis: a large
+  immediate effect on pain against sham). The lasting part is the step of the
+  cumulative curve (``effect_mm`` above); the rest of the immediate change fades by
+  the next session.
 * Random intercept SD 12 mm, random slope SD 1 mm/week (correlation -0.3 with the
   intercept), residual SD 10 mm.
 * Usual pain (``vas_pain``) = 0.9 x first-step pain - 4 mm + N(0, 7) noise
@@ -79,6 +89,9 @@ class SimulationParameters:
     sham_tau_weeks: float = 4.0
     effect_tau_sessions: float = 3.0
     effect_persistence: float = 0.85
+    immediate_mm: float = -10.0
+    sham_immediate_mm: float = -4.0
+    within_session_sd: float = 6.0
     vas_slope: float = 0.9
     vas_intercept: float = -4.0
     vas_residual_sd: float = 7.0

@@ -30,6 +30,7 @@ from .parameters import (
     resolve_record_scales,
     visit_labels,
 )
+from .within_session import post_session_rows
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cohort import Cohort
@@ -50,6 +51,8 @@ def simulate_tables(
     needling_arms: Sequence[str] | None = None,
     arm_effects: Mapping[str, float] | None = None,
     record_scales: Mapping[str, str] | str | None = None,
+    assessed: str | None = None,
+    within_session: bool = False,
     **kwargs: Any,
 ) -> SimulatedTables:
     """Simulate a dry-needling trial straight into the canonical tables.
@@ -74,7 +77,8 @@ def simulate_tables(
         Follow-up visits, in weeks since baseline (jittered by -3..+3 days).
     effect_mm : float
         True intention-to-treat difference in mean first-step pain, needling minus
-        control arm, at the last session (mm; negative is better).
+        control arm, after the full course of ``n_sessions`` sessions (mm; negative is
+        better): the last session's score under ``assessed="after_session"``.
     dropout : float
         Fraction of patients who stop attending at a random visit after baseline.
     sites : sequence of str
@@ -90,6 +94,24 @@ def simulate_tables(
         to that scale's resolution (cm to 1 mm, NRS to 10 mm) so that a raw export
         reads back exactly. Default: first site ``"cm"``, second ``"nrs10"``, other
         sites ``"mm"`` (0.1 mm). Pass ``"mm"`` for unquantised values everywhere.
+    assessed : {"after_session", "before_session"}, optional
+        What a score recorded at session ``k`` reflects (``dryneedle_outcomes.timing``):
+        pain is generated as a function of the sessions received before the rating,
+        ``k`` under ``"after_session"`` and ``k - 1`` under ``"before_session"``. The
+        default is ``"after_session"`` for a single rating per visit (the convention
+        the shipped sample was generated under; its mapping declares it) and
+        ``"before_session"`` with ``within_session=True``. The cohort
+        (:func:`simulate_cohort`) and the written mapping declare it.
+    within_session : bool
+        Rate pain before and after the needling of every attended session (a
+        ``timing`` column, ``pre_session`` / ``post_session``; baseline and follow-up
+        rows have no timing). The pre-session score reflects ``k - 1`` sessions; the
+        post-session score adds an immediate within-session change
+        (``immediate_mm`` in needling arms, ``sham_immediate_mm`` in the others, SD
+        ``within_session_sd``), part of which carries over to the next session's
+        pre-session score through the cumulative curve (``truth["within_session"]``
+        lists the immediate change, the carry-over and the cumulative change per arm
+        and session).
     **kwargs
         Any field of :class:`SimulationParameters`.
 
@@ -132,6 +154,11 @@ def simulate_tables(
     if sessions_per_week <= 0:
         raise ConfigError("sessions_per_week must be positive")
     check_fraction("dropout", dropout)
+    if assessed is None:
+        assessed = "before_session" if within_session else "after_session"
+    if assessed not in ("before_session", "after_session"):
+        raise ConfigError(f"assessed must be 'before_session' or 'after_session', got "
+                          f"{assessed!r}")
     n_sessions = int(n_sessions)
     follow_up_weeks = tuple(follow_up_weeks)
     last_session_day = round_half_up(7.0 * n_sessions / sessions_per_week)
@@ -219,7 +246,10 @@ def simulate_tables(
 
     # ---- mean curves ------------------------------------------------------------
     sham_curve = -p.sham_improvement * (1.0 - np.exp(-week / p.sham_tau_weeks))
-    ramp = (1.0 - np.exp(-visit / p.effect_tau_sessions)) / (
+    # sessions received before the score at each visit (the declared timing rule)
+    lag = 1 if (within_session or assessed == "before_session") else 0
+    received = np.where(is_session, visit - lag, np.where(visit == 0, 0, n_sessions))
+    ramp = (1.0 - np.exp(-received / p.effect_tau_sessions)) / (
         1.0 - math.exp(-n_sessions / p.effect_tau_sessions)
     )
     effect_shape = np.where(visit == 0, 0.0, np.where(is_session, ramp, p.effect_persistence))
@@ -328,6 +358,13 @@ def simulate_tables(
     adverse_events = draw_adverse_events(
         rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit
     )
+    within = None
+    if within_session:  # drawn last: the single-rating tables keep their random stream
+        assessments, within = post_session_rows(
+            rng, p, assessments, latent=latent, step=step, attended=attended,
+            is_session=is_session, arm_idx=arm_idx, arms=arms,
+            needling_arms=needling_arms, withheld=withheld, pp_scale=pp_scale,
+            ramp=ramp, arm_effects=arm_effects, ids=ids)
 
     # ---- truth --------------------------------------------------------------------
     sigma0 = math.sqrt(sb * sb + se * se)
@@ -373,6 +410,8 @@ def simulate_tables(
         "sites": sites,
         "record_scales": scales,
         "dropout": float(dropout),
+        "assessed": assessed,
+        "within_session": within,
         "visit_labels": visit_labels(n_sessions, follow_up_weeks),
         "visits": visits,
         "arm_means": arm_means,
@@ -421,7 +460,8 @@ def simulate_cohort(n_patients: int = 84, *, seed: int = 2014, **kwargs: Any) ->
     Returns
     -------
     Cohort
-        ``load_cohort(sim.assessments, sim.patients, sim.adverse_events)``; the seed,
+        ``load_cohort(sim.assessments, sim.patients, sim.adverse_events)`` with the
+        timing rule the scores were generated under declared (``cohort.assessed``); the seed,
         the true arm differences and the variance components are kept (JSON-friendly)
         in ``cohort.provenance["simulation"]``.
 
@@ -435,7 +475,8 @@ def simulate_cohort(n_patients: int = 84, *, seed: int = 2014, **kwargs: Any) ->
     from ..load import load_cohort
 
     sim = simulate_tables(n_patients, seed=seed, **kwargs)
-    cohort = load_cohort(sim.assessments, sim.patients, sim.adverse_events)
+    cohort = load_cohort(sim.assessments, sim.patients, sim.adverse_events,
+                         mapping={"assessments": {"assessed": sim.truth["assessed"]}})
     if isinstance(getattr(cohort, "provenance", None), dict):
         # JSON-friendly, so that manifests can record it.
         cohort.provenance["simulation"] = {

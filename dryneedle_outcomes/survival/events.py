@@ -12,12 +12,21 @@ Timescales
 ``days``
     Days since the patient's baseline (visit 0) assessment: ``day - day at visit 0``.
 ``sessions``
-    Needling sessions received: at an assessment at session visit ``v``, the number of
-    session visits (visits in ``session_visits``) the patient attended up to and
-    including ``v``. Pain recorded at session ``k`` reflects ``k`` sessions (the
-    convention of :func:`~dryneedle_outcomes.simulate_cohort`). Assessments at other
-    visits (follow-ups after the course) have no place on this timescale and are not
-    used; they are listed in ``unused``.
+    Needling sessions received before the score, under the cohort's declared rule
+    (``cohort.assessed``, ``dryneedle_outcomes.timing``):
+
+    - ``"before_session"`` (the default; the score is taken on arrival, before that
+      visit's needling): the number of session visits (``session_visits``) the patient
+      attended *before* the assessment's visit. A relief first seen at the pre-session
+      score of the patient's ``k``-th session happened after ``k - 1`` sessions. The
+      first follow-up after the course reflects every session attended; a later
+      assessment with no session since the previous one adds no time and is not used.
+      Scores with no session yet (the first session's pre-needling score) are at time
+      0: a patient already meeting the definition there is excluded (relief before any
+      needling), as one meeting it at baseline.
+    - ``"after_session"``: the number of session visits attended up to and including
+      the assessment's visit (the score reflects that day's needling); assessments at
+      other visits (follow-ups) have no place on this timescale and are not used.
 
 Nothing is dropped silently: patients who cannot be placed on the timescale are in
 ``excluded`` with the reason (no baseline assessment, baseline value missing, baseline
@@ -86,6 +95,30 @@ class ReliefEvents:
     unused: pd.DataFrame
     timescale: str
     definition: str
+
+
+def _sessions_time(cohort: Cohort, rows: pd.DataFrame, session_visits,
+                   unused_parts: list) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Rows on the sessions timescale, their time (sessions received) and a no-time mask.
+
+    See the module docstring for the two rules; vectorised with grouped cumulative sums.
+    """
+    sessions = cohort.session_visits(session_visits)
+    is_session = rows["visit"].isin(sessions).to_numpy()
+    if cohort.assessed == "after_session":
+        unused_parts.append(rows.loc[~is_session, ["patient_id", "visit"]].assign(
+            reason="not a session visit (sessions timescale)"))
+        rows = rows.loc[is_session]
+        is_session = is_session[is_session]
+    # attended session visits so far (rows are sorted by patient, visit in a Cohort)
+    order = np.lexsort((rows["visit"].to_numpy(), rows["patient_id"].to_numpy()))
+    rows = rows.iloc[order]
+    is_session = is_session[order]
+    received = pd.Series(is_session.astype(float)).groupby(
+        rows["patient_id"].to_numpy(), sort=False).cumsum().to_numpy()
+    if cohort.assessed == "before_session":
+        received = received - is_session      # sessions attended before this visit
+    return rows, received, np.zeros(len(rows), dtype=bool)
 
 
 def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
@@ -162,20 +195,18 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
             reason="dated on the baseline day (time 0)"))
         no_time = no_time | same_day
     else:
-        sessions = cohort.session_visits(session_visits)
-        is_session = rows["visit"].isin(sessions).to_numpy()
-        unused_parts.append(rows.loc[~is_session, ["patient_id", "visit"]].assign(
-            reason="not a session visit (sessions timescale)"))
-        rows = rows.loc[is_session]
-        # attended session visits so far (rows are sorted by patient, visit in a Cohort)
-        order = np.lexsort((rows["visit"].to_numpy(), rows["patient_id"].to_numpy()))
-        rows = rows.iloc[order]
-        t = rows.groupby("patient_id", sort=False, observed=True).cumcount().to_numpy() + 1.0
-        no_time = np.zeros(len(rows), dtype=bool)
+        rows, t, no_time = _sessions_time(cohort, rows, session_visits, unused_parts)
     no_value = np.isnan(rows["aval"].to_numpy(dtype=float)) & ~no_time
     unused_parts.append(rows.loc[no_value, ["patient_id", "visit"]].assign(
         reason=f"{outcome} missing"))
     usable = ~(no_time | no_value)
+    if timescale == "sessions" and cohort.assessed == "before_session":
+        # a later assessment with no session since the previous usable one adds no time
+        same = pd.Series(t).where(usable).to_frame("t").assign(
+            p=rows["patient_id"].to_numpy()).duplicated(keep="first").to_numpy() & usable
+        unused_parts.append(rows.loc[same, ["patient_id", "visit"]].assign(
+            reason="no session received since the previous assessment (sessions timescale)"))
+        usable &= ~same
     obs = rows.loc[usable, ["patient_id", "visit", "aval", "base", "improvement"]].copy()
     obs["t"] = t[usable]
     obs = obs.sort_values(["patient_id", "t", "visit"], kind="stable").reset_index(drop=True)
@@ -242,6 +273,17 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
         censor_reason[~event & last_met] = REASON_UNCONFIRMED
     censor_reason[n_rows == 0] = REASON_NO_FOLLOW_UP
 
+    if timescale == "sessions":   # relief already met before any needling (time 0)
+        before_needling = event & (upper <= 0)
+        if before_needling.any():
+            excluded = pd.concat([excluded, kept.loc[before_needling, ["patient_id", "arm"]].assign(
+                reason="relief definition already met before the first needling (0 "
+                       "sessions received)")], ignore_index=True)
+            keep = ~before_needling
+            kept = kept.loc[keep].reset_index(drop=True)
+            lower, upper, event = lower[keep], upper[keep], event[keep]
+            visit_lower, visit_upper = visit_lower[keep], visit_upper[keep]
+            censor_reason = censor_reason[keep]
     events = kept[["patient_id", "arm"]].copy()
     events["lower"] = lower
     events["upper"] = upper

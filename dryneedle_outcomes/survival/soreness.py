@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..alerts import one_channel
-from ..cohort import Cohort
+from ..cohort import Cohort, needled_rows
 from ..errors import AnalysisError
 from ..results import DEFAULT_SEED, AnalysisResult, arm_terms, titled_tables
 from ..stats.checks import check_conf_level, check_whole_number
@@ -78,12 +78,12 @@ def soreness_events(cohort: Cohort) -> tuple[pd.DataFrame, pd.DataFrame]:
     >>> bool((events["lower"] <= events["upper"]).all())
     True
     """
-    a = cohort.assessments
+    a = cohort.visit_ratings().assessments  # one row per visit
     for col in ("soreness_lower_h", "soreness_upper_h"):
         if col not in a:
             raise AnalysisError(f"the cohort has no {col} column: soreness was not loaded "
                                 "(map a soreness column in the mapping)")
-    needled = cohort.needled()
+    needled = needled_rows(a)
     reported = a["soreness_lower_h"].notna().to_numpy()
     arm = a["patient_id"].map(cohort.patients.set_index("patient_id")["arm"]).astype(str)
     rows = a.assign(arm=arm.to_numpy(), _needled=needled)

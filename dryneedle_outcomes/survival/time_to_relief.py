@@ -57,6 +57,7 @@ from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
 from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
 from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
+from ..timing import describe_rule
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
 from .estimability import no_timing_information, unidentified_terms
@@ -305,6 +306,11 @@ def time_to_relief(
                                        conf_level=conf_level)
         warns += [f"discrete-time model: {w}" for w in discrete.warnings]
 
+    if timescale == "sessions":
+        notes.append(f"Sessions timescale: {describe_rule(cohort.assessed)}.")
+    timing_note = cohort.visit_ratings().note
+    if timing_note:
+        notes.append(timing_note + ".")
     if interval_censored and timescale == "sessions":
         notes.append("on the sessions timescale relief is seen at whole sessions: the "
                      "Turnbull curve places each drop somewhere in (k - 1, k] and, as R's "

@@ -236,7 +236,8 @@ def test_report_shows_the_saw_tooth_only_when_both_timings_exist():
     from dryneedle_outcomes.config import AnalysisOptions, TrajectoryOptions
     from dryneedle_outcomes.report import run_analyses
 
-    options = AnalysisOptions(trajectory=TrajectoryOptions(models=("mmrm",)))
+    options = AnalysisOptions(trajectory=TrajectoryOptions(models=("mmrm",)),
+                              primary_visit=2)
     both = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2, within_session=True)
     single = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2)
     sections = {name: run_analyses(c, options, progress=False)[0]

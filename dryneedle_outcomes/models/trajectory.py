@@ -239,8 +239,10 @@ class TrajectoryResult(AnalysisResult):
         --------
         >>> import dryneedle_outcomes as dno
         >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=60, seed=4), model="mmrm")
-        >>> fit.type3[["term", "num_df"]].to_dict("list")
-        {'term': ['baseline', 'arm', 'visit', 'visit:arm'], 'num_df': [1, 1, 6, 6]}
+        >>> fit.type3["term"].tolist()
+        ['baseline', 'arm', 'visit', 'visit:arm', 'baseline:visit']
+        >>> fit.type3["num_df"].tolist()
+        [1, 1, 6, 6, 6]
         """
         X, names = design_matrix(self.frame, self.frame.data, self.model)
         return type3_table(self.fit, X, names, df_method=self.df_method,

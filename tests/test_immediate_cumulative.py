@@ -116,7 +116,10 @@ def test_kenward_roger_is_the_default_and_only_widens_the_tests(cohort, fit):
     # the same model and estimates; the KR standard errors of these contrasts are the
     # model-based ones adjusted for the estimated covariance (larger here)
     np.testing.assert_allclose(kr.effects["estimate"], fit.effects["estimate"], rtol=1e-12)
-    assert (kr.effects["std_error"] >= fit.effects["std_error"]).all()
+    # (two fits, each stopped by the optimiser's rule: where the adjustment is ~0 the
+    # SEs may differ in the 6th digit, so "not smaller" is checked to 1e-5 relative)
+    assert (kr.effects["std_error"] >= fit.effects["std_error"] * (1 - 1e-5)).all()
+    assert (kr.effects["std_error"] > fit.effects["std_error"]).any()
     assert any("Kenward-Roger" in n for n in kr.notes)
 
 

@@ -197,7 +197,11 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     # the follow-up after the last session is marked; no MCID line (IMMPACT)
     assert [t.get_text() for t in ax.texts] == ["follow-up"]
     (span,) = [p for p in ax.patches if p.get_label() == "_follow-up"]
-    left = span.get_x()
+    # the span's x extent in data units (axvspan is a Rectangle in newer matplotlib and a
+    # Polygon in the oldest one allowed, so read its path rather than get_x)
+    xs = ax.transData.inverted().transform(
+        span.get_transform().transform(span.get_path().vertices))[:, 0]
+    left = xs.min()
     assert days.loc[6] / 7 < left < days.loc[7] / 7
     assert not any("MCID" in t.get_text() for t in ax.texts)
 

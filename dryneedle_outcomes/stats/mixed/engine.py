@@ -120,20 +120,26 @@ class EngineFit:
             dof = np.full(len(est), np.inf)
         else:
             raise ValueError(f"df must be 'satterthwaite' or 'asymptotic', got {df!r}")
-        # no test where there is no standard error (zero or missing): NaN, not 0/0
-        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
-        p = 2.0 * stats.t.sf(np.abs(tstat), dof)
-        q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-        out = {
-            "estimate": est,
-            "std_error": se,
-            "df": dof,
-            "statistic": tstat,
-            "p_value": p,
-            "ci_lower": est - q * se,
-            "ci_upper": est + q * se,
-        }
-        return missing_unless_estimable(out, self.aliasing, L)
+        return missing_unless_estimable(t_table(est, se, dof, conf_level), self.aliasing, L)
+
+
+def t_table(est: np.ndarray, se: np.ndarray, dof: np.ndarray, conf_level: float) -> dict:
+    """t tests and CIs of estimates with standard errors ``se`` and ``dof`` df: the dict of
+    arrays every ``contrast`` method returns (``estimate``, ``std_error``, ``df``,
+    ``statistic``, ``p_value``, ``ci_lower``, ``ci_upper``). Where there is no standard
+    error (zero or missing) there is no test: NaN, not 0/0.
+
+    Examples
+    --------
+    >>> out = t_table(np.array([2.0]), np.array([1.0]), np.array([np.inf]), 0.95)
+    >>> round(float(out["p_value"][0]), 4), round(float(out["ci_upper"][0]), 4)
+    (0.0455, 3.96)
+    """
+    tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
+    q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
+    return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
+            "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
+            "ci_lower": est - q * se, "ci_upper": est + q * se}
 
 
 def missing_unless_estimable(result: dict, aliasing: Aliasing | None, L) -> dict:

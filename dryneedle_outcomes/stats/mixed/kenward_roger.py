@@ -27,7 +27,7 @@ from scipy import stats
 
 from ...errors import AnalysisError
 from .covariance import make_structure
-from .engine import EngineFit
+from .engine import EngineFit, t_table
 from .mmrm_data import prepare
 
 
@@ -97,11 +97,7 @@ class KenwardRoger:
             a = np.einsum("ip,kpq,iq->ik", L @ self.vcov, self.P, L @ self.vcov) / var[:, None]
             A = np.einsum("ik,kl,il->i", a, self.cov_varpar, a)
             dof = np.where(var > 0, _kr_df(A, A, 1), np.inf)
-        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
-        q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-        return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
-                "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
-                "ci_lower": est - q * se, "ci_upper": est + q * se}
+        return t_table(est, se, dof, conf_level)
 
     def test(self, L) -> dict:
         """The Kenward-Roger F test of ``L beta = 0`` (all rows of ``L`` jointly).

@@ -50,7 +50,7 @@ import numpy as np
 from scipy import stats
 
 from ...errors import AnalysisError
-from .engine import EngineFit
+from .engine import EngineFit, t_table
 from .ftest import fai_cornelius_df, orthogonal_contrasts, wald_f
 from .options import VCOV_METHODS
 
@@ -247,11 +247,7 @@ class BetweenWithin:
         var = np.einsum("ij,jk,ik->i", L, self.vcov, L)
         se = np.sqrt(np.where(var >= 0, var, np.nan))
         dof = self._df(L)
-        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
-        q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-        return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
-                "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
-                "ci_lower": est - q * se, "ci_upper": est + q * se}
+        return t_table(est, se, dof, conf_level)
 
     def test(self, L) -> dict:
         """Wald F test of ``L beta = 0`` (``ftest.wald_f``) with the smallest df of
@@ -291,11 +287,7 @@ class EmpiricalSatterthwaite:
         var = np.einsum("ij,jk,ik->i", L, self.vcov, L)
         se = np.sqrt(np.where(var >= 0, var, np.nan))
         dof = sandwich_satterthwaite_df(self.phi, self.pieces, L)
-        tstat = np.divide(est, se, out=np.full(len(est), np.nan), where=se > 0)
-        q = stats.t.ppf(0.5 + conf_level / 2.0, dof)
-        return {"estimate": est, "std_error": se, "df": dof, "statistic": tstat,
-                "p_value": 2.0 * stats.t.sf(np.abs(tstat), dof),
-                "ci_lower": est - q * se, "ci_upper": est + q * se}
+        return t_table(est, se, dof, conf_level)
 
     def test(self, L) -> dict:
         """F test of ``L beta = 0`` with the empirical covariance (multi-df rule above)."""

@@ -48,6 +48,8 @@ def reference() -> pd.DataFrame:
                        na_values={"session": ["NA"], "visit": ["NA"], "value": ["NA"]})
     wide = long.pivot_table(index=["quantity", *KEYS], columns="statistic", values="value",
                             dropna=False).reset_index()
+    # rows of the pivot for statistic combinations R did not report (no estimate): the
+    # reference has no value there, nothing of the package's data is dropped
     return wide.dropna(subset=["estimate"])
 
 
@@ -115,6 +117,8 @@ def test_kenward_roger_is_the_default_and_only_widens_the_tests(cohort, fit):
     assert kr.df_method == "kenward_roger" and kr.kenward_roger is not None
     # the same model and estimates; the KR standard errors of these contrasts are the
     # model-based ones adjusted for the estimated covariance (larger here)
+    # the df method does not enter the REML fit: the same deterministic optimisation on
+    # the same data gives the same estimates to rounding
     np.testing.assert_allclose(kr.effects["estimate"], fit.effects["estimate"], rtol=1e-12)
     # (two fits, each stopped by the optimiser's rule: where the adjustment is ~0 the
     # SEs may differ in the 6th digit, so "not smaller" is checked to 1e-5 relative)
@@ -127,6 +131,7 @@ def test_the_effects_are_contrasts_of_the_marginal_means(fit):
     mm = fit.marginal_means.set_index(["arm", "visit", "timing"])["estimate"]
     eff = fit.effects.set_index(["effect", "arm", "session"])["estimate"]
     arm = "dry_needling"
+    # identities between contrasts of one fit: pure arithmetic, equal to rounding (1e-12)
     assert eff[("immediate", arm, 1)] == pytest.approx(
         mm[(arm, 1, "post_session")] - mm[(arm, 1, "pre_session")], rel=1e-12)
     assert eff[("carry_over", arm, 2)] == pytest.approx(

@@ -188,6 +188,8 @@ def test_cumulative_effect_reads_the_visit_the_rule_names():
     # after 3 sessions (before_session) is what after_session calls the 4th session's
     # visit: the same marginal means, hence the same numbers
     b3, a4 = before.cumulative_effect(3), after.cumulative_effect(4)
+    # one data set fitted twice by the same deterministic code: only the labels differ, so
+    # the numbers agree to rounding (1e-12), not to an optimiser's tolerance
     np.testing.assert_allclose(b3["estimate"], a4["estimate"], rtol=1e-12)
 
 
@@ -201,6 +203,7 @@ def test_simulator_generates_pain_from_the_sessions_received_before_the_rating()
     diff_b = before.truth["arm_difference"].set_index("visit")["estimate"]
     # before_session: no session yet at the first session's score; one session behind
     assert diff_b[1] == 0.0 and diff_a[1] < 0.0
+    # the simulator's truth is arithmetic on its parameters: equal to rounding
     np.testing.assert_allclose(diff_b.loc[2:4].to_numpy(), diff_a.loc[1:3].to_numpy(),
                                rtol=1e-12)
     assert diff_b[5] == diff_a[5]                      # the follow-up: every session
@@ -220,7 +223,7 @@ def test_within_session_rows_and_truth():
     assert truth.loc[("dry_needling", 1), "immediate"] == -10.0
     assert truth.loc[("sham", 2), "immediate"] == -4.0
     # what lasts from each session adds up to the cumulative change
-    dn = truth.loc["dry_needling"]
+    dn = truth.loc["dry_needling"]  # (arithmetic on the parameters: equal to rounding)
     np.testing.assert_allclose(dn["carry_over"].iloc[:-1].cumsum(), dn["cumulative"].iloc[:-1],
                                rtol=1e-12)
     # the pre-session rows are the single-rating trial under before_session

@@ -189,7 +189,7 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     sham = fit.marginal_means[fit.marginal_means["arm"] == "sham"]["estimate"].to_numpy()
     np.testing.assert_allclose(y, sham)
     # visits at their times: the sample's mean day of each visit / 7 (weekly sessions,
-    # then the week-12 follow-up), not the visit index
+    # then the week-12 follow-up), not the visit index (arithmetic: to rounding)
     days = cohorts["sample"].assessments.groupby("visit")["day"].mean()
     np.testing.assert_allclose(np.diff(x), np.diff(days.loc[fit.frame.visits] / 7),
                                rtol=1e-12)

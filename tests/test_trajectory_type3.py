@@ -113,7 +113,8 @@ def test_sandwich_against_clubsandwich(cohorts, dataset, covariance, vcov, cr):
     V = fit.robust.vcov
     assert np.max(np.abs(V - R) / scale) <= VCOV_TOL
     assert np.max(np.abs(V - other) / scale) > 10 * VCOV_TOL  # CR0 is not CR3
-    # every table uses it: coefficients and arm differences
+    # every table uses it: coefficients and arm differences (the same matrix read two
+    # ways: arithmetic, so to rounding)
     np.testing.assert_allclose(fit.fixed_effects["std_error"], np.sqrt(np.diag(V)),
                                rtol=1e-12)
     assert fit.vcov_method == vcov

@@ -26,6 +26,8 @@ def main() -> None:
     rows["timing"] = rows["timing"].astype(object).where(rows["timing"].notna(), "single")
     base = a[a["visit"] == 0].set_index("patient_id")["first_step_pain"]
     rows["baseline"] = rows["patient_id"].map(base)
+    # the rows the model uses: immediate_cumulative lists the others in .excluded (no
+    # baseline, outcome missing); R's gls gets the same rows
     rows = rows.dropna(subset=["first_step_pain", "baseline"])
     arm = cohort.patients.set_index("patient_id")["arm"].astype(str)
     rows.insert(1, "arm", rows["patient_id"].map(arm))

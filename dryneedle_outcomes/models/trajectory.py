@@ -97,7 +97,7 @@ def _engine_fit(frame: ModelFrame, model: str, covariance: str, y: np.ndarray | 
 
         visit_codes = np.searchsorted(np.asarray(frame.visits), d["visit"].to_numpy())
         fit = fit_mmrm(yv, Xk, groups, visit_codes, structure=covariance, x_names=kept,
-                       n_visits=len(frame.visits), start=start,
+                       n_visits=len(frame.visits), start=start, check_rank=False,
                        **engine_inputs(frame, covariance, options or CovarianceOptions()))
         return aliasing.expand(fit), X, names, None
     from ..stats.mixed.lmm import fit_lmm

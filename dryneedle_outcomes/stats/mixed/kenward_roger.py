@@ -236,7 +236,9 @@ def kenward_roger_adjustment(fit: EngineFit, X, groups, visits, *,
     else:
         st = make_structure(fit.extra["structure"], Sigma_fit.shape[0])
     X = np.asarray(X, dtype=float)
-    data = prepare(np.zeros(X.shape[0]), X, groups, visits, st.T, None, need_y=False)
+    # X is the design of the fit, whose rank the fit checked
+    data = prepare(np.zeros(X.shape[0]), X, groups, visits, st.T, None, need_y=False,
+                   check_rank=False)
     p = data.p
     phi = np.asarray(fit.varpar, dtype=float)
     Sigma, dS = st.sigma_phi(phi)

@@ -279,7 +279,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
              x_names: list[str] | None = None, n_visits: int | None = None,
              start: np.ndarray | None = None, max_iter: int = 500,
              coordinates: np.ndarray | None = None, cov_groups: np.ndarray | None = None,
-             cov_group_names: list[str] | None = None) -> EngineFit:
+             cov_group_names: list[str] | None = None,
+             check_rank: bool = True) -> EngineFit:
     """Fit an MMRM: fixed effects with a structured covariance over visits, by REML or ML.
 
     Parameters
@@ -322,6 +323,10 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
         holds each group's matrix).
     cov_group_names : list of str, optional
         Names of the groups, in the order of their sorted codes.
+    check_rank : bool
+        Check that ``X`` has full column rank (a pivoted QR over all rows; an
+        :class:`AnalysisError` names the aliased columns). ``False`` only for a caller
+        that has just checked the same ``X`` (:func:`.aliasing.find_aliased`).
 
     Returns
     -------
@@ -374,7 +379,8 @@ def fit_mmrm(y: np.ndarray, X: np.ndarray, groups: np.ndarray, visits: np.ndarra
                          groups=groups, n_visits=n_visits,
                          coordinates=coordinates, cov_groups=cov_groups,
                          cov_group_names=cov_group_names)
-    data = prepare(y, X, groups, layout.slots, layout.n_slots, x_names)
+    data = prepare(y, X, groups, layout.slots, layout.n_slots, x_names,
+                   check_rank=check_rank)
     st = layout.structure
     crit = _Criterion(data, st, reml)
     s2 = data.scale**2

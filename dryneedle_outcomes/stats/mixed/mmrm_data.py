@@ -84,8 +84,12 @@ def as_codes(a, what: str, n: int) -> np.ndarray:
     return a.astype(np.int64)
 
 
-def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> MMRMData:
-    """Check the inputs and reduce them to per-pattern statistics (``need_y=False``: X only)."""
+def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True,
+            check_rank: bool = True) -> MMRMData:
+    """Check the inputs and reduce them to per-pattern statistics (``need_y=False``: X only).
+
+    ``check_rank=False`` skips the pivoted-QR rank check of ``X`` (a pass over all rows)
+    for a caller that has already established full column rank of the same ``X``."""
     y = np.asarray(y, dtype=float).ravel()
     n = len(y)
     X = np.asarray(X, dtype=float)
@@ -134,7 +138,8 @@ def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True) -> 
         )
     if n <= p:
         raise AnalysisError(f"{n} observations are too few for {p} fixed effects")
-    _check_rank(X, x_names)
+    if check_rank:
+        _check_rank(X, x_names)
     visit_counts = np.bincount(visits, minlength=T)
 
     # sort rows by (pattern, group, visit): each pattern is then one contiguous block

@@ -59,6 +59,9 @@ MEASURES = {
     "rate_ratio": "ratio of rates, arm over reference",
     "hazard_ratio": "ratio of hazards of the event, arm over reference",
     "time_ratio": "ratio of event times (accelerated failure time), arm over reference",
+    "score_z": "standardised score statistic of a (generalised) log-rank test, arm versus "
+               "reference, like (O - E) / SD: > 0 means the event comes sooner in the arm; "
+               "a test statistic, so no confidence interval",
 }
 
 #: The seed every public function with a random step uses by default.

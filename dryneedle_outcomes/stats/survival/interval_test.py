@@ -97,14 +97,15 @@ from ...errors import AnalysisError
 from ..checks import check_choice
 from .interval_score_test import MAX_SUPPORT, efficient_score
 from .logrank import _codes
+from .options import IC_METHODS, IC_SCORES
 from .turnbull import TurnbullFit, _compress, _design, _fit_pairs, _validate
 
 __all__ = ["IntervalTestResult", "METHODS", "SCORES", "interval_test", "permutation_test"]
 
-#: Score choices, as ``ictest``'s ``scores=``.
-SCORES = ("logrank1", "logrank2", "wmw")
+#: Score choices, as ``ictest``'s ``scores=`` (the default first).
+SCORES = IC_SCORES
 #: Inference methods, as ``ictest``'s ``method=``.
-METHODS = ("pclt", "scoretest")
+METHODS = IC_METHODS
 SCORE_LABELS = {
     "logrank1": "log-rank scores of Sun (1996)",
     "logrank2": "log-rank scores of Finkelstein (1986)",

@@ -64,6 +64,10 @@ MEASURES = {
                "a test statistic, so no confidence interval",
 }
 
+#: The measures that are test statistics, not effect estimates: no confidence interval
+#: (``ci_lower`` and ``ci_upper`` are missing by design).
+TEST_MEASURES = frozenset({"score_z"})
+
 #: The seed every public function with a random step uses by default.
 DEFAULT_SEED = 2014
 
@@ -265,5 +269,6 @@ class NoComparison:
 
 
 __all__ = ["AnalysisResult", "COMPARISON_COLUMNS", "DEFAULT_SEED", "MEASURES", "NoComparison",
+           "TEST_MEASURES",
            "arm_of_term", "arm_terms", "as_table", "comparison_frame", "deprecated_name",
            "empty_comparison", "nothing_fitted", "titled_tables"]

@@ -80,7 +80,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
     notes = res.methods()
     conf = options.conf_level
     what = f"Time to relief ({UNITS[timescale]})"
-    tests = res.tests[["test", "statistic", "df", "p_value", "role"]]
+    tests = res.tests
     times = res.default_times()
     part.items += [
         _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1,

@@ -239,3 +239,81 @@ def test_large_cohort_is_fast():
     res = interval_test(lower, upper, rng.integers(0, 2, n), strata=rng.integers(0, 3, n),
                         method="scoretest")
     assert res.df == 1 and 0 <= res.p_value <= 1
+
+
+# ---------------------------------------------------------------- time_to_relief wiring
+@pytest.fixture(scope="module")
+def relief_cohort():
+    return dno.simulate_cohort(n_patients=84, seed=2014)
+
+
+def test_time_to_relief_runs_the_engine_on_the_relief_intervals(relief_cohort):
+    res = dno.time_to_relief(relief_cohort, n_boot=0, distributions=())
+    ev = res.events
+    direct = interval_test(ev["lower"], ev["upper"],
+                           pd.Categorical(ev["arm"].astype(str), categories=res.arms))
+    it = res.interval_test
+    assert (it.scores, it.method) == ("logrank2", "pclt")
+    assert it.statistic == pytest.approx(direct.statistic, rel=1e-12)
+    assert it.z == pytest.approx(direct.z, rel=1e-12)      # second arm vs the reference
+    first = res.comparison.iloc[0]
+    assert first["measure"] == "score_z" and first["estimate"] == pytest.approx(it.z)
+    assert first["p_value"] == pytest.approx(it.p_value)
+    assert res.tests["role"].tolist() == ["primary", "secondary"]
+    assert res.tests["test"].iloc[1] == "log-rank test, right-censored view (secondary)"
+
+
+def test_the_summary_and_report_headline_put_the_interval_test_first(relief_cohort):
+    from dryneedle_outcomes.report.relief import relief_headline
+
+    res = dno.time_to_relief(relief_cohort, n_boot=0, distributions=())
+    text = res.summary()
+    primary = text.index("Interval-censored log-rank test (Finkelstein's scores, "
+                         "permutation CLT), primary comparison")
+    assert primary < text.index("Log-rank test, right-censored view (secondary)")
+    methods = " ".join(res.methods())
+    assert "Primary comparison: the generalised log-rank test" in methods
+    assert "Fay & Shaw 2010" in methods and "Finkelstein's (1986)" in methods
+    head = relief_headline(res)
+    assert head.index("interval-censored log-rank test") < head.index(
+        "log-rank, right-censored view (secondary)")
+    assert "primary comparison" in res._repr_html_()
+
+
+def test_right_censored_analysis_keeps_the_log_rank_primary(relief_cohort):
+    res = dno.time_to_relief(relief_cohort, n_boot=0, distributions=(),
+                             interval_censored=False)
+    assert res.tests["role"].tolist() == ["primary", "secondary"]
+    assert res.tests["test"].iloc[0] == "log-rank test"
+    assert "score_z" not in set(res.comparison["measure"])
+    assert "Also reported: the generalised log-rank test" in " ".join(res.methods())
+
+
+def test_time_to_relief_options_and_strata(relief_cohort):
+    res = dno.time_to_relief(relief_cohort, n_boot=0, distributions=(), strata="site",
+                             interval_scores="wmw", interval_method="scoretest")
+    it = res.interval_test
+    assert (it.scores, it.method, it.n_strata) == ("wmw", "scoretest", 2)
+    assert "stratified by site" in res.tests["test"].iloc[0]
+    with pytest.raises(dno.AnalysisError, match="interval_scores"):
+        dno.time_to_relief(relief_cohort, n_boot=0, interval_scores="gehan")
+    with pytest.raises(dno.AnalysisError, match="interval_method"):
+        dno.time_to_relief(relief_cohort, n_boot=0, interval_method="exact")
+
+
+def test_config_keys_reach_the_analysis(tmp_path):
+    from dryneedle_outcomes.config import AnalysisConfig
+
+    (tmp_path / "a.csv").write_text("patient_id,visit\n")     # only needs to exist
+
+    def config(table: dict):
+        return AnalysisConfig.from_dict({"data": {"assessments": "a.csv"},
+                                         "analysis": {"time_to_relief": table}},
+                                        base_dir=tmp_path).analysis.time_to_relief
+
+    t = config({"interval_scores": "logrank1", "interval_method": "scoretest"})
+    assert (t.interval_scores, t.interval_method) == ("logrank1", "scoretest")
+    default = config({})
+    assert (default.interval_scores, default.interval_method) == ("logrank2", "pclt")
+    with pytest.raises(dno.ConfigError, match="interval_scores"):
+        config({"interval_scores": "gehan"})

@@ -119,6 +119,17 @@ def efficient_score(surv: np.ndarray, u: np.ndarray, v: np.ndarray, counts: np.n
         ``(k, k)`` efficient information ``-(H_bb - H_bg H_gg^-1 H_gb)``.
     warnings : list of str
         A singular nuisance information (solved by least squares).
+
+    Examples
+    --------
+    Two exact event times and two right-censored observations, one of each per group:
+
+    >>> S = np.array([1.0, 0.75, 0.5, 0.0])
+    >>> u, v = np.array([0, 1, 2, 2]), np.array([1, 2, 3, 3])
+    >>> counts = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    >>> U, V, warns = efficient_score(S, u, v, counts, "logrank2")
+    >>> V.shape, warns
+    ((2, 2), [])
     """
     S = np.asarray(surv, dtype=float)
     K = S.size - 1

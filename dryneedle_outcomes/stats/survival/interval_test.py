@@ -154,6 +154,17 @@ class IntervalTestResult:
     fits : dict
         The pooled Turnbull fit of each stratum (key: stratum label, or None).
     warnings : tuple of str
+
+    Examples
+    --------
+    >>> res = interval_test([0, 0, 7, 14, 7, 0], [7, 14, 14, np.inf, 21, 7],
+    ...                     ["a", "a", "a", "b", "b", "b"])
+    >>> sorted(res.as_dict()) == sorted(res.keys())
+    True
+    >>> res.summary().splitlines()[0][:60]
+    'Interval-censored generalised log-rank test (log-rank scores'
+    >>> res.summary().splitlines()[1]
+    'chi-square = 1.4111 on 1 df, z = -1.1879, p = 0.2349'
     """
 
     statistic: float
@@ -191,7 +202,7 @@ class IntervalTestResult:
     def summary(self) -> str:
         """Plain text: the test, the statistic and p-value, the per-group scores."""
         z = "" if self.z is None else f", z = {self.z:.4f}"
-        lines = [f"Interval-censored {self.label[:1].lower()}{self.label[1:]}",
+        lines = [f"{self.label[:1].upper()}{self.label[1:]}",
                  f"chi-square = {self.statistic:.4f} on {self.df} df{z}, "
                  f"p = {self.p_value:.4g}",
                  self.table.to_string(index=False),

@@ -34,7 +34,7 @@ MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
 #: ``dryneedle_outcomes.harms.rates.PER``.
 PER = ("patient", "session", "100_needles")
 #: ``dryneedle_outcomes.responders.MISSING_RULES``.
-MISSING_RULES = ("observed", "non_responder")
+MISSING_RULES = ("non_responder", "observed")
 #: ``dryneedle_outcomes.models.design``'s time scales of the linear-time models.
 TIME_SCALES = ("week", "day", "visit")
 #: The keys of ``[analysis.trajectory]`` that only the deprecated ``sessions_to_mcid`` used.
@@ -196,7 +196,7 @@ FIELDS: tuple[Field, ...] = (
        "twitches", default=True, option="HarmsOptions.dose_response"),
     *_definition_fields("analysis.responders", "a responder improves by", "RespondersOptions"),
     _f("analysis.responders", "missing", "choices", "the missing-data rules: one table each",
-       default=["observed"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+       default=["non_responder"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
     _f("analysis.baseline_table", "p_values", "boolean", "test at baseline (CONSORT advises "
        "against it)", default=False, option="BaselineTableOptions.p_values"),
     *_definition_fields("analysis.time_to_relief", "relief: an improvement by",

@@ -310,3 +310,45 @@ def test_loader_flags_unknown_guesses_and_keeps_the_patient():
     c = dno.load_cohort(a, patients)
     assert len(c.patients) == 2 and pd.isna(c.patients["allocation_guess"].iloc[1])
     assert (c.quality.flags["rule"] == "unknown_allocation_guess").any()
+
+
+# ---------------------------------------------------------------------- config and report
+def test_config_reads_adjust_variance_and_blinding(tmp_path):
+    from dryneedle_outcomes.config import _analysis
+
+    opts = _analysis({"outcome": "first_step_pain", "primary_visit": 1,
+                      "responders": {"mcid": True, "adjust": ["baseline", "site"],
+                                     "variance": "model"},
+                      "blinding": {"alternative": "greater"}})
+    assert opts.responders.adjust == ("baseline", "site")
+    assert opts.responders.variance == "model"
+    assert opts.responders.missing == ("non_responder",)
+    assert opts.blinding.alternative == "greater"
+    default = _analysis({"outcome": "first_step_pain", "primary_visit": 1,
+                         "responders": {"mcid": True}})
+    assert default.responders.adjust == ("baseline",)
+
+
+def test_report_sections_for_responders_and_blinding():
+    from dryneedle_outcomes.config import _analysis
+    from dryneedle_outcomes.report.analyses import run_analyses
+
+    ids = [f"p{i}" for i in range(12)]
+    arms = ["dry_needling"] * 6 + ["sham"] * 6
+    patients = pd.DataFrame({"patient_id": ids, "arm": arms,
+                             "allocation_guess": ["real", "sham", "dk"] * 4})
+    base = [80, 70, 60, 75, 65, 85, 80, 70, 60, 75, 65, 85]
+    after = [50, 40, 55, 45, 64, 60, 79, 60, 58, 50, 64, 84]
+    a = pd.DataFrame({"patient_id": ids * 2, "visit": [0] * 12 + [1] * 12,
+                      "first_step_pain": base + after})
+    c = dno.load_cohort(a, patients)
+    opts = _analysis({"outcome": "first_step_pain", "primary_visit": 1,
+                      "responders": {"mcid": True}, "blinding": {}})
+    sections = {s.key: s for s in run_analyses(c, opts, progress=False)}
+    assert not sections["blinding"].failures and not sections["responders"].failures
+    names = [getattr(i, "name", "") for i in sections["responders"].items]
+    assert "responders_non_responder_adjusted" in names
+    assert "responders_effect_sizes" in names
+    head = sections["responders"].headline[0]
+    assert "adjusted for baseline (standardised)" in head and "composite" in head
+    assert sections["blinding"].headline[0].startswith("Blinding: Bang's index")

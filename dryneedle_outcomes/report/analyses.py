@@ -245,8 +245,8 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
         if len(res.adjusted):
             section.items.append(NamedTable(f"responders_{missing}_adjusted",
                                             plain_table(res.adjusted_table())))
-        if len(res.effect_sizes):
-            section.items.append(NamedTable(f"responders_{missing}_effect_sizes",
+        if len(res.effect_sizes) and len(results) == 1:   # observed cases: one table
+            section.items.append(NamedTable("responders_effect_sizes",
                                             plain_table(res.effect_size_table())))
         caught = [*caught, *res.warnings]
         if caught:

@@ -148,8 +148,9 @@ def _guesses(cohort: Cohort, guesses) -> pd.DataFrame:
     mapped = map_allocation_guess(g["allocation_guess"])
     bad = mapped["status"] == "invalid"
     if bad.any():
-        raise AnalysisError(f"allocation_guess value(s) {sorted(set(g.loc[bad, 'allocation_guess'].astype(str)))}"
-                            " are not real, sham or don't know")
+        seen = sorted(set(g.loc[bad, "allocation_guess"].astype(str)))
+        raise AnalysisError(f"allocation_guess value(s) {seen} are not real, sham or "
+                            "don't know")
     g["allocation_guess"] = mapped["allocation_guess"]
     if "visit" not in g:
         g["visit"] = np.nan

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 
 from ..mapping import TableMapping
-from .vocabulary.allocation_guess import map_allocation_guess
 from .cells import apply_codes, text_form, to_boolean, to_number
 from .ids import case_variants, normalize_ids
 from .records import Records
 from .source_rows import add_carried
+from .vocabulary.allocation_guess import map_allocation_guess
 
 #: Plausible ranges of numeric patient columns (inclusive); outside -> rejected.
 PATIENT_RANGES = {

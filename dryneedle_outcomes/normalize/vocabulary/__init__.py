@@ -47,8 +47,8 @@ Examples
 
 from __future__ import annotations
 
-from .allocation_guess import DEFAULT_GUESS_CODES, GUESSES, map_allocation_guess
 from .ae_terms import AE_PRECEDENCE, AE_TERMS, DEFAULT_AE_SYNONYMS, NO_EVENT_TEXT, map_ae_terms
+from .allocation_guess import DEFAULT_GUESS_CODES, GUESSES, map_allocation_guess
 from .matcher import MISSING_TEXT, normalize_text
 from .muscles import DEFAULT_MUSCLE_SYNONYMS, MUSCLES, map_muscles
 from .muscles import map_muscles_arrays as map_muscles_arrays

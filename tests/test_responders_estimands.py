@@ -352,3 +352,27 @@ def test_report_sections_for_responders_and_blinding():
     head = sections["responders"].headline[0]
     assert "adjusted for baseline (standardised)" in head and "composite" in head
     assert sections["blinding"].headline[0].startswith("Blinding: Bang's index")
+
+
+def test_blinding_plot_and_one_sided_intervals():
+    import matplotlib.pyplot as plt
+
+    ids = [f"p{i}" for i in range(8)]
+    patients = pd.DataFrame({"patient_id": ids, "arm": ["dry_needling"] * 4 + ["sham"] * 4,
+                             "allocation_guess": ["real", "real", "real", "sham",
+                                                  "sham", "real", "dk", "sham"]})
+    a = pd.DataFrame({"patient_id": ids, "visit": 0, "first_step_pain": 60.0})
+    c = dno.load_cohort(a, patients)
+    res = dno.blinding_index(c, alternative="greater")
+    bang = res.table[res.table["index"] == "bang"]
+    assert (bang["ci_upper"] == 1.0).all()                  # one-sided: upper fixed at 1
+    assert res.table.loc[res.table["index"] == "james", "ci_upper"].item() == 1.0
+    two = dno.blinding_index(c).table
+    assert (bang["ci_lower"].to_numpy() > two.loc[two["index"] == "bang", "ci_lower"]).all()
+    ax = res.plot()
+    (line, _caps, (bars,)) = ax.containers[0]
+    np.testing.assert_allclose(np.asarray(line.get_xdata(), dtype=float), bang["estimate"])
+    assert len(bars.get_segments()) == 2
+    plt.close("all")
+    with pytest.raises(AnalysisError, match="alternative must be"):
+        dno.blinding_index(c, alternative="both")

@@ -122,7 +122,7 @@ def time_to_relief(
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
-        test and the Cox model on.
+        tests (right-censored and interval-censored) and the Cox model on.
     reference_arm : str, optional
         Reference arm of hazard ratios, time ratios and differences (default: a
         sham/control-like arm name).

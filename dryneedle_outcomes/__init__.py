@@ -52,6 +52,8 @@ _SOURCES = {
     "Relief": "survival.relief", "ReliefResult": "survival.relief_result",
     "SorenessResult": "survival.soreness", "soreness_duration": "survival.soreness",
     "time_to_relief": "survival.time_to_relief",
+    "IntervalTestResult": "stats.survival.interval_test",
+    "interval_test": "stats.survival.interval_test",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -124,6 +126,8 @@ __all__ = [
     "soreness_duration",
     "survival",
     "time_to_relief",
+    "IntervalTestResult",
+    "interval_test",
     "ImplausibleScaleWarning",
     "InputLimitError",
     "MostlyRejectedWarning",

@@ -111,6 +111,9 @@ Schema (defaults after ``=`` for optional keys)::
     # covariates = []                    # deprecated: the old name of adjust
     strata = ""                          # a patient column for the log-rank and Cox
                                          # ("" = none)
+    interval_scores = "logrank2"         # interval-censored log-rank test (primary):
+                                         # logrank2 (Finkelstein), logrank1 (Sun) or wmw
+    interval_method = "pclt"             # pclt (permutation CLT) or scoretest
     distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
     conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
     rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
@@ -297,6 +300,8 @@ class TimeToReliefOptions:
     strata: str | None = default(_TTR, "strata") or None
     distributions: tuple[str, ...] = default(_TTR, "distributions")
     conf_type: str = default(_TTR, "conf_type")
+    interval_scores: str = default(_TTR, "interval_scores")
+    interval_method: str = default(_TTR, "interval_method")
     rmst_tau: float | None = default(_TTR, "rmst_tau") or None
     n_boot: int = default(_TTR, "n_boot")
     seed: int = default(_TTR, "seed")

@@ -25,7 +25,7 @@ from typing import Any
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
 from .stats.mixed.options import COVARIANCES, DF_METHODS, VCOV_METHODS
-from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
+from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS, IC_METHODS, IC_SCORES
 
 # The analyses' own lists are copied here because their packages import pandas and
 # scipy on import; tests/test_cli_errors.py checks that they equal the analyses' own.
@@ -226,6 +226,13 @@ FIELDS: tuple[Field, ...] = (
        "Cox (\"\" = none)", default="",
        expected="a patient column name (text), or \"\" for none",
        option="TimeToReliefOptions.strata"),
+    _f("analysis.time_to_relief", "interval_scores", "choice", "rank scores of the "
+       "interval-censored log-rank test (primary with interval_censored): logrank2 = "
+       "Finkelstein 1986, logrank1 = Sun 1996, wmw = Wilcoxon", default="logrank2",
+       allowed=IC_SCORES, option="TimeToReliefOptions.interval_scores"),
+    _f("analysis.time_to_relief", "interval_method", "choice", "its inference: pclt = "
+       "permutation central limit theorem, scoretest = asymptotic score test",
+       default="pclt", allowed=IC_METHODS, option="TimeToReliefOptions.interval_method"),
     _f("analysis.time_to_relief", "distributions", "choices", "the parametric AFT models "
        "(time ratios)", default=["weibull", "loglogistic"], allowed=DISTRIBUTIONS,
        option="TimeToReliefOptions.distributions"),

@@ -214,8 +214,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
             frames[f"{stem}_{name}"] = getattr(res, name)
         frames[f"{stem}_rmst"] = res.rmst()
         frames[f"{stem}_at_risk"] = res.at_risk(res.default_times())
-        frames[f"{stem}_logrank"] = pd.DataFrame(
-            columns=["test", *res.logrank])         # the dict, one row with the test named
+        frames[f"{stem}_logrank"] = res.tests   # primary (interval-censored) first
         if res.discrete_hazard is not None:
             frames[f"{stem}_per_session"] = res.discrete_hazard.hazard
     sore = dno.soreness_duration(cohort, n_boot=5, seed=2014, progress=False)

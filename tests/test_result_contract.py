@@ -21,7 +21,13 @@ import pytest
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError, DryNeedleWarning
 from dryneedle_outcomes.harms import adverse_event_rates, dose_response, protocol_deviations
-from dryneedle_outcomes.results import COMPARISON_COLUMNS, DEFAULT_SEED, MEASURES, AnalysisResult
+from dryneedle_outcomes.results import (
+    COMPARISON_COLUMNS,
+    DEFAULT_SEED,
+    MEASURES,
+    TEST_MEASURES,
+    AnalysisResult,
+)
 from dryneedle_outcomes.tables import TableResult
 
 matplotlib.use("Agg")
@@ -143,7 +149,9 @@ def test_comparison_schema(results, name):
     if name in COMPARING:
         assert len(comparison), name
         assert (comparison["arm"] != comparison["reference"]).all()
-        ok = comparison["estimate"].notna()
+        tests = comparison["measure"].isin(TEST_MEASURES)    # test statistics: no CI
+        assert comparison.loc[tests, ["ci_lower", "ci_upper"]].isna().all().all()
+        ok = comparison["estimate"].notna() & ~tests
         assert (comparison.loc[ok, "ci_lower"] <= comparison.loc[ok, "estimate"]).all()
         assert (comparison.loc[ok, "estimate"] <= comparison.loc[ok, "ci_upper"]).all()
 

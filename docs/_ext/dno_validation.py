@@ -186,6 +186,11 @@ ROWS = [
         ("test_model_terms", "test_diagnostics")),
     Row("immediate_cumulative", ("models.immediate_cumulative",),
         ("test_immediate_cumulative",)),
+    Row("interval_test", ("stats.survival.interval_test", "stats.survival.interval_score_test"),
+        ("test_interval_test",),
+        source="Fay & Shaw (2010), J Stat Softw 36(2), sections 4.2-4.5, 5.2 and 6.2 (the "
+               "printed ictest / perm output; the R script here makes the by-theory "
+               "references: survdiff, kruskal.test, glm's Rao test)"),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),

@@ -196,6 +196,14 @@ ROWS = [
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
     Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("responders_adjusted", ("stats.standardisation", "responders_adjusted"),
+        ("test_responders_estimands",)),
+    Row("effect_sizes", ("effect_sizes",), ("test_responders_estimands",)),
+    Row("blinding", ("stats.blinding", "blinding"), ("test_responders_estimands",),
+        source="R package BI 1.2.0 (commit 324e836) on the worked examples of its "
+               "documentation (Bang et al. 2004 Table 7 counts; Houweling et al. 2014 "
+               "Table 2), and the values BlindingIndex.jl's README prints (see the "
+               "folder's README)"),
 ]
 
 

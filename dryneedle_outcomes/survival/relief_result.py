@@ -493,6 +493,10 @@ class ReliefResult(AnalysisResult):
             notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
         if self.strata:
             notes.append(f"Log-rank test and Cox model stratified by {self.strata}.")
+        if len(self.arms) > 1 and self.rmst_tau is None:
+            notes.append("Restricted mean time without relief not reported: no restriction "
+                         "time tau was pre-specified (config rmst_tau for days, "
+                         "rmst_tau_sessions for sessions); tau is not chosen from the data.")
         return (*notes, *self.notes)
 
     def tables(self) -> dict[str, TableResult]:

@@ -171,12 +171,12 @@ def test_rmst_needs_a_pre_specified_tau(sessions_ic):
     assert "rmst" not in sessions_ic.tables()
     assert "not shown, no restriction time tau was pre-specified" in sessions_ic.summary()
     rm = sessions_ic.rmst(3)
-    assert rm["method"].eq("turnbull").all()
-    # sham: S = 1 on [0, 0.5), 0.8 on [0.5, 1.5), 0.2 from 1.5 (survfit's midpoints):
-    # area to 3 = 0.5 + 0.8 + 0.2 * 1.5 = 1.6; bounds: drops at 0/1 -> 0.8 + 0.2 * 2 =
-    # 1.2, at 1/2 -> 1 + 0.8 + 0.2 = 2.0 (pure arithmetic, exact to rounding)
+    assert rm["method"].eq("turnbull (whole sessions)").all()
+    # sham on whole sessions: S = 1 on [0, 1), 0.8 on [1, 2), 0.2 on [2, 3): area to 3
+    # = 1 + 0.8 + 0.2 = 2.0, the upper bound (drops at the right ends); the lower bound
+    # (drops at 0 and 1) is 0.8 + 0.2 * 2 = 1.2 (pure arithmetic, exact to rounding)
     sham = rm.set_index("arm").loc["sham"]
-    assert sham["estimate"] == pytest.approx(1.6, abs=1e-9)
+    assert sham["estimate"] == pytest.approx(2.0, abs=1e-9)
     assert (sham["bound_lower"], sham["bound_upper"]) == pytest.approx((1.2, 2.0), abs=1e-9)
     assert sham["ci_lower"] <= sham["estimate"] <= sham["ci_upper"]
     diff = rm.iloc[2]

@@ -22,6 +22,7 @@ from dryneedle_outcomes.stats.survival.turnbull_summaries import (
     bootstrap_statistics,
     turnbull_rmst,
 )
+from dryneedle_outcomes.survival.whole_sessions import turnbull_sessions
 
 REF_DIR = Path(__file__).parent / "reference" / "rmst_ic"
 TB_DIR = Path(__file__).parent / "reference" / "survival_turnbull"
@@ -30,13 +31,15 @@ BCOS = Path("/work/shared/external/survival/bcos.csv")
 RTOL_TIGHT = 1e-8
 #: survfit as shipped stops up to ~1e-3 from the NPMLE (observed <= 7.6e-4)
 RTOL_STOCK = 2e-3
-RTOL = {"turnbull_tight": RTOL_TIGHT, "turnbull_stock": RTOL_STOCK}
+RTOL = {"turnbull_tight": RTOL_TIGHT, "turnbull_stock": RTOL_STOCK,
+        "turnbull_tight_right": RTOL_TIGHT}
 
 
 def _data() -> dict[str, pd.DataFrame]:
     return {"hand": pd.read_csv(REF_DIR / "hand.csv").assign(group="all"),
             "relief": pd.read_csv(TB_DIR / "relief.csv"),
-            "lung_binned": pd.read_csv(TB_DIR / "lung_binned.csv").assign(group="all")}
+            "lung_binned": pd.read_csv(TB_DIR / "lung_binned.csv").assign(group="all"),
+            "sessions": pd.read_csv(REF_DIR / "sessions.csv")}
 
 
 def _intervals(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -57,9 +60,28 @@ def test_rmst_against_survfit(row):
         assert float(r["estimate"]) == pytest.approx(row.rmean, rel=ARITHMETIC_RTOL)
         assert float(r["std_error"]) == pytest.approx(row.se_rmean, rel=ARITHMETIC_RTOL)
     else:
-        r = turnbull_rmst(turnbull(lower, upper), row.tau)
+        right = row.method.endswith("_right")       # whole sessions: drops at k
+        r = turnbull_rmst(turnbull(lower, upper), row.tau,
+                          convention="right" if right else "midpoint")
         assert r["estimate"] == pytest.approx(row.rmean, rel=RTOL[row.method])
+        if right:
+            assert r["bound_upper"] == r["estimate"]
         assert r["bound_lower"] <= r["estimate"] <= r["bound_upper"]
+
+
+def test_whole_session_curve_against_survfit():
+    """S(k) at whole sessions (the proportion relieved by session k is 1 - S(k))."""
+    ref = pd.read_csv(REF_DIR / "sessions_curve.csv")
+    d = _data()["sessions"]
+    for g, r in ref.groupby("group"):
+        lower, upper = _intervals(d[d["group"] == g])
+        sc = turnbull_sessions(lower, upper, turnbull(lower, upper), n_boot=0, seed=1,
+                               grid=r["session"].to_numpy(float))
+        np.testing.assert_allclose(sc.curve["estimate"], r["surv"], rtol=RTOL_TIGHT)
+        # whole-session median: the first k with S(k) <= 0.5 read off R's curve
+        first = r["session"][r["surv"] <= 0.5]
+        expected = float(first.iloc[0]) if len(first) else np.inf
+        assert sc.median["estimate"] == expected
 
 
 def test_rmst_against_survfit_on_the_breast_cosmesis_data():

@@ -321,9 +321,10 @@ class ReliefResult(AnalysisResult):
         """Restricted mean time without relief up to ``tau``, per arm and the differences.
 
         ``interval_censored=True``: the area under each arm's Turnbull NPMLE up to
-        ``tau`` (survfit's convention: each drop at the midpoint of its Turnbull
+        ``tau`` (days: survfit's convention, each drop at the midpoint of its Turnbull
         interval, R's ``print(survfit(Surv(l, r, type = "interval2") ~ 1), rmean =
-        tau)``), with ``bound_lower``/``bound_upper`` the smallest and largest area any
+        tau)``; sessions: the whole-session step curve, the restricted mean number of
+        sessions without relief), with ``bound_lower``/``bound_upper`` the smallest and largest area any
         NPMLE gives (it is not unique inside Turnbull intervals), a bootstrap
         percentile CI (``n_boot`` replicates, patients resampled within arm, the
         result's seed) and for each arm minus the reference the percentile CI of the
@@ -484,8 +485,9 @@ class ReliefResult(AnalysisResult):
                  "Log-rank and Cox (Efron ties) use the right-censored view: relief at "
                  "the first assessment meeting the definition, censoring at the last "
                  "assessment; the RMST (only with a pre-specified tau) is the area under "
-                 + ("the Turnbull curve (drops at interval midpoints, as survfit) with a "
-                    "patient-bootstrap percentile CI." if self.interval_censored else
+                 + (("the whole-session Turnbull step curve" if self.session_curves else
+                     "the Turnbull curve (drops at interval midpoints, as survfit)")
+                    + " with a patient-bootstrap percentile CI." if self.interval_censored else
                     "the Kaplan-Meier curve."),
                  f"Reference arm {self.reference_arm}; hazard ratio > 1 and time ratio < 1 "
                  "mean relief comes sooner."]

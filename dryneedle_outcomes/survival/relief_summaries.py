@@ -4,8 +4,10 @@ RMST (:func:`relief_rmst`)
     The area under the curve of the probability of no relief yet on ``[0, tau]``:
     with ``interval_censored=True`` under the Turnbull NPMLE of each arm
     (:func:`~dryneedle_outcomes.stats.survival.turnbull_summaries.turnbull_rmst`:
-    survfit's midpoint convention as the estimate, with the bounds of the NPMLE's
-    non-uniqueness), with a bootstrap percentile CI (patients resampled within arm;
+    survfit's midpoint convention as the estimate on the days timescale; on the
+    sessions timescale the area under the whole-session step curve, each drop at the
+    session where relief was seen, i.e. the restricted mean number of sessions without
+    relief; with the bounds of the NPMLE's non-uniqueness), with a bootstrap percentile CI (patients resampled within arm;
     the difference of the arms' replicates for the difference); with
     ``interval_censored=False`` under Kaplan-Meier with R's ``print(fit, rmean = tau)``
     variance and Wald limits. ``tau`` must be **pre-specified** (Royston & Parmar 2013;
@@ -145,20 +147,23 @@ def relief_rmst(res, tau: float | None) -> pd.DataFrame:
         return pd.DataFrame(rows).reindex(columns=RMST_COLUMNS)
 
     alpha = (1.0 - res.conf_level) / 2.0
+    convention = "right" if res.timescale == "sessions" else "midpoint"
     reps = {}
     arm_of = ev["arm"].astype(str).to_numpy()
     for i, a in enumerate(res.arms):
-        r = turnbull_rmst(res.turnbull_fits[a], tau)
+        r = turnbull_rmst(res.turnbull_fits[a], tau, convention=convention)
         row = {"arm": a, "tau": tau, "estimate": float(r["estimate"]),
                "std_error": np.nan, "ci_lower": np.nan, "ci_upper": np.nan,
                "p_value": np.nan, "bound_lower": float(r["bound_lower"]),
-               "bound_upper": float(r["bound_upper"]), "method": "turnbull",
+               "bound_upper": float(r["bound_upper"]),
+               "method": "turnbull" + (" (whole sessions)" if convention == "right" else ""),
                "note": beyond(a)}
         if res.n_boot >= 2:
             m = arm_of == a
             reps[a], _ = bootstrap_statistics(
                 ev["lower"].to_numpy(dtype=float)[m], ev["upper"].to_numpy(dtype=float)[m],
-                lambda f: [turnbull_rmst(f, tau)["estimate"]], n_boot=res.n_boot,
+                lambda f: [turnbull_rmst(f, tau, convention=convention)["estimate"]],
+                n_boot=res.n_boot,
                 seed=None if res.seed is None else int(res.seed) + i)
             reps[a] = reps[a][:, 0]
             lo, hi = np.quantile(reps[a], [alpha, 1.0 - alpha])
@@ -172,7 +177,7 @@ def relief_rmst(res, tau: float | None) -> pd.DataFrame:
              "ci_lower": np.nan, "ci_upper": np.nan, "p_value": np.nan,
              "bound_lower": row_a["bound_lower"] - ref["bound_upper"],
              "bound_upper": row_a["bound_upper"] - ref["bound_lower"],
-             "method": "turnbull", "note": ""}
+             "method": rows[0]["method"], "note": ""}
         if reps:
             diff = reps[a] - reps[res.reference_arm]   # arms resampled independently
             lo, hi = np.quantile(diff, [alpha, 1.0 - alpha])

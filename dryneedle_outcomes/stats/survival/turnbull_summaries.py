@@ -16,6 +16,11 @@ interval ``(L, R]`` the NPMLE is not identified (Turnbull 1976; Gentleman & Geye
 - ``bound_lower`` / ``bound_upper``: the smallest and largest areas any NPMLE gives,
   every mass at the left (``L``) or right (``R``; ``inf`` for a final interval) end of
   its interval. Their distance shows how much the visit schedule leaves unknown.
+- with ``convention="right"`` the estimate is the area under the curve that drops at
+  the right end ``R`` of each interval (the time by which the event is known to have
+  happened; ``bound_upper``): on whole sessions, the area under the whole-session step
+  function of :func:`step_survival`, i.e. the restricted mean number of sessions
+  without relief seen.
 
 :func:`step_survival` evaluates the NPMLE at chosen times when each interval's mass
 is counted at its right end ``R`` (the time by which the event is known to have
@@ -81,7 +86,7 @@ def _check_tau(tau: float) -> float:
     return tau
 
 
-def turnbull_rmst(fit: TurnbullFit, tau: float) -> pd.Series:
+def turnbull_rmst(fit: TurnbullFit, tau: float, *, convention: str = "midpoint") -> pd.Series:
     """Area under the Turnbull NPMLE on ``[0, tau]``, with the bounds of its non-uniqueness.
 
     Parameters
@@ -90,13 +95,16 @@ def turnbull_rmst(fit: TurnbullFit, tau: float) -> pd.Series:
         From :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull`.
     tau : float
         Restriction time, > 0; pre-specified (not chosen from the data).
+    convention : {"midpoint", "right"}
+        Where the estimate puts each interval's drop: at its midpoint (survfit's
+        curve) or at its right end (whole sessions).
 
     Returns
     -------
     Series
-        ``tau``, ``estimate`` (survfit's curve: drops at interval midpoints; R's
-        ``print(fit, rmean = tau)``), ``bound_lower`` and ``bound_upper`` (masses at
-        the left / right ends of their intervals).
+        ``tau``, ``estimate`` (``"midpoint"``: survfit's curve, R's ``print(fit, rmean
+        = tau)``; ``"right"``: equal to ``bound_upper``), ``bound_lower`` and
+        ``bound_upper`` (masses at the left / right ends of their intervals).
 
     Examples
     --------
@@ -106,16 +114,19 @@ def turnbull_rmst(fit: TurnbullFit, tau: float) -> pd.Series:
     3.0
     """
     tau = _check_tau(tau)
+    if convention not in ("midpoint", "right"):
+        raise AnalysisError(f"convention must be 'midpoint' or 'right', got {convention!r}")
     iv = fit.intervals
     lo = iv["time_lower"].to_numpy(dtype=float)
     hi = iv["time_upper"].to_numpy(dtype=float)
     m = iv["mass"].to_numpy(dtype=float)
     # E[min(T, tau)] with each mass placed at one point; an unplaced final (L, inf) mass
     # (the flat tail of survfit's curve) counts as beyond tau.
-    mid = np.where(np.isfinite(hi), 0.5 * (lo + hi), np.inf)
+    drop = np.where(np.isfinite(hi), 0.5 * (lo + hi), np.inf) if convention == "midpoint" \
+        else hi
     return pd.Series({
         "tau": tau,
-        "estimate": float(np.sum(m * np.minimum(mid, tau))),
+        "estimate": float(np.sum(m * np.minimum(drop, tau))),
         "bound_lower": float(np.sum(m * np.minimum(lo, tau))),
         "bound_upper": float(np.sum(m * np.minimum(hi, tau))),
     })

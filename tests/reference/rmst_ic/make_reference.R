@@ -73,6 +73,38 @@ for (g in c("A", "B")) for (tau in c(30, 60)) {
 lung <- read.csv("tests/reference/survival_turnbull/lung_binned.csv")
 add_ic("lung_binned", "all", lung, 365)
 
+# (d) whole sessions: relief seen at session k lies in (k - 1, k]; censoring at a whole
+# session c is (c, NA). Every Turnbull interval is then one session wide and survfit
+# drops at k - 0.5; the whole-session curve drops at k, i.e. survfit's curve shifted
+# by +0.5, whose area is stored as "turnbull_tight_right" (the sessions convention).
+set.seed(20121)
+sessions <- do.call(rbind, lapply(c("A", "B"), function(g) {
+  n <- 60
+  k <- rgeom(n, if (g == "A") 0.25 else 0.45) + 1
+  cens <- sample(3:6, n, replace = TRUE)
+  data.frame(group = g, lower = ifelse(k <= cens, k - 1, cens),
+             upper = ifelse(k <= cens, k, NA))
+}))
+write.csv(sessions, file.path(dir, "sessions.csv"), row.names = FALSE, na = "")
+for (g in c("A", "B")) for (tau in c(3, 6)) {
+  d <- subset(sessions, group == g)
+  add_ic("sessions", g, d, tau)
+  fit <- fit_ic(d, TRUE)
+  drop <- diff(c(1, fit$surv)) < 0        # survfit also lists censoring times (no drop)
+  stopifnot(all(abs(fit$time[drop] %% 1 - 0.5) < 1e-12))
+  rows[[length(rows) + 1]] <- data.frame(
+    set = "sessions", group = g, method = "turnbull_tight_right", tau = tau,
+    rmean = step_area(fit$time[drop] + 0.5, fit$surv[drop], tau), se_rmean = NA_real_)
+}
+
+# the whole-session curve S(k) = P(no relief seen by session k) at k = 1..6: survfit's
+# curve read at whole sessions (its drops are at k - 0.5 here), summary(fit, times = k)
+curve <- do.call(rbind, lapply(c("A", "B"), function(g) {
+  fit <- fit_ic(subset(sessions, group == g), TRUE)
+  data.frame(group = g, session = 1:6, surv = summary(fit, times = 1:6, extend = TRUE)$surv)
+}))
+write.csv(curve, file.path(dir, "sessions_curve.csv"), row.names = FALSE)
+
 ref <- do.call(rbind, rows)
 write.csv(ref, file.path(dir, "reference.csv"), row.names = FALSE)
 

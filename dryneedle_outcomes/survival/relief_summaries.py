@@ -36,7 +36,7 @@ from scipy import stats
 
 from ..errors import AnalysisError
 from ..stats.survival.kaplan_meier import rmst_difference
-from ..stats.survival.turnbull_summaries import bootstrap_statistics, turnbull_rmst
+from ..stats.survival.turnbull_summaries import bootstrap_statistics, rmst_estimate, turnbull_rmst
 
 RMST_COLUMNS = ["arm", "tau", "estimate", "std_error", "ci_lower", "ci_upper", "p_value",
                 "bound_lower", "bound_upper", "method", "note"]
@@ -163,7 +163,7 @@ def relief_rmst(res, tau: float | None) -> pd.DataFrame:
             m = arm_of == a
             reps[a], _ = bootstrap_statistics(
                 ev["lower"].to_numpy(dtype=float)[m], ev["upper"].to_numpy(dtype=float)[m],
-                lambda f: [turnbull_rmst(f, tau, convention=convention)["estimate"]],
+                lambda f: [rmst_estimate(f, tau, convention)],
                 n_boot=res.n_boot,
                 seed=None if res.seed is None else int(res.seed) + i)
             reps[a] = reps[a][:, 0]

@@ -60,6 +60,7 @@ array([0.625, 0.25 ])
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -68,13 +69,55 @@ from tqdm.auto import trange
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.checks import check_whole_number
 from dryneedle_outcomes.stats.survival.turnbull import (
+    _MAX_NEWTON,
     TurnbullFit,
+    _cnm,
     _compress,
-    _fit_pairs,
+    _design,
+    _kaplan_meier,
+    _squarem,
     _validate,
 )
 
-__all__ = ["bootstrap_statistics", "step_median", "step_survival", "turnbull_rmst"]
+__all__ = ["TurnbullMasses", "bootstrap_statistics", "rmst_estimate", "step_median",
+           "step_survival", "turnbull_rmst"]
+
+
+class TurnbullMasses(NamedTuple):
+    """The Turnbull intervals and their NPMLE masses, as arrays (a bootstrap refit).
+
+    :func:`turnbull_rmst` and :func:`step_survival` accept it as well as a
+    :class:`TurnbullFit`; building no DataFrame keeps a bootstrap replicate cheap.
+    """
+
+    time_lower: np.ndarray
+    time_upper: np.ndarray
+    mass: np.ndarray
+    converged: bool
+
+
+def _arrays(fit: TurnbullFit | TurnbullMasses) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if isinstance(fit, TurnbullMasses):
+        return fit.time_lower, fit.time_upper, fit.mass
+    iv = fit.intervals
+    return (iv["time_lower"].to_numpy(dtype=float), iv["time_upper"].to_numpy(dtype=float),
+            iv["mass"].to_numpy(dtype=float))
+
+
+def _masses(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
+            max_iter: int) -> TurnbullMasses:
+    """The NPMLE masses of distinct pairs with positive weights: the engine of
+    :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull` (constrained Newton,
+    accelerated EM beyond its size limit, closed-form Kaplan-Meier without genuine
+    intervals) without the curve and counts it also builds."""
+    des = _design(lower, upper)
+    k = des.t_lo.size
+    if ((des.lower < des.upper) & np.isfinite(des.upper)).any():
+        engine = _cnm if k <= _MAX_NEWTON else _squarem
+        mass, converged, *_ = engine(des.a, des.b, w, k, tol, max_iter)
+    else:
+        mass, converged = _kaplan_meier(des, w), True
+    return TurnbullMasses(des.t_lo, des.t_hi, np.asarray(mass, dtype=float), bool(converged))
 
 _MEDIAN_TOL = np.sqrt(np.finfo(float).eps)  # as survival:::survmean
 
@@ -86,13 +129,15 @@ def _check_tau(tau: float) -> float:
     return tau
 
 
-def turnbull_rmst(fit: TurnbullFit, tau: float, *, convention: str = "midpoint") -> pd.Series:
+def turnbull_rmst(fit: TurnbullFit | TurnbullMasses, tau: float, *,
+                  convention: str = "midpoint") -> pd.Series:
     """Area under the Turnbull NPMLE on ``[0, tau]``, with the bounds of its non-uniqueness.
 
     Parameters
     ----------
-    fit : TurnbullFit
-        From :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull`.
+    fit : TurnbullFit or TurnbullMasses
+        From :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull` (or a
+        bootstrap refit).
     tau : float
         Restriction time, > 0; pre-specified (not chosen from the data).
     convention : {"midpoint", "right"}
@@ -116,23 +161,34 @@ def turnbull_rmst(fit: TurnbullFit, tau: float, *, convention: str = "midpoint")
     tau = _check_tau(tau)
     if convention not in ("midpoint", "right"):
         raise AnalysisError(f"convention must be 'midpoint' or 'right', got {convention!r}")
-    iv = fit.intervals
-    lo = iv["time_lower"].to_numpy(dtype=float)
-    hi = iv["time_upper"].to_numpy(dtype=float)
-    m = iv["mass"].to_numpy(dtype=float)
+    lo, hi, m = _arrays(fit)
     # E[min(T, tau)] with each mass placed at one point; an unplaced final (L, inf) mass
     # (the flat tail of survfit's curve) counts as beyond tau.
     drop = np.where(np.isfinite(hi), 0.5 * (lo + hi), np.inf) if convention == "midpoint" \
         else hi
-    return pd.Series({
-        "tau": tau,
-        "estimate": float(np.sum(m * np.minimum(drop, tau))),
-        "bound_lower": float(np.sum(m * np.minimum(lo, tau))),
-        "bound_upper": float(np.sum(m * np.minimum(hi, tau))),
-    })
+    return pd.Series({"tau": tau, **_rmst_values(lo, hi, m, tau, drop)})
 
 
-def step_survival(fit: TurnbullFit, times: np.ndarray | list[float]) -> np.ndarray:
+def _rmst_values(lo: np.ndarray, hi: np.ndarray, m: np.ndarray, tau: float,
+                 drop: np.ndarray) -> dict[str, float]:
+    return {"estimate": float(np.sum(m * np.minimum(drop, tau))),
+            "bound_lower": float(np.sum(m * np.minimum(lo, tau))),
+            "bound_upper": float(np.sum(m * np.minimum(hi, tau)))}
+
+
+def rmst_estimate(fit: TurnbullFit | TurnbullMasses, tau: float,
+                  convention: str = "midpoint") -> float:
+    """Just the ``estimate`` of :func:`turnbull_rmst` (no checks; for bootstrap loops)."""
+    lo, hi, m = _arrays(fit)
+    if convention == "midpoint":
+        drop = np.where(np.isfinite(hi), 0.5 * (lo + hi), np.inf)
+    else:
+        drop = hi
+    return float(np.sum(m * np.minimum(drop, tau)))
+
+
+def step_survival(fit: TurnbullFit | TurnbullMasses,
+                  times: np.ndarray | list[float]) -> np.ndarray:
     """The NPMLE at ``times`` with each interval's mass counted at its right end.
 
     ``S(t) = 1 - sum of the masses of intervals (L, R] with R <= t`` (finite ``R``):
@@ -141,7 +197,7 @@ def step_survival(fit: TurnbullFit, times: np.ndarray | list[float]) -> np.ndarr
 
     Parameters
     ----------
-    fit : TurnbullFit
+    fit : TurnbullFit or TurnbullMasses
     times : array-like of float
 
     Returns
@@ -156,9 +212,7 @@ def step_survival(fit: TurnbullFit, times: np.ndarray | list[float]) -> np.ndarr
     array([1.  , 0.75, 0.5 , 0.25])
     """
     t = np.atleast_1d(np.asarray(times, dtype=float))
-    iv = fit.intervals
-    hi = iv["time_upper"].to_numpy(dtype=float)
-    m = iv["mass"].to_numpy(dtype=float)
+    _, hi, m = _arrays(fit)
     finite = np.isfinite(hi)
     order = np.argsort(hi[finite], kind="stable")
     ends, cum = hi[finite][order], np.cumsum(m[finite][order])
@@ -200,7 +254,7 @@ def step_median(times: np.ndarray, surv: np.ndarray) -> np.ndarray:
 def bootstrap_statistics(
     lower: np.ndarray | list[float],
     upper: np.ndarray | list[float],
-    statistic: Callable[[TurnbullFit], np.ndarray],
+    statistic: Callable[[TurnbullMasses], np.ndarray],
     *,
     n_boot: int,
     seed: int | None,
@@ -216,7 +270,8 @@ def bootstrap_statistics(
     lower, upper : array-like of float
         The observations ``(lower, upper]`` as in ``turnbull``.
     statistic : callable
-        Maps a :class:`TurnbullFit` to a 1-d array of fixed length.
+        Maps a :class:`TurnbullMasses` (the refit's intervals and masses) to a 1-d
+        array of fixed length.
     n_boot : int
         Replicates (>= 2).
     seed : int, optional
@@ -252,7 +307,7 @@ def bootstrap_statistics(
     for r in trange(int(n_boot), disable=not progress, desc=label):
         wb = rng.multinomial(lo.size, prob).astype(float)
         keep = wb > 0
-        fit = _fit_pairs(pl[keep], pu[keep], wb[keep], tol=tol, max_iter=int(max_iter))
+        fit = _masses(pl[keep], pu[keep], wb[keep], tol=tol, max_iter=int(max_iter))
         failed += not fit.converged
         value = np.atleast_1d(np.asarray(statistic(fit), dtype=float))
         if out is None:

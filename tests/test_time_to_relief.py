@@ -323,6 +323,7 @@ def test_an_arm_without_relief_is_reported_not_hidden():
     med = res.median.set_index("arm")
     assert np.isnan(med.loc["sham", "estimate"]) and np.isfinite(med.loc["dry_needling",
                                                                           "estimate"])
+    assert med.loc["sham", "note"].startswith("no relief in this arm")
     assert (res.curve["arm"] == "sham").sum() == 0       # the curve never drops
     fig, ax = plt.subplots()
     res.plot(ax=ax)                                       # drawn flat at 1

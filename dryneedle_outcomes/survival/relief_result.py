@@ -233,6 +233,10 @@ class ReliefResult(AnalysisResult):
                 est, lo, hi = float(m["estimate"]), float(m["ci_lower"]), float(m["ci_upper"])
             note = median_notes(est, lo, hi, n_not_reached=n_nr, n_boot=n_boot, unit=unit,
                                 conf_level=self.conf_level)
+            if self.interval_censored and not self.session_curves and self.n_boot \
+                    and a not in self.bands:
+                note = ("no relief in this arm: its curve stays at 1, so there is no median "
+                        "and nothing to bootstrap")
             rows.append({"arm": a, "estimate": est, "ci_lower": lo, "ci_upper": hi,
                          "note": note})
         return pd.DataFrame(rows)

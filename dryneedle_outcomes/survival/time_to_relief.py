@@ -348,8 +348,8 @@ def time_to_relief(
             m = arm == a
             if interval_censored:
                 session_curves[a] = turnbull_sessions(
-                    lower[m], upper[m], turnbull_fits[a], n_boot=int(n_boot) if n_boot >= 2
-                    else 0, seed=None if seed is None else int(seed) + i,
+                    lower[m], upper[m], turnbull_fits[a], n_boot=int(n_boot),
+                    seed=None if seed is None else int(seed) + i,
                     conf_level=conf_level, progress=progress, grid=grid,
                     label=f"bootstrap: CIs of the relief curve and median, {a}")
                 warns += [f"whole-session curve ({a}): {w}" for w in session_curves[a].warnings]

@@ -51,6 +51,7 @@ _SOURCES = {
     "Relief": "survival.relief", "ReliefResult": "survival.relief_result",
     "SorenessResult": "survival.soreness", "soreness_duration": "survival.soreness",
     "time_to_relief": "survival.time_to_relief",
+    "ICPHFit": "stats.survival.ic_ph", "fit_ic_ph": "stats.survival.ic_ph",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -121,6 +122,8 @@ __all__ = [
     "soreness_duration",
     "survival",
     "time_to_relief",
+    "ICPHFit",
+    "fit_ic_ph",
     "ImplausibleScaleWarning",
     "InputLimitError",
     "MostlyRejectedWarning",

@@ -7,7 +7,11 @@ patient's relief time is known to lie in an interval ``(lower, upper]`` (see
 Interval-censored (``interval_censored=True``, the default)
     the Turnbull NPMLE of the probability of no relief yet, per arm, with bootstrap
     percentile bands (patients resampled within arm) and the median with a
-    bootstrap CI; parametric AFT models (Weibull and log-logistic) of the intervals
+    bootstrap CI; the primary hazard ratio from the semi-parametric proportional
+    hazards model of the intervals (NPMLE as icenReg's ``ic_sp``; bootstrap percentile
+    CI, patients resampled within arm; profile likelihood-ratio p; see
+    :mod:`dryneedle_outcomes.stats.survival.ic_ph`), in ``ic_hazard_ratios``;
+    parametric AFT models (Weibull and log-logistic) of the intervals
     with arm and covariates: time ratios with Wald CIs (a time ratio < 1 means
     relief comes sooner).
 Right-censored view (always; the curve and median when ``interval_censored=False``)
@@ -15,9 +19,10 @@ Right-censored view (always; the curve and median when ``interval_censored=False
     censoring at the last assessment without relief: Kaplan-Meier with Greenwood
     CIs (log-log by default), the median with R's CI rule, the log-rank test
     (stratified on request), Cox regression (Efron ties) with hazard ratios (> 1:
-    relief comes sooner) and the Schoenfeld-residual test of proportional hazards
-    (``cox.zph``), restricted mean time to relief (:meth:`ReliefResult.rmst`) and
-    numbers at risk (:meth:`ReliefResult.at_risk`).
+    relief comes sooner; a secondary view when ``interval_censored=True``) and the
+    Schoenfeld-residual test of proportional hazards (``cox.zph``), restricted mean
+    time to relief (:meth:`ReliefResult.rmst`) and numbers at risk
+    (:meth:`ReliefResult.at_risk`).
 ``timescale="sessions"``
     additionally the discrete-time hazard model (complementary log-log GLM on
     person-session rows): the probability of relief at each session by arm.
@@ -53,6 +58,7 @@ from ..results import DEFAULT_SEED
 from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
+from ..stats.survival.ic_ph import fit_ic_ph
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
 from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
@@ -124,7 +130,8 @@ def time_to_relief(
         Parametric AFT models to fit (``weibull``, ``loglogistic``, ``lognormal``,
         ``exponential``).
     n_boot : int, default 200
-        Bootstrap replicates for the Turnbull bands and median CI (0 for none).
+        Bootstrap replicates for the Turnbull bands, the median CI and the
+        interval-censored PH hazard ratio CIs (0 for none).
     seed : int, optional
         Seed of the bootstrap (default
         :data:`~dryneedle_outcomes.results.DEFAULT_SEED`).
@@ -277,6 +284,15 @@ def time_to_relief(
                     conf_level=conf_level,
                     seed=None if seed is None else int(seed) + i, progress=progress,
                     label=f"bootstrap: CIs of the relief curve and median, {a}")
+    ic_ph = None
+    if interval_censored and no_timing is None and (len(arms) > 1 or len(covariates)):
+        # the primary hazard ratio: semi-parametric PH on the intervals (see ic_ph)
+        ic_ph = fit_ic_ph(lower[rows], upper[rows], design.X, boot_strata=arm[rows],
+                          n_boot=int(n_boot), conf_level=conf_level,
+                          seed=None if seed is None else int(seed) + len(arms),
+                          progress=progress,
+                          label="bootstrap: interval-censored PH hazard ratios")
+        warns += [f"interval-censored PH model: {w}" for w in ic_ph.warnings]
     aft = {}
     informative = ~((aft_lower[rows] <= 0) & np.isinf(aft_upper[rows]))
     if not informative.all():
@@ -326,7 +342,7 @@ def time_to_relief(
         turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
         covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
-        warnings=tuple(warns))
+        warnings=tuple(warns), ic_ph=ic_ph)
 
 
 def _adjust(adjust: Sequence[str], covariates: Sequence[str] | None) -> tuple[str, ...]:

@@ -285,7 +285,12 @@ def time_to_relief(
                     seed=None if seed is None else int(seed) + i, progress=progress,
                     label=f"bootstrap: CIs of the relief curve and median, {a}")
     ic_ph = None
-    if interval_censored and no_timing is None and (len(arms) > 1 or len(covariates)):
+    wants_ic_ph = interval_censored and no_timing is None and (len(arms) > 1 or len(covariates))
+    if wants_ic_ph and not n_boot:
+        notes.append("interval-censored PH model not fitted: its CIs are bootstrap "
+                     "intervals and n_boot = 0; the hazard ratio shown is Cox's, on the "
+                     "right-censored view")
+    elif wants_ic_ph:
         # the primary hazard ratio: semi-parametric PH on the intervals (see ic_ph)
         ic_ph = fit_ic_ph(lower[rows], upper[rows], design.X, boot_strata=arm[rows],
                           n_boot=int(n_boot), conf_level=conf_level,

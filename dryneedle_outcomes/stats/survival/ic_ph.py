@@ -99,6 +99,8 @@ __all__ = ["ICPHFit", "fit_ic_ph"]
 
 # Above this many Turnbull intervals the dense (m x m) Hessian is too costly: L-BFGS-B.
 _MAX_DENSE = 2000
+# |log hazard ratio| beyond which the estimate is reported as possibly infinite
+_BIG_COEF = 15.0
 _METHOD = "semi-parametric PH for interval-censored data (NPMLE as icenReg ic_sp)"
 
 
@@ -261,7 +263,11 @@ def _newton(d, beta, D: _Data, tol: float, max_iter: int):
         raise AnalysisError("the starting values give an observation probability 0; "
                             "report this data set as a bug")
     for it in range(1, max_iter + 1):
+        if not (np.isfinite(g).all() and np.isfinite(H).all()):
+            return z[:m], z[m:], ll, it, False     # overflow: an estimate runs to infinity
         step = _qp_step(-H, g, z, m)
+        if not np.isfinite(step).all():
+            return z[:m], z[m:], ll, it, False
         slope = float(g @ step)
         t, accepted = 1.0, False
         for _ in range(60):
@@ -297,6 +303,8 @@ def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray
         step[fixed] = -z[fixed]
         rhs = g[free] - Hn[np.ix_(free, fixed)] @ step[fixed]
         step[free] = _damped_solve(Hn[np.ix_(free, free)], rhs)
+        if not np.isfinite(step).all():
+            return step     # the caller stops: the model has no finite maximum here
         viol = free & is_d & (z + step < 0)
         model_grad = g - Hn @ step
         release = fixed & (model_grad > 1e-12 * (1.0 + np.abs(g)))
@@ -362,10 +370,11 @@ def _profile_cov(d, beta, D: _Data) -> np.ndarray:
     info = -H
     keep = np.concatenate([d > 0, np.ones(p, dtype=bool)])
     info = info[np.ix_(keep, keep)]
-    try:
-        return linalg.inv(info)[-p:, -p:] if p else np.zeros((0, 0))
-    except linalg.LinAlgError:
-        return np.full((p, p), np.nan)
+    if not p:
+        return np.zeros((0, 0))
+    if not np.isfinite(info).all() or np.linalg.cond(info) > 1e12:
+        return np.full((p, p), np.nan)    # not identified (e.g. an infinite estimate)
+    return np.linalg.inv(info)[-p:, -p:]
 
 
 # ---------------------------------------------------------------------- inputs
@@ -512,6 +521,11 @@ def fit_ic_ph(
     if not ok:
         warn.append(f"did not converge in {max_iter} iterations (Newton decrement above "
                     f"{tol:g}); estimates may be inaccurate")
+    big = [n for n, b in zip(names, beta) if abs(b) > _BIG_COEF]
+    if big:
+        warn.append(f"hazard ratio of {', '.join(big)} may be infinite (|log HR| > "
+                    f"{_BIG_COEF:g}: e.g. a group without events, a monotone likelihood); "
+                    "its estimate and CI are not usable")
     cum = np.cumsum(d)
     baseline = pd.DataFrame({"time_lower": D.t_lo, "time_upper": D.t_hi,
                              "increment": d, "cumhaz": cum})

@@ -166,3 +166,47 @@ def test_no_covariates_gives_the_life_table():
     np.testing.assert_allclose(fit.baseline["cumhaz"], [-np.log(3 / 4), -np.log(3 / 8)],
                                rtol=1e-7)
     np.testing.assert_array_equal(fit.baseline["time_upper"], [1.0, 2.0])
+
+
+# ---------------------------------------------------------------- time_to_relief wiring
+def test_time_to_relief_shows_the_interval_censored_hr_as_primary():
+    from dryneedle_outcomes.report.relief import relief_headline
+
+    cohort = dno.simulate_cohort(n_patients=84, seed=2014)
+    with pytest.warns(dno.DryNeedleWarning, match="proportional hazards questionable"):
+        res = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=20, seed=1,
+                                 progress=False)
+    ic = res.ic_hazard_ratios
+    assert ic.columns.tolist() == ["term", "estimate", "ci_lower", "ci_upper", "p_value",
+                                   "method"]
+    assert ic["term"].tolist() == ["arm[dry_needling]", "baseline"]
+    # the same model fitted directly on the result's own intervals and design
+    ev = res.events
+    X = pd.DataFrame({"arm[dry_needling]": (ev["arm"] == "dry_needling").astype(float),
+                      "baseline": ev["baseline"]})
+    direct = dno.fit_ic_ph(ev["lower"], ev["upper"], X, n_boot=0)
+    np.testing.assert_allclose(ic["estimate"], np.exp(direct.coef), rtol=1e-9)
+    # Cox stays in hazard_ratios (the pinned table), labelled secondary everywhere
+    assert res.hazard_ratios["term"].tolist() == ["arm[dry_needling]", "baseline"]
+    comp = res.comparison
+    assert comp["model"].iloc[0] == "interval-censored PH"
+    assert comp.set_index("model").loc["cox", "view"] == "right-censored view (secondary)"
+    assert comp.set_index("model").loc["interval-censored PH", "view"] == \
+        "interval-censored (primary)"
+    text = res.summary()
+    assert text.index("Interval-censored PH model (primary)") < text.index("Cox model")
+    assert "right-censored view (secondary)" in text
+    assert "right-censored view (secondary)" in res.tables()["hazard_ratios"].title
+    assert "ic_hazard_ratios" in res.tables()
+    head = relief_headline(res)
+    assert head.index("interval-censored PH model") < head.index("right-censored view")
+
+
+def test_time_to_relief_without_bootstrap_or_intervals_has_no_ic_hr():
+    cohort = dno.simulate_cohort(n_patients=40, seed=7)
+    res = dno.time_to_relief(cohort, n_boot=0, progress=False)
+    assert res.ic_hazard_ratios.empty
+    assert any("interval-censored PH model not fitted" in n for n in res.notes)
+    rc = dno.time_to_relief(cohort, interval_censored=False, n_boot=0, progress=False)
+    assert rc.ic_hazard_ratios.empty and "view" in rc.comparison.columns
+    assert (rc.comparison["view"] == "").all()

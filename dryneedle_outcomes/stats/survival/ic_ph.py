@@ -273,7 +273,8 @@ def _newton(d, beta, D: _Data, tol: float, max_iter: int):
         for _ in range(60):
             zn = z + t * step
             zn[:m] = np.maximum(zn[:m], 0.0)      # rounding only: the step is feasible
-            lln, _, _ = _evaluate(zn[:m], zn[m:], D, 0)
+            # the full step is usually accepted: evaluate its derivatives at once
+            lln, gn, Hn = _evaluate(zn[:m], zn[m:], D, 2 if t == 1.0 else 0)
             if np.isfinite(lln) and lln >= ll + 1e-4 * t * slope - 1e-12 * abs(ll):
                 accepted = True
                 break
@@ -281,7 +282,7 @@ def _newton(d, beta, D: _Data, tol: float, max_iter: int):
         if not accepted:
             return z[:m], z[m:], ll, it, slope < 10 * tol
         z = zn
-        ll, g, H = _evaluate(z[:m], z[m:], D, 2)
+        ll, g, H = (lln, gn, Hn) if t == 1.0 else _evaluate(z[:m], z[m:], D, 2)
         if slope < tol and t == 1.0:
             return z[:m], z[m:], ll, it, True
     return z[:m], z[m:], ll, max_iter, False
@@ -365,7 +366,7 @@ def _warm_d(fit_t_hi, fit_cumhaz, D: _Data) -> np.ndarray:
 
 def _profile_cov(d, beta, D: _Data) -> np.ndarray:
     """Inverse of the Schur complement of the positive increments' block."""
-    m, p = D.m, D.X.shape[1]
+    p = D.X.shape[1]
     _, _, H = _evaluate(d, beta, D, 2)
     info = -H
     keep = np.concatenate([d > 0, np.ones(p, dtype=bool)])

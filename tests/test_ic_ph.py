@@ -6,6 +6,7 @@ References live in ``tests/reference/ic_ph/`` (README there), made by its
 (a) grouped-time PH on a common visit grid = binomial GLM with cloglog link on
     person-period rows (Prentice & Gloeckler 1978), R ``glm``: coefficients, observed-
     information SEs, log-likelihood, a baseline increment, and the likelihood-ratio test;
+    and with exact and right-censored times (R's lung data), one period per event time;
 (b) no printed ``ic_sp`` PH output on the shared data sets was found, so on the breast
     cosmesis data the maximised log-likelihood must be at least that of R's Weibull PH
     fit (``survreg``), a member of the model's family.
@@ -27,6 +28,7 @@ REF = Path(__file__).parent / "reference" / "ic_ph"
 REPO = Path(__file__).resolve().parents[1]
 BCOS = REPO.parent / "shared" / "external" / "survival" / "bcos.csv"
 IR = REPO.parent / "shared" / "external" / "survival" / "IR_diabetes.csv"
+LUNG = REPO.parent / "shared" / "external" / "survival" / "lung.csv"
 
 # Tolerances. The fit stops when the Newton decrement is < 1e-10 log-likelihood units,
 # after which Newton's quadratic convergence leaves beta within ~1e-8 of the maximiser;
@@ -68,6 +70,22 @@ def test_profile_likelihood_ratio_p_matches_r():
     ref = pd.read_csv(REF / "grouped_lr.csv")
     # pchisq(2 * (logLik(fit) - logLik(fit0)), 1, lower.tail = FALSE)
     assert fit.table.loc[0, "p_value"] == pytest.approx(ref["p_value"].iloc[0], rel=1e-5)
+
+
+@pytest.mark.skipif(not LUNG.exists(), reason=f"external data set absent: {LUNG}")
+def test_exact_times_match_r_cloglog_glm_on_event_time_periods():
+    lung = pd.read_csv(LUNG)
+    event = lung["status"] == 2
+    fit = dno.fit_ic_ph(lung["time"], np.where(event, lung["time"], np.inf),
+                        lung[["age", "sex"]].astype(float), n_boot=0)
+    ref = pd.read_csv(REF / "lung_glm.csv")
+    # a jump of Lambda0 at each of the 139 event times, none at the boundary
+    assert fit.converged and len(fit.baseline) == 139
+    # glm(y ~ 0 + period + age + sex, binomial(cloglog)) on person-event-time rows
+    np.testing.assert_allclose(fit.coef, ref["estimate"], rtol=0, atol=COEF_ATOL)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_observed)),
+                               ref["std_error_observed"], rtol=SE_RTOL)
+    assert fit.loglik == pytest.approx(ref["loglik"].iloc[0], abs=LL_ATOL)
 
 
 @pytest.mark.skipif(not BCOS.exists(), reason=f"external data set absent: {BCOS}")

@@ -22,7 +22,8 @@ import pytest
 
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.stats.survival import ic_ph
+from dryneedle_outcomes.stats.survival import ic_ph_engine as ic_ph
+from dryneedle_outcomes.stats.survival.turnbull import _validate
 
 REF = Path(__file__).parent / "reference" / "ic_ph"
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +65,21 @@ def test_grouped_time_matches_r_cloglog_glm():
         ref["log_increment_period1"].iloc[0], abs=COEF_ATOL)
 
 
+def test_stratified_baselines_match_r_glm_with_period_by_site_intercepts():
+    d, X = _grouped()
+    fit = dno.fit_ic_ph(d["lower"], d["upper"], X[["arm", "baseline"]], strata=d["site"],
+                        boot_strata=d["arm"], n_boot=5, seed=1, progress=False)
+    ref = pd.read_csv(REF / "grouped_glm_strata.csv")
+    assert fit.converged
+    # glm(y ~ 0 + period:site + arm + baseline, binomial(cloglog))
+    np.testing.assert_allclose(fit.coef, ref["estimate"], rtol=0, atol=COEF_ATOL)
+    np.testing.assert_allclose(np.sqrt(np.diag(fit.cov_observed)),
+                               ref["std_error_observed"], rtol=SE_RTOL)
+    assert fit.loglik == pytest.approx(ref["loglik"].iloc[0], abs=LL_ATOL)
+    assert set(fit.baseline["stratum"]) == {"A", "B", "C"}
+    assert np.isfinite(fit.boot_coef).all()
+
+
 def test_profile_likelihood_ratio_p_matches_r():
     d, X = _grouped()
     fit = dno.fit_ic_ph(d["lower"], d["upper"], X, n_boot=0)
@@ -101,7 +117,7 @@ def test_bcos_loglik_at_least_weibull_ph_and_boundary_increments():
     inc = fit.baseline["increment"].to_numpy()
     assert (inc == 0).sum() >= 5 and (inc > 0).sum() >= 5
     # ... and is a KKT point: zero gradient where positive, no ascent where at zero
-    lo, up, w = ic_ph._validate(b["left"], b["right"], None)
+    lo, up, w = _validate(b["left"], b["right"], None)
     D = ic_ph._make_data(lo, up, np.asarray(x["rad_chemo"], float)[:, None], w)
     _, grad, _ = ic_ph._evaluate(inc, fit.coef, D, 1)
     assert np.abs(grad[:D.m][inc > 0]).max() < 1e-5
@@ -228,3 +244,10 @@ def test_time_to_relief_without_bootstrap_or_intervals_has_no_ic_hr():
     rc = dno.time_to_relief(cohort, interval_censored=False, n_boot=0, progress=False)
     assert rc.ic_hazard_ratios.empty and "view" in rc.comparison.columns
     assert (rc.comparison["view"] == "").all()
+
+
+def test_too_many_turnbull_intervals_are_refused_with_the_fix(monkeypatch):
+    monkeypatch.setattr(ic_ph, "_MAX_DENSE", 2)
+    with pytest.raises(AnalysisError, match="3 Turnbull intervals.*coarser scale"):
+        dno.fit_ic_ph([0, 1, 2, 3, 0], [1, 2, 3, 4, np.inf], {"x": [0, 1, 0, 1, 1.0]},
+                      n_boot=0)

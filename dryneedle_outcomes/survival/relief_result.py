@@ -455,7 +455,9 @@ class ReliefResult(AnalysisResult):
         if self.covariates:
             notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
         if self.strata:
-            notes.append(f"Log-rank test and Cox model stratified by {self.strata}.")
+            notes.append("Log-rank test and Cox model"
+                         + (" and interval-censored PH model" if self.ic_ph is not None
+                            else "") + f" stratified by {self.strata}.")
         return (*notes, *self.notes)
 
     def tables(self) -> dict[str, TableResult]:

@@ -118,7 +118,8 @@ def time_to_relief(
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
-        test and the Cox model on.
+        test, the Cox model and the interval-censored PH model on (a baseline hazard
+        per stratum).
     reference_arm : str, optional
         Reference arm of hazard ratios, time ratios and differences (default: a
         sham/control-like arm name).
@@ -293,6 +294,7 @@ def time_to_relief(
     elif wants_ic_ph:
         # the primary hazard ratio: semi-parametric PH on the intervals (see ic_ph)
         ic_ph = fit_ic_ph(lower[rows], upper[rows], design.X, boot_strata=arm[rows],
+                          strata=None if strata_values is None else strata_values[rows],
                           n_boot=int(n_boot), conf_level=conf_level,
                           seed=None if seed is None else int(seed) + len(arms),
                           progress=progress,

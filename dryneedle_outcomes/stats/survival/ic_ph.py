@@ -20,6 +20,9 @@ splitting a Turnbull interval's increment changes no likelihood term. Unlike
 and the relief events (relief in ``(last visit without, first visit with]``); the two
 conventions differ only where a left endpoint equals another observation's right one.
 
+With ``strata``, each stratum has its own baseline ``Lambda0_s`` (its own Turnbull
+intervals and increments) and ``beta`` is shared, as in a stratified Cox model.
+
 On a common visit grid (every interval is ``(t_{k-1}, t_k]`` or right-censored at a
 grid point) the model is the grouped-time PH model of Prentice & Gloeckler (1978):
 a binomial GLM with a complementary log-log link on person-period rows with one
@@ -38,8 +41,10 @@ observations compressed to distinct (interval, covariates) rows, each iteration 
 O(rows x p + m^2) for m Turnbull intervals (suffix sums, no per-row loop). The fit
 stops when the Newton decrement falls below ``tol`` (log-likelihood units), at which
 point the quadratic convergence of Newton puts ``beta`` within about
-``sqrt(tol / information)`` of the maximiser. Above ``_MAX_DENSE`` intervals, where a
-dense Hessian costs too much, L-BFGS-B with the same gradient is used.
+``sqrt(tol / information)`` of the maximiser. More than 2,000 Turnbull intervals (the
+dense Hessian then costs too much) are refused with a message; visit-based relief
+times have a few hundred at most. (L-BFGS-B on the same gradient was tried as a
+fallback and stopped far from the maximum on R's lung data: not offered.)
 
 Inference
 ---------
@@ -88,17 +93,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import linalg, optimize, stats
+from scipy import stats
 from tqdm.auto import trange
 
 from ...errors import AnalysisError
 from ..checks import check_conf_level, check_whole_number
-from .turnbull import _design, _validate
+from .ic_ph_engine import _baseline, _build, _drop_column, _fit, _profile_cov, _warm
+from .turnbull import _validate
 
 __all__ = ["ICPHFit", "fit_ic_ph"]
 
-# Above this many Turnbull intervals the dense (m x m) Hessian is too costly: L-BFGS-B.
-_MAX_DENSE = 2000
 # |log hazard ratio| beyond which the estimate is reported as possibly infinite
 _BIG_COEF = 15.0
 _METHOD = "semi-parametric PH for interval-censored data (NPMLE as icenReg ic_sp)"
@@ -164,220 +168,6 @@ class ICPHFit:
         return "\n".join(lines + [f"  warning: {w}" for w in self.warnings])
 
 
-# ---------------------------------------------------------------------- data
-@dataclass(frozen=True)
-class _Data:
-    a: np.ndarray        # first Turnbull interval covered by each row
-    b: np.ndarray        # last one (inclusive)
-    inf: np.ndarray      # upper is infinite: S(upper) = 0
-    X: np.ndarray        # rows x p
-    w: np.ndarray
-    m: int               # Turnbull intervals with a finite end (one increment each)
-    t_lo: np.ndarray
-    t_hi: np.ndarray
-
-
-def _make_data(lo: np.ndarray, up: np.ndarray, X: np.ndarray, w: np.ndarray) -> _Data:
-    des = _design(lo, up)
-    # Increments of intervals that no observation is known to outlive (a_i > j for
-    # none) only raise the likelihood: their maximum is infinite (the baseline
-    # survival drops to 0 there, as Kaplan-Meier after the last time), so Lambda0 is
-    # infinite from the first of them on, as after a final (L, inf).
-    m = int(min(np.isfinite(des.t_hi).sum(), des.a.max()))
-    return _Data(des.a, des.b, des.b >= m, X, w, m, des.t_lo[:m], des.t_hi[:m])
-
-
-def _evaluate(d: np.ndarray, beta: np.ndarray, D: _Data, order: int):
-    """Log-likelihood (order 0), with gradient (1) and Hessian (2) in (d, beta)."""
-    m, p = D.m, D.X.shape[1]
-    C = np.concatenate([[0.0], np.cumsum(d)])
-    A = C[D.a]
-    B = np.where(D.inf, np.inf, C[np.minimum(D.b + 1, m)])
-    # a trial step of the line search may overflow; it then gets ll = -inf or nan
-    # and is rejected, so these floating-point warnings are expected, not lost
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        r = np.exp(D.X @ beta)
-        u = A * r
-        dr = (B - A) * r
-        logp = -u + np.log(-np.expm1(-dr))
-    ll = float(D.w @ logp)
-    if order == 0 or not np.isfinite(ll):
-        return ll, None, None
-    fin = np.isfinite(dr)
-    drf = np.where(fin, dr, 1.0)
-    with np.errstate(over="ignore"):
-        rho = np.where(fin, 1.0 / np.expm1(drf), 0.0)   # S(upper) / P
-    s = np.where(fin, drf * rho, 0.0)                    # dr / expm1(dr)
-    s2 = np.where(fin, drf * s, 0.0)
-    lA, lB, le = -r * (1.0 + rho), r * rho, s - u
-    w = D.w
-    ga = np.bincount(D.a, weights=w * lA, minlength=m + 1)
-    gb = np.bincount(D.b[fin], weights=(w * lB)[fin], minlength=m + 1)
-    grad_d = _suffix(ga)[1:m + 1] + _suffix(gb)[:m]
-    grad = np.concatenate([grad_d, D.X.T @ (w * le)])
-    if order == 1:
-        return ll, grad, None
-    q = w * r * r * rho * (1.0 + rho)            # -l_AA = -l_BB = l_AB
-    lee = s - u - s2 - s * s
-    lAe = -r * (1.0 + rho) * (1.0 - s)
-    lBe = r * (rho - s - rho * s)
-    H = np.empty((m + p, m + p))
-    k = np.arange(m)
-    mx = np.maximum.outer(k, k)
-    ta = _suffix(np.bincount(D.a, weights=q, minlength=m + 1))      # sum over a_i >= j
-    tb = _suffix(np.bincount(D.b[fin], weights=q[fin], minlength=m + 1))
-    # M[k, l] = sum_i q_i 1[a_i > k] 1[b_i >= l] (rows: a - 1; 2-D suffix sums)
-    grid = np.bincount(D.a[fin] * (m + 1) + D.b[fin], weights=q[fin],
-                       minlength=(m + 1) ** 2).reshape(m + 1, m + 1)
-    M = grid[::-1, ::-1].cumsum(0).cumsum(1)[::-1, ::-1][1:m + 1, :m]
-    H[:m, :m] = -ta[mx + 1] - tb[mx] + M + M.T
-    cross = np.empty((m, p))
-    for j in range(p):       # a loop over covariates, not over observations
-        xa = np.bincount(D.a, weights=w * lAe * D.X[:, j], minlength=m + 1)
-        xb = np.bincount(D.b[fin], weights=(w * lBe * D.X[:, j])[fin], minlength=m + 1)
-        cross[:, j] = _suffix(xa)[1:m + 1] + _suffix(xb)[:m]
-    H[:m, m:] = cross
-    H[m:, :m] = cross.T
-    H[m:, m:] = (D.X * (w * lee)[:, None]).T @ D.X
-    return ll, grad, H
-
-
-def _suffix(x: np.ndarray) -> np.ndarray:
-    """``out[j] = sum(x[j:])``."""
-    return x[::-1].cumsum()[::-1]
-
-
-# ---------------------------------------------------------------------- optimiser
-def _start_d(D: _Data) -> np.ndarray:
-    """Equal increments whose total matches the share of right-censored weight."""
-    frac = float(D.w[D.inf].sum() / D.w.sum())
-    total = -np.log(min(max(frac, 0.05), 0.95)) + 0.5
-    return np.full(D.m, total / max(D.m, 1))
-
-
-def _newton(d, beta, D: _Data, tol: float, max_iter: int):
-    m = D.m
-    z = np.concatenate([d, beta])
-    ll, g, H = _evaluate(z[:m], z[m:], D, 2)
-    if not np.isfinite(ll):
-        raise AnalysisError("the starting values give an observation probability 0; "
-                            "report this data set as a bug")
-    for it in range(1, max_iter + 1):
-        if not (np.isfinite(g).all() and np.isfinite(H).all()):
-            return z[:m], z[m:], ll, it, False     # overflow: an estimate runs to infinity
-        step = _qp_step(-H, g, z, m)
-        if not np.isfinite(step).all():
-            return z[:m], z[m:], ll, it, False
-        slope = float(g @ step)
-        t, accepted = 1.0, False
-        for _ in range(60):
-            zn = z + t * step
-            zn[:m] = np.maximum(zn[:m], 0.0)      # rounding only: the step is feasible
-            # the full step is usually accepted: evaluate its derivatives at once
-            lln, gn, Hn = _evaluate(zn[:m], zn[m:], D, 2 if t == 1.0 else 0)
-            if np.isfinite(lln) and lln >= ll + 1e-4 * t * slope - 1e-12 * abs(ll):
-                accepted = True
-                break
-            t *= 0.5
-        if not accepted:
-            return z[:m], z[m:], ll, it, slope < 10 * tol
-        z = zn
-        ll, g, H = (lln, gn, Hn) if t == 1.0 else _evaluate(z[:m], z[m:], D, 2)
-        if slope < tol and t == 1.0:
-            return z[:m], z[m:], ll, it, True
-    return z[:m], z[m:], ll, max_iter, False
-
-
-def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray:
-    """Newton step for the quadratic model ``g's - s'Hn s / 2`` subject to ``d + s >= 0``.
-
-    Block active-set iterations: increments whose step would turn negative are fixed at
-    0 (``s = -d``), fixed ones whose model gradient points up are released, until
-    neither happens (Wang 2008 does the same with NNLS for the NPMLE).
-    """
-    is_d = np.arange(z.size) < m
-    fixed = is_d & (z <= 0) & (g <= 0)
-    step = np.zeros_like(z)
-    for _ in range(50):
-        free = ~fixed
-        step[:] = 0.0
-        step[fixed] = -z[fixed]
-        rhs = g[free] - Hn[np.ix_(free, fixed)] @ step[fixed]
-        step[free] = _damped_solve(Hn[np.ix_(free, free)], rhs)
-        if not np.isfinite(step).all():
-            return step     # the caller stops: the model has no finite maximum here
-        viol = free & is_d & (z + step < 0)
-        model_grad = g - Hn @ step
-        release = fixed & (model_grad > 1e-12 * (1.0 + np.abs(g)))
-        if not viol.any() and not release.any():
-            return step
-        fixed = (fixed | viol) & ~release
-    return step     # no stable active set: the caller's projection keeps d >= 0
-
-
-def _damped_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """Solve ``H x = g`` for positive definite ``H``, adding ``lam * I`` if it is not."""
-    if H.size == 0:
-        return np.zeros(0)
-    scale = max(float(np.abs(np.diag(H)).max()), 1e-300)
-    lam = 0.0
-    for _ in range(40):
-        try:
-            c = linalg.cho_factor(H + lam * np.eye(len(H)), check_finite=False)
-            return linalg.cho_solve(c, g, check_finite=False)
-        except linalg.LinAlgError:
-            lam = max(lam * 10.0, 1e-10 * scale)
-    raise AnalysisError("the interval-censored PH fit could not find an ascent direction")
-
-
-def _lbfgs(d, beta, D: _Data, tol: float, max_iter: int):
-    m = D.m
-
-    def fun(z):
-        ll, g, _ = _evaluate(z[:m], z[m:], D, 1)
-        return (-ll, -g) if np.isfinite(ll) else (np.inf, np.zeros_like(z))
-
-    bounds = [(0.0, None)] * m + [(None, None)] * len(beta)
-    res = optimize.minimize(fun, np.concatenate([d, beta]), jac=True, method="L-BFGS-B",
-                            bounds=bounds, options={"maxiter": max_iter * 50,
-                                                    "ftol": tol * 1e-3, "gtol": 1e-8})
-    return res.x[:m], res.x[m:], -float(res.fun), int(res.nit), bool(res.success)
-
-
-def _fit(D: _Data, d0=None, beta0=None, tol=1e-10, max_iter=200):
-    p = D.X.shape[1]
-    d = _start_d(D) if d0 is None else np.asarray(d0, dtype=float)
-    beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float)
-    if not np.isfinite(_evaluate(d, beta, D, 0)[0]):     # a warm start at the boundary
-        d = np.maximum(d, 1e-3 * max(float(np.mean(d)), 1e-8))
-    if not np.isfinite(_evaluate(d, beta, D, 0)[0]):
-        d, beta = _start_d(D), np.zeros(p)
-    if D.m > _MAX_DENSE:
-        return _lbfgs(d, beta, D, tol, max_iter)
-    return _newton(d, beta, D, tol, max_iter)
-
-
-def _warm_d(fit_t_hi, fit_cumhaz, D: _Data) -> np.ndarray:
-    """Increments over ``D``'s intervals from a fitted cumulative hazard (step function)."""
-    pos = np.searchsorted(fit_t_hi, D.t_hi, side="right") - 1
-    cum = np.where(pos >= 0, fit_cumhaz[np.maximum(pos, 0)], 0.0)
-    return np.diff(np.concatenate([[0.0], cum]))
-
-
-def _profile_cov(d, beta, D: _Data) -> np.ndarray:
-    """Inverse of the Schur complement of the positive increments' block."""
-    p = D.X.shape[1]
-    _, _, H = _evaluate(d, beta, D, 2)
-    info = -H
-    keep = np.concatenate([d > 0, np.ones(p, dtype=bool)])
-    info = info[np.ix_(keep, keep)]
-    if not p:
-        return np.zeros((0, 0))
-    if not np.isfinite(info).all() or np.linalg.cond(info) > 1e12:
-        return np.full((p, p), np.nan)    # not identified (e.g. an infinite estimate)
-    return np.linalg.inv(info)[-p:, -p:]
-
-
 # ---------------------------------------------------------------------- inputs
 def _covariates(X, n: int) -> tuple[np.ndarray, list[str]]:
     if X is None:
@@ -411,8 +201,21 @@ def _covariates(X, n: int) -> tuple[np.ndarray, list[str]]:
     return arr, names
 
 
+def _labels(values, name: str, n: int) -> tuple[np.ndarray, list[str] | None]:
+    """Integer codes of a grouping argument (zeros when None) and its level names."""
+    if values is None:
+        return np.zeros(n), None
+    labels = pd.Series(np.asarray(values))
+    if labels.size != n or labels.isna().any():
+        raise AnalysisError(f"{name} must give a non-missing label for every observation "
+                            f"({n}); got {labels.size} labels, {int(labels.isna().sum())} "
+                            "missing")
+    codes, uniques = pd.factorize(labels)
+    return codes.astype(float), [str(u) for u in uniques]
+
+
 def _compress(lo, up, X, w, group):
-    """Distinct (lower, upper, X, group) rows with summed weights."""
+    """Distinct (lower, upper, X, group columns) rows with summed weights."""
     key = np.column_stack([lo, up, X, group])
     uniq, inv = np.unique(key, axis=0, return_inverse=True)
     inv = inv.reshape(-1)
@@ -426,6 +229,7 @@ def fit_ic_ph(
     X: pd.DataFrame | Mapping | np.ndarray | None = None,
     *,
     weights: np.ndarray | list[float] | None = None,
+    strata: np.ndarray | pd.Series | list | None = None,
     boot_strata: np.ndarray | pd.Series | list | None = None,
     n_boot: int = 200,
     conf_level: float = 0.95,
@@ -453,6 +257,10 @@ def fit_ic_ph(
         then the Turnbull NPMLE).
     weights : array-like of float, optional
         Case weights (frequency weights).
+    strata : array-like, optional
+        A stratum label per observation: each stratum has its own baseline hazard
+        ``Lambda0_s`` (its own Turnbull intervals) and ``beta`` is common, as
+        ``coxph(... + strata(s))``.
     boot_strata : array-like, optional
         Resample observations within these groups (e.g. the arm), keeping their sizes.
     n_boot : int, default 200
@@ -501,22 +309,18 @@ def fit_ic_ph(
     if not (np.isfinite(tol) and tol > 0):
         raise AnalysisError(f"tol must be a positive number; got {tol!r}")
     max_iter = check_whole_number(max_iter, "max_iter", minimum=1)
-    if boot_strata is None:
-        group = np.zeros(lo.size)
-    else:
-        labels = pd.Series(np.asarray(boot_strata))
-        if labels.size != lo.size or labels.isna().any():
-            raise AnalysisError("boot_strata must give a non-missing group for every "
-                                f"observation ({lo.size})")
-        group = pd.factorize(labels)[0].astype(float)
+    group, _ = _labels(boot_strata, "boot_strata", lo.size)
+    stratum, stratum_names = _labels(strata, "strata", lo.size)
     if not ((up > lo) & (w > 0)).any():
         raise AnalysisError("no observation is censored or has an event with positive "
                             "weight; nothing to fit")
     keep = w > 0
-    uniq, cw, _ = _compress(lo[keep], up[keep], Xa[keep], w[keep], group[keep])
+    uniq, cw, _ = _compress(lo[keep], up[keep], Xa[keep], w[keep],
+                            np.column_stack([group, stratum])[keep])
     p = Xa.shape[1]
-    cl, cu, cX, cg = uniq[:, 0], uniq[:, 1], uniq[:, 2:2 + p], uniq[:, -1]
-    D = _make_data(cl, cu, cX, cw)
+    cl, cu, cX, cg, cs = uniq[:, 0], uniq[:, 1], uniq[:, 2:2 + p], uniq[:, -2], uniq[:, -1]
+    cs = None if strata is None else cs.astype(int)
+    D = _build(cl, cu, cX, cw, cs)
     warn: list[str] = []
     d, beta, ll, n_iter, ok = _fit(D, tol=tol, max_iter=max_iter)
     if not ok:
@@ -527,14 +331,11 @@ def fit_ic_ph(
         warn.append(f"hazard ratio of {', '.join(big)} may be infinite (|log HR| > "
                     f"{_BIG_COEF:g}: e.g. a group without events, a monotone likelihood); "
                     "its estimate and CI are not usable")
-    cum = np.cumsum(d)
-    baseline = pd.DataFrame({"time_lower": D.t_lo, "time_upper": D.t_hi,
-                             "increment": d, "cumhaz": cum})
+    baseline = _baseline(D, d, stratum_names)
     # profile likelihood-ratio test of each term (Lambda0 maximised out in both fits)
     pvals = np.full(p, np.nan)
     for j in range(p):
-        Dj = _Data(D.a, D.b, D.inf, np.delete(cX, j, axis=1), cw, D.m, D.t_lo, D.t_hi)
-        llj = _fit(Dj, d, np.delete(beta, j), tol=tol, max_iter=max_iter)[2]
+        llj = _fit(_drop_column(D, j), d, np.delete(beta, j), tol=tol, max_iter=max_iter)[2]
         pvals[j] = stats.chi2.sf(max(2.0 * (ll - llj), 0.0), 1)
     boot = np.full((n_boot, p), np.nan)
     if n_boot and p:
@@ -551,11 +352,11 @@ def fit_ic_ph(
                 idx = np.flatnonzero(gcodes == g)
                 wb[idx] = rng.multinomial(int(round(n_g[g])), prob[idx])
             sel = wb > 0
-            Db = _make_data(cl[sel], cu[sel], cX[sel], wb[sel])
+            Db = _build(cl[sel], cu[sel], cX[sel], wb[sel], None if cs is None else cs[sel])
             try:
                 # a looser stop for replicates: beta then within ~sqrt(2e4 tol / info)
                 # of the replicate's maximiser, far below the bootstrap spread
-                _, bb, _, _, okb = _fit(Db, _warm_d(D.t_hi, cum, Db), beta,
+                _, bb, _, _, okb = _fit(Db, _warm(D, d, Db), beta,
                                         tol=tol * 1e4, max_iter=max_iter)
             except AnalysisError:
                 okb = False

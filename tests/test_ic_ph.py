@@ -36,7 +36,9 @@ LUNG = REPO.parent / "shared" / "external" / "survival" / "lung.csv"
 # R's glm ran with epsilon = 1e-15. So 1e-6 on coefficients (absolute, they are O(1)
 # or the small baseline slope), 1e-6 relative on SEs and the LR statistic, 1e-8 on the
 # log-likelihood (it is flat at the maximum: error ~ information x (1e-8)^2).
-COEF_ATOL, SE_RTOL, LL_ATOL = 1e-6, 1e-6, 1e-8
+COEF_ATOL = 1e-6
+SE_RTOL = 1e-6
+LL_ATOL = 1e-8
 
 
 def _grouped():

@@ -1,4 +1,5 @@
-"""Semi-parametric proportional hazards model for interval-censored event times.
+"""Semi-parametric PH model for interval-censored times (the NPMLE of icenReg's
+``ic_sp``), checked against R's ``glm`` (cloglog, grouped time) and ``survreg``.
 
 Model and likelihood
 --------------------

@@ -217,7 +217,7 @@ def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray
     is_d = np.arange(z.size) < m
     fixed = is_d & (z <= 0) & (g <= 0)
     step = np.zeros_like(z)
-    for _ in range(50):
+    for rounds in range(100):
         free = ~fixed
         step[:] = 0.0
         step[fixed] = -z[fixed]
@@ -226,12 +226,15 @@ def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray
         if not np.isfinite(step).all():
             return step     # the caller stops: the model has no finite maximum here
         viol = free & is_d & (z + step < 0)
+        # after 20 rounds only fix, never release: block pivoting can cycle, and a
+        # growing fixed set ends with a feasible (if not optimal) ascent step
         model_grad = g - Hn @ step
-        release = fixed & (model_grad > 1e-12 * (1.0 + np.abs(g)))
+        release = fixed & (model_grad > 1e-12 * (1.0 + np.abs(g))) if rounds < 20 \
+            else np.zeros_like(fixed)
         if not viol.any() and not release.any():
             return step
         fixed = (fixed | viol) & ~release
-    return step     # no stable active set: the caller's projection keeps d >= 0
+    return step
 
 
 def _damped_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:

@@ -32,12 +32,15 @@ intercept ``log d_k`` per period. ``tests/reference/ic_ph/`` checks this against
 
 Algorithm
 ---------
-Projected Newton with an active set (Bertsekas 1982) on ``(d, beta)``: increments at
-zero whose gradient pushes them below zero are held at zero, a Newton step (Cholesky,
-with Levenberg damping when the Hessian is not positive definite) is taken in the
-others, projected onto ``d >= 0`` and backtracked (Armijo). Increments reach exactly
-zero (the boundary, where the NPMLE puts no hazard) instead of creeping towards it as
-in EM or on log-increments. Gradient and Hessian are analytic and vectorised: with
+Newton's method on ``(d, beta)`` with the bound ``d >= 0`` in each step (as projected
+Newton, Bertsekas 1982): the step maximises the quadratic model subject to
+``d + s >= 0`` by an active set (increments whose step would turn negative are fixed at
+0, fixed ones whose model gradient points up are released; after 20 rounds only fixing,
+since block pivoting can cycle), with Cholesky solves and Levenberg damping when the
+Hessian is not negative definite, then Armijo backtracking (and doubling while the gain
+beats the quadratic model). Increments reach exactly zero (the boundary, where the
+NPMLE puts no hazard) instead of creeping towards it as in EM or on log-increments.
+Gradient and Hessian are analytic and vectorised: with
 observations compressed to distinct (interval, covariates) rows, each iteration costs
 O(rows x p + m^2) for m Turnbull intervals (suffix sums, no per-row loop). The fit
 stops when the Newton decrement falls below ``tol`` (log-likelihood units), at which
@@ -70,6 +73,9 @@ Pan, W. (1999). Extending the iterative convex minorant algorithm to the Cox mod
 for interval-censored data. J Comput Graph Stat 8, 109-120.
 Prentice, R. L. & Gloeckler, L. A. (1978). Regression analysis of grouped survival
 data with application to breast cancer data. Biometrics 34, 57-67.
+Anderson-Bergman, C. (2017). icenReg: regression models for interval censored data in
+R. J Stat Softw 81(12).
+Murphy, S. A. & van der Vaart, A. W. (2000). On profile likelihood. JASA 95, 449-465.
 Bertsekas, D. P. (1982). Projected Newton methods for optimization problems with
 simple constraints. SIAM J Control Optim 20, 221-246.
 

@@ -23,7 +23,7 @@ import pytest
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.survival import ic_ph_engine as ic_ph
-from dryneedle_outcomes.stats.survival.turnbull import _validate
+from dryneedle_outcomes.stats.survival.turnbull import validate_intervals
 
 REF = Path(__file__).parent / "reference" / "ic_ph"
 REPO = Path(__file__).resolve().parents[1]
@@ -119,7 +119,7 @@ def test_bcos_loglik_at_least_weibull_ph_and_boundary_increments():
     inc = fit.baseline["increment"].to_numpy()
     assert (inc == 0).sum() >= 5 and (inc > 0).sum() >= 5
     # ... and is a KKT point: zero gradient where positive, no ascent where at zero
-    lo, up, w = _validate(b["left"], b["right"], None)
+    lo, up, w = validate_intervals(b["left"], b["right"], None)
     D = ic_ph._make_data(lo, up, np.asarray(x["rad_chemo"], float)[:, None], w)
     _, grad, _ = ic_ph._evaluate(inc, fit.coef, D, 1)
     assert np.abs(grad[:D.m][inc > 0]).max() < 1e-5

@@ -105,8 +105,15 @@ from tqdm.auto import trange
 
 from ...errors import AnalysisError
 from ..checks import check_conf_level, check_whole_number
-from .ic_ph_engine import _baseline, _build, _drop_column, _fit, _profile_cov, _warm
-from .turnbull import _validate
+from .ic_ph_engine import (
+    baseline_table,
+    build_design,
+    drop_column,
+    fit_model,
+    profile_cov,
+    warm_start,
+)
+from .turnbull import validate_intervals
 
 __all__ = ["ICPHFit", "fit_ic_ph"]
 
@@ -307,7 +314,7 @@ def fit_ic_ph(
     >>> bool(fit.baseline["increment"].ge(0).all())
     True
     """
-    lo, up, w = _validate(lower, upper, weights)
+    lo, up, w = validate_intervals(lower, upper, weights)
     Xa, names = _covariates(X, lo.size)
     n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
     if n_boot == 1:
@@ -327,9 +334,9 @@ def fit_ic_ph(
     p = Xa.shape[1]
     cl, cu, cX, cg, cs = uniq[:, 0], uniq[:, 1], uniq[:, 2:2 + p], uniq[:, -2], uniq[:, -1]
     cs = None if strata is None else cs.astype(int)
-    D = _build(cl, cu, cX, cw, cs)
+    D = build_design(cl, cu, cX, cw, cs)
     warn: list[str] = []
-    d, beta, ll, n_iter, ok = _fit(D, tol=tol, max_iter=max_iter)
+    d, beta, ll, n_iter, ok = fit_model(D, tol=tol, max_iter=max_iter)
     if not ok:
         warn.append(f"did not converge in {max_iter} iterations (Newton decrement above "
                     f"{tol:g}); estimates may be inaccurate")
@@ -338,11 +345,11 @@ def fit_ic_ph(
         warn.append(f"hazard ratio of {', '.join(big)} may be infinite (|log HR| > "
                     f"{_BIG_COEF:g}: e.g. a group without events, a monotone likelihood); "
                     "its estimate and CI are not usable")
-    baseline = _baseline(D, d, stratum_names)
+    baseline = baseline_table(D, d, stratum_names)
     # profile likelihood-ratio test of each term (Lambda0 maximised out in both fits)
     pvals = np.full(p, np.nan)
     for j in range(p):
-        llj = _fit(_drop_column(D, j), d, np.delete(beta, j), tol=tol, max_iter=max_iter)[2]
+        llj = fit_model(drop_column(D, j), d, np.delete(beta, j), tol=tol, max_iter=max_iter)[2]
         pvals[j] = stats.chi2.sf(max(2.0 * (ll - llj), 0.0), 1)
     boot = np.full((n_boot, p), np.nan)
     if n_boot and p:
@@ -359,11 +366,12 @@ def fit_ic_ph(
                 idx = np.flatnonzero(gcodes == g)
                 wb[idx] = rng.multinomial(int(round(n_g[g])), prob[idx])
             sel = wb > 0
-            Db = _build(cl[sel], cu[sel], cX[sel], wb[sel], None if cs is None else cs[sel])
+            Db = build_design(cl[sel], cu[sel], cX[sel], wb[sel],
+                              None if cs is None else cs[sel])
             try:
                 # a looser stop for replicates: beta then within ~sqrt(2e4 tol / info)
                 # of the replicate's maximiser, far below the bootstrap spread
-                _, bb, _, _, okb = _fit(Db, _warm(D, d, Db), beta,
+                _, bb, _, _, okb = fit_model(Db, warm_start(D, d, Db), beta,
                                         tol=tol * 1e4, max_iter=max_iter)
             except AnalysisError:
                 okb = False
@@ -385,7 +393,7 @@ def fit_ic_ph(
         "ci_lower": np.exp(qs[0]), "ci_upper": np.exp(qs[1]), "p_value": pvals,
         "method": "interval-censored PH (NPMLE); bootstrap percentile CI; profile LR p",
     })
-    cov = pd.DataFrame(_profile_cov(d, beta, D), index=names, columns=names)
+    cov = pd.DataFrame(profile_cov(d, beta, D), index=names, columns=names)
     return ICPHFit(table=table, coef=beta, loglik=ll, baseline=baseline, cov_observed=cov,
                    converged=bool(ok), n_iter=int(n_iter), n_obs=int(keep.sum()),
                    n_boot=int(n_boot), seed=None if not n_boot else seed,

@@ -5,10 +5,10 @@ numerical core, arrays in and arrays out).
 Examples
 --------
 >>> import numpy as np
->>> from dryneedle_outcomes.stats.survival.ic_ph_engine import _fit, _make_data
+>>> from dryneedle_outcomes.stats.survival.ic_ph_engine import fit_model, _make_data
 >>> D = _make_data(np.array([0., 1, 1, 2]), np.array([1., np.inf, 2, np.inf]),
 ...                np.zeros((4, 0)), np.ones(4))
->>> d, beta, loglik, n_iter, converged = _fit(D)
+>>> d, beta, loglik, n_iter, converged = fit_model(D)
 >>> np.round(np.cumsum(d), 6).tolist(), bool(converged)     # -log(3/4), -log(3/8)
 ([0.287682, 0.980829], True)
 """
@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import AnalysisError
-from .turnbull import _design
+from .turnbull import innermost_design
 
 # Above this many Turnbull intervals the dense (m x m) Hessian is too costly: refused.
 _MAX_DENSE = 2000
@@ -40,7 +40,8 @@ class _Data:
 
 
 def _make_data(lo: np.ndarray, up: np.ndarray, X: np.ndarray, w: np.ndarray) -> _Data:
-    des = _design(lo, up)
+    """Turnbull intervals of ``(lo, up]`` and the run each row covers."""
+    des = innermost_design(lo, up)
     # Increments of intervals that no observation is known to outlive (a_i > j for
     # none) only raise the likelihood: their maximum is infinite (the baseline
     # survival drops to 0 there, as Kaplan-Meier after the last time), so Lambda0 is
@@ -163,6 +164,7 @@ def _start_d(D: _Data | _Strata) -> np.ndarray:
 
 
 def _newton(d, beta, D: _Data, tol: float, max_iter: int):
+    """Constrained Newton iterations (module notes of :mod:`.ic_ph`)."""
     m = D.m
     z = np.concatenate([d, beta])
     ll, g, H = _evaluate(z[:m], z[m:], D, 2)
@@ -255,7 +257,9 @@ def _damped_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
     raise AnalysisError("the interval-censored PH fit could not find an ascent direction")
 
 
-def _fit(D: _Data, d0=None, beta0=None, tol=1e-10, max_iter=200):
+def fit_model(D: _Data, d0=None, beta0=None, tol=1e-10, max_iter=200):
+    """Maximise the likelihood from ``(d0, beta0)`` (default: a flat start); returns
+    ``(d, beta, loglik, n_iter, converged)``."""
     p = D.X.shape[1]
     d = _start_d(D) if d0 is None else np.asarray(d0, dtype=float)
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float)
@@ -269,7 +273,7 @@ def _fit(D: _Data, d0=None, beta0=None, tol=1e-10, max_iter=200):
     return _newton(d, beta, D, tol, max_iter)
 
 
-def _build(lo, up, X, w, stratum) -> _Data | _Strata:
+def build_design(lo, up, X, w, stratum) -> _Data | _Strata:
     """The design: one Turnbull design, or one per stratum present (a loop over strata)."""
     if stratum is None:
         D = _make_data(lo, up, X, w)
@@ -286,14 +290,15 @@ def _build(lo, up, X, w, stratum) -> _Data | _Strata:
     return D
 
 
-def _drop_column(D: _Data | _Strata, j: int) -> _Data | _Strata:
+def drop_column(D: _Data | _Strata, j: int) -> _Data | _Strata:
+    """The design without covariate ``j`` (for the likelihood-ratio test of that term)."""
     if isinstance(D, _Strata):
-        return _Strata(tuple(_drop_column(P, j) for P in D.parts), D.ids,
+        return _Strata(tuple(drop_column(P, j) for P in D.parts), D.ids,
                        np.zeros((0, D.X.shape[1] - 1)))
     return replace(D, X=np.delete(D.X, j, axis=1))
 
 
-def _warm(full: _Data | _Strata, d: np.ndarray, new: _Data | _Strata) -> np.ndarray:
+def warm_start(full: _Data | _Strata, d: np.ndarray, new: _Data | _Strata) -> np.ndarray:
     """Increments for ``new`` from a fit ``d`` on ``full`` (stratum by stratum)."""
     if isinstance(new, _Strata):
         by_id = dict(zip(full.ids, zip(full.parts, full.split(d))))
@@ -310,7 +315,7 @@ def _warm_d(fit_t_hi, fit_cumhaz, D: _Data) -> np.ndarray:
     return np.diff(np.concatenate([[0.0], cum]))
 
 
-def _profile_cov(d, beta, D: _Data) -> np.ndarray:
+def profile_cov(d, beta, D: _Data) -> np.ndarray:
     """Inverse of the Schur complement of the positive increments' block."""
     p = D.X.shape[1]
     _, _, H = _evaluate(d, beta, D, 2)
@@ -324,9 +329,9 @@ def _profile_cov(d, beta, D: _Data) -> np.ndarray:
     return np.linalg.inv(info)[-p:, -p:]
 
 
-def _baseline(D: _Data | _Strata, d: np.ndarray, names: list[str] | None) -> pd.DataFrame:
+def baseline_table(D: _Data | _Strata, d: np.ndarray, names: list[str] | None) -> pd.DataFrame:
     if isinstance(D, _Strata):
-        return pd.concat([_baseline(P, ds, None).assign(stratum=names[k])
+        return pd.concat([baseline_table(P, ds, None).assign(stratum=names[k])
                           for k, P, ds in zip(D.ids, D.parts, D.split(d))],
                          ignore_index=True)
     return pd.DataFrame({"time_lower": D.t_lo, "time_upper": D.t_hi, "increment": d,

@@ -282,6 +282,11 @@ def _validate(
     return lo, up, w
 
 
+#: The input checks of :func:`turnbull`, for the other interval-censored engines
+#: (:mod:`.ic_ph`): the same rules and messages everywhere.
+validate_intervals = _validate
+
+
 # ---------------------------------------------------------------------- structure
 @dataclass(frozen=True)
 class _Design:
@@ -327,6 +332,10 @@ def _design(lower: np.ndarray, upper: np.ndarray) -> _Design:
                  np.searchsorted(t_hi, lower, side="right"))
     b = np.searchsorted(t_hi, upper, side="right") - 1
     return _Design(lower, upper, a, b, t_lo, t_hi)
+
+
+#: The Turnbull intervals and the run each observation covers, for :mod:`.ic_ph`.
+innermost_design = _design
 
 
 # ---------------------------------------------------------------------- engine

@@ -34,7 +34,7 @@ MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
 #: ``dryneedle_outcomes.harms.rates.PER``.
 PER = ("patient", "session", "100_needles")
 #: ``dryneedle_outcomes.responders.MISSING_RULES``.
-MISSING_RULES = ("observed", "non_responder")
+MISSING_RULES = ("non_responder", "observed")
 #: ``dryneedle_outcomes.models.design``'s time scales of the linear-time models.
 TIME_SCALES = ("week", "day", "visit")
 #: The keys of ``[analysis.trajectory]`` that only the deprecated ``sessions_to_mcid`` used.
@@ -196,7 +196,16 @@ FIELDS: tuple[Field, ...] = (
        "twitches", default=True, option="HarmsOptions.dose_response"),
     *_definition_fields("analysis.responders", "a responder improves by", "RespondersOptions"),
     _f("analysis.responders", "missing", "choices", "the missing-data rules: one table each",
-       default=["observed"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+       default=["non_responder"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+    _f("analysis.responders", "adjust", "names", "\"baseline\" and/or patient columns for "
+       "the covariate-adjusted risk difference and ratio (standardisation); [] = none",
+       default=["baseline"], option="RespondersOptions.adjust"),
+    _f("analysis.responders", "variance", "choice", "delta-method covariance of the "
+       "adjusted comparison: robust (HC0 sandwich) or model", default="robust",
+       allowed=("robust", "model"), option="RespondersOptions.variance"),
+    _f("analysis.blinding", "alternative", "choice", "two-sided CIs, or one-sided "
+       "(greater / less) as Bang et al. 2004 prefer", default="two-sided",
+       allowed=("two-sided", "greater", "less"), option="BlindingOptions.alternative"),
     _f("analysis.baseline_table", "p_values", "boolean", "test at baseline (CONSORT advises "
        "against it)", default=False, option="BaselineTableOptions.p_values"),
     *_definition_fields("analysis.time_to_relief", "relief: an improvement by",
@@ -252,6 +261,7 @@ TABLES: dict[str, str] = {
     "analysis.trajectory": "dno.fit_trajectory, once per model",
     "analysis.harms": "adverse_event_rates, protocol_deviations and dose_response",
     "analysis.responders": "dno.responders; one definition of a responder",
+    "analysis.blinding": "dno.blinding_index: Bang's and James' blinding indices",
     "analysis.baseline_table": "dno.baseline_table",
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",

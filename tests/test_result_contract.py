@@ -48,6 +48,11 @@ def results(cohort):
             "discrete_hazard": sessions.discrete_hazard,
             "soreness": dno.soreness_duration(cohort, n_boot=0, progress=False),
             "responders": dno.responders(cohort),
+            "responders_adjusted": dno.responders(cohort, adjust=["baseline"]),
+            "blinding": dno.blinding_index(cohort, guesses=pd.DataFrame({
+                "patient_id": cohort.patients["patient_id"],
+                "allocation_guess": np.resize(["real", "sham", "don't know"],
+                                              len(cohort.patients))})),
             "rates_patient": adverse_event_rates(cohort, per="patient"),
             "rates_needles": adverse_event_rates(cohort, per="100_needles"),
             "dose": dose_response(cohort, terms="any"),
@@ -66,7 +71,8 @@ def results(cohort):
 
 
 NAMES = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "soreness",
-         "responders", "rates_patient", "rates_needles", "dose", "deviations", "baseline"]
+         "responders", "responders_adjusted", "blinding", "rates_patient", "rates_needles",
+         "dose", "deviations", "baseline"]
 #: results that compare arms on this two-arm cohort: their comparison has rows
 COMPARING = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "responders",
              "rates_patient", "rates_needles"]

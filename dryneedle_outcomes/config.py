@@ -104,11 +104,13 @@ Schema (defaults after ``=`` for optional keys)::
     conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
     rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
                                          # time every arm still observes
-    n_boot = 200                         # bootstrap replicates of the Turnbull bands (0-100000)
+    n_boot = 2000                        # bootstrap replicates of the Turnbull bands and
+                                         # median CI (0-100000; percentile CIs of a
+                                         # median need ~2,000: Davison & Hinkley 1997)
     seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
     [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
-    n_boot = 200                         # patient-bootstrap replicates (0 to 100000)
+    n_boot = 2000                        # patient-bootstrap replicates (0 to 100000)
     seed = 2014
 
     [figures]

@@ -68,11 +68,11 @@ sustained = false
 timescale = ["days", "sessions"]
 interval_censored = true
 distributions = ["weibull", "loglogistic"]
-n_boot = 200
+n_boot = 2000
 seed = 2014
 
 [analysis.soreness_duration]
-n_boot = 200
+n_boot = 2000
 seed = 2014
 
 [figures]

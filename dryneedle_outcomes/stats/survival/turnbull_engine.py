@@ -139,7 +139,7 @@ def _batched(
     value, kind, pair = _endpoints(lower, upper)
     n_end = value.size
     start = np.flatnonzero((kind[:-1] != 1) & (kind[1:] == 1))   # as in _design
-    cover = ((np.arange(k) >= full.a[:, None]) & (np.arange(k) <= full.b[:, None])).astype(float)
+    runs = _Runs(full.a, full.b, k)
 
     # 1. each replicate's Turnbull intervals, as runs of the fine ones
     kept = weights > 0
@@ -164,7 +164,7 @@ def _batched(
     p = np.zeros((kept.shape[0], k))
     np.add.at(p, (rows[use], owner[use]), np.broadcast_to(full_mass, use.shape)[use])
     w = weights / weights.sum(axis=1, keepdims=True)
-    short = ((p @ cover.T <= 0) & kept).any(axis=1)
+    short = ((runs.prob(p) <= 0) & kept).any(axis=1)
     if short.any():
         spread = rep[short] / rep[short].sum(axis=1, keepdims=True)
         p[short] = (1 - _SPREAD) * p[short] / p[short].sum(axis=1, keepdims=True) + \
@@ -176,12 +176,11 @@ def _batched(
     active = np.arange(kept.shape[0])
     for _ in range(_MAX_STEPS):
         pa, wa = p[active], w[active]
-        prob = pa @ cover.T
+        prob = runs.prob(pa)
         lost = ((prob <= 0) & (wa > 0)).any(axis=1)   # an observation without probability
         if lost.any():                                   # left the support: alone
             active, pa, wa, prob = active[~lost], pa[~lost], wa[~lost], prob[~lost]
-        ratio = np.where(wa > 0, wa / np.where(wa > 0, prob, 1.0), 0.0)
-        d = ratio @ cover
+        d = runs.gradient(np.where(wa > 0, wa / np.where(wa > 0, prob, 1.0), 0.0))
         gap = np.where(rep[active], d, -np.inf).max(axis=1) - 1.0
         ok[active[gap <= tol]] = True
         go = gap > tol
@@ -194,14 +193,13 @@ def _batched(
         if enter.any():
             pa = np.where(enter, _SPREAD * pa.max(axis=1, keepdims=True), pa)
             pa /= pa.sum(axis=1, keepdims=True)
-            prob = pa @ cover.T
-            d = np.where(wa > 0, wa / np.where(wa > 0, prob, 1.0), 0.0) @ cover
+            prob = runs.prob(pa)
+            d = runs.gradient(np.where(wa > 0, wa / np.where(wa > 0, prob, 1.0), 0.0))
         support = pa > 0
-        root = np.sqrt(np.where(wa > 0, wa, 0.0)) / np.where(wa > 0, prob, 1.0)
-        scaled = root[:, :, None] * cover[None, :, :] * pa[:, None, :]   # D_i a_ij p_j
+        curv = np.where(wa > 0, wa / np.where(wa > 0, prob, 1.0) ** 2, 0.0)
         n_s = active.size
         system = np.zeros((n_s, k + 1, k + 1))
-        system[:, :k, :k] = np.matmul(scaled.transpose(0, 2, 1), scaled)
+        system[:, :k, :k] = runs.hessian(curv) * pa[:, :, None] * pa[:, None, :]
         system[:, :k, k] = pa
         system[:, k, :k] = pa
         off = ~support
@@ -219,7 +217,7 @@ def _batched(
         # the other masses move at most halfway to zero.
         leave = support & (u <= -1.0)
         keep = support & ~leave
-        infeasible = (((np.where(keep, pa, 0.0) @ cover.T) <= 0) & (wa > 0)).any(axis=1)
+        infeasible = ((runs.prob(np.where(keep, pa, 0.0)) <= 0) & (wa > 0)).any(axis=1)
         keep[infeasible] = support[infeasible]
         worst = np.where(keep, -u, 0.0).max(axis=1)
         step = np.minimum(1.0, 0.5 / np.maximum(worst, 1e-300))
@@ -241,3 +239,51 @@ def _batched(
         medians[i] = _median(jt, est)
     return done, surv, medians
 
+
+class _Runs:
+    """The data's pairs as runs ``[a_i, b_i]`` of Turnbull intervals, for many mass
+    vectors at once with cumulative sums only (small products on a busy machine are
+    dominated by BLAS thread start-up, so no matrix products here)."""
+
+    def __init__(self, a: np.ndarray, b: np.ndarray, k: int) -> None:
+        self.a, self.b, self.k = a, b, k
+        self.by_a = _Groups(a)
+        self.by_end = _Groups(b + 1)
+        ab = a * k + b
+        self.by_ab = _Groups(ab)
+        self.ab_a, self.ab_b = self.by_ab.keys // k, self.by_ab.keys % k
+        j = np.arange(k)
+        self.lo, self.hi = np.minimum.outer(j, j), np.maximum.outer(j, j)
+
+    def prob(self, p: np.ndarray) -> np.ndarray:
+        """P_i = sum of p over the run of pair i, for each row of ``p``."""
+        c = np.concatenate([np.zeros((p.shape[0], 1)), np.cumsum(p, axis=1)], axis=1)
+        return c[:, self.b + 1] - c[:, self.a]
+
+    def gradient(self, r: np.ndarray) -> np.ndarray:
+        """sum_i r_i 1[a_i <= j <= b_i] for every j, for each row of ``r``."""
+        diff = np.zeros((r.shape[0], self.k + 1))
+        diff[:, self.by_a.keys] += self.by_a.sum(r)
+        diff[:, self.by_end.keys] -= self.by_end.sum(r)
+        return np.cumsum(diff, axis=1)[:, :self.k]
+
+    def hessian(self, q: np.ndarray) -> np.ndarray:
+        """sum_i q_i 1[a_i <= j, l <= b_i] for every (j, l), for each row of ``q``."""
+        grid = np.zeros((q.shape[0], self.k, self.k))
+        grid[:, self.ab_a, self.ab_b] = self.by_ab.sum(q)
+        grid = np.cumsum(grid, axis=1)                                # a <= min(j, l)
+        grid = np.cumsum(grid[:, :, ::-1], axis=2)[:, :, ::-1]        # b >= max(j, l)
+        return grid[:, self.lo, self.hi]
+
+
+class _Groups:
+    """Sums of the columns of a matrix that share a key (``numpy.add.reduceat``)."""
+
+    def __init__(self, key: np.ndarray) -> None:
+        self.order = np.argsort(key, kind="stable")
+        sorted_key = key[self.order]
+        self.starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
+        self.keys = sorted_key[self.starts]
+
+    def sum(self, x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x[:, self.order], self.starts, axis=1)

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import csr_matrix
 from tqdm.auto import tqdm
 
 from dryneedle_outcomes.errors import AnalysisError
@@ -59,6 +60,8 @@ __all__ = ["DEFAULT_N_BOOT", "TurnbullBands", "turnbull_bootstrap"]
 DEFAULT_N_BOOT = 2000
 # Replicates refitted together; fixed, so results do not depend on anything else.
 _CHUNK = 250
+# Cluster draws are made this many cells (replicates x clusters) at a time.
+_DRAW_CELLS = 2_000_000
 
 
 @dataclass(frozen=True)
@@ -220,14 +223,25 @@ def turnbull_bootstrap(
     rng = np.random.default_rng(seed)
     full = _fit_pairs(pl, pu, pw, tol=tol, max_iter=int(max_iter))
 
-    weights = np.empty((int(n_boot), m))
-    for r in range(int(n_boot)):   # the draws, one replicate at a time as always
-        if cluster is None:
-            weights[r] = rng.multinomial(n_units, prob)
-        else:
-            draws = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)
-            weights[r] = np.bincount(combo_pair, weights=draws[combo_cluster] * combo_n,
-                                     minlength=m)
+    if cluster is None:
+        draw = lambda rows: rng.multinomial(n_units, prob, size=rows).astype(float)  # noqa: E731
+    else:
+        # weights of the pairs = cluster counts x (pair, cluster) counts, a sparse product
+        per_pair = csr_matrix((combo_n.astype(float), (combo_pair, combo_cluster)),
+                              shape=(m, n_units))
+
+        def draw(rows: int) -> np.ndarray:
+            # rows x n_units cluster indices at once: the same stream as one replicate
+            # at a time (numpy's Generator.integers), so the same replicates for a seed
+            out = np.empty((rows, m))
+            step = max(1, _DRAW_CELLS // n_units)
+            for s in range(0, rows, step):
+                r = min(step, rows - s)
+                picks = rng.integers(0, n_units, (r, n_units)) + n_units * np.arange(r)[:, None]
+                counts = np.bincount(picks.ravel(), minlength=r * n_units).reshape(r, n_units)
+                out[s:s + r] = (per_pair @ counts.T.astype(float)).T
+            return out
+
     surv = np.empty((int(n_boot), t.size))
     medians = np.empty(int(n_boot))
     n_failed = 0
@@ -236,7 +250,8 @@ def turnbull_bootstrap(
         for s in range(0, int(n_boot), _CHUNK):
             part = slice(s, min(s + _CHUNK, int(n_boot)))
             surv[part], medians[part], failed, _ = replicate_curves(
-                pl, pu, full_mass, weights[part], t, tol=tol, max_iter=int(max_iter))
+                pl, pu, full_mass, draw(part.stop - part.start), t, tol=tol,
+                max_iter=int(max_iter))
             n_failed += failed
             bar.update(part.stop - part.start)
 

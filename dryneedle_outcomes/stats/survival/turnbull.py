@@ -11,7 +11,9 @@ time, with ``0 <= lower <= upper <= inf``:
 :func:`turnbull` returns the NPMLE of the survival function (Turnbull, 1976) as
 computed by ``survival::survfit(Surv(lower, upper, type = "interval2") ~ 1)`` in R,
 written with ``upper = NA`` for right-censored observations, and
-:func:`turnbull_bootstrap` adds nonparametric bootstrap percentile bands.
+:func:`~dryneedle_outcomes.stats.survival.turnbull_boot.turnbull_bootstrap` (in
+:mod:`.turnbull_boot`, importable from here too) adds nonparametric bootstrap percentile
+bands.
 
 Algorithm
 ---------

@@ -18,12 +18,13 @@ number. Every call also gives the median's interval, hence 2,000.
 
 Time it takes
 -------------
-The replicates are refitted together (:mod:`.turnbull_engine`): on 2 cores of a
-shared machine, 2,000 replicates of 5,000 patients with some 40 distinct intervals
-take about 1 s (per-session soreness of 10,000 patients, resampled by patient: about
-1.5 s per group); the cost grows linearly with the number of patients (the draws)
-and of distinct intervals. ``benchmarks/bench_relief.py`` times the analyses built on
-it at 1,000, 10,000 and 100,000 patients.
+The replicates are refitted together (:mod:`.turnbull_engine`) from the same draws as
+before (one replicate at a time, so a seed gives the same replicates). CPU time for
+2,000 replicates: well under 1 s for a trial arm of 40-500 patients; about 1 s for an
+arm of 5,000 patients (some 40-130 distinct intervals, patients or sessions resampled);
+the cost grows linearly with the number of patients (the draws) and of distinct
+intervals. ``benchmarks/bench_relief.py --bootstrap-targets`` times the analyses built
+on it at 1,000, 10,000 and 100,000 patients.
 
 References
 ----------

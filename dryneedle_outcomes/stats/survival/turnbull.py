@@ -563,13 +563,18 @@ def _kaplan_meier(des: _Design, w: np.ndarray) -> np.ndarray:
 
 
 def _masses(
-    des: _Design, w: np.ndarray, *, tol: float, max_iter: int
+    des: _Design, w: np.ndarray, *, tol: float, max_iter: int,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool, int, list[str]]:
-    """The NPMLE's masses of the Turnbull intervals of ``des`` for pair weights ``w > 0``."""
+    """The NPMLE's masses of the Turnbull intervals of ``des`` for pair weights ``w > 0``
+    (``start``: feasible starting masses for the constrained Newton method)."""
     k = des.t_lo.size
     if ((des.lower < des.upper) & np.isfinite(des.upper)).any():
-        engine = _cnm if k <= _MAX_NEWTON else _squarem
-        mass, converged, n_iter, _, warn = engine(des.a, des.b, w, k, tol, max_iter)
+        if k <= _MAX_NEWTON:
+            mass, converged, n_iter, _, warn = _cnm(des.a, des.b, w, k, tol, max_iter,
+                                                    start=start)
+        else:
+            mass, converged, n_iter, _, warn = _squarem(des.a, des.b, w, k, tol, max_iter)
         return mass, converged, n_iter, warn
     return _kaplan_meier(des, w), True, 0, []
 

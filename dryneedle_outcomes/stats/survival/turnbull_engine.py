@@ -24,9 +24,11 @@ Python-level work per replicate. Here all replicates are solved together:
    one ``numpy.linalg.solve`` on a stack of small systems per step.
 4. **The same stopping rule as** :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull`:
    a replicate is done when ``max_j d_j - 1 <= tol`` over all of its Turnbull
-   intervals (the Karush-Kuhn-Tucker gap). A replicate whose support must change (an
-   interval entering or leaving it), or that is not done in a few steps, is refitted
-   alone by the constrained Newton method from the usual cold start, exactly as before.
+   intervals (the Karush-Kuhn-Tucker gap). Intervals enter the support (with a little
+   mass) where ``d_j > 1`` and leave it where the full step would take their mass to
+   zero. A replicate not done in 30 steps (its support cycling, mostly in small
+   samples) is refitted alone by the constrained Newton method of ``turnbull``, started
+   from the batch's last iterate when that is feasible.
 
 Both routes stop at the same certified optimum (the NPMLE, to the KKT tolerance), so a
 replicate's estimates agree with a one-at-a-time refit to about the tolerance (checked
@@ -49,6 +51,7 @@ from dryneedle_outcomes.stats.survival.turnbull import (
     _masses,
     _median,
 )
+from dryneedle_outcomes.stats.survival.turnbull import _probabilities as _prob
 
 # Dense batched steps are used up to this many Turnbull intervals (every analysis of
 # the package has fewer than 60; beyond it each replicate is refitted alone).
@@ -113,15 +116,21 @@ def replicate_curves(
     medians = np.empty(n_rep)
     genuine = ((lower < upper) & np.isfinite(upper)).any()
     todo = np.arange(n_rep)
+    starts: dict[int, np.ndarray] = {}
     if genuine and full_mass.size <= MAX_BATCHED:
-        done, surv_b, med_b = _batched(lower, upper, full_mass, weights, times, tol)
+        done, surv_b, med_b, starts = _batched(lower, upper, full_mass, weights, times, tol)
         surv[done], medians[done] = surv_b, med_b
         todo = np.setdiff1d(todo, done)
     n_failed = 0
     for r in todo:   # one at a time: few replicates (or all, without genuine intervals)
         keep = weights[r] > 0
         des = _design(lower[keep], upper[keep])
-        mass, converged, _, _ = _masses(des, weights[r, keep], tol=tol, max_iter=max_iter)
+        start = starts.get(int(r))
+        if start is not None and (start.size != des.t_lo.size or not (
+                _prob(start, des.a, des.b) > 0).all()):
+            start = None   # the batch's last iterate, when it is a feasible start
+        mass, converged, _, _ = _masses(des, weights[r, keep], tol=tol, max_iter=max_iter,
+                                        start=start)
         n_failed += not converged
         _, jt, est = _jumps(des.t_lo, des.t_hi, mass)
         surv[r] = np.concatenate([[1.0], est])[np.searchsorted(jt, times, side="right")]
@@ -132,8 +141,9 @@ def replicate_curves(
 def _batched(
     lower: np.ndarray, upper: np.ndarray, full_mass: np.ndarray, weights: np.ndarray,
     times: np.ndarray, tol: float,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Replicates solved together; returns the indices done, their curves and medians."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict[int, np.ndarray]]:
+    """Replicates solved together; returns the indices done, their curves and medians,
+    and the last iterate of the others (masses of their Turnbull intervals)."""
     full = _design(lower, upper)
     k = full.t_lo.size
     value, kind, pair = _endpoints(lower, upper)
@@ -237,7 +247,10 @@ def _batched(
         jt, est = mid[i, jump[i]], after[i, jump[i]]
         surv[i] = np.concatenate([[1.0], est])[np.searchsorted(jt, times, side="right")]
         medians[i] = _median(jt, est)
-    return done, surv, medians
+    # the last iterate of the others, on their own intervals: a start for their refit
+    rest = np.flatnonzero(~ok)
+    starts = {int(r): p[r, rep[r]] / p[r, rep[r]].sum() for r in rest if p[r, rep[r]].sum() > 0}
+    return done, surv, medians, starts
 
 
 class _Runs:

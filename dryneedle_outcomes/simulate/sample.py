@@ -57,7 +57,13 @@ dose_response = true
 
 [analysis.responders]
 mcid = true
-missing = ["observed", "non_responder"]
+# headline: non-responder imputation (composite strategy, ICH E9(R1)); observed cases
+# (assumes MCAR) as a supplementary table
+missing = ["non_responder", "observed"]
+# covariate-adjusted risk difference and ratio (logistic regression + standardisation,
+# FDA covariate-adjustment guidance 2023), robust (HC0) delta-method CIs
+adjust = ["baseline"]
+variance = "robust"
 
 [analysis.baseline_table]
 p_values = false
@@ -67,6 +73,8 @@ mcid = true
 sustained = false
 timescale = ["days", "sessions"]
 interval_censored = true
+interval_scores = "logrank2"
+interval_method = "pclt"
 distributions = ["weibull", "loglogistic"]
 n_boot = 2000
 seed = 2014

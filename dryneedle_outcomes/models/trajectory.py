@@ -354,7 +354,7 @@ class TrajectoryResult(AnalysisResult):
         ``dryneedle_outcomes.models.mcid`` (``n_boot`` refits, ``seed`` default 2014;
         ``estimate`` missing, with no interval, when the MCID is not reached by the last
         visit). ``n_boot`` defaults to 1,000, the number percentile intervals need
-        (Efron & Tibshirani 1993, ch. 19; Davison & Hinkley 1997, sec. 5.2); each is a
+        (Efron & Tibshirani 1993, ch. 19; Davison & Hinkley 1997, ch. 5); each is a
         model refit, some 10 ms for the sample's MMRM, so about 10 s with a progress bar.
         """
         warnings.warn(SESSIONS_TO_MCID_DEPRECATED, FutureWarning, stacklevel=2)

@@ -26,11 +26,11 @@ The analyses
 
 Bootstrap: 2,000 patient-bootstrap replicates per group by default, because the
 intervals are percentile intervals of medians (Efron & Tibshirani 1993, ch. 13 and 19;
-Davison & Hinkley 1997, sec. 5.2: 1,000 to 2,000 replicates for percentile limits; see
+Davison & Hinkley 1997, ch. 5: 1,000 to 2,000 replicates for percentile limits; see
 :mod:`~dryneedle_outcomes.stats.survival.turnbull_boot`). The by-arm median and the
 curve's bands come from the same replicates. Time on 2 cores of a shared machine, all
-groups (2 arms, needle bins and session numbers): about 1 s for 84 patients and some
-5 s for 10,000 (``benchmarks/bench_relief.py``); pass a smaller ``n_boot`` to explore.
+groups (2 arms, needle bins and session numbers): about 1.5 s of CPU for the 84-patient
+sample and 6 s for 10,000 (``benchmarks/bench_relief.py``); pass a smaller ``n_boot`` to explore.
 
 Examples
 --------

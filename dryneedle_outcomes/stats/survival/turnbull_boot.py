@@ -11,7 +11,7 @@ The default is 2,000. Percentile limits are tail quantiles of the bootstrap
 distribution, and their Monte Carlo error shrinks slowly: Efron & Tibshirani (1993,
 *An Introduction to the Bootstrap*, ch. 13 and 19) recommend about 1,000 replicates
 for percentile intervals, where 25-200 suffice for a standard error, and Davison &
-Hinkley (1997, *Bootstrap Methods and their Application*, sec. 5.2.3) find 1,000 to
+Hinkley (1997, *Bootstrap Methods and their Application*, ch. 5) find 1,000 to
 2,000 needed for 95% limits; a median's bootstrap distribution is discrete (it takes
 the jump times of the curve), so its limits move in whole steps and need the larger
 number. Every call also gives the median's interval, hence 2,000.
@@ -31,7 +31,7 @@ References
 Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap. Chapman & Hall,
 ch. 13 (percentile intervals), ch. 19 (number of replicates for them).
 Davison AC, Hinkley DV (1997). Bootstrap Methods and their Application. Cambridge
-University Press, sec. 5.2.
+University Press, ch. 5 (confidence intervals).
 """
 
 from __future__ import annotations

@@ -120,11 +120,13 @@ Schema (defaults after ``=`` for optional keys)::
     rmst_tau = 0                         # pre-specified RMST restriction time in days;
                                          # 0 = none (never chosen from the data)
     rmst_tau_sessions = 0                # the same in sessions (sessions timescale)
-    n_boot = 200                         # bootstrap replicates of the Turnbull bands (0-100000)
+    n_boot = 2000                        # bootstrap replicates of the Turnbull bands and
+                                         # median CI (0-100000; percentile CIs of a
+                                         # median need ~2,000: Davison & Hinkley 1997)
     seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
     [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
-    n_boot = 200                         # patient-bootstrap replicates (0 to 100000)
+    n_boot = 2000                        # patient-bootstrap replicates (0 to 100000)
     seed = 2014
 
     [figures]

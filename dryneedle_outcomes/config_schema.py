@@ -246,11 +246,13 @@ FIELDS: tuple[Field, ...] = (
        "the sessions timescale; 0 = none", default=0, bounds=(0.0, 1e9),
        option="TimeToReliefOptions.rmst_tau_sessions"),
     _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
-       "bands", default=200, bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
+       "bands and median CI (percentile intervals of a median: 2,000)", default=2000,
+       bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
     _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="TimeToReliefOptions.seed"),
-    _f("analysis.soreness_duration", "n_boot", "integer", "patient-bootstrap replicates",
-       default=200, bounds=_N_BOOT0, option="SorenessOptions.n_boot"),
+    _f("analysis.soreness_duration", "n_boot", "integer", "patient-bootstrap replicates "
+       "(percentile intervals of medians: 2,000)", default=2000, bounds=_N_BOOT0,
+       option="SorenessOptions.n_boot"),
     _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="SorenessOptions.seed"),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",

@@ -97,8 +97,8 @@ def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):
                                                 "adjust": ["baseline"], "variance": "robust"}
     assert config["figures"] == {"formats": ["pdf", "png"], "width": "single", "dpi": 300}
     assert manifest["seeds"]["simulation"] == {"seed": 2014, "n_patients": 84}
-    assert manifest["seeds"]["time_to_relief_bootstrap"] == {"seed": 2014, "n_boot": 200}
-    assert manifest["seeds"]["soreness_duration_bootstrap"] == {"seed": 2014, "n_boot": 200}
+    assert manifest["seeds"]["time_to_relief_bootstrap"] == {"seed": 2014, "n_boot": 2000}
+    assert manifest["seeds"]["soreness_duration_bootstrap"] == {"seed": 2014, "n_boot": 2000}
     assert manifest["started"] <= manifest["finished"]
     on_disk = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert sorted(manifest["outputs"]) == on_disk
@@ -418,7 +418,7 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
 def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
     # no bootstrap: the outputs checked here do not depend on it
     config = _sample_config(sample_dir, tmp_path, replace={
-        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 200": "n_boot = 0"})
+        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 2000": "n_boot = 0"})
     out = tmp_path / "out"
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

@@ -158,3 +158,35 @@ def test_errors(sample):
                         pd.DataFrame({"patient_id": ["a"], "arm": ["sham"]}))
     with pytest.raises(AnalysisError, match="soreness"):
         dno.soreness_duration(c)
+
+
+def test_by_arm_median_ci_is_the_curve_bootstrap_of_that_arm(result):
+    # the by-arm medians reuse the curve's bootstrap: the same rows, patients and seed
+    # (seed + i over the sorted arms) as a bootstrap of that arm alone
+    from dryneedle_outcomes.stats.survival.turnbull_boot import turnbull_bootstrap
+
+    ev = result.events
+    for i, arm in enumerate(sorted(ev["arm"].unique())):
+        g = ev[ev["arm"] == arm]
+        alone = turnbull_bootstrap(g["lower"], g["upper"], times=[0.0],
+                                   cluster=g["patient_id"], n_boot=30, seed=4 + i,
+                                   progress=False).median.iloc[0]
+        row = result.median.set_index("arm").loc[arm]
+        assert (row["ci_lower"], row["ci_upper"]) == (alone["ci_lower"], alone["ci_upper"])
+
+
+def test_unknown_duration_report_is_left_out_of_the_duration_model():
+    # "sore for an unknown time", (0, inf) hours, carries no information on the
+    # duration: the model is the one fitted without that report (survreg refuses it)
+    sim = dno.simulate_tables(n_patients=60, seed=5)
+    a = sim.assessments.copy()
+    row = a.index[(a["needled"]) & (a["soreness_upper_h"] > 0)][0]
+    unknown, missing = a.copy(), a.copy()
+    unknown.loc[row, ["soreness_lower_h", "soreness_upper_h"]] = [0.0, math.inf]
+    missing.loc[row, ["soreness_lower_h", "soreness_upper_h"]] = [np.nan, np.nan]
+    res = dno.soreness_duration(dno.load_cohort(unknown, sim.patients), n_boot=0)
+    ref = dno.soreness_duration(dno.load_cohort(missing, sim.patients), n_boot=0)
+    assert any("(0, inf) hours" in n for n in res.notes)
+    # the same rows reach the same iterative fit: equal to rounding
+    pd.testing.assert_frame_equal(res.time_ratios, ref.time_ratios, rtol=1e-12)
+    assert len(res.events) == len(ref.events) + 1

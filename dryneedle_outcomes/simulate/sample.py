@@ -57,22 +57,34 @@ dose_response = true
 
 [analysis.responders]
 mcid = true
-missing = ["observed", "non_responder"]
+# headline: non-responder imputation (composite strategy, ICH E9(R1)); observed cases
+# (assumes MCAR) as a supplementary table
+missing = ["non_responder", "observed"]
+# covariate-adjusted risk difference and ratio (logistic regression + standardisation,
+# FDA covariate-adjustment guidance 2023), robust (HC0) delta-method CIs
+adjust = ["baseline"]
+variance = "robust"
 
 [analysis.baseline_table]
 p_values = false
 
 [analysis.time_to_relief]
 mcid = true
-sustained = false
+# confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)
+sustained = true
 timescale = ["days", "sessions"]
 interval_censored = true
+interval_scores = "logrank2"
+interval_method = "pclt"
 distributions = ["weibull", "loglogistic"]
-n_boot = 200
+# pre-specified RMST restriction times (end of the 6-week course; its 6 sessions)
+rmst_tau = 42
+rmst_tau_sessions = 6
+n_boot = 2000
 seed = 2014
 
 [analysis.soreness_duration]
-n_boot = 200
+n_boot = 2000
 seed = 2014
 
 [figures]

@@ -24,6 +24,14 @@ The analyses
   counted in ``any_soreness``, not in the duration model, since a log-time model has no
   place for a duration of exactly 0 h).
 
+Bootstrap: 2,000 patient-bootstrap replicates per group by default, because the
+intervals are percentile intervals of medians (Efron & Tibshirani 1993, ch. 13 and 19;
+Davison & Hinkley 1997, ch. 5: 1,000 to 2,000 replicates for percentile limits; see
+:mod:`~dryneedle_outcomes.stats.survival.turnbull_boot`). The by-arm median and the
+curve's bands come from the same replicates. Time on 2 cores of a shared machine, all
+groups (2 arms, needle bins and session numbers): about 1.5 s of CPU for the 84-patient
+sample and 6 s for 10,000 (``benchmarks/bench_relief.py``); pass a smaller ``n_boot`` to explore.
+
 Examples
 --------
 >>> import dryneedle_outcomes as dno
@@ -51,7 +59,8 @@ from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.intervals import wilson
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.kaplan_meier import kaplan_meier
-from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
+from ..stats.survival.turnbull import turnbull
+from ..stats.survival.turnbull_boot import DEFAULT_N_BOOT, turnbull_bootstrap
 from ..tables import TableResult, format_median, format_p, trailer_lines
 
 NEEDLE_BINS = (1, 3, 5, 7)
@@ -315,7 +324,10 @@ def _h(x: float) -> str:
 
 
 def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_level: float,
-                   seed: int | None, progress: bool) -> pd.DataFrame:
+                   seed: int | None, progress: bool,
+                   done: dict | None = None) -> pd.DataFrame:
+    """Median and patient-bootstrap CI per group; ``done`` maps a group's key to the
+    bootstrap already run on exactly its rows with its seed (the curve's, by arm)."""
     rows = []
     # a handful of groups (arms x bins or sessions), each fitted on its own rows
     for i, (key, g) in enumerate(events.groupby(keys, observed=True, sort=True)):
@@ -323,7 +335,10 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
         lo, up = g["lower"].to_numpy(), g["upper"].to_numpy()
         est = float(turnbull(lo, up).median())
         ci_lo = ci_hi = np.nan
-        if n_boot:
+        if n_boot and done and key in done:   # the same rows, seed and replicates
+            m = done[key].median.iloc[0]
+            ci_lo, ci_hi = float(m["ci_lower"]), float(m["ci_upper"])
+        elif n_boot:
             b = turnbull_bootstrap(lo, up, times=np.array([0.0]),
                                    cluster=g["patient_id"].to_numpy(), n_boot=n_boot,
                                    conf_level=conf_level,
@@ -339,7 +354,8 @@ def _group_medians(events: pd.DataFrame, keys: list[str], *, n_boot: int, conf_l
 
 
 @one_channel
-def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int = 200,
+def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95,
+                      n_boot: int = DEFAULT_N_BOOT,
                       seed: int | None = DEFAULT_SEED, progress: bool = True,
                       needle_bins: Sequence[int] = NEEDLE_BINS) -> SorenessResult:
     """Time to resolution of post-needling soreness (interval-censored, hours).
@@ -348,8 +364,10 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     ----------
     cohort : Cohort
     conf_level : float, default 0.95
-    n_boot : int, default 200
-        Patient-bootstrap replicates for bands and median CIs (0 for none).
+    n_boot : int, default 2000
+        Patient-bootstrap replicates for bands and median CIs (0 for none); 2,000
+        because the CIs are percentile intervals of medians (see the module docstring
+        for the reason and the time it takes).
     seed : int, optional
     progress : bool, default True
         Progress bars during the bootstraps.
@@ -383,6 +401,7 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
     arms = sorted(events["arm"].unique())
 
     parts = []
+    by_arm = {}
     for i, a in enumerate(arms):   # one Turnbull fit per arm
         g = events[events["arm"] == a]
         fit = turnbull(g["lower"].to_numpy(), g["upper"].to_numpy())
@@ -399,11 +418,14 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
                                    label=f"bootstrap: CIs of the soreness curve, {a}")
             c["ci_lower"] = b.bands["ci_lower"].to_numpy()
             c["ci_upper"] = b.bands["ci_upper"].to_numpy()
+            by_arm[(a,)] = b
         parts.append(c)
     curve = pd.concat(parts, ignore_index=True)
 
     kw = {"n_boot": int(n_boot), "conf_level": conf_level, "seed": seed, "progress": progress}
-    median = _group_medians(events, ["arm"], **kw)
+    # by arm: the rows, seed (seed + i, arms sorted) and clusters of the curve's bootstrap,
+    # so its replicates are the same; their medians give the CI
+    median = _group_medians(events, ["arm"], **kw, done=by_arm)
     labels = [f"{lo}-{hi - 1}" if hi - 1 > lo else f"{lo}" for lo, hi in zip(edges, edges[1:])]
     labels.append(f"{edges[-1]}+")
     binned = events[events["needles"].notna()].copy()
@@ -431,7 +453,16 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95, n_boot: int =
 
     model = None
     reference = arms[0]
-    pos = events[(events["upper"] > 0) & events["needles"].notna()].reset_index(drop=True)
+    # sessions with soreness (upper > 0) and a needle count; a (0, inf) report ("sore
+    # for an unknown time", e.g. an ongoing report without a lower bound) carries no
+    # information on the duration and survreg refuses it, so it is left out (noted)
+    unknown = (events["lower"] <= 0) & np.isinf(events["upper"])
+    if unknown.any():
+        notes.append(f"{int(unknown.sum())} session(s) reported as (0, inf) hours (sore for "
+                     "an unknown time) carry no information on the duration: not in the "
+                     "duration model")
+    pos = events[(events["upper"] > 0) & events["needles"].notna() & ~unknown
+                 ].reset_index(drop=True)
     if len(pos) > 10 and pos["patient_id"].nunique() > 2:
         X = pd.DataFrame({"session": pos["session"].to_numpy(dtype=float),
                           "needles": pos["needles"].to_numpy(dtype=float)})

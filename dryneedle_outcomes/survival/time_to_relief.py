@@ -93,7 +93,8 @@ from ..stats.survival.interval_test import IntervalTestResult, interval_test
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
 from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
-from ..stats.survival.turnbull import turnbull, turnbull_bootstrap
+from ..stats.survival.turnbull import turnbull
+from ..stats.survival.turnbull_boot import DEFAULT_N_BOOT, turnbull_bootstrap
 from ..timing import describe_rule
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
@@ -122,7 +123,7 @@ def time_to_relief(
     conf_level: float = 0.95,
     conf_type: str = "log-log",
     distributions: Sequence[str] = ("weibull", "loglogistic"),
-    n_boot: int = 200,
+    n_boot: int = DEFAULT_N_BOOT,
     seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
@@ -167,9 +168,11 @@ def time_to_relief(
     distributions : sequence of str
         Parametric AFT models to fit (``weibull``, ``loglogistic``, ``lognormal``,
         ``exponential``).
-    n_boot : int, default 200
-        Bootstrap replicates for the Turnbull bands, the median CI and the
-        interval-censored PH hazard ratio CIs (0 for none).
+    n_boot : int, default 2000
+        Bootstrap replicates for the Turnbull bands, the median CI, the RMST CI and the
+        interval-censored PH hazard ratio CIs (0 for none): 2,000 because all are
+        percentile intervals and the median's is of a quantile (Efron & Tibshirani 1993,
+        ch. 13 and 19; Davison & Hinkley 1997, ch. 5).
     seed : int, optional
         Seed of the bootstrap (default
         :data:`~dryneedle_outcomes.results.DEFAULT_SEED`).

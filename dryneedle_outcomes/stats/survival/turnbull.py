@@ -11,7 +11,9 @@ time, with ``0 <= lower <= upper <= inf``:
 :func:`turnbull` returns the NPMLE of the survival function (Turnbull, 1976) as
 computed by ``survival::survfit(Surv(lower, upper, type = "interval2") ~ 1)`` in R,
 written with ``upper = NA`` for right-censored observations, and
-:func:`turnbull_bootstrap` adds nonparametric bootstrap percentile bands.
+:func:`~dryneedle_outcomes.stats.survival.turnbull_boot.turnbull_bootstrap` (in
+:mod:`.turnbull_boot`, importable from here too) adds nonparametric bootstrap percentile
+bands.
 
 Algorithm
 ---------
@@ -77,18 +79,17 @@ Matches R's ``survfit`` on ``Surv(l, u, type = "interval2")``. Golden values:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import nnls
-from tqdm.auto import trange
 
 from dryneedle_outcomes.errors import AnalysisError
-from dryneedle_outcomes.stats.checks import check_conf_level, check_whole_number, first_position
+from dryneedle_outcomes.stats.checks import check_whole_number, first_position
 from dryneedle_outcomes.stats.survival.validation import float_vector
 
-__all__ = ["TurnbullBands", "TurnbullFit", "turnbull", "turnbull_bootstrap"]
+__all__ = ["TurnbullBands", "TurnbullFit", "turnbull", "turnbull_bootstrap"]  # noqa: F822
 
 _MEDIAN_TOL = np.sqrt(np.finfo(float).eps)  # survival:::survmean's tolerance
 # Above this many Turnbull intervals dense Newton steps cost too much memory and time;
@@ -192,47 +193,6 @@ class TurnbullFit:
         return _median(self.curve["time"].to_numpy(), self.curve["estimate"].to_numpy())
 
 
-@dataclass(frozen=True)
-class TurnbullBands:
-    """Bootstrap percentile bands for a Turnbull NPMLE.
-
-    Attributes
-    ----------
-    bands : pandas.DataFrame
-        ``time``, ``estimate`` (the NPMLE on the full data), ``ci_lower`` and
-        ``ci_upper`` (percentiles of the bootstrap estimates at that time).
-    median : pandas.DataFrame
-        One row: ``estimate`` (:meth:`TurnbullFit.median`), ``ci_lower``,
-        ``ci_upper`` and ``n_not_reached`` (replicates whose median was not reached;
-        they count as ``+inf``, see :func:`turnbull_bootstrap`).
-    n_boot : int
-        Number of bootstrap replicates.
-    seed : int
-        The seed of the ``numpy.random.Generator`` (drawn when none was given), so
-        ``turnbull_bootstrap(..., seed=bands.seed)`` reproduces the result.
-    conf_level : float
-        The confidence level of the bands.
-    fit : TurnbullFit
-        The fit on the full data.
-    surv_replicates : numpy.ndarray
-        The bootstrap estimates, shape ``(n_boot, len(times))``.
-    median_replicates : numpy.ndarray
-        The bootstrap medians (NaN where not reached).
-    warnings : list of str
-        Problems met (replicates whose fit did not converge).
-    """
-
-    bands: pd.DataFrame
-    median: pd.DataFrame
-    n_boot: int
-    seed: int
-    conf_level: float
-    fit: TurnbullFit
-    surv_replicates: np.ndarray
-    median_replicates: np.ndarray
-    warnings: list[str] = field(default_factory=list)
-
-
 # ---------------------------------------------------------------------- validation
 def _validate(
     lower: object, upper: object, weights: object | None
@@ -282,11 +242,6 @@ def _validate(
     return lo, up, w
 
 
-#: The input checks of :func:`turnbull`, for the other interval-censored engines
-#: (:mod:`.ic_ph`): the same rules and messages everywhere.
-validate_intervals = _validate
-
-
 # ---------------------------------------------------------------------- structure
 @dataclass(frozen=True)
 class _Design:
@@ -310,19 +265,32 @@ def _compress(
     return pairs[:, 0], pairs[:, 1], wsum, inverse
 
 
-def _design(lower: np.ndarray, upper: np.ndarray) -> _Design:
-    """Turnbull intervals of distinct pairs and the run of them each pair covers."""
+def _endpoints(
+    lower: np.ndarray, upper: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every pair's endpoint markers in time order: value, kind, and the pair's index.
+
+    Kind 0: an exact time seen as a left end just below it; kind 1: a right end
+    (closed); kind 2: an open left end. At tied values this order puts (x, t] before
+    [t, t] before (t, y], as half-open intervals need. A Turnbull interval starts at
+    each left marker (kind 0 or 2) followed by a right marker.
+    """
     exact = lower == upper
-    # Endpoint markers. Kind 0: an exact time seen as a left end just below it;
-    # kind 1: a right end (closed); kind 2: an open left end. At tied values this
-    # order puts (x, t] before [t, t] before (t, y], as half-open intervals need.
+    index = np.arange(lower.size)
     value = np.concatenate([lower[exact], upper[exact], lower[~exact], upper[~exact]])
     kind = np.concatenate([
         np.zeros(exact.sum()), np.ones(exact.sum()),
         np.full((~exact).sum(), 2.0), np.ones((~exact).sum()),
     ])
+    pair = np.concatenate([index[exact], index[exact], index[~exact], index[~exact]])
     order = np.lexsort((kind, value))
-    value, kind = value[order], kind[order]
+    return value[order], kind[order], pair[order]
+
+
+def _design(lower: np.ndarray, upper: np.ndarray) -> _Design:
+    """Turnbull intervals of distinct pairs and the run of them each pair covers."""
+    exact = lower == upper
+    value, kind, _ = _endpoints(lower, upper)
     start = np.flatnonzero((kind[:-1] != 1) & (kind[1:] == 1))
     t_lo, t_hi = value[start], value[start + 1]
     # A point inside each Turnbull interval (t_hi, or t for [t, t]); an observation
@@ -332,10 +300,6 @@ def _design(lower: np.ndarray, upper: np.ndarray) -> _Design:
                  np.searchsorted(t_hi, lower, side="right"))
     b = np.searchsorted(t_hi, upper, side="right") - 1
     return _Design(lower, upper, a, b, t_lo, t_hi)
-
-
-#: The Turnbull intervals and the run each observation covers, for :mod:`.ic_ph`.
-innermost_design = _design
 
 
 # ---------------------------------------------------------------------- engine
@@ -378,13 +342,21 @@ def _start(a: np.ndarray, b: np.ndarray, k: int) -> np.ndarray:
 
 
 def _cnm(
-    a: np.ndarray, b: np.ndarray, w: np.ndarray, k: int, tol: float, max_iter: int
+    a: np.ndarray, b: np.ndarray, w: np.ndarray, k: int, tol: float, max_iter: int,
+    start: np.ndarray | None = None,
 ) -> tuple[np.ndarray, bool, int, float, list[str]]:
-    """Constrained Newton method (Wang 2008) for the masses of k Turnbull intervals."""
+    """Constrained Newton method (Wang 2008) for the masses of k Turnbull intervals.
+
+    ``start``: feasible starting masses (every observation with positive probability);
+    default a smallest set of intervals meeting every observation, equal masses.
+    """
     total = w.sum()
-    p = np.zeros(k)
-    p[_start(a, b, k)] = 1.0
-    p /= p.sum()
+    if start is None:
+        p = np.zeros(k)
+        p[_start(a, b, k)] = 1.0
+        p /= p.sum()
+    else:
+        p = np.asarray(start, dtype=float).copy()
     ll = _loglik(p, a, b, w)
     warn: list[str] = []
     n_iter = 0
@@ -490,15 +462,16 @@ def _polish(
     so a step is accepted when it reduces the KKT residual instead.
     """
     support = np.flatnonzero(p > 0)
-    s = support.size
     design, root_w = _run_design(p, a, b, w, support)
-    # maximise g'delta - delta'H delta / 2 subject to 1'delta = 0
-    kkt = np.zeros((s + 1, s + 1))
-    kkt[:s, :s] = design.T @ design
-    kkt[:s, s] = kkt[s, :s] = 1.0
-    rhs = np.concatenate([design.T @ root_w, [0.0]])
+    # maximise g'delta - delta'H delta / 2 subject to 1'delta = 0, with g = design' root_w
+    # and H = design' design: the least-squares problem min ||design delta - root_w||
+    # over the null space of 1', solved on an orthonormal basis Z of it by SVD. Forming
+    # H (the normal equations) squares the condition number, and with support masses
+    # near 1e-4 (rare exact times in a large cohort) the step was then too inaccurate
+    # to reduce the KKT residual: fits stalled above tol (issue 12).
+    basis = np.linalg.qr(np.ones((support.size, 1)), mode="complete")[0][:, 1:]
     delta = np.zeros(p.size)
-    delta[support] = np.linalg.lstsq(kkt, rhs, rcond=None)[0][:s]
+    delta[support] = basis @ np.linalg.lstsq(design @ basis, root_w, rcond=None)[0]
     shrink = delta < 0
     step = min(1.0, float(np.min(-p[shrink] / delta[shrink]))) if shrink.any() else 1.0
     residual = _kkt_residual(p, a, b, w)
@@ -589,24 +562,34 @@ def _kaplan_meier(des: _Design, w: np.ndarray) -> np.ndarray:
     return mass
 
 
-def fit_support(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
-                max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-    """The NPMLE masses of distinct ``(lower, upper]`` pairs with positive weights, for
-    the other interval-censored engines: the engine of :func:`turnbull` (constrained
-    Newton, accelerated EM beyond its size limit, closed-form Kaplan-Meier without genuine
-    intervals) without the curve and counts it also builds.
-
-    Returns the Turnbull intervals' left and right ends, their masses and whether the
-    fit converged.
-    """
-    des = _design(lower, upper)
+def _masses(
+    des: _Design, w: np.ndarray, *, tol: float, max_iter: int,
+    start: np.ndarray | None = None,
+) -> tuple[np.ndarray, bool, int, list[str]]:
+    """The NPMLE's masses of the Turnbull intervals of ``des`` for pair weights ``w > 0``
+    (``start``: feasible starting masses for the constrained Newton method)."""
     k = des.t_lo.size
     if ((des.lower < des.upper) & np.isfinite(des.upper)).any():
-        engine = _cnm if k <= _MAX_NEWTON else _squarem
-        mass, converged, *_ = engine(des.a, des.b, w, k, tol, max_iter)
-    else:
-        mass, converged = _kaplan_meier(des, w), True
-    return des.t_lo, des.t_hi, np.asarray(mass, dtype=float), bool(converged)
+        if k <= _MAX_NEWTON:
+            mass, converged, n_iter, _, warn = _cnm(des.a, des.b, w, k, tol, max_iter,
+                                                    start=start)
+        else:
+            mass, converged, n_iter, _, warn = _squarem(des.a, des.b, w, k, tol, max_iter)
+        return mass, converged, n_iter, warn
+    return _kaplan_meier(des, w), True, 0, []
+
+
+def _jumps(
+    t_lo: np.ndarray, t_hi: np.ndarray, mass: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """survfit's curve: one row per interval with mass (not the final ``(L, inf)``).
+
+    Returns the intervals' indices, the jump times (midpoints) and the estimate after
+    each jump.
+    """
+    after = np.concatenate([np.cumsum(mass[::-1])[::-1][1:], [0.0]])  # S after interval
+    jump = np.flatnonzero((mass > 0) & np.isfinite(t_hi))
+    return jump, 0.5 * (t_lo[jump] + t_hi[jump]), after[jump]
 
 
 def _fit_pairs(
@@ -616,21 +599,14 @@ def _fit_pairs(
     des = _design(lower, upper)
     k = des.t_lo.size
     genuine = (des.lower < des.upper) & np.isfinite(des.upper)
-    if genuine.any():
-        engine = _cnm if k <= _MAX_NEWTON else _squarem
-        mass, converged, n_iter, _, warn = engine(des.a, des.b, w, k, tol, max_iter)
-    else:
-        mass, converged, n_iter, warn = _kaplan_meier(des, w), True, 0, []
+    mass, converged, n_iter, warn = _masses(des, w, tol=tol, max_iter=max_iter)
     prob = _probabilities(mass, des.a, des.b)
     total = w.sum()
     gap = float(_gradient(w / prob, des.a, des.b, k).max() / total - 1.0)
     loglik = float(np.sum(w * np.log(prob)))
     intervals = pd.DataFrame({"time_lower": des.t_lo, "time_upper": des.t_hi, "mass": mass})
 
-    # survfit's curve: one row per interval with mass (not the final (L, inf)).
-    after = np.concatenate([np.cumsum(mass[::-1])[::-1][1:], [0.0]])  # S after interval
-    jump = np.flatnonzero((mass > 0) & np.isfinite(des.t_hi))
-    time = 0.5 * (des.t_lo[jump] + des.t_hi[jump])
+    jump, time, estimate = _jumps(des.t_lo, des.t_hi, mass)
     # survfit's counts: observations with a time at or after the jump time (exact
     # times, right-censoring times) plus the expected events imputed to interval
     # observations by the fitted masses.
@@ -648,7 +624,7 @@ def _fit_pairs(
         "time": time,
         "time_lower": des.t_lo[jump],
         "time_upper": des.t_hi[jump],
-        "estimate": after[jump],
+        "estimate": estimate,
         "n_risk": real_w[np.searchsorted(real_t, time, side="left")] + imputed_after,
         "n_event": exact_events + imputed[jump],
     })
@@ -738,165 +714,49 @@ def turnbull(
     return _fit_pairs(pl[keep], pu[keep], pw[keep], tol=tol, max_iter=int(max_iter))
 
 
-def _type7(sorted_values: np.ndarray, q: float) -> float:
-    """R's type-7 quantile of sorted values that may end in +inf.
+def __getattr__(name: str) -> object:
+    """The bootstrap lives in :mod:`.turnbull_boot`; its names stay importable from here."""
+    if name in ("TurnbullBands", "turnbull_bootstrap", "_type7"):
+        from . import turnbull_boot
 
-    Interpolating towards an infinite order statistic gives inf; an exact hit on a
-    finite order statistic gives that value.
-    """
-    h = (sorted_values.size - 1) * q
-    lo = int(np.floor(h))
-    frac = h - lo
-    if frac == 0:
-        return float(sorted_values[lo])
-    hi_value = sorted_values[lo + 1]
-    if np.isinf(hi_value):
-        return float("inf")
-    return float(sorted_values[lo] + frac * (hi_value - sorted_values[lo]))
+        return getattr(turnbull_boot, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-def turnbull_bootstrap(
-    lower: np.ndarray | pd.Series | list[float],
-    upper: np.ndarray | pd.Series | list[float],
-    *,
-    times: np.ndarray | list[float],
-    cluster: np.ndarray | pd.Series | list | None = None,
-    n_boot: int = 200,
-    conf_level: float = 0.95,
-    seed: int | None = None,
-    progress: bool = True,
-    label: str = "Turnbull bootstrap",
-    tol: float = 1e-10,
-    max_iter: int = 10000,
-) -> TurnbullBands:
-    """Nonparametric bootstrap percentile bands for a Turnbull NPMLE.
+# ------------------------------------------------------- for the other interval engines
+# (:mod:`.ic_ph`, :mod:`.interval_test`, :mod:`.turnbull_summaries`): public names, so
+# that no module imports a private one, with the same rules and messages everywhere.
 
-    Each replicate resamples observations (or whole clusters, e.g. patients with
-    several sessions, when ``cluster`` is given) with replacement. The draw is turned
-    into weights on the distinct ``(lower, upper)`` pairs and the NPMLE refitted on
-    them, so a replicate costs O(distinct intervals) and copies no data.
-
-    Parameters
-    ----------
-    lower, upper : array-like of float
-        The observations, as in :func:`turnbull`.
-    times : array-like of float
-        Times at which to give bands for the survival probability.
-    cluster : array-like, optional
-        A cluster label per observation; whole clusters are resampled.
-    n_boot : int
-        Number of bootstrap replicates.
-    conf_level : float
-        Confidence level of the percentile intervals.
-    seed : int, optional
-        Seed of the ``numpy.random.Generator``; when None one is drawn and reported.
-    progress : bool
-        Show a ``tqdm`` progress bar.
-    label : str
-        What the progress bar says the replicates estimate (e.g. ``"relief curve CIs,
-        sham"``).
-    tol, max_iter
-        Passed to the fits, as in :func:`turnbull`.
-
-    Returns
-    -------
-    TurnbullBands
-        Bands at ``times`` and a confidence interval for the median.
-
-    Notes
-    -----
-    Limits are R's type-7 (numpy's ``linear``) percentiles of the replicates at
-    ``(1 - conf_level) / 2`` and ``(1 + conf_level) / 2``. A replicate whose median is
-    not reached (the estimate stays above 0.5) counts as a median of ``+inf``: the
-    upper (or even lower) limit is ``inf`` when the percentile falls on or
-    interpolates towards such replicates, meaning the limit lies beyond the follow-up.
-    The point estimate of the median is NaN when not reached, as in survfit.
-
-    Examples
-    --------
-    >>> lower = [0, 0, 7, 14, 7, 0, 14, 21]
-    >>> upper = [7, 14, 14, np.inf, 21, 7, 21, np.inf]
-    >>> res = turnbull_bootstrap(lower, upper, times=[10, 20], n_boot=50, seed=1,
-    ...                          progress=False)
-    >>> res.bands.columns.tolist()
-    ['time', 'estimate', 'ci_lower', 'ci_upper']
-    >>> bool((res.bands.ci_lower <= res.bands.estimate).all())
-    True
-    """
-    _check_control(tol, max_iter)
-    lo, up, w = _validate(lower, upper, None)
-    t = float_vector("times", np.atleast_1d(np.asarray(times, dtype=float)))
-    if np.isnan(t).any() or t.size == 0:
-        raise AnalysisError("times must be a non-empty array of non-missing times")
-    n_boot = check_whole_number(n_boot, "n_boot", minimum=2)
-    conf_level = check_conf_level(conf_level)
-    pl, pu, pw, pair = _compress(lo, up, w)
-    m = pl.size
-    if cluster is None:
-        prob = pw / pw.sum()
-        n_units = lo.size
-    else:
-        labels = pd.Series(np.asarray(cluster))
-        if labels.size != lo.size:
-            raise AnalysisError(
-                f"cluster must have one label per observation; got {labels.size} for {lo.size}"
-            )
-        if labels.isna().any():
-            raise AnalysisError(
-                f"cluster has {int(labels.isna().sum())} missing labels (first at position "
-                f"{first_position(labels.isna().to_numpy())}); every observation needs a cluster"
-            )
-        codes, uniques = pd.factorize(labels)
-        n_units = len(uniques)
-        # distinct (cluster, pair) combinations with their counts
-        combo, combo_n = np.unique(codes * m + pair, return_counts=True)
-        combo_cluster, combo_pair = combo // m, combo % m
-    if seed is None:
-        seed = int(np.random.SeedSequence().entropy % (2**63))
-    rng = np.random.default_rng(seed)
-    full = _fit_pairs(pl, pu, pw, tol=tol, max_iter=int(max_iter))
-
-    surv = np.empty((int(n_boot), t.size))
-    medians = np.empty(int(n_boot))
-    n_failed = 0
-    for r in trange(int(n_boot), disable=not progress, desc=label):
-        if cluster is None:
-            wb = rng.multinomial(n_units, prob).astype(float)
-        else:
-            draws = np.bincount(rng.integers(0, n_units, n_units), minlength=n_units)
-            wb = np.bincount(combo_pair, weights=draws[combo_cluster] * combo_n, minlength=m)
-        keep = wb > 0
-        fit = _fit_pairs(pl[keep], pu[keep], wb[keep], tol=tol, max_iter=int(max_iter))
-        n_failed += not fit.converged
-        surv[r] = fit.survival_at(t)
-        medians[r] = fit.median()
-
-    alpha = (1.0 - conf_level) / 2.0
-    ci = np.quantile(surv, [alpha, 1.0 - alpha], axis=0)
-    bands = pd.DataFrame({
-        "time": t, "estimate": full.survival_at(t), "ci_lower": ci[0], "ci_upper": ci[1],
-    })
-    not_reached = np.isnan(medians)
-    med_sorted = np.sort(np.where(not_reached, np.inf, medians))
-    median = pd.DataFrame({
-        "estimate": [full.median()],
-        "ci_lower": [_type7(med_sorted, alpha)],
-        "ci_upper": [_type7(med_sorted, 1.0 - alpha)],
-        "n_not_reached": [int(not_reached.sum())],
-    })
-    warn = list(full.warnings)
-    if n_failed:
-        warn.append(
-            f"{n_failed} of {n_boot} bootstrap fits did not converge; raise max_iter or tol"
-        )
-    return TurnbullBands(
-        bands=bands, median=median, n_boot=int(n_boot), seed=int(seed),
-        conf_level=float(conf_level), fit=full, surv_replicates=surv,
-        median_replicates=medians, warnings=warn,
-    )
-
-
-#: Distinct (lower, upper) pairs with summed weights, and the fit on such pairs, for the
-#: other interval-censored engines (:mod:`.interval_test`).
+#: The input checks of :func:`turnbull`.
+validate_intervals = _validate
+#: The Turnbull intervals and the run each observation covers.
+innermost_design = _design
+#: Distinct (lower, upper) pairs with summed weights.
 compress_pairs = _compress
+#: The NPMLE fit of such pairs.
 fit_pairs = _fit_pairs
+
+
+def fit_support(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
+                max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The NPMLE masses of distinct ``(lower, upper]`` pairs with positive weights: the
+    engine of :func:`turnbull` (constrained Newton, accelerated EM beyond its size limit,
+    closed-form Kaplan-Meier without genuine intervals) without the curve and counts it
+    also builds.
+
+    Returns the Turnbull intervals' left and right ends, their masses and whether the
+    fit converged.
+    """
+    des = _design(lower, upper)
+    mass, converged, _, _ = _masses(des, w, tol=tol, max_iter=max_iter)
+    return des.t_lo, des.t_hi, np.asarray(mass, dtype=float), bool(converged)
+
+
+#: The pieces of the fit the batched bootstrap (:mod:`.turnbull_engine`,
+#: :mod:`.turnbull_boot`) reuses.
+check_control = _check_control
+endpoints = _endpoints
+curve_jumps = _jumps
+npmle_masses = _masses
+curve_median = _median
+interval_probabilities = _probabilities

@@ -74,6 +74,10 @@ from dryneedle_outcomes.stats.survival.turnbull import (
     fit_support,
     validate_intervals,
 )
+from dryneedle_outcomes.stats.survival.turnbull_engine import replicate_statistics
+
+#: Bootstrap replicates refitted together (bounds the memory of a batch).
+_BATCH = 250
 
 __all__ = ["TurnbullMasses", "bootstrap_statistics", "rmst_estimate", "step_median",
            "step_survival", "turnbull_rmst"]
@@ -99,14 +103,6 @@ def _arrays(fit: TurnbullFit | TurnbullMasses) -> tuple[np.ndarray, np.ndarray, 
     return (iv["time_lower"].to_numpy(dtype=float), iv["time_upper"].to_numpy(dtype=float),
             iv["mass"].to_numpy(dtype=float))
 
-
-def _masses(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
-            max_iter: int) -> TurnbullMasses:
-    """The NPMLE masses of distinct pairs with positive weights: the engine of
-    :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull` (constrained Newton,
-    accelerated EM beyond its size limit, closed-form Kaplan-Meier without genuine
-    intervals) without the curve and counts it also builds."""
-    return TurnbullMasses(*fit_support(lower, upper, w, tol=tol, max_iter=max_iter))
 
 _MEDIAN_TOL = np.sqrt(np.finfo(float).eps)  # as survival:::survmean
 
@@ -291,15 +287,20 @@ def bootstrap_statistics(
     pl, pu, pw, _ = compress_pairs(lo, up, w)
     prob = pw / pw.sum()
     rng = np.random.default_rng(seed)
-    out = None
-    failed = 0
-    for r in trange(int(n_boot), disable=not progress, desc=label):
-        wb = rng.multinomial(lo.size, prob).astype(float)
-        keep = wb > 0
-        fit = _masses(pl[keep], pu[keep], wb[keep], tol=tol, max_iter=int(max_iter))
-        failed += not fit.converged
-        value = np.atleast_1d(np.asarray(statistic(fit), dtype=float))
-        if out is None:
-            out = np.empty((int(n_boot), value.size))
-        out[r] = value
-    return out, failed
+    # the refits start from the full-data NPMLE and are solved in batches
+    # (:func:`.turnbull_engine.replicate_statistics`); a batch's draws are the rows the
+    # one-at-a-time loop drew, in the same order, so the replicates do not depend on it
+    full = fit_support(pl, pu, pw, tol=tol, max_iter=int(max_iter))[2]
+
+    def stat(t_lo: np.ndarray, t_hi: np.ndarray, mass: np.ndarray) -> np.ndarray:
+        return statistic(TurnbullMasses(t_lo, t_hi, mass, True))
+
+    parts, failed = [], 0
+    for start in trange(0, int(n_boot), _BATCH, disable=not progress, desc=label):
+        size = min(_BATCH, int(n_boot) - start)
+        wb = rng.multinomial(lo.size, prob, size=size).astype(float)
+        values, n_failed = replicate_statistics(pl, pu, full, wb, stat, tol=tol,
+                                                max_iter=int(max_iter))
+        parts.append(values)
+        failed += n_failed
+    return np.concatenate(parts), failed

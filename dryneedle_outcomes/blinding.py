@@ -70,7 +70,7 @@ class BlindingResult(NoComparison, AnalysisResult, TableResult):
     Attributes
     ----------
     table : pandas.DataFrame
-        :data:`BLINDING_COLUMNS`: per visit (NaN when one time point), Bang's index per
+        ``BLINDING_COLUMNS``: per visit (NaN when one time point), Bang's index per
         arm (``index="bang"``) and James' index over both arms (``index="james"``,
         ``arm="both"``), with ``std_error``, ``ci_lower``, ``ci_upper``, ``n``
         (respondents) and the counts of each answer and of patients without one.

@@ -153,7 +153,7 @@ class Cohort:
             (``baseline - lower`` for a higher-is-worse scale, ``upper - baseline`` for a
             higher-is-better one such as the FHSQ: 0 is its worst state, so a percentage
             of the baseline score would mean nothing there; missing when there is no
-            room; :func:`~dryneedle_outcomes.definitions.room_to_improve`). Visits of
+            room; ``dryneedle_outcomes.definitions.room_to_improve``). Visits of
             patients without a baseline value have missing ``base`` and changes (they
             are kept, not dropped). With pre- and post-session ratings, one row per
             visit: the rating the declared rule names (:meth:`visit_ratings`).

@@ -104,7 +104,7 @@ class ResponderDefinition:
         ``rows`` has the columns of :meth:`Cohort.change_from_baseline
         <dryneedle_outcomes.Cohort.change_from_baseline>` (``aval``, ``base``,
         ``improvement``). A percent-reduction definition is measured against the room
-        to improve at baseline (:func:`room_to_improve`); a row without room (a baseline
+        to improve at baseline (``room_to_improve``); a row without room (a baseline
         at the best end of the scale) does not meet it.
         """
         if self.kind == "mcid":

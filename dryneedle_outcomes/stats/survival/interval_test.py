@@ -187,6 +187,8 @@ class IntervalTestResult:
     warnings: tuple[str, ...] = ()
 
     def keys(self) -> tuple[str, ...]:
+        """The mapping keys, as ``ReliefResult.logrank`` has them plus ``z``, ``scores``
+        and ``method``."""
         return _KEYS
 
     def __getitem__(self, key: str):

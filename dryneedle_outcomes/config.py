@@ -123,6 +123,8 @@ Schema (defaults after ``=`` for optional keys)::
     n_boot = 2000                        # bootstrap replicates of the Turnbull bands and
                                          # median CI (0-100000; percentile CIs of a
                                          # median need ~2,000: Davison & Hinkley 1997)
+    hr_n_boot = 1000                     # bootstrap replicates of the interval-censored
+                                         # PH hazard ratio CIs (0-100000)
     seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
     [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
@@ -309,6 +311,7 @@ class TimeToReliefOptions:
     rmst_tau: float | None = default(_TTR, "rmst_tau") or None
     rmst_tau_sessions: float | None = default(_TTR, "rmst_tau_sessions") or None
     n_boot: int = default(_TTR, "n_boot")
+    hr_n_boot: int = default(_TTR, "hr_n_boot")
     seed: int = default(_TTR, "seed")
 
     def relief(self):

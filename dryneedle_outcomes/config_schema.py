@@ -248,6 +248,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
        "bands and median CI (percentile intervals of a median: 2,000)", default=2000,
        bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
+    _f("analysis.time_to_relief", "hr_n_boot", "integer", "bootstrap replicates of the "
+       "interval-censored PH hazard ratio CIs (percentile intervals of a smooth statistic: "
+       "1,000)", default=1000, bounds=_N_BOOT0, option="TimeToReliefOptions.hr_n_boot"),
     _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="TimeToReliefOptions.seed"),
     _f("analysis.soreness_duration", "n_boot", "integer", "patient-bootstrap replicates "

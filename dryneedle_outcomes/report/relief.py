@@ -95,7 +95,8 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
             interval_censored=t.interval_censored, adjust=t.adjust,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
-            distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
+            distributions=t.distributions, n_boot=t.n_boot, hr_n_boot=t.hr_n_boot,
+            seed=t.seed,
             progress=progress, interval_scores=t.interval_scores,
             interval_method=t.interval_method, rmst_tau=rmst_tau_for(options, timescale))
         rmst = None if res.rmst_tau is None else res.rmst(res.rmst_tau)

@@ -81,6 +81,7 @@ distributions = ["weibull", "loglogistic"]
 rmst_tau = 42
 rmst_tau_sessions = 6
 n_boot = 2000
+hr_n_boot = 1000
 seed = 2014
 
 [analysis.soreness_duration]

@@ -124,6 +124,7 @@ def time_to_relief(
     conf_type: str = "log-log",
     distributions: Sequence[str] = ("weibull", "loglogistic"),
     n_boot: int = DEFAULT_N_BOOT,
+    hr_n_boot: int | None = None,
     seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
@@ -169,10 +170,15 @@ def time_to_relief(
         Parametric AFT models to fit (``weibull``, ``loglogistic``, ``lognormal``,
         ``exponential``).
     n_boot : int, default 2000
-        Bootstrap replicates for the Turnbull bands, the median CI, the RMST CI and the
-        interval-censored PH hazard ratio CIs (0 for none): 2,000 because all are
-        percentile intervals and the median's is of a quantile (Efron & Tibshirani 1993,
-        ch. 13 and 19; Davison & Hinkley 1997, ch. 5).
+        Bootstrap replicates for the Turnbull bands, the median CI and the RMST CI (0 for
+        none): 2,000 because these are percentile intervals and the median's is of a
+        quantile (Efron & Tibshirani 1993, ch. 13 and 19; Davison & Hinkley 1997, ch. 5).
+    hr_n_boot : int, optional
+        Bootstrap replicates for the percentile CIs of the interval-censored PH hazard
+        ratios (each replicate refits the semi-parametric model). Default ``n_boot``
+        capped at 1,000, the number Efron & Tibshirani (1993, ch. 13) give for
+        percentile intervals of a smooth statistic. 0 (or ``n_boot = 0``) leaves the
+        model out: its CIs need the bootstrap.
     seed : int, optional
         Seed of the bootstrap (default
         :data:`~dryneedle_outcomes.results.DEFAULT_SEED`).
@@ -234,6 +240,8 @@ def time_to_relief(
         raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
                             f"{timescale!r}")
     n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
+    hr_n_boot = (min(n_boot, 1000) if hr_n_boot is None
+                 else check_whole_number(hr_n_boot, "hr_n_boot", minimum=0))
     interval_scores = check_choice(interval_scores, IC_SCORES, "interval_scores")
     interval_method = check_choice(interval_method, IC_METHODS, "interval_method")
 
@@ -364,15 +372,15 @@ def time_to_relief(
                     label=f"bootstrap: CIs of the relief curve and median, {a}")
     ic_ph = None
     wants_ic_ph = interval_censored and no_timing is None and (len(arms) > 1 or len(covariates))
-    if wants_ic_ph and not n_boot:
+    if wants_ic_ph and not (n_boot and hr_n_boot):
         notes.append("interval-censored PH model not fitted: its CIs are bootstrap "
-                     "intervals and n_boot = 0; the hazard ratio shown is Cox's, on the "
-                     "right-censored view")
+                     "intervals and n_boot or hr_n_boot is 0; the hazard ratio shown is "
+                     "Cox's, on the right-censored view")
     elif wants_ic_ph:
         # the primary hazard ratio: semi-parametric PH on the intervals (see ic_ph)
         ic_ph = fit_ic_ph(lower[rows], upper[rows], design.X, boot_strata=arm[rows],
                           strata=None if strata_values is None else strata_values[rows],
-                          n_boot=int(n_boot), conf_level=conf_level,
+                          n_boot=int(hr_n_boot), conf_level=conf_level,
                           seed=None if seed is None else int(seed) + len(arms),
                           progress=progress,
                           label="bootstrap: interval-censored PH hazard ratios")

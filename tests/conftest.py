@@ -27,6 +27,15 @@ def sample_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _instrument_registry():
+    """Every test's instrument registrations are undone after it (the registry is global)."""
+    import dryneedle_outcomes as dno
+
+    with dno.instrument_scope():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _close_figures():
     yield
     import matplotlib.pyplot as plt

@@ -49,6 +49,7 @@ from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
+from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED
 from ..stats.checks import check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
@@ -88,6 +89,7 @@ def time_to_relief(
     seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
+    adjust_instrument: bool = True,
 ) -> ReliefResult:
     """Time to relief of heel pain by arm; see the module docstring for the analyses.
 
@@ -108,6 +110,10 @@ def time_to_relief(
         Adjust the Cox and AFT models (and the discrete-time model) for these:
         ``"baseline"`` (the outcome at visit 0) or columns of ``cohort.patients``
         (the argument's name in :func:`~dryneedle_outcomes.fit_trajectory` too).
+        When ``outcome`` pools two instruments (the mapping's ``pool_as``: a site's
+        0-10 NRS x10 with the VAS), the patient's instrument
+        (``first_step_pain_instrument``) is added **by default** (``adjust_instrument``;
+        :mod:`dryneedle_outcomes.pooling`), said in ``notes``.
     covariates : sequence of str, optional
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
@@ -132,6 +138,9 @@ def time_to_relief(
         Show a progress bar during the bootstrap.
     session_visits : sequence of int, optional
         Visits that are needling sessions (``sessions`` timescale).
+    adjust_instrument : bool, default True
+        With a pooled outcome, add the instrument to ``adjust`` (see ``adjust``);
+        ``False`` leaves it out, said in ``notes``.
 
     Returns
     -------
@@ -154,6 +163,9 @@ def time_to_relief(
     ['session', 'arm', 'n_at_risk', 'n_relief']
     """
     covariates = _adjust(adjust, covariates)
+    # a pooled outcome (pool_as): the instrument is a covariate by default (pooling.py)
+    covariates, pool_note = with_pooled_covariate(cohort, outcome, covariates,
+                                                  adjust_instrument)
     if relief is None:
         relief = Relief(mcid=True)
     if conf_type not in CONF_TYPES:
@@ -182,7 +194,7 @@ def time_to_relief(
     with_patients = [str(a) for a in cohort.patients["arm"].cat.categories
                      if (cohort.patients["arm"] == a).any()]
     reference = choose_reference(with_patients, reference_arm)
-    notes: list[str] = []
+    notes: list[str] = [pool_note] if pool_note else []
     warns: list[str] = []
     empty_arms = arms_without_data(with_patients, reference, present,
                                    what="patient followed up after baseline")

@@ -314,7 +314,7 @@ class Mapping:
         else:
             data = _expect(mapping, AbcMapping, "mapping", "the mapping")
         where = origin or "mapping"
-        from .instruments import parse_instruments
+        from .instrument_definitions import parse_instruments
 
         for name in data:
             if name not in SECTIONS:

@@ -89,11 +89,11 @@ def with_pooled_covariate(cohort: Any, outcome: str, adjust, enabled: bool = Tru
     text = pooling_sentence(cohort, outcome)
     if not enabled:
         return adjust, (f"{text} The instrument is NOT a covariate of this model "
-                        "(adjust_instrument=False).")
+                        "(adjust_instrument=False)")
     if column in adjust:
-        return adjust, f"{text} The instrument ({column}) is a covariate."
+        return adjust, f"{text} The instrument ({column}) is a covariate"
     return adjust + (column,), (f"{text} The instrument ({column}) is added as a covariate "
-                                "by default (adjust_instrument=False turns it off).")
+                                "by default (adjust_instrument=False turns it off)")
 
 
 def pooling_sentence(cohort: Any, outcome: str) -> str | None:

@@ -236,9 +236,7 @@ def to_instrument(
             sites = sorted(s for s, name in per_site.items() if name == sc.name)
             where = f" at site(s) {', '.join(map(repr, sites))}" if sites else ""
             rec.correct_column(column, f"{sc.name}{where}", sc.instrument,
-                               f"scale {sc.name} is its own instrument: kept as "
-                               f"{sc.instrument} (not converted into {column}; pool it only "
-                               "with pool_as in the mapping)", n)
+                               f"kept as its own instrument (not converted into {column})", n)
         elif sc.factor != 1.0:
             rec.correct_column(column, sc.name, instrument.units,
                                f"scale converted {sc.name} -> {instrument.units} "

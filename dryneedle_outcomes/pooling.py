@@ -109,8 +109,11 @@ def pooling_sentence(cohort: Any, outcome: str) -> str | None:
     if not entry:
         return None
     target = INSTRUMENTS[outcome].label if outcome in INSTRUMENTS else outcome
-    parts = [f"{s['label']} x{s['factor']:g} ({s['rows']} assessment(s))"
-             for s in entry["sources"].values()]
+    a = cohort.assessments
+    column = entry["covariate"]
+    kept = (a[column].value_counts() if column in a else {})   # kept rows per instrument
+    parts = [f"{s['label']} x{s['factor']:g} ({int(kept.get(name, 0))} assessment(s) kept)"
+             for name, s in entry["sources"].items()]
     return (f"{target} pools {' and '.join(parts)} as the mapping declares (pool_as); the "
             "NRS and the VAS are different instruments, so the pooled scale assumes the NRS "
             "x10 measures the same pain on the VAS scale.")
@@ -137,22 +140,22 @@ def unpooled_message(cohort: Any, outcome: str) -> str | None:
             continue
         ids = list(dict.fromkeys(a.loc[rows, "patient_id"].astype(str)))
         shown = ", ".join(ids[:5]) + (f" and {len(ids) - 5} more" if len(ids) > 5 else "")
-        where = ""
+        where = only_text = ""
         if "site" in a:
             counts = a.loc[rows, "site"].fillna("(no site)").value_counts().sort_index()
             has = a.loc[~missing, "site"].dropna().unique()  # sites with a value of outcome
             only = [s for s in counts.index if s not in has]
             where = " at " + ", ".join(f"site {s!r} ({n})" for s, n in counts.items())
             if only:
-                where += (f"; site(s) {', '.join(map(repr, only))} scored {name} only, with no "
-                          f"{outcome} value")
+                only_text = (f" Site(s) {', '.join(map(repr, only))} scored {name} only, with "
+                             f"no {outcome} value.")
         lines.append(
             f"{int(rows.sum())} assessment(s) of {len(ids)} patient(s) ({shown}){where} have "
             f"{inst.label} ({name}) but no {outcome}: the NRS is its own instrument and these "
-            f"rows are not part of this analysis of {outcome}. Analyse outcome={name!r} "
-            f"separately, or pool it by declaring [assessments.pool_as] {name} = "
-            f"\"{outcome}\" in the mapping (then stated in the methods, with the instrument "
-            "as a covariate)")
+            f"rows are not part of this analysis of {outcome}.{only_text} Analyse "
+            f"outcome={name!r} separately, or pool it by declaring [assessments.pool_as] "
+            f"{name} = \"{outcome}\" in the mapping (then stated in the methods, with the "
+            "instrument as a covariate)")
     return "; ".join(lines) or None
 
 

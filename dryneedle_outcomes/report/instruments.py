@@ -27,8 +27,9 @@ def instrument_sentences(cohort: Cohort, outcome: str | None) -> list[str]:
     for name in cohort.instruments:
         inst = INSTRUMENTS[name]
         way = "higher is better" if inst.higher_is_better else "higher is worse"
-        mcid = (f"MCID {_number(inst.mcid)} {inst.units} ({inst.mcid_source})"
-                if inst.mcid is not None else f"no MCID registered ({inst.mcid_source})")
+        source = inst.mcid_source.rstrip(".")
+        mcid = (f"MCID {_number(inst.mcid)} {inst.units} ({source})"
+                if inst.mcid is not None else f"no MCID registered ({source})")
         out.append(f"{inst.label}: {_number(inst.lower)}-{_number(inst.upper)} {inst.units}, "
                    f"{way}; {mcid}.")
     if outcome is None or outcome not in INSTRUMENTS:

@@ -443,3 +443,44 @@ def test_config_without_the_instrument_names_what_is_allowed(tmp_path):
     with pytest.raises(ConfigError, match=r"\[instruments\.lefs\]: missing key\(s\) lower"):
         AnalysisConfig.from_file(_config(tmp_path, '[instruments.lefs]\nlabel = "L"\n'
                                                    "upper = 80\n"))
+
+
+# ---------------------------------------------------------------- against R (pooled sample)
+def _ref(fit: str, quantity: str) -> dict:
+    ref = pd.read_csv(REF / "reference.csv", dtype={"key": str}, keep_default_na=False)
+    sub = ref[(ref["fit"] == fit) & (ref["quantity"] == quantity)]
+    return dict(zip(sub["key"], sub["value"].astype(float)))
+
+
+def test_pooled_sample_mmrm_with_the_instrument_agrees_with_nlme(sample_cohort):
+    # gls gives model-based SEs: compare with Satterthwaite df (no Kenward-Roger
+    # inflation of the SEs); tolerance 1e-4 relative as the other gls references
+    fit = dno.fit_trajectory(sample_cohort, "first_step_pain", model="mmrm",
+                             df="satterthwaite")
+    assert fit.frame.covariates == ["first_step_pain_instrument"]
+    est, se = _ref("mmrm", "estimate"), _ref("mmrm", "std_error")
+    diff = fit.comparison.set_index("visit")
+    for visit in diff.index:
+        assert diff.loc[visit, "estimate"] == pytest.approx(est[str(visit)], rel=1e-4)
+        assert diff.loc[visit, "std_error"] == pytest.approx(se[str(visit)], rel=1e-4)
+    fe = fit.fixed_effects.set_index("term")
+    term = next(t for t in fe.index if t.startswith("first_step_pain_instrument"))
+    # a coefficient near 0 (-0.22, SE 1.9): 1e-4 of its SE, not of itself, since the
+    # two optimisers agree to that fraction of the sampling scale
+    assert fe.loc[term, "estimate"] == pytest.approx(est["instrument"],
+                                                     abs=1e-4 * se["instrument"])
+    assert fe.loc[term, "std_error"] == pytest.approx(se["instrument"], rel=1e-4)
+    assert fit.loglik == pytest.approx(_ref("mmrm", "loglik")[""], rel=1e-6)
+
+
+def test_pooled_sample_cox_with_the_instrument_agrees_with_coxph(sample_cohort):
+    res = dno.time_to_relief(sample_cohort, "first_step_pain", n_boot=0, distributions=())
+    hr = res.hazard_ratios.set_index("term")
+    ref_hr, ref_se = _ref("cox", "hazard_ratio"), _ref("cox", "std_error")
+    arm = "arm[dry_needling]"
+    inst = "first_step_pain_instrument[first_step_pain_nrs]"
+    assert hr.loc[arm, "estimate"] == pytest.approx(ref_hr["arm"], rel=1e-6)
+    assert hr.loc[inst, "estimate"] == pytest.approx(ref_hr["instrument"], rel=1e-6)
+    assert hr.loc[arm, "std_error"] == pytest.approx(ref_se["arm"], rel=1e-6)
+    assert hr.loc[inst, "std_error"] == pytest.approx(ref_se["instrument"], rel=1e-6)
+    assert hr.loc[arm, "p_value"] == pytest.approx(_ref("cox", "p_value")["arm"], rel=1e-6)

@@ -22,6 +22,15 @@ import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError, ConfigError, MappingError
 
 REF = Path(__file__).parent / "reference" / "instruments"
+#: nlme::gls and our REML fit both stop on a convergence criterion of the objective; on
+#: this data they agree to about 1e-5 relative on the parameters (as the other gls
+#: references, tests/test_model_terms.py), so estimates and SEs are compared at 1e-4
+MMRM_RTOL = 1e-4
+#: the REML log-likelihood is flat at the optimum: agreement to 1e-6 relative
+LOGLIK_RTOL = 1e-6
+#: Cox: Newton-Raphson to coxph's eps = 1e-9 on the log partial likelihood, both
+#: converging quadratically in a few steps: 1e-6 relative on ratios and SEs
+COX_RTOL = 1e-6
 
 
 # ---------------------------------------------------------------- hand-built cohorts
@@ -461,16 +470,16 @@ def test_pooled_sample_mmrm_with_the_instrument_agrees_with_nlme(sample_cohort):
     est, se = _ref("mmrm", "estimate"), _ref("mmrm", "std_error")
     diff = fit.comparison.set_index("visit")
     for visit in diff.index:
-        assert diff.loc[visit, "estimate"] == pytest.approx(est[str(visit)], rel=1e-4)
-        assert diff.loc[visit, "std_error"] == pytest.approx(se[str(visit)], rel=1e-4)
+        assert diff.loc[visit, "estimate"] == pytest.approx(est[str(visit)], rel=MMRM_RTOL)
+        assert diff.loc[visit, "std_error"] == pytest.approx(se[str(visit)], rel=MMRM_RTOL)
     fe = fit.fixed_effects.set_index("term")
     term = next(t for t in fe.index if t.startswith("first_step_pain_instrument"))
     # a coefficient near 0 (-0.22, SE 1.9): 1e-4 of its SE, not of itself, since the
     # two optimisers agree to that fraction of the sampling scale
     assert fe.loc[term, "estimate"] == pytest.approx(est["instrument"],
-                                                     abs=1e-4 * se["instrument"])
-    assert fe.loc[term, "std_error"] == pytest.approx(se["instrument"], rel=1e-4)
-    assert fit.loglik == pytest.approx(_ref("mmrm", "loglik")[""], rel=1e-6)
+                                                     abs=MMRM_RTOL * se["instrument"])
+    assert fe.loc[term, "std_error"] == pytest.approx(se["instrument"], rel=MMRM_RTOL)
+    assert fit.loglik == pytest.approx(_ref("mmrm", "loglik")[""], rel=LOGLIK_RTOL)
 
 
 def test_pooled_sample_cox_with_the_instrument_agrees_with_coxph(sample_cohort):
@@ -479,8 +488,8 @@ def test_pooled_sample_cox_with_the_instrument_agrees_with_coxph(sample_cohort):
     ref_hr, ref_se = _ref("cox", "hazard_ratio"), _ref("cox", "std_error")
     arm = "arm[dry_needling]"
     inst = "first_step_pain_instrument[first_step_pain_nrs]"
-    assert hr.loc[arm, "estimate"] == pytest.approx(ref_hr["arm"], rel=1e-6)
-    assert hr.loc[inst, "estimate"] == pytest.approx(ref_hr["instrument"], rel=1e-6)
-    assert hr.loc[arm, "std_error"] == pytest.approx(ref_se["arm"], rel=1e-6)
-    assert hr.loc[inst, "std_error"] == pytest.approx(ref_se["instrument"], rel=1e-6)
-    assert hr.loc[arm, "p_value"] == pytest.approx(_ref("cox", "p_value")["arm"], rel=1e-6)
+    assert hr.loc[arm, "estimate"] == pytest.approx(ref_hr["arm"], rel=COX_RTOL)
+    assert hr.loc[inst, "estimate"] == pytest.approx(ref_hr["instrument"], rel=COX_RTOL)
+    assert hr.loc[arm, "std_error"] == pytest.approx(ref_se["arm"], rel=COX_RTOL)
+    assert hr.loc[inst, "std_error"] == pytest.approx(ref_se["instrument"], rel=COX_RTOL)
+    assert hr.loc[arm, "p_value"] == pytest.approx(_ref("cox", "p_value")["arm"], rel=COX_RTOL)

@@ -191,6 +191,7 @@ ROWS = [
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
     Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
 ]
 
 

@@ -12,8 +12,11 @@
 #   emmeans (mode = "df.error": estimates and SEs only, df are not compared; see
 #   tests/reference/model_terms/make_reference.R for why).
 # Cox: survival::coxph(Surv(time, event) ~ arm + instrument), Efron ties (R's default).
-# Writes reference.csv: fit, quantity, term/visit, value, and the R expression.
-suppressPackageStartupMessages({library(nlme); library(emmeans); library(survival)})
+# Writes reference.csv (fit, quantity, term/visit, value, and the R expression) and
+# versions.json.
+suppressPackageStartupMessages({
+  library(nlme); library(emmeans); library(survival); library(jsonlite)
+})
 here <- "tests/reference/instruments"
 rows <- list()
 add <- function(fit, quantity, key, value, expr) {
@@ -57,7 +60,8 @@ add("cox", "std_error", "instrument", s["instrumentfirst_step_pain_nrs", "se(coe
 add("cox", "p_value", "arm", s["armdry_needling", "Pr(>|z|)"], "summary(cx)$coefficients")
 out <- do.call(rbind, rows)
 write.csv(out, file.path(here, "reference.csv"), row.names = FALSE)
-writeLines(c(R.version.string,
-             paste("nlme", packageVersion("nlme")), paste("emmeans", packageVersion("emmeans")),
-             paste("survival", packageVersion("survival"))), file.path(here, "versions.txt"))
+write_json(list(R = R.version.string, nlme = as.character(packageVersion("nlme")),
+                emmeans = as.character(packageVersion("emmeans")),
+                survival = as.character(packageVersion("survival"))),
+           file.path(here, "versions.json"), auto_unbox = TRUE, pretty = TRUE)
 print(out[, 1:4], digits = 10)

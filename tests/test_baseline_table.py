@@ -182,7 +182,7 @@ def test_sample_summaries_chosen_by_the_rule(cohorts):
                       "first_step_pain_nrs": "mean"}
     assert t.table["variable"].tolist() == [
         "n", "age", "sex", "sex", "bmi", "symptom_months", "pregnant", "immunocompromised",
-        "needle_fear", "site", "site", "first_step_pain", "vas_pain"]
+        "needle_fear", "site", "site", "first_step_pain", "vas_pain", "first_step_pain_nrs"]
 
 
 def test_renderings_contain_the_numbers(cohorts):

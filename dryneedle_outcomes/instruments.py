@@ -346,10 +346,9 @@ def register_instrument(name: str, *, label: str, lower: float, upper: float, un
     Raises
     ------
     MappingError
-        On a broken rule (see
-        :func:`~dryneedle_outcomes.instrument_definitions.make_instrument`) or a name
-        already registered with another definition (or a built-in) without
-        ``replace=True``.
+        On a broken rule (the name, ``lower < upper``, ``0 < mcid <= upper - lower``,
+        ...: each message names the key) or a name already registered with another
+        definition (or a built-in) without ``replace=True``.
 
     Examples
     --------

@@ -92,7 +92,18 @@ Schema (defaults after ``=`` for optional keys)::
     mcid = true                          # true: the instrument's MCID; or a number
     # percent_reduction = 30             # or: >= this % reduction from baseline (0-100]
     # threshold = 20                     # or: this level reached at the visit
-    missing = ["observed"]               # observed and/or non_responder: one table each
+    missing = ["non_responder"]          # non_responder (composite strategy: missing =
+                                         # non-response; the headline) and/or observed
+                                         # (observed cases, assumes MCAR): one table each
+    adjust = ["baseline"]                # covariate-adjusted RD/RR by standardisation
+                                         # (logistic + g-computation, FDA 2023):
+                                         # "baseline" and/or patient columns; [] = none
+    variance = "robust"                  # delta-method covariance: "robust" (HC0
+                                         # sandwich) or "model"
+
+    [analysis.blinding]                  # dno.blinding_index: Bang's and James' indices
+    alternative = "two-sided"            # from patients.allocation_guess; or "greater"
+                                         # / "less" (one-sided, as Bang 2004 prefers)
 
     [analysis.baseline_table]            # dno.baseline_table
     p_values = false                     # CONSORT advises against testing at baseline
@@ -108,6 +119,9 @@ Schema (defaults after ``=`` for optional keys)::
     # covariates = []                    # deprecated: the old name of adjust
     strata = ""                          # a patient column for the log-rank and Cox
                                          # ("" = none)
+    interval_scores = "logrank2"         # interval-censored log-rank test (primary):
+                                         # logrank2 (Finkelstein), logrank1 (Sun) or wmw
+    interval_method = "pclt"             # pclt (permutation CLT) or scoretest
     distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
     conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
     rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
@@ -259,10 +273,19 @@ class RespondersOptions:
     criterion: str = "mcid"
     value: float = 0.0
     missing: tuple[str, ...] = default(_R, "missing")
+    adjust: tuple[str, ...] = default(_R, "adjust")
+    variance: str = default(_R, "variance")
 
     def definition(self) -> dict[str, float]:
         """Keyword argument of :func:`~dryneedle_outcomes.responders.responders`."""
         return {self.criterion: self.value}
+
+
+@dataclass(frozen=True)
+class BlindingOptions:
+    """``[analysis.blinding]``: :func:`~dryneedle_outcomes.blinding_index`."""
+
+    alternative: str = default("analysis.blinding", "alternative")
 
 
 @dataclass(frozen=True)
@@ -285,6 +308,8 @@ class TimeToReliefOptions:
     strata: str | None = default(_TTR, "strata") or None
     distributions: tuple[str, ...] = default(_TTR, "distributions")
     conf_type: str = default(_TTR, "conf_type")
+    interval_scores: str = default(_TTR, "interval_scores")
+    interval_method: str = default(_TTR, "interval_method")
     rmst_tau: float | None = default(_TTR, "rmst_tau") or None
     n_boot: int = default(_TTR, "n_boot")
     seed: int = default(_TTR, "seed")
@@ -315,6 +340,7 @@ class AnalysisOptions:
     trajectory: TrajectoryOptions | None = None
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
+    blinding: BlindingOptions | None = None
     baseline_table: BaselineTableOptions | None = None
     time_to_relief: TimeToReliefOptions | None = None
     soreness_duration: SorenessOptions | None = None
@@ -395,7 +421,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "timescale = [\"sessions\"]) and responders per visit "
                           "([analysis.responders]) instead", FutureWarning, stacklevel=2)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
-             "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions}
+             "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions,
+             "blinding": BlindingOptions}
     return kinds[name](**plain)
 
 

@@ -99,7 +99,7 @@ SECTIONS = TABLES + ("instruments",)
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
         "patient_id", "arm", "site", "age", "sex", "bmi", "symptom_months",
-        "pregnant", "immunocompromised", "needle_fear",
+        "pregnant", "immunocompromised", "needle_fear", "allocation_guess",
     ),
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",

@@ -186,11 +186,24 @@ ROWS = [
         ("test_model_terms", "test_diagnostics")),
     Row("immediate_cumulative", ("models.immediate_cumulative",),
         ("test_immediate_cumulative",)),
+    Row("interval_test", ("stats.survival.interval_test", "stats.survival.interval_score_test"),
+        ("test_interval_test",),
+        source="Fay & Shaw (2010), J Stat Softw 36(2), sections 4.2-4.5, 5.2 and 6.2 (the "
+               "printed ictest / perm output; the R script here makes the by-theory "
+               "references: survdiff, kruskal.test, glm's Rao test)"),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
     Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("responders_adjusted", ("stats.standardisation", "responders_adjusted"),
+        ("test_responders_estimands",)),
+    Row("effect_sizes", ("effect_sizes",), ("test_responders_estimands",)),
+    Row("blinding", ("stats.blinding", "blinding"), ("test_responders_estimands",),
+        source="R package BI 1.2.0 (commit 324e836) on the worked examples of its "
+               "documentation (Bang et al. 2004 Table 7 counts; Houweling et al. 2014 "
+               "Table 2), and the values BlindingIndex.jl's README prints (see the "
+               "folder's README)"),
     Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
 ]
 

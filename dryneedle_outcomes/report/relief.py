@@ -28,7 +28,11 @@ UNITS = {"days": "days", "sessions": "sessions"}
 
 
 def relief_headline(res: ReliefResult) -> str:
-    """Medians by arm, the hazard ratio and the log-rank test, as one sentence."""
+    """Medians by arm, the hazard ratio and the tests, as one sentence.
+
+    With ``interval_censored=True`` the interval-censored log-rank test is the primary
+    test and the right-censored log-rank test follows, labelled secondary.
+    """
     unit = UNITS[res.timescale]
     med = format_median
     meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
@@ -39,8 +43,13 @@ def relief_headline(res: ReliefResult) -> str:
         text += (f"; hazard ratio of relief {r.arm} vs {r.reference} "
                  f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
                  f"{r.ci_upper:.2f})")
+    it = res.interval_test
+    primary = res.interval_censored and it is not None
+    if primary:
+        text += f"; {res.interval_test_label} {p_text(it.p_value)}"
     if res.logrank_result is not None:
-        text += f"; log-rank {p_text(res.logrank['p_value'])}"
+        text += (f"; log-rank, right-censored view (secondary) {p_text(res.logrank['p_value'])}"
+                 if primary else f"; log-rank {p_text(res.logrank['p_value'])}")
     return text
 
 
@@ -64,17 +73,14 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
             distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
-            progress=progress)
+            progress=progress, interval_scores=t.interval_scores,
+            interval_method=t.interval_method)
         rmst = res.rmst(t.rmst_tau)
     stem = f"time_to_relief_{timescale}"
     notes = res.methods()
     conf = options.conf_level
     what = f"Time to relief ({UNITS[timescale]})"
-    lr = res.logrank
-    tests = pd.DataFrame([{"test": "log-rank" + (f" (stratified by {res.strata})"
-                                                 if res.strata else ""),
-                           "statistic": lr["statistic"], "df": lr["df"],
-                           "p_value": lr["p_value"]}])
+    tests = res.tests
     times = res.default_times()
     part.items += [
         _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1,
@@ -95,7 +101,8 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                + "parametric AFT models", notes, conf),
         _table(res.model_fit, f"{stem}_model_fit",
                f"{what}: fit of the parametric models", notes, conf, 3),
-        _table(tests, f"{stem}_logrank", f"{what}: log-rank test", notes, conf),
+        _table(tests, f"{stem}_logrank", f"{what}: tests of no difference between arms "
+               "(primary first)", notes, conf),
         _table(rmst, f"{stem}_rmst",
                f"{what}: restricted mean time without relief up to "
                f"{rmst['tau'].iloc[0]:g} {UNITS[timescale]}", notes, conf),

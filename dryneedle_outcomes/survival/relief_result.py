@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ from ..results import AnalysisResult, arm_terms, empty_comparison, titled_tables
 from ..stats.survival.kaplan_meier import rmst_difference
 from ..tables import TableResult, format_median, format_p, trailer_lines
 from .relief import Relief
+from .relief_tests import IntervalTestViews
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
 #: The analysis's own columns of ``comparison``, after the schema's.
@@ -33,7 +34,7 @@ def _fmt(x: float, digits: int = 1) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class ReliefResult(AnalysisResult):
+class ReliefResult(IntervalTestViews, AnalysisResult):
     """Time to relief by arm (see :func:`~dryneedle_outcomes.time_to_relief`).
 
     Attributes
@@ -51,6 +52,14 @@ class ReliefResult(AnalysisResult):
         ``arm``, ``estimate``, ``ci_lower``, ``ci_upper`` (NaN when not reached).
     logrank : dict
         ``statistic``, ``df``, ``p_value`` (right-censored view).
+    interval_test : IntervalTestResult or None
+        The generalised log-rank test for interval-censored data on the patients'
+        ``(lower, upper]`` (:func:`~dryneedle_outcomes.interval_test`; k-sample over all
+        arms, stratified with ``strata``): ``statistic``, ``df``, ``p_value``, ``z``. The
+        primary comparison when ``interval_censored=True``.
+    tests : DataFrame
+        The tests of no difference between arms, primary first: ``test``, ``role``,
+        ``statistic``, ``df``, ``p_value``.
     hazard_ratios : DataFrame
         Cox model (Efron ties): ``term``, ``estimate``, ``ci_lower``, ``ci_upper``,
         ``p_value`` (plus ``coef``, ``std_error``).
@@ -59,9 +68,12 @@ class ReliefResult(AnalysisResult):
         ``ci_upper``, ``p_value``.
     comparison : DataFrame
         Each arm against the reference arm in the comparison schema
-        (:mod:`dryneedle_outcomes.results`): the Cox hazard ratio, each AFT model's time
-        ratio and (``timescale="sessions"``) the discrete-time hazard ratio, with
-        ``model``, ``coef`` (log scale) and its ``std_error`` after the schema's columns.
+        (:mod:`dryneedle_outcomes.results`): with ``interval_censored=True`` first the
+        interval-censored log-rank test of the arm against the reference (``measure``
+        ``score_z``: its standardised score, > 0 relief sooner; no CI), then the Cox
+        hazard ratio, each AFT model's time ratio and (``timescale="sessions"``) the
+        discrete-time hazard ratio, with ``model``, ``coef`` (log scale) and its
+        ``std_error`` after the schema's columns.
     notes, warnings : tuple of str
         Choices the reader must know; problems (non-proportional hazards,
         non-convergence).
@@ -104,6 +116,8 @@ class ReliefResult(AnalysisResult):
     seed: int | None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    interval_test_result: Any = None
+    interval_pairwise: dict = field(default_factory=dict)
 
     # ------------------------------------------------------------------ data
     @property
@@ -242,6 +256,8 @@ class ReliefResult(AnalysisResult):
                           self.discrete_hazard.coefficients))
         frames = [arm_terms(table, self.reference_arm, measure, model)
                   for model, measure, table in parts]
+        if self._interval_primary():
+            frames.insert(0, self._interval_comparison())
         frames = [f for f in frames if len(f)]
         if not frames:
             return empty_comparison(COMPARISON_EXTRA)
@@ -347,10 +363,18 @@ class ReliefResult(AnalysisResult):
                          f"{_fmt(r['estimate'])} ({_fmt(r['ci_lower'])} to "
                          f"{_fmt(r['ci_upper'])})")
         lr = self.logrank
+        it = self.interval_test_result
+        if self._interval_primary():
+            z = "" if it.z is None else f", z = {it.z:.2f}"
+            label = self._interval_label()
+            lines += ["", f"{label[:1].upper()}{label[1:]}, primary comparison: chi-square "
+                      f"{it.statistic:.2f} on {it.df} df{z}, {format_p(it.p_value)}"]
         if self.logrank_result is not None:
-            strat = f", stratified by {self.strata}" if self.strata else ""
-            lines += ["", f"Log-rank test{strat}: chi-square {lr['statistic']:.2f} on "
-                      f"{lr['df']} df, {format_p(lr['p_value'])}"]
+            label = self._logrank_label()
+            if not self._interval_primary():
+                lines.append("")
+            lines.append(f"{label[:1].upper()}{label[1:]}: chi-square {lr['statistic']:.2f} "
+                         f"on {lr['df']} df, {format_p(lr['p_value'])}")
         hr = self.hazard_ratios
         if len(hr):
             lines.append("Cox model (Efron ties), hazard ratio of relief (> 1: sooner):")
@@ -386,9 +410,17 @@ class ReliefResult(AnalysisResult):
                  f"<p>Relief = {html.escape(self.definition)}; timescale "
                  f"{html.escape(self.timescale)}; {self.n_patients} patients, "
                  f"{self.n_events} with relief.</p>"]
+        if self._interval_primary():
+            it = self.interval_test_result
+            label = html.escape(self._interval_label())
+            parts.append(f"<p>{label[:1].upper()}{label[1:]}, primary comparison: "
+                         f"chi-square {it.statistic:.2f} on {it.df} df, "
+                         f"{html.escape(format_p(it.p_value))}</p>")
         if self.logrank_result is not None:
             lr = self.logrank
-            parts.append(f"<p>Log-rank: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
+            label = ("Log-rank, right-censored view (secondary)" if self._interval_primary()
+                     else "Log-rank")
+            parts.append(f"<p>{label}: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
                          f"{html.escape(format_p(lr['p_value']))}</p>")
         return "".join(parts)
 
@@ -406,15 +438,18 @@ class ReliefResult(AnalysisResult):
                   f"with patient-bootstrap percentile CIs ({self.n_boot} replicates, seed "
                   f"{self.seed})." if self.interval_censored else
                   f"Curve and median: Kaplan-Meier with {self.conf_type} Greenwood CIs."),
+                 *self._interval_methods(),
                  "Log-rank, Cox (Efron ties) and RMST use the right-censored view: relief at "
                  "the first assessment meeting the definition, censoring at the last "
-                 "assessment.",
+                 "assessment" + ("; they are secondary." if self._interval_primary()
+                                 else "."),
                  f"Reference arm {self.reference_arm}; hazard ratio > 1 and time ratio < 1 "
                  "mean relief comes sooner."]
         if self.covariates:
             notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
         if self.strata:
-            notes.append(f"Log-rank test and Cox model stratified by {self.strata}.")
+            notes.append(f"Log-rank test{'s' if self.interval_test_result else ''} and Cox "
+                         f"model stratified by {self.strata}.")
         return (*notes, *self.notes)
 
     def tables(self) -> dict[str, TableResult]:
@@ -425,6 +460,8 @@ class ReliefResult(AnalysisResult):
         what = f"Time to relief of {self.outcome} ({unit})"
         frames = {
             "median": (self.median, f"{what}: median by arm ({level})", 1),
+            "tests": (self.tests if len(self.arms) > 1 else self.tests.iloc[:0],
+                      f"{what}: tests of no difference between arms", 3),
             "comparison": (self.comparison, f"{what}: arms versus {self.reference_arm} "
                            f"({level})", 2),
             "hazard_ratios": (self.hazard_ratios, f"{what}: Cox model hazard ratios "

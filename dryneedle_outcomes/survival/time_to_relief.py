@@ -7,10 +7,15 @@ patient's relief time is known to lie in an interval ``(lower, upper]`` (see
 Interval-censored (``interval_censored=True``, the default)
     the Turnbull NPMLE of the probability of no relief yet, per arm, with bootstrap
     percentile bands (patients resampled within arm) and the median with a
-    bootstrap CI; parametric AFT models (Weibull and log-logistic) of the intervals
-    with arm and covariates: time ratios with Wald CIs (a time ratio < 1 means
-    relief comes sooner).
-Right-censored view (always; the curve and median when ``interval_censored=False``)
+    bootstrap CI; the generalised log-rank test for interval-censored data
+    (:func:`~dryneedle_outcomes.interval_test`, R's ``interval::ictest``: Finkelstein's
+    1986 scores and the permutation central limit theorem by default, Fay & Shaw 2010;
+    stratified with ``strata=``) on each patient's ``(lower, upper]``, the primary
+    comparison of the arms; parametric AFT models (Weibull and log-logistic) of the
+    intervals with arm and covariates: time ratios with Wald CIs (a time ratio < 1
+    means relief comes sooner).
+Right-censored view (always; secondary when ``interval_censored=True``; the curve,
+median and headline test when ``interval_censored=False``)
     the event time is the first assessment meeting the definition (``upper``),
     censoring at the last assessment without relief: Kaplan-Meier with Greenwood
     CIs (log-log by default), the median with R's CI rule, the log-rank test
@@ -51,9 +56,12 @@ from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
 from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED
-from ..stats.checks import check_conf_level, check_whole_number
+from ..stats.checks import check_choice, check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
+from ..stats.survival.interval_test import METHODS as IC_METHODS
+from ..stats.survival.interval_test import SCORES as IC_SCORES
+from ..stats.survival.interval_test import IntervalTestResult, interval_test
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
 from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
@@ -89,6 +97,8 @@ def time_to_relief(
     seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
+    interval_scores: str = "logrank2",
+    interval_method: str = "pclt",
     adjust_instrument: bool = True,
 ) -> ReliefResult:
     """Time to relief of heel pain by arm; see the module docstring for the analyses.
@@ -118,7 +128,7 @@ def time_to_relief(
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
-        test and the Cox model on.
+        tests (right-censored and interval-censored) and the Cox model on.
     reference_arm : str, optional
         Reference arm of hazard ratios, time ratios and differences (default: a
         sham/control-like arm name).
@@ -138,6 +148,15 @@ def time_to_relief(
         Show a progress bar during the bootstrap.
     session_visits : sequence of int, optional
         Visits that are needling sessions (``sessions`` timescale).
+    interval_scores : {"logrank2", "logrank1", "wmw"}
+        Scores of the interval-censored test (:func:`~dryneedle_outcomes.interval_test`):
+        Finkelstein's (1986) log-rank scores by default (the score test of the grouped
+        proportional hazards model, the natural model for relief detected at visits),
+        Sun's (1996), or the Wilcoxon-Mann-Whitney scores.
+    interval_method : {"pclt", "scoretest"}
+        Its inference: the permutation central limit theorem (default, as R's
+        ``ictest``; valid when the arms share the visit schedule, as randomisation
+        gives) or the asymptotic score test.
     adjust_instrument : bool, default True
         With a pooled outcome, add the instrument to ``adjust`` (see ``adjust``);
         ``False`` leaves it out, said in ``notes``.
@@ -180,6 +199,8 @@ def time_to_relief(
         raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
                             f"{timescale!r}")
     n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
+    interval_scores = check_choice(interval_scores, IC_SCORES, "interval_scores")
+    interval_method = check_choice(interval_method, IC_METHODS, "interval_method")
 
     derived = derive_relief_events(cohort, outcome, relief, timescale=timescale,
                                    session_visits=session_visits)
@@ -238,6 +259,14 @@ def time_to_relief(
     elif len(arms) > 1:
         lr = logrank(time, event, arm, strata=strata_values)
         warns += [f"log-rank test: {w}" for w in lr.warnings]
+
+    ic_test, ic_pairwise = None, {}
+    if no_timing is not None:
+        warns.append(f"interval-censored log-rank test not done: {no_timing}")
+    elif len(arms) > 1:
+        ic_test, ic_pairwise = _interval_tests(lower, upper, arm, arms, strata_values,
+                                               interval_scores, interval_method)
+        warns += [f"interval-censored log-rank test: {w}" for w in ic_test.warnings]
 
     design = covariate_matrix(events, cohort.patients, arms, covariates)
     if len(design.missing):
@@ -328,9 +357,6 @@ def time_to_relief(
                      "Turnbull curve places each drop somewhere in (k - 1, k] and, as R's "
                      "survfit, reports it at the midpoint, so a median of 1.5 means 'by the "
                      "2nd session'; the discrete-time model gives whole-session answers")
-    if interval_censored and len(arms) > 1:
-        notes.append("log-rank, Cox and RMST use the right-censored view (relief at the "
-                     "first assessment meeting the definition)")
     return ReliefResult(
         outcome=outcome, relief=relief, definition=derived.definition, timescale=timescale,
         interval_censored=interval_censored, arms=arms, reference_arm=reference,
@@ -338,7 +364,25 @@ def time_to_relief(
         turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
         covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
-        warnings=tuple(warns))
+        warnings=tuple(warns), interval_test_result=ic_test, interval_pairwise=ic_pairwise)
+
+
+def _interval_tests(lower: np.ndarray, upper: np.ndarray, arm: np.ndarray, arms: list[str],
+                    strata: np.ndarray | None, scores: str, method: str
+                    ) -> tuple[IntervalTestResult, dict[str, IntervalTestResult]]:
+    """The k-sample interval-censored test, and each arm against the reference alone
+    (the whole test when there are two arms), on the patients' ``(lower, upper]``."""
+    group = pd.Categorical(arm, categories=arms)
+    overall = interval_test(lower, upper, group, scores=scores, method=method, strata=strata)
+    if len(arms) == 2:
+        return overall, {arms[1]: overall}
+    pairwise = {}
+    for a in arms[1:]:
+        m = (arm == arms[0]) | (arm == a)
+        pairwise[a] = interval_test(
+            lower[m], upper[m], pd.Categorical(arm[m], categories=[arms[0], a]),
+            scores=scores, method=method, strata=None if strata is None else strata[m])
+    return overall, pairwise
 
 
 def _adjust(adjust: Sequence[str], covariates: Sequence[str] | None) -> tuple[str, ...]:

@@ -112,7 +112,8 @@ Schema (defaults after ``=`` for optional keys)::
     mcid = true                          # relief: improvement >= the instrument's MCID, or
     # percent_reduction = 50             # a number; or >= this % reduction; or
     # threshold = 20                     # this level reached (one definition only)
-    sustained = false                    # met at two consecutive assessments
+    sustained = true                     # confirmed: met at two consecutive assessments
+                                         # (one crossing can be noise); false: one crossing
     timescale = ["days"]                 # "days" and/or "sessions" (discrete-time model)
     interval_censored = true             # Turnbull curve/median; false: Kaplan-Meier
     adjust = []                          # "baseline" and/or patient columns, for Cox/AFT
@@ -124,8 +125,9 @@ Schema (defaults after ``=`` for optional keys)::
     interval_method = "pclt"             # pclt (permutation CLT) or scoretest
     distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
     conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
-    rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
-                                         # time every arm still observes
+    rmst_tau = 0                         # pre-specified RMST restriction time in days;
+                                         # 0 = none (never chosen from the data)
+    rmst_tau_sessions = 0                # the same in sessions (sessions timescale)
     n_boot = 200                         # bootstrap replicates of the Turnbull bands (0-100000)
     seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
@@ -311,6 +313,7 @@ class TimeToReliefOptions:
     interval_scores: str = default(_TTR, "interval_scores")
     interval_method: str = default(_TTR, "interval_method")
     rmst_tau: float | None = default(_TTR, "rmst_tau") or None
+    rmst_tau_sessions: float | None = default(_TTR, "rmst_tau_sessions") or None
     n_boot: int = default(_TTR, "n_boot")
     seed: int = default(_TTR, "seed")
 
@@ -399,7 +402,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
         plain = parse_table(table, t)
         if name == "responders":
             return RespondersOptions(criterion=criterion, value=value, **plain)
-        plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None)
+        plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None,
+                     rmst_tau_sessions=plain["rmst_tau_sessions"] or None)
         old = plain.pop("covariates")
         if "covariates" in t:
             if "adjust" in t:

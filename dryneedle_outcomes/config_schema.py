@@ -211,8 +211,9 @@ FIELDS: tuple[Field, ...] = (
        "against it)", default=False, option="BaselineTableOptions.p_values"),
     *_definition_fields("analysis.time_to_relief", "relief: an improvement by",
                         "TimeToReliefOptions"),
-    _f("analysis.time_to_relief", "sustained", "boolean", "relief met at two consecutive "
-       "assessments", default=False, option="TimeToReliefOptions.sustained"),
+    _f("analysis.time_to_relief", "sustained", "boolean", "relief confirmed: met at two "
+       "consecutive assessments (a single crossing can be noise); false: one crossing",
+       default=True, option="TimeToReliefOptions.sustained"),
     _f("analysis.time_to_relief", "timescale", "choices", "the timescales, one analysis each "
        "(\"sessions\": a discrete-time model); one name is accepted too", default=["days"],
        allowed=TIMESCALES, option="TimeToReliefOptions.timescale"),
@@ -239,9 +240,12 @@ FIELDS: tuple[Field, ...] = (
        option="TimeToReliefOptions.distributions"),
     _f("analysis.time_to_relief", "conf_type", "choice", "the Kaplan-Meier CI transform",
        default="log-log", allowed=CONF_TYPES, option="TimeToReliefOptions.conf_type"),
-    _f("analysis.time_to_relief", "rmst_tau", "number", "restriction time of the RMST; 0 = "
-       "the largest time every arm still observes", default=0, bounds=(0.0, 1e9),
-       option="TimeToReliefOptions.rmst_tau"),
+    _f("analysis.time_to_relief", "rmst_tau", "number", "pre-specified restriction time of "
+       "the RMST in days; 0 = none (no RMST reported; tau is never chosen from the data)",
+       default=0, bounds=(0.0, 1e9), option="TimeToReliefOptions.rmst_tau"),
+    _f("analysis.time_to_relief", "rmst_tau_sessions", "number", "the same in sessions, for "
+       "the sessions timescale; 0 = none", default=0, bounds=(0.0, 1e9),
+       option="TimeToReliefOptions.rmst_tau_sessions"),
     _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
        "bands", default=200, bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
     _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "

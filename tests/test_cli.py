@@ -36,7 +36,7 @@ TABLES = (
     + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
        for t in ("median", "hazard_ratios", "time_ratios", "model_fit", "logrank", "rmst",
                  "at_risk", "ph_test", "events")]
-    + ["time_to_relief_sessions_per_session"]
+    + ["time_to_relief_sessions_per_session", "time_to_relief_sessions_relieved_by_session"]
     + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
@@ -170,10 +170,11 @@ def test_tables_equal_the_python_api(sample_run, cohort):
         np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
                                    res.comparison.loc[res.comparison["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
-    # time to relief (days) and soreness, with the configuration's seeds
-    res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), seed=2014, progress=False)
+    # time to relief (days) and soreness, with the configuration's seeds, its default
+    # (confirmed) relief and its pre-specified RMST tau (42 days)
+    res = dno.time_to_relief(cohort, seed=2014, progress=False)
     for name, frame in (("median", res.median), ("hazard_ratios", res.hazard_ratios),
-                        ("time_ratios", res.time_ratios), ("rmst", res.rmst())):
+                        ("time_ratios", res.time_ratios), ("rmst", res.rmst(42))):
         csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
         for col in ("estimate", "ci_lower", "ci_upper"):
             np.testing.assert_allclose(csv[col], frame[col], rtol=1e-12, err_msg=name)
@@ -206,13 +207,15 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
         frames[f"responders_{missing}_adjusted"] = res.adjusted
         frames["responders_effect_sizes"] = res.effect_sizes
     for timescale in ("days", "sessions"):
-        res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), timescale=timescale,
-                                 interval_censored=True, n_boot=5, seed=2014, progress=False)
+        res = dno.time_to_relief(cohort, timescale=timescale, interval_censored=True,
+                                 n_boot=5, seed=2014, progress=False)
         stem = f"time_to_relief_{timescale}"
         for name in ("median", "hazard_ratios", "time_ratios", "model_fit", "ph_test",
                      "events"):
             frames[f"{stem}_{name}"] = getattr(res, name)
-        frames[f"{stem}_rmst"] = res.rmst()
+        frames[f"{stem}_rmst"] = res.rmst(42 if timescale == "days" else 6)  # the config's
+        if timescale == "sessions":
+            frames[f"{stem}_relieved_by_session"] = res.relieved_by_session
         frames[f"{stem}_at_risk"] = res.at_risk(res.default_times())
         frames[f"{stem}_logrank"] = res.tests   # primary (interval-censored) first
         if res.discrete_hazard is not None:

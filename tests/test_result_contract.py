@@ -260,4 +260,4 @@ def test_the_report_prints_the_analysis_methods(small_run):
     """The run's table notes are the result's methods notes, word for word."""
     report = (small_run / "report.html").read_text(encoding="utf-8")
     assert "REML on every available observation (missing at random)" in report
-    assert "Log-rank, Cox (Efron ties) and RMST use the right-censored view" in report
+    assert "Log-rank and Cox (Efron ties) use the right-censored view" in report

@@ -98,6 +98,27 @@ def _turnbull() -> dict[str, float]:
     return {"survival (absolute)": surv, "fits": len(t.GOLDEN)}
 
 
+def _rmst_ic() -> dict[str, float]:
+    t = _test_module("test_rmst_ic")
+    data = t._data()
+    turnbull_rel = km_rel = 0.0
+    rows = t.REF[t.REF["method"] != "turnbull_stock"]
+    for row in rows.itertuples(index=False):
+        d = data[row.set]
+        lower, upper = t._intervals(d[d["group"] == row.group])
+        if row.method == "kaplan_meier":
+            event = np.isfinite(upper)
+            r = t.kaplan_meier(np.where(event, upper, lower), event.astype(int)).rmst(row.tau)
+            km_rel = max(km_rel, _rel(r["estimate"], row.rmean),
+                         _rel(r["std_error"], row.se_rmean))
+        else:
+            convention = "right" if row.method.endswith("_right") else "midpoint"
+            r = t.turnbull_rmst(t.turnbull(lower, upper), row.tau, convention=convention)
+            turnbull_rel = max(turnbull_rel, _rel(r["estimate"], row.rmean))
+    return {"Turnbull RMST": turnbull_rel, "Kaplan-Meier RMST and SE": km_rel,
+            "fits": len(rows)}
+
+
 def _aft() -> dict[str, float]:
     t = _test_module("test_survival_aft")
     coef = se = 0.0
@@ -154,6 +175,8 @@ ROWS = [
     Row("survival_turnbull", ("stats.survival.turnbull",), ("test_survival_turnbull",),
         _turnbull),
     Row("survival_aft", ("stats.survival.aft",), ("test_survival_aft",), _aft),
+    Row("rmst_ic", ("stats.survival.turnbull_summaries", "survival.whole_sessions",
+                    "survival.relief_summaries"), ("test_rmst_ic",), _rmst_ic),
     Row("lmm_engine", ("stats.mixed.lmm",), ("test_lmm_engine",), _lmm),
     Row("mmrm_engine", ("stats.mixed.mmrm",), ("test_mmrm_engine",), _mmrm),
     Row("mmrm_sas", ("stats.mixed.kenward_roger", "stats.mixed.mmrm"),

@@ -489,7 +489,10 @@ def test_pooled_sample_mmrm_with_the_instrument_agrees_with_nlme(sample_cohort):
 
 
 def test_pooled_sample_cox_with_the_instrument_agrees_with_coxph(sample_cohort):
-    res = dno.time_to_relief(sample_cohort, "first_step_pain", n_boot=0, distributions=())
+    # relief as the reference pins it (export_frames.RELIEF: MCID, confirmed)
+    res = dno.time_to_relief(sample_cohort, "first_step_pain",
+                             relief=dno.Relief(mcid=True, sustained=True), n_boot=0,
+                             distributions=())
     hr = res.hazard_ratios.set_index("term")
     ref_hr, ref_se = _ref("cox", "hazard_ratio"), _ref("cox", "std_error")
     arm = "arm[dry_needling]"

@@ -10,7 +10,9 @@ analyses use, built by their own code, with each patient's instrument
 - ``sample_pooled_mmrm.csv``: the rows ``fit_trajectory`` models (visits >= 1 with a
   baseline), with ``y`` (pooled first-step pain, mm) and ``baseline``;
 - ``sample_pooled_relief.csv``: one row per patient of ``time_to_relief`` (days,
-  right-censored view: ``time``, ``event``), as its Cox model sees them.
+  right-censored view: ``time``, ``event``), as its Cox model sees them; relief is
+  pinned to :data:`RELIEF` (the MCID confirmed at the next assessment) so that the
+  reference does not move with the package default.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from dryneedle_outcomes.models.design import model_frame
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parents[2] / "data" / "sample"
 COVARIATE = "first_step_pain_instrument"
+#: The relief definition of the reference (tests/test_instruments.py uses the same).
+RELIEF = dict(mcid=True, sustained=True)
 
 
 def sample_cohort() -> dno.Cohort:
@@ -42,7 +46,8 @@ def main() -> None:
     frame.data[cols].to_csv(HERE / "sample_pooled_mmrm.csv", index=False)
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
-        res = dno.time_to_relief(cohort, "first_step_pain", n_boot=0, distributions=())
+        res = dno.time_to_relief(cohort, "first_step_pain", relief=dno.Relief(**RELIEF),
+                                 n_boot=0, distributions=())
     ev = res.events[["patient_id", "arm", "time", "event"]].copy()
     ev[COVARIATE] = ev["patient_id"].map(cohort.patients.set_index("patient_id")[COVARIATE])
     ev.to_csv(HERE / "sample_pooled_relief.csv", index=False)

@@ -222,12 +222,15 @@ def test_pooled_models_adjust_for_the_instrument_by_default():
     assert explicit.frame.covariates == ["first_step_pain_instrument"]
     assert np.allclose(explicit.comparison["estimate"], fit.comparison["estimate"],
                        rtol=0, atol=0)  # the same model: the same numbers, exactly
-    relief = dno.time_to_relief(cohort, "first_step_pain", n_boot=0, distributions=())
+    # a 20% reduction: events in both arms of this small cohort (4 visits)
+    crossing = dno.Relief(percent_reduction=20)
+    relief = dno.time_to_relief(cohort, "first_step_pain", relief=crossing, n_boot=0,
+                                distributions=())
     assert "first_step_pain_instrument[first_step_pain_nrs]" in relief.hazard_ratios[
         "term"].tolist()
     assert any("covariate by default" in n for n in relief.notes)
-    plain = dno.time_to_relief(cohort, "first_step_pain", n_boot=0, distributions=(),
-                               adjust_instrument=False)
+    plain = dno.time_to_relief(cohort, "first_step_pain", relief=crossing, n_boot=0,
+                               distributions=(), adjust_instrument=False)
     assert plain.hazard_ratios["term"].tolist() == ["arm[dry_needling]"]
 
 

@@ -12,6 +12,7 @@ from .definitions import room_to_improve
 from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
+from .pooling import check_unpooled
 from .quality import QualityLedger
 from .tables import frame_html
 from .timing import DEFAULT_ASSESSED, VisitRatings, visit_ratings
@@ -106,6 +107,16 @@ class Cohort:
                      and self.assessments[c].notna().any())
 
     @property
+    def pooled(self) -> dict:
+        """What the mapping's ``pool_as`` pooled, by target outcome (empty when nothing).
+
+        ``{"first_step_pain": {"covariate": "first_step_pain_instrument", "sources":
+        {"first_step_pain_nrs": {"rows": n, "factor": 10.0, ...}}}}``; see
+        :mod:`dryneedle_outcomes.pooling`.
+        """
+        return dict(self.provenance.get("pooled", {}))
+
+    @property
     def protocol_deviations(self) -> pd.DataFrame:
         """Kept records flagged as protocol deviations (needling a contraindicated patient)."""
         flags = self.quality.flags
@@ -158,6 +169,14 @@ class Cohort:
             are kept, not dropped). With pre- and post-session ratings, one row per
             visit: the rating the declared rule names (:meth:`visit_ratings`).
 
+        Warns
+        -----
+        UnpooledInstrumentWarning
+            When rows scored on an alternative instrument of ``outcome`` (a site's NRS
+            for the VAS) are not pooled and so have no ``outcome`` value; the message
+            names them (:mod:`dryneedle_outcomes.pooling`). With no ``outcome`` value at
+            all, an :class:`AnalysisError` instead.
+
         Examples
         --------
         >>> import dryneedle_outcomes as dno
@@ -172,6 +191,7 @@ class Cohort:
                 f"outcome {outcome!r} is not in this cohort's assessments; available: "
                 f"{', '.join(self.instruments) or 'none'}"
             )
+        check_unpooled(self, outcome, stacklevel=3)
         a = self.visit_ratings().assessments
         out = a[["patient_id", "visit", "day"]].copy()
         out.insert(1, "arm", a["patient_id"].map(self.patients.set_index("patient_id")["arm"]))

@@ -27,12 +27,20 @@ Schema (defaults after ``=`` for optional keys)::
 
     [mapping]                            # inline mapping (schema: dryneedle_outcomes.mapping)
 
+    [instruments]                        # optional: user instruments, one table each,
+                                         # [instruments.NAME] with the keys of
+                                         # dno.register_instrument (label, lower, upper,
+                                         # units, higher_is_better; mcid, mcid_source,
+                                         # percent_thresholds optional); registered
+                                         # (process-globally) when the file is read
+
     [simulation]                         # how a simulated sample was made (recorded only)
     seed = 2014
     n_patients = 84
 
     [analysis]                           # omit: load, check and write the data only
-    outcome = "first_step_pain"          # a registered instrument (dno.INSTRUMENTS)
+    outcome = "first_step_pain"          # a registered instrument (dno.INSTRUMENTS) or
+                                         # one declared in [instruments.NAME]
     conf_level = 0.95                    # of every interval; between 0 and 1
     reference_arm = "sham"               # optional; default a sham/control-like arm name,
                                          # else the last arm
@@ -523,6 +531,43 @@ def read_toml(path: str | Path) -> dict:
     return data
 
 
+# ---------------------------------------------------------------------- instruments
+def _register_instruments(table: Any, mapping: Any, where: str) -> dict:
+    """Check and register the ``[instruments]`` of the configuration and of its mapping.
+
+    They are registered now, before ``[analysis]`` is read, so that ``outcome`` may name
+    one (the registry is process-global: :mod:`dryneedle_outcomes.instruments`). A
+    mapping file that cannot be read is left to the loader, which reports it.
+    """
+    from .errors import MappingError
+    from .instrument_definitions import parse_instruments
+    from .instruments import ensure_registered
+
+    declared = {}
+    try:
+        declared.update(parse_instruments(table, where))
+        if isinstance(mapping, Path):
+            try:
+                mapping_table = read_toml(mapping).get("instruments", {})
+            except ConfigError:
+                mapping_table = {}   # the loader reports an unreadable mapping
+            origin = str(mapping)
+        else:
+            mapping_table = (mapping or {}).get("instruments", {}) \
+                if isinstance(mapping, dict) else {}
+            origin = f"{where} [mapping]"
+        from_mapping = parse_instruments(mapping_table, origin)
+        for name, inst in from_mapping.items():
+            if name in declared and declared[name] != inst:
+                raise ConfigError(f"{where}: [instruments.{name}] differs from the mapping's "
+                                  f"[instruments.{name}] in {origin}; declare it once")
+        ensure_registered(declared, where)
+        ensure_registered(from_mapping, origin)
+    except MappingError as exc:
+        raise ConfigError(str(exc)) from None
+    return {**from_mapping, **declared}
+
+
 # ---------------------------------------------------------------------- the config
 @dataclass(frozen=True)
 class AnalysisConfig:
@@ -544,6 +589,7 @@ class AnalysisConfig:
     figures: FigureOptions = field(default_factory=FigureOptions)
     source: Path | None = None
     limits: Any = None
+    instruments: dict = field(default_factory=dict)
 
     @property
     def inputs(self) -> dict[str, Path]:
@@ -559,7 +605,7 @@ class AnalysisConfig:
     def resolved(self) -> dict:
         """The configuration with defaults filled in, as plain data."""
         out: dict[str, Any] = {"data": {**self.raw.get("data", {}), "errors": self.errors}}
-        for key in ("mapping", "simulation"):
+        for key in ("mapping", "instruments", "simulation"):
             if key in self.raw:
                 out[key] = self.raw[key]
         if self.analysis is not None:
@@ -616,6 +662,7 @@ class AnalysisConfig:
             raise ConfigError(f"{where}: give the mapping either as [data] mapping = \"file\" "
                               "or as an inline [mapping] table, not both")
         mapping = path_of("mapping") if "mapping" in d else data.get("mapping")
+        instruments = _register_instruments(data.get("instruments", {}), mapping, where)
         return cls(
             limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
@@ -627,4 +674,5 @@ class AnalysisConfig:
             raw=data,
             analysis=_analysis(data["analysis"]) if "analysis" in data else None,
             figures=_figures(data.get("figures", {})),
+            instruments=instruments,
         )

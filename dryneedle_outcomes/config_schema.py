@@ -141,7 +141,8 @@ FIELDS: tuple[Field, ...] = (
        "(recorded only)"),
     _f("simulation", "n_patients", "record", "the patients of a simulated sample "
        "(recorded only)"),
-    _f("analysis", "outcome", "choice", "the outcome analysed: a registered instrument",
+    _f("analysis", "outcome", "instrument", "the outcome analysed: a registered instrument "
+       "(built in, or declared in [instruments.NAME] or the mapping's)",
        default="first_step_pain", allowed=tuple(INSTRUMENTS), option="AnalysisOptions.outcome"),
     _f("analysis", "conf_level", "number", "the confidence level of every interval",
        default=0.95, bounds=_UNIT, open_bounds=(True, True),
@@ -272,6 +273,9 @@ TABLES: dict[str, str] = {
     "data": "the input files, relative to the configuration file",
     "data.limits": "reading limits (dno.ReadLimits)",
     "mapping": "an inline mapping (schema: dryneedle_outcomes.mapping)",
+    "instruments": "user instruments: [instruments.NAME] with the keys of "
+                   "dno.register_instrument (label, lower, upper, units, higher_is_better, "
+                   "mcid, mcid_source, percent_thresholds)",
     "simulation": "how a simulated sample was made (recorded only)",
     "analysis": "omit: load, check and write the data only",
     "analysis.trajectory": "dno.fit_trajectory, once per model",
@@ -285,7 +289,7 @@ TABLES: dict[str, str] = {
     "figures": "the figure files",
 }
 #: The top-level tables.
-TOP = ("data", "simulation", "mapping", "analysis", "figures")
+TOP = ("data", "simulation", "mapping", "instruments", "analysis", "figures")
 #: The analysis tables (an omitted one is an analysis not run).
 ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
 
@@ -297,7 +301,7 @@ def _keys(table: str) -> tuple[str, ...]:
 
 #: Every key of every table; ``None``: checked elsewhere (the mapping).
 SCHEMA: dict[str, tuple[str, ...] | None] = {
-    t: None if t == "mapping" else _keys(t) for t in TABLES}
+    t: None if t in ("mapping", "instruments") else _keys(t) for t in TABLES}
 _BY_KEY = {(f.table, f.key): f for f in FIELDS}
 
 
@@ -467,6 +471,8 @@ def _width(f: Field, value: Any) -> str | float:
 CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "boolean": lambda f, v: boolean(f.where, f.key, v),
     "choice": lambda f, v: choice(f.where, f.key, v, f.allowed),
+    # the registry as it is now (a configuration's [instruments] are registered first)
+    "instrument": lambda f, v: choice(f.where, f.key, v, tuple(INSTRUMENTS)),
     "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
     "order": lambda f, v: order(f.where, f.key, v, f.allowed),
     "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
@@ -499,7 +505,7 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------- reference
-_TYPES = {"boolean": "boolean", "choice": "text", "choices": "array of text",
+_TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
           "visits": "array of integers", "visit": "integer", "either": "text",
@@ -511,6 +517,9 @@ _TYPES = {"boolean": "boolean", "choice": "text", "choices": "array of text",
 def _allowed(f: Field) -> str:
     if f.kind in ("choice", "either"):
         return "one of " + ", ".join(f.allowed)
+    if f.kind == "instrument":
+        return ("a registered instrument: one of " + ", ".join(f.allowed)
+                + ", or one declared in [instruments.NAME] (or the mapping's)")
     if f.kind == "choices":
         return "one or more of " + ", ".join(f.allowed)
     if f.kind == "order":

@@ -260,6 +260,8 @@ def resolve_definition(inst: Instrument, *, mcid, threshold, percent_reduction,
         if inst.mcid is None:
             raise AnalysisError(
                 f"instrument {inst.column!r} has no registered MCID; pass mcid=<number>, or "
-                "percent_reduction=30 (IMMPACT moderate) or 50 (substantial)")
+                "percent_reduction=30 (IMMPACT moderate) or 50 (substantial), or register "
+                "it with one (dno.register_instrument(..., mcid=..., mcid_source=...), "
+                "replace=True for a registered name)")
         return ResponderDefinition("mcid", float(inst.mcid), inst)
     return ResponderDefinition("mcid", float(value), inst)

@@ -157,3 +157,12 @@ class MostlyRejectedWarning(DataQualityWarning):
 
 class ConvergenceWarning(DryNeedleWarning):
     """A model fit did not converge cleanly."""
+
+
+class UnpooledInstrumentWarning(DataQualityWarning):
+    """An analysis of a VAS leaves out rows scored on its NRS alternative (not pooled).
+
+    The NRS is its own instrument; it joins the VAS only when the mapping says
+    ``pool_as`` (:mod:`dryneedle_outcomes.pooling`). The message names the rows, patients
+    and sites left out.
+    """

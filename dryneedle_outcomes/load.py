@@ -20,7 +20,7 @@ from .errors import (
     MostlyRejectedWarning,
     config_quarantine_hint,
 )
-from .instruments import CORE_INSTRUMENTS, INSTRUMENTS
+from .instruments import CORE_INSTRUMENTS, INSTRUMENTS, ensure_registered
 from .io.limits import ReadLimits
 from .io.raw_table import RawTable
 from .io.readers import read_table
@@ -37,6 +37,7 @@ from .normalize.links import (
     patient_visit_order,
 )
 from .normalize.patients import normalize_patients
+from .normalize.pooling import instrument_column, patient_instruments
 from .normalize.records import Records
 from .normalize.source_rows import COLUMN_LEDGER_COLUMNS
 from .normalize.vocabulary import AE_TERMS, SEVERITIES
@@ -52,10 +53,15 @@ from .timing import TIMINGS
 
 Source = str | os.PathLike | pd.DataFrame | RawTable
 
-ASSESSMENT_ORDER = (
-    "patient_id", "visit", "timing", "day", "date", "site", *INSTRUMENTS, "needled", "needles",
-    "twitch_responses", "muscles", "soreness_lower_h", "soreness_upper_h",
-)
+def assessment_order() -> tuple[str, ...]:
+    """The canonical column order of the assessments (the instruments registered now)."""
+    return ("patient_id", "visit", "timing", "day", "date", "site", *INSTRUMENTS,
+            *(instrument_column(c) for c in INSTRUMENTS), "needled", "needles",
+            "twitch_responses", "muscles", "soreness_lower_h", "soreness_upper_h")
+
+
+#: The canonical column order with the built-in instruments (see :func:`assessment_order`).
+ASSESSMENT_ORDER = assessment_order()
 
 
 def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None,
@@ -171,12 +177,13 @@ def load_cohort(
             and not Path(mapping).is_absolute():
         mapping = base / mapping
     m = Mapping.from_any(mapping)
+    ensure_registered(m.instruments, m.origin)
     read = partial(_read, base_dir=base, errors=errors, limits=limits)
 
     assess_tm = m.table("assessments")
     assess = build_records(read(assessments, "assessments", assess_tm), assess_tm,
                            "assessments")
-    normalize_assessments(assess, assess_tm)
+    pooled = normalize_assessments(assess, assess_tm)
 
     if patients is not None:
         pat_tm = m.table("patients")
@@ -197,6 +204,7 @@ def load_cohort(
 
     patients_table = _finish_patients(pats, m.table("patients"))
     assessments_table = _finish_assessments(assess)
+    patients_table = patient_instruments(assessments_table, patients_table, pooled)
     flag_protocol_deviations(assess, patients_table)
     if events is not None:
         flag_unassessed_events(events, assessments_table)
@@ -232,6 +240,7 @@ def load_cohort(
         )
     events_table = _finish_events(events)
     provenance = _provenance(m, pats, assess, events)
+    provenance["pooled"] = pooled
     return Cohort(
         patients=patients_table,
         assessments=assessments_table,
@@ -302,7 +311,7 @@ def _finish_patients(pats: Records, tm: TableMapping) -> pd.DataFrame:
 
 def _finish_assessments(assess: Records) -> pd.DataFrame:
     data = assess.data
-    cols = [c for c in ASSESSMENT_ORDER if c in data]
+    cols = [c for c in assessment_order() if c in data]
     cols += [c for c in data.columns if c not in cols and c != "arm"]
     # IDs are categorical with sorted categories: sort the kept records on their codes
     kept = np.flatnonzero(assess.kept_mask)
@@ -355,4 +364,15 @@ def _provenance(m: Mapping, *records: Records | None) -> dict:
                 "scale": tm.scales.get(col),
                 "site_scales": {s: sc[col] for s, sc in tm.site_scales.items() if col in sc},
             }
+            for site, name in prov["instruments"][col]["site_scales"].items():
+                other = INSTRUMENTS[col].scale(name).instrument
+                if other is not None:  # a site that scored another instrument (an NRS)
+                    entry = prov["instruments"].setdefault(other, {
+                        "source_column": prov["instruments"][col]["source_column"],
+                        "scale": None, "site_scales": {}, "declared_for": col})
+                    entry["site_scales"][site] = name
+    prov["definitions"] = {col: INSTRUMENTS[col].definition() | {"builtin": INSTRUMENTS[
+        col].builtin} for col in prov["instruments"] if col in INSTRUMENTS}
+    if tm.pool_as:
+        prov["pool_as"] = dict(tm.pool_as)
     return prov

@@ -22,7 +22,11 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
     first_step_pain = "cm"          # mm | cm | nrs10 | percent
 
     [assessments.site_scales."Site B"]
-    first_step_pain = "nrs10"       # a scale that differs at one site
+    first_step_pain = "nrs10"       # a scale that differs at one site; nrs10 for a VAS
+                                    #   means the NRS, its own instrument (first_step_pain_nrs)
+
+    [assessments.pool_as]           # pool an instrument into another (stated in the report)
+    first_step_pain_nrs = "first_step_pain"   # NRS x10 joins the VAS; instrument = covariate
 
     [assessments.codes.visit]       # source value = canonical value
     "Baseline" = 0
@@ -36,6 +40,23 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
 
     [assessments.muscle_synonyms]
     "medial head" = "gastrocnemius"
+
+    [instruments.faam_adl]          # a user instrument (as dno.register_instrument)
+    label = "FAAM ADL (%)"
+    lower = 0
+    upper = 100
+    units = "%"
+    higher_is_better = true
+    mcid = 8
+    mcid_source = "Martin RL et al. Foot Ankle Int. 2005;26(11):968-983."
+
+An ``[instruments.NAME]`` table declares an instrument for this mapping's columns; it
+is registered (process-globally, see :mod:`dryneedle_outcomes.instruments`) when a
+cohort is loaded with the mapping. ``pool_as`` pools one instrument into another only
+when said: the values are rescaled linearly between the two ranges (a 0-10 NRS x10 into
+a 0-100 mm VAS), each pooled row group is a correction in the ledger, the report's
+methods state it, and the models adjust for the instrument
+(:mod:`dryneedle_outcomes.pooling`).
 
 Every key is checked: a misspelt key is an error that names the key and lists
 the allowed ones, never silently ignored. The keys of each section, their types and
@@ -71,6 +92,8 @@ from .errors import MappingError
 from .timing import ASSESSED_RULES
 
 TABLES = ("assessments", "patients", "adverse_events")
+#: Top-level sections: the tables, and ``instruments`` (user instrument definitions).
+SECTIONS = TABLES + ("instruments",)
 
 #: Canonical columns each table may map, beyond registered instruments.
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -137,6 +160,10 @@ KEYS: tuple[MappingKey, ...] = (
     MappingKey("site_scales", ("assessments",), "table", "table of tables", "a scale that "
                "differs at one site: [site_scales.\"Site B\"] instrument = scale", {},
                "as scales, per site"),
+    MappingKey("pool_as", ("assessments",), "table", "table", "pool an instrument into "
+               "another: first_step_pain_nrs = \"first_step_pain\" (rescaled by the ranges, "
+               "x10; a ledger correction per row group; the instrument becomes a model "
+               "covariate)", {}, "registered instruments with the same direction"),
     MappingKey("codes", _ALL, "table", "table of tables", "source value = canonical value, "
                "per column: [codes.visit] \"Baseline\" = 0", {}, "the canonical columns"),
     MappingKey("wide", ("assessments",), "table", "table", "layout = \"wide\": canonical "
@@ -212,6 +239,7 @@ class TableMapping:
     assessed: str = _DEFAULTS["assessed"]
     scales: dict[str, str] = field(default_factory=dict)
     site_scales: dict[str, dict[str, str]] = field(default_factory=dict)
+    pool_as: dict[str, str] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     wide: dict[str, str] = field(default_factory=dict)
     synonyms: dict[str, str] = field(default_factory=dict)
@@ -235,6 +263,7 @@ class Mapping:
 
     tables: dict[str, TableMapping]
     origin: str | None = None
+    instruments: dict[str, Any] = field(default_factory=dict)
 
     def table(self, name: str) -> TableMapping:
         """The mapping of table ``name`` (an empty identity mapping when not given)."""
@@ -245,8 +274,8 @@ class Mapping:
         out: dict[str, Any] = {}
         for name, tm in self.tables.items():
             d: dict[str, Any] = dict(tm.reader)
-            for key in ("columns", "scales", "site_scales", "codes", "wide", "synonyms",
-                        "muscle_synonyms"):
+            for key in ("columns", "scales", "site_scales", "pool_as", "codes", "wide",
+                        "synonyms", "muscle_synonyms"):
                 if getattr(tm, key):
                     d[key] = getattr(tm, key)
             if name == "assessments":
@@ -254,6 +283,8 @@ class Mapping:
                 d["date_convention"] = tm.date_convention
                 d["assessed"] = tm.assessed
             out[name] = d
+        if self.instruments:
+            out["instruments"] = {n: i.definition() for n, i in self.instruments.items()}
         return out
 
     @classmethod
@@ -283,13 +314,19 @@ class Mapping:
         else:
             data = _expect(mapping, AbcMapping, "mapping", "the mapping")
         where = origin or "mapping"
+        from .instrument_definitions import parse_instruments
+
+        for name in data:
+            if name not in SECTIONS:
+                raise _unknown("section", name, SECTIONS, where)
+        declared = parse_instruments(data.get("instruments", {}), where)
         tables: dict[str, TableMapping] = {}
         for name, section in data.items():
-            if name not in TABLES:
-                raise _unknown("section", name, TABLES, where)
+            if name == "instruments":
+                continue
             section = _expect(section, AbcMapping, f"{where} [{name}]", "the section")
-            tables[name] = _table_mapping(name, dict(section), f"{where} [{name}]")
-        return cls(tables=tables, origin=origin)
+            tables[name] = _table_mapping(name, dict(section), f"{where} [{name}]", declared)
+        return cls(tables=tables, origin=origin, instruments=declared)
 
 
 def _str_dict(value: Any, where: str, what: str) -> dict[str, Any]:
@@ -297,9 +334,12 @@ def _str_dict(value: Any, where: str, what: str) -> dict[str, Any]:
     return {str(k): v for k, v in value.items()}
 
 
-def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMapping:
-    from .instruments import INSTRUMENTS
+def _table_mapping(name: str, section: dict[str, Any], where: str,
+                   declared: AbcMapping | None = None) -> TableMapping:
+    from .instruments import INSTRUMENTS as REGISTERED
 
+    # the registered instruments, with this mapping's own [instruments.NAME] over them
+    INSTRUMENTS = {**REGISTERED, **(declared or {})}
     allowed = _TABLE_KEYS[name]
     for key in section:
         if key not in allowed:
@@ -338,6 +378,8 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
             if col not in INSTRUMENTS:
                 raise _unknown("instrument", col, tuple(INSTRUMENTS), block_where)
             INSTRUMENTS[col].scale(_expect(scale, str, block_where, f"the scale of {col!r}"))
+    pool_as = _pool_as(section.get("pool_as", {}), where, INSTRUMENTS) \
+        if name == "assessments" else {}
     codes = {
         col: _str_dict(table, f"{where}.codes", f"the codes of {col!r}")
         for col, table in _str_dict(section.get("codes", {}), where, "codes").items()
@@ -363,8 +405,38 @@ def _table_mapping(name: str, section: dict[str, Any], where: str) -> TableMappi
         assessed=assessed,
         scales=scales,
         site_scales=site_scales,
+        pool_as=pool_as,
         codes=codes,
         wide=wide,
         synonyms=_str_dict(section.get("synonyms", {}), where, "synonyms"),
         muscle_synonyms=_str_dict(section.get("muscle_synonyms", {}), where, "muscle_synonyms"),
     )
+
+
+def _pool_as(value: Any, where: str, instruments: AbcMapping) -> dict[str, str]:
+    """``[assessments.pool_as]``: source instrument = target instrument, checked.
+
+    Both must be instruments, different, with the same direction; a target is not
+    itself pooled into a third, and a target takes one source at most per source.
+    """
+    pool = _str_dict(value, where, "pool_as")
+    w = f"{where}.pool_as"
+    for source, target in pool.items():
+        if source not in instruments:
+            raise _unknown("instrument", source, tuple(instruments), w)
+        _expect(target, str, w, f"the instrument {source!r} is pooled as")
+        if target not in instruments:
+            raise _unknown("instrument", target, tuple(instruments), f"{w}.{source}")
+        if target == source:
+            raise MappingError(f"{w}: {source} = {target!r} pools an instrument into itself")
+        s, t = instruments[source], instruments[target]
+        if s.higher_is_better != t.higher_is_better:
+            way = {True: "higher is better", False: "higher is worse"}
+            raise MappingError(
+                f"{w}: {source} ({way[s.higher_is_better]}) cannot be pooled as {target} "
+                f"({way[t.higher_is_better]}): the two scales point in opposite directions")
+        if target in pool:
+            raise MappingError(f"{w}: {target!r} is pooled into {pool[target]!r} and is itself "
+                               f"the target of {source!r}; pool each instrument into the final "
+                               "one directly")
+    return pool

@@ -27,6 +27,15 @@ def sample_dir() -> Path:
 
 
 @pytest.fixture(autouse=True)
+def _instrument_registry():
+    """Every test's instrument registrations are undone after it (the registry is global)."""
+    import dryneedle_outcomes as dno
+
+    with dno.instrument_scope():
+        yield
+
+
+@pytest.fixture(autouse=True)
 def _close_figures():
     yield
     import matplotlib.pyplot as plt
@@ -55,6 +64,24 @@ def sample_cohort():
     before = _fingerprint(cohort)
     yield cohort
     assert _fingerprint(cohort) == before, "a test changed the shared sample cohort"
+
+
+@pytest.fixture(scope="session")
+def sample_cohort_r(sample_cohort):
+    """The sample as the R references made before issue 12 model it.
+
+    The sample's mapping pools Site B's NRS x10 into first-step pain (``pool_as``), and
+    the analyses then add the instrument as a covariate by default. The references in
+    tests/reference/{trajectory,model_terms,relief,trajectory_type3,...} fit the same
+    rows without that covariate, so they are compared with this cohort: the same
+    tables, with ``pooled`` emptied so that no instrument covariate is added (as
+    ``adjust_instrument=False``). The default, with the covariate, is checked against R
+    in tests/test_instruments.py (tests/reference/instruments).
+    """
+    import dataclasses
+
+    return dataclasses.replace(sample_cohort, provenance={**sample_cohort.provenance,
+                                                          "pooled": {}})
 
 
 @pytest.fixture(scope="session")

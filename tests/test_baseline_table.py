@@ -176,11 +176,13 @@ def test_against_r(cohorts, data):
 def test_sample_summaries_chosen_by_the_rule(cohorts):
     t = baseline_table(cohorts["sample"])
     chosen = t.normality.set_index("variable")["summary"].to_dict()
+    # first_step_pain_nrs: Site B's NRS (issue 12), its own instrument, in Table 1 too
     assert chosen == {"age": "mean", "bmi": "mean", "symptom_months": "median",
-                      "first_step_pain": "mean", "vas_pain": "mean"}
+                      "first_step_pain": "mean", "vas_pain": "mean",
+                      "first_step_pain_nrs": "mean"}
     assert t.table["variable"].tolist() == [
         "n", "age", "sex", "sex", "bmi", "symptom_months", "pregnant", "immunocompromised",
-        "needle_fear", "site", "site", "first_step_pain", "vas_pain"]
+        "needle_fear", "site", "site", "first_step_pain", "vas_pain", "first_step_pain_nrs"]
 
 
 def test_renderings_contain_the_numbers(cohorts):

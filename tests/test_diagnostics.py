@@ -46,8 +46,8 @@ def _fit(dataset, sample_cohort):
 
 
 @pytest.mark.parametrize("dataset", ["sample", "fev"])
-def test_scaled_residuals_are_nlme_normalized_residuals(sample_cohort, dataset):
-    diag = _fit(dataset, sample_cohort).diagnostics()
+def test_scaled_residuals_are_nlme_normalized_residuals(sample_cohort_r, dataset):
+    diag = _fit(dataset, sample_cohort_r).diagnostics()
     ref = RESID[RESID["dataset"] == dataset].astype({"patient_id": str})
     both = diag.residuals.merge(ref, on=["patient_id", "visit"], suffixes=("", "_r"))
     assert len(both) == len(ref) == len(diag.residuals)
@@ -59,8 +59,8 @@ def test_scaled_residuals_are_nlme_normalized_residuals(sample_cohort, dataset):
 
 
 @pytest.mark.parametrize("dataset", ["sample", "fev"])
-def test_observed_covariance_is_pairwise_complete(sample_cohort, dataset):
-    diag = _fit(dataset, sample_cohort).diagnostics()
+def test_observed_covariance_is_pairwise_complete(sample_cohort_r, dataset):
+    diag = _fit(dataset, sample_cohort_r).diagnostics()
     ref = COV[COV["dataset"] == dataset]
     both = diag.covariance.merge(ref, on=["group", "visit_1", "visit_2"],
                                  suffixes=("", "_r"))
@@ -72,7 +72,7 @@ def test_observed_covariance_is_pairwise_complete(sample_cohort, dataset):
     # the fitted covariance is the MMRM's Sigma, in every group
     fit_sigma = diag.covariance.query("group == 'pooled'")
     var = fit_sigma[fit_sigma["visit_1"] == fit_sigma["visit_2"]]["fitted_covariance"]
-    sigma = _fit(dataset, sample_cohort).fit.extra["Sigma"]
+    sigma = _fit(dataset, sample_cohort_r).fit.extra["Sigma"]
     np.testing.assert_allclose(var, np.diag(sigma))
 
 

@@ -309,12 +309,24 @@ def test_scales_declared_per_column_and_per_site():
     with pytest.raises(DataValidationError, match="not a number"):
         dno.load_cohort(visits, patients, mapping=mapping)
     visits["fsp"] = [6.8, 7]
-    cohort = dno.load_cohort(visits, patients, mapping=mapping)
-    assert cohort.assessments["first_step_pain"].tolist() == [68.0, 70.0]
+    # issue 12: site two's NRS is its own instrument (first_step_pain_nrs), not VAS x10
+    with pytest.warns(dno.UnpooledInstrumentWarning):  # the VAS column misses site two
+        cohort = dno.load_cohort(visits, patients, mapping=mapping)
+        cohort.change_from_baseline("first_step_pain")
+    assert cohort.assessments["first_step_pain"].tolist()[0] == 68.0
+    assert np.isnan(cohort.assessments["first_step_pain"].tolist()[1])
+    assert cohort.assessments["first_step_pain_nrs"].tolist()[1] == 7.0
     actions = set(cohort.quality.corrections["action"])
-    assert {"scale converted cm -> mm (x10)", "scale converted nrs10 -> mm (x10)"} <= actions
+    assert {"scale converted cm -> mm (x10)",
+            "kept as its own instrument (not converted into first_step_pain)"} <= actions
     assert cohort.provenance["instruments"]["first_step_pain"]["site_scales"] == {
         "two": "nrs10"}
+    # pooled only when the mapping says so: then x10 into the VAS column
+    mapping["assessments"]["pool_as"] = {"first_step_pain_nrs": "first_step_pain"}
+    cohort = dno.load_cohort(visits, patients, mapping=mapping)
+    assert cohort.assessments["first_step_pain"].tolist() == [68.0, 70.0]
+    assert "pooled as first_step_pain (pool_as in the mapping): x10" in set(
+        cohort.quality.corrections["action"])
 
 
 def test_utf16_file_with_bom_is_read(rules_dir):

@@ -100,8 +100,8 @@ def aliased_cohort(sample: dno.Cohort) -> dno.Cohort:
 
 
 @pytest.fixture(scope="module")
-def cohorts(sample_cohort):
-    return {"sample": sample_cohort, "aliased": aliased_cohort(sample_cohort)}
+def cohorts(sample_cohort_r):
+    return {"sample": sample_cohort_r, "aliased": aliased_cohort(sample_cohort_r)}
 
 
 def _fit(cohorts, dataset, kwargs):

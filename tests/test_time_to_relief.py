@@ -60,8 +60,8 @@ def arr(values) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def cohorts(sample_cohort):
-    return {"sample": sample_cohort, "dropout": export.dropout_cohort()}
+def cohorts(sample_cohort_r):
+    return {"sample": sample_cohort_r, "dropout": export.dropout_cohort()}
 
 
 @pytest.fixture(scope="module")

@@ -59,8 +59,8 @@ CASES = [
 
 
 @pytest.fixture(scope="module")
-def cohorts(sample_cohort):
-    return {name: sample_cohort if name == "sample" else make()
+def cohorts(sample_cohort_r):
+    return {name: sample_cohort_r if name == "sample" else make()
             for name, make in COHORTS.items()}
 
 

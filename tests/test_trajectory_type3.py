@@ -62,8 +62,8 @@ R_TIME_TERMS = {**R_TERMS, "visit": "time", "arm:visit": "time:arm"}
 
 
 @pytest.fixture(scope="module")
-def cohorts(sample_cohort):
-    return {"sample": sample_cohort, "dropout": export_frames.dropout_cohort()}
+def cohorts(sample_cohort_r):
+    return {"sample": sample_cohort_r, "dropout": export_frames.dropout_cohort()}
 
 
 @pytest.mark.parametrize("dataset", ["sample", "dropout"])

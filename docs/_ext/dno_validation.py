@@ -249,6 +249,7 @@ ROWS = [
                "documentation (Bang et al. 2004 Table 7 counts; Houweling et al. 2014 "
                "Table 2), and the values BlindingIndex.jl's README prints (see the "
                "folder's README)"),
+    Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
 ]
 
 

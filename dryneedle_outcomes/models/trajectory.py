@@ -52,6 +52,7 @@ from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
+from ..pooling import check_unpooled, with_pooled_covariate
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame, deprecated_name
 from ..stats.checks import check_conf_level
 from ..stats.mixed.aliasing import find_aliased
@@ -528,6 +529,7 @@ def fit_trajectory(
     covariance_by_arm: bool = False,
     spatial_coordinate: str | Mapping[int, float] = "day",
     baseline_by_visit: bool | None = None,
+    adjust_instrument: bool = True,
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -546,7 +548,11 @@ def fit_trajectory(
         (``"age"``; numeric ones enter linearly) or stratification factors (``"site"``,
         ``"sex"``: text, categorical or boolean columns enter as factors, and marginal
         means weight their levels equally, as emmeans does). ``()`` models every visit
-        including baseline.
+        including baseline. When the outcome pools two instruments (the mapping's
+        ``pool_as``: a site's 0-10 NRS x10 with the 0-100 mm VAS), the patient's
+        instrument (``first_step_pain_instrument``) is added to ``adjust`` **by
+        default** (see ``adjust_instrument``), so that a level shift between the
+        instruments is not attributed to the arms; ``notes`` say so.
     time : {"week", "day", "visit"}
         The time scale of the linear-time models (``random_intercept``,
         ``random_slope``; the factor models do not use it). Default ``"week"``: weeks
@@ -647,6 +653,15 @@ def fit_trajectory(
         no visit factor (``True`` there is an error). Marginal means evaluate baseline at
         its mean over the modelled rows, as SAS's LSMEANS and emmeans do.
 
+    adjust_instrument : bool, default True
+        With a pooled outcome (:mod:`dryneedle_outcomes.pooling`), add the instrument
+        as a covariate (ICH E9 section 5.7: adjust for factors expected to influence
+        the outcome). ``False`` leaves it out, said in ``notes``. No effect when
+        nothing was pooled into ``outcome``. Rows scored on an NRS that the mapping
+        does not pool are not in an analysis of the VAS: a
+        :class:`~dryneedle_outcomes.UnpooledInstrumentWarning` names them (and
+        ``warnings`` repeats it).
+
     Returns
     -------
     TrajectoryResult
@@ -679,6 +694,9 @@ def fit_trajectory(
                             "random-effects models use Satterthwaite df (as lmerTest)")
     check_vcov(model, df, vcov)
     conf_level = check_conf_level(conf_level)
+    get_instrument(outcome)
+    unpooled = check_unpooled(cohort, outcome)
+    adjust, pool_note = with_pooled_covariate(cohort, outcome, adjust, adjust_instrument)
     frame = model_frame(cohort, outcome, adjust=adjust,
                         time=time if model in LINEAR_MODELS else "visit",
                         time_transform=time_transform, reference_arm=reference_arm,
@@ -700,7 +718,7 @@ def fit_trajectory(
         fit = _engine_fit(frame, model, order[0])[0]
     names = design_matrix(frame, frame.data, model)[1]
 
-    messages = list(fit.messages)
+    messages = list(fit.messages) + ([unpooled] if unpooled else [])
     robust = robust_inference(frame, fit, vcov, df, used) if model == "mmrm" else None
     try:
         kr = _kenward_roger(frame, fit, df) or robust
@@ -744,6 +762,8 @@ def fit_trajectory(
             f"{frame.excluded['patient_id'].nunique()} patient(s) were not modelled "
             f"({'; '.join(sorted(set(frame.excluded['reason'])))}); see .excluded")
     notes.append(describe_rule(cohort.assessed))
+    if pool_note:
+        notes.append(pool_note)
     timing_note = cohort.visit_ratings().note
     if timing_note:
         notes.append(timing_note)

@@ -19,6 +19,7 @@ from .cells import (
 )
 from .dates import parse_dates_arrays
 from .ids import normalize_ids
+from .pooling import apply_pool_as, merge_routed
 from .records import Records
 from .soreness import parse_soreness_arrays
 from .source_rows import add_carried
@@ -39,8 +40,11 @@ def normalize_visits(rec: Records, values: pd.Series, codes) -> pd.Series:
     return visits
 
 
-def normalize_assessments(rec: Records, tm: TableMapping) -> None:
-    """Turn the raw assessment records of ``rec`` into canonical columns in place."""
+def normalize_assessments(rec: Records, tm: TableMapping) -> dict:
+    """Turn the raw assessment records of ``rec`` into canonical columns in place.
+
+    Returns what was pooled (``apply_pool_as``'s dict; empty without ``pool_as``).
+    """
     raw = rec.data
     out = pd.DataFrame(index=raw.index)
     out["patient_id"] = normalize_ids(rec, apply_codes(rec, "patient_id", raw["patient_id"],
@@ -74,15 +78,22 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
         out["day"] = day.where(~neg)
     else:
         out["day"] = np.nan
-    for column in INSTRUMENTS:
+    routed: dict[str, pd.Series] = {}
+    origins: dict[str, str] = {}
+    for column in tuple(INSTRUMENTS):
         if column in raw:
+            before = set(routed)
             out[column] = to_instrument(
                 rec, INSTRUMENTS[column], apply_codes(rec, column, raw[column],
                                                       tm.codes.get(column)),
                 scale=tm.scales.get(column), site_scales=tm.site_scales, site=site,
+                routed=routed,
             )
+            origins.update({name: column for name in set(routed) - before})
         elif column in CORE_INSTRUMENTS:
             out[column] = np.nan
+    merge_routed(rec, out, routed, origins)
+    pooled = apply_pool_as(rec, out, tm.pool_as, site)
     if "needled" in raw:
         out["needled"] = to_boolean(rec, "needled", raw["needled"], tm.codes.get("needled"))
     for column in ("needles", "twitch_responses"):
@@ -113,6 +124,7 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> None:
     add_carried(out, rec.extras)
     rec.data = out
     check_duplicate_visits(rec)
+    return pooled
 
 
 def _timing(rec: Records, values: pd.Series) -> pd.Series:

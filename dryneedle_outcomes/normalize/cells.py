@@ -179,12 +179,19 @@ def to_instrument(
     scale: str | None,
     site_scales: Mapping[str, Mapping[str, str]] | None = None,
     site: pd.Series | None = None,
+    routed: dict[str, pd.Series] | None = None,
 ) -> pd.Series:
     """Convert a score to the instrument's canonical scale and check its range.
 
     The source scale is the one declared for the column, overridden per site by
     ``site_scales``; never guessed. The range is checked on the source scale, so
     a value typed in mm into a cm column is caught (68 cm is outside 0-10 cm).
+
+    A scale that is another instrument (``nrs10`` declared for a VAS: the NRS,
+    :attr:`Scale.instrument <dryneedle_outcomes.instruments.Scale.instrument>`) is not
+    converted: its values are range-checked on that scale, left missing in this
+    column and put, as scored, in ``routed[<that instrument>]``; one correction per
+    such scale says where they went (and which sites).
     """
     column = instrument.column
     numbers = to_number(rec, column, values)
@@ -216,13 +223,25 @@ def to_instrument(
     converted = numbers * factor
     valid = numbers.notna().to_numpy() & ~out
     _flag_implausible_scale(rec, instrument, numbers, codes, scales, valid)
+    other = np.zeros(len(values), dtype=bool)
     for i, sc in enumerate(scales):
-        if sc.factor != 1.0:
-            n = int((valid & (codes == i)).sum())
+        group = codes == i
+        n = int((valid & group).sum())
+        if sc.instrument is not None:
+            other |= group
+            if routed is not None:
+                kept = numbers.where(pd.Series(group & valid, index=values.index))
+                routed[sc.instrument] = (kept if sc.instrument not in routed
+                                         else routed[sc.instrument].fillna(kept))
+            sites = sorted(s for s, name in per_site.items() if name == sc.name)
+            where = f" at site(s) {', '.join(map(repr, sites))}" if sites else ""
+            rec.correct_column(column, f"{sc.name}{where}", sc.instrument,
+                               f"kept as its own instrument (not converted into {column})", n)
+        elif sc.factor != 1.0:
             rec.correct_column(column, sc.name, instrument.units,
                                f"scale converted {sc.name} -> {instrument.units} "
                                f"(x{sc.factor:g})", n)
-    return converted.where(~out)
+    return converted.where(~out & ~other)
 
 
 def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Series,
@@ -235,7 +254,7 @@ def _flag_implausible_scale(rec: Records, instrument: Instrument, numbers: pd.Se
     """
     x = numbers.to_numpy(dtype=float)
     for i, sc in enumerate(scales):
-        if sc.upper < 100.0:
+        if sc.upper < 100.0 or sc.instrument is not None:
             continue
         group = valid & (codes == i)
         # a share, not the maximum, so that one typo (a "25" among cm values) cannot hide it

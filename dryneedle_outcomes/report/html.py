@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..cohort import Cohort
 from ..tables import frame_html, table_html
+from .instruments import instrument_sentences
 from .sections import NamedTable, Section
 
 CSS = """
@@ -56,6 +57,7 @@ class RunInfo:
     inputs: dict[str, tuple[str, str]]  # role -> (path, sha256)
     load_warnings: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()  # shown first, in a banner (report.alerts)
+    outcome: str | None = None    # the configured outcome (for the instruments' methods)
 
 
 #: Rows of the flags table shown in the report (all of them are in quality/flags.csv).
@@ -102,6 +104,10 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
              "<p>read = kept + rejected for every table: "
              + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
              + "</p>"]
+    sentences = instrument_sentences(cohort, info.outcome)
+    if sentences:
+        parts += ['<h3 id="instruments">Instruments</h3>',
+                  "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>"]
     rules = q.rules()
     if len(rules):
         parts += ["<h3>Rejections, corrections and flags by rule</h3>", frame_html(rules)]

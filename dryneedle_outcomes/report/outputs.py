@@ -129,7 +129,8 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                    started=started,
                    inputs={k: (str(p), sha256(p)) for k, p in cfg.inputs.items()},
                    load_warnings=tuple(load_warnings),
-                   alerts=tuple(run_alerts(cohort, sections)))
+                   alerts=tuple(run_alerts(cohort, sections)),
+                   outcome=cfg.analysis.outcome if cfg.analysis is not None else None)
     step("writing report.html, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,

@@ -188,7 +188,15 @@ def _mapping_toml(truth: dict) -> str:
     for site in sites:
         if scales[site] != main_scale:
             lines += ["", f"[assessments.site_scales.{_toml_str(site)}]",
-                      f"first_step_pain = {_toml_str(scales[site])}"]
+                      f"first_step_pain = {_toml_str(scales[site])}"
+                      + ("   # a 0-10 NRS: its own instrument, first_step_pain_nrs"
+                         if scales[site] == "nrs10" else "")]
+    if "nrs10" in (scales[site] for site in sites):
+        lines += ["", "# The NRS is pooled with the VAS (x10) on purpose; the ledger lists the",
+                  "# pooled rows, the report's methods say so, and the models adjust for the",
+                  "# instrument. Remove this table to analyse the NRS as its own outcome.",
+                  "[assessments.pool_as]",
+                  'first_step_pain_nrs = "first_step_pain"']
     lines += [
         "",
         "[assessments.codes.visit]",

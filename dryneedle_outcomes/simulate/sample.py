@@ -134,7 +134,10 @@ source.
   "{t["visit_labels"][max(t["visit_labels"])]}". **"Visit date" is dd/mm/yyyy and there
   is no day column** (the loader derives days from the dates). First-step pain is on a
   **per-site scale** ({scales}; cm with one decimal such as "6,8", NRS 0-10 as integers)
-  while usual pain is in mm everywhere. Needled Y/N; number of needles and LTRs are 0
+  while usual pain is in mm everywhere. The NRS is its own instrument
+  (`first_step_pain_nrs`); `mapping.toml` pools it x10 with the VAS on purpose
+  (`[assessments.pool_as]`), so the ledger lists the pooled rows and the models adjust
+  for the instrument. Needled Y/N; number of needles and LTRs are 0
   when not needled. Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
   fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`).
   Soreness as text ("36h", "24-48h", "24–48 hrs", "1-2 days", "2 days", ">48h", "ongoing",

@@ -82,6 +82,7 @@ from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
+from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED
 from ..stats.checks import check_choice, check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
@@ -131,6 +132,7 @@ def time_to_relief(
     interval_scores: str = "logrank2",
     interval_method: str = "pclt",
     rmst_tau: float | None = None,
+    adjust_instrument: bool = True,
 ) -> ReliefResult:
     """Time to relief of heel pain by arm; see the module docstring for the analyses.
 
@@ -153,6 +155,10 @@ def time_to_relief(
         Adjust the Cox and AFT models (and the discrete-time model) for these:
         ``"baseline"`` (the outcome at visit 0) or columns of ``cohort.patients``
         (the argument's name in :func:`~dryneedle_outcomes.fit_trajectory` too).
+        When ``outcome`` pools two instruments (the mapping's ``pool_as``: a site's
+        0-10 NRS x10 with the VAS), the patient's instrument
+        (``first_step_pain_instrument``) is added **by default** (``adjust_instrument``;
+        :mod:`dryneedle_outcomes.pooling`), said in ``notes``.
     covariates : sequence of str, optional
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
@@ -199,6 +205,9 @@ def time_to_relief(
         The pre-specified RMST restriction time (in the timescale's units): the RMST
         is then part of :meth:`ReliefResult.summary` and ``tables()``. Without it the
         summary says the RMST is not shown because no ``tau`` was pre-specified.
+    adjust_instrument : bool, default True
+        With a pooled outcome, add the instrument to ``adjust`` (see ``adjust``);
+        ``False`` leaves it out, said in ``notes``.
 
     Returns
     -------
@@ -224,6 +233,9 @@ def time_to_relief(
     ['session', 'arm', 'n_at_risk', 'n_relief']
     """
     covariates = _adjust(adjust, covariates)
+    # a pooled outcome (pool_as): the instrument is a covariate by default (pooling.py)
+    covariates, pool_note = with_pooled_covariate(cohort, outcome, covariates,
+                                                  adjust_instrument)
     if relief is None:
         relief = Relief(mcid=True, sustained=True)
     if rmst_tau is not None and not (np.isfinite(float(rmst_tau)) and float(rmst_tau) > 0):
@@ -258,7 +270,7 @@ def time_to_relief(
     with_patients = [str(a) for a in cohort.patients["arm"].cat.categories
                      if (cohort.patients["arm"] == a).any()]
     reference = choose_reference(with_patients, reference_arm)
-    notes: list[str] = []
+    notes: list[str] = [pool_note] if pool_note else []
     warns: list[str] = []
     empty_arms = arms_without_data(with_patients, reference, present,
                                    what="patient followed up after baseline")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -31,9 +31,9 @@ from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_wa
 from .normalize.assessments import normalize_assessments
 from .normalize.layout import build_records
 from .normalize.links import (
+    check_deviation_reasons,
     check_patient_links,
     derive_days,
-    check_deviation_reasons,
     flag_protocol_deviations,
     flag_unassessed_events,
     patient_visit_order,

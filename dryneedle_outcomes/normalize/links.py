@@ -188,13 +188,23 @@ DEFAULT_DEVIATION_REASONS: tuple[str, ...] = tuple(r for r in DEVIATION_REASONS
 
 
 def check_deviation_reasons(reasons) -> tuple[str, ...]:
-    """Validate a list of deviation reasons (None: the defaults)."""
+    """Validate a list of deviation reasons (None: the defaults).
+
+    ``"contraindications"`` stands for every patient flag but needle_fear.
+
+    Examples
+    --------
+    >>> check_deviation_reasons(["contraindications", "crossover"]) == DEFAULT_DEVIATION_REASONS
+    True
+    """
     from ..errors import ConfigError
 
     if reasons is None:
         return DEFAULT_DEVIATION_REASONS
     items = [reasons] if isinstance(reasons, str) else list(reasons)
-    bad = [r for r in items if r not in DEVIATION_REASONS]
+    if "contraindications" in items:
+        items += [r for r in CONTRAINDICATIONS if r != "needle_fear"]
+    bad = [r for r in items if r not in DEVIATION_REASONS and r != "contraindications"]
     if bad:
         raise ConfigError(f"unknown protocol-deviation reason(s) {', '.join(map(repr, bad))}; "
                           f"choose among {', '.join(DEVIATION_REASONS)}")

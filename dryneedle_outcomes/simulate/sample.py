@@ -54,6 +54,8 @@ cumulative_after = [{n_sessions}]
 [analysis.harms]
 per = ["patient", "session", "100_needles"]
 dose_response = true
+# post-needling soreness is an adverse event only beyond the usual 24-48 h
+soreness_as_ae = {{ min_hours = 48 }}
 
 [analysis.responders]
 mcid = true

@@ -137,7 +137,7 @@ def load_cohort(
         When one rule rejected most of a column's rows (a wrong scale, decimal mark
         or date convention), before any analysis runs.
     DataQualityWarning
-        For needled visits of patients marked pregnant or immunocompromised.
+        For needled visits that are protocol deviations (see ``deviations``).
 
     Returns
     -------

@@ -202,7 +202,7 @@ def test_exact_duplicate_patient_collapsed_conflicting_rejected_with_records(rul
 
 
 def test_protocol_deviation_is_kept_flagged_and_warned(rules_dir):
-    with pytest.warns(dno.DataQualityWarning, match="pregnant or immunocompromised"):
+    with pytest.warns(dno.DataQualityWarning, match=r"protocol deviations \(pregnant\)"):
         cohort = load(rules_dir, patients="patients_pregnant.csv")
     assert cohort.n_assessments == 8
     dev = cohort.protocol_deviations

@@ -127,7 +127,7 @@ def load_cohort(
         diabetic_neuropathy, peripheral_vascular_disease, lymphoedema, local_infection,
         needle_fear, and ``crossover`` (a sham/control-arm patient recorded as needled).
         Default: all but needle_fear (see
-        :data:`~dryneedle_outcomes.normalize.links.DEFAULT_DEVIATION_REASONS`).
+        ``dryneedle_outcomes.normalize.links.DEFAULT_DEVIATION_REASONS``).
 
     Warns
     -----

@@ -26,7 +26,8 @@ MODELS = ("mmrm", "random_slope")
 PER = ("patient", "session", "100_needles")
 MISSING = ("observed", "non_responder")
 TABLES = (
-    ["baseline_table", "protocol_deviations", "ae_dose_response"]
+    ["baseline_table", "protocol_deviations", "ae_dose_response", "harms_table",
+     "harms_table_long"]
     + [f"trajectory_{m}_{t}" for m in MODELS
        for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
                  "variance_components", "cumulative_effect")]
@@ -40,7 +41,8 @@ TABLES = (
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
-           + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
+           + [f"ae_incidence_{p}" for p in PER] + ["harms_participants"]
+           + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
            + ["diagnostics_mmrm"])  # the appendix's model checks of the primary model
 
@@ -144,8 +146,9 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     cumulative = pd.read_csv(tables / "trajectory_mmrm_cumulative_effect.csv")
     np.testing.assert_allclose(cumulative["estimate"], fit.cumulative_effect(6)["estimate"],
                                rtol=1e-12)
-    # per-session rate of any adverse event
-    rates = dno.adverse_event_rates(cohort, per="session").table
+    # per-session rate of any adverse event, with the sample config's soreness rule
+    rates = dno.adverse_event_rates(cohort, per="session",
+                                    soreness_as_ae={"min_hours": 48}).table
     api = rates[rates["term"] == "any"].set_index("arm")
     csv = pd.read_csv(tables / "ae_rates_session.csv")
     csv = csv[csv["term"] == "any"].set_index("arm")

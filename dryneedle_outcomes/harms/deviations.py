@@ -86,7 +86,7 @@ def protocol_deviations(cohort: Cohort, *, reasons=None) -> ProtocolDeviations:
     reasons : sequence of str, optional
         Reasons to count (see the module docstring); default the reasons the loader
         flagged (``cohort.provenance["deviation_reasons"]``), else
-        :data:`REASONS`. ``"crossover"`` counts the needled appointments of patients
+        ``REASONS``. ``"crossover"`` counts the needled appointments of patients
         in a sham/control arm (by its name: sham, control, placebo, usual care).
 
     Returns

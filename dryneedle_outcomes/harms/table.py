@@ -52,7 +52,7 @@ class HarmsTable(NoComparison, AnalysisResult, TableResult):
         ``"<arm>: participants, n (%)"`` and ``"<arm>: events per 100 appointments"``
         (text, as a paper prints it).
     long : pandas.DataFrame
-        One row per arm and term (:data:`LONG_COLUMNS`): participants with the event,
+        One row per arm and term (``LONG_COLUMNS``): participants with the event,
         participants, ``estimate`` (their proportion) with ``ci_lower``/``ci_upper``
         (Clopper-Pearson), events at appointments, appointments,
         ``events_per_100_appointments`` with ``rate_ci_lower``/``rate_ci_upper`` (exact
@@ -99,7 +99,7 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
     ----------
     cohort : Cohort
     soreness_as_ae : SorenessRule or mapping, optional
-        When post-needling soreness counts (:mod:`.soreness_rule`); stated in the notes.
+        When post-needling soreness counts (:class:`~dryneedle_outcomes.harms.SorenessRule`); stated in the notes.
     conf_level : float
     last_session : int, optional
         Last treatment-session visit (default: the last at which anyone was needled).

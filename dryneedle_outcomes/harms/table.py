@@ -99,7 +99,8 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
     ----------
     cohort : Cohort
     soreness_as_ae : SorenessRule or mapping, optional
-        When post-needling soreness counts (:class:`~dryneedle_outcomes.harms.SorenessRule`); stated in the notes.
+        When post-needling soreness counts
+        (:class:`~dryneedle_outcomes.harms.SorenessRule`); stated in the notes.
     conf_level : float
     last_session : int, optional
         Last treatment-session visit (default: the last at which anyone was needled).

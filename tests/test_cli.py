@@ -186,6 +186,8 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     frames = {"baseline_table": dno.baseline_table(cohort).table,
               "protocol_deviations": dno.protocol_deviations(cohort).table,
               "ae_dose_response": dno.dose_response(cohort).table}
+    harms = dno.harms_table(cohort, soreness_as_ae={"min_hours": 48})
+    frames["harms_table"], frames["harms_table_long"] = harms.table, harms.long
     for model in MODELS:
         fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
         frames[f"trajectory_{model}_arm_difference"] = fit.comparison
@@ -193,7 +195,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
             frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
         frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
     for per in PER:
-        rates = dno.adverse_event_rates(cohort, per=per)
+        rates = dno.adverse_event_rates(cohort, per=per, soreness_as_ae={"min_hours": 48})
         frames[f"ae_rates_{per}"] = rates.table
         frames[f"ae_rates_{per}_comparison"] = rates.comparison
     for missing in MISSING:

@@ -47,11 +47,14 @@ _SOURCES = {
     "immediate_cumulative": "models.immediate_cumulative",
     "save_figure": "plots", "QualityLedger": "quality",
     "RespondersResult": "responders", "responders": "responders",
+    "BlindingResult": "blinding", "blinding_index": "blinding",
     "simulate_cohort": "simulate", "simulate_tables": "simulate",
     "write_sample": "simulate",
     "Relief": "survival.relief", "ReliefResult": "survival.relief_result",
     "SorenessResult": "survival.soreness", "soreness_duration": "survival.soreness",
     "time_to_relief": "survival.time_to_relief",
+    "IntervalTestResult": "stats.survival.interval_test",
+    "interval_test": "stats.survival.interval_test",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -104,6 +107,8 @@ __all__ = [
     "protocol_deviations",
     "BaselineTable",
     "RespondersResult",
+    "BlindingResult",
+    "blinding_index",
     "baseline_table",
     "responders",
     "Cohort",
@@ -125,6 +130,8 @@ __all__ = [
     "soreness_duration",
     "survival",
     "time_to_relief",
+    "IntervalTestResult",
+    "interval_test",
     "ImplausibleScaleWarning",
     "InputLimitError",
     "MostlyRejectedWarning",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .definitions import room_to_improve
 from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
@@ -149,12 +150,16 @@ class Cohort:
         pandas.DataFrame
             ``patient_id``, ``arm``, ``visit``, ``day``, ``aval`` (the value), ``base``
             (the visit-0 value), ``chg`` = aval - base and ``pchg`` = 100 * chg / base,
-            as ADaM defines them, and ``improvement`` / ``pct_improvement``: the same
-            change signed so that **positive always means better**, whatever the
-            instrument's direction. Visits of patients without a baseline value have
-            missing ``base`` and changes (they are kept, not dropped). With pre- and
-            post-session ratings, one row per visit: the rating the declared rule
-            names (:meth:`visit_ratings`).
+            as ADaM defines them, ``improvement``: the same change signed so that
+            **positive always means better**, whatever the instrument's direction, and
+            ``pct_improvement`` = 100 * improvement / the room to improve at baseline
+            (``baseline - lower`` for a higher-is-worse scale, ``upper - baseline`` for a
+            higher-is-better one such as the FHSQ: 0 is its worst state, so a percentage
+            of the baseline score would mean nothing there; missing when there is no
+            room; :func:`~dryneedle_outcomes.definitions.room_to_improve`). Visits of
+            patients without a baseline value have missing ``base`` and changes (they
+            are kept, not dropped). With pre- and post-session ratings, one row per
+            visit: the rating the declared rule names (:meth:`visit_ratings`).
 
         Examples
         --------
@@ -181,7 +186,10 @@ class Cohort:
             out["pchg"] = np.where(out["base"] != 0, 100.0 * out["chg"] / out["base"], np.nan)
         # "+ 0.0" turns the -0.0 of a no-change record into 0.0
         out["improvement"] = out["chg"] * instrument.direction + 0.0
-        out["pct_improvement"] = out["pchg"] * instrument.direction + 0.0
+        room = room_to_improve(instrument, out["base"])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out["pct_improvement"] = np.where(room > 0, 100.0 * out["improvement"] / room,
+                                              np.nan) + 0.0
         out["arm"] = out["arm"].astype(self.patients["arm"].dtype)
         return out
 

@@ -94,7 +94,18 @@ Schema (defaults after ``=`` for optional keys)::
     mcid = true                          # true: the instrument's MCID; or a number
     # percent_reduction = 30             # or: >= this % reduction from baseline (0-100]
     # threshold = 20                     # or: this level reached at the visit
-    missing = ["observed"]               # observed and/or non_responder: one table each
+    missing = ["non_responder"]          # non_responder (composite strategy: missing =
+                                         # non-response; the headline) and/or observed
+                                         # (observed cases, assumes MCAR): one table each
+    adjust = ["baseline"]                # covariate-adjusted RD/RR by standardisation
+                                         # (logistic + g-computation, FDA 2023):
+                                         # "baseline" and/or patient columns; [] = none
+    variance = "robust"                  # delta-method covariance: "robust" (HC0
+                                         # sandwich) or "model"
+
+    [analysis.blinding]                  # dno.blinding_index: Bang's and James' indices
+    alternative = "two-sided"            # from patients.allocation_guess; or "greater"
+                                         # / "less" (one-sided, as Bang 2004 prefers)
 
     [analysis.baseline_table]            # dno.baseline_table
     p_values = false                     # CONSORT advises against testing at baseline
@@ -103,17 +114,22 @@ Schema (defaults after ``=`` for optional keys)::
     mcid = true                          # relief: improvement >= the instrument's MCID, or
     # percent_reduction = 50             # a number; or >= this % reduction; or
     # threshold = 20                     # this level reached (one definition only)
-    sustained = false                    # met at two consecutive assessments
+    sustained = true                     # confirmed: met at two consecutive assessments
+                                         # (one crossing can be noise); false: one crossing
     timescale = ["days"]                 # "days" and/or "sessions" (discrete-time model)
     interval_censored = true             # Turnbull curve/median; false: Kaplan-Meier
     adjust = []                          # "baseline" and/or patient columns, for Cox/AFT
     # covariates = []                    # deprecated: the old name of adjust
     strata = ""                          # a patient column for the log-rank and Cox
                                          # ("" = none)
+    interval_scores = "logrank2"         # interval-censored log-rank test (primary):
+                                         # logrank2 (Finkelstein), logrank1 (Sun) or wmw
+    interval_method = "pclt"             # pclt (permutation CLT) or scoretest
     distributions = ["weibull", "loglogistic"]  # parametric AFT models (time ratios)
     conf_type = "log-log"                # Kaplan-Meier CI: log-log, log or plain
-    rmst_tau = 0                         # restriction time of the RMST; 0 = the largest
-                                         # time every arm still observes
+    rmst_tau = 0                         # pre-specified RMST restriction time in days;
+                                         # 0 = none (never chosen from the data)
+    rmst_tau_sessions = 0                # the same in sessions (sessions timescale)
     n_boot = 200                         # bootstrap replicates of the Turnbull bands (0-100000)
     seed = 2014                          # bootstrap seed (recorded in manifest.json)
 
@@ -264,10 +280,19 @@ class RespondersOptions:
     criterion: str = "mcid"
     value: float = 0.0
     missing: tuple[str, ...] = default(_R, "missing")
+    adjust: tuple[str, ...] = default(_R, "adjust")
+    variance: str = default(_R, "variance")
 
     def definition(self) -> dict[str, float]:
         """Keyword argument of :func:`~dryneedle_outcomes.responders.responders`."""
         return {self.criterion: self.value}
+
+
+@dataclass(frozen=True)
+class BlindingOptions:
+    """``[analysis.blinding]``: :func:`~dryneedle_outcomes.blinding_index`."""
+
+    alternative: str = default("analysis.blinding", "alternative")
 
 
 @dataclass(frozen=True)
@@ -290,7 +315,10 @@ class TimeToReliefOptions:
     strata: str | None = default(_TTR, "strata") or None
     distributions: tuple[str, ...] = default(_TTR, "distributions")
     conf_type: str = default(_TTR, "conf_type")
+    interval_scores: str = default(_TTR, "interval_scores")
+    interval_method: str = default(_TTR, "interval_method")
     rmst_tau: float | None = default(_TTR, "rmst_tau") or None
+    rmst_tau_sessions: float | None = default(_TTR, "rmst_tau_sessions") or None
     n_boot: int = default(_TTR, "n_boot")
     seed: int = default(_TTR, "seed")
 
@@ -320,6 +348,7 @@ class AnalysisOptions:
     trajectory: TrajectoryOptions | None = None
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
+    blinding: BlindingOptions | None = None
     baseline_table: BaselineTableOptions | None = None
     time_to_relief: TimeToReliefOptions | None = None
     soreness_duration: SorenessOptions | None = None
@@ -378,7 +407,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
         plain = parse_table(table, t)
         if name == "responders":
             return RespondersOptions(criterion=criterion, value=value, **plain)
-        plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None)
+        plain.update(strata=plain["strata"] or None, rmst_tau=plain["rmst_tau"] or None,
+                     rmst_tau_sessions=plain["rmst_tau_sessions"] or None)
         old = plain.pop("covariates")
         if "covariates" in t:
             if "adjust" in t:
@@ -400,7 +430,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "timescale = [\"sessions\"]) and responders per visit "
                           "([analysis.responders]) instead", FutureWarning, stacklevel=2)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
-             "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions}
+             "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions,
+             "blinding": BlindingOptions}
     return kinds[name](**plain)
 
 

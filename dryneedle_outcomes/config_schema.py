@@ -25,7 +25,7 @@ from typing import Any
 from .errors import ConfigError
 from .instruments import INSTRUMENTS
 from .stats.mixed.options import COVARIANCES, DF_METHODS, VCOV_METHODS
-from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS
+from .stats.survival.options import CONF_TYPES, DISTRIBUTIONS, IC_METHODS, IC_SCORES
 
 # The analyses' own lists are copied here because their packages import pandas and
 # scipy on import; tests/test_cli_errors.py checks that they equal the analyses' own.
@@ -34,7 +34,7 @@ MODELS = ("random_intercept", "random_slope", "session_means", "mmrm")
 #: ``dryneedle_outcomes.harms.rates.PER``.
 PER = ("patient", "session", "100_needles")
 #: ``dryneedle_outcomes.responders.MISSING_RULES``.
-MISSING_RULES = ("observed", "non_responder")
+MISSING_RULES = ("non_responder", "observed")
 #: ``dryneedle_outcomes.models.design``'s time scales of the linear-time models.
 TIME_SCALES = ("week", "day", "visit")
 #: The keys of ``[analysis.trajectory]`` that only the deprecated ``sessions_to_mcid`` used.
@@ -215,13 +215,23 @@ FIELDS: tuple[Field, ...] = (
        option="HarmsOptions.risk_ratio"),
     *_definition_fields("analysis.responders", "a responder improves by", "RespondersOptions"),
     _f("analysis.responders", "missing", "choices", "the missing-data rules: one table each",
-       default=["observed"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+       default=["non_responder"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
+    _f("analysis.responders", "adjust", "names", "\"baseline\" and/or patient columns for "
+       "the covariate-adjusted risk difference and ratio (standardisation); [] = none",
+       default=["baseline"], option="RespondersOptions.adjust"),
+    _f("analysis.responders", "variance", "choice", "delta-method covariance of the "
+       "adjusted comparison: robust (HC0 sandwich) or model", default="robust",
+       allowed=("robust", "model"), option="RespondersOptions.variance"),
+    _f("analysis.blinding", "alternative", "choice", "two-sided CIs, or one-sided "
+       "(greater / less) as Bang et al. 2004 prefer", default="two-sided",
+       allowed=("two-sided", "greater", "less"), option="BlindingOptions.alternative"),
     _f("analysis.baseline_table", "p_values", "boolean", "test at baseline (CONSORT advises "
        "against it)", default=False, option="BaselineTableOptions.p_values"),
     *_definition_fields("analysis.time_to_relief", "relief: an improvement by",
                         "TimeToReliefOptions"),
-    _f("analysis.time_to_relief", "sustained", "boolean", "relief met at two consecutive "
-       "assessments", default=False, option="TimeToReliefOptions.sustained"),
+    _f("analysis.time_to_relief", "sustained", "boolean", "relief confirmed: met at two "
+       "consecutive assessments (a single crossing can be noise); false: one crossing",
+       default=True, option="TimeToReliefOptions.sustained"),
     _f("analysis.time_to_relief", "timescale", "choices", "the timescales, one analysis each "
        "(\"sessions\": a discrete-time model); one name is accepted too", default=["days"],
        allowed=TIMESCALES, option="TimeToReliefOptions.timescale"),
@@ -236,14 +246,24 @@ FIELDS: tuple[Field, ...] = (
        "Cox (\"\" = none)", default="",
        expected="a patient column name (text), or \"\" for none",
        option="TimeToReliefOptions.strata"),
+    _f("analysis.time_to_relief", "interval_scores", "choice", "rank scores of the "
+       "interval-censored log-rank test (primary with interval_censored): logrank2 = "
+       "Finkelstein 1986, logrank1 = Sun 1996, wmw = Wilcoxon", default="logrank2",
+       allowed=IC_SCORES, option="TimeToReliefOptions.interval_scores"),
+    _f("analysis.time_to_relief", "interval_method", "choice", "its inference: pclt = "
+       "permutation central limit theorem, scoretest = asymptotic score test",
+       default="pclt", allowed=IC_METHODS, option="TimeToReliefOptions.interval_method"),
     _f("analysis.time_to_relief", "distributions", "choices", "the parametric AFT models "
        "(time ratios)", default=["weibull", "loglogistic"], allowed=DISTRIBUTIONS,
        option="TimeToReliefOptions.distributions"),
     _f("analysis.time_to_relief", "conf_type", "choice", "the Kaplan-Meier CI transform",
        default="log-log", allowed=CONF_TYPES, option="TimeToReliefOptions.conf_type"),
-    _f("analysis.time_to_relief", "rmst_tau", "number", "restriction time of the RMST; 0 = "
-       "the largest time every arm still observes", default=0, bounds=(0.0, 1e9),
-       option="TimeToReliefOptions.rmst_tau"),
+    _f("analysis.time_to_relief", "rmst_tau", "number", "pre-specified restriction time of "
+       "the RMST in days; 0 = none (no RMST reported; tau is never chosen from the data)",
+       default=0, bounds=(0.0, 1e9), option="TimeToReliefOptions.rmst_tau"),
+    _f("analysis.time_to_relief", "rmst_tau_sessions", "number", "the same in sessions, for "
+       "the sessions timescale; 0 = none", default=0, bounds=(0.0, 1e9),
+       option="TimeToReliefOptions.rmst_tau_sessions"),
     _f("analysis.time_to_relief", "n_boot", "integer", "bootstrap replicates of the Turnbull "
        "bands", default=200, bounds=_N_BOOT0, option="TimeToReliefOptions.n_boot"),
     _f("analysis.time_to_relief", "seed", "integer", "bootstrap seed (recorded in "
@@ -271,6 +291,7 @@ TABLES: dict[str, str] = {
     "analysis.trajectory": "dno.fit_trajectory, once per model",
     "analysis.harms": "adverse_event_rates, protocol_deviations and dose_response",
     "analysis.responders": "dno.responders; one definition of a responder",
+    "analysis.blinding": "dno.blinding_index: Bang's and James' blinding indices",
     "analysis.baseline_table": "dno.baseline_table",
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",

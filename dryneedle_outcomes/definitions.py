@@ -13,8 +13,18 @@ The three definitions:
 - ``mcid=True`` (the instrument's registered minimal clinically important difference,
   e.g. 19 mm for first-step pain, Landorf 2010) or ``mcid=<number>``: improvement from
   baseline of at least that much;
-- ``percent_reduction=p``: improvement of at least ``p`` % of the baseline value
-  (IMMPACT, Dworkin et al. 2008: 30 moderate, 50 substantial);
+- ``percent_reduction=p``: improvement of at least ``p`` % of the *room to improve*
+  at baseline (IMMPACT, Dworkin et al. 2008: 30 moderate, 50 substantial). For a
+  higher-is-worse scale whose best value is 0 (pain VAS, NRS) the room to improve is
+  the baseline value itself, the usual "percent reduction"; for a higher-is-better
+  scale (FHSQ pain domain, 0 = worst, 100 = best) it is ``upper - baseline``: a patient
+  at 40 who reaches 70 has gained 30 of the 60 points available, a 50% improvement.
+  Measuring that gain against the baseline score (30/40 = 75%) would make the same
+  gain count more the worse the patient started, and a baseline of 0 (the worst
+  state) impossible to improve. In general the room is ``baseline - lower`` for a
+  higher-is-worse scale and ``upper - baseline`` for a higher-is-better one; a patient
+  with no room (at the best end of the scale at baseline) cannot improve by a
+  percentage and is not a responder;
 - ``threshold=t``: the value at the visit on the good side of ``t`` (``<=`` for a
   higher-is-worse scale).
 
@@ -44,7 +54,8 @@ import pandas as pd
 from .errors import AnalysisError
 from .instruments import Instrument
 
-__all__ = ["TOLERANCE", "ResponderDefinition", "check_definition", "resolve_definition"]
+__all__ = ["TOLERANCE", "ResponderDefinition", "check_definition", "resolve_definition",
+           "room_to_improve"]
 
 #: Tolerance of the comparisons with a cut-off (scores are on 0-100 or 0-10 scales): a
 #: value equal to the cut-off up to floating-point representation meets it.
@@ -77,8 +88,13 @@ class ResponderDefinition:
         if self.kind == "mcid":
             return f"improvement from baseline >= {self.value:g}{units} (MCID)"
         if self.kind == "percent_reduction":
-            word = "reduction" if not inst.higher_is_better else "improvement"
-            return f">= {self.value:g}% {word} from baseline"
+            if inst.higher_is_better:
+                return (f">= {self.value:g}% of the possible improvement from baseline "
+                        f"({inst.upper:g} - baseline)")
+            if inst.lower != 0:
+                return (f">= {self.value:g}% of the possible reduction from baseline "
+                        f"(baseline - {inst.lower:g})")
+            return f">= {self.value:g}% reduction from baseline"
         op = ">=" if inst.higher_is_better else "<="
         return f"{inst.column} {op} {self.value:g}{units} at the visit"
 
@@ -87,19 +103,40 @@ class ResponderDefinition:
 
         ``rows`` has the columns of :meth:`Cohort.change_from_baseline
         <dryneedle_outcomes.Cohort.change_from_baseline>` (``aval``, ``base``,
-        ``improvement``). A baseline of 0 cannot be reduced by a percentage: such a row
-        does not meet a percent-reduction definition.
+        ``improvement``). A percent-reduction definition is measured against the room
+        to improve at baseline (:func:`room_to_improve`); a row without room (a baseline
+        at the best end of the scale) does not meet it.
         """
         if self.kind == "mcid":
             return (rows["improvement"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
         if self.kind == "percent_reduction":
-            base = rows["base"]
-            ok = (base != 0) & (rows["improvement"]
-                                >= self.value / 100.0 * base.abs() - TOLERANCE)
+            room = room_to_improve(self.instrument, rows["base"])
+            ok = (room > 0) & (rows["improvement"] >= self.value / 100.0 * room - TOLERANCE)
             return ok.to_numpy(dtype=bool)
         if self.instrument.higher_is_better:
             return (rows["aval"] >= self.value - TOLERANCE).to_numpy(dtype=bool)
         return (rows["aval"] <= self.value + TOLERANCE).to_numpy(dtype=bool)
+
+
+def room_to_improve(inst: Instrument, baseline):
+    """How far a patient can improve from ``baseline``: the distance to the best end.
+
+    ``baseline - lower`` for a higher-is-worse instrument (the baseline itself for a
+    0-100 mm pain VAS), ``upper - baseline`` for a higher-is-better one (FHSQ pain:
+    ``100 - baseline``). Percent improvement is the improvement divided by this, so that
+    100% means reaching the best possible score whatever the direction.
+
+    Examples
+    --------
+    >>> from dryneedle_outcomes.instruments import get_instrument
+    >>> room_to_improve(get_instrument("fhsq_pain"), pd.Series([40.0, 100.0])).tolist()
+    [60.0, 0.0]
+    >>> room_to_improve(get_instrument("first_step_pain"), pd.Series([70.0])).tolist()
+    [70.0]
+    """
+    if inst.higher_is_better:
+        return inst.upper - baseline
+    return baseline - inst.lower
 
 
 def _number(name: str, value) -> float:

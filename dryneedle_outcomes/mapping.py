@@ -76,9 +76,9 @@ TABLES = ("assessments", "patients", "adverse_events")
 CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
         "patient_id", "arm", "site", "age", "sex", "bmi", "symptom_months",
-        "pregnant", "immunocompromised", "needle_fear", "anticoagulants",
-        "bleeding_disorder", "diabetic_neuropathy", "peripheral_vascular_disease",
-        "lymphoedema", "local_infection",
+        "pregnant", "immunocompromised", "needle_fear", "allocation_guess",
+        "anticoagulants", "bleeding_disorder", "diabetic_neuropathy",
+        "peripheral_vascular_disease", "lymphoedema", "local_infection",
     ),
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",

@@ -6,8 +6,11 @@ outcome meets one definition, chosen once per analysis:
 - ``mcid`` (the default): improvement >= the minimal clinically important
   difference, the instrument's registered MCID unless a number is given
   (first-step pain 19 mm, Landorf 2010);
-- ``percent_reduction``: improvement >= that percentage of the baseline value
-  (IMMPACT, Dworkin 2008: >= 30% moderate, >= 50% substantial);
+- ``percent_reduction``: improvement >= that percentage of the room to improve at
+  baseline (IMMPACT, Dworkin 2008: >= 30% moderate, >= 50% substantial): the baseline
+  value of a higher-is-worse scale such as first-step pain, ``upper - baseline`` of a
+  higher-is-better one such as the FHSQ pain domain (0 = worst), never the FHSQ
+  baseline score itself (:func:`~dryneedle_outcomes.definitions.room_to_improve`);
 - ``threshold``: an absolute level reached at the visit, in the instrument's
   direction (``<=`` for higher-is-worse scales such as first-step pain <= 20 mm,
   ``>=`` for higher-is-better ones such as the FHSQ pain domain).
@@ -57,16 +60,21 @@ import pandas as pd
 from scipy import stats
 
 from .cohort import Cohort
-from .definitions import ResponderDefinition, resolve_definition
+from .definitions import ResponderDefinition, resolve_definition, room_to_improve
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
 from .models.design import arms_without_data, choose_reference
+from .nnt import number_needed_to_treat
 from .results import AnalysisResult, as_table, comparison_frame, deprecated_name, nothing_fitted
 from .stats.checks import check_conf_level
 from .stats.intervals import newcombe_difference, wilson
 from .tables import TableResult
 
-MISSING_RULES = ("observed", "non_responder")
+MISSING_RULES = ("non_responder", "observed")
+#: How each rule is named in titles, headlines and the report.
+MISSING_LABELS = {"non_responder": "non-responder imputation (composite: missing = "
+                                   "non-response)",
+                  "observed": "observed cases (assumes missing completely at random)"}
 TESTS = ("fisher", "chisq")
 
 TABLE_COLUMNS = ("arm", "visit", "n_responders", "n_missing", "denominator", "estimate",
@@ -78,77 +86,6 @@ DIFFERENCE_COLUMNS = ("visit", "arm", "reference", "estimate", "ci_lower", "ci_u
 COMPARISON_COLUMNS = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper",
                       "p_value", "visit", "nnt", "nnt_ci_lower", "nnt_ci_upper", "nnt_label",
                       "nnt_ci_label", "test")
-
-
-# ---------------------------------------------------------------------- NNT (Altman 1998)
-def _nnt_side(value: float) -> str:
-    """'NNTB x' for a positive NNT, 'NNTH x' for a negative one, 'infinity' for 1/0."""
-    if not np.isfinite(value):
-        return "infinity"
-    return f"NNTB {value:.1f}" if value > 0 else f"NNTH {abs(value):.1f}"
-
-
-def number_needed_to_treat(rd, ci_lower, ci_upper) -> pd.DataFrame:
-    """Number needed to treat from a risk difference of *good* outcomes and its CI.
-
-    ``nnt = 1 / rd``: positive is a number needed to treat to benefit (NNTB),
-    negative a number needed to treat to harm (NNTH), infinite when ``rd == 0``.
-    The confidence set is the reciprocal of the risk-difference interval (Altman
-    1998): ``nnt_ci_lower = 1 / ci_upper`` and ``nnt_ci_upper = 1 / ci_lower``.
-    When the interval excludes 0 both limits have the sign of ``nnt`` and are
-    reported as "NNTB a to b" (or "NNTH a to b"); when it includes 0 the set runs
-    through infinity and is reported as "NNTB a to infinity to NNTH b" with
-    ``a = nnt_ci_lower`` and ``b = -nnt_ci_upper``. Labels use one decimal.
-
-    Parameters
-    ----------
-    rd, ci_lower, ci_upper : array_like
-        Risk difference (treatment minus reference, in proportions of responders)
-        and its confidence limits.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``nnt``, ``nnt_ci_lower``, ``nnt_ci_upper``, ``nnt_label``, ``nnt_ci_label``.
-
-    Examples
-    --------
-    >>> t = number_needed_to_treat([0.25], [0.1], [0.4])
-    >>> t[["nnt", "nnt_ci_lower", "nnt_ci_upper"]].iloc[0].tolist()
-    [4.0, 2.5, 10.0]
-    >>> t[["nnt_label", "nnt_ci_label"]].iloc[0].tolist()
-    ['NNTB 4.0', 'NNTB 2.5 to 10.0']
-    >>> number_needed_to_treat([0.1], [-0.05], [0.25])["nnt_ci_label"].iloc[0]
-    'NNTB 4.0 to infinity to NNTH 20.0'
-    >>> number_needed_to_treat([-0.2], [-0.3], [-0.1])["nnt_ci_label"].iloc[0]
-    'NNTH 3.3 to 10.0'
-    """
-    rd = np.atleast_1d(np.asarray(rd, dtype=float))
-    lo = np.atleast_1d(np.asarray(ci_lower, dtype=float))
-    hi = np.atleast_1d(np.asarray(ci_upper, dtype=float))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        nnt = np.where(rd == 0, np.inf, 1.0 / rd)
-        n_lo = np.where(hi == 0, np.inf, 1.0 / hi)
-        n_hi = np.where(lo == 0, -np.inf, 1.0 / lo)
-    labels, ci_labels = [], []
-    for r, a, b, low, high in zip(rd, n_lo, n_hi, lo, hi):
-        if not np.isfinite(r):
-            labels.append("")
-            ci_labels.append("")
-            continue
-        labels.append("NNT infinity" if r == 0 else _nnt_side(1.0 / r))
-        if not (np.isfinite(low) and np.isfinite(high)):
-            ci_labels.append("")
-        elif low > 0:                      # benefit: NNTB 1/upper to 1/lower
-            ci_labels.append(f"NNTB {a:.1f} to {b:.1f}")
-        elif high < 0:                     # harm: NNTH 1/|lower| to 1/|upper|
-            ci_labels.append(f"NNTH {abs(b):.1f} to {abs(a):.1f}")
-        else:                              # the interval contains 0: through infinity
-            parts = [_nnt_side(a) if high > 0 else None, "infinity",
-                     _nnt_side(b) if low < 0 else None]
-            ci_labels.append(" to ".join(p for p in parts if p))
-    return pd.DataFrame({"nnt": nnt, "nnt_ci_lower": n_lo, "nnt_ci_upper": n_hi,
-                         "nnt_label": labels, "nnt_ci_label": ci_labels})
 
 
 # ---------------------------------------------------------------------- the result
@@ -173,14 +110,26 @@ class RespondersResult(AnalysisResult, TableResult):
     excluded : pandas.DataFrame
         Patients without a baseline value (``patient_id``, ``arm``, ``reason``): never
         responders and in no denominator.
+    adjusted : pandas.DataFrame
+        With ``adjust=``: per visit and non-reference arm, the covariate-adjusted
+        marginal ``risk_difference`` and ``risk_ratio`` (standardisation after a
+        logistic regression; :mod:`dryneedle_outcomes.responders_adjusted`) in the
+        comparison schema, then ``visit``, ``std_error`` (of the difference; of the log
+        ratio), ``risk_arm``, ``risk_reference`` (standardised proportions), ``n``,
+        ``adjusted_for``, ``variance``, ``converged``. Empty without ``adjust=``.
+    effect_sizes : pandas.DataFrame
+        Per visit and non-reference arm: the mean difference in improvement from
+        baseline and Hedges' g (:mod:`dryneedle_outcomes.effect_sizes`).
     outcome, definition, missing, reference_arm, test : str
     """
 
     comparison: pd.DataFrame = field(default_factory=pd.DataFrame)
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
+    adjusted: pd.DataFrame = field(default_factory=pd.DataFrame)
+    effect_sizes: pd.DataFrame = field(default_factory=pd.DataFrame)
     outcome: str = ""
     definition: str = ""
-    missing: str = "observed"
+    missing: str = "non_responder"
     reference_arm: str = ""
     test: str = "fisher"
     warnings: tuple[str, ...] = ()
@@ -211,45 +160,82 @@ class RespondersResult(AnalysisResult, TableResult):
         return replace(self.comparison_table(),
                        table=self.comparison[list(DIFFERENCE_COLUMNS)].copy(), columns=cols)
 
+    def adjusted_table(self) -> TableResult:
+        """The covariate-adjusted risk differences and ratios as a :class:`TableResult`."""
+        cols = ("arm", "reference", "measure", "visit", "risk_arm", "risk_reference",
+                "estimate", "ci_lower", "ci_upper", "p_value", "adjusted_for")
+        level = f"{self.conf_level:.0%}"
+        var = (self.adjusted["variance"].iloc[0] if len(self.adjusted) else "robust")
+        note = (f"Adjusted: logistic regression of responder status on arm + "
+                f"{self.adjusted['adjusted_for'].iloc[0] if len(self.adjusted) else ''} "
+                "at each visit; marginal risks by standardisation over all analysed "
+                "patients (g-computation; FDA covariate-adjustment guidance 2023, Ge et "
+                f"al. 2011); {level} CIs by the delta method with the "
+                + ("robust (HC0 sandwich)" if var == "robust" else "model-based")
+                + " covariance of the coefficients; the risk ratio's CI on the log scale.")
+        return TableResult(table=self.adjusted.copy(), columns=cols,
+                           title=f"Covariate-adjusted responders vs {self.reference_arm} "
+                                 f"({level} CI)",
+                           notes=(note,), conf_level=self.conf_level, digits=3)
+
+    def effect_size_table(self) -> TableResult:
+        """Mean difference in improvement and Hedges' g per visit, as a TableResult."""
+        from .effect_sizes import effect_size_table
+
+        return effect_size_table(self.effect_sizes, self.reference_arm, self.conf_level)
+
     def tables(self) -> dict[str, TableResult]:
-        """The proportions (with the notes) and, with two arms or more, the comparison."""
+        """The proportions (with the notes) and, with two arms or more, the comparisons
+        (unadjusted; adjusted when asked; mean differences with Hedges' g)."""
         out = {"responders": as_table(self)}
         if not self.comparison.empty:
             out["comparison"] = self.comparison_table()
+        if not self.adjusted.empty:
+            out["adjusted"] = self.adjusted_table()
+        if not self.effect_sizes.empty:
+            out["effect_sizes"] = self.effect_size_table()
         return out
 
     def summary(self) -> str:
         """Plain text: proportions per visit and arm, then differences, then the notes."""
         parts = [self.title, self.formatted().to_string(index=False), ""]
-        if not self.comparison.empty:
-            diff = self.comparison_table()
-            parts += [diff.title, diff.formatted().to_string(index=False), ""]
+        for name, tab in self.tables().items():
+            if name != "responders":
+                parts += [tab.title, tab.formatted().to_string(index=False), ""]
         parts += list(self.notes)
         if self.warnings:
             parts += ["", "Warnings:", *(f"  - {w}" for w in self.warnings)]
         return "\n".join(parts)
 
+    def _others(self) -> list[TableResult]:
+        """The tables after the proportions; the result's notes under the first."""
+        others = [t for name, t in self.tables().items() if name != "responders"]
+        if others:
+            others[0] = replace(others[0], notes=(*self.notes, *others[0].notes))
+        return others
+
     def to_markdown(self) -> str:
-        """Markdown: the proportions table, then the differences, then the notes."""
+        """Markdown: the proportions table, then the comparisons, then the notes."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = [] if self.comparison.empty else [self.comparison_table().to_markdown()]
-        return "\n\n".join([main.to_markdown(), *diff, "\n".join(self.notes)])
+        rest = [t.to_markdown() for t in self._others()]
+        return "\n\n".join([main.to_markdown(), *rest] if rest
+                            else [main.to_markdown(), "\n".join(self.notes)])
 
     def to_latex(self) -> str:
-        """Two LaTeX ``table`` environments (proportions, differences), notes under the second."""
-        if self.comparison.empty:
-            return TableResult(self.table, self.title, self.notes, self.conf_level,
-                               self.digits, True).to_latex()
+        """LaTeX ``table`` environments (proportions, comparisons), notes under the second."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        diff = replace(self.comparison_table(), notes=self.notes)
-        return main.to_latex() + "\n\n" + diff.to_latex()
+        rest = self._others()
+        if not rest:
+            return replace(main, notes=self.notes).to_latex()
+        return "\n\n".join([main.to_latex(), *(t.to_latex() for t in rest)])
 
     def to_html(self) -> str:
-        """An HTML fragment: both tables, the notes under the second (as :meth:`to_latex`)."""
+        """An HTML fragment: every table, the notes under the second (as :meth:`to_latex`)."""
         main = TableResult(self.table, self.title, (), self.conf_level, self.digits, True)
-        if self.comparison.empty:
+        rest = self._others()
+        if not rest:
             return replace(main, notes=self.notes).to_html()
-        return main.to_html() + replace(self.comparison_table(), notes=self.notes).to_html()
+        return main.to_html() + "".join(t.to_html() for t in rest)
 
     def plot(self, ax=None, **kwargs):
         """Proportion of responders per visit by arm with Wilson CIs; returns the Axes."""
@@ -267,11 +253,13 @@ def responders(
     threshold=None,
     percent_reduction=None,
     definition=None,
-    missing: str = "observed",
+    missing: str = "non_responder",
     conf_level: float = 0.95,
     reference_arm: str | None = None,
     visits=None,
     test: str = "fisher",
+    adjust=(),
+    variance: str = "robust",
 ) -> RespondersResult:
     """Proportion of responders per visit and arm, with Wilson CIs, risk differences and NNT.
 
@@ -287,22 +275,37 @@ def responders(
         Responder = value at the visit <= ``threshold`` (>= for higher-is-better
         instruments), e.g. first-step pain <= 20 mm.
     percent_reduction : float, optional
-        Responder = improvement >= ``percent_reduction`` % of the baseline value
-        (IMMPACT: 30 moderate, 50 substantial). A baseline of 0 cannot be reduced:
-        such a patient is a non-responder.
+        Responder = improvement >= ``percent_reduction`` % of the room to improve at
+        baseline (IMMPACT: 30 moderate, 50 substantial): the baseline value for a
+        higher-is-worse 0-based scale (first-step pain), ``upper - baseline`` for a
+        higher-is-better one (FHSQ pain: ``100 - baseline``; a percentage of the FHSQ
+        baseline score, whose 0 is the worst state, would be meaningless). A patient
+        with no room (baseline at the best end) cannot improve by a percentage and is
+        a non-responder.
     definition : Relief, optional
         The same definition object :func:`~dryneedle_outcomes.time_to_relief` takes
         (``dno.Relief(percent_reduction=50)``), instead of ``mcid``/``threshold``/
         ``percent_reduction``, so that responders and time to relief are defined once.
         ``sustained=True`` is a property of a time course, not of one visit, and is
         refused here.
-    missing : {"observed", "non_responder"}
-        ``"observed"`` (observed cases): the denominator at a visit is the patients
-        of the arm with a baseline and a value at that visit. ``"non_responder"``
-        (non-responder imputation, a sensitivity analysis): the denominator is every
-        patient of the arm with a baseline; a missing visit counts as not responding.
+    missing : {"non_responder", "observed"}
+        How a missing visit enters the estimand (ICH E9(R1)), not a technicality:
+
+        - ``"non_responder"`` (the default; non-responder imputation): the
+          denominator is every patient of the arm with a baseline and a missing visit
+          counts as not responding. This is a **composite strategy** (ICH E9(R1)
+          A.3.2): dropping out or missing the visit is part of the outcome (response =
+          attended and improved), a different estimand, not a "sensitivity analysis"
+          of the observed-cases one.
+        - ``"observed"`` (observed cases): the denominator at a visit is the patients
+          of the arm with a baseline and a value at that visit. Unbiased only if
+          visits are missing completely at random (MCAR), an assumption trials rarely
+          support; not for a headline result.
+
         Either way, patients without a baseline value are never responders, are in
         no denominator, and are listed in ``result.excluded`` and counted in the notes.
+        (Multiple-imputation responders, under missing at random, are a separate
+        estimand and not built here.)
     conf_level : float
     reference_arm : str, optional
         The comparator; default a sham/control-like arm name, else the last arm.
@@ -311,6 +314,18 @@ def responders(
     test : {"fisher", "chisq"}
         Two-sided Fisher's exact test (default) or Pearson's chi-square without
         continuity correction, per visit, arm vs reference.
+    adjust : sequence of str
+        Baseline covariates for a covariate-adjusted comparison (``result.adjusted``):
+        ``"baseline"`` (the outcome at visit 0) and/or columns of ``cohort.patients``
+        such as the stratification factor ``"site"``. Per visit, a logistic regression
+        of responder status on arm and these, then the marginal risk difference and
+        risk ratio by standardisation (g-computation) with delta-method CIs, as the FDA
+        guidance on covariate adjustment (2023) recommends; the unadjusted comparison
+        stays in ``result.comparison``. Default: none.
+    variance : {"robust", "model"}
+        Covariance of the logistic coefficients in the delta method: the HC0 sandwich
+        (default; robust to a misspecified working model, as the FDA guidance prefers)
+        or the model-based inverse information (Ge et al. 2011).
 
     Returns
     -------
@@ -406,6 +421,24 @@ def responders(
         table[col] = table[col].astype(int)
 
     difference = _differences(table, arms, reference, conf_level, test)
+    adjusted, adjust_warnings = pd.DataFrame(), []
+    if adjust and len(arms) > 1:
+        from .responders_adjusted import adjusted_comparison
+
+        extra_cols = [c for c in adjust if c != "baseline" and c in cohort.patients]
+        pats = cohort.patients.loc[has_base, ["patient_id", "arm", *extra_cols]].copy()
+        pats["arm"] = pats["arm"].astype(str)
+        pats["base"] = pats["patient_id"].map(
+            cfb.loc[cfb["visit"] == 0].drop_duplicates("patient_id")
+            .set_index("patient_id")["aval"])
+        adjusted, adjust_warnings = adjusted_comparison(
+            pats, post, visits=visits, arms=arms, reference=reference, adjust=adjust,
+            missing=missing, conf_level=conf_level, variance=variance)
+    from .effect_sizes import standardised_differences
+
+    effect_sizes = (standardised_differences(post, visits=visits, arms=arms,
+                                             reference=reference, conf_level=conf_level)
+                    if len(arms) > 1 else pd.DataFrame())
     notes = _notes(definition, inst, missing, excluded, arms, reference, conf_level, test,
                    post, len(arms) > 1)
     timing_note = cohort.visit_ratings().note
@@ -415,12 +448,13 @@ def responders(
         notes.insert(0, f"Arm(s) {', '.join(map(repr, empty_arms))} have patients but no "
                         f"post-baseline value of {outcome} with a baseline value: their "
                         "proportions and risk differences are missing.")
-    word = {"observed": "observed cases", "non_responder": "non-responder imputation"}[missing]
+    word = MISSING_LABELS[missing]
     title = f"Responders on {inst.label}: {definition.label}; {word}"
     return RespondersResult(
         table=table, title=title, notes=tuple(notes), conf_level=float(conf_level),
         digits=1, percent=True, comparison=difference, excluded=excluded, outcome=outcome,
         definition=definition.label, missing=missing, reference_arm=reference, test=test,
+        adjusted=adjusted, effect_sizes=effect_sizes, warnings=tuple(adjust_warnings),
         extra={"criterion": definition.kind, "cutoff": definition.value,
                "arms": tuple(arms)},
     )
@@ -497,11 +531,15 @@ def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,
     if missing == "observed":
         notes.append("Missing visits: observed cases; the denominator at each visit is the "
                      "patients of the arm with a baseline and a value at that visit "
-                     "(n_missing lists those without a value).")
+                     "(n_missing lists those without a value). This estimates the "
+                     "proportion of responders only if visits are missing completely at "
+                     "random (MCAR); it is not a headline estimand (ICH E9(R1)).")
     else:
-        notes.append("Missing visits: non-responder imputation (sensitivity analysis); the "
-                     "denominator is every patient of the arm with a baseline, and a "
-                     "missing visit counts as not responding (n_missing of them).")
+        notes.append("Missing visits: non-responder imputation, a composite strategy (ICH "
+                     "E9(R1) A.3.2): a missed visit or dropout counts as non-response, so "
+                     "the estimand is the proportion of patients with a baseline who "
+                     "attend the visit and respond; the denominator is every patient of "
+                     "the arm with a baseline (n_missing of them without a value).")
     if len(excluded):
         by_arm = excluded.groupby("arm")["patient_id"].size()
         detail = ", ".join(f"{arm}: {int(by_arm.get(arm, 0))}" for arm in arms)
@@ -511,10 +549,17 @@ def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,
     else:
         notes.append(f"Every patient has a baseline value of {inst.column}.")
     if definition.kind == "percent_reduction":
-        zero = int((post["base"] == 0).groupby(post["patient_id"]).any().sum())
+        no_room = room_to_improve(inst, post["base"]) <= 0
+        zero = int(no_room.groupby(post["patient_id"]).any().sum())
+        best = inst.upper if inst.higher_is_better else inst.lower
         if zero:
-            notes.append(f"{zero} patient(s) with a baseline of 0 cannot improve by a "
-                         "percentage of it and count as non-responders.")
+            notes.append(f"{zero} patient(s) with a baseline at the best end of the scale "
+                         f"({best:g}) have no room to improve and count as non-responders.")
+        notes.append("Percent improvement is measured against the room to improve at "
+                     "baseline: " + ("100 x improvement / (baseline - "
+                                     f"{inst.lower:g})." if not inst.higher_is_better else
+                                     f"100 x improvement / ({inst.upper:g} - baseline), "
+                                     "as the scale's best value is its upper end."))
     notes.append(f"{level} CI of proportions: Wilson score (R prop.test, correct = FALSE).")
     if compare:
         tname = ("Fisher's exact test, two-sided" if test == "fisher"
@@ -523,7 +568,9 @@ def _notes(definition: ResponderDefinition, inst: Instrument, missing: str,
             f"Risk difference: arm minus {reference}, {level} CI by Newcombe's hybrid score "
             f"method (Newcombe 1998, method 10); p-value: {tname}. NNT = 1/RD (NNTB: to "
             "benefit, NNTH: to harm); its CI is the reciprocal of the RD CI and, when that "
-            "includes 0, runs through infinity (Altman 1998, BMJ 317:1309).")
+            "includes 0, runs through infinity (Altman 1998, BMJ 317:1309); printed NNTs are "
+            "whole numbers rounded up (Cochrane Handbook 15.4.4), the decimals are in the "
+            "CSV (nnt, nnt_ci_lower, nnt_ci_upper).")
     return notes
 
 

@@ -59,7 +59,14 @@ MEASURES = {
     "rate_ratio": "ratio of rates, arm over reference",
     "hazard_ratio": "ratio of hazards of the event, arm over reference",
     "time_ratio": "ratio of event times (accelerated failure time), arm over reference",
+    "score_z": "standardised score statistic of a (generalised) log-rank test, arm versus "
+               "reference, like (O - E) / SD: > 0 means the event comes sooner in the arm; "
+               "a test statistic, so no confidence interval",
 }
+
+#: The measures that are test statistics, not effect estimates: no confidence interval
+#: (``ci_lower`` and ``ci_upper`` are missing by design).
+TEST_MEASURES = frozenset({"score_z"})
 
 #: The seed every public function with a random step uses by default.
 DEFAULT_SEED = 2014
@@ -262,5 +269,6 @@ class NoComparison:
 
 
 __all__ = ["AnalysisResult", "COMPARISON_COLUMNS", "DEFAULT_SEED", "MEASURES", "NoComparison",
+           "TEST_MEASURES",
            "arm_of_term", "arm_terms", "as_table", "comparison_frame", "deprecated_name",
            "empty_comparison", "nothing_fitted", "titled_tables"]

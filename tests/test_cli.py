@@ -24,7 +24,7 @@ from dryneedle_outcomes.manifest import sha256
 
 MODELS = ("mmrm", "random_slope")
 PER = ("patient", "session", "100_needles")
-MISSING = ("observed", "non_responder")
+MISSING = ("non_responder", "observed")
 TABLES = (
     ["baseline_table", "protocol_deviations", "ae_dose_response", "harms_table",
      "harms_table_long"]
@@ -32,11 +32,12 @@ TABLES = (
        for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
                  "variance_components", "cumulative_effect")]
     + [f"ae_rates_{p}{s}" for p in PER for s in ("", "_comparison")]
-    + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference")]
+    + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference", "_adjusted")]
+    + ["responders_effect_sizes"]
     + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
        for t in ("median", "hazard_ratios", "time_ratios", "model_fit", "logrank", "rmst",
                  "at_risk", "ph_test", "events")]
-    + ["time_to_relief_sessions_per_session"]
+    + ["time_to_relief_sessions_per_session", "time_to_relief_sessions_relieved_by_session"]
     + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
@@ -94,7 +95,8 @@ def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):
     assert config["analysis"]["trajectory"]["models"] == list(MODELS)
     assert config["analysis"]["trajectory"]["n_boot"] == 200      # a default, resolved
     assert config["analysis"]["responders"] == {"criterion": "mcid", "value": 19.0,
-                                                "missing": list(MISSING)}
+                                                "missing": list(MISSING),
+                                                "adjust": ["baseline"], "variance": "robust"}
     assert config["figures"] == {"formats": ["pdf", "png"], "width": "single", "dpi": 300}
     assert manifest["seeds"]["simulation"] == {"seed": 2014, "n_patients": 84}
     assert manifest["seeds"]["time_to_relief_bootstrap"] == {"seed": 2014, "n_boot": 200}
@@ -157,8 +159,12 @@ def test_tables_equal_the_python_api(sample_run, cohort):
                                    err_msg=col)
     # responders at visit 6, both missing-data rules
     for missing in MISSING:
-        res = dno.responders(cohort, "first_step_pain", missing=missing)
+        res = dno.responders(cohort, "first_step_pain", missing=missing, adjust=["baseline"])
         api = res.table[res.table["visit"] == 6].set_index("arm")
+        adj = pd.read_csv(tables / f"responders_{missing}_adjusted.csv")
+        np.testing.assert_allclose(adj[["estimate", "ci_lower", "ci_upper"]],
+                                   res.adjusted[["estimate", "ci_lower", "ci_upper"]],
+                                   rtol=1e-12)
         csv = pd.read_csv(tables / f"responders_{missing}.csv")
         csv = csv[csv["visit"] == 6].set_index("arm")
         for col in ("n_responders", "denominator", "estimate", "ci_lower", "ci_upper"):
@@ -167,10 +173,11 @@ def test_tables_equal_the_python_api(sample_run, cohort):
         np.testing.assert_allclose(diff.loc[diff["visit"] == 6, "estimate"],
                                    res.comparison.loc[res.comparison["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
-    # time to relief (days) and soreness, with the configuration's seeds
-    res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), seed=2014, progress=False)
+    # time to relief (days) and soreness, with the configuration's seeds, its default
+    # (confirmed) relief and its pre-specified RMST tau (42 days)
+    res = dno.time_to_relief(cohort, seed=2014, progress=False)
     for name, frame in (("median", res.median), ("hazard_ratios", res.hazard_ratios),
-                        ("time_ratios", res.time_ratios), ("rmst", res.rmst())):
+                        ("time_ratios", res.time_ratios), ("rmst", res.rmst(42))):
         csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
         for col in ("estimate", "ci_lower", "ci_upper"):
             np.testing.assert_allclose(csv[col], frame[col], rtol=1e-12, err_msg=name)
@@ -199,20 +206,23 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
         frames[f"ae_rates_{per}"] = rates.table
         frames[f"ae_rates_{per}_comparison"] = rates.comparison
     for missing in MISSING:
-        res = dno.responders(cohort, "first_step_pain", missing=missing)
+        res = dno.responders(cohort, "first_step_pain", missing=missing, adjust=["baseline"])
         frames[f"responders_{missing}"] = res.table
         frames[f"responders_{missing}_difference"] = res.comparison
+        frames[f"responders_{missing}_adjusted"] = res.adjusted
+        frames["responders_effect_sizes"] = res.effect_sizes
     for timescale in ("days", "sessions"):
-        res = dno.time_to_relief(cohort, relief=dno.Relief(mcid=True), timescale=timescale,
-                                 interval_censored=True, n_boot=5, seed=2014, progress=False)
+        res = dno.time_to_relief(cohort, timescale=timescale, interval_censored=True,
+                                 n_boot=5, seed=2014, progress=False)
         stem = f"time_to_relief_{timescale}"
         for name in ("median", "hazard_ratios", "time_ratios", "model_fit", "ph_test",
                      "events"):
             frames[f"{stem}_{name}"] = getattr(res, name)
-        frames[f"{stem}_rmst"] = res.rmst()
+        frames[f"{stem}_rmst"] = res.rmst(42 if timescale == "days" else 6)  # the config's
+        if timescale == "sessions":
+            frames[f"{stem}_relieved_by_session"] = res.relieved_by_session
         frames[f"{stem}_at_risk"] = res.at_risk(res.default_times())
-        frames[f"{stem}_logrank"] = pd.DataFrame(
-            columns=["test", *res.logrank])         # the dict, one row with the test named
+        frames[f"{stem}_logrank"] = res.tests   # primary (interval-censored) first
         if res.discrete_hazard is not None:
             frames[f"{stem}_per_session"] = res.discrete_hazard.hazard
     sore = dno.soreness_duration(cohort, n_boot=5, seed=2014, progress=False)

@@ -79,7 +79,7 @@ def test_all_responders_and_none():
     assert dn["ci_upper"] == 1.0 and sh["ci_lower"] == 0.0      # R's exact ends
     d = res.comparison.iloc[0]
     assert d["estimate"] == 1.0 and d["reference"] == "sham"
-    assert d["nnt"] == 1.0 and d["nnt_label"] == "NNTB 1.0"
+    assert d["nnt"] == 1.0 and d["nnt_label"] == "NNTB 1"
     assert d["p_value"] == pytest.approx(1 / 3)                   # fisher.test, 2x2 of 2+2
 
 
@@ -95,8 +95,8 @@ def test_missing_visits_under_both_rules():
     c = tiny({"a1": ("dry_needling", [80, 50, 50]), "a2": ("dry_needling", [80, None, 50]),
               "a3": ("dry_needling", [80, 75, None]),
               "s1": ("sham", [80, 79, 60]), "s2": ("sham", [70, 40, 40])})
-    obs = responders(c)
-    nri = responders(c, missing="non_responder")
+    obs = responders(c, missing="observed")
+    nri = responders(c)                            # the default: non-responder imputation
     # visit 1, dry needling: a1 responds, a2 missing, a3 does not
     r = row(obs, "dry_needling", 1)
     assert (r["n_responders"], r["n_missing"], r["denominator"]) == (1, 1, 2)
@@ -169,7 +169,7 @@ def test_reference_arm_and_three_arms():
     res = responders(c, reference_arm="stretching")
     assert set(res.comparison["arm"]) == {"dry_needling", "placebo"}
     assert res.comparison.set_index("arm").loc["placebo", "estimate"] == -1.0
-    assert res.comparison.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1.0"
+    assert res.comparison.set_index("arm").loc["placebo", "nnt_label"] == "NNTH 1"
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -213,11 +213,11 @@ def test_nnt_wording():
     t = number_needed_to_treat([0.25, -0.2, 0.1, -0.1, 0.1],
                                [0.1, -0.3, -0.05, -0.25, 0.0],
                                [0.4, -0.1, 0.25, 0.05, 0.2])
-    assert t["nnt_label"].tolist() == ["NNTB 4.0", "NNTH 5.0", "NNTB 10.0", "NNTH 10.0",
-                                       "NNTB 10.0"]
+    # whole numbers rounded up (Cochrane Handbook 15.4.4); decimals in nnt_ci_*
+    assert t["nnt_label"].tolist() == ["NNTB 4", "NNTH 5", "NNTB 10", "NNTH 10", "NNTB 10"]
     assert t["nnt_ci_label"].tolist() == [
-        "NNTB 2.5 to 10.0", "NNTH 3.3 to 10.0", "NNTB 4.0 to infinity to NNTH 20.0",
-        "NNTB 20.0 to infinity to NNTH 4.0", "NNTB 5.0 to infinity"]
+        "NNTB 3 to 10", "NNTH 4 to 10", "NNTB 4 to infinity to NNTH 20",
+        "NNTB 20 to infinity to NNTH 4", "NNTB 5 to infinity"]
     assert t["nnt_ci_lower"].iloc[0] == 2.5 and t["nnt_ci_upper"].iloc[0] == 10.0
     # crossing zero: limits of opposite signs, lower > upper
     assert t["nnt_ci_lower"].iloc[2] == pytest.approx(4.0)
@@ -229,9 +229,9 @@ def test_nnt_in_result_when_rd_ci_crosses_zero():
               "s1": ("sham", [80, 79]), "s2": ("sham", [80, 79])})
     d = responders(c).comparison.iloc[0]
     assert d["ci_lower"] < 0 < d["ci_upper"]
-    assert d["nnt_label"] == "NNTB 2.0"
-    assert d["nnt_ci_label"] == (f"NNTB {1 / d['ci_upper']:.1f} to infinity to "
-                                 f"NNTH {-1 / d['ci_lower']:.1f}")
+    assert d["nnt_label"] == "NNTB 2"
+    assert d["nnt_ci_label"] == (f"NNTB {int(np.ceil(1 / d['ci_upper']))} to infinity to "
+                                 f"NNTH {int(np.ceil(-1 / d['ci_lower']))}")
 
 
 # ---------------------------------------------------------------------- against R
@@ -288,23 +288,30 @@ def test_newcombe_table_ii():
 
 
 def test_sample_headline(cohorts):
-    res = responders(cohorts["sample"])
+    res = responders(cohorts["sample"], missing="observed")
     v6 = res.table[res.table["visit"] == 6].set_index("arm")
     assert v6.loc["dry_needling", ["n_responders", "denominator"]].tolist() == [32, 38]
     assert v6.loc["sham", ["n_responders", "denominator"]].tolist() == [20, 37]
     d = res.comparison.set_index("visit").loc[6]
-    assert d["nnt_label"] == "NNTB 3.3" and d["nnt_ci_label"] == "NNTB 2.1 to 10.8"
+    # NNT 3.3 (CI 2.1 to 10.8) printed as whole numbers rounded up
+    assert d["nnt_label"] == "NNTB 4" and d["nnt_ci_label"] == "NNTB 3 to 11"
+    assert d["nnt_ci_lower"] == pytest.approx(2.1, abs=0.05)
+    assert d["nnt_ci_upper"] == pytest.approx(10.8, abs=0.05)
+    nri = responders(cohorts["sample"])        # the default estimand: composite
+    v6 = nri.table[nri.table["visit"] == 6].set_index("arm")
+    assert v6.loc["dry_needling", ["n_responders", "denominator"]].tolist() == [32, 42]
+    assert v6.loc["sham", ["n_responders", "denominator"]].tolist() == [20, 42]
 
 
 # ---------------------------------------------------------------------- renderings
 def test_renderings_contain_the_numbers(cohorts):
-    res = responders(cohorts["sample"])
+    res = responders(cohorts["sample"], missing="observed")
     md, tex, htm, txt = res.to_markdown(), res.to_latex(), res.to_html(), res.summary()
     for text in (md, htm, txt):
         assert "84.2%" in text and "54.1%" in text      # visit 6 proportions
-        assert "NNTB 2.1 to 10.8" in text
-        assert "Wilson" in text and "Newcombe" in text
-    assert r"84.2\%" in tex and r"\begin{tabular}" in tex and "NNTB 3.3" in tex
+        assert "NNTB 3 to 11" in text
+        assert "Wilson" in text and "Newcombe" in text and "Hedges" in text
+    assert r"84.2\%" in tex and r"\begin{tabular}" in tex and "NNTB 4" in tex
     assert "<table" in res._repr_html_()
 
 
@@ -312,7 +319,7 @@ def test_renderings_contain_the_numbers(cohorts):
 def test_plot_draws_one_errorbar_series_per_arm(cohorts):
     import matplotlib.pyplot as plt
 
-    res = responders(cohorts["sample"])
+    res = responders(cohorts["sample"], missing="observed")
     fig, ax = plt.subplots()
     out = res.plot(ax=ax)
     assert out is ax

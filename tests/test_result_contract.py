@@ -21,7 +21,13 @@ import pytest
 import dryneedle_outcomes as dno
 from dryneedle_outcomes.errors import AnalysisError, DryNeedleWarning
 from dryneedle_outcomes.harms import adverse_event_rates, dose_response, protocol_deviations
-from dryneedle_outcomes.results import COMPARISON_COLUMNS, DEFAULT_SEED, MEASURES, AnalysisResult
+from dryneedle_outcomes.results import (
+    COMPARISON_COLUMNS,
+    DEFAULT_SEED,
+    MEASURES,
+    TEST_MEASURES,
+    AnalysisResult,
+)
 from dryneedle_outcomes.tables import TableResult
 
 matplotlib.use("Agg")
@@ -48,6 +54,11 @@ def results(cohort):
             "discrete_hazard": sessions.discrete_hazard,
             "soreness": dno.soreness_duration(cohort, n_boot=0, progress=False),
             "responders": dno.responders(cohort),
+            "responders_adjusted": dno.responders(cohort, adjust=["baseline"]),
+            "blinding": dno.blinding_index(cohort, guesses=pd.DataFrame({
+                "patient_id": cohort.patients["patient_id"],
+                "allocation_guess": np.resize(["real", "sham", "don't know"],
+                                              len(cohort.patients))})),
             "rates_patient": adverse_event_rates(cohort, per="patient"),
             "rates_needles": adverse_event_rates(cohort, per="100_needles"),
             "dose": dose_response(cohort, terms="any"),
@@ -67,8 +78,8 @@ def results(cohort):
 
 
 NAMES = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "soreness",
-         "responders", "rates_patient", "rates_needles", "dose", "deviations", "harms_table",
-         "baseline"]
+         "responders", "responders_adjusted", "blinding", "rates_patient", "rates_needles",
+         "dose", "deviations", "harms_table", "baseline"]
 #: results that compare arms on this two-arm cohort: their comparison has rows
 COMPARING = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "responders",
              "rates_patient", "rates_needles"]
@@ -139,7 +150,9 @@ def test_comparison_schema(results, name):
     if name in COMPARING:
         assert len(comparison), name
         assert (comparison["arm"] != comparison["reference"]).all()
-        ok = comparison["estimate"].notna()
+        tests = comparison["measure"].isin(TEST_MEASURES)    # test statistics: no CI
+        assert comparison.loc[tests, ["ci_lower", "ci_upper"]].isna().all().all()
+        ok = comparison["estimate"].notna() & ~tests
         assert (comparison.loc[ok, "ci_lower"] <= comparison.loc[ok, "estimate"]).all()
         assert (comparison.loc[ok, "estimate"] <= comparison.loc[ok, "ci_upper"]).all()
 
@@ -248,4 +261,4 @@ def test_the_report_prints_the_analysis_methods(small_run):
     """The run's table notes are the result's methods notes, word for word."""
     report = (small_run / "report.html").read_text(encoding="utf-8")
     assert "REML on every available observation (missing at random)" in report
-    assert "Log-rank, Cox (Efron ties) and RMST use the right-censored view" in report
+    assert "Log-rank and Cox (Efron ties) use the right-censored view" in report

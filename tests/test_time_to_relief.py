@@ -162,8 +162,10 @@ def test_interval_censored_aft(results, name, dist):
 def test_turnbull_curve_and_median(results, name):
     res = results[name, True]
     ref = REF[name]["turnbull"]
-    curve = res.curve
-    assert list(curve.columns) == ["arm", "time", "estimate", "ci_lower", "ci_upper"]
+    assert list(res.curve.columns) == ["arm", "time", "estimate", "ci_lower", "ci_upper"]
+    # survfit's curve (drops at interval midpoints) is res.turnbull; on the sessions
+    # timescale res.curve is the whole-session step function (tested below)
+    curve = res.turnbull
     # the drops of our curve are drops of survfit's (survfit, even tightened, keeps
     # masses of ~1e-4 it is slowly moving to 0 on a few more intervals)
     for arm in res.arms:
@@ -176,6 +178,12 @@ def test_turnbull_curve_and_median(results, name):
     med = res.median.set_index("arm")["estimate"]
     for key in ("turnbull", "turnbull_stock"):
         for arm, value in zip(REF[name][key]["median_arm"], arr(REF[name][key]["median"])):
+            if res.timescale == "sessions":
+                # survfit drops at the midpoint k - 0.5 of each (k - 1, k]; on whole
+                # sessions the same drop is at k, so the median is survfit's rounded up
+                # (every Turnbull interval with mass here is one session wide)
+                assert all(sc.wide_intervals == 0 for sc in res.session_curves.values())
+                value = np.ceil(value)
             np.testing.assert_allclose(med[arm], value, rtol=1e-12, err_msg=f"{key} {arm}")
     stock = REF[name]["turnbull_stock"]
     for arm in res.arms:
@@ -189,7 +197,7 @@ def test_turnbull_curve_and_median(results, name):
 def test_rmst(results, name):
     res = results[name, False]
     ref = REF[name]["rmst"]
-    rm = res.rmst()
+    rm = res.rmst(ref["tau"])       # R's default tau (the make_reference.R script's)
     assert rm["tau"].iloc[0] == ref["tau"]
     arms = rm.iloc[:2]
     assert arms["arm"].tolist() == ref["arm"]
@@ -217,7 +225,7 @@ def test_headline_numbers_make_sense(results):
     res = results["sample_days_mcid", True]
     assert res.hazard_ratios["estimate"].iloc[0] > 1
     assert (res.time_ratios["estimate"] < 1).all()
-    assert res.rmst()["estimate"].iloc[2] < 0
+    assert res.rmst(42)["estimate"].iloc[2] < 0
     med = res.median.set_index("arm")["estimate"]
     assert med["dry_needling"] < med["sham"]
 
@@ -315,6 +323,7 @@ def test_an_arm_without_relief_is_reported_not_hidden():
     med = res.median.set_index("arm")
     assert np.isnan(med.loc["sham", "estimate"]) and np.isfinite(med.loc["dry_needling",
                                                                           "estimate"])
+    assert med.loc["sham", "note"].startswith("no relief in this arm")
     assert (res.curve["arm"] == "sham").sum() == 0       # the curve never drops
     fig, ax = plt.subplots()
     res.plot(ax=ax)                                       # drawn flat at 1
@@ -329,7 +338,7 @@ def test_a_single_arm_cohort_gives_curves_without_comparisons():
     res = dno.time_to_relief(one, n_boot=10, seed=1, progress=False)
     assert res.arms == ["dry_needling"] and res.hazard_ratios.empty
     assert np.isnan(res.logrank["p_value"])
-    assert len(res.rmst()) == 1
+    assert len(res.rmst(42)) == 1
     assert "Median time to relief" in res.summary()
 
 

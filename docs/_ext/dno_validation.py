@@ -98,6 +98,27 @@ def _turnbull() -> dict[str, float]:
     return {"survival (absolute)": surv, "fits": len(t.GOLDEN)}
 
 
+def _rmst_ic() -> dict[str, float]:
+    t = _test_module("test_rmst_ic")
+    data = t._data()
+    turnbull_rel = km_rel = 0.0
+    rows = t.REF[t.REF["method"] != "turnbull_stock"]
+    for row in rows.itertuples(index=False):
+        d = data[row.set]
+        lower, upper = t._intervals(d[d["group"] == row.group])
+        if row.method == "kaplan_meier":
+            event = np.isfinite(upper)
+            r = t.kaplan_meier(np.where(event, upper, lower), event.astype(int)).rmst(row.tau)
+            km_rel = max(km_rel, _rel(r["estimate"], row.rmean),
+                         _rel(r["std_error"], row.se_rmean))
+        else:
+            convention = "right" if row.method.endswith("_right") else "midpoint"
+            r = t.turnbull_rmst(t.turnbull(lower, upper), row.tau, convention=convention)
+            turnbull_rel = max(turnbull_rel, _rel(r["estimate"], row.rmean))
+    return {"Turnbull RMST": turnbull_rel, "Kaplan-Meier RMST and SE": km_rel,
+            "fits": len(rows)}
+
+
 def _aft() -> dict[str, float]:
     t = _test_module("test_survival_aft")
     coef = se = 0.0
@@ -154,6 +175,8 @@ ROWS = [
     Row("survival_turnbull", ("stats.survival.turnbull",), ("test_survival_turnbull",),
         _turnbull),
     Row("survival_aft", ("stats.survival.aft",), ("test_survival_aft",), _aft),
+    Row("rmst_ic", ("stats.survival.turnbull_summaries", "survival.whole_sessions",
+                    "survival.relief_summaries"), ("test_rmst_ic",), _rmst_ic),
     Row("lmm_engine", ("stats.mixed.lmm",), ("test_lmm_engine",), _lmm),
     Row("mmrm_engine", ("stats.mixed.mmrm",), ("test_mmrm_engine",), _mmrm),
     Row("mmrm_sas", ("stats.mixed.kenward_roger", "stats.mixed.mmrm"),
@@ -186,11 +209,24 @@ ROWS = [
         ("test_model_terms", "test_diagnostics")),
     Row("immediate_cumulative", ("models.immediate_cumulative",),
         ("test_immediate_cumulative",)),
+    Row("interval_test", ("stats.survival.interval_test", "stats.survival.interval_score_test"),
+        ("test_interval_test",),
+        source="Fay & Shaw (2010), J Stat Softw 36(2), sections 4.2-4.5, 5.2 and 6.2 (the "
+               "printed ictest / perm output; the R script here makes the by-theory "
+               "references: survdiff, kruskal.test, glm's Rao test)"),
     Row("relief", ("survival.time_to_relief", "survival.soreness"),
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
     Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("responders_adjusted", ("stats.standardisation", "responders_adjusted"),
+        ("test_responders_estimands",)),
+    Row("effect_sizes", ("effect_sizes",), ("test_responders_estimands",)),
+    Row("blinding", ("stats.blinding", "blinding"), ("test_responders_estimands",),
+        source="R package BI 1.2.0 (commit 324e836) on the worked examples of its "
+               "documentation (Bang et al. 2004 Table 7 counts; Houweling et al. 2014 "
+               "Table 2), and the values BlindingIndex.jl's README prints (see the "
+               "folder's README)"),
 ]
 
 

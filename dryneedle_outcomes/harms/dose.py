@@ -6,6 +6,16 @@ errors: ``logit P(event at appointment) = b0 + b1 needles + b2 twitch_responses`
 exp(b1) is the odds ratio per additional needle inserted, exp(b2) per additional
 local twitch response, each adjusted for the other.
 
+These are **associations, not effects**. The number of needles and the twitch
+responses elicited are chosen by (or happen under the hands of) the clinician after
+randomisation, in response to the patient (a sorer, more reactive patient may receive
+more needles and also report more events), so randomisation does not protect the
+comparison: an odds ratio per needle describes how events go with dose among the
+appointments observed, and is not the causal effect of inserting one more needle
+(ICH E9(R1) section A.3: only randomised comparisons estimate treatment effects
+without further assumptions; CONSORT Harms 2022 asks that exploratory analyses of
+harms be labelled as such). Tables, notes and the report say so.
+
 The fit is statsmodels' GEE with ``ddof_scale=0``: the exchangeable correlation is
 then estimated by the same moment estimator as R's ``geepack::geeglm(...,
 family = binomial, corstr = "exchangeable")`` (no degrees-of-freedom correction), so
@@ -37,7 +47,9 @@ DOSE_COLUMNS = ("term", "covariate", "estimate", "ci_lower", "ci_upper", "p_valu
 
 @dataclass(frozen=True)
 class DoseResponse(NoComparison, AnalysisResult, TableResult):
-    """Odds ratios of an adverse event per needle and per twitch response (logistic GEE).
+    """Associations (odds ratios) of an adverse event with needles and twitch responses.
+
+    Not effects: the dose is chosen after randomisation (see :func:`dose_response`).
 
     Attributes
     ----------
@@ -131,7 +143,12 @@ def dose_response(cohort: Cohort, *, terms=None,
                   covariates: tuple[str, ...] = ("needles", "twitch_responses"),
                   needled_only: bool = True, min_events: int = 10,
                   conf_level: float = 0.95, last_session: int | None = None) -> DoseResponse:
-    """Odds ratio of an adverse event per needle and per twitch response (logistic GEE).
+    """Association of an adverse event with needles and twitch responses (logistic GEE).
+
+    The odds ratios are **associations, not effects**: the dose (needles inserted,
+    twitch responses elicited) is chosen by the clinician after randomisation and may
+    follow the patient's condition, so the comparison is observational (see the module
+    docstring; ICH E9(R1) A.3).
 
     Parameters
     ----------
@@ -209,7 +226,8 @@ def dose_response(cohort: Cohort, *, terms=None,
     table = pd.DataFrame(rows, columns=list(DOSE_COLUMNS))
     notes = _notes(conf_level, needled_only, n_incomplete, default, min_events, covariates)
     return DoseResponse(
-        table=table, title="Adverse events per appointment: odds ratio per unit of dose",
+        table=table, title="Adverse events per appointment: association with dose (odds ratio per "
+              "unit; not a randomised effect)",
         notes=notes, conf_level=conf_level, digits=3,
         coefficients=(pd.concat(coefs, ignore_index=True) if coefs else pd.DataFrame()),
         data=data, converged=all_ok, warnings=tuple(msgs))
@@ -218,6 +236,10 @@ def dose_response(cohort: Cohort, *, terms=None,
 def _notes(conf_level, needled_only, n_incomplete, default, min_events, covariates):
     ci = f"{100 * conf_level:g}%"
     notes = [
+        "Associations, not effects: the dose (needles, twitch responses) is chosen by the "
+        "clinician after randomisation and may follow the patient's condition, so these "
+        "odds ratios are not protected by randomisation and are not causal effects of the "
+        "dose (ICH E9(R1) A.3); they describe how events go with dose.",
         "Logistic GEE per term: event at the appointment (>= 1 event of the term) on "
         f"{' + '.join(covariates)}; patients are the clusters; exchangeable working "
         "correlation (moment estimator as geepack's); robust (sandwich) standard errors.",

@@ -10,6 +10,7 @@ from .cells import apply_codes, text_form, to_boolean, to_number
 from .ids import case_variants, normalize_ids
 from .records import Records
 from .source_rows import add_carried
+from .vocabulary.allocation_guess import map_allocation_guess
 
 #: Plausible ranges of numeric patient columns (inclusive); outside -> rejected.
 PATIENT_RANGES = {
@@ -61,6 +62,8 @@ def normalize_patients(rec: Records, tm: TableMapping) -> None:
     for column in BOOLEAN_COLUMNS:
         if column in raw:
             out[column] = to_boolean(rec, column, raw[column], tm.codes.get(column))
+    if "allocation_guess" in raw:
+        _allocation_guess(rec, raw["allocation_guess"], tm.codes.get("allocation_guess"), out)
     add_carried(out, rec.extras)
     rec.data = out
     _check_duplicates(rec)
@@ -69,6 +72,24 @@ def normalize_patients(rec: Records, tm: TableMapping) -> None:
              "patient ID '{value}' differs from another only by case or spaces; they are "
              "kept as two patients - correct the IDs if they are the same person",
              values=out["patient_id"])
+
+
+def _allocation_guess(rec: Records, values: pd.Series, codes, out: pd.DataFrame) -> None:
+    """``allocation_guess`` (real / sham / dont_know): recoded answers are ledger
+    corrections; an answer outside the vocabulary is flagged and kept as missing (the
+    patient stays: a blinding answer never removes a randomised patient)."""
+    mapped = map_allocation_guess(values, codes)
+    guess = mapped["allocation_guess"]
+    bad = (mapped["status"] == "invalid").to_numpy() & ~rec.rejected_mask
+    rec.flag(bad, "allocation_guess", "unknown_allocation_guess",
+             "allocation guess '{value}' is not real, sham or don't know; it is treated as "
+             "not answered (add it to [patients.codes.allocation_guess])", values=values)
+    raw_text = values.astype(str)
+    changed = guess.notna() & (raw_text != guess.astype(str))
+    for (old, new), n in pd.DataFrame({"old": raw_text[changed], "new": guess[changed]}) \
+            .value_counts().items():
+        rec.correct_column("allocation_guess", old, new, "recoded", int(n))
+    out["allocation_guess"] = guess.astype(object)
 
 
 def _check_duplicates(rec: Records) -> None:

@@ -185,7 +185,7 @@ def plot_dose_response(result, ax=None):
         ax.set_yticks(y)
         ax.set_yticklabels([f"{term_label('term', a)}: {literal(c.replace('_', ' '))}"
                             for a, c in zip(t["term"], t["covariate"])])
-        ax.set_xlabel(f"Odds ratio per unit ({result.conf_level:.0%} CI)")
+        ax.set_xlabel(f"Odds ratio per unit, association ({result.conf_level:.0%} CI)")
         if missing:
             ax.annotate("Not estimable (not drawn): " + ", ".join(literal(m) for m in missing),
                         xy=(0, 1), xycoords="axes fraction", xytext=(0, 4),

@@ -1,7 +1,7 @@
 """Run the analyses a configuration names, each into a :class:`Section`.
 
 Order (and order in the report): baseline table, trajectory, time to relief (once per
-timescale), responders, harms, soreness duration.
+timescale), responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
 cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
@@ -21,12 +21,13 @@ import warnings
 from collections.abc import Callable
 
 from ..baseline_table import baseline_table
+from ..blinding import blinding_index
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..plots import plot_responders
-from ..responders import RespondersResult, responders
+from ..responders import MISSING_LABELS, RespondersResult, responders
 from .harms import harms_section
 from .relief import relief_section, soreness_section
 from .sections import (
@@ -49,12 +50,14 @@ def n_steps(options: AnalysisOptions | None) -> int:
     n = len(options.trajectory.models) if options.trajectory else 0
     n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
     return n + sum(getattr(options, k) is not None
-                   for k in ("baseline_table", "harms", "responders", "soreness_duration"))
+                   for k in ("baseline_table", "harms", "responders", "blinding",
+                             "soreness_duration"))
 
 
 #: Section titles of analyses that could not run.
 TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
+          "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness"}
 
 
@@ -91,6 +94,9 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.responders is not None:
         step("responders")
         _attempt(sections, "responders", lambda: _responders(cohort, options))
+    if options.blinding is not None:
+        step("blinding")
+        _attempt(sections, "blinding", lambda: _blinding(cohort, options))
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
@@ -129,12 +135,27 @@ def responders_headline(res: RespondersResult, *, visit: int) -> str:
     cells = [f"{r.arm} {r.n_responders}/{r.denominator} ({100 * r.estimate:.1f}%)"
              for r in rows.itertuples()]
     text = (f"Responders at visit {visit} (the pre-specified primary visit; "
-            f"{res.definition}; {res.missing}): " + ", ".join(cells))
+            f"{res.definition}; {MISSING_LABELS.get(res.missing, res.missing)}): "
+            + ", ".join(cells))
+    level = f"{res.conf_level:.0%}"
+    adj = (res.adjusted[(res.adjusted["visit"] == visit)
+                        & (res.adjusted["measure"] == "risk_difference")]
+           if len(res.adjusted) else res.adjusted)
     diff = res.comparison[res.comparison["visit"] == visit]
     for r in diff.itertuples():
-        text += (f"; {r.arm} minus {r.reference} {100 * r.estimate:.1f} percentage points "
-                 f"({res.conf_level:.0%} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}; "
-                 f"{r.nnt_label}; {p_text(r.p_value)})")
+        a = adj[adj["arm"] == r.arm] if len(adj) else adj
+        if len(a):
+            x = a.iloc[0]
+            text += (f"; {r.arm} minus {r.reference}, adjusted for {x['adjusted_for']} "
+                     f"(standardised), {100 * x['estimate']:.1f} percentage points ({level} CI "
+                     f"{100 * x['ci_lower']:.1f} to {100 * x['ci_upper']:.1f}; "
+                     f"{p_text(x['p_value'])}); unadjusted {100 * r.estimate:.1f} "
+                     f"({100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}; {r.nnt_label}, "
+                     f"{level} CI {r.nnt_ci_label})")
+        else:
+            text += (f"; {r.arm} minus {r.reference} {100 * r.estimate:.1f} percentage "
+                     f"points ({level} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}; "
+                     f"{r.nnt_label}, {level} CI {r.nnt_ci_label}; {p_text(r.p_value)})")
     return text
 
 
@@ -153,7 +174,8 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
     for missing in r.missing:
         res, caught = _caught(responders, cohort, options.outcome, **r.definition(),
                               missing=missing, conf_level=options.conf_level,
-                              reference_arm=options.reference_arm)
+                              reference_arm=options.reference_arm, adjust=r.adjust,
+                              variance=r.variance)
         results.append(res)
         section.items.append(NamedTable(f"responders_{missing}", plain_table(res)))
         section.items.append(NamedFigure(
@@ -167,8 +189,26 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
                             title=f"{res.title}: risk difference vs {res.reference_arm} "
                                   f"({res.conf_level:.0%} CI) and number needed to treat",
                             notes=res.notes)))
+        if len(res.adjusted):
+            section.items.append(NamedTable(f"responders_{missing}_adjusted",
+                                            plain_table(res.adjusted_table())))
+        if len(res.effect_sizes) and len(results) == 1:   # observed cases: one table
+            section.items.append(NamedTable("responders_effect_sizes",
+                                            plain_table(res.effect_size_table())))
+        caught = [*caught, *res.warnings]
         if caught:
             section.diagnostics.append(Diagnostic(f"responders ({missing})", None, "",
                                                   unique(caught)))
     section.headline.append(responders_headline(results[0], visit=options.primary_visit))
+    return section
+
+
+def _blinding(cohort: Cohort, options: AnalysisOptions) -> Section:
+    res, caught = _caught(blinding_index, cohort, conf_level=options.conf_level,
+                          alternative=options.blinding.alternative)
+    section = Section("blinding", "Blinding")
+    section.items.append(NamedTable("blinding", plain_table(res)))
+    section.headline.append(res.sentence())
+    if caught:
+        section.diagnostics.append(Diagnostic("blinding", None, "", unique(caught)))
     return section

@@ -28,9 +28,18 @@ UNITS = {"days": "days", "sessions": "sessions"}
 
 
 def relief_headline(res: ReliefResult) -> str:
-    """Medians by arm, the hazard ratio and the log-rank test, as one sentence."""
+    """Medians by arm, the hazard ratio, the tests and, with a pre-specified ``tau``, the
+    RMST difference, as one sentence.
+
+    With ``interval_censored=True`` the interval-censored log-rank test is the primary
+    test and the right-censored log-rank test follows, labelled secondary.
+    """
     unit = UNITS[res.timescale]
-    med = format_median
+    digits = 0 if res.timescale == "sessions" else 1     # whole sessions stay whole
+
+    def med(x: float) -> str:
+        return format_median(x, digits)
+
     meds = [f"{r.arm} {med(r.estimate)} ({res.conf_level:.0%} CI {med(r.ci_lower)} to "
             f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
@@ -39,9 +48,26 @@ def relief_headline(res: ReliefResult) -> str:
         text += (f"; hazard ratio of relief {r.arm} vs {r.reference} "
                  f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
                  f"{r.ci_upper:.2f})")
+    it = res.interval_test
+    primary = res.interval_censored and it is not None
+    if primary:
+        text += f"; {res.interval_test_label} {p_text(it.p_value)}"
     if res.logrank_result is not None:
-        text += f"; log-rank {p_text(res.logrank['p_value'])}"
+        text += (f"; log-rank, right-censored view (secondary) {p_text(res.logrank['p_value'])}"
+                 if primary else f"; log-rank {p_text(res.logrank['p_value'])}")
+    if res.rmst_tau is not None and len(res.arms) > 1:
+        rm = res.rmst(res.rmst_tau)
+        for r in rm.iloc[len(res.arms):].itertuples():
+            text += (f"; restricted mean time without relief to {res.rmst_tau:g} {unit} "
+                     f"(pre-specified), {r.arm} {r.estimate:.2f} {unit} "
+                     f"({res.conf_level:.0%} CI {r.ci_lower:.2f} to {r.ci_upper:.2f})")
     return text
+
+
+def rmst_tau_for(options: AnalysisOptions, timescale: str) -> float | None:
+    """The pre-specified RMST restriction time of ``timescale`` (None: not given)."""
+    t = options.time_to_relief
+    return t.rmst_tau_sessions if timescale == "sessions" else t.rmst_tau
 
 
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
@@ -64,27 +90,29 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
             strata=t.strata, reference_arm=options.reference_arm,
             conf_level=options.conf_level, conf_type=t.conf_type,
             distributions=t.distributions, n_boot=t.n_boot, seed=t.seed,
-            progress=progress)
-        rmst = res.rmst(t.rmst_tau)
+            progress=progress, interval_scores=t.interval_scores,
+            interval_method=t.interval_method, rmst_tau=rmst_tau_for(options, timescale))
+        rmst = None if res.rmst_tau is None else res.rmst(res.rmst_tau)
     stem = f"time_to_relief_{timescale}"
     notes = res.methods()
     conf = options.conf_level
     what = f"Time to relief ({UNITS[timescale]})"
-    lr = res.logrank
-    tests = pd.DataFrame([{"test": "log-rank" + (f" (stratified by {res.strata})"
-                                                 if res.strata else ""),
-                           "statistic": lr["statistic"], "df": lr["df"],
-                           "p_value": lr["p_value"]}])
+    tests = res.tests
     times = res.default_times()
+    if res.timescale == "sessions":
+        bands = ("bootstrap bands (Turnbull estimate at whole sessions, steps)"
+                 if res.interval_censored else
+                 f"{res.conf_type} Greenwood bands (Kaplan-Meier, steps at whole sessions)")
+    else:
+        bands = ("bootstrap bands (Turnbull estimate; sloped segments: the drop "
+                 "happens somewhere in that interval)" if res.interval_censored
+                 else f"{res.conf_type} Greenwood bands (Kaplan-Meier)")
     part.items += [
-        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf, 1,
-               MEDIAN_COLUMNS),
+        _table(res.median, f"{stem}_median", f"{what}: median by arm", notes, conf,
+               0 if timescale == "sessions" else 1, MEDIAN_COLUMNS),
         NamedFigure(f"{stem}_curve",
                     f"{what}: proportion of patients without relief ({res.definition}) "
-                    f"by arm with {conf:.0%} "
-                    + ("bootstrap bands (Turnbull estimate; sloped segments: the drop "
-                       "happens somewhere in that interval)" if res.interval_censored
-                       else f"{res.conf_type} Greenwood bands (Kaplan-Meier)")
+                    f"by arm with {conf:.0%} {bands}"
                     + "; dotted lines: medians; numbers at risk below.",
                     lambda ax, r=res: r.plot(ax=ax), 75.0),
         _table(res.hazard_ratios, f"{stem}_hazard_ratios",
@@ -95,10 +123,18 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                + "parametric AFT models", notes, conf),
         _table(res.model_fit, f"{stem}_model_fit",
                f"{what}: fit of the parametric models", notes, conf, 3),
-        _table(tests, f"{stem}_logrank", f"{what}: log-rank test", notes, conf),
-        _table(rmst, f"{stem}_rmst",
-               f"{what}: restricted mean time without relief up to "
-               f"{rmst['tau'].iloc[0]:g} {UNITS[timescale]}", notes, conf),
+        _table(tests, f"{stem}_logrank", f"{what}: tests of no difference between arms "
+               "(primary first)", notes, conf),
+    ]
+    if rmst is not None:
+        part.items.append(_table(
+            rmst, f"{stem}_rmst", f"{what}: restricted mean time without relief up to the "
+            f"pre-specified tau = {res.rmst_tau:g} {UNITS[timescale]}", notes, conf))
+    if res.timescale == "sessions":
+        part.items.append(_table(
+            res.relieved_by_session, f"{stem}_relieved_by_session",
+            f"{what}: proportion with relief by each whole session", notes, conf, 3))
+    part.items += [
         _table(res.at_risk(times), f"{stem}_at_risk",
                f"{what}: numbers at risk, cumulative events and censorings", notes, conf),
     ]
@@ -115,7 +151,8 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
         np.isfinite(res.events["upper"])))
     part.items.append(_table(events, f"{stem}_events",
                                 f"{what}: one row per patient (interval (lower, upper]; "
-                                "upper empty when right-censored)", notes, conf, 1))
+                                "upper and visit_upper empty when right-censored)", notes,
+                                conf, 1))
     if len(res.excluded):
         part.items.append(_table(res.excluded, f"{stem}_excluded",
                                     f"{what}: patients not analysed", notes, conf))

@@ -5,7 +5,17 @@ meeting the definition is at time ``u`` and whose previous assessment (or the
 baseline, time 0) is at ``l``, relief happened in ``(l, u]``. A patient who never
 meets the definition is right-censored at the last time known to be without relief:
 the last assessment, or for ``sustained`` relief the last assessment that did not
-meet the definition (a run starting at the last assessment is unconfirmed).
+meet the definition.
+
+Confirmed (``sustained``) relief and the last assessment
+    With ``Relief(sustained=True)`` the definition must be met at an assessment and
+    again at the patient's next usable assessment (missing scores are skipped). A
+    crossing at the patient's last assessment cannot be confirmed: the patient is
+    **right-censored** at the last assessment that did not meet the definition (the
+    last time known to be without relief), with ``censor_reason`` "relief at the last
+    assessment not confirmed"; :func:`~dryneedle_outcomes.time_to_relief` reports how
+    many such patients there are. The same holds for an isolated crossing followed
+    only by assessments that do not meet it: it is not relief.
 
 Timescales
 ----------
@@ -80,7 +90,9 @@ class ReliefEvents:
         (``inf`` when right-censored), ``time`` (``upper`` for an event, ``lower`` when
         censored: the right-censored view), ``event`` (1/0), ``censor_reason`` (empty
         for events), ``visit_lower``/``visit_upper`` (the visits bounding the interval;
-        0 is the baseline, -1 none), ``baseline`` (the visit-0 value).
+        0 is the baseline; nullable ``Int64``, ``visit_upper`` is missing (``<NA>``)
+        for a right-censored patient, whose interval has no upper visit),
+        ``baseline`` (the visit-0 value).
     excluded : DataFrame
         ``patient_id``, ``arm``, ``reason``: patients not placed on the timescale.
     unused : DataFrame
@@ -250,7 +262,7 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
     lower = np.zeros(n)
     upper = np.full(n, np.inf)
     visit_lower = np.zeros(n, dtype=int)
-    visit_upper = np.full(n, -1)
+    visit_upper = np.zeros(n, dtype=int)     # set for events; missing when censored
     e = first_hit[event]
     lower[event] = prev_t[e]
     upper[event] = t_obs[e]
@@ -290,8 +302,10 @@ def derive_relief_events(cohort: Cohort, outcome: str, relief: Relief, *,
     events["time"] = np.where(event, upper, lower)
     events["event"] = event.astype(int)
     events["censor_reason"] = censor_reason
-    events["visit_lower"] = visit_lower
-    events["visit_upper"] = visit_upper
+    events["visit_lower"] = pd.array(visit_lower, dtype="Int64")
+    # missing, not a sentinel: a right-censored interval has no upper visit
+    events["visit_upper"] = pd.array(visit_upper, dtype="Int64")
+    events.loc[~event, "visit_upper"] = pd.NA
     events["baseline"] = kept["baseline"].to_numpy()
     unused = pd.concat(unused_parts, ignore_index=True)
     unused = unused.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)

@@ -12,7 +12,14 @@ Relief is reached at an assessment when the outcome meets one definition:
   MCID.
 
 ``sustained=True`` asks that relief is met at two consecutive assessments of the
-outcome; the event is then the first assessment of the first such run. The
+outcome (confirmed at the next assessment); the event is then the first assessment of
+the first such run, and a crossing at a patient's last assessment cannot be confirmed
+(censored, see :mod:`~dryneedle_outcomes.survival.events`). The constructor's default
+is ``sustained=False`` (the pinned signature), but every default of the package is
+confirmed relief: :func:`~dryneedle_outcomes.time_to_relief` with ``relief=None`` uses
+``Relief(mcid=True, sustained=True)`` and the config's ``sustained`` defaults to
+``true``, because a single crossing of the MCID can be measurement noise (FDA 2009 PRO
+guidance on responder definitions; Dworkin et al. 2008, IMMPACT). The
 direction of the instrument is always respected (improvement is positive when the
 patient is better, see :meth:`Cohort.change_from_baseline
 <dryneedle_outcomes.Cohort.change_from_baseline>`), and a value equal to the cut-off
@@ -54,7 +61,8 @@ class Relief:
         Improvement from baseline of at least the MCID; ``True`` means the
         instrument's registered MCID.
     sustained : bool, default False
-        Require the definition to be met at two consecutive assessments.
+        Require the definition to be met at two consecutive assessments (confirmed
+        relief; what ``time_to_relief(relief=None)`` and the config use by default).
 
     Raises
     ------

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import html
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import AnalysisError
 from ..results import AnalysisResult, arm_terms, empty_comparison, titled_tables
-from ..stats.survival.kaplan_meier import rmst_difference
 from ..tables import TableResult, format_median, format_p, trailer_lines
 from .relief import Relief
+from .relief_summaries import TAU_REQUIRED, median_notes, relief_rmst
+from .relief_tests import IntervalTestViews
+from .whole_sessions import relieved_by_session
 
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
 #: The analysis's own columns of ``comparison``, after the schema's.
@@ -33,7 +34,7 @@ def _fmt(x: float, digits: int = 1) -> str:
 
 
 @dataclass(frozen=True, eq=False)
-class ReliefResult(AnalysisResult):
+class ReliefResult(IntervalTestViews, AnalysisResult):
     """Time to relief by arm (see :func:`~dryneedle_outcomes.time_to_relief`).
 
     Attributes
@@ -48,9 +49,25 @@ class ReliefResult(AnalysisResult):
         Probability of no relief yet: ``arm``, ``time``, ``estimate``, ``ci_lower``,
         ``ci_upper``, one row per arm and time where it changes.
     median : DataFrame
-        ``arm``, ``estimate``, ``ci_lower``, ``ci_upper`` (NaN when not reached).
+        ``arm``, ``estimate``, ``ci_lower``, ``ci_upper`` (NaN when not reached) and
+        ``note`` (why an interval is zero-width or "not reached to not reached"; empty
+        otherwise). On the sessions timescale whole sessions.
+    relieved_by_session : DataFrame
+        Sessions timescale: ``arm``, ``session``, ``estimate`` (proportion with relief
+        seen by that whole session), ``ci_lower``, ``ci_upper``.
+    per_session_hazard : DataFrame or None
+        Sessions timescale: the discrete-time (cloglog) probability of relief at each
+        session among patients without relief before it.
     logrank : dict
         ``statistic``, ``df``, ``p_value`` (right-censored view).
+    interval_test : IntervalTestResult or None
+        The generalised log-rank test for interval-censored data on the patients'
+        ``(lower, upper]`` (:func:`~dryneedle_outcomes.interval_test`; k-sample over all
+        arms, stratified with ``strata``): ``statistic``, ``df``, ``p_value``, ``z``. The
+        primary comparison when ``interval_censored=True``.
+    tests : DataFrame
+        The tests of no difference between arms, primary first: ``test``, ``role``,
+        ``statistic``, ``df``, ``p_value``.
     hazard_ratios : DataFrame
         Cox model (Efron ties): ``term``, ``estimate``, ``ci_lower``, ``ci_upper``,
         ``p_value`` (plus ``coef``, ``std_error``).
@@ -59,9 +76,12 @@ class ReliefResult(AnalysisResult):
         ``ci_upper``, ``p_value``.
     comparison : DataFrame
         Each arm against the reference arm in the comparison schema
-        (:mod:`dryneedle_outcomes.results`): the Cox hazard ratio, each AFT model's time
-        ratio and (``timescale="sessions"``) the discrete-time hazard ratio, with
-        ``model``, ``coef`` (log scale) and its ``std_error`` after the schema's columns.
+        (:mod:`dryneedle_outcomes.results`): with ``interval_censored=True`` first the
+        interval-censored log-rank test of the arm against the reference (``measure``
+        ``score_z``: its standardised score, > 0 relief sooner; no CI), then the Cox
+        hazard ratio, each AFT model's time ratio and (``timescale="sessions"``) the
+        discrete-time hazard ratio, with ``model``, ``coef`` (log scale) and its
+        ``std_error`` after the schema's columns.
     notes, warnings : tuple of str
         Choices the reader must know; problems (non-proportional hazards,
         non-convergence).
@@ -71,12 +91,12 @@ class ReliefResult(AnalysisResult):
     >>> import dryneedle_outcomes as dno
     >>> cohort = dno.simulate_cohort(n_patients=84, seed=2014)
     >>> res = dno.time_to_relief(cohort, interval_censored=False, distributions=("weibull",))
-    >>> res.rmst(tau=42)[["arm", "tau"]].to_numpy().tolist()
+    >>> res.rmst(tau=42)[["arm", "tau"]].to_numpy().tolist()     # tau pre-specified
     [['sham', 42.0], ['dry_needling', 42.0], ['dry_needling - sham', 42.0]]
     >>> res.at_risk([0, 28]).columns.tolist()
     ['arm', 'time', 'n_at_risk', 'n_events', 'n_censored']
-    >>> res.summary().splitlines()[0]
-    'Time to relief: first_step_pain, relief = improvement from baseline >= 19 mm (MCID)'
+    >>> res.summary().splitlines()[0].split(", relief = ")[1]
+    'improvement from baseline >= 19 mm (MCID), sustained at two consecutive assessments'
     """
 
     outcome: str
@@ -104,6 +124,11 @@ class ReliefResult(AnalysisResult):
     seed: int | None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    interval_test_result: Any = None
+    interval_pairwise: dict = field(default_factory=dict)
+    session_curves: dict = field(default_factory=dict)
+    rmst_tau: float | None = None
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     # ------------------------------------------------------------------ data
     @property
@@ -171,7 +196,21 @@ class ReliefResult(AnalysisResult):
 
     @property
     def curve(self) -> pd.DataFrame:
-        """Probability of no relief yet per arm and time where it changes."""
+        """Probability of no relief yet per arm and time where it changes.
+
+        On the sessions timescale one row per arm and whole session where the step
+        function changes (see :mod:`~dryneedle_outcomes.survival.whole_sessions`).
+        """
+        if self.session_curves:
+            parts = []
+            for a, sc in self.session_curves.items():
+                c = sc.curve
+                prev = np.r_[1.0, c["estimate"].to_numpy()[:-1]]
+                changed = ~np.isclose(c["estimate"].to_numpy(), prev, rtol=0, atol=1e-12)
+                parts.append(pd.DataFrame({"arm": a, "time": c["session"], "estimate":
+                                           c["estimate"], "ci_lower": c["ci_lower"],
+                                           "ci_upper": c["ci_upper"]})[changed])
+            return pd.concat(parts, ignore_index=True)[CURVE_COLUMNS]
         if self.interval_censored:
             return self.turnbull[CURVE_COLUMNS].reset_index(drop=True)
         parts = []
@@ -182,20 +221,51 @@ class ReliefResult(AnalysisResult):
 
     @property
     def median(self) -> pd.DataFrame:
-        """Median time to relief per arm with its CI (NaN: not reached)."""
+        """Median time to relief per arm with its CI (NaN: not reached) and a ``note``."""
         rows = []
+        unit = TIME_UNITS[self.timescale]
         for a in self.arms:
-            if self.interval_censored:
+            n_nr, n_boot = 0, None
+            if self.session_curves:
+                m = self.session_curves[a].median
+                est, lo, hi = (float(m[k]) if np.isfinite(m[k]) else np.nan
+                               for k in ("estimate", "ci_lower", "ci_upper"))
+                n_nr = int(m["n_not_reached"])
+                n_boot = self.n_boot if self.interval_censored else None
+                if self.interval_censored and n_boot:
+                    lo, hi = float(m["ci_lower"]), float(m["ci_upper"])
+            elif self.interval_censored:
                 est = float(self.turnbull_fits[a].median())
                 lo = hi = np.nan
+                n_boot = self.n_boot
                 if a in self.bands:
                     m = self.bands[a].median.iloc[0]
                     lo, hi = float(m["ci_lower"]), float(m["ci_upper"])
+                    n_nr = int(m["n_not_reached"])
             else:
                 m = self.km[a].median()
                 est, lo, hi = float(m["estimate"]), float(m["ci_lower"]), float(m["ci_upper"])
-            rows.append({"arm": a, "estimate": est, "ci_lower": lo, "ci_upper": hi})
+            note = median_notes(est, lo, hi, n_not_reached=n_nr, n_boot=n_boot, unit=unit,
+                                conf_level=self.conf_level)
+            if self.interval_censored and not self.session_curves and self.n_boot \
+                    and a not in self.bands:
+                note = ("no relief in this arm: its curve stays at 1, so there is no median "
+                        "and nothing to bootstrap")
+            rows.append({"arm": a, "estimate": est, "ci_lower": lo, "ci_upper": hi,
+                         "note": note})
         return pd.DataFrame(rows)
+
+    @property
+    def relieved_by_session(self) -> pd.DataFrame:
+        """Sessions timescale: proportion with relief seen by each whole session, per arm,
+        with its CI (empty on the days timescale)."""
+        return relieved_by_session(self.session_curves)
+
+    @property
+    def per_session_hazard(self) -> pd.DataFrame | None:
+        """Sessions timescale: the discrete-time (cloglog) probability of relief at each
+        session among patients without relief before it (None otherwise)."""
+        return None if self.discrete_hazard is None else self.discrete_hazard.hazard
 
     # ------------------------------------------------------------------ tests and models
     @property
@@ -242,6 +312,8 @@ class ReliefResult(AnalysisResult):
                           self.discrete_hazard.coefficients))
         frames = [arm_terms(table, self.reference_arm, measure, model)
                   for model, measure, table in parts]
+        if self._interval_primary():
+            frames.insert(0, self._interval_comparison())
         frames = [f for f in frames if len(f)]
         if not frames:
             return empty_comparison(COMPARISON_EXTRA)
@@ -256,48 +328,56 @@ class ReliefResult(AnalysisResult):
 
     # ------------------------------------------------------------------ on request
     def default_tau(self) -> float:
-        """Largest time every arm still observes: the minimum over arms of the last time."""
+        """Largest time every arm still observes (the minimum over arms of the last time).
+
+        Exploratory only: a ``tau`` read off the data is not a pre-specified estimand,
+        so :meth:`rmst` does not use it by default and the report never does.
+        """
         ev = self.events
         return float(ev.groupby("arm", observed=True)["time"].max().min())
 
     def rmst(self, tau: float | None = None) -> pd.DataFrame:
         """Restricted mean time without relief up to ``tau``, per arm and the differences.
 
-        The area under each arm's Kaplan-Meier curve up to ``tau`` (right-censored
-        view), with the variance of R's ``print(survfit, rmean = tau)``; each arm
-        minus the reference with the variance of the difference of independent arms
-        and a Wald CI and p-value. A negative difference: relief comes sooner.
+        ``interval_censored=True``: the area under each arm's Turnbull NPMLE up to
+        ``tau`` (days: survfit's convention, each drop at the midpoint of its Turnbull
+        interval, R's ``print(survfit(Surv(l, r, type = "interval2") ~ 1), rmean =
+        tau)``; sessions: the whole-session step curve, the restricted mean number of
+        sessions without relief), with ``bound_lower``/``bound_upper`` the smallest
+        and largest area any NPMLE gives (it is not unique inside Turnbull intervals), a bootstrap
+        percentile CI (``n_boot`` replicates, patients resampled within arm, the
+        result's seed) and for each arm minus the reference the percentile CI of the
+        difference of the arms' replicates (no p-value). ``interval_censored=False``:
+        the area under each arm's Kaplan-Meier curve (right-censored view) with the
+        variance of R's ``print(survfit, rmean = tau)``, and Wald CIs and p-values of
+        the differences. A negative difference: relief comes sooner. See
+        :mod:`~dryneedle_outcomes.survival.relief_summaries`.
 
         Parameters
         ----------
-        tau : float, optional
-            Restriction time; default the largest time every arm still observes.
+        tau : float
+            Restriction time, pre-specified (protocol/SAP; config ``rmst_tau``). Not
+            chosen from the data: there is no default (:meth:`default_tau` is
+            exploratory).
 
         Returns
         -------
         DataFrame
             ``arm`` (or ``"<arm> - <reference>"``), ``tau``, ``estimate``,
-            ``std_error``, ``ci_lower``, ``ci_upper``, ``p_value`` (differences only).
+            ``std_error``, ``ci_lower``, ``ci_upper``, ``p_value``, ``bound_lower``,
+            ``bound_upper``, ``method`` ("turnbull" or "kaplan-meier"), ``note``.
+
+        Raises
+        ------
+        AnalysisError
+            When ``tau`` is not given (it must be pre-specified) or not positive.
         """
-        tau = self.default_tau() if tau is None else float(tau)
-        if not tau > 0:
-            raise AnalysisError(f"tau must be positive, got {tau!r}")
-        z = stats.norm.ppf(0.5 + self.conf_level / 2)
-        rows = []
-        for a in self.arms:
-            r = self.km[a].rmst(tau)
-            est, se = float(r["estimate"]), float(r["std_error"])
-            rows.append({"arm": a, "tau": tau, "estimate": est, "std_error": se,
-                         "ci_lower": est - z * se, "ci_upper": est + z * se,
-                         "p_value": np.nan})
-        for a in self.arms[1:]:
-            d = rmst_difference(self.km[a], self.km[self.reference_arm], tau,
-                                conf_level=self.conf_level)
-            rows.append({"arm": f"{a} - {self.reference_arm}", "tau": tau,
-                         "estimate": float(d["estimate"]), "std_error": float(d["std_error"]),
-                         "ci_lower": float(d["ci_lower"]), "ci_upper": float(d["ci_upper"]),
-                         "p_value": float(d["p_value"])})
-        return pd.DataFrame(rows)
+        if tau is None:
+            raise AnalysisError(TAU_REQUIRED)
+        key = ("rmst", float(tau))
+        if key not in self._cache:
+            self._cache[key] = relief_rmst(self, tau)
+        return self._cache[key].copy()
 
     def default_times(self) -> np.ndarray:
         """Tick times for at-risk tables: whole sessions, or 1- or 2-week steps in days."""
@@ -341,16 +421,34 @@ class ReliefResult(AnalysisResult):
                  f"{len(self.excluded)}", ""]
         counts = ev.groupby("arm", observed=True)["event"].agg(["size", "sum"])
         lines.append(f"Median time to relief ({unit}, {self.conf_level:.0%} CI):")
+        digits = 0 if self.timescale == "sessions" else 1
         for _, r in self.median.iterrows():
             n, e = counts.loc[r["arm"]] if r["arm"] in counts.index else (0, 0)
             lines.append(f"  {r['arm']:<16} n={int(n):<5} relief={int(e):<5} "
-                         f"{_fmt(r['estimate'])} ({_fmt(r['ci_lower'])} to "
-                         f"{_fmt(r['ci_upper'])})")
+                         f"{_fmt(r['estimate'], digits)} ({_fmt(r['ci_lower'], digits)} to "
+                         f"{_fmt(r['ci_upper'], digits)})"
+                         + (f"  [{r['note']}]" if r["note"] else ""))
+        if self.session_curves:
+            rb = self.relieved_by_session
+            lines.append(f"Proportion with relief by session ({self.conf_level:.0%} CI):")
+            for a, g in rb.groupby("arm", sort=False):
+                lines.append(f"  {a:<16} " + ", ".join(
+                    f"{int(r.session)}: {r.estimate:.0%}"
+                    + (f" ({r.ci_lower:.0%} to {r.ci_upper:.0%})"
+                       if np.isfinite(r.ci_lower) else "") for r in g.itertuples()))
         lr = self.logrank
+        it = self.interval_test_result
+        if self._interval_primary():
+            z = "" if it.z is None else f", z = {it.z:.2f}"
+            label = self._interval_label()
+            lines += ["", f"{label[:1].upper()}{label[1:]}, primary comparison: chi-square "
+                      f"{it.statistic:.2f} on {it.df} df{z}, {format_p(it.p_value)}"]
         if self.logrank_result is not None:
-            strat = f", stratified by {self.strata}" if self.strata else ""
-            lines += ["", f"Log-rank test{strat}: chi-square {lr['statistic']:.2f} on "
-                      f"{lr['df']} df, {format_p(lr['p_value'])}"]
+            label = self._logrank_label()
+            if not self._interval_primary():
+                lines.append("")
+            lines.append(f"{label[:1].upper()}{label[1:]}: chi-square {lr['statistic']:.2f} "
+                         f"on {lr['df']} df, {format_p(lr['p_value'])}")
         hr = self.hazard_ratios
         if len(hr):
             lines.append("Cox model (Efron ties), hazard ratio of relief (> 1: sooner):")
@@ -364,13 +462,18 @@ class ReliefResult(AnalysisResult):
                 lines.append(f"  {r['distribution']:<12} {r['term']:<24} {r['estimate']:.2f} "
                              f"({r['ci_lower']:.2f} to {r['ci_upper']:.2f}), "
                              f"{format_p(r['p_value'])}")
-        if len(self.arms) > 1:
-            rm = self.rmst()
-            tau = rm["tau"].iloc[0]
-            lines.append(f"Restricted mean time without relief up to {tau:g} {unit}:")
+        if len(self.arms) > 1 and self.rmst_tau is not None:
+            rm = self.rmst(self.rmst_tau)
+            lines.append(f"Restricted mean time without relief up to {self.rmst_tau:g} {unit} "
+                         "(pre-specified tau"
+                         + (", Turnbull curve, bootstrap CI):" if self.interval_censored
+                            else ", Kaplan-Meier):"))
             for _, r in rm.iterrows():
                 lines.append(f"  {r['arm']:<28} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
                              f"{r['ci_upper']:.2f})")
+        elif len(self.arms) > 1:
+            lines.append("Restricted mean time without relief: not shown, no restriction time "
+                         "tau was pre-specified (rmst_tau); tau is not chosen from the data.")
         lines += trailer_lines(self.methods(), self.warnings)
         return "\n".join(lines)
 
@@ -386,9 +489,17 @@ class ReliefResult(AnalysisResult):
                  f"<p>Relief = {html.escape(self.definition)}; timescale "
                  f"{html.escape(self.timescale)}; {self.n_patients} patients, "
                  f"{self.n_events} with relief.</p>"]
+        if self._interval_primary():
+            it = self.interval_test_result
+            label = html.escape(self._interval_label())
+            parts.append(f"<p>{label[:1].upper()}{label[1:]}, primary comparison: "
+                         f"chi-square {it.statistic:.2f} on {it.df} df, "
+                         f"{html.escape(format_p(it.p_value))}</p>")
         if self.logrank_result is not None:
             lr = self.logrank
-            parts.append(f"<p>Log-rank: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
+            label = ("Log-rank, right-censored view (secondary)" if self._interval_primary()
+                     else "Log-rank")
+            parts.append(f"<p>{label}: chi-square {lr['statistic']:.2f} on {lr['df']} df, "
                          f"{html.escape(format_p(lr['p_value']))}</p>")
         return "".join(parts)
 
@@ -406,15 +517,27 @@ class ReliefResult(AnalysisResult):
                   f"with patient-bootstrap percentile CIs ({self.n_boot} replicates, seed "
                   f"{self.seed})." if self.interval_censored else
                   f"Curve and median: Kaplan-Meier with {self.conf_type} Greenwood CIs."),
-                 "Log-rank, Cox (Efron ties) and RMST use the right-censored view: relief at "
+                 *self._interval_methods(),
+                 "Log-rank and Cox (Efron ties) use the right-censored view: relief at "
                  "the first assessment meeting the definition, censoring at the last "
-                 "assessment.",
+                 "assessment" + ("; they are secondary." if self._interval_primary()
+                                 else ".")
+                 + " The RMST (only with a pre-specified tau) is the area under "
+                 + (("the whole-session Turnbull step curve" if self.session_curves else
+                     "the Turnbull curve (drops at interval midpoints, as survfit)")
+                    + " with a patient-bootstrap percentile CI." if self.interval_censored else
+                    "the Kaplan-Meier curve."),
                  f"Reference arm {self.reference_arm}; hazard ratio > 1 and time ratio < 1 "
                  "mean relief comes sooner."]
         if self.covariates:
             notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
         if self.strata:
-            notes.append(f"Log-rank test and Cox model stratified by {self.strata}.")
+            notes.append(f"Log-rank test{'s' if self.interval_test_result else ''} and Cox "
+                         f"model stratified by {self.strata}.")
+        if len(self.arms) > 1 and self.rmst_tau is None:
+            notes.append("Restricted mean time without relief not reported: no restriction "
+                         "time tau was pre-specified (config rmst_tau for days, "
+                         "rmst_tau_sessions for sessions); tau is not chosen from the data.")
         return (*notes, *self.notes)
 
     def tables(self) -> dict[str, TableResult]:
@@ -425,6 +548,8 @@ class ReliefResult(AnalysisResult):
         what = f"Time to relief of {self.outcome} ({unit})"
         frames = {
             "median": (self.median, f"{what}: median by arm ({level})", 1),
+            "tests": (self.tests if len(self.arms) > 1 else self.tests.iloc[:0],
+                      f"{what}: tests of no difference between arms", 3),
             "comparison": (self.comparison, f"{what}: arms versus {self.reference_arm} "
                            f"({level})", 2),
             "hazard_ratios": (self.hazard_ratios, f"{what}: Cox model hazard ratios "
@@ -432,10 +557,18 @@ class ReliefResult(AnalysisResult):
             "time_ratios": (self.time_ratios, f"{what}: AFT model time ratios "
                             "(< 1: relief sooner)", 2),
         }
-        if len(self.arms) > 1:
-            rm = self.rmst()
-            frames["rmst"] = (rm, f"{what}: restricted mean time without relief up to "
-                              f"{rm['tau'].iloc[0]:g} {unit}", 2)
+        if self.session_curves:
+            frames["relieved_by_session"] = (
+                self.relieved_by_session, f"{what}: proportion with relief by each session "
+                f"({level})", 3)
+        if self.discrete_hazard is not None:
+            frames["per_session_hazard"] = (
+                self.per_session_hazard, f"{what}: probability of relief at each session "
+                f"among patients without relief before it (discrete-time cloglog, {level})", 3)
+        if len(self.arms) > 1 and self.rmst_tau is not None:
+            frames["rmst"] = (self.rmst(self.rmst_tau), f"{what}: restricted mean time "
+                              f"without relief up to the pre-specified tau = "
+                              f"{self.rmst_tau:g} {unit}", 2)
         return titled_tables(frames, self.methods(), self.conf_level, medians=("median",))
 
     def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
@@ -455,7 +588,9 @@ class ReliefResult(AnalysisResult):
         """
         from ..plots.survival import plot_survival
 
-        curve = self.turnbull if self.interval_censored else self.curve
+        # sessions: whole-session steps, never sloped segments between sessions
+        curve = (self.turnbull if self.interval_censored and not self.session_curves
+                 else self.curve)
         times = self.default_times()
         flat = [a for a in self.arms if a not in set(curve["arm"])]
         if flat:      # arms without relief: a flat line at 1 to the end of follow-up

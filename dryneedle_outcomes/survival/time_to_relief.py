@@ -7,10 +7,15 @@ patient's relief time is known to lie in an interval ``(lower, upper]`` (see
 Interval-censored (``interval_censored=True``, the default)
     the Turnbull NPMLE of the probability of no relief yet, per arm, with bootstrap
     percentile bands (patients resampled within arm) and the median with a
-    bootstrap CI; parametric AFT models (Weibull and log-logistic) of the intervals
-    with arm and covariates: time ratios with Wald CIs (a time ratio < 1 means
-    relief comes sooner).
-Right-censored view (always; the curve and median when ``interval_censored=False``)
+    bootstrap CI; the generalised log-rank test for interval-censored data
+    (:func:`~dryneedle_outcomes.interval_test`, R's ``interval::ictest``: Finkelstein's
+    1986 scores and the permutation central limit theorem by default, Fay & Shaw 2010;
+    stratified with ``strata=``) on each patient's ``(lower, upper]``, the primary
+    comparison of the arms; parametric AFT models (Weibull and log-logistic) of the
+    intervals with arm and covariates: time ratios with Wald CIs (a time ratio < 1
+    means relief comes sooner).
+Right-censored view (always; secondary when ``interval_censored=True``; the curve,
+median and headline test when ``interval_censored=False``)
     the event time is the first assessment meeting the definition (``upper``),
     censoring at the last assessment without relief: Kaplan-Meier with Greenwood
     CIs (log-log by default), the median with R's CI rule, the log-rank test
@@ -19,8 +24,32 @@ Right-censored view (always; the curve and median when ``interval_censored=False
     (``cox.zph``), restricted mean time to relief (:meth:`ReliefResult.rmst`) and
     numbers at risk (:meth:`ReliefResult.at_risk`).
 ``timescale="sessions"``
-    additionally the discrete-time hazard model (complementary log-log GLM on
-    person-session rows): the probability of relief at each session by arm.
+    relief times are whole sessions (:mod:`~dryneedle_outcomes.survival.whole_sessions`):
+    the curve is a step function of whole sessions, the median the smallest whole
+    session ``k`` with ``S(k) <= 0.5`` (CI limits whole sessions too, never "1.5
+    sessions"), the proportion relieved by session ``k`` per arm with its CI
+    (:attr:`ReliefResult.relieved_by_session`) and the discrete-time hazard model
+    (complementary log-log GLM on person-session rows): the probability of relief at
+    each session by arm (:attr:`ReliefResult.per_session_hazard`).
+
+Relief by default is **confirmed** relief
+    ``relief=None`` means ``Relief(mcid=True, sustained=True)``: the improvement
+    reaches the instrument's MCID at an assessment and again at the next one. A
+    single crossing can be measurement noise: pain scores fluctuate from one
+    assessment to the next, so a patient whose pain has not changed can cross the
+    MCID once (and regress back); a responder definition must be pre-specified and
+    distinguish real change from such fluctuation (FDA 2009, Guidance for Industry:
+    Patient-Reported Outcome Measures, on responder definitions; Dworkin et al. 2008,
+    J Pain 9:105-121, IMMPACT recommendations on clinically important change). A
+    crossing at the patient's last assessment cannot be confirmed: the patient is
+    censored at the last assessment without relief and counted in the notes. The
+    unconfirmed definition stays available: ``relief=Relief(mcid=True)``
+    (``sustained=False``, the constructor's default).
+
+RMST
+    :meth:`ReliefResult.rmst` needs a pre-specified ``tau``; with
+    ``interval_censored=True`` it is the area under the Turnbull curve with a
+    bootstrap CI (see :mod:`~dryneedle_outcomes.survival.relief_summaries`).
 
 Examples
 --------
@@ -50,9 +79,12 @@ from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..models.design import arms_without_data, choose_reference
 from ..results import DEFAULT_SEED
-from ..stats.checks import check_conf_level, check_whole_number
+from ..stats.checks import check_choice, check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
+from ..stats.survival.interval_test import METHODS as IC_METHODS
+from ..stats.survival.interval_test import SCORES as IC_SCORES
+from ..stats.survival.interval_test import IntervalTestResult, interval_test
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank
 from ..stats.survival.options import CONF_TYPES, DISTRIBUTIONS
@@ -61,9 +93,10 @@ from ..timing import describe_rule
 from .design import covariate_matrix
 from .discrete import fit_discrete_hazard
 from .estimability import no_timing_information, unidentified_terms
-from .events import TIMESCALES, ReliefEvents, derive_relief_events
+from .events import REASON_UNCONFIRMED, TIMESCALES, ReliefEvents, derive_relief_events
 from .relief import Relief
 from .relief_result import ReliefResult
+from .whole_sessions import km_sessions, session_grid, turnbull_sessions
 
 #: Schoenfeld-test p-value below which non-proportional hazards are reported.
 PH_ALPHA = 0.05
@@ -88,6 +121,9 @@ def time_to_relief(
     seed: int | None = DEFAULT_SEED,
     progress: bool = True,
     session_visits: Sequence[int] | None = None,
+    interval_scores: str = "logrank2",
+    interval_method: str = "pclt",
+    rmst_tau: float | None = None,
 ) -> ReliefResult:
     """Time to relief of heel pain by arm; see the module docstring for the analyses.
 
@@ -97,7 +133,9 @@ def time_to_relief(
     outcome : str, default "first_step_pain"
         Instrument column of ``cohort.assessments``.
     relief : Relief, optional
-        Definition of relief; default ``Relief(mcid=True)`` (the instrument's MCID).
+        Definition of relief; default ``Relief(mcid=True, sustained=True)``: the
+        instrument's MCID reached and confirmed at the next assessment (see the module
+        docstring for why; pass ``Relief(mcid=True)`` for a single crossing).
     timescale : {"days", "sessions"}
         Days since baseline, or needling sessions received.
     interval_censored : bool, default True
@@ -112,7 +150,7 @@ def time_to_relief(
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
-        test and the Cox model on.
+        tests (right-censored and interval-censored) and the Cox model on.
     reference_arm : str, optional
         Reference arm of hazard ratios, time ratios and differences (default: a
         sham/control-like arm name).
@@ -132,6 +170,19 @@ def time_to_relief(
         Show a progress bar during the bootstrap.
     session_visits : sequence of int, optional
         Visits that are needling sessions (``sessions`` timescale).
+    interval_scores : {"logrank2", "logrank1", "wmw"}
+        Scores of the interval-censored test (:func:`~dryneedle_outcomes.interval_test`):
+        Finkelstein's (1986) log-rank scores by default (the score test of the grouped
+        proportional hazards model, the natural model for relief detected at visits),
+        Sun's (1996), or the Wilcoxon-Mann-Whitney scores.
+    interval_method : {"pclt", "scoretest"}
+        Its inference: the permutation central limit theorem (default, as R's
+        ``ictest``; valid when the arms share the visit schedule, as randomisation
+        gives) or the asymptotic score test.
+    rmst_tau : float, optional
+        The pre-specified RMST restriction time (in the timescale's units): the RMST
+        is then part of :meth:`ReliefResult.summary` and ``tables()``. Without it the
+        summary says the RMST is not shown because no ``tau`` was pre-specified.
 
     Returns
     -------
@@ -149,13 +200,18 @@ def time_to_relief(
     >>> res = dno.time_to_relief(cohort, relief=dno.Relief(percent_reduction=50),
     ...                          timescale="sessions", interval_censored=False)
     >>> res.median.columns.tolist()
-    ['arm', 'estimate', 'ci_lower', 'ci_upper']
+    ['arm', 'estimate', 'ci_lower', 'ci_upper', 'note']
+    >>> est = res.median["estimate"]              # whole sessions (NaN: not reached)
+    >>> bool(((est % 1 == 0) | est.isna()).all())
+    True
     >>> res.discrete_hazard.hazard.columns.tolist()[:4]
     ['session', 'arm', 'n_at_risk', 'n_relief']
     """
     covariates = _adjust(adjust, covariates)
     if relief is None:
-        relief = Relief(mcid=True)
+        relief = Relief(mcid=True, sustained=True)
+    if rmst_tau is not None and not (np.isfinite(float(rmst_tau)) and float(rmst_tau) > 0):
+        raise AnalysisError(f"rmst_tau must be a finite number > 0 (or None), got {rmst_tau!r}")
     if conf_type not in CONF_TYPES:
         raise AnalysisError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got "
                             f"{conf_type!r}")
@@ -168,6 +224,8 @@ def time_to_relief(
         raise AnalysisError(f"timescale must be one of {', '.join(TIMESCALES)}, got "
                             f"{timescale!r}")
     n_boot = check_whole_number(n_boot, "n_boot", minimum=0)
+    interval_scores = check_choice(interval_scores, IC_SCORES, "interval_scores")
+    interval_method = check_choice(interval_method, IC_METHODS, "interval_method")
 
     derived = derive_relief_events(cohort, outcome, relief, timescale=timescale,
                                    session_visits=session_visits)
@@ -199,6 +257,13 @@ def time_to_relief(
     event = events["event"].to_numpy(dtype=int)
     lower = events["lower"].to_numpy(dtype=float)
     upper = events["upper"].to_numpy(dtype=float)
+    if relief.sustained:
+        unconfirmed = int((events["censor_reason"] == REASON_UNCONFIRMED).sum())
+        notes.append(f"Relief must be confirmed at the next assessment: {unconfirmed} "
+                     "patient(s) met the definition only at their last assessment(s), where "
+                     "it cannot be confirmed, and are censored at their last assessment "
+                     "without relief (censor_reason 'relief at the last assessment not "
+                     "confirmed').")
     for a in arms:
         if event[arm == a].sum() == 0:
             warns.append(f"no relief events in arm {a}: its curve stays at 1 and ratios "
@@ -226,6 +291,14 @@ def time_to_relief(
     elif len(arms) > 1:
         lr = logrank(time, event, arm, strata=strata_values)
         warns += [f"log-rank test: {w}" for w in lr.warnings]
+
+    ic_test, ic_pairwise = None, {}
+    if no_timing is not None:
+        warns.append(f"interval-censored log-rank test not done: {no_timing}")
+    elif len(arms) > 1:
+        ic_test, ic_pairwise = _interval_tests(lower, upper, arm, arms, strata_values,
+                                               interval_scores, interval_method)
+        warns += [f"interval-censored log-rank test: {w}" for w in ic_test.warnings]
 
     design = covariate_matrix(events, cohort.patients, arms, covariates)
     if len(design.missing):
@@ -271,6 +344,8 @@ def time_to_relief(
             turnbull_fits[a] = turnbull(lower[m], upper[m])
             warns += [f"Turnbull ({a}): {w}" for w in turnbull_fits[a].warnings]
             times = turnbull_fits[a].curve["time"].to_numpy()
+            if timescale == "sessions":    # whole sessions: its own bootstrap below
+                continue
             if n_boot and len(times):      # an arm without relief has no curve to band
                 bands[a] = turnbull_bootstrap(
                     lower[m], upper[m], times=times, n_boot=int(n_boot),
@@ -295,6 +370,27 @@ def time_to_relief(
             warns.append(f"{dist} AFT model: {', '.join(vague)} not estimable (standard error "
                          "missing or huge): the data do not identify it; do not report it")
 
+    session_curves = {}
+    if timescale == "sessions":
+        grid = session_grid(lower, upper)
+        for i, a in enumerate(arms):
+            m = arm == a
+            if interval_censored:
+                session_curves[a] = turnbull_sessions(
+                    lower[m], upper[m], turnbull_fits[a], n_boot=int(n_boot),
+                    seed=None if seed is None else int(seed) + i,
+                    conf_level=conf_level, progress=progress, grid=grid,
+                    label=f"bootstrap: CIs of the relief curve and median, {a}")
+                warns += [f"whole-session curve ({a}): {w}" for w in session_curves[a].warnings]
+            else:
+                session_curves[a] = km_sessions(km[a], grid)
+        wide = sum(sc.wide_intervals for sc in session_curves.values())
+        if wide:
+            notes.append(f"{wide} Turnbull interval(s) span more than one session (scores "
+                         "missing at a session): inside them the curve is not identified "
+                         "and S(k) counts relief at the session it was seen (an upper bound "
+                         "of the proportion without relief).")
+
     discrete = None
     if timescale == "sessions" and not event[rows].any():
         warns.append("discrete-time model not fitted: no relief event on the sessions "
@@ -311,14 +407,19 @@ def time_to_relief(
     timing_note = cohort.visit_ratings().note
     if timing_note:
         notes.append(timing_note + ".")
-    if interval_censored and timescale == "sessions":
-        notes.append("on the sessions timescale relief is seen at whole sessions: the "
-                     "Turnbull curve places each drop somewhere in (k - 1, k] and, as R's "
-                     "survfit, reports it at the midpoint, so a median of 1.5 means 'by the "
-                     "2nd session'; the discrete-time model gives whole-session answers")
+    if timescale == "sessions":
+        notes.append("On the sessions timescale relief is seen at whole sessions: the curve "
+                     "is a step function of whole sessions (no half sessions), the median is "
+                     "the smallest whole session k with S(k) <= 0.5 "
+                     + ("(CI: inverted-CDF percentiles of the bootstrap medians, whole "
+                        "sessions)" if interval_censored else
+                        "(CI: the same rule on the Greenwood limit curves)")
+                     + "; the per-session hazard comes from the discrete-time cloglog model.")
     if interval_censored and len(arms) > 1:
-        notes.append("log-rank, Cox and RMST use the right-censored view (relief at the "
-                     "first assessment meeting the definition)")
+        notes.append("the log-rank test and Cox model (secondary) use the right-censored "
+                     "view (relief at the first assessment meeting the definition); the "
+                     "interval-censored test uses each patient's interval and the RMST the "
+                     "Turnbull curve")
     return ReliefResult(
         outcome=outcome, relief=relief, definition=derived.definition, timescale=timescale,
         interval_censored=interval_censored, arms=arms, reference_arm=reference,
@@ -326,7 +427,27 @@ def time_to_relief(
         turnbull_fits=turnbull_fits, bands=bands, logrank_result=lr, cox=cox, ph_test=ph,
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
         covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
-        warnings=tuple(warns))
+        warnings=tuple(warns), interval_test_result=ic_test, interval_pairwise=ic_pairwise,
+        session_curves=session_curves,
+        rmst_tau=None if rmst_tau is None else float(rmst_tau))
+
+
+def _interval_tests(lower: np.ndarray, upper: np.ndarray, arm: np.ndarray, arms: list[str],
+                    strata: np.ndarray | None, scores: str, method: str
+                    ) -> tuple[IntervalTestResult, dict[str, IntervalTestResult]]:
+    """The k-sample interval-censored test, and each arm against the reference alone
+    (the whole test when there are two arms), on the patients' ``(lower, upper]``."""
+    group = pd.Categorical(arm, categories=arms)
+    overall = interval_test(lower, upper, group, scores=scores, method=method, strata=strata)
+    if len(arms) == 2:
+        return overall, {arms[1]: overall}
+    pairwise = {}
+    for a in arms[1:]:
+        m = (arm == arms[0]) | (arm == a)
+        pairwise[a] = interval_test(
+            lower[m], upper[m], pd.Categorical(arm[m], categories=[arms[0], a]),
+            scores=scores, method=method, strata=None if strata is None else strata[m])
+    return overall, pairwise
 
 
 def _adjust(adjust: Sequence[str], covariates: Sequence[str] | None) -> tuple[str, ...]:

@@ -21,7 +21,9 @@ One vocabulary per module, sharing one matcher:
 :mod:`~dryneedle_outcomes.normalize.vocabulary.yes_no`
     yes/no flags (:func:`map_bool`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.muscles`
-    needled muscles (:func:`map_muscles`).
+    needled muscles (:func:`map_muscles`);
+:mod:`~dryneedle_outcomes.normalize.vocabulary.allocation_guess`
+    the blinding question's answer (:func:`map_allocation_guess`).
 
 This package re-exports their public names, so
 ``from dryneedle_outcomes.normalize.vocabulary import map_ae_terms`` works as before.
@@ -46,6 +48,7 @@ Examples
 from __future__ import annotations
 
 from .ae_terms import AE_PRECEDENCE, AE_TERMS, DEFAULT_AE_SYNONYMS, NO_EVENT_TEXT, map_ae_terms
+from .allocation_guess import DEFAULT_GUESS_CODES, GUESSES, map_allocation_guess
 from .matcher import MISSING_TEXT, normalize_text
 from .muscles import DEFAULT_MUSCLE_SYNONYMS, MUSCLES, map_muscles
 from .muscles import map_muscles_arrays as map_muscles_arrays
@@ -53,6 +56,9 @@ from .severity import DEFAULT_SEVERITY_CODES, SEVERITIES, map_severity
 from .yes_no import DEFAULT_BOOL_CODES, map_bool
 
 __all__ = [
+    "DEFAULT_GUESS_CODES",
+    "GUESSES",
+    "map_allocation_guess",
     "AE_TERMS",
     "AE_PRECEDENCE",
     "SEVERITIES",

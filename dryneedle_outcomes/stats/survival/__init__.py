@@ -3,7 +3,8 @@
 Kaplan-Meier (:mod:`.kaplan_meier`, R's ``survfit``), log-rank (:mod:`.logrank`,
 ``survdiff``), Cox (:mod:`.cox`, ``coxph`` and ``cox.zph``), Turnbull NPMLE
 (:mod:`.turnbull`, ``survfit`` on ``Surv(type = "interval2")``) and interval-censored
-parametric AFT models (:mod:`.aft`, ``survreg``). Their golden values are in
+parametric AFT models (:mod:`.aft`, ``survreg``), and the generalised log-rank tests for
+interval-censored data (:mod:`.interval_test`, ``interval::ictest``). Their golden values are in
 ``tests/reference/survival_*/`` with the R scripts that made them. The domain
 analyses (:mod:`dryneedle_outcomes.survival`) build on these and never the other way
 round.

@@ -17,3 +17,7 @@ from __future__ import annotations
 CONF_TYPES = ("log-log", "log", "plain")
 #: Parametric AFT distributions (R's ``survreg(dist=)``).
 DISTRIBUTIONS = ("weibull", "loglogistic", "lognormal", "exponential")
+#: Rank scores of the interval-censored log-rank tests (R's ``interval::ictest(scores=)``).
+IC_SCORES = ("logrank2", "logrank1", "wmw")
+#: Their inference methods (``ictest(method=)``): permutation CLT or score test.
+IC_METHODS = ("pclt", "scoretest")

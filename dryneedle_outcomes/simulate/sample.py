@@ -59,17 +59,29 @@ soreness_as_ae = {{ min_hours = 48 }}
 
 [analysis.responders]
 mcid = true
-missing = ["observed", "non_responder"]
+# headline: non-responder imputation (composite strategy, ICH E9(R1)); observed cases
+# (assumes MCAR) as a supplementary table
+missing = ["non_responder", "observed"]
+# covariate-adjusted risk difference and ratio (logistic regression + standardisation,
+# FDA covariate-adjustment guidance 2023), robust (HC0) delta-method CIs
+adjust = ["baseline"]
+variance = "robust"
 
 [analysis.baseline_table]
 p_values = false
 
 [analysis.time_to_relief]
 mcid = true
-sustained = false
+# confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)
+sustained = true
 timescale = ["days", "sessions"]
 interval_censored = true
+interval_scores = "logrank2"
+interval_method = "pclt"
 distributions = ["weibull", "loglogistic"]
+# pre-specified RMST restriction times (end of the {k}-week course; its {k} sessions)
+rmst_tau = {rmst_days}
+rmst_tau_sessions = {n_sessions}
 n_boot = 200
 seed = 2014
 
@@ -228,7 +240,9 @@ def write_sample(
     paths["analysis"] = directory / "analysis.toml"
     paths["analysis"].write_text(
         _ANALYSIS_TOML.format(seed=seed, n_patients=n_patients,
-                              n_sessions=sim.truth["n_sessions"]),
+                              n_sessions=sim.truth["n_sessions"],
+                              k=sim.truth["n_sessions"],
+                              rmst_days=7 * sim.truth["n_sessions"]),
         encoding="utf-8")
     paths["readme"] = directory / "README.md"
     paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..arms import is_control_arm
 from ..cohort import Cohort
-from ..models.design import is_control_arm
 from ..normalize.links import (
     CONTRAINDICATIONS,
     CROSSOVER,

@@ -220,7 +220,7 @@ def flag_protocol_deviations(rec: Records, patients: pd.DataFrame,
     or ``crossover`` (a patient of a sham/control arm, by
     :func:`~dryneedle_outcomes.models.design.is_control_arm`, recorded as needled).
     """
-    from ..models.design import is_control_arm
+    from ..arms import is_control_arm
 
     data = rec.data
     if "needled" not in data:

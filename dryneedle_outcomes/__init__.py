@@ -55,6 +55,7 @@ _SOURCES = {
     "time_to_relief": "survival.time_to_relief",
     "IntervalTestResult": "stats.survival.interval_test",
     "interval_test": "stats.survival.interval_test",
+    "ICPHFit": "stats.survival.ic_ph", "fit_ic_ph": "stats.survival.ic_ph",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -132,6 +133,8 @@ __all__ = [
     "time_to_relief",
     "IntervalTestResult",
     "interval_test",
+    "ICPHFit",
+    "fit_ic_ph",
     "ImplausibleScaleWarning",
     "InputLimitError",
     "MostlyRejectedWarning",

@@ -35,8 +35,8 @@ TABLES = (
     + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference", "_adjusted")]
     + ["responders_effect_sizes"]
     + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
-       for t in ("median", "hazard_ratios", "time_ratios", "model_fit", "logrank", "rmst",
-                 "at_risk", "ph_test", "events")]
+       for t in ("median", "ic_hazard_ratios", "hazard_ratios", "time_ratios", "model_fit",
+                 "logrank", "rmst", "at_risk", "ph_test", "events")]
     + ["time_to_relief_sessions_per_session", "time_to_relief_sessions_relieved_by_session"]
     + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
 )
@@ -215,8 +215,8 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
         res = dno.time_to_relief(cohort, timescale=timescale, interval_censored=True,
                                  n_boot=5, seed=2014, progress=False)
         stem = f"time_to_relief_{timescale}"
-        for name in ("median", "hazard_ratios", "time_ratios", "model_fit", "ph_test",
-                     "events"):
+        for name in ("median", "ic_hazard_ratios", "hazard_ratios", "time_ratios",
+                     "model_fit", "ph_test", "events"):
             frames[f"{stem}_{name}"] = getattr(res, name)
         frames[f"{stem}_rmst"] = res.rmst(42 if timescale == "days" else 6)  # the config's
         if timescale == "sessions":

@@ -136,6 +136,27 @@ def _aft() -> dict[str, float]:
     return {"coefficients": coef, "standard errors": se, "fits": n}
 
 
+def _ic_ph() -> dict[str, float]:
+    t = _test_module("test_ic_ph")
+    d, X = t._grouped()
+    cases = [(d["lower"], d["upper"], X, None, "grouped_glm.csv"),
+             (d["lower"], d["upper"], X[["arm", "baseline"]], d["site"],
+              "grouped_glm_strata.csv")]
+    if t.LUNG.exists():
+        lung = t.pd.read_csv(t.LUNG)
+        cases.append((lung["time"], np.where(lung["status"] == 2, lung["time"], np.inf),
+                      lung[["age", "sex"]].astype(float), None, "lung_glm.csv"))
+    coef = se = ll = 0.0
+    for lower, upper, x, strata, name in cases:
+        ref = t.pd.read_csv(t.REF / name)
+        fit = t.dno.fit_ic_ph(lower, upper, x, strata=strata, n_boot=0)
+        coef = max(coef, _rel(fit.coef, ref["estimate"]))
+        se = max(se, _rel(np.sqrt(np.diag(fit.cov_observed)), ref["std_error_observed"]))
+        ll = max(ll, _rel(fit.loglik, ref["loglik"].iloc[0]))
+    return {"coefficients": coef, "standard errors": se, "log-likelihood": ll,
+            "fits": len(cases)}
+
+
 def _lmm() -> dict[str, float]:
     t = _test_module("test_lmm_engine")
     beta = se = 0.0
@@ -177,6 +198,7 @@ ROWS = [
     Row("survival_aft", ("stats.survival.aft",), ("test_survival_aft",), _aft),
     Row("rmst_ic", ("stats.survival.turnbull_summaries", "survival.whole_sessions",
                     "survival.relief_summaries"), ("test_rmst_ic",), _rmst_ic),
+    Row("ic_ph", ("stats.survival.ic_ph",), ("test_ic_ph",), _ic_ph),
     Row("lmm_engine", ("stats.mixed.lmm",), ("test_lmm_engine",), _lmm),
     Row("mmrm_engine", ("stats.mixed.mmrm",), ("test_mmrm_engine",), _mmrm),
     Row("mmrm_sas", ("stats.mixed.kenward_roger", "stats.mixed.mmrm"),

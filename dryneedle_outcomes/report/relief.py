@@ -10,7 +10,7 @@ import pandas as pd
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..instruments import get_instrument
-from ..survival.relief_result import ReliefResult
+from ..survival.relief_result import IC_MODEL, ReliefResult
 from ..survival.soreness import SorenessResult, soreness_duration
 from ..survival.time_to_relief import time_to_relief
 from ..tables import MEDIAN_COLUMNS, TableResult, format_median
@@ -44,8 +44,14 @@ def relief_headline(res: ReliefResult) -> str:
             f"{med(r.ci_upper)})" for r in res.median.itertuples()]
     text = f"Median time to relief ({res.definition}; {unit}): " + ", ".join(meds)
     c = res.comparison
-    for r in c[c["model"] == "cox"].itertuples():
+    ic = c[c["model"] == IC_MODEL]
+    for r in ic.itertuples():
         text += (f"; hazard ratio of relief {r.arm} vs {r.reference} "
+                 f"{r.estimate:.2f} ({res.conf_level:.0%} bootstrap CI {r.ci_lower:.2f} to "
+                 f"{r.ci_upper:.2f}; interval-censored PH model, {p_text(r.p_value)})")
+    for r in c[c["model"] == "cox"].itertuples():
+        text += (f"; {'right-censored view (secondary), Cox ' if len(ic) else ''}"
+                 f"hazard ratio of relief {r.arm} vs {r.reference} "
                  f"{r.estimate:.2f} ({res.conf_level:.0%} CI {r.ci_lower:.2f} to "
                  f"{r.ci_upper:.2f})")
     it = res.interval_test
@@ -115,8 +121,14 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                     f"by arm with {conf:.0%} {bands}"
                     + "; dotted lines: medians; numbers at risk below.",
                     lambda ax, r=res: r.plot(ax=ax), 75.0),
+        _table(res.ic_hazard_ratios, f"{stem}_ic_hazard_ratios",
+               f"{what}: interval-censored proportional hazards model hazard ratios "
+               "(primary; bootstrap percentile CIs, profile likelihood-ratio p)", notes,
+               conf),
         _table(res.hazard_ratios, f"{stem}_hazard_ratios",
-               f"{what}: Cox model hazard ratios (Efron ties)", notes, conf),
+               f"{what}: Cox model hazard ratios (Efron ties)"
+               + ("; right-censored view (secondary)" if res.ic_ph is not None else ""),
+               notes, conf),
         _table(res.time_ratios, f"{stem}_time_ratios",
                f"{what}: time ratios of the "
                + ("interval-censored " if res.interval_censored else "")

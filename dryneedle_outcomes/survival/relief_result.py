@@ -26,6 +26,8 @@ from .whole_sessions import relieved_by_session
 CURVE_COLUMNS = ["arm", "time", "estimate", "ci_lower", "ci_upper"]
 #: The analysis's own columns of ``comparison``, after the schema's.
 COMPARISON_EXTRA = ["model", "coef", "std_error"]
+#: ``comparison["model"]`` of the interval-censored PH model's rows.
+IC_MODEL = "interval-censored PH"
 TIME_UNITS = {"days": "days", "sessions": "sessions"}
 
 
@@ -70,7 +72,13 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
         ``statistic``, ``df``, ``p_value``.
     hazard_ratios : DataFrame
         Cox model (Efron ties): ``term``, ``estimate``, ``ci_lower``, ``ci_upper``,
-        ``p_value`` (plus ``coef``, ``std_error``).
+        ``p_value`` (plus ``coef``, ``std_error``). With ``interval_censored=True`` this
+        is the right-censored view (secondary).
+    ic_hazard_ratios : DataFrame
+        The primary hazard ratios with ``interval_censored=True``: the semi-parametric
+        PH model of the intervals (:func:`~dryneedle_outcomes.fit_ic_ph`): ``term``,
+        ``estimate``, ``ci_lower``, ``ci_upper`` (bootstrap percentile), ``p_value``
+        (profile likelihood ratio), ``method``; empty otherwise.
     time_ratios : DataFrame
         AFT models: ``distribution``, ``term``, ``estimate``, ``ci_lower``,
         ``ci_upper``, ``p_value``.
@@ -78,10 +86,12 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
         Each arm against the reference arm in the comparison schema
         (:mod:`dryneedle_outcomes.results`): with ``interval_censored=True`` first the
         interval-censored log-rank test of the arm against the reference (``measure``
-        ``score_z``: its standardised score, > 0 relief sooner; no CI), then the Cox
-        hazard ratio, each AFT model's time ratio and (``timescale="sessions"``) the
-        discrete-time hazard ratio, with ``model``, ``coef`` (log scale) and its
-        ``std_error`` after the schema's columns.
+        ``score_z``: its standardised score, > 0 relief sooner; no CI), then the
+        interval-censored PH model's hazard ratio, the Cox hazard ratio, each AFT model's
+        time ratio and (``timescale="sessions"``) the discrete-time hazard ratio, with
+        ``model``, ``coef`` (log scale) and its ``std_error`` after the schema's columns,
+        then ``view`` (``"interval-censored (primary)"`` for the interval-censored PH
+        model, ``"right-censored view (secondary)"`` for Cox when both are shown).
     notes, warnings : tuple of str
         Choices the reader must know; problems (non-proportional hazards,
         non-convergence).
@@ -129,6 +139,7 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
     session_curves: dict = field(default_factory=dict)
     rmst_tau: float | None = None
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    ic_ph: Any = None
 
     # ------------------------------------------------------------------ data
     @property
@@ -286,6 +297,14 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
         return self.cox.table[cols].reset_index(drop=True)
 
     @property
+    def ic_hazard_ratios(self) -> pd.DataFrame:
+        """Interval-censored PH model hazard ratios (the primary ones); > 1: relief sooner."""
+        cols = ["term", "estimate", "ci_lower", "ci_upper", "p_value", "method"]
+        if self.ic_ph is None:
+            return pd.DataFrame(columns=cols)
+        return self.ic_ph.table[cols].reset_index(drop=True)
+
+    @property
     def time_ratios(self) -> pd.DataFrame:
         """AFT time ratios per distribution; < 1: relief sooner."""
         parts = []
@@ -305,6 +324,9 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
         """Each arm against the reference: hazard ratios (Cox, discrete-time) and time
         ratios (AFT), in the comparison schema; ``model`` says which model."""
         parts = [("cox", "hazard_ratio", self.hazard_ratios)]
+        if self.ic_ph is not None:
+            ic = self.ic_ph.table.rename(columns={"log_hr": "coef"})
+            parts.insert(0, (IC_MODEL, "hazard_ratio", ic))
         parts += [(f"{d} aft", "time_ratio", t.drop(columns="distribution"))
                   for d, t in self.time_ratios.groupby("distribution", sort=False)]
         if self.discrete_hazard is not None:
@@ -316,8 +338,14 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
             frames.insert(0, self._interval_comparison())
         frames = [f for f in frames if len(f)]
         if not frames:
-            return empty_comparison(COMPARISON_EXTRA)
-        return pd.concat(frames, ignore_index=True)
+            return empty_comparison([*COMPARISON_EXTRA, "view"])
+        out = pd.concat(frames, ignore_index=True)
+        views = {IC_MODEL: "interval-censored (primary)"}
+        if self._interval_primary():
+            views[self._interval_label()] = "interval-censored (primary)"
+        if self.ic_ph is not None:
+            views["cox"] = "right-censored view (secondary)"
+        return out.assign(view=out["model"].map(views).fillna(""))
 
     @property
     def model_fit(self) -> pd.DataFrame:
@@ -449,9 +477,17 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
                 lines.append("")
             lines.append(f"{label[:1].upper()}{label[1:]}: chi-square {lr['statistic']:.2f} "
                          f"on {lr['df']} df, {format_p(lr['p_value'])}")
+        ic = self.ic_hazard_ratios
+        if len(ic):
+            lines.append("Interval-censored PH model (primary), hazard ratio of relief "
+                         "(> 1: sooner; bootstrap percentile CI, profile LR p):")
+            for _, r in ic.iterrows():
+                lines.append(f"  {r['term']:<24} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
+                             f"{r['ci_upper']:.2f}), {format_p(r['p_value'])}")
         hr = self.hazard_ratios
         if len(hr):
-            lines.append("Cox model (Efron ties), hazard ratio of relief (> 1: sooner):")
+            lines.append("Cox model (Efron ties), hazard ratio of relief (> 1: sooner)"
+                         + (", right-censored view (secondary):" if len(ic) else ":"))
             for _, r in hr.iterrows():
                 lines.append(f"  {r['term']:<24} {r['estimate']:.2f} ({r['ci_lower']:.2f} to "
                              f"{r['ci_upper']:.2f}), {format_p(r['p_value'])}")
@@ -527,13 +563,21 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
                      "the Turnbull curve (drops at interval midpoints, as survfit)")
                     + " with a patient-bootstrap percentile CI." if self.interval_censored else
                     "the Kaplan-Meier curve."),
+                 *(("Primary hazard ratio: semi-parametric proportional hazards model of the "
+                    "interval-censored relief times (Finkelstein 1986; NPMLE as icenReg's "
+                    "ic_sp, Anderson-Bergman 2017), with bootstrap percentile CIs (patients "
+                    f"resampled within arm, {self.ic_ph.n_boot} replicates) and profile "
+                    "likelihood-ratio p-values (Murphy & van der Vaart 2000); the Cox hazard "
+                    "ratio is the right-censored view (secondary).",)
+                   if self.ic_ph is not None else ()),
                  f"Reference arm {self.reference_arm}; hazard ratio > 1 and time ratio < 1 "
                  "mean relief comes sooner."]
         if self.covariates:
             notes.append(f"Regression models adjusted for {', '.join(self.covariates)}.")
         if self.strata:
-            notes.append(f"Log-rank test{'s' if self.interval_test_result else ''} and Cox "
-                         f"model stratified by {self.strata}.")
+            notes.append(f"Log-rank test{'s' if self.interval_test_result else ''}, Cox "
+                         "model" + (" and interval-censored PH model" if self.ic_ph is not None
+                                    else "") + f" stratified by {self.strata}.")
         if len(self.arms) > 1 and self.rmst_tau is None:
             notes.append("Restricted mean time without relief not reported: no restriction "
                          "time tau was pre-specified (config rmst_tau for days, "
@@ -552,8 +596,13 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
                       f"{what}: tests of no difference between arms", 3),
             "comparison": (self.comparison, f"{what}: arms versus {self.reference_arm} "
                            f"({level})", 2),
+            "ic_hazard_ratios": (self.ic_hazard_ratios, f"{what}: interval-censored PH "
+                                 "model hazard ratios (primary; bootstrap percentile CI; "
+                                 "> 1: relief sooner)", 2),
             "hazard_ratios": (self.hazard_ratios, f"{what}: Cox model hazard ratios "
-                              "(Efron ties; > 1: relief sooner)", 2),
+                              "(Efron ties; > 1: relief sooner)"
+                              + ("; right-censored view (secondary)" if self.ic_ph is not None
+                                 else ""), 2),
             "time_ratios": (self.time_ratios, f"{what}: AFT model time ratios "
                             "(< 1: relief sooner)", 2),
         }

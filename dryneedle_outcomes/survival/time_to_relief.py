@@ -11,18 +11,22 @@ Interval-censored (``interval_censored=True``, the default)
     (:func:`~dryneedle_outcomes.interval_test`, R's ``interval::ictest``: Finkelstein's
     1986 scores and the permutation central limit theorem by default, Fay & Shaw 2010;
     stratified with ``strata=``) on each patient's ``(lower, upper]``, the primary
-    comparison of the arms; parametric AFT models (Weibull and log-logistic) of the
-    intervals with arm and covariates: time ratios with Wald CIs (a time ratio < 1
-    means relief comes sooner).
+    comparison of the arms; the primary hazard ratio from the semi-parametric
+    proportional hazards model of the intervals (NPMLE as icenReg's ``ic_sp``; bootstrap
+    percentile CI, patients resampled within arm; profile likelihood-ratio p; see
+    :mod:`dryneedle_outcomes.stats.survival.ic_ph`), in ``ic_hazard_ratios``; parametric
+    AFT models (Weibull and log-logistic) of the intervals with arm and covariates: time
+    ratios with Wald CIs (a time ratio < 1 means relief comes sooner).
 Right-censored view (always; secondary when ``interval_censored=True``; the curve,
 median and headline test when ``interval_censored=False``)
     the event time is the first assessment meeting the definition (``upper``),
     censoring at the last assessment without relief: Kaplan-Meier with Greenwood
     CIs (log-log by default), the median with R's CI rule, the log-rank test
     (stratified on request), Cox regression (Efron ties) with hazard ratios (> 1:
-    relief comes sooner) and the Schoenfeld-residual test of proportional hazards
-    (``cox.zph``), restricted mean time to relief (:meth:`ReliefResult.rmst`) and
-    numbers at risk (:meth:`ReliefResult.at_risk`).
+    relief comes sooner; a secondary view when ``interval_censored=True``) and the
+    Schoenfeld-residual test of proportional hazards (``cox.zph``), restricted mean
+    time to relief (:meth:`ReliefResult.rmst`) and numbers at risk
+    (:meth:`ReliefResult.at_risk`).
 ``timescale="sessions"``
     relief times are whole sessions (:mod:`~dryneedle_outcomes.survival.whole_sessions`):
     the curve is a step function of whole sessions, the median the smallest whole
@@ -82,6 +86,7 @@ from ..results import DEFAULT_SEED
 from ..stats.checks import check_choice, check_conf_level, check_whole_number
 from ..stats.survival.aft import fit_aft
 from ..stats.survival.cox import fit_cox
+from ..stats.survival.ic_ph import fit_ic_ph
 from ..stats.survival.interval_test import METHODS as IC_METHODS
 from ..stats.survival.interval_test import SCORES as IC_SCORES
 from ..stats.survival.interval_test import IntervalTestResult, interval_test
@@ -150,7 +155,8 @@ def time_to_relief(
         Deprecated name of ``adjust`` (a ``DeprecationWarning``; giving both is an error).
     strata : str, optional
         A column of ``cohort.patients`` (e.g. ``"site"``) to stratify the log-rank
-        tests (right-censored and interval-censored) and the Cox model on.
+        tests (right-censored and interval-censored), the Cox model and the
+        interval-censored PH model on (a baseline hazard per stratum).
     reference_arm : str, optional
         Reference arm of hazard ratios, time ratios and differences (default: a
         sham/control-like arm name).
@@ -162,7 +168,8 @@ def time_to_relief(
         Parametric AFT models to fit (``weibull``, ``loglogistic``, ``lognormal``,
         ``exponential``).
     n_boot : int, default 200
-        Bootstrap replicates for the Turnbull bands and median CI (0 for none).
+        Bootstrap replicates for the Turnbull bands, the median CI and the
+        interval-censored PH hazard ratio CIs (0 for none).
     seed : int, optional
         Seed of the bootstrap (default
         :data:`~dryneedle_outcomes.results.DEFAULT_SEED`).
@@ -352,6 +359,21 @@ def time_to_relief(
                     conf_level=conf_level,
                     seed=None if seed is None else int(seed) + i, progress=progress,
                     label=f"bootstrap: CIs of the relief curve and median, {a}")
+    ic_ph = None
+    wants_ic_ph = interval_censored and no_timing is None and (len(arms) > 1 or len(covariates))
+    if wants_ic_ph and not n_boot:
+        notes.append("interval-censored PH model not fitted: its CIs are bootstrap "
+                     "intervals and n_boot = 0; the hazard ratio shown is Cox's, on the "
+                     "right-censored view")
+    elif wants_ic_ph:
+        # the primary hazard ratio: semi-parametric PH on the intervals (see ic_ph)
+        ic_ph = fit_ic_ph(lower[rows], upper[rows], design.X, boot_strata=arm[rows],
+                          strata=None if strata_values is None else strata_values[rows],
+                          n_boot=int(n_boot), conf_level=conf_level,
+                          seed=None if seed is None else int(seed) + len(arms),
+                          progress=progress,
+                          label="bootstrap: interval-censored PH hazard ratios")
+        warns += [f"interval-censored PH model: {w}" for w in ic_ph.warnings]
     aft = {}
     informative = ~((aft_lower[rows] <= 0) & np.isinf(aft_upper[rows]))
     if not informative.all():
@@ -428,7 +450,7 @@ def time_to_relief(
         aft=aft, discrete_hazard=discrete, design_missing=design.missing, strata=strata,
         covariates=tuple(covariates), n_boot=int(n_boot), seed=seed, notes=tuple(notes),
         warnings=tuple(warns), interval_test_result=ic_test, interval_pairwise=ic_pairwise,
-        session_curves=session_curves,
+        session_curves=session_curves, ic_ph=ic_ph,
         rmst_tau=None if rmst_tau is None else float(rmst_tau))
 
 

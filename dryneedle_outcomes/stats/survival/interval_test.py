@@ -96,9 +96,15 @@ from scipy import stats
 from ...errors import AnalysisError
 from ..checks import check_choice
 from .interval_score_test import MAX_SUPPORT, efficient_score
-from .logrank import _codes
+from .logrank import group_codes
 from .options import IC_METHODS, IC_SCORES
-from .turnbull import TurnbullFit, _compress, _design, _fit_pairs, _validate
+from .turnbull import (
+    TurnbullFit,
+    compress_pairs,
+    fit_pairs,
+    innermost_design,
+    validate_intervals,
+)
 
 __all__ = ["IntervalTestResult", "METHODS", "SCORES", "interval_test", "permutation_test"]
 
@@ -237,9 +243,9 @@ class _Stratum:
 
 def _npmle(lo: np.ndarray, up: np.ndarray, tol: float, max_iter: int) -> _Stratum:
     """The pooled NPMLE on its support and each distinct pair's (u, v)."""
-    pl, pu, pw, pair = _compress(lo, up, np.ones(lo.size))
-    fit = _fit_pairs(pl, pu, pw, tol=tol, max_iter=max_iter)
-    des = _design(pl, pu)
+    pl, pu, pw, pair = compress_pairs(lo, up, np.ones(lo.size))
+    fit = fit_pairs(pl, pu, pw, tol=tol, max_iter=max_iter)
+    des = innermost_design(pl, pu)
     mass = fit.intervals["mass"].to_numpy()
     support = np.flatnonzero(mass > _MASS_TOL)
     p = mass[support] / mass[support].sum()
@@ -302,7 +308,7 @@ def _labels(values, name: str, n: int) -> tuple[np.ndarray, np.ndarray]:
     if len(arr) != n:
         raise AnalysisError(f"{name} has {len(arr)} values but lower has {n}; give one "
                             "value per observation")
-    return _codes(arr, name, n)
+    return group_codes(arr, name, n)
 
 
 def permutation_test(scores, group, *, strata=None) -> tuple[float, int, float, float | None]:
@@ -404,7 +410,7 @@ def interval_test(
     """
     scores = check_choice(scores, SCORES, "scores")
     method = check_choice(method, METHODS, "method")
-    lo, up, _ = _validate(lower, upper, None)
+    lo, up, _ = validate_intervals(lower, upper, None)
     n = lo.size
     g, labels = _labels(group, "group", n)
     k = labels.size

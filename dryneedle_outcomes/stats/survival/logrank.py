@@ -256,3 +256,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     out = np.full(num.shape, np.nan)
     np.divide(num, den, out=out, where=den != 0)
     return out
+
+
+#: Integer codes and labels of a grouping column, for :mod:`.interval_test`.
+group_codes = _codes

@@ -282,6 +282,11 @@ def _validate(
     return lo, up, w
 
 
+#: The input checks of :func:`turnbull`, for the other interval-censored engines
+#: (:mod:`.ic_ph`): the same rules and messages everywhere.
+validate_intervals = _validate
+
+
 # ---------------------------------------------------------------------- structure
 @dataclass(frozen=True)
 class _Design:
@@ -327,6 +332,10 @@ def _design(lower: np.ndarray, upper: np.ndarray) -> _Design:
                  np.searchsorted(t_hi, lower, side="right"))
     b = np.searchsorted(t_hi, upper, side="right") - 1
     return _Design(lower, upper, a, b, t_lo, t_hi)
+
+
+#: The Turnbull intervals and the run each observation covers, for :mod:`.ic_ph`.
+innermost_design = _design
 
 
 # ---------------------------------------------------------------------- engine
@@ -578,6 +587,26 @@ def _kaplan_meier(des: _Design, w: np.ndarray) -> np.ndarray:
     if first.size < des.t_hi.size:  # a final (L, inf)
         mass[-1] = surv[-1] if surv.size else 1.0
     return mass
+
+
+def fit_support(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
+                max_iter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """The NPMLE masses of distinct ``(lower, upper]`` pairs with positive weights, for
+    the other interval-censored engines: the engine of :func:`turnbull` (constrained
+    Newton, accelerated EM beyond its size limit, closed-form Kaplan-Meier without genuine
+    intervals) without the curve and counts it also builds.
+
+    Returns the Turnbull intervals' left and right ends, their masses and whether the
+    fit converged.
+    """
+    des = _design(lower, upper)
+    k = des.t_lo.size
+    if ((des.lower < des.upper) & np.isfinite(des.upper)).any():
+        engine = _cnm if k <= _MAX_NEWTON else _squarem
+        mass, converged, *_ = engine(des.a, des.b, w, k, tol, max_iter)
+    else:
+        mass, converged = _kaplan_meier(des, w), True
+    return des.t_lo, des.t_hi, np.asarray(mass, dtype=float), bool(converged)
 
 
 def _fit_pairs(
@@ -865,3 +894,9 @@ def turnbull_bootstrap(
         conf_level=float(conf_level), fit=full, surv_replicates=surv,
         median_replicates=medians, warnings=warn,
     )
+
+
+#: Distinct (lower, upper) pairs with summed weights, and the fit on such pairs, for the
+#: other interval-censored engines (:mod:`.interval_test`).
+compress_pairs = _compress
+fit_pairs = _fit_pairs

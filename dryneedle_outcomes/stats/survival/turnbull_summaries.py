@@ -69,14 +69,10 @@ from tqdm.auto import trange
 from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.checks import check_whole_number
 from dryneedle_outcomes.stats.survival.turnbull import (
-    _MAX_NEWTON,
     TurnbullFit,
-    _cnm,
-    _compress,
-    _design,
-    _kaplan_meier,
-    _squarem,
-    _validate,
+    compress_pairs,
+    fit_support,
+    validate_intervals,
 )
 
 __all__ = ["TurnbullMasses", "bootstrap_statistics", "rmst_estimate", "step_median",
@@ -110,14 +106,7 @@ def _masses(lower: np.ndarray, upper: np.ndarray, w: np.ndarray, *, tol: float,
     :func:`~dryneedle_outcomes.stats.survival.turnbull.turnbull` (constrained Newton,
     accelerated EM beyond its size limit, closed-form Kaplan-Meier without genuine
     intervals) without the curve and counts it also builds."""
-    des = _design(lower, upper)
-    k = des.t_lo.size
-    if ((des.lower < des.upper) & np.isfinite(des.upper)).any():
-        engine = _cnm if k <= _MAX_NEWTON else _squarem
-        mass, converged, *_ = engine(des.a, des.b, w, k, tol, max_iter)
-    else:
-        mass, converged = _kaplan_meier(des, w), True
-    return TurnbullMasses(des.t_lo, des.t_hi, np.asarray(mass, dtype=float), bool(converged))
+    return TurnbullMasses(*fit_support(lower, upper, w, tol=tol, max_iter=max_iter))
 
 _MEDIAN_TOL = np.sqrt(np.finfo(float).eps)  # as survival:::survmean
 
@@ -298,8 +287,8 @@ def bootstrap_statistics(
     ((5, 2), 0)
     """
     n_boot = check_whole_number(n_boot, "n_boot", minimum=2)
-    lo, up, w = _validate(lower, upper, None)
-    pl, pu, pw, _ = _compress(lo, up, w)
+    lo, up, w = validate_intervals(lower, upper, None)
+    pl, pu, pw, _ = compress_pairs(lo, up, w)
     prob = pw / pw.sum()
     rng = np.random.default_rng(seed)
     out = None

@@ -83,7 +83,8 @@ def _load(cfg, progress: Progress):
         warnings.simplefilter("always")
         cohort = load_cohort(cfg.assessments, cfg.patients, cfg.adverse_events,
                              mapping=cfg.mapping, errors=cfg.errors,
-                             config_file=cfg.source, limits=cfg.limits)
+                             config_file=cfg.source, limits=cfg.limits,
+                             deviations=cfg.deviations)
     for w in caught:
         _say(progress.quiet, f"warning: {w.message}")
     for alert in scale_alerts(cohort.quality.flags):

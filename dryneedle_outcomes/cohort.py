@@ -53,7 +53,10 @@ class Cohort:
         ones under their own names.
     adverse_events : pandas.DataFrame
         One row per event (``term`` in the controlled vocabulary, ``verbatim`` kept;
-        unmapped source columns carried too).
+        a verbatim naming several events gives one row per term, sharing
+        ``verbatim_id``; optional harms columns ``relatedness``, ``onset_h``,
+        ``duration_h``, ``action_taken``, ``withdrawal``, ``ascertainment``; unmapped
+        source columns carried too).
     quality : QualityLedger
         Rows read, kept and rejected per table, rejections (of rows or single cells),
         corrections, flags and what became of every source column.

@@ -19,6 +19,11 @@ Schema (defaults after ``=`` for optional keys)::
     adverse_events = "adverse_events.csv"  # optional: one row per event
     mapping = "mapping.toml"             # optional; or an inline [mapping] table
     errors = "raise"                     # or "quarantine": set bad rows aside, go on
+    deviations = ["contraindications", "crossover"]  # needled visits that are protocol
+                                         # deviations: "contraindications" = every patient
+                                         # flag but needle_fear (or name flags one by one:
+                                         # pregnant, anticoagulants, ..., needle_fear);
+                                         # crossover: a sham-arm patient needled
 
     [data.limits]                        # optional: reading limits (dno.ReadLimits)
     max_bytes = 1073741824               # decompressed gzip / uncompressed XLSX bytes
@@ -87,6 +92,11 @@ Schema (defaults after ``=`` for optional keys)::
                                          # protocol_deviations and dose_response
     per = ["patient", "session", "100_needles"]  # one or more denominators
     dose_response = true                 # logistic GEE of events on needles and twitches
+    # soreness_as_ae = { min_hours = 48 }  # when soreness counts as an adverse event (or
+                                         # min_severity: "moderate"; both: either one);
+                                         # absent: every recorded soreness event counts
+    p_values = false                     # a test per harm term (CONSORT Harms, SAMPL: no)
+    risk_ratio = false                   # the risk ratio too (Haldane 0.5 on a zero cell)
 
     [analysis.responders]                # dno.responders; one definition of a responder:
     mcid = true                          # true: the instrument's MCID; or a number
@@ -270,6 +280,9 @@ class HarmsOptions:
 
     per: tuple[str, ...] = default(_H, "per")
     dose_response: bool = default(_H, "dose_response")
+    soreness_as_ae: dict | None = None
+    p_values: bool = default(_H, "p_values")
+    risk_ratio: bool = default(_H, "risk_ratio")
 
 
 @dataclass(frozen=True)
@@ -590,6 +603,7 @@ class AnalysisConfig:
     source: Path | None = None
     limits: Any = None
     instruments: dict = field(default_factory=dict)
+    deviations: tuple[str, ...] | None = None
 
     @property
     def inputs(self) -> dict[str, Path]:
@@ -657,7 +671,8 @@ class AnalysisConfig:
                 raise ConfigError(f"[data]: {key} file {value!r} does not exist (looked for {p})")
             return p
 
-        errors = parse_table("data", d)["errors"]
+        data_keys = parse_table("data", d)
+        errors = data_keys["errors"]
         if "mapping" in d and "mapping" in data:
             raise ConfigError(f"{where}: give the mapping either as [data] mapping = \"file\" "
                               "or as an inline [mapping] table, not both")
@@ -670,6 +685,7 @@ class AnalysisConfig:
             adverse_events=path_of("adverse_events"),
             mapping=mapping,
             errors=errors,
+            deviations=data_keys["deviations"],
             base_dir=base,
             raw=data,
             analysis=_analysis(data["analysis"]) if "analysis" in data else None,

@@ -41,6 +41,13 @@ TIME_SCALES = ("week", "day", "visit")
 DEPRECATED_TRAJECTORY = ("sessions_to_mcid", "n_boot", "seed")
 #: ``dryneedle_outcomes.survival.events.TIMESCALES``.
 TIMESCALES = ("days", "sessions")
+#: ``dryneedle_outcomes.normalize.links.DEVIATION_REASONS`` and its defaults.
+DEVIATION_REASONS = ("pregnant", "immunocompromised", "anticoagulants", "bleeding_disorder",
+                     "diabetic_neuropathy", "peripheral_vascular_disease", "lymphoedema",
+                     "local_infection", "needle_fear", "crossover")
+DEFAULT_DEVIATIONS = ("contraindications", "crossover")
+#: ``dryneedle_outcomes.normalize.vocabulary.SEVERITIES``.
+SEVERITY_LEVELS = ("mild", "moderate", "severe")
 FORMATS = ("pdf", "png", "svg")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 SEED_MAX = 2**32 - 1
@@ -131,6 +138,9 @@ FIELDS: tuple[Field, ...] = (
     _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
     _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
        default="raise", allowed=("raise", "quarantine")),
+    _f("data", "deviations", "choices", "which needled visits are protocol deviations: "
+       "patient flags (contraindications) and crossover (a sham-arm patient needled)",
+       default=list(DEFAULT_DEVIATIONS), allowed=("contraindications", *DEVIATION_REASONS)),
     _f("data.limits", "max_bytes", "positive",
        "decompressed gzip / uncompressed XLSX bytes (default: dno.ReadLimits)"),
     _f("data.limits", "max_rows", "positive", "rows of a workbook sheet (default: "
@@ -195,6 +205,15 @@ FIELDS: tuple[Field, ...] = (
        "each", default=list(PER), allowed=PER, option="HarmsOptions.per"),
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
        "twitches", default=True, option="HarmsOptions.dose_response"),
+    _f("analysis.harms", "soreness_as_ae", "soreness", "when post-needling soreness counts as "
+       "an adverse event (stated in the report); absent: every recorded soreness event",
+       option="HarmsOptions.soreness_as_ae",
+       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }"),
+    _f("analysis.harms", "p_values", "boolean", "a p-value per harm term (CONSORT Harms 2022 "
+       "and SAMPL advise against)", default=False, option="HarmsOptions.p_values"),
+    _f("analysis.harms", "risk_ratio", "boolean", "the risk ratio next to the risk "
+       "difference (Haldane's 0.5 on a zero cell, stated)", default=False,
+       option="HarmsOptions.risk_ratio"),
     *_definition_fields("analysis.responders", "a responder improves by", "RespondersOptions"),
     _f("analysis.responders", "missing", "choices", "the missing-data rules: one table each",
        default=["non_responder"], allowed=MISSING_RULES, option="RespondersOptions.missing"),
@@ -467,6 +486,27 @@ def _width(f: Field, value: Any) -> str | float:
     return number(f.where, f.key, value, *f.bounds)
 
 
+def _soreness(f: Field, value: Any) -> dict | None:
+    """``{ min_hours = 48 }`` and/or ``{ min_severity = "moderate" }``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not value:
+        raise wrong(f.where, f.key, value, f.expected)
+    unknown = [k for k in value if k not in ("min_hours", "min_severity")]
+    if unknown:
+        raise ConfigError(f"{f.where}: {f.key} has {unknown[0]!r}"
+                          f"{hint(unknown[0], ('min_hours', 'min_severity'))}; allowed: "
+                          "min_hours, min_severity")
+    out: dict[str, Any] = {}
+    if "min_hours" in value:
+        out["min_hours"] = number(f.where, f"{f.key}.min_hours", value["min_hours"], 0.0,
+                                  10_000.0)
+    if "min_severity" in value:
+        out["min_severity"] = choice(f.where, f"{f.key}.min_severity", value["min_severity"],
+                                     SEVERITY_LEVELS)
+    return out
+
+
 #: The check of each plain kind: ``check(field, value) -> the option's value``.
 CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "boolean": lambda f, v: boolean(f.where, f.key, v),
@@ -486,6 +526,7 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "name": _name,
     "text": _text,
     "width": _width,
+    "soreness": _soreness,
 }
 
 
@@ -511,7 +552,8 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "visits": "array of integers", "visit": "integer", "either": "text",
           "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
-          "definition": "boolean or number", "record": "integer"}
+          "definition": "boolean or number", "record": "integer",
+          "soreness": "table"}
 
 
 def _allowed(f: Field) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,12 @@ from .io.limits import ReadLimits
 from .io.raw_table import RawTable
 from .io.readers import read_table
 from .mapping import Mapping, TableMapping
-from .normalize.adverse_events import normalize_adverse_events
+from .normalize.adverse_events import normalize_adverse_events, split_terms
 from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_warning_text
 from .normalize.assessments import normalize_assessments
 from .normalize.layout import build_records
 from .normalize.links import (
+    check_deviation_reasons,
     check_patient_links,
     derive_days,
     flag_protocol_deviations,
@@ -86,6 +88,7 @@ def load_cohort(
     base_dir: str | os.PathLike | None = None,
     limits: ReadLimits | None = None,
     config_file: str | os.PathLike | None = None,
+    deviations: Sequence[str] | None = None,
 ) -> Cohort:
     """Load, normalise and validate a cohort into canonical tables with a quality ledger.
 
@@ -122,6 +125,15 @@ def load_cohort(
         The analysis configuration the call comes from (the command line passes it):
         error hints then name its TOML keys (``errors = "quarantine"`` under
         ``[data]``) instead of Python arguments.
+    deviations : sequence of str, optional
+        Which needled visits are protocol deviations (flagged in the ledger, rule
+        ``protocol_deviation``, and counted by
+        :func:`~dryneedle_outcomes.protocol_deviations`): patient flags among
+        pregnant, immunocompromised, anticoagulants, bleeding_disorder,
+        diabetic_neuropathy, peripheral_vascular_disease, lymphoedema, local_infection,
+        needle_fear, and ``crossover`` (a sham/control-arm patient recorded as needled).
+        Default: all but needle_fear (see
+        ``dryneedle_outcomes.normalize.links.DEFAULT_DEVIATION_REASONS``).
 
     Warns
     -----
@@ -131,7 +143,7 @@ def load_cohort(
         When one rule rejected most of a column's rows (a wrong scale, decimal mark
         or date convention), before any analysis runs.
     DataQualityWarning
-        For needled visits of patients marked pregnant or immunocompromised.
+        For needled visits that are protocol deviations (see ``deviations``).
 
     Returns
     -------
@@ -172,6 +184,7 @@ def load_cohort(
     """
     if errors not in ("raise", "quarantine"):
         raise ConfigError(f"errors must be 'raise' or 'quarantine', got {errors!r}")
+    reasons = check_deviation_reasons(deviations)
     base = Path(base_dir) if base_dir is not None else None
     if isinstance(mapping, (str, os.PathLike)) and base is not None \
             and not Path(mapping).is_absolute():
@@ -205,7 +218,7 @@ def load_cohort(
     patients_table = _finish_patients(pats, m.table("patients"))
     assessments_table = _finish_assessments(assess)
     patients_table = patient_instruments(assessments_table, patients_table, pooled)
-    flag_protocol_deviations(assess, patients_table)
+    flag_protocol_deviations(assess, patients_table, reasons)
     if events is not None:
         flag_unassessed_events(events, assessments_table)
     all_records = [r for r in (pats, assess, events) if r is not None]
@@ -231,16 +244,20 @@ def load_cohort(
         columns=concat_frames([r.column_ledger for r in all_records
                                if r.column_ledger is not None], COLUMN_LEDGER_COLUMNS),
     )
-    n_dev = int((ledger.flags["rule"] == "protocol_deviation").sum())
-    if n_dev:
+    dev = ledger.flags.loc[ledger.flags["rule"] == "protocol_deviation", "message"]
+    if len(dev):
+        parts = dev.str.extract(r"marked (\w+) \(|\((crossover)\)")
+        found = parts[0].where(parts[0].notna(), parts[1])
         warnings.warn(
-            f"{n_dev} needled visit(s) of patients marked pregnant or immunocompromised; "
-            "they are kept and listed in cohort.protocol_deviations",
+            f"{len(dev)} needled visit(s) that are protocol deviations "
+            f"({', '.join(sorted(found.dropna().unique()))}); they are kept and listed in "
+            "cohort.protocol_deviations",
             DataQualityWarning, stacklevel=2,
         )
     events_table = _finish_events(events)
     provenance = _provenance(m, pats, assess, events)
     provenance["pooled"] = pooled
+    provenance["deviation_reasons"] = list(reasons)
     return Cohort(
         patients=patients_table,
         assessments=assessments_table,
@@ -336,9 +353,10 @@ def _finish_events(events: Records | None) -> pd.DataFrame:
             "patient_id": pd.Series(dtype=object), "visit": pd.Series(dtype="int64"),
             "term": pd.Series(dtype=object), "verbatim": pd.Series(dtype=object),
             "severity": pd.Series(dtype=object), "serious": pd.Series(dtype="boolean"),
+            "verbatim_id": pd.Series(dtype="int64"),
         })
     else:
-        out = events.kept()
+        out = split_terms(events.kept())
         out["visit"] = out["visit"].astype("int64")
         out["patient_id"] = out["patient_id"].astype(object)
     out["term"] = pd.Categorical(out["term"], categories=list(AE_TERMS))

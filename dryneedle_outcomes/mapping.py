@@ -100,13 +100,17 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "patients": (
         "patient_id", "arm", "site", "age", "sex", "bmi", "symptom_months",
         "pregnant", "immunocompromised", "needle_fear", "allocation_guess",
+        "anticoagulants", "bleeding_disorder", "diabetic_neuropathy",
+        "peripheral_vascular_disease", "lymphoedema", "local_infection",
     ),
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
         "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
         "timing",
     ),
-    "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious"),
+    "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious",
+                       "relatedness", "onset_h", "duration_h", "action_taken", "withdrawal",
+                       "ascertainment"),
 }
 
 _ALL = TABLES

@@ -26,7 +26,8 @@ MODELS = ("mmrm", "random_slope")
 PER = ("patient", "session", "100_needles")
 MISSING = ("non_responder", "observed")
 TABLES = (
-    ["baseline_table", "protocol_deviations", "ae_dose_response"]
+    ["baseline_table", "protocol_deviations", "ae_dose_response", "harms_table",
+     "harms_table_long"]
     + [f"trajectory_{m}_{t}" for m in MODELS
        for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
                  "variance_components", "cumulative_effect")]
@@ -41,7 +42,8 @@ TABLES = (
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
-           + [f"ae_incidence_{p}" for p in PER] + [f"responders_{m}" for m in MISSING]
+           + [f"ae_incidence_{p}" for p in PER] + ["harms_participants"]
+           + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
            + ["diagnostics_mmrm"])  # the appendix's model checks of the primary model
 
@@ -146,8 +148,9 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     cumulative = pd.read_csv(tables / "trajectory_mmrm_cumulative_effect.csv")
     np.testing.assert_allclose(cumulative["estimate"], fit.cumulative_effect(6)["estimate"],
                                rtol=1e-12)
-    # per-session rate of any adverse event
-    rates = dno.adverse_event_rates(cohort, per="session").table
+    # per-session rate of any adverse event, with the sample config's soreness rule
+    rates = dno.adverse_event_rates(cohort, per="session",
+                                    soreness_as_ae={"min_hours": 48}).table
     api = rates[rates["term"] == "any"].set_index("arm")
     csv = pd.read_csv(tables / "ae_rates_session.csv")
     csv = csv[csv["term"] == "any"].set_index("arm")
@@ -190,6 +193,8 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     frames = {"baseline_table": dno.baseline_table(cohort).table,
               "protocol_deviations": dno.protocol_deviations(cohort).table,
               "ae_dose_response": dno.dose_response(cohort).table}
+    harms = dno.harms_table(cohort, soreness_as_ae={"min_hours": 48})
+    frames["harms_table"], frames["harms_table_long"] = harms.table, harms.long
     for model in MODELS:
         fit = dno.fit_trajectory(cohort, "first_step_pain", model=model, adjust=["baseline"])
         frames[f"trajectory_{model}_arm_difference"] = fit.comparison
@@ -197,7 +202,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
             frames[f"trajectory_{model}_{name}"] = getattr(fit, name)
         frames[f"trajectory_{model}_cumulative_effect"] = fit.cumulative_effect(6)
     for per in PER:
-        rates = dno.adverse_event_rates(cohort, per=per)
+        rates = dno.adverse_event_rates(cohort, per=per, soreness_as_ae={"min_hours": 48})
         frames[f"ae_rates_{per}"] = rates.table
         frames[f"ae_rates_{per}_comparison"] = rates.comparison
     for missing in MISSING:

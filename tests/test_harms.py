@@ -136,7 +136,8 @@ def test_per_needle_interval_equals_poisson_test(cohorts, dataset):
 @pytest.mark.parametrize("per", ["patient", "session"])
 def test_comparison_against_r(cohorts, dataset, per):
     ref = REF["datasets"][dataset]["comparison"][per]
-    rates = adverse_event_rates(cohorts[dataset], per, by="all")
+    rates = adverse_event_rates(cohorts[dataset], per, by="all", p_values=True,
+                                risk_ratio=True)
     keys = pd.DataFrame({k: ref[k] for k in KEYS})
     c = rates.comparison
     rd = keys.merge(c[c["measure"] == "risk_difference"], on=KEYS, how="left")
@@ -341,7 +342,7 @@ def test_per_100_needles_by_hand(tiny):
 
 
 def test_comparison_by_hand(tiny):
-    c = adverse_event_rates(tiny, "patient").comparison
+    c = adverse_event_rates(tiny, "patient", p_values=True, risk_ratio=True).comparison
     anyc = c[c["term"] == "any"].set_index("measure")
     assert anyc.loc["risk_difference", "estimate"] == pytest.approx(1.0)
     lo, hi = newcombe_difference(3, 3, 0, 2)
@@ -355,6 +356,39 @@ def test_comparison_by_hand(tiny):
     both_zero = c[(c["term"] == "vasovagal") & (c["measure"] == "risk_ratio")].iloc[0]
     assert np.isnan(both_zero["estimate"]) and both_zero["p_value"] == 1.0
     assert set(c["reference"]) == {"sham"} and set(c["arm"]) == {"dry_needling"}
+
+
+def test_no_test_and_no_ratio_per_harm_by_default(tiny):
+    # CONSORT Harms 2022 and SAMPL: no p-value per harm term unless asked; the risk ratio
+    # (Haldane-corrected on a zero cell) only on request, the correction then stated
+    r = adverse_event_rates(tiny, "patient")
+    c = r.comparison
+    assert set(c["measure"]) == {"risk_difference"}
+    assert c["p_value"].isna().all() and set(c["test"]) == {"none"}
+    notes = " ".join(r.comparison_table().notes)
+    assert "No p-values" in notes and "Haldane" not in notes
+    asked = adverse_event_rates(tiny, "patient", risk_ratio=True)
+    assert set(asked.comparison["measure"]) == {"risk_difference", "risk_ratio"}
+    assert asked.comparison["p_value"].isna().all()
+    notes = " ".join(asked.comparison_table().notes)
+    assert "Haldane" in notes and "0.5 added to every cell" in notes
+    n = adverse_event_rates(tiny, "100_needles")
+    assert n.comparison["p_value"].isna().all()
+
+
+def test_haldane_risk_ratio_against_r():
+    # issue 12's "63, CI 4 to 997": soreness in 31/42 real vs 0/42 sham participants
+    ref = REF["risk_ratio_haldane"]
+    key = "risk_ratio(x1, n1, x2, n2): Katz log CI, 0.5 added to every cell on a zero cell"
+    est, lo, hi, corr = risk_ratio(ref["x1"], ref["n1"], ref["x2"], ref["n2"])
+    want = np.array(ref[key], dtype=float)
+    close(est, want[:, 0], "estimate")
+    close(lo, want[:, 1], "lower")
+    close(hi, want[:, 2], "upper")
+    assert list(corr) == [x2 == 0 for x2 in ref["x2"]]
+    # as the issue printed it (whole numbers: half a unit)
+    assert (ref["x1"][0], ref["n1"][0], ref["x2"][0]) == (31, 42, 0)
+    assert abs(est[0] - 63) < 0.5 and abs(lo[0] - 4) < 0.5 and abs(hi[0] - 997) < 0.5
 
 
 def test_risk_ratio_rules():
@@ -379,14 +413,15 @@ def test_reference_arm_and_errors(tiny):
 
 
 def test_by_selects_groups(tiny):
-    # default: every group CONSORT Harms asks for (terms, severities, serious)
+    # default: every group CONSORT Harms asks for (terms, severities, serious, withdrawal)
     assert set(adverse_event_rates(tiny).table["group"]) == {"any", "term", "severity",
-                                                             "serious"}
+                                                             "serious", "withdrawal"}
     assert set(adverse_event_rates(tiny, by="term").table["group"]) == {"any", "term"}
     t = adverse_event_rates(tiny, by=["severity", "serious"]).table
     assert list(dict.fromkeys(t["term"])) == ["any", "mild", "moderate", "severe", "serious"]
     t = adverse_event_rates(tiny, by="all").table
-    assert list(dict.fromkeys(t["group"])) == ["any", "term", "severity", "serious"]
+    assert list(dict.fromkeys(t["group"])) == ["any", "term", "severity", "serious",
+                                               "withdrawal"]
 
 
 def test_single_arm_and_missing_needling_columns():
@@ -418,7 +453,8 @@ def test_renderings_contain_the_numbers(cohorts):
         assert "229" in text and "77" in text and "Clopper-Pearson" in text
     assert r"\begin{tabular}" in tex and r"dry\_needling" in tex
     assert "comparison between arms" in r.summary()
-    assert "<0.001" in r.comparison_table().to_markdown()
+    assert "<0.001" in adverse_event_rates(cohorts["sample"], "session", p_values=True
+                                           ).comparison_table().to_markdown()
     n = adverse_event_rates(cohorts["sample"], "100_needles")
     assert f"{row(n, 'dry_needling', 'any')['estimate']:.2f}" in n.to_markdown()
 
@@ -458,7 +494,7 @@ def test_plot_one_marker_series_per_arm(tiny, per):
         np.testing.assert_allclose(line.get_xdata(), 100 * sub["estimate"].to_numpy())
     assert len(ax.collections) == 2                    # whiskers, one collection per arm
     assert len(ax.get_yticklabels()) == n_rows
-    assert ax.get_yticklabels()[0].get_text() == "Serious"        # last row at the bottom
+    assert ax.get_yticklabels()[0].get_text() == "Withdrawal"     # last row at the bottom
     assert ax.get_yticklabels()[-1].get_text() == "Any event"
 
 
@@ -469,7 +505,7 @@ def test_plot_per_needle_leaves_out_sham(tiny):
     rates = adverse_event_rates(tiny, "100_needles", by="term")
     assert rates.plot(ax=ax) is ax
     assert [line.get_label() for line in ax.lines] == ["dry_needling"]
-    assert len(ax.lines[0].get_xdata()) == 8           # any + 7 terms
+    assert len(ax.lines[0].get_xdata()) == 15          # any + 14 terms
     assert any("no needles" in t.get_text() for t in ax.texts)
 
 

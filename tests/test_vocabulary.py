@@ -35,19 +35,21 @@ def test_vocabularies_are_as_specified() -> None:
         "vasovagal",
         "infection",
         "needle_site_pain",
+        "aggravation_of_symptoms",
+        "paraesthesia",
+        "drowsiness",
+        "headache",
+        "nausea",
+        "dizziness",
+        "fainting",
         "other",
     )
+    # DESIGN.md's vocabulary plus fainting and dizziness (Brady et al. 2014's categories)
     assert SEVERITIES == ("mild", "moderate", "severe")
     assert MUSCLES == ("gastrocnemius", "soleus", "intrinsic_foot", "plantar_fascia", "other")
     assert set(AE_PRECEDENCE) == set(AE_TERMS)
-    assert AE_PRECEDENCE[:6] == (
-        "vasovagal",
-        "infection",
-        "bleeding",
-        "bruising",
-        "needle_site_pain",
-        "post_needling_soreness",
-    )
+    assert AE_PRECEDENCE[:5] == ("fainting", "vasovagal", "infection", "bleeding", "bruising")
+    assert AE_PRECEDENCE[-3:] == ("needle_site_pain", "post_needling_soreness", "other")
 
 
 def test_default_tables_are_normalised_and_read_only() -> None:
@@ -98,21 +100,37 @@ AE_CASES = [
     ("blood spot", "bleeding"),
     ("blood at needle site", "bleeding"),
     ("drop of blood on removal", "bleeding"),
-    # vasovagal
-    ("felt faint", "vasovagal"),
-    ("faint", "vasovagal"),
-    ("fainted", "vasovagal"),
-    ("syncope", "vasovagal"),
-    ("Pre-syncope", "vasovagal"),
-    ("dizzy", "vasovagal"),
-    ("dizziness", "vasovagal"),
-    ("light-headed", "vasovagal"),
-    ("lightheaded", "vasovagal"),
+    # vasovagal, fainting, dizziness and nausea are four terms (Brady et al. 2014 report
+    # nausea apart; a vasovagal reaction is not a bin for its prodrome)
+    ("felt faint", "dizziness"),
+    ("faint", "fainting"),
+    ("fainted", "fainting"),
+    ("syncope", "fainting"),
+    ("passed out", "fainting"),
+    ("Pre-syncope", "dizziness"),
+    ("dizzy", "dizziness"),
+    ("dizziness", "dizziness"),
+    ("light-headed", "dizziness"),
+    ("lightheaded", "dizziness"),
+    ("nearly fainted", "dizziness"),
     ("Vasovagal", "vasovagal"),
     ("vaso-vagal reaction", "vasovagal"),
+    ("VVR", "vasovagal"),
     ("pale and sweaty", "vasovagal"),
-    ("nausea", "vasovagal"),
-    ("patient felt dizzy after session", "vasovagal"),
+    ("nausea", "nausea"),
+    ("felt sick", "nausea"),
+    ("patient felt dizzy after session", "dizziness"),
+    # the other terms of Brady et al. (2014)
+    ("pain during treatment", "needle_site_pain"),
+    ("pain after treatment", "post_needling_soreness"),
+    ("aggravation of symptoms", "aggravation_of_symptoms"),
+    ("flare up of heel pain", "aggravation_of_symptoms"),
+    ("drowsy after session", "drowsiness"),
+    ("fatigue", "drowsiness"),
+    ("headache", "headache"),
+    ("numbness in toes", "paraesthesia"),
+    ("pins and needles", "paraesthesia"),
+    ("tingling in foot", "paraesthesia"),
     # soreness
     ("DOMS", "post_needling_soreness"),
     ("sore calf", "post_needling_soreness"),
@@ -134,20 +152,18 @@ AE_CASES = [
     ("sharp pain on insertion", "needle_site_pain"),
     ("burning at insertion", "needle_site_pain"),
     ("Needle-site pain", "needle_site_pain"),
-    # precedence when several terms are contained
+    # several terms named: ``term`` is the first in AE_PRECEDENCE (all are in MULTI_CASES)
     ("bruising and bleeding", "bleeding"),
     ("pinpoint bleed + bruise", "bleeding"),
-    ("bruise, felt faint", "vasovagal"),
     ("sore calf and small bruise", "bruising"),
     ("needle pain and soreness", "needle_site_pain"),
     ("infection with bleeding", "infection"),
-    ("dizzy, bleeding", "vasovagal"),
     # formula-looking text is just text: the leading character is punctuation
     ("@bruise?", "bruising"),
     ("=bleeding", "bleeding"),
     # negation
-    ("no bruising, felt dizzy", "vasovagal"),
-    ("felt faint but no bleeding", "vasovagal"),
+    ("no bruising, felt dizzy", "dizziness"),
+    ("felt faint but no bleeding", "dizziness"),
     ("bleeding, no bruising", "bleeding"),
 ]
 
@@ -155,14 +171,41 @@ AE_CASES = [
 @pytest.mark.parametrize(("verbatim", "term"), AE_CASES)
 def test_ae_terms(verbatim: str, term: str) -> None:
     out = map_ae_terms(pd.Series([verbatim]))
-    assert list(out.columns) == ["term", "matched"]
+    assert list(out.columns) == ["term", "matched", "terms", "n_terms"]
     assert out["term"].iloc[0] == term
     assert bool(out["matched"].iloc[0]) is True
+    assert out["terms"].iloc[0].split(";")[0] == term
+
+
+MULTI_CASES = [
+    # one verbatim, several events: every term named, in AE_PRECEDENCE order
+    ("bruising and bleeding", "bleeding;bruising"),
+    ("pinpoint bleed + bruise", "bleeding;bruising"),
+    ("bruise, felt faint", "bruising;dizziness"),
+    ("sore calf and small bruise", "bruising;post_needling_soreness"),
+    ("needle pain and soreness", "needle_site_pain;post_needling_soreness"),
+    ("infection with bleeding", "infection;bleeding"),
+    ("dizzy, bleeding", "bleeding;dizziness"),
+    ("light-headed, nauseous", "dizziness;nausea"),
+    ("fainted, pale and clammy", "fainting;vasovagal"),
+    ("headache and drowsy", "headache;drowsiness"),
+    # a longer synonym is one mention: "needle site soreness" is not also "soreness"
+    ("needle site soreness", "needle_site_pain"),
+    # a negated mention is not an event
+    ("bleeding, no bruising", "bleeding"),
+]
+
+
+@pytest.mark.parametrize(("verbatim", "terms"), MULTI_CASES)
+def test_ae_every_term_of_a_verbatim(verbatim: str, terms: str) -> None:
+    out = map_ae_terms(pd.Series([verbatim]))
+    assert out["terms"].iloc[0] == terms
+    assert int(out["n_terms"].iloc[0]) == len(terms.split(";"))
 
 
 @pytest.mark.parametrize(
     "verbatim",
-    ["calf cramp", "itchy ankle", "headache", "pain", "redness", "no bruising",
+    ["calf cramp", "itchy ankle", "claustrophobia", "pain", "redness", "no bruising",
      "=HYPERLINK(\"x\")", "=SUM(A1:A3)", "+1", "@calf"],
 )
 def test_ae_unmatched_falls_back_to_other(verbatim: str) -> None:
@@ -239,7 +282,7 @@ def test_ae_parses_each_distinct_value_once(monkeypatch: pytest.MonkeyPatch) -> 
     s = pd.Series(["bruise", "felt faint", None] * 100_000)
     out = map_ae_terms(s)
     assert sorted(calls) == ["bruise", "felt faint"]
-    assert out["term"].iloc[299_998] == "vasovagal"
+    assert out["term"].iloc[299_998] == "dizziness"
 
 
 @settings(max_examples=200, deadline=None)
@@ -294,9 +337,30 @@ SEVERITY_CASES = [
 @pytest.mark.parametrize(("value", "expected"), SEVERITY_CASES)
 def test_severity(value: object, expected: str) -> None:
     out = map_severity(pd.Series([value], dtype=object))
-    assert list(out.columns) == ["severity", "status"]
+    assert list(out.columns) == ["severity", "status", "grade"]
     assert out["severity"].iloc[0] == expected
     assert out["status"].iloc[0] == "ok"
+
+
+GRADE_CASES = [
+    # CTCAE v5: grade 4 life-threatening, grade 5 death; words without a grade give none
+    (4, 4.0), ("grade 4", 4.0), ("Grade IV", 4.0), ("G5", 5.0), ("life-threatening", 4.0),
+    ("Death", 5.0), ("fatal", 5.0), ("grade 3", 3.0), (1, 1.0), ("severe", np.nan),
+    ("mild", np.nan),
+]
+
+
+@pytest.mark.parametrize(("value", "grade"), GRADE_CASES)
+def test_severity_keeps_the_grade(value: object, grade: float) -> None:
+    out = map_severity(pd.Series([value], dtype=object))
+    assert np.array_equal(out["grade"].to_numpy(), [grade], equal_nan=True)
+
+
+def test_severity_user_numeric_code_is_not_a_grade() -> None:
+    # a site's own code "4" = "moderate" says nothing about CTCAE grade 4
+    out = map_severity(pd.Series([4, "Grade 4"]), codes={4: "moderate", "Grade 4": "severe"})
+    assert out["severity"].tolist() == ["moderate", "severe"]
+    assert np.array_equal(out["grade"].to_numpy(), [np.nan, 4.0], equal_nan=True)
 
 
 @pytest.mark.parametrize(

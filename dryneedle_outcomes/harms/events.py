@@ -17,7 +17,7 @@ Treatment-session appointment
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,7 @@ from ..errors import AnalysisError
 from ..normalize.vocabulary import AE_TERMS, SEVERITIES
 
 #: Values of the ``group`` column, in table order.
-GROUPS = ("any", "term", "severity", "serious")
+GROUPS = ("any", "term", "severity", "serious", "withdrawal")
 
 
 def arms_of(cohort: Cohort) -> list[str]:
@@ -92,10 +92,17 @@ class EventSet:
     n_before_treatment: int       # visit 0
     n_without_term: int
     n_unknown_patient: int
+    soreness: dict = field(default_factory=dict)   # the soreness rule and what it left out
 
 
-def emergent_events(cohort: Cohort) -> EventSet:
-    """Treatment-emergent events (visit >= 1) of patients in the cohort, with their arm."""
+def emergent_events(cohort: Cohort, soreness=None) -> EventSet:
+    """Treatment-emergent events (visit >= 1) of patients in the cohort, with their arm.
+
+    ``soreness`` is a :class:`~.soreness_rule.SorenessRule` (or its mapping): recorded
+    post-needling soreness events that do not meet it are left out and counted.
+    """
+    from .soreness_rule import SorenessRule, apply_rule
+
     ev = cohort.adverse_events
     n = len(ev)
     arm = ev["patient_id"].astype(str).map(_arm_lookup(cohort))
@@ -111,15 +118,20 @@ def emergent_events(cohort: Cohort) -> EventSet:
         "severity": ev["severity"].astype(object) if "severity" in ev else np.nan,
         "serious": (ev["serious"].astype("boolean").fillna(False).astype(bool)
                     if "serious" in ev else False),
+        "withdrawal": (ev["withdrawal"].astype("boolean").fillna(False).astype(bool)
+                       if "withdrawal" in ev else False),
+        "duration_h": (ev["duration_h"].astype(float) if "duration_h" in ev else np.nan),
     }).loc[keep].reset_index(drop=True)
+    out, info = apply_rule(out, cohort.assessments, SorenessRule.from_any(soreness))
     return EventSet(out, n, int(before.sum()), int((no_term & ~before).sum()),
-                    int((unknown & ~before & ~no_term).sum()))
+                    int((unknown & ~before & ~no_term).sum()), info)
 
 
 def categories(events: pd.DataFrame, by, cohort: Cohort) -> list[tuple[str, str, np.ndarray]]:
     """``(group, term, mask over events)`` for every row of a rates table, in table order.
 
-    ``by`` names the groups after "any": any of "term", "severity", "serious".
+    ``by`` names the groups after "any": any of "term", "severity", "serious",
+    "withdrawal" (events that led to withdrawal, CONSORT Harms 2022).
     Every vocabulary term and severity gets a row, with or without events.
     """
     rows = [("any", "any", np.ones(len(events), dtype=bool))]
@@ -136,17 +148,19 @@ def categories(events: pd.DataFrame, by, cohort: Cohort) -> list[tuple[str, str,
         rows += [("severity", s, (events["severity"] == s).to_numpy()) for s in sev]
     if "serious" in by:
         rows.append(("serious", "serious", events["serious"].to_numpy(dtype=bool)))
+    if "withdrawal" in by:
+        rows.append(("withdrawal", "withdrawal", events["withdrawal"].to_numpy(dtype=bool)))
     return rows
 
 
 def parse_by(by) -> tuple[str, ...]:
-    """Normalise ``by`` ("term", "severity", "serious", "all" or a sequence of them)."""
+    """Normalise ``by`` ("term", "severity", "serious", "withdrawal", "all" or a list)."""
     allowed = GROUPS[1:]
     items = [by] if isinstance(by, str) else list(by)
     if "all" in items:
         return allowed
     bad = [b for b in items if b not in allowed]
     if bad or not items:
-        raise AnalysisError(f"by must be 'term', 'severity', 'serious', 'all' or a list of "
-                            f"them, got {by!r}")
+        raise AnalysisError(f"by must be 'term', 'severity', 'serious', 'withdrawal', 'all' "
+                            f"or a list of them, got {by!r}")
     return tuple(g for g in allowed if g in items)

@@ -8,6 +8,9 @@ from ..cohort import Cohort
 from ..tables import TableResult
 
 LISTING_COLUMNS = ("patient_id", "arm", "visit", "term", "verbatim", "severity", "serious")
+#: Columns listed after :data:`LISTING_COLUMNS` when the adverse-events table has them.
+OPTIONAL_COLUMNS = ("verbatim_id", "relatedness", "onset_h", "duration_h", "action_taken",
+                    "withdrawal", "ascertainment")
 
 
 def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> TableResult:
@@ -32,7 +35,7 @@ def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> Ta
     >>> from dryneedle_outcomes.harms import event_listing
     >>> listing = event_listing(dno.simulate_cohort(n_patients=20, seed=1))
     >>> list(listing.table.columns)
-    ['patient_id', 'arm', 'visit', 'term', 'verbatim', 'severity', 'serious']
+    ['patient_id', 'arm', 'visit', 'term', 'verbatim', 'severity', 'serious', 'verbatim_id']
     """
     ev = cohort.adverse_events
     arm = ev["patient_id"].astype(str).map(
@@ -40,6 +43,9 @@ def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> Ta
     out = pd.DataFrame({c: (ev[c].astype(object) if c in ev else pd.NA)
                         for c in LISTING_COLUMNS if c != "arm"})
     out.insert(1, "arm", arm)
+    for c in OPTIONAL_COLUMNS:
+        if c in ev:
+            out[c] = ev[c].to_numpy()
     if serious_or_severe_only:
         serious = out["serious"].astype("boolean").fillna(False).astype(bool)
         out = out.loc[serious | (out["severity"] == "severe")]
@@ -47,5 +53,6 @@ def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> Ta
     title = ("Serious or severe adverse events" if serious_or_severe_only
              else "Adverse events: listing")
     notes = ("Every recorded event, treatment-emergent or not; verbatim text as reported, "
-             "term as coded.",)
+             "term as coded; a verbatim naming several events is listed once per term "
+             "(same verbatim_id).",)
     return TableResult(out, title=title, notes=notes)

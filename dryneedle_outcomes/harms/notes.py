@@ -65,6 +65,24 @@ def rate_notes(per: str, table: pd.DataFrame, es: EventSet, info: dict,
                          f"appointment ({info.get('n_after_last_session', 0)} after visit "
                          f"{k}, {info.get('n_unassessed_visit', 0)} at a visit without an "
                          "assessment record) and are counted per patient only.")
+    rule = es.soreness.get("soreness_rule")
+    if rule:
+        sore = (f"Soreness rule (stated before analysis): {rule}; "
+                f"{es.soreness.get('n_soreness_not_meeting_rule', 0)} of "
+                f"{es.soreness.get('n_soreness_recorded', 0)} recorded treatment-emergent "
+                "soreness events did not meet it and are not counted")
+        if es.soreness.get("n_soreness_duration_unknown"):
+            sore += (f" ({es.soreness['n_soreness_duration_unknown']} of them with no "
+                     "recorded duration)")
+        notes.append(sore + ".")
+    else:
+        notes.append("Soreness rule: none declared, so every recorded post-needling "
+                     "soreness event counts as an adverse event (declare one with "
+                     "soreness_as_ae, e.g. min_hours = 48).")
+    if "withdrawal" in set(table["group"]):
+        notes.append("withdrawal: participants/appointments with >= 1 event recorded as "
+                     "leading to withdrawal (adverse_events.withdrawal; 0 when the column "
+                     "is absent).")
     if set(table["group"]) & {"severity"}:
         notes.append("Severity rows count participants/appointments with >= 1 event of "
                      "that severity; they are not mutually exclusive.")
@@ -80,29 +98,40 @@ def rate_notes(per: str, table: pd.DataFrame, es: EventSet, info: dict,
     return tuple(notes)
 
 
-def comparison_notes(per: str, comparison: pd.DataFrame, reference: str) -> tuple[str, ...]:
+NO_P = ("No p-values: CONSORT Harms 2022 and SAMPL advise against a test per harm "
+        "term (trials are not powered for harms; many tests of rare events mislead); "
+        "pass p_values=True to add them.")
+
+
+def comparison_notes(per: str, comparison: pd.DataFrame, reference: str, *,
+                     p_values: bool = False) -> tuple[str, ...]:
     """Notes for the between-arm comparison."""
     if not len(comparison):
         return ("Only one arm: no comparison between arms.",)
     if per == "100_needles":
-        notes = [f"Rate ratio: arm over {reference}, exact conditional CI and p (R "
-                 "poisson.test with two rates); undefined (NaN) when an arm had no needles."]
+        notes = [f"Rate ratio: arm over {reference}, exact conditional CI"
+                 + (" and p" if p_values else "") + " (R poisson.test with two rates); "
+                 "undefined (NaN) when an arm had no needles."]
         if comparison["estimate"].isna().all():
             notes.append("No rate ratio is estimable here; see per='session'.")
+        notes.append("p_value: exact conditional test." if p_values else NO_P)
         return tuple(notes)
-    notes = [
-        f"Risk difference: arm minus {reference}, Newcombe hybrid score CI (Newcombe 1998, "
-        "method 10). Risk ratio: arm over reference, log (Katz) CI; when exactly one arm "
-        "has no events, 0.5 is added to every cell of the 2x2 table (Haldane) for the risk "
-        "ratio only (corrected = True); undefined when neither arm has events.",
-        "p_value: Fisher's exact test, two-sided.",
-    ]
+    notes = [f"Risk difference: arm minus {reference}, Newcombe hybrid score CI (Newcombe "
+             "1998, method 10)."]
+    if (comparison["measure"] == "risk_ratio").any():
+        notes.append("Risk ratio (on request): arm over reference, log (Katz) CI; when "
+                     "exactly one arm has no events, 0.5 is added to every cell of the 2x2 "
+                     "table (Haldane's correction) for the risk ratio only (corrected = "
+                     "True): such a ratio reflects the 0.5 as much as the data; undefined "
+                     "when neither arm has events.")
+    notes.append("p_value: Fisher's exact test, two-sided." if p_values else NO_P)
     if per == "session":
-        notes.append("Appointments are clustered within patients: these CIs and p-values "
+        notes.append("Appointments are clustered within patients: these CIs (and p-values) "
                      "treat them as independent and are anti-conservative; use the "
                      "patient-clustered GEE (dryneedle_outcomes.harms.dose_response) or "
                      "per='patient' for inference.")
     n_corr = int(np.sum(comparison["corrected"].to_numpy(dtype=bool)))
     if n_corr:
-        notes.append(f"{n_corr} risk ratio(s) use the zero-cell correction.")
+        notes.append(f"{n_corr} risk ratio(s) use Haldane's zero-cell correction (0.5 added "
+                     "to every cell).")
     return tuple(notes)

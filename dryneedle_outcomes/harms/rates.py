@@ -98,7 +98,9 @@ def _check(per: str, conf_level: float) -> None:
 
 def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
                         conf_level: float = 0.95, reference_arm: str | None = None,
-                        last_session: int | None = None) -> AdverseEventRates:
+                        last_session: int | None = None, soreness_as_ae=None,
+                        p_values: bool = False,
+                        risk_ratio: bool = False) -> AdverseEventRates:
     """Adverse-event rates by arm, with exact intervals and a between-arm comparison.
 
     Follows CONSORT Harms 2022: events are counted both ways (participants or
@@ -114,15 +116,26 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
         appointments with >= 1 event (Clopper-Pearson; appointments are clustered
         within patients, see the notes). ``"100_needles"``: events per 100 needle
         insertions (exact Poisson interval); NaN for an arm without needles (sham).
-    by : "all" (default), "term", "severity", "serious" or a list of them
+    by : "all" (default), "term", "severity", "serious", "withdrawal" or a list of them
         Categories after "any" (any event): each term of the vocabulary, each
-        severity, serious events.
+        severity, serious events, events that led to withdrawal (CONSORT Harms 2022).
     conf_level : float
     reference_arm : str, optional
         Arm the others are compared with; default a sham/control-like arm, else the last.
     last_session : int, optional
         Visit number of the last treatment session; default the last visit at which
         anyone was needled.
+    soreness_as_ae : SorenessRule or mapping, optional
+        When a recorded post-needling soreness event counts as an adverse event, e.g.
+        ``{"min_hours": 48}`` or ``{"min_severity": "moderate"}``
+        (:class:`~dryneedle_outcomes.harms.soreness_rule.SorenessRule`). Default: every
+        recorded soreness event counts; the notes state the rule either way.
+    p_values : bool
+        Add a p-value per category (Fisher's exact test; exact Poisson per needle).
+        Off by default: CONSORT Harms 2022 and SAMPL discourage testing each harm.
+    risk_ratio : bool
+        Add the risk ratio (with Haldane's 0.5 correction when one arm has no events,
+        stated in the notes) next to the risk difference. Off by default.
 
     Returns
     -------
@@ -138,7 +151,9 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
     >>> bool(any_.loc["dry_needling", "estimate"] > any_.loc["sham", "estimate"])
     True
     >>> rates.comparison.query("term == 'any'")[["measure", "estimate"]].shape
-    (2, 2)
+    (1, 2)
+    >>> bool(rates.comparison["p_value"].isna().all())     # no test per harm unless asked
+    True
     """
     _check(per, conf_level)
     groups = parse_by(by)
@@ -146,7 +161,7 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
     if not arms:
         raise AnalysisError("the cohort has no patients, so there are no rates to compute")
     reference = choose_reference(arms, reference_arm) if len(arms) > 1 else arms[0]
-    es = emergent_events(cohort)
+    es = emergent_events(cohort, soreness_as_ae)
     if per == "patient":
         counts = per_patient(cohort, es, groups)
     elif per == "session":
@@ -171,7 +186,8 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
     table = table[list(RATE_COLUMNS) + extra_cols]
     if len(arms) > 1:
         compare = compare_rates if per == "100_needles" else compare_proportions
-        comparison = compare(table, reference, per, conf_level)
+        comparison = compare(table, reference, per, conf_level, p_values=p_values,
+                             risk_ratio=risk_ratio)
     else:
         comparison = compare_proportions(table.iloc[:0], reference, per, conf_level)
     notes = N.rate_notes(per, table, es, counts.info, conf_level)
@@ -179,5 +195,6 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
         table=table, title=TITLES[per], notes=notes, conf_level=conf_level,
         digits=2, percent=per != "100_needles", per=per, comparison=comparison,
         reference_arm=reference if len(arms) > 1 else None, by=groups,
-        extra={"comparison_notes": N.comparison_notes(per, comparison, reference),
-               **counts.info, "n_events_recorded": es.n_recorded})
+        extra={"comparison_notes": N.comparison_notes(per, comparison, reference,
+                                                      p_values=p_values),
+               **counts.info, **es.soreness, "n_events_recorded": es.n_recorded})

@@ -18,20 +18,16 @@ categorical column), as R's default contrasts.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from ..arms import CONTROL_PHRASES, CONTROL_WORDS, is_control_arm  # noqa: F401 (re-exported)
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..instruments import get_instrument
 
-#: Words that make an arm name a control arm ("sham", "Sham needling", "placebo_group")
-#: and phrases ("usual care", "standard-care", "wait list"); see :func:`is_control_arm`.
-CONTROL_WORDS = ("sham", "control", "placebo", "waitlist")
-CONTROL_PHRASES = ("usual_care", "standard_care", "wait_list", "waiting_list")
 LINEAR_MODELS = ("random_intercept", "random_slope")
 FACTOR_MODELS = ("session_means", "mmrm")
 
@@ -56,20 +52,6 @@ class ModelFrame:
     baseline_by_visit: bool = False
 
 
-def is_control_arm(name: str) -> bool:
-    """Whether an arm's name says it is a control: sham, placebo, usual care, wait list.
-
-    The one rule used to choose the default reference arm (:func:`choose_reference`)
-    and by the simulator to tell needling arms from control arms.
-
-    Examples
-    --------
-    >>> [is_control_arm(a) for a in ("sham", "Sham needling", "usual-care", "dry_needling")]
-    [True, True, True, False]
-    """
-    text = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
-    return (any(word in CONTROL_WORDS for word in text.split("_"))
-            or any(phrase in text for phrase in CONTROL_PHRASES))
 
 
 def choose_reference(arms: list[str], reference_arm: str | None) -> str:

@@ -1,4 +1,14 @@
-"""The adverse-events table: one row per event in a controlled vocabulary."""
+"""The adverse-events table: one row per event in a controlled vocabulary.
+
+One verbatim that names several events (``"bruising and bleeding"``) becomes one
+event per term (:func:`split_terms`), each keeping the verbatim and a ``verbatim_id``
+(the source row the verbatim came from) that links them; each such split is one
+correction in the ledger. Severity grades 4 and 5 (CTCAE: life-threatening, death)
+make an event serious (ICH E2A); a record that says "not serious" with such a grade
+is flagged (rule ``grade_implies_serious``) and kept as serious. The optional harms
+columns (relatedness, onset, duration, action taken, withdrawal, ascertainment) are
+validated in :mod:`.ae_details`.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..mapping import TableMapping
+from .ae_details import normalize_details
 from .assessments import normalize_visits
 from .cells import apply_codes, record_recodes, text_form, to_boolean
 from .ids import normalize_ids
@@ -27,6 +38,7 @@ def normalize_adverse_events(rec: Records, tm: TableMapping) -> None:
         in_vocab = given.isin(AE_TERMS)
         mapped = map_ae_terms(given.where(~in_vocab), tm.synonyms or None)
         term = given.where(in_vocab, mapped["term"])
+        terms = given.where(in_vocab, mapped["terms"])
         recoded = (~in_vocab & given.notna() & mapped["matched"]).to_numpy()
         rec.correct_rows(recoded, "term", given.to_numpy(dtype=object),
                          term.to_numpy(dtype=object), "term mapped to the controlled vocabulary")
@@ -36,11 +48,13 @@ def normalize_adverse_events(rec: Records, tm: TableMapping) -> None:
     elif verbatim is not None:
         mapped = map_ae_terms(verbatim, tm.synonyms or None)
         term = mapped["term"]
-        record_recodes(rec, "verbatim", verbatim, term.where(mapped["matched"]),
+        terms = mapped["terms"]
+        record_recodes(rec, "verbatim", verbatim, terms.where(mapped["matched"]),
                        "verbatim term mapped to the vocabulary")
         unmatched = (verbatim.notna() & ~mapped["matched"]).to_numpy()
     else:
         term = pd.Series(pd.NA, index=raw.index, dtype=object)
+        terms = term
         unmatched = term.notna().to_numpy()
     unmatched = unmatched & term.notna().to_numpy()
     rec.flag(unmatched, "verbatim" if "verbatim" in raw else "term", "unmatched_term",
@@ -59,8 +73,13 @@ def normalize_adverse_events(rec: Records, tm: TableMapping) -> None:
                "the event has neither a term nor a verbatim description")
     out["term"] = term
     out["verbatim"] = verbatim if verbatim is not None else term
+    out["verbatim_id"] = rec.row_numbers.astype(np.int64)
+    _record_splits(rec, terms, out["verbatim"])
+    out["_terms"] = terms.where(terms.notna(), term)
+    grade = pd.Series(np.nan, index=raw.index)
     if "severity" in raw:
         sev = map_severity(raw["severity"], tm.codes.get("severity"))
+        grade = sev["grade"].where((sev["status"] == "ok").to_numpy())
         record_recodes(rec, "severity", raw["severity"], sev["severity"], "severity recoded")
         rec.reject((sev["status"] == "invalid").to_numpy(), "severity", "invalid_severity",
                    "severity '{value}' is not mild/moderate/severe or a grade 1-5; declare it "
@@ -72,5 +91,69 @@ def normalize_adverse_events(rec: Records, tm: TableMapping) -> None:
         out["serious"] = to_boolean(rec, "serious", raw["serious"], tm.codes.get("serious"))
     else:
         out["serious"] = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    out["serious"] = _serious_from_grade(rec, grade, out["serious"])
+    normalize_details(rec, raw, tm, out)
     add_carried(out, rec.extras)
     rec.data = out
+
+
+def _record_splits(rec: Records, terms: pd.Series, verbatim: pd.Series) -> None:
+    """One correction per record whose verbatim names several events."""
+    several = terms.fillna("").str.contains(";", regex=False).to_numpy() & ~rec.rejected_mask
+    rec.correct_rows(several, "verbatim", verbatim.to_numpy(dtype=object),
+                     terms.to_numpy(dtype=object),
+                     "one verbatim names several events: one event per term "
+                     "(verbatim_id links them)")
+
+
+def _serious_from_grade(rec: Records, grade: pd.Series, serious: pd.Series) -> pd.Series:
+    """Grade 4/5 events are serious (ICH E2A); a record saying otherwise is flagged."""
+    implied = (grade >= 4).to_numpy()
+    if not implied.any():
+        return serious
+    said_no = (serious == False).fillna(False).to_numpy(dtype=bool)  # noqa: E712
+    contradiction = implied & said_no & ~rec.rejected_mask
+    rec.flag(contradiction, "serious", "grade_implies_serious",
+             "severity grade {value} (CTCAE 4 life-threatening, 5 death) makes the event "
+             "serious (ICH E2A), but serious is recorded as no; kept as serious - check the "
+             "record", values=grade.round().astype("Int64").astype(object))
+    unset = implied & serious.isna().to_numpy()
+    old = serious.astype(object).to_numpy()
+    rec.correct_rows((contradiction | unset), "serious", old,
+                     np.full(len(serious), True, dtype=object),
+                     "serious set by severity grade 4/5 (life-threatening or death)")
+    return serious.mask(pd.Series(implied, index=serious.index), True).astype("boolean")
+
+
+def split_terms(events: pd.DataFrame) -> pd.DataFrame:
+    """One row per event: a record whose verbatim names several terms becomes several rows.
+
+    ``events`` holds the kept records with ``term`` (the first term) and ``_terms``
+    (every term, joined by ``;``); the result has one row per term, ``_terms``
+    dropped, the other columns repeated (``verbatim_id`` links the rows of one verbatim).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ev = pd.DataFrame({"patient_id": ["P1", "P2"], "term": ["bleeding", "bruising"],
+    ...                    "_terms": ["bleeding;bruising", "bruising"], "verbatim_id": [2, 3]})
+    >>> split_terms(ev)
+      patient_id      term  verbatim_id
+    0         P1  bleeding            2
+    1         P1  bruising            2
+    2         P2  bruising            3
+    """
+    if "_terms" not in events:
+        return events
+    terms = events.pop("_terms")
+    several = terms.fillna("").str.contains(";", regex=False)
+    if not several.any():
+        return events
+    parts = terms.where(several).str.split(";")
+    n = parts.str.len().fillna(1).to_numpy(dtype=np.int64)
+    out = events.iloc[np.repeat(np.arange(len(events)), n)].reset_index(drop=True)
+    exploded = parts.explode()  # one row per term, in record order (NaN: one-term record)
+    out["term"] = np.where(exploded.isna().to_numpy(),
+                           events["term"].to_numpy(dtype=object)[np.repeat(
+                               np.arange(len(events)), n)], exploded.to_numpy(dtype=object))
+    return out

@@ -162,21 +162,87 @@ def derive_days(rec: Records) -> None:
              "this patient", values=data["patient_id"])
 
 
-def flag_protocol_deviations(rec: Records, patients: pd.DataFrame) -> None:
-    """Flag needled sessions of patients marked pregnant or immunocompromised."""
+#: Patient flags whose needled visits are protocol deviations, with what they are.
+#: Contraindications and precautions to dry needling (DESIGN.md; APTA 2013 resource
+#: paper and the Cotchett et al. 2014 exclusion criteria list the same conditions).
+CONTRAINDICATIONS: dict[str, str] = {
+    "pregnant": "pregnant",
+    "immunocompromised": "immunocompromised",
+    "anticoagulants": "on anticoagulants",
+    "bleeding_disorder": "with a bleeding disorder",
+    "diabetic_neuropathy": "diabetic with peripheral neuropathy",
+    "peripheral_vascular_disease": "with peripheral vascular disease",
+    "lymphoedema": "with lymphoedema",
+    "local_infection": "with a local infection over the needling site",
+    "needle_fear": "needle-fearful",
+}
+#: A control-arm (sham) patient recorded as needled: crossover.
+CROSSOVER = "crossover"
+#: Every reason a needled visit can be a protocol deviation.
+DEVIATION_REASONS: tuple[str, ...] = (*CONTRAINDICATIONS, CROSSOVER)
+#: The reasons flagged by default. Needle fear is a precaution rather than an exclusion
+#: in many trials (the sample's trial enrols needle-fearful patients: their vasovagal
+#: risk is what the harms tables show), so it is off unless the configuration names it.
+DEFAULT_DEVIATION_REASONS: tuple[str, ...] = tuple(r for r in DEVIATION_REASONS
+                                                   if r != "needle_fear")
+
+
+def check_deviation_reasons(reasons) -> tuple[str, ...]:
+    """Validate a list of deviation reasons (None: the defaults).
+
+    ``"contraindications"`` stands for every patient flag but needle_fear.
+
+    Examples
+    --------
+    >>> check_deviation_reasons(["contraindications", "crossover"]) == DEFAULT_DEVIATION_REASONS
+    True
+    """
+    from ..errors import ConfigError
+
+    if reasons is None:
+        return DEFAULT_DEVIATION_REASONS
+    items = [reasons] if isinstance(reasons, str) else list(reasons)
+    if "contraindications" in items:
+        items += [r for r in CONTRAINDICATIONS if r != "needle_fear"]
+    bad = [r for r in items if r not in DEVIATION_REASONS and r != "contraindications"]
+    if bad:
+        raise ConfigError(f"unknown protocol-deviation reason(s) {', '.join(map(repr, bad))}; "
+                          f"choose among {', '.join(DEVIATION_REASONS)}")
+    return tuple(r for r in DEVIATION_REASONS if r in items)
+
+
+def flag_protocol_deviations(rec: Records, patients: pd.DataFrame,
+                             reasons: tuple[str, ...] = DEFAULT_DEVIATION_REASONS) -> None:
+    """Flag needled visits of contraindicated patients and of control-arm patients.
+
+    One ledger flag (rule ``protocol_deviation``) per needled record and reason, whose
+    message names the reason: a patient flag of :data:`CONTRAINDICATIONS` in ``reasons``,
+    or ``crossover`` (a patient of a sham/control arm, by
+    :func:`~dryneedle_outcomes.models.design.is_control_arm`, recorded as needled).
+    """
+    from ..arms import is_control_arm
+
     data = rec.data
     if "needled" not in data:
         return
-    for flag in ("pregnant", "immunocompromised"):
-        if flag not in patients:
+    needled = data["needled"].fillna(False).to_numpy(dtype=bool) & ~rec.rejected_mask
+    for flag, what in CONTRAINDICATIONS.items():
+        if flag not in reasons or flag not in patients:
             continue
         flagged_ids = patients.loc[patients[flag].fillna(False).astype(bool), "patient_id"]
-        hit = _category_mask(data["patient_id"], flagged_ids)
-        hit &= data["needled"].fillna(False).to_numpy(dtype=bool) & ~rec.rejected_mask
+        hit = _category_mask(data["patient_id"], flagged_ids) & needled
         rec.flag(hit, "needled", "protocol_deviation",
-                 f"patient '{{value}}' is marked {flag} (a contraindication) but was needled at "
-                 "this visit; kept and reported as a protocol deviation",
+                 f"patient '{{value}}' is marked {flag} ({what}: a contraindication) but was "
+                 "needled at this visit; kept and reported as a protocol deviation",
                  values=data["patient_id"])
+    if CROSSOVER in reasons and "arm" in patients:
+        arms = patients["arm"].astype(str)
+        control = arms.map({a: is_control_arm(a) for a in arms.unique()}).to_numpy(dtype=bool)
+        hit = _category_mask(data["patient_id"], patients.loc[control, "patient_id"]) & needled
+        rec.flag(hit, "needled", "protocol_deviation",
+                 "patient '{value}' is in a sham/control arm but was recorded as needled at "
+                 "this visit (crossover); kept in its randomised arm and reported as a "
+                 "protocol deviation", values=data["patient_id"])
 
 
 def flag_unassessed_events(events: Records, assessments: pd.DataFrame) -> None:

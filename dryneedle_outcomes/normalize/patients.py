@@ -18,7 +18,9 @@ PATIENT_RANGES = {
     "bmi": (10.0, 90.0),
     "symptom_months": (0.0, 1200.0),
 }
-BOOLEAN_COLUMNS = ("pregnant", "immunocompromised", "needle_fear")
+BOOLEAN_COLUMNS = ("pregnant", "immunocompromised", "needle_fear", "anticoagulants",
+                   "bleeding_disorder", "diabetic_neuropathy", "peripheral_vascular_disease",
+                   "lymphoedema", "local_infection")
 _SEX_WORDS = {
     "f": "female", "female": "female", "woman": "female", "w": "female", "femme": "female",
     "m": "male", "male": "male", "man": "male", "homme": "male",

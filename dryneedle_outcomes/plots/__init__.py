@@ -20,7 +20,7 @@ from pathlib import Path
 
 from ..errors import DryNeedleError
 from .forest import plot_arm_differences
-from .harms import plot_adverse_events
+from .harms import plot_adverse_events, plot_harms_table
 from .responders import plot_responders
 from .style import (
     PALETTE,
@@ -93,6 +93,7 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
 __all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "literal",
            "paper_style",
            "plot_adverse_events",
+           "plot_harms_table",
            "plot_arm_differences",
            "plot_responders", "plot_saw_tooth", "plot_survival",
            "plot_trajectory", "save_figure"]

@@ -105,6 +105,48 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
     return ax
 
 
+def plot_harms_table(result, ax=None):
+    """Participants with each harm (%) per arm, exact CI whiskers (a :class:`HarmsTable`).
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> from dryneedle_outcomes.harms import harms_table
+    >>> ax = plot_harms_table(harms_table(dno.simulate_cohort(n_patients=40, seed=3)))
+    >>> [line.get_label() for line in ax.lines]
+    ['dry_needling', 'sham']
+    """
+    import matplotlib.pyplot as plt
+
+    table = result.long
+    keys = list(dict.fromkeys(zip(table["group"], table["term"], strict=True)))
+    arms = list(dict.fromkeys(table["arm"]))
+    position = {key: len(keys) - 1 - i for i, key in enumerate(keys)}
+    colours = arm_colours(arms)
+    offsets = dict(zip(arms, np.linspace(0.15, -0.15, len(arms)) if len(arms) > 1
+                       else [0.0], strict=True))
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(25 + 6 * len(keys)))
+        for arm in arms:
+            sub = table.loc[table["arm"] == arm]
+            y = np.array([position[k] for k in zip(sub["group"], sub["term"], strict=True)],
+                         dtype=float) + offsets[arm]
+            ax.hlines(y, 100 * sub["ci_lower"], 100 * sub["ci_upper"], color=colours[arm],
+                      lw=0.9, clip_on=False)
+            ax.plot(100 * sub["estimate"].to_numpy(dtype=float), y, ls="none", marker="o",
+                    ms=3.5, color=colours[arm], label=str(arm), clip_on=False)
+        labels = {("serious", "serious"): "Serious", ("withdrawal", "withdrawal"):
+                  "Withdrawal due to AE"}
+        ax.set_yticks(range(len(keys)))
+        ax.set_yticklabels([labels.get(k, term_label(*k)) for k in reversed(keys)])
+        ax.set_ylim(-0.6, len(keys) - 0.4)
+        ax.set_xlim(left=0)
+        ax.set_xlabel(XLABELS["patient"])
+        arm_legend(ax, loc="lower right")
+    return ax
+
+
 def plot_dose_response(result, ax=None):
     """Odds ratio per unit of dose, per term and covariate, on a log axis with CIs.
 

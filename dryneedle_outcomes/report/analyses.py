@@ -25,11 +25,10 @@ from ..blinding import blinding_index
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..errors import AnalysisError
-from ..harms import adverse_event_rates, dose_response, protocol_deviations
-from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
-from ..plots import plot_adverse_events, plot_responders
+from ..plots import plot_responders
 from ..responders import MISSING_LABELS, RespondersResult, responders
+from .harms import harms_section
 from .relief import relief_section, soreness_section
 from .sections import (
     FAILURES,
@@ -101,7 +100,7 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
-        _attempt(sections, "harms", lambda: _harms(cohort, options))
+        _attempt(sections, "harms", lambda: harms_section(cohort, options))
     if options.soreness_duration is not None:
         _attempt(sections, "soreness_duration", lambda: soreness_section(
             cohort, options, step=step, progress=progress))
@@ -123,58 +122,6 @@ def _baseline(cohort: Cohort, options: AnalysisOptions) -> Section:
                    diagnostics=[Diagnostic("baseline table", None,
                                            "summary rule per variable in the notes",
                                            unique(caught))] if caught else [])
-
-
-def _rates_headline(rates: AdverseEventRates) -> str:
-    rows = rates.table[rates.table["group"] == "any"]
-    if rates.per == "100_needles":
-        cells = [f"{r.arm} {r.estimate:.1f} ({rates.conf_level:.0%} CI {r.ci_lower:.1f} to "
-                 f"{r.ci_upper:.1f})" if r.estimate == r.estimate else f"{r.arm} not estimable"
-                 for r in rows.itertuples()]
-        return "Adverse events per 100 needle insertions: " + ", ".join(cells)
-    what = ("Treatment appointments" if rates.per == "session" else "Participants")
-    cells = [f"{r.arm} {r.count}/{r.denominator} ({100 * r.estimate:.1f}%, "
-             f"{rates.conf_level:.0%} CI {100 * r.ci_lower:.1f} to {100 * r.ci_upper:.1f}%)"
-             for r in rows.itertuples()]
-    return f"{what} with at least one adverse event: " + ", ".join(cells)
-
-
-def _harms(cohort: Cohort, options: AnalysisOptions) -> Section:
-    h = options.harms
-    section = Section("harms", "Harms")
-    rates_by_per = {}
-    messages: list[str] = []
-    for per in h.per:
-        rates, caught = _caught(adverse_event_rates, cohort, per=per,
-                                conf_level=options.conf_level,
-                                reference_arm=options.reference_arm)
-        messages += caught
-        rates_by_per[per] = rates
-        section.items.append(NamedTable(f"ae_rates_{per}", plain_table(rates)))
-        n_rows = len(rates.table[["group", "term"]].drop_duplicates())
-        section.items.append(NamedFigure(
-            f"ae_incidence_{per}",
-            f"{rates.title}, with {rates.conf_level:.0%} exact CIs.",
-            lambda ax, r=rates: plot_adverse_events(r, ax=ax), 25.0 + 6.0 * n_rows))
-        if len(rates.comparison):
-            section.items.append(NamedTable(f"ae_rates_{per}_comparison",
-                                            plain_table(rates.comparison_table())))
-    if messages:
-        section.diagnostics.append(Diagnostic("adverse-event rates", None, "", unique(messages)))
-    deviations, caught = _caught(protocol_deviations, cohort)
-    section.items.append(NamedTable("protocol_deviations", plain_table(deviations)))
-    if h.dose_response:
-        dose, caught = _caught(dose_response, cohort, conf_level=options.conf_level)
-        section.items.append(NamedTable("ae_dose_response", plain_table(dose)))
-        n_terms = dose.table["term"].nunique()
-        section.diagnostics.append(Diagnostic(
-            "dose-response GEE", dose.converged,
-            f"{n_terms} term(s); {len(dose.data)} appointments of "
-            f"{dose.data['patient_id'].nunique()} patients",
-            unique([*dose.warnings, *caught])))
-    main = rates_by_per.get("session") or next(iter(rates_by_per.values()))
-    section.headline.append(_rates_headline(main))
-    return section
 
 
 def responders_headline(res: RespondersResult, *, visit: int) -> str:

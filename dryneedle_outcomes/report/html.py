@@ -118,8 +118,9 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
     if n_dev:
-        parts.append(f"<p>Protocol deviations flagged: {n_dev} (needling a patient flagged "
-                     "pregnant or immunocompromised; kept in the analyses).</p>")
+        parts.append(f"<p>Protocol deviations flagged: {n_dev} (needling a patient with a "
+                     "contraindication, or a sham-arm patient recorded as needled; kept in "
+                     "the analyses).</p>")
     if len(q.flags):
         parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
                   frame_html(q.flags.head(FLAGS_SHOWN)),

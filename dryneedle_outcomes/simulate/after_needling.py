@@ -13,7 +13,6 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..normalize.vocabulary import AE_TERMS
 from .draws import norm_cdf, round_half_up
 from .parameters import SimulationParameters
 
@@ -46,11 +45,11 @@ AE_VERBATIMS: dict[str, tuple[str, ...]] = {
         "blood spot L calf",
     ),
     "vasovagal": (
-        "felt faint after needling",
-        "dizzy, pale",
+        "vasovagal episode after needling",
+        "VVR, lay supine",
         "vasovagal - lay supine",
-        "light-headed, nauseous",
-        "nearly fainted",
+        "vaso-vagal response",
+        "pale and clammy on plinth",
         "Vasovagal reaction, recovered after 10 min",
     ),
     "infection": (
@@ -66,13 +65,22 @@ AE_VERBATIMS: dict[str, tuple[str, ...]] = {
         "insertion pain L soleus",
     ),
     "other": (
-        "headache after session",
+        "itchy skin at needle site",
         "cramp in calf",
-        "fatigue after treatment",
-        "tingling in foot",
+        "shaky after treatment",
+        "claustrophobic on plinth",
     ),
 }
-"""Verbatim AE texts the simulator writes, by term (the way clinicians write them)."""
+"""Verbatim AE texts the simulator writes, by term (the way clinicians write them).
+
+Each codes to exactly the term it is listed under (one event per verbatim), so that
+the loaded cohort's terms equal the simulated truth; "other" holds rare events of
+Brady et al. (2014) that have no term of their own (itching, shaking, claustrophobia).
+"""
+
+#: The terms the simulator draws, in its draw order (fixed: a new vocabulary term must
+#: not change the random stream of existing samples).
+SIMULATED_TERMS: tuple[str, ...] = tuple(AE_VERBATIMS)
 
 _SEVERITIES = ("mild", "moderate", "severe")
 _SORENESS_EDGES = (0.0, 24.0, 48.0, 72.0, 168.0)
@@ -117,7 +125,7 @@ def report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarray
 def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, needled, needles,
                     dur, fear, visit) -> pd.DataFrame:
     """Adverse events per appointment (vectorised Bernoulli draws per term)."""
-    terms = AE_TERMS
+    terms = SIMULATED_TERMS
     t_index = {t: i for i, t in enumerate(terms)}
     # real needling appointments
     ni, nj = np.nonzero(needled)

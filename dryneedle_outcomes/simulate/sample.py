@@ -54,6 +54,8 @@ cumulative_after = [{n_sessions}]
 [analysis.harms]
 per = ["patient", "session", "100_needles"]
 dose_response = true
+# post-needling soreness is an adverse event only beyond the usual 24-48 h
+soreness_as_ae = {{ min_hours = 48 }}
 
 [analysis.responders]
 mcid = true
@@ -77,9 +79,9 @@ interval_censored = true
 interval_scores = "logrank2"
 interval_method = "pclt"
 distributions = ["weibull", "loglogistic"]
-# pre-specified RMST restriction times (end of the 6-week course; its 6 sessions)
-rmst_tau = 42
-rmst_tau_sessions = 6
+# pre-specified RMST restriction times (end of the {k}-week course; its {k} sessions)
+rmst_tau = {rmst_days}
+rmst_tau_sessions = {n_sessions}
 n_boot = 2000
 hr_n_boot = 1000
 seed = 2014
@@ -242,7 +244,9 @@ def write_sample(
     paths["analysis"] = directory / "analysis.toml"
     paths["analysis"].write_text(
         _ANALYSIS_TOML.format(seed=seed, n_patients=n_patients,
-                              n_sessions=sim.truth["n_sessions"]),
+                              n_sessions=sim.truth["n_sessions"],
+                              k=sim.truth["n_sessions"],
+                              rmst_days=7 * sim.truth["n_sessions"]),
         encoding="utf-8")
     paths["readme"] = directory / "README.md"
     paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")

@@ -32,12 +32,12 @@ Examples
 --------
 >>> import pandas as pd
 >>> from dryneedle_outcomes.normalize.vocabulary import map_ae_terms, map_muscles
->>> map_ae_terms(pd.Series(["Bruise", "felt faint", "itchy ankle", None]))
-               term  matched
-0          bruising     True
-1         vasovagal     True
-2             other    False
-3               NaN    False
+>>> map_ae_terms(pd.Series(["Bruise", "felt faint", "itchy ankle", "bruising and bleeding"]))
+        term  matched              terms  n_terms
+0   bruising     True           bruising        1
+1  dizziness     True          dizziness        1
+2      other    False              other        1
+3   bleeding     True  bleeding;bruising        2
 >>> map_muscles(pd.Series(["Gastroc + soleus", "FDB; abductor hallucis", "calf"]))
                 muscles unmatched
 0  gastrocnemius;soleus       NaN

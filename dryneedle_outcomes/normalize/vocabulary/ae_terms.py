@@ -2,24 +2,42 @@
 
 One job: map verbatim adverse-event text onto ``adverse_events.term``.
 
-Adverse-event terms (:func:`map_ae_terms`)
+The terms (:data:`AE_TERMS`)
+    The categories the dry-needling safety literature reports separately. Brady et al.
+    (2014, "Adverse events following trigger point dry needling: a prospective survey
+    of chartered physiotherapists", J Man Manip Ther 22(3):134-140, abstract) report
+    bruising (7.55% of 7,629 treatments), bleeding (4.65%), pain during treatment
+    (3.01%), pain after treatment (2.19%), aggravation of symptoms (0.88%), drowsiness
+    (0.26%), headache (0.14%), nausea (0.13%), fatigue (0.04%), altered emotions
+    (0.04%), and shaking, itching, claustrophobia and numbness (0.01% each). Here:
+    pain during treatment is ``needle_site_pain``; pain after treatment is
+    ``post_needling_soreness``; numbness, tingling and pins and needles are
+    ``paraesthesia``; drowsiness and fatigue are one term, ``drowsiness`` (as
+    DESIGN.md's vocabulary has it; map ``fatigue`` elsewhere with ``synonyms=`` to keep
+    it apart); altered emotions, shaking, itching and claustrophobia are ``other``.
+    Added from the clinic's own concerns (DESIGN.md): ``infection``, ``fainting``
+    (syncope, loss of consciousness), ``dizziness`` (light-headedness, feeling faint,
+    presyncope) and ``vasovagal`` (a vasovagal reaction named as such, or its
+    autonomic signs: pallor, sweating, clamminess). Nausea and dizziness are their own
+    terms, not folded into ``vasovagal``.
+
+Mapping (:func:`map_ae_terms`)
     1. exact match of the normalised text against the synonym table
-       (:data:`DEFAULT_AE_SYNONYMS` extended/overridden by the user's synonyms);
-    2. otherwise whole-word containment of any synonym in the text
+       (:data:`DEFAULT_AE_SYNONYMS` extended/overridden by the user's synonyms): one term;
+    2. otherwise whole-word containment of every synonym in the text, longest first
        (``"small bruise left calf"`` -> ``bruising``). Mentions in a negated clause
-       are ignored: ``"no bruising, felt faint"`` -> ``vasovagal``; a negation
+       are ignored: ``"no bruising, felt faint"`` -> ``dizziness``; a negation
        (no, not, nil, denies, denied, without, negative for, absence of, free of)
        reaches to the next ``, ; . :`` or "but";
-    3. when several terms are contained, the first in :data:`AE_PRECEDENCE` wins:
-       vasovagal > infection > bleeding > bruising > needle_site_pain >
-       post_needling_soreness > other (the rarer, more clinically important event
-       is kept; ``"bruising and bleeding"`` -> ``bleeding``);
+    3. a text that names several events (``"bruising and bleeding"``) gives every
+       term it names, in the order of :data:`AE_PRECEDENCE`: the ``terms`` column
+       joins them with ``;`` and ``n_terms`` counts them; ``term`` is the first (the
+       rarer, more clinically important event). The loader turns such a row into one
+       event per term, linked by ``verbatim_id``;
     4. anything else that is not empty becomes ``"other"`` with ``matched=False`` so
        the caller can record it.
-    Judgement calls: nausea, pallor, sweating/clamminess and dizziness map to
-    ``vasovagal`` (in a needling clinic they are the vasovagal prodrome); bare
-    "pain" is *not* mapped (needle-site pain and post-needling soreness cannot be
-    told apart) and bare "redness" is not mapped; text that says there was no event
+    Bare "pain" is *not* mapped (pain during and after needling cannot be told
+    apart) and bare "redness" is not mapped; text that says there was no event
     (:data:`NO_EVENT_TEXT`: "none", "nil", "no AE", "nothing" ...) gives a missing
     term (NaN, ``matched=False``), because it is not an event at all.
 """
@@ -44,20 +62,34 @@ AE_TERMS: tuple[str, ...] = (
     "vasovagal",
     "infection",
     "needle_site_pain",
+    "aggravation_of_symptoms",
+    "paraesthesia",
+    "drowsiness",
+    "headache",
+    "nausea",
+    "dizziness",
+    "fainting",
     "other",
 )
-"""Controlled vocabulary of ``adverse_events.term``."""
+"""Controlled vocabulary of ``adverse_events.term`` (see the module docstring)."""
 
 AE_PRECEDENCE: tuple[str, ...] = (
+    "fainting",
     "vasovagal",
     "infection",
     "bleeding",
     "bruising",
+    "paraesthesia",
+    "dizziness",
+    "nausea",
+    "headache",
+    "drowsiness",
+    "aggravation_of_symptoms",
     "needle_site_pain",
     "post_needling_soreness",
     "other",
 )
-"""Which term wins when a verbatim text contains synonyms of several terms."""
+"""The order of the terms one verbatim names; the first is ``term``."""
 
 NO_EVENT_TEXT: frozenset[str] = frozenset(
     {
@@ -122,39 +154,100 @@ _AE_SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
         "vasovagal reaction",
         "vasovagal response",
         "vasovagal episode",
+        "vasovagal syncope",
         "vaso vagal",
         "vvr",
-        "faint",
-        "fainted",
-        "fainting",
-        "felt faint",
-        "feeling faint",
-        "syncope",
-        "syncopal episode",
-        "presyncope",
-        "pre syncope",
-        "near syncope",
-        "dizzy",
-        "dizziness",
-        "felt dizzy",
-        "light headed",
-        "lightheaded",
-        "light headedness",
-        "lightheadedness",
         "pale and sweaty",
         "pallor",
+        "pale",
         "sweating",
         "sweaty",
         "clammy",
-        "nausea",
-        "nauseous",
-        "nauseated",
-        "felt sick",
+    ),
+    "fainting": (
+        "faint",
+        "fainted",
+        "fainting",
+        "syncope",
+        "syncopal episode",
         "passed out",
         "collapse",
         "collapsed",
         "loss of consciousness",
         "lost consciousness",
+    ),
+    "dizziness": (
+        "dizzy",
+        "dizziness",
+        "felt dizzy",
+        "felt faint",
+        "feeling faint",
+        "nearly fainted",
+        "almost fainted",
+        "presyncope",
+        "pre syncope",
+        "near syncope",
+        "light headed",
+        "lightheaded",
+        "light headedness",
+        "lightheadedness",
+        "giddy",
+    ),
+    "nausea": (
+        "nausea",
+        "nauseous",
+        "nauseated",
+        "felt sick",
+        "feeling sick",
+        "queasy",
+        "vomiting",
+        "vomited",
+    ),
+    "headache": (
+        "headache",
+        "headaches",
+        "head ache",
+        "migraine",
+    ),
+    "drowsiness": (
+        "drowsy",
+        "drowsiness",
+        "sleepy",
+        "sleepiness",
+        "fatigue",
+        "fatigued",
+        "tired",
+        "tiredness",
+        "lethargy",
+        "lethargic",
+    ),
+    "paraesthesia": (
+        "paraesthesia",
+        "paraesthesiae",
+        "paresthesia",
+        "paresthesias",
+        "pins and needles",
+        "tingling",
+        "tingly",
+        "numb",
+        "numbness",
+        "altered sensation",
+    ),
+    "aggravation_of_symptoms": (
+        "aggravation of symptoms",
+        "aggravation",
+        "aggravated symptoms",
+        "symptoms aggravated",
+        "symptoms worse",
+        "worse symptoms",
+        "flare",
+        "flare up",
+        "flared up",
+        "exacerbation",
+        "exacerbation of symptoms",
+        "increased heel pain",
+        "heel pain worse",
+        "worse heel pain",
     ),
     "post_needling_soreness": (
         "doms",
@@ -169,6 +262,9 @@ _AE_SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
         "post treatment soreness",
         "post needling pain",
         "post needling ache",
+        "pain after treatment",
+        "pain after needling",
+        "pain after the session",
         "ache",
         "aches",
         "aching",
@@ -194,6 +290,9 @@ _AE_SYNONYM_LISTS: dict[str, tuple[str, ...]] = {
     ),
     "needle_site_pain": (
         "needle site pain",
+        "pain during treatment",
+        "pain during needling",
+        "pain during the session",
         "pain at needle site",
         "pain at the needle site",
         "pain at insertion",
@@ -268,8 +367,11 @@ def map_ae_terms(verbatim: Any, synonyms: Mapping[str, str] | None = None) -> pd
     -------
     pandas.DataFrame
         Aligned to ``verbatim.index``, columns ``term`` (one of :data:`AE_TERMS`,
-        NaN when the verbatim is missing or says there was no event) and ``matched``
-        (bool; False when the term fell back to ``"other"`` or is missing).
+        NaN when the verbatim is missing or says there was no event; the first of
+        the terms named, in :data:`AE_PRECEDENCE`), ``matched`` (bool; False when the
+        term fell back to ``"other"`` or is missing), ``terms`` (every term the text
+        names, joined by ``;``, in :data:`AE_PRECEDENCE` order) and ``n_terms`` (how
+        many; 0 when missing).
 
     Raises
     ------
@@ -278,46 +380,49 @@ def map_ae_terms(verbatim: Any, synonyms: Mapping[str, str] | None = None) -> pd
 
     Notes
     -----
-    Exact synonym match first, then whole-word containment outside negated clauses,
-    with ties broken by :data:`AE_PRECEDENCE`. See the module docstring.
+    Exact synonym match first, then whole-word containment outside negated clauses;
+    a text naming several events gives every term (see the module docstring).
 
     Examples
     --------
     >>> import pandas as pd
     >>> v = pd.Series(["Haematoma", "pinpoint bleed + bruise", "no bruising, felt dizzy",
     ...                "Calf cramp", "none", ""])
-    >>> map_ae_terms(v)
-            term  matched
-    0   bruising     True
-    1   bleeding     True
-    2  vasovagal     True
-    3      other    False
-    4        NaN    False
-    5        NaN    False
+    >>> map_ae_terms(v)[["term", "matched", "terms"]]
+            term  matched              terms
+    0   bruising     True           bruising
+    1   bleeding     True  bleeding;bruising
+    2  dizziness     True          dizziness
+    3      other    False              other
+    4        NaN    False                NaN
+    5        NaN    False                NaN
     >>> map_ae_terms(pd.Series(["calf cramp"]), synonyms={"cramp": "post_needling_soreness"})
-                         term  matched
-    0  post_needling_soreness     True
+                         term  matched                   terms  n_terms
+    0  post_needling_soreness     True  post_needling_soreness        1
     """
     table = _ae_table(synonyms)
     pattern = keyword_pattern(table)
 
-    def parse(value: Any) -> tuple[Any, bool]:
+    def parse(value: Any) -> tuple[Any, bool, Any, int]:
         text = normalize_text(value)
         if text in MISSING_TEXT or text in NO_EVENT_TEXT:
-            return np.nan, False
+            return np.nan, False, np.nan, 0
         if text in table:
-            return table[text], True
+            return table[text], True, table[text], 1
         found = {
             table[m.group(0)]
             for m in (pattern.finditer(text) if pattern is not None else ())
             if not _negated(text, m.start())
         }
         if found:
-            return min(found, key=_AE_RANK.__getitem__), True
-        return "other", False
+            ordered = sorted(found, key=_AE_RANK.__getitem__)
+            return ordered[0], True, ";".join(ordered), len(ordered)
+        return "other", False, "other", 1
 
-    series, (term, matched) = apply_unique(verbatim, parse, 2, (np.nan, False))
+    series, (term, matched, terms, n_terms) = apply_unique(
+        verbatim, parse, 4, (np.nan, False, np.nan, 0))
     return pd.DataFrame(
-        {"term": term, "matched": matched.astype(bool)},
+        {"term": term, "matched": matched.astype(bool), "terms": terms,
+         "n_terms": n_terms.astype(np.int64)},
         index=series.index,
     )

@@ -4,9 +4,14 @@ One job: map recorded severities onto ``adverse_events.severity`` (mild, moderat
 
 Severity (:func:`map_severity`)
     mild: mild, minor, slight(ly); moderate: moderate, mod, medium, moderately;
-    severe: severe, marked, major, very severe, life threatening. Grades follow
-    CTCAE: 1 mild, 2 moderate, 3 severe and 4/5 also severe, written ``3``,
+    severe: severe, marked, major, very severe, life threatening, death, fatal. Grades
+    follow CTCAE: 1 mild, 2 moderate, 3 severe and 4/5 also severe, written ``3``,
     ``3.0``, ``"grade 3"``, ``"gr 3"``, ``"G3"``, ``"grade III"``, ``"CTCAE 3"``.
+    The grade, where the text gives one, is kept (``grade``): CTCAE grade 4 is
+    life-threatening and grade 5 is death, so "life threatening" is grade 4 and
+    "death"/"fatal"/"died" grade 5. Grades 4 and 5 always make an event serious
+    (ICH E2A: an event that results in death or is life-threatening is serious); the
+    loader enforces that and flags a record that says otherwise.
     ``"serious"`` is deliberately *not* severe - seriousness is a separate
     regulatory flag - so it is ``invalid``. Combined grades ("mild-moderate") are
     ``invalid``: they are never resolved by guessing.
@@ -30,8 +35,12 @@ SEVERITIES: tuple[str, ...] = ("mild", "moderate", "severe")
 _SEVERITY_WORDS: dict[str, tuple[str, ...]] = {
     "mild": ("mild", "minor", "slight", "slightly"),
     "moderate": ("moderate", "mod", "medium", "moderately"),
-    "severe": ("severe", "marked", "major", "very severe", "life threatening"),
+    "severe": ("severe", "marked", "major", "very severe", "life threatening", "death",
+               "fatal", "died"),
 }
+
+#: Severity words that carry a CTCAE grade (4 life-threatening, 5 death).
+_GRADE_WORDS = {"life threatening": 4, "death": 5, "fatal": 5, "died": 5}
 
 DEFAULT_SEVERITY_CODES: Mapping[str, str] = MappingProxyType(
     {
@@ -70,7 +79,8 @@ def map_severity(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Aligned to ``values.index``, columns ``severity`` (mild/moderate/severe or
-        NaN) and ``status`` ("ok", "missing" or "invalid").
+        NaN), ``status`` ("ok", "missing" or "invalid") and ``grade`` (the CTCAE grade
+        1-5 where the value is a grade or a grade-4/5 word, else NaN; float).
 
     Raises
     ------
@@ -86,34 +96,48 @@ def map_severity(values: Any, codes: Mapping | None = None) -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> map_severity(pd.Series(["Mild", "grade 2", 3, "serious", None, "A"]), codes={"a": "mild"})
-       severity   status
-    0      mild       ok
-    1  moderate       ok
-    2    severe       ok
-    3       NaN  invalid
-    4       NaN  missing
-    5      mild       ok
+       severity   status  grade
+    0      mild       ok    NaN
+    1  moderate       ok    2.0
+    2    severe       ok    3.0
+    3       NaN  invalid    NaN
+    4       NaN  missing    NaN
+    5      mild       ok    NaN
+    >>> map_severity(pd.Series(["Grade 4", "life-threatening", "G5"]))["grade"].tolist()
+    [4.0, 4.0, 5.0]
     """
     table: dict[str, Any] = dict(DEFAULT_SEVERITY_CODES)
-    table.update(user_codes(codes, "severity codes", _to_severity, ", ".join(SEVERITIES)))
+    mine = user_codes(codes, "severity codes", _to_severity, ", ".join(SEVERITIES))
+    table.update(mine)
 
-    def parse(value: Any) -> tuple[Any, str]:
-        if isinstance(value, (bool, np.bool_)):
-            return np.nan, "invalid"
-        key = code_key(value)
-        if key is None:
-            return np.nan, "missing"
-        if key in table:
-            sev = table[key]
-            return (np.nan, "missing") if sev is None else (sev, "ok")
-        if key in MISSING_TEXT:
-            return np.nan, "missing"
+    def grade_of(key: str) -> float:
+        if key in _GRADE_WORDS:
+            return float(_GRADE_WORDS[key])
+        if key in ("1", "2", "3", "4", "5") and key not in mine:  # a user's "3" is a code
+            return float(key)
         m = _GRADE.fullmatch(key)
         if m:
             g = m.group("g")
-            grade = int(g) if g.isdigit() else _ROMAN[g]
-            return DEFAULT_SEVERITY_CODES[str(grade)], "ok"
-        return np.nan, "invalid"
+            return float(int(g) if g.isdigit() else _ROMAN[g])
+        return np.nan
 
-    series, (severity, status) = apply_unique(values, parse, 2, (np.nan, "missing"))
-    return pd.DataFrame({"severity": severity, "status": status}, index=series.index)
+    def parse(value: Any) -> tuple[Any, str, float]:
+        if isinstance(value, (bool, np.bool_)):
+            return np.nan, "invalid", np.nan
+        key = code_key(value)
+        if key is None:
+            return np.nan, "missing", np.nan
+        if key in table:
+            sev = table[key]
+            return (np.nan, "missing", np.nan) if sev is None else (sev, "ok", grade_of(key))
+        if key in MISSING_TEXT:
+            return np.nan, "missing", np.nan
+        grade = grade_of(key)
+        if not np.isnan(grade):
+            return DEFAULT_SEVERITY_CODES[str(int(grade))], "ok", grade
+        return np.nan, "invalid", np.nan
+
+    series, (severity, status, grade) = apply_unique(values, parse, 3,
+                                                     (np.nan, "missing", np.nan))
+    return pd.DataFrame({"severity": severity, "status": status,
+                         "grade": grade.astype(float)}, index=series.index)

@@ -9,7 +9,10 @@ Two data sets:
 - ``edge``: a simulated 300-patient trial (seed 11) with events planted to exercise
   every counting rule: severe events marked serious, events at baseline (visit 0,
   not treatment-emergent), at follow-up (after the last session) and at a visit the
-  patient missed (no assessment record), and a patient with recurrent events.
+  patient missed (no assessment record), a patient with recurrent events, one verbatim
+  naming two events (split into two rows by the loader), an event that led to
+  withdrawal, and events of the terms Brady et al. (2014) report (headache, nausea,
+  paraesthesia, drowsiness, aggravation of symptoms).
 
 For each, ``<name>_patients.csv``, ``<name>_assessments.csv`` and
 ``<name>_adverse_events.csv`` hold the canonical tables (booleans as 0/1), from which
@@ -59,8 +62,16 @@ def edge_cohort() -> dno.Cohort:
         (dn_seen[2], 1, "bruising", "second bruise", "mild", False),
         (dn_seen[2], 1, "bruising", "third bruise", "mild", False),
         (sham_seen[2], 2, "vasovagal", "felt faint", "moderate", False),
+        (dn_seen[3], 1, "bruising and bleeding", "bruising and bleeding", "mild", False),
+        (dn_seen[4], 1, "fainting", "fainted, stopped needling", "moderate", False),
+        (dn_seen[5], 1, "headache", "headache", "mild", False),
+        (dn_seen[6], 1, "nausea", "felt sick", "mild", False),
+        (sham_seen[3], 2, "paraesthesia", "tingling", "mild", False),
+        (dn_seen[7], 1, "drowsiness", "drowsy", "mild", False),
+        (dn_seen[8], 1, "aggravation_of_symptoms", "heel pain worse", "moderate", False),
     ], columns=["patient_id", "visit", "term", "verbatim", "severity", "serious"])
     ev = pd.concat([ev, extra], ignore_index=True)
+    ev["withdrawal"] = ev["verbatim"].eq("fainted, stopped needling")
     with warnings.catch_warnings(record=True):  # the planted unassessed visit is flagged
         warnings.simplefilter("always")
         return dno.load_cohort(a, sim.patients, ev)
@@ -82,12 +93,15 @@ def export(name: str, cohort: dno.Cohort) -> None:
     a = cohort.assessments
     pd.DataFrame({"patient_id": a["patient_id"], "visit": a["visit"],
                   "needled": _bool(a["needled"]), "needles": a["needles"].astype(float),
-                  "twitch_responses": a["twitch_responses"].astype(float)}
+                  "twitch_responses": a["twitch_responses"].astype(float),
+                  "soreness_lower_h": a["soreness_lower_h"].astype(float)}
                  ).to_csv(HERE / f"{name}_assessments.csv", index=False)
     e = cohort.adverse_events
     pd.DataFrame({"patient_id": e["patient_id"], "visit": e["visit"],
                   "term": e["term"].astype(str), "severity": e["severity"].astype(str),
-                  "serious": _bool(e["serious"])}
+                  "serious": _bool(e["serious"]),
+                  "withdrawal": (_bool(e["withdrawal"]) if "withdrawal" in e
+                                 else np.zeros(len(e), dtype=int))}
                  ).to_csv(HERE / f"{name}_adverse_events.csv", index=False)
     for per in PERS:
         t = adverse_event_rates(cohort, per, by="all").table

@@ -10,14 +10,19 @@
 #      (<name>_counts_<per>.csv): binom.test, prop.test(correct = FALSE), poisson.test;
 #   3. compares the arms on its own counts: fisher.test, Newcombe's method 10 from
 #      prop.test's Wilson limits, the risk ratio with the stated zero-cell rule;
-#   4. fits the dose-response GEE with geepack::geeglm.
+#   4. fits the dose-response GEE with geepack::geeglm;
+#   5. recounts the harms table (terms as rows, arms as columns) with the soreness rule
+#      "lasted at least 48 h" (soreness_lower_h of the same patient and visit >= 48)
+#      and computes its intervals: binom.test for participants, poisson.test for events
+#      per 100 appointments.
 # Plus grids of edge cases for the interval functions and Newcombe's (1998) examples.
 # Each number is stored under the R expression that produced it. Writes reference.json.
 suppressPackageStartupMessages({ library(geepack); library(jsonlite) })
 here <- "tests/reference/harms"
 
 TERMS <- c("post_needling_soreness", "bruising", "bleeding", "vasovagal", "infection",
-           "needle_site_pain", "other")
+           "needle_site_pain", "aggravation_of_symptoms", "paraesthesia", "drowsiness",
+           "headache", "nausea", "dizziness", "fainting", "other")
 SEVERITIES <- c("mild", "moderate", "severe")
 REFERENCE <- "sham"
 
@@ -34,6 +39,8 @@ categories <- function(ev) {
   for (s in SEVERITIES)
     out[[length(out) + 1]] <- list(group = "severity", term = s, hit = ev$severity == s)
   out[[length(out) + 1]] <- list(group = "serious", term = "serious", hit = ev$serious == 1)
+  out[[length(out) + 1]] <- list(group = "withdrawal", term = "withdrawal",
+                                 hit = ev$withdrawal == 1)
   out
 }
 
@@ -146,6 +153,46 @@ gee_fits <- function(rc, min_events = 10) {
   out
 }
 
+# ------------------------------------------------------------------ harms table
+harms_table <- function(name, min_hours = 48) {
+  pts <- read(name, "patients"); a <- read(name, "assessments"); ev <- read(name, "adverse_events")
+  ev <- ev[ev$visit >= 1 & ev$patient_id %in% pts$patient_id, ]
+  key <- function(d) paste(d$patient_id, d$visit, sep = "|")
+  sore_h <- a$soreness_lower_h[match(key(ev), key(a))]
+  keep <- ev$term != "post_needling_soreness" | (!is.na(sore_h) & sore_h >= min_hours)
+  n_dropped <- sum(!keep)
+  ev <- ev[keep, ]
+  ev$arm <- pts$arm[match(ev$patient_id, pts$patient_id)]
+  k <- max(a$visit[(a$needled == 1 | a$needles > 0) & a$visit >= 1])
+  appts <- a[a$visit >= 1 & a$visit <= k, ]
+  appts$arm <- pts$arm[match(appts$patient_id, pts$patient_id)]
+  ev_in <- ev[key(ev) %in% key(appts), ]
+  rows <- list()
+  for (arm in unique(pts$arm)) {
+    e_p <- ev[ev$arm == arm, ]; e_s <- ev_in[ev_in$arm == arm, ]
+    cats <- categories(e_p); cs <- categories(e_s)
+    for (i in seq_along(cats)) {
+      if (cats[[i]]$group == "severity") next
+      x <- length(unique(e_p$patient_id[cats[[i]]$hit])); n <- sum(pts$arm == arm)
+      e <- sum(cs[[i]]$hit); t <- sum(appts$arm == arm)
+      bt <- binom.test(x, n)$conf.int; pt <- poisson.test(e, t)$conf.int
+      rows[[length(rows) + 1]] <- list(arm = arm, group = cats[[i]]$group,
+        term = cats[[i]]$term, n_participants_with_event = x, n_participants = n,
+        n_events = e, n_appointments = t, lower = bt[1], upper = bt[2],
+        rate_lower = 100 * pt[1], rate_upper = 100 * pt[2])
+    }
+  }
+  d <- do.call(rbind, lapply(rows, as.data.frame, stringsAsFactors = FALSE))
+  list(min_hours = min_hours, n_soreness_not_meeting_rule = n_dropped,
+       arm = d$arm, group = d$group, term = d$term,
+       n_participants_with_event = d$n_participants_with_event,
+       n_participants = d$n_participants, n_events = d$n_events,
+       n_appointments = d$n_appointments,
+       `binom.test(x, n)$conf.int` = list(lower = d$lower, upper = d$upper),
+       `100 * poisson.test(events, appointments)$conf.int` =
+         list(lower = d$rate_lower, upper = d$rate_upper))
+}
+
 # ------------------------------------------------------------------ assemble
 out <- list(R = R.version.string, geepack = as.character(packageVersion("geepack")),
             geese_control = "geese.control(epsilon = 1e-12, maxit = 200)", datasets = list())
@@ -157,7 +204,8 @@ for (name in c("sample", "edge")) {
     intervals = intervals(name),
     comparison = list(patient = comparisons(rc$tables$patient),
                       session = comparisons(rc$tables$session)),
-    gee = gee_fits(rc))
+    gee = gee_fits(rc),
+    harms_table_soreness48 = harms_table(name))
 }
 
 # grids of edge cases
@@ -207,6 +255,16 @@ out$newcombe_examples <- list(
   quoted = list(lower = c(0.0524, 0.1705, 0.0342, -0.0381, -0.1611, -0.2775),
                 upper = c(0.3339, 0.8090, 0.8210, 0.1926, 0.2775, 0.2775)),
   not_reproduced = "c")
+
+# the risk ratio with Haldane's 0.5 on a zero cell, by hand from its definition
+# (31/42 vs 0/42: post-needling soreness per participant in the sample before the soreness
+# rule, the "63, CI 4 to 997" of issue 12)
+rr_cases <- list(c(31, 42, 0, 42), c(52, 229, 0, 235), c(5, 56, 0, 29), c(12, 40, 3, 45))
+out$risk_ratio_haldane <- list(
+  x1 = sapply(rr_cases, `[`, 1), n1 = sapply(rr_cases, `[`, 2),
+  x2 = sapply(rr_cases, `[`, 3), n2 = sapply(rr_cases, `[`, 4),
+  `risk_ratio(x1, n1, x2, n2): Katz log CI, 0.5 added to every cell on a zero cell` =
+    lapply(rr_cases, function(v) risk_ratio(v[1], v[2], v[3], v[4])))
 
 write_json(out, file.path(here, "reference.json"), auto_unbox = TRUE, digits = NA,
            pretty = TRUE, na = "null")

@@ -1,0 +1,348 @@
+"""Harms as CONSORT Harms 2022 asks (issue 12): every rule on hand-built cohorts, the
+harms table against R.
+
+Rules checked by hand: one verbatim naming several events gives one event per term
+(linked by verbatim_id, one ledger correction per split); severity grades 4/5 make an
+event serious and a contradiction is a ledger flag; the optional harms columns
+(relatedness, onset, duration, action taken, withdrawal, ascertainment) are validated
+and ledgered; the soreness rule; every protocol-deviation reason, crossover included,
+is a ledger flag and configurable; the harms table's layout and withdrawals per arm.
+
+Golden values: tests/reference/harms/reference.json (``harms_table_soreness48``), made
+by make_reference.R, which recounts the harms table from the canonical tables with the
+48-h soreness rule written out again in R, and computes binom.test (participants) and
+poisson.test (events per 100 appointments). Tolerances: counts exact; exact intervals
+1e-6 relative (both sides invert the same beta/gamma quantiles; ~1e-12 in practice).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dryneedle_outcomes as dno
+from dryneedle_outcomes.config import AnalysisConfig
+from dryneedle_outcomes.errors import ConfigError
+from dryneedle_outcomes.harms import (
+    HarmsTable,
+    SorenessRule,
+    adverse_event_rates,
+    harms_table,
+    protocol_deviations,
+)
+from dryneedle_outcomes.stats.intervals import clopper_pearson, poisson_exact
+
+REF_DIR = Path(__file__).parent / "reference" / "harms"
+REF = json.loads((REF_DIR / "reference.json").read_text())
+RTOL = 1e-6           # exact intervals: the same beta/gamma quantiles on both sides
+ATOL_ZERO = 1e-12     # limits that are exactly 0
+
+
+def _visits(ids, visits=(0, 1, 2)):
+    return pd.DataFrame([(p, v) for p in ids for v in visits], columns=["patient_id", "visit"])
+
+
+def _load(visits, patients, events, **kw):
+    with warnings.catch_warnings(record=True):   # deviations are warned about; not tested here
+        warnings.simplefilter("always")
+        return dno.load_cohort(visits, patients, events, **kw)
+
+
+PATIENTS = pd.DataFrame({"patient_id": ["D1", "D2", "S1"],
+                         "arm": ["dry_needling", "dry_needling", "sham"]})
+
+
+# ============================================================ one event per term
+def test_a_verbatim_naming_two_events_gives_two_linked_events():
+    ev = pd.DataFrame({"patient_id": ["D1", "D1", "D2"], "visit": [1, 2, 1],
+                       "verbatim": ["bruising and bleeding", "sore calf", "Haematoma"]})
+    c = _load(_visits(["D1", "D2", "S1"]), PATIENTS, ev)
+    e = c.adverse_events
+    assert e["term"].astype(str).tolist() == ["bleeding", "bruising",
+                                              "post_needling_soreness", "bruising"]
+    assert e["verbatim"].tolist()[:2] == ["bruising and bleeding"] * 2
+    assert e["verbatim_id"].tolist()[0] == e["verbatim_id"].tolist()[1]
+    assert e["verbatim_id"].nunique() == 3
+    corr = c.quality.corrections
+    split = corr[corr["action"].str.startswith("one verbatim names several events")]
+    assert len(split) == 1 and split["new"].iloc[0] == "bleeding;bruising"
+    assert split["row"].iloc[0] == e["verbatim_id"].iloc[0]
+    # ledger counts stay per source row: 3 read, 3 kept
+    counts = c.quality.counts.set_index("table").loc["adverse_events"]
+    assert (counts["read"], counts["kept"], counts["rejected"]) == (3, 3, 0)
+    # counted once per term; the participant counts once for "any"
+    r = adverse_event_rates(c, "patient", by="term").table.set_index(["arm", "term"])
+    assert r.loc[("dry_needling", "bruising"), "count"] == 2
+    assert r.loc[("dry_needling", "bleeding"), "count"] == 1
+    assert r.loc[("dry_needling", "any"), ["count", "n_events"]].tolist() == [2, 4]
+
+
+def test_a_term_column_naming_two_events_is_split_too():
+    ev = pd.DataFrame({"patient_id": ["D1"], "visit": [1], "term": ["headache and nausea"]})
+    e = _load(_visits(["D1", "D2", "S1"]), PATIENTS, ev).adverse_events
+    assert e["term"].astype(str).tolist() == ["nausea", "headache"]
+
+
+def test_split_is_vectorised_at_scale():
+    n = 60_000
+    ids = [f"P{i}" for i in range(n)]
+    pts = pd.DataFrame({"patient_id": ids, "arm": ["dry_needling", "sham"] * (n // 2)})
+    ev = pd.DataFrame({"patient_id": ids, "visit": 1,
+                       "verbatim": ["bruising and bleeding", "bruise"] * (n // 2)})
+    e = _load(_visits(ids, (0, 1)), pts, ev).adverse_events
+    assert len(e) == n + n // 2
+
+
+# ============================================================ grade 4/5 is serious
+def test_grade_4_and_5_are_serious_and_a_contradiction_is_flagged():
+    ev = pd.DataFrame({"patient_id": ["D1", "D1", "D2", "D2"], "visit": [1, 2, 1, 2],
+                       "verbatim": ["fainted", "infection", "bruise", "bleeding"],
+                       "severity": ["grade 4", "G5", "grade 3", "life-threatening"],
+                       "serious": ["no", None, "no", "yes"]})
+    c = _load(_visits(["D1", "D2", "S1"]), PATIENTS, ev, errors="quarantine")
+    e = c.adverse_events.set_index("verbatim")
+    assert e.loc["fainted", "serious"] and e.loc["infection", "serious"]
+    assert not e.loc["bruise", "serious"]             # grade 3: severe, not necessarily serious
+    assert e.loc["bleeding", "serious"]
+    assert (c.adverse_events["severity"] == "severe").all()
+    flags = c.quality.flags
+    f = flags[flags["rule"] == "grade_implies_serious"]
+    assert len(f) == 1                                  # only the recorded "no" with grade 4
+    assert f["column"].iloc[0] == "serious" and f["value"].iloc[0] == "4"
+    assert f["source"].iloc[0] == "<DataFrame:adverse_events>" and f["row"].iloc[0] == 2
+    corr = c.quality.corrections
+    assert (corr["action"].str.startswith("serious set by severity grade")).sum() == 2
+
+
+# ============================================================ the harms columns
+def test_harms_columns_are_validated_and_ledgered():
+    ev = pd.DataFrame({
+        "patient_id": ["D1", "D1", "D2", "S1"], "visit": [1, 2, 1, 1],
+        "verbatim": ["bruise", "fainted", "sore calf", "needle pain"],
+        "relatedness": ["probable", "possibly", "unrelated", "maybe not?"],
+        "onset_h": [0.5, "30 min", "2 days", -3],
+        "duration_h": ["3 d", "1 wk", "bad", None],
+        "action_taken": ["pressure applied", "session stopped", "none", "?"],
+        "withdrawal": ["no", "yes", "no", "n"],
+        "ascertainment": ["questionnaire", "spontaneous", "solicited", "phone"],
+    })
+    c = _load(_visits(["D1", "D2", "S1"]), PATIENTS, ev, errors="quarantine")
+    e = c.adverse_events.set_index("verbatim")
+    assert e["relatedness"].tolist()[:3] == ["related", "possibly_related", "not_related"]
+    assert pd.isna(e.loc["needle pain", "relatedness"])
+    np.testing.assert_allclose(e["onset_h"].to_numpy(float), [0.5, 0.5, 48.0, np.nan])
+    np.testing.assert_allclose(e["duration_h"].to_numpy(float), [72.0, 168.0, np.nan, np.nan])
+    assert e["action_taken"].tolist()[:3] == ["first_aid", "treatment_interrupted", "none"]
+    assert e["withdrawal"].tolist() == [False, True, False, False]
+    assert e["ascertainment"].tolist()[:3] == ["systematic", "spontaneous", "systematic"]
+    rej = c.quality.rejected
+    got = set(zip(rej["column"], rej["rule"], strict=True))
+    assert got == {("relatedness", "invalid_relatedness"), ("onset_h", "negative_onset_h"),
+                   ("duration_h", "invalid_duration_h"),
+                   ("action_taken", "invalid_action_taken"),
+                   ("ascertainment", "invalid_ascertainment")}
+    assert (rej["scope"] == "cell").all()              # the events are kept
+    assert len(c.adverse_events) == 4
+    with pytest.raises(dno.DataValidationError, match="invalid_relatedness"):
+        dno.load_cohort(_visits(["D1", "D2", "S1"]), PATIENTS, ev)
+
+
+# ============================================================ the soreness rule
+def _soreness_cohort():
+    a = _visits(["D1", "D2", "S1"])
+    a["needled"] = (a["visit"] > 0) & a["patient_id"].str.startswith("D")
+    a["soreness_lower_h"] = [0, 72, 24, 0, 48, 12, 0, 0, 0]
+    a["soreness_upper_h"] = [0, 96, 48, 0, 72, 24, 0, 0, 0]
+    ev = pd.DataFrame({
+        "patient_id": ["D1", "D1", "D2", "D2", "D2"], "visit": [1, 2, 1, 2, 2],
+        "verbatim": ["sore calf", "sore calf", "DOMS", "sore heel", "bruise"],
+        "severity": ["mild", "moderate", "mild", "mild", "mild"],
+        "duration_h": [None, None, None, 60, None]})
+    return _load(a, PATIENTS, ev)
+
+
+def test_soreness_rule_by_hand():
+    c = _soreness_cohort()
+    # D1v1 lasted >= 72 h; D1v2 24-48 h; D2v1 >= 48 h; D2v2: own duration 60 h (the
+    # assessment says 12-24 h: the event's own duration wins)
+    t = harms_table(c, soreness_as_ae={"min_hours": 48}).long.set_index(["arm", "term"])
+    assert t.loc[("dry_needling", "post_needling_soreness"), "n_events"] == 3
+    assert t.loc[("dry_needling", "post_needling_soreness"),
+                 "n_participants_with_event"] == 2
+    t = harms_table(c, soreness_as_ae={"min_hours": 72}).long.set_index(["arm", "term"])
+    assert t.loc[("dry_needling", "post_needling_soreness"), "n_events"] == 1
+    t = harms_table(c, soreness_as_ae={"min_severity": "moderate"})
+    assert t.long.set_index(["arm", "term"]).loc[
+        ("dry_needling", "post_needling_soreness"), "n_events"] == 1
+    both = harms_table(c, soreness_as_ae=SorenessRule(min_hours=72, min_severity="moderate"))
+    assert both.long.set_index(["arm", "term"]).loc[
+        ("dry_needling", "post_needling_soreness"), "n_events"] == 2
+    none = harms_table(c)
+    assert none.long.set_index(["arm", "term"]).loc[
+        ("dry_needling", "post_needling_soreness"), "n_events"] == 4
+    # bruising never filtered; the rule is stated
+    assert none.long.set_index(["arm", "term"]).loc[("dry_needling", "bruising"),
+                                                    "n_events"] == 1
+    r = adverse_event_rates(c, "session", soreness_as_ae={"min_hours": 48})
+    assert any("lasted at least 48 h; 1 of 4" in n for n in r.notes)
+    assert any("none declared" in n for n in adverse_event_rates(c).notes)
+
+
+def test_soreness_rule_errors():
+    with pytest.raises(ConfigError, match="min_hours"):
+        SorenessRule()
+    with pytest.raises(ConfigError, match="min_severity"):
+        SorenessRule(min_severity="awful")
+    with pytest.raises(ConfigError, match="min_hours"):
+        SorenessRule(min_hours=-1)
+    with pytest.raises(ConfigError, match="takes min_hours"):
+        SorenessRule.from_any({"hours": 48})
+
+
+# ============================================================ protocol deviations
+def test_every_deviation_reason_is_a_ledger_flag_and_configurable():
+    reasons = ["pregnant", "immunocompromised", "anticoagulants", "bleeding_disorder",
+               "diabetic_neuropathy", "peripheral_vascular_disease", "lymphoedema",
+               "local_infection", "needle_fear"]
+    ids = [f"D{i}" for i in range(len(reasons))] + ["S1", "S2"]
+    pts = pd.DataFrame({"patient_id": ids, "arm": ["dry_needling"] * len(reasons)
+                        + ["sham", "sham"]})
+    for i, r in enumerate(reasons):
+        pts[r] = [j == i for j in range(len(ids))]
+    a = _visits(ids)
+    # every D needled at visits 1-2; S1 recorded as needled at visit 2 (crossover)
+    a["needled"] = (a["visit"] > 0) & a["patient_id"].str.startswith("D")
+    a.loc[(a["patient_id"] == "S1") & (a["visit"] == 2), "needled"] = True
+    with pytest.warns(dno.DataQualityWarning, match="crossover"):
+        c = dno.load_cohort(a, pts)
+    msgs = c.protocol_deviations["message"]
+    assert len(msgs) == 2 * 8 + 1                       # 8 default reasons x 2 visits + crossover
+    for r in reasons[:-1]:
+        assert msgs.str.contains(f"marked {r} ").sum() == 2, r
+    assert not msgs.str.contains("needle_fear").any()   # off by default
+    assert msgs.str.contains("crossover").sum() == 1
+    dev = protocol_deviations(c).table.set_index(["arm", "reason"])
+    assert dev.loc[("sham", "crossover"), ["patients_needled", "needled_sessions"]].tolist() \
+        == [1, 1]
+    assert dev.loc[("dry_needling", "any"), "needled_sessions"] == 16
+    # needle fear on request; crossover off
+    with pytest.warns(dno.DataQualityWarning, match="needle_fear"):
+        c2 = dno.load_cohort(a, pts, deviations=["needle_fear"])
+    assert len(c2.protocol_deviations) == 2
+    dev2 = protocol_deviations(c2).table
+    assert set(dev2["reason"]) == {"needle_fear", "any"}
+    with pytest.raises(ConfigError, match="unknown protocol-deviation"):
+        dno.load_cohort(a, pts, deviations=["tattoo"])
+
+
+def test_config_names_the_deviations_and_the_harms_options(tmp_path):
+    (tmp_path / "a.csv").write_text("patient_id,visit\nP1,0\n")
+    base = '[data]\nassessments = "a.csv"\n'
+    cfg = AnalysisConfig.from_dict(tomllib_loads(base), base_dir=tmp_path)
+    assert cfg.deviations == ("contraindications", "crossover")
+    cfg = AnalysisConfig.from_dict(tomllib_loads(
+        base + 'deviations = ["needle_fear", "crossover"]\n[analysis]\n'
+        '[analysis.harms]\nsoreness_as_ae = { min_hours = 48 }\nrisk_ratio = true\n'),
+        base_dir=tmp_path)
+    assert cfg.deviations == ("needle_fear", "crossover")
+    h = cfg.analysis.harms
+    assert h.soreness_as_ae == {"min_hours": 48.0} and h.risk_ratio and not h.p_values
+    for bad, match in [('soreness_as_ae = { hours = 48 }', "min_hours"),
+                       ('soreness_as_ae = 48', "a table"),
+                       ('soreness_as_ae = { min_severity = "worst" }', "min_severity")]:
+        with pytest.raises(ConfigError, match=match):
+            AnalysisConfig.from_dict(tomllib_loads(base + f"[analysis]\n[analysis.harms]\n{bad}\n"),
+                                     base_dir=tmp_path)
+
+
+def tomllib_loads(text):
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+# ============================================================ the harms table
+def test_layout_terms_as_rows_arms_as_columns_and_withdrawals():
+    ev = pd.DataFrame({"patient_id": ["D1", "D1", "D2", "S1"], "visit": [1, 2, 1, 1],
+                       "verbatim": ["bruise", "bruise", "fainted", "needle pain"],
+                       "withdrawal": [False, False, True, False]})
+    a = _visits(["D1", "D2", "S1"])
+    a["needled"] = (a["visit"] > 0) & a["patient_id"].str.startswith("D")
+    c = _load(a, PATIENTS, ev)
+    t = harms_table(c)
+    assert isinstance(t, HarmsTable)
+    assert list(t.table.columns) == [
+        "term", "dry_needling: participants, n (%)",
+        "dry_needling: events per 100 appointments", "sham: participants, n (%)",
+        "sham: events per 100 appointments"]
+    w = t.table.set_index("term")
+    assert w.loc["Bruising", "dry_needling: participants, n (%)"] == "1 (50.0)"
+    assert w.loc["Bruising", "dry_needling: events per 100 appointments"] == "50.0 (2/4)"
+    assert w.loc["Withdrawals due to adverse events",
+                 "dry_needling: participants, n (%)"] == "1 (50.0)"
+    assert w.loc["Withdrawals due to adverse events", "sham: participants, n (%)"] == "0 (0.0)"
+    assert w.loc["Fainting", "sham: events per 100 appointments"] == "0.0 (0/2)"
+    assert len(t.table) == 1 + len(dno.harms.events.AE_TERMS) + 2   # any, terms, serious, w/d
+    # the long table holds the same numbers with exact CIs
+    lg = t.long.set_index(["arm", "term"])
+    x = lg.loc[("dry_needling", "bruising")]
+    lo, hi = clopper_pearson(1, 2)
+    assert (x["ci_lower"], x["ci_upper"]) == pytest.approx((float(lo), float(hi)))
+    rlo, rhi = poisson_exact(2, 4)
+    assert (x["rate_ci_lower"], x["rate_ci_upper"]) == pytest.approx(
+        (100 * float(rlo), 100 * float(rhi)))
+    assert "Withdrawals due to AE" not in t.summary()  # the plot label only
+    ax = t.plot()
+    assert [line.get_label() for line in ax.lines] == ["dry_needling", "sham"]
+    assert ax.get_yticklabels()[0].get_text() == "Withdrawal due to AE"
+    only = harms_table(c, all_terms=False).long
+    assert set(only.loc[only["group"] == "term", "term"]) == {"bruising", "fainting",
+                                                              "needle_site_pain"}
+
+
+@pytest.mark.parametrize("dataset", ["sample", "edge"])
+def test_harms_table_against_r(sample_cohort, dataset):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("export_harms_tables",
+                                                  REF_DIR / "export_harms_tables.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    cohort = sample_cohort if dataset == "sample" else mod.edge_cohort()
+    ref = REF["datasets"][dataset]["harms_table_soreness48"]
+    t = harms_table(cohort, soreness_as_ae={"min_hours": ref["min_hours"]})
+    assert t.extra["n_soreness_not_meeting_rule"] == ref["n_soreness_not_meeting_rule"]
+    keys = pd.DataFrame({k: ref[k] for k in ("arm", "group", "term")})
+    m = keys.merge(t.long, on=["arm", "group", "term"], how="left", validate="one_to_one")
+    assert len(m) == len(t.long)
+    for col in ("n_participants_with_event", "n_participants", "n_events", "n_appointments"):
+        np.testing.assert_array_equal(m[col].to_numpy(), np.asarray(ref[col]), err_msg=col)
+    b = ref["binom.test(x, n)$conf.int"]
+    p = ref["100 * poisson.test(events, appointments)$conf.int"]
+    for ours, theirs in ((m["ci_lower"], b["lower"]), (m["ci_upper"], b["upper"]),
+                         (m["rate_ci_lower"], p["lower"]), (m["rate_ci_upper"], p["upper"])):
+        np.testing.assert_allclose(ours.to_numpy(float), np.asarray(theirs, dtype=float),
+                                   rtol=RTOL, atol=ATOL_ZERO)
+    if dataset == "edge":   # the planted rows: a split verbatim and a withdrawal
+        e = cohort.adverse_events
+        split = e[e["verbatim"] == "bruising and bleeding"]
+        assert split["term"].astype(str).tolist() == ["bleeding", "bruising"]
+        assert split["verbatim_id"].nunique() == 1
+        w = m.loc[m["group"] == "withdrawal"].set_index("arm")["n_participants_with_event"]
+        assert (w["dry_needling"], w["sham"]) == (1, 0)
+
+
+def test_sample_soreness_rule_changes_the_soreness_rate(sample_cohort):
+    # issue 12: 23% of appointments had a soreness AE with no stated rule (52/229); with
+    # the sample's rule (>= 48 h) 13 of those events remain
+    base = harms_table(sample_cohort).long.set_index(["arm", "term"])
+    ruled = harms_table(sample_cohort, soreness_as_ae={"min_hours": 48}).long.set_index(
+        ["arm", "term"])
+    key = ("dry_needling", "post_needling_soreness")
+    assert (base.loc[key, "n_events"], base.loc[key, "n_appointments"]) == (52, 229)
+    assert ruled.loc[key, "n_events"] == 13

@@ -492,7 +492,7 @@ def test_pooled_sample_mmrm_with_the_instrument_agrees_with_nlme(sample_cohort):
 
 
 def test_pooled_sample_cox_with_the_instrument_agrees_with_coxph(sample_cohort):
-    # relief as the reference pins it (export_frames.RELIEF: MCID, confirmed)
+    # relief as the reference pins it (export_pooled_frames.RELIEF: MCID, confirmed)
     res = dno.time_to_relief(sample_cohort, "first_step_pain",
                              relief=dno.Relief(mcid=True, sustained=True), n_boot=0,
                              distributions=())

@@ -3,7 +3,7 @@
 # patient's instrument (first_step_pain_instrument) as a covariate, as fit_trajectory and
 # time_to_relief add it by default.
 #
-#   python tests/reference/instruments/export_frames.py      (writes the two CSVs)
+#   python tests/reference/instruments/export_pooled_frames.py      (writes the two CSVs)
 #   Rscript tests/reference/instruments/make_reference.R     (from the repository root)
 #
 # MMRM: nlme::gls, REML, unstructured covariance (corSymm + varIdent by visit), formula

@@ -1,6 +1,6 @@
 """Write the pooled sample frames that make_reference.R fits (run from the repository root).
 
-    python tests/reference/instruments/export_frames.py
+    python tests/reference/instruments/export_pooled_frames.py
 
 The bundled sample (data/sample) with its mapping, which pools Site B's first-step pain
 NRS x10 into the VAS (``[assessments.pool_as]``). Two frames, each exactly the rows our

@@ -121,14 +121,8 @@ def replicate_curves(
         todo = np.setdiff1d(todo, done)
     n_failed = 0
     for r in todo:   # one at a time: few replicates (or all, without genuine intervals)
-        keep = weights[r] > 0
-        des = _design(lower[keep], upper[keep])
-        start = starts.get(int(r))
-        if start is not None and (start.size != des.t_lo.size or not (
-                _prob(start, des.a, des.b) > 0).all()):
-            start = None   # the batch's last iterate, when it is a feasible start
-        mass, converged, _, _ = _masses(des, weights[r, keep], tol=tol, max_iter=max_iter,
-                                        start=start)
+        des, mass, converged = _refit_alone(lower, upper, weights[r], starts.get(int(r)),
+                                            tol=tol, max_iter=max_iter)
         n_failed += not converged
         _, jt, est = _jumps(des.t_lo, des.t_hi, mass)
         surv[r] = np.concatenate([[1.0], est])[np.searchsorted(jt, times, side="right")]
@@ -193,17 +187,25 @@ def replicate_statistics(
         todo = np.setdiff1d(todo, done)
     n_failed = 0
     for r in todo:
-        keep = weights[r] > 0
-        des = _design(lower[keep], upper[keep])
-        start = starts.get(int(r))
-        if start is not None and (start.size != des.t_lo.size or not (
-                _prob(start, des.a, des.b) > 0).all()):
-            start = None
-        mass_r, converged, _, _ = _masses(des, weights[r, keep], tol=tol,
-                                          max_iter=max_iter, start=start)
+        des, mass_r, converged = _refit_alone(lower, upper, weights[r], starts.get(int(r)),
+                                              tol=tol, max_iter=max_iter)
         n_failed += not converged
         put(int(r), des.t_lo, des.t_hi, np.asarray(mass_r, dtype=float))
     return out, n_failed
+
+
+def _refit_alone(lower: np.ndarray, upper: np.ndarray, w: np.ndarray,
+                 start: np.ndarray | None, *, tol: float, max_iter: int):
+    """One replicate refitted by the constrained Newton method of ``turnbull``, from the
+    batch's last iterate when that is a feasible start; returns its design, masses and
+    whether it converged."""
+    keep = w > 0
+    des = _design(lower[keep], upper[keep])
+    if start is not None and (start.size != des.t_lo.size or not (
+            _prob(start, des.a, des.b) > 0).all()):
+        start = None
+    mass, converged, _, _ = _masses(des, w[keep], tol=tol, max_iter=max_iter, start=start)
+    return des, mass, converged
 
 
 def _batched(

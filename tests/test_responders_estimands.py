@@ -188,6 +188,7 @@ def test_hedges_g_against_metafor(sample_cohort):
     ref = pd.read_csv(REF / "effect_sizes" / "reference.csv")
     res = responders(sample_cohort, missing="observed")
     es = res.effect_sizes.set_index("visit")
+    # the reference rows with a visit are the per-visit effect sizes (the hand case has none)
     per_visit = ref.dropna(subset=["visit"]).set_index("visit")
     assert es["n_arm"].tolist() == per_visit["n_arm"].tolist()
     assert es["n_reference"].tolist() == per_visit["n_reference"].tolist()

@@ -460,11 +460,6 @@ def time_to_relief(
                         "sessions)" if interval_censored else
                         "(CI: the same rule on the Greenwood limit curves)")
                      + "; the per-session hazard comes from the discrete-time cloglog model.")
-    if interval_censored and len(arms) > 1:
-        notes.append("the log-rank test and Cox model (secondary) use the right-censored "
-                     "view (relief at the first assessment meeting the definition); the "
-                     "interval-censored test uses each patient's interval and the RMST the "
-                     "Turnbull curve")
     return ReliefResult(
         outcome=outcome, relief=relief, definition=derived.definition, timescale=timescale,
         interval_censored=interval_censored, arms=arms, reference_arm=reference,

@@ -93,6 +93,13 @@ def small_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("small")
     assert main(["simulate", "--patients", "30", "--seed", "5", "--out", str(root / "data"),
                  "--quiet"]) == 0
-    assert main(["run", str(root / "data" / "analysis.toml"), "--out", str(root / "out"),
-                 "--quiet"]) == 0
+    # 100 bootstrap replicates instead of the pre-specified 2,000 / 1,000: the tests reading
+    # this run check which outputs exist and how the report is built, not CI widths, and
+    # the full replicates would add ~15 s to every CI pass (the sample's run keeps them)
+    config = root / "data" / "analysis.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "n_boot = 2000" in text and "hr_n_boot = 1000" in text
+    config.write_text(text.replace("n_boot = 2000", "n_boot = 100")
+                      .replace("hr_n_boot = 1000", "hr_n_boot = 100"), encoding="utf-8")
+    assert main(["run", str(config), "--out", str(root / "out"), "--quiet"]) == 0
     return root / "out"

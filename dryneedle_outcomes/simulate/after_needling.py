@@ -8,12 +8,10 @@ Both are called by :func:`~dryneedle_outcomes.simulate.simulate_tables`.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
-from .draws import norm_cdf, round_half_up
+from .draws import round_half_up
 from .parameters import SimulationParameters
 
 AE_VERBATIMS: dict[str, tuple[str, ...]] = {
@@ -64,6 +62,30 @@ AE_VERBATIMS: dict[str, tuple[str, ...]] = {
         "needle pain heel",
         "insertion pain L soleus",
     ),
+    "aggravation_of_symptoms": (
+        "heel pain worse after session",
+        "aggravation of symptoms",
+        "flare-up of heel pain",
+        "symptoms aggravated next day",
+    ),
+    "drowsiness": (
+        "drowsy after treatment",
+        "felt tired after session",
+        "fatigue evening after tx",
+    ),
+    "headache": (
+        "headache after session",
+        "mild headache",
+    ),
+    "nausea": (
+        "nausea after needling",
+        "felt nauseous",
+    ),
+    "paraesthesia": (
+        "tingling in foot after needling",
+        "numbness lateral foot",
+        "pins and needles sole",
+    ),
     "other": (
         "itchy skin at needle site",
         "cramp in calf",
@@ -73,10 +95,35 @@ AE_VERBATIMS: dict[str, tuple[str, ...]] = {
 }
 """Verbatim AE texts the simulator writes, by term (the way clinicians write them).
 
-Each codes to exactly the term it is listed under (one event per verbatim), so that
-the loaded cohort's terms equal the simulated truth; "other" holds rare events of
-Brady et al. (2014) that have no term of their own (itching, shaking, claustrophobia).
+Each codes to exactly the term it is listed under, so that the loaded cohort's terms
+equal the simulated truth; "other" holds rare events of Brady et al. (2014) that have
+no term of their own (itching, shaking, claustrophobia). A bruise and a bleed at the
+same appointment are sometimes written as one verbatim (:data:`COMBINED_VERBATIMS`,
+both events carry it), which the loader codes as two events.
 """
+
+COMBINED_VERBATIMS: tuple[str, ...] = ("bruising and bleeding", "bleeding + bruise calf",
+                                       "bruise and bleeding at needle site")
+"""Verbatims naming a bleed and a bruise at once (written once in the raw export)."""
+
+_LOCAL = ("post_needling_soreness", "bruising", "bleeding", "infection", "needle_site_pain",
+          "paraesthesia")
+#: onset in hours after the session: (low, high) of a uniform draw, 0 = during it
+_ONSET_H = {"bruising": (0, 12), "post_needling_soreness": (0, 12), "infection": (24, 72),
+            "aggravation_of_symptoms": (6, 24), "drowsiness": (1, 6), "headache": (1, 8),
+            "nausea": (0, 2), "paraesthesia": (0, 6), "other": (0, 6)}
+#: median duration in hours (lognormal, sigma 0.7) of events other than soreness
+_DURATION_H = {"bruising": 96, "bleeding": 0.05, "vasovagal": 0.25, "infection": 168,
+               "needle_site_pain": 0.1, "aggravation_of_symptoms": 36, "drowsiness": 4,
+               "headache": 5, "nausea": 1, "paraesthesia": 12, "other": 2}
+#: action taken: term -> ((action, probability), ...)
+_ACTION = {"bleeding": (("first_aid", 0.8), ("none", 0.2)),
+           "vasovagal": (("first_aid", 0.7), ("treatment_interrupted", 0.3)),
+           "infection": (("medication", 0.5), ("referred", 0.5)),
+           "aggravation_of_symptoms": (("treatment_modified", 0.3), ("none", 0.7))}
+_GUESSES = ("real", "sham", "dont_know")
+_GUESS_TEXT = {"real": ("real", "Real needling", "real"), "sham": ("sham", "Sham", "placebo"),
+               "dont_know": ("don't know", "Don't know", "unsure")}
 
 #: The terms the simulator draws, in its draw order (fixed: a new vocabulary term must
 #: not change the random stream of existing samples).
@@ -122,30 +169,52 @@ def report_soreness(rng: np.random.Generator, dur: np.ndarray, gap_h: np.ndarray
     return lo, hi
 
 
+def draw_allocation_guess(rng: np.random.Generator, p: SimulationParameters,
+                          needled_patient: np.ndarray) -> np.ndarray:
+    """Each patient's answer to "which treatment do you think you received?".
+
+    Multinomial (real, sham, don't know) with ``guess_needled`` for patients who were
+    needled and ``guess_not_needled`` for the others (assumptions, see
+    :mod:`.parameters`); written in clinic wording (``"Real needling"``, ``"unsure"``)
+    that :func:`~dryneedle_outcomes.normalize.vocabulary.map_allocation_guess` reads.
+    """
+    n = len(needled_patient)
+    cum = np.where(needled_patient[:, None], np.cumsum(p.guess_needled),
+                   np.cumsum(p.guess_not_needled))
+    k = (rng.random(n)[:, None] > cum[:, :2]).sum(axis=1)
+    style = rng.integers(0, 3, n)
+    table = np.array([_GUESS_TEXT[g] for g in _GUESSES], dtype=object)
+    return table[k, style]
+
+
 def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, needled, needles,
-                    dur, fear, visit) -> pd.DataFrame:
-    """Adverse events per appointment (vectorised Bernoulli draws per term)."""
+                        dur, fear, visit, drop_at=None) -> pd.DataFrame:
+    """Adverse events per appointment (vectorised Bernoulli draws per term).
+
+    Post-needling soreness is recorded when its true duration ``dur`` is at least
+    ``soreness_ae_hours`` (no separate rate); every other term is a Bernoulli draw
+    with the rate of :mod:`.parameters`. The harms details (relatedness, onset,
+    duration, action, withdrawal, ascertainment) are drawn per event.
+    """
     terms = SIMULATED_TERMS
     t_index = {t: i for i, t in enumerate(terms)}
     # real needling appointments
     ni, nj = np.nonzero(needled)
     nd = needles[ni, nj].astype(float)
     mult = nd / nd.mean() if len(nd) else nd
-    # P(true soreness >= 24 h) at each visit, so that soreness AEs (only reported
-    # after soreness of a day or more) occur in about ae_soreness of appointments.
-    med = p.soreness_median_h * p.soreness_shrink ** np.maximum(visit - 1, 0)
-    p_long = np.array([(1.0 - p.soreness_none)
-                       * (1.0 - norm_cdf(math.log(24.0 / m) / p.soreness_sigma)) for m in med])
-    p_long = p_long[nj]
-    long_sore = dur[ni, nj] >= 24.0
     prob = np.zeros((len(ni), len(terms)))
-    prob[:, t_index["post_needling_soreness"]] = np.where(
-        long_sore, p.ae_soreness / np.maximum(p_long, 1e-9) * mult, 0.0)
+    # recorded with certainty when it lasted the clinic's threshold (stated assumption)
+    prob[:, t_index["post_needling_soreness"]] = (dur[ni, nj] >= p.soreness_ae_hours)
     prob[:, t_index["bruising"]] = p.ae_bruising * mult
     prob[:, t_index["bleeding"]] = p.ae_bleeding * mult
     prob[:, t_index["needle_site_pain"]] = p.ae_needle_site_pain * mult
     prob[:, t_index["vasovagal"]] = np.where(fear[ni], p.ae_vasovagal_fear, p.ae_vasovagal)
     prob[:, t_index["infection"]] = p.ae_infection * mult
+    prob[:, t_index["aggravation_of_symptoms"]] = p.ae_aggravation
+    prob[:, t_index["drowsiness"]] = p.ae_drowsiness
+    prob[:, t_index["headache"]] = p.ae_headache
+    prob[:, t_index["nausea"]] = p.ae_nausea
+    prob[:, t_index["paraesthesia"]] = p.ae_paraesthesia * mult
     prob[:, t_index["other"]] = p.ae_other
     hit = rng.random(prob.shape) < np.clip(prob, 0.0, 1.0)
     ei, et = np.nonzero(hit)
@@ -179,6 +248,26 @@ def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, nee
     sev_idx = (u[:, None] > cum[:, :2]).sum(axis=1)
     severity = np.asarray(_SEVERITIES, dtype=object)[sev_idx]
     serious = (sev_idx == 2) & (rng.random(m) < 0.25)
+    details = _details(rng, p, terms, ev_term, dur[ev_pat, ev_visit], sev_idx, m)
+    # a bruise and a bleed at one appointment: one verbatim half of the time
+    key = ev_pat.astype(np.int64) * (int(visit.max()) + 1) + ev_visit
+    bruise = ev_term == t_index["bruising"]
+    bleed = ev_term == t_index["bleeding"]
+    both = np.isin(key, key[bruise]) & np.isin(key, key[bleed]) & (bruise | bleed)
+    both_keys = np.unique(key[both])
+    merge_key = both_keys[rng.random(len(both_keys)) < p.ae_combined_verbatim]
+    text = np.asarray(COMBINED_VERBATIMS, dtype=object)[
+        rng.integers(0, len(COMBINED_VERBATIMS), len(merge_key))]
+    merged = both & np.isin(key, merge_key)
+    if merged.any():
+        verbatim = verbatim.copy()
+        verbatim[merged] = text[np.searchsorted(merge_key, key[merged])]
+        # one record: the events share severity and the record's details
+        first = pd.Series(np.arange(m)).groupby(key).transform("first").to_numpy()
+        severity = np.where(merged, severity[first], severity)
+        serious = np.where(merged, serious[first], serious)
+        for col in ("action_taken", "withdrawal", "ascertainment"):
+            details[col] = np.where(merged, details[col][first], details[col])
     return pd.DataFrame({
         "patient_id": ids[ev_pat] if m else np.array([], dtype=object),
         "visit": ev_visit.astype(np.int64),
@@ -186,4 +275,34 @@ def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, nee
         "verbatim": verbatim,
         "severity": severity,
         "serious": serious.astype(bool),
+        **details,
     })
+
+
+def _details(rng, p: SimulationParameters, terms, ev_term, sore_dur, sev_idx, m) -> dict:
+    """Relatedness, onset, duration, action, withdrawal, ascertainment per event."""
+    names = np.asarray(terms, dtype=object)[ev_term] if m else np.array([], dtype=object)
+    local = np.isin(names, _LOCAL)
+    relatedness = np.where(local, "related", "possibly_related").astype(object)
+    lo = np.array([_ONSET_H.get(t, (0, 0))[0] for t in terms], dtype=float)[ev_term]
+    hi = np.array([_ONSET_H.get(t, (0, 0))[1] for t in terms], dtype=float)[ev_term]
+    onset = np.round(lo + (hi - lo) * rng.random(m))
+    med = np.array([_DURATION_H.get(t, 1.0) for t in terms], dtype=float)[ev_term]
+    duration = med * np.exp(0.7 * rng.standard_normal(m))
+    duration = np.where(names == "post_needling_soreness", sore_dur, duration)
+    # as written: whole minutes below an hour, whole hours above (reads back exactly)
+    duration = np.where(duration < 1, np.round(duration * 60) / 60, np.round(duration))
+    action = np.full(m, "none", dtype=object)
+    u = rng.random(m)
+    for term, options in _ACTION.items():  # a few terms, not rows
+        mask = names == term
+        cum = np.cumsum([q for _, q in options])
+        pick = (u[mask, None] > cum[None, :-1]).sum(axis=1)
+        action[mask] = np.asarray([a for a, _ in options], dtype=object)[pick]
+    withdrawal = (sev_idx == 2) & (rng.random(m) < p.ae_withdrawal_severe)
+    action = np.where(withdrawal, "treatment_stopped", action)
+    ascertainment = np.where(rng.random(m) < p.ae_systematic, "systematic",
+                             "spontaneous").astype(object)
+    return {"relatedness": relatedness, "onset_h": onset, "duration_h": duration,
+            "action_taken": action, "withdrawal": withdrawal.astype(bool),
+            "ascertainment": ascertainment}

@@ -33,7 +33,7 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
-from .after_needling import AE_VERBATIMS
+from .after_needling import AE_VERBATIMS, COMBINED_VERBATIMS
 from .parameters import SimulatedTables
 from .problems import PROBLEM_COLUMNS, plant_problems
 
@@ -145,6 +145,32 @@ def _muscle_text(rng: np.random.Generator, muscles: pd.Series) -> np.ndarray:
     return out
 
 
+_RELATED_TEXT = {"related": "probable", "possibly_related": "possible",
+                 "unlikely_related": "unlikely", "not_related": "not related"}
+_ACTION_TEXT = {"none": "none", "first_aid": "pressure applied", "medication": "medication",
+                "treatment_modified": "treatment modified",
+                "treatment_interrupted": "session stopped",
+                "treatment_stopped": "needling stopped", "referred": "referred to GP",
+                "other": "other"}
+
+
+def _hours_text(rng: np.random.Generator, hours: np.ndarray) -> np.ndarray:
+    """Clinician text for a number of hours (``"0"``, ``"6 h"``, ``"2 days"``, ``"15 min"``)
+    that reads back to the hours to the precision written."""
+    n = len(hours)
+    u = rng.random(n)
+    h = np.nan_to_num(hours)
+    mins = np.round(h * 60).astype(int)
+    whole_h = np.round(h).astype(int)
+    days = np.round(h / 24).astype(int)
+    text = np.where(u < 0.5, pd.Series(whole_h).astype(str) + " h",
+                    pd.Series(whole_h).astype(str)).astype(object)
+    text = np.where(h < 1, pd.Series(mins).astype(str) + " min", text)
+    day_ok = (h >= 48) & np.isclose(h, 24 * days)
+    text = np.where(day_ok, pd.Series(days).astype(str) + " days", text)
+    return np.where(np.isnan(hours), "", text).astype(object)
+
+
 def _toml_str(value: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
@@ -225,6 +251,7 @@ def _mapping_toml(truth: dict) -> str:
         'pregnant = "Pregnant"',
         'immunocompromised = "Immunocompromised"',
         'needle_fear = "Needle phobia"',
+        'allocation_guess = "Guess of allocation (end of treatment)"',
         "",
         "[patients.codes.arm]",
     ]
@@ -243,6 +270,12 @@ def _mapping_toml(truth: dict) -> str:
         'verbatim = "Event (verbatim)"',
         'severity = "Severity"',
         'serious = "Serious"',
+        'relatedness = "Related to needling"',
+        'onset_h = "Onset after session"',
+        'duration_h = "Duration"',
+        'action_taken = "Action taken"',
+        'withdrawal = "Led to withdrawal"',
+        'ascertainment = "How reported"',
         "",
         "[adverse_events.codes.visit]",
         visit_codes,
@@ -452,6 +485,7 @@ def write_raw_exports(
         "Pregnant": p["pregnant"].map(yn).to_numpy(dtype=object),
         "Immunocompromised": p["immunocompromised"].map(yn).to_numpy(dtype=object),
         "Needle phobia": p["needle_fear"].map(yn).to_numpy(dtype=object),
+        "Guess of allocation (end of treatment)": p["allocation_guess"].to_numpy(dtype=object),
     })
 
     # ---- adverse events -----------------------------------------------------------------
@@ -468,7 +502,19 @@ def write_raw_exports(
         "Event (verbatim)": ae["verbatim"].to_numpy(dtype=object),
         "Severity": sev_text,
         "Serious": np.where(ae["serious"].to_numpy(dtype=bool), "Y", "N").astype(object),
+        "Related to needling": ae["relatedness"].map(_RELATED_TEXT).to_numpy(dtype=object),
+        "Onset after session": _hours_text(rng, ae["onset_h"].to_numpy(dtype=float)),
+        "Duration": _hours_text(rng, ae["duration_h"].to_numpy(dtype=float)),
+        "Action taken": ae["action_taken"].map(_ACTION_TEXT).to_numpy(dtype=object),
+        "Led to withdrawal": np.where(ae["withdrawal"].to_numpy(dtype=bool), "Y",
+                                      "N").astype(object),
+        "How reported": ae["ascertainment"].map(
+            {"systematic": "questionnaire", "spontaneous": "spontaneous"}).to_numpy(dtype=object),
     })
+    # one verbatim naming several events ("bruising and bleeding") is one record
+    combined = ae["verbatim"].isin(COMBINED_VERBATIMS).to_numpy()
+    dup = combined & ae.duplicated(["patient_id", "visit", "verbatim"]).to_numpy()
+    ae_raw = ae_raw[~dup].reset_index(drop=True)
 
     problems: list[dict] = []
     order_key = np.arange(len(raw), dtype=float)

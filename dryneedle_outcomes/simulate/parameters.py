@@ -14,7 +14,8 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
 
 * Baseline first-step pain ~ N(68, 15) mm truncated to [25, 100] (eligibility on
   the measured baseline; intercept SD 12 mm and residual SD 10 mm give 15.6 before
-  truncation).
+  truncation; Cotchett 2014 Table 1: baseline first-step pain about 68 mm, SD about
+  15 in each arm).
 * Both arms improve along a plateauing curve ``-A * (1 - exp(-week / tau))`` with
   ``A = 22`` mm and ``tau = 4`` weeks: the sham arm improves by about 17 mm by week 6
   and 21 mm by week 12.
@@ -32,25 +33,79 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   immediate effect on pain against sham). The lasting part is the step of the
   cumulative curve (``effect_mm`` above); the rest of the immediate change fades by
   the next session.
-* Random intercept SD 12 mm, random slope SD 1 mm/week (correlation -0.3 with the
-  intercept), residual SD 10 mm.
+* Between-patient variability, calibrated to Cotchett 2014: their difference at
+  6 weeks, -14.4 mm (95% CI -23.5 to -5.2) with 84 randomised (42 per arm), implies a
+  standard error of (23.5 - 5.2) / (2 x 1.99) = 4.60 mm (t with about 80 df), so a
+  first-step pain SD at week 6 *conditional on baseline* of 4.60 x sqrt(42 / 2) =
+  21.1 mm. Model: random intercept SD 12 mm, residual SD 10 mm (both fixed by the
+  baseline SD) and a random slope that is an initial rate (SD ``slope_sd`` = 6.11
+  mm/week, correlation -0.3 with the intercept: an assumption) plateauing like the
+  mean curve: the patient's deviation at week ``w`` is ``b + s * T (1 - exp(-w / T))``
+  with ``T = slope_tau_weeks`` = 4 (assumed; a slope linear in weeks would make the
+  12-week spread implausibly wide). The SD conditional on baseline is
+  :func:`conditional_sd` (pure arithmetic: 21.08 mm at week 6, 24.5 mm at week 12;
+  selection on the baseline does not change it); the marginal SD is about 21 mm at
+  week 6, against 15.6 at baseline: patients' courses diverge after baseline, as in
+  Cotchett 2014's follow-up SDs. The previous defaults (slope SD 1 mm/week, linear)
+  gave a conditional SD of 14 mm and an SE of 3.0 mm, so power computed from them
+  was far too optimistic. ``benchmarks/simulator_calibration.py`` checks the SE of
+  the primary MMRM by simulation (README in ``tests/reference/simulator_calibration``).
 * Usual pain (``vas_pain``) = 0.9 x first-step pain - 4 mm + N(0, 7) noise
   (correlation about 0.9; a bit lower than first-step pain).
-* Dropout: a fraction ``dropout`` (10%) of patients stop attending at a random
-  visit after baseline (monotone missingness, completely at random), plus 2% of
-  other visits missed in isolation.
-* Adverse events (AEs): in the real-needling arm about 30% of appointments have at
-  least one AE (Cotchett 2014: 70 events in 32% of real-needling appointments vs 1
-  with sham). Per treatment: bruising 7.6% and bleeding 4.7% (Brady S et al. The
-  short-term effects of dry needling: adverse events... J Man Manip Ther.
-  2014;22(3):134-140, 7,629 treatments); post-needling soreness the most common
-  (18%); needle-site pain 3%; vasovagal reactions rare (0.15%) except in
-  needle-fearful patients (2%); infection essentially never. The probability of
-  each local AE is proportional to the number of needles inserted. Sham
-  appointments: 0.4% (about one event in the sham arm of an 84-patient trial).
+* Dropout: an expected fraction ``dropout`` (10%, assumed; Cotchett 2014 lost few
+  participants by week 6) of patients stop attending for good after baseline
+  (monotone), with a per-visit hazard that depends on nothing (``"mcar"``,
+  default), on the last observed pain (``"mar"``) or on the current unobserved pain
+  (``"mnar"``): :mod:`.dropout` (slope ``dropout_slope`` 0.04 per mm, assumed), plus
+  2% of other visits missed in isolation (assumed).
+* Adverse events (AEs): Cotchett 2014 recorded AEs at 70 of about 219 real-needling
+  appointments (32%) and 1 with sham. Per treatment, Brady S, McEvoy J, Dommerholt J,
+  Doody C. Adverse events following trigger point dry needling: a prospective survey
+  of chartered physiotherapists. J Man Manip Ther. 2014;22(3):134-140 (7,629
+  treatments, abstract): bruising 7.55%, bleeding 4.65%, pain during treatment 3.01%
+  (``needle_site_pain``), pain after treatment 2.19%, aggravation of symptoms 0.88%,
+  drowsiness 0.26% plus fatigue 0.04% (``drowsiness``), headache 0.14%, nausea
+  0.13%, numbness 0.01% (``paraesthesia``), shaking, itching and claustrophobia
+  0.01% each (``other``, 0.03% together). The probability of each local AE
+  (bruising, bleeding, needle-site pain, infection) is proportional to the number of
+  needles inserted (assumed) with Brady's rate at the mean number. Not from Brady
+  (assumed): vasovagal reactions 0.15% (2% in needle-fearful patients), infection
+  0.05%. Sham appointments: 0.4% (assumed, matching Cotchett's single sham event in
+  about 230 appointments).
+* Post-needling soreness recorded as an AE follows from the simulated soreness, not
+  from a separate rate: the simulated clinic records a ``post_needling_soreness``
+  event when the soreness lasted at least ``soreness_ae_hours`` = 48 h (assumed: the
+  usual course is 24-48 h, DESIGN.md; the sample's analysis declares the same rule,
+  ``soreness_as_ae = { min_hours = 48 }``), with its true duration in
+  ``duration_h``. That is about 6% of needled appointments, more than Brady's "pain
+  after treatment" (2.19%), whose physiotherapists stated no duration rule.
 * Post-needling soreness (DESIGN.md: resolves within 24-48 h): the true duration is
   0 h for 10% of sessions, otherwise lognormal with median 24 h x 0.93^(k-1) at
-  session ``k`` and sigma 0.54 (so 90% of durations under 48 h at session 1).
+  session ``k`` and sigma 0.54 (so 90% of durations under 48 h at session 1;
+  assumed, fitted to the 24-48 h statement).
+* Sham sessions: the non-penetrating sham is a procedure too (blunt needles pressed
+  on the skin, Cotchett 2014), so soreness is recorded after sham sessions as after
+  real ones (assumed: none after ``sham_soreness_none`` = 50% of them, otherwise half
+  as long as after real needling, ``sham_soreness_scale`` = 0.5). ``needled`` is
+  False and ``needles`` 0 at sham sessions: ``needles`` counts needles *inserted*
+  (the denominator of harms per 100 needles and the exposure of dose-response), and
+  the loader flags needles at a visit not needled.
+* Blinding (``patients.allocation_guess``, the answer to "which treatment do you think
+  you received?" at the end of treatment): needled patients guess real 55%, sham
+  10%, don't know 35%; the others (sham, or needling withheld) real 45%, sham 20%,
+  don't know 35%. Assumed: Cotchett 2014 reports that blinding was assessed without
+  a per-arm table we could cite; penetrating needling is hard to mask, and most sham
+  patients of non-penetrating needle trials believe they had real needling or do not
+  know.
+* Harms details (CONSORT Harms 2022; assumed): ``relatedness`` related for local
+  events, possibly related for systemic ones (drowsiness, headache, nausea,
+  aggravation, vasovagal, other); ``onset_h`` 0 for events during the session,
+  otherwise hours after it; ``duration_h`` (soreness: its true duration); action
+  taken (first aid for bleeding and vasovagal reactions, medication or referral for
+  infection, none otherwise); withdrawal for 30% of severe events; ascertainment
+  ``systematic`` (the clinic's post-session questionnaire) for 85%, ``spontaneous``
+  otherwise. A bruise and a bleed at the same appointment are written as one
+  verbatim ("bruising and bleeding") half of the time.
 * Patients: age ~ N(50, 11) truncated to 18-85 (whole years), 60% female, BMI
   ~ N(30, 5) truncated to 18-55, symptom duration lognormal with median 10 months,
   pregnant in 1% of women aged 45 or less, immunocompromised 2%, needle fear 15%.
@@ -61,10 +116,12 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
@@ -82,7 +139,8 @@ class SimulationParameters:
     baseline_mean: float = 68.0
     baseline_limits: tuple[float, float] = (25.0, 100.0)
     intercept_sd: float = 12.0
-    slope_sd: float = 1.0
+    slope_sd: float = 6.11
+    slope_tau_weeks: float = 4.0
     slope_intercept_corr: float = -0.3
     residual_sd: float = 10.0
     sham_improvement: float = 22.0
@@ -96,6 +154,7 @@ class SimulationParameters:
     vas_intercept: float = -4.0
     vas_residual_sd: float = 7.0
     missed_visit: float = 0.02
+    dropout_slope: float = 0.04
     age_mean: float = 50.0
     age_sd: float = 11.0
     age_limits: tuple[float, float] = (18.0, 85.0)
@@ -120,15 +179,27 @@ class SimulationParameters:
     soreness_median_h: float = 24.0
     soreness_sigma: float = 0.541
     soreness_shrink: float = 0.93
-    ae_soreness: float = 0.18
-    ae_bruising: float = 0.076
-    ae_bleeding: float = 0.047
-    ae_needle_site_pain: float = 0.03
+    soreness_ae_hours: float = 48.0
+    sham_soreness_none: float = 0.5
+    sham_soreness_scale: float = 0.5
+    ae_bruising: float = 0.0755
+    ae_bleeding: float = 0.0465
+    ae_needle_site_pain: float = 0.0301
+    ae_aggravation: float = 0.0088
+    ae_drowsiness: float = 0.0030
+    ae_headache: float = 0.0014
+    ae_nausea: float = 0.0013
+    ae_paraesthesia: float = 0.0001
     ae_vasovagal: float = 0.0015
     ae_vasovagal_fear: float = 0.02
     ae_infection: float = 0.0005
-    ae_other: float = 0.005
+    ae_other: float = 0.0003
     ae_sham: float = 0.004
+    guess_needled: tuple[float, float, float] = (0.55, 0.10, 0.35)
+    guess_not_needled: tuple[float, float, float] = (0.45, 0.20, 0.35)
+    ae_withdrawal_severe: float = 0.3
+    ae_systematic: float = 0.85
+    ae_combined_verbatim: float = 0.5
 
 
 @dataclass(frozen=True)
@@ -153,6 +224,45 @@ class SimulatedTables:
     assessments: pd.DataFrame
     adverse_events: pd.DataFrame
     truth: dict
+
+
+def slope_time_function(week, tau_weeks: float):
+    """Time function of the random slope: ``T (1 - exp(-week / T))`` (``week`` if ``T`` is inf).
+
+    Its derivative at week 0 is 1, so the slope keeps its unit (mm/week) as an initial rate.
+
+    Examples
+    --------
+    >>> round(float(slope_time_function(6.0, 4.0)), 4)
+    3.1075
+    """
+    week = np.asarray(week, dtype=float)
+    if math.isinf(tau_weeks):
+        return week
+    return tau_weeks * -np.expm1(-week / tau_weeks)
+
+
+def conditional_sd(params: SimulationParameters, week: float) -> float:
+    """SD of latent first-step pain at ``week`` given the baseline score (pure arithmetic).
+
+    With ``y0 = b + e0`` and ``y_w = b + s f(w) + e_w`` (``f`` = :func:`slope_time_function`),
+    ``var(y_w | y0) = var(y_w) - cov(y_w, y0)^2 / var(y0)``; truncating ``y0`` (the
+    eligibility window) does not change it (a linear Gaussian regression). This is the
+    outcome SD an ANCOVA or baseline-adjusted MMRM sees; its standard error of an arm
+    difference with ``m`` complete patients per arm is about ``sd * sqrt(2 / m)``.
+
+    Examples
+    --------
+    >>> round(conditional_sd(SimulationParameters(), 6.0), 2)
+    21.08
+    """
+    p = params
+    x = p.slope_sd * float(slope_time_function(week, p.slope_tau_weeks))
+    sb, se, rho = p.intercept_sd, p.residual_sd, p.slope_intercept_corr
+    v0 = sb * sb + se * se
+    vw = sb * sb + x * x + 2.0 * rho * sb * x + se * se
+    cov = sb * sb + rho * sb * x
+    return math.sqrt(vw - cov * cov / v0)
 
 
 def visit_labels(n_sessions: int = 6, follow_up_weeks: Sequence[int] = (12,)) -> dict[int, str]:
@@ -196,8 +306,15 @@ def build_parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
         )
     params = SimulationParameters(**kwargs)
     for name in ("missed_visit", "female", "pregnant", "immunocompromised", "needle_fear",
-                 "soreness_none", "muscle_stickiness", "twitch_first", "twitch_last"):
+                 "soreness_none", "muscle_stickiness", "twitch_first", "twitch_last",
+                 "sham_soreness_none", "ae_withdrawal_severe", "ae_systematic",
+                 "ae_combined_verbatim"):
         check_fraction(name, getattr(params, name))
+    for name in ("guess_needled", "guess_not_needled"):
+        probs = getattr(params, name)
+        if len(probs) != 3 or min(probs) < 0 or not math.isclose(sum(probs), 1.0):
+            raise ConfigError(f"{name} needs three probabilities (real, sham, don't know) "
+                              f"summing to 1, got {probs!r}")
     if len(params.muscle_probabilities) != len(MUSCLES):
         raise ConfigError(f"muscle_probabilities needs {len(MUSCLES)} values (one per muscle)")
     if not 1 <= params.needles_min <= params.needles_max:

@@ -75,6 +75,8 @@ mcid = true
 # confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)
 sustained = true
 timescale = ["days", "sessions"]
+# baseline adjustment in every primary analysis (IC PH, Cox and AFT models)
+adjust = ["baseline"]
 interval_censored = true
 interval_scores = "logrank2"
 interval_method = "pclt"
@@ -120,8 +122,14 @@ Landorf (2014, Phys Ther 94:1083): real vs sham (non-penetrating) trigger-point 
 for plantar heel pain, {t["n_sessions"]} sessions ({t["sessions_per_week"]:g} a week), follow-up
 at week {", ".join(f"{w:g}" for w in t["follow_up_weeks"])}. The true first-step pain
 difference after session {t["n_sessions"]} is ({difference}); the sham arm
-improves by about 17 mm by week 6. Adverse events: about 30% of real-needling appointments have one
-(Cotchett 2014: 32%), bruising 7.6% and bleeding 4.7% of treatments (Brady et al. 2014).
+improves by about 17 mm by week 6. Between-patient variability is calibrated to Cotchett's
+confidence interval (SE about 4.6 mm with 42 per arm: first-step pain SD about 21 mm at
+week 6 given baseline). Dropout: {t["dropout"]:.0%} expected, {t["dropout_mechanism"].upper()}.
+Adverse events: per treatment as Brady et al. (2014, J Man Manip Ther 22:134-40: bruising
+7.55%, bleeding 4.65%, pain during treatment 3.01%, aggravation of symptoms 0.88%, ...);
+post-needling soreness is recorded as an adverse event when it lasted 48 h or more (an
+assumption of the simulated clinic, the same rule as `analysis.toml`'s `soreness_as_ae`).
+Cotchett 2014 recorded AEs at 32% of real-needling appointments.
 The module docstring of `dryneedle_outcomes/simulate/parameters.py` lists every parameter and
 source.
 
@@ -139,18 +147,28 @@ source.
   while usual pain is in mm everywhere. The NRS is its own instrument
   (`first_step_pain_nrs`); `mapping.toml` pools it x10 with the VAS on purpose
   (`[assessments.pool_as]`), so the ledger lists the pooled rows and the models adjust
-  for the instrument. Needled Y/N; number of needles and LTRs are 0
-  when not needled. Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
+  for the instrument. Needled Y/N; number of needles (inserted) and LTRs are 0
+  when not needled, including sham sessions (the non-penetrating sham inserts none).
+  Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
   fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`).
   Soreness as text ("36h", "24-48h", "24–48 hrs", "1-2 days", "2 days", ">48h", "ongoing",
-  "none"; blank when not needled, or never reported because the patient did not come
-  back).
+  "none"). **Soreness is recorded after sham sessions too** (the non-penetrating sham is
+  a procedure: blunt needles pressed on the skin), shorter and more often none; blank
+  after baseline and follow-up visits, or never reported because the patient did not
+  come back. So soreness duration compares real with sham needling, while harms per 100
+  needles and dose-response use the needles inserted (real needling only).
 - `patients.xlsx` - the participant register. Sheet "Participants" with two title rows
   above the header (header on row 3); Allocation coded 1 = dry needling, 2 = sham; Sex
-  F/M; Y/N flags (Pregnant, Immunocompromised, Needle phobia); a second sheet "Notes".
+  F/M; Y/N flags (Pregnant, Immunocompromised, Needle phobia); "Guess of allocation (end of
+  treatment)" ("Real needling", "sham", "unsure", ...: the blinding question, read into
+  `allocation_guess`); a second sheet "Notes".
 - `adverse_events.csv` - one row per adverse event. UTF-8 with BOM, comma-delimited; no
   coded term, only the verbatim text ("Haematoma L gastroc", "dizzy, pale", "DOMS 2
-  days"); severity written "mild", "Moderate" or "Grade 1"; Serious Y/N.
+  days"; sometimes one text for two events, "bruising and bleeding", which the loader
+  codes as two events); severity written "mild", "Moderate" or "Grade 1"; Serious Y/N;
+  the CONSORT Harms details: related to needling ("probable", "possible"), onset after
+  the session and duration ("0", "6 h", "15 min", "3 days"), action taken, led to
+  withdrawal Y/N, how reported ("questionnaire" or "spontaneous").
 - `mapping.toml` - how to read the three files: columns, per-site scales, visit, arm,
   sex and severity codes, and synonyms for the muscles and AE texts this clinic uses
   outside the fixed vocabularies (schema: `dryneedle_outcomes/mapping.py`).

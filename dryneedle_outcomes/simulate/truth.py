@@ -20,14 +20,17 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
-from .after_needling import draw_adverse_events, report_soreness
+from .after_needling import draw_adverse_events, draw_allocation_guess, report_soreness
 from .draws import allocate, norm_cdf, norm_pdf, round_half_up, truncated_normal
+from .dropout import DROPOUT_MECHANISMS, draw_dropout
 from .parameters import (
     SimulatedTables,
     build_parameters,
     check_fraction,
+    conditional_sd,
     default_needling_arms,
     resolve_record_scales,
+    slope_time_function,
     visit_labels,
 )
 from .within_session import post_session_rows
@@ -47,6 +50,7 @@ def simulate_tables(
     follow_up_weeks: Sequence[int] = (12,),
     effect_mm: float = -14.4,
     dropout: float = 0.10,
+    dropout_mechanism: str = "mcar",
     sites: Sequence[str] = ("Site A", "Site B"),
     needling_arms: Sequence[str] | None = None,
     arm_effects: Mapping[str, float] | None = None,
@@ -80,7 +84,14 @@ def simulate_tables(
         control arm, after the full course of ``n_sessions`` sessions (mm; negative is
         better): the last session's score under ``assessed="after_session"``.
     dropout : float
-        Fraction of patients who stop attending at a random visit after baseline.
+        Expected fraction of patients who stop attending (monotone dropout after
+        baseline).
+    dropout_mechanism : {"mcar", "mar", "mnar"}
+        What the per-visit dropout hazard depends on (:mod:`.dropout`): nothing
+        (``"mcar"``, the default: the shipped sample's and the simplest assumption),
+        the last observed first-step pain (``"mar"``) or the current, unrecorded one
+        (``"mnar"``); logistic with slope ``dropout_slope`` per mm, intercept
+        calibrated so that the expected fraction is ``dropout``.
     sites : sequence of str
         Clinic names; patients are spread evenly at random.
     needling_arms : sequence of str, optional
@@ -154,6 +165,9 @@ def simulate_tables(
     if sessions_per_week <= 0:
         raise ConfigError("sessions_per_week must be positive")
     check_fraction("dropout", dropout)
+    if dropout_mechanism not in DROPOUT_MECHANISMS:
+        raise ConfigError(f"dropout_mechanism must be one of {', '.join(DROPOUT_MECHANISMS)}, "
+                          f"got {dropout_mechanism!r}")
     if assessed is None:
         assessed = "before_session" if within_session else "after_session"
     if assessed not in ("before_session", "after_session"):
@@ -260,7 +274,10 @@ def simulate_tables(
     # ---- first-step pain and usual pain ------------------------------------------
     eps = rng.normal(0.0, se, (n, n_visits))
     eps[:, 0] = e0
-    latent = (p.baseline_mean + b[:, None] + s[:, None] * week[None, :] + sham_curve[None, :]
+    # random slope: an initial rate (mm/week) that plateaus like the mean curve
+    slope_time = slope_time_function(week, p.slope_tau_weeks)
+    latent = (p.baseline_mean + b[:, None] + s[:, None] * slope_time[None, :]
+              + sham_curve[None, :]
               + patient_effect[:, None] * effect_shape[None, :] + eps)
     latent[:, 0] = y0
     site_scale = np.asarray([scales[x] for x in sites])[site_idx]
@@ -278,17 +295,19 @@ def simulate_tables(
     for j in range(1, n_visits):  # loop over visits (columns), never over patients
         days[:, j] = np.maximum(days[:, j], days[:, j - 1] + 1)
 
-    # ---- attendance -------------------------------------------------------------
-    drops = rng.random(n) < dropout
-    drop_at = np.where(drops, rng.integers(1, n_visits, n) if n_visits > 1 else 1, -1)
-    attended = np.ones((n, n_visits), dtype=bool)
-    attended &= ~(drops[:, None] & (visit[None, :] >= drop_at[:, None]))
+    # ---- attendance: isolated missed visits, then monotone dropout ---------------
     missed = rng.random((n, n_visits)) < p.missed_visit
     missed[:, 0] = False
-    attended &= ~missed
+    drop_at, _, drop_alpha = draw_dropout(rng, dropout_mechanism, dropout, p.dropout_slope,
+                                          fsp, ~missed)
+    drops = drop_at >= 0
+    attended = ~missed & ~(drops[:, None] & (visit[None, :] >= drop_at[:, None]))
 
     # ---- needling -----------------------------------------------------------------
     needled = attended & is_session[None, :] & (in_needling_arm & ~withheld)[:, None]
+    # the sham procedure (non-penetrating needles placed, no skin penetration) is applied
+    # at the attended sessions of the other arms: soreness is recorded there too
+    sham_applied = attended & is_session[None, :] & ~in_needling_arm[:, None]
     span = p.needles_max - p.needles_min
     propensity = rng.beta(4.5, 5.5, n)
     needles = p.needles_min + rng.binomial(span, np.broadcast_to(propensity[:, None],
@@ -312,12 +331,15 @@ def simulate_tables(
     med = p.soreness_median_h * p.soreness_shrink ** sess_idx
     dur = rng.lognormal(np.log(med)[None, :], p.soreness_sigma, (n, n_visits))
     dur = np.where(rng.random((n, n_visits)) < p.soreness_none, 0.0, dur)
+    # after a sham session: shorter (scaled) and more often none (assumed, see parameters)
+    sham_none = rng.random((n, n_visits)) < p.sham_soreness_none
+    dur = np.where(sham_applied, np.where(sham_none, 0.0, dur * p.sham_soreness_scale), dur)
     next_day = np.full((n, n_visits), np.nan)
     for j in range(n_visits - 2, -1, -1):  # loop over visits (columns)
         next_day[:, j] = np.where(attended[:, j + 1], days[:, j + 1], next_day[:, j + 1])
     gap_h = (next_day - days) * 24.0
     sore_lo, sore_hi = report_soreness(rng, dur, gap_h)
-    reported = needled & ~np.isnan(gap_h)
+    reported = (needled | sham_applied) & ~np.isnan(gap_h)
     sore_lo = np.where(reported, sore_lo, np.nan)
     sore_hi = np.where(reported, sore_hi, np.nan)
 
@@ -335,6 +357,7 @@ def simulate_tables(
         "pregnant": pregnant,
         "immunocompromised": immuno,
         "needle_fear": fear,
+        "allocation_guess": draw_allocation_guess(rng, p, in_needling_arm & ~withheld),
     })
 
     pi, vj = np.nonzero(attended)
@@ -356,7 +379,8 @@ def simulate_tables(
     })
 
     adverse_events = draw_adverse_events(
-        rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit
+        rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit,
+        drop_at
     )
     within = None
     if within_session:  # drawn last: the single-rating tables keep their random stream
@@ -370,7 +394,7 @@ def simulate_tables(
     sigma0 = math.sqrt(sb * sb + se * se)
     alpha, beta = (lo_b - p.baseline_mean) / sigma0, (hi_b - p.baseline_mean) / sigma0
     shift = sigma0 * (norm_pdf(alpha) - norm_pdf(beta)) / (norm_cdf(beta) - norm_cdf(alpha))
-    k_sel = (sb * sb + rho * sb * ss * week) / (sigma0 * sigma0)
+    k_sel = (sb * sb + rho * sb * ss * slope_time) / (sigma0 * sigma0)
     k_sel[0] = 1.0
     rows = []
     for a in arms:
@@ -410,6 +434,9 @@ def simulate_tables(
         "sites": sites,
         "record_scales": scales,
         "dropout": float(dropout),
+        "dropout_mechanism": dropout_mechanism,
+        "dropout_intercept": float(drop_alpha),
+        "dropout_slope": 0.0 if dropout_mechanism == "mcar" else float(p.dropout_slope),
         "assessed": assessed,
         "within_session": within,
         "visit_labels": visit_labels(n_sessions, follow_up_weeks),
@@ -419,7 +446,9 @@ def simulate_tables(
         "variance": {
             "intercept_sd": sb, "slope_sd": ss, "slope_intercept_corr": rho,
             "residual_sd": se, "vas_residual_sd": p.vas_residual_sd,
+            "slope_tau_weeks": p.slope_tau_weeks,
             "baseline_sd_untruncated": sigma0,
+            "conditional_sd": {int(j): float(conditional_sd(p, week[j])) for j in visit[1:]},
         },
         "baseline_selection_shift": shift,
         "p_withheld": p_withheld,
@@ -430,7 +459,8 @@ def simulate_tables(
         "notes": (
             "arm_means are the expected latent (unrounded, unclipped) means given the "
             "baseline eligibility window; rounding, recording scales and clipping at 0 "
-            "move observed means by well under 0.5 mm. Missingness is completely at random."
+            "move observed means by under 0.5 mm. Missingness: isolated missed visits "
+            "completely at random; dropout as dropout_mechanism says."
         ),
     }
     return SimulatedTables(patients, assessments, adverse_events, truth)

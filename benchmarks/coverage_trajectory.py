@@ -2,6 +2,7 @@
 
     python benchmarks/coverage_trajectory.py                       # 1,000 trials per cell
     python benchmarks/coverage_trajectory.py --trials 50 --n-jobs 2  # a quick check
+    python benchmarks/coverage_trajectory.py --dropout-mechanism mcar mar mnar --n 42
 
 Each trial is a two-arm trial of ``n`` patients per arm (``--n``, default 30 and 200)
 with a baseline and six post-baseline visits, drawn from a multivariate normal model
@@ -27,6 +28,19 @@ Dropout is monotone (once missing, missing at every later visit):
   completers are the better-off); an MMRM that uses every observed value is unbiased
   under MAR (Mallinckrodt et al., Drug Inf J 2008;42:303-319).
 * ``MCAR``: a constant 4.5% per visit (about 24% in each arm by visit 6), for contrast.
+
+With ``--dropout-mechanism mcar mar mnar`` the trials are drawn instead by the package's
+own simulator, ``dno.simulate_cohort(2 n, dropout=--dropout-fraction,
+dropout_mechanism=..., record_scales="mm")`` (its calibrated variance components, a
+per-visit logistic dropout hazard on the last observed pain (MAR) or on the current,
+unrecorded pain (MNAR), 0.04 per mm, intercept calibrated to the expected fraction;
+``dryneedle_outcomes/simulate/dropout.py``); the truth is the simulator's
+``truth["arm_difference"]`` at visit 6 (-14.4 mm, intention to treat). Such a cell is
+labelled ``sim-mcar``, ``sim-mar`` or ``sim-mnar``. Under MNAR the MMRM is expected to
+be biased (the dropouts had more pain than the model predicts from their observed
+values): that cell shows by how much. The simulator clips scores at 0 mm, which moves
+the visit-6 difference towards 0 by about 0.3 mm in expectation (a floor effect of the
+real-needling arm), so expect a small positive bias in every ``sim-`` cell.
 
 Each trial is fitted once by ``dno.fit_trajectory(cohort, model="mmrm",
 covariance="unstructured", df="kenward_roger")`` (``y ~ baseline + arm * factor(visit)``,
@@ -65,6 +79,9 @@ EFFECT = -14.4
 GAMMA = 0.5
 BASE_MEAN, BASE_SD = 70.0, 15.0
 ARMS = ("dry_needling", "sham")
+#: dropout cells: the MVN model's two, then the simulator's three (append only: the index
+#: seeds a cell)
+CELLS = ("MAR", "MCAR", "sim-mcar", "sim-mar", "sim-mnar")
 
 
 def _sigma_e() -> np.ndarray:
@@ -113,12 +130,17 @@ def simulate_trial(rng: np.random.Generator, n_per_arm: int, dropout: str):
 
 def one_trial(args: tuple) -> list[dict]:
     """Fit one trial; a row per df method."""
-    seed, n_per_arm, dropout = args
-    rng = np.random.default_rng(seed)
-    a, p, scale = simulate_trial(rng, n_per_arm, dropout)
+    seed, n_per_arm, dropout, fraction = args
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        cohort = dno.load_cohort(a, p)
+        if dropout.startswith("sim-"):
+            cohort = dno.simulate_cohort(2 * n_per_arm, seed=seed, dropout=fraction,
+                                         dropout_mechanism=dropout[4:], record_scales="mm")
+            scale = 1.0
+        else:
+            rng = np.random.default_rng(seed)
+            a, p, scale = simulate_trial(rng, n_per_arm, dropout)
+            cohort = dno.load_cohort(a, p)
         fit = dno.fit_trajectory(cohort, model="mmrm", covariance="unstructured",
                                  df="kenward_roger", adjust=("baseline",),
                                  reference_arm="sham")
@@ -158,13 +180,13 @@ def summarise(res: pd.DataFrame) -> pd.DataFrame:
 
 
 def run_cell(dropout: str, n: int, trials: int, seed: int, n_jobs: int,
-             out: str | None = None) -> pd.DataFrame:
+             out: str | None = None, fraction: float = 0.25) -> pd.DataFrame:
     """All trials of one dropout x n cell; seeded by (seed, dropout, n) alone, so a cell
     gives the same numbers whichever other cells run and whatever ``n_jobs``. With
     ``out``, each trial's rows are appended to that CSV as soon as they are known (a run
     stopped early leaves the trials it finished)."""
-    ss = np.random.SeedSequence([seed, ("MAR", "MCAR").index(dropout), n])
-    tasks = [(int(s.generate_state(1)[0]), n, dropout) for s in ss.spawn(trials)]
+    ss = np.random.SeedSequence([seed, CELLS.index(dropout), n])
+    tasks = [(int(s.generate_state(1)[0]), n, dropout, fraction) for s in ss.spawn(trials)]
     t0 = time.perf_counter()
     rows: list[dict] = []
 
@@ -196,6 +218,11 @@ def main() -> None:
                     help="patients per arm")
     ap.add_argument("--dropout", nargs="+", default=["MAR", "MCAR"],
                     choices=["MAR", "MCAR"])
+    ap.add_argument("--dropout-mechanism", nargs="+", choices=["mcar", "mar", "mnar"],
+                    help="draw the trials with dno.simulate_cohort and this dropout "
+                         "mechanism instead of the MVN model (replaces --dropout)")
+    ap.add_argument("--dropout-fraction", type=float, default=0.25,
+                    help="expected fraction of dropouts for --dropout-mechanism")
     ap.add_argument("--n-jobs", type=int, default=1)
     ap.add_argument("--seed", type=int, default=2014)
     ap.add_argument("--out", help="also append the per-trial results to this CSV, trial by "
@@ -209,9 +236,12 @@ def main() -> None:
         return
     t0 = time.perf_counter()
     cells = []
-    for dropout in args.dropout:
+    dropouts = ([f"sim-{m}" for m in args.dropout_mechanism] if args.dropout_mechanism
+                else args.dropout)
+    for dropout in dropouts:
         for n in args.n:
-            res = run_cell(dropout, n, args.trials, args.seed, args.n_jobs, args.out)
+            res = run_cell(dropout, n, args.trials, args.seed, args.n_jobs, args.out,
+                           args.dropout_fraction)
             cells.append(res)
             print(summarise(res).to_string(index=False,
                                            float_format=lambda x: f"{x:.3f}"), flush=True)

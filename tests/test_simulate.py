@@ -12,11 +12,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from dryneedle_outcomes import simulate as sim_mod
 from dryneedle_outcomes.errors import ConfigError
 from dryneedle_outcomes.simulate import (
     AE_TERMS,
+    COMBINED_VERBATIMS,
     MUSCLES,
     simulate_tables,
     visit_labels,
@@ -37,6 +39,7 @@ PATIENT_DTYPES = {
     "pregnant": "bool",
     "immunocompromised": "bool",
     "needle_fear": "bool",
+    "allocation_guess": "object",
 }
 ASSESSMENT_DTYPES = {
     "patient_id": "object",
@@ -58,6 +61,12 @@ AE_DTYPES = {
     "verbatim": "object",
     "severity": "object",
     "serious": "bool",
+    "relatedness": "object",
+    "onset_h": "float64",
+    "duration_h": "float64",
+    "action_taken": "object",
+    "withdrawal": "bool",
+    "ascertainment": "object",
 }
 
 
@@ -180,7 +189,10 @@ def test_needling_fields_are_consistent(large_merged):
     # local twitch responses are more frequent early in the course
     ltr = n.groupby("visit")["twitch_responses"].sum() / n.groupby("visit")["needles"].sum()
     assert ltr.is_monotonic_decreasing and ltr[1] > 0.5 > 0.25 > ltr[6]
-    assert a.loc[~a["needled"], ["soreness_lower_h", "soreness_upper_h"]].isna().all().all()
+    # soreness: after needled and sham sessions only (the sham is a procedure too)
+    sham_session = session & (a["arm"] == "sham")
+    assert a.loc[~(a["needled"] | sham_session),
+                 ["soreness_lower_h", "soreness_upper_h"]].isna().all().all()
     rep = n.dropna(subset=["soreness_lower_h"])
     assert (rep["soreness_lower_h"] <= rep["soreness_upper_h"]).all()
     assert (rep["soreness_lower_h"] >= 0).all()
@@ -256,11 +268,20 @@ def test_adverse_event_rates_at_large_n(large, large_merged):
     # 0.0020 at 30%, 0.0011 at 7.6%, 0.0009 at 4.7%; tolerances are 5 SE or more
     # (the 30% target itself is approximate: Cotchett 2014 reported 32%).
     any_ae = keys.isin(set(_keys(ae))).mean()
-    assert any_ae == pytest.approx(0.30, abs=0.02)
     by_term = {t: keys.isin(set(_keys(ae[ae["term"] == t]))).mean() for t in AE_TERMS}
-    assert by_term["bruising"] == pytest.approx(0.076, abs=0.006)
-    assert by_term["bleeding"] == pytest.approx(0.047, abs=0.005)
-    assert max(by_term, key=by_term.get) == "post_needling_soreness"
+    # Brady et al. 2014 per treatment (at the mean number of needles); SE at most 0.0011
+    assert by_term["bruising"] == pytest.approx(0.0755, abs=0.006)
+    assert by_term["bleeding"] == pytest.approx(0.0465, abs=0.005)
+    assert by_term["needle_site_pain"] == pytest.approx(0.0301, abs=0.004)
+    assert by_term["aggravation_of_symptoms"] == pytest.approx(0.0088, abs=0.002)
+    # soreness AEs: exactly the needled sessions whose true soreness lasted >= 48 h, so
+    # their rate is P(duration >= 48 h) = 0.9 (1 - Phi(log(48 / m_k) / 0.541)), m_k the
+    # median at session k (24 h x 0.93^(k-1)), averaged over sessions 1-6
+    med = 24.0 * 0.93 ** np.arange(6)
+    p_long = np.mean(0.9 * stats.norm.sf(np.log(48.0 / med) / 0.541))
+    assert by_term["post_needling_soreness"] == pytest.approx(p_long, abs=0.006)
+    # any AE: at least the commonest term, at most the sum of the terms' rates
+    assert max(by_term.values()) < any_ae < sum(by_term.values())
     assert by_term["vasovagal"] < 0.01 and by_term["infection"] < 0.002
     # vasovagal reactions concentrate in needle-fearful patients
     vv = set(_keys(ae[ae["term"] == "vasovagal"]))
@@ -269,7 +290,10 @@ def test_adverse_event_rates_at_large_n(large, large_merged):
     assert fear_rate > 5 * calm_rate
     # the probability rises with needles inserted
     by_needles = real.assign(ae=keys.isin(set(_keys(ae)))).groupby("needles")["ae"].mean()
-    assert by_needles[10] > by_needles[3] + 0.15
+    # local terms (bruising, bleeding, needle-site pain: about 15% together at the mean of
+    # about 6.5 needles) scale with needles: 10 vs 3 needles adds about 0.15 x 7 / 6.5,
+    # less the overlap of terms at one appointment; soreness does not depend on needles
+    assert by_needles[10] > by_needles[3] + 0.10
     # sham: about one event per 250 appointments
     sham = a[(a["arm"] == "sham") & a["visit"].between(1, 6)]
     assert _keys(sham).isin(set(_keys(ae))).mean() < 0.01
@@ -428,7 +452,8 @@ def test_exports_round_trip_to_the_canonical_tables(small, tmp_path):
     reg = pd.read_excel(paths["patients"], sheet_name="Participants", header=2)
     assert reg.columns.tolist() == [
         "Participant", "Allocation", "Site", "Age (y)", "Sex", "BMI",
-        "Duration of symptoms (months)", "Pregnant", "Immunocompromised", "Needle phobia"]
+        "Duration of symptoms (months)", "Pregnant", "Immunocompromised", "Needle phobia",
+        "Guess of allocation (end of treatment)"]
     p = small.patients
     assert reg["Participant"].tolist() == p["patient_id"].tolist()
     assert (reg["Allocation"].map({1: "dry_needling", 2: "sham"}) == p["arm"].astype(str)).all()
@@ -440,12 +465,19 @@ def test_exports_round_trip_to_the_canonical_tables(small, tmp_path):
     assert "Notes" in pd.ExcelFile(paths["patients"]).sheet_names
     ae = pd.read_csv(paths["adverse_events"], encoding="utf-8-sig")
     assert ae.columns.tolist() == ["Study ID", "Visit", "Event (verbatim)", "Severity",
-                                   "Serious"]
-    assert ae["Event (verbatim)"].tolist() == small.adverse_events["verbatim"].tolist()
-    assert ae["Visit"].map(labels).tolist() == small.adverse_events["visit"].tolist()
+                                   "Serious", "Related to needling", "Onset after session",
+                                   "Duration", "Action taken", "Led to withdrawal",
+                                   "How reported"]
+    # a verbatim naming two events ("bruising and bleeding") is one record in the export
+    canon = small.adverse_events
+    one = ~(canon["verbatim"].isin(COMBINED_VERBATIMS)
+            & canon.duplicated(["patient_id", "visit", "verbatim"]))
+    canon = canon[one.to_numpy()]
+    assert ae["Event (verbatim)"].tolist() == canon["verbatim"].tolist()
+    assert ae["Visit"].map(labels).tolist() == canon["visit"].tolist()
     sev = ae["Severity"].str.lower().replace(
         {"grade 1": "mild", "grade 2": "moderate", "grade 3": "severe"})
-    assert sev.tolist() == small.adverse_events["severity"].tolist()
+    assert sev.tolist() == canon["severity"].tolist()
 
 
 def test_soreness_text_forms_cover_the_clinical_spellings(large, tmp_path):

@@ -34,7 +34,7 @@ Examples
 from __future__ import annotations
 
 from ..normalize.vocabulary import AE_TERMS, MUSCLES
-from .after_needling import AE_VERBATIMS
+from .after_needling import AE_VERBATIMS, COMBINED_VERBATIMS
 from .exports import ExportPaths, write_raw_exports
 from .parameters import SimulatedTables, SimulationParameters, visit_labels
 from .sample import SAMPLE_FILES as SAMPLE_FILES
@@ -45,6 +45,7 @@ from .truth import simulate_cohort, simulate_tables
 __all__ = [
     "AE_TERMS",
     "AE_VERBATIMS",
+    "COMBINED_VERBATIMS",
     "MUSCLES",
     "ExportPaths",
     "SimulatedTables",

@@ -266,7 +266,7 @@ def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, nee
         first = pd.Series(np.arange(m)).groupby(key).transform("first").to_numpy()
         severity = np.where(merged, severity[first], severity)
         serious = np.where(merged, serious[first], serious)
-        for col in ("action_taken", "withdrawal", "ascertainment"):
+        for col in details:  # one record, one set of details
             details[col] = np.where(merged, details[col][first], details[col])
     return pd.DataFrame({
         "patient_id": ids[ev_pat] if m else np.array([], dtype=object),

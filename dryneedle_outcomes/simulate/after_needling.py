@@ -188,7 +188,7 @@ def draw_allocation_guess(rng: np.random.Generator, p: SimulationParameters,
 
 
 def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, needled, needles,
-                        dur, fear, visit, drop_at=None) -> pd.DataFrame:
+                        dur, fear, visit, sham_applied=None) -> pd.DataFrame:
     """Adverse events per appointment (vectorised Bernoulli draws per term).
 
     Post-needling soreness is recorded when its true duration ``dur`` is at least
@@ -230,6 +230,12 @@ def draw_adverse_events(rng, p: SimulationParameters, ids, session_attended, nee
     ev_pat = np.concatenate([ev_pat, si[sham_hit]])
     ev_visit = np.concatenate([ev_visit, sj[sham_hit]])
     ev_term = np.concatenate([ev_term, sham_term[sham_hit]])
+    # soreness after a sham procedure is recorded by the same rule (rarely >= 48 h)
+    if sham_applied is not None:
+        qi, qj = np.nonzero(sham_applied & (dur >= p.soreness_ae_hours))
+        ev_pat = np.concatenate([ev_pat, qi])
+        ev_visit = np.concatenate([ev_visit, qj])
+        ev_term = np.concatenate([ev_term, np.full(len(qi), t_index["post_needling_soreness"])])
     order = np.lexsort((ev_term, ev_visit, ev_pat))
     ev_pat, ev_visit, ev_term = ev_pat[order], ev_visit[order], ev_term[order]
     m = len(ev_pat)

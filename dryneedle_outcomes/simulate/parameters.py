@@ -74,7 +74,8 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   about 230 appointments).
 * Post-needling soreness recorded as an AE follows from the simulated soreness, not
   from a separate rate: the simulated clinic records a ``post_needling_soreness``
-  event when the soreness lasted at least ``soreness_ae_hours`` = 48 h (assumed: the
+  event when the soreness (after real or sham needling) lasted at least
+  ``soreness_ae_hours`` = 48 h (assumed: the
   usual course is 24-48 h, DESIGN.md; the sample's analysis declares the same rule,
   ``soreness_as_ae = { min_hours = 48 }``), with its true duration in
   ``duration_h``. That is about 6% of needled appointments, more than Brady's "pain

@@ -380,7 +380,7 @@ def simulate_tables(
 
     adverse_events = draw_adverse_events(
         rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit,
-        drop_at
+        sham_applied
     )
     within = None
     if within_session:  # drawn last: the single-rating tables keep their random stream

@@ -174,8 +174,8 @@ def test_tables_equal_the_python_api(sample_run, cohort):
                                    res.comparison.loc[res.comparison["visit"] == 6,
                                                       "estimate"], rtol=1e-12)
     # time to relief (days) and soreness, with the configuration's seeds, its default
-    # (confirmed) relief and its pre-specified RMST tau (42 days)
-    res = dno.time_to_relief(cohort, seed=2014, progress=False)
+    # (confirmed) relief, its baseline adjustment and its pre-specified RMST tau (42 days)
+    res = dno.time_to_relief(cohort, seed=2014, progress=False, adjust=["baseline"])
     for name, frame in (("median", res.median), ("hazard_ratios", res.hazard_ratios),
                         ("time_ratios", res.time_ratios), ("rmst", res.rmst(42))):
         csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
@@ -213,7 +213,7 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
         frames["responders_effect_sizes"] = res.effect_sizes
     for timescale in ("days", "sessions"):
         res = dno.time_to_relief(cohort, timescale=timescale, interval_censored=True,
-                                 n_boot=5, seed=2014, progress=False)
+                                 n_boot=5, seed=2014, progress=False, adjust=["baseline"])
         stem = f"time_to_relief_{timescale}"
         for name in ("median", "ic_hazard_ratios", "hazard_ratios", "time_ratios",
                      "model_fit", "ph_test", "events"):
@@ -293,10 +293,10 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "84 patients" in stdout
     assert ("at visit 6 (the pre-specified primary visit), MMRM (unstructured covariance), "
             "Kenward-Roger df") in stdout
-    # -13.7 since issue 12: Site B's NRS is pooled explicitly and the instrument is a
-    # covariate (it was -13.8 without it); the model is checked against R in
-    # tests/test_instruments.py
-    assert "dry_needling minus sham -13.7 mm (95% CI" in stdout
+    # -18.1 since the sample was regenerated with the calibrated simulator (issue 12; it
+    # was -13.7); Site B's NRS is pooled explicitly with the instrument as a covariate;
+    # the model is checked against R in tests/test_instruments.py and test_trajectory.py
+    assert "dry_needling minus sham -18.1 mm (95% CI" in stdout
     assert "Treatment appointments with at least one adverse event: dry_needling" in stdout
     assert "Responders at visit 6 (the pre-specified primary visit" in stdout
     assert "Median time to relief" in stdout and "hazard ratio of relief" in stdout

@@ -102,7 +102,15 @@ def test_against_r(cohorts, dataset, key, kwargs):
     assert set(con["contrast"]) == {"dry_needling - sham"}
     close(diff["estimate"], diff["estimate_r"], 1e-4, "arm differences")
     close(diff["std_error"], diff["std_error_r"], 1e-3, "arm difference SE")
-    if ref.get("df_mode", "satterthwaite") == "satterthwaite":
+    # emmeans has no analytical Satterthwaite df for gls ("using appx-satterthwaite"): it
+    # differentiates nlme's numerical apVar, which for the 28 variance parameters of the
+    # unstructured model is too rough to validate df (up to 20% apart on the sample
+    # regenerated in issue 12; the previous sample's apVar gave no df at all). The
+    # unstructured MMRM's Satterthwaite and KR df are validated against SAS PROC MIXED
+    # (tests/test_kenward_roger_sas.py, tests/reference/mmrm_sas); its estimates and SEs
+    # are compared with R above.
+    if (ref.get("df_mode", "satterthwaite") == "satterthwaite"
+            and key != "mmrm_unstructured"):
         close(diff["df"], diff["df_r"], 1e-2, "arm difference df")
         close(diff["ci_lower"], diff["ci_lower_r"], 1e-3, "CI lower")
         close(diff["p_value"], diff["p_value_r"], 2e-2, "p values")

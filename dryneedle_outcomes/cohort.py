@@ -12,6 +12,7 @@ from .definitions import room_to_improve
 from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
+from .normalize.intercurrent_events import empty_intercurrent_events
 from .pooling import check_unpooled
 from .quality import QualityLedger
 from .tables import frame_html
@@ -57,6 +58,14 @@ class Cohort:
         ``verbatim_id``; optional harms columns ``relatedness``, ``onset_h``,
         ``duration_h``, ``action_taken``, ``withdrawal``, ``ascertainment``; unmapped
         source columns carried too).
+    intercurrent_events : pandas.DataFrame
+        One row per intercurrent event (ICH E9(R1)): ``patient_id``, ``visit`` (the
+        first visit affected), ``day``, ``event`` (a category of the vocabulary
+        ``discontinued_treatment``, ``withdrew_from_study``, ``rescue_medication``,
+        ``steroid_injection``, ``orthoses``, ``night_splint``, ``shockwave``,
+        ``other_treatment``, ``adverse_event_withdrawal``) and ``reason``; empty when
+        none were loaded. An :class:`~dryneedle_outcomes.Estimand` says how each is
+        handled.
     quality : QualityLedger
         Rows read, kept and rejected per table, rejections (of rows or single cells),
         corrections, flags and what became of every source column.
@@ -86,6 +95,7 @@ class Cohort:
     provenance: dict = field(default_factory=dict)
     mapping: Mapping = field(default_factory=lambda: Mapping(tables={}))
     assessed: str = DEFAULT_ASSESSED
+    intercurrent_events: pd.DataFrame = field(default_factory=empty_intercurrent_events)
 
     # ---------------------------------------------------------------- basics
     @property

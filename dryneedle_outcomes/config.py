@@ -17,6 +17,9 @@ Schema (defaults after ``=`` for optional keys)::
     assessments = "assessments.csv"      # required: session-level scores
     patients = "patients.xlsx"           # optional: the register (id, arm, ...)
     adverse_events = "adverse_events.csv"  # optional: one row per event
+    intercurrent_events = "ice.csv"      # optional: one row per intercurrent event
+                                         # (ICH E9(R1)): patient_id, visit (first visit
+                                         # affected), day, event, reason
     mapping = "mapping.toml"             # optional; or an inline [mapping] table
     errors = "raise"                     # or "quarantine": set bad rows aside, go on
     deviations = ["contraindications", "crossover"]  # needled visits that are protocol
@@ -148,6 +151,22 @@ Schema (defaults after ``=`` for optional keys)::
     [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
     n_boot = 2000                        # patient-bootstrap replicates (0 to 100000)
     seed = 2014
+
+    [estimand]                           # optional: the estimand (ICH E9(R1)), printed
+                                         # before the results (dno.Estimand)
+    population = "randomised"            # or "per_protocol" (needs per_protocol; the
+                                         # randomised population is reported beside it)
+    # variable = "first_step_pain"       # the endpoint; default [analysis] outcome
+    # treatment = "dry needling vs sham, 6 weekly sessions"  # in words
+    # summary = "difference in means at visit 6"  # default: at the primary visit
+    # visit = 6                          # default [analysis] primary_visit
+    intercurrent = {}                    # event = strategy: { rescue_medication =
+                                         # "hypothetical", discontinued_treatment =
+                                         # "treatment_policy" }; strategies
+                                         # treatment_policy, hypothetical, composite,
+                                         # while_on_treatment
+    # per_protocol = { min_sessions = 4 }  # sessions received (optional session_visits);
+                                         # counts per arm beside the randomised ones
 
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
@@ -466,6 +485,24 @@ def _analysis(a: dict) -> AnalysisOptions:
     return AnalysisOptions(**top, **parts)
 
 
+def _estimand(t: dict, analysis: AnalysisOptions | None) -> dict:
+    """``[estimand]`` checked, as the keywords of ``dno.Estimand.from_dict`` (plain data).
+
+    ``variable`` and ``visit`` default to ``[analysis] outcome`` and ``primary_visit``;
+    the per-protocol population needs its rule.
+    """
+    plain = parse_table("estimand", t)
+    if analysis is not None:
+        if plain["variable"] is None:
+            plain["variable"] = analysis.outcome
+        if plain["visit"] is None:
+            plain["visit"] = analysis.primary_visit
+    if plain["population"] == "per_protocol" and plain["per_protocol"] is None:
+        raise ConfigError("[estimand]: population = \"per_protocol\" needs its rule: "
+                          "per_protocol = { min_sessions = 4 }")
+    return {k: v for k, v in plain.items() if v is not None}
+
+
 def _figures(f: dict) -> FigureOptions:
     return FigureOptions(**parse_table("figures", f))
 
@@ -604,12 +641,15 @@ class AnalysisConfig:
     limits: Any = None
     instruments: dict = field(default_factory=dict)
     deviations: tuple[str, ...] | None = None
+    intercurrent_events: Path | None = None
+    estimand: dict | None = None
 
     @property
     def inputs(self) -> dict[str, Path]:
         """Input files by role (those given), the configuration file included."""
         out = {"assessments": self.assessments, "patients": self.patients,
-               "adverse_events": self.adverse_events}
+               "adverse_events": self.adverse_events,
+               "intercurrent_events": self.intercurrent_events}
         if isinstance(self.mapping, Path):
             out["mapping"] = self.mapping
         out["config"] = self.source
@@ -622,6 +662,8 @@ class AnalysisConfig:
         for key in ("mapping", "instruments", "simulation"):
             if key in self.raw:
                 out[key] = self.raw[key]
+        if self.estimand is not None:
+            out["estimand"] = dict(self.estimand)
         if self.analysis is not None:
             a = _plain(self.analysis)
             out["analysis"] = {k: v for k, v in a.items()
@@ -652,7 +694,7 @@ class AnalysisConfig:
                 raise unknown(section, TOP, where)
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{section}] must be a table, got {value!r}")
-            if section in ("data", "simulation", "figures"):
+            if section in ("data", "simulation", "figures", "estimand"):
                 check_keys(value, section)
         d = data.get("data")
         if not d or "assessments" not in d:
@@ -678,6 +720,8 @@ class AnalysisConfig:
                               "or as an inline [mapping] table, not both")
         mapping = path_of("mapping") if "mapping" in d else data.get("mapping")
         instruments = _register_instruments(data.get("instruments", {}), mapping, where)
+        analysis = _analysis(data["analysis"]) if "analysis" in data else None
+        estimand = _estimand(data["estimand"], analysis) if "estimand" in data else None
         return cls(
             limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
@@ -688,7 +732,9 @@ class AnalysisConfig:
             deviations=data_keys["deviations"],
             base_dir=base,
             raw=data,
-            analysis=_analysis(data["analysis"]) if "analysis" in data else None,
+            analysis=analysis,
             figures=_figures(data.get("figures", {})),
             instruments=instruments,
+            intercurrent_events=path_of("intercurrent_events"),
+            estimand=estimand,
         )

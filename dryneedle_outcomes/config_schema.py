@@ -48,6 +48,13 @@ DEVIATION_REASONS = ("pregnant", "immunocompromised", "anticoagulants", "bleedin
 DEFAULT_DEVIATIONS = ("contraindications", "crossover")
 #: ``dryneedle_outcomes.normalize.vocabulary.SEVERITIES``.
 SEVERITY_LEVELS = ("mild", "moderate", "severe")
+#: ``dryneedle_outcomes.normalize.vocabulary.ICE_EVENTS`` (the intercurrent events).
+ICE_EVENTS = ("discontinued_treatment", "withdrew_from_study", "rescue_medication",
+              "steroid_injection", "orthoses", "night_splint", "shockwave", "other_treatment",
+              "adverse_event_withdrawal")
+#: ``dryneedle_outcomes.estimands.STRATEGIES`` and ``POPULATIONS``.
+STRATEGIES = ("treatment_policy", "hypothetical", "composite", "while_on_treatment")
+POPULATIONS = ("randomised", "per_protocol")
 FORMATS = ("pdf", "png", "svg")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 SEED_MAX = 2**32 - 1
@@ -135,6 +142,8 @@ FIELDS: tuple[Field, ...] = (
        required=True),
     _f("data", "patients", "path", "the register: one row per patient (id, arm, ...)"),
     _f("data", "adverse_events", "path", "the adverse events: one row per event"),
+    _f("data", "intercurrent_events", "path", "the intercurrent events (ICH E9(R1)): one "
+       "row per event"),
     _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
     _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
        default="raise", allowed=("raise", "quarantine")),
@@ -278,6 +287,25 @@ FIELDS: tuple[Field, ...] = (
        option="SorenessOptions.n_boot"),
     _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="SorenessOptions.seed"),
+    _f("estimand", "population", "choice", "the population targeted: every randomised "
+       "patient, or the per-protocol subset (reported beside the randomised one)",
+       default="randomised", allowed=POPULATIONS),
+    _f("estimand", "variable", "instrument", "the endpoint: a registered instrument; "
+       "default [analysis] outcome", allowed=tuple(INSTRUMENTS)),
+    _f("estimand", "treatment", "text", "the treatment condition, in words",
+       expected="text"),
+    _f("estimand", "summary", "text", "the population-level summary, in words; default "
+       "the difference in means at the primary visit", expected="text"),
+    _f("estimand", "visit", "visit", "the visit of the summary; default [analysis] "
+       "primary_visit", bounds=(1, math.inf)),
+    _f("estimand", "intercurrent", "strategies", "a strategy per intercurrent event: "
+       "{ rescue_medication = \"hypothetical\" }", default={},
+       expected="a table of event = strategy; events: " + ", ".join(ICE_EVENTS)
+       + "; strategies: " + ", ".join(STRATEGIES)),
+    _f("estimand", "per_protocol", "per_protocol", "the per-protocol rule: "
+       "{ min_sessions = 4 } (sessions received; optional session_visits)",
+       expected="a table { min_sessions = <whole number >= 1> } with optional "
+       "session_visits = [visits >= 1]"),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",
@@ -305,11 +333,14 @@ TABLES: dict[str, str] = {
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",
     "analysis.soreness_duration": "dno.soreness_duration (post-needling soreness)",
+    "estimand": "the estimand (ICH E9(R1)): dno.Estimand; its table is printed before the "
+                "results",
     "figures": "the figure files",
 }
 #: The top-level tables.
-TOP = ("data", "simulation", "mapping", "instruments", "analysis", "figures")
+TOP = ("data", "simulation", "mapping", "instruments", "analysis", "estimand", "figures")
 #: The analysis tables (an omitted one is an analysis not run).
+# (``estimand`` is a top-level table, not an analysis: it is not under ``analysis.``)
 ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
 
 
@@ -507,6 +538,37 @@ def _soreness(f: Field, value: Any) -> dict | None:
     return out
 
 
+def _strategies(f: Field, value: Any) -> dict[str, str]:
+    """``{ event = "strategy" }`` with events and strategies of the vocabularies."""
+    if not isinstance(value, dict):
+        raise wrong(f.where, f.key, value, f.expected)
+    for event, strategy in value.items():
+        if event not in ICE_EVENTS:
+            raise ConfigError(f"{f.where}: {f.key} has event {event!r}{hint(event, ICE_EVENTS)}"
+                              f"; allowed: {', '.join(ICE_EVENTS)}")
+        choice(f.where, f"{f.key}.{event}", strategy, STRATEGIES)
+    return dict(value)
+
+
+def _per_protocol(f: Field, value: Any) -> dict | None:
+    """``{ min_sessions = 4 }`` and optional ``session_visits``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "min_sessions" not in value:
+        raise wrong(f.where, f.key, value, f.expected)
+    bad = [k for k in value if k not in ("min_sessions", "session_visits")]
+    if bad:
+        raise ConfigError(f"{f.where}: {f.key} has {bad[0]!r}"
+                          f"{hint(bad[0], ('min_sessions', 'session_visits'))}; allowed: "
+                          "min_sessions, session_visits")
+    out: dict[str, Any] = {"min_sessions": integer(f.where, f"{f.key}.min_sessions",
+                                                   value["min_sessions"], 1, 10_000)}
+    if "session_visits" in value:
+        out["session_visits"] = list(_visits(f.where, f"{f.key}.session_visits",
+                                             value["session_visits"], 1))
+    return out
+
+
 #: The check of each plain kind: ``check(field, value) -> the option's value``.
 CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "boolean": lambda f, v: boolean(f.where, f.key, v),
@@ -527,6 +589,8 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "text": _text,
     "width": _width,
     "soreness": _soreness,
+    "strategies": _strategies,
+    "per_protocol": _per_protocol,
 }
 
 
@@ -553,7 +617,7 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
-          "soreness": "table"}
+          "soreness": "table", "strategies": "table", "per_protocol": "table"}
 
 
 def _allowed(f: Field) -> str:

@@ -82,7 +82,8 @@ def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None,
         source = path if path.is_absolute() else base_dir / path
     return read_table(source, table=name, string_columns=[tm.source_of("patient_id")],
                       bad_lines="set_aside" if errors == "quarantine" else "error",
-                      allow_empty=name in ("adverse_events", "intercurrent_events"), limits=limits, **tm.read_options())
+                      allow_empty=name in ("adverse_events", "intercurrent_events"),
+                      limits=limits, **tm.read_options())
 
 
 def load_cohort(

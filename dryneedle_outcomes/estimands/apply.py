@@ -13,6 +13,7 @@ imputation analysis consumes (:attr:`EstimandData.ice`: ``patient_id``, ``visit`
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,49 @@ class EstimandData(NoComparison, AnalysisResult):
         out = pd.concat([pts, used, aside], axis=1).fillna(0).astype(np.int64)
         out.index = out.index.astype(str)
         return out.rename_axis("arm").reset_index()
+
+    def analysis_cohort(self, cohort: Cohort, *, composite: bool = False) -> Cohort:
+        """``cohort`` with the set-aside values of the outcome made missing, for analyses.
+
+        A copy: ``cohort`` itself is not changed. The outcome is left missing at every
+        set-aside patient x visit (and, with ``composite=True``, at the visits flagged
+        ``composite_event``, so that a responder analysis counting a missing visit as
+        non-response, ``missing="non_responder"``, counts them as non-response); only
+        the estimand's population is kept. A likelihood analysis of the result (the
+        MMRM of :func:`~dryneedle_outcomes.fit_trajectory`) estimates the hypothetical
+        strategy under missing at random (ICH E9(R1) A.5.2.1 notes that the
+        assumptions about the missing values must be stated).
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> import dryneedle_outcomes as dno
+        >>> pts = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
+        >>> visits = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"] * 3,
+        ...                        "visit": [0, 1, 2] * 2,
+        ...                        "first_step_pain": [70.0, 60, 50, 68, 66, 64]})
+        >>> ice = pd.DataFrame({"patient_id": ["P1"], "visit": [2], "event": ["NSAIDs"]})
+        >>> cohort = dno.load_cohort(visits, pts, intercurrent_events=ice)
+        >>> res = dno.apply_estimand(cohort, dno.Estimand(
+        ...     intercurrent={"rescue_medication": "hypothetical"}))
+        >>> res.analysis_cohort(cohort).assessments["first_step_pain"].tolist()
+        [70.0, 60.0, nan, 68.0, 66.0, 64.0]
+        """
+        a = cohort.assessments
+        keep = a["patient_id"].isin(self.population["patient_id"]).to_numpy()
+        hidden = self.set_aside[["patient_id", "visit"]]
+        if composite:
+            flagged = self.data.loc[self.data["composite_event"], ["patient_id", "visit"]]
+            hidden = pd.concat([hidden, flagged], ignore_index=True)
+        keys = pd.MultiIndex.from_frame(a[["patient_id", "visit"]].astype(object))
+        hide = keys.isin(pd.MultiIndex.from_frame(hidden.astype(object))) if len(hidden) \
+            else np.zeros(len(a), dtype=bool)
+        out = a.copy()
+        out[self.outcome] = out[self.outcome].mask(pd.Series(hide, index=out.index))
+        out = out.loc[keep].reset_index(drop=True)
+        pats = cohort.patients.loc[cohort.patients["patient_id"].isin(
+            self.population["patient_id"])].reset_index(drop=True)
+        return dataclasses.replace(cohort, assessments=out, patients=pats)
 
     def tables(self) -> dict[str, TableResult]:
         """The estimand table and the rows used and set aside per arm."""

@@ -74,6 +74,10 @@ Schema (defaults after ``=`` for optional keys)::
                                          # text columns ("site") are factors
     baseline_by_visit = true             # baseline x visit interaction in session_means
                                          # and mmrm (Mallinckrodt et al. 2008)
+    missing_baseline = "exclude"         # a patient without a baseline value: left out,
+                                         # or "mean": kept with the mean of the observed
+                                         # baselines (White & Thompson 2005, Stat Med
+                                         # 24:993-1007), stated in the notes
     df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
                                          # / "between_within" (SAS's DDFM=KR / KR(LINEAR) /
                                          # SATTERTHWAITE / BETWITHIN):
@@ -271,6 +275,7 @@ class TrajectoryOptions:
     covariance_by_arm: bool = default(_T, "covariance_by_arm")
     adjust: tuple[str, ...] = default(_T, "adjust")
     baseline_by_visit: bool = default(_T, "baseline_by_visit")
+    missing_baseline: str = default(_T, "missing_baseline")
     df: str = default(_T, "df")
     time: str = default(_T, "time")
     vcov: str = default(_T, "vcov")

@@ -188,6 +188,10 @@ FIELDS: tuple[Field, ...] = (
        "interaction in session_means and mmrm when adjust has \"baseline\" (Mallinckrodt "
        "et al. 2008); false leaves it out", default=True,
        option="TrajectoryOptions.baseline_by_visit"),
+    _f("analysis.trajectory", "missing_baseline", "choice", "a randomised patient without a "
+       "baseline value: left out (exclude) or kept with the mean of the observed baselines "
+       "(mean; White & Thompson 2005)", default="exclude", allowed=("exclude", "mean"),
+       option="TrajectoryOptions.missing_baseline"),
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="kenward_roger",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),

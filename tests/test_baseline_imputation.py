@@ -81,3 +81,16 @@ def test_an_unknown_rule_is_refused():
     cohort = dno.load_cohort(VISITS, PATIENTS)
     with pytest.raises(AnalysisError, match="missing_baseline must be 'exclude' or 'mean'"):
         dno.fit_trajectory(cohort, model="session_means", missing_baseline="arm_mean")
+
+
+def test_the_configured_run_passes_the_rule_and_states_it():
+    from dryneedle_outcomes.config import AnalysisOptions, TrajectoryOptions
+    from dryneedle_outcomes.report import run_analyses
+
+    cohort = dno.load_cohort(VISITS, PATIENTS)
+    options = AnalysisOptions(primary_visit=2, trajectory=TrajectoryOptions(
+        models=("session_means",), missing_baseline="mean"))
+    section = run_analyses(cohort, options)[0]
+    assert "6 patients" in section.diagnostics[0].details
+    assert any("kept with the mean of the observed baselines, 65 " in n
+               for n in section.tables[0].table.notes)

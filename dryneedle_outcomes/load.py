@@ -29,6 +29,7 @@ from .mapping import Mapping, TableMapping
 from .normalize.adverse_events import normalize_adverse_events, split_terms
 from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_warning_text
 from .normalize.assessments import normalize_assessments
+from .normalize.concomitant import drop_repeats_of_file, ice_from_concomitant
 from .normalize.intercurrent_events import (
     ICE_COLUMNS,
     check_consistency,
@@ -240,17 +241,20 @@ def load_cohort(
                             "intercurrent_events")
         normalize_intercurrent_events(ice, ice_tm)
         check_patient_links(ice, pats)
+    derived = ice_from_concomitant(assess, m.table("intercurrent_events").synonyms or None)
 
     patients_table = _finish_patients(pats, m.table("patients"))
     assessments_table = _finish_assessments(assess)
     if ice is not None:
         check_schedule(ice, assessments_table)
         check_consistency(ice, assessments_table)
+    if derived is not None:
+        drop_repeats_of_file(derived, ice)
     patients_table = patient_instruments(assessments_table, patients_table, pooled)
     flag_protocol_deviations(assess, patients_table, reasons)
     if events is not None:
         flag_unassessed_events(events, assessments_table)
-    all_records = [r for r in (pats, assess, events, ice) if r is not None]
+    all_records = [r for r in (pats, assess, events, ice, derived) if r is not None]
 
     flags = concat_frames([r.flags() for r in all_records], PROBLEM_COLUMNS)
     notes = mostly_rejected(all_records)
@@ -291,7 +295,7 @@ def load_cohort(
         patients=patients_table,
         assessments=assessments_table,
         adverse_events=events_table,
-        intercurrent_events=_finish_ice(ice),
+        intercurrent_events=_finish_ice(ice, derived),
         quality=ledger,
         provenance=provenance,
         mapping=m,
@@ -394,10 +398,12 @@ def _finish_events(events: Records | None) -> pd.DataFrame:
     return out.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
 
 
-def _finish_ice(ice: Records | None) -> pd.DataFrame:
-    if ice is None:
+def _finish_ice(ice: Records | None, derived: Records | None = None) -> pd.DataFrame:
+    parts = [r.kept().assign(patient_id=lambda f: f["patient_id"].astype(object))
+             for r in (ice, derived) if r is not None]
+    if not parts:
         return empty_intercurrent_events()
-    out = ice.kept()
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     out["visit"] = out["visit"].astype("int64")
     out["patient_id"] = out["patient_id"].astype(object)
     out["day"] = out["day"].astype(float)

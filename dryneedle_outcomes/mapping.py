@@ -18,6 +18,7 @@ canonical table (``assessments``, ``patients``, ``adverse_events``,
     date = "Visit date"
     first_step_pain = "First-step pain"
     soreness = "Soreness after session"   # free text -> soreness_lower_h / _upper_h
+    concomitant = "Other treatment"       # per visit: also feeds intercurrent_events
 
     [assessments.scales]            # canonical column = source scale
     first_step_pain = "cm"          # mm | cm | nrs10 | percent
@@ -112,7 +113,7 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
         "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
-        "timing",
+        "timing", "concomitant",
     ),
     "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious",
                        "relatedness", "onset_h", "duration_h", "action_taken", "withdrawal",

@@ -190,3 +190,56 @@ def test_a_file_error_names_the_file(tmp_path):
     path.write_text("patient_id,visit,event\nP1,2,holiday\n", encoding="utf-8")
     with pytest.raises(DataValidationError, match=r"ice\.csv, row 2, column 'event'"):
         load(path)
+
+
+# ------------------------------------------------------------ concomitant column
+CONC = VISITS.assign(**{"Other tx": ["orthotics", "orthotics; NSAIDs", "NSAIDs", None,
+                                     "none", "", "night splint", "night splint, massage",
+                                     "no", "yoga"]})
+CONC_MAP = {"assessments": {"columns": {"concomitant": "Other tx"}}}
+
+
+def test_a_concomitant_column_feeds_the_table_from_the_first_visit():
+    c = dno.load_cohort(CONC.iloc[:8], PATIENTS, mapping=CONC_MAP)
+    t = c.intercurrent_events
+    # P1: orthotics at baseline is no event (precedes treatment); NSAIDs first at 1;
+    # P2: night splint first at 2, massage (other_treatment) at 3
+    assert t[["patient_id", "visit"]].values.tolist() == [["P1", 1], ["P2", 2], ["P2", 3]]
+    assert t["event"].astype(str).tolist() == ["rescue_medication", "night_splint",
+                                               "other_treatment"]
+    assert set(t["reason"]) == {"recorded in the assessments' column 'Other tx'"}
+    # the text stays in the assessments
+    assert c.assessments["concomitant"].iloc[1] == "orthotics; NSAIDs"
+    q = c.quality
+    assert q.flags["rule"].tolist() == ["concomitant_at_baseline"]
+    assert q.flags["row"].tolist() == [2]
+    later = q.corrections[q.corrections["column"] == "Other tx"]
+    assert later["n_rows"].tolist() == [2]  # NSAIDs at 2 and night splint at 3: ongoing
+    derived = q.counts[q.counts["source"].str.startswith("(derived from")]
+    assert derived[["table", "read", "kept", "rejected"]].values.tolist() == [
+        ["intercurrent_events", 3, 3, 0]]
+    assert q.balanced
+
+
+def test_an_unknown_concomitant_wording_names_the_row_and_column():
+    with pytest.raises(DataValidationError) as info:
+        dno.load_cohort(CONC, PATIENTS, mapping=CONC_MAP)
+    probs = info.value.problems
+    assert probs[["row", "column", "rule"]].values.tolist() == [[11, "Other tx",
+                                                                  "unknown_event"]]
+
+
+def test_quarantine_keeps_the_assessment_and_sets_the_event_aside():
+    c = dno.load_cohort(CONC, PATIENTS, mapping=CONC_MAP, errors="quarantine")
+    assert len(c.assessments) == 10
+    assert c.quality.rejected["rule"].tolist() == ["unknown_event"]
+    assert len(c.intercurrent_events) == 3
+
+
+def test_an_event_in_both_the_file_and_the_column_is_kept_once():
+    ev = ice(patient_id=["P2"], visit=[2], event=["night_splint"], reason=["worse"])
+    c = dno.load_cohort(CONC.iloc[:8], PATIENTS, mapping=CONC_MAP, intercurrent_events=ev)
+    t = c.intercurrent_events
+    assert (t["event"] == "night_splint").sum() == 1
+    assert t.loc[t["event"] == "night_splint", "reason"].item() == "worse"
+    assert c.quality.rejected["rule"].tolist() == ["exact_duplicate"]

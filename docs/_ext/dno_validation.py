@@ -250,6 +250,8 @@ ROWS = [
                "Table 2), and the values BlindingIndex.jl's README prints (see the "
                "folder's README)"),
     Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
+    Row("baseline_imputation", ("models.design", "models.trajectory"),
+        ("test_baseline_imputation",)),
 ]
 
 

@@ -7,7 +7,7 @@ strategy the event itself becomes part of the variable. :func:`apply_estimand` t
 that into data: it returns the rows an analysis uses, the rows set aside (never deleted
 from the cohort: they stay in ``cohort.assessments``), one ledger line per set-aside row
 (rule ``not_used_for_estimand``), and the per-patient table of first affected visits an
-imputation analysis consumes (:attr:`EstimandData.ice`: ``patient_id``, ``visit``,
+imputation analysis consumes (``EstimandData.ice``: ``patient_id``, ``visit``,
 ``strategy``; one row per patient, as rbmi's ``data_ice``, Gower-Gibson et al. 2022).
 """
 
@@ -30,10 +30,10 @@ from .estimand import STRATEGIES, Estimand
 #: first (the variable is not defined after the event, so nothing is imputed there).
 SET_ASIDE = ("while_on_treatment", "hypothetical")
 
-#: The columns of :attr:`EstimandData.ice` (the imputation analysis's input).
+#: The columns of ``EstimandData.ice`` (the imputation analysis's input).
 ICE_TABLE_COLUMNS = ("patient_id", "visit", "strategy")
 
-#: The columns of :attr:`EstimandData.ledger`.
+#: The columns of ``EstimandData.ledger``.
 LEDGER_COLUMNS = ("table", "patient_id", "visit", "column", "value", "rule", "message")
 
 
@@ -54,7 +54,7 @@ class EstimandData(NoComparison, AnalysisResult):
         The rows not used for this estimand, with ``event``, ``strategy`` and
         ``ice_visit`` (the event's first affected visit). They remain in the cohort.
     ledger : pandas.DataFrame
-        One line per set-aside row (:data:`LEDGER_COLUMNS`, rule
+        One line per set-aside row (``LEDGER_COLUMNS``, rule
         ``not_used_for_estimand``).
     events : pandas.DataFrame
         The cohort's intercurrent events of the population with their ``strategy``.
@@ -202,7 +202,7 @@ def ice_table(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``patient_id``, ``visit``, ``strategy`` (:data:`ICE_TABLE_COLUMNS`).
+        ``patient_id``, ``visit``, ``strategy`` (``ICE_TABLE_COLUMNS``).
 
     Examples
     --------
@@ -252,7 +252,7 @@ def apply_estimand(cohort: Cohort, estimand: Estimand, *,
 
     Notes
     -----
-    The strategies follow ICH E9(R1) (2019) A.3.2 (see :data:`STRATEGIES`). Baseline
+    The strategies follow ICH E9(R1) (2019) A.3.2 (see ``STRATEGIES``). Baseline
     values (visit 0) are never set aside: an intercurrent event happens after treatment
     starts, so its first affected visit is 1 or later. Under ``treatment_policy`` the
     values are used as observed; under ``composite`` they are kept and flagged.

@@ -142,7 +142,7 @@ class Estimand:
     Parameters
     ----------
     population : {"randomised", "per_protocol"}
-        The patients targeted (:data:`POPULATIONS`). ``"per_protocol"`` needs
+        The patients targeted (``POPULATIONS``). ``"per_protocol"`` needs
         ``per_protocol``; it is reported beside the randomised population, never
         instead of it.
     variable : str
@@ -153,11 +153,11 @@ class Estimand:
         needling versus sham needling").
     intercurrent : mapping, optional
         ``{event: strategy}``: each event of the vocabulary
-        (:data:`~dryneedle_outcomes.normalize.vocabulary.ice_events.ICE_EVENTS`) that may
-        occur, with a strategy of :data:`STRATEGIES`.
+        (``dryneedle_outcomes.normalize.vocabulary.ICE_EVENTS``) that may
+        occur, with a strategy of ``STRATEGIES``.
     summary : str, optional
         The population-level summary ("difference in means at visit 6"). Stored as
-        :attr:`summary_measure` (``summary()`` is the plain-text description).
+        ``summary_measure`` (``summary()`` is the plain-text description).
     per_protocol : PerProtocolRule or dict, optional
         The per-protocol rule (``{"min_sessions": 4}``).
     visit : int, optional
@@ -295,7 +295,7 @@ class Estimand:
         Returns
         -------
         pandas.DataFrame
-            Columns :data:`TABLE_COLUMNS`: ``attribute`` (treatment, population,
+            Columns ``TABLE_COLUMNS``: ``attribute`` (treatment, population,
             variable, intercurrent_event, summary: ICH E9(R1)'s order), ``value`` (in
             words), ``event`` and ``strategy`` (on the intercurrent-event rows).
         """

@@ -90,8 +90,9 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
 
     (out / "data").mkdir(parents=True, exist_ok=True)
     for name in ("patients", "assessments", "adverse_events", "intercurrent_events"):
-        if name == "intercurrent_events" and cfg.intercurrent_events is None:
-            continue
+        if name == "intercurrent_events" and cfg.intercurrent_events is None \
+                and not len(cohort.intercurrent_events):
+            continue  # none given, none derived from the assessments
         path = out / "data" / f"{name}.csv"
         neutralise_formulas(getattr(cohort, name)).to_csv(path, index=False)
         keep(path)

@@ -23,7 +23,9 @@ Schema (defaults after ``=`` for optional keys)::
                                          # deviations: "contraindications" = every patient
                                          # flag but needle_fear (or name flags one by one:
                                          # pregnant, anticoagulants, ..., needle_fear);
-                                         # crossover: a sham-arm patient needled
+                                         # crossover: a sham-arm patient needled;
+                                         # [] = no deviation rule checked (said in
+                                         # the ledger summary and the report)
 
     [data.limits]                        # optional: reading limits (dno.ReadLimits)
     max_bytes = 1073741824               # decompressed gzip / uncompressed XLSX bytes

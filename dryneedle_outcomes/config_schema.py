@@ -138,8 +138,10 @@ FIELDS: tuple[Field, ...] = (
     _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
     _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
        default="raise", allowed=("raise", "quarantine")),
-    _f("data", "deviations", "choices", "which needled visits are protocol deviations: "
-       "patient flags (contraindications) and crossover (a sham-arm patient needled)",
+    _f("data", "deviations", "reasons", "which needled visits are protocol deviations: "
+       "patient flags (contraindications) and crossover (a sham-arm patient needled); [] "
+       "checks no deviation rule (stated in the ledger's summary and the deviations "
+       "table's notes)",
        default=list(DEFAULT_DEVIATIONS), allowed=("contraindications", *DEVIATION_REASONS)),
     _f("data.limits", "max_bytes", "positive",
        "decompressed gzip / uncompressed XLSX bytes (default: dno.ReadLimits)"),
@@ -382,10 +384,12 @@ def choice(where: str, key: str, value: Any, allowed) -> str:
     return value
 
 
-def choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
-    """A non-empty array of distinct values of ``allowed``."""
-    expected = f"an array of one or more of {', '.join(allowed)}"
-    if not isinstance(value, list) or not value:
+def choices(where: str, key: str, value: Any, allowed, *,
+            allow_empty: bool = False) -> tuple[str, ...]:
+    """An array of distinct values of ``allowed``: non-empty unless ``allow_empty``."""
+    expected = (f"an array of {'zero' if allow_empty else 'one'} or more of "
+                f"{', '.join(allowed)}")
+    if not isinstance(value, list) or not (value or allow_empty):
         raise wrong(where, key, value, expected)
     for item in value:
         if not isinstance(item, str):
@@ -514,6 +518,8 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     # the registry as it is now (a configuration's [instruments] are registered first)
     "instrument": lambda f, v: choice(f.where, f.key, v, tuple(INSTRUMENTS)),
     "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
+    # an array that may be empty ([data] deviations = []: no deviation rule checked)
+    "reasons": lambda f, v: choices(f.where, f.key, v, f.allowed, allow_empty=True),
     "order": lambda f, v: order(f.where, f.key, v, f.allowed),
     "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
     "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
@@ -547,6 +553,7 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- reference
 _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices": "array of text",
+          "reasons": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
           "visits": "array of integers", "visit": "integer", "either": "text",
@@ -564,6 +571,8 @@ def _allowed(f: Field) -> str:
                 + ", or one declared in [instruments.NAME] (or the mapping's)")
     if f.kind == "choices":
         return "one or more of " + ", ".join(f.allowed)
+    if f.kind == "reasons":
+        return "zero or more of " + ", ".join(f.allowed) + " ([] = none checked)"
     if f.kind == "order":
         return "one of " + ", ".join(f.allowed) + "; or an array of them, tried in order"
     if f.kind == "integer":

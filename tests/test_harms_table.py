@@ -260,6 +260,39 @@ def test_config_names_the_deviations_and_the_harms_options(tmp_path):
                                      base_dir=tmp_path)
 
 
+def test_an_empty_deviations_list_checks_no_rule_and_says_so(tmp_path):
+    # [data] deviations = [] is allowed: no deviation rule checked, stated in the
+    # ledger's summary, the deviations table's notes and the report's data section
+    (tmp_path / "a.csv").write_text("patient_id,visit\nP1,0\n")
+    cfg = AnalysisConfig.from_dict(tomllib_loads('[data]\nassessments = "a.csv"\n'
+                                                 'deviations = []\n'), base_dir=tmp_path)
+    assert cfg.deviations == ()
+    with pytest.raises(ConfigError, match="zero or more"):
+        AnalysisConfig.from_dict(tomllib_loads('[data]\nassessments = "a.csv"\n'
+                                               'deviations = "none"\n'), base_dir=tmp_path)
+    a = _visits(["D1", "S1"])
+    a["needled"] = a["visit"] > 0          # the pregnant D1 and the sham S1 both needled
+    pts = pd.DataFrame({"patient_id": ["D1", "S1"], "arm": ["dry_needling", "sham"],
+                        "pregnant": [True, False]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # nothing flagged, so no deviation warning
+        c = dno.load_cohort(a, pts, deviations=cfg.deviations)
+    assert c.deviation_rules_checked == () and len(c.protocol_deviations) == 0
+    assert "no deviation rule was checked" in c.summary()
+    dev = protocol_deviations(c)
+    assert dev.table["reason"].unique().tolist() == ["any"]
+    assert dev.table["needled_sessions"].tolist() == [0, 0]
+    assert "no deviation rule was checked" in dev.notes[0]
+    from dryneedle_outcomes.report.html import RunInfo, _quality
+
+    info = RunInfo(config="analysis.toml", version="x", started="now", inputs={})
+    assert "no deviation rule was checked" in _quality(c, info)
+    # the default still flags both
+    c2 = _load(a, pts, None)
+    assert c2.deviation_rules_checked == dno.harms.deviations.REASONS
+    assert len(c2.protocol_deviations) == 4 and "no deviation rule" not in c2.summary()
+
+
 def tomllib_loads(text):
     import tomllib
 

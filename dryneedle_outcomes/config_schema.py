@@ -208,9 +208,13 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
        "twitches", default=True, option="HarmsOptions.dose_response"),
     _f("analysis.harms", "soreness_as_ae", "soreness", "when post-needling soreness counts as "
-       "an adverse event (stated in the report); absent: every recorded soreness event",
+       "an adverse event (stated in the report); absent: every recorded soreness event; "
+       "from_sessions = true (with min_hours) also derives events from the session "
+       "soreness records, flagged as derived",
        option="HarmsOptions.soreness_as_ae",
-       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }"),
+       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }; "
+       "from_sessions = true also derives soreness events from the session soreness "
+       "records where none was recorded"),
     _f("analysis.harms", "p_values", "boolean", "a p-value per harm term (CONSORT Harms 2022 "
        "and SAMPL advise against)", default=False, option="HarmsOptions.p_values"),
     _f("analysis.harms", "risk_ratio", "boolean", "the risk ratio next to the risk "
@@ -496,11 +500,11 @@ def _soreness(f: Field, value: Any) -> dict | None:
         return None
     if not isinstance(value, dict) or not value:
         raise wrong(f.where, f.key, value, f.expected)
-    unknown = [k for k in value if k not in ("min_hours", "min_severity")]
+    keys = ("min_hours", "min_severity", "from_sessions")
+    unknown = [k for k in value if k not in keys]
     if unknown:
         raise ConfigError(f"{f.where}: {f.key} has {unknown[0]!r}"
-                          f"{hint(unknown[0], ('min_hours', 'min_severity'))}; allowed: "
-                          "min_hours, min_severity")
+                          f"{hint(unknown[0], keys)}; allowed: {', '.join(keys)}")
     out: dict[str, Any] = {}
     if "min_hours" in value:
         out["min_hours"] = number(f.where, f"{f.key}.min_hours", value["min_hours"], 0.0,
@@ -508,6 +512,14 @@ def _soreness(f: Field, value: Any) -> dict | None:
     if "min_severity" in value:
         out["min_severity"] = choice(f.where, f"{f.key}.min_severity", value["min_severity"],
                                      SEVERITY_LEVELS)
+    if "from_sessions" in value:
+        out["from_sessions"] = boolean(f.where, f"{f.key}.from_sessions",
+                                       value["from_sessions"])
+        if out["from_sessions"] and "min_hours" not in out:
+            raise ConfigError(f"{f.where}: {f.key}.from_sessions needs min_hours (a "
+                              "session's soreness record has a duration, not a grade)")
+    if set(out) == {"from_sessions"}:
+        raise wrong(f.where, f.key, value, f.expected)
     return out
 
 

@@ -8,9 +8,10 @@ event serious and a contradiction is a ledger flag; the optional harms columns
 and ledgered; the soreness rule; every protocol-deviation reason, crossover included,
 is a ledger flag and configurable; the harms table's layout and withdrawals per arm.
 
-Golden values: tests/reference/harms/reference.json (``harms_table_soreness48``), made
-by make_reference.R, which recounts the harms table from the canonical tables with the
-48-h soreness rule written out again in R, and computes binom.test (participants) and
+Golden values: tests/reference/harms/reference.json (``harms_table_soreness48`` and, with
+soreness also derived from the session records, ``harms_table_soreness48_sessions``),
+made by make_reference.R, which recounts the harms table from the canonical tables with
+the 48-h soreness rule (and its from_sessions derivation) written out again in R, and computes binom.test (participants) and
 poisson.test (events per 100 appointments). Tolerances: counts exact; exact intervals
 1e-6 relative (both sides invert the same beta/gamma quantiles; ~1e-12 in practice).
 """
@@ -449,7 +450,8 @@ def test_layout_terms_as_rows_arms_as_columns_and_withdrawals():
 
 
 @pytest.mark.parametrize("dataset", ["sample", "edge"])
-def test_harms_table_against_r(sample_cohort, dataset):
+@pytest.mark.parametrize("from_sessions", [False, True])
+def test_harms_table_against_r(sample_cohort, dataset, from_sessions):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("export_harms_tables",
@@ -457,9 +459,17 @@ def test_harms_table_against_r(sample_cohort, dataset):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     cohort = sample_cohort if dataset == "sample" else mod.edge_cohort()
-    ref = REF["datasets"][dataset]["harms_table_soreness48"]
-    t = harms_table(cohort, soreness_as_ae={"min_hours": ref["min_hours"]})
+    # R: harms_table(name) and harms_table(name, from_sessions = TRUE) in make_reference.R
+    ref = REF["datasets"][dataset]["harms_table_soreness48"
+                                   + ("_sessions" if from_sessions else "")]
+    t = harms_table(cohort, soreness_as_ae={"min_hours": ref["min_hours"],
+                                            "from_sessions": from_sessions})
     assert t.extra["n_soreness_not_meeting_rule"] == ref["n_soreness_not_meeting_rule"]
+    if from_sessions:   # counts: exact
+        for k in ("n_soreness_derived", "n_soreness_possibly", "n_soreness_unrecorded",
+                  "n_soreness_already_recorded"):
+            assert t.extra[k] == ref[k], k
+        assert int(t.events["derived"].sum()) == ref["n_soreness_derived"] > 0
     keys = pd.DataFrame({k: ref[k] for k in ("arm", "group", "term")})
     m = keys.merge(t.long, on=["arm", "group", "term"], how="left", validate="one_to_one")
     assert len(m) == len(t.long)

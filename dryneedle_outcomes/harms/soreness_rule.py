@@ -268,7 +268,8 @@ def derived_note(info: dict) -> str | None:
         return None
     return (f"Soreness from the session records: {info['n_soreness_derived']} event(s) "
             "derived (soreness certainly lasting the rule's duration at a treatment "
-            "appointment with no soreness event recorded; column derived); not counted: "
+            "appointment with no soreness event recorded; column derived; no severity "
+            "grade, so in no severity row); not counted: "
             f"{info['n_soreness_possibly']} appointment(s) whose soreness interval only "
             f"possibly reaches it and {info['n_soreness_unrecorded']} without a soreness "
             f"record; {info['n_soreness_already_recorded']} appointment(s) had a recorded "

@@ -12,8 +12,9 @@ Golden values: tests/reference/harms/reference.json (``harms_table_soreness48`` 
 soreness also derived from the session records, ``harms_table_soreness48_sessions``),
 made by make_reference.R, which recounts the harms table from the canonical tables with
 the 48-h soreness rule (and its from_sessions derivation) written out again in R, and
-computes binom.test (participants) and poisson.test (events per 100 appointments). Tolerances: counts exact; exact intervals
-1e-6 relative (both sides invert the same beta/gamma quantiles; ~1e-12 in practice).
+computes binom.test (participants) and poisson.test (events per 100 appointments).
+Tolerances: counts exact; exact intervals 1e-6 relative (both sides invert the same
+beta/gamma quantiles; ~1e-12 in practice).
 """
 
 from __future__ import annotations

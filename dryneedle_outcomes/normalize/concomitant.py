@@ -65,7 +65,9 @@ def ice_from_concomitant(assess: Records, synonyms=None) -> Records | None:
     idx = np.flatnonzero(alive)
     parts = text.iloc[idx].astype(str).str.split(r"[;,]").explode()
     parts = parts.str.strip()
-    keep = ~parts.map(lambda t: normalize_text(t) in NO_TREATMENT).to_numpy(dtype=bool)
+    # each distinct wording is normalised once, not each cell
+    nothing = [u for u in pd.unique(parts) if normalize_text(u) in NO_TREATMENT]
+    keep = ~parts.isin(nothing).to_numpy(dtype=bool)
     parts = parts[keep]
     pos = parts.index.to_numpy()          # positions in ``data`` (its RangeIndex)
     long = pd.DataFrame({"pos": pos, "patient_id": data["patient_id"].to_numpy()[pos],

@@ -119,6 +119,8 @@ __all__ = ["ICPHFit", "fit_ic_ph"]
 
 # |log hazard ratio| beyond which the estimate is reported as possibly infinite
 _BIG_COEF = 15.0
+# stand-in for an infinite replicate inside np.quantile (exp of it overflows to inf)
+_HUGE = 1e300
 _METHOD = "semi-parametric PH for interval-censored data (NPMLE as icenReg ic_sp)"
 
 
@@ -359,7 +361,7 @@ def fit_ic_ph(
         gcodes = cg.astype(int)
         n_g = np.bincount(gcodes, weights=cw)
         prob = cw / n_g[gcodes]
-        failed = 0
+        failed = infinite = 0
         for r in trange(n_boot, disable=not progress, desc=label):
             wb = np.zeros(cw.size)
             for g in range(n_g.size):     # a loop over resampling groups (arms)
@@ -374,18 +376,41 @@ def fit_ic_ph(
                 _, bb, _, _, okb = fit_model(Db, warm_start(D, d, Db), beta,
                                         tol=tol * 1e4, max_iter=max_iter)
             except AnalysisError:
-                okb = False
-            if okb:
+                okb, bb = False, np.full(p, np.nan)
+            # |log HR| beyond _BIG_COEF: the replicate's likelihood keeps rising as the
+            # coefficient runs off (e.g. no relief in one arm of the resample): its MLE
+            # is infinite, whether Newton stopped on a flat likelihood or on overflow.
+            # That is the replicate's estimate (log HR = +-inf), not a failed fit.
+            off = np.isfinite(bb) & (np.abs(bb) > _BIG_COEF)
+            if off.any():
+                boot[r] = np.where(off, np.sign(bb) * np.inf, bb)
+                infinite += 1
+            elif okb:
                 boot[r] = bb
-            failed += not okb
+            else:
+                failed += 1
+        if infinite:
+            warn.append(f"{infinite} of {n_boot} bootstrap replicates have an infinite "
+                        "maximum-likelihood log hazard ratio (e.g. no relief in one arm of "
+                        "the resample); they count as +-inf in the percentile intervals, "
+                        "and the bootstrap standard error is then not defined (NaN)")
         if failed:
             warn.append(f"{failed} of {n_boot} bootstrap fits did not converge and are "
                         "left out of the percentile intervals")
     alpha = (1.0 - conf_level) / 2.0
-    good = boot[np.isfinite(boot).all(axis=1)] if n_boot else boot
+    # replicates with a fit (finite, or an infinite MLE recorded as +-inf); failed
+    # replicates (NaN rows, warned about above) are left out
+    good = boot[~np.isnan(boot).any(axis=1)] if n_boot else boot
     if len(good) >= 2:
-        qs = np.quantile(good, [alpha, 1.0 - alpha], axis=0)
-        se = good.std(axis=0, ddof=1)
+        # percentiles with the infinite replicates at the ends (np.quantile would
+        # interpolate inf - inf into NaN): a limit interpolated between an infinite
+        # and a finite replicate is infinite (hazard ratio 0 or inf: the interval is
+        # open on that side); any finite replicate is far below _HUGE * 1e-10
+        qs = np.quantile(np.clip(good, -_HUGE, _HUGE), [alpha, 1.0 - alpha], axis=0)
+        qs = np.where(np.abs(qs) > _HUGE * 1e-10, np.sign(qs) * np.inf, qs)
+        with np.errstate(invalid="ignore"):     # inf - inf: the SD is NaN, as documented
+            se = good.std(axis=0, ddof=1)
+        se = np.where(np.isfinite(good).all(axis=0), se, np.nan)
     else:
         qs, se = np.full((2, p), np.nan), np.full(p, np.nan)
     table = pd.DataFrame({

@@ -57,7 +57,7 @@ grows with the sample, the Hessian is not a valid basis for standard errors of
 ``beta`` in general; ``ic_sp`` uses the bootstrap, and so do we: confidence intervals
 are bootstrap percentile intervals (observations resampled within ``boot_strata``,
 e.g. arm; each replicate warm-started from the full fit; replicates drawn before the
-refits, which ``n_jobs`` processes share: :mod:`.ic_ph_boot`). A replicate whose MLE
+refits, which ``n_jobs`` processes share: ``stats.survival.ic_ph_boot``). A replicate whose MLE
 is infinite (e.g. no event in one arm of the resample) counts as ``+-inf`` in the
 percentiles (a limit it reaches is a hazard ratio of 0 or infinity) and makes the
 bootstrap SE undefined; a warning gives their number. The p-value of each term is
@@ -299,7 +299,7 @@ def fit_ic_ph(
     n_jobs : int, default 1
         Processes that refit the bootstrap replicates. The replicates are drawn in
         this process before the refits (one generator, in replicate order), so the
-        results are the same for any ``n_jobs``; see :mod:`.ic_ph_boot`. About 5 ms
+        results are the same for any ``n_jobs``; see ``stats.survival.ic_ph_boot``. About 5 ms
         a replicate at 10,000 patients with one continuous covariate.
 
     Returns

@@ -17,6 +17,12 @@ from .quality import QualityLedger
 from .tables import frame_html
 from .timing import DEFAULT_ASSESSED, VisitRatings, visit_ratings
 
+#: Said by the ledger's summary, the report and the deviations table when the loader was
+#: told to check no protocol-deviation rule (``deviations=[]``).
+NO_DEVIATION_RULES = ("Protocol deviations: no deviation rule was checked (deviations = []), "
+                      "so needling a contraindicated patient or a sham-arm patient is not "
+                      "flagged.")
+
 
 def needled_rows(a: pd.DataFrame) -> np.ndarray:
     """Per row of an assessments table: ``needled`` is True or ``needles`` above 0.
@@ -314,7 +320,17 @@ class Cohort:
         n_dev = len(self.protocol_deviations)
         if n_dev:
             lines.append(f"\nProtocol deviations flagged: {n_dev} (cohort.protocol_deviations)")
+        if self.deviation_rules_checked == ():
+            lines.append("\n" + NO_DEVIATION_RULES)
         return "\n".join(lines)
+
+    @property
+    def deviation_rules_checked(self) -> tuple[str, ...] | None:
+        """The protocol-deviation reasons the loader checked (``load_cohort(deviations=)``;
+        ``()`` when none was, e.g. ``[data] deviations = []``; None when not recorded)."""
+        prov = self.provenance if isinstance(self.provenance, dict) else {}
+        reasons = prov.get("deviation_reasons")
+        return None if reasons is None else tuple(reasons)
 
     def __repr__(self) -> str:
         return (f"<Cohort: {self.n_patients} patients, {self.n_assessments} assessments, "

@@ -23,7 +23,9 @@ Schema (defaults after ``=`` for optional keys)::
                                          # deviations: "contraindications" = every patient
                                          # flag but needle_fear (or name flags one by one:
                                          # pregnant, anticoagulants, ..., needle_fear);
-                                         # crossover: a sham-arm patient needled
+                                         # crossover: a sham-arm patient needled;
+                                         # [] = no deviation rule checked (said in
+                                         # the ledger summary and the report)
 
     [data.limits]                        # optional: reading limits (dno.ReadLimits)
     max_bytes = 1073741824               # decompressed gzip / uncompressed XLSX bytes
@@ -94,7 +96,10 @@ Schema (defaults after ``=`` for optional keys)::
     dose_response = true                 # logistic GEE of events on needles and twitches
     # soreness_as_ae = { min_hours = 48 }  # when soreness counts as an adverse event (or
                                          # min_severity: "moderate"; both: either one);
-                                         # absent: every recorded soreness event counts
+                                         # absent: every recorded soreness event counts;
+                                         # add from_sessions: true (with min_hours) to
+                                         # also derive events from the session soreness
+                                         # records where none was recorded (flagged)
     p_values = false                     # a test per harm term (CONSORT Harms, SAMPL: no)
     risk_ratio = false                   # the risk ratio too (Haldane 0.5 on a zero cell)
 

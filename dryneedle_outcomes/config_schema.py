@@ -138,8 +138,10 @@ FIELDS: tuple[Field, ...] = (
     _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
     _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
        default="raise", allowed=("raise", "quarantine")),
-    _f("data", "deviations", "choices", "which needled visits are protocol deviations: "
-       "patient flags (contraindications) and crossover (a sham-arm patient needled)",
+    _f("data", "deviations", "reasons", "which needled visits are protocol deviations: "
+       "patient flags (contraindications) and crossover (a sham-arm patient needled); [] "
+       "checks no deviation rule (stated in the ledger's summary and the deviations "
+       "table's notes)",
        default=list(DEFAULT_DEVIATIONS), allowed=("contraindications", *DEVIATION_REASONS)),
     _f("data.limits", "max_bytes", "positive",
        "decompressed gzip / uncompressed XLSX bytes (default: dno.ReadLimits)"),
@@ -206,9 +208,13 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
        "twitches", default=True, option="HarmsOptions.dose_response"),
     _f("analysis.harms", "soreness_as_ae", "soreness", "when post-needling soreness counts as "
-       "an adverse event (stated in the report); absent: every recorded soreness event",
+       "an adverse event (stated in the report); absent: every recorded soreness event; "
+       "from_sessions = true (with min_hours) also derives events from the session "
+       "soreness records, flagged as derived",
        option="HarmsOptions.soreness_as_ae",
-       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }"),
+       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }; "
+       "from_sessions = true also derives soreness events from the session soreness "
+       "records where none was recorded"),
     _f("analysis.harms", "p_values", "boolean", "a p-value per harm term (CONSORT Harms 2022 "
        "and SAMPL advise against)", default=False, option="HarmsOptions.p_values"),
     _f("analysis.harms", "risk_ratio", "boolean", "the risk ratio next to the risk "
@@ -382,10 +388,12 @@ def choice(where: str, key: str, value: Any, allowed) -> str:
     return value
 
 
-def choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
-    """A non-empty array of distinct values of ``allowed``."""
-    expected = f"an array of one or more of {', '.join(allowed)}"
-    if not isinstance(value, list) or not value:
+def choices(where: str, key: str, value: Any, allowed, *,
+            allow_empty: bool = False) -> tuple[str, ...]:
+    """An array of distinct values of ``allowed``: non-empty unless ``allow_empty``."""
+    expected = (f"an array of {'zero' if allow_empty else 'one'} or more of "
+                f"{', '.join(allowed)}")
+    if not isinstance(value, list) or not (value or allow_empty):
         raise wrong(where, key, value, expected)
     for item in value:
         if not isinstance(item, str):
@@ -492,11 +500,11 @@ def _soreness(f: Field, value: Any) -> dict | None:
         return None
     if not isinstance(value, dict) or not value:
         raise wrong(f.where, f.key, value, f.expected)
-    unknown = [k for k in value if k not in ("min_hours", "min_severity")]
+    keys = ("min_hours", "min_severity", "from_sessions")
+    unknown = [k for k in value if k not in keys]
     if unknown:
         raise ConfigError(f"{f.where}: {f.key} has {unknown[0]!r}"
-                          f"{hint(unknown[0], ('min_hours', 'min_severity'))}; allowed: "
-                          "min_hours, min_severity")
+                          f"{hint(unknown[0], keys)}; allowed: {', '.join(keys)}")
     out: dict[str, Any] = {}
     if "min_hours" in value:
         out["min_hours"] = number(f.where, f"{f.key}.min_hours", value["min_hours"], 0.0,
@@ -504,6 +512,14 @@ def _soreness(f: Field, value: Any) -> dict | None:
     if "min_severity" in value:
         out["min_severity"] = choice(f.where, f"{f.key}.min_severity", value["min_severity"],
                                      SEVERITY_LEVELS)
+    if "from_sessions" in value:
+        out["from_sessions"] = boolean(f.where, f"{f.key}.from_sessions",
+                                       value["from_sessions"])
+        if out["from_sessions"] and "min_hours" not in out:
+            raise ConfigError(f"{f.where}: {f.key}.from_sessions needs min_hours (a "
+                              "session's soreness record has a duration, not a grade)")
+    if set(out) == {"from_sessions"}:
+        raise wrong(f.where, f.key, value, f.expected)
     return out
 
 
@@ -514,6 +530,8 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     # the registry as it is now (a configuration's [instruments] are registered first)
     "instrument": lambda f, v: choice(f.where, f.key, v, tuple(INSTRUMENTS)),
     "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
+    # an array that may be empty ([data] deviations = []: no deviation rule checked)
+    "reasons": lambda f, v: choices(f.where, f.key, v, f.allowed, allow_empty=True),
     "order": lambda f, v: order(f.where, f.key, v, f.allowed),
     "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
     "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
@@ -547,6 +565,7 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- reference
 _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices": "array of text",
+          "reasons": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
           "visits": "array of integers", "visit": "integer", "either": "text",
@@ -564,6 +583,8 @@ def _allowed(f: Field) -> str:
                 + ", or one declared in [instruments.NAME] (or the mapping's)")
     if f.kind == "choices":
         return "one or more of " + ", ".join(f.allowed)
+    if f.kind == "reasons":
+        return "zero or more of " + ", ".join(f.allowed) + " ([] = none checked)"
     if f.kind == "order":
         return "one of " + ", ".join(f.allowed) + "; or an array of them, tried in order"
     if f.kind == "integer":

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ...errors import AnalysisError
-from .ic_ph_engine import _Data, _Strata, build_design, fit_model, warm_start
+from .ic_ph_engine import Design, build_design, fit_model, warm_start
 
 #: Replicates per chunk (drawn together, refitted by one worker).
 CHUNK = 25
@@ -63,7 +63,7 @@ class BootContext:
     cu: np.ndarray
     cX: np.ndarray
     cs: np.ndarray | None
-    D: _Data | _Strata
+    D: Design
     d: np.ndarray
     beta: np.ndarray
     tol: float

@@ -66,6 +66,10 @@ class _Strata:
         return np.split(d, np.cumsum([D.m for D in self.parts])[:-1])
 
 
+#: A fitted design: one Turnbull design, or one per stratum.
+Design = _Data | _Strata
+
+
 def _evaluate(d: np.ndarray, beta: np.ndarray, D: _Data | _Strata, order: int):
     """Log-likelihood (order 0), with gradient (1) and Hessian (2) in (d, beta)."""
     if isinstance(D, _Strata):

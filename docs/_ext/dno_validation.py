@@ -240,7 +240,8 @@ ROWS = [
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
-    Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("harms", ("harms.rates", "harms.dose", "stats.intervals", "harms.table",
+                  "harms.soreness_rule"), ("test_harms", "test_harms_table")),
     Row("responders_adjusted", ("stats.standardisation", "responders_adjusted"),
         ("test_responders_estimands",)),
     Row("effect_sizes", ("effect_sizes",), ("test_responders_estimands",)),
@@ -250,6 +251,8 @@ ROWS = [
                "Table 2), and the values BlindingIndex.jl's README prints (see the "
                "folder's README)"),
     Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
+    Row("baseline_imputation", ("models.design", "models.trajectory"),
+        ("test_baseline_imputation",)),
 ]
 
 

@@ -39,7 +39,7 @@ unrecorded pain (MNAR), 0.04 per mm, intercept calibrated to the expected fracti
 labelled ``sim-mcar``, ``sim-mar`` or ``sim-mnar``. Under MNAR the MMRM is expected to
 be biased (the dropouts had more pain than the model predicts from their observed
 values): that cell shows by how much. The simulator clips scores at 0 mm, which moves
-the visit-6 difference towards 0 by about 0.3 mm in expectation (a floor effect of the
+the visit-6 difference towards 0 by about 0.5 mm in expectation (a floor effect of the
 real-needling arm), so expect a small positive bias in every ``sim-`` cell.
 
 Each trial is fitted once by ``dno.fit_trajectory(cohort, model="mmrm",

@@ -459,8 +459,9 @@ def simulate_tables(
         "notes": (
             "arm_means are the expected latent (unrounded, unclipped) means given the "
             "baseline eligibility window; rounding, recording scales and clipping at 0 "
-            "move observed means by under 0.5 mm. Missingness: isolated missed visits "
-            "completely at random; dropout as dropout_mechanism says."
+            "move observed means by up to about 0.5 mm (the real-needling arm at week 6). "
+            "Missingness: isolated missed visits completely at random; dropout as "
+            "dropout_mechanism says."
         ),
     }
     return SimulatedTables(patients, assessments, adverse_events, truth)

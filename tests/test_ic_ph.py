@@ -212,9 +212,8 @@ def test_time_to_relief_shows_the_interval_censored_hr_as_primary():
     from dryneedle_outcomes.report.relief import relief_headline
 
     cohort = dno.simulate_cohort(n_patients=84, seed=2014)
-    with pytest.warns(dno.DryNeedleWarning, match="proportional hazards questionable"):
-        res = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=20, seed=1,
-                                 progress=False)
+    # (the cohort of the simulator calibrated in issue 12 raises no PH warning)
+    res = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=20, seed=1, progress=False)
     # every bootstrap replicate converged (an active-set cycle once made two fail)
     assert not [w for w in res.warnings if "did not converge" in w]
     ic = res.ic_hazard_ratios
@@ -290,9 +289,8 @@ def test_bootstrap_refits_converge_on_the_84_patient_cohort():
     # ones depends on the last bits of the arithmetic, so this cohort need not hit
     # one); every replicate here has a finite MLE, so every refit must converge
     cohort = dno.simulate_cohort(n_patients=84, seed=2014)
-    with pytest.warns(dno.DryNeedleWarning):
-        res = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=2, hr_n_boot=250,
-                                 seed=1, progress=False)
+    res = dno.time_to_relief(cohort, adjust=("baseline",), n_boot=2, hr_n_boot=250,
+                             seed=1, progress=False)
     assert not [w for w in res.warnings if "did not converge" in w]
     assert not [w for w in res.warnings if "infinite maximum-likelihood" in w]
     assert np.isfinite(res.ic_ph.boot_coef).all()

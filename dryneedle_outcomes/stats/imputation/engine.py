@@ -74,7 +74,8 @@ class MIResult:
     ses: np.ndarray | None = None
     v_com: float = np.inf
     n_samples: int = 0
-    n_fallback: int = 0
+    n_fallback: int = 0   # refits redone by fit_mmrm (quasi-Newton did not get there)
+    n_unconverged: int = 0
     n_redrawn: int = 0
     messages: list[str] = field(default_factory=list)
     conf_level: float = 0.95
@@ -247,6 +248,7 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
     common = dict(missing=missing, fit=fit, beta=fit.beta, Sigma=fit.extra["Sigma"],
                   conf_level=conf_level, bootstrap_type=bootstrap_type)
     n_fallback = 0
+    n_unconverged = 0
     n_redrawn = 0
     if approach == "conditional_mean":
         Yimp = impute(y, means(fit.beta), fit.extra["Sigma"], patterns=patterns)
@@ -280,6 +282,7 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
             else:
                 raise AnalysisError("100 bootstrap samples in a row could not be fitted")
             n_fallback += ref.fallback
+            n_unconverged += not ref.converged
             Yr = impute(y, means(ref.beta), ref.Sigma, patterns=patterns)
             samples[r], sens_s[r] = analyse(Yr, w)
         pooled = (pool_jackknife(point, samples, conf_level) if variance == "jackknife"
@@ -306,18 +309,21 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
             else:
                 raise AnalysisError("100 bootstrap samples in a row could not be fitted")
             n_fallback += ref.fallback
+            n_unconverged += not ref.converged
             imputed[m] = impute(y, means(ref.beta), ref.Sigma,
                                 rng=np.random.default_rng(imp_ss), patterns=patterns)
             samples[m], _, ses[m], v_com = analyse(imputed[m], with_se=True)
         pooled = pool_rubin(samples, ses, v_com, conf_level)
         res = MIResult(labels, approach, variance, pooled, samples.mean(axis=0), samples,
                        imputed, ses=ses, v_com=v_com, n_samples=M, **common)
-    if n_fallback:
-        messages.append(f"{n_fallback} refit(s) needed the full optimiser")
+    if n_unconverged:
+        messages.append(f"{n_unconverged} refit(s) of the imputation model did not "
+                        "converge (their estimates are used; see MIResult.n_unconverged)")
     if n_redrawn:
         messages.append(f"{n_redrawn} bootstrap sample(s) could not be fitted (an arm x "
                         "visit without data) and were drawn again, as rbmi does")
     res.n_fallback, res.n_redrawn, res.messages = n_fallback, n_redrawn, messages
+    res.n_unconverged = n_unconverged
     return res
 
 

@@ -7,11 +7,12 @@ is the full data with a weight per patient (0 = left out, k = drawn k times), so
 sufficient statistics come from the full data's by :func:`.mmrm_data.reweight` (for the
 jackknife an update by one patient's terms), and its REML optimum lies close to the full
 fit's. :class:`MMRMRefitter` fits the full data once with :func:`.mmrm.fit_mmrm` (every
-check, every fallback) and then solves each reweighted problem by Newton steps from the
-full optimum with the full fit's Hessian (the leave-one-out Hessian differs from it by
-``O(1/n)``, so the steps contract fast), with a backtracking line search on the REML
-deviance, until the Newton decrement is below ``1e-12``. A refit that does not get there
-in 50 steps is redone by :func:`.mmrm.fit_mmrm` (L-BFGS-B, BFGS, Nelder-Mead) from the
+check, every fallback) and then solves each reweighted problem by quasi-Newton steps
+from the full optimum starting with the full fit's Hessian (the leave-one-out Hessian
+differs from it by ``O(1/n)``, so the steps contract fast; BFGS updates carry a bootstrap
+sample's further optimum), with a backtracking line search on the REML deviance, until
+the Newton decrement is below ``1e-12``; if that stalls, the same from the Hessian at
+the point reached. A refit that does not get there is redone by :func:`.mmrm.fit_mmrm` (L-BFGS-B, BFGS, Nelder-Mead) from the
 full optimum, and says so.
 
 The REML criterion is that of :mod:`.mmrm` (checked against ``nlme::gls`` in
@@ -108,28 +109,20 @@ class MMRMRefitter:
         """The REML fit of the data with ``weights`` (one per entry of ``patients``)."""
         data = reweight(self.data, weights)
         crit = MMRMCriterion(data, self.st, True)
-        theta = self.theta.copy()
-        f, g = crit.fg(theta)
-        steps = 0
-        ok = self._cH is not None and np.isfinite(f)
-        while ok and steps < max_steps:
-            step = linalg.cho_solve(self._cH, g)
-            dec = float(g @ step)
-            if dec < 1e-12:
-                break
-            t = 1.0
-            while t >= 1.0 / 1024:
-                fc, gc = crit.fg(theta - t * step)
-                if np.isfinite(fc) and fc <= f - 1e-4 * t * dec:
+        theta, steps, ok = self.theta.copy(), 0, self._cH is not None
+        # quasi-Newton from the full fit's Hessian; if that stalls, from the Hessian at
+        # the point reached
+        for stage in ("fixed", "fresh"):
+            cH = self._cH
+            if stage == "fresh":
+                try:
+                    cH = linalg.cho_factor(crit.hessian(theta))
+                except (linalg.LinAlgError, ValueError):
                     break
-                t /= 2.0
-            else:
-                ok = False
+            theta, n, ok = _newton(crit, theta, cH, max_steps if stage == "fixed" else 20)
+            steps += n
+            if ok:
                 break
-            theta, f, g = theta - t * step, fc, gc
-            steps += 1
-        else:
-            ok = ok and steps < max_steps
         if ok:
             S, _ = self.st.sigma_theta(theta)
             _, _, beta, _ = crit.core(S, grad=False)
@@ -152,6 +145,50 @@ class MMRMRefitter:
                        n_visits=n_visits or self.fit.extra["n_visits"], x_names=x_names,
                        start=self.fit.extra["Sigma"], check_rank=True)
         return Refit(fit.beta, fit.extra["Sigma"], fit.converged, steps, fallback=True)
+
+
+def _newton(crit, theta, cH, max_steps):
+    """Quasi-Newton steps from the inverse Hessian of ``cH`` (a Cholesky factor), updated
+    by BFGS after each step, with backtracking on the deviance, until the decrement
+    ``g' H^-1 g`` is below 1e-12; returns theta, steps taken, and whether it got there.
+    (With the full fit's Hessian a leave-one-out problem converges in a few steps; the
+    updates carry a bootstrap sample's further optimum through.)"""
+    if cH is None:
+        return theta, 0, False
+    f, g = crit.fg(theta)
+    if not np.isfinite(f):
+        return theta, 0, False
+    Hi = linalg.cho_solve(cH, np.eye(len(theta)))
+    for steps in range(max_steps):
+        step = Hi @ g
+        dec = float(g @ step)
+        if not dec >= 0:
+            return theta, steps, False
+        if dec < 1e-12:
+            return theta, steps, True
+        t = 1.0
+        while t >= 1.0 / 1024:
+            fc, gc = crit.fg(theta - t * step)
+            if np.isfinite(fc) and fc <= f - 1e-4 * t * dec:
+                break
+            # near the optimum the deviance's decrease is below its rounding error
+            # (~1e-13 relative): then a step that does not raise it beyond that and
+            # shrinks the decrement is taken
+            if np.isfinite(fc) and fc <= f + 1e-12 * abs(f) and \
+                    float(gc @ Hi @ gc) < 0.5 * dec:
+                break
+            t /= 2.0
+        else:
+            return theta, steps, False
+        sv, yv = -t * step, gc - g
+        sy = float(sv @ yv)
+        if sy > 1e-12 * np.sqrt(float(sv @ sv) * float(yv @ yv)):
+            r = 1.0 / sy
+            Hy = Hi @ yv
+            Hi = Hi - r * (np.outer(sv, Hy) + np.outer(Hy, sv)) \
+                + (r * r * float(yv @ Hy) + r) * np.outer(sv, sv)
+        theta, f, g = theta + sv, fc, gc
+    return theta, max_steps, False
 
 
 __all__ = ["MMRMRefitter", "Refit"]

@@ -220,9 +220,10 @@ class ReferenceBasedResult(AnalysisResult):
         Parameters
         ----------
         deltas : sequence of float, optional
-            The grid (outcome units). Default: 21 values from 0 to three times the
-            largest absolute difference at the last visit, signed so that the deltas
-            move the difference towards 0.
+            The grid (outcome units). Default: 21 values from 0 to twice the largest
+            absolute difference at the last visit divided by the fraction of values
+            imputed there (at least 5 %), signed so that the deltas move the difference
+            towards 0.
         arm : str or sequence of str, optional
             Whose imputed values move (default: every non-reference arm).
         cumulative : bool
@@ -245,11 +246,16 @@ class ReferenceBasedResult(AnalysisResult):
             raise AnalysisError(f"tipping_point: unknown arm(s) {unknown}; arms: "
                                 f"{list(self.arms)}")
         if deltas is None:
+            # a delta moves the difference by about (fraction imputed) x delta: the grid
+            # reaches twice the difference at the last visit over that fraction
             last = self.arm_difference[self.arm_difference["visit"] == self.visits[-1]]
             est = last["estimate"].to_numpy()
             big = float(np.max(np.abs(est))) if len(est) else 1.0
-            sign = -np.sign(est[np.argmax(np.abs(est))]) if len(est) else 1.0
-            deltas = np.linspace(0.0, 3.0 * big * (sign or 1.0), 21)
+            sign = float(-np.sign(est[np.argmax(np.abs(est))])) if len(est) else 1.0
+            m = self.missing[(self.missing["visit"] == self.visits[-1])
+                             & self.missing["arm"].isin(arms)]
+            frac = float(m["n_missing"].sum() / max(m["n"].sum(), 1))
+            deltas = np.linspace(0.0, 2.0 * big * (sign or 1.0) / max(frac, 0.05), 21)
         deltas = [float(d) for d in deltas]
         codes = [self.arms.index(a) for a in arms]
         x = self.patients.filter(like="x_").to_numpy(float)

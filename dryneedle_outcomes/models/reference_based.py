@@ -452,9 +452,10 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     Examples
     --------
     >>> import dryneedle_outcomes as dno
-    >>> cohort = dno.simulate_cohort(n_patients=40, seed=3)
+    >>> cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
     >>> res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
-    ...                           reference_arm="sham")
+    ...                           reference_arm="sham", variance="bootstrap",
+    ...                           n_samples=5, seed=1)   # a real analysis: 500 or more
     >>> res.arm_difference.columns.tolist()[:4]
     ['arm', 'reference', 'visit', 'estimate']
     """
@@ -528,7 +529,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                              seed=seed, bootstrap_type=bootstrap_type,
                              structure=covariance, conf_level=conf_level,
                              arm_names=arms, x_names=xnames)
-    for j, nm in enumerate(xnames):
+    for j in range(len(xnames)):
         pats[f"x_{j}"] = x[:, j]
     pats["arm_code"] = arm_code
     miss = np.isnan(y)

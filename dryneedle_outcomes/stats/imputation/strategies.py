@@ -109,7 +109,8 @@ def missing_patterns(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.nda
 
     Examples
     --------
-    >>> [tuple(a.tolist() for a in p) for p in missing_patterns(np.array([[1.0, np.nan], [2.0, 3.0]]))]
+    >>> pats = missing_patterns(np.array([[1.0, np.nan], [2.0, 3.0]]))
+    >>> [tuple(a.tolist() for a in p) for p in pats]
     [([0], [1], [0])]
     """
     miss = ~np.isfinite(np.asarray(y, dtype=float))

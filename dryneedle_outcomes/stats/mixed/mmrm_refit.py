@@ -12,8 +12,8 @@ from the full optimum starting with the full fit's Hessian (the leave-one-out He
 differs from it by ``O(1/n)``, so the steps contract fast; BFGS updates carry a bootstrap
 sample's further optimum), with a backtracking line search on the REML deviance, until
 the Newton decrement is below ``1e-12``; if that stalls, the same from the Hessian at
-the point reached. A refit that does not get there is redone by :func:`.mmrm.fit_mmrm` (L-BFGS-B, BFGS, Nelder-Mead) from the
-full optimum, and says so.
+the point reached. A refit that does not get there is redone by :func:`.mmrm.fit_mmrm`
+(L-BFGS-B, BFGS, Nelder-Mead) from the full optimum, and says so.
 
 The REML criterion is that of :mod:`.mmrm` (checked against ``nlme::gls`` in
 ``tests/reference/mmrm_engine/``); a refit equals a fresh fit of the reweighted data

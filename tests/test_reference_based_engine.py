@@ -241,3 +241,19 @@ def test_bayes_is_refused_with_a_clear_message(trial):
         reference_based_mi(trial["y"], trial["arm"], trial["x"], approach="bayes",
                            variance="rubin", n_samples=10,
                            strategy=np.zeros(len(trial["y"]), int), **trial["kw"])
+
+
+def test_post_event_values_are_left_out_of_the_fit_and_kept_in_the_analysis(trial):
+    """rbmi's draws(): observed values after an event with a reference-based strategy are
+    not used to fit the imputation model; they stay in the data (never overwritten) and
+    condition the imputation of the patient's missing values."""
+    y, T = trial["y"], trial["T"]
+    ice = trial["ice"].copy()
+    complete = np.flatnonzero(~np.isnan(y).any(axis=1))[:5]
+    ice[complete] = 2                      # events at the third visit, values observed
+    st = np.where(ice < T, 1, 0)
+    kw = {**trial["kw"], "ice_visit": ice}
+    res = reference_based_mi(y, trial["arm"], trial["x"], strategy=st,
+                             variance="bootstrap", n_samples=2, seed=3, **kw)
+    assert res.fit.n_obs == int((~np.isnan(y)).sum()) - 2 * len(complete)
+    assert np.array_equal(res.imputed[complete], y[complete])

@@ -61,6 +61,9 @@ _SOURCES = {
     "IntervalTestResult": "stats.survival.interval_test",
     "interval_test": "stats.survival.interval_test",
     "ICPHFit": "stats.survival.ic_ph", "fit_ic_ph": "stats.survival.ic_ph",
+    "Estimand": "estimands", "EstimandData": "estimands", "PerProtocolRule": "estimands",
+    "Populations": "estimands", "apply_estimand": "estimands", "ice_table": "estimands",
+    "per_protocol_population": "estimands",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -167,5 +170,12 @@ __all__ = [
     "simulate_cohort",
     "simulate_tables",
     "write_sample",
+    "Estimand",
+    "EstimandData",
+    "PerProtocolRule",
+    "Populations",
+    "apply_estimand",
+    "ice_table",
+    "per_protocol_population",
     "__version__",
 ]

@@ -84,7 +84,8 @@ def _load(cfg, progress: Progress):
         cohort = load_cohort(cfg.assessments, cfg.patients, cfg.adverse_events,
                              mapping=cfg.mapping, errors=cfg.errors,
                              config_file=cfg.source, limits=cfg.limits,
-                             deviations=cfg.deviations)
+                             deviations=cfg.deviations,
+                             intercurrent_events=cfg.intercurrent_events)
     for w in caught:
         _say(progress.quiet, f"warning: {w.message}")
     for alert in scale_alerts(cohort.quality.flags):
@@ -132,7 +133,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     def produce(folder: Path) -> None:
         cohort, messages = _load(cfg, progress)
         sections = run_analyses(cohort, cfg.analysis, step=progress.step,
-                                progress=_bars(args.quiet))
+                                progress=_bars(args.quiet), estimand=cfg.estimand)
         for s in sections:
             for w in s.warnings:
                 _say(args.quiet, f"warning: {w}")

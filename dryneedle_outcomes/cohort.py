@@ -12,10 +12,17 @@ from .definitions import room_to_improve
 from .errors import AnalysisError
 from .instruments import INSTRUMENTS, get_instrument
 from .mapping import Mapping
+from .normalize.intercurrent_events import empty_intercurrent_events
 from .pooling import check_unpooled
 from .quality import QualityLedger
 from .tables import frame_html
 from .timing import DEFAULT_ASSESSED, VisitRatings, visit_ratings
+
+#: Said by the ledger's summary, the report and the deviations table when the loader was
+#: told to check no protocol-deviation rule (``deviations=[]``).
+NO_DEVIATION_RULES = ("Protocol deviations: no deviation rule was checked (deviations = []), "
+                      "so needling a contraindicated patient or a sham-arm patient is not "
+                      "flagged.")
 
 
 def needled_rows(a: pd.DataFrame) -> np.ndarray:
@@ -57,6 +64,14 @@ class Cohort:
         ``verbatim_id``; optional harms columns ``relatedness``, ``onset_h``,
         ``duration_h``, ``action_taken``, ``withdrawal``, ``ascertainment``; unmapped
         source columns carried too).
+    intercurrent_events : pandas.DataFrame
+        One row per intercurrent event (ICH E9(R1)): ``patient_id``, ``visit`` (the
+        first visit affected), ``day``, ``event`` (a category of the vocabulary
+        ``discontinued_treatment``, ``withdrew_from_study``, ``rescue_medication``,
+        ``steroid_injection``, ``orthoses``, ``night_splint``, ``shockwave``,
+        ``other_treatment``, ``adverse_event_withdrawal``) and ``reason``; empty when
+        none were loaded. An :class:`~dryneedle_outcomes.Estimand` says how each is
+        handled.
     quality : QualityLedger
         Rows read, kept and rejected per table, rejections (of rows or single cells),
         corrections, flags and what became of every source column.
@@ -86,6 +101,7 @@ class Cohort:
     provenance: dict = field(default_factory=dict)
     mapping: Mapping = field(default_factory=lambda: Mapping(tables={}))
     assessed: str = DEFAULT_ASSESSED
+    intercurrent_events: pd.DataFrame = field(default_factory=empty_intercurrent_events)
 
     # ---------------------------------------------------------------- basics
     @property
@@ -314,7 +330,17 @@ class Cohort:
         n_dev = len(self.protocol_deviations)
         if n_dev:
             lines.append(f"\nProtocol deviations flagged: {n_dev} (cohort.protocol_deviations)")
+        if self.deviation_rules_checked == ():
+            lines.append("\n" + NO_DEVIATION_RULES)
         return "\n".join(lines)
+
+    @property
+    def deviation_rules_checked(self) -> tuple[str, ...] | None:
+        """The protocol-deviation reasons the loader checked (``load_cohort(deviations=)``;
+        ``()`` when none was, e.g. ``[data] deviations = []``; None when not recorded)."""
+        prov = self.provenance if isinstance(self.provenance, dict) else {}
+        reasons = prov.get("deviation_reasons")
+        return None if reasons is None else tuple(reasons)
 
     def __repr__(self) -> str:
         return (f"<Cohort: {self.n_patients} patients, {self.n_assessments} assessments, "

@@ -17,13 +17,18 @@ Schema (defaults after ``=`` for optional keys)::
     assessments = "assessments.csv"      # required: session-level scores
     patients = "patients.xlsx"           # optional: the register (id, arm, ...)
     adverse_events = "adverse_events.csv"  # optional: one row per event
+    intercurrent_events = "ice.csv"      # optional: one row per intercurrent event
+                                         # (ICH E9(R1)): patient_id, visit (first visit
+                                         # affected), day, event, reason
     mapping = "mapping.toml"             # optional; or an inline [mapping] table
     errors = "raise"                     # or "quarantine": set bad rows aside, go on
     deviations = ["contraindications", "crossover"]  # needled visits that are protocol
                                          # deviations: "contraindications" = every patient
                                          # flag but needle_fear (or name flags one by one:
                                          # pregnant, anticoagulants, ..., needle_fear);
-                                         # crossover: a sham-arm patient needled
+                                         # crossover: a sham-arm patient needled;
+                                         # [] = no deviation rule checked (said in
+                                         # the ledger summary and the report)
 
     [data.limits]                        # optional: reading limits (dno.ReadLimits)
     max_bytes = 1073741824               # decompressed gzip / uncompressed XLSX bytes
@@ -71,6 +76,10 @@ Schema (defaults after ``=`` for optional keys)::
                                          # text columns ("site") are factors
     baseline_by_visit = true             # baseline x visit interaction in session_means
                                          # and mmrm (Mallinckrodt et al. 2008)
+    missing_baseline = "exclude"         # a patient without a baseline value: left out,
+                                         # or "mean": kept with the mean of the observed
+                                         # baselines (White & Thompson 2005, Stat Med
+                                         # 24:993-1007), stated in the notes
     df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
                                          # / "between_within" (SAS's DDFM=KR / KR(LINEAR) /
                                          # SATTERTHWAITE / BETWITHIN):
@@ -94,7 +103,10 @@ Schema (defaults after ``=`` for optional keys)::
     dose_response = true                 # logistic GEE of events on needles and twitches
     # soreness_as_ae = { min_hours = 48 }  # when soreness counts as an adverse event (or
                                          # min_severity: "moderate"; both: either one);
-                                         # absent: every recorded soreness event counts
+                                         # absent: every recorded soreness event counts;
+                                         # add from_sessions: true (with min_hours) to
+                                         # also derive events from the session soreness
+                                         # records where none was recorded (flagged)
     p_values = false                     # a test per harm term (CONSORT Harms, SAMPL: no)
     risk_ratio = false                   # the risk ratio too (Haldane 0.5 on a zero cell)
 
@@ -148,6 +160,22 @@ Schema (defaults after ``=`` for optional keys)::
     [analysis.soreness_duration]         # dno.soreness_duration (post-needling soreness)
     n_boot = 2000                        # patient-bootstrap replicates (0 to 100000)
     seed = 2014
+
+    [estimand]                           # optional: the estimand (ICH E9(R1)), printed
+                                         # before the results (dno.Estimand)
+    population = "randomised"            # or "per_protocol" (needs per_protocol; the
+                                         # randomised population is reported beside it)
+    # variable = "first_step_pain"       # the endpoint; default [analysis] outcome
+    # treatment = "dry needling vs sham, 6 weekly sessions"  # in words
+    # summary = "difference in means at visit 6"  # default: at the primary visit
+    # visit = 6                          # default [analysis] primary_visit
+    intercurrent = {}                    # event = strategy: { rescue_medication =
+                                         # "hypothetical", discontinued_treatment =
+                                         # "treatment_policy" }; strategies
+                                         # treatment_policy, hypothetical, composite,
+                                         # while_on_treatment
+    # per_protocol = { min_sessions = 4 }  # sessions received (optional session_visits);
+                                         # counts per arm beside the randomised ones
 
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
@@ -252,6 +280,7 @@ class TrajectoryOptions:
     covariance_by_arm: bool = default(_T, "covariance_by_arm")
     adjust: tuple[str, ...] = default(_T, "adjust")
     baseline_by_visit: bool = default(_T, "baseline_by_visit")
+    missing_baseline: str = default(_T, "missing_baseline")
     df: str = default(_T, "df")
     time: str = default(_T, "time")
     vcov: str = default(_T, "vcov")
@@ -466,6 +495,24 @@ def _analysis(a: dict) -> AnalysisOptions:
     return AnalysisOptions(**top, **parts)
 
 
+def _estimand(t: dict, analysis: AnalysisOptions | None) -> dict:
+    """``[estimand]`` checked, as the keywords of ``dno.Estimand.from_dict`` (plain data).
+
+    ``variable`` and ``visit`` default to ``[analysis] outcome`` and ``primary_visit``;
+    the per-protocol population needs its rule.
+    """
+    plain = parse_table("estimand", t)
+    if analysis is not None:
+        if plain["variable"] is None:
+            plain["variable"] = analysis.outcome
+        if plain["visit"] is None:
+            plain["visit"] = analysis.primary_visit
+    if plain["population"] == "per_protocol" and plain["per_protocol"] is None:
+        raise ConfigError("[estimand]: population = \"per_protocol\" needs its rule: "
+                          "per_protocol = { min_sessions = 4 }")
+    return {k: v for k, v in plain.items() if v is not None}
+
+
 def _figures(f: dict) -> FigureOptions:
     return FigureOptions(**parse_table("figures", f))
 
@@ -604,12 +651,15 @@ class AnalysisConfig:
     limits: Any = None
     instruments: dict = field(default_factory=dict)
     deviations: tuple[str, ...] | None = None
+    intercurrent_events: Path | None = None
+    estimand: dict | None = None
 
     @property
     def inputs(self) -> dict[str, Path]:
         """Input files by role (those given), the configuration file included."""
         out = {"assessments": self.assessments, "patients": self.patients,
-               "adverse_events": self.adverse_events}
+               "adverse_events": self.adverse_events,
+               "intercurrent_events": self.intercurrent_events}
         if isinstance(self.mapping, Path):
             out["mapping"] = self.mapping
         out["config"] = self.source
@@ -622,6 +672,8 @@ class AnalysisConfig:
         for key in ("mapping", "instruments", "simulation"):
             if key in self.raw:
                 out[key] = self.raw[key]
+        if self.estimand is not None:
+            out["estimand"] = dict(self.estimand)
         if self.analysis is not None:
             a = _plain(self.analysis)
             out["analysis"] = {k: v for k, v in a.items()
@@ -652,7 +704,7 @@ class AnalysisConfig:
                 raise unknown(section, TOP, where)
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{section}] must be a table, got {value!r}")
-            if section in ("data", "simulation", "figures"):
+            if section in ("data", "simulation", "figures", "estimand"):
                 check_keys(value, section)
         d = data.get("data")
         if not d or "assessments" not in d:
@@ -678,6 +730,8 @@ class AnalysisConfig:
                               "or as an inline [mapping] table, not both")
         mapping = path_of("mapping") if "mapping" in d else data.get("mapping")
         instruments = _register_instruments(data.get("instruments", {}), mapping, where)
+        analysis = _analysis(data["analysis"]) if "analysis" in data else None
+        estimand = _estimand(data["estimand"], analysis) if "estimand" in data else None
         return cls(
             limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
@@ -688,7 +742,9 @@ class AnalysisConfig:
             deviations=data_keys["deviations"],
             base_dir=base,
             raw=data,
-            analysis=_analysis(data["analysis"]) if "analysis" in data else None,
+            analysis=analysis,
             figures=_figures(data.get("figures", {})),
             instruments=instruments,
+            intercurrent_events=path_of("intercurrent_events"),
+            estimand=estimand,
         )

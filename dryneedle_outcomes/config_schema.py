@@ -48,6 +48,13 @@ DEVIATION_REASONS = ("pregnant", "immunocompromised", "anticoagulants", "bleedin
 DEFAULT_DEVIATIONS = ("contraindications", "crossover")
 #: ``dryneedle_outcomes.normalize.vocabulary.SEVERITIES``.
 SEVERITY_LEVELS = ("mild", "moderate", "severe")
+#: ``dryneedle_outcomes.normalize.vocabulary.ICE_EVENTS`` (the intercurrent events).
+ICE_EVENTS = ("discontinued_treatment", "withdrew_from_study", "rescue_medication",
+              "steroid_injection", "orthoses", "night_splint", "shockwave", "other_treatment",
+              "adverse_event_withdrawal")
+#: ``dryneedle_outcomes.estimands.STRATEGIES`` and ``POPULATIONS``.
+STRATEGIES = ("treatment_policy", "hypothetical", "composite", "while_on_treatment")
+POPULATIONS = ("randomised", "per_protocol")
 FORMATS = ("pdf", "png", "svg")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 SEED_MAX = 2**32 - 1
@@ -135,11 +142,15 @@ FIELDS: tuple[Field, ...] = (
        required=True),
     _f("data", "patients", "path", "the register: one row per patient (id, arm, ...)"),
     _f("data", "adverse_events", "path", "the adverse events: one row per event"),
+    _f("data", "intercurrent_events", "path", "the intercurrent events (ICH E9(R1)): one "
+       "row per event"),
     _f("data", "mapping", "path", "a mapping TOML file; or an inline [mapping] table"),
     _f("data", "errors", "either", "what a bad row does: stop, or set it aside and go on",
        default="raise", allowed=("raise", "quarantine")),
-    _f("data", "deviations", "choices", "which needled visits are protocol deviations: "
-       "patient flags (contraindications) and crossover (a sham-arm patient needled)",
+    _f("data", "deviations", "reasons", "which needled visits are protocol deviations: "
+       "patient flags (contraindications) and crossover (a sham-arm patient needled); [] "
+       "checks no deviation rule (stated in the ledger's summary and the deviations "
+       "table's notes)",
        default=list(DEFAULT_DEVIATIONS), allowed=("contraindications", *DEVIATION_REASONS)),
     _f("data.limits", "max_bytes", "positive",
        "decompressed gzip / uncompressed XLSX bytes (default: dno.ReadLimits)"),
@@ -179,6 +190,10 @@ FIELDS: tuple[Field, ...] = (
        "interaction in session_means and mmrm when adjust has \"baseline\" (Mallinckrodt "
        "et al. 2008); false leaves it out", default=True,
        option="TrajectoryOptions.baseline_by_visit"),
+    _f("analysis.trajectory", "missing_baseline", "choice", "a randomised patient without a "
+       "baseline value: left out (exclude) or kept with the mean of the observed baselines "
+       "(mean; White & Thompson 2005)", default="exclude", allowed=("exclude", "mean"),
+       option="TrajectoryOptions.missing_baseline"),
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="kenward_roger",
        allowed=DF_METHODS, option="TrajectoryOptions.df"),
@@ -206,9 +221,13 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
        "twitches", default=True, option="HarmsOptions.dose_response"),
     _f("analysis.harms", "soreness_as_ae", "soreness", "when post-needling soreness counts as "
-       "an adverse event (stated in the report); absent: every recorded soreness event",
+       "an adverse event (stated in the report); absent: every recorded soreness event; "
+       "from_sessions = true (with min_hours) also derives events from the session "
+       "soreness records, flagged as derived",
        option="HarmsOptions.soreness_as_ae",
-       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }"),
+       expected="a table { min_hours = 48 } and/or { min_severity = \"moderate\" }; "
+       "from_sessions = true also derives soreness events from the session soreness "
+       "records where none was recorded"),
     _f("analysis.harms", "p_values", "boolean", "a p-value per harm term (CONSORT Harms 2022 "
        "and SAMPL advise against)", default=False, option="HarmsOptions.p_values"),
     _f("analysis.harms", "risk_ratio", "boolean", "the risk ratio next to the risk "
@@ -278,6 +297,25 @@ FIELDS: tuple[Field, ...] = (
        option="SorenessOptions.n_boot"),
     _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="SorenessOptions.seed"),
+    _f("estimand", "population", "choice", "the population targeted: every randomised "
+       "patient, or the per-protocol subset (reported beside the randomised one)",
+       default="randomised", allowed=POPULATIONS),
+    _f("estimand", "variable", "instrument", "the endpoint: a registered instrument; "
+       "default [analysis] outcome", allowed=tuple(INSTRUMENTS)),
+    _f("estimand", "treatment", "text", "the treatment condition, in words",
+       expected="text"),
+    _f("estimand", "summary", "text", "the population-level summary, in words; default "
+       "the difference in means at the primary visit", expected="text"),
+    _f("estimand", "visit", "visit", "the visit of the summary; default [analysis] "
+       "primary_visit", bounds=(1, math.inf)),
+    _f("estimand", "intercurrent", "strategies", "a strategy per intercurrent event: "
+       "{ rescue_medication = \"hypothetical\" }", default={},
+       expected="a table of event = strategy; events: " + ", ".join(ICE_EVENTS)
+       + "; strategies: " + ", ".join(STRATEGIES)),
+    _f("estimand", "per_protocol", "per_protocol", "the per-protocol rule: "
+       "{ min_sessions = 4 } (sessions received; optional session_visits)",
+       expected="a table { min_sessions = <whole number >= 1> } with optional "
+       "session_visits = [visits >= 1]"),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",
@@ -305,11 +343,14 @@ TABLES: dict[str, str] = {
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",
     "analysis.soreness_duration": "dno.soreness_duration (post-needling soreness)",
+    "estimand": "the estimand (ICH E9(R1)): dno.Estimand; its table is printed before the "
+                "results",
     "figures": "the figure files",
 }
 #: The top-level tables.
-TOP = ("data", "simulation", "mapping", "instruments", "analysis", "figures")
+TOP = ("data", "simulation", "mapping", "instruments", "analysis", "estimand", "figures")
 #: The analysis tables (an omitted one is an analysis not run).
+# (``estimand`` is a top-level table, not an analysis: it is not under ``analysis.``)
 ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
 
 
@@ -382,10 +423,12 @@ def choice(where: str, key: str, value: Any, allowed) -> str:
     return value
 
 
-def choices(where: str, key: str, value: Any, allowed) -> tuple[str, ...]:
-    """A non-empty array of distinct values of ``allowed``."""
-    expected = f"an array of one or more of {', '.join(allowed)}"
-    if not isinstance(value, list) or not value:
+def choices(where: str, key: str, value: Any, allowed, *,
+            allow_empty: bool = False) -> tuple[str, ...]:
+    """An array of distinct values of ``allowed``: non-empty unless ``allow_empty``."""
+    expected = (f"an array of {'zero' if allow_empty else 'one'} or more of "
+                f"{', '.join(allowed)}")
+    if not isinstance(value, list) or not (value or allow_empty):
         raise wrong(where, key, value, expected)
     for item in value:
         if not isinstance(item, str):
@@ -492,11 +535,11 @@ def _soreness(f: Field, value: Any) -> dict | None:
         return None
     if not isinstance(value, dict) or not value:
         raise wrong(f.where, f.key, value, f.expected)
-    unknown = [k for k in value if k not in ("min_hours", "min_severity")]
+    keys = ("min_hours", "min_severity", "from_sessions")
+    unknown = [k for k in value if k not in keys]
     if unknown:
         raise ConfigError(f"{f.where}: {f.key} has {unknown[0]!r}"
-                          f"{hint(unknown[0], ('min_hours', 'min_severity'))}; allowed: "
-                          "min_hours, min_severity")
+                          f"{hint(unknown[0], keys)}; allowed: {', '.join(keys)}")
     out: dict[str, Any] = {}
     if "min_hours" in value:
         out["min_hours"] = number(f.where, f"{f.key}.min_hours", value["min_hours"], 0.0,
@@ -504,6 +547,45 @@ def _soreness(f: Field, value: Any) -> dict | None:
     if "min_severity" in value:
         out["min_severity"] = choice(f.where, f"{f.key}.min_severity", value["min_severity"],
                                      SEVERITY_LEVELS)
+    if "from_sessions" in value:
+        out["from_sessions"] = boolean(f.where, f"{f.key}.from_sessions",
+                                       value["from_sessions"])
+        if out["from_sessions"] and "min_hours" not in out:
+            raise ConfigError(f"{f.where}: {f.key}.from_sessions needs min_hours (a "
+                              "session's soreness record has a duration, not a grade)")
+    if set(out) == {"from_sessions"}:
+        raise wrong(f.where, f.key, value, f.expected)
+    return out
+
+
+def _strategies(f: Field, value: Any) -> dict[str, str]:
+    """``{ event = "strategy" }`` with events and strategies of the vocabularies."""
+    if not isinstance(value, dict):
+        raise wrong(f.where, f.key, value, f.expected)
+    for event, strategy in value.items():
+        if event not in ICE_EVENTS:
+            raise ConfigError(f"{f.where}: {f.key} has event {event!r}{hint(event, ICE_EVENTS)}"
+                              f"; allowed: {', '.join(ICE_EVENTS)}")
+        choice(f.where, f"{f.key}.{event}", strategy, STRATEGIES)
+    return dict(value)
+
+
+def _per_protocol(f: Field, value: Any) -> dict | None:
+    """``{ min_sessions = 4 }`` and optional ``session_visits``."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or "min_sessions" not in value:
+        raise wrong(f.where, f.key, value, f.expected)
+    bad = [k for k in value if k not in ("min_sessions", "session_visits")]
+    if bad:
+        raise ConfigError(f"{f.where}: {f.key} has {bad[0]!r}"
+                          f"{hint(bad[0], ('min_sessions', 'session_visits'))}; allowed: "
+                          "min_sessions, session_visits")
+    out: dict[str, Any] = {"min_sessions": integer(f.where, f"{f.key}.min_sessions",
+                                                   value["min_sessions"], 1, 10_000)}
+    if "session_visits" in value:
+        out["session_visits"] = list(_visits(f.where, f"{f.key}.session_visits",
+                                             value["session_visits"], 1))
     return out
 
 
@@ -514,6 +596,8 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     # the registry as it is now (a configuration's [instruments] are registered first)
     "instrument": lambda f, v: choice(f.where, f.key, v, tuple(INSTRUMENTS)),
     "choices": lambda f, v: choices(f.where, f.key, v, f.allowed),
+    # an array that may be empty ([data] deviations = []: no deviation rule checked)
+    "reasons": lambda f, v: choices(f.where, f.key, v, f.allowed, allow_empty=True),
     "order": lambda f, v: order(f.where, f.key, v, f.allowed),
     "integer": lambda f, v: integer(f.where, f.key, v, *f.bounds),
     "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
@@ -527,6 +611,8 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "text": _text,
     "width": _width,
     "soreness": _soreness,
+    "strategies": _strategies,
+    "per_protocol": _per_protocol,
 }
 
 
@@ -547,13 +633,14 @@ def parse_table(table: str, values: dict) -> dict[str, Any]:
 
 # ---------------------------------------------------------------------- reference
 _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices": "array of text",
+          "reasons": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
           "visits": "array of integers", "visit": "integer", "either": "text",
           "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
-          "soreness": "table"}
+          "soreness": "table", "strategies": "table", "per_protocol": "table"}
 
 
 def _allowed(f: Field) -> str:
@@ -564,6 +651,8 @@ def _allowed(f: Field) -> str:
                 + ", or one declared in [instruments.NAME] (or the mapping's)")
     if f.kind == "choices":
         return "one or more of " + ", ".join(f.allowed)
+    if f.kind == "reasons":
+        return "zero or more of " + ", ".join(f.allowed) + " ([] = none checked)"
     if f.kind == "order":
         return "one of " + ", ".join(f.allowed) + "; or an array of them, tried in order"
     if f.kind == "integer":

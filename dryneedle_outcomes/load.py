@@ -29,6 +29,14 @@ from .mapping import Mapping, TableMapping
 from .normalize.adverse_events import normalize_adverse_events, split_terms
 from .normalize.alerts import implausible_scale_flags, mostly_rejected, scale_warning_text
 from .normalize.assessments import normalize_assessments
+from .normalize.concomitant import drop_repeats_of_file, ice_from_concomitant
+from .normalize.intercurrent_events import (
+    ICE_COLUMNS,
+    check_consistency,
+    check_schedule,
+    empty_intercurrent_events,
+    normalize_intercurrent_events,
+)
 from .normalize.layout import build_records
 from .normalize.links import (
     check_deviation_reasons,
@@ -42,7 +50,7 @@ from .normalize.patients import normalize_patients
 from .normalize.pooling import instrument_column, patient_instruments
 from .normalize.records import Records
 from .normalize.source_rows import COLUMN_LEDGER_COLUMNS
-from .normalize.vocabulary import AE_TERMS, SEVERITIES
+from .normalize.vocabulary import AE_TERMS, ICE_EVENTS, SEVERITIES
 from .quality import (
     CORRECTION_COLUMNS,
     COUNT_COLUMNS,
@@ -75,7 +83,8 @@ def _read(source: Source, name: str, tm: TableMapping, base_dir: Path | None,
         source = path if path.is_absolute() else base_dir / path
     return read_table(source, table=name, string_columns=[tm.source_of("patient_id")],
                       bad_lines="set_aside" if errors == "quarantine" else "error",
-                      allow_empty=name == "adverse_events", limits=limits, **tm.read_options())
+                      allow_empty=name in ("adverse_events", "intercurrent_events"),
+                      limits=limits, **tm.read_options())
 
 
 def load_cohort(
@@ -89,6 +98,7 @@ def load_cohort(
     limits: ReadLimits | None = None,
     config_file: str | os.PathLike | None = None,
     deviations: Sequence[str] | None = None,
+    intercurrent_events: Source | None = None,
 ) -> Cohort:
     """Load, normalise and validate a cohort into canonical tables with a quality ledger.
 
@@ -104,6 +114,15 @@ def load_cohort(
     adverse_events : path or DataFrame, optional
         One row per event. A file with a header and no rows (a trial without
         events) is valid: zero events.
+    intercurrent_events : path or DataFrame, optional
+        One row per intercurrent event (ICH E9(R1)): ``patient_id``, ``visit`` (the
+        first visit the event affects, 1 or later), optional ``day``, ``event`` (a
+        name of the vocabulary or a wording it knows: "lost to follow-up",
+        "NSAIDs"; see :mod:`dryneedle_outcomes.normalize.vocabulary.ice_events`) and
+        ``reason``. Rules: :mod:`dryneedle_outcomes.normalize.intercurrent_events`
+        (unknown event wording, unknown patient, a visit outside the schedule,
+        duplicates, events after leaving the study). A file with a header and no
+        rows is valid: no events.
     mapping : dict, TOML path or Mapping, optional
         Source columns, scales, value codes and layout; see
         :class:`~dryneedle_outcomes.Mapping`. ``None`` means the inputs already use
@@ -215,13 +234,27 @@ def load_cohort(
         normalize_adverse_events(events, ev_tm)
         check_patient_links(events, pats)
 
+    ice = None
+    if intercurrent_events is not None:
+        ice_tm = m.table("intercurrent_events")
+        ice = build_records(read(intercurrent_events, "intercurrent_events", ice_tm), ice_tm,
+                            "intercurrent_events")
+        normalize_intercurrent_events(ice, ice_tm)
+        check_patient_links(ice, pats)
+    derived = ice_from_concomitant(assess, m.table("intercurrent_events").synonyms or None)
+
     patients_table = _finish_patients(pats, m.table("patients"))
     assessments_table = _finish_assessments(assess)
+    if ice is not None:
+        check_schedule(ice, assessments_table)
+        check_consistency(ice, assessments_table)
+    if derived is not None:
+        drop_repeats_of_file(derived, ice)
     patients_table = patient_instruments(assessments_table, patients_table, pooled)
     flag_protocol_deviations(assess, patients_table, reasons)
     if events is not None:
         flag_unassessed_events(events, assessments_table)
-    all_records = [r for r in (pats, assess, events) if r is not None]
+    all_records = [r for r in (pats, assess, events, ice, derived) if r is not None]
 
     flags = concat_frames([r.flags() for r in all_records], PROBLEM_COLUMNS)
     notes = mostly_rejected(all_records)
@@ -255,13 +288,14 @@ def load_cohort(
             DataQualityWarning, stacklevel=2,
         )
     events_table = _finish_events(events)
-    provenance = _provenance(m, pats, assess, events)
+    provenance = _provenance(m, pats, assess, events, ice)
     provenance["pooled"] = pooled
     provenance["deviation_reasons"] = list(reasons)
     return Cohort(
         patients=patients_table,
         assessments=assessments_table,
         adverse_events=events_table,
+        intercurrent_events=_finish_ice(ice, derived),
         quality=ledger,
         provenance=provenance,
         mapping=m,
@@ -362,6 +396,20 @@ def _finish_events(events: Records | None) -> pd.DataFrame:
     out["term"] = pd.Categorical(out["term"], categories=list(AE_TERMS))
     out["severity"] = pd.Categorical(out["severity"], categories=list(SEVERITIES), ordered=True)
     return out.sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
+
+
+def _finish_ice(ice: Records | None, derived: Records | None = None) -> pd.DataFrame:
+    parts = [r.kept().assign(patient_id=lambda f: f["patient_id"].astype(object))
+             for r in (ice, derived) if r is not None]
+    if not parts:
+        return empty_intercurrent_events()
+    out = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    out["visit"] = out["visit"].astype("int64")
+    out["patient_id"] = out["patient_id"].astype(object)
+    out["day"] = out["day"].astype(float)
+    out["event"] = pd.Categorical(out["event"], categories=list(ICE_EVENTS))
+    cols = list(ICE_COLUMNS) + [c for c in out.columns if c not in ICE_COLUMNS]
+    return out[cols].sort_values(["patient_id", "visit"], kind="stable").reset_index(drop=True)
 
 
 def _provenance(m: Mapping, *records: Records | None) -> dict:

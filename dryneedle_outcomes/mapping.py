@@ -1,7 +1,8 @@
 """Mappings: how the columns, scales and codes of a source file become canonical.
 
 A mapping is a dict, or a TOML file with the same structure, with one section per
-canonical table (``assessments``, ``patients``, ``adverse_events``)::
+canonical table (``assessments``, ``patients``, ``adverse_events``,
+``intercurrent_events``)::
 
     [assessments]
     layout = "long"                 # "long" (one row per patient x visit) or "wide"
@@ -17,6 +18,7 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
     date = "Visit date"
     first_step_pain = "First-step pain"
     soreness = "Soreness after session"   # free text -> soreness_lower_h / _upper_h
+    concomitant = "Other treatment"       # per visit: also feeds intercurrent_events
 
     [assessments.scales]            # canonical column = source scale
     first_step_pain = "cm"          # mm | cm | nrs10 | percent
@@ -37,6 +39,11 @@ canonical table (``assessments``, ``patients``, ``adverse_events``)::
 
     [adverse_events.synonyms]       # extra verbatim terms -> controlled vocabulary
     "black toe" = "bruising"
+
+    [intercurrent_events.columns]   # one row per intercurrent event (ICH E9(R1))
+    event = "What happened"
+    [intercurrent_events.synonyms]  # extra wordings -> the intercurrent-event vocabulary
+    "cortisone shot" = "steroid_injection"
 
     [assessments.muscle_synonyms]
     "medial head" = "gastrocnemius"
@@ -91,7 +98,7 @@ from typing import Any
 from .errors import MappingError
 from .timing import ASSESSED_RULES
 
-TABLES = ("assessments", "patients", "adverse_events")
+TABLES = ("assessments", "patients", "adverse_events", "intercurrent_events")
 #: Top-level sections: the tables, and ``instruments`` (user instrument definitions).
 SECTIONS = TABLES + ("instruments",)
 
@@ -106,11 +113,12 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
         "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
-        "timing",
+        "timing", "concomitant",
     ),
     "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious",
                        "relatedness", "onset_h", "duration_h", "action_taken", "withdrawal",
                        "ascertainment"),
+    "intercurrent_events": ("patient_id", "visit", "day", "event", "reason"),
 }
 
 _ALL = TABLES
@@ -175,8 +183,9 @@ KEYS: tuple[MappingKey, ...] = (
                "per-visit canonical columns; patterns contain {visit}"),
     MappingKey("muscle_synonyms", ("assessments",), "table", "table", "extra muscle names = "
                "canonical muscle", {}, "the controlled muscle vocabulary"),
-    MappingKey("synonyms", ("adverse_events",), "table", "table", "extra verbatim terms = "
-               "controlled term", {}, "the controlled adverse-event vocabulary"),
+    MappingKey("synonyms", ("adverse_events", "intercurrent_events"), "table", "table",
+               "extra verbatim terms = controlled term", {},
+               "the controlled adverse-event or intercurrent-event vocabulary"),
 )
 
 _READER_KEYS = tuple(k.key for k in KEYS if k.kind == "reader")

@@ -8,11 +8,13 @@ event serious and a contradiction is a ledger flag; the optional harms columns
 and ledgered; the soreness rule; every protocol-deviation reason, crossover included,
 is a ledger flag and configurable; the harms table's layout and withdrawals per arm.
 
-Golden values: tests/reference/harms/reference.json (``harms_table_soreness48``), made
-by make_reference.R, which recounts the harms table from the canonical tables with the
-48-h soreness rule written out again in R, and computes binom.test (participants) and
-poisson.test (events per 100 appointments). Tolerances: counts exact; exact intervals
-1e-6 relative (both sides invert the same beta/gamma quantiles; ~1e-12 in practice).
+Golden values: tests/reference/harms/reference.json (``harms_table_soreness48`` and, with
+soreness also derived from the session records, ``harms_table_soreness48_sessions``),
+made by make_reference.R, which recounts the harms table from the canonical tables with
+the 48-h soreness rule (and its from_sessions derivation) written out again in R, and
+computes binom.test (participants) and poisson.test (events per 100 appointments).
+Tolerances: counts exact; exact intervals 1e-6 relative (both sides invert the same
+beta/gamma quantiles; ~1e-12 in practice).
 """
 
 from __future__ import annotations
@@ -204,6 +206,116 @@ def test_soreness_rule_errors():
         SorenessRule.from_any({"hours": 48})
 
 
+def _session_soreness_cohort():
+    """Two needled patients, one sham patient; sessions at visits 1-2, follow-up at 3.
+
+    Session soreness (lower, upper] in hours and what the 48-h rule with from_sessions
+    makes of each appointment without a recorded soreness event:
+      D1 v1 (72, 96]   certainly >= 48 h -> derived
+      D1 v2 (24, inf]  "ongoing" at 24 h: possibly -> not counted
+      D2 v1 (48, 72]   recorded soreness event (own duration 12 h: fails the rule) ->
+                       judged as recorded, not derived, not counted
+      D2 v2 missing    unknown -> not counted
+      S1 v1 (60, 72]   sham appointment, certainly >= 48 h -> derived in the sham arm
+      S1 v2 (0, 0]     none
+      D1 v3 (96, 120]  follow-up visit, not a treatment appointment -> not derived
+      D2 v3 (72, 96]   recorded soreness event (no own duration, session says >= 72 h)
+    """
+    a = _visits(["D1", "D2", "S1"], (0, 1, 2, 3))
+    a["needled"] = a["visit"].isin([1, 2]) & a["patient_id"].str.startswith("D")
+    nan, inf = np.nan, np.inf
+    #                       D1: v0  v1  v2  v3    D2: v0  v1  v2   v3   S1: v0 v1 v2 v3
+    a["soreness_lower_h"] = [nan, 72, 24, 96, nan, 48, nan, 72, nan, 60, 0, nan]
+    a["soreness_upper_h"] = [nan, 96, inf, 120, nan, 72, nan, 96, nan, 72, 0, nan]
+    ev = pd.DataFrame({"patient_id": ["D2", "D2", "D1"], "visit": [1, 3, 2],
+                       "verbatim": ["sore calf", "DOMS", "bruise"],
+                       "severity": ["mild", "mild", "mild"], "duration_h": [12, None, None]})
+    return _load(a, PATIENTS, ev)
+
+
+def test_soreness_from_sessions_by_hand():
+    c = _session_soreness_cohort()
+    rule = {"min_hours": 48, "from_sessions": True}
+    t = harms_table(c, soreness_as_ae=rule, last_session=2)
+    ev = t.events.sort_values(["patient_id", "visit"]).reset_index(drop=True)
+    sore = ev.loc[ev["term"] == "post_needling_soreness"]
+    # derived: D1 v1 (certain) and S1 v1 (sham, certain); recorded and kept: D2 v3
+    assert sore[["patient_id", "visit", "derived"]].values.tolist() == [
+        ["D1", 1, True], ["D2", 3, False], ["S1", 1, True]]
+    assert sore.loc[sore["derived"], "arm"].tolist() == ["dry_needling", "sham"]
+    assert sore.loc[sore["derived"], "severity"].isna().all()
+    assert not sore["serious"].any()
+    assert ev.loc[ev["term"] == "bruising", "derived"].tolist() == [False]
+    lg = t.long.set_index(["arm", "term"])
+    # per participant: D1 (derived) and D2 (recorded, v3) of 2; S1 of 1
+    assert lg.loc[("dry_needling", "post_needling_soreness"),
+                  "n_participants_with_event"] == 2
+    assert lg.loc[("sham", "post_needling_soreness"), "n_participants_with_event"] == 1
+    # per appointment (visits 1-2 only): D1 v1 derived; the v3 event is after the sessions
+    assert lg.loc[("dry_needling", "post_needling_soreness"), "n_events"] == 1
+    assert lg.loc[("sham", "post_needling_soreness"), "n_events"] == 1
+    note = next(n for n in t.notes if n.startswith("Soreness from the session records"))
+    # 6 appointments: 2 derived, 1 possibly, 1 unrecorded, 1 already recorded, 1 none
+    assert "2 event(s) derived" in note and "1 appointment(s) whose" in note
+    assert "1 without a soreness record" in note and "1 appointment(s) had a recorded" in note
+    assert "also derived from the session soreness records" in next(
+        n for n in t.notes if n.startswith("Soreness rule:"))
+    # without from_sessions nothing is derived: only the recorded D2 v3 counts
+    plain = harms_table(c, soreness_as_ae={"min_hours": 48}, last_session=2)
+    assert plain.events["derived"].sum() == 0
+    assert plain.long.set_index(["arm", "term"]).loc[
+        ("sham", "post_needling_soreness"), "n_participants_with_event"] == 0
+    assert not any(n.startswith("Soreness from the session") for n in plain.notes)
+    # a lower threshold: D1 v2 (24, inf] now certainly lasted >= 24 h; D2 v1 still recorded
+    low = harms_table(c, soreness_as_ae={"min_hours": 24, "from_sessions": True},
+                      last_session=2).events
+    assert sorted(map(tuple, low.loc[low["derived"], ["patient_id", "visit"]].values)) == [
+        ("D1", 1), ("D1", 2), ("S1", 1)]
+    # the rates use the same events and say so
+    r = adverse_event_rates(c, "session", soreness_as_ae=rule, last_session=2)
+    x = r.table.set_index(["arm", "term"])
+    assert x.loc[("sham", "post_needling_soreness"), "count"] == 1
+    assert any(n.startswith("Soreness from the session records: 2 event(s)") for n in r.notes)
+
+
+def test_soreness_from_sessions_rule_and_config_checks(tmp_path):
+    with pytest.raises(ConfigError, match="needs min_hours"):
+        SorenessRule(min_severity="moderate", from_sessions=True)
+    with pytest.raises(ConfigError, match="true or false"):
+        SorenessRule(min_hours=48, from_sessions="yes")
+    assert SorenessRule.from_any({"min_hours": 48, "from_sessions": True}).from_sessions
+    (tmp_path / "a.csv").write_text("patient_id,visit\nP1,0\n")
+    base = '[data]\nassessments = "a.csv"\n[analysis]\n[analysis.harms]\n'
+    cfg = AnalysisConfig.from_dict(tomllib_loads(
+        base + "soreness_as_ae = { min_hours = 48, from_sessions = true }\n"), base_dir=tmp_path)
+    assert cfg.analysis.harms.soreness_as_ae == {"min_hours": 48.0, "from_sessions": True}
+    for bad, match in [("soreness_as_ae = { from_sessions = true }", "needs min_hours"),
+                       ('soreness_as_ae = { min_hours = 48, from_sessions = "yes" }',
+                        "true or false"),
+                       ("soreness_as_ae = { min_hours = 48, from_session = true }",
+                        "from_sessions")]:
+        with pytest.raises(ConfigError, match=match):
+            AnalysisConfig.from_dict(tomllib_loads(base + bad + "\n"), base_dir=tmp_path)
+
+
+def test_soreness_from_sessions_is_vectorised_at_scale():
+    from dryneedle_outcomes.harms.soreness_rule import derive_from_sessions
+
+    n, k = 100_000, 6
+    pid = np.repeat([f"P{i}" for i in range(n)], k)
+    visit = np.tile(np.arange(1, k + 1), n)
+    ap = pd.DataFrame({"patient_id": pid, "arm": "dry_needling", "visit": visit})
+    lower = np.tile([0.0, 24.0, 48.0, 72.0, np.nan, 12.0], n)
+    upper = np.tile([0.0, np.inf, 72.0, 96.0, np.nan, 24.0], n)
+    a = ap.assign(soreness_lower_h=lower, soreness_upper_h=upper)
+    rec = pd.DataFrame({"patient_id": pid[3::k], "visit": 4,
+                        "term": "post_needling_soreness"})   # every patient's visit 4
+    ev, info = derive_from_sessions(rec, ap, a, SorenessRule(48, from_sessions=True))
+    assert len(ev) == n and set(ev["visit"]) == {3}
+    assert (info["n_soreness_possibly"], info["n_soreness_unrecorded"],
+            info["n_soreness_already_recorded"]) == (n, n, n)
+
+
 # ============================================================ protocol deviations
 def test_every_deviation_reason_is_a_ledger_flag_and_configurable():
     reasons = ["pregnant", "immunocompromised", "anticoagulants", "bleeding_disorder",
@@ -260,6 +372,39 @@ def test_config_names_the_deviations_and_the_harms_options(tmp_path):
                                      base_dir=tmp_path)
 
 
+def test_an_empty_deviations_list_checks_no_rule_and_says_so(tmp_path):
+    # [data] deviations = [] is allowed: no deviation rule checked, stated in the
+    # ledger's summary, the deviations table's notes and the report's data section
+    (tmp_path / "a.csv").write_text("patient_id,visit\nP1,0\n")
+    cfg = AnalysisConfig.from_dict(tomllib_loads('[data]\nassessments = "a.csv"\n'
+                                                 'deviations = []\n'), base_dir=tmp_path)
+    assert cfg.deviations == ()
+    with pytest.raises(ConfigError, match="zero or more"):
+        AnalysisConfig.from_dict(tomllib_loads('[data]\nassessments = "a.csv"\n'
+                                               'deviations = "none"\n'), base_dir=tmp_path)
+    a = _visits(["D1", "S1"])
+    a["needled"] = a["visit"] > 0          # the pregnant D1 and the sham S1 both needled
+    pts = pd.DataFrame({"patient_id": ["D1", "S1"], "arm": ["dry_needling", "sham"],
+                        "pregnant": [True, False]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")     # nothing flagged, so no deviation warning
+        c = dno.load_cohort(a, pts, deviations=cfg.deviations)
+    assert c.deviation_rules_checked == () and len(c.protocol_deviations) == 0
+    assert "no deviation rule was checked" in c.summary()
+    dev = protocol_deviations(c)
+    assert dev.table["reason"].unique().tolist() == ["any"]
+    assert dev.table["needled_sessions"].tolist() == [0, 0]
+    assert "no deviation rule was checked" in dev.notes[0]
+    from dryneedle_outcomes.report.html import RunInfo, _quality
+
+    info = RunInfo(config="analysis.toml", version="x", started="now", inputs={})
+    assert "no deviation rule was checked" in _quality(c, info)
+    # the default still flags both
+    c2 = _load(a, pts, None)
+    assert c2.deviation_rules_checked == dno.harms.deviations.REASONS
+    assert len(c2.protocol_deviations) == 4 and "no deviation rule" not in c2.summary()
+
+
 def tomllib_loads(text):
     import tomllib
 
@@ -306,7 +451,8 @@ def test_layout_terms_as_rows_arms_as_columns_and_withdrawals():
 
 
 @pytest.mark.parametrize("dataset", ["sample", "edge"])
-def test_harms_table_against_r(sample_cohort, dataset):
+@pytest.mark.parametrize("from_sessions", [False, True])
+def test_harms_table_against_r(sample_cohort, dataset, from_sessions):
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("export_harms_tables",
@@ -314,9 +460,17 @@ def test_harms_table_against_r(sample_cohort, dataset):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     cohort = sample_cohort if dataset == "sample" else mod.edge_cohort()
-    ref = REF["datasets"][dataset]["harms_table_soreness48"]
-    t = harms_table(cohort, soreness_as_ae={"min_hours": ref["min_hours"]})
+    # R: harms_table(name) and harms_table(name, from_sessions = TRUE) in make_reference.R
+    ref = REF["datasets"][dataset]["harms_table_soreness48"
+                                   + ("_sessions" if from_sessions else "")]
+    t = harms_table(cohort, soreness_as_ae={"min_hours": ref["min_hours"],
+                                            "from_sessions": from_sessions})
     assert t.extra["n_soreness_not_meeting_rule"] == ref["n_soreness_not_meeting_rule"]
+    if from_sessions:   # counts: exact
+        for k in ("n_soreness_derived", "n_soreness_possibly", "n_soreness_unrecorded",
+                  "n_soreness_already_recorded"):
+            assert t.extra[k] == ref[k], k
+        assert int(t.events["derived"].sum()) == ref["n_soreness_derived"] > 0
     keys = pd.DataFrame({k: ref[k] for k in ("arm", "group", "term")})
     m = keys.merge(t.long, on=["arm", "group", "term"], how="left", validate="one_to_one")
     assert len(m) == len(t.long)

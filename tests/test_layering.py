@@ -78,7 +78,8 @@ def test_engines_import_only_engines_and_errors(path):
 
 
 ANALYSES = [p for folder in ("models", "survival", "harms", "responders", "baseline_table",
-                             "cohort", "load", "normalize", "io", "plots", "tables")
+                             "cohort", "load", "normalize", "io", "plots", "tables",
+                             "estimands")
             for p in _modules(folder)]
 
 

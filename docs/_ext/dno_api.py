@@ -35,6 +35,7 @@ TOPICS = [
     ("Pain trajectories", ("models",)),
     ("Time to relief and soreness", ("survival",)),
     ("Harms, responders and Table 1", ("harms", "responders", "baseline_table")),
+    ("Estimands and populations", ("estimands",)),
     ("Figures", ("plots",)),
     ("Errors and warnings", ("errors",)),
 ]

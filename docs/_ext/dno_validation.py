@@ -240,7 +240,8 @@ ROWS = [
         ("test_time_to_relief", "test_soreness")),
     Row("responders", ("responders", "baseline_table"),
         ("test_responders", "test_baseline_table")),
-    Row("harms", ("harms.rates", "harms.dose", "stats.intervals"), ("test_harms",)),
+    Row("harms", ("harms.rates", "harms.dose", "stats.intervals", "harms.table",
+                  "harms.soreness_rule"), ("test_harms", "test_harms_table")),
     Row("responders_adjusted", ("stats.standardisation", "responders_adjusted"),
         ("test_responders_estimands",)),
     Row("effect_sizes", ("effect_sizes",), ("test_responders_estimands",)),
@@ -258,6 +259,8 @@ ROWS = [
                "and quickstart vignettes on the antidepressant trial (conditional mean "
                "imputation with the jackknife under J2R and MAR + delta; Bayesian MI), "
                "extracted with their source line (see the folder's README)"),
+    Row("baseline_imputation", ("models.design", "models.trajectory"),
+        ("test_baseline_imputation",)),
 ]
 
 

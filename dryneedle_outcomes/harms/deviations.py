@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ..arms import is_control_arm
-from ..cohort import Cohort
+from ..cohort import NO_DEVIATION_RULES, Cohort
 from ..normalize.links import (
     CONTRAINDICATIONS,
     CROSSOVER,
@@ -142,8 +142,9 @@ def protocol_deviations(cohort: Cohort, *, reasons=None) -> ProtocolDeviations:
             else "crossover (a sham/control-arm patient recorded as needled)"
             for r in chosen]
     notes = [
-        "Protocol deviation: a needled appointment (any visit) of a patient flagged "
-        f"{'; '.join(what)}; 'any' counts each appointment once.",
+        ("Protocol deviation: a needled appointment (any visit) of a patient flagged "
+         f"{'; '.join(what)}; 'any' counts each appointment once.") if chosen
+        else NO_DEVIATION_RULES,
         f"The quality ledger lists {n_ledger} protocol-deviation flag(s) "
         f"(cohort.protocol_deviations, one per record and reason); this table finds "
         f"{n_mine}.",

@@ -95,13 +95,16 @@ class EventSet:
     soreness: dict = field(default_factory=dict)   # the soreness rule and what it left out
 
 
-def emergent_events(cohort: Cohort, soreness=None) -> EventSet:
+def emergent_events(cohort: Cohort, soreness=None, last_session: int | None = None) -> EventSet:
     """Treatment-emergent events (visit >= 1) of patients in the cohort, with their arm.
 
     ``soreness`` is a :class:`~.soreness_rule.SorenessRule` (or its mapping): recorded
-    post-needling soreness events that do not meet it are left out and counted.
+    post-needling soreness events that do not meet it are left out and counted; with
+    ``from_sessions=True`` soreness events are also derived from the session records of
+    the treatment appointments (visits 1..``last_session``) without a recorded one. The
+    events carry ``derived`` (True for those derived).
     """
-    from .soreness_rule import SorenessRule, apply_rule
+    from .soreness_rule import SorenessRule, apply_rule, derive_from_sessions
 
     ev = cohort.adverse_events
     n = len(ev)
@@ -122,7 +125,16 @@ def emergent_events(cohort: Cohort, soreness=None) -> EventSet:
                        if "withdrawal" in ev else False),
         "duration_h": (ev["duration_h"].astype(float) if "duration_h" in ev else np.nan),
     }).loc[keep].reset_index(drop=True)
-    out, info = apply_rule(out, cohort.assessments, SorenessRule.from_any(soreness))
+    rule = SorenessRule.from_any(soreness)
+    kept, info = apply_rule(out, cohort.assessments, rule)
+    kept = kept.assign(derived=False)
+    if rule is not None and rule.from_sessions:
+        derived, more = derive_from_sessions(out, appointments(cohort, last_session),
+                                             cohort.assessments, rule)
+        info = {**info, **more}
+        parts = [f for f in (kept, derived[list(kept.columns)]) if len(f)]
+        kept = (pd.concat(parts, ignore_index=True) if parts else kept)
+    out = kept
     return EventSet(out, n, int(before.sum()), int((no_term & ~before).sum()),
                     int((unknown & ~before & ~no_term).sum()), info)
 

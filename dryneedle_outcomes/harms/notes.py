@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .events import EventSet
+from .soreness_rule import derived_note
 
 
 def _pct(conf_level: float) -> str:
@@ -75,6 +76,8 @@ def rate_notes(per: str, table: pd.DataFrame, es: EventSet, info: dict,
             sore += (f" ({es.soreness['n_soreness_duration_unknown']} of them with no "
                      "recorded duration)")
         notes.append(sore + ".")
+        if derived_note(es.soreness):
+            notes.append(derived_note(es.soreness))
     else:
         notes.append("Soreness rule: none declared, so every recorded post-needling "
                      "soreness event counts as an adverse event (declare one with "

@@ -129,7 +129,9 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
         When a recorded post-needling soreness event counts as an adverse event, e.g.
         ``{"min_hours": 48}`` or ``{"min_severity": "moderate"}``
         (:class:`~dryneedle_outcomes.harms.soreness_rule.SorenessRule`). Default: every
-        recorded soreness event counts; the notes state the rule either way.
+        recorded soreness event counts; the notes state the rule either way. With
+        ``"from_sessions": True`` soreness events are also derived from the session
+        soreness records where none was recorded (counted in the notes).
     p_values : bool
         Add a p-value per category (Fisher's exact test; exact Poisson per needle).
         Off by default: CONSORT Harms 2022 and SAMPL discourage testing each harm.
@@ -161,7 +163,7 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
     if not arms:
         raise AnalysisError("the cohort has no patients, so there are no rates to compute")
     reference = choose_reference(arms, reference_arm) if len(arms) > 1 else arms[0]
-    es = emergent_events(cohort, soreness_as_ae)
+    es = emergent_events(cohort, soreness_as_ae, last_session)
     if per == "patient":
         counts = per_patient(cohort, es, groups)
     elif per == "session":

@@ -34,6 +34,7 @@ from ..stats.intervals import clopper_pearson, poisson_exact
 from ..tables import TableResult
 from .counting import per_patient, per_session
 from .events import arms_of, emergent_events
+from .soreness_rule import derived_note
 
 LONG_COLUMNS = ("arm", "group", "term", "n_participants_with_event", "n_participants",
                 "estimate", "ci_lower", "ci_upper", "n_events", "n_appointments",
@@ -57,9 +58,15 @@ class HarmsTable(NoComparison, AnalysisResult, TableResult):
         (Clopper-Pearson), events at appointments, appointments,
         ``events_per_100_appointments`` with ``rate_ci_lower``/``rate_ci_upper`` (exact
         Poisson).
+    events : pandas.DataFrame
+        The treatment-emergent events counted (after the soreness rule): ``patient_id``,
+        ``arm``, ``visit``, ``term``, ``severity``, ``serious``, ``withdrawal``,
+        ``duration_h`` and ``derived`` (True for a soreness event derived from the session
+        records, ``soreness_as_ae = { ..., from_sessions = true }``).
     """
 
     long: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
+    events: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
     warnings: tuple[str, ...] = ()
     converged: bool = nothing_fitted()
 
@@ -100,7 +107,10 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
     cohort : Cohort
     soreness_as_ae : SorenessRule or mapping, optional
         When post-needling soreness counts
-        (:class:`~dryneedle_outcomes.harms.SorenessRule`); stated in the notes.
+        (:class:`~dryneedle_outcomes.harms.SorenessRule`); stated in the notes. With
+        ``{"min_hours": 48, "from_sessions": True}`` soreness events are also derived
+        from the session soreness records where none was recorded (``events["derived"]``,
+        counted in the notes).
     conf_level : float
     last_session : int, optional
         Last treatment-session visit (default: the last at which anyone was needled).
@@ -126,7 +136,7 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
     arms = arms_of(cohort)
     if not arms:
         raise AnalysisError("the cohort has no patients, so there is no harms table")
-    es = emergent_events(cohort, soreness_as_ae)
+    es = emergent_events(cohort, soreness_as_ae, last_session)
     by = ("term", "serious", "withdrawal")
     pp = per_patient(cohort, es, by).table
     ps = per_session(cohort, es, by, last_session)
@@ -189,6 +199,9 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
                  "it and are not counted." if rule else
                  "Soreness rule: none declared; every recorded post-needling soreness event "
                  "counts.")
+    derived = derived_note(es.soreness)
+    if derived:
+        notes.append(derived)
     a = cohort.assessments
     if "soreness_upper_h" in a and "needled" in a:
         needled = a["needled"].astype("boolean").fillna(False).to_numpy(dtype=bool)
@@ -206,4 +219,5 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
             + " events (systematic questionnaire vs spontaneous report).")
     return HarmsTable(table=wide, title="Adverse events by arm", notes=tuple(notes),
                       conf_level=conf_level, long=long,
-                      extra={**es.soreness, "last_session": ps.info.get("last_session")})
+                      extra={**es.soreness, "last_session": ps.info.get("last_session")},
+                      events=es.events)

@@ -50,6 +50,9 @@ class ModelFrame:
     visit_days: dict[int, float] = field(default_factory=dict)  # mean day of each visit
     session_visits: list[int] | None = None  # treatment sessions (None: not recorded)
     baseline_by_visit: bool = False
+    # patients whose missing baseline was imputed (missing_baseline="mean"), and the value
+    imputed_baseline: list = field(default_factory=list)
+    baseline_mean: float | None = None
 
 
 
@@ -139,11 +142,20 @@ def baseline_by_visit_for(model: str, adjust, baseline_by_visit: bool | None) ->
 
 def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
                 time_transform=None, reference_arm: str | None = None,
-                visits=None, baseline_by_visit: bool = False) -> ModelFrame:
+                visits=None, baseline_by_visit: bool = False,
+                missing_baseline: str = "exclude") -> ModelFrame:
     """Rows of ``cohort`` for a trajectory model of ``outcome``; see the module docstring.
 
     ``baseline_by_visit`` adds the baseline-by-visit interaction to the visit-factor
     models (:func:`design_matrix`); it needs ``"baseline"`` in ``adjust``.
+
+    ``missing_baseline`` (with ``"baseline"`` in ``adjust``): ``"exclude"`` leaves a
+    patient without a visit-0 value out (listed in ``excluded``); ``"mean"`` keeps them
+    with the mean of the observed baselines of every patient of the cohort, both arms
+    pooled (White & Thompson 2005, Stat Med 24:993-1007: in a randomised trial the
+    baseline is independent of the arm, so mean imputation of a baseline covariate
+    gives an unbiased treatment effect with correct type I error; imputing per arm
+    would not). The patients imputed are in ``imputed_baseline``.
 
     ``time`` is the time column of the linear-time models: ``"week"`` (days since
     baseline / 7, the default), ``"day"``, or ``"visit"`` (the visit index). A real time
@@ -187,10 +199,23 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
     rows = rows.merge(pats, on="patient_id", how="left", validate="many_to_one")
     excluded = []
 
+    if missing_baseline not in ("exclude", "mean"):
+        raise AnalysisError(f"missing_baseline must be 'exclude' or 'mean', got "
+                            f"{missing_baseline!r}")
+    imputed: list = []
+    baseline_mean = None
     if adjust_baseline:
         base = rows.loc[rows["visit"] == 0, ["patient_id", "y"]].rename(columns={"y": "baseline"})
         rows = rows.merge(base, on="patient_id", how="left")
         no_base = rows["baseline"].isna()
+        if missing_baseline == "mean" and no_base.any():
+            # the mean over patients (one visit-0 value each) with an observed baseline
+            observed = base["baseline"].dropna()  # drops the visit-0 rows without a value
+            if len(observed):
+                baseline_mean = float(observed.mean())
+                imputed = sorted(pd.unique(rows.loc[no_base, "patient_id"]).tolist())
+                rows["baseline"] = rows["baseline"].fillna(baseline_mean)
+                no_base = rows["baseline"].isna()
         if no_base.any():
             lost = rows.loc[no_base].groupby("patient_id").size()
             excluded.append(pd.DataFrame({"patient_id": lost.index, "rows": lost.to_numpy(),
@@ -263,6 +288,7 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
         time=time, time_transform=time_transform, n_missing_outcome=n_missing,
         visit_days=visit_days(a, [0, *modelled]), session_visits=_sessions(cohort),
         baseline_by_visit=bool(baseline_by_visit),
+        imputed_baseline=imputed, baseline_mean=baseline_mean,
     )
 
 

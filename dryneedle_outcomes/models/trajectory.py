@@ -530,6 +530,7 @@ def fit_trajectory(
     spatial_coordinate: str | Mapping[int, float] = "day",
     baseline_by_visit: bool | None = None,
     adjust_instrument: bool = True,
+    missing_baseline: str = "exclude",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -661,6 +662,14 @@ def fit_trajectory(
         does not pool are not in an analysis of the VAS: a
         :class:`~dryneedle_outcomes.UnpooledInstrumentWarning` names them (and
         ``warnings`` repeats it).
+    missing_baseline : {"exclude", "mean"}
+        With the baseline as a covariate, a randomised patient without a baseline
+        value is left out (``"exclude"``, the default: listed in ``excluded``, with a
+        warning) or kept with the mean of the observed baselines, both arms pooled
+        (``"mean"``: White & Thompson 2005, Stat Med 24:993-1007, show that mean
+        imputation of a baseline covariate is valid in a randomised trial; the notes
+        say how many and the value, ``frame.imputed_baseline`` lists them). ``"mean"``
+        keeps the analysis in the randomised population (ICH E9(R1) A.3.2).
 
     Returns
     -------
@@ -702,7 +711,8 @@ def fit_trajectory(
                         time_transform=time_transform, reference_arm=reference_arm,
                         visits=visits,
                         baseline_by_visit=baseline_by_visit_for(model, adjust,
-                                                                baseline_by_visit))
+                                                                baseline_by_visit),
+                        missing_baseline=missing_baseline)
     check_model_estimable(frame, model)
     if primary_visit is not None and primary_visit not in frame.visits:
         raise AnalysisError(f"primary_visit={primary_visit!r} is not a modelled visit of "
@@ -767,6 +777,11 @@ def fit_trajectory(
     timing_note = cohort.visit_ratings().note
     if timing_note:
         notes.append(timing_note)
+    if frame.imputed_baseline:
+        notes.append(f"{len(frame.imputed_baseline)} randomised patient(s) without a "
+                     f"baseline value of {outcome} are kept with the mean of the observed "
+                     f"baselines, {frame.baseline_mean:.4g} (White & Thompson 2005, Stat Med "
+                     "24:993-1007); see .frame.imputed_baseline")
     if frame.n_missing_outcome:
         notes.append(f"{frame.n_missing_outcome} visit(s) without a value of {outcome} "
                      "are missing data (all available data are used, under MAR)")

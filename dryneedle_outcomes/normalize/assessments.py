@@ -121,6 +121,9 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> dict:
                  "muscle_synonyms in the mapping)", values=unmatched)
     _soreness(rec, raw, out)
     _soreness_range(rec, out)
+    if "concomitant" in raw:  # other treatments, as text (normalize/concomitant.py)
+        conc = text_form(raw["concomitant"])
+        out["concomitant"] = conc.where(conc != "")
     add_carried(out, rec.extras)
     rec.data = out
     check_duplicate_visits(rec)

@@ -33,6 +33,7 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "patients": ("patient_id", "arm"),
     "assessments": ("patient_id", "visit"),
     "adverse_events": ("patient_id", "visit"),
+    "intercurrent_events": ("patient_id", "visit", "event"),
 }
 
 

@@ -29,6 +29,7 @@ ROW_COLUMNS: dict[str, frozenset[str]] = {
     "assessments": frozenset({"patient_id", "visit", "date", "day", "arm", "site", "timing"}),
     "patients": frozenset({"patient_id", "arm"}),
     "adverse_events": frozenset({"patient_id", "visit", "term", "verbatim"}),
+    "intercurrent_events": frozenset({"patient_id", "visit", "event"}),
 }
 
 #: Prefix of a carried column whose name is a canonical column mapped from elsewhere.

@@ -1,7 +1,9 @@
 """Run the analyses a configuration names, each into a :class:`Section`.
 
-Order (and order in the report): baseline table, trajectory, time to relief (once per
-timescale), responders, blinding, harms, soreness duration.
+Order (and order in the report): the estimand (when the configuration has an
+``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
+before any result), baseline table, trajectory, time to relief (once per timescale),
+responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
 cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
@@ -58,7 +60,7 @@ def n_steps(options: AnalysisOptions | None) -> int:
 TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
-          "soreness_duration": "Post-needling soreness"}
+          "soreness_duration": "Post-needling soreness", "estimand": "Estimand"}
 
 
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
@@ -73,18 +75,33 @@ def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) ->
 
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
                  step: Callable[[str], None] = lambda message: None,
-                 progress: bool = True) -> list[Section]:
+                 progress: bool = True, estimand: dict | None = None) -> list[Section]:
     """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one.
 
     An analysis that fails with one of :data:`~.sections.FAILURES` gives a section
     with ``failures`` set and no items; the others run (see the module docstring).
+    ``estimand`` (the configuration's checked ``[estimand]`` table) puts the estimand
+    section first.
     """
     if options is None:
         return []
     sections: list[Section] = []
+    everyone = cohort
+    responder_cohort = cohort
+    if estimand is not None:
+        from .estimand import estimand_run
+
+        try:
+            section, cohort, responder_cohort = estimand_run(everyone, estimand,
+                                                             options.outcome)
+            sections.append(section)
+        except FAILURES as exc:  # the analyses below then use every value, and say so
+            failed = Section("estimand", TITLES["estimand"])
+            failed.fail(exc)
+            sections.append(failed)
     if options.baseline_table is not None:
         step("baseline table")
-        _attempt(sections, "baseline_table", lambda: _baseline(cohort, options))
+        _attempt(sections, "baseline_table", lambda: _baseline(everyone, options))
     if options.trajectory is not None:
         _attempt(sections, "trajectory", lambda: trajectory_section(
             cohort, options, step=step, progress=progress))
@@ -93,17 +110,17 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
             cohort, options, step=step, progress=progress))
     if options.responders is not None:
         step("responders")
-        _attempt(sections, "responders", lambda: _responders(cohort, options))
+        _attempt(sections, "responders", lambda: _responders(responder_cohort, options))
     if options.blinding is not None:
         step("blinding")
-        _attempt(sections, "blinding", lambda: _blinding(cohort, options))
+        _attempt(sections, "blinding", lambda: _blinding(everyone, options))
     if options.harms is not None:
         step("harms: adverse-event rates, protocol deviations"
              + (", dose-response" if options.harms.dose_response else ""))
-        _attempt(sections, "harms", lambda: harms_section(cohort, options))
+        _attempt(sections, "harms", lambda: harms_section(everyone, options))
     if options.soreness_duration is not None:
         _attempt(sections, "soreness_duration", lambda: soreness_section(
-            cohort, options, step=step, progress=progress))
+            everyone, options, step=step, progress=progress))
     return sections
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..cohort import Cohort
+from ..cohort import NO_DEVIATION_RULES, Cohort
 from ..tables import frame_html, table_html
 from .instruments import instrument_sentences
 from .sections import NamedTable, Section
@@ -117,6 +117,8 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                   '<p class="files">All of them: quality/rejected.csv (with the raw row); '
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
+    if cohort.deviation_rules_checked == ():
+        parts.append(f"<p>{_e(NO_DEVIATION_RULES)}</p>")
     if n_dev:
         parts.append(f"<p>Protocol deviations flagged: {n_dev} (needling a patient with a "
                      "contraindication, or a sham-arm patient recorded as needled; kept in "

@@ -2,7 +2,8 @@
 
 Layout::
 
-    data/         patients.csv, assessments.csv, adverse_events.csv (the canonical cohort)
+    data/         patients.csv, assessments.csv, adverse_events.csv (the canonical cohort;
+                  intercurrent_events.csv when the configuration names one)
     quality/      counts.csv, rejected.csv, corrections.csv, flags.csv (the ledger)
     tables/       <table>.csv and <table>.xlsx (unrounded numbers, every column of the
                   result's table) and <table>.tex (booktabs, as the report shows it)
@@ -88,7 +89,10 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
         written.append(path.relative_to(out).as_posix())
 
     (out / "data").mkdir(parents=True, exist_ok=True)
-    for name in ("patients", "assessments", "adverse_events"):
+    for name in ("patients", "assessments", "adverse_events", "intercurrent_events"):
+        if name == "intercurrent_events" and cfg.intercurrent_events is None \
+                and not len(cohort.intercurrent_events):
+            continue  # none given, none derived from the assessments
         path = out / "data" / f"{name}.csv"
         neutralise_formulas(getattr(cohort, name)).to_csv(path, index=False)
         keep(path)

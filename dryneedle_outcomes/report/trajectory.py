@@ -57,6 +57,7 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
         fit = fit_trajectory(cohort, options.outcome, model=model, adjust=t.adjust,
                              time=t.time,
                              baseline_by_visit=t.baseline_by_visit_for(model),
+                             missing_baseline=t.missing_baseline,
                              covariance=t.covariance,
                              reference_arm=options.reference_arm,
                              conf_level=options.conf_level, df=t.df_for(model),

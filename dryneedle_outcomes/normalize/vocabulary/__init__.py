@@ -22,6 +22,8 @@ One vocabulary per module, sharing one matcher:
     yes/no flags (:func:`map_bool`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.muscles`
     needled muscles (:func:`map_muscles`);
+:mod:`~dryneedle_outcomes.normalize.vocabulary.ice_events`
+    intercurrent events (:func:`map_ice_events`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.allocation_guess`
     the blinding question's answer (:func:`map_allocation_guess`).
 
@@ -49,6 +51,7 @@ from __future__ import annotations
 
 from .ae_terms import AE_PRECEDENCE, AE_TERMS, DEFAULT_AE_SYNONYMS, NO_EVENT_TEXT, map_ae_terms
 from .allocation_guess import DEFAULT_GUESS_CODES, GUESSES, map_allocation_guess
+from .ice_events import DEFAULT_ICE_SYNONYMS, ICE_EVENTS, map_ice_events
 from .matcher import MISSING_TEXT, normalize_text
 from .muscles import DEFAULT_MUSCLE_SYNONYMS, MUSCLES, map_muscles
 from .muscles import map_muscles_arrays as map_muscles_arrays
@@ -74,4 +77,7 @@ __all__ = [
     "map_severity",
     "map_bool",
     "map_muscles",
+    "ICE_EVENTS",
+    "DEFAULT_ICE_SYNONYMS",
+    "map_ice_events",
 ]

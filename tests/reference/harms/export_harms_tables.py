@@ -94,7 +94,8 @@ def export(name: str, cohort: dno.Cohort) -> None:
     pd.DataFrame({"patient_id": a["patient_id"], "visit": a["visit"],
                   "needled": _bool(a["needled"]), "needles": a["needles"].astype(float),
                   "twitch_responses": a["twitch_responses"].astype(float),
-                  "soreness_lower_h": a["soreness_lower_h"].astype(float)}
+                  "soreness_lower_h": a["soreness_lower_h"].astype(float),
+                  "soreness_upper_h": a["soreness_upper_h"].astype(float)}
                  ).to_csv(HERE / f"{name}_assessments.csv", index=False)
     e = cohort.adverse_events
     pd.DataFrame({"patient_id": e["patient_id"], "visit": e["visit"],

@@ -14,7 +14,10 @@
 #   5. recounts the harms table (terms as rows, arms as columns) with the soreness rule
 #      "lasted at least 48 h" (soreness_lower_h of the same patient and visit >= 48)
 #      and computes its intervals: binom.test for participants, poisson.test for events
-#      per 100 appointments.
+#      per 100 appointments; and again with from_sessions (soreness AEs also derived
+#      from the session records: an appointment 1..k with no recorded soreness event
+#      and soreness_lower_h >= 48 gets one; "possibly" = lower < 48 <= upper and
+#      "unrecorded" = no interval are counted).
 # Plus grids of edge cases for the interval functions and Newcombe's (1998) examples.
 # Each number is stored under the R expression that produced it. Writes reference.json.
 suppressPackageStartupMessages({ library(geepack); library(jsonlite) })
@@ -154,10 +157,11 @@ gee_fits <- function(rc, min_events = 10) {
 }
 
 # ------------------------------------------------------------------ harms table
-harms_table <- function(name, min_hours = 48) {
+harms_table <- function(name, min_hours = 48, from_sessions = FALSE) {
   pts <- read(name, "patients"); a <- read(name, "assessments"); ev <- read(name, "adverse_events")
   ev <- ev[ev$visit >= 1 & ev$patient_id %in% pts$patient_id, ]
   key <- function(d) paste(d$patient_id, d$visit, sep = "|")
+  recorded_sore <- key(ev)[ev$term == "post_needling_soreness"]   # before the rule
   sore_h <- a$soreness_lower_h[match(key(ev), key(a))]
   keep <- ev$term != "post_needling_soreness" | (!is.na(sore_h) & sore_h >= min_hours)
   n_dropped <- sum(!keep)
@@ -166,6 +170,21 @@ harms_table <- function(name, min_hours = 48) {
   k <- max(a$visit[(a$needled == 1 | a$needles > 0) & a$visit >= 1])
   appts <- a[a$visit >= 1 & a$visit <= k, ]
   appts$arm <- pts$arm[match(appts$patient_id, pts$patient_id)]
+  derived <- list()
+  if (from_sessions) {
+    free <- !(key(appts) %in% recorded_sore)
+    lo <- appts$soreness_lower_h; hi <- appts$soreness_upper_h
+    certain <- free & !is.na(lo) & lo >= min_hours
+    new <- ev[rep(NA_integer_, sum(certain)), ]           # same columns, all NA
+    new$patient_id <- appts$patient_id[certain]; new$visit <- appts$visit[certain]
+    new$term <- "post_needling_soreness"; new$serious <- 0; new$withdrawal <- 0
+    new$arm <- appts$arm[certain]
+    ev <- rbind(ev, new)
+    derived <- list(n_soreness_derived = sum(certain),
+                    n_soreness_possibly = sum(free & !certain & !is.na(hi) & hi >= min_hours),
+                    n_soreness_unrecorded = sum(free & is.na(lo) & is.na(hi)),
+                    n_soreness_already_recorded = sum(!free))
+  }
   ev_in <- ev[key(ev) %in% key(appts), ]
   rows <- list()
   for (arm in unique(pts$arm)) {
@@ -183,14 +202,14 @@ harms_table <- function(name, min_hours = 48) {
     }
   }
   d <- do.call(rbind, lapply(rows, as.data.frame, stringsAsFactors = FALSE))
-  list(min_hours = min_hours, n_soreness_not_meeting_rule = n_dropped,
+  c(derived, list(min_hours = min_hours, n_soreness_not_meeting_rule = n_dropped,
        arm = d$arm, group = d$group, term = d$term,
        n_participants_with_event = d$n_participants_with_event,
        n_participants = d$n_participants, n_events = d$n_events,
        n_appointments = d$n_appointments,
        `binom.test(x, n)$conf.int` = list(lower = d$lower, upper = d$upper),
        `100 * poisson.test(events, appointments)$conf.int` =
-         list(lower = d$rate_lower, upper = d$rate_upper))
+         list(lower = d$rate_lower, upper = d$rate_upper)))
 }
 
 # ------------------------------------------------------------------ assemble
@@ -205,7 +224,8 @@ for (name in c("sample", "edge")) {
     comparison = list(patient = comparisons(rc$tables$patient),
                       session = comparisons(rc$tables$session)),
     gee = gee_fits(rc),
-    harms_table_soreness48 = harms_table(name))
+    harms_table_soreness48 = harms_table(name),
+    harms_table_soreness48_sessions = harms_table(name, from_sessions = TRUE))
 }
 
 # grids of edge cases

@@ -138,3 +138,33 @@ def test_refusals_are_clear(cohort):
         dno.reference_based(cohort, "first_step_pain", estimand=object())
     with pytest.raises(AnalysisError, match="variance"):
         dno.reference_based(cohort, "first_step_pain", variance="rubin")
+
+
+def test_estimand_hypothetical_values_are_set_aside_and_imputed(cohort):
+    """With a dno.Estimand, events come from cohort.intercurrent_events; under the
+    hypothetical strategy the values at and after the event are not used (set aside, as
+    rbmi asks the user to do) and imputed under the method; while-on-treatment leaves
+    nothing to impute and is refused."""
+    dn = cohort.patients.loc[cohort.patients["arm"] == "dry_needling", "patient_id"].iloc[:3]
+    ice = pd.DataFrame({"patient_id": dn.to_numpy(), "visit": 3, "event": "rescue_medication"})
+    c2 = dno.load_cohort(cohort.assessments, cohort.patients, intercurrent_events=ice)
+    est = dno.Estimand(intercurrent={"rescue_medication": "hypothetical"})
+    res = dno.reference_based(c2, "first_step_pain", estimand=est, reference_arm="sham",
+                              variance="bootstrap", n_samples=5, seed=1)
+    assert set(res.intercurrent["patient_id"]) == set(dn)
+    assert (res.intercurrent["strategy"] == "JR").all()
+    imp = res.imputed
+    after = imp["patient_id"].isin(dn) & (imp["visit"] >= 3)
+    assert imp.loc[after, "imputed"].all()
+    a = c2.assessments
+    observed_after = int((a["patient_id"].isin(dn) & (a["visit"] >= 3)
+                          & a["first_step_pain"].notna()).sum())
+    assert f"the {observed_after} value(s) observed at and after" in " ".join(res.notes)
+    # the same analysis through intercurrent= on data without those values
+    same = dno.reference_based(c2, "first_step_pain", reference_arm="sham",
+                               intercurrent=ice[["patient_id", "visit"]],
+                               variance="bootstrap", n_samples=5, seed=1)
+    assert not np.allclose(same.arm_difference["estimate"], res.arm_difference["estimate"])
+    wot = dno.Estimand(intercurrent={"rescue_medication": "while_on_treatment"})
+    with pytest.raises(AnalysisError, match="while-on-treatment"):
+        dno.reference_based(c2, "first_step_pain", estimand=wot)

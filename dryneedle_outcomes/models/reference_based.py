@@ -437,8 +437,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         Covariance of the imputation model (a visit-indexed structure of the MMRM).
     visits : sequence of int, optional
         The post-baseline visits analysed (default: all with data).
-    estimand : optional
-        Reserved for a ``dno.Estimand`` (not supported yet: pass ``intercurrent``).
+    estimand : Estimand, optional
+        A ``dno.Estimand``: the intercurrent events come from
+        ``cohort.intercurrent_events`` (:func:`~dryneedle_outcomes.ice_table`); values at
+        and after an event handled as ``hypothetical`` are set aside and imputed under
+        ``method``; ``treatment_policy`` events keep their values (missing ones imputed
+        under MAR); ``while_on_treatment`` is refused (nothing to impute). Not with
+        ``intercurrent``.
     intercurrent : DataFrame, optional
         ``patient_id``, ``visit`` (first visit affected) and optionally ``strategy``.
     bootstrap_type : str
@@ -462,9 +467,26 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     check_conf_level(conf_level)
     if method not in METHODS:
         raise AnalysisError(f"method must be one of {list(METHODS)}, got {method!r}")
+    set_aside_ice = False
     if estimand is not None:
-        raise AnalysisError("estimand= is not supported yet; describe the intercurrent "
-                            "events with intercurrent= (patient_id, visit, strategy)")
+        if intercurrent is not None:
+            raise AnalysisError("give estimand= or intercurrent=, not both")
+        if not hasattr(estimand, "intercurrent"):
+            raise AnalysisError("estimand must be a dno.Estimand (the intercurrent events "
+                                "then come from cohort.intercurrent_events)")
+        from ..estimands.apply import ice_table
+
+        tab = ice_table(cohort, estimand)
+        if (tab["strategy"] == "while_on_treatment").any():
+            raise AnalysisError(
+                "the estimand handles an intercurrent event by the while-on-treatment "
+                "strategy: the outcome after the event is not part of the variable, so "
+                "there is nothing to impute; analyse it with fit_trajectory on "
+                "dno.apply_estimand's data, or choose hypothetical")
+        # hypothetical: the values from the event on are set aside and imputed under
+        # `method` (rbmi: such data are removed by the user before imputation)
+        intercurrent = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
+        set_aside_ice = True
     if variance is None:
         variance = "jackknife" if approach == "conditional_mean" else "rubin"
     if n_samples is None and variance in _DEFAULT_SAMPLES:
@@ -520,6 +542,11 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     x = np.column_stack(xcols) if xcols else np.zeros((len(pats), 0))
     arm_code = pats["arm"].map({a: k for k, a in enumerate(arms)}).to_numpy()
     ice, strat = _intercurrent(intercurrent, pats, y, vis, method)
+    n_set_aside = 0
+    if set_aside_ice:
+        aside = (np.arange(T)[None, :] >= ice[:, None]) & ~np.isnan(y)
+        n_set_aside = int(aside.sum())
+        y[aside] = np.nan   # not used for this estimand (they stay in the cohort)
     if method == "mar" and intercurrent is None:
         strat = np.full(len(pats), "MAR", dtype=object)
     codes = np.array([_CODES[s] for s in strat])
@@ -562,6 +589,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         f"strategy from the event on; {int(miss.sum())} missing value(s) imputed"
         + (" (other missing values under MAR)." if miss.sum() > n_imp.sum() else "."),
     ]
+    if set_aside_ice:
+        notes.append(f"Estimand: intercurrent events from cohort.intercurrent_events; "
+                     f"under the hypothetical strategy the {n_set_aside} value(s) observed "
+                     f"at and after an event were set aside (not used; they stay in the "
+                     f"cohort, see dno.apply_estimand(...).ledger) and imputed under "
+                     f"{method.replace('_', ' ')}; events under treatment policy keep "
+                     f"their values, and other missing values are imputed under MAR.")
     if intercurrent is None and method != "mar":
         notes.append("Without an intercurrent-events table, a run of missing values up "
                      "to the last visit is taken as discontinuation at its first visit; "

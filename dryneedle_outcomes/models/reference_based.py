@@ -76,7 +76,8 @@ def _strategy(value, where: str) -> str:
 
 @dataclass(frozen=True)
 class TippingPointResult(AnalysisResult):
-    """Delta-adjusted analyses (:meth:`ReferenceBasedResult.tipping_point`).
+    """Delta-adjusted analyses
+    (:meth:`~dryneedle_outcomes.ReferenceBasedResult.tipping_point`).
 
     Attributes
     ----------
@@ -107,6 +108,8 @@ class TippingPointResult(AnalysisResult):
         return comparison_frame(self.table, measure="mean_difference")
 
     def tables(self) -> dict[str, TableResult]:
+        """The tipping deltas (with the notes) and the full table by delta, each a
+        :class:`~dryneedle_outcomes.tables.TableResult`."""
         level = f"{self.conf_level:.0%} CI"
         return {
             "tipping": TableResult(self.tipping.reset_index(drop=True),
@@ -144,7 +147,8 @@ class TippingPointResult(AnalysisResult):
 
 @dataclass(frozen=True)
 class ReferenceBasedResult(AnalysisResult):
-    """Multiple imputation under MAR or a reference-based assumption (:func:`reference_based`).
+    """Multiple imputation under MAR or a reference-based assumption
+    (:func:`~dryneedle_outcomes.reference_based`).
 
     Attributes
     ----------
@@ -284,6 +288,8 @@ class ReferenceBasedResult(AnalysisResult):
                                   self.conf_level, table, pd.DataFrame(tip), notes=notes)
 
     def tables(self) -> dict[str, TableResult]:
+        """The arm differences (with the notes), least-squares means and missing values
+        per arm and visit, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
         level = f"{self.conf_level:.0%} CI"
         what = f"{self.outcome}, {self.method.replace('_', ' ')}"
         out = {

@@ -257,8 +257,10 @@ ROWS = [
         ("test_reference_based_engine", "test_reference_based"),
         source="printed by R rbmi (openpharma/rbmi at 5961fa07) in its CondMean_Inference "
                "and quickstart vignettes on the antidepressant trial (conditional mean "
-               "imputation with the jackknife under J2R and MAR + delta; Bayesian MI), "
-               "extracted with their source line (see the folder's README)"),
+               "imputation with the jackknife under J2R and MAR + delta; Bayesian MI), and "
+               "by SAS PROC MIXED and the five macros (MAR, J2R, CR, CIR) in rbmi's "
+               "misc/antidepressant_analysis/results_SAS.pdf, extracted with their "
+               "source line or page (see the folder's README)"),
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
 ]

@@ -56,7 +56,11 @@ At the boundary (increments at zero), and because the number of baseline paramet
 grows with the sample, the Hessian is not a valid basis for standard errors of
 ``beta`` in general; ``ic_sp`` uses the bootstrap, and so do we: confidence intervals
 are bootstrap percentile intervals (observations resampled within ``boot_strata``,
-e.g. arm; each replicate warm-started from the full fit). The p-value of each term is
+e.g. arm; each replicate warm-started from the full fit; replicates drawn before the
+refits, which ``n_jobs`` processes share: ``stats.survival.ic_ph_boot``). A replicate whose MLE
+is infinite (e.g. no event in one arm of the resample) counts as ``+-inf`` in the
+percentiles (a limit it reaches is a hazard ratio of 0 or infinity) and makes the
+bootstrap SE undefined; a warning gives their number. The p-value of each term is
 the profile likelihood-ratio test (twice the gain in log-likelihood from adding the
 term, with ``Lambda0`` maximised out under both fits; chi-square with 1 df), whose
 asymptotic chi-square law in semiparametric models is shown by Murphy & van der Vaart
@@ -101,17 +105,17 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 from scipy import stats
-from tqdm.auto import trange
+from tqdm.auto import tqdm
 
 from ...errors import AnalysisError
 from ..checks import check_conf_level, check_whole_number
+from . import ic_ph_boot
 from .ic_ph_engine import (
     baseline_table,
     build_design,
     drop_column,
     fit_model,
     profile_cov,
-    warm_start,
 )
 from .turnbull import validate_intervals
 
@@ -119,6 +123,8 @@ __all__ = ["ICPHFit", "fit_ic_ph"]
 
 # |log hazard ratio| beyond which the estimate is reported as possibly infinite
 _BIG_COEF = 15.0
+# stand-in for an infinite replicate inside np.quantile (exp of it overflows to inf)
+_HUGE = 1e300
 _METHOD = "semi-parametric PH for interval-censored data (NPMLE as icenReg ic_sp)"
 
 
@@ -252,6 +258,7 @@ def fit_ic_ph(
     label: str = "bootstrap: interval-censored PH hazard ratios",
     tol: float = 1e-10,
     max_iter: int = 200,
+    n_jobs: int = 1,
 ) -> ICPHFit:
     """Fit the semi-parametric proportional hazards model to interval-censored data.
 
@@ -289,6 +296,11 @@ def fit_ic_ph(
     tol : float, default 1e-10
         Stop when the Newton decrement (log-likelihood units) is below this.
     max_iter : int, default 200
+    n_jobs : int, default 1
+        Processes that refit the bootstrap replicates. The replicates are drawn in
+        this process before the refits (one generator, in replicate order), so the
+        results are the same for any ``n_jobs``; see ``stats.survival.ic_ph_boot``. About 5 ms
+        a replicate at 10,000 patients with one continuous covariate.
 
     Returns
     -------
@@ -323,6 +335,7 @@ def fit_ic_ph(
     if not (np.isfinite(tol) and tol > 0):
         raise AnalysisError(f"tol must be a positive number; got {tol!r}")
     max_iter = check_whole_number(max_iter, "max_iter", minimum=1)
+    n_jobs = check_whole_number(n_jobs, "n_jobs", minimum=1)
     group, _ = _labels(boot_strata, "boot_strata", lo.size)
     stratum, stratum_names = _labels(strata, "strata", lo.size)
     if not ((up > lo) & (w > 0)).any():
@@ -356,36 +369,33 @@ def fit_ic_ph(
         if seed is None:
             seed = int(np.random.SeedSequence().entropy % (2**63))
         rng = np.random.default_rng(seed)
-        gcodes = cg.astype(int)
-        n_g = np.bincount(gcodes, weights=cw)
-        prob = cw / n_g[gcodes]
-        failed = 0
-        for r in trange(n_boot, disable=not progress, desc=label):
-            wb = np.zeros(cw.size)
-            for g in range(n_g.size):     # a loop over resampling groups (arms)
-                idx = np.flatnonzero(gcodes == g)
-                wb[idx] = rng.multinomial(int(round(n_g[g])), prob[idx])
-            sel = wb > 0
-            Db = build_design(cl[sel], cu[sel], cX[sel], wb[sel],
-                              None if cs is None else cs[sel])
-            try:
-                # a looser stop for replicates: beta then within ~sqrt(2e4 tol / info)
-                # of the replicate's maximiser, far below the bootstrap spread
-                _, bb, _, _, okb = fit_model(Db, warm_start(D, d, Db), beta,
-                                        tol=tol * 1e4, max_iter=max_iter)
-            except AnalysisError:
-                okb = False
-            if okb:
-                boot[r] = bb
-            failed += not okb
+        ctx = ic_ph_boot.BootContext(cl, cu, cX, cs, D, d, beta, tol, max_iter, _BIG_COEF)
+        with tqdm(total=n_boot, disable=not progress, desc=label) as bar:
+            boot = ic_ph_boot.run(ctx, rng, cw, cg.astype(int), n_boot, n_jobs, bar.update)
+        infinite = int((np.isinf(boot).any(axis=1) & ~np.isnan(boot).any(axis=1)).sum())
+        failed = int(np.isnan(boot).any(axis=1).sum())
+        if infinite:
+            warn.append(f"{infinite} of {n_boot} bootstrap replicates have an infinite "
+                        "maximum-likelihood log hazard ratio (e.g. no relief in one arm of "
+                        "the resample); they count as +-inf in the percentile intervals, "
+                        "and the bootstrap standard error is then not defined (NaN)")
         if failed:
             warn.append(f"{failed} of {n_boot} bootstrap fits did not converge and are "
                         "left out of the percentile intervals")
     alpha = (1.0 - conf_level) / 2.0
-    good = boot[np.isfinite(boot).all(axis=1)] if n_boot else boot
+    # replicates with a fit (finite, or an infinite MLE recorded as +-inf); failed
+    # replicates (NaN rows, warned about above) are left out
+    good = boot[~np.isnan(boot).any(axis=1)] if n_boot else boot
     if len(good) >= 2:
-        qs = np.quantile(good, [alpha, 1.0 - alpha], axis=0)
-        se = good.std(axis=0, ddof=1)
+        # percentiles with the infinite replicates at the ends (np.quantile would
+        # interpolate inf - inf into NaN): a limit interpolated between an infinite
+        # and a finite replicate is infinite (hazard ratio 0 or inf: the interval is
+        # open on that side); any finite replicate is far below _HUGE * 1e-10
+        qs = np.quantile(np.clip(good, -_HUGE, _HUGE), [alpha, 1.0 - alpha], axis=0)
+        qs = np.where(np.abs(qs) > _HUGE * 1e-10, np.copysign(np.inf, qs), qs)
+        with np.errstate(invalid="ignore"):     # inf - inf: the SD is NaN, as documented
+            se = good.std(axis=0, ddof=1)
+        se = np.where(np.isfinite(good).all(axis=0), se, np.nan)
     else:
         qs, se = np.full((2, p), np.nan), np.full(p, np.nan)
     table = pd.DataFrame({

@@ -66,6 +66,10 @@ class _Strata:
         return np.split(d, np.cumsum([D.m for D in self.parts])[:-1])
 
 
+#: A fitted design: one Turnbull design, or one per stratum.
+Design = _Data | _Strata
+
+
 def _evaluate(d: np.ndarray, beta: np.ndarray, D: _Data | _Strata, order: int):
     """Log-likelihood (order 0), with gradient (1) and Hessian (2) in (d, beta)."""
     if isinstance(D, _Strata):
@@ -163,31 +167,40 @@ def _start_d(D: _Data | _Strata) -> np.ndarray:
     return np.full(D.m, total / max(D.m, 1))
 
 
-def _newton(d, beta, D: _Data, tol: float, max_iter: int):
-    """Constrained Newton iterations (module notes of :mod:`.ic_ph`)."""
+def _newton(d, beta, D: _Data, tol: float, max_iter: int, first=None):
+    """Constrained Newton iterations (module notes of :mod:`.ic_ph`); ``first`` is
+    ``_evaluate(d, beta, D, 2)`` when the caller has it."""
     m = D.m
     z = np.concatenate([d, beta])
-    ll, g, H = _evaluate(z[:m], z[m:], D, 2)
+    ll, g, H = _evaluate(z[:m], z[m:], D, 2) if first is None else first
     if not np.isfinite(ll):
         raise AnalysisError("the starting values give an observation probability 0; "
                             "report this data set as a bug")
     for it in range(1, max_iter + 1):
         if not (np.isfinite(g).all() and np.isfinite(H).all()):
             return z[:m], z[m:], ll, it, False     # overflow: an estimate runs to infinity
-        step = _qp_step(-H, g, z, m)
+        step, decrement = _qp_step(-H, g, z, m)
         if not np.isfinite(step).all():
             return z[:m], z[m:], ll, it, False
         slope = float(g @ step)
+        if decrement is not None and decrement < tol:
+            # the safe step's Newton decrement over the free coordinates is below tol:
+            # the KKT point, to the tolerance
+            return z[:m], z[m:], ll, it, True
         t, accepted = 1.0, False
         for _ in range(60):
             zn = z + t * step
             zn[:m] = np.maximum(zn[:m], 0.0)      # rounding only: the step is feasible
             # the full step is usually accepted: evaluate its derivatives at once
             lln, gn, Hn = _evaluate(zn[:m], zn[m:], D, 2 if t == 1.0 else 0)
-            if np.isfinite(lln) and lln >= ll + 1e-4 * t * slope - 1e-12 * abs(ll):
+            # sufficient increase (Armijo); the slack of a few units in the last place
+            # of ll lets a converged fit take its last, rounding-level step
+            if np.isfinite(lln) and lln >= ll + 1e-4 * t * slope - 1e-13 * abs(ll):
                 accepted = True
                 break
             t *= 0.5
+            if t * slope < 1e-3 * tol:
+                break       # the gain the step could still bring is below the tolerance
         if not accepted:
             return z[:m], z[m:], ll, it, slope < 10 * tol
         if t == 1.0 and lln - ll > 0.6 * slope:
@@ -209,12 +222,19 @@ def _newton(d, beta, D: _Data, tol: float, max_iter: int):
     return z[:m], z[m:], ll, max_iter, False
 
 
-def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray:
+def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int):
     """Newton step for the quadratic model ``g's - s'Hn s / 2`` subject to ``d + s >= 0``.
 
     Block active-set iterations: increments whose step would turn negative are fixed at
     0 (``s = -d``), fixed ones whose model gradient points up are released, until
-    neither happens (Wang 2008 does the same with NNLS for the NPMLE).
+    neither happens (Wang 2008 does the same with NNLS for the NPMLE); the free block
+    is solved with Levenberg damping where it is not negative definite. The
+    log-likelihood is not jointly concave in ``(d, beta)`` (at increments near 0 the
+    model can be far from it), so that step, which moves increments to exactly 0, is
+    not always an ascent direction (``g's <= 0``); then, or when block pivoting does
+    not settle, the safe step is taken instead (:func:`_safe_step`). Returns
+    ``(step, decrement)``: ``decrement`` is None for the active-set step, and for the
+    safe step the Newton decrement ``g's`` of its uncut step.
     """
     is_d = np.arange(z.size) < m
     fixed = is_d & (z <= 0) & (g <= 0)
@@ -226,17 +246,47 @@ def _qp_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int) -> np.ndarray
         rhs = g[free] - Hn[np.ix_(free, fixed)] @ step[fixed]
         step[free] = _damped_solve(Hn[np.ix_(free, free)], rhs)
         if not np.isfinite(step).all():
-            return step     # the caller stops: the model has no finite maximum here
+            return step, None   # the caller stops: the model has no finite maximum here
         viol = free & is_d & (z + step < 0)
         # after 20 rounds only fix, never release: block pivoting can cycle, and a
-        # growing fixed set ends with a feasible (if not optimal) ascent step
+        # growing fixed set ends with a feasible (if not optimal) step
         model_grad = g - Hn @ step
         release = fixed & (model_grad > 1e-12 * (1.0 + np.abs(g))) if rounds < 20 \
             else np.zeros_like(fixed)
         if not viol.any() and not release.any():
-            return step
+            break
         fixed = (fixed | viol) & ~release
-    return step
+    if float(g @ step) > 0.0:
+        return step, None
+    return _safe_step(Hn, g, z, m)
+
+
+def _safe_step(Hn: np.ndarray, g: np.ndarray, z: np.ndarray, m: int):
+    """An ascent step that never fails: the damped Newton step over the coordinates not
+    held at the bound, cut back to the boundary.
+
+    Increments at 0 whose gradient points down (or that the step pushes down) are held
+    at 0; the other coordinates take the damped Newton step (an ascent direction,
+    since the damped block is negative definite), scaled to the longest feasible
+    multiple up to 1 (projected Newton, Bertsekas 1982). Returns the step and its
+    Newton decrement before the cut.
+    """
+    is_d = np.arange(z.size) < m
+    step = np.zeros_like(z)
+    fixed = is_d & (z <= 0) & (g <= 0)
+    for _ in range(m + 1):      # each round holds one more increment at 0, or ends
+        free = ~fixed
+        step[:] = 0.0
+        step[free] = _damped_solve(Hn[np.ix_(free, free)], g[free])
+        stuck = free & is_d & (z <= 0) & (step < 0)
+        if not stuck.any():
+            break
+        fixed |= stuck          # at 0 and pushed down: hold it there
+    decrement = float(g @ step)
+    neg = is_d & (step < 0)
+    if neg.any():               # longest feasible multiple of the step, up to 1
+        step *= min(1.0, float(np.min(z[neg] / -step[neg])))
+    return step, decrement
 
 
 def _damped_solve(H: np.ndarray, g: np.ndarray) -> np.ndarray:
@@ -263,14 +313,16 @@ def fit_model(D: _Data, d0=None, beta0=None, tol=1e-10, max_iter=200):
     p = D.X.shape[1]
     d = _start_d(D) if d0 is None else np.asarray(d0, dtype=float)
     beta = np.zeros(p) if beta0 is None else np.asarray(beta0, dtype=float)
-    if not np.isfinite(_evaluate(d, beta, D, 0)[0]):     # a warm start at the boundary
+    first = _evaluate(d, beta, D, 2)
+    if not np.isfinite(first[0]):     # a warm start at the boundary
         # lift the zero increments well off 0: near 0 the likelihood behaves like
         # log(d) and Newton only doubles d per step; unneeded ones return to 0 at once
         pos = d[d > 0]
         d = np.where(d > 0, d, 0.1 * (float(pos.mean()) if pos.size else 1.0))
-    if not np.isfinite(_evaluate(d, beta, D, 0)[0]):
-        d, beta = _start_d(D), np.zeros(p)
-    return _newton(d, beta, D, tol, max_iter)
+        first = _evaluate(d, beta, D, 2)
+    if not np.isfinite(first[0]):
+        d, beta, first = _start_d(D), np.zeros(p), None
+    return _newton(d, beta, D, tol, max_iter, first)
 
 
 def build_design(lo, up, X, w, stratum) -> _Data | _Strata:

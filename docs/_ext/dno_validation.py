@@ -251,6 +251,16 @@ ROWS = [
                "Table 2), and the values BlindingIndex.jl's README prints (see the "
                "folder's README)"),
     Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
+    Row("rbmi", ("stats.imputation.engine", "stats.imputation.strategies",
+                 "stats.imputation.ancova", "stats.mixed.mmrm_refit",
+                 "models.reference_based"),
+        ("test_reference_based_engine", "test_reference_based"),
+        source="printed by R rbmi (openpharma/rbmi at 5961fa07) in its CondMean_Inference "
+               "and quickstart vignettes on the antidepressant trial (conditional mean "
+               "imputation with the jackknife under J2R and MAR + delta; Bayesian MI), and "
+               "by SAS PROC MIXED and the five macros (MAR, J2R, CR, CIR) in rbmi's "
+               "misc/antidepressant_analysis/results_SAS.pdf, extracted with their "
+               "source line or page (see the folder's README)"),
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
 ]

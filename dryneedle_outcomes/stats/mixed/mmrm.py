@@ -523,4 +523,9 @@ def _start_values(data: MMRMData, st: Structure, start) -> np.ndarray:
     return st.theta_from_sigma(nearest_pd(S0, floor=1e-2))
 
 
-__all__ = ["fit_mmrm", "STRUCTURES"]
+#: The REML/ML criterion of a prepared :class:`~.mmrm_data.MMRMData` (deviance, analytic
+#: gradient, GLS beta), for engines that refit many reweighted copies of one data set
+#: (:mod:`.mmrm_refit`).
+MMRMCriterion = _Criterion
+
+__all__ = ["fit_mmrm", "STRUCTURES", "MMRMCriterion"]

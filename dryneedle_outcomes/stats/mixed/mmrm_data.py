@@ -67,6 +67,10 @@ class MMRMData:
     x_names: list[str]
     visit_counts: np.ndarray
     resid_cov: np.ndarray  # pairwise covariance of scaled OLS residuals (a starting value)
+    # with prepare(..., keep_patients=True): each pattern's rows vec(Z_i), one per patient,
+    # shape (n_k, m*q), and the patients' codes 0..G-1 (for :func:`reweight`)
+    patient_z: list | None = None
+    patient_codes: list | None = None
 
 
 def as_codes(a, what: str, n: int) -> np.ndarray:
@@ -85,11 +89,13 @@ def as_codes(a, what: str, n: int) -> np.ndarray:
 
 
 def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True,
-            check_rank: bool = True) -> MMRMData:
+            check_rank: bool = True, keep_patients: bool = False) -> MMRMData:
     """Check the inputs and reduce them to per-pattern statistics (``need_y=False``: X only).
 
     ``check_rank=False`` skips the pivoted-QR rank check of ``X`` (a pass over all rows)
-    for a caller that has already established full column rank of the same ``X``."""
+    for a caller that has already established full column rank of the same ``X``.
+    ``keep_patients=True`` also keeps each patient's rows so that :func:`reweight` can
+    give the statistics of the same data with patient weights (jackknife, bootstrap)."""
     y = np.asarray(y, dtype=float).ravel()
     n = len(y)
     X = np.asarray(X, dtype=float)
@@ -166,17 +172,89 @@ def prepare(y, X, groups, visits, n_visits, x_names, *, need_y: bool = True,
     patterns = []
     start = 0
     q = p + 1
-    for mask, npat, m in zip(pat_masks, n_per, m_per):
+    kept_z, kept_codes = [], []
+    for k, (mask, npat, m) in enumerate(zip(pat_masks, n_per, m_per)):
         rows = int(npat * m)
         block = Z[start:start + rows].reshape(int(npat), int(m) * q)
         start += rows
-        S = block.T @ block  # (m*q, m*q), index a*q + i
-        S4 = S.reshape(m, q, m, q).transpose(0, 2, 1, 3).reshape(m * m, q * q)
-        patterns.append(_Pattern(np.flatnonzero(mask), int(npat), np.ascontiguousarray(S4)))
+        patterns.append(_Pattern(np.flatnonzero(mask), int(npat), _s4(block, int(m), q)))
+        if keep_patients:
+            kept_z.append(block)
+            kept_codes.append(np.flatnonzero(pat_of_group == k))  # sorted, as the rows
+    return MMRMData(n=n, p=p, T=T, G=G, patterns=patterns, blocks=_blocks(patterns, T),
+                    scale=scale, x_names=x_names, visit_counts=visit_counts,
+                    resid_cov=resid_cov, patient_z=kept_z if keep_patients else None,
+                    patient_codes=kept_codes if keep_patients else None)
+
+
+def _s4(block: np.ndarray, m: int, q: int, w: np.ndarray | None = None) -> np.ndarray:
+    """``sum_i w_i vec(Z_i) vec(Z_i)'`` laid out (m*m, q*q) from rows vec(Z_i) (n, m*q)."""
+    S = block.T @ (block if w is None else w[:, None] * block)  # index a*q + i
+    return np.ascontiguousarray(S.reshape(m, q, m, q).transpose(0, 2, 1, 3).reshape(m * m, q * q))
+
+
+def _blocks(patterns: list[_Pattern], T: int) -> list[_Block]:
     sizes = sorted({len(pt.visits) for pt in patterns})
-    blocks = [_Block.stack([pt for pt in patterns if len(pt.visits) == m], T) for m in sizes]
-    return MMRMData(n=n, p=p, T=T, G=G, patterns=patterns, blocks=blocks, scale=scale,
-                 x_names=x_names, visit_counts=visit_counts, resid_cov=resid_cov)
+    return [_Block.stack([pt for pt in patterns if len(pt.visits) == m], T) for m in sizes]
+
+
+def reweight(data: MMRMData, weights: np.ndarray) -> MMRMData:
+    """The statistics of the same data with a weight per patient (as if each patient's
+    rows appeared ``weights[g]`` times): 0 leaves a patient out (jackknife), bootstrap
+    counts resample patients. ``weights`` is indexed by the patient codes 0..G-1 of
+    ``data`` (the sorted unique ``groups``). The scale and start of ``data`` are kept.
+
+    Needs ``prepare(..., keep_patients=True)``. A pattern where few weights differ from 1
+    is updated by those patients' terms only, so a leave-one-out refit costs
+    ``O((m q)^2)``, not a pass over the data.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> g = np.repeat(np.arange(4), 2); v = np.tile([0, 1], 4)
+    >>> y = np.array([1.0, 2.0, 2.0, 2.5, 0.5, 1.0, 3.0, 4.5]); X = np.ones((8, 1))
+    >>> d = prepare(y, X, g, v, 2, ["(Intercept)"], keep_patients=True)
+    >>> d3 = reweight(d, np.array([1.0, 1.0, 1.0, 0.0]))
+    >>> e = prepare(y[:6], X[:6], g[:6], v[:6], 2, ["(Intercept)"])
+    >>> d3.n, d3.G, bool(np.allclose(d3.patterns[0].S4[:, 0], e.patterns[0].S4[:, 0]))
+    (6, 3, True)
+    """
+    if data.patient_z is None:
+        raise AnalysisError("reweight needs the data prepared with keep_patients=True")
+    w = np.asarray(weights, dtype=float)
+    if w.shape != (data.G,) or np.any(~np.isfinite(w)) or np.any(w < 0):
+        raise AnalysisError(f"weights must be {data.G} finite non-negative numbers, one per "
+                            "patient")
+    q = data.p + 1
+    patterns, z_kept, codes_kept = [], [], []
+    n = 0.0
+    for pt, Zb, codes in zip(data.patterns, data.patient_z, data.patient_codes):
+        wk = w[codes]
+        tot = float(wk.sum())
+        if tot <= 0:
+            continue
+        m = len(pt.visits)
+        changed = np.flatnonzero(wk != 1.0)
+        if len(changed) == 0:
+            S4 = pt.S4
+        elif 4 * len(changed) < len(wk):
+            S4 = pt.S4 + _s4(Zb[changed], m, q, wk[changed] - 1.0)
+        else:
+            S4 = _s4(Zb, m, q, wk)
+        patterns.append(_Pattern(pt.visits, tot, S4))
+        z_kept.append(Zb)
+        codes_kept.append(codes)
+        n += tot * m
+    if not patterns:
+        raise AnalysisError("every patient has weight 0: nothing to fit")
+    n_int = int(round(n)) if abs(n - round(n)) < 1e-9 else n
+    if n_int <= data.p:
+        raise AnalysisError(f"{n_int} weighted observations are too few for {data.p} "
+                            "fixed effects")
+    return MMRMData(n=n_int, p=data.p, T=data.T, G=int(np.sum(w > 0)), patterns=patterns,
+                    blocks=_blocks(patterns, data.T), scale=data.scale, x_names=data.x_names,
+                    visit_counts=data.visit_counts, resid_cov=data.resid_cov,
+                    patient_z=z_kept, patient_codes=codes_kept)
 
 
 def _pairwise_cov(r: np.ndarray, g: np.ndarray, v: np.ndarray, G: int, T: int) -> np.ndarray:
@@ -215,4 +293,4 @@ def _check_rank(X: np.ndarray, names: list[str]) -> None:
         )
 
 
-__all__ = ["MMRMData", "as_codes", "prepare"]
+__all__ = ["MMRMData", "as_codes", "prepare", "reweight"]

@@ -1,0 +1,629 @@
+"""``reference_based``: multiple imputation under MAR and reference-based assumptions.
+
+The primary analysis of a trial with missing data after treatment discontinuation
+assumes missing at random (MAR); ICH E9(R1) (section A.5.2) asks for sensitivity
+analyses under other plausible assumptions. The reference-based assumptions of
+Carpenter, Roger & Kenward (2013, J Biopharm Stat 23:1352-71) say what patients of the
+active arm would have done after their intercurrent event, in terms of the reference
+(control) arm: ``jump_to_reference`` (J2R: from the event on, the reference arm's mean,
+so the benefit is lost at once), ``copy_reference`` (CR: the reference arm's mean over
+the whole course), ``copy_increments_from_reference`` (CIR: the changes of the reference
+arm from the patient's last pre-event mean, so the benefit gained is kept but grows no
+further), and ``mar``.
+
+The imputation model is an MMRM of the outcome with a mean per arm and visit, each
+baseline covariate by visit, and a covariance over visits shared by the arms
+(``covariance="unstructured"`` by default), fitted by REML (post-event values of patients
+with a reference-based strategy set aside, as R's rbmi does); the analysis model is an
+ANCOVA at each visit (arm, baseline and the covariates of ``adjust``). Approaches as R's
+rbmi implements them (Wolbers et al. 2022, Pharm Stat 21:1246-57):
+
+* ``approach="conditional_mean"`` (default): each missing value is replaced by its
+  conditional mean given the patient's observed values; inference by the jackknife
+  (``variance="jackknife"``, deterministic) or the bootstrap (``"bootstrap"``,
+  percentile or normal). This targets the frequentist variance of the reference-based
+  estimator (Bartlett 2023, Stat Biopharm Res 15:178-86).
+* ``approach="approximate_bayes"``: ``n_samples`` bootstrapped MMRM fits, one random
+  imputation from each, Rubin's rules with Barnard-Rubin df (``variance="rubin"``); the
+  "information-anchored" variance (Cro, Carpenter & Kenward 2019, JRSS A 182:623-45).
+* ``approach="bayes"`` (MCMC, rbmi's ``method_bayes``) is not implemented yet.
+
+Intercurrent events come from ``intercurrent=``: a table with ``patient_id``, ``visit``
+(the first visit affected) and optionally ``strategy`` (``MAR``, ``JR``, ``CR``,
+``CIR`` or the long names); ``method`` is the strategy of the rows without one. Without
+the table, a patient's first visit of a run of missing values up to the last visit is
+taken as a discontinuation (imputed under ``method``) and other (intermittent) missing
+values are imputed under MAR, as rbmi's vignettes do. Validated against rbmi's
+printed results in ``tests/reference/rbmi/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..alerts import one_channel
+from ..cohort import Cohort
+from ..errors import AnalysisError
+from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame
+from ..stats.checks import check_conf_level
+from ..stats.imputation.engine import MIResult, reference_based_mi, tipping
+from ..tables import TableResult
+from .design import model_frame
+
+#: ``method`` names and the strategy each gives (rbmi's codes).
+METHODS = {"mar": "MAR", "jump_to_reference": "JR", "copy_reference": "CR",
+           "copy_increments_from_reference": "CIR"}
+_STRATEGY_NAMES = {**METHODS, **{v.lower(): v for v in METHODS.values()},
+                   "j2r": "JR"}
+_CODES = {"MAR": 0, "JR": 1, "CR": 2, "CIR": 3}
+_DEFAULT_SAMPLES = {"bootstrap": 500, "rubin": 100}
+ARM_DIFFERENCE_COLUMNS = ["arm", "reference", "visit", "estimate", "std_error", "ci_lower",
+                          "ci_upper", "p_value"]
+
+
+def _strategy(value, where: str) -> str:
+    key = str(value).strip().lower()
+    if key not in _STRATEGY_NAMES:
+        raise AnalysisError(f"{where}: unknown strategy {value!r}; use one of "
+                            f"{sorted(set(METHODS) | set(METHODS.values()))}")
+    return _STRATEGY_NAMES[key]
+
+
+@dataclass(frozen=True)
+class TippingPointResult(AnalysisResult):
+    """Delta-adjusted analyses
+    (:meth:`~dryneedle_outcomes.ReferenceBasedResult.tipping_point`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``delta``, ``arm``, ``reference``, ``visit``, ``estimate``, ``std_error``,
+        ``ci_lower``, ``ci_upper``, ``p_value`` (and ``df`` for Rubin's rules).
+    tipping : DataFrame
+        Per arm and visit: ``delta``, the first delta of the grid (in the order given) at
+        which the difference is no longer significant at ``alpha`` (missing when it
+        stays significant, or was not significant at delta 0), and ``delta_interpolated``
+        (where ``p_value`` crosses ``alpha``, linearly between the grid points).
+    """
+
+    outcome: str
+    delta_arms: tuple[str, ...]
+    cumulative: bool
+    alpha: float
+    conf_level: float
+    table: pd.DataFrame
+    tipping: pd.DataFrame
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    converged: bool = True
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """The table in the comparison schema (one row per delta, arm and visit)."""
+        return comparison_frame(self.table, measure="mean_difference")
+
+    def tables(self) -> dict[str, TableResult]:
+        """The tipping deltas (with the notes) and the full table by delta, each a
+        :class:`~dryneedle_outcomes.tables.TableResult`."""
+        level = f"{self.conf_level:.0%} CI"
+        return {
+            "tipping": TableResult(self.tipping.reset_index(drop=True),
+                                   title=f"{self.outcome}: delta at which significance "
+                                         f"(p < {self.alpha:g}) is lost",
+                                   notes=self.notes, conf_level=self.conf_level, digits=2),
+            "table": TableResult(self.table.reset_index(drop=True),
+                                 title=f"{self.outcome}: difference between arms by delta "
+                                       f"({level})", conf_level=self.conf_level, digits=2),
+        }
+
+    def plot(self, ax=None, *, visit=None):
+        """Estimate and CI against delta at ``visit`` (default: the last), the tipping
+        delta marked. Returns the Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(3.5, 2.8))
+        v = self.table["visit"].max() if visit is None else visit
+        for arm, d in self.table[self.table["visit"] == v].groupby("arm", sort=False):
+            d = d.sort_values("delta")
+            line, = ax.plot(d["delta"], d["estimate"], marker="o", ms=3, label=str(arm))
+            ax.fill_between(d["delta"], d["ci_lower"], d["ci_upper"], alpha=0.2,
+                            color=line.get_color())
+            tp = self.tipping[(self.tipping["arm"] == arm) & (self.tipping["visit"] == v)]
+            if len(tp) and np.isfinite(tp["delta_interpolated"].iloc[0]):
+                ax.axvline(tp["delta_interpolated"].iloc[0], ls=":", color=line.get_color())
+        ax.axhline(0.0, color="0.5", lw=0.8)
+        ax.set_xlabel("delta added to imputed values" + (" (cumulative)" if self.cumulative
+                                                          else ""))
+        ax.set_ylabel(f"difference at visit {v}")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+
+@dataclass(frozen=True)
+class ReferenceBasedResult(AnalysisResult):
+    """Multiple imputation under MAR or a reference-based assumption
+    (:func:`~dryneedle_outcomes.reference_based`).
+
+    Attributes
+    ----------
+    arm_difference : DataFrame
+        Per non-reference arm and visit: ``arm``, ``reference``, ``visit``,
+        ``estimate`` (arm minus reference, outcome units), ``std_error``, ``ci_lower``,
+        ``ci_upper``, ``p_value``, and ``df`` with Rubin's rules. (``std_error`` is
+        missing for the percentile bootstrap, which gives no SE.)
+    means : DataFrame
+        Least-squares means per arm and visit (``arm``, ``visit``, ``estimate``,
+        ``std_error``, ``ci_lower``, ``ci_upper``, ``p_value`` [, ``df``]).
+    intercurrent : DataFrame
+        The events used: ``patient_id``, ``arm``, ``visit`` (first affected),
+        ``strategy``, ``n_imputed`` (missing values from that visit on).
+    missing : DataFrame
+        Per arm and visit: ``n``, ``n_missing``, ``percent_missing``.
+    excluded : DataFrame
+        Patients left out (``patient_id``, ``reason``).
+    """
+
+    outcome: str
+    method: str
+    approach: str
+    variance: str
+    reference_arm: str
+    arms: tuple[str, ...]
+    visits: tuple[int, ...]
+    conf_level: float
+    n_samples: int
+    seed: object
+    arm_difference: pd.DataFrame
+    means: pd.DataFrame
+    intercurrent: pd.DataFrame
+    missing: pd.DataFrame
+    excluded: pd.DataFrame
+    notes: tuple[str, ...]
+    warnings: tuple[str, ...] = ()
+    converged: bool = True
+    n_patients: int = 0
+    engine: MIResult | None = field(default=None, repr=False, compare=False)
+    patients: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """:attr:`arm_difference` in the comparison schema (``measure`` =
+        ``"mean_difference"``)."""
+        return comparison_frame(self.arm_difference, measure="mean_difference")
+
+    @property
+    def imputed(self) -> pd.DataFrame:
+        """The completed data, long: ``imputation`` (0 for the conditional mean
+        imputation of the full data; 1..M for random imputations), ``patient_id``,
+        ``arm``, ``visit``, ``value``, ``imputed`` (True where the value was missing).
+        Built when asked for."""
+        r = self.engine
+        data = r.imputed if r.imputed.ndim == 3 else r.imputed[None]
+        M, N, T = data.shape
+        first = 0 if r.imputed.ndim == 2 else 1
+        return pd.DataFrame({
+            "imputation": np.repeat(np.arange(first, first + M), N * T),
+            "patient_id": np.tile(np.repeat(self.patients["patient_id"].to_numpy(), T), M),
+            "arm": np.tile(np.repeat(self.patients["arm"].to_numpy(), T), M),
+            "visit": np.tile(np.array(self.visits), M * N),
+            "value": data.ravel(),
+            "imputed": np.tile(r.missing.ravel(), M),
+        })
+
+    def tipping_point(self, deltas: Sequence[float] | None = None, *,
+                      arm: str | Sequence[str] | None = None, cumulative: bool = False,
+                      alpha: float | None = None) -> TippingPointResult:
+        """Delta adjustment: ``delta`` added to every imputed value of ``arm``.
+
+        Parameters
+        ----------
+        deltas : sequence of float, optional
+            The grid (outcome units). Default: 21 values from 0 to twice the largest
+            absolute difference at the last visit divided by the fraction of values
+            imputed there (at least 5 %), signed so that the deltas move the difference
+            towards 0.
+        arm : str or sequence of str, optional
+            Whose imputed values move (default: every non-reference arm).
+        cumulative : bool
+            ``True``: the j-th imputed visit of a patient gets ``j * delta`` (a penalty
+            growing after the event, rbmi's ``delta_template`` with a cumulative lag).
+        alpha : float, optional
+            Significance level (default ``1 - conf_level``).
+
+        The estimate is linear in delta for conditional mean imputation (the analysis
+        is linear in the outcome), so no refit is needed; with Rubin's rules each
+        imputed data set is re-analysed. Tipping-point analysis as Cro et al. (2020,
+        Stat Med 39:2815-42) describe.
+        """
+        r = self.engine
+        alpha = 1.0 - self.conf_level if alpha is None else float(alpha)
+        others = [a for a in self.arms if a != self.reference_arm]
+        arms = others if arm is None else ([arm] if isinstance(arm, str) else list(arm))
+        unknown = [a for a in arms if a not in self.arms]
+        if unknown:
+            raise AnalysisError(f"tipping_point: unknown arm(s) {unknown}; arms: "
+                                f"{list(self.arms)}")
+        if deltas is None:
+            # a delta moves the difference by about (fraction imputed) x delta: the grid
+            # reaches twice the difference at the last visit over that fraction
+            last = self.arm_difference[self.arm_difference["visit"] == self.visits[-1]]
+            est = last["estimate"].to_numpy()
+            big = float(np.max(np.abs(est))) if len(est) else 1.0
+            sign = float(-np.sign(est[np.argmax(np.abs(est))])) if len(est) else 1.0
+            m = self.missing[(self.missing["visit"] == self.visits[-1])
+                             & self.missing["arm"].isin(arms)]
+            frac = float(m["n_missing"].sum() / max(m["n"].sum(), 1))
+            deltas = np.linspace(0.0, 2.0 * big * (sign or 1.0) / max(frac, 0.05), 21)
+        deltas = [float(d) for d in deltas]
+        codes = [self.arms.index(a) for a in arms]
+        x = self.patients.filter(like="x_").to_numpy(float)
+        pooled = tipping(r, deltas, codes, cumulative=cumulative,
+                         arm=self.patients["arm_code"].to_numpy(), x=x)
+        rows = []
+        for d, p in zip(deltas, pooled):
+            rows.append(_frames(p, r, self, delta=d)[0])
+        table = pd.concat(rows, ignore_index=True)
+        tip = []
+        for (a, v), g in table.groupby(["arm", "visit"], sort=False):
+            pv = g["p_value"].to_numpy()
+            dl = g["delta"].to_numpy()
+            lost = np.flatnonzero(pv >= alpha)
+            first = dl[lost[0]] if len(lost) and pv[0] < alpha else np.nan
+            interp = np.nan
+            if len(lost) and pv[0] < alpha:
+                k = lost[0]
+                interp = float(np.interp(alpha, [pv[k - 1], pv[k]], [dl[k - 1], dl[k]]))
+            tip.append({"arm": a, "visit": v, "p_value_at_0": pv[0], "delta": first,
+                        "delta_interpolated": interp})
+        notes = (f"Delta added to the imputed values of {', '.join(arms)}"
+                 + (" (j times delta at the j-th imputed visit)" if cumulative else "")
+                 + f"; {self.approach.replace('_', ' ')} imputation under {self.method}.",)
+        return TippingPointResult(self.outcome, tuple(arms), cumulative, alpha,
+                                  self.conf_level, table, pd.DataFrame(tip), notes=notes)
+
+    def tables(self) -> dict[str, TableResult]:
+        """The arm differences (with the notes), least-squares means and missing values
+        per arm and visit, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
+        level = f"{self.conf_level:.0%} CI"
+        what = f"{self.outcome}, {self.method.replace('_', ' ')}"
+        out = {
+            "arm_difference": TableResult(
+                self.arm_difference.reset_index(drop=True),
+                title=f"{what}: difference between arms per visit (arm minus "
+                      f"{self.reference_arm}, {level})", notes=self.notes,
+                conf_level=self.conf_level, digits=2),
+            "means": TableResult(self.means.reset_index(drop=True),
+                                 title=f"{what}: least-squares means ({level})",
+                                 conf_level=self.conf_level, digits=2),
+            "missing": TableResult(self.missing.reset_index(drop=True),
+                                   title=f"{what}: missing values imputed",
+                                   conf_level=self.conf_level, digits=1),
+        }
+        return out
+
+    def plot(self, ax=None):
+        """Least-squares means per arm and visit with CIs, after imputation. Returns the
+        Axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(3.5, 2.8))
+        n = len(self.arms)
+        for k, (arm, d) in enumerate(self.means.groupby("arm", sort=False)):
+            off = (k - (n - 1) / 2) * 0.08
+            x = d["visit"].to_numpy(float) + off
+            ax.errorbar(x, d["estimate"], yerr=[d["estimate"] - d["ci_lower"],
+                                                d["ci_upper"] - d["estimate"]],
+                        marker="o", ms=3, capsize=2, label=str(arm))
+        ax.set_xlabel("visit")
+        ax.set_ylabel(self.outcome)
+        ax.set_title(f"{self.method.replace('_', ' ')} ({self.approach.replace('_', ' ')})",
+                     fontsize="small")
+        ax.legend(frameon=False, fontsize="small")
+        return ax
+
+
+def _frames(pooled: dict, r: MIResult, res, delta=None):
+    """arm_difference and means frames from pooled (K, T) arrays."""
+    arms, ref, visits = list(res.arms), res.reference_arm, list(res.visits)
+    T = len(visits)
+    cols = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
+    has_df = "df" in pooled
+    diff, means = [], []
+    for k, lab in enumerate(r.labels):
+        kind, code = lab.split(":", 1)
+        arm = arms[int(code)] if code.isdigit() and code not in arms else code
+        rec = {"arm": np.repeat(arm, T), "visit": visits}
+        for c in cols + (["df"] if has_df else []):
+            rec[c] = np.asarray(pooled[c])[k]
+        f = pd.DataFrame(rec)
+        if kind == "trt":
+            f.insert(1, "reference", ref)
+            diff.append(f)
+        else:
+            means.append(f)
+    d = pd.concat(diff, ignore_index=True)
+    if delta is not None:
+        d.insert(0, "delta", delta)
+    return d, pd.concat(means, ignore_index=True)
+
+
+def _intercurrent(intercurrent, pats: pd.DataFrame, y: np.ndarray, visits: list[int],
+                  method: str):
+    """ICE visit index and strategy per patient (see the module docstring)."""
+    N, T = y.shape
+    miss = np.isnan(y)
+    default = METHODS[method]
+    if intercurrent is None:
+        # a run of missing values up to the last visit: discontinuation at its start
+        tail = np.flip(np.cumprod(np.flip(miss, axis=1), axis=1), axis=1).astype(bool)
+        has = tail[:, -1]
+        ice = np.where(has, tail.argmax(axis=1), T)
+        strategy = np.where(has, default, "MAR").astype(object)
+        return ice, strategy
+    ic = pd.DataFrame(intercurrent)
+    need = {"patient_id", "visit"}
+    if not need <= set(ic.columns):
+        raise AnalysisError(f"intercurrent needs columns patient_id and visit (first visit "
+                            f"affected); got {list(ic.columns)}")
+    ic = ic.copy()
+    ic["patient_id"] = ic["patient_id"].astype(str)
+    if ic["visit"].isna().any():
+        raise AnalysisError("intercurrent: every event needs the first visit it affects "
+                            "(column visit has missing values)")
+    strat = ic["strategy"] if "strategy" in ic else pd.Series(default, index=ic.index)
+    ic["strategy"] = [default if pd.isna(s) else _strategy(s, "intercurrent")
+                      for s in strat]
+    # at most one event handled by a non-MAR strategy per patient (as rbmi): the earliest
+    ic = ic.sort_values(["patient_id", "visit"], kind="stable")
+    dup = ic["patient_id"].duplicated()
+    if dup.any():
+        raise AnalysisError(f"intercurrent: {int(dup.sum())} patient(s) have more than one "
+                            f"event (e.g. {ic.loc[dup, 'patient_id'].iloc[0]!r}); give the "
+                            "first event that changes the imputation for each patient")
+    ids = pats["patient_id"].astype(str)
+    unknown = sorted(set(ic["patient_id"]) - set(ids))
+    if unknown:
+        raise AnalysisError(f"intercurrent names {len(unknown)} patient(s) not analysed "
+                            f"here: {unknown[:5]}")
+    m = ids.to_frame().merge(ic, on="patient_id", how="left")
+    vis = np.asarray(visits, float)
+    iv = m["visit"].to_numpy(float)
+    ice = np.where(np.isnan(iv), T, np.searchsorted(vis, np.nan_to_num(iv, nan=np.inf),
+                                                    side="left"))
+    strategy = m["strategy"].fillna("MAR").to_numpy(object)
+    strategy = np.where(ice < T, strategy, "MAR")
+    return ice.astype(int), strategy
+
+
+@one_channel
+def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
+                    method: str = "jump_to_reference", reference_arm: str | None = None,
+                    approach: str = "conditional_mean", variance: str | None = None,
+                    n_samples: int | None = None, seed=DEFAULT_SEED,
+                    adjust: Sequence[str] = ("baseline",),
+                    covariance: str = "unstructured", visits=None, estimand=None,
+                    intercurrent: pd.DataFrame | None = None,
+                    bootstrap_type: str = "percentile",
+                    conf_level: float = 0.95) -> ReferenceBasedResult:
+    """Multiple imputation under MAR or a reference-based assumption; see the module
+    docstring for the methods and their sources.
+
+    Parameters
+    ----------
+    cohort : Cohort
+    outcome : str
+        An instrument of the cohort's assessments.
+    method : str
+        ``"mar"``, ``"jump_to_reference"``, ``"copy_reference"`` or
+        ``"copy_increments_from_reference"``: the strategy after an intercurrent event
+        (rows of ``intercurrent`` may name their own).
+    reference_arm : str, optional
+        The reference (control) arm: the imputation reference and the comparator.
+        Default: the control arm (as :func:`~dryneedle_outcomes.fit_trajectory`).
+    approach : str
+        ``"conditional_mean"``, ``"approximate_bayes"`` (or ``"bayes"``: not yet).
+    variance : str, optional
+        ``"jackknife"`` (default for conditional mean) or ``"bootstrap"``; ``"rubin"``
+        for ``approximate_bayes``.
+    n_samples : int, optional
+        Bootstrap samples (default 500) or imputations (default 100).
+    seed : int, optional
+        For the bootstrap and random imputations.
+    adjust : sequence of str
+        ``"baseline"`` and patient covariates (stratification factors), in the
+        imputation model (by visit) and the analysis model.
+    covariance : str
+        Covariance of the imputation model (a visit-indexed structure of the MMRM).
+    visits : sequence of int, optional
+        The post-baseline visits analysed (default: all with data).
+    estimand : Estimand, optional
+        A ``dno.Estimand``: the intercurrent events come from
+        ``cohort.intercurrent_events`` (:func:`~dryneedle_outcomes.ice_table`); values at
+        and after an event handled as ``hypothetical`` are set aside and imputed under
+        ``method``; ``treatment_policy`` events keep their values (missing ones imputed
+        under MAR); ``while_on_treatment`` is refused (nothing to impute). Not with
+        ``intercurrent``.
+    intercurrent : DataFrame, optional
+        ``patient_id``, ``visit`` (first visit affected) and optionally ``strategy``.
+    bootstrap_type : str
+        ``"percentile"`` (default, rbmi's) or ``"normal"`` bootstrap inference.
+    conf_level : float
+
+    Returns
+    -------
+    ReferenceBasedResult
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
+    >>> res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+    ...                           reference_arm="sham", variance="bootstrap",
+    ...                           n_samples=5, seed=1)   # a real analysis: 500 or more
+    >>> res.arm_difference.columns.tolist()[:4]
+    ['arm', 'reference', 'visit', 'estimate']
+    """
+    check_conf_level(conf_level)
+    if method not in METHODS:
+        raise AnalysisError(f"method must be one of {list(METHODS)}, got {method!r}")
+    set_aside_ice = False
+    if estimand is not None:
+        if intercurrent is not None:
+            raise AnalysisError("give estimand= or intercurrent=, not both")
+        if not hasattr(estimand, "intercurrent"):
+            raise AnalysisError("estimand must be a dno.Estimand (the intercurrent events "
+                                "then come from cohort.intercurrent_events)")
+        from ..estimands.apply import ice_table
+
+        tab = ice_table(cohort, estimand)
+        if (tab["strategy"] == "while_on_treatment").any():
+            raise AnalysisError(
+                "the estimand handles an intercurrent event by the while-on-treatment "
+                "strategy: the outcome after the event is not part of the variable, so "
+                "there is nothing to impute; analyse it with fit_trajectory on "
+                "dno.apply_estimand's data, or choose hypothetical")
+        # hypothetical: the values from the event on are set aside and imputed under
+        # `method` (rbmi: such data are removed by the user before imputation)
+        intercurrent = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
+        set_aside_ice = True
+    if variance is None:
+        variance = "jackknife" if approach == "conditional_mean" else "rubin"
+    if n_samples is None and variance in _DEFAULT_SAMPLES:
+        n_samples = _DEFAULT_SAMPLES[variance]
+    adjust = tuple(adjust or ())
+    frame = model_frame(cohort, outcome, adjust=adjust, time="visit",
+                        reference_arm=reference_arm, visits=visits)
+    arms = list(frame.arms)
+    reference = arms[0]
+    vis = list(frame.visits)
+    T = len(vis)
+    covs = frame.covariates
+    # patients: everyone randomised to an analysed arm with baseline and covariates
+    pats = cohort.patients[["patient_id", "arm"] + covs].copy()
+    pats["arm"] = pats["arm"].astype(str)
+    pats = pats[pats["arm"].isin(arms)]
+    excluded = []
+    if frame.adjust_baseline:
+        a = cohort.visit_ratings().assessments
+        base = a.loc[a["visit"] == 0, ["patient_id", outcome]].rename(
+            columns={outcome: "baseline"})
+        base = base.dropna(subset=["baseline"])  # rows without a baseline value: such
+        # patients are listed as excluded just below (not imputed: no baseline covariate)
+        pats = pats.merge(base, on="patient_id", how="left")
+        nob = pats["baseline"].isna()
+        excluded.append(pd.DataFrame({"patient_id": pats.loc[nob, "patient_id"],
+                                      "reason": "no baseline value (visit 0)"}))
+        pats = pats[~nob]
+    for c in covs:
+        miss = pats[c].isna()
+        excluded.append(pd.DataFrame({"patient_id": pats.loc[miss, "patient_id"],
+                                      "reason": f"covariate {c!r} is missing"}))
+        pats = pats[~miss]
+    pats = pats.sort_values("patient_id", kind="stable").reset_index(drop=True)
+    if pats.empty:
+        raise AnalysisError("no patient has what the imputation model needs")
+    wide = (frame.data.pivot_table(index="patient_id", columns="visit", values="y",
+                                   aggfunc="first")
+            .reindex(index=pats["patient_id"], columns=vis))
+    y = wide.to_numpy(float)
+    xcols, xnames = [], []
+    if frame.adjust_baseline:
+        xcols.append(pats["baseline"].to_numpy(float))
+        xnames.append("baseline")
+    for c in covs:
+        if c in frame.factor_levels:
+            for lev in frame.factor_levels[c][1:]:
+                xcols.append((pats[c].astype(str) == lev).to_numpy(float))
+                xnames.append(f"{c}[{lev}]")
+        else:
+            xcols.append(pats[c].to_numpy(float))
+            xnames.append(c)
+    x = np.column_stack(xcols) if xcols else np.zeros((len(pats), 0))
+    arm_code = pats["arm"].map({a: k for k, a in enumerate(arms)}).to_numpy()
+    ice, strat = _intercurrent(intercurrent, pats, y, vis, method)
+    n_set_aside = 0
+    if set_aside_ice:
+        aside = (np.arange(T)[None, :] >= ice[:, None]) & ~np.isnan(y)
+        n_set_aside = int(aside.sum())
+        y[aside] = np.nan   # not used for this estimand (they stay in the cohort)
+    if method == "mar" and intercurrent is None:
+        strat = np.full(len(pats), "MAR", dtype=object)
+    codes = np.array([_CODES[s] for s in strat])
+    res = reference_based_mi(y, arm_code, x, reference=np.zeros(len(arms), int),
+                             ice_visit=ice, strategy=codes, comparator=0,
+                             approach=approach, variance=variance, n_samples=n_samples,
+                             seed=seed, bootstrap_type=bootstrap_type,
+                             structure=covariance, conf_level=conf_level,
+                             arm_names=arms, x_names=xnames)
+    for j in range(len(xnames)):
+        pats[f"x_{j}"] = x[:, j]
+    pats["arm_code"] = arm_code
+    miss = np.isnan(y)
+    n_imp = (miss & (np.arange(T)[None, :] >= ice[:, None])).sum(axis=1)
+    has = ice < T
+    ice_table = pd.DataFrame({"patient_id": pats["patient_id"][has].to_numpy(),
+                              "arm": pats["arm"][has].to_numpy(),
+                              "visit": np.asarray(vis)[ice[has]],
+                              "strategy": strat[has], "n_imputed": n_imp[has]})
+    mtab = pd.DataFrame({"arm": np.repeat(pats["arm"].to_numpy(), T),
+                         "visit": np.tile(vis, len(pats)), "missing": miss.ravel()})
+    mtab = (mtab.groupby(["arm", "visit"], sort=False)["missing"]
+            .agg(n="size", n_missing="sum").reset_index())
+    mtab["percent_missing"] = 100.0 * mtab["n_missing"] / mtab["n"]
+    excl = (pd.concat(excluded, ignore_index=True) if excluded
+            else pd.DataFrame({"patient_id": [], "reason": []}))
+    post_obs = int((~miss & (np.arange(T)[None, :] >= ice[:, None])
+                    & (codes != 0)[:, None]).sum())
+    inference = {"jackknife": "jackknife standard errors and normal-approximation CIs",
+                 "bootstrap": f"{bootstrap_type} bootstrap ({n_samples} samples within arm)",
+                 "rubin": f"Rubin's rules over {n_samples} imputations (Barnard-Rubin df)"}
+    notes = [
+        f"Missing values of {outcome} imputed under {method.replace('_', ' ')} "
+        f"(reference arm {reference}) by {approach.replace('_', ' ')} imputation from an "
+        f"MMRM ({covariance} covariance shared by the arms; arm x visit"
+        + (", " + ", ".join(f"{n} x visit" for n in xnames) if xnames else "")
+        + "), then ANCOVA at each visit; " + inference[variance]
+        + " (Carpenter, Roger & Kenward 2013; Wolbers et al. 2022, as R's rbmi).",
+        f"{int(has.sum())} patient(s) with an intercurrent event imputed under their "
+        f"strategy from the event on; {int(miss.sum())} missing value(s) imputed"
+        + (" (other missing values under MAR)." if miss.sum() > n_imp.sum() else "."),
+    ]
+    if set_aside_ice:
+        notes.append(f"Estimand: intercurrent events from cohort.intercurrent_events; "
+                     f"under the hypothetical strategy the {n_set_aside} value(s) observed "
+                     f"at and after an event were set aside (not used; they stay in the "
+                     f"cohort, see dno.apply_estimand(...).ledger) and imputed under "
+                     f"{method.replace('_', ' ')}; events under treatment policy keep "
+                     f"their values, and other missing values are imputed under MAR.")
+    if intercurrent is None and method != "mar":
+        notes.append("Without an intercurrent-events table, a run of missing values up "
+                     "to the last visit is taken as discontinuation at its first visit; "
+                     "intermittent missing values are imputed under MAR.")
+    if post_obs:
+        notes.append(f"{post_obs} value(s) observed after an event with a reference-based "
+                     "strategy were set aside when fitting the imputation model and kept "
+                     "in the analysis (as rbmi does).")
+    warns = list(res.messages)
+    if len(excl):
+        warns.append(f"{excl['patient_id'].nunique()} patient(s) not analysed: see "
+                     "result.excluded")
+    out = ReferenceBasedResult(
+        outcome=outcome, method=method, approach=approach, variance=variance,
+        reference_arm=reference, arms=tuple(arms), visits=tuple(vis),
+        conf_level=conf_level, n_samples=res.n_samples, seed=seed,
+        arm_difference=pd.DataFrame(), means=pd.DataFrame(), intercurrent=ice_table,
+        missing=mtab, excluded=excl, notes=tuple(notes), warnings=tuple(warns),
+        converged=bool(res.fit.converged), n_patients=len(pats), engine=res, patients=pats)
+    diff, means = _frames(res.pooled, res, out)
+    out = dataclasses.replace(out, arm_difference=diff, means=means)
+    return out
+
+
+__all__ = ["reference_based", "ReferenceBasedResult", "TippingPointResult", "METHODS"]

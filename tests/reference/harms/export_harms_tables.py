@@ -102,7 +102,9 @@ def export(name: str, cohort: dno.Cohort) -> None:
                   "term": e["term"].astype(str), "severity": e["severity"].astype(str),
                   "serious": _bool(e["serious"]),
                   "withdrawal": (_bool(e["withdrawal"]) if "withdrawal" in e
-                                 else np.zeros(len(e), dtype=int))}
+                                 else np.zeros(len(e), dtype=int)),
+                  "duration_h": (e["duration_h"].astype(float) if "duration_h" in e
+                                 else np.full(len(e), np.nan))}
                  ).to_csv(HERE / f"{name}_adverse_events.csv", index=False)
     for per in PERS:
         t = adverse_event_rates(cohort, per, by="all").table

@@ -162,7 +162,10 @@ harms_table <- function(name, min_hours = 48, from_sessions = FALSE) {
   ev <- ev[ev$visit >= 1 & ev$patient_id %in% pts$patient_id, ]
   key <- function(d) paste(d$patient_id, d$visit, sep = "|")
   recorded_sore <- key(ev)[ev$term == "post_needling_soreness"]   # before the rule
+  # the event's own duration when recorded (the simulated sample records it since
+  # issue 12), else the soreness interval of the same patient and visit
   sore_h <- a$soreness_lower_h[match(key(ev), key(a))]
+  if (!is.null(ev$duration_h)) sore_h <- ifelse(is.na(ev$duration_h), sore_h, ev$duration_h)
   keep <- ev$term != "post_needling_soreness" | (!is.na(sore_h) & sore_h >= min_hours)
   n_dropped <- sum(!keep)
   ev <- ev[keep, ]

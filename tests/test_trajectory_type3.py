@@ -14,10 +14,12 @@ Tolerances, and why:
   with the estimates and SEs, which agree to ~1e-6 here; observed 7.6e-7);
 - Satterthwaite den df: 1e-3 relative (lmerTest differentiates numerically; observed
   5.7e-5);
-- Kenward-Roger den df: 5e-3 relative: pbkrtest inverts the expected information of the
+- Kenward-Roger den df: 1.5e-2 relative: pbkrtest inverts the expected information of the
   variance parameters, the engine the observed one (as SAS, against which it is checked
-  in tests/test_type3_sas.py); with these cohorts' missed visits they differ by 1.8e-3
-  (the 1-df terms as much as the 6-df ones), while the scaled F agree to 1e-6;
+  in tests/test_type3_sas.py); with these cohorts' missed visits they differed by 1.8e-3
+  on the sample before issue 12 and by 1.1e-2 / 1.2e-2 (sample / dropout cohort) on
+  the sample regenerated with the calibrated simulator (more between-patient variance,
+  so the two information matrices differ more), while the scaled F agree to 1e-4;
 - sandwich covariances: 1e-4 of ``sqrt(C_ii C_jj)`` (nlme stops at its own tolerance;
   observed 4.0e-6, unstructured), and the Satterthwaite df for them (clubSandwich's
   ``df_Satt``, which R mmrm reproduces): 1e-4 relative (observed 2.7e-6).
@@ -43,7 +45,7 @@ export_frames = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(export_frames)
 
 F_RTOL = 1e-4
-DF_RTOL = {"satterthwaite": 1e-3, "kenward_roger": 5e-3}
+DF_RTOL = {"satterthwaite": 1e-3, "kenward_roger": 1.5e-2}
 VCOV_TOL = 1e-4
 SANDWICH_DF_RTOL = 1e-4
 TYPE3_CASES = [

@@ -251,6 +251,11 @@ ROWS = [
                "Table 2), and the values BlindingIndex.jl's README prints (see the "
                "folder's README)"),
     Row("instruments", ("pooling", "normalize.pooling"), ("test_instruments",)),
+    Row("simulator_calibration", ("simulate.parameters", "simulate.dropout"),
+        ("test_simulate_calibration",),
+        source="Cotchett et al. 2014 (Phys Ther 94:1083-94): the 6-week difference -14.4 mm, "
+               "95% CI -23.5 to -5.2 with 84 participants, i.e. an SE of 4.60 mm (see the "
+               "folder's README)"),
     Row("rbmi", ("stats.imputation.engine", "stats.imputation.strategies",
                  "stats.imputation.ancova", "stats.mixed.mmrm_refit",
                  "models.reference_based"),

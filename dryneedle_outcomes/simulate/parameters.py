@@ -56,8 +56,8 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   participants by week 6) of patients stop attending for good after baseline
   (monotone), with a per-visit hazard that depends on nothing (``"mcar"``,
   default), on the last observed pain (``"mar"``) or on the current unobserved pain
-  (``"mnar"``): ``dryneedle_outcomes.simulate.dropout`` (slope ``dropout_slope`` 0.04 per mm, assumed), plus
-  2% of other visits missed in isolation (assumed).
+  (``"mnar"``): ``dryneedle_outcomes.simulate.dropout`` (slope ``dropout_slope`` 0.04
+  per mm, assumed), plus 2% of other visits missed in isolation (assumed).
 * Adverse events (AEs): Cotchett 2014 recorded AEs at 70 of about 219 real-needling
   appointments (32%) and 1 with sham. Per treatment, Brady S, McEvoy J, Dommerholt J,
   Doody C. Adverse events following trigger point dry needling: a prospective survey

@@ -87,7 +87,8 @@ def simulate_tables(
         Expected fraction of patients who stop attending (monotone dropout after
         baseline).
     dropout_mechanism : {"mcar", "mar", "mnar"}
-        What the per-visit dropout hazard depends on (``dryneedle_outcomes.simulate.dropout``): nothing
+        What the per-visit dropout hazard depends on
+        (``dryneedle_outcomes.simulate.dropout``): nothing
         (``"mcar"``, the default: the shipped sample's and the simplest assumption),
         the last observed first-step pain (``"mar"``) or the current, unrecorded one
         (``"mnar"``); logistic with slope ``dropout_slope`` per mm, intercept

@@ -1,7 +1,8 @@
 """Write data.csv: a simulated trial (60 patients, seed 13) with the baseline of 6
 patients (3 per arm) removed, as the input of make_reference.R and of the test.
 
-    python tests/reference/baseline_imputation/export_baseline_imputation_data.py   (from the repository root)
+    python tests/reference/baseline_imputation/export_baseline_imputation_data.py
+    (from the repository root)
 """
 
 from pathlib import Path

@@ -103,7 +103,17 @@ def test_intercurrent_table_sets_each_patients_strategy(cohort, j2r):
                             intercurrent=ice.assign(strategy="last_value"))
 
 
-def test_tipping_point_at_zero_is_the_primary_result(j2r):
+@pytest.fixture(scope="module")
+def j2r_clear():
+    """A trial whose J2R result is clearly significant (true effect -30 mm), so that a
+    tipping delta exists; the shared 40-patient cohort's J2R p-value depends on the draw."""
+    trial = dno.simulate_cohort(n_patients=40, seed=3, effect_mm=-30.0)
+    return dno.reference_based(trial, "first_step_pain", method="jump_to_reference",
+                               reference_arm="sham")
+
+
+def test_tipping_point_at_zero_is_the_primary_result(j2r_clear):
+    j2r = j2r_clear
     tp = j2r.tipping_point()
     zero = tp.table[tp.table["delta"] == 0.0].reset_index(drop=True)
     for c in PINNED:

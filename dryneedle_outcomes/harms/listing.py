@@ -34,8 +34,10 @@ def event_listing(cohort: Cohort, *, serious_or_severe_only: bool = False) -> Ta
     >>> import dryneedle_outcomes as dno
     >>> from dryneedle_outcomes.harms import event_listing
     >>> listing = event_listing(dno.simulate_cohort(n_patients=20, seed=1))
-    >>> list(listing.table.columns)
+    >>> list(listing.table.columns)[:8]
     ['patient_id', 'arm', 'visit', 'term', 'verbatim', 'severity', 'serious', 'verbatim_id']
+    >>> list(listing.table.columns)[8:]  # the CONSORT Harms columns, when recorded
+    ['relatedness', 'onset_h', 'duration_h', 'action_taken', 'withdrawal', 'ascertainment']
     """
     ev = cohort.adverse_events
     arm = ev["patient_id"].astype(str).map(

@@ -40,7 +40,7 @@ Examples
 >>> res.median.columns.tolist()
 ['arm', 'n_sessions', 'n_patients', 'estimate', 'ci_lower', 'ci_upper']
 >>> res.time_ratios["term"].tolist()
-['session', 'needles']
+['session', 'needles', 'arm[sham]']
 """
 
 from __future__ import annotations
@@ -382,8 +382,8 @@ def soreness_duration(cohort: Cohort, *, conf_level: float = 0.95,
     --------
     >>> import dryneedle_outcomes as dno
     >>> res = dno.soreness_duration(dno.simulate_cohort(n_patients=60, seed=5), n_boot=0)
-    >>> bool(res.by_session["session"].is_monotonic_increasing)
-    True
+    >>> res.by_session.groupby("arm", observed=True)["session"].max().to_dict()
+    {'dry_needling': 6, 'sham': 6}
     """
     conf_level = check_conf_level(conf_level)
     n_boot = check_whole_number(n_boot, "n_boot", minimum=0)

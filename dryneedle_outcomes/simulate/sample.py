@@ -70,6 +70,9 @@ variance = "robust"
 [analysis.baseline_table]
 p_values = false
 
+# blinding assessed by the patients' end-of-trial guess of their arm (CONSORT 2025)
+[analysis.blinding]
+
 [analysis.time_to_relief]
 mcid = true
 # confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)

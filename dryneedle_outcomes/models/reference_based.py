@@ -287,6 +287,27 @@ class ReferenceBasedResult(AnalysisResult):
         return TippingPointResult(self.outcome, tuple(arms), cumulative, alpha,
                                   self.conf_level, table, pd.DataFrame(tip), notes=notes)
 
+    def responders(self, mcid: float | None = None):
+        """Responders from the imputations: each completed data set dichotomised at
+        ``mcid`` (improvement from baseline; default the instrument's MCID), the risk
+        difference pooled by Rubin's rules. Approximate Bayes only: conditional means
+        are not draws, and a dichotomy of them is biased (refused, with the reason).
+        Returns an :class:`~dryneedle_outcomes.ImputedRespondersResult`.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
+        >>> res = dno.reference_based(cohort, method="mar", reference_arm="sham",
+        ...                           approach="approximate_bayes", n_samples=4, seed=1,
+        ...                           progress=False)
+        >>> res.responders().risk_difference.columns.tolist()[:4]
+        ['arm', 'reference', 'visit', 'estimate']
+        """
+        from .reference_based_responders import imputed_responders
+
+        return imputed_responders(self, mcid)
+
     def tables(self) -> dict[str, TableResult]:
         """The arm differences (with the notes), least-squares means and missing values
         per arm and visit, each a :class:`~dryneedle_outcomes.tables.TableResult`."""

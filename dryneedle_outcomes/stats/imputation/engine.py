@@ -48,7 +48,9 @@ VARIANCES = {"conditional_mean": ("jackknife", "bootstrap"),
 
 @dataclass
 class MIResult:
-    """What :func:`reference_based_mi` returns (arrays; K estimates x T visits).
+    """What ``reference_based_mi`` (the engine under ``dno.reference_based``) returns.
+
+    Arrays; K estimates x T visits.
 
     ``labels``: the K estimates (``"trt:<arm>"`` for each arm minus the comparator, then
     ``"lsm:<arm>"``), arms by code. ``pooled``: ``estimate``, ``std_error``,

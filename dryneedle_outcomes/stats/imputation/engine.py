@@ -23,7 +23,7 @@ linear in the outcome) and needs no refit.
 
 Bootstrap samples are drawn from one :class:`numpy.random.SeedSequence` spawned per
 sample, so a seed gives the same numbers whatever else changes, including ``n_jobs``
-(the resamples run in worker processes by :func:`.parallel.run_tasks`, results put
+(the resamples run in worker processes by ``parallel.run_tasks``, results put
 back in sample order). Validated against the
 printed results of rbmi's vignettes (``tests/reference/rbmi/``).
 """
@@ -153,7 +153,7 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
     arm_names, x_names : list of str, optional
         For labels and messages.
     n_jobs : int
-        Worker processes for the resampling loop (:func:`.parallel.run_tasks`); the
+        Worker processes for the resampling loop (``parallel.run_tasks``); the
         numbers are the same for any value (every sample has its own seed, spawned from
         one :class:`numpy.random.SeedSequence`; the jackknife is deterministic).
     progress : bool

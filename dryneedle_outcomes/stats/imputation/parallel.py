@@ -5,7 +5,7 @@ one bootstrap sample or imputation) carries everything random about it, so its r
 does not depend on which process runs it or when: the numbers are identical for any
 ``n_jobs``. Tasks go to a ``concurrent.futures`` process pool in chunks, a bounded
 number in flight, and the results come back in task order (as
-:mod:`..survival.ic_ph_boot` does). Workers are forked, inheriting the fitted
+``stats.survival.ic_ph_boot`` does). Workers are forked, inheriting the fitted
 imputation model without pickling it; where the platform cannot fork the loop runs in
 this process (same numbers, one core).
 

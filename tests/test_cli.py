@@ -27,7 +27,7 @@ PER = ("patient", "session", "100_needles")
 MISSING = ("non_responder", "observed")
 TABLES = (
     ["baseline_table", "protocol_deviations", "ae_dose_response", "harms_table",
-     "harms_table_long"]
+     "harms_table_long", "blinding"]
     + [f"trajectory_{m}_{t}" for m in MODELS
        for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
                  "variance_components", "cumulative_effect")]
@@ -192,7 +192,8 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     small bootstraps: the columns do not depend on the number of replicates)."""
     frames = {"baseline_table": dno.baseline_table(cohort).table,
               "protocol_deviations": dno.protocol_deviations(cohort).table,
-              "ae_dose_response": dno.dose_response(cohort).table}
+              "ae_dose_response": dno.dose_response(cohort).table,
+              "blinding": dno.blinding_index(cohort).table}
     harms = dno.harms_table(cohort, soreness_as_ae={"min_hours": 48})
     frames["harms_table"], frames["harms_table_long"] = harms.table, harms.long
     for model in MODELS:
@@ -303,8 +304,8 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    assert steps[0].startswith("[1/11] loading") and steps[-1].startswith("[11/11]")
-    assert len(steps) == 11
+    assert steps[0].startswith("[1/12] loading") and steps[-1].startswith("[12/12]")
+    assert len(steps) == 12
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):

@@ -226,8 +226,9 @@ class ReferenceBasedResult(AnalysisResult):
         deltas : sequence of float, optional
             The grid (outcome units). Default: 21 values from 0 to twice the largest
             absolute difference at the last visit divided by the fraction of values
-            imputed there (at least 5 %), signed so that the deltas move the difference
-            towards 0.
+            imputed there (at least 5 %), capped at the width of the instrument's scale
+            (e.g. 100 mm for a VAS: a larger shift of an imputed value is impossible),
+            signed so that the deltas move the difference towards 0.
         arm : str or sequence of str, optional
             Whose imputed values move (default: every non-reference arm).
         cumulative : bool
@@ -259,7 +260,11 @@ class ReferenceBasedResult(AnalysisResult):
             m = self.missing[(self.missing["visit"] == self.visits[-1])
                              & self.missing["arm"].isin(arms)]
             frac = float(m["n_missing"].sum() / max(m["n"].sum(), 1))
-            deltas = np.linspace(0.0, 2.0 * big * (sign or 1.0) / max(frac, 0.05), 21)
+            end = 2.0 * big / max(frac, 0.05)
+            width = _scale_width(self.outcome)
+            if width is not None:   # a shift wider than the whole scale is impossible
+                end = min(end, width)
+            deltas = np.linspace(0.0, end * (sign or 1.0), 21)
         deltas = [float(d) for d in deltas]
         codes = [self.arms.index(a) for a in arms]
         x = self.patients.filter(like="x_").to_numpy(float)
@@ -657,3 +662,16 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
 
 
 __all__ = ["reference_based", "ReferenceBasedResult", "TippingPointResult", "METHODS"]
+
+
+def _scale_width(outcome: str) -> float | None:
+    """Upper minus lower limit of ``outcome``'s registered instrument, None if unregistered."""
+    from ..errors import MappingError
+    from ..instruments import get_instrument
+
+    try:
+        inst = get_instrument(outcome)
+    except MappingError:   # not a registered instrument: no natural limit to the grid
+        return None
+    width = float(inst.upper) - float(inst.lower)
+    return width if np.isfinite(width) and width > 0 else None

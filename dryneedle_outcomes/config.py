@@ -97,6 +97,21 @@ Schema (defaults after ``=`` for optional keys)::
     # n_boot = 200                       # mean against an individual MCID; so are n_boot
     # seed = 2014                        # and seed, used only by it
 
+    [analysis.reference_based]           # dno.reference_based, once per method; shown
+                                         # right under the trajectory result
+    methods = ["mar", "jump_to_reference"]  # mar, jump_to_reference, copy_reference,
+                                         # copy_increments_from_reference
+    # reference_arm = "sham"             # default: [analysis] reference_arm
+    approach = "conditional_mean"        # or "approximate_bayes" (Rubin's rules)
+    variance = "auto"                    # jackknife (conditional mean) / rubin; or
+                                         # "bootstrap" with the conditional mean
+    n_samples = 0                        # 0: 500 bootstrap samples / 100 imputations
+    seed = 2014                          # bootstrap and random imputations
+    adjust = ["baseline"]                # imputation model (by visit) and ANCOVA
+    tipping_deltas = []                  # tipping-point grid of the first method (MAR
+                                         # + delta); []: an automatic grid of 21 deltas
+    n_jobs = 1                           # worker processes (same numbers for any)
+
     [analysis.harms]                     # adverse_event_rates (one table per denominator),
                                          # protocol_deviations and dose_response
     per = ["patient", "session", "100_needles"]  # one or more denominators
@@ -268,6 +283,7 @@ def _limits(table: Any):
 # ---------------------------------------------------------------------- options
 # The defaults come from the schema (dryneedle_outcomes.config_schema.FIELDS).
 _T, _H, _R = "analysis.trajectory", "analysis.harms", "analysis.responders"
+_RB = "analysis.reference_based"
 _B, _TTR, _S = "analysis.baseline_table", "analysis.time_to_relief", "analysis.soreness_duration"
 
 
@@ -301,6 +317,38 @@ class TrajectoryOptions:
         """``fit_trajectory``'s ``baseline_by_visit`` for ``model``: its default (on for the
         visit-factor models with baseline) unless the config turns it off."""
         return None if self.baseline_by_visit else False
+
+
+@dataclass(frozen=True)
+class ReferenceBasedOptions:
+    """``[analysis.reference_based]``: :func:`~dryneedle_outcomes.reference_based`, once per
+    method, with a tipping point."""
+
+    methods: tuple[str, ...] = default(_RB, "methods")
+    reference_arm: str | None = default(_RB, "reference_arm")
+    approach: str = default(_RB, "approach")
+    variance: str = default(_RB, "variance")
+    n_samples: int = default(_RB, "n_samples")
+    seed: int = default(_RB, "seed")
+    adjust: tuple[str, ...] = default(_RB, "adjust")
+    tipping_deltas: tuple[float, ...] = default(_RB, "tipping_deltas")
+    n_jobs: int = default(_RB, "n_jobs")
+
+    def __post_init__(self) -> None:
+        w = f"[{_RB}]"
+        allowed = {"conditional_mean": ("auto", "jackknife", "bootstrap"),
+                   "approximate_bayes": ("auto", "rubin")}[self.approach]
+        if self.variance not in allowed:
+            raise ConfigError(f"{w}: approach = \"{self.approach}\" takes variance "
+                              f"{' or '.join(allowed)}, got \"{self.variance}\"")
+
+    def keywords(self) -> dict:
+        """Keyword arguments of :func:`~dryneedle_outcomes.reference_based` (but method
+        and reference_arm)."""
+        return {"approach": self.approach,
+                "variance": None if self.variance == "auto" else self.variance,
+                "n_samples": self.n_samples or None, "seed": self.seed,
+                "adjust": self.adjust, "n_jobs": self.n_jobs}
 
 
 @dataclass(frozen=True)
@@ -388,6 +436,7 @@ class AnalysisOptions:
     reference_arm: str | None = default("analysis", "reference_arm")
     primary_visit: int | None = default("analysis", "primary_visit")
     trajectory: TrajectoryOptions | None = None
+    reference_based: ReferenceBasedOptions | None = None
     harms: HarmsOptions | None = None
     responders: RespondersOptions | None = None
     blinding: BlindingOptions | None = None
@@ -473,7 +522,7 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "([analysis.responders]) instead", FutureWarning, stacklevel=2)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
              "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions,
-             "blinding": BlindingOptions}
+             "blinding": BlindingOptions, "reference_based": ReferenceBasedOptions}
     return kinds[name](**plain)
 
 

@@ -57,6 +57,10 @@ STRATEGIES = ("treatment_policy", "hypothetical", "composite", "while_on_treatme
 POPULATIONS = ("randomised", "per_protocol")
 FORMATS = ("pdf", "png", "svg")
 DEFINITIONS = ("mcid", "percent_reduction", "threshold")
+#: dryneedle_outcomes.models.reference_based.METHODS and the approaches implemented
+#: (tests/test_config_schema.py checks they agree)
+RB_METHODS = ("mar", "jump_to_reference", "copy_reference", "copy_increments_from_reference")
+RB_APPROACHES = ("conditional_mean", "approximate_bayes")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -216,6 +220,38 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.trajectory", "seed", "integer", "deprecated and ignored: the bootstrap seed "
        "of sessions_to_mcid", default=DEFAULT_SEED, bounds=_SEED,
        option="TrajectoryOptions.seed"),
+    _f("analysis.reference_based", "methods", "choices", "the assumptions about the "
+       "values missing after discontinuation: one dno.reference_based analysis each (mar "
+       "first: the primary under MAR; the others its sensitivity analyses, ICH E9(R1) "
+       "A.5.2)", default=["mar", "jump_to_reference"], allowed=RB_METHODS,
+       option="ReferenceBasedOptions.methods"),
+    _f("analysis.reference_based", "reference_arm", "name", "the reference arm whose "
+       "mean the reference-based methods borrow; default [analysis] reference_arm",
+       expected="an arm name (text)", option="ReferenceBasedOptions.reference_arm"),
+    _f("analysis.reference_based", "approach", "choice", "conditional mean imputation "
+       "(deterministic with the jackknife) or approximate Bayes (bootstrapped MMRM fits, "
+       "Rubin's rules), as R's rbmi", default="conditional_mean", allowed=RB_APPROACHES,
+       option="ReferenceBasedOptions.approach"),
+    _f("analysis.reference_based", "variance", "choice", "auto: jackknife for the "
+       "conditional mean, Rubin's rules for approximate Bayes; or bootstrap (conditional "
+       "mean)", default="auto", allowed=("auto", "jackknife", "bootstrap", "rubin"),
+       option="ReferenceBasedOptions.variance"),
+    _f("analysis.reference_based", "n_samples", "integer", "bootstrap samples or "
+       "imputations; 0 = the default (500 bootstrap samples, 100 imputations)",
+       default=0, bounds=_N_BOOT0, option="ReferenceBasedOptions.n_samples"),
+    _f("analysis.reference_based", "seed", "integer", "seed of the bootstrap and the random "
+       "imputations (recorded in manifest.json)", default=DEFAULT_SEED, bounds=_SEED,
+       option="ReferenceBasedOptions.seed"),
+    _f("analysis.reference_based", "adjust", "names", "\"baseline\" and/or patient "
+       "columns, in the imputation model (by visit) and the ANCOVA", default=["baseline"],
+       option="ReferenceBasedOptions.adjust"),
+    _f("analysis.reference_based", "tipping_deltas", "numbers", "the tipping-point grid "
+       "(outcome units added to the imputed values of the active arm(s)) of the first "
+       "method; [] = an automatic grid of 21 deltas", default=[],
+       option="ReferenceBasedOptions.tipping_deltas"),
+    _f("analysis.reference_based", "n_jobs", "integer", "worker processes for the "
+       "resampling (the numbers do not depend on it)", default=1, bounds=(1, 256),
+       option="ReferenceBasedOptions.n_jobs"),
     _f("analysis.harms", "per", "choices", "the denominators: one adverse_event_rates table "
        "each", default=list(PER), allowed=PER, option="HarmsOptions.per"),
     _f("analysis.harms", "dose_response", "boolean", "logistic GEE of events on needles and "
@@ -336,6 +372,8 @@ TABLES: dict[str, str] = {
     "simulation": "how a simulated sample was made (recorded only)",
     "analysis": "omit: load, check and write the data only",
     "analysis.trajectory": "dno.fit_trajectory, once per model",
+    "analysis.reference_based": "dno.reference_based: multiple imputation under MAR and "
+                                "reference-based assumptions, with a tipping point",
     "analysis.harms": "adverse_event_rates, protocol_deviations and dose_response",
     "analysis.responders": "dno.responders; one definition of a responder",
     "analysis.blinding": "dno.blinding_index: Bang's and James' blinding indices",
@@ -492,6 +530,13 @@ def _visits(where: str, key: str, value: Any, lo: int) -> tuple[int, ...]:
     return tuple(sorted(set(value)))
 
 
+def _numbers(f: Field, value: Any) -> tuple[float, ...]:
+    if not isinstance(value, list) or any(isinstance(v, bool) or not isinstance(v, (int, float))
+                                          or not math.isfinite(v) for v in value):
+        raise wrong(f.where, f.key, value, "an array of numbers ([] = the default)")
+    return tuple(float(v) for v in value)
+
+
 def _names(where: str, key: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise wrong(where, key, value, "an array of names")
@@ -603,6 +648,7 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "number": lambda f, v: number(f.where, f.key, v, *f.bounds, open_lo=f.open_bounds[0],
                                   open_hi=f.open_bounds[1]),
     "names": lambda f, v: _names(f.where, f.key, v),
+    "numbers": _numbers,
     "visits": lambda f, v: _visits(f.where, f.key, v, int(f.bounds[0])),
     "visit": _visit,
     "either": _either,
@@ -636,6 +682,7 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "reasons": "array of text",
           "order": "text or array of text",
           "integer": "integer", "number": "number", "names": "array of text",
+          "numbers": "array of numbers",
           "visits": "array of integers", "visit": "integer", "either": "text",
           "positive": "integer",
           "name": "text", "text": "text", "width": "text or number", "path": "path",
@@ -671,6 +718,8 @@ def _allowed(f: Field) -> str:
         return "a file, relative to the configuration file"
     if f.kind == "names":
         return "names (text)"
+    if f.kind == "numbers":
+        return "numbers"
     if f.kind == "record":
         return "any (recorded in manifest.json, not used)"
     return f.expected or ""

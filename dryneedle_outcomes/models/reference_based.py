@@ -287,6 +287,27 @@ class ReferenceBasedResult(AnalysisResult):
         return TippingPointResult(self.outcome, tuple(arms), cumulative, alpha,
                                   self.conf_level, table, pd.DataFrame(tip), notes=notes)
 
+    def responders(self, mcid: float | None = None):
+        """Responders from the imputations: each completed data set dichotomised at
+        ``mcid`` (improvement from baseline; default the instrument's MCID), the risk
+        difference pooled by Rubin's rules. Approximate Bayes only: conditional means
+        are not draws, and a dichotomy of them is biased (refused, with the reason).
+        Returns an :class:`~dryneedle_outcomes.ImputedRespondersResult`.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
+        >>> res = dno.reference_based(cohort, method="mar", reference_arm="sham",
+        ...                           approach="approximate_bayes", n_samples=4, seed=1,
+        ...                           progress=False)
+        >>> res.responders().risk_difference.columns.tolist()[:4]
+        ['arm', 'reference', 'visit', 'estimate']
+        """
+        from .reference_based_responders import imputed_responders
+
+        return imputed_responders(self, mcid)
+
     def tables(self) -> dict[str, TableResult]:
         """The arm differences (with the notes), least-squares means and missing values
         per arm and visit, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
@@ -411,7 +432,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                     covariance: str = "unstructured", visits=None, estimand=None,
                     intercurrent: pd.DataFrame | None = None,
                     bootstrap_type: str = "percentile",
-                    conf_level: float = 0.95) -> ReferenceBasedResult:
+                    conf_level: float = 0.95, n_jobs: int | None = 1,
+                    progress: bool = True) -> ReferenceBasedResult:
     """Multiple imputation under MAR or a reference-based assumption; see the module
     docstring for the methods and their sources.
 
@@ -455,6 +477,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     bootstrap_type : str
         ``"percentile"`` (default, rbmi's) or ``"normal"`` bootstrap inference.
     conf_level : float
+    n_jobs : int, optional
+        Worker processes for the jackknife refits, bootstrap samples or imputations
+        (``-1``: every core). The numbers are identical for any value: each sample has
+        its own seed spawned from one :class:`numpy.random.SeedSequence`, and the
+        jackknife is deterministic.
+    progress : bool, default True
+        Show a ``tqdm`` progress bar over the resampling loop.
 
     Returns
     -------
@@ -466,7 +495,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     >>> cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
     >>> res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
     ...                           reference_arm="sham", variance="bootstrap",
-    ...                           n_samples=5, seed=1)   # a real analysis: 500 or more
+    ...                           n_samples=5, seed=1, progress=False)   # real: 500+
     >>> res.arm_difference.columns.tolist()[:4]
     ['arm', 'reference', 'visit', 'estimate']
     """
@@ -561,7 +590,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                              approach=approach, variance=variance, n_samples=n_samples,
                              seed=seed, bootstrap_type=bootstrap_type,
                              structure=covariance, conf_level=conf_level,
-                             arm_names=arms, x_names=xnames)
+                             arm_names=arms, x_names=xnames, n_jobs=n_jobs,
+                             progress=progress)
     for j in range(len(xnames)):
         pats[f"x_{j}"] = x[:, j]
     pats["arm_code"] = arm_code

@@ -2,7 +2,8 @@
 
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
-before any result), baseline table, trajectory, time to relief (once per timescale),
+before any result), baseline table, trajectory, multiple imputation under MAR and
+reference-based assumptions with its tipping point, time to relief (once per timescale),
 responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
@@ -31,6 +32,7 @@ from ..instruments import get_instrument
 from ..plots import plot_responders
 from ..responders import MISSING_LABELS, RespondersResult, responders
 from .harms import harms_section
+from .reference_based import reference_based_section
 from .relief import relief_section, soreness_section
 from .sections import (
     FAILURES,
@@ -50,6 +52,7 @@ def n_steps(options: AnalysisOptions | None) -> int:
     if options is None:
         return 0
     n = len(options.trajectory.models) if options.trajectory else 0
+    n += len(options.reference_based.methods) if options.reference_based else 0
     n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
     return n + sum(getattr(options, k) is not None
                    for k in ("baseline_table", "harms", "responders", "blinding",
@@ -58,6 +61,7 @@ def n_steps(options: AnalysisOptions | None) -> int:
 
 #: Section titles of analyses that could not run.
 TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajectory",
+          "reference_based": "Missing data: multiple imputation",
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness", "estimand": "Estimand"}
@@ -105,6 +109,9 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.trajectory is not None:
         _attempt(sections, "trajectory", lambda: trajectory_section(
             cohort, options, step=step, progress=progress))
+    if options.reference_based is not None:   # right under the primary result
+        _attempt(sections, "reference_based", lambda: reference_based_section(
+            everyone, options, step=step, progress=progress, estimand=estimand))
     if options.time_to_relief is not None:
         _attempt(sections, "time_to_relief", lambda: relief_section(
             cohort, options, step=step, progress=progress))

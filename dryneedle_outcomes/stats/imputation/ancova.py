@@ -161,8 +161,8 @@ def pool_rubin(ests: np.ndarray, ses: np.ndarray, v_com: float,
     var_t = var_w + var_b * (1.0 + 1.0 / M)
     lam = (1.0 + 1.0 / M) * var_b / var_t
     v_obs = (v_com + 1.0) / (v_com + 3.0) * v_com * (1.0 - lam)
-    with np.errstate(divide="ignore"):
-        v_old = (M - 1) / lam**2
+    with np.errstate(divide="ignore", invalid="ignore"):   # lam = 0: nothing imputed,
+        v_old = (M - 1) / lam**2                              # df = v_obs (np.where)
         df = np.where(lam > 0, v_old * v_obs / (v_old + v_obs), v_obs)
     se = np.sqrt(var_t)
     t = stats.t.ppf(0.5 + conf_level / 2.0, df)

@@ -22,7 +22,9 @@ conditional mean imputation the estimate of any delta is linear in it (the ANCOV
 linear in the outcome) and needs no refit.
 
 Bootstrap samples are drawn from one :class:`numpy.random.SeedSequence` spawned per
-sample, so a seed gives the same numbers whatever else changes. Validated against the
+sample, so a seed gives the same numbers whatever else changes, including ``n_jobs``
+(the resamples run in worker processes by ``parallel.run_tasks``, results put
+back in sample order). Validated against the
 printed results of rbmi's vignettes (``tests/reference/rbmi/``).
 """
 
@@ -36,6 +38,7 @@ from ...errors import AnalysisError
 from ..mixed.engine import EngineFit
 from ..mixed.mmrm_refit import MMRMRefitter
 from .ancova import ancova, pool_bootstrap, pool_jackknife, pool_rubin
+from .parallel import run_tasks
 from .strategies import STRATEGIES, impute, missing_patterns, patient_means
 
 APPROACHES = ("conditional_mean", "approximate_bayes", "bayes")
@@ -112,7 +115,8 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
                        structure: str = "unstructured", delta=None,
                        conf_level: float = 0.95,
                        arm_names: list[str] | None = None,
-                       x_names: list[str] | None = None) -> MIResult:
+                       x_names: list[str] | None = None, n_jobs: int = 1,
+                       progress: bool = False) -> MIResult:
     """Multiple imputation under MAR or reference-based assumptions (module docstring).
 
     Parameters
@@ -148,6 +152,12 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
     conf_level : float
     arm_names, x_names : list of str, optional
         For labels and messages.
+    n_jobs : int
+        Worker processes for the resampling loop (``parallel.run_tasks``); the
+        numbers are the same for any value (every sample has its own seed, spawned from
+        one :class:`numpy.random.SeedSequence`; the jackknife is deterministic).
+    progress : bool
+        Show a ``tqdm`` progress bar over the refits or imputations.
 
     Returns
     -------
@@ -249,9 +259,6 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
 
     common = dict(missing=missing, fit=fit, beta=fit.beta, Sigma=fit.extra["Sigma"],
                   conf_level=conf_level, bootstrap_type=bootstrap_type)
-    n_fallback = 0
-    n_unconverged = 0
-    n_redrawn = 0
     if approach == "conditional_mean":
         Yimp = impute(y, means(fit.beta), fit.extra["Sigma"], patterns=patterns)
         point, sens_point = analyse(Yimp)
@@ -263,9 +270,9 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
             R = int(n_samples)
             children = np.random.SeedSequence(seed).spawn(R)
             draws = (("boot", ch) for ch in children)
-        samples = np.empty((R, K, T))
-        sens_s = np.empty((R, 2 * n_arms, K, T))
-        for r, (kind, arg) in enumerate(draws):   # one refit per resample
+        def one_resample(task):   # one refit per resample
+            kind, arg = task
+            redrawn = 0
             for _attempt in range(100):
                 if kind == "drop":
                     w = full.copy()
@@ -280,13 +287,22 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
                 except AnalysisError:
                     if kind == "drop":
                         raise
-                    n_redrawn += 1
+                    redrawn += 1
             else:
                 raise AnalysisError("100 bootstrap samples in a row could not be fitted")
-            n_fallback += ref.fallback
-            n_unconverged += not ref.converged
             Yr = impute(y, means(ref.beta), ref.Sigma, patterns=patterns)
-            samples[r], sens_s[r] = analyse(Yr, w)
+            est, sens_est = analyse(Yr, w)
+            return est, sens_est, int(ref.fallback), int(not ref.converged), redrawn
+
+        label = ("jackknife refits" if variance == "jackknife"
+                 else "bootstrap refits")
+        outs = run_tasks(one_resample, list(draws), n_jobs=n_jobs, progress=progress,
+                         label=label)
+        samples = np.array([o[0] for o in outs]).reshape(R, K, T)
+        sens_s = np.array([o[1] for o in outs]).reshape(R, 2 * n_arms, K, T)
+        n_fallback = sum(o[2] for o in outs)
+        n_unconverged = sum(o[3] for o in outs)
+        n_redrawn = sum(o[4] for o in outs)
         pooled = (pool_jackknife(point, samples, conf_level) if variance == "jackknife"
                   else pool_bootstrap(point, samples, conf_level, bootstrap_type))
         res = MIResult(labels, approach, variance, pooled, point, samples, Yimp,
@@ -294,27 +310,34 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
     else:
         M = int(n_samples)
         children = np.random.SeedSequence(seed).spawn(M)
-        samples = np.empty((M, K, T))
-        ses = np.empty((M, K, T))
-        imputed = np.empty((M, N, T))
-        v_com = np.inf
-        for m, ch in enumerate(children):   # one bootstrap fit and imputation each
+
+        def one_imputation(ch):   # one bootstrap fit and one random imputation
             boot_ss, imp_ss = ch.spawn(2)
+            redrawn = 0
             for _attempt in range(100):
                 w = _arm_bootstrap(arm, n_arms, np.random.default_rng(boot_ss))
                 try:
                     ref = refitter.refit(w[fit_pat])
                     break
                 except AnalysisError:
-                    n_redrawn += 1
+                    redrawn += 1
                     boot_ss = boot_ss.spawn(1)[0]
             else:
                 raise AnalysisError("100 bootstrap samples in a row could not be fitted")
-            n_fallback += ref.fallback
-            n_unconverged += not ref.converged
-            imputed[m] = impute(y, means(ref.beta), ref.Sigma,
-                                rng=np.random.default_rng(imp_ss), patterns=patterns)
-            samples[m], _, ses[m], v_com = analyse(imputed[m], with_se=True)
+            Yi = impute(y, means(ref.beta), ref.Sigma,
+                        rng=np.random.default_rng(imp_ss), patterns=patterns)
+            est, _, se, vc = analyse(Yi, with_se=True)
+            return Yi, est, se, vc, int(ref.fallback), int(not ref.converged), redrawn
+
+        outs = run_tasks(one_imputation, children, n_jobs=n_jobs, progress=progress,
+                         label="imputations (bootstrapped MMRM fits)")
+        imputed = np.array([o[0] for o in outs]).reshape(M, N, T)
+        samples = np.array([o[1] for o in outs]).reshape(M, K, T)
+        ses = np.array([o[2] for o in outs]).reshape(M, K, T)
+        v_com = outs[-1][3] if outs else np.inf
+        n_fallback = sum(o[4] for o in outs)
+        n_unconverged = sum(o[5] for o in outs)
+        n_redrawn = sum(o[6] for o in outs)
         pooled = pool_rubin(samples, ses, v_com, conf_level)
         res = MIResult(labels, approach, variance, pooled, samples.mean(axis=0), samples,
                        imputed, ses=ses, v_com=v_com, n_samples=M, **common)

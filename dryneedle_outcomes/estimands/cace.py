@@ -91,12 +91,12 @@ def complier_average_effect(cohort: Cohort, outcome: str = "first_step_pain", *,
     Parameters
     ----------
     cohort : Cohort
-        Two arms, one a sham/control arm (:func:`~dryneedle_outcomes.arms.is_control_arm`).
+        Two arms, one a sham/control arm (``dryneedle_outcomes.arms.is_control_arm``).
     outcome : str
     visit : int
     adherence : dict or str
         ``{"min_sessions": k}`` (received at least k sessions, counted by
-        :func:`~dryneedle_outcomes.estimands.sessions_received`), ``"sessions"`` (the
+        ``dryneedle_outcomes.estimands.sessions_received``), ``"sessions"`` (the
         number received) or the name of a numeric column of ``cohort.patients``.
         Needling received is set to 0 in the control arm (no defiers).
     adjust : tuple of str

@@ -65,6 +65,7 @@ _SOURCES = {
     "Estimand": "estimands", "EstimandData": "estimands", "PerProtocolRule": "estimands",
     "Populations": "estimands", "apply_estimand": "estimands", "ice_table": "estimands",
     "per_protocol_population": "estimands",
+    "CACEResult": "estimands", "complier_average_effect": "estimands",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -179,5 +180,7 @@ __all__ = [
     "apply_estimand",
     "ice_table",
     "per_protocol_population",
+    "CACEResult",
+    "complier_average_effect",
     "__version__",
 ]

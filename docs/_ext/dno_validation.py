@@ -268,6 +268,7 @@ ROWS = [
                "source line or page (see the folder's README)"),
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
+    Row("cace", ("stats.iv", "estimands.cace"), ("test_cace",)),
 ]
 
 

@@ -9,9 +9,11 @@ are a canonical table of the cohort (``cohort.intercurrent_events``).
 """
 
 from .apply import EstimandData, apply_estimand, ice_table
+from .cace import CACEResult, complier_average_effect
 from .estimand import POPULATIONS, STRATEGIES, Estimand, PerProtocolRule
 from .populations import Populations, per_protocol_population, sessions_received
 
-__all__ = ["Estimand", "EstimandData", "PerProtocolRule", "POPULATIONS", "Populations",
+__all__ = ["CACEResult", "complier_average_effect", "Estimand", "EstimandData",
+           "PerProtocolRule", "POPULATIONS", "Populations",
            "STRATEGIES", "apply_estimand", "ice_table", "per_protocol_population",
            "sessions_received"]

@@ -1,6 +1,6 @@
 """Write the analysis rows of a simulated cohort (for make_reference.R).
 
-Run: ``python tests/reference/cace/export_data.py`` (writes cace_data.csv here).
+Run: ``python tests/reference/cace/export_cace_data.py`` (writes cace_data.csv here).
 """
 
 from pathlib import Path

@@ -261,8 +261,12 @@ CHILD = textwrap.dedent("""
 @contextlib.contextmanager
 def writer(out: Path):
     """A child process inside replace_folder's write step (holding the lock)."""
+    # SIGINT back to its default in the child: a background CI job (bash `cmd &`) starts
+    # its children with SIGINT ignored, and Python then never raises KeyboardInterrupt;
+    # the child stands for a run started from a terminal, where Ctrl-C is delivered
     child = subprocess.Popen([sys.executable, "-c", CHILD, str(out)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = child.stdout.readline()
         assert line.startswith("writing"), child.stderr.read()

@@ -224,6 +224,37 @@ def ice_table(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     return _first_visits(_events(cohort, estimand, ids), SET_ASIDE)[list(ICE_TABLE_COLUMNS)]
 
 
+def composite_visits(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
+    """Per patient, the first visit of an event the estimand handles by the composite
+    strategy (from that visit on the event is part of the variable: for a responder
+    variable, not responding; ICH E9(R1) A.3.2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``visit``, ``event``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dryneedle_outcomes as dno
+    >>> pts = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
+    >>> visits = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"] * 3, "visit": [0, 1, 2] * 2,
+    ...                        "first_step_pain": [70.0, 60, 50, 68, 66, 64]})
+    >>> ice = pd.DataFrame({"patient_id": ["P1", "P2"], "visit": [2, 1],
+    ...                     "event": ["rescue_medication", "orthoses"]})
+    >>> cohort = dno.load_cohort(visits, pts, intercurrent_events=ice)
+    >>> est = dno.Estimand(intercurrent={"rescue_medication": "composite",
+    ...                                  "orthoses": "treatment_policy"})
+    >>> composite_visits(cohort, est)
+      patient_id  visit              event
+    0         P1      2  rescue_medication
+    """
+    ids = _population(cohort, estimand)["patient_id"]
+    return _first_visits(_events(cohort, estimand, ids), ("composite",))[
+        ["patient_id", "visit", "event"]]
+
+
 def apply_estimand(cohort: Cohort, estimand: Estimand, *,
                    outcome: str | None = None) -> EstimandData:
     """The analysis data of ``outcome`` under ``estimand``'s intercurrent-event strategies.

@@ -238,17 +238,14 @@ def composite_visits(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     --------
     >>> import pandas as pd
     >>> import dryneedle_outcomes as dno
-    >>> pts = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
-    >>> visits = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"] * 3, "visit": [0, 1, 2] * 2,
-    ...                        "first_step_pain": [70.0, 60, 50, 68, 66, 64]})
-    >>> ice = pd.DataFrame({"patient_id": ["P1", "P2"], "visit": [2, 1],
-    ...                     "event": ["rescue_medication", "orthoses"]})
-    >>> cohort = dno.load_cohort(visits, pts, intercurrent_events=ice)
-    >>> est = dno.Estimand(intercurrent={"rescue_medication": "composite",
-    ...                                  "orthoses": "treatment_policy"})
-    >>> composite_visits(cohort, est)
-      patient_id  visit              event
-    0         P1      2  rescue_medication
+    >>> rows = [(p, v, 70.0 - 5 * v) for p in ("A1", "B1") for v in range(3)]
+    >>> visits = pd.DataFrame(rows, columns=["patient_id", "visit", "first_step_pain"])
+    >>> arms = pd.DataFrame({"patient_id": ["A1", "B1"], "arm": ["dry_needling", "sham"]})
+    >>> events = pd.DataFrame({"patient_id": ["B1"], "visit": [1], "event": ["shockwave"]})
+    >>> cohort = dno.load_cohort(visits, arms, intercurrent_events=events)
+    >>> composite_visits(cohort, dno.Estimand(intercurrent={"shockwave": "composite"}))
+      patient_id  visit      event
+    0         B1      1  shockwave
     """
     ids = _population(cohort, estimand)["patient_id"]
     return _first_visits(_events(cohort, estimand, ids), ("composite",))[

@@ -67,6 +67,9 @@ _SOURCES = {
     "composite_visits": "estimands",
     "per_protocol_population": "estimands",
     "CACEResult": "estimands", "complier_average_effect": "estimands",
+    "MultiplicityResult": "multiplicity", "adjust_p_values": "multiplicity",
+    "multiple_endpoints": "multiplicity",
+    "SubgroupResult": "models.subgroups", "subgroup_analysis": "models.subgroups",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -184,5 +187,10 @@ __all__ = [
     "per_protocol_population",
     "CACEResult",
     "complier_average_effect",
+    "MultiplicityResult",
+    "adjust_p_values",
+    "multiple_endpoints",
+    "SubgroupResult",
+    "subgroup_analysis",
     "__version__",
 ]

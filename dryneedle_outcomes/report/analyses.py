@@ -54,9 +54,9 @@ def n_steps(options: AnalysisOptions | None) -> int:
     n = len(options.trajectory.models) if options.trajectory else 0
     n += len(options.reference_based.methods) if options.reference_based else 0
     n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
-    return n + sum(getattr(options, k) is not None
+    return n + sum(getattr(options, k, None) is not None
                    for k in ("baseline_table", "harms", "responders", "blinding",
-                             "soreness_duration"))
+                             "soreness_duration", "subgroups", "multiplicity"))
 
 
 #: Section titles of analyses that could not run.
@@ -64,7 +64,8 @@ TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajector
           "reference_based": "Missing data: multiple imputation",
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
-          "soreness_duration": "Post-needling soreness", "estimand": "Estimand"}
+          "soreness_duration": "Post-needling soreness", "estimand": "Estimand",
+          "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints"}
 
 
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
@@ -112,6 +113,16 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.reference_based is not None:   # right under the primary result
         _attempt(sections, "reference_based", lambda: reference_based_section(
             everyone, options, step=step, progress=progress, estimand=estimand))
+    if getattr(options, "multiplicity", None) is not None:
+        from .subgroups import multiplicity_section
+
+        step("multiplicity: primary endpoints")
+        _attempt(sections, "multiplicity", lambda: multiplicity_section(cohort, options))
+    if getattr(options, "subgroups", None) is not None:
+        from .subgroups import subgroups_section
+
+        step("subgroups")
+        _attempt(sections, "subgroups", lambda: subgroups_section(cohort, options))
     if options.time_to_relief is not None:
         _attempt(sections, "time_to_relief", lambda: relief_section(
             cohort, options, step=step, progress=progress))

@@ -1,0 +1,150 @@
+"""Subgroup analyses with interaction tests (issue 14 item 6).
+
+dno.subgroup_analysis against nlme::gls (unstructured, REML) + emmeans, and the
+heterogeneity summary against metafor: tests/reference/subgroups/ (README there for the
+source and the tolerances).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import dryneedle_outcomes as dno
+from dryneedle_outcomes.stats.meta import fixed_effect
+
+REF_DIR = Path(__file__).parent / "reference" / "subgroups"
+SUBGROUPS = ["site", "sex", "age_group", "symptom_months", "baseline"]
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return dno.load_cohort(pd.read_csv(REF_DIR / "assessments.csv"),
+                           pd.read_csv(REF_DIR / "patients.csv"))
+
+
+@pytest.fixture(scope="module")
+def result(cohort):
+    # Satterthwaite: model-based SEs and the Wald F, as gls and emmeans report them
+    with pytest.warns(dno.DryNeedleWarning, match="baseline is split at its median"):
+        return dno.subgroup_analysis(cohort, subgroups=SUBGROUPS, visit=6,
+                                     df="satterthwaite", cuts={"symptom_months": 12})
+
+
+def test_level_differences_match_gls_emmeans(result):
+    ref = pd.read_csv(REF_DIR / "levels.csv")
+    got = result.estimates.merge(ref, on=["subgroup", "level"], suffixes=("", "_r"))
+    assert len(got) == len(ref) == 11
+    # nlme::gls stops at its own tolerance: estimates within 1e-4 SE, SEs 1e-4 relative
+    assert np.all(np.abs(got["estimate"] - got["estimate_r"]) <= 1e-4 * got["std_error_r"])
+    np.testing.assert_allclose(got["std_error"], got["std_error_r"], rtol=1e-4)
+    for var, fit in result.fits.items():
+        if "continuous" in var:
+            continue
+        loglik = ref.loc[ref["subgroup"] == var, "loglik"].iloc[0]
+        assert abs(fit.fit.loglik - loglik) <= 1e-5, var
+
+
+def test_interaction_f_tests_match_emmeans_joint_tests(result):
+    ref = pd.read_csv(REF_DIR / "interaction.csv")
+    got = result.interaction.merge(ref, on=["subgroup", "scale"], suffixes=("", "_r"))
+    assert len(got) == len(ref) == 7
+    assert (got["num_df"] == got["num_df_r"]).all()
+    assert got.loc[got["subgroup"] == "age_group", "num_df"].iloc[0] == 2
+    # F is a quadratic form in estimates (1e-4 SE) and their covariance (1e-4): 5e-4
+    np.testing.assert_allclose(got["statistic"], got["statistic_r"], rtol=5e-4)
+
+
+def test_heterogeneity_matches_metafor(result):
+    ref = pd.read_csv(REF_DIR / "heterogeneity.csv")
+    levels = pd.read_csv(REF_DIR / "levels.csv")
+    # the engine on R's own per-level estimates: arithmetic, 1e-9 (15 digits written)
+    for var, part in levels.groupby("subgroup"):
+        r = ref[ref["subgroup"] == var].iloc[0]
+        out = fixed_effect(part["estimate"], part["std_error"] ** 2)
+        for key in ("estimate", "std_error", "Q", "Q_p_value", "I2"):
+            assert out[key] == pytest.approx(r[key], rel=1e-9, abs=1e-12), (var, key)
+        assert out["Q_df"] == r["Q_df"]
+    # and through our own fits: the inputs differ by the gls tolerance (1e-4 SE)
+    got = result.heterogeneity.merge(ref, on="subgroup", suffixes=("", "_r"))
+    assert len(got) == 5
+    np.testing.assert_allclose(got["estimate"], got["estimate_r"], rtol=1e-4)
+    np.testing.assert_allclose(got["Q"], got["Q_r"], rtol=1e-3, atol=1e-6)
+
+
+def test_the_overall_row_is_the_primary_analysis(cohort, result):
+    fit = dno.fit_trajectory(cohort, df="satterthwaite", primary_visit=6)
+    row = result.estimates.iloc[0]
+    assert (row["subgroup"], row["level"]) == ("overall", "all patients")
+    assert row["estimate"] == fit.primary()["estimate"].iloc[0]   # the same fit
+    assert row["n_arm"] + row["n_reference"] == fit.n_patients
+
+
+def test_counts_cuts_and_notes(cohort, result):
+    p = cohort.patients
+    sex = result.estimates[result.estimates["subgroup"] == "sex"]
+    expected = pd.crosstab(p["sex"], p["arm"].astype(str))
+    for r in sex.itertuples():
+        assert r.n_arm == expected.loc[r.level, "dry_needling"]
+        assert r.n_reference == expected.loc[r.level, "sham"]
+    cuts = result.cuts.set_index("subgroup")
+    assert cuts.loc["symptom_months", "rule"] == "pre-specified"
+    assert cuts.loc["symptom_months", "cut"] == 12
+    base = cohort.assessments.loc[cohort.assessments["visit"] == 0, "first_step_pain"]
+    assert cuts.loc["baseline", "rule"] == "median"
+    assert cuts.loc["baseline", "cut"] == base.median()
+    assert set(result.estimates.loc[result.estimates["subgroup"] == "symptom_months",
+                                    "level"]) == {"< 12", ">= 12"}
+    assert any("Wang et al. 2007" in n for n in result.notes)
+    assert "interaction" in result.methods_text()
+
+
+def test_forest_plot_draws_every_row_with_its_interaction_p(result):
+    ax = result.plot()
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    n_levels = int((result.estimates["subgroup"] != "overall").sum())
+    assert len(ax.collections) >= n_levels          # one CI line per level
+    assert sum("interaction p" in x for x in labels) == 5
+    site_p = result.interaction_p("site")
+    assert any(x.startswith("site: interaction p = " + f"{site_p:.3f}") for x in labels)
+    assert "(95% CI)" in ax.get_xlabel()
+    assert labels[0].startswith("All patients (n 4")
+
+
+def test_kenward_roger_is_the_default_and_widens_nothing_it_should_not(cohort):
+    res = dno.subgroup_analysis(cohort, subgroups=["sex"], visit=6)
+    sat = dno.subgroup_analysis(cohort, subgroups=["sex"], visit=6, df="satterthwaite")
+    assert res.df_method == "kenward_roger"
+    # same model and estimates; KR's adjusted SEs are not smaller for unstructured
+    np.testing.assert_allclose(res.estimates["estimate"], sat.estimates["estimate"],
+                               rtol=1e-10)
+    assert (res.estimates["std_error"] >= sat.estimates["std_error"] - 1e-12).all()
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    ({"subgroups": ["sex"]}, "visit= is required"),
+    ({"subgroups": ["nope"], "visit": 6}, "not a column"),
+    ({"subgroups": ["sex"], "visit": 6, "model": "random_slope"}, "primary MMRM"),
+    ({"subgroups": ["sex"], "visit": 6, "cuts": {"age": 50}}, "not among the subgroups"),
+    ({"subgroups": ["sex"], "visit": 6, "cuts": {"sex": 1}}, "not a continuous"),
+    ({"subgroups": ["sex"], "visit": 6, "df": "between_within"}, "df must be"),
+])
+def test_bad_arguments_are_clear_errors(cohort, kwargs, match):
+    with pytest.raises(dno.AnalysisError, match=match):
+        dno.subgroup_analysis(cohort, **kwargs)
+
+
+def test_a_level_without_patients_in_an_arm_is_not_analysed_and_said(cohort):
+    patients = pd.read_csv(REF_DIR / "patients.csv")
+    patients["clinician"] = np.where(patients["arm"] == "sham", "T1", "T2")
+    patients.loc[patients.index[:6], "clinician"] = "T3"
+    patients.loc[patients.index[:6], "arm"] = "sham"
+    c = dno.load_cohort(pd.read_csv(REF_DIR / "assessments.csv"), patients)
+    with pytest.warns(dno.DryNeedleWarning, match="subgroup clinician not analysed"):
+        res = dno.subgroup_analysis(c, subgroups=["clinician"], visit=6,
+                                    df="satterthwaite")
+    assert res.interaction.empty
+    assert res.estimates["subgroup"].tolist() == ["overall"]

@@ -148,3 +148,64 @@ def test_a_level_without_patients_in_an_arm_is_not_analysed_and_said(cohort):
                                     df="satterthwaite")
     assert res.interaction.empty
     assert res.estimates["subgroup"].tolist() == ["overall"]
+
+
+def test_the_run_writes_subgroup_and_multiplicity_sections(tmp_path):
+    """[analysis.subgroups] and [analysis.multiplicity] in a configuration on the sample
+    data (the sample's own analysis.toml is left as it is)."""
+    from dryneedle_outcomes.cli import main
+
+    sample = Path(__file__).resolve().parents[1] / "data" / "sample"
+    files = {k: (sample / f).as_posix() for k, f in [
+        ("assessments", "assessments.csv"), ("patients", "patients.xlsx"),
+        ("adverse_events", "adverse_events.csv"), ("mapping", "mapping.toml")]}
+    config = tmp_path / "analysis.toml"
+    config.write_text(
+        "[data]\n" + "".join(f'{k} = "{v}"\n' for k, v in files.items())
+        + 'errors = "quarantine"\n\n[analysis]\noutcome = "first_step_pain"\n'
+        "primary_visit = 6\n\n[analysis.subgroups]\nvariables = [\"sex\"]\n"
+        'df = "satterthwaite"\n\n[analysis.multiplicity]\n'
+        'endpoints = [{ outcome = "first_step_pain", visit = 6 }, '
+        '{ outcome = "vas_pain", visit = 6 }]\nprocedure = "fixed_sequence"\n',
+        encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(config), "--out", str(out), "--quiet"]) == 0
+    tables = out / "tables"
+    mult = pd.read_csv(tables / "multiplicity.csv")
+    assert mult["hypothesis"].tolist() == ["first_step_pain at visit 6",
+                                           "vas_pain at visit 6"]
+    assert mult["order"].tolist() == [1, 2]
+    assert (mult["p_adjusted"] == mult["p_value"].cummax()).all()   # arithmetic
+    levels = pd.read_csv(tables / "subgroups.csv")
+    assert levels["subgroup"].tolist() == ["overall", "sex", "sex"]
+    inter = pd.read_csv(tables / "subgroups_interaction.csv")
+    assert inter["subgroup"].tolist() == ["sex"]
+    assert list((out / "figures").glob("subgroups.*"))
+    report = (out / "report.html").read_text(encoding="utf-8")
+    assert "fixed-sequence" in report and "interaction" in report
+
+
+def test_config_checks_the_new_tables():
+    from dryneedle_outcomes.config import AnalysisConfig
+
+    base = {"data": {"assessments": "data/sample/assessments.csv"}}
+
+    def read(analysis):
+        return AnalysisConfig.from_dict({**base, "analysis": analysis}, base_dir=".")
+
+    cfg = read({"primary_visit": 6, "subgroups": {"cuts": {"symptom_months": 12}},
+                "multiplicity": {"endpoints": [{"outcome": "first_step_pain", "visit": 6},
+                                               {"outcome": "vas_pain", "visit": 6}]}})
+    assert cfg.analysis.subgroups.variables == ("site", "sex", "symptom_months", "baseline")
+    assert cfg.analysis.subgroups.cuts == {"symptom_months": 12.0}
+    assert cfg.analysis.multiplicity.endpoints == (("first_step_pain", 6), ("vas_pain", 6))
+    assert cfg.analysis.multiplicity.procedure == "hochberg"
+    with pytest.raises(dno.ConfigError, match="primary_visit is required"):
+        read({"subgroups": {}})
+    with pytest.raises(dno.ConfigError, match="two or more"):
+        read({"multiplicity": {"endpoints": [{"outcome": "first_step_pain", "visit": 6}]}})
+    with pytest.raises(dno.ConfigError, match="procedure"):
+        read({"multiplicity": {"procedure": "hommel"}})
+    with pytest.raises(dno.ConfigError, match="names an outcome twice"):
+        read({"multiplicity": {"endpoints": [{"outcome": "vas_pain", "visit": 6},
+                                             {"outcome": "vas_pain", "visit": 7}]}})

@@ -185,6 +185,8 @@ Schema (defaults after ``=`` for optional keys)::
                                          # without one: the median (data-derived, said)
     df = "kenward_roger"                 # or "satterthwaite"
     continuous_interaction = true        # also the 1-df test on the continuous scale
+    cluster = ""                         # a patients column of therapists (clinician):
+                                         # their variance component and ICC; "" = none
 
     [analysis.multiplicity]              # dno.multiple_endpoints: each primary endpoint
                                          # by the primary analysis, adjusted p-values
@@ -455,6 +457,7 @@ class SubgroupsOptions:
     cuts: dict | None = None
     df: str = default(_SG, "df")
     continuous_interaction: bool = default(_SG, "continuous_interaction")
+    cluster: str | None = default(_SG, "cluster") or None
 
 
 @dataclass(frozen=True)
@@ -555,6 +558,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "(a family of one needs no adjustment), e.g. endpoints = "
                           "[{ outcome = \"first_step_pain\", visit = 6 }, "
                           "{ outcome = \"vas_pain\", visit = 6 }]")
+    if name == "subgroups":
+        plain["cluster"] = plain["cluster"] or None
     if name == "trajectory":
         given = [k for k in DEPRECATED_TRAJECTORY if k in t]
         if given:

@@ -351,6 +351,10 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.subgroups", "continuous_interaction", "boolean", "also test the interaction "
        "of a continuous subgroup on its continuous scale (1 df)", default=True,
        option="SubgroupsOptions.continuous_interaction"),
+    _f("analysis.subgroups", "cluster", "text", "a patients column naming each "
+       "patient's therapist: its variance component and ICC at the primary visit "
+       "(\"\" = none)", default="", expected="a patients column name (text), or \"\" "
+       "for none", option="SubgroupsOptions.cluster"),
     _f("analysis.multiplicity", "endpoints", "endpoints", "the primary endpoints, two or "
        "more, each analysed by the primary analysis (the trajectory table's mmrm); for "
        "fixed_sequence the order given is the testing order", default=[],

@@ -289,9 +289,10 @@ def multiple_endpoints(cohort: Cohort, endpoints: Sequence, *, procedure: str = 
     Examples
     --------
     >>> import dryneedle_outcomes as dno
-    >>> cohort = dno.simulate_cohort(n_patients=60, seed=4)
+    >>> cohort = dno.simulate_cohort(n_patients=40, seed=4)
     >>> res = dno.multiple_endpoints(cohort, [("first_step_pain", 6), ("vas_pain", 6)],
-    ...                              procedure="hochberg", df="satterthwaite")
+    ...                              procedure="hochberg", covariance="cs",
+    ...                              df="satterthwaite")
     >>> res.table[["hypothesis", "visit"]].values.tolist()
     [['first_step_pain at visit 6', 6], ['vas_pain at visit 6', 6]]
     >>> bool((res.table["p_adjusted"] >= res.table["p_value"]).all())

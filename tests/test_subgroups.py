@@ -209,3 +209,26 @@ def test_config_checks_the_new_tables():
     with pytest.raises(dno.ConfigError, match="names an outcome twice"):
         read({"multiplicity": {"endpoints": [{"outcome": "vas_pain", "visit": 6},
                                              {"outcome": "vas_pain", "visit": 7}]}})
+
+
+def test_therapist_clustering_matches_lmer():
+    """cluster="clinician": lmer(y ~ baseline + arm + (1 | clinician)) at visit 6 on scores
+    with a therapist effect (make_clustering.R). lme4 and the engine stop at their own
+    tolerances (tests/tolerances.py: the LMM within sqrt(1e-12 (1 + |deviance|)) SE):
+    variances 1e-4 relative, the estimate 1e-4 SE, its SE 1e-4 relative; lmerTest's
+    Satterthwaite df by numerical differentiation: 1e-2 relative (as tests/test_trajectory.py)."""
+    ref = pd.read_csv(REF_DIR / "clustering.csv").iloc[0]
+    c = dno.load_cohort(pd.read_csv(REF_DIR / "clustered_assessments.csv"),
+                        pd.read_csv(REF_DIR / "patients.csv"))
+    res = dno.subgroup_analysis(c, subgroups=["clinician"], visit=6, covariance="cs",
+                                df="satterthwaite", cluster="clinician")
+    row = res.clustering.iloc[0]
+    assert (row["n_patients"], row["n_clusters"]) == (ref["n_patients"], ref["n_clusters"])
+    for key in ("variance_cluster", "variance_residual", "icc"):
+        assert row[key] == pytest.approx(ref[key], rel=1e-4), key
+    assert abs(row["estimate"] - ref["estimate"]) <= 1e-4 * ref["std_error"]
+    assert row["std_error"] == pytest.approx(ref["std_error"], rel=1e-4)
+    assert row["df"] == pytest.approx(ref["df"], rel=1e-2)
+    assert "clustering" in res.tables()
+    # the clinician is also a subgroup: six levels, a 5-df interaction test
+    assert res.interaction["num_df"].tolist() == [5]

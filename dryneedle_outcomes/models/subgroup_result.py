@@ -60,6 +60,9 @@ class SubgroupResult(AnalysisResult):
     cuts : DataFrame
         ``subgroup``, ``cut``, ``rule`` (``"pre-specified"`` or ``"median"``) of each
         continuous variable split in two.
+    clustering : DataFrame
+        With ``cluster=``: the therapist variance component, ICC and the arm difference
+        adjusted for it at ``visit`` (:mod:`.clustering`); else empty.
     primary : TrajectoryResult
         The primary analysis (the overall row).
     fits : dict
@@ -81,6 +84,7 @@ class SubgroupResult(AnalysisResult):
     converged: bool = True
     primary: object = field(default=None, repr=False)
     fits: dict = field(default_factory=dict, repr=False)
+    clustering: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def comparison(self) -> pd.DataFrame:
@@ -129,6 +133,12 @@ class SubgroupResult(AnalysisResult):
                                           "across subgroup levels (fixed-effect)",
                 notes=("I2 as a proportion (0-1); Q on k - 1 df; descriptive: the "
                        "interaction F test is the formal test.",),
+                conf_level=self.conf_level, digits=3)
+        if len(self.clustering):
+            out["clustering"] = TableResult(
+                self.clustering, title=f"{self.outcome}: therapist clustering at visit "
+                                       f"{self.visit} (variance components, ICC)",
+                notes=tuple(n for n in self.notes if n.startswith("Therapist clustering")),
                 conf_level=self.conf_level, digits=3)
         return out
 

@@ -53,6 +53,7 @@ from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
 from ..stats.checks import check_conf_level
+from .clustering import CLUSTERING_COLUMNS, therapist_clustering
 from .covariance_order import covariance_order
 from .subgroup_fit import SUB, fit_subgroup
 from .subgroup_result import SubgroupResult, heterogeneity_rows
@@ -119,7 +120,8 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
                       covariance: str | Sequence[str] = "unstructured",
                       df: str = "kenward_roger", reference_arm: str | None = None,
                       conf_level: float = 0.95, missing_baseline: str = "mean",
-                      continuous_interaction: bool = True) -> SubgroupResult:
+                      continuous_interaction: bool = True,
+                      cluster: str | None = None) -> SubgroupResult:
     """The arm difference at the pre-specified visit by subgroup, with interaction tests.
 
     Parameters
@@ -154,6 +156,11 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
         As in :func:`~dryneedle_outcomes.fit_trajectory`.
     continuous_interaction : bool
         Also test the interaction of a continuous subgroup on its continuous scale.
+    cluster : str, optional
+        A patients column naming each patient's therapist (clinician): adds
+        ``clustering``, the therapist variance component and ICC at ``visit``
+        (:mod:`.clustering`). A therapist column can also be a subgroup (its
+        interaction test: does the effect differ between therapists?).
 
     Returns
     -------
@@ -162,8 +169,9 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
     Examples
     --------
     >>> import dryneedle_outcomes as dno
-    >>> cohort = dno.simulate_cohort(n_patients=60, seed=4)
-    >>> res = dno.subgroup_analysis(cohort, subgroups=["sex"], visit=6, df="satterthwaite")
+    >>> cohort = dno.simulate_cohort(n_patients=40, seed=4)
+    >>> res = dno.subgroup_analysis(cohort, subgroups=["sex"], visit=6, covariance="cs",
+    ...                             df="satterthwaite")
     >>> res.estimates[["subgroup", "level"]].values.tolist()
     [['overall', 'all patients'], ['sex', 'female'], ['sex', 'male']]
     >>> res.interaction[["subgroup", "num_df"]].values.tolist()
@@ -262,6 +270,12 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
             messages += [f"subgroup {var} (continuous): {m}" for m in cont.fit.messages]
             tests.append({"subgroup": var, "scale": "continuous", "levels": np.nan,
                           **cont.test(cont.interaction_L(visit))})
+    clustering = pd.DataFrame(columns=CLUSTERING_COLUMNS)
+    if cluster is not None:
+        clustering, c_notes, c_msgs = therapist_clustering(frame, cohort, cluster, visit,
+                                                           conf_level)
+        notes += c_notes
+        messages += c_msgs
     estimates = pd.concat(rows, ignore_index=True)
     interaction = pd.DataFrame(tests, columns=["subgroup", "scale", "levels", "num_df",
                                                "den_df", "statistic", "p_value"])
@@ -277,7 +291,7 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
         cuts=pd.DataFrame(cut_rows, columns=["subgroup", "cut", "rule"]),
         notes=tuple(dict.fromkeys(notes)), warnings=tuple(dict.fromkeys(messages)),
         converged=bool(primary.converged and all(f.fit.converged for f in fits.values())),
-        primary=primary, fits=fits)
+        primary=primary, fits=fits, clustering=clustering)
 
 
 def _overall_rows(primary, n_all: pd.DataFrame, arms: list[str]) -> pd.DataFrame:

@@ -27,13 +27,14 @@ def plot_subgroups(result, ax=None, *, arm: str | None = None):
     Examples
     --------
     >>> import dryneedle_outcomes as dno
-    >>> res = dno.subgroup_analysis(dno.simulate_cohort(n_patients=60, seed=4),
-    ...                             subgroups=["sex"], visit=6, df="satterthwaite")
+    >>> res = dno.subgroup_analysis(dno.simulate_cohort(n_patients=40, seed=4),
+    ...                             subgroups=["sex"], visit=6, covariance="cs",
+    ...                             df="satterthwaite")
     >>> ax = res.plot()
     >>> [t.get_text() for t in ax.get_yticklabels()][:2]
-    ['All patients (n 30/30)', 'sex: interaction p = ...']
+    ['All patients (n 20/20)', 'sex: interaction p = ...']
     >>> ax.get_xlabel()
-    'Difference in First-step pain VAS at visit 6 (95% CI)'
+    'Difference in First-step pain (VAS, mm) at visit 6 (95% CI)'
     """
     import matplotlib.pyplot as plt
 

@@ -41,6 +41,7 @@ def subgroups_section(cohort: Cohort, options: AnalysisOptions) -> Section:
         res = subgroup_analysis(cohort, options.outcome, subgroups=list(s.variables),
                                 visit=options.primary_visit, cuts=s.cuts, df=s.df,
                                 continuous_interaction=s.continuous_interaction,
+                                cluster=s.cluster,
                                 **_primary_keywords(options))
     section = Section("subgroups", f"Subgroups: {inst.label}")
     n_rows = len(res.estimates) + res.estimates["subgroup"].nunique()

@@ -58,8 +58,13 @@ for (name in names(subgroups)) {
   int <- contrast(emm, interaction = c("revpairwise", "trt.vs.ctrl1"), by = "visit")
   jt <- as.data.frame(test(int, joint = TRUE, by = "visit"))
   jt <- jt[jt$visit == "6", ]
+  # emmeans prints F.ratio to 3 decimals: the Wald F in full precision from the same
+  # interaction contrasts (emmeans' linfct) and gls's coef and vcov
+  L <- int@linfct[as.character(int@grid$visit) == "6", , drop = FALSE]
+  est <- L %*% coef(m)
+  Fstat <- as.numeric(t(est) %*% solve(L %*% vcov(m) %*% t(L), est)) / nrow(L)
   tests_out[[name]] <- data.frame(subgroup = name, scale = "levels", num_df = jt$df1,
-                                  statistic = jt$F.ratio)
+                                  statistic = Fstat, F_ratio_emmeans = jt$F.ratio)
   h <- rma(yi = con$estimate, vi = con$SE^2, method = "FE")
   het_out[[name]] <- data.frame(subgroup = name, estimate = as.numeric(h$beta),
                                 std_error = h$se, Q = h$QE, Q_df = h$k - 1,
@@ -80,7 +85,8 @@ for (name in c("symptom_months", "baseline")) {
   ct <- as.data.frame(contrast(tr, method = "revpairwise", by = "visit"))
   ct <- ct[ct$visit == "6", ]
   tests_out[[paste(name, "continuous")]] <- data.frame(
-    subgroup = name, scale = "continuous", num_df = 1, statistic = ct$t.ratio^2)
+    subgroup = name, scale = "continuous", num_df = 1, statistic = ct$t.ratio^2,
+    F_ratio_emmeans = NA)
 }
 write.csv(do.call(rbind, levels_out), file.path(here, "levels.csv"), row.names = FALSE)
 write.csv(do.call(rbind, tests_out), file.path(here, "interaction.csv"), row.names = FALSE)

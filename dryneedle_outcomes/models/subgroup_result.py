@@ -66,7 +66,8 @@ class SubgroupResult(AnalysisResult):
     primary : TrajectoryResult
         The primary analysis (the overall row).
     fits : dict
-        The subgroup models (:class:`.subgroup_fit.SubgroupFit`), by variable.
+        The subgroup models (``SubgroupFit`` of
+        ``dryneedle_outcomes.models.subgroup_fit``), by variable.
     """
 
     outcome: str
@@ -145,7 +146,7 @@ class SubgroupResult(AnalysisResult):
     def plot(self, ax=None, **kwargs):
         """Forest plot: overall, then each subgroup's levels, with CIs, patients per arm
         and the interaction p-value of each variable; returns the Axes
-        (:func:`dryneedle_outcomes.plots.subgroups.plot_subgroups`)."""
+        (``dryneedle_outcomes.plots.subgroups.plot_subgroups``)."""
         from ..plots.subgroups import plot_subgroups
 
         return plot_subgroups(self, ax=ax, **kwargs)

@@ -132,7 +132,7 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
     subgroups : sequence of str, optional
         Patient columns (``site``, ``sex``, ``symptom_months``, a ``clinician`` column
         ...) and/or ``"baseline"`` (the outcome's baseline score). Default
-        :data:`DEFAULT_SUBGROUPS`, those of them the cohort carries (the others are
+        ``("site", "sex", "symptom_months", "baseline")``, those of them the cohort carries (the others are
         named in the notes). A text, boolean or two-valued column is a factor; a
         numeric column with more values is split at ``cuts[name]`` or the median.
     visit : int

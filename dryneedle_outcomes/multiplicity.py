@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .alerts import one_channel
 from .cohort import Cohort
 from .errors import AnalysisError
 from .results import AnalysisResult, comparison_frame, empty_comparison
@@ -254,6 +255,7 @@ def _endpoint(item, i: int) -> tuple[str, int]:
     return str(outcome), int(visit)
 
 
+@one_channel
 def multiple_endpoints(cohort: Cohort, endpoints: Sequence, *, procedure: str = "hochberg",
                        alpha: float = 0.05, conf_level: float = 0.95,
                        **fit_kwargs) -> MultiplicityResult:

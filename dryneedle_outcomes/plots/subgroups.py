@@ -82,6 +82,9 @@ def plot_subgroups(result, ax=None, *, arm: str | None = None):
         ax.axvline(0.0, color="0.3", lw=0.8)
         ax.set_yticks(ys)
         ax.set_yticklabels(labels)
+        for text, label in zip(ax.get_yticklabels(), labels):
+            if "interaction" in label:     # a subgroup variable's header
+                text.set_fontweight("bold")
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_xlabel(f"Difference in {literal(inst.label)} at visit {result.visit} "

@@ -3,7 +3,8 @@
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
 before any result), baseline table, trajectory, multiple imputation under MAR and
-reference-based assumptions with its tipping point, time to relief (once per timescale),
+reference-based assumptions with its tipping point, the primary endpoints with
+multiplicity-adjusted p-values, subgroups, time to relief (once per timescale),
 responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this

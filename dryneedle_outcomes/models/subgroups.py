@@ -133,8 +133,9 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
         Patient columns (``site``, ``sex``, ``symptom_months``, a ``clinician`` column
         ...) and/or ``"baseline"`` (the outcome's baseline score). Default
         ``("site", "sex", "symptom_months", "baseline")``, those of them the cohort
-        carries (the others are named in the notes). A text, boolean or two-valued column is a factor; a
-        numeric column with more values is split at ``cuts[name]`` or the median.
+        carries (the others are named in the notes). A text, boolean or two-valued
+        column is a factor; a numeric column with more values is split at
+        ``cuts[name]`` or the median.
     visit : int
         The pre-specified visit of the primary contrast (required; never inferred).
     model : {"mmrm"}

@@ -184,8 +184,9 @@ def draw_intercurrent_events(rng: np.random.Generator, p: SimulationParameters, 
     >>> ev = draw_intercurrent_events(ice_stream(1), SimulationParameters(),
     ...                               np.array(["P1", "P2"], dtype=object),
     ...                               np.array([2, -1]), np.array([4, 4]), att, days)
-    >>> ev.loc[ev["patient_id"] == "P1", ["visit", "day"]].iloc[0].tolist()
-    [2, 14.0]
+    >>> first = ev.loc[ev["patient_id"] == "P1"].iloc[0]   # P1 left: missed visit 2
+    >>> int(first["visit"]), float(first["day"])
+    (2, 14.0)
     """
     n, t = attended.shape
     k = max(t - 1, 1)

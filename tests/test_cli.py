@@ -251,8 +251,8 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
 
 
 def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
-    """The estimand's tables and its MAR imputation (the first method of
-    [analysis.reference_based]; jump to reference gives the same columns)."""
+    """The estimand's tables and its jump-to-reference imputation with the tipping point
+    ([analysis.reference_based])."""
     from dryneedle_outcomes.config import AnalysisConfig
 
     cfg = AnalysisConfig.from_file(SAMPLE / "analysis.toml")
@@ -261,10 +261,11 @@ def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
     frames = {"estimand": est.tables()["estimand"].table,
               "estimand_data": dno.apply_estimand(ice_cohort, est,
                                                   outcome="first_step_pain").counts()}
-    res = dno.reference_based(ice_cohort, "first_step_pain", method="mar",
+    assert rb.methods == ("jump_to_reference",)
+    res = dno.reference_based(ice_cohort, "first_step_pain", method="jump_to_reference",
                               reference_arm="sham", estimand=est, progress=False,
                               **rb.keywords())
-    frames["reference_based"] = res.arm_difference.assign(method="mar")[
+    frames["reference_based"] = res.arm_difference.assign(method="jump_to_reference")[
         ["method"] + list(res.arm_difference.columns)]
     frames["reference_based_missing"] = res.tables()["missing"].table
     tip = res.tipping_point(list(rb.tipping_deltas)).tables()
@@ -285,14 +286,13 @@ def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort,
         assert len(xlsx) == len(csv), name
     diff = pd.read_csv(out / "tables" / "responders_observed_difference.csv")
     assert {"estimate", "ci_lower", "ci_upper", "nnt", "nnt_ci_lower", "test"} <= set(diff)
-    # the MAR rows of the multiple-imputation table are the API's numbers (same data,
-    # same estimand, deterministic jackknife)
-    csv = pd.read_csv(out / "tables" / "reference_based.csv")
-    mar = csv[csv["method"] == "mar"].reset_index(drop=True)
-    api = frames["reference_based"].reset_index(drop=True)
-    for col in ("estimate", "std_error", "ci_lower", "ci_upper", "p_value"):
-        np.testing.assert_allclose(mar[col], api[col], rtol=1e-12, err_msg=col)
-    assert sorted(csv["method"].unique()) == ["jump_to_reference", "mar"]
+    # the multiple-imputation and tipping-point tables are the API's numbers (same data,
+    # same estimand, deterministic jackknife and delta adjustment)
+    for name in ("reference_based", "tipping_point_table"):
+        csv = pd.read_csv(out / "tables" / f"{name}.csv")
+        api = frames[name].reset_index(drop=True)
+        for col in ("estimate", "std_error", "ci_lower", "ci_upper", "p_value"):
+            np.testing.assert_allclose(csv[col], api[col], rtol=1e-12, err_msg=(name, col))
 
 
 class _Cells(HTMLParser):
@@ -352,10 +352,11 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    # 14: loading, Table 1, two trajectory models, two imputations ([analysis.reference_based]),
-    # two timescales of time to relief, responders, blinding, harms, soreness, two output steps
-    assert steps[0].startswith("[1/14] loading") and steps[-1].startswith("[14/14]")
-    assert len(steps) == 14
+    # 13: loading, Table 1, two trajectory models, the jump-to-reference imputation
+    # ([analysis.reference_based]), two timescales of time to relief, responders, blinding,
+    # harms, soreness, two output steps
+    assert steps[0].startswith("[1/13] loading") and steps[-1].startswith("[13/13]")
+    assert len(steps) == 13
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):
@@ -478,8 +479,7 @@ def test_bad_config_gives_one_line_and_exit_2(sample_dir, tmp_path, capsys, conf
 def test_failed_analysis_keeps_the_others_and_exits_1(sample_dir, tmp_path, capsys):
     # no bootstrap: the outputs checked here do not depend on it
     config = _sample_config(sample_dir, tmp_path, replace={
-        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 2000": "n_boot = 0",
-        'methods = ["mar", "jump_to_reference"]': 'methods = ["mar"]'})
+        "cumulative_after = [6]": "cumulative_after = [9]", "n_boot = 2000": "n_boot = 0"})
     out = tmp_path / "out"
     assert main(["run", str(config), "--out", str(out), "--quiet"]) == 1
     err = capsys.readouterr().err.strip().splitlines()

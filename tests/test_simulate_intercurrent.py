@@ -178,6 +178,13 @@ def test_jump_to_reference_imputes_the_values_missing_after_leaving_under_treatm
     assert (ice.loc[leaving["patient_id"].astype(str), "visit"].to_numpy()
             == leaving["visit"].to_numpy()).all()
     assert (mar.intercurrent["strategy"] == "MAR").all()
+    # the same analysis as the intercurrent= path (the one validated against rbmi's
+    # published results, tests/reference/rbmi) given the leaving events directly
+    same = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                               reference_arm="sham", variance="bootstrap", n_samples=2,
+                               seed=1, progress=False,
+                               intercurrent=leaving[["patient_id", "visit"]])
+    pd.testing.assert_frame_equal(same.arm_difference, j2r.arm_difference)
     # dry-needling patients who left are imputed as sham patients: the difference moves
     dn_left = set(leaving["patient_id"]) & set(
         cohort.patients.loc[cohort.patients["arm"] == "dry_needling", "patient_id"])

@@ -26,7 +26,15 @@ rbmi implements them (Wolbers et al. 2022, Pharm Stat 21:1246-57):
 * ``approach="approximate_bayes"``: ``n_samples`` bootstrapped MMRM fits, one random
   imputation from each, Rubin's rules with Barnard-Rubin df (``variance="rubin"``); the
   "information-anchored" variance (Cro, Carpenter & Kenward 2019, JRSS A 182:623-45).
-* ``approach="bayes"`` (MCMC, rbmi's ``method_bayes``) is not implemented yet.
+* ``approach="bayes"``: ``n_samples`` draws of the MMRM's parameters from their
+  posterior (rbmi's ``method_bayes``: flat prior on the coefficients, inverse-Wishart
+  prior on the unstructured covariance centred on its REML estimate), one random
+  imputation from each, Rubin's rules with Barnard-Rubin df. rbmi samples with Stan's
+  HMC; here an exact data-augmentation Gibbs sampler of the same posterior (Schafer
+  1997, ch. 5; :mod:`~dryneedle_outcomes.stats.imputation.bayes`), one chain from the
+  REML estimates, ``warmup`` iterations discarded and every ``thin``-th kept (rbmi's
+  ``control_bayes(warmup = 200, thin = 50)``), with rbmi's warning when the effective
+  sample size of a parameter is below 40 % of the draws.
 
 Intercurrent events come from ``intercurrent=``: a table with ``patient_id``, ``visit``
 (the first visit affected) and optionally ``strategy`` (``MAR``, ``JR``, ``CR``,
@@ -62,6 +70,8 @@ _STRATEGY_NAMES = {**METHODS, **{v.lower(): v for v in METHODS.values()},
                    "j2r": "JR"}
 _CODES = {"MAR": 0, "JR": 1, "CR": 2, "CIR": 3}
 _DEFAULT_SAMPLES = {"bootstrap": 500, "rubin": 100}
+_APPROACH_TEXT = {"conditional_mean": "conditional mean",
+                  "approximate_bayes": "approximate Bayesian", "bayes": "Bayesian (MCMC)"}
 ARM_DIFFERENCE_COLUMNS = ["arm", "reference", "visit", "estimate", "std_error", "ci_lower",
                           "ci_upper", "p_value"]
 
@@ -288,15 +298,16 @@ class ReferenceBasedResult(AnalysisResult):
                         "delta_interpolated": interp})
         notes = (f"Delta added to the imputed values of {', '.join(arms)}"
                  + (" (j times delta at the j-th imputed visit)" if cumulative else "")
-                 + f"; {self.approach.replace('_', ' ')} imputation under {self.method}.",)
+                 + f"; {_APPROACH_TEXT[self.approach]} imputation under {self.method}.",)
         return TippingPointResult(self.outcome, tuple(arms), cumulative, alpha,
                                   self.conf_level, table, pd.DataFrame(tip), notes=notes)
 
     def responders(self, mcid: float | None = None):
         """Responders from the imputations: each completed data set dichotomised at
         ``mcid`` (improvement from baseline; default the instrument's MCID), the risk
-        difference pooled by Rubin's rules. Approximate Bayes only: conditional means
-        are not draws, and a dichotomy of them is biased (refused, with the reason).
+        difference pooled by Rubin's rules. Approximate Bayes or Bayes only:
+        conditional means are not draws, and a dichotomy of them is biased (refused,
+        with the reason).
         Returns an :class:`~dryneedle_outcomes.ImputedRespondersResult`.
 
         Examples
@@ -438,7 +449,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                     intercurrent: pd.DataFrame | None = None,
                     bootstrap_type: str = "percentile",
                     conf_level: float = 0.95, n_jobs: int | None = 1,
-                    progress: bool = True) -> ReferenceBasedResult:
+                    progress: bool = True, warmup: int | None = None,
+                    thin: int | None = None) -> ReferenceBasedResult:
     """Multiple imputation under MAR or a reference-based assumption; see the module
     docstring for the methods and their sources.
 
@@ -455,12 +467,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         The reference (control) arm: the imputation reference and the comparator.
         Default: the control arm (as :func:`~dryneedle_outcomes.fit_trajectory`).
     approach : str
-        ``"conditional_mean"``, ``"approximate_bayes"`` (or ``"bayes"``: not yet).
+        ``"conditional_mean"``, ``"approximate_bayes"`` or ``"bayes"`` (MCMC).
     variance : str, optional
         ``"jackknife"`` (default for conditional mean) or ``"bootstrap"``; ``"rubin"``
-        for ``approximate_bayes``.
+        for ``approximate_bayes`` and ``bayes``.
     n_samples : int, optional
-        Bootstrap samples (default 500) or imputations (default 100).
+        Bootstrap samples (default 500) or imputations (default 100; for ``bayes`` the
+        MCMC draws kept).
     seed : int, optional
         For the bootstrap and random imputations.
     adjust : sequence of str
@@ -488,7 +501,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         its own seed spawned from one :class:`numpy.random.SeedSequence`, and the
         jackknife is deterministic.
     progress : bool, default True
-        Show a ``tqdm`` progress bar over the resampling loop.
+        Show a ``tqdm`` progress bar over the resampling loop (and the MCMC).
+    warmup, thin : int, optional
+        ``approach="bayes"`` only: MCMC iterations discarded before the first kept draw
+        (default 200) and iterations per kept draw (default 50), rbmi's
+        ``control_bayes(warmup, thin)`` (``burn_in``/``burn_between`` in rbmi < 1.4).
+        The chain is serial, so ``n_jobs`` parallelises only the imputations and
+        analyses after it (same numbers for any ``n_jobs``).
 
     Returns
     -------
@@ -527,6 +546,11 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         # `method` (rbmi: such data are removed by the user before imputation)
         intercurrent = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
         set_aside_ice = True
+    if (warmup is not None or thin is not None) and approach != "bayes":
+        raise AnalysisError("warmup and thin are settings of the MCMC: give them with "
+                            f"approach='bayes', not approach={approach!r}")
+    mcmc = {"warmup": 200 if warmup is None else warmup,
+            "thin": 50 if thin is None else thin}
     if variance is None:
         variance = "jackknife" if approach == "conditional_mean" else "rubin"
     if n_samples is None and variance in _DEFAULT_SAMPLES:
@@ -596,7 +620,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                              seed=seed, bootstrap_type=bootstrap_type,
                              structure=covariance, conf_level=conf_level,
                              arm_names=arms, x_names=xnames, n_jobs=n_jobs,
-                             progress=progress)
+                             progress=progress, **mcmc)
     for j in range(len(xnames)):
         pats[f"x_{j}"] = x[:, j]
     pats["arm_code"] = arm_code
@@ -619,9 +643,15 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     inference = {"jackknife": "jackknife standard errors and normal-approximation CIs",
                  "bootstrap": f"{bootstrap_type} bootstrap ({n_samples} samples within arm)",
                  "rubin": f"Rubin's rules over {n_samples} imputations (Barnard-Rubin df)"}
+    if approach == "bayes":
+        inference["rubin"] = (
+            f"MCMC draws of the MMRM's parameters (Gibbs sampler, flat prior on the "
+            f"coefficients, inverse-Wishart prior on the covariance centred on its REML "
+            f"estimate; one chain from the REML estimates, {mcmc['warmup']} warm-up "
+            f"iterations, every {mcmc['thin']}th kept), " + inference["rubin"])
     notes = [
         f"Missing values of {outcome} imputed under {method.replace('_', ' ')} "
-        f"(reference arm {reference}) by {approach.replace('_', ' ')} imputation from an "
+        f"(reference arm {reference}) by {_APPROACH_TEXT[approach]} imputation from an "
         f"MMRM ({covariance} covariance shared by the arms; arm x visit"
         + (", " + ", ".join(f"{n} x visit" for n in xnames) if xnames else "")
         + "), then ANCOVA at each visit; " + inference[variance]

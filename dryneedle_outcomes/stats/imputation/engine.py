@@ -66,8 +66,9 @@ class MIResult:
     ``point``: the full-data estimates (conditional mean) or the per-imputation means.
     ``samples``: estimates of each resample or imputation (R, K, T); ``ses`` the
     imputations' within-ANCOVA SEs (Rubin). ``mcmc``: the kept draws of the imputation
-    model's parameters and their effective sample sizes (``bayes``). ``imputed``: the completed outcome (N, T)
-    for conditional mean, (M, N, T) for random imputation. ``sens_point``/``sens_samples``:
+    model's parameters and their effective sample sizes (``bayes``). ``imputed``: the
+    completed outcome (N, T) for conditional mean, (M, N, T) for random imputation.
+    ``sens_point``/``sens_samples``:
     the same analysis of the missing-value indicators of each arm (constant, then
     cumulative), shape (2A, K, T) and (R, 2A, K, T), for tipping points.
     """

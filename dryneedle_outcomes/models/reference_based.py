@@ -675,6 +675,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         notes.append(f"{post_obs} value(s) observed after an event with a reference-based "
                      "strategy were set aside when fitting the imputation model and kept "
                      "in the analysis (as rbmi does).")
+    if res.mcmc is not None:
+        e = res.mcmc.ess
+        k = int(np.nanargmin(e)) if np.isfinite(e).any() else 0
+        notes.append(f"MCMC: one chain of {mcmc['warmup'] + mcmc['thin'] * res.n_samples} "
+                     f"iterations; smallest effective sample size of the "
+                     f"{res.n_samples} kept draws {e[k]:.0f} ({res.mcmc.names[k]}; "
+                     "Geyer's initial monotone sequence; rbmi warns below 40 %).")
     warns = list(res.messages)
     if len(excl):
         warns.append(f"{excl['patient_id'].nunique()} patient(s) not analysed: see "

@@ -64,6 +64,7 @@ _SOURCES = {
     "ICPHFit": "stats.survival.ic_ph", "fit_ic_ph": "stats.survival.ic_ph",
     "Estimand": "estimands", "EstimandData": "estimands", "PerProtocolRule": "estimands",
     "Populations": "estimands", "apply_estimand": "estimands", "ice_table": "estimands",
+    "composite_visits": "estimands",
     "per_protocol_population": "estimands",
     "CACEResult": "estimands", "complier_average_effect": "estimands",
 }
@@ -179,6 +180,7 @@ __all__ = [
     "Populations",
     "apply_estimand",
     "ice_table",
+    "composite_visits",
     "per_protocol_population",
     "CACEResult",
     "complier_average_effect",

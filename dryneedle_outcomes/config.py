@@ -76,10 +76,10 @@ Schema (defaults after ``=`` for optional keys)::
                                          # text columns ("site") are factors
     baseline_by_visit = true             # baseline x visit interaction in session_means
                                          # and mmrm (Mallinckrodt et al. 2008)
-    missing_baseline = "exclude"         # a patient without a baseline value: left out,
-                                         # or "mean": kept with the mean of the observed
-                                         # baselines (White & Thompson 2005, Stat Med
-                                         # 24:993-1007), stated in the notes
+    missing_baseline = "mean"            # a randomised patient without a baseline value:
+                                         # kept with the mean of the observed baselines
+                                         # (White & Thompson 2005, Stat Med 24:993-1007),
+                                         # stated in the notes; or "exclude": left out
     df = "kenward_roger"                 # or "kenward_roger_linear" / "satterthwaite"
                                          # / "between_within" (SAS's DDFM=KR / KR(LINEAR) /
                                          # SATTERTHWAITE / BETWITHIN):

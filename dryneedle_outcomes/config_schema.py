@@ -195,8 +195,9 @@ FIELDS: tuple[Field, ...] = (
        "et al. 2008); false leaves it out", default=True,
        option="TrajectoryOptions.baseline_by_visit"),
     _f("analysis.trajectory", "missing_baseline", "choice", "a randomised patient without a "
-       "baseline value: left out (exclude) or kept with the mean of the observed baselines "
-       "(mean; White & Thompson 2005)", default="exclude", allowed=("exclude", "mean"),
+       "baseline value: kept with the mean of the observed baselines (mean, the default; "
+       "White & Thompson 2005; ICH E9(R1) randomised population) or left out (exclude)",
+       default="mean", allowed=("mean", "exclude"),
        option="TrajectoryOptions.missing_baseline"),
     _f("analysis.trajectory", "df", "choice", "degrees of freedom of the mmrm (the "
        "random-effects models use Satterthwaite)", default="kenward_roger",

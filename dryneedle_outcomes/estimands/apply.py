@@ -224,6 +224,34 @@ def ice_table(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     return _first_visits(_events(cohort, estimand, ids), SET_ASIDE)[list(ICE_TABLE_COLUMNS)]
 
 
+def composite_visits(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
+    """Per patient, the first visit of an event the estimand handles by the composite
+    strategy (from that visit on the event is part of the variable: for a responder
+    variable, not responding; ICH E9(R1) A.3.2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``visit``, ``event``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dryneedle_outcomes as dno
+    >>> rows = [(p, v, 70.0 - 5 * v) for p in ("A1", "B1") for v in range(3)]
+    >>> visits = pd.DataFrame(rows, columns=["patient_id", "visit", "first_step_pain"])
+    >>> arms = pd.DataFrame({"patient_id": ["A1", "B1"], "arm": ["dry_needling", "sham"]})
+    >>> events = pd.DataFrame({"patient_id": ["B1"], "visit": [1], "event": ["shockwave"]})
+    >>> cohort = dno.load_cohort(visits, arms, intercurrent_events=events)
+    >>> composite_visits(cohort, dno.Estimand(intercurrent={"shockwave": "composite"}))
+      patient_id  visit      event
+    0         B1      1  shockwave
+    """
+    ids = _population(cohort, estimand)["patient_id"]
+    return _first_visits(_events(cohort, estimand, ids), ("composite",))[
+        ["patient_id", "visit", "event"]]
+
+
 def apply_estimand(cohort: Cohort, estimand: Estimand, *,
                    outcome: str | None = None) -> EstimandData:
     """The analysis data of ``outcome`` under ``estimand``'s intercurrent-event strategies.

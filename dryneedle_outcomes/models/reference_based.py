@@ -57,6 +57,7 @@ import pandas as pd
 from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame
 from ..stats.checks import check_conf_level
 from ..stats.imputation.engine import MIResult, reference_based_mi, tipping
@@ -449,7 +450,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                     intercurrent: pd.DataFrame | None = None,
                     bootstrap_type: str = "percentile",
                     conf_level: float = 0.95, n_jobs: int | None = 1,
-                    progress: bool = True, warmup: int | None = None,
+                    progress: bool = True, missing_baseline: str = "mean",
+                    adjust_instrument: bool = True, warmup: int | None = None,
                     thin: int | None = None) -> ReferenceBasedResult:
     """Multiple imputation under MAR or a reference-based assumption; see the module
     docstring for the methods and their sources.
@@ -502,6 +504,17 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         jackknife is deterministic.
     progress : bool, default True
         Show a ``tqdm`` progress bar over the resampling loop (and the MCMC).
+    missing_baseline : {"mean", "exclude"}
+        With ``"baseline"`` in ``adjust``, a randomised patient without a baseline
+        value is kept with the mean of the observed baselines, both arms pooled
+        (``"mean"``, the default: White & Thompson 2005, Stat Med 24:993-1007; the
+        analysis stays in the randomised population, ICH E9(R1) A.3.2; said in the
+        notes) or left out (``"exclude"``: listed in ``excluded``). As
+        :func:`~dryneedle_outcomes.fit_trajectory`.
+    adjust_instrument : bool, default True
+        With a pooled outcome (:mod:`dryneedle_outcomes.pooling`), the instrument is a
+        covariate of the imputation and analysis models, as in
+        :func:`~dryneedle_outcomes.fit_trajectory`.
     warmup, thin : int, optional
         ``approach="bayes"`` only: MCMC iterations discarded before the first kept draw
         (default 200) and iterations per kept draw (default 50), rbmi's
@@ -527,15 +540,17 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     if method not in METHODS:
         raise AnalysisError(f"method must be one of {list(METHODS)}, got {method!r}")
     set_aside_ice = False
+    composite = None
     if estimand is not None:
         if intercurrent is not None:
             raise AnalysisError("give estimand= or intercurrent=, not both")
         if not hasattr(estimand, "intercurrent"):
             raise AnalysisError("estimand must be a dno.Estimand (the intercurrent events "
                                 "then come from cohort.intercurrent_events)")
-        from ..estimands.apply import ice_table
+        from ..estimands.apply import composite_visits, ice_table
 
         tab = ice_table(cohort, estimand)
+        composite = composite_visits(cohort, estimand)
         if (tab["strategy"] == "while_on_treatment").any():
             raise AnalysisError(
                 "the estimand handles an intercurrent event by the while-on-treatment "
@@ -555,9 +570,10 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         variance = "jackknife" if approach == "conditional_mean" else "rubin"
     if n_samples is None and variance in _DEFAULT_SAMPLES:
         n_samples = _DEFAULT_SAMPLES[variance]
-    adjust = tuple(adjust or ())
+    adjust, pool_note = with_pooled_covariate(cohort, outcome, adjust, adjust_instrument)
     frame = model_frame(cohort, outcome, adjust=adjust, time="visit",
-                        reference_arm=reference_arm, visits=visits)
+                        reference_arm=reference_arm, visits=visits,
+                        missing_baseline=missing_baseline)
     arms = list(frame.arms)
     reference = arms[0]
     vis = list(frame.visits)
@@ -568,6 +584,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     pats["arm"] = pats["arm"].astype(str)
     pats = pats[pats["arm"].isin(arms)]
     excluded = []
+    imputed_baseline, baseline_mean = [], None
     if frame.adjust_baseline:
         a = cohort.visit_ratings().assessments
         base = a.loc[a["visit"] == 0, ["patient_id", outcome]].rename(
@@ -576,6 +593,13 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         # patients are listed as excluded just below (not imputed: no baseline covariate)
         pats = pats.merge(base, on="patient_id", how="left")
         nob = pats["baseline"].isna()
+        if missing_baseline == "mean" and nob.any() and len(base):
+            # the mean over every patient with a visit-0 value, both arms pooled (as
+            # model_frame), also for a randomised patient with no assessment at all
+            baseline_mean = float(base["baseline"].mean())
+            imputed_baseline = pats.loc[nob, "patient_id"].tolist()
+            pats.loc[nob, "baseline"] = baseline_mean
+            nob = pats["baseline"].isna()
         excluded.append(pd.DataFrame({"patient_id": pats.loc[nob, "patient_id"],
                                       "reason": "no baseline value (visit 0)"}))
         pats = pats[~nob]
@@ -624,6 +648,9 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     for j in range(len(xnames)):
         pats[f"x_{j}"] = x[:, j]
     pats["arm_code"] = arm_code
+    if composite is not None:   # first visit of a composite-strategy event (responders)
+        pats["composite_visit"] = pats["patient_id"].map(
+            composite.set_index("patient_id")["visit"]).astype(float)
     miss = np.isnan(y)
     n_imp = (miss & (np.arange(T)[None, :] >= ice[:, None])).sum(axis=1)
     has = ice < T
@@ -660,6 +687,12 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         f"strategy from the event on; {int(miss.sum())} missing value(s) imputed"
         + (" (other missing values under MAR)." if miss.sum() > n_imp.sum() else "."),
     ]
+    if imputed_baseline:
+        notes.append(f"{len(imputed_baseline)} randomised patient(s) without a baseline "
+                     f"value kept with the mean of the observed baselines, "
+                     f"{baseline_mean:.4g} (both arms pooled; White & Thompson 2005).")
+    if pool_note:
+        notes.append(pool_note + ".")
     if set_aside_ice:
         notes.append(f"Estimand: intercurrent events from cohort.intercurrent_events; "
                      f"under the hypothetical strategy the {n_set_aside} value(s) observed "
@@ -667,6 +700,11 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                      f"cohort, see dno.apply_estimand(...).ledger) and imputed under "
                      f"{method.replace('_', ' ')}; events under treatment policy keep "
                      f"their values, and other missing values are imputed under MAR.")
+    if composite is not None and len(composite):
+        notes.append(f"{len(composite)} patient(s) with an event handled by the composite "
+                     "strategy: their values are used as observed in this analysis of "
+                     f"{outcome} (the composite strategy defines a responder variable: in "
+                     "result.responders() they do not respond from the event on).")
     if intercurrent is None and method != "mar":
         notes.append("Without an intercurrent-events table, a run of missing values up "
                      "to the last visit is taken as discontinuation at its first visit; "

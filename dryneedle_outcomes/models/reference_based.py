@@ -719,7 +719,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         notes.append(f"MCMC: one chain of {mcmc['warmup'] + mcmc['thin'] * res.n_samples} "
                      f"iterations; smallest effective sample size of the "
                      f"{res.n_samples} kept draws {e[k]:.0f} ({res.mcmc.names[k]}; "
-                     "Geyer's initial monotone sequence; rbmi warns below 40 %).")
+                     "Geyer's initial monotone sequence over every iteration after the "
+                     "warm-up; rbmi warns below 40 %).")
     warns = list(res.messages)
     if len(excl):
         warns.append(f"{excl['patient_id'].nunique()} patient(s) not analysed: see "

@@ -69,8 +69,10 @@ class GibbsDraws:
     """Kept draws of the imputation model's parameters and their diagnostics.
 
     ``beta`` (M, (A + c) T) in the engine's order; ``Sigma`` (M, T, T); ``ess`` the
-    effective sample size of each monitored quantity named in ``names`` (each ``beta``,
-    then the log of each variance and each covariance of ``Sigma``'s lower triangle).
+    effective sample size of the M kept draws of each monitored quantity named in
+    ``names`` (each ``beta``, then the log of each variance and each covariance of
+    ``Sigma``'s lower triangle), estimated from every iteration after the warm-up
+    (:func:`.mcmc_diagnostics.ess` with ``thin``).
     """
 
     beta: np.ndarray
@@ -188,6 +190,9 @@ def mmrm_gibbs(y: np.ndarray, arm: np.ndarray, x: np.ndarray, n_arms: int, *,
     n_iter = warmup + thin * n_samples
     keep_B = np.empty((n_samples, p, T))
     keep_S = np.empty((n_samples, T, T))
+    low = np.tril_indices(T)
+    # every iteration after the warm-up, for the ESS of the kept draws (mcmc_diagnostics)
+    trace = np.empty((thin * n_samples, p * T + len(low[0])))
     k = 0
     for it in tqdm(range(1, n_iter + 1), disable=not progress, leave=False,
                    desc="MCMC (Gibbs sampler)"):
@@ -197,27 +202,21 @@ def mmrm_gibbs(y: np.ndarray, arm: np.ndarray, x: np.ndarray, n_arms: int, *,
         Sigma = invwishart_draw(df_post, S + E.T @ E, rng)
         Sigma = 0.5 * (Sigma + Sigma.T)
         B = Bhat + U @ rng.standard_normal((p, T)) @ np.linalg.cholesky(Sigma).T
-        if it > warmup and (it - warmup) % thin == 0:
-            keep_B[k], keep_S[k] = B, Sigma
-            k += 1
+        if it > warmup:
+            trace[it - warmup - 1, :p * T] = B.ravel()
+            trace[it - warmup - 1, p * T:] = Sigma[low]
+            if (it - warmup) % thin == 0:
+                keep_B[k], keep_S[k] = B, Sigma
+                k += 1
     from .mcmc_diagnostics import ess as _ess
 
-    low = np.tril_indices(T)
-    monitored = np.column_stack([keep_B.reshape(n_samples, -1),
-                                 _log_diag(keep_S)[:, low[0], low[1]]])
+    diag = np.flatnonzero(low[0] == low[1]) + p * T
+    trace[:, diag] = np.log(trace[:, diag])
     names = [f"beta[{j}]" for j in range(p * T)] + \
         [(f"log Sigma[{i},{i}]" if i == j else f"Sigma[{i},{j}]")
          for i, j in zip(*low)]
     return GibbsDraws(keep_B.reshape(n_samples, -1), keep_S, warmup, thin, nu, S,
-                      _ess(monitored), names, N)
-
-
-def _log_diag(Sig: np.ndarray) -> np.ndarray:
-    """Copies of ``Sig`` (M, T, T) with the log of each diagonal entry."""
-    out = Sig.copy()
-    d = np.arange(Sig.shape[1])
-    out[:, d, d] = np.log(Sig[:, d, d])
-    return out
+                      _ess(trace, thin=thin), names, N)
 
 
 __all__ = ["GibbsDraws", "invwishart_draw", "mmrm_gibbs"]

@@ -10,6 +10,15 @@ and decreasing for a reversible chain, so the sum stops before the first non-pos
 (divisor ``n``), as Stan's ``ess_bulk`` does for one chain, and like Stan the ESS is
 capped at ``n log10(n)`` (a strongly antithetic chain).
 
+Thinned chains: the kept draws are every ``thin``-th iteration, so their lag-k
+autocorrelation is the full chain's at lag ``k thin``. Given the full chain, :func:`ess`
+with ``thin`` estimates those from all ``n thin`` iterations rather than from the ``n``
+kept ones: the same quantity (the ESS of the kept draws, what rbmi's check looks at)
+with about ``thin`` times less sampling variance in each autocorrelation. From the kept
+draws alone, the estimate of a chain of 100 independent draws of 49 parameters puts one
+of them below 40 % in about a fifth of runs; from the full chain (``thin = 50``) the
+noise is negligible.
+
 rbmi's ``check_mcmc`` warns when the ESS of any parameter is below 40 % of the number of
 draws (``threshold_lowESS = 0.4``; ``R/mcmc.R``, ``check_ESS``): :func:`low_ess_message`.
 """
@@ -19,10 +28,14 @@ from __future__ import annotations
 import numpy as np
 
 
-def ess(draws: np.ndarray) -> np.ndarray:
+def ess(draws: np.ndarray, thin: int = 1) -> np.ndarray:
     """Effective sample size of each column of ``draws`` (n draws x k quantities; a 1-d
     array is one quantity), Geyer's initial monotone sequence (module docstring). NaN
     for a constant column.
+
+    With ``thin`` > 1, ``draws`` is the full chain and the result the ESS of its
+    ``len(draws) // thin`` draws kept by thinning (every ``thin``-th), from the full
+    chain's autocorrelations at multiples of ``thin``.
 
     Examples
     --------
@@ -41,16 +54,26 @@ def ess(draws: np.ndarray) -> np.ndarray:
     True
     >>> ess(np.ones(10)).tolist()
     [nan]
+    >>> kept = ar[9::10]                      # thinned by 10: AR(1) with phi = 0.9^10
+    >>> round(len(kept) * (1 - 0.9**10) / (1 + 0.9**10))
+    193
+    >>> bool(150 < ess(ar, thin=10)[0] < 240)
+    True
     """
     X = np.asarray(draws, dtype=float)
     if X.ndim == 1:
         X = X[:, None]
-    n, k = X.shape
+    thin = int(thin)
+    if thin < 1:
+        raise ValueError(f"thin must be >= 1, got {thin}")
+    n_all, k = X.shape
+    n = n_all // thin                                      # kept draws
     if n < 4:
         return np.full(k, np.nan)
     Xc = X - X.mean(axis=0)
-    f = np.fft.rfft(Xc, n=2 * n, axis=0)
-    acov = np.fft.irfft(f * np.conj(f), n=2 * n, axis=0)[:n] / n
+    f = np.fft.rfft(Xc, n=2 * n_all, axis=0)
+    acov = np.fft.irfft(f * np.conj(f), n=2 * n_all, axis=0)[:n_all] / n_all
+    acov = acov[::thin][:n]                                # lags 0, thin, 2 thin, ...
     var0 = acov[0]
     flat = ~(var0 > 1e-300 * np.maximum(1.0, np.abs(X).max(axis=0)) ** 2)
     rho = acov / np.where(flat, 1.0, var0)

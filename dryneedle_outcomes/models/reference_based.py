@@ -477,7 +477,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         Bootstrap samples (default 500) or imputations (default 100; for ``bayes`` the
         MCMC draws kept).
     seed : int, optional
-        For the bootstrap and random imputations.
+        For the bootstrap, the random imputations and the MCMC.
     adjust : sequence of str
         ``"baseline"`` and patient covariates (stratification factors), in the
         imputation model (by visit) and the analysis model.

@@ -265,10 +265,17 @@ def test_a_seed_gives_the_same_numbers_for_any_n_jobs(trial):  # noqa: F811
     # the imputations keep the observed values
     obs = ~np.isnan(trial["y"])
     assert np.all(one.imputed[:, obs] == trial["y"][obs])
-    # tipping points re-analyse the stored imputations (as for approximate Bayes)
-    tip = tipping(one, [0.0], arms=[0], arm=trial["arm"], x=trial["x"])[0]
+    # tipping points re-analyse the stored imputations (as for approximate Bayes): the
+    # same as imputing with the delta added (the delta does not touch the random
+    # numbers, and the ANCOVA is linear in y), up to rounding
+    tip = tipping(one, [0.0, 1.5], arms=[0], arm=trial["arm"], x=trial["x"])
+    delta = np.where(np.isnan(trial["y"]) & (trial["arm"] == 0)[:, None], 1.5, 0.0)
+    direct = reference_based_mi(trial["y"], trial["arm"], trial["x"], seed=5, delta=delta,
+                                **kw)
     for c in COLUMNS.values():
-        np.testing.assert_allclose(tip[c], one.pooled[c], rtol=1e-12)
+        np.testing.assert_allclose(tip[0][c], one.pooled[c], rtol=1e-12)
+        np.testing.assert_allclose(tip[1][c], direct.pooled[c], rtol=1e-9, atol=1e-12)
+    assert not np.allclose(tip[1]["estimate"], one.pooled["estimate"])
 
 
 def test_a_slowly_mixing_chain_warns_and_bad_settings_are_refused(trial):  # noqa: F811

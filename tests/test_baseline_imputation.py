@@ -69,10 +69,15 @@ def test_hand_built_mean_is_over_patients_with_a_baseline_both_arms_pooled():
     assert fit.n_patients == 6
 
 
-def test_the_default_still_leaves_them_out_and_says_so():
+def test_the_default_keeps_them_and_exclude_leaves_them_out_and_says_so():
+    """ICH E9(R1)'s randomised population: the default keeps a patient without a
+    baseline (mean-imputed covariate); "exclude" (R's complete-case behaviour) is the
+    opt-in, and says so."""
     cohort = dno.load_cohort(VISITS, PATIENTS)
+    fit = dno.fit_trajectory(cohort, model="session_means")
+    assert fit.n_patients == 6 and fit.frame.imputed_baseline == ["C"]
     with pytest.warns(DryNeedleWarning, match="no baseline value"):
-        fit = dno.fit_trajectory(cohort, model="session_means")
+        fit = dno.fit_trajectory(cohort, model="session_means", missing_baseline="exclude")
     assert fit.n_patients == 5 and fit.frame.imputed_baseline == []
     assert fit.excluded["patient_id"].tolist() == ["C"]
 

@@ -140,8 +140,8 @@ def test_approximate_bayes_gives_rubin_df_and_is_reproducible(cohort):
 
 
 def test_refusals_are_clear(cohort):
-    with pytest.raises(AnalysisError, match="not implemented"):
-        dno.reference_based(cohort, "first_step_pain", approach="bayes")
+    with pytest.raises(AnalysisError, match="unstructured"):
+        dno.reference_based(cohort, "first_step_pain", approach="bayes", covariance="ar1")
     with pytest.raises(AnalysisError, match="method must be"):
         dno.reference_based(cohort, "first_step_pain", method="last_value")
     with pytest.raises(AnalysisError, match="estimand"):
@@ -178,3 +178,63 @@ def test_estimand_hypothetical_values_are_set_aside_and_imputed(cohort):
     wot = dno.Estimand(intercurrent={"rescue_medication": "while_on_treatment"})
     with pytest.raises(AnalysisError, match="while-on-treatment"):
         dno.reference_based(c2, "first_step_pain", estimand=wot)
+
+
+def test_a_patient_without_baseline_is_kept_with_the_mean_and_matches_the_mmrm(cohort):
+    """Randomised patients without a baseline value stay in the analysis (mean of the
+    observed baselines, White & Thompson 2005), as in fit_trajectory: under MAR the two
+    give the same differences (same model, same imputed covariate; two REML optima of one
+    criterion, 1e-6). With missing_baseline="exclude" they are listed as excluded."""
+    a = cohort.assessments
+    gone = cohort.patients["patient_id"].iloc[[0, 5]].tolist()
+    a2 = a[~(a["patient_id"].isin(gone) & (a["visit"] == 0))]
+    c2 = dno.load_cohort(a2, cohort.patients)
+    res = dno.reference_based(c2, "first_step_pain", method="mar", reference_arm="sham")
+    assert res.n_patients == len(cohort.patients) and res.excluded.empty
+    observed = a2.loc[a2["visit"] == 0].dropna(subset=["first_step_pain"])  # baselines
+    mean = observed.groupby("patient_id")["first_step_pain"].first().mean()
+    kept = res.patients.set_index("patient_id").loc[gone, "baseline"]
+    assert kept.tolist() == pytest.approx([mean, mean], rel=1e-12)   # arithmetic
+    assert any("2 randomised patient(s) without a baseline" in n for n in res.notes)
+    fit = dno.fit_trajectory(c2, "first_step_pain", model="mmrm", reference_arm="sham",
+                             missing_baseline="mean")
+    theirs = fit.comparison.set_index("visit")["estimate"]
+    ours = res.arm_difference.set_index("visit")["estimate"]
+    assert ours.to_numpy() == pytest.approx(theirs.loc[ours.index].to_numpy(), abs=1e-6)
+    with pytest.warns(dno.DryNeedleWarning, match="2 patient\\(s\\) not analysed"):
+        out = dno.reference_based(c2, "first_step_pain", method="mar",
+                                  reference_arm="sham", missing_baseline="exclude")
+    assert sorted(out.excluded["patient_id"]) == sorted(gone)
+    assert out.n_patients == len(cohort.patients) - 2
+
+
+def test_composite_events_are_non_responders_in_the_imputed_responders(cohort):
+    """An event the estimand handles by the composite strategy: the continuous analysis
+    uses the values as observed (said in the notes), and the responder analysis counts
+    the patient as not responding from the event's visit on in every imputation."""
+    dn = cohort.patients.loc[cohort.patients["arm"] == "dry_needling", "patient_id"].iloc[:4]
+    ice = pd.DataFrame({"patient_id": dn.to_numpy(), "visit": 2, "event": "rescue_medication"})
+    c2 = dno.load_cohort(cohort.assessments, cohort.patients, intercurrent_events=ice)
+    est = dno.Estimand(intercurrent={"rescue_medication": "composite"})
+    kw = dict(method="mar", reference_arm="sham", approach="approximate_bayes",
+              n_samples=4, seed=5, progress=False)
+    comp = dno.reference_based(c2, "first_step_pain", estimand=est, **kw)
+    plain = dno.reference_based(c2, "first_step_pain", **kw)
+    assert any("composite strategy" in n for n in comp.notes)
+    # the same imputations (same data, strategies and seed)
+    np.testing.assert_array_equal(comp.engine.imputed, plain.engine.imputed)
+    r_comp, r_plain = comp.responders(), plain.responders()
+    # what the composite strategy removes: responses of those patients at visits >= 2
+    imp = plain.imputed
+    imp = imp[imp["imputation"] >= 1].merge(plain.patients[["patient_id", "baseline"]])
+    imp["responds"] = imp["baseline"] - imp["value"] >= dno.get_instrument(
+        "first_step_pain").mcid - 1e-9
+    hit = imp[imp["patient_id"].isin(dn) & (imp["visit"] >= 2) & imp["responds"]]
+    removed = hit.groupby("visit").size().reindex(comp.visits, fill_value=0) / 4
+    pc = r_comp.proportions.set_index(["arm", "visit"])["responders"]
+    pp = r_plain.proportions.set_index(["arm", "visit"])["responders"]
+    np.testing.assert_allclose((pp - pc).loc["dry_needling"].to_numpy(),
+                               removed.to_numpy(), atol=1e-12)   # counts: arithmetic
+    assert (pp - pc).loc["sham"].abs().max() == 0
+    assert removed.sum() > 0   # the check above compared something
+    assert any("composite strategy count as non-responders" in n for n in r_comp.notes)

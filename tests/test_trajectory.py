@@ -166,7 +166,8 @@ def test_exclusions_are_reported_not_silent():
     a = a[~((a["patient_id"] == "DN-0001") & (a["visit"] == 0))]  # no baseline
     cohort = dno.load_cohort(a, sim.patients)
     with pytest.warns(dno.DryNeedleWarning, match="not modelled"):
-        fit = dno.fit_trajectory(cohort, model="random_intercept")
+        fit = dno.fit_trajectory(cohort, model="random_intercept",
+                                 missing_baseline="exclude")
     assert set(fit.excluded["patient_id"]) == {"DN-0001"}
     assert any("not modelled" in w for w in fit.warnings)
     assert "DN-0001" not in set(fit.frame.data["patient_id"])

@@ -8,12 +8,12 @@ per-protocol population beside the randomised one. The intercurrent events thems
 are a canonical table of the cohort (``cohort.intercurrent_events``).
 """
 
-from .apply import EstimandData, apply_estimand, ice_table
+from .apply import EstimandData, apply_estimand, composite_visits, ice_table
 from .cace import CACEResult, complier_average_effect
 from .estimand import POPULATIONS, STRATEGIES, Estimand, PerProtocolRule
 from .populations import Populations, per_protocol_population, sessions_received
 
 __all__ = ["CACEResult", "complier_average_effect", "Estimand", "EstimandData",
            "PerProtocolRule", "POPULATIONS", "Populations",
-           "STRATEGIES", "apply_estimand", "ice_table", "per_protocol_population",
-           "sessions_received"]
+           "STRATEGIES", "apply_estimand", "composite_visits", "ice_table",
+           "per_protocol_population", "sessions_received"]

@@ -211,10 +211,14 @@ def model_frame(cohort: Cohort, outcome: str, *, adjust, time: str = "week",
         if missing_baseline == "mean" and no_base.any():
             # the mean over patients (one visit-0 value each) with an observed baseline
             observed = base["baseline"].dropna()  # drops the visit-0 rows without a value
-            if len(observed):
+            # only patients with a post-baseline value to model (one without any
+            # contributes nothing to the likelihood: still listed as excluded)
+            has_y = rows["y"].notna() & (rows["visit"] >= 1)
+            fill = no_base & rows["patient_id"].isin(set(rows.loc[has_y, "patient_id"]))
+            if len(observed) and fill.any():
                 baseline_mean = float(observed.mean())
-                imputed = sorted(pd.unique(rows.loc[no_base, "patient_id"]).tolist())
-                rows["baseline"] = rows["baseline"].fillna(baseline_mean)
+                imputed = sorted(pd.unique(rows.loc[fill, "patient_id"]).tolist())
+                rows.loc[fill, "baseline"] = baseline_mean
                 no_base = rows["baseline"].isna()
         if no_base.any():
             lost = rows.loc[no_base].groupby("patient_id").size()

@@ -101,7 +101,7 @@ def imputed_responders(res, mcid: float | None = None) -> ImputedRespondersResul
             "expected value crosses the MCID is not the probability that the patient's "
             "value does (a responder proportion counted on conditional means is biased, "
             "and the jackknife or bootstrap of it does not fix that); use "
-            "approach='approximate_bayes' for the responder analysis")
+            "approach='approximate_bayes' or approach='bayes' for the responder analysis")
     inst = get_instrument(res.outcome)
     if mcid is None:
         if inst.mcid is None:
@@ -120,6 +120,14 @@ def imputed_responders(res, mcid: float | None = None) -> ImputedRespondersResul
     # as Cohort.change_from_baseline and ResponderDefinition.met (same tolerance)
     improvement = (Y - base[None, :, None]) * inst.direction + 0.0
     resp = improvement >= mcid - TOLERANCE         # (M, N, T)
+    n_composite = 0
+    if "composite_visit" in res.patients:
+        # the estimand's composite strategy: from the event on, not a responder whatever
+        # the value (ICH E9(R1) A.3.2)
+        after = np.asarray(res.visits, float)[None, :] >= \
+            res.patients["composite_visit"].to_numpy(float)[:, None]   # NaN: False
+        resp = resp & ~after[None, :, :]
+        n_composite = int(after.any(axis=1).sum())
     code = res.patients["arm_code"].to_numpy()
     A, T = len(res.arms), len(res.visits)
     n = np.bincount(code, minlength=A).astype(float)
@@ -160,10 +168,16 @@ def imputed_responders(res, mcid: float | None = None) -> ImputedRespondersResul
                           "responders": counts.mean(axis=0).ravel(),
                           "proportion": p.mean(axis=0).ravel()})
     notes = (f"Responder: improvement from baseline >= {mcid:g} {inst.units} in each of "
-             f"{M} imputed data sets ({res.method.replace('_', ' ')}, approximate Bayes), "
+             f"{M} imputed data sets ({res.method.replace('_', ' ')}, "
+             f"{'Bayesian (MCMC)' if res.approach == 'bayes' else 'approximate Bayesian'} "
+             "imputation), "
              "risk difference with its Wald variance in each, pooled by Rubin's rules "
              "(complete-data df infinite: Rubin's df; infinite where nothing was imputed, "
              "a normal interval).",)
+    if n_composite:
+        notes += (f"{n_composite} patient(s) with an event the estimand handles by the "
+                  "composite strategy count as non-responders from the event's visit on "
+                  "(ICH E9(R1) A.3.2), in every imputation.",)
     return ImputedRespondersResult(res.outcome, res.method, mcid, M, res.conf_level, props,
                                    pd.concat(rows, ignore_index=True), notes=notes)
 

@@ -530,7 +530,7 @@ def fit_trajectory(
     spatial_coordinate: str | Mapping[int, float] = "day",
     baseline_by_visit: bool | None = None,
     adjust_instrument: bool = True,
-    missing_baseline: str = "exclude",
+    missing_baseline: str = "mean",
 ) -> TrajectoryResult:
     """Fit a model of ``outcome`` across sessions and compare the arms at every visit.
 
@@ -662,14 +662,15 @@ def fit_trajectory(
         does not pool are not in an analysis of the VAS: a
         :class:`~dryneedle_outcomes.UnpooledInstrumentWarning` names them (and
         ``warnings`` repeats it).
-    missing_baseline : {"exclude", "mean"}
+    missing_baseline : {"mean", "exclude"}
         With the baseline as a covariate, a randomised patient without a baseline
-        value is left out (``"exclude"``, the default: listed in ``excluded``, with a
-        warning) or kept with the mean of the observed baselines, both arms pooled
-        (``"mean"``: White & Thompson 2005, Stat Med 24:993-1007, show that mean
-        imputation of a baseline covariate is valid in a randomised trial; the notes
-        say how many and the value, ``frame.imputed_baseline`` lists them). ``"mean"``
-        keeps the analysis in the randomised population (ICH E9(R1) A.3.2).
+        value is kept with the mean of the observed baselines, both arms pooled
+        (``"mean"``, the default: White & Thompson 2005, Stat Med 24:993-1007, show that
+        mean imputation of a baseline covariate is valid in a randomised trial; the
+        notes say how many and the value, ``frame.imputed_baseline`` lists them), which
+        keeps the analysis in the randomised population (ICH E9(R1) A.3.2); or left
+        out (``"exclude"``: listed in ``excluded``, with a warning; what R's lme4 and
+        mmrm do with a missing covariate).
 
     Returns
     -------

@@ -35,6 +35,9 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
     section = Section("reference_based", f"Missing data: {inst.label} under MAR and "
                                          "reference-based assumptions")
     est = Estimand.from_dict(estimand) if estimand is not None else None
+    # a patient without a baseline is handled as in the primary analysis
+    missing_baseline = (options.trajectory.missing_baseline if options.trajectory is not None
+                        else "mean")
     results = {}
     for method in rb.methods:
         step(f"multiple imputation: {method.replace('_', ' ')}")
@@ -44,7 +47,8 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
                 res = reference_based(cohort, options.outcome, method=method,
                                       reference_arm=rb.reference_arm or options.reference_arm,
                                       conf_level=options.conf_level, estimand=est,
-                                      progress=progress, **rb.keywords())
+                                      progress=progress, missing_baseline=missing_baseline,
+                                      **rb.keywords())
         except FAILURES as exc:
             section.fail(exc, f"the {method} imputation")
             continue

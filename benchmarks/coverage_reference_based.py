@@ -39,7 +39,9 @@ Two truths per cell:
   a large Monte Carlo run of the same generative model (``--truth-patients``, default
   400,000): the same seed drawn twice, with ``dropout=0`` (every value, as recorded:
   the simulator draws pain before dropout, so both runs have identical pain) and with
-  the cell's dropout (who drops out, when). The imputation model's population
+  the cell's dropout (who drops out, when); values withheld by an adverse-event
+  withdrawal in the ``dropout=0`` run, which is not a random draw of pain, are missing
+  there (left out of the complete cases, below). The imputation model's population
   parameters (mean per arm and visit, baseline slope per visit, covariance over visits
   1..7) are the least-squares values on the complete data; each patient's missing
   values (as the trial would miss them) are replaced by their conditional mean under
@@ -149,9 +151,12 @@ def estimand_truths(mechanism: str, fraction: float, n_patients: int,
                            dropout_mechanism=mechanism, record_scales="mm")
     ids = full.patients["patient_id"].to_numpy()
     dn = (full.patients["arm"].astype(str) == ARMS[0]).to_numpy(float)
-    Y = _wide(full, ids)
+    Y, Yd = _wide(full, ids), _wide(drop, ids)
+    # identical where both are recorded; an adverse-event withdrawal (which ends
+    # attendance) can fall differently in the two runs, so fill from the dropout run
+    Y = np.where(np.isnan(Y), Yd, Y)
     base, yf = Y[:, 0], Y[:, 1:]
-    seen = ~np.isnan(_wide(drop, ids)[:, 1:])
+    seen = ~np.isnan(Yd[:, 1:])
     T = yf.shape[1]
     # population parameters of the imputation model: complete cases of the full data
     # (rows with an isolated missed visit, missing completely at random, left out)

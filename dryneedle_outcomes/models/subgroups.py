@@ -282,6 +282,7 @@ def subgroup_analysis(cohort: Cohort, outcome: str | None = None, *,
                                                "den_df", "statistic", "p_value"])
     interaction.insert(2, "visit", visit)
     interaction["num_df"] = interaction["num_df"].astype(int)
+    interaction["levels"] = interaction["levels"].astype("Int64")   # none: continuous
     interaction["df_method"] = df
     notes += _notes(primary, visit, df, order)
     return SubgroupResult(

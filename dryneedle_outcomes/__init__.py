@@ -67,6 +67,8 @@ _SOURCES = {
     "composite_visits": "estimands",
     "per_protocol_population": "estimands",
     "CACEResult": "estimands", "complier_average_effect": "estimands",
+    "ConsortFlow": "consort", "consort_flow": "consort",
+    "ObservedSummary": "observed", "observed_summary": "observed",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -184,5 +186,9 @@ __all__ = [
     "per_protocol_population",
     "CACEResult",
     "complier_average_effect",
+    "ConsortFlow",
+    "consort_flow",
+    "ObservedSummary",
+    "observed_summary",
     "__version__",
 ]

@@ -107,7 +107,7 @@ def analysed_patients(result, pats: pd.DataFrame, *, primary_visit: int | None =
         used, excl = _set_based(result["patient_id"], pats, None, "not in the analysed data")
         return used, excl, "the analysed patients given", "randomised, not in the given data"
     kind = type(result).__name__
-    if hasattr(result, "frame") and hasattr(getattr(result, "frame"), "data"):   # trajectory
+    if hasattr(result, "frame") and hasattr(result.frame, "data"):   # trajectory
         frame = result.frame
         what = (f"no value of {result.outcome} after baseline with a baseline value"
                 if frame.adjust_baseline else f"no value of {result.outcome}")

@@ -80,7 +80,8 @@ def box_texts(flow, analyses=None) -> dict[str, list]:
                   *_reasons(flow, "follow_up", "discontinued intervention", arm)]
         if flow.primary_visit is not None and flow.outcome is not None:
             box = f"{flow.outcome} assessed at visit {flow.primary_visit}"
-            follow.append(f"Assessed at visit {flow.primary_visit} ({_n(tot('follow_up', box, arm))})")
+            n_at = _n(tot("follow_up", box, arm))
+            follow.append(f"Assessed at visit {flow.primary_visit} ({n_at})")
         analysis = []
         for name in names:
             analysis += [f"{literal(name)}: analysed {_n(tot('analysis', 'analysed', arm, name))}; "

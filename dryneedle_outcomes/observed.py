@@ -17,7 +17,7 @@ Examples
 >>> obs.table.columns.tolist()[:6]
 ['instrument', 'arm', 'visit', 'n', 'n_missing', 'mean']
 >>> row = obs.display().iloc[0]
->>> row["arm"], row["visit"], row["n"]
+>>> row["arm"], int(row["visit"]), int(row["n"])
 ('dry_needling', 0, 20)
 """
 
@@ -79,6 +79,44 @@ class ObservedSummary(NoComparison, AnalysisResult):
                                        + f(t["q3"]) + "]", "")
         out["range"] = np.where(has, f(t["min"]) + " to " + f(t["max"]), "")
         return out
+
+    def beside(self, fit) -> pd.DataFrame:
+        """The observed values of the fit's outcome next to its model estimates.
+
+        Parameters
+        ----------
+        fit : TrajectoryResult or ReferenceBasedResult
+            Its ``marginal_means`` (or ``means``): ``arm``, ``visit``, ``estimate``,
+            ``ci_lower``, ``ci_upper``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Per arm and visit of the fit: ``arm``, ``visit``, ``n``, ``mean``, ``sd``
+            (observed) and ``estimate``, ``ci_lower``, ``ci_upper`` (model).
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> cohort = dno.simulate_cohort(n_patients=40, seed=7)
+        >>> fit = dno.fit_trajectory(cohort, model="session_means", adjust=())
+        >>> both = dno.observed_summary(cohort).beside(fit)
+        >>> both.columns.tolist()
+        ['arm', 'visit', 'n', 'mean', 'sd', 'estimate', 'ci_lower', 'ci_upper']
+        """
+        means = getattr(fit, "marginal_means", None)
+        if means is None:
+            means = fit.means
+        obs = self.table[self.table["instrument"] == fit.outcome]
+        if obs.empty:
+            raise AnalysisError(f"no observed values of {fit.outcome!r} in this summary; "
+                                "build it with observed_summary(cohort, outcome) for it")
+        model = means[["arm", "visit", "estimate", "ci_lower", "ci_upper"]].copy()
+        model["arm"] = model["arm"].astype(str)
+        model["visit"] = model["visit"].astype(int)
+        out = obs[["arm", "visit", "n", "mean", "sd"]].merge(model, on=["arm", "visit"],
+                                                             how="inner")
+        return out.reset_index(drop=True)
 
     def tables(self) -> dict[str, TableResult]:
         """The display table (the unrounded numbers are :attr:`table`)."""

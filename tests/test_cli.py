@@ -39,12 +39,14 @@ TABLES = (
                  "logrank", "rmst", "at_risk", "ph_test", "events")]
     + ["time_to_relief_sessions_per_session", "time_to_relief_sessions_relieved_by_session"]
     + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
+    + ["consort_flow", "consort_by_visit", "observed_data"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
            + [f"ae_incidence_{p}" for p in PER] + ["harms_participants"]
            + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
+           + ["consort_flow"]
            + ["diagnostics_mmrm"])  # the appendix's model checks of the primary model
 
 
@@ -181,6 +183,18 @@ def test_tables_equal_the_python_api(sample_run, cohort):
         csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
         for col in ("estimate", "ci_lower", "ci_upper"):
             np.testing.assert_allclose(csv[col], frame[col], rtol=1e-12, err_msg=name)
+    # the participant flow: randomised = the ledger's kept register rows; the analysed
+    # counts are those of the fits the run made (here the mmrm of visit 6 above)
+    flow = pd.read_csv(tables / "consort_flow.csv")
+    kept = cohort.quality.counts.set_index("table").loc["patients", "kept"]
+    assert flow.loc[flow["box"] == "randomised", "all"].item() == kept == 84
+    analysed = flow[(flow["analysis"] == "trajectory_mmrm") & (flow["box"] == "analysed")]
+    assert analysed[["dry_needling", "sham"]].to_numpy().sum() == fit.n_patients
+    for name in ("responders_non_responder", "responders_observed"):
+        res = dno.responders(cohort, "first_step_pain", missing=name.split("_", 1)[1])
+        den = res.table[res.table["visit"] == 6].set_index("arm")["denominator"]
+        got = flow[(flow["analysis"] == name) & (flow["box"] == "analysed")].iloc[0]
+        assert got[["dry_needling", "sham"]].tolist() == den[["dry_needling", "sham"]].tolist()
     sore = dno.soreness_duration(cohort, seed=2014, progress=False)
     csv = pd.read_csv(tables / "soreness_by_session.csv")
     np.testing.assert_allclose(csv[["estimate", "ci_lower", "ci_upper"]],
@@ -230,6 +244,9 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     for name in ("median", "by_session", "by_needles", "time_ratios"):
         frames[f"soreness_{name}"] = getattr(sore, name)
     frames["soreness_any"] = sore.any_soreness
+    flow = dno.consort_flow(cohort, primary_visit=6, outcome="first_step_pain")
+    frames["consort_flow"], frames["consort_by_visit"] = flow.table(), flow.by_visit
+    frames["observed_data"] = dno.observed_summary(cohort).display()
     return frames
 
 

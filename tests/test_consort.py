@@ -297,6 +297,18 @@ def test_observed_summary_equals_r(sample_cohort):
                                    rtol=1e-9, err_msg=col)
 
 
+def test_observed_beside_the_model_estimates(sample_cohort, sample_analyses):
+    fit = sample_analyses["mmrm"]
+    both = dno.observed_summary(sample_cohort, "first_step_pain").beside(fit)
+    mm = fit.marginal_means.assign(arm=lambda d: d["arm"].astype(str))
+    assert len(both) == len(mm)
+    got = both.merge(mm, on=["arm", "visit"], suffixes=("", "_mm"))
+    assert (got["estimate"] == got["estimate_mm"]).all()      # the model's own numbers
+    obs = dno.observed_summary(sample_cohort, "first_step_pain").table
+    got = both.merge(obs, on=["arm", "visit"], suffixes=("", "_obs"))
+    assert (got["mean"] == got["mean_obs"]).all() and (got["n"] == got["n_obs"]).all()
+
+
 def test_observed_summary_plot_and_errors(hand):
     import matplotlib.pyplot as plt
 

@@ -62,6 +62,11 @@ def _responders(result, pats: pd.DataFrame, primary_visit):
     no_base = result.excluded.groupby("arm").size() if len(result.excluded) \
         else pd.Series(dtype="int64")
     used_parts, excl_parts = [], []
+    # observed cases: a patient without a value at the visit is not in the denominator;
+    # non-responder imputation counts them, so only patients outside the analysed
+    # population (an estimand's per-protocol set) remain
+    why = (f"no value of {result.outcome} at visit {visit} (observed cases)"
+           if result.missing == "observed" else "not in the analysed population")
     for arm in arms:   # a loop over the (few) arms, not the patients
         den = int(rows.loc[arm, "denominator"]) if arm in rows.index else 0
         nb = int(no_base.get(arm, 0))
@@ -70,8 +75,7 @@ def _responders(result, pats: pd.DataFrame, primary_visit):
         excl_parts.append(pd.DataFrame({
             "patient_id": np.nan, "arm": [arm] * (nb + max(other, 0)),
             "reason": [f"no baseline (visit 0) value of {result.outcome}"] * nb
-            + [f"no value of {result.outcome} at visit {visit} (observed cases)"]
-            * max(other, 0)}))
+            + [why] * max(other, 0)}))
     used = pd.concat(used_parts, ignore_index=True)
     excl = pd.concat(excl_parts, ignore_index=True)
     return (used, excl,

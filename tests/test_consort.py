@@ -261,6 +261,34 @@ def test_one_hundred_thousand_patients_build():
         + _count(flow, "follow_up", "lost to follow-up", "dry_needling")["count"] == n // 10
 
 
+def test_the_run_places_the_flow_after_the_estimand_and_counts_its_analyses(hand):
+    from dryneedle_outcomes.config import AnalysisOptions, RespondersOptions
+    from dryneedle_outcomes.report import run_analyses
+
+    options = AnalysisOptions(primary_visit=2, responders=RespondersOptions(
+        value=5.0, missing=("non_responder", "observed"), adjust=()))
+    estimand = {"variable": "first_step_pain", "visit": 2, "intercurrent": {
+        "discontinued_treatment": "hypothetical", "withdrew_from_study": "treatment_policy"}}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dno.DryNeedleWarning)
+        sections = run_analyses(hand, options, progress=False, estimand=estimand,
+                                consort={"assessed": 9})
+    assert [s.key for s in sections] == ["estimand", "consort", "responders"]
+    flow = sections[1].results["consort"]
+    assert [i.name for i in sections[1].items] == ["consort_flow", "consort_flow",
+                                                    "consort_by_visit"]
+    assert flow.total("enrolment", "assessed for eligibility") == 9
+    a = flow.analyses.set_index(["analysis", "arm"])
+    # the responders ran on the estimand's data: P3's visit-2 value is set aside
+    # (discontinued at 2, hypothetical); observed cases at visit 2: dn P1 only (P2 lost,
+    # P3 set aside), sham P5 only (P4 lost, P6 missed visit 2)
+    assert a.loc[("responders_observed", "dry_needling"), "analysed"] == 1
+    assert a.loc[("responders_observed", "sham"), "analysed"] == 1
+    # non-responder imputation: every patient with a baseline is in the denominator
+    assert a.loc["responders_non_responder", "analysed"].tolist() == [3, 3]
+    assert flow.check()["holds"].all()
+
+
 # ---------------------------------------------------------------------- observed data
 def test_observed_summary_equals_numpy(sample_cohort):
     obs = dno.observed_summary(sample_cohort, "first_step_pain")

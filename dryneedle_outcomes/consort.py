@@ -103,8 +103,9 @@ class ConsortFlow(NoComparison, AnalysisResult):
     Attributes
     ----------
     counts : pandas.DataFrame
-        Long format, one row per number of the diagram: ``stage`` (one of
-        :data:`STAGES`), ``arm`` (``"all"`` for enrolment), ``box`` (what is counted),
+        Long format, one row per number of the diagram: ``stage`` (one of ``STAGES``:
+        enrolment, allocation, follow_up, analysis), ``arm`` (``"all"`` for enrolment),
+        ``box`` (what is counted),
         ``visit`` (the visit of a loss or discontinuation; NaN otherwise), ``analysis``
         (the analysis of an analysed/excluded count), ``count``, ``reason`` (NaN for a
         box's total) and ``source`` (where the number comes from).

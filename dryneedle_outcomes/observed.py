@@ -48,7 +48,8 @@ class ObservedSummary(NoComparison, AnalysisResult):
     Attributes
     ----------
     table : pandas.DataFrame
-        :data:`COLUMNS`: ``n`` values observed, ``n_missing`` (patients allocated to the
+        ``COLUMNS`` (``instrument``, ``arm``, ``visit`` and the statistics): ``n`` values
+        observed, ``n_missing`` (patients allocated to the
         arm without a value at the visit), ``mean``, ``sd`` (n - 1), ``median``, ``q1``,
         ``q3`` (type 7), ``min``, ``max``. Unrounded.
     digits : int

@@ -269,6 +269,7 @@ ROWS = [
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
     Row("cace", ("stats.iv", "estimands.cace"), ("test_cace",)),
+    Row("observed", ("observed",), ("test_consort",)),
 ]
 
 

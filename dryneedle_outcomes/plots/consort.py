@@ -239,7 +239,7 @@ def plot_consort_flow(flow, ax=None, *, analyses=None, fontsize: float | None = 
 
 
 def box_count(ax) -> int:
-    """How many CONSORT boxes ``ax`` has (:data:`BOX_GID`).
+    """How many CONSORT boxes ``ax`` has (``BOX_GID``).
 
     Examples
     --------

@@ -46,7 +46,7 @@ _SOURCES = {
     "load_cohort": "load", "Mapping": "mapping",
     "TrajectoryResult": "models.trajectory", "fit_trajectory": "models.trajectory",
     "ReferenceBasedResult": "models.reference_based",
-    "TippingPointResult": "models.reference_based",
+    "TippingPointResult": "models.reference_based_tipping",
     "ImputedRespondersResult": "models.reference_based_responders",
     "reference_based": "models.reference_based",
     "ImmediateCumulativeResult": "models.immediate_cumulative",

@@ -102,9 +102,12 @@ Schema (defaults after ``=`` for optional keys)::
     methods = ["mar", "jump_to_reference"]  # mar, jump_to_reference, copy_reference,
                                          # copy_increments_from_reference
     # reference_arm = "sham"             # default: [analysis] reference_arm
-    approach = "conditional_mean"        # or "approximate_bayes" (Rubin's rules)
+    approach = "conditional_mean"        # or "approximate_bayes" / "bayes" (MCMC);
+                                         # both with Rubin's rules
     variance = "auto"                    # jackknife (conditional mean) / rubin; or
                                          # "bootstrap" with the conditional mean
+    warmup = 200                         # bayes: MCMC iterations discarded
+    thin = 50                            # bayes: MCMC iterations per kept draw
     n_samples = 0                        # 0: 500 bootstrap samples / 100 imputations
     seed = 2014                          # bootstrap and random imputations
     adjust = ["baseline"]                # imputation model (by visit) and ANCOVA
@@ -334,6 +337,8 @@ class ReferenceBasedOptions:
     reference_arm: str | None = default(_RB, "reference_arm")
     approach: str = default(_RB, "approach")
     variance: str = default(_RB, "variance")
+    warmup: int = default(_RB, "warmup")
+    thin: int = default(_RB, "thin")
     n_samples: int = default(_RB, "n_samples")
     seed: int = default(_RB, "seed")
     adjust: tuple[str, ...] = default(_RB, "adjust")
@@ -343,18 +348,22 @@ class ReferenceBasedOptions:
     def __post_init__(self) -> None:
         w = f"[{_RB}]"
         allowed = {"conditional_mean": ("auto", "jackknife", "bootstrap"),
-                   "approximate_bayes": ("auto", "rubin")}[self.approach]
+                   "approximate_bayes": ("auto", "rubin"),
+                   "bayes": ("auto", "rubin")}[self.approach]
         if self.variance not in allowed:
             raise ConfigError(f"{w}: approach = \"{self.approach}\" takes variance "
                               f"{' or '.join(allowed)}, got \"{self.variance}\"")
 
     def keywords(self) -> dict:
         """Keyword arguments of :func:`~dryneedle_outcomes.reference_based` (but method
-        and reference_arm)."""
-        return {"approach": self.approach,
-                "variance": None if self.variance == "auto" else self.variance,
-                "n_samples": self.n_samples or None, "seed": self.seed,
-                "adjust": self.adjust, "n_jobs": self.n_jobs}
+        and reference_arm); ``warmup`` and ``thin`` with ``approach = "bayes"`` only."""
+        out = {"approach": self.approach,
+               "variance": None if self.variance == "auto" else self.variance,
+               "n_samples": self.n_samples or None, "seed": self.seed,
+               "adjust": self.adjust, "n_jobs": self.n_jobs}
+        if self.approach == "bayes":
+            out.update(warmup=self.warmup, thin=self.thin)
+        return out
 
 
 @dataclass(frozen=True)

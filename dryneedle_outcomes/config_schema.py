@@ -60,7 +60,7 @@ DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 #: dryneedle_outcomes.models.reference_based.METHODS and the approaches implemented
 #: (tests/test_config_schema.py checks they agree)
 RB_METHODS = ("mar", "jump_to_reference", "copy_reference", "copy_increments_from_reference")
-RB_APPROACHES = ("conditional_mean", "approximate_bayes")
+RB_APPROACHES = ("conditional_mean", "approximate_bayes", "bayes")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -230,15 +230,24 @@ FIELDS: tuple[Field, ...] = (
        "mean the reference-based methods borrow; default [analysis] reference_arm",
        expected="an arm name (text)", option="ReferenceBasedOptions.reference_arm"),
     _f("analysis.reference_based", "approach", "choice", "conditional mean imputation "
-       "(deterministic with the jackknife) or approximate Bayes (bootstrapped MMRM fits, "
-       "Rubin's rules), as R's rbmi", default="conditional_mean", allowed=RB_APPROACHES,
+       "(deterministic with the jackknife), approximate Bayes (bootstrapped MMRM fits, "
+       "Rubin's rules) or Bayes (MCMC draws of the MMRM, Rubin's rules), as R's rbmi",
+       default="conditional_mean", allowed=RB_APPROACHES,
        option="ReferenceBasedOptions.approach"),
     _f("analysis.reference_based", "variance", "choice", "auto: jackknife for the "
-       "conditional mean, Rubin's rules for approximate Bayes; or bootstrap (conditional "
-       "mean)", default="auto", allowed=("auto", "jackknife", "bootstrap", "rubin"),
+       "conditional mean, Rubin's rules for (approximate) Bayes; or bootstrap "
+       "(conditional mean)", default="auto", allowed=("auto", "jackknife", "bootstrap",
+                                                     "rubin"),
        option="ReferenceBasedOptions.variance"),
+    _f("analysis.reference_based", "warmup", "integer", "approach = \"bayes\": MCMC "
+       "iterations discarded before the first kept draw (rbmi's control_bayes warmup)",
+       default=200, bounds=(0, 1_000_000), option="ReferenceBasedOptions.warmup"),
+    _f("analysis.reference_based", "thin", "integer", "approach = \"bayes\": MCMC "
+       "iterations per kept draw (rbmi's control_bayes thin)", default=50,
+       bounds=(1, 100_000), option="ReferenceBasedOptions.thin"),
     _f("analysis.reference_based", "n_samples", "integer", "bootstrap samples or "
-       "imputations; 0 = the default (500 bootstrap samples, 100 imputations)",
+       "imputations (for bayes: MCMC draws kept); 0 = the default (500 bootstrap "
+       "samples, 100 imputations)",
        default=0, bounds=_N_BOOT0, option="ReferenceBasedOptions.n_samples"),
     _f("analysis.reference_based", "seed", "integer", "seed of the bootstrap and the random "
        "imputations (recorded in manifest.json)", default=DEFAULT_SEED, bounds=_SEED,

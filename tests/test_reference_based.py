@@ -140,8 +140,8 @@ def test_approximate_bayes_gives_rubin_df_and_is_reproducible(cohort):
 
 
 def test_refusals_are_clear(cohort):
-    with pytest.raises(AnalysisError, match="not implemented"):
-        dno.reference_based(cohort, "first_step_pain", approach="bayes")
+    with pytest.raises(AnalysisError, match="unstructured"):
+        dno.reference_based(cohort, "first_step_pain", approach="bayes", covariance="ar1")
     with pytest.raises(AnalysisError, match="method must be"):
         dno.reference_based(cohort, "first_step_pain", method="last_value")
     with pytest.raises(AnalysisError, match="estimand"):

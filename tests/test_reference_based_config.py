@@ -53,6 +53,21 @@ def test_the_table_is_read_with_its_defaults_and_checked(tmp_path):
     assert ReferenceBasedOptions().keywords()["n_samples"] is None   # 0: the default
 
 
+def test_bayes_takes_the_mcmc_settings(tmp_path):
+    cfg = AnalysisConfig.from_file(_write(
+        tmp_path, 'approach = "bayes"\nwarmup = 100\nthin = 5\nn_samples = 30\n'))
+    rb = cfg.analysis.reference_based
+    assert rb.keywords() == {"approach": "bayes", "variance": None, "n_samples": 30,
+                             "seed": 2014, "adjust": ("baseline",), "n_jobs": 1,
+                             "warmup": 100, "thin": 5}
+    assert ReferenceBasedOptions(approach="bayes").keywords()["thin"] == 50   # rbmi's
+    with pytest.raises(ConfigError, match="thin"):
+        AnalysisConfig.from_file(_write(tmp_path, 'approach = "bayes"\nthin = 0\n'))
+    with pytest.raises(ConfigError, match="takes variance auto or rubin"):
+        AnalysisConfig.from_file(_write(tmp_path, 'approach = "bayes"\n'
+                                                  'variance = "bootstrap"\n'))
+
+
 @pytest.mark.parametrize(("table", "match"), [
     ('methods = ["j2r"]', "methods"),
     ('approach = "approximate_bayes"\nvariance = "jackknife"', "takes variance auto or rubin"),

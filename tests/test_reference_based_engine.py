@@ -6,7 +6,8 @@ values are in ``tests/reference/rbmi/rbmi_vignette_results.csv`` with the vignet
 each comes from (see the README there). Conditional mean imputation with the jackknife
 is deterministic, so it is compared at half a unit of the last printed digit; Bayesian
 multiple imputation (rbmi's MCMC) is compared with our approximate Bayesian imputation
-within Monte Carlo error.
+within Monte Carlo error (and with our Bayesian imputation in
+``test_reference_based_bayes.py``).
 
 rbmi labels: THERAPY has levels DRUG, PLACEBO, so rbmi's "ref" group is DRUG (first
 level), "alt" is PLACEBO and ``trt = lsm_alt - lsm_ref`` (PLACEBO minus DRUG); the
@@ -21,7 +22,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dryneedle_outcomes.errors import AnalysisError
 from dryneedle_outcomes.stats.imputation.engine import reference_based_mi, tipping
 from dryneedle_outcomes.stats.mixed.mmrm import fit_mmrm
 from dryneedle_outcomes.stats.mixed.mmrm_refit import MMRMRefitter
@@ -234,13 +234,6 @@ def test_tipping_point_is_the_delta_adjusted_analysis(trial):
                                 **quick, **trial["kw"])
     for c in COLUMNS.values():   # the ANCOVA is linear in y: the same up to rounding
         assert tip[c] == pytest.approx(direct.pooled[c], abs=1e-9)
-
-
-def test_bayes_is_refused_with_a_clear_message(trial):
-    with pytest.raises(AnalysisError, match="not implemented"):
-        reference_based_mi(trial["y"], trial["arm"], trial["x"], approach="bayes",
-                           variance="rubin", n_samples=10,
-                           strategy=np.zeros(len(trial["y"]), int), **trial["kw"])
 
 
 def test_post_event_values_are_left_out_of_the_fit_and_kept_in_the_analysis(trial):

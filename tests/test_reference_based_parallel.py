@@ -21,7 +21,8 @@ def cohort():
     dict(variance="jackknife"),
     dict(variance="bootstrap", n_samples=6, seed=2),
     dict(approach="approximate_bayes", n_samples=6, seed=2),
-], ids=["jackknife", "bootstrap", "approximate_bayes"])
+    dict(approach="bayes", n_samples=6, seed=2, warmup=10, thin=2),
+], ids=["jackknife", "bootstrap", "approximate_bayes", "bayes"])
 def test_two_workers_give_exactly_the_numbers_of_one(cohort, kw):
     args = dict(method="jump_to_reference", reference_arm="sham", progress=False, **kw)
     one = dno.reference_based(cohort, "first_step_pain", n_jobs=1, **args)

@@ -257,15 +257,19 @@ ROWS = [
                "95% CI -23.5 to -5.2 with 84 participants, i.e. an SE of 4.60 mm (see the "
                "folder's README)"),
     Row("rbmi", ("stats.imputation.engine", "stats.imputation.strategies",
-                 "stats.imputation.ancova", "stats.mixed.mmrm_refit",
+                 "stats.imputation.ancova", "stats.imputation.bayes",
+                 "stats.imputation.mcmc_diagnostics", "stats.mixed.mmrm_refit",
                  "models.reference_based"),
-        ("test_reference_based_engine", "test_reference_based"),
+        ("test_reference_based_engine", "test_reference_based_bayes",
+         "test_reference_based"),
         source="printed by R rbmi (openpharma/rbmi at 5961fa07) in its CondMean_Inference "
                "and quickstart vignettes on the antidepressant trial (conditional mean "
-               "imputation with the jackknife under J2R and MAR + delta; Bayesian MI), and "
-               "by SAS PROC MIXED and the five macros (MAR, J2R, CR, CIR) in rbmi's "
-               "misc/antidepressant_analysis/results_SAS.pdf, extracted with their "
-               "source line or page (see the folder's README)"),
+               "imputation with the jackknife under J2R and MAR + delta; Bayesian MI by "
+               "method_bayes, against our approximate Bayesian and Bayesian MI), and "
+               "by SAS PROC MIXED and the five macros (Bayesian MI under MAR, J2R, CR, "
+               "CIR) in rbmi's misc/antidepressant_analysis/results_SAS.pdf, extracted "
+               "with their source line or page (see the folder's README); the Gibbs "
+               "sampler also against posterior means known in closed form"),
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
     Row("cace", ("stats.iv", "estimands.cace"), ("test_cace",)),

@@ -26,7 +26,15 @@ rbmi implements them (Wolbers et al. 2022, Pharm Stat 21:1246-57):
 * ``approach="approximate_bayes"``: ``n_samples`` bootstrapped MMRM fits, one random
   imputation from each, Rubin's rules with Barnard-Rubin df (``variance="rubin"``); the
   "information-anchored" variance (Cro, Carpenter & Kenward 2019, JRSS A 182:623-45).
-* ``approach="bayes"`` (MCMC, rbmi's ``method_bayes``) is not implemented yet.
+* ``approach="bayes"``: ``n_samples`` draws of the MMRM's parameters from their
+  posterior (rbmi's ``method_bayes``: flat prior on the coefficients, inverse-Wishart
+  prior on the unstructured covariance centred on its REML estimate), one random
+  imputation from each, Rubin's rules with Barnard-Rubin df. rbmi samples with Stan's
+  HMC; here an exact data-augmentation Gibbs sampler of the same posterior (Schafer
+  1997, ch. 5; :mod:`~dryneedle_outcomes.stats.imputation.bayes`), one chain from the
+  REML estimates, ``warmup`` iterations discarded and every ``thin``-th kept (rbmi's
+  ``control_bayes(warmup = 200, thin = 50)``), with rbmi's warning when the effective
+  sample size of a parameter is below 40 % of the draws.
 
 Intercurrent events come from ``intercurrent=``: a table with ``patient_id``, ``visit``
 (the first visit affected) and optionally ``strategy`` (``MAR``, ``JR``, ``CR``,
@@ -52,9 +60,10 @@ from ..errors import AnalysisError
 from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame
 from ..stats.checks import check_conf_level
-from ..stats.imputation.engine import MIResult, reference_based_mi, tipping
+from ..stats.imputation.engine import MIResult, reference_based_mi
 from ..tables import TableResult
 from .design import model_frame
+from .reference_based_tipping import APPROACH_TEXT, TippingPointResult, pooled_frames, tipping_point
 
 #: ``method`` names and the strategy each gives (rbmi's codes).
 METHODS = {"mar": "MAR", "jump_to_reference": "JR", "copy_reference": "CR",
@@ -73,77 +82,6 @@ def _strategy(value, where: str) -> str:
         raise AnalysisError(f"{where}: unknown strategy {value!r}; use one of "
                             f"{sorted(set(METHODS) | set(METHODS.values()))}")
     return _STRATEGY_NAMES[key]
-
-
-@dataclass(frozen=True)
-class TippingPointResult(AnalysisResult):
-    """Delta-adjusted analyses
-    (:meth:`~dryneedle_outcomes.ReferenceBasedResult.tipping_point`).
-
-    Attributes
-    ----------
-    table : DataFrame
-        ``delta``, ``arm``, ``reference``, ``visit``, ``estimate``, ``std_error``,
-        ``ci_lower``, ``ci_upper``, ``p_value`` (and ``df`` for Rubin's rules).
-    tipping : DataFrame
-        Per arm and visit: ``delta``, the first delta of the grid (in the order given) at
-        which the difference is no longer significant at ``alpha`` (missing when it
-        stays significant, or was not significant at delta 0), and ``delta_interpolated``
-        (where ``p_value`` crosses ``alpha``, linearly between the grid points).
-    """
-
-    outcome: str
-    delta_arms: tuple[str, ...]
-    cumulative: bool
-    alpha: float
-    conf_level: float
-    table: pd.DataFrame
-    tipping: pd.DataFrame
-    notes: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
-    converged: bool = True
-
-    @property
-    def comparison(self) -> pd.DataFrame:
-        """The table in the comparison schema (one row per delta, arm and visit)."""
-        return comparison_frame(self.table, measure="mean_difference")
-
-    def tables(self) -> dict[str, TableResult]:
-        """The tipping deltas (with the notes) and the full table by delta, each a
-        :class:`~dryneedle_outcomes.tables.TableResult`."""
-        level = f"{self.conf_level:.0%} CI"
-        return {
-            "tipping": TableResult(self.tipping.reset_index(drop=True),
-                                   title=f"{self.outcome}: delta at which significance "
-                                         f"(p < {self.alpha:g}) is lost",
-                                   notes=self.notes, conf_level=self.conf_level, digits=2),
-            "table": TableResult(self.table.reset_index(drop=True),
-                                 title=f"{self.outcome}: difference between arms by delta "
-                                       f"({level})", conf_level=self.conf_level, digits=2),
-        }
-
-    def plot(self, ax=None, *, visit=None):
-        """Estimate and CI against delta at ``visit`` (default: the last), the tipping
-        delta marked. Returns the Axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(3.5, 2.8))
-        v = self.table["visit"].max() if visit is None else visit
-        for arm, d in self.table[self.table["visit"] == v].groupby("arm", sort=False):
-            d = d.sort_values("delta")
-            line, = ax.plot(d["delta"], d["estimate"], marker="o", ms=3, label=str(arm))
-            ax.fill_between(d["delta"], d["ci_lower"], d["ci_upper"], alpha=0.2,
-                            color=line.get_color())
-            tp = self.tipping[(self.tipping["arm"] == arm) & (self.tipping["visit"] == v)]
-            if len(tp) and np.isfinite(tp["delta_interpolated"].iloc[0]):
-                ax.axvline(tp["delta_interpolated"].iloc[0], ls=":", color=line.get_color())
-        ax.axhline(0.0, color="0.5", lw=0.8)
-        ax.set_xlabel("delta added to imputed values" + (" (cumulative)" if self.cumulative
-                                                          else ""))
-        ax.set_ylabel(f"difference at visit {v}")
-        ax.legend(frameon=False, fontsize="small")
-        return ax
 
 
 @dataclass(frozen=True)
@@ -243,61 +181,14 @@ class ReferenceBasedResult(AnalysisResult):
         imputed data set is re-analysed. Tipping-point analysis as Cro et al. (2020,
         Stat Med 39:2815-42) describe.
         """
-        r = self.engine
-        alpha = 1.0 - self.conf_level if alpha is None else float(alpha)
-        others = [a for a in self.arms if a != self.reference_arm]
-        arms = others if arm is None else ([arm] if isinstance(arm, str) else list(arm))
-        unknown = [a for a in arms if a not in self.arms]
-        if unknown:
-            raise AnalysisError(f"tipping_point: unknown arm(s) {unknown}; arms: "
-                                f"{list(self.arms)}")
-        if deltas is None:
-            # a delta moves the difference by about (fraction imputed) x delta: the grid
-            # reaches twice the difference at the last visit over that fraction
-            last = self.arm_difference[self.arm_difference["visit"] == self.visits[-1]]
-            est = last["estimate"].to_numpy()
-            big = float(np.max(np.abs(est))) if len(est) else 1.0
-            sign = float(-np.sign(est[np.argmax(np.abs(est))])) if len(est) else 1.0
-            m = self.missing[(self.missing["visit"] == self.visits[-1])
-                             & self.missing["arm"].isin(arms)]
-            frac = float(m["n_missing"].sum() / max(m["n"].sum(), 1))
-            end = 2.0 * big / max(frac, 0.05)
-            width = _scale_width(self.outcome)
-            if width is not None:   # a shift wider than the whole scale is impossible
-                end = min(end, width)
-            deltas = np.linspace(0.0, end * (sign or 1.0), 21)
-        deltas = [float(d) for d in deltas]
-        codes = [self.arms.index(a) for a in arms]
-        x = self.patients.filter(like="x_").to_numpy(float)
-        pooled = tipping(r, deltas, codes, cumulative=cumulative,
-                         arm=self.patients["arm_code"].to_numpy(), x=x)
-        rows = []
-        for d, p in zip(deltas, pooled):
-            rows.append(_frames(p, r, self, delta=d)[0])
-        table = pd.concat(rows, ignore_index=True)
-        tip = []
-        for (a, v), g in table.groupby(["arm", "visit"], sort=False):
-            pv = g["p_value"].to_numpy()
-            dl = g["delta"].to_numpy()
-            lost = np.flatnonzero(pv >= alpha)
-            first = dl[lost[0]] if len(lost) and pv[0] < alpha else np.nan
-            interp = np.nan
-            if len(lost) and pv[0] < alpha:
-                k = lost[0]
-                interp = float(np.interp(alpha, [pv[k - 1], pv[k]], [dl[k - 1], dl[k]]))
-            tip.append({"arm": a, "visit": v, "p_value_at_0": pv[0], "delta": first,
-                        "delta_interpolated": interp})
-        notes = (f"Delta added to the imputed values of {', '.join(arms)}"
-                 + (" (j times delta at the j-th imputed visit)" if cumulative else "")
-                 + f"; {self.approach.replace('_', ' ')} imputation under {self.method}.",)
-        return TippingPointResult(self.outcome, tuple(arms), cumulative, alpha,
-                                  self.conf_level, table, pd.DataFrame(tip), notes=notes)
+        return tipping_point(self, deltas, arm=arm, cumulative=cumulative, alpha=alpha)
 
     def responders(self, mcid: float | None = None):
         """Responders from the imputations: each completed data set dichotomised at
         ``mcid`` (improvement from baseline; default the instrument's MCID), the risk
-        difference pooled by Rubin's rules. Approximate Bayes only: conditional means
-        are not draws, and a dichotomy of them is biased (refused, with the reason).
+        difference pooled by Rubin's rules. Approximate Bayes or Bayes only:
+        conditional means are not draws, and a dichotomy of them is biased (refused,
+        with the reason).
         Returns an :class:`~dryneedle_outcomes.ImputedRespondersResult`.
 
         Examples
@@ -354,31 +245,6 @@ class ReferenceBasedResult(AnalysisResult):
                      fontsize="small")
         ax.legend(frameon=False, fontsize="small")
         return ax
-
-
-def _frames(pooled: dict, r: MIResult, res, delta=None):
-    """arm_difference and means frames from pooled (K, T) arrays."""
-    arms, ref, visits = list(res.arms), res.reference_arm, list(res.visits)
-    T = len(visits)
-    cols = ["estimate", "std_error", "ci_lower", "ci_upper", "p_value"]
-    has_df = "df" in pooled
-    diff, means = [], []
-    for k, lab in enumerate(r.labels):
-        kind, code = lab.split(":", 1)
-        arm = arms[int(code)] if code.isdigit() and code not in arms else code
-        rec = {"arm": np.repeat(arm, T), "visit": visits}
-        for c in cols + (["df"] if has_df else []):
-            rec[c] = np.asarray(pooled[c])[k]
-        f = pd.DataFrame(rec)
-        if kind == "trt":
-            f.insert(1, "reference", ref)
-            diff.append(f)
-        else:
-            means.append(f)
-    d = pd.concat(diff, ignore_index=True)
-    if delta is not None:
-        d.insert(0, "delta", delta)
-    return d, pd.concat(means, ignore_index=True)
 
 
 def _intercurrent(intercurrent, pats: pd.DataFrame, y: np.ndarray, visits: list[int],
@@ -440,7 +306,8 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                     bootstrap_type: str = "percentile",
                     conf_level: float = 0.95, n_jobs: int | None = 1,
                     progress: bool = True, missing_baseline: str = "mean",
-                    adjust_instrument: bool = True) -> ReferenceBasedResult:
+                    adjust_instrument: bool = True, warmup: int | None = None,
+                    thin: int | None = None) -> ReferenceBasedResult:
     """Multiple imputation under MAR or a reference-based assumption; see the module
     docstring for the methods and their sources.
 
@@ -457,14 +324,15 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         The reference (control) arm: the imputation reference and the comparator.
         Default: the control arm (as :func:`~dryneedle_outcomes.fit_trajectory`).
     approach : str
-        ``"conditional_mean"``, ``"approximate_bayes"`` (or ``"bayes"``: not yet).
+        ``"conditional_mean"``, ``"approximate_bayes"`` or ``"bayes"`` (MCMC).
     variance : str, optional
         ``"jackknife"`` (default for conditional mean) or ``"bootstrap"``; ``"rubin"``
-        for ``approximate_bayes``.
+        for ``approximate_bayes`` and ``bayes``.
     n_samples : int, optional
-        Bootstrap samples (default 500) or imputations (default 100).
+        Bootstrap samples (default 500) or imputations (default 100; for ``bayes`` the
+        MCMC draws kept).
     seed : int, optional
-        For the bootstrap and random imputations.
+        For the bootstrap, the random imputations and the MCMC.
     adjust : sequence of str
         ``"baseline"`` and patient covariates (stratification factors), in the
         imputation model (by visit) and the analysis model.
@@ -490,7 +358,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         its own seed spawned from one :class:`numpy.random.SeedSequence`, and the
         jackknife is deterministic.
     progress : bool, default True
-        Show a ``tqdm`` progress bar over the resampling loop.
+        Show a ``tqdm`` progress bar over the resampling loop (and the MCMC).
     missing_baseline : {"mean", "exclude"}
         With ``"baseline"`` in ``adjust``, a randomised patient without a baseline
         value is kept with the mean of the observed baselines, both arms pooled
@@ -502,6 +370,12 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         With a pooled outcome (:mod:`dryneedle_outcomes.pooling`), the instrument is a
         covariate of the imputation and analysis models, as in
         :func:`~dryneedle_outcomes.fit_trajectory`.
+    warmup, thin : int, optional
+        ``approach="bayes"`` only: MCMC iterations discarded before the first kept draw
+        (default 200) and iterations per kept draw (default 50), rbmi's
+        ``control_bayes(warmup, thin)`` (``burn_in``/``burn_between`` in rbmi < 1.4).
+        The chain is serial, so ``n_jobs`` parallelises only the imputations and
+        analyses after it (same numbers for any ``n_jobs``).
 
     Returns
     -------
@@ -542,6 +416,11 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         # `method` (rbmi: such data are removed by the user before imputation)
         intercurrent = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
         set_aside_ice = True
+    if (warmup is not None or thin is not None) and approach != "bayes":
+        raise AnalysisError("warmup and thin are settings of the MCMC: give them with "
+                            f"approach='bayes', not approach={approach!r}")
+    mcmc = {"warmup": 200 if warmup is None else warmup,
+            "thin": 50 if thin is None else thin}
     if variance is None:
         variance = "jackknife" if approach == "conditional_mean" else "rubin"
     if n_samples is None and variance in _DEFAULT_SAMPLES:
@@ -620,7 +499,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                              seed=seed, bootstrap_type=bootstrap_type,
                              structure=covariance, conf_level=conf_level,
                              arm_names=arms, x_names=xnames, n_jobs=n_jobs,
-                             progress=progress)
+                             progress=progress, **mcmc)
     for j in range(len(xnames)):
         pats[f"x_{j}"] = x[:, j]
     pats["arm_code"] = arm_code
@@ -646,9 +525,15 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     inference = {"jackknife": "jackknife standard errors and normal-approximation CIs",
                  "bootstrap": f"{bootstrap_type} bootstrap ({n_samples} samples within arm)",
                  "rubin": f"Rubin's rules over {n_samples} imputations (Barnard-Rubin df)"}
+    if approach == "bayes":
+        inference["rubin"] = (
+            f"MCMC draws of the MMRM's parameters (Gibbs sampler, flat prior on the "
+            f"coefficients, inverse-Wishart prior on the covariance centred on its REML "
+            f"estimate; one chain from the REML estimates, {mcmc['warmup']} warm-up "
+            f"iterations, every {mcmc['thin']}th kept), " + inference["rubin"])
     notes = [
         f"Missing values of {outcome} imputed under {method.replace('_', ' ')} "
-        f"(reference arm {reference}) by {approach.replace('_', ' ')} imputation from an "
+        f"(reference arm {reference}) by {APPROACH_TEXT[approach]} imputation from an "
         f"MMRM ({covariance} covariance shared by the arms; arm x visit"
         + (", " + ", ".join(f"{n} x visit" for n in xnames) if xnames else "")
         + "), then ANCOVA at each visit; " + inference[variance]
@@ -683,6 +568,14 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         notes.append(f"{post_obs} value(s) observed after an event with a reference-based "
                      "strategy were set aside when fitting the imputation model and kept "
                      "in the analysis (as rbmi does).")
+    if res.mcmc is not None:
+        e = res.mcmc.ess
+        k = int(np.nanargmin(e)) if np.isfinite(e).any() else 0
+        notes.append(f"MCMC: one chain of {mcmc['warmup'] + mcmc['thin'] * res.n_samples} "
+                     f"iterations; smallest effective sample size of the "
+                     f"{res.n_samples} kept draws {e[k]:.0f} ({res.mcmc.names[k]}; "
+                     "Geyer's initial monotone sequence over every iteration after the "
+                     "warm-up; rbmi warns below 40 %).")
     warns = list(res.messages)
     if len(excl):
         warns.append(f"{excl['patient_id'].nunique()} patient(s) not analysed: see "
@@ -694,22 +587,9 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         arm_difference=pd.DataFrame(), means=pd.DataFrame(), intercurrent=ice_table,
         missing=mtab, excluded=excl, notes=tuple(notes), warnings=tuple(warns),
         converged=bool(res.fit.converged), n_patients=len(pats), engine=res, patients=pats)
-    diff, means = _frames(res.pooled, res, out)
+    diff, means = pooled_frames(res.pooled, res, out)
     out = dataclasses.replace(out, arm_difference=diff, means=means)
     return out
 
 
 __all__ = ["reference_based", "ReferenceBasedResult", "TippingPointResult", "METHODS"]
-
-
-def _scale_width(outcome: str) -> float | None:
-    """Upper minus lower limit of ``outcome``'s registered instrument, None if unregistered."""
-    from ..errors import MappingError
-    from ..instruments import get_instrument
-
-    try:
-        inst = get_instrument(outcome)
-    except MappingError:   # not a registered instrument: no natural limit to the grid
-        return None
-    width = float(inst.upper) - float(inst.lower)
-    return width if np.isfinite(width) and width > 0 else None

@@ -101,7 +101,7 @@ def imputed_responders(res, mcid: float | None = None) -> ImputedRespondersResul
             "expected value crosses the MCID is not the probability that the patient's "
             "value does (a responder proportion counted on conditional means is biased, "
             "and the jackknife or bootstrap of it does not fix that); use "
-            "approach='approximate_bayes' for the responder analysis")
+            "approach='approximate_bayes' or approach='bayes' for the responder analysis")
     inst = get_instrument(res.outcome)
     if mcid is None:
         if inst.mcid is None:
@@ -169,7 +169,8 @@ def imputed_responders(res, mcid: float | None = None) -> ImputedRespondersResul
                           "proportion": p.mean(axis=0).ravel()})
     notes = (f"Responder: improvement from baseline >= {mcid:g} {inst.units} in each of "
              f"{M} imputed data sets ({res.method.replace('_', ' ')}, "
-             f"{res.approach.replace('_', ' ')}), "
+             f"{'Bayesian (MCMC)' if res.approach == 'bayes' else 'approximate Bayesian'} "
+             "imputation), "
              "risk difference with its Wald variance in each, pooled by Rubin's rules "
              "(complete-data df infinite: Rubin's df; infinite where nothing was imputed, "
              "a normal interval).",)

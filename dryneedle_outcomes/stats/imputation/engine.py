@@ -13,6 +13,11 @@ stat_specs vignette):
 * ``approximate_bayes``: ``n_samples`` bootstrap fits of the imputation model, one random
   imputation of the original data from each, the ANCOVA of each completed data set, and
   Rubin's rules with Barnard-Rubin df (rbmi's ``method_approxbayes``).
+* ``bayes``: the same with ``n_samples`` draws of the imputation model's parameters from
+  their posterior in place of the bootstrap fits (rbmi's ``method_bayes``; the model,
+  its priors and the Gibbs sampler that replaces rbmi's Stan are in :mod:`.bayes`). The
+  chain runs first, in this process; the imputations and analyses of its kept draws
+  then run as the approximate Bayes ones do (one function for both).
 
 Refits are warm-started from the full fit (:class:`..mixed.mmrm_refit.MMRMRefitter`).
 A delta adjustment (a fixed amount added to imputed values before the analysis; Cro et
@@ -22,7 +27,8 @@ conditional mean imputation the estimate of any delta is linear in it (the ANCOV
 linear in the outcome) and needs no refit.
 
 Bootstrap samples are drawn from one :class:`numpy.random.SeedSequence` spawned per
-sample, so a seed gives the same numbers whatever else changes, including ``n_jobs``
+sample (for ``bayes``: one child for the chain, one per imputation), so a seed gives the
+same numbers whatever else changes, including ``n_jobs``
 (the resamples run in worker processes by ``parallel.run_tasks``, results put
 back in sample order). Validated against the
 printed results of rbmi's vignettes (``tests/reference/rbmi/``).
@@ -38,6 +44,8 @@ from ...errors import AnalysisError
 from ..mixed.engine import EngineFit
 from ..mixed.mmrm_refit import MMRMRefitter
 from .ancova import ancova, pool_bootstrap, pool_jackknife, pool_rubin
+from .bayes import GibbsDraws, mmrm_gibbs
+from .mcmc_diagnostics import low_ess_message
 from .parallel import run_tasks
 from .strategies import STRATEGIES, impute, missing_patterns, patient_means
 
@@ -57,8 +65,10 @@ class MIResult:
     ``ci_lower``, ``ci_upper``, ``p_value`` (and ``df`` for Rubin), each (K, T).
     ``point``: the full-data estimates (conditional mean) or the per-imputation means.
     ``samples``: estimates of each resample or imputation (R, K, T); ``ses`` the
-    imputations' within-ANCOVA SEs (Rubin). ``imputed``: the completed outcome (N, T)
-    for conditional mean, (M, N, T) for random imputation. ``sens_point``/``sens_samples``:
+    imputations' within-ANCOVA SEs (Rubin). ``mcmc``: the kept draws of the imputation
+    model's parameters and their effective sample sizes (``bayes``). ``imputed``: the
+    completed outcome (N, T) for conditional mean, (M, N, T) for random imputation.
+    ``sens_point``/``sens_samples``:
     the same analysis of the missing-value indicators of each arm (constant, then
     cumulative), shape (2A, K, T) and (R, 2A, K, T), for tipping points.
     """
@@ -85,6 +95,7 @@ class MIResult:
     messages: list[str] = field(default_factory=list)
     conf_level: float = 0.95
     bootstrap_type: str = "percentile"
+    mcmc: GibbsDraws | None = None
 
 
 def _design(y, arm, x, n_arms, use):
@@ -116,7 +127,8 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
                        conf_level: float = 0.95,
                        arm_names: list[str] | None = None,
                        x_names: list[str] | None = None, n_jobs: int = 1,
-                       progress: bool = False) -> MIResult:
+                       progress: bool = False, warmup: int = 200,
+                       thin: int = 50) -> MIResult:
     """Multiple imputation under MAR or reference-based assumptions (module docstring).
 
     Parameters
@@ -138,7 +150,7 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
         The arm the differences are taken against.
     approach, variance : str
         ``"conditional_mean"`` with ``"jackknife"`` or ``"bootstrap"``;
-        ``"approximate_bayes"`` with ``"rubin"``.
+        ``"approximate_bayes"`` or ``"bayes"`` with ``"rubin"``.
     n_samples : int, optional
         Bootstrap samples or imputations (required except for the jackknife).
     seed : int or SeedSequence, optional
@@ -157,7 +169,10 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
         numbers are the same for any value (every sample has its own seed, spawned from
         one :class:`numpy.random.SeedSequence`; the jackknife is deterministic).
     progress : bool
-        Show a ``tqdm`` progress bar over the refits or imputations.
+        Show a ``tqdm`` progress bar over the refits or imputations (and the MCMC).
+    warmup, thin : int
+        ``bayes``: MCMC iterations discarded, and iterations per kept draw (rbmi's
+        ``control_bayes`` defaults 200 and 50). Only the unstructured covariance.
 
     Returns
     -------
@@ -200,12 +215,14 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
         raise AnalysisError("covariates must not be missing")
     if approach not in APPROACHES:
         raise AnalysisError(f"approach must be one of {APPROACHES}, got {approach!r}")
-    if approach == "bayes":
+    if approach == "bayes" and structure != "unstructured":
         raise AnalysisError(
-            "approach='bayes' (MCMC draws of the MMRM parameters, rbmi's method_bayes) is "
-            "not implemented yet; use approach='approximate_bayes' (bootstrapped MMRM fits, "
-            "Rubin's rules), which targets the same information-anchored variance, or "
-            "approach='conditional_mean'")
+            "approach='bayes' samples the unstructured covariance (rbmi's method_bayes "
+            f"with its default inverse-Wishart prior), got covariance {structure!r}; use "
+            "approach='approximate_bayes' for other structures")
+    if approach == "bayes" and (int(warmup) < 0 or int(thin) < 1):
+        raise AnalysisError(f"the MCMC needs warmup >= 0 and thin >= 1, got warmup="
+                            f"{warmup}, thin={thin}")
     if variance not in VARIANCES[approach]:
         raise AnalysisError(f"approach={approach!r} takes variance in "
                             f"{VARIANCES[approach]}, got {variance!r}")
@@ -309,28 +326,53 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
                        sens_point=sens_point, sens_samples=sens_s, n_samples=R, **common)
     else:
         M = int(n_samples)
-        children = np.random.SeedSequence(seed).spawn(M)
+        mcmc = None
+        if approach == "approximate_bayes":
+            tasks = np.random.SeedSequence(seed).spawn(M)
 
-        def one_imputation(ch):   # one bootstrap fit and one random imputation
-            boot_ss, imp_ss = ch.spawn(2)
-            redrawn = 0
-            for _attempt in range(100):
-                w = _arm_bootstrap(arm, n_arms, np.random.default_rng(boot_ss))
-                try:
-                    ref = refitter.refit(w[fit_pat])
-                    break
-                except AnalysisError:
-                    redrawn += 1
-                    boot_ss = boot_ss.spawn(1)[0]
-            else:
-                raise AnalysisError("100 bootstrap samples in a row could not be fitted")
-            Yi = impute(y, means(ref.beta), ref.Sigma,
-                        rng=np.random.default_rng(imp_ss), patterns=patterns)
+            def parameters(ch):   # one bootstrap fit of the imputation model
+                boot_ss, imp_ss = ch.spawn(2)
+                redrawn = 0
+                for _attempt in range(100):
+                    w = _arm_bootstrap(arm, n_arms, np.random.default_rng(boot_ss))
+                    try:
+                        ref = refitter.refit(w[fit_pat])
+                        break
+                    except AnalysisError:
+                        redrawn += 1
+                        boot_ss = boot_ss.spawn(1)[0]
+                else:
+                    raise AnalysisError("100 bootstrap samples in a row could not be "
+                                        "fitted")
+                return (ref.beta, ref.Sigma, imp_ss,
+                        (int(ref.fallback), int(not ref.converged), redrawn))
+            label = "imputations (bootstrapped MMRM fits)"
+        else:   # one chain, serial; then the imputations from the kept draws
+            chain_ss, imp_root = np.random.SeedSequence(seed).spawn(2)
+            mcmc = mmrm_gibbs(np.where(use, y, np.nan)[fit_pat], arm[fit_pat],
+                              x[fit_pat], n_arms, beta0=fit.beta,
+                              Sigma0=fit.extra["Sigma"], prior_scale=fit.extra["Sigma"],
+                              n_samples=M, warmup=warmup, thin=thin,
+                              rng=np.random.default_rng(chain_ss), progress=progress)
+            low = low_ess_message(mcmc.ess, M, mcmc.names)
+            if low:
+                messages.append(low)
+            tasks = list(zip(range(M), imp_root.spawn(M)))
+
+            def parameters(task):   # the m-th kept draw
+                m, imp_ss = task
+                return mcmc.beta[m], mcmc.Sigma[m], imp_ss, (0, 0, 0)
+            label = "imputations (MCMC draws)"
+
+        def one_imputation(task):   # one random imputation of the original data
+            beta_m, Sigma_m, imp_ss, counts = parameters(task)
+            Yi = impute(y, means(beta_m), Sigma_m, rng=np.random.default_rng(imp_ss),
+                        patterns=patterns)
             est, _, se, vc = analyse(Yi, with_se=True)
-            return Yi, est, se, vc, int(ref.fallback), int(not ref.converged), redrawn
+            return (Yi, est, se, vc) + counts
 
-        outs = run_tasks(one_imputation, children, n_jobs=n_jobs, progress=progress,
-                         label="imputations (bootstrapped MMRM fits)")
+        outs = run_tasks(one_imputation, tasks, n_jobs=n_jobs, progress=progress,
+                         label=label)
         imputed = np.array([o[0] for o in outs]).reshape(M, N, T)
         samples = np.array([o[1] for o in outs]).reshape(M, K, T)
         ses = np.array([o[2] for o in outs]).reshape(M, K, T)
@@ -340,7 +382,8 @@ def reference_based_mi(y, arm, x, *, reference, ice_visit, strategy, comparator:
         n_redrawn = sum(o[6] for o in outs)
         pooled = pool_rubin(samples, ses, v_com, conf_level)
         res = MIResult(labels, approach, variance, pooled, samples.mean(axis=0), samples,
-                       imputed, ses=ses, v_com=v_com, n_samples=M, **common)
+                       imputed, ses=ses, v_com=v_com, n_samples=M,
+                       mcmc=mcmc, **common)
     if n_unconverged:
         messages.append(f"{n_unconverged} refit(s) of the imputation model did not "
                         "converge (their estimates are used; see MIResult.n_unconverged)")

@@ -142,20 +142,21 @@ def impute(y: np.ndarray, mean: np.ndarray, Sigma: np.ndarray, *,
     if patterns is None:
         patterns = missing_patterns(out)
     for idx, mi, ob in patterns:
-        mu_m = mean[np.ix_(idx, mi)]
+        rows = idx[:, None]   # broadcast indices (np.ix_'s, without its overhead: the
+        mu_m = mean[rows, mi]  # Gibbs sampler of .bayes calls this thousands of times)
+        S_m = Sigma[mi]
         if len(ob):
-            S_oo = Sigma[np.ix_(ob, ob)]
-            S_om = Sigma[np.ix_(ob, mi)]
-            K = np.linalg.solve(S_oo, S_om)          # (o, m)
-            val = mu_m + (out[np.ix_(idx, ob)] - mean[np.ix_(idx, ob)]) @ K
-            C = Sigma[np.ix_(mi, mi)] - S_om.T @ K
+            S_om = Sigma[ob][:, mi]
+            K = np.linalg.solve(Sigma[ob][:, ob], S_om)          # (o, m)
+            val = mu_m + (out[rows, ob] - mean[rows, ob]) @ K
+            C = S_m[:, mi] - S_om.T @ K
         else:
             val = mu_m
-            C = Sigma[np.ix_(mi, mi)]
+            C = S_m[:, mi]
         if rng is not None:
             L = np.linalg.cholesky(0.5 * (C + C.T))
             val = val + rng.standard_normal((len(idx), len(mi))) @ L.T
-        out[np.ix_(idx, mi)] = val
+        out[rows, mi] = val
     return out
 
 

@@ -210,6 +210,21 @@ def test_sample_cohort_identities_and_ledger(sample_cohort, sample_analyses):
     assert bv.set_index(["arm", "visit"])["attended"].to_dict() == hand.to_dict()
 
 
+def test_reference_based_analysed_patients():
+    cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", dno.DryNeedleWarning)
+        res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                                  reference_arm="sham", variance="bootstrap", n_samples=5,
+                                  seed=1, progress=False)
+    flow = dno.consort_flow(cohort, analyses={"j2r": res})
+    a = flow.analyses.set_index("arm")
+    assert a["analysed"].sum() == res.n_patients == len(res.patients)
+    assert (a["analysed"] == res.patients["arm"].astype(str).value_counts()
+            .reindex(a.index, fill_value=0)).all()
+    assert flow.check()["holds"].all()
+
+
 def test_plot_draws_the_boxes(hand, sample_cohort, sample_analyses):
     import matplotlib.pyplot as plt
 

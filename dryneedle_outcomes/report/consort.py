@@ -37,8 +37,9 @@ def consort_section(cohort: Cohort, options: AnalysisOptions, sections: list[Sec
     """The participant flow of ``cohort`` with the results of ``sections`` as analyses."""
     consort = consort or {}
     results = {k: v for s in sections for k, v in s.results.items()}
+    outcome = options.outcome if options.outcome in cohort.assessments else None
     flow = consort_flow(cohort, analyses=results, primary_visit=options.primary_visit,
-                        outcome=options.outcome, assessed=consort.get("assessed"),
+                        outcome=outcome, assessed=consort.get("assessed"),
                         excluded_before_randomisation=consort.get(
                             "excluded_before_randomisation") or None)
     tables = flow.tables()

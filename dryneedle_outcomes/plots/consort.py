@@ -21,7 +21,7 @@ BOX_GID = "consort_box"
 MAX_FONT = 7.0
 MIN_FONT = 3.0
 #: Average glyph width of the sans-serif font, as a fraction of the font size.
-CHAR_WIDTH = 0.56
+CHAR_WIDTH = 0.6
 LINE_HEIGHT = 1.22
 STAGE_LABELS = {"enrolment": "Enrolment", "allocation": "Allocation",
                 "follow_up": "Follow-up", "analysis": "Analysis"}
@@ -123,7 +123,7 @@ def figure_height_mm(flow, analyses=None, width_mm: float = 174.0) -> float:
                   for a in t["arms"])
     lines = max(len(t["assessed"]) + len(t["randomised"]), len(t["excluded"])) + per_arm
     narrow = 174.0 / max(width_mm, 40.0)          # narrower columns wrap more lines
-    return float(min(260.0, 30.0 + 3.6 * lines * max(1.0, 0.8 * narrow)))
+    return float(min(260.0, 25.0 + 3.2 * lines * max(1.0, 0.8 * narrow)))
 
 
 def plot_consort_flow(flow, ax=None, *, analyses=None, fontsize: float | None = None):
@@ -166,6 +166,11 @@ def plot_consort_flow(flow, ax=None, *, analyses=None, fontsize: float | None = 
         ax.set_xlim(0, 1)
         ax.set_ylim(0, 1)
         fig = ax.figure
+        if len(fig.axes) == 1 and ax.get_subplotspec() is not None:
+            # the diagram alone on its figure: let it fill the page now, so that the text
+            # is sized for the room it will have (a later tight_layout, as the run's
+            # figures get, then moves the edges by a pad only)
+            fig.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
         bbox = ax.get_position()
         w_pt = bbox.width * fig.get_figwidth() * 72.0
         h_pt = bbox.height * fig.get_figheight() * 72.0
@@ -235,6 +240,8 @@ def plot_consort_flow(flow, ax=None, *, analyses=None, fontsize: float | None = 
             ax.text(0.012, (y_top + y_bottom) / 2, STAGE_LABELS[key], rotation=90,
                     ha="center", va="center", fontsize=size, fontweight="bold",
                     transform=ax.transAxes)
+        for artist in (*ax.texts, *ax.patches, *ax.lines):
+            artist.set_in_layout(False)   # a tight_layout keeps the page the diagram fills
     return ax
 
 

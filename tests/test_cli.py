@@ -39,6 +39,10 @@ TABLES = (
                  "logrank", "rmst", "at_risk", "ph_test", "events")]
     + ["time_to_relief_sessions_per_session", "time_to_relief_sessions_relieved_by_session"]
     + [f"soreness_{t}" for t in ("median", "by_session", "by_needles", "any", "time_ratios")]
+    # the [estimand] table and its sensitivity analyses ([analysis.reference_based])
+    + ["estimand", "estimand_data", "reference_based", "reference_based_missing",
+       "tipping_point", "tipping_point_table"]
+    # the participant flow (CONSORT 2025) and the observed data
     + ["consort_flow", "consort_by_visit", "observed_data"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
@@ -47,7 +51,8 @@ FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m i
            + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
            + ["consort_flow"]
-           + ["diagnostics_mmrm"])  # the appendix's model checks of the primary model
+           + ["diagnostics_mmrm"]  # the appendix's model checks of the primary model
+           + ["tipping_point"])
 
 
 
@@ -64,6 +69,15 @@ def cohort(sample_cohort):
     return sample_cohort
 
 
+@pytest.fixture(scope="module")
+def ice_cohort():
+    """The sample as its analysis.toml loads it: with its intercurrent events."""
+    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
+        return dno.load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
+                               intercurrent_events="intercurrent_events.csv",
+                               mapping="mapping.toml", errors="quarantine", base_dir=SAMPLE)
+
+
 def test_run_writes_every_expected_file(sample_run):
     out, _, _ = sample_run
     for name in TABLES:
@@ -77,11 +91,15 @@ def test_run_writes_every_expected_file(sample_run):
         assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert len(list((out / "figures").iterdir())) == 2 * len(FIGURES)
-    for name in ("patients", "assessments", "adverse_events"):
+    for name in ("patients", "assessments", "adverse_events", "intercurrent_events"):
         assert len(pd.read_csv(out / "data" / f"{name}.csv")) > 0
     counts = pd.read_csv(out / "quality" / "counts.csv")
     assert (counts["read"] == counts["kept"] + counts["rejected"]).all()
-    assert len(pd.read_csv(out / "quality" / "rejected.csv")) == 7
+    # the seven planted problems of the three files and the intercurrent event at baseline
+    rejected = pd.read_csv(out / "quality" / "rejected.csv")
+    assert len(rejected) == 8
+    assert rejected.loc[rejected["table"] == "intercurrent_events", "rule"].tolist() == [
+        "ice_at_baseline"]
     assert "pregnant" in (out / "warnings.txt").read_text(encoding="utf-8")
 
 
@@ -250,9 +268,33 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     return frames
 
 
-def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort):
+def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
+    """The estimand's tables and its jump-to-reference imputation with the tipping point
+    ([analysis.reference_based])."""
+    from dryneedle_outcomes.config import AnalysisConfig
+
+    cfg = AnalysisConfig.from_file(SAMPLE / "analysis.toml")
+    est = dno.Estimand.from_dict(cfg.estimand)
+    rb = cfg.analysis.reference_based
+    frames = {"estimand": est.tables()["estimand"].table,
+              "estimand_data": dno.apply_estimand(ice_cohort, est,
+                                                  outcome="first_step_pain").counts()}
+    assert rb.methods == ("jump_to_reference",)
+    res = dno.reference_based(ice_cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", estimand=est, progress=False,
+                              **rb.keywords())
+    frames["reference_based"] = res.arm_difference.assign(method="jump_to_reference")[
+        ["method"] + list(res.arm_difference.columns)]
+    frames["reference_based_missing"] = res.tables()["missing"].table
+    tip = res.tipping_point(list(rb.tipping_deltas)).tables()
+    frames["tipping_point"] = tip["tipping"].table
+    frames["tipping_point_table"] = tip["table"].table
+    return frames
+
+
+def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort, ice_cohort):
     out, _, _ = sample_run
-    frames = _api_frames(cohort)
+    frames = _api_frames(cohort) | _estimand_frames(ice_cohort)
     assert sorted(frames) == sorted(TABLES)
     for name, frame in frames.items():
         csv = pd.read_csv(out / "tables" / f"{name}.csv")
@@ -262,6 +304,13 @@ def test_every_table_file_has_every_column_of_the_python_api(sample_run, cohort)
         assert len(xlsx) == len(csv), name
     diff = pd.read_csv(out / "tables" / "responders_observed_difference.csv")
     assert {"estimate", "ci_lower", "ci_upper", "nnt", "nnt_ci_lower", "test"} <= set(diff)
+    # the multiple-imputation and tipping-point tables are the API's numbers (same data,
+    # same estimand, deterministic jackknife and delta adjustment)
+    for name in ("reference_based", "tipping_point_table"):
+        csv = pd.read_csv(out / "tables" / f"{name}.csv")
+        api = frames[name].reset_index(drop=True)
+        for col in ("estimate", "std_error", "ci_lower", "ci_upper", "p_value"):
+            np.testing.assert_allclose(csv[col], api[col], rtol=1e-12, err_msg=(name, col))
 
 
 class _Cells(HTMLParser):
@@ -321,8 +370,11 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    assert steps[0].startswith("[1/12] loading") and steps[-1].startswith("[12/12]")
-    assert len(steps) == 12
+    # 13: loading, Table 1, two trajectory models, the jump-to-reference imputation
+    # ([analysis.reference_based]), two timescales of time to relief, responders, blinding,
+    # harms, soreness, two output steps
+    assert steps[0].startswith("[1/13] loading") and steps[-1].startswith("[13/13]")
+    assert len(steps) == 13
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):
@@ -346,7 +398,8 @@ def _sample_config(sample_dir: Path, tmp_path: Path, *, analyses: bool = True,
     [analysis] tables when ``analyses`` is False (the folder rules do not depend on
     them, and the full pipeline then runs only where its outputs are checked)."""
     text = (sample_dir / "analysis.toml").read_text(encoding="utf-8")
-    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml"):
+    for name in ("assessments.csv", "patients.xlsx", "adverse_events.csv",
+                 "intercurrent_events.csv", "mapping.toml"):
         text = text.replace(f'"{name}"', f'"{(sample_dir / name).as_posix()}"')
     if not analyses:
         text = text[:text.index("[analysis]")] + text[text.index("[figures]"):]

@@ -191,7 +191,11 @@ def test_result_contract(cohort):
 
 def test_timing_rows_use_the_declared_rating():
     c = dno.simulate_cohort(n_patients=10, seed=3, within_session=True)
-    res = dno.apply_estimand(c, dno.Estimand())
+    # the simulated cohort has intercurrent events: the estimand needs a strategy for each
+    events = c.intercurrent_events["event"].astype(str).unique()
+    assert len(events)
+    res = dno.apply_estimand(c, dno.Estimand(intercurrent={e: "treatment_policy"
+                                                           for e in events}))
     assert not res.data.duplicated(["patient_id", "visit"]).any()
 
 

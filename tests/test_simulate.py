@@ -367,8 +367,8 @@ def _read_assessments(path) -> pd.DataFrame:
 
 
 def test_exports_files_and_encodings(exports):
-    assert sorted(exports) == ["adverse_events", "assessments", "mapping", "patients",
-                               "problems"]
+    assert sorted(exports) == ["adverse_events", "assessments", "intercurrent_events",
+                               "mapping", "patients", "problems"]
     raw_bytes = exports["assessments"].read_bytes()
     assert b"M\xfcller" in raw_bytes  # cp1252 "ü": reading it as UTF-8 would fail
     with pytest.raises(UnicodeDecodeError):
@@ -387,10 +387,10 @@ def test_exports_files_and_encodings(exports):
 
 def test_exports_planted_problems_present(small, exports):
     probs = exports.problems
-    assert len(probs) == 7
+    assert len(probs) == 8
     assert set(probs["problem"]) == {"out_of_range", "invalid_date", "conflicting_duplicate",
                                      "exact_duplicate", "unknown_patient", "id_typo",
-                                     "protocol_deviation"}
+                                     "protocol_deviation", "ice_at_baseline"}
     on_disk = pd.read_csv(exports["problems"])
     assert on_disk["problem"].tolist() == probs["problem"].tolist()
     raw = _read_assessments(exports["assessments"])
@@ -416,6 +416,15 @@ def test_exports_planted_problems_present(small, exports):
     assert not small.patients.set_index("patient_id").loc[dev["Participant"], "pregnant"]
     a = small.assessments
     assert a.loc[a["patient_id"] == dev["Participant"], "needled"].any()
+    # an intercurrent event written at the baseline visit: one extra row of that file
+    ice = pd.read_csv(exports["intercurrent_events"], sep=";", encoding="utf-8",
+                      dtype=str, keep_default_na=False)
+    assert len(ice) == len(small.intercurrent_events) + 1
+    planted = ice.iloc[int(row["ice_at_baseline"].row) - 2]
+    assert planted["Visit"] == "Baseline"
+    assert planted["Study ID"] == row["ice_at_baseline"].patient_id
+    assert row["ice_at_baseline"].patient_id not in set(
+        probs.loc[probs["problem"] != "ice_at_baseline", "patient_id"])
 
 
 def test_exports_round_trip_to_the_canonical_tables(small, tmp_path):
@@ -530,7 +539,8 @@ def test_cli_writes_a_sample(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("module", [sim_mod, sim_mod.parameters, sim_mod.truth,
-                                    sim_mod.after_needling, sim_mod.exports, sim_mod.sample],
+                                    sim_mod.after_needling, sim_mod.exports, sim_mod.sample,
+                                    sim_mod.intercurrent],
                          ids=lambda m: m.__name__.rpartition(".")[2])
 def test_docstring_examples_run(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)

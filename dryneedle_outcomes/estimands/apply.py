@@ -224,6 +224,46 @@ def ice_table(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     return _first_visits(_events(cohort, estimand, ids), SET_ASIDE)[list(ICE_TABLE_COLUMNS)]
 
 
+def treatment_policy_stops(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
+    """Per patient, the first visit after stopping treatment or leaving the trial, when the
+    estimand keeps that event's values (treatment policy).
+
+    The events of ``ONCE_ONLY`` (``discontinued_treatment``, ``withdrew_from_study``,
+    ``adverse_event_withdrawal``) handled by ``treatment_policy``: the values observed
+    after them are used, and an imputation analysis imputes the missing ones under its
+    assumption about patients off treatment (jump to reference, copy reference, ...;
+    Carpenter, Roger & Kenward 2013; rbmi's ``data_ice`` for a treatment-policy
+    estimand, Wolbers et al. 2022). Concomitant treatments are not listed (the patient
+    is still on the assigned treatment).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``patient_id``, ``visit``, ``strategy`` (``ICE_TABLE_COLUMNS``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> import dryneedle_outcomes as dno
+    >>> pts = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
+    >>> visits = pd.DataFrame({"patient_id": ["P1"] * 3 + ["P2"] * 3, "visit": [0, 1, 2] * 2,
+    ...                        "first_step_pain": [70.0, 60, None, 68, 66, 64]})
+    >>> ice = pd.DataFrame({"patient_id": ["P1", "P2"], "visit": [2, 1],
+    ...                     "event": ["withdrew_from_study", "rescue_medication"]})
+    >>> cohort = dno.load_cohort(visits, pts, intercurrent_events=ice)
+    >>> est = dno.Estimand(intercurrent={"withdrew_from_study": "treatment_policy",
+    ...                                  "rescue_medication": "treatment_policy"})
+    >>> treatment_policy_stops(cohort, est)
+      patient_id  visit          strategy
+    0         P1      2  treatment_policy
+    """
+    from ..normalize.intercurrent_events import ONCE_ONLY
+
+    ev = _events(cohort, estimand, _population(cohort, estimand)["patient_id"])
+    ev = ev.loc[ev["event"].astype(str).isin(ONCE_ONLY)]
+    return _first_visits(ev, ("treatment_policy",))[list(ICE_TABLE_COLUMNS)]
+
+
 def composite_visits(cohort: Cohort, estimand: Estimand) -> pd.DataFrame:
     """Per patient, the first visit of an event the estimand handles by the composite
     strategy (from that visit on the event is part of the variable: for a responder

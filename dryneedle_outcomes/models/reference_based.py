@@ -344,9 +344,12 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         A ``dno.Estimand``: the intercurrent events come from
         ``cohort.intercurrent_events`` (:func:`~dryneedle_outcomes.ice_table`); values at
         and after an event handled as ``hypothetical`` are set aside and imputed under
-        ``method``; ``treatment_policy`` events keep their values (missing ones imputed
-        under MAR); ``while_on_treatment`` is refused (nothing to impute). Not with
-        ``intercurrent``.
+        ``method``; ``treatment_policy`` events keep their values, and the values missing
+        after stopping treatment or leaving the trial (``discontinued_treatment``,
+        ``withdrew_from_study``, ``adverse_event_withdrawal`` under treatment policy:
+        :func:`~dryneedle_outcomes.estimands.apply.treatment_policy_stops`) are imputed
+        under ``method`` (other missing values under MAR); ``while_on_treatment`` is
+        refused (nothing to impute). Not with ``intercurrent``.
     intercurrent : DataFrame, optional
         ``patient_id``, ``visit`` (first visit affected) and optionally ``strategy``.
     bootstrap_type : str
@@ -402,7 +405,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         if not hasattr(estimand, "intercurrent"):
             raise AnalysisError("estimand must be a dno.Estimand (the intercurrent events "
                                 "then come from cohort.intercurrent_events)")
-        from ..estimands.apply import composite_visits, ice_table
+        from ..estimands.apply import composite_visits, ice_table, treatment_policy_stops
 
         tab = ice_table(cohort, estimand)
         composite = composite_visits(cohort, estimand)
@@ -414,7 +417,15 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
                 "dno.apply_estimand's data, or choose hypothetical")
         # hypothetical: the values from the event on are set aside and imputed under
         # `method` (rbmi: such data are removed by the user before imputation)
-        intercurrent = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
+        aside_from = tab[["patient_id", "visit"]].assign(strategy=METHODS[method])
+        # treatment policy for stopping treatment or leaving: observed values are kept,
+        # the missing ones from the event on are imputed under `method` (rbmi's data_ice
+        # of a treatment-policy estimand); one event per patient: the earliest
+        stops = treatment_policy_stops(cohort, estimand)[["patient_id", "visit"]]
+        intercurrent = (pd.concat([aside_from[["patient_id", "visit"]], stops],
+                                  ignore_index=True)
+                        .sort_values(["patient_id", "visit"], kind="stable")
+                        .drop_duplicates("patient_id").assign(strategy=METHODS[method]))
         set_aside_ice = True
     if (warmup is not None or thin is not None) and approach != "bayes":
         raise AnalysisError("warmup and thin are settings of the MCMC: give them with "
@@ -484,10 +495,16 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
             xnames.append(c)
     x = np.column_stack(xcols) if xcols else np.zeros((len(pats), 0))
     arm_code = pats["arm"].map({a: k for k, a in enumerate(arms)}).to_numpy()
+    if set_aside_ice:  # events of patients not analysed (listed in excluded) play no part
+        analysed = pats["patient_id"].astype(str)
+        intercurrent = intercurrent[intercurrent["patient_id"].astype(str).isin(analysed)]
+        aside_from = aside_from[aside_from["patient_id"].astype(str).isin(analysed)]
+        stops = stops[stops["patient_id"].astype(str).isin(analysed)]
     ice, strat = _intercurrent(intercurrent, pats, y, vis, method)
     n_set_aside = 0
     if set_aside_ice:
-        aside = (np.arange(T)[None, :] >= ice[:, None]) & ~np.isnan(y)
+        aside_at, _ = _intercurrent(aside_from, pats, y, vis, method)
+        aside = (np.arange(T)[None, :] >= aside_at[:, None]) & ~np.isnan(y)
         n_set_aside = int(aside.sum())
         y[aside] = np.nan   # not used for this estimand (they stay in the cohort)
     if method == "mar" and intercurrent is None:
@@ -549,12 +566,16 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
     if pool_note:
         notes.append(pool_note + ".")
     if set_aside_ice:
+        m_text = method.replace("_", " ")
+        hyp = (f"under the hypothetical strategy the {n_set_aside} value(s) observed "
+               f"at and after an event were set aside (not used; they stay in the "
+               f"cohort, see dno.apply_estimand(...).ledger) and imputed under "
+               f"{m_text}; " if len(aside_from) else "")
         notes.append(f"Estimand: intercurrent events from cohort.intercurrent_events; "
-                     f"under the hypothetical strategy the {n_set_aside} value(s) observed "
-                     f"at and after an event were set aside (not used; they stay in the "
-                     f"cohort, see dno.apply_estimand(...).ledger) and imputed under "
-                     f"{method.replace('_', ' ')}; events under treatment policy keep "
-                     f"their values, and other missing values are imputed under MAR.")
+                     f"{hyp}events under treatment policy keep their values, the values "
+                     f"missing after stopping treatment or leaving the trial under "
+                     f"treatment policy ({len(stops)} patient(s)) are imputed under "
+                     f"{m_text}, and other missing values under MAR.")
     if composite is not None and len(composite):
         notes.append(f"{len(composite)} patient(s) with an event handled by the composite "
                      "strategy: their values are used as observed in this analysis of "

@@ -34,8 +34,9 @@ import pandas as pd
 from ..errors import ConfigError
 from ..normalize.vocabulary import MUSCLES
 from .after_needling import AE_VERBATIMS, COMBINED_VERBATIMS
+from .intercurrent import ICE_SYNONYMS, ICE_WORDINGS
 from .parameters import SimulatedTables
-from .problems import PROBLEM_COLUMNS, plant_problems
+from .problems import PROBLEM_COLUMNS, plant_ice_problem, plant_problems
 
 
 class ExportPaths(dict):
@@ -289,7 +290,53 @@ def _mapping_toml(truth: dict) -> str:
         "[adverse_events.synonyms]",
     ]
     lines += [f'{_toml_str(v)} = "other"' for v in AE_VERBATIMS["other"]]
+    lines += [
+        "",
+        "[intercurrent_events]",
+        'delimiter = ";"',
+        'encoding = "utf-8"',
+        "",
+        "[intercurrent_events.columns]",
+        'patient_id = "Study ID"',
+        'visit = "Visit"',
+        'day = "Study day"',
+        'event = "Event"',
+        'reason = "Details"',
+        "",
+        "[intercurrent_events.codes.visit]",
+        visit_codes,
+        "",
+        "# Wordings this clinic uses outside the intercurrent-event vocabulary.",
+        "[intercurrent_events.synonyms]",
+        *[f"{_toml_str(k)} = {_toml_str(v)}" for k, v in ICE_SYNONYMS.items()],
+    ]
     return "\n".join(lines) + "\n"
+
+
+def _ice_export(sim: SimulatedTables) -> pd.DataFrame:
+    """The intercurrent events as the clinic writes them (wordings, visit labels, reasons).
+
+    The wordings are drawn from their own stream (a child of the seed's export stream),
+    so that the other exports keep theirs.
+    """
+    ice = sim.intercurrent_events.reset_index(drop=True)
+    rng = np.random.default_rng([int(sim.truth["seed"]) % (2**63), 20240917, 1])
+    event = ice["event"].astype(str).to_numpy(dtype=object)
+    u = rng.random(len(ice))
+    words = np.empty(len(ice), dtype=object)
+    for name in pd.unique(event):  # a few events, not rows
+        mask = event == name
+        texts = np.asarray(ICE_WORDINGS[name], dtype=object)
+        words[mask] = texts[np.minimum((u[mask] * len(texts)).astype(int), len(texts) - 1)]
+    day = ice["day"].to_numpy(dtype=float)
+    return pd.DataFrame({
+        "Study ID": ice["patient_id"].to_numpy(dtype=object),
+        "Visit": ice["visit"].map(sim.truth["visit_labels"]).to_numpy(dtype=object),
+        "Study day": np.where(np.isnan(day), "",
+                              pd.Series(np.nan_to_num(day)).astype(int).astype(str)),
+        "Event": words,
+        "Details": ice["reason"].fillna("").to_numpy(dtype=object),
+    })
 
 
 def _normalise_xlsx(path: Path) -> None:
@@ -362,6 +409,11 @@ def write_raw_exports(
     ``adverse_events.csv``
         UTF-8 with BOM, comma-delimited: "Study ID", "Visit", "Event (verbatim)",
         "Severity" (mild/Moderate/Grade 1 ...), "Serious" (Y/N).
+    ``intercurrent_events.csv``
+        Semicolon-delimited UTF-8, one row per intercurrent event: "Study ID",
+        "Visit" (the first visit affected), "Study day", "Event" (the clinic's wording:
+        "Lost to follow-up", "NSAIDs", "insoles", "Einlagen"; the last is a synonym the
+        mapping declares) and "Details" (free text).
     ``mapping.toml``
         The mapping for :func:`dryneedle_outcomes.load_cohort`.
     ``planted_problems.csv``
@@ -374,16 +426,18 @@ def write_raw_exports(
     directory : path
         Output folder.
     inject_problems : bool
-        Plant seven realistic problems touching seven rows: a first-step pain
+        Plant eight realistic problems touching eight rows: a first-step pain
         written in mm in a cm (or NRS) column, an impossible date, a duplicate visit
         with a conflicting value, an exact duplicate row, a visit of a patient not in
-        the register, an ID typed in lower case with a trailing space, and a
-        participant marked pregnant who was needled.
+        the register, an ID typed in lower case with a trailing space, a
+        participant marked pregnant who was needled, and an intercurrent event
+        recorded at the baseline visit.
 
     Returns
     -------
     ExportPaths
-        ``{"assessments", "patients", "adverse_events", "mapping"[, "problems"]}``
+        ``{"assessments", "patients", "adverse_events", "intercurrent_events",
+        "mapping"[, "problems"]}``
         -> path, with the planted problems in ``.problems``.
 
     Examples
@@ -394,8 +448,9 @@ def write_raw_exports(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     paths = write_raw_exports(sim, tmp)
     ...     raw = pd.read_csv(paths["assessments"], sep=";", decimal=",", encoding="cp1252")
-    ...     sorted(paths), len(paths.problems)
-    (['adverse_events', 'assessments', 'mapping', 'patients', 'problems'], 7)
+    ...     sorted(paths), len(paths.problems)   # doctest: +NORMALIZE_WHITESPACE
+    (['adverse_events', 'assessments', 'intercurrent_events', 'mapping', 'patients',
+      'problems'], 8)
     """
     if sim.truth.get("within_session") is not None:
         raise ConfigError("write_raw_exports writes one rating per visit; a trial simulated "
@@ -520,6 +575,14 @@ def write_raw_exports(
     order_key = np.arange(len(raw), dtype=float)
     if inject_problems:
         raw, order_key, reg, problems = plant_problems(rng, sim, raw, order_key, reg, fsp_scale)
+    ice_raw = _ice_export(sim)
+    if inject_problems:
+        ice_raw, ice_problem = plant_ice_problem(
+            np.random.default_rng([int(seed) % (2**63), 20240917, 2]), ice_raw,
+            labels[0], sim.patients["patient_id"].to_numpy(),
+            {str(p["patient_id"]) for p in problems})
+        if ice_problem is not None:
+            problems.append(ice_problem)
     raw = raw.iloc[np.argsort(order_key, kind="stable")].reset_index(drop=True)
     row_of = {k: i + 2 for i, k in enumerate(np.sort(order_key))}
     for prob in problems:
@@ -534,6 +597,8 @@ def write_raw_exports(
     _write_patients_xlsx(paths["patients"], reg, truth)
     paths["adverse_events"] = directory / "adverse_events.csv"
     ae_raw.to_csv(paths["adverse_events"], index=False, encoding="utf-8-sig")
+    paths["intercurrent_events"] = directory / "intercurrent_events.csv"
+    ice_raw.to_csv(paths["intercurrent_events"], sep=";", index=False, encoding="utf-8")
     paths["mapping"] = directory / "mapping.toml"
     paths["mapping"].write_text(_mapping_toml(truth), encoding="utf-8")
     paths.problems = pd.DataFrame(problems, columns=list(PROBLEM_COLUMNS)).astype(

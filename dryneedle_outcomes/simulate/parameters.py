@@ -98,6 +98,13 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   a per-arm table we could cite; penetrating needling is hard to mask, and most sham
   patients of non-penetrating needle trials believe they had real needling or do not
   know.
+* Intercurrent events (ICH E9(R1); :mod:`dryneedle_outcomes.simulate.intercurrent`):
+  every dropout has one at its first missed visit (``withdrew_from_study``, or
+  ``discontinued_treatment`` for ``dropout_discontinued`` = 40% of them, assumed); an
+  adverse event that led to withdrawal ends the patient's attendance at the next visit
+  (``adverse_event_withdrawal``); concomitant treatments over the trial (assumed, not
+  sourced): rescue analgesics/NSAIDs 15% of patients, orthoses 8%, night splint 4%,
+  steroid injection 2%. They do not change the simulated pain.
 * Harms details (CONSORT Harms 2022; assumed): ``relatedness`` related for local
   events, possibly related for systemic ones (drowsiness, headache, nausea,
   aggravation, vasovagal, other); ``onset_h`` 0 for events during the session,
@@ -119,7 +126,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -201,6 +208,17 @@ class SimulationParameters:
     ae_withdrawal_severe: float = 0.3
     ae_systematic: float = 0.85
     ae_combined_verbatim: float = 0.5
+    dropout_discontinued: float = 0.4
+    ice_rescue_medication: float = 0.15
+    ice_orthoses: float = 0.08
+    ice_night_splint: float = 0.04
+    ice_steroid_injection: float = 0.02
+
+
+def _empty_ice() -> pd.DataFrame:
+    from ..normalize.intercurrent_events import empty_intercurrent_events
+
+    return empty_intercurrent_events()
 
 
 @dataclass(frozen=True)
@@ -219,12 +237,17 @@ class SimulatedTables:
         arm per visit; ``estimate`` is the first-step pain difference),
         ``variance`` (variance components), ``dropout_visit`` (per patient: the first
         visit missed for good, -1 for completers), ``record_scales`` and more.
+    intercurrent_events : pandas.DataFrame
+        The canonical intercurrent-events table (DESIGN.md; ICH E9(R1)): every
+        dropout's event at its first missed visit and the concomitant treatments
+        (:mod:`dryneedle_outcomes.simulate.intercurrent`).
     """
 
     patients: pd.DataFrame
     assessments: pd.DataFrame
     adverse_events: pd.DataFrame
     truth: dict
+    intercurrent_events: pd.DataFrame = field(default_factory=_empty_ice)
 
 
 def slope_time_function(week, tau_weeks: float):
@@ -309,7 +332,8 @@ def build_parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
     for name in ("missed_visit", "female", "pregnant", "immunocompromised", "needle_fear",
                  "soreness_none", "muscle_stickiness", "twitch_first", "twitch_last",
                  "sham_soreness_none", "ae_withdrawal_severe", "ae_systematic",
-                 "ae_combined_verbatim"):
+                 "ae_combined_verbatim", "dropout_discontinued", "ice_rescue_medication",
+                 "ice_orthoses", "ice_night_splint", "ice_steroid_injection"):
         check_fraction(name, getattr(params, name))
     for name in ("guess_needled", "guess_not_needled"):
         probs = getattr(params, name)

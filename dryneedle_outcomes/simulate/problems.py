@@ -1,9 +1,10 @@
-"""The planted data problems: seven realistic errors written into the raw exports.
+"""The planted data problems: eight realistic errors written into the raw exports.
 
 :func:`plant_problems` is called by :func:`~dryneedle_outcomes.simulate.write_raw_exports`
 (``inject_problems=True``): a value in the wrong unit, an impossible date, conflicting and
-exact duplicates, a patient not in the register, an ID typo and a protocol deviation,
-each described by a row of ``ExportPaths.problems`` (columns :data:`PROBLEM_COLUMNS`).
+exact duplicates, a patient not in the register, an ID typo and a protocol deviation;
+:func:`plant_ice_problem` adds an intercurrent event recorded at the baseline visit.
+Each is described by a row of ``ExportPaths.problems`` (columns :data:`PROBLEM_COLUMNS`).
 """
 
 from __future__ import annotations
@@ -157,3 +158,35 @@ def plant_problems(rng, sim: SimulatedTables, raw: pd.DataFrame, order_key: np.n
         raw = pd.concat([raw] + extra_rows, ignore_index=True)
         order_key = np.concatenate([order_key, np.asarray(extra_keys)])
     return raw, order_key, reg, problems
+
+
+def plant_ice_problem(rng, raw: pd.DataFrame, baseline_label: str, patient_ids: np.ndarray,
+                      used_patients: set[str]):
+    """An intercurrent event recorded at the baseline visit (``ice_at_baseline``).
+
+    Insoles the patient already wore at entry, written in the intercurrent-events
+    export as an event at "Baseline": a baseline characteristic, not an event after
+    treatment started (ICH E9(R1) A.3.1), which the loader rejects. The row goes
+    before the patient's other events (or at the end when they have none); returns the
+    new table and the problem's description (``row`` spreadsheet-style, header row 1).
+    """
+    free = np.asarray([p for p in patient_ids if str(p) not in used_patients], dtype=object)
+    if not len(free):
+        return raw, None
+    pid = str(free[rng.integers(len(free))])
+    row = pd.DataFrame([{c: "" for c in raw.columns}])
+    row["Study ID"] = pid
+    row["Visit"] = baseline_label
+    row["Study day"] = "0"
+    row["Event"] = "insoles"
+    row["Details"] = "already wearing insoles at entry"
+    mine = np.flatnonzero((raw["Study ID"] == pid).to_numpy())
+    at = int(mine[0]) if len(mine) else len(raw)
+    out = pd.concat([raw.iloc[:at], row, raw.iloc[at:]], ignore_index=True)
+    problem = {"problem": "ice_at_baseline", "file": "intercurrent_events.csv",
+               "row": at + 2, "patient_id": pid, "visit": 0, "column": "Visit",
+               "value": baseline_label,
+               "expected": "rejected: an intercurrent event happens after treatment "
+                           "starts (rule ice_at_baseline); the insoles worn at entry are "
+                           "a baseline characteristic"}
+    return out, problem

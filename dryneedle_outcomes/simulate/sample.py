@@ -31,6 +31,7 @@ _ANALYSIS_TOML = """\
 assessments = "assessments.csv"
 patients = "patients.xlsx"
 adverse_events = "adverse_events.csv"
+intercurrent_events = "intercurrent_events.csv"
 mapping = "mapping.toml"
 errors = "quarantine"
 
@@ -50,6 +51,22 @@ adjust = ["baseline"]
 df = "kenward_roger"
 time = "week"
 cumulative_after = [{n_sessions}]
+
+# Sensitivity of the primary result (the MMRM above, valid under MAR) to the missing
+# values (ICH E9(R1) A.5.2): the values missing after leaving the trial or stopping
+# treatment imputed as the reference arm's (jump to reference, Carpenter, Roger &
+# Kenward 2013; other missing values under MAR), by conditional mean imputation with
+# jackknife standard errors (Wolbers et al. 2022, as R's rbmi); the tipping point adds
+# delta to the imputed values of the needling arm (Cro et al. 2020). Add "mar" before
+# "jump_to_reference" to see multiple imputation under MAR beside it (and the tipping
+# point from MAR); each method adds a jackknife of 84 refits to the run.
+[analysis.reference_based]
+methods = ["jump_to_reference"]
+approach = "conditional_mean"
+variance = "jackknife"
+adjust = ["baseline"]
+# pre-specified tipping-point grid (mm added to the imputed values): 0 to 100 by 5
+tipping_deltas = [{deltas}]
 
 [analysis.harms]
 per = ["patient", "session", "100_needles"]
@@ -95,6 +112,28 @@ seed = 2014
 n_boot = 2000
 seed = 2014
 
+# The estimand of the primary analysis (ICH E9(R1) A.3.2), printed before the results.
+# Treatment policy for every intercurrent event: the effect of being assigned a course
+# of dry needling, whatever else the patient did (stopping the sessions, leaving the
+# trial, rescue analgesics, insoles, a night splint, a steroid injection). The MMRM
+# estimates it under MAR for the values missing after leaving; [analysis.reference_based]
+# gives its sensitivity analyses (jump to reference and the tipping point).
+[estimand]
+population = "randomised"
+variable = "first_step_pain"
+treatment = "{k} weekly sessions of trigger-point dry needling vs sham (non-penetrating) needling"
+summary = "difference in means at visit {n_sessions}"
+visit = {n_sessions}
+
+[estimand.intercurrent]   # event = strategy, for every event intercurrent_events.csv has
+discontinued_treatment = "treatment_policy"
+withdrew_from_study = "treatment_policy"
+adverse_event_withdrawal = "treatment_policy"
+rescue_medication = "treatment_policy"
+orthoses = "treatment_policy"
+night_splint = "treatment_policy"
+steroid_injection = "treatment_policy"
+
 [figures]
 formats = ["pdf", "png"]
 width = "single"
@@ -114,6 +153,13 @@ def _readme(sim: SimulatedTables, paths: ExportPaths) -> str:
     )
     scales = ", ".join(f"{s}: {sc}" for s, sc in t["record_scales"].items())
     at_end = t["arm_difference"].loc[t["arm_difference"]["visit"] == t["n_sessions"]]
+    ice = sim.intercurrent_events
+    ice_counts = ice["event"].astype(str).value_counts()
+    ice_text = ", ".join(f"{k} {v}" for k, v in ice_counts.items()) or "none"
+    par = t["parameters"]
+    n_words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
+               "ten")
+    n_probs = n_words[len(probs)] if len(probs) < len(n_words) else str(len(probs))
     difference = "; ".join(f"{r.arm} minus {r.reference}: {r.estimate:.1f} mm"
                            for r in at_end.itertuples())
     return f"""# Sample data: a synthetic dry-needling trial
@@ -172,18 +218,41 @@ source.
   the CONSORT Harms details: related to needling ("probable", "possible"), onset after
   the session and duration ("0", "6 h", "15 min", "3 days"), action taken, led to
   withdrawal Y/N, how reported ("questionnaire" or "spontaneous").
-- `mapping.toml` - how to read the three files: columns, per-site scales, visit, arm,
-  sex and severity codes, and synonyms for the muscles and AE texts this clinic uses
-  outside the fixed vocabularies (schema: `dryneedle_outcomes/mapping.py`).
+- `intercurrent_events.csv` - one row per intercurrent event (ICH E9(R1)), `;`-delimited
+  UTF-8: "Study ID", "Visit" (the first visit the event affects), "Study day" (days since
+  baseline), "Event" as the clinic writes it ("Lost to follow-up", "Stopped treatment",
+  "NSAIDs", "insoles", "Einlagen", "attelle de nuit"; the last two are synonyms
+  `mapping.toml` declares) and "Details" (free text: "moved away", "ibuprofen 400 mg prn
+  for heel pain").
+  {len(ice)} events: {ice_text}.
+  Every participant who dropped out has one at the first visit missed for good
+  (`withdrew_from_study`, or `discontinued_treatment` for about
+  {par["dropout_discontinued"]:.0%} of them; an adverse event that led to withdrawal gives
+  `adverse_event_withdrawal` at the next visit, where the participant's attendance ends).
+  Concomitant treatments started during the trial, at **assumed** rates (not sourced)
+  over the trial: rescue analgesics/NSAIDs {par["ice_rescue_medication"]:.0%} of
+  participants, orthoses {par["ice_orthoses"]:.0%}, night splint
+  {par["ice_night_splint"]:.0%}, steroid injection {par["ice_steroid_injection"]:.0%}.
+  **The concomitant treatments do not change the simulated pain**
+  (`dryneedle_outcomes/simulate/intercurrent.py`): a treatment-policy and a hypothetical
+  estimand target the same true difference here, apart from what each does with the
+  values after the event.
+- `mapping.toml` - how to read the four files: columns, per-site scales, visit, arm,
+  sex and severity codes, and synonyms for the muscles, AE texts and intercurrent events
+  this clinic writes outside the fixed vocabularies (schema: `dryneedle_outcomes/mapping.py`).
 - `analysis.toml` - the default analysis configuration (`errors = "quarantine"`, so the
-  planted problems are set aside and listed).
+  planted problems are set aside and listed). Its `[estimand]` table states the estimand
+  of the primary analysis (ICH E9(R1): the randomised population, first-step pain, the
+  difference in means at visit {t["n_sessions"]}, treatment policy for every intercurrent
+  event) and `[analysis.reference_based]` its sensitivity analyses: multiple imputation
+  under jump to reference for the values missing after leaving, and a tipping point.
 - `planted_problems.csv` - the problems below, machine-readable; rows are
   spreadsheet-style (the CSV header is row 1; the Excel header is row 3).
 
 ## Planted problems
 
-Seven realistic problems touching seven rows; the loader should reject, correct or flag
-each one and account for it in `cohort.quality`, never drop it silently.
+{n_probs.capitalize()} realistic problems touching {n_probs} rows; the loader should reject,
+correct or flag each one and account for it in `cohort.quality`, never drop it silently.
 
 | # | problem | file | row | patient | column | value | expected |
 | --- | --- | --- | --- | --- | --- | --- | --- |
@@ -206,6 +275,7 @@ by the test suite: leave it as it is. To load a sample:
 import dryneedle_outcomes as dno
 cohort = dno.load_cohort("my_sample/assessments.csv", "my_sample/patients.xlsx",
                          "my_sample/adverse_events.csv",
+                         intercurrent_events="my_sample/intercurrent_events.csv",
                          mapping="my_sample/mapping.toml", errors="quarantine")
 ```
 
@@ -214,8 +284,9 @@ or run its analysis: `dryneedle-outcomes run my_sample/analysis.toml --out my_re
 
 
 #: The files :func:`write_sample` writes (besides ``planted_problems.csv`` when asked).
-SAMPLE_FILES = ("assessments.csv", "patients.xlsx", "adverse_events.csv", "mapping.toml",
-                "planted_problems.csv", "analysis.toml", "README.md")
+SAMPLE_FILES = ("assessments.csv", "patients.xlsx", "adverse_events.csv",
+                "intercurrent_events.csv", "mapping.toml", "planted_problems.csv",
+                "analysis.toml", "README.md")
 
 
 def write_sample(
@@ -267,7 +338,8 @@ def write_sample(
         _ANALYSIS_TOML.format(seed=seed, n_patients=n_patients,
                               n_sessions=sim.truth["n_sessions"],
                               k=sim.truth["n_sessions"],
-                              rmst_days=7 * sim.truth["n_sessions"]),
+                              rmst_days=7 * sim.truth["n_sessions"],
+                              deltas=", ".join(str(d) for d in range(0, 101, 5))),
         encoding="utf-8")
     paths["readme"] = directory / "README.md"
     paths["readme"].write_text(_readme(sim, paths), encoding="utf-8")

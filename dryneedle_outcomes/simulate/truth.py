@@ -23,6 +23,7 @@ from ..normalize.vocabulary import MUSCLES
 from .after_needling import draw_adverse_events, draw_allocation_guess, report_soreness
 from .draws import allocate, norm_cdf, norm_pdf, round_half_up, truncated_normal
 from .dropout import DROPOUT_MECHANISMS, draw_dropout
+from .intercurrent import ae_withdrawal_stop, draw_intercurrent_events, ice_stream
 from .parameters import (
     SimulatedTables,
     build_parameters,
@@ -130,6 +131,10 @@ def simulate_tables(
     Returns
     -------
     SimulatedTables
+        ``patients``, ``assessments``, ``adverse_events``, ``intercurrent_events``
+        (every dropout's event at its first missed visit and concomitant treatments,
+        drawn from a child random stream and without effect on the simulated pain:
+        :mod:`dryneedle_outcomes.simulate.intercurrent`) and ``truth``.
 
     Raises
     ------
@@ -383,6 +388,26 @@ def simulate_tables(
         rng, p, ids, attended & is_session[None, :], needled, needles, dur, fear, visit,
         sham_applied
     )
+    # ---- an adverse event that led to withdrawal ends attendance at the next visit -----
+    # (no random draw: every table of a seed without such an event is unchanged)
+    ae_stop = ae_withdrawal_stop(adverse_events, ids, n_visits)
+    cut = ae_stop < np.where(drops, drop_at, n_visits)
+    if cut.any():
+        drop_at = np.where(cut, ae_stop, drop_at)
+        drops = drop_at >= 0
+        gone = drops[:, None] & (visit[None, :] >= drop_at[:, None])
+        attended, needled = attended & ~gone, needled & ~gone
+        sham_applied = sham_applied & ~gone
+        row_kept = attended[pi, vj]
+        # the soreness of the last visit kept was reported at a contact that is now gone
+        last_kept = cut[pi] & (vj == drop_at[pi] - 1)
+        for col in ("soreness_lower_h", "soreness_upper_h"):
+            assessments[col] = assessments[col].mask(last_kept)
+        assessments = assessments.loc[row_kept].reset_index(drop=True)
+        ae_pos = pd.Series(np.arange(n), index=pd.Index(ids)).reindex(
+            adverse_events["patient_id"]).to_numpy()
+        ae_kept = adverse_events["visit"].to_numpy() < np.where(drops, drop_at, n_visits)[ae_pos]
+        adverse_events = adverse_events.loc[ae_kept].reset_index(drop=True)
     within = None
     if within_session:  # drawn last: the single-rating tables keep their random stream
         assessments, within = post_session_rows(
@@ -390,6 +415,10 @@ def simulate_tables(
             is_session=is_session, arm_idx=arm_idx, arms=arms,
             needling_arms=needling_arms, withheld=withheld, pp_scale=pp_scale,
             ramp=ramp, arm_effects=arm_effects, ids=ids)
+
+    # ---- intercurrent events: their own child stream, so the tables above keep theirs --
+    intercurrent_events = draw_intercurrent_events(ice_stream(seed), p, ids, drop_at,
+                                                   ae_stop, attended, days)
 
     # ---- truth --------------------------------------------------------------------
     sigma0 = math.sqrt(sb * sb + se * se)
@@ -462,10 +491,13 @@ def simulate_tables(
             "baseline eligibility window; rounding, recording scales and clipping at 0 "
             "move observed means by up to about 0.5 mm (the real-needling arm at week 6). "
             "Missingness: isolated missed visits completely at random; dropout as "
-            "dropout_mechanism says."
+            "dropout_mechanism says, and at the visit after an adverse event that led "
+            "to withdrawal. Intercurrent events (intercurrent_events): every dropout at "
+            "its first missed visit, and concomitant treatments that do not change the "
+            "simulated pain (dryneedle_outcomes.simulate.intercurrent)."
         ),
     }
-    return SimulatedTables(patients, assessments, adverse_events, truth)
+    return SimulatedTables(patients, assessments, adverse_events, truth, intercurrent_events)
 
 
 def _muscle_strings() -> np.ndarray:
@@ -492,9 +524,10 @@ def simulate_cohort(n_patients: int = 84, *, seed: int = 2014, **kwargs: Any) ->
     Returns
     -------
     Cohort
-        ``load_cohort(sim.assessments, sim.patients, sim.adverse_events)`` with the
-        timing rule the scores were generated under declared (``cohort.assessed``); the seed,
-        the true arm differences and the variance components are kept (JSON-friendly)
+        ``load_cohort(sim.assessments, sim.patients, sim.adverse_events,
+        intercurrent_events=sim.intercurrent_events)`` with the timing rule the scores
+        were generated under declared (``cohort.assessed``); the seed, the true arm
+        differences and the variance components are kept (JSON-friendly)
         in ``cohort.provenance["simulation"]``.
 
     Examples
@@ -508,7 +541,8 @@ def simulate_cohort(n_patients: int = 84, *, seed: int = 2014, **kwargs: Any) ->
 
     sim = simulate_tables(n_patients, seed=seed, **kwargs)
     cohort = load_cohort(sim.assessments, sim.patients, sim.adverse_events,
-                         mapping={"assessments": {"assessed": sim.truth["assessed"]}})
+                         mapping={"assessments": {"assessed": sim.truth["assessed"]}},
+                         intercurrent_events=sim.intercurrent_events)
     if isinstance(getattr(cohort, "provenance", None), dict):
         # JSON-friendly, so that manifests can record it.
         cohort.provenance["simulation"] = {

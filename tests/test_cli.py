@@ -268,6 +268,31 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def test_the_participant_flow_counts_the_sample_events(sample_run, ice_cohort):
+    """The run's CONSORT numbers equal independent counts of the sample's intercurrent
+    events and assessments (issue 14 item 1)."""
+    out, _, _ = sample_run
+    flow = pd.read_csv(out / "tables" / "consort_flow.csv")
+    ev = ice_cohort.intercurrent_events.merge(ice_cohort.patients[["patient_id", "arm"]])
+    ev["arm"] = ev["arm"].astype(str)
+    stopped = ev[ev["event"].astype(str).isin(["discontinued_treatment",
+                                              "adverse_event_withdrawal"])]
+    n_stopped = stopped.groupby("arm")["patient_id"].nunique()
+    row = flow[flow["box"] == "discontinued intervention"].iloc[0]
+    for arm in ("dry_needling", "sham"):
+        assert row[arm] == n_stopped.get(arm, 0), arm
+    left = ev[ev["event"].astype(str) == "withdrew_from_study"].groupby("arm")[
+        "patient_id"].nunique()
+    lost = flow[flow["box"] == "lost to follow-up"].iloc[0]
+    withdrew = flow[flow["box"].str.strip().str.startswith("withdrew: ", na=False)]
+    for arm in ("dry_needling", "sham"):     # every withdrawal is a loss, with its reason
+        assert withdrew[arm].sum() == left.get(arm, 0) <= lost[arm], arm
+    by_visit = pd.read_csv(out / "tables" / "consort_by_visit.csv")
+    a = ice_cohort.assessments.merge(ice_cohort.patients[["patient_id", "arm"]])
+    hand = a.groupby([a["arm"].astype(str), "visit"])["patient_id"].nunique()
+    assert by_visit.set_index(["arm", "visit"])["attended"].to_dict() == hand.to_dict()
+
+
 def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
     """The estimand's tables and its jump-to-reference imputation with the tipping point
     ([analysis.reference_based])."""

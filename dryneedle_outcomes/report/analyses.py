@@ -111,9 +111,9 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.baseline_table is not None:
         step("baseline table")
         _attempt(sections, "baseline_table", lambda: _baseline(everyone, options))
-    if options.trajectory is not None and options.outcome in everyone.assessments:
-        # the observed data, right before the model estimates
-        _attempt(sections, "observed_data", lambda: observed_section(everyone, options))
+    if options.trajectory is not None:
+        if options.outcome in everyone.assessments:   # observed, before the model's
+            _attempt(sections, "observed_data", lambda: observed_section(everyone, options))
         _attempt(sections, "trajectory", lambda: trajectory_section(
             cohort, options, step=step, progress=progress))
     if options.reference_based is not None:   # right under the primary result

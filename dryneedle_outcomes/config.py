@@ -179,6 +179,27 @@ Schema (defaults after ``=`` for optional keys)::
     n_boot = 2000                        # patient-bootstrap replicates (0 to 100000)
     seed = 2014
 
+    [analysis.subgroups]                 # dno.subgroup_analysis at the primary visit:
+                                         # the primary mmrm with arm x visit x subgroup,
+                                         # one per variable; interaction F tests, forest
+    variables = ["site", "sex", "symptom_months", "baseline"]  # patient columns and/or
+                                         # "baseline" (the outcome's baseline score)
+    # cuts = { symptom_months = 12 }     # pre-specified cut-points of continuous ones;
+                                         # without one: the median (data-derived, said)
+    df = "kenward_roger"                 # or "satterthwaite"
+    continuous_interaction = true        # also the 1-df test on the continuous scale
+    cluster = ""                         # a patients column of therapists (clinician):
+                                         # their variance component and ICC; "" = none
+
+    [analysis.multiplicity]              # dno.multiple_endpoints: each primary endpoint
+                                         # by the primary analysis, adjusted p-values
+    endpoints = []                       # two or more, e.g. [{ outcome =
+                                         # "first_step_pain", visit = 6 }, { outcome =
+                                         # "fhsq_pain", visit = 6 }] (fixed_sequence: the
+                                         # order given is the testing order)
+    procedure = "hochberg"               # or "holm", "bonferroni", "fixed_sequence"
+    alpha = 0.05                         # the family-wise error rate
+
     [estimand]                           # optional: the estimand (ICH E9(R1)), printed
                                          # before the results (dno.Estimand)
     population = "randomised"            # or "per_protocol" (needs per_protocol; the
@@ -267,7 +288,7 @@ from .errors import ConfigError
 from .instruments import INSTRUMENTS
 
 #: The analyses whose headline result is at the primary visit (they need primary_visit).
-HEADLINED = ("trajectory", "responders")
+HEADLINED = ("trajectory", "responders", "subgroups")
 
 #: Names users may reach for, and the table they mean.
 ALIASES = {"survival": "time_to_relief", "relief": "time_to_relief",
@@ -294,6 +315,7 @@ def _limits(table: Any):
 _T, _H, _R = "analysis.trajectory", "analysis.harms", "analysis.responders"
 _RB = "analysis.reference_based"
 _B, _TTR, _S = "analysis.baseline_table", "analysis.time_to_relief", "analysis.soreness_duration"
+_SG, _MU = "analysis.subgroups", "analysis.multiplicity"
 
 
 @dataclass(frozen=True)
@@ -443,6 +465,26 @@ class SorenessOptions:
 
 
 @dataclass(frozen=True)
+class SubgroupsOptions:
+    """``[analysis.subgroups]``: :func:`~dryneedle_outcomes.subgroup_analysis`."""
+
+    variables: tuple[str, ...] = default(_SG, "variables")
+    cuts: dict | None = None
+    df: str = default(_SG, "df")
+    continuous_interaction: bool = default(_SG, "continuous_interaction")
+    cluster: str | None = default(_SG, "cluster") or None
+
+
+@dataclass(frozen=True)
+class MultiplicityOptions:
+    """``[analysis.multiplicity]``: :func:`~dryneedle_outcomes.multiple_endpoints`."""
+
+    endpoints: tuple[tuple[str, int], ...] = default(_MU, "endpoints")
+    procedure: str = default(_MU, "procedure")
+    alpha: float = default(_MU, "alpha")
+
+
+@dataclass(frozen=True)
 class AnalysisOptions:
     """``[analysis]``: the outcome, the interval level and the analyses to run (or None)."""
 
@@ -458,6 +500,8 @@ class AnalysisOptions:
     baseline_table: BaselineTableOptions | None = None
     time_to_relief: TimeToReliefOptions | None = None
     soreness_duration: SorenessOptions | None = None
+    subgroups: SubgroupsOptions | None = None
+    multiplicity: MultiplicityOptions | None = None
 
     def __post_init__(self) -> None:
         needs = [f"[analysis.{k}]" for k in HEADLINED if getattr(self, k) is not None]
@@ -524,6 +568,13 @@ def _analysis_table(name: str, t: dict, outcome: str):
             plain["adjust"] = old
         return TimeToReliefOptions(criterion=criterion, value=value, **plain)
     plain = parse_table(table, t)
+    if name == "multiplicity" and len(plain["endpoints"]) < 2:
+        raise ConfigError(f"[{table}]: endpoints must name two or more primary endpoints "
+                          "(a family of one needs no adjustment), e.g. endpoints = "
+                          "[{ outcome = \"first_step_pain\", visit = 6 }, "
+                          "{ outcome = \"vas_pain\", visit = 6 }]")
+    if name == "subgroups":
+        plain["cluster"] = plain["cluster"] or None
     if name == "trajectory":
         given = [k for k in DEPRECATED_TRAJECTORY if k in t]
         if given:
@@ -537,7 +588,8 @@ def _analysis_table(name: str, t: dict, outcome: str):
                           "([analysis.responders]) instead", FutureWarning, stacklevel=2)
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
              "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions,
-             "blinding": BlindingOptions, "reference_based": ReferenceBasedOptions}
+             "blinding": BlindingOptions, "reference_based": ReferenceBasedOptions,
+             "subgroups": SubgroupsOptions, "multiplicity": MultiplicityOptions}
     return kinds[name](**plain)
 
 

@@ -61,6 +61,8 @@ DEFINITIONS = ("mcid", "percent_reduction", "threshold")
 #: (tests/test_config_schema.py checks they agree)
 RB_METHODS = ("mar", "jump_to_reference", "copy_reference", "copy_increments_from_reference")
 RB_APPROACHES = ("conditional_mean", "approximate_bayes", "bayes")
+#: ``dryneedle_outcomes.stats.multiplicity.PROCEDURES`` (tests/test_multiplicity.py checks)
+MULTIPLICITY_PROCEDURES = ("hochberg", "holm", "bonferroni", "fixed_sequence")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -343,6 +345,37 @@ FIELDS: tuple[Field, ...] = (
        option="SorenessOptions.n_boot"),
     _f("analysis.soreness_duration", "seed", "integer", "bootstrap seed (recorded in "
        "manifest.json)", default=DEFAULT_SEED, bounds=_SEED, option="SorenessOptions.seed"),
+    _f("analysis.subgroups", "variables", "names", "the pre-specified subgroups: patient "
+       "columns and/or \"baseline\" (the outcome's baseline score); a numeric column with "
+       "more than two values is split at its cut", default=["site", "sex", "symptom_months",
+                                                             "baseline"],
+       option="SubgroupsOptions.variables"),
+    _f("analysis.subgroups", "cuts", "cuts", "pre-specified cut-points of continuous "
+       "subgroups; a continuous subgroup without one is split at its median (data-derived: "
+       "said in the report)", option="SubgroupsOptions.cuts",
+       expected="a table of subgroup = number, e.g. { symptom_months = 12 }"),
+    _f("analysis.subgroups", "df", "choice", "degrees of freedom of the subgroup t and F "
+       "tests", default="kenward_roger", allowed=("kenward_roger", "satterthwaite"),
+       option="SubgroupsOptions.df"),
+    _f("analysis.subgroups", "continuous_interaction", "boolean", "also test the interaction "
+       "of a continuous subgroup on its continuous scale (1 df)", default=True,
+       option="SubgroupsOptions.continuous_interaction"),
+    _f("analysis.subgroups", "cluster", "text", "a patients column naming each "
+       "patient's therapist: its variance component and ICC at the primary visit "
+       "(\"\" = none)", default="", expected="a patients column name (text), or \"\" "
+       "for none", option="SubgroupsOptions.cluster"),
+    _f("analysis.multiplicity", "endpoints", "endpoints", "the primary endpoints, two or "
+       "more, each analysed by the primary analysis (the trajectory table's mmrm); for "
+       "fixed_sequence the order given is the testing order", default=[],
+       option="MultiplicityOptions.endpoints",
+       expected="an array of two or more tables { outcome = \"<instrument>\", visit = "
+       "<whole number >= 1> }, each outcome once"),
+    _f("analysis.multiplicity", "procedure", "choice", "the multiplicity procedure declared "
+       "in the analysis plan", default="hochberg", allowed=MULTIPLICITY_PROCEDURES,
+       option="MultiplicityOptions.procedure"),
+    _f("analysis.multiplicity", "alpha", "number", "the family-wise error rate",
+       default=0.05, bounds=_UNIT, open_bounds=(True, True),
+       option="MultiplicityOptions.alpha"),
     _f("estimand", "population", "choice", "the population targeted: every randomised "
        "patient, or the per-protocol subset (reported beside the randomised one)",
        default="randomised", allowed=POPULATIONS),
@@ -396,6 +429,10 @@ TABLES: dict[str, str] = {
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",
     "analysis.soreness_duration": "dno.soreness_duration (post-needling soreness)",
+    "analysis.subgroups": "dno.subgroup_analysis at the primary visit: the primary contrast "
+                          "by subgroup with interaction tests (a forest plot)",
+    "analysis.multiplicity": "dno.multiple_endpoints: the primary endpoints with "
+                             "multiplicity-adjusted p-values",
     "estimand": "the estimand (ICH E9(R1)): dno.Estimand; its table is printed before the "
                 "results",
     "consort": "the enrolment numbers of the CONSORT 2025 flow diagram (not in the data): "
@@ -652,11 +689,42 @@ def _per_protocol(f: Field, value: Any) -> dict | None:
     return out
 
 
+<<<<<<< HEAD
 def _reason_counts(f: Field, value: Any) -> dict[str, int]:
     """``{ reason = n }`` with whole numbers >= 0."""
     if not isinstance(value, dict):
         raise wrong(f.where, f.key, value, f.expected)
     return {str(k): integer(f.where, f"{f.key}.{k}", v, 0, 10**9) for k, v in value.items()}
+=======
+def _cuts(f: Field, value: Any) -> dict | None:
+    """``{ symptom_months = 12 }``: subgroup names and finite numbers."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+            for v in value.values()):
+        raise wrong(f.where, f.key, value, f.expected)
+    return {str(k): float(v) for k, v in value.items()}
+
+
+def _endpoints(f: Field, value: Any) -> tuple[tuple[str, int], ...]:
+    """``[{ outcome = "first_step_pain", visit = 6 }, ...]`` as ``((outcome, visit), ...)``."""
+    if not isinstance(value, list):
+        raise wrong(f.where, f.key, value, f.expected)
+    out = []
+    for item in value:
+        if not isinstance(item, dict) or set(item) != {"outcome", "visit"}:
+            raise wrong(f.where, f.key, value, f.expected)
+        outcome = choice(f.where, f"{f.key}.outcome", item["outcome"], tuple(INSTRUMENTS))
+        visit = item["visit"]
+        if isinstance(visit, bool) or not isinstance(visit, int) or visit < 1:
+            raise wrong(f.where, f"{f.key}.visit", visit, "a whole number >= 1 (a visit)")
+        out.append((outcome, visit))
+    outcomes = [o for o, _ in out]
+    if len(set(outcomes)) < len(outcomes):
+        raise ConfigError(f"{f.where}: {f.key} names an outcome twice: {outcomes}")
+    return tuple(out)
+>>>>>>> main
 
 
 #: The check of each plain kind: ``check(field, value) -> the option's value``.
@@ -684,7 +752,12 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "soreness": _soreness,
     "strategies": _strategies,
     "per_protocol": _per_protocol,
+<<<<<<< HEAD
     "reason_counts": _reason_counts,
+=======
+    "cuts": _cuts,
+    "endpoints": _endpoints,
+>>>>>>> main
 }
 
 
@@ -714,7 +787,11 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
           "soreness": "table", "strategies": "table", "per_protocol": "table",
+<<<<<<< HEAD
           "reason_counts": "table"}
+=======
+          "cuts": "table", "endpoints": "array of tables"}
+>>>>>>> main
 
 
 def _allowed(f: Field) -> str:

@@ -32,7 +32,8 @@ import pandas as pd
 
 from .export_safety import latex_escape, neutralise_formulas, write_excel
 
-P_COLUMNS = ("p_value",)
+#: Columns holding p-values (raw, multiplicity-adjusted, of an interaction test).
+P_COLUMNS = ("p_value", "p_adjusted", "p_interaction")
 INTERVAL_COLUMNS = ("estimate", "ci_lower", "ci_upper", "std_error")
 #: Float columns shown as integers when they hold whole numbers (also any ``n_*``).
 COUNT_COLUMNS = ("n", "count", "denominator", "events", "patients", "sessions", "rows")

@@ -68,7 +68,7 @@ def test_option_defaults_come_from_the_table(field):
     cls_name, attr = field.option.split(".")
     got = getattr(getattr(config, cls_name)(), attr)
     expected = default(field.table, field.key)
-    if field.key in ("strata", "rmst_tau", "rmst_tau_sessions"):   # "" and 0 mean "none"
+    if field.key in ("strata", "rmst_tau", "rmst_tau_sessions", "cluster"):  # ""/0: none
         expected = expected or None
     assert got == expected
 
@@ -192,3 +192,23 @@ def test_trajectory_covariance_is_one_structure_or_an_order():
     row = next(r for r in config.reference_rows() if r["key"] == "covariance")
     assert row["type"] == "text or array of text"
     assert row["allowed"].endswith("; or an array of them, tried in order")
+
+
+def test_subgroups_and_multiplicity_tables():
+    """[analysis.subgroups] and [analysis.multiplicity] (issue 14 items 6-7)."""
+    base = {"data": {"assessments": "data/sample/assessments.csv"}}
+
+    def read(analysis):
+        return config.AnalysisConfig.from_dict({**base, "analysis": analysis}, base_dir=".")
+
+    a = read({"primary_visit": 6, "subgroups": {"cluster": "clinician",
+                                                "cuts": {"baseline": 70}}}).analysis
+    assert (a.subgroups.cluster, a.subgroups.cuts) == ("clinician", {"baseline": 70.0})
+    assert read({"primary_visit": 6, "subgroups": {}}).analysis.subgroups.cluster is None
+    with pytest.raises(config.ConfigError, match=r"\[analysis.subgroups\]: cuts must be"):
+        read({"primary_visit": 6, "subgroups": {"cuts": {"baseline": "median"}}})
+    with pytest.raises(config.ConfigError, match="endpoints.outcome"):
+        read({"multiplicity": {"endpoints": [{"outcome": "nope", "visit": 6},
+                                             {"outcome": "vas_pain", "visit": 6}]}})
+    with pytest.raises(config.ConfigError, match="endpoints must be"):
+        read({"multiplicity": {"endpoints": [{"outcome": "vas_pain"}]}})

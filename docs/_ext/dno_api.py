@@ -32,6 +32,8 @@ PACKAGE = "dryneedle_outcomes"
 TOPICS = [
     ("Loading a cohort", ("load", "io", "mapping", "instruments", "simulate")),
     ("The cohort and its quality ledger", ("cohort", "quality")),
+    ("Subgroups and multiplicity", ("multiplicity", "models.subgroups",
+                                    "models.subgroup_result")),
     ("Pain trajectories", ("models",)),
     ("Time to relief and soreness", ("survival",)),
     ("Harms, responders and Table 1", ("harms", "responders", "baseline_table")),

@@ -347,7 +347,7 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         ``method``; ``treatment_policy`` events keep their values, and the values missing
         after stopping treatment or leaving the trial (``discontinued_treatment``,
         ``withdrew_from_study``, ``adverse_event_withdrawal`` under treatment policy:
-        :func:`~dryneedle_outcomes.estimands.apply.treatment_policy_stops`) are imputed
+        ``estimands.apply.treatment_policy_stops``) are imputed
         under ``method`` (other missing values under MAR); ``while_on_treatment`` is
         refused (nothing to impute). Not with ``intercurrent``.
     intercurrent : DataFrame, optional

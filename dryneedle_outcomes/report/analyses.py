@@ -2,10 +2,17 @@
 
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
+<<<<<<< HEAD
 before any result), the participant flow (CONSORT 2025; counted last, from the results
 the run computed, and placed here), baseline table, the observed data, trajectory,
 multiple imputation under MAR and reference-based assumptions with its tipping point,
 time to relief (once per timescale), responders, blinding, harms, soreness duration.
+=======
+before any result), baseline table, trajectory, multiple imputation under MAR and
+reference-based assumptions with its tipping point, the primary endpoints with
+multiplicity-adjusted p-values, subgroups, time to relief (once per timescale),
+responders, blinding, harms, soreness duration.
+>>>>>>> main
 
 An analysis that cannot run does not stop the others. The errors that mean "this
 cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
@@ -56,9 +63,9 @@ def n_steps(options: AnalysisOptions | None) -> int:
     n = len(options.trajectory.models) if options.trajectory else 0
     n += len(options.reference_based.methods) if options.reference_based else 0
     n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
-    return n + sum(getattr(options, k) is not None
+    return n + sum(getattr(options, k, None) is not None
                    for k in ("baseline_table", "harms", "responders", "blinding",
-                             "soreness_duration"))
+                             "soreness_duration", "subgroups", "multiplicity"))
 
 
 #: Section titles of analyses that could not run.
@@ -67,7 +74,11 @@ TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajector
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness", "estimand": "Estimand",
+<<<<<<< HEAD
           "consort": "Participant flow (CONSORT 2025)", "observed_data": "Observed data"}
+=======
+          "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints"}
+>>>>>>> main
 
 
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
@@ -119,6 +130,16 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.reference_based is not None:   # right under the primary result
         _attempt(sections, "reference_based", lambda: reference_based_section(
             everyone, options, step=step, progress=progress, estimand=estimand))
+    if getattr(options, "multiplicity", None) is not None:
+        from .subgroups import multiplicity_section
+
+        step("multiplicity: primary endpoints")
+        _attempt(sections, "multiplicity", lambda: multiplicity_section(cohort, options))
+    if getattr(options, "subgroups", None) is not None:
+        from .subgroups import subgroups_section
+
+        step("subgroups")
+        _attempt(sections, "subgroups", lambda: subgroups_section(cohort, options))
     if options.time_to_relief is not None:
         _attempt(sections, "time_to_relief", lambda: relief_section(
             cohort, options, step=step, progress=progress))

@@ -45,7 +45,7 @@ estimates (rbmi's ``init = "mmrm"``), discards ``warmup`` iterations and keeps e
 ``thin``-th of the next ``thin * n_samples`` (rbmi's ``control_bayes(warmup = 200,
 thin = 50)``: ``iter = warmup + thin * n_samples``). One chain, one
 :class:`numpy.random.Generator`: a seed gives the same draws. Convergence is checked by
-the effective sample size of the kept draws (:mod:`.mcmc_diagnostics`), as rbmi's
+the effective sample size of the kept draws (``mcmc_diagnostics``), as rbmi's
 ``check_mcmc``.
 
 Only the unstructured covariance (rbmi's ``covariance = "us"`` with its default prior)
@@ -72,7 +72,7 @@ class GibbsDraws:
     effective sample size of the M kept draws of each monitored quantity named in
     ``names`` (each ``beta``, then the log of each variance and each covariance of
     ``Sigma``'s lower triangle), estimated from every iteration after the warm-up
-    (:func:`.mcmc_diagnostics.ess` with ``thin``).
+    (``mcmc_diagnostics.ess`` with ``thin``).
     """
 
     beta: np.ndarray

@@ -67,14 +67,11 @@ _SOURCES = {
     "composite_visits": "estimands",
     "per_protocol_population": "estimands",
     "CACEResult": "estimands", "complier_average_effect": "estimands",
-<<<<<<< HEAD
     "ConsortFlow": "consort", "consort_flow": "consort",
     "ObservedSummary": "observed", "observed_summary": "observed",
-=======
     "MultiplicityResult": "multiplicity", "adjust_p_values": "multiplicity",
     "multiple_endpoints": "multiplicity",
     "SubgroupResult": "models.subgroups", "subgroup_analysis": "models.subgroups",
->>>>>>> main
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -192,17 +189,14 @@ __all__ = [
     "per_protocol_population",
     "CACEResult",
     "complier_average_effect",
-<<<<<<< HEAD
     "ConsortFlow",
     "consort_flow",
     "ObservedSummary",
     "observed_summary",
-=======
     "MultiplicityResult",
     "adjust_p_values",
     "multiple_endpoints",
     "SubgroupResult",
     "subgroup_analysis",
->>>>>>> main
     "__version__",
 ]

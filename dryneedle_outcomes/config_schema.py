@@ -689,13 +689,13 @@ def _per_protocol(f: Field, value: Any) -> dict | None:
     return out
 
 
-<<<<<<< HEAD
 def _reason_counts(f: Field, value: Any) -> dict[str, int]:
     """``{ reason = n }`` with whole numbers >= 0."""
     if not isinstance(value, dict):
         raise wrong(f.where, f.key, value, f.expected)
     return {str(k): integer(f.where, f"{f.key}.{k}", v, 0, 10**9) for k, v in value.items()}
-=======
+
+
 def _cuts(f: Field, value: Any) -> dict | None:
     """``{ symptom_months = 12 }``: subgroup names and finite numbers."""
     if value is None:
@@ -724,7 +724,6 @@ def _endpoints(f: Field, value: Any) -> tuple[tuple[str, int], ...]:
     if len(set(outcomes)) < len(outcomes):
         raise ConfigError(f"{f.where}: {f.key} names an outcome twice: {outcomes}")
     return tuple(out)
->>>>>>> main
 
 
 #: The check of each plain kind: ``check(field, value) -> the option's value``.
@@ -752,12 +751,9 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "soreness": _soreness,
     "strategies": _strategies,
     "per_protocol": _per_protocol,
-<<<<<<< HEAD
     "reason_counts": _reason_counts,
-=======
     "cuts": _cuts,
     "endpoints": _endpoints,
->>>>>>> main
 }
 
 
@@ -787,11 +783,7 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
           "soreness": "table", "strategies": "table", "per_protocol": "table",
-<<<<<<< HEAD
-          "reason_counts": "table"}
-=======
-          "cuts": "table", "endpoints": "array of tables"}
->>>>>>> main
+          "reason_counts": "table", "cuts": "table", "endpoints": "array of tables"}
 
 
 def _allowed(f: Field) -> str:

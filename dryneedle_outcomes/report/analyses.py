@@ -2,17 +2,11 @@
 
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
-<<<<<<< HEAD
 before any result), the participant flow (CONSORT 2025; counted last, from the results
 the run computed, and placed here), baseline table, the observed data, trajectory,
 multiple imputation under MAR and reference-based assumptions with its tipping point,
-time to relief (once per timescale), responders, blinding, harms, soreness duration.
-=======
-before any result), baseline table, trajectory, multiple imputation under MAR and
-reference-based assumptions with its tipping point, the primary endpoints with
-multiplicity-adjusted p-values, subgroups, time to relief (once per timescale),
-responders, blinding, harms, soreness duration.
->>>>>>> main
+the primary endpoints with multiplicity-adjusted p-values, subgroups, time to relief
+(once per timescale), responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
 cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
@@ -74,11 +68,8 @@ TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajector
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness", "estimand": "Estimand",
-<<<<<<< HEAD
-          "consort": "Participant flow (CONSORT 2025)", "observed_data": "Observed data"}
-=======
+          "consort": "Participant flow (CONSORT 2025)", "observed_data": "Observed data",
           "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints"}
->>>>>>> main
 
 
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:

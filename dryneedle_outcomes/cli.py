@@ -133,7 +133,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     def produce(folder: Path) -> None:
         cohort, messages = _load(cfg, progress)
         sections = run_analyses(cohort, cfg.analysis, step=progress.step,
-                                progress=_bars(args.quiet), estimand=cfg.estimand)
+                                progress=_bars(args.quiet), estimand=cfg.estimand,
+                                consort=cfg.consort)
         for s in sections:
             for w in s.warnings:
                 _say(args.quiet, f"warning: {w}")

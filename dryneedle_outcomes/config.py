@@ -216,6 +216,12 @@ Schema (defaults after ``=`` for optional keys)::
     # per_protocol = { min_sessions = 4 }  # sessions received (optional session_visits);
                                          # counts per arm beside the randomised ones
 
+    [consort]                            # optional: the enrolment numbers of the CONSORT
+                                         # 2025 flow diagram (dno.consort_flow), which
+                                         # the data do not hold ("not recorded" if absent)
+    # assessed = 120                     # patients assessed for eligibility
+    # excluded_before_randomisation = { declined = 11 }  # by reason: { reason = n, ... }
+
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
     width = "single"                     # "single" (85 mm), "double" (174 mm) or mm
@@ -763,6 +769,7 @@ class AnalysisConfig:
     deviations: tuple[str, ...] | None = None
     intercurrent_events: Path | None = None
     estimand: dict | None = None
+    consort: dict | None = None
 
     @property
     def inputs(self) -> dict[str, Path]:
@@ -784,6 +791,8 @@ class AnalysisConfig:
                 out[key] = self.raw[key]
         if self.estimand is not None:
             out["estimand"] = dict(self.estimand)
+        if self.consort is not None:
+            out["consort"] = dict(self.consort)
         if self.analysis is not None:
             a = _plain(self.analysis)
             out["analysis"] = {k: v for k, v in a.items()
@@ -814,7 +823,7 @@ class AnalysisConfig:
                 raise unknown(section, TOP, where)
             if not isinstance(value, dict):
                 raise ConfigError(f"{where}: [{section}] must be a table, got {value!r}")
-            if section in ("data", "simulation", "figures", "estimand"):
+            if section in ("data", "simulation", "figures", "estimand", "consort"):
                 check_keys(value, section)
         d = data.get("data")
         if not d or "assessments" not in d:
@@ -842,6 +851,8 @@ class AnalysisConfig:
         instruments = _register_instruments(data.get("instruments", {}), mapping, where)
         analysis = _analysis(data["analysis"]) if "analysis" in data else None
         estimand = _estimand(data["estimand"], analysis) if "estimand" in data else None
+        consort = ({k: v for k, v in parse_table("consort", data["consort"]).items()
+                    if v is not None} if "consort" in data else None)
         return cls(
             limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
@@ -857,4 +868,5 @@ class AnalysisConfig:
             instruments=instruments,
             intercurrent_events=path_of("intercurrent_events"),
             estimand=estimand,
+            consort=consort,
         )

@@ -395,6 +395,11 @@ FIELDS: tuple[Field, ...] = (
        "{ min_sessions = 4 } (sessions received; optional session_visits)",
        expected="a table { min_sessions = <whole number >= 1> } with optional "
        "session_visits = [visits >= 1]"),
+    _f("consort", "assessed", "integer", "patients assessed for eligibility (CONSORT 2025 "
+       "flow diagram; not in the data: \"not recorded\" when absent)", bounds=(0, 10**9)),
+    _f("consort", "excluded_before_randomisation", "reason_counts", "patients assessed but "
+       "not randomised, by reason: { not_meeting_inclusion_criteria = 20, declined = 8 }",
+       expected="a table of reason = whole number >= 0"),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",
@@ -430,10 +435,13 @@ TABLES: dict[str, str] = {
                              "multiplicity-adjusted p-values",
     "estimand": "the estimand (ICH E9(R1)): dno.Estimand; its table is printed before the "
                 "results",
+    "consort": "the enrolment numbers of the CONSORT 2025 flow diagram (not in the data): "
+               "dno.consort_flow",
     "figures": "the figure files",
 }
 #: The top-level tables.
-TOP = ("data", "simulation", "mapping", "instruments", "analysis", "estimand", "figures")
+TOP = ("data", "simulation", "mapping", "instruments", "analysis", "estimand", "consort",
+       "figures")
 #: The analysis tables (an omitted one is an analysis not run).
 # (``estimand`` is a top-level table, not an analysis: it is not under ``analysis.``)
 ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
@@ -681,6 +689,13 @@ def _per_protocol(f: Field, value: Any) -> dict | None:
     return out
 
 
+def _reason_counts(f: Field, value: Any) -> dict[str, int]:
+    """``{ reason = n }`` with whole numbers >= 0."""
+    if not isinstance(value, dict):
+        raise wrong(f.where, f.key, value, f.expected)
+    return {str(k): integer(f.where, f"{f.key}.{k}", v, 0, 10**9) for k, v in value.items()}
+
+
 def _cuts(f: Field, value: Any) -> dict | None:
     """``{ symptom_months = 12 }``: subgroup names and finite numbers."""
     if value is None:
@@ -736,6 +751,7 @@ CHECKS: dict[str, Callable[[Field, Any], Any]] = {
     "soreness": _soreness,
     "strategies": _strategies,
     "per_protocol": _per_protocol,
+    "reason_counts": _reason_counts,
     "cuts": _cuts,
     "endpoints": _endpoints,
 }
@@ -767,7 +783,7 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
           "soreness": "table", "strategies": "table", "per_protocol": "table",
-          "cuts": "table", "endpoints": "array of tables"}
+          "reason_counts": "table", "cuts": "table", "endpoints": "array of tables"}
 
 
 def _allowed(f: Field) -> str:

@@ -95,7 +95,7 @@ def test_the_configured_run_passes_the_rule_and_states_it():
     cohort = dno.load_cohort(VISITS, PATIENTS)
     options = AnalysisOptions(primary_visit=2, trajectory=TrajectoryOptions(
         models=("session_means",), missing_baseline="mean"))
-    section = run_analyses(cohort, options)[0]
+    section = {s.key: s for s in run_analyses(cohort, options)}["trajectory"]
     assert "6 patients" in section.diagnostics[0].details
     assert any("kept with the mean of the observed baselines, 65 " in n
                for n in section.tables[0].table.notes)

@@ -42,12 +42,15 @@ TABLES = (
     # the [estimand] table and its sensitivity analyses ([analysis.reference_based])
     + ["estimand", "estimand_data", "reference_based", "reference_based_missing",
        "tipping_point", "tipping_point_table"]
+    # the participant flow (CONSORT 2025) and the observed data
+    + ["consort_flow", "consort_by_visit", "observed_data"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
            + [f"ae_incidence_{p}" for p in PER] + ["harms_participants"]
            + [f"responders_{m}" for m in MISSING]
            + ["time_to_relief_days_curve", "time_to_relief_sessions_curve", "soreness_curve"]
+           + ["consort_flow"]
            + ["diagnostics_mmrm"]  # the appendix's model checks of the primary model
            + ["tipping_point"])
 
@@ -198,6 +201,18 @@ def test_tables_equal_the_python_api(sample_run, cohort):
         csv = pd.read_csv(tables / f"time_to_relief_days_{name}.csv")
         for col in ("estimate", "ci_lower", "ci_upper"):
             np.testing.assert_allclose(csv[col], frame[col], rtol=1e-12, err_msg=name)
+    # the participant flow: randomised = the ledger's kept register rows; the analysed
+    # counts are those of the fits the run made (here the mmrm of visit 6 above)
+    flow = pd.read_csv(tables / "consort_flow.csv")
+    kept = cohort.quality.counts.set_index("table").loc["patients", "kept"]
+    assert flow.loc[flow["box"] == "randomised", "all"].item() == kept == 84
+    analysed = flow[(flow["analysis"] == "trajectory_mmrm") & (flow["box"] == "analysed")]
+    assert analysed[["dry_needling", "sham"]].to_numpy().sum() == fit.n_patients
+    for name in ("responders_non_responder", "responders_observed"):
+        res = dno.responders(cohort, "first_step_pain", missing=name.split("_", 1)[1])
+        den = res.table[res.table["visit"] == 6].set_index("arm")["denominator"]
+        got = flow[(flow["analysis"] == name) & (flow["box"] == "analysed")].iloc[0]
+        assert got[["dry_needling", "sham"]].tolist() == den[["dry_needling", "sham"]].tolist()
     sore = dno.soreness_duration(cohort, seed=2014, progress=False)
     csv = pd.read_csv(tables / "soreness_by_session.csv")
     np.testing.assert_allclose(csv[["estimate", "ci_lower", "ci_upper"]],
@@ -247,7 +262,35 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     for name in ("median", "by_session", "by_needles", "time_ratios"):
         frames[f"soreness_{name}"] = getattr(sore, name)
     frames["soreness_any"] = sore.any_soreness
+    flow = dno.consort_flow(cohort, primary_visit=6, outcome="first_step_pain")
+    frames["consort_flow"], frames["consort_by_visit"] = flow.table(), flow.by_visit
+    frames["observed_data"] = dno.observed_summary(cohort).display()
     return frames
+
+
+def test_the_participant_flow_counts_the_sample_events(sample_run, ice_cohort):
+    """The run's CONSORT numbers equal independent counts of the sample's intercurrent
+    events and assessments (issue 14 item 1)."""
+    out, _, _ = sample_run
+    flow = pd.read_csv(out / "tables" / "consort_flow.csv")
+    ev = ice_cohort.intercurrent_events.merge(ice_cohort.patients[["patient_id", "arm"]])
+    ev["arm"] = ev["arm"].astype(str)
+    stopped = ev[ev["event"].astype(str).isin(["discontinued_treatment",
+                                              "adverse_event_withdrawal"])]
+    n_stopped = stopped.groupby("arm")["patient_id"].nunique()
+    row = flow[flow["box"] == "discontinued intervention"].iloc[0]
+    for arm in ("dry_needling", "sham"):
+        assert row[arm] == n_stopped.get(arm, 0), arm
+    left = ev[ev["event"].astype(str) == "withdrew_from_study"].groupby("arm")[
+        "patient_id"].nunique()
+    lost = flow[flow["box"] == "lost to follow-up"].iloc[0]
+    withdrew = flow[flow["box"].str.strip().str.startswith("withdrew: ", na=False)]
+    for arm in ("dry_needling", "sham"):     # every withdrawal is a loss, with its reason
+        assert withdrew[arm].sum() == left.get(arm, 0) <= lost[arm], arm
+    by_visit = pd.read_csv(out / "tables" / "consort_by_visit.csv")
+    a = ice_cohort.assessments.merge(ice_cohort.patients[["patient_id", "arm"]])
+    hand = a.groupby([a["arm"].astype(str), "visit"])["patient_id"].nunique()
+    assert by_visit.set_index(["arm", "visit"])["attended"].to_dict() == hand.to_dict()
 
 
 def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:

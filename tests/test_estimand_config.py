@@ -99,7 +99,8 @@ def test_the_run_puts_the_estimand_first_and_outcome_analyses_use_its_data(folde
     cohort = dno.load_cohort(cfg.assessments, cfg.patients,
                              intercurrent_events=cfg.intercurrent_events)
     sections = run_analyses(cohort, cfg.analysis, estimand=cfg.estimand)
-    assert [s.key for s in sections] == ["estimand", "baseline_table", "trajectory"]
+    assert [s.key for s in sections] == ["estimand", "consort", "baseline_table",
+                                         "observed_data", "trajectory"]
     est = sections[0]
     assert [t.name for t in est.tables] == ["estimand", "populations", "estimand_data"]
     pops = est.tables[1].table.table
@@ -108,7 +109,7 @@ def test_the_run_puts_the_estimand_first_and_outcome_analyses_use_its_data(folde
         ["dry_needling", 4, 4], ["sham", 4, 4]]
     data = est.tables[2].table.table.set_index("arm")
     assert data.loc["dry_needling", "rows_set_aside"] == 2  # P0 visits 2 and 3
-    traj = sections[2]
+    traj = sections[4]
     n_obs = [d for d in traj.diagnostics]
     assert n_obs  # the model ran
     # the trajectory used 8 patients x 3 post-baseline visits minus the 2 set aside
@@ -126,7 +127,9 @@ def test_an_event_without_a_strategy_fails_the_estimand_section_only(folder):
     sections = run_analyses(cohort, cfg.analysis, estimand=cfg.estimand)
     assert sections[0].key == "estimand" and not sections[0].items
     assert "orthoses" in sections[0].failures[0]
-    assert sections[1].key == "baseline_table" and sections[1].items
+    by_key = {s.key: s for s in sections}      # the participant flow comes next
+    assert [s.key for s in sections[1:3]] == ["consort", "baseline_table"]
+    assert by_key["baseline_table"].items
 
 
 def test_the_command_line_writes_the_table_and_prints_it_first(folder, tmp_path):

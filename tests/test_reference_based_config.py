@@ -93,8 +93,9 @@ def test_the_section_follows_the_trajectory_with_the_tipping_point(cohort):
                               trajectory=TrajectoryOptions(models=("mmrm",)),
                               reference_based=rb)
     sections = run_analyses(cohort, options, progress=False)
-    assert [s.key for s in sections] == ["trajectory", "reference_based"]
-    sec = sections[1]
+    assert [s.key for s in sections] == ["consort", "observed_data", "trajectory",
+                                         "reference_based"]
+    sec = sections[3]
     assert not sec.failures
     names = [t.name for t in sec.tables]
     assert names == ["reference_based", "reference_based_missing", "tipping_point",

@@ -103,7 +103,7 @@ def test_sessions_to_mcid_is_not_in_the_report():
     cohort = dno.simulate_cohort(n_patients=40, seed=3)
     options = AnalysisOptions(primary_visit=4, trajectory=TrajectoryOptions(
         models=("random_intercept",), sessions_to_mcid=True, n_boot=3, seed=11))
-    (section,) = run_analyses(cohort, options, progress=False)
+    section = {s.key: s for s in run_analyses(cohort, options, progress=False)}["trajectory"]
     assert not [t for t in section.tables if "mcid" in t.name]
     assert not [f for f in section.figures if "MCID" in f.caption]
     assert section.headline[0].startswith(

@@ -65,7 +65,11 @@ def results(cohort):
             "deviations": protocol_deviations(cohort),
             "harms_table": dno.harms_table(cohort),
             "baseline": dno.baseline_table(cohort),
+            "observed": dno.observed_summary(cohort),
         }
+        out["consort"] = dno.consort_flow(cohort, primary_visit=6, analyses={
+            "trajectory": out["trajectory"], "responders": out["responders"],
+            "relief": relief})
     assert out["discrete_hazard"] is not None
     # the package's warnings on 40 patients are expected: each must be stored in a result
     stored = {w for r in out.values() for w in r.warnings}
@@ -79,7 +83,7 @@ def results(cohort):
 
 NAMES = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "soreness",
          "responders", "responders_adjusted", "blinding", "rates_patient", "rates_needles",
-         "dose", "deviations", "harms_table", "baseline"]
+         "dose", "deviations", "harms_table", "baseline", "observed", "consort"]
 #: results that compare arms on this two-arm cohort: their comparison has rows
 COMPARING = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "responders",
              "rates_patient", "rates_needles"]

@@ -248,8 +248,8 @@ def test_report_shows_the_saw_tooth_only_when_both_timings_exist():
                               primary_visit=2)
     both = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2, within_session=True)
     single = dno.simulate_cohort(n_patients=50, seed=6, n_sessions=2)
-    sections = {name: run_analyses(c, options, progress=False)[0]
-                for name, c in (("both", both), ("single", single))}
+    sections = {name: {s.key: s for s in run_analyses(c, options, progress=False)}[
+        "trajectory"] for name, c in (("both", both), ("single", single))}
     names = {k: {i.name for i in s.items} for k, s in sections.items()}
     assert {"within_session_comparison", "within_session_saw_tooth",
             "within_session_effects"} <= names["both"]

@@ -273,6 +273,7 @@ ROWS = [
     Row("baseline_imputation", ("models.design", "models.trajectory"),
         ("test_baseline_imputation",)),
     Row("cace", ("stats.iv", "estimands.cace"), ("test_cace",)),
+    Row("observed", ("observed",), ("test_consort",)),
     Row("subgroups", ("models.subgroups", "models.subgroup_fit", "stats.meta",
                       "models.clustering"), ("test_subgroups",)),
     Row("multiplicity", ("stats.multiplicity",), ("test_multiplicity",)),

@@ -19,6 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DryNeedleError
+from .consort import plot_consort_flow
 from .forest import plot_arm_differences
 from .harms import plot_adverse_events, plot_harms_table
 from .responders import plot_responders
@@ -94,6 +95,6 @@ __all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "li
            "paper_style",
            "plot_adverse_events",
            "plot_harms_table",
-           "plot_arm_differences",
+           "plot_arm_differences", "plot_consort_flow",
            "plot_responders", "plot_saw_tooth", "plot_survival",
            "plot_trajectory", "save_figure"]

@@ -2,10 +2,11 @@
 
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
-before any result), baseline table, trajectory, multiple imputation under MAR and
-reference-based assumptions with its tipping point, the primary endpoints with
-multiplicity-adjusted p-values, subgroups, time to relief (once per timescale),
-responders, blinding, harms, soreness duration.
+before any result), the participant flow (CONSORT 2025; counted last, from the results
+the run computed, and placed here), baseline table, the observed data, trajectory,
+multiple imputation under MAR and reference-based assumptions with its tipping point,
+the primary endpoints with multiplicity-adjusted p-values, subgroups, time to relief
+(once per timescale), responders, blinding, harms, soreness duration.
 
 An analysis that cannot run does not stop the others. The errors that mean "this
 cohort cannot support this analysis" (:data:`.sections.FAILURES`: any
@@ -32,6 +33,7 @@ from ..errors import AnalysisError
 from ..instruments import get_instrument
 from ..plots import plot_responders
 from ..responders import MISSING_LABELS, RespondersResult, responders
+from .consort import consort_section, observed_section, place_consort
 from .harms import harms_section
 from .reference_based import reference_based_section
 from .relief import relief_section, soreness_section
@@ -66,6 +68,7 @@ TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajector
           "time_to_relief": "Time to relief", "responders": "Responders", "harms": "Harms",
           "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness", "estimand": "Estimand",
+          "consort": "Participant flow (CONSORT 2025)", "observed_data": "Observed data",
           "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints"}
 
 
@@ -81,13 +84,15 @@ def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) ->
 
 def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
                  step: Callable[[str], None] = lambda message: None,
-                 progress: bool = True, estimand: dict | None = None) -> list[Section]:
+                 progress: bool = True, estimand: dict | None = None,
+                 consort: dict | None = None) -> list[Section]:
     """Every analysis of ``options`` on ``cohort``; ``step`` is called before each one.
 
     An analysis that fails with one of :data:`~.sections.FAILURES` gives a section
     with ``failures`` set and no items; the others run (see the module docstring).
     ``estimand`` (the configuration's checked ``[estimand]`` table) puts the estimand
-    section first.
+    section first; ``consort`` (the checked ``[consort]`` table) gives the enrolment
+    numbers of the participant flow.
     """
     if options is None:
         return []
@@ -109,6 +114,8 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
         step("baseline table")
         _attempt(sections, "baseline_table", lambda: _baseline(everyone, options))
     if options.trajectory is not None:
+        if options.outcome in everyone.assessments:   # observed, before the model's
+            _attempt(sections, "observed_data", lambda: observed_section(everyone, options))
         _attempt(sections, "trajectory", lambda: trajectory_section(
             cohort, options, step=step, progress=progress))
     if options.reference_based is not None:   # right under the primary result
@@ -140,6 +147,9 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     if options.soreness_duration is not None:
         _attempt(sections, "soreness_duration", lambda: soreness_section(
             everyone, options, step=step, progress=progress))
+    flow: list[Section] = []   # counted from the results above, placed before them
+    _attempt(flow, "consort", lambda: consort_section(everyone, options, sections, consort))
+    place_consort(sections, flow[0])
     return sections
 
 
@@ -213,6 +223,7 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
                               reference_arm=options.reference_arm, adjust=r.adjust,
                               variance=r.variance)
         results.append(res)
+        section.results[f"responders_{missing}"] = res
         section.items.append(NamedTable(f"responders_{missing}", plain_table(res)))
         section.items.append(NamedFigure(
             f"responders_{missing}",

@@ -53,6 +53,7 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
             section.fail(exc, f"the {method} imputation")
             continue
         results[method] = res
+        section.results[f"reference_based_{method}"] = res
         msgs = unique([str(w.message) for w in caught] + list(res.warnings))
         section.diagnostics.append(Diagnostic(
             f"multiple imputation ({method})", res.converged,

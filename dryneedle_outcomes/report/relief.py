@@ -198,6 +198,7 @@ def relief_section(cohort: Cohort, options: AnalysisOptions, *, step,
             continue
         section.items += part.items
         section.diagnostics += part.diagnostics
+        section.results[f"time_to_relief_{timescale}"] = res
         if not section.headline:
             section.headline.append(relief_headline(res))
     return section

@@ -63,7 +63,7 @@ class Section:
     mmrm model could not run: ..."); a section whose analysis could not run at all has
     no items. The run writes everything else and lists the failures. ``appendix``
     holds figures printed in the report's appendix (model checks), after the
-    diagnostics.
+    diagnostics; ``results`` the result objects, by name.
     """
 
     key: str
@@ -73,6 +73,9 @@ class Section:
     headline: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     appendix: list[NamedFigure] = field(default_factory=list)
+    #: The analysis results behind the section, by name (the CONSORT flow of the run
+    #: counts who each one analysed: :mod:`.consort`).
+    results: dict = field(default_factory=dict)
 
     @property
     def tables(self) -> list[NamedTable]:

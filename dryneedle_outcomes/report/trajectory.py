@@ -112,6 +112,7 @@ def trajectory_section(cohort: Cohort, options: AnalysisOptions, *, step,
             section.fail(exc, f"the {model} model")
             continue
         fits[model] = fit
+        section.results[f"trajectory_{model}"] = fit
         section.items += items
         section.diagnostics.append(diagnostic)
     add_within_session(section, cohort, options)   # pre- and post-needling ratings only

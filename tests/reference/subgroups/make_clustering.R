@@ -1,6 +1,6 @@
 # Reference for the therapist clustering of dno.subgroup_analysis(cluster = "clinician"):
 # at visit 6, lmer(y ~ baseline + arm + (1 | clinician), REML) on
-# clustered_assessments.csv (scores with a therapist effect, export_data.py).
+# clustered_assessments.csv (scores with a therapist effect, export_subgroups_data.py).
 #
 #   Rscript tests/reference/subgroups/make_clustering.R   (from the repository root)
 suppressPackageStartupMessages({ library(lme4); library(lmerTest) })

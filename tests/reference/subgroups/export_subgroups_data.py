@@ -5,7 +5,7 @@ and, for make_clustering.R, a clinician per patient (six therapists, allocated a
 with seed 7) and clustered_assessments.csv: the same scores plus a therapist effect
 (normal, SD 8 mm, seed 7) at every visit after baseline, kept within 0-100.
 
-    python tests/reference/subgroups/export_data.py   (from the repository root)
+    python tests/reference/subgroups/export_subgroups_data.py   (from the repository root)
 """
 
 from pathlib import Path

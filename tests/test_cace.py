@@ -51,6 +51,13 @@ def test_public_api_matches_ivreg():
     assert r.first_stage_f > 10
     assert "exclusion restriction" in r.summary()
     assert r.plot() is not None
+    # every randomised patient is either analysed or listed with the reason
+    a = cohort.assessments
+    has_y = set(a.loc[(a["visit"] == 6) & a["first_step_pain"].notna(), "patient_id"])
+    assert set(r.data["patient_id"]) == has_y
+    assert len(r.data) + len(r.excluded) == len(cohort.patients)
+    assert set(r.excluded["patient_id"]) == set(cohort.patients["patient_id"]) - has_y
+    assert len(r.excluded) > 0 and (r.excluded["reason"] == "no first_step_pain at visit 6").all()
 
 
 def test_wald_by_hand():

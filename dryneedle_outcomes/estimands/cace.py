@@ -14,7 +14,7 @@ adherence (the first-stage F checks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -49,6 +49,9 @@ class CACEResult(NoComparison, AnalysisResult):
     data : pandas.DataFrame
         The analysis rows (``patient_id``, ``arm``, ``z``, ``received``, ``y`` and
         covariates).
+    excluded : pandas.DataFrame
+        Randomised patients not in the analysis rows (``patient_id``, ``reason``: no
+        value of the outcome at the visit, or a missing covariate).
     notes, warnings : tuple of str
     """
 
@@ -59,6 +62,8 @@ class CACEResult(NoComparison, AnalysisResult):
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     converged: bool = nothing_fitted()
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(
+        {"patient_id": [], "reason": []}))
 
     def tables(self) -> dict[str, TableResult]:
         """The ITT, compliance difference and CACE table."""
@@ -155,8 +160,19 @@ def complier_average_effect(cohort: Cohort, outcome: str = "first_step_pain", *,
         data[col] = at["base"].reindex(p.index) if name == "baseline" else p[name]
         covs.append(col)
     n_all = len(data)
-    # complete cases: patients missing the outcome at `visit` or a covariate (counted in notes)
-    data = data.dropna().reset_index()
+    # complete cases: patients missing the outcome at `visit` or a covariate, listed in
+    # result.excluded with the reason and counted in the notes
+    no_y = data["y"].isna()
+    reason = pd.Series(np.where(no_y, f"no {outcome} at visit {visit}", ""), index=data.index)
+    for col in covs:
+        reason = reason.where(reason != "", np.where(data[col].isna(),
+                                                      f"covariate {col!r} is missing", ""))
+    reason = reason.where(reason != "", np.where(data.isna().any(axis=1),
+                                                  "treatment received not known", ""))
+    gone = reason != ""
+    excluded = pd.DataFrame({"patient_id": data.index[gone].astype(str),
+                             "reason": reason[gone].to_numpy()})
+    data = data.loc[~gone].reset_index()
     if len(data) < len(covs) + 4 or data["z"].nunique() < 2:
         raise AnalysisError(f"too few patients with {outcome} at visit {visit} for a CACE")
     fit = tsls(data["y"], data["received"], data["z"],
@@ -180,7 +196,7 @@ def complier_average_effect(cohort: Cohort, outcome: str = "first_step_pain", *,
              f"First-stage F = {fit.first_stage_f:.1f}.", *ASSUMPTIONS)
     warns = (("weak instrument: first-stage F < 10",) if fit.first_stage_f < 10 else ())
     return CACEResult(estimates=est, first_stage_f=fit.first_stage_f, data=data,
-                      conf_level=conf_level, notes=notes, warnings=warns)
+                      conf_level=conf_level, notes=notes, warnings=warns, excluded=excluded)
 
 
 __all__ = ["ASSUMPTIONS", "CACEResult", "complier_average_effect"]

@@ -157,10 +157,8 @@ def test_follow_up_without_an_intercurrent_events_table():
 
 def test_analysed_and_excluded_per_analysis(hand):
     given = pd.DataFrame({"patient_id": ["P1", "P3", "P5", "P6"]})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DryNeedleWarning)   # 5 patients: small fit
-        fit = dno.fit_trajectory(hand, model="random_intercept", adjust=(),
-                                 time="visit")
+    fit = dno.fit_trajectory(hand, model="random_intercept", adjust=(),
+                             time="visit")
     flow = dno.consort_flow(hand, analyses={"given": given, "trajectory": fit})
     a = flow.analyses.set_index(["analysis", "arm"])
     assert a.loc[("given", "dry_needling"), ["analysed", "excluded"]].tolist() == [2, 1]
@@ -178,12 +176,10 @@ def test_analysed_and_excluded_per_analysis(hand):
 
 @pytest.fixture(scope="module")
 def sample_analyses(sample_cohort):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DryNeedleWarning)
-        return {"mmrm": dno.fit_trajectory(sample_cohort, model="mmrm"),
-                "responders_observed": dno.responders(sample_cohort, missing="observed"),
-                "responders_nri": dno.responders(sample_cohort),
-                "relief": dno.time_to_relief(sample_cohort, n_boot=0, progress=False)}
+    return {"mmrm": dno.fit_trajectory(sample_cohort, model="mmrm"),
+            "responders_observed": dno.responders(sample_cohort, missing="observed"),
+            "responders_nri": dno.responders(sample_cohort),
+            "relief": dno.time_to_relief(sample_cohort, n_boot=0, progress=False)}
 
 
 def test_sample_cohort_identities_and_ledger(sample_cohort, sample_analyses):
@@ -212,11 +208,9 @@ def test_sample_cohort_identities_and_ledger(sample_cohort, sample_analyses):
 
 def test_reference_based_analysed_patients():
     cohort = dno.simulate_cohort(n_patients=24, seed=3, n_sessions=3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DryNeedleWarning)
-        res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
-                                  reference_arm="sham", variance="bootstrap", n_samples=5,
-                                  seed=1, progress=False)
+    res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", variance="bootstrap", n_samples=5,
+                              seed=1, progress=False)
     flow = dno.consort_flow(cohort, analyses={"j2r": res})
     a = flow.analyses.set_index("arm")
     assert a["analysed"].sum() == res.n_patients == len(res.patients)
@@ -284,10 +278,8 @@ def test_the_run_places_the_flow_after_the_estimand_and_counts_its_analyses(hand
         value=5.0, missing=("non_responder", "observed"), adjust=()))
     estimand = {"variable": "first_step_pain", "visit": 2, "intercurrent": {
         "discontinued_treatment": "hypothetical", "withdrew_from_study": "treatment_policy"}}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DryNeedleWarning)
-        sections = run_analyses(hand, options, progress=False, estimand=estimand,
-                                consort={"assessed": 9})
+    sections = run_analyses(hand, options, progress=False, estimand=estimand,
+                            consort={"assessed": 9})
     assert [s.key for s in sections] == ["estimand", "consort", "responders"]
     flow = sections[1].results["consort"]
     assert [i.name for i in sections[1].items] == ["consort_flow", "consort_flow",

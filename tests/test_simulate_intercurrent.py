@@ -10,7 +10,6 @@ once per patient and treatment, and do not change the simulated pain.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -131,8 +130,7 @@ def test_simulate_cohort_carries_the_events():
 
 
 def test_the_sample_ledger_accounts_for_every_intercurrent_event_row():
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", dno.DataQualityWarning)  # the planted deviation
+    with pytest.warns(dno.DataQualityWarning, match="pregnant"):  # the planted deviation
         cohort = dno.load_cohort("assessments.csv", "patients.xlsx", "adverse_events.csv",
                                  intercurrent_events="intercurrent_events.csv",
                                  mapping="mapping.toml", errors="quarantine",

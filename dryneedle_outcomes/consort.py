@@ -74,6 +74,10 @@ NOT_RECORDED = "reason not recorded"
 ALL_ARMS = "all"
 
 
+#: The keys of a row of ``ConsortFlow.counts`` (before its final column order).
+ROW_KEYS = ["stage", "arm", "box", "visit", "analysis", "count", "reason", "source"]
+
+
 def _rows(stage: str, arm, box: str, count, *, reason=np.nan, source: str, visit=np.nan,
           analysis=np.nan) -> dict:
     return {"stage": stage, "arm": arm, "box": box, "visit": visit, "analysis": analysis,
@@ -87,12 +91,13 @@ def _by_reason(frame: pd.DataFrame, stage: str, box: str, source: str,
     total = frame.groupby("arm", observed=False).size().reindex(arms, fill_value=0)
     per = (frame.groupby(["arm", "reason"], observed=True).size() if len(frame)
            else pd.Series(dtype="int64"))
-    for arm in arms:
+    per = per.rename("count").reset_index() if len(per) else \
+        pd.DataFrame({"arm": [], "reason": [], "count": []})
+    per = per.assign(stage=stage, box=box, visit=np.nan, analysis=analysis, source=source,
+                     reason=per["reason"].astype(str), count=per["count"].astype(int))
+    for arm in arms:   # a loop over arms; the reasons of an arm in one conversion
         out.append(_rows(stage, arm, box, int(total[arm]), source=source, analysis=analysis))
-        if len(per) and arm in per.index.get_level_values(0):
-            for reason, n in per.loc[arm].items():
-                out.append(_rows(stage, arm, box, int(n), reason=str(reason), source=source,
-                                 analysis=analysis))
+        out.extend(per.loc[per["arm"] == arm, ROW_KEYS].to_dict("records"))
     return out
 
 
@@ -538,11 +543,11 @@ def _follow_rows(people: pd.DataFrame, box: str, visit_col: str, reason_col: str
                           "source": source.to_numpy()})
     per = frame.groupby(["arm", "visit", "reason", "source"]).size().rename("n").reset_index()
     srcs = "; ".join(sorted(pd.unique(frame["source"]))) or "cohort.intercurrent_events"
-    for arm in arms:
+    per = per.assign(stage="follow_up", box=box, analysis=np.nan,
+                     count=per["n"].astype(int), visit=per["visit"].astype(int))
+    for arm in arms:   # a loop over arms; the rows of an arm in one conversion
         out.append(_rows("follow_up", arm, box, int(total[arm]), source=srcs))
-        for r in per[per["arm"] == arm].itertuples(index=False):
-            out.append(_rows("follow_up", arm, box, int(r.n), reason=r.reason,
-                             visit=int(r.visit), source=r.source))
+        out.extend(per.loc[per["arm"] == arm, ROW_KEYS].to_dict("records"))
     return out
 
 

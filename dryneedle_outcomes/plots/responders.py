@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .legend import ci_label
 from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 
@@ -11,8 +12,8 @@ def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.0
     """Draw a :class:`~dryneedle_outcomes.responders.RespondersResult`.
 
     One line of points per arm (the proportion of responders at each visit) with
-    Wilson score error bars; arms are dodged horizontally by ``dodge`` visits so
-    their bars do not overlap.
+    Wilson score error bars (their level in the y label, "95% CI"); arms are dodged
+    horizontally by ``dodge`` visits so their bars do not overlap.
 
     Parameters
     ----------
@@ -58,8 +59,10 @@ def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.0
                         ms=3, capsize=2, elinewidth=0.8, label=str(arm))
         ax.set_xticks(sorted(table["visit"].unique()))
         ax.set_xlabel("Visit")
-        ax.set_ylabel("Responders (%)" if percent else "Proportion of responders")
+        level = ci_label(getattr(result, "conf_level", 0.95))
+        ax.set_ylabel(f"Responders (%, {level})" if percent
+                      else f"Proportion of responders ({level})")
         ax.set_ylim(0, scale * 1.02)
         ax.set_title(f"Responders: {literal(result.definition)}", loc="left")
-        arm_legend(ax, loc="best")
+        arm_legend(ax)
     return ax

@@ -7,8 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ..instruments import get_instrument
 from ..errors import AnalysisError
+from ..instruments import get_instrument
 from .legend import ci_label, place_legend
 from .style import NOTE_FONTSIZE, arm_colours, arm_label, literal, paper_style, single_column
 
@@ -152,13 +152,8 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
                                 label=f"_{arm} (observed {observed_error})")
                 ax.plot(ox, mean, ls="none", marker="o", ms=3.5, mfc="white",
                         color=colours[arm], label=f"{arm} (observed)")
-        _mark_follow_up(ax, frame, where)
-        ax.set_xlabel(label)
+        ticks = mark_visits(ax, frame, where, label)
         ax.set_ylabel(literal(inst.label))
-        ticks = [where[v] for v in frame.visits]
-        ax.set_xticks(ticks)
-        ax.set_xticklabels([f"{t:.0f}" if abs(t - round(t)) < 0.25 else f"{t:.1f}"
-                            for t in ticks])
         ax.set_xlim(min(ticks) - 0.5, max(ticks) + OBSERVED_DODGE + 0.6)
         _legend(ax, frame.arms, colours, level=level, observed=observed,
                 observed_error=observed_error, individuals=individuals)
@@ -202,6 +197,35 @@ def _legend(ax, arms, colours: dict, *, level: str, observed: bool,
     place_legend(ax, handles, labels, prefer="upper right")
 
 
+def mark_visits(ax, frame, where: dict[int, float], label: str) -> list[float]:
+    """The visit time axis: a tick at each visit's time (whole weeks without decimals),
+    the axis label, and the follow-up visits shaded (:func:`visit_positions` gives
+    ``where`` and ``label``); returns the tick positions.
+
+    ``frame`` has ``visits``, ``visit_days`` and ``session_visits`` (None: the data do
+    not record needling, no follow-up is marked).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> from matplotlib.figure import Figure
+    >>> frame = SimpleNamespace(visits=[1, 2, 3], visit_days={1: 7.0, 2: 14.0, 3: 84.0},
+    ...                         session_visits=[1, 2])
+    >>> ax = Figure().subplots()
+    >>> mark_visits(ax, frame, *visit_positions(frame))
+    [1.0, 2.0, 12.0]
+    >>> [t.get_text() for t in ax.texts]
+    ['follow-up']
+    """
+    _mark_follow_up(ax, frame, where)
+    ticks = [where[v] for v in frame.visits]
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([f"{t:.0f}" if abs(t - round(t)) < 0.25 else f"{t:.1f}"
+                        for t in ticks])
+    ax.set_xlabel(label)
+    return ticks
+
+
 def _mark_follow_up(ax, frame, where: dict[int, float]) -> None:
     """Shade and label the visits after the last treatment session (none when the data
     do not record needling, ``frame.session_visits`` is None)."""
@@ -243,3 +267,83 @@ def _draw_individuals(ax, result, colours: dict, max_individuals: int, *,
                     for idx in rows.groupby("patient_id", sort=True).indices.values()]
         ax.add_collection(LineCollection(segments, colors=colours[arm], linewidths=0.4,
                                          alpha=0.15, zorder=0, label=f"_{arm} individuals"))
+
+
+def plot_visit_means(means: pd.DataFrame, ax=None, *, outcome: str, conf_level: float,
+                     visits, visit_days: dict | None = None, session_visits=None,
+                     reference=None, what: str = "Mean"):
+    """Means per arm and visit with CI error bars, each visit at its time.
+
+    The x axis is the one of :func:`plot_trajectory` (:func:`visit_positions`: weeks
+    since baseline when every visit is dated, else the visit index, said on the axis),
+    follow-up visits after the last treatment session are shaded, arms are dodged
+    slightly, and the legend states the CI level ("Mean (95% CI)"), placed where it
+    covers no data.
+
+    Parameters
+    ----------
+    means : DataFrame
+        ``arm``, ``visit``, ``estimate``, ``ci_lower``, ``ci_upper``.
+    ax : matplotlib Axes, optional
+    outcome : str
+        The instrument (its label names the y axis).
+    conf_level : float
+    visits : sequence of int
+        The visits drawn (ticks).
+    visit_days : dict, optional
+        Mean day since baseline of each visit (as ``ModelFrame.visit_days``).
+    session_visits : sequence of int, optional
+        The treatment sessions (later visits are follow-up).
+    reference : optional
+        The reference arm (the first colour).
+    what : str
+        What the points are, for the legend ("Mean", "Least-squares mean").
+
+    Returns
+    -------
+    matplotlib Axes
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> means = pd.DataFrame({"arm": ["a", "a", "b", "b"], "visit": [1, 7] * 2,
+    ...                       "estimate": [50.0, 40, 52, 50], "ci_lower": [45.0, 35, 47, 45],
+    ...                       "ci_upper": [55.0, 45, 57, 55]})
+    >>> ax = plot_visit_means(means, outcome="first_step_pain", conf_level=0.9,
+    ...                       visits=[1, 7], visit_days={1: 7.0, 7: 84.0},
+    ...                       session_visits=[1])
+    >>> ax.get_xticks().tolist(), ax.get_xlabel()
+    ([1.0, 12.0], 'Weeks since baseline')
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['A', 'B', 'Mean (90% CI)']
+    >>> import matplotlib.pyplot as plt; plt.close("all")
+    """
+    from types import SimpleNamespace
+
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    frame = SimpleNamespace(visits=list(visits), visit_days=dict(visit_days or {}),
+                            session_visits=list(session_visits) if session_visits else None)
+    where, label = visit_positions(frame)
+    arms = list(dict.fromkeys(means["arm"]))
+    with paper_style():
+        if ax is None:
+            _, ax = plt.subplots(figsize=single_column(60))
+        colours = arm_colours(arms, reference=reference)
+        offsets = np.linspace(-0.12, 0.12, len(arms)) if len(arms) > 1 else [0.0]
+        for off, arm in zip(offsets, arms):
+            d = means.loc[means["arm"] == arm].sort_values("visit")
+            x = d["visit"].map(where).to_numpy(dtype=float) + off
+            est = d["estimate"].to_numpy(dtype=float)
+            ax.errorbar(x, est, yerr=[est - d["ci_lower"].to_numpy(dtype=float),
+                                      d["ci_upper"].to_numpy(dtype=float) - est],
+                        color=colours[arm], marker="o", ms=3, capsize=2, elinewidth=0.8,
+                        label=str(arm))
+        mark_visits(ax, frame, where, label)
+        ax.set_ylabel(literal(get_instrument(outcome).label))
+        handles = [Line2D([], [], color=colours[a], marker="o", ms=3) for a in arms]
+        handles.append(Line2D([], [], color="0.35", marker="o", ms=3, ls="none"))
+        labels = [arm_label(a) for a in arms] + [f"{what} ({ci_label(conf_level)})"]
+        place_legend(ax, handles, labels, prefer="upper right")
+    return ax

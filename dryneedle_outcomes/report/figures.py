@@ -5,11 +5,11 @@ Matplotlib stamps files with the time and its version unless told not to: PDF
 switched off (the version stays in ``manifest.json``). A figure is written exactly as
 wide as the journal column asked for (its subplots laid out again for that width), as
 :func:`~dryneedle_outcomes.plots.save_figure` does, and as tall as
-:meth:`NamedFigure.height_for <.sections.NamedFigure.height_for>` says for that width
+``NamedFigure.height_for`` says for that width
 (a double-column figure is taller, so its aspect stays readable). Legends are placed
-again after the layout (:func:`~dryneedle_outcomes.plots.legend.relocate_legends`). Figures are drawn on
-:class:`matplotlib.figure.Figure` objects, not through pyplot, so a run neither needs a
-display nor leaves figures open.
+again after the layout (:func:`~dryneedle_outcomes.plots.legend.relocate_legends`).
+Figures are drawn on :class:`matplotlib.figure.Figure` objects, not through pyplot, so a
+run neither needs a display nor leaves figures open.
 
 Examples
 --------

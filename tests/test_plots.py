@@ -41,6 +41,7 @@ from dryneedle_outcomes.plots import (
     save_figure,
 )
 from dryneedle_outcomes.plots.harms import term_label
+from dryneedle_outcomes.plots.trajectory import INDIVIDUALS_UP_TO, OBSERVED_DODGE
 
 MM_PER_INCH = 25.4
 
@@ -106,7 +107,9 @@ def test_trajectory_one_model_line_per_arm_with_the_marginal_means(fit):
     model_lines = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
     assert [ln.get_label() for ln in model_lines] == [f"{a} (model)" for a in arms]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Dry needling (model)" in legend and "Sham (model)" in legend   # readable names
+    # the arms by readable name and colour, then the marks with the CI level
+    assert legend == ["Sham", "Dry needling", "Model mean (95% CI)",
+                      "Observed mean (95% CI)", "Patients"]
     for line, arm in zip(model_lines, arms, strict=True):
         sub = mm[mm["arm"] == arm].sort_values("visit")
         np.testing.assert_allclose(line.get_ydata(), sub["estimate"], rtol=1e-12)
@@ -136,15 +139,75 @@ def test_trajectory_one_ci_polygon_per_arm_spanning_the_ci(fit):
 def test_trajectory_observed_means_are_open_markers(fit):
     ax = plot_trajectory(fit)
     observed = [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+    model = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
     assert len(observed) == len(fit.frame.arms)
     data = fit.frame.data
-    for line, arm in zip(observed, fit.frame.arms, strict=True):
+    for line, mline, arm in zip(observed, model, fit.frame.arms, strict=True):
         assert line.get_linestyle() == "None"
-        assert line.get_markerfacecolor() == "none"
+        assert line.get_markerfacecolor() == "white"           # open: white inside
         want = data[data["arm"] == arm].groupby("visit")["y"].mean()
         np.testing.assert_allclose(line.get_ydata(), want.to_numpy(), rtol=1e-12)
+        # beside the model's mean at each visit, not on it
+        np.testing.assert_allclose(line.get_xdata() - mline.get_xdata(), OBSERVED_DODGE,
+                                   rtol=1e-12)
     ax = plot_trajectory(fit, observed=False)
     assert not [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+
+
+@pytest.mark.parametrize("error", ["ci", "sd"])
+def test_trajectory_observed_means_have_their_interval(fit, error):
+    # t-based CI of each observed mean (scipy's t.interval, computed here per group) or
+    # one SD either side
+    from scipy import stats
+
+    ax = plot_trajectory(fit, observed_error=error)
+    data = fit.frame.data
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)
+            and not c.get_label().endswith("individuals")]
+    assert len(bars) == len(fit.frame.arms)
+    for coll, arm in zip(bars, fit.frame.arms, strict=True):
+        rows = data[data["arm"] == arm]
+        lower, upper = [], []
+        for _, g in rows.groupby("visit"):
+            y = g["y"].to_numpy(dtype=float)
+            m, sd = y.mean(), y.std(ddof=1)
+            if error == "ci":
+                lo, hi = stats.t.interval(0.95, len(y) - 1, loc=m, scale=sd / np.sqrt(len(y)))
+            else:
+                lo, hi = m - sd, m + sd
+            lower.append(lo)
+            upper.append(hi)
+        segs = coll.get_segments()
+        np.testing.assert_allclose([s[0, 1] for s in segs], lower, rtol=1e-10)
+        np.testing.assert_allclose([s[1, 1] for s in segs], upper, rtol=1e-10)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ("Observed mean (95% CI)" if error == "ci" else "Observed mean (SD)") in legend
+
+
+def test_trajectory_individuals_off_by_default_above_100_per_arm():
+    big = dno.simulate_cohort(n_patients=220, seed=3)          # 110 per arm
+    fit = dno.fit_trajectory(big, "first_step_pain", model="session_means")
+    assert big.patients["arm"].value_counts().min() > INDIVIDUALS_UP_TO
+
+    def individuals(ax):
+        return [c for c in ax.collections if c.get_label().endswith("individuals")]
+
+    ax = plot_trajectory(fit)
+    assert not individuals(ax)
+    assert "Patients" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax = plot_trajectory(fit, individuals=True, max_individuals=30)
+    lines = individuals(ax)
+    assert [len(c.get_segments()) for c in lines] == [30, 30]     # a subset per arm
+    plt.close("all")
+
+
+def test_trajectory_individuals_on_by_default_up_to_100_per_arm(fit):
+    ax = plot_trajectory(fit)                                   # 30 per arm
+    lines = [c for c in ax.collections if c.get_label().endswith("individuals")]
+    per_arm = fit.frame.data.groupby("arm")["patient_id"].nunique()
+    assert [len(c.get_segments()) for c in lines] == [per_arm[a] for a in fit.frame.arms]
+    assert not plot_trajectory(fit, individuals=False).collections[0].get_label() \
+        .endswith("individuals")
 
 
 def test_trajectory_marks_the_follow_up_and_no_mcid_line(fit):
@@ -191,7 +254,7 @@ def test_arm_differences_one_interval_per_visit(fit):
     assert len(markers) == 1
     np.testing.assert_allclose(markers[0].get_xdata(), diff["estimate"], rtol=1e-12)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        f"visit {v}" for v in diff["visit"]]
+        f"Visit {v}" for v in diff["visit"]]
 
 
 def test_arm_differences_zero_line_and_no_mcid_lines(fit):
@@ -204,8 +267,7 @@ def test_arm_differences_zero_line_and_no_mcid_lines(fit):
     # no difference only: a between-arm difference is not judged against an
     # individual-level MCID (IMMPACT), so no lines at +/- the MCID
     assert vertical == {"-": [0.0]}
-    assert "Difference in First-step pain" in ax.get_xlabel()
-    assert "95% CI" in ax.get_xlabel()
+    assert ax.get_xlabel() == "Difference in first-step pain (VAS, mm)\n(95% CI)"
 
 
 # ------------------------------------------------------------------ plot_adverse_events
@@ -229,8 +291,9 @@ def test_adverse_events_one_marker_series_per_arm_one_point_per_term(cohort):
         assert len(segs) == len(terms)
         np.testing.assert_allclose([s[1, 0] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == [term_label("term", t) for t in reversed(terms)]
-    assert ax.get_xlabel() == "Appointments with the event (%)"
+    # the terms bottom up, under their block's heading
+    assert labels == [term_label("term", t) for t in reversed(terms)] + ["By term"]
+    assert ax.get_xlabel() == "Appointments with the event\n(%, 95% CI)"
 
 
 # ------------------------------------------------------------------ plot_responders
@@ -252,7 +315,7 @@ def test_responders_error_bars_per_arm(resp):
         np.testing.assert_allclose([s[1, 1] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
         assert _hex(data_line.get_color()) == arm_colours(arms, reference="sham")[arm]
     assert ax.get_ylim() == pytest.approx((0.0, 102.0))
-    assert ax.get_ylabel() == "Responders (%)"
+    assert ax.get_ylabel() == "Responders (%, 95% CI)"
 
 
 def test_responders_as_proportions(resp):

@@ -7,10 +7,11 @@ error bar, no bar) and no text inside the axes; when every candidate touches dat
 it goes above the axes, left-aligned (moved left, over the y-axis label, only as far
 as the axes' right edge needs), in as many columns as fit, over
 any text already there (a note, a title). The test is made in display coordinates
-on the figure as it is laid out; :func:`relocate_legends` makes it again after a
-figure is laid out anew (the report and :func:`~dryneedle_outcomes.save_figure` call
-it after ``tight_layout``), because a legend's size is fixed in points while the
-axes shrink or grow.
+on the figure as it is laid out; :func:`lay_out` makes it again when a figure is laid
+out anew (the report and :func:`~dryneedle_outcomes.save_figure` lay figures out with
+it), because a legend's size is fixed in points while the axes shrink or grow. A title
+or note added above the axes after the figure function ran is seen by the next
+:func:`lay_out` (or :func:`relocate_legends`).
 
 A figure that draws intervals says which: :func:`ci_label` ("95% CI") from the
 result's ``conf_level``, in a legend entry or an axis label (SAMPL: "state the
@@ -86,6 +87,8 @@ def place_legend(ax, handles=None, labels=None, *, prefer: str | None = None, **
     >>> overlaps_data(leg)
     False
     """
+    import matplotlib as mpl
+
     if handles is None or labels is None:
         found_handles, found_labels = ax.get_legend_handles_labels()
         handles = found_handles if handles is None else handles
@@ -101,21 +104,72 @@ def place_legend(ax, handles=None, labels=None, *, prefer: str | None = None, **
             break
     else:
         legend = _above(ax, handles, labels, kwargs)
-    _AUTO[legend] = (handles, labels, prefer, kwargs)
+    # the style in force (paper_style's fonts, no frame), for placing it again later
+    style = {k: v for k, v in mpl.rcParams.items() if k.startswith(("legend.", "font."))}
+    _AUTO[legend] = (handles, labels, prefer, kwargs, style)
     return legend
+
+
+def lay_out(fig) -> None:
+    """Lay ``fig`` out (``tight_layout``, or its own layout engine such as constrained
+    layout) with its legends placed by :func:`place_legend` for that layout.
+
+    The axes are first laid out without those legends (a legend placed for another
+    size, e.g. one long row above wide axes, would squeeze them), the legends are placed
+    for the axes as laid out, and the figure is laid out again with them (up to three
+    times, until no legend moves).
+
+    Examples
+    --------
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure(figsize=(6, 3))
+    >>> ax = fig.subplots()
+    >>> _ = ax.fill_between([0, 1], [0, 0], [1, 1], label="a band over everything")
+    >>> leg = place_legend(ax)                   # above the axes, at 6 x 3 inches
+    >>> fig.set_size_inches(3.35, 2.4)
+    >>> lay_out(fig)
+    >>> overlaps_data(ax.get_legend())
+    False
+    """
+    auto = [ax.get_legend() for ax in fig.axes
+            if ax.get_legend() is not None and ax.get_legend() in _AUTO]
+    for legend in auto:
+        legend.set_in_layout(False)
+    _engine_lay_out(fig)
+    for legend in auto:
+        legend.set_in_layout(True)
+    for _ in range(3):         # a legend's rows depend on the axes' width: settle them
+        if not (auto and relocate_legends(fig)):
+            break
+        _engine_lay_out(fig)
+
+
+def _engine_lay_out(fig) -> None:
+    """The figure's layout engine when it has one that lays out (constrained, tight),
+    else ``tight_layout`` (which leaves a placeholder engine behind that does nothing)."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine, TightLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if isinstance(engine, (ConstrainedLayoutEngine, TightLayoutEngine)):
+        engine.execute(fig)
+    else:
+        fig.tight_layout()
 
 
 def relocate_legends(fig) -> bool:
     """Place again every legend of ``fig`` placed by :func:`place_legend` (after a new
     layout); return whether any moved (then lay the figure out once more)."""
+    import matplotlib as mpl
+
     moved = False
     for ax in fig.axes:
         legend = ax.get_legend()
         if legend is None or legend not in _AUTO:
             continue
         before = legend.get_window_extent().bounds
-        handles, labels, prefer, kwargs = _AUTO[legend]
-        after = place_legend(ax, handles, labels, prefer=prefer, **kwargs)
+        handles, labels, prefer, kwargs, style = _AUTO[legend]
+        with mpl.rc_context(style):
+            after = place_legend(ax, handles, labels, prefer=prefer, **kwargs)
         moved |= before != after.get_window_extent().bounds
     return moved
 
@@ -132,11 +186,15 @@ def _above(ax, handles: list, labels: list, kwargs: dict):
     highest = max([t.get_window_extent().y1 for t in _texts(ax)
                    if t.get_window_extent().y0 >= top - 1.0], default=top)
     dy = (highest - top) / fig.dpi + ABOVE_GAP_PT / 72.0
-    margin = ABOVE_GAP_PT * fig.dpi / 72.0
+    import matplotlib as mpl
+
+    # tight_layout's padding at the figure's edge (1.08 font sizes), so that a legend
+    # reaching the edge does not make the layout move the axes
+    margin = 1.1 * mpl.rcParams["font.size"] * fig.dpi / 72.0
     # up to the axes' right edge (a legend wider than the axes would make a layout engine
     # narrow them), and to the left as far as the figure's edge (over the y-axis label)
     room = ax.bbox.x1 - fig.bbox.x0 - margin
-    compact = {"columnspacing": 1.2, "handlelength": 1.6, "handletextpad": 0.5, **kwargs}
+    compact = {"columnspacing": 0.9, "handlelength": 1.4, "handletextpad": 0.4, **kwargs}
     for ncols in range(max(len(labels), 1), 0, -1):
         legend = ax.legend(handles, labels, loc="lower left", bbox_to_anchor=(0.0, 1.0),
                            bbox_transform=ax.transAxes, ncols=ncols, borderaxespad=0.0,

@@ -147,7 +147,7 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
                 if observed_error is not None:
                     half = obs["half_ci" if observed_error == "ci" else "sd"].to_numpy(
                         dtype=float)
-                    ax.errorbar(ox, mean, yerr=half, fmt="none", ecolor=colours[arm],
+                    ax.errorbar(ox, mean, yerr=half, fmt="none", color=colours[arm],
                                 elinewidth=0.7, capsize=1.5, capthick=0.7,
                                 label=f"_{arm} (observed {observed_error})")
                 ax.plot(ox, mean, ls="none", marker="o", ms=3.5, mfc="white",

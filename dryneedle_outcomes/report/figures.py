@@ -7,7 +7,7 @@ wide as the journal column asked for (its subplots laid out again for that width
 :func:`~dryneedle_outcomes.plots.save_figure` does, and as tall as
 ``NamedFigure.height_for`` says for that width
 (a double-column figure is taller, so its aspect stays readable). Legends are placed
-again after the layout (:func:`~dryneedle_outcomes.plots.legend.relocate_legends`).
+again for the layout (:func:`~dryneedle_outcomes.plots.legend.lay_out`).
 Figures are drawn on :class:`matplotlib.figure.Figure` objects, not through pyplot, so a
 run neither needs a display nor leaves figures open.
 
@@ -31,7 +31,7 @@ from __future__ import annotations
 import io
 
 from ..errors import DryNeedleError
-from ..plots.legend import relocate_legends
+from ..plots.legend import lay_out
 from ..plots.style import WIDTHS_MM, paper_style
 from .sections import NamedFigure
 
@@ -70,9 +70,7 @@ def render(figure: NamedFigure, formats, *, width: str | float,
         fig = Figure(figsize=(wide / 25.4, figure.height_for(wide) / 25.4))
         ax = fig.subplots()
         figure.draw(ax)
-        fig.tight_layout()
-        if relocate_legends(fig):     # the layout moved the axes: legends placed again
-            fig.tight_layout()
+        lay_out(fig)              # tight_layout, the legends placed for it
         for fmt in formats:
             buffer = io.BytesIO()
             fig.savefig(buffer, format=fmt, dpi=dpi, metadata=METADATA[fmt])

@@ -88,7 +88,7 @@ class TippingPointResult(AnalysisResult):
         colours = arm_colours(refs + arms, reference=refs[0] if refs else None)
         with paper_style():
             if ax is None:
-                _, ax = plt.subplots(figsize=single_column(60))
+                _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
             for arm, d in self.table[self.table["visit"] == v].groupby("arm", sort=False):
                 d = d.sort_values("delta")
                 ax.plot(d["delta"], d["estimate"], marker="o", ms=3, color=colours[arm],

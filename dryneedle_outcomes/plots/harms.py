@@ -185,7 +185,8 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
     drawn = [a for a in arms if np.isfinite(table.loc[table["arm"] == a, "estimate"]).any()]
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(figure_height_mm(keys)))
+            _, ax = plt.subplots(figsize=single_column(figure_height_mm(keys)),
+                                 layout="constrained")
         _dot_plot(ax, table, arms, drawn, colours, scale)
         ax.set_xlabel(_xlabel(XLABELS.get(rates.per, "Rate"), rates.conf_level))
         arm_legend(ax, prefer="lower right")
@@ -232,7 +233,8 @@ def plot_harms_table(result, ax=None, *, reference=None):
     colours = arm_colours(arms, reference=reference)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(figure_height_mm(keys)))
+            _, ax = plt.subplots(figsize=single_column(figure_height_mm(keys)),
+                                 layout="constrained")
         _dot_plot(ax, table, arms, arms, colours, 100.0)
         ax.set_xlabel(_xlabel(XLABELS["patient"], getattr(result, "conf_level", 0.95)))
         arm_legend(ax, prefer="lower right")

@@ -95,6 +95,9 @@ def place_legend(ax, handles=None, labels=None, *, prefer: str | None = None, **
         labels = found_labels if labels is None else labels
     handles, labels = list(handles), list(labels)
     ax.get_xlim(), ax.get_ylim()          # autoscale now: the test needs the final limits
+    if ax.get_legend() is not None:       # replaced: it must not weigh in the layout below
+        ax.get_legend().remove()
+    _constrained(ax.figure)
     order = [prefer] if prefer else []
     order += [c for c in CANDIDATES if c != prefer]
     legend = ax.legend(handles, labels, loc=order[0], **kwargs)
@@ -142,6 +145,16 @@ def lay_out(fig) -> None:
         if not (auto and relocate_legends(fig)):
             break
         _engine_lay_out(fig)
+
+
+def _constrained(fig) -> None:
+    """Run a constrained layout now, so the test sees the axes where they will be drawn
+    (the engine runs again at draw time, with the legend)."""
+    from matplotlib.layout_engine import ConstrainedLayoutEngine
+
+    engine = fig.get_layout_engine()
+    if isinstance(engine, ConstrainedLayoutEngine):
+        engine.execute(fig)
 
 
 def _engine_lay_out(fig) -> None:

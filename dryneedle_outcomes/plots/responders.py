@@ -46,7 +46,7 @@ def plot_responders(result, ax=None, *, percent: bool = True, dodge: float = 0.0
     scale = 100.0 if percent else 1.0
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         colours = arm_colours(arms, reference=getattr(result, "reference_arm", None) or None)
         offsets = np.linspace(-dodge, dodge, len(arms)) if len(arms) > 1 else [0.0]
         for off, arm in zip(offsets, arms):

@@ -95,9 +95,9 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
         Order of the arms in the legend and the table (default: their order in
         ``curve``); must name every arm of ``curve`` once.
     conf_level : float, optional
-        The level of the bands, stated in the legend ("95% CI", a grey band entry).
-        Give it whenever ``ci`` draws bands: a figure states the level of the
-        intervals it shows (SAMPL).
+        The level of the bands, stated in the legend ("95% CI", a grey band entry)
+        when a band is drawn. Give it whenever ``ci`` draws bands: a figure states the
+        level of the intervals it shows (SAMPL).
     at_risk_title : str, default "Number at risk"
         The table's first line (e.g. "Sessions still sore" when the units at risk are
         sessions, not patients).
@@ -181,7 +181,8 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         handles, labels = ax.get_legend_handles_labels()
-        if ci and conf_level is not None:
+        banded = curve[["ci_lower", "ci_upper"]].notna().to_numpy().any()
+        if ci and conf_level is not None and banded:
             from matplotlib.patches import Patch
 
             handles.append(Patch(facecolor="0.35", alpha=0.25, linewidth=0))
@@ -500,7 +501,7 @@ def plot_session_hazard(result, ax=None):
     colours = arm_colours(arms, reference=result.reference_arm or None)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         for i, arm in enumerate(arms):
             sub = h[h["arm"] == arm]
             x = sub["session"].to_numpy(dtype=float) + 0.08 * (i - (len(arms) - 1) / 2)

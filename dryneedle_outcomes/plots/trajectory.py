@@ -124,7 +124,7 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
         individuals = bool(per_arm.max() <= INDIVIDUALS_UP_TO) if len(per_arm) else False
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         colours = arm_colours(frame.arms, reference=result.reference_arm)
         mm = result.marginal_means
         n_arms = len(frame.arms)
@@ -329,7 +329,7 @@ def plot_visit_means(means: pd.DataFrame, ax=None, *, outcome: str, conf_level: 
     arms = list(dict.fromkeys(means["arm"]))
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         colours = arm_colours(arms, reference=reference)
         offsets = np.linspace(-0.12, 0.12, len(arms)) if len(arms) > 1 else [0.0]
         for off, arm in zip(offsets, arms):

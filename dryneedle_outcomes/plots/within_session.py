@@ -36,7 +36,7 @@ def plot_saw_tooth(result, ax=None, *, ci: bool = True):
     inst = get_instrument(result.outcome)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         colours = arm_colours(list(result.arms), reference=result.reference_arm)
         mm = result.marginal_means
         for arm in result.arms:

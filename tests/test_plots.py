@@ -762,6 +762,34 @@ def test_reference_based_means_at_their_visit_times(cohort):
     plt.close("all")
 
 
+def test_tipping_point_legend_clear_of_data_in_the_report(cohort):
+    from dryneedle_outcomes.report.figures import render
+    from dryneedle_outcomes.report.sections import NamedFigure
+
+    tip = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", progress=False).tipping_point(
+        deltas=[0, 20, 40, 60, 80, 100])
+    drawn = {}
+
+    def draw(ax):
+        drawn["ax"] = tip.plot(ax=ax)
+
+    render(NamedFigure("tipping_point", "", draw, 60.0), ("png",), width="single", dpi=100)
+    _assert_legend_clear(drawn["ax"])
+
+
+def test_responders_at_visit_times(resp, cohort):
+    ax = plot_responders(resp)
+    a = cohort.assessments
+    visits = sorted(resp.table["visit"].unique())
+    days = a[a["visit"].isin(visits)].groupby("visit")["day"].mean()
+    np.testing.assert_allclose(ax.get_xticks(), days.loc[visits] / 7, rtol=1e-12)
+    assert ax.get_xlabel() == "Weeks since baseline"
+    line = ax.containers[0].lines[0]                 # the first arm, dodged to the left
+    np.testing.assert_allclose(line.get_xdata(), days.loc[visits] / 7 - 0.08, rtol=1e-12)
+    plt.close("all")
+
+
 def test_observed_summary_at_visit_times(cohort):
     obs = dno.observed_summary(cohort, "first_step_pain")
     ax = obs.plot()

@@ -141,8 +141,12 @@ def lay_out(fig) -> None:
     _engine_lay_out(fig)
     for legend in auto:
         legend.set_in_layout(True)
-    for _ in range(3):         # a legend's rows depend on the axes' width: settle them
-        if not (auto and relocate_legends(fig)):
+    if not auto:
+        return
+    relocate_legends(fig)      # placed for the axes as laid out without them
+    _engine_lay_out(fig)       # room made for them
+    for _ in range(2):         # a legend's rows depend on the axes' width: settle them
+        if not relocate_legends(fig):
             break
         _engine_lay_out(fig)
 

@@ -840,9 +840,10 @@ def test_harms_table_figure_colours_the_reference_arm_first(cohort):
     from dryneedle_outcomes.harms import harms_table
     from dryneedle_outcomes.plots import plot_harms_table
 
-    ax = plot_harms_table(harms_table(cohort), reference="sham")
-    colours = {ln.get_label(): _hex(ln.get_color()) for ln in ax.lines}
-    assert colours == {"sham": PALETTE[0], "dry_needling": PALETTE[1]}
+    for reference in ("sham", None):        # sham is the control arm by its name
+        ax = plot_harms_table(harms_table(cohort), reference=reference)
+        colours = {ln.get_label(): _hex(ln.get_color()) for ln in ax.lines}
+        assert colours == {"sham": PALETTE[0], "dry_needling": PALETTE[1]}
     assert ax.get_xlabel() == "Participants with the event\n(%, 95% CI)"
     plt.close("all")
 

@@ -232,7 +232,7 @@ class ReferenceBasedResult(AnalysisResult):
     def plot(self, ax=None):
         """Least-squares means per arm and visit with CIs, after imputation, each visit at
         its time (weeks since baseline), follow-up visits shaded, as
-        :func:`~dryneedle_outcomes.plots.trajectory.plot_visit_means` draws them.
+        ``plot_visit_means`` draws them.
         Returns the Axes."""
         from ..plots.trajectory import plot_visit_means
 

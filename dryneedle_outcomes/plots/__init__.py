@@ -48,7 +48,7 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     unless the figure already has a layout engine such as ``layout="constrained"``),
     and it is written without a "tight" bounding box, which would crop the page to the
     drawn artists and change its width. Legends placed by
-    :func:`~dryneedle_outcomes.plots.legend.place_legend` are placed again for the new
+    :func:`~dryneedle_outcomes.plots.place_legend` are placed again for the new
     size (inside where they cover no data, else above the axes). Fonts are embedded as
     TrueType in PDF and kept as text in SVG. The figure keeps its new size after saving.
 

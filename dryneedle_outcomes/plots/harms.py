@@ -16,6 +16,9 @@ from .style import (
     single_column,
 )
 
+#: Characters per line of the x-axis label of the adverse-event figures.
+XLABEL_WIDTH = 28
+
 XLABELS = {
     "patient": "Participants with the event (%)",
     "session": "Appointments with the event (%)",
@@ -56,7 +59,7 @@ def sentence_case(text: str) -> str:
 def term_label(group: str, term: str) -> str:
     """Readable label of a rates-table row, in sentence case, drawn literally.
 
-    Inside its block (:data:`BLOCKS`) a row needs no prefix: a severity row is "Mild".
+    Inside its block (``BLOCKS``) a row needs no prefix: a severity row is "Mild".
 
     Examples
     --------
@@ -71,7 +74,7 @@ def term_label(group: str, term: str) -> str:
 
 
 def _layout(keys: list) -> tuple[dict, list, list]:
-    """Rows top to bottom in :data:`BLOCKS` order, a heading row over each block and a
+    """Rows top to bottom in ``BLOCKS`` order, a heading row over each block and a
     blank row between blocks: each key's y, and every labelled row's y and label (the
     headings' labels are the blocks' names)."""
     groups = {g for g, _ in keys}
@@ -138,7 +141,7 @@ def _n_blocks(keys: list) -> int:
 def plot_adverse_events(rates, ax=None, *, groups=None):
     """Dot plot of adverse-event rates by term (y axis) and arm, with CI whiskers.
 
-    The rows are grouped in labelled blocks (:data:`BLOCKS`: overall, by term, by
+    The rows are grouped in labelled blocks (``BLOCKS``: overall, by term, by
     severity, serious events and withdrawals), each under a bold heading, with labels
     in sentence case ("Post-needling soreness"). One marker series per arm (a
     ``Line2D`` labelled with the arm, one point per row) and its whiskers (a
@@ -171,7 +174,7 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
     >>> [t.get_text() for t in ax.get_yticklabels()][::-1][:3]   # from the top: a heading
     ['Overall', 'Any adverse event', 'By term']
     >>> ax.get_xlabel()
-    'Appointments with the event\n(%, 95% CI)'
+    'Appointments with the event\\n(%, 95% CI)'
     """
     import matplotlib.pyplot as plt
 
@@ -192,27 +195,32 @@ def plot_adverse_events(rates, ax=None, *, groups=None):
         arm_legend(ax, prefer="lower right")
         left_out = [a for a in arms if a not in drawn]
         if left_out:
+            # under the x-axis label, ending at the axes' right edge
             ax.annotate(f"Not estimable (no needles): {', '.join(map(arm_label, left_out))}",
-                        (0, 0), xycoords=ax.xaxis.label, xytext=(0, -4),
-                        textcoords="offset points", fontsize=NOTE_FONTSIZE, color="0.3",
-                        va="top", ha="left", annotation_clip=False)
+                        (1.0, 0.0), xycoords=("axes fraction", ax.xaxis.label),
+                        xytext=(0, -4), textcoords="offset points", fontsize=NOTE_FONTSIZE,
+                        color="0.3", va="top", ha="right", annotation_clip=False)
     return ax
 
 
 def _xlabel(what: str, conf_level: float) -> str:
-    """"Participants with the event (%)" and a 0.95 level: "... event" over "(%, 95% CI)"
-    (two lines: the long labels push the axes right, leaving them narrow)."""
-    if what.endswith(" (%)"):
-        return f"{what[:-4]}\n(%, {ci_label(conf_level)})"
-    return f"{what}\n({ci_label(conf_level)})"
+    """"Participants with the event (%)" and a 0.95 level: "Participants with the event"
+    over "(%, 95% CI)", wrapped to ``XLABEL_WIDTH`` characters (the long row labels
+    leave the axes narrow)."""
+    import textwrap
+
+    level = ci_label(conf_level)
+    text = f"{what[:-4]} (%, {level})" if what.endswith(" (%)") else f"{what} ({level})"
+    return "\n".join(textwrap.wrap(text, XLABEL_WIDTH, break_on_hyphens=False))
 
 
 def plot_harms_table(result, ax=None, *, reference=None):
     """Participants with each harm (%) per arm, exact CI whiskers (a :class:`HarmsTable`),
     in the labelled blocks of :func:`plot_adverse_events`.
 
-    ``reference`` (the control arm) takes the first colour, as in every figure of the
-    package.
+    ``reference`` (the control arm; default: chosen as the analyses choose it, a
+    control arm by its name, else the last) takes the first colour, as in every figure
+    of the package.
 
     Examples
     --------
@@ -227,10 +235,14 @@ def plot_harms_table(result, ax=None, *, reference=None):
     """
     import matplotlib.pyplot as plt
 
+    from ..models.design import choose_reference
+
     table = result.long
     keys = list(dict.fromkeys(zip(table["group"], table["term"], strict=True)))
     arms = list(dict.fromkeys(table["arm"]))
-    colours = arm_colours(arms, reference=reference)
+    # the reference arm as every analysis chooses it when none is given (a control arm by
+    # its name, else the last), so that each arm has its colour of the other figures
+    colours = arm_colours(arms, reference=choose_reference(arms, reference))
     with paper_style():
         if ax is None:
             _, ax = plt.subplots(figsize=single_column(figure_height_mm(keys)),

@@ -1,17 +1,17 @@
 """Legends that never hide data, and the CI level every interval figure states.
 
 The rule (:func:`place_legend`): a legend goes inside the axes at the first of its
-candidate corners where its box, grown by :data:`PAD_PT` points, touches nothing
+candidate corners where its box, grown by ``PAD_PT`` points, touches nothing
 drawn in data coordinates (no line vertex or segment, no marker, no CI band or
 error bar, no bar) and no text inside the axes; when every candidate touches data,
 it goes above the axes, left-aligned (moved left, over the y-axis label, only as far
 as the axes' right edge needs), in as many columns as fit, over
 any text already there (a note, a title). The test is made in display coordinates
-on the figure as it is laid out; :func:`lay_out` makes it again when a figure is laid
+on the figure as it is laid out; ``lay_out`` makes it again when a figure is laid
 out anew (the report and :func:`~dryneedle_outcomes.save_figure` lay figures out with
 it), because a legend's size is fixed in points while the axes shrink or grow. A title
 or note added above the axes after the figure function ran is seen by the next
-:func:`lay_out` (or :func:`relocate_legends`).
+``lay_out`` (or ``relocate_legends``).
 
 A figure that draws intervals says which: :func:`ci_label` ("95% CI") from the
 result's ``conf_level``, in a legend entry or an axis label (SAMPL: "state the
@@ -63,7 +63,7 @@ def place_legend(ax, handles=None, labels=None, *, prefer: str | None = None, **
     handles, labels : sequences, optional
         As ``ax.legend(handles, labels)``; default ``ax.get_legend_handles_labels()``.
     prefer : str, optional
-        A location tried before :data:`CANDIDATES` (e.g. "lower right").
+        A location tried before ``CANDIDATES`` (e.g. "lower right").
     **kwargs
         Passed to ``ax.legend`` (not ``loc``, ``ncols``, ``bbox_to_anchor``: this
         function sets them).
@@ -235,7 +235,7 @@ def _texts(ax) -> list:
 
 
 def overlaps_data(legend) -> bool:
-    """Whether ``legend``'s box (grown by :data:`PAD_PT`) touches data or a text inside
+    """Whether ``legend``'s box (grown by ``PAD_PT``) touches data or a text inside
     its axes, in display coordinates.
 
     Data are the artists drawn in data coordinates: lines (their points, and their

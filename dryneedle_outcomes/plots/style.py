@@ -136,7 +136,7 @@ def arm_legend(ax, **kwargs):
     The artists keep their labels (the data's arm names, which tests and users look up);
     only the legend's text is made readable ("dry_needling (model)" is shown as
     "Dry needling (model)"). Without ``loc`` the legend goes where it covers no data
-    (:func:`~dryneedle_outcomes.plots.legend.place_legend`: a free place inside the
+    (:func:`~dryneedle_outcomes.plots.place_legend`: a free place inside the
     axes, else above them); ``loc`` puts it there as ``ax.legend`` does.
 
     Examples

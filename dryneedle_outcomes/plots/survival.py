@@ -103,7 +103,7 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
         sessions, not patients).
 
     The legend sits inside the axes only where it covers no curve or band, else above
-    the axes (:func:`~dryneedle_outcomes.plots.legend.place_legend`).
+    the axes (:func:`~dryneedle_outcomes.plots.place_legend`).
 
     Returns
     -------

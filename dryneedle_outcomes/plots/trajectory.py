@@ -62,12 +62,12 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
     visit index, said on the axis, when the data have no dates), for every model. The
     observed means of the modelled rows are open markers with their own interval
     (``observed_error``), drawn just beside the model's mean at each visit (shifted by
-    :data:`OBSERVED_DODGE`), so the model can be read against the data (SAMPL: show the
+    ``OBSERVED_DODGE``), so the model can be read against the data (SAMPL: show the
     data behind a model). Visits after the last treatment session
     (:meth:`~dryneedle_outcomes.Cohort.session_visits`) are follow-up: a shaded region
     labelled "follow-up". The legend names the arms and the intervals with their level
     ("Model mean (95% CI)") and sits inside the axes only where it covers no data
-    (:func:`~dryneedle_outcomes.plots.legend.place_legend`), else above them.
+    (:func:`~dryneedle_outcomes.plots.place_legend`), else above them.
 
     Parameters
     ----------
@@ -82,7 +82,7 @@ def plot_trajectory(result, ax=None, *, observed: bool = True, mcid: bool | None
         individual-level MCID (IMMPACT, Dworkin et al., Pain 2009;146:238-244).
     individuals : bool, optional
         Each patient's observed values as a faint line behind, at the patient's own
-        times. Default: drawn when no arm has more than :data:`INDIVIDUALS_UP_TO` (100)
+        times. Default: drawn when no arm has more than ``INDIVIDUALS_UP_TO`` (100)
         patients. When drawn, at most ``max_individuals`` patients per arm (a fixed
         random subset, the same every time).
     max_individuals : int, default 150
@@ -199,7 +199,7 @@ def _legend(ax, arms, colours: dict, *, level: str, observed: bool,
 
 def mark_visits(ax, frame, where: dict[int, float], label: str) -> list[float]:
     """The visit time axis: a tick at each visit's time (whole weeks without decimals),
-    the axis label, and the follow-up visits shaded (:func:`visit_positions` gives
+    the axis label, and the follow-up visits shaded (``visit_positions`` gives
     ``where`` and ``label``); returns the tick positions.
 
     ``frame`` has ``visits``, ``visit_days`` and ``session_visits`` (None: the data do
@@ -274,7 +274,7 @@ def plot_visit_means(means: pd.DataFrame, ax=None, *, outcome: str, conf_level: 
                      reference=None, what: str = "Mean"):
     """Means per arm and visit with CI error bars, each visit at its time.
 
-    The x axis is the one of :func:`plot_trajectory` (:func:`visit_positions`: weeks
+    The x axis is the one of :func:`plot_trajectory` (``visit_positions``: weeks
     since baseline when every visit is dated, else the visit index, said on the axis),
     follow-up visits after the last treatment session are shaded, arms are dodged
     slightly, and the legend states the CI level ("Mean (95% CI)"), placed where it

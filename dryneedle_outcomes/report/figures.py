@@ -7,7 +7,7 @@ wide as the journal column asked for (its subplots laid out again for that width
 :func:`~dryneedle_outcomes.plots.save_figure` does, and as tall as
 ``NamedFigure.height_for`` says for that width
 (a double-column figure is taller, so its aspect stays readable). Legends are placed
-again for the layout (:func:`~dryneedle_outcomes.plots.legend.lay_out`).
+again for the layout (``lay_out``).
 Figures are drawn on :class:`matplotlib.figure.Figure` objects, not through pyplot, so a
 run neither needs a display nor leaves figures open.
 

@@ -63,7 +63,7 @@ class NamedFigure:
 
         The text part (``fixed_mm``) keeps its height. The plotting area keeps the
         aspect it has at one column, so a double-column (174 mm) figure is about twice
-        as tall, but grows to no more than :data:`MAX_HEIGHT_FRACTION` of the width
+        as tall, but grows to no more than ``MAX_HEIGHT_FRACTION`` of the width
         (a plot of 60 mm at 85 mm is 87 mm at 174 mm), and never shrinks below its
         single-column height (a tall figure such as the CONSORT flow keeps its height).
 

@@ -90,6 +90,11 @@ p_values = false
 # blinding assessed by the patients' end-of-trial guess of their arm (CONSORT 2025)
 [analysis.blinding]
 
+# the intervention as delivered (STRICTA 2010): sessions, needles, muscles, side,
+# technique, twitch responses and soreness per arm, against the {k} sessions planned
+[analysis.stricta]
+planned_sessions = {n_sessions}
+
 [analysis.time_to_relief]
 mcid = true
 # confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)

@@ -44,6 +44,8 @@ TABLES = (
        "tipping_point", "tipping_point_table"]
     # the participant flow (CONSORT 2025) and the observed data
     + ["consort_flow", "consort_by_visit", "observed_data"]
+    # the intervention as delivered (STRICTA 2010), right after the flow
+    + ["stricta"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
@@ -266,6 +268,23 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     frames["consort_flow"], frames["consort_by_visit"] = flow.table(), flow.by_visit
     frames["observed_data"] = dno.observed_summary(cohort).display()
     return frames
+
+
+def test_the_stricta_table_follows_the_flow_and_equals_the_api(sample_run, ice_cohort):
+    """[analysis.stricta] (issue 14 item 2): the run's table is dno.stricta_table's, and
+    the report places it right after the participant flow."""
+    out, _, _ = sample_run
+    csv = pd.read_csv(out / "tables" / "stricta.csv", dtype=str, keep_default_na=False)
+    api = dno.stricta_table(ice_cohort, planned_sessions=6).table
+    assert csv.columns.tolist() == api.columns.tolist()
+    assert csv.to_numpy().tolist() == api.astype(str).to_numpy().tolist()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.index('id="consort"') < html.index('id="stricta"') < html.index(
+        'id="baseline_table"')
+    # each named intrinsic muscle has its own row; the coarse bin is only their group
+    named = csv.loc[csv["item"] == "2b", "characteristic"]
+    for muscle in ("abductor hallucis", "flexor digitorum brevis", "quadratus plantae"):
+        assert named.str.startswith(f"Muscle needled: {muscle} (intrinsic foot)").any()
 
 
 def test_the_participant_flow_counts_the_sample_events(sample_run, ice_cohort):

@@ -333,6 +333,8 @@ def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
     tip = res.tipping_point(list(rb.tipping_deltas)).tables()
     frames["tipping_point"] = tip["tipping"].table
     frames["tipping_point_table"] = tip["table"].table
+    frames["stricta"] = dno.stricta_table(
+        ice_cohort, planned_sessions=cfg.analysis.stricta.planned_sessions).table
     return frames
 
 

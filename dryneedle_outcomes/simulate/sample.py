@@ -204,7 +204,12 @@ source.
   for the instrument. Needled Y/N; number of needles (inserted) and LTRs are 0
   when not needled, including sham sessions (the non-penetrating sham inserts none).
   Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
-  fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`).
+  fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`),
+  each intrinsic foot muscle by name (abductor hallucis, FDB, QP, ADM) and, in most
+  rows, the side ("L gastroc", "soleus (right)", "B/L ..."), which the loader reads
+  into `laterality`. "Technique" ("fast-in fast-out", "pistoning", "FIFO", "static",
+  "no manipulation") and "Retention (min)" (static needles only) describe the needling
+  (STRICTA 2010 item 2).
   Soreness as text ("36h", "24-48h", "24–48 hrs", "1-2 days", "2 days", ">48h", "ongoing",
   "none"). **Soreness is recorded after sham sessions too** (the non-penetrating sham is
   a procedure: blunt needles pressed on the skin), shorter and more often none; blank

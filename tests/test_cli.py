@@ -416,11 +416,11 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    # 13: loading, Table 1, two trajectory models, the jump-to-reference imputation
+    # 14: loading, Table 1, two trajectory models, the jump-to-reference imputation
     # ([analysis.reference_based]), two timescales of time to relief, responders, blinding,
-    # harms, soreness, two output steps
-    assert steps[0].startswith("[1/13] loading") and steps[-1].startswith("[13/13]")
-    assert len(steps) == 13
+    # harms, soreness, the intervention as delivered ([analysis.stricta]), two output steps
+    assert steps[0].startswith("[1/14] loading") and steps[-1].startswith("[14/14]")
+    assert len(steps) == 14
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):

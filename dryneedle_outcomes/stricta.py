@@ -14,7 +14,7 @@ leaving it out.
 
 Definitions
     *Sessions received*: the rule of the CONSORT flow and the per-protocol population
-    (:func:`~dryneedle_outcomes.estimands.populations.received_session_rows`: a session
+    (``estimands.populations.received_session_rows``: a session
     visit attended and, in a needling arm, needled; none after treatment stopped).
     *Needled sessions*: sessions received at which needles were inserted
     (:meth:`~dryneedle_outcomes.Cohort.needled`); the counts of needles, twitch

@@ -182,11 +182,16 @@ def _muscle_text(rng: np.random.Generator, muscles: pd.Series, own: np.random.Ge
         table[canon] = variants
     keys = list(table)
     grid = np.array([table[k] for k in keys], dtype=object)
-    split = muscles.str.split(";")
-    named = split.map(lambda ms: ";".join(m for m in ms if m in _INTRINSIC_TEXT),
-                      na_action="ignore")
-    sites = split.map(lambda ms: ";".join(dict.fromkeys(
-        "intrinsic_foot" if m in _INTRINSIC_TEXT else m for m in ms)), na_action="ignore")
+    # per distinct muscle list (not per row): its sites and its named intrinsic muscles
+    codes, uniques = pd.factorize(muscles.reset_index(drop=True), use_na_sentinel=True)
+    parts_u = [str(u).split(";") for u in uniques]
+    sites_u = np.array([";".join(dict.fromkeys("intrinsic_foot" if m in _INTRINSIC_TEXT else m
+                                               for m in ms)) for ms in parts_u] + [np.nan],
+                       dtype=object)
+    named_u = np.array([";".join(m for m in ms if m in _INTRINSIC_TEXT) for ms in parts_u]
+                       + [np.nan], dtype=object)
+    sites = pd.Series(sites_u[codes], dtype=object)   # code -1 takes the trailing NaN
+    named = pd.Series(named_u[codes], dtype=object)
     out = pd.Series(_pick(rng, sites, keys, grid))
     named_keys = sorted(set(named.dropna()) - {""})   # distinct lists, not rows
     intrinsic = _pick(own, named, named_keys,
@@ -197,18 +202,19 @@ def _muscle_text(rng: np.random.Generator, muscles: pd.Series, own: np.random.Ge
     left = out.str.partition("{}")
     out = out.where(~has, left[0] + pd.Series(intrinsic) + left[2])
     if laterality is not None:
-        side = laterality.reset_index(drop=True)
+        side = laterality.reset_index(drop=True).to_numpy(dtype=object)
         u = own.random(len(out))
         k = own.integers(0, 3, len(out))
-        prefix = side.map(lambda s: _SIDE_PREFIX[s], na_action="ignore")
-        suffix = side.map(lambda s: _SIDE_SUFFIX[s], na_action="ignore")
-        given = side.notna().to_numpy() & (out != "").to_numpy()
+        pre_text = np.full(len(out), "", dtype=object)
+        post_text = np.full(len(out), "", dtype=object)
+        for value in _SIDE_PREFIX:   # three sides, not rows
+            pre = np.asarray(_SIDE_PREFIX[value], dtype=object)
+            post = np.asarray(_SIDE_SUFFIX[value], dtype=object)
+            pre_text = np.where(side == value, pre[k % len(pre)], pre_text)
+            post_text = np.where(side == value, post[k % len(post)], post_text)
+        given = pd.notna(side) & (out != "").to_numpy()
         pre = given & (u < 0.55)
         post = given & (u >= 0.55) & (u < 0.85)   # the rest: no side written
-        pre_text = pd.Series([t[i % len(t)] if isinstance(t, tuple) else ""
-                              for t, i in zip(prefix, k)], dtype=object)
-        post_text = pd.Series([t[i % len(t)] if isinstance(t, tuple) else ""
-                               for t, i in zip(suffix, k)], dtype=object)
         out = out.where(~pre, pre_text + out).where(~post, out + post_text)
     return out.to_numpy(dtype=object)
 

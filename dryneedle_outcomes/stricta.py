@@ -318,17 +318,21 @@ def _display(arms, allocated, planned, dose, muscles, categories, nd, practition
     """The display rows (item, characteristic, one text per arm) and the items missing."""
     rows: list[tuple] = []
     missing: list[str] = []
+    needled_arms = set(nd["arm"])
+    # an arm without a needled session (a non-penetrating sham) has nothing to describe
+    empty = {a: ("no needled session" if a not in needled_arms else _NOT_RECORDED)
+             for a in arms}
 
     def add(item: str, what: str, texts) -> None:
         rows.append((item, what, *texts))
 
-    def stats(quantity: str, what: str, item: str, *, none: str = "none") -> None:
+    def stats(quantity: str, what: str, item: str, *, none: str | None = None) -> None:
         d = dose[dose["quantity"] == quantity].set_index("arm").reindex(arms)
         if d["n"].fillna(0).sum() == 0:
             add(item, what, [_NOT_RECORDED] * len(arms))
             missing.append(f"{item} {what}")
             return
-        add(item, what, [none if not r.n else
+        add(item, what, [(none or empty[r.Index]) if not r.n else
                          f"{_num(r.median, digits)} [{_num(r.q1, digits)}, "
                          f"{_num(r.q3, digits)}] ({_num(r.min, digits)}-{_num(r.max, digits)})"
                          for r in d.itertuples()])   # one row per arm
@@ -343,7 +347,8 @@ def _display(arms, allocated, planned, dose, muscles, categories, nd, practition
             v = c[c["value"] == value].set_index("arm").reindex(arms)
             v = v.fillna({"sessions": 0, "denominator": 0})
             add(item, label if only else f"{label}: {value}",
-                [_pct(int(r.sessions), int(r.denominator)) if r.denominator else "none"
+                [_pct(int(r.sessions), int(r.denominator)) if r.denominator else
+                 (empty[r.Index] if variable != "soreness" else _NOT_RECORDED)
                  for r in v.itertuples()])   # one row per arm
 
     add("", "Patients allocated", [str(int(allocated[a])) for a in arms])
@@ -351,8 +356,9 @@ def _display(arms, allocated, planned, dose, muscles, categories, nd, practition
         [str(planned) if planned is not None else "not given (pass planned_sessions)"] *
         len(arms))
     stats("sessions_per_patient", "Sessions received per patient, median [IQR] (range)",
-          "3a")
-    stats("interval_days", "Days between sessions, median [IQR] (range)", "3b")
+          "3a", none=_NOT_RECORDED)
+    stats("interval_days", "Days between sessions, median [IQR] (range)", "3b",
+          none=_NOT_RECORDED)
     stats("needles_per_session", "Needles inserted per session, median [IQR] (range)", "2a",
           none="no needle inserted")
     m = muscles
@@ -362,23 +368,21 @@ def _display(arms, allocated, planned, dose, muscles, categories, nd, practition
         add("2b", f"Muscle needled: {muscle.replace('_', ' ')} ({group}), patients; sessions",
             [f"{_pct(int(r.patients), int(r.patients_denominator))}; "
              f"{_pct(int(r.sessions), int(r.sessions_denominator))}"
-             if r.sessions_denominator else "none" for r in v.itertuples()])
+             if r.sessions_denominator else empty[r.Index] for r in v.itertuples()])
     if not len(m) or m["sessions_denominator"].sum() == 0:
         missing.append("2b muscles needled")
     cats("laterality", "2b", "Side needled (sessions)")
     stats("twitch_responses_per_session",
-          "Local twitch responses per session, median [IQR] (range)", "2d",
-          none="no needled session")
+          "Local twitch responses per session, median [IQR] (range)", "2d")
     if "twitch_responses" in nd and nd["twitch_responses"].notna().any():
         t = nd[nd["twitch_responses"].notna()]
         hit = (t["twitch_responses"] > 0).groupby(t["arm"]).agg(
             hits="sum", total="size").reindex(arms).fillna(0)
         add("2d", "Sessions with at least one local twitch response",
-            [_pct(int(r.hits), int(r.total)) if r.total else "none"
+            [_pct(int(r.hits), int(r.total)) if r.total else empty[r.Index]
              for r in hit.itertuples()])
     cats("technique", "2e", "Technique (sessions)")
-    stats("retention_min", "Needle retention time (min), median [IQR] (range)", "2f",
-          none="none recorded")
+    stats("retention_min", "Needle retention time (min), median [IQR] (range)", "2f")
     cats("soreness", "", "Sessions followed by soreness", only="sore")
     lo = dose[dose["quantity"] == "soreness_lower_h"].set_index("arm").reindex(arms)
     hi = dose[dose["quantity"] == "soreness_upper_h"].set_index("arm").reindex(arms)
@@ -389,8 +393,6 @@ def _display(arms, allocated, planned, dose, muscles, categories, nd, practition
     if practitioners is not None:
         add("5", "Practitioners (distinct, from the data)", [str(int(n)) for n in practitioners])
     for item, what in NOT_IN_DATA:
-        if item == "5" and practitioners is not None:
-            continue
         add(item, what, [_NOT_RECORDED] * len(arms))
         missing.append(f"{item} {what}")
     table = pd.DataFrame(rows, columns=["item", "characteristic", *arms])

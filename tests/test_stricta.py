@@ -52,6 +52,8 @@ COLUMNS = ["patient_id", "visit", "day", "needled", "needles", "twitch_responses
 def _cohort(drop=()) -> dno.Cohort:
     visits = pd.DataFrame(ROWS, columns=COLUMNS).drop(columns=list(drop))
     visits["first_step_pain"] = 50.0
+    # a carried column naming the practitioner: C was needled by a second one
+    visits["clinician"] = np.where(visits["patient_id"] == "C", "Y", "X")
     patients = pd.DataFrame({"patient_id": list("ABCDE"),
                              "arm": ["dry_needling"] * 3 + ["sham"] * 2})
     return dno.load_cohort(visits, patients)
@@ -175,9 +177,16 @@ def test_display_rows(result):
         "5/7 (71%)"   # 2, 3, 1, 1, 4 of 2, 0, 3, 1, 1, 4, 0
     assert t.loc["Side needled (sessions): left", "dry_needling"] == "3/6 (50%)"
     assert t.loc["Sessions followed by soreness", "sham"] == "2/4 (50%)"
+    # the sham inserts no needle: its per-needled-session rows say so
+    assert t.loc["Side needled (sessions): left", "sham"] == "no needled session"
+    assert t.loc["Needle retention time (min), median [IQR] (range)", "sham"] == \
+        "no needled session"
+    assert t.loc["Practitioners (distinct, from the data)", "dry_needling"] == "2"   # X, Y
+    assert t.loc["Practitioners (distinct, from the data)", "sham"] == "1"
     # every STRICTA item the data do not carry is stated, not left out
     for item in ("2c", "2g", "4a", "5", "6a-b"):
-        row = result.table[result.table["item"] == item]
+        row = result.table[(result.table["item"] == item)
+                           & ~result.table["characteristic"].str.startswith("Practitioners")]
         assert (row[["dry_needling", "sham"]] == "not recorded").all().all(), item
     assert any(line.startswith("2c ") for line in result.not_recorded)
 

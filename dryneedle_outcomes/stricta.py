@@ -130,6 +130,14 @@ class StrictaTable(NoComparison, AnalysisResult):
             self.table, title="Intervention as delivered (STRICTA 2010), per arm",
             notes=self.notes)}
 
+    def _repr_headline(self) -> str:
+        arms = ", ".join(f"{a} ({n})" for a, n in zip(self.table.columns[2:],
+                                                     self.table.iloc[0, 2:]))
+        planned = (f"{self.planned_sessions} sessions planned" if self.planned_sessions
+                   else "sessions planned: not given")
+        return (f"Intervention as delivered (STRICTA 2010): {arms}; {planned}; "
+                f"{len(self.not_recorded)} item(s) not recorded")
+
     def plot(self, ax=None, **kwargs):
         """Muscles needled: % of each arm's needled sessions, one bar per arm and muscle.
 

@@ -44,6 +44,8 @@ TABLES = (
        "tipping_point", "tipping_point_table"]
     # the participant flow (CONSORT 2025) and the observed data
     + ["consort_flow", "consort_by_visit", "observed_data"]
+    # the intervention as delivered (STRICTA 2010), right after the flow
+    + ["stricta"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
@@ -268,6 +270,23 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def test_the_stricta_table_follows_the_flow_and_equals_the_api(sample_run, ice_cohort):
+    """[analysis.stricta] (issue 14 item 2): the run's table is dno.stricta_table's, and
+    the report places it right after the participant flow."""
+    out, _, _ = sample_run
+    csv = pd.read_csv(out / "tables" / "stricta.csv", dtype=str, keep_default_na=False)
+    api = dno.stricta_table(ice_cohort, planned_sessions=6).table
+    assert csv.columns.tolist() == api.columns.tolist()
+    assert csv.to_numpy().tolist() == api.astype(str).to_numpy().tolist()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.index('id="consort"') < html.index('id="stricta"') < html.index(
+        'id="baseline_table"')
+    # each named intrinsic muscle has its own row; the coarse bin is only their group
+    named = csv.loc[csv["item"] == "2b", "characteristic"]
+    for muscle in ("abductor hallucis", "flexor digitorum brevis", "quadratus plantae"):
+        assert named.str.startswith(f"Muscle needled: {muscle} (intrinsic foot)").any()
+
+
 def test_the_participant_flow_counts_the_sample_events(sample_run, ice_cohort):
     """The run's CONSORT numbers equal independent counts of the sample's intercurrent
     events and assessments (issue 14 item 1)."""
@@ -314,6 +333,8 @@ def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
     tip = res.tipping_point(list(rb.tipping_deltas)).tables()
     frames["tipping_point"] = tip["tipping"].table
     frames["tipping_point_table"] = tip["table"].table
+    frames["stricta"] = dno.stricta_table(
+        ice_cohort, planned_sessions=cfg.analysis.stricta.planned_sessions).table
     return frames
 
 
@@ -395,11 +416,11 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    # 13: loading, Table 1, two trajectory models, the jump-to-reference imputation
+    # 14: loading, Table 1, two trajectory models, the jump-to-reference imputation
     # ([analysis.reference_based]), two timescales of time to relief, responders, blinding,
-    # harms, soreness, two output steps
-    assert steps[0].startswith("[1/13] loading") and steps[-1].startswith("[13/13]")
-    assert len(steps) == 13
+    # harms, soreness, the intervention as delivered ([analysis.stricta]), two output steps
+    assert steps[0].startswith("[1/14] loading") and steps[-1].startswith("[14/14]")
+    assert len(steps) == 14
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):

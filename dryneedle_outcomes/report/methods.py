@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .. import __version__
 from ..cohort import Cohort
+from ..harms.rates import AdverseEventRates
 from ..instruments import get_instrument
 from ..manifest import package_versions
 from ..models.methods_text import DF_NAMES, adjusted_for, describe
@@ -67,14 +68,26 @@ def _join(items: list[str]) -> str:
 
 def lower_first(label: str) -> str:
     """``label`` with its first letter lower-cased unless it starts an acronym
-    ("First-step pain" -> "first-step pain", "FHSQ pain" unchanged)."""
+    ("First-step pain" -> "first-step pain", "FHSQ pain" unchanged).
+
+    Examples
+    --------
+    >>> lower_first("First-step pain (VAS, mm)"), lower_first("FHSQ pain")
+    ('first-step pain (VAS, mm)', 'FHSQ pain')
+    """
     if len(label) > 1 and label[1].isupper():
         return label
     return label[:1].lower() + label[1:]
 
 
 def article(noun: str) -> str:
-    """"an MMRM", "a random-slope model"."""
+    """"an MMRM", "a random-slope model".
+
+    Examples
+    --------
+    >>> article("MMRM (unstructured covariance)"), article("random-slope model")
+    ('an MMRM (unstructured covariance)', 'a random-slope model')
+    """
     return ("an " if noun[:1] in "AEIOUaeiouM" or noun.startswith(("MMRM", "FHSQ"))
             else "a ") + noun
 
@@ -99,8 +112,9 @@ def data_methods(cohort: Cohort, inputs: dict, sections: list[Section]) -> Parag
              f"soreness intervals) and {len(q.flags)} flagged record(s) were listed, "
              "none applied silently.")]
     arms = cohort.patients["arm"].value_counts(sort=False)
-    text.append(f"{len(cohort.patients)} patients were analysed in the arm allocated ("
-                + ", ".join(f"{_arm(a)} {int(n)}" for a, n in arms.items()) + ").")
+    text.append(f"The cohort held {len(cohort.patients)} patients ("
+                + ", ".join(f"{_arm(a)} {int(n)}" for a, n in arms.items()) + "); each "
+                "analysis states how many it used.")
     n_dev = len(cohort.protocol_deviations)
     if n_dev:
         text[-1] += (f" {n_dev} needled visit(s) were protocol deviations (a "
@@ -114,9 +128,10 @@ def data_methods(cohort: Cohort, inputs: dict, sections: list[Section]) -> Parag
     return "Data handling", [" ".join(text)]
 
 
-def estimand_methods(estimand: dict | None) -> Paragraphs | None:
-    """The estimand's five attributes (ICH E9(R1) A.3.2)."""
-    if estimand is None:
+def estimand_methods(estimand: dict | None, sections: list[Section]) -> Paragraphs | None:
+    """The estimand's five attributes (ICH E9(R1) A.3.2); None when the run has no
+    estimand table (none configured, or it could not be applied)."""
+    if estimand is None or named_table(sections, "estimand") is None:
         return None
     from ..estimands import Estimand
 
@@ -295,7 +310,7 @@ def harms_methods(sections: list[Section]) -> Paragraphs | None:
         return None
     rule = table.extra.get("soreness_rule")
     pers = [t.per for s in sections for t in (x.table for x in s.tables)
-            if t.__class__.__name__ == "AdverseEventRates"]
+            if isinstance(t, AdverseEventRates)]
     words = {"patient": "per participant", "session": "per treatment appointment",
              "100_needles": "per 100 needle insertions"}
     text = ["Adverse events were coded to a controlled vocabulary and reported following "
@@ -359,7 +374,7 @@ def methods_sections(cohort: Cohort, sections: list[Section], *, options=None,
     deltas = ()
     if options is not None and options.reference_based is not None:
         deltas = tuple(options.reference_based.tipping_deltas)
-    parts = [data_methods(cohort, inputs or {}, sections), estimand_methods(estimand),
+    parts = [data_methods(cohort, inputs or {}, sections), estimand_methods(estimand, sections),
              primary_methods(sections), missing_methods(sections, deltas),
              relief_methods(sections), responder_methods(sections),
              harms_methods(sections), *other_methods(sections, options),

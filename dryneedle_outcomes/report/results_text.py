@@ -103,9 +103,13 @@ def primary_results(sections: list[Section]) -> Paragraphs | None:
     if fit is None:
         return None
     table = named_table(sections, f"trajectory_{fit.model}_arm_difference")
+    if table is None or table.table.empty:
+        return None
     visit = fit.primary_visit if fit.primary_visit is not None else \
         int(table.table["visit"].max())
     rows = table.table[table.table["visit"] == visit]
+    if rows.empty:
+        return None
     inst = get_instrument(fit.outcome)
     when = ("the pre-specified primary visit" if visit == fit.primary_visit
             else "the last visit (no primary visit was pre-specified)")
@@ -135,7 +139,7 @@ def sensitivity_results(sections: list[Section], visit: int | None) -> Paragraph
     visit = visit if visit in first.visits else first.visits[-1]
     units = get_instrument(first.outcome).units
     frame = table.table[table.table["visit"] == visit]
-    out = []
+    out: list[str] = []
     for r in frame.itertuples():
         name = r.method.replace("_", " ")
         out.append(f"Under {name} imputation, the difference at visit {visit} was "
@@ -167,6 +171,8 @@ def relief_results(sections: list[Section]) -> Paragraphs | None:
     stem = f"time_to_relief_{r.timescale}"
     unit = r.timescale
     med = named_table(sections, f"{stem}_median")
+    if med is None:
+        return None
     level = f"{med.conf_level:.0%} CI"
     parts = [f"{cell(med, 'estimate', x.estimate)}"
              + (f" {unit}" if math.isfinite(x.estimate) else "")
@@ -178,7 +184,8 @@ def relief_results(sections: list[Section]) -> Paragraphs | None:
     hr, model = ((ic, "interval-censored proportional hazards model")
                  if ic is not None and len(ic.table) else
                  (named_table(sections, f"{stem}_hazard_ratios"), "Cox model"))
-    arms = hr.table[hr.table["term"].astype(str).str.startswith("arm[")]
+    arms = (hr.table[hr.table["term"].astype(str).str.startswith("arm[")]
+            if hr is not None else pd.DataFrame())
     for x in arms.itertuples():
         arm = str(x.term)[4:-1]
         out.append(f"The hazard ratio of relief, {_arm(arm)} vs {_arm(r.reference_arm)}, "
@@ -208,9 +215,13 @@ def responder_results(sections: list[Section], visit: int | None) -> Paragraphs 
         return None
     missing, r = next(iter(res.items()))
     table = named_table(sections, f"responders_{missing}")
+    if table is None:
+        return None
     if visit is None or visit not in set(table.table["visit"]):
         visit = int(table.table["visit"].max())
     rows = table.table[table.table["visit"] == visit]
+    if rows.empty:
+        return None
     counts = [f"{cell(table, 'n_responders', x.n_responders)}/"
               f"{cell(table, 'denominator', x.denominator)} "
               f"({cell(table, 'estimate', x.estimate)}) with {_arm(x.arm)}"
@@ -276,4 +287,4 @@ def results_sections(sections: list[Section], *, primary_visit: int | None = Non
              relief_results(sections), responder_results(sections, primary_visit),
              harms_results(sections)]
     return [(heading, [" ".join(sentences)]) for heading, sentences in
-            (p for p in parts if p is not None)]
+            (p for p in parts if p is not None) if sentences]

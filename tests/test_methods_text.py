@@ -245,3 +245,31 @@ def test_report_has_the_methods_and_results_after_the_summary(small_run):
         < report.index('id="results"') < report.index('id="data"')
     assert "(Kenward &amp; Roger 1997)" in report
     assert "[@" not in report
+
+
+# ---------------------------------------------------------------- configured extras
+def _section(key: str, name: str, frame: pd.DataFrame, **kw):
+    from dryneedle_outcomes.report.sections import NamedTable, Section
+
+    return Section(key, key, items=[NamedTable(name, TableResult(frame, **kw))])
+
+
+def test_multiplicity_and_subgroup_sentences_read_their_tables():
+    from dryneedle_outcomes.report.results_text import multiplicity_results, subgroup_results
+
+    mult = _section("multiplicity", "multiplicity", pd.DataFrame({
+        "outcome": ["first_step_pain", "fhsq_pain"], "visit": [6, 6],
+        "p_value": [0.0004, 0.0312], "p_adjusted": [0.0008, 0.0312],
+        "reject": [True, True]}))
+    sub = _section("subgroups", "subgroups_interaction", pd.DataFrame({
+        "subgroup": ["sex", "symptom_months"], "scale": ["levels", "continuous"],
+        "p_value": [0.8754, 0.04]}))
+    heading, (text,) = multiplicity_results([mult])
+    assert heading == "Primary endpoints (multiplicity)"
+    assert text.startswith("With the declared multiplicity procedure: first-step pain (VAS, "
+                           "mm) at visit 6, adjusted p < 0.001 (unadjusted p < 0.001; rejected); ")
+    assert text.endswith("at visit 6, adjusted p = 0.031 (unadjusted p = 0.031; rejected).")
+    _, (text,) = subgroup_results([sub])
+    assert text == ("Tests of the arm-by-subgroup interaction at the primary visit: sex "
+                    "p = 0.875; symptom months (continuous) p = 0.040 (exploratory).")
+    assert multiplicity_results([]) is None and subgroup_results([]) is None

@@ -341,7 +341,8 @@ def other_methods(sections: list[Section], options) -> list[Paragraphs]:
     if mult is not None and named_table(sections, "multiplicity") is not None:
         name, cite = PROCEDURE_CITES.get(mult.procedure, (
             mult.procedure.replace("_", " ") + " procedure", None))
-        eps = _join([f"{get_instrument(e).label} at visit {v}" for e, v in mult.endpoints])
+        eps = _join([f"{lower_first(get_instrument(e).label)} at visit {v}"
+                     for e, v in mult.endpoints])
         out.append(("Multiplicity", [
             f"The primary endpoints ({eps}) were tested at a family-wise alpha of "
             f"{mult.alpha:g} with {name}" + (f" [@{cite}]" if cite else "") + "."]))

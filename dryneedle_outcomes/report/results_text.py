@@ -50,6 +50,12 @@ def cell(table: TableResult, column: str, value) -> str:
                          not_reached=column in table.not_reached)[0]
 
 
+def p_phrase(table: TableResult, column: str, value) -> str:
+    """"p = 0.031" or "p < 0.001", the value as ``table`` renders ``column``."""
+    text = cell(table, column, value)
+    return f"p < {text[1:]}" if text.startswith("<") else f"p = {text}"
+
+
 def _arm(arm) -> str:
     return str(arm).replace("_", " ")
 
@@ -277,13 +283,41 @@ def harms_results(sections: list[Section]) -> Paragraphs | None:
     return "Harms", out
 
 
+def multiplicity_results(sections: list[Section]) -> Paragraphs | None:
+    """The multiplicity-adjusted p-value of each primary endpoint and the decision."""
+    table = named_table(sections, "multiplicity")
+    if table is None or table.table.empty:
+        return None
+    parts = [f"{lower_first(get_instrument(r.outcome).label)} at visit {r.visit}, adjusted "
+             f"{p_phrase(table, 'p_adjusted', r.p_adjusted)} (unadjusted "
+             f"{p_phrase(table, 'p_value', r.p_value)}; "
+             + ("rejected" if r.reject else "not rejected") + ")"
+             for r in table.table.itertuples()]
+    return "Primary endpoints (multiplicity)", [
+        "With the declared multiplicity procedure: " + "; ".join(parts) + "."]
+
+
+def subgroup_results(sections: list[Section]) -> Paragraphs | None:
+    """The arm-by-subgroup interaction test of each pre-specified subgroup."""
+    table = named_table(sections, "subgroups_interaction")
+    if table is None or table.table.empty:
+        return None
+    parts = [f"{str(r.subgroup).replace('_', ' ')}"
+             + (" (continuous)" if getattr(r, "scale", "levels") == "continuous" else "")
+             + f" {p_phrase(table, 'p_value', r.p_value)}"
+             for r in table.table.itertuples()]
+    return "Subgroups", ["Tests of the arm-by-subgroup interaction at the primary visit: "
+                         + "; ".join(parts) + " (exploratory)."]
+
+
 def results_sections(sections: list[Section], *, primary_visit: int | None = None
                      ) -> list[Paragraphs]:
     """Every Results paragraph of a run, as ``(heading, sentences)`` in order."""
     fit = primary_fit(sections)
     if primary_visit is None and fit is not None:
         primary_visit = fit.primary_visit
-    parts = [primary_results(sections), sensitivity_results(sections, primary_visit),
+    parts = [primary_results(sections), multiplicity_results(sections),
+             sensitivity_results(sections, primary_visit), subgroup_results(sections),
              relief_results(sections), responder_results(sections, primary_visit),
              harms_results(sections)]
     return [(heading, [" ".join(sentences)]) for heading, sentences in

@@ -93,6 +93,8 @@ def test_citations_read_as_author_year_in_the_report():
     assert short_label("wolbers_2022") == "Wolbers et al. 2022"
     assert short_label("hopewell_2025") == "Hopewell et al. 2025"
     assert reference_line("turnbull_1976").startswith("Turnbull, Bruce W. (1976).")
+    assert reference_line("fda_covariates_2023").startswith(
+        "U.S. Food and Drug Administration (2023). Adjusting for Covariates")
     text = RunText(methods=[("M", ["A [@rubin_1987; @cro_2020] and [@rubin_1987]."])])
     assert text.citations() == ["rubin_1987", "cro_2020"]
     assert "Rubin 1987; Cro et al. 2020" in text.html()

@@ -49,6 +49,7 @@ REFERENCES: dict[str, tuple[str, dict[str, str]]] = {
     "ich_e9_r1_2019": ("misc", {
         "author": "{International Council for Harmonisation of Technical Requirements "
                   "for Pharmaceuticals for Human Use}",
+        "shortauthor": "ICH",
         "title": "{ICH} {E9(R1)}: Addendum on estimands and sensitivity analysis in "
                  "clinical trials to the guideline on statistical principles for "
                  "clinical trials",
@@ -161,7 +162,7 @@ REFERENCES: dict[str, tuple[str, dict[str, str]]] = {
         "journal": "Drug Information Journal", "year": "2011", "volume": "45",
         "number": "4", "pages": "481--493", "doi": "10.1177/009286151104500409"}),
     "fda_covariates_2023": ("misc", {
-        "author": "{U.S. Food and Drug Administration}",
+        "author": "{U.S. Food and Drug Administration}", "shortauthor": "FDA",
         "title": "Adjusting for Covariates in Randomized Clinical Trials for Drugs and "
                  "Biological Products: Guidance for Industry",
         "howpublished": "Final guidance, May 2023", "year": "2023"}),

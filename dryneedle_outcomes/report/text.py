@@ -41,12 +41,19 @@ def _surname(author: str) -> str:
 
 
 def short_label(key: str) -> str:
-    """"Kenward & Roger 1997", "Wolbers et al. 2022", "Rubin 1987" for ``key``."""
+    """"Kenward & Roger 1997", "Wolbers et al. 2022", "Rubin 1987", "ICH 2019" for
+    ``key``.
+
+    Examples
+    --------
+    >>> short_label("ich_e9_r1_2019"), short_label("fda_covariates_2023")
+    ('ICH 2019', 'FDA 2023')
+    """
     _, fields = REFERENCES[key]
-    authors = [a for a in fields["author"].split(" and ")]
     year = fields["year"]
-    if authors[0].startswith("{"):             # an organisation
-        return f"{authors[0].strip('{}')} {year}"
+    if fields["author"].startswith("{"):       # an organisation, by its short name
+        return f"{fields.get('shortauthor', fields['author'].strip('{}'))} {year}"
+    authors = fields["author"].split(" and ")
     if len(authors) == 1:
         return f"{_surname(authors[0])} {year}"
     if len(authors) == 2 and authors[1] != "others":
@@ -60,7 +67,8 @@ def reference_line(key: str) -> str:
     kind, f = REFERENCES[key]
     clean = {k: re.sub(r"\{\\'o\}", "ó", re.sub(r"\{\\o\}", "ø", v)).replace("{", "")
              .replace("}", "").replace("--", "–") for k, v in f.items()}
-    authors = clean["author"].replace(" and others", " et al.").replace(" and ", "; ")
+    authors = (clean["author"] if f["author"].startswith("{") else
+               clean["author"].replace(" and others", " et al.").replace(" and ", "; "))
     where = (clean.get("journal", "") + (f" {clean['volume']}" if "volume" in clean else "")
              + (f"({clean['number']})" if "number" in clean else "")
              + (f":{clean['pages']}" if "pages" in clean else "")

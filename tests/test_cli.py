@@ -103,6 +103,10 @@ def test_run_writes_every_expected_file(sample_run):
     assert rejected.loc[rejected["table"] == "intercurrent_events", "rule"].tolist() == [
         "ice_at_baseline"]
     assert "pregnant" in (out / "warnings.txt").read_text(encoding="utf-8")
+    # the Methods and Results text and its bibliography (tests/test_methods_text.py)
+    methods = (out / "methods.md").read_text(encoding="utf-8")
+    assert methods.startswith("# Methods\n") and "\n# Results\n" in methods
+    assert (out / "references.bib").read_text(encoding="utf-8").startswith("@")
 
 
 def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):

@@ -58,6 +58,7 @@ class RunInfo:
     load_warnings: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()  # shown first, in a banner (report.alerts)
     outcome: str | None = None    # the configured outcome (for the instruments' methods)
+    methods_results: str = ""     # the Methods and Results sections (HTML, report.text)
 
 
 #: Rows of the flags table shown in the report (all of them are in quality/flags.csv).
@@ -177,6 +178,7 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
         ("<ul class=\"headline\">" + "".join(f"<li>{_e(h)}</li>" for h in headline) + "</ul>"
          if headline else "<p>No analyses were configured: the data were loaded and "
          "checked only.</p>"),
+        info.methods_results,
         _quality(cohort, info),
     ]
     n_table = n_figure = 0

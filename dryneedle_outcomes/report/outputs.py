@@ -9,6 +9,8 @@ Layout::
                   result's table) and <table>.tex (booktabs, as the report shows it)
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
     report.html   everything above in one self-contained page
+    methods.md    the Methods and Results text (Pandoc citations) built from the results;
+    references.bib  the BibTeX entries methods.md cites (both only when analyses ran)
     summary.txt   the alerts, the cohort summary and the headline numbers
     warnings.txt  every warning of the run, one a line, with the step it came from; the
                   alerts (implausible scales, parts that could not run) first, "[ALERT] ..."
@@ -38,6 +40,7 @@ from .alerts import failure_alerts, scale_alerts
 from .figures import render, width_mm
 from .html import RunInfo, render_report
 from .sections import Section
+from .text import run_text
 
 #: The time written into the run's XLSX tables, so two runs on the same data give the
 #: same bytes (as the CSV and LaTeX files do); the manifest records the run's times.
@@ -129,12 +132,20 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                 keep(path)
                 files[f.name].append(f"figures/{f.name}.{fmt}")
 
+    text = run_text(cohort, sections, options=cfg.analysis, estimand=cfg.estimand,
+                    inputs=cfg.inputs) if sections else None
+    if text is not None:
+        _text(out / "methods.md", text.markdown())
+        _text(out / "references.bib", text.bibtex())
+        keep(out / "methods.md")
+        keep(out / "references.bib")
     info = RunInfo(config=str(cfg.source or "configuration"), version=__version__,
                    started=started,
                    inputs={k: (str(p), sha256(p)) for k, p in cfg.inputs.items()},
                    load_warnings=tuple(load_warnings),
                    alerts=tuple(run_alerts(cohort, sections)),
-                   outcome=cfg.analysis.outcome if cfg.analysis is not None else None)
+                   outcome=cfg.analysis.outcome if cfg.analysis is not None else None,
+                   methods_results=text.html() if text is not None else "")
     step("writing report.html, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,

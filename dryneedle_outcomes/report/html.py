@@ -100,7 +100,7 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
     parts = ["<h2 id=\"data\">Data and quality ledger</h2>",
              f"<p>{_e(cohort.summary().splitlines()[0])}.</p>",
              frame_html(cohort.describe().round(1)),
-             "<h3>Rows read, kept and rejected</h3>", frame_html(q.counts),
+             '<h3 id="ledger-counts">Rows read, kept and rejected</h3>', frame_html(q.counts),
              "<p>read = kept + rejected for every table: "
              + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
              + "</p>"]
@@ -110,10 +110,12 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                   "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>"]
     rules = q.rules()
     if len(rules):
-        parts += ["<h3>Rejections, corrections and flags by rule</h3>", frame_html(rules)]
+        parts += ['<h3 id="ledger-rules">Rejections, corrections and flags by rule</h3>',
+                  frame_html(rules)]
     if len(q.rejected):
         shown = q.rejected.drop(columns=["raw"], errors="ignore")
-        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", frame_html(shown.head(200)),
+        parts += [f'<h3 id="ledger-rejected">Rejected rows ({len(shown)})</h3>',
+                  frame_html(shown.head(200)),
                   '<p class="files">All of them: quality/rejected.csv (with the raw row); '
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
@@ -124,14 +126,15 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                      "contraindication, or a sham-arm patient recorded as needled; kept in "
                      "the analyses).</p>")
     if len(q.flags):
-        parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
+        parts += [f'<h3 id="ledger-flags">Flagged records ({len(q.flags)}): kept, worth a '
+                  "look</h3>",
                   frame_html(q.flags.head(FLAGS_SHOWN)),
                   '<p class="files">All of them: quality/flags.csv'
                   + (f" (first {FLAGS_SHOWN} shown)" if len(q.flags) > FLAGS_SHOWN else "")
                   + "</p>"]
     inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
                            for k, (p, h) in info.inputs.items()])
-    parts += ["<h3>Inputs</h3>", frame_html(inputs)]
+    parts += ['<h3 id="ledger-inputs">Inputs</h3>', frame_html(inputs)]
     return "\n".join(parts)
 
 

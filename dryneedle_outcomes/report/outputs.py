@@ -8,7 +8,14 @@ Layout::
     tables/       <table>.csv and <table>.xlsx (unrounded numbers, every column of the
                   result's table) and <table>.tex (booktabs, as the report shows it)
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
+    report/       the report's items for a journal's supplementary material, named by
+                  their stable identifiers (:mod:`.assets`): fig-<figure>.pdf / .png /
+                  .svg, tab-<table>.csv (as printed), index.csv (identifier, caption,
+                  notes, files of every item)
     report.html   everything above in one self-contained page
+    report.docx   every table as a Word table (caption, notes, landscape when wide) and
+                  the Methods text when given (:mod:`.word`), for co-authors who edit
+                  in Word
     summary.txt   the alerts, the cohort summary and the headline numbers
     warnings.txt  every warning of the run, one a line, with the step it came from; the
                   alerts (implausible scales, parts that could not run) first, "[ALERT] ..."
@@ -23,7 +30,7 @@ run may replace.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,12 +42,15 @@ from ..manifest import build_manifest, output_hashes, sha256
 from ..quality import neutralise_formulas
 from ..tables import table_latex
 from .alerts import failure_alerts, scale_alerts
+from .assets import write_assets
 from .figures import render, width_mm
 from .html import RunInfo, render_report
 from .sections import Section
+from .word import write_docx
 
-#: The time written into the run's XLSX tables, so two runs on the same data give the
-#: same bytes (as the CSV and LaTeX files do); the manifest records the run's times.
+#: The time written into the run's XLSX tables and ``report.docx``, so two runs on the
+#: same data give the same bytes (as the CSV and LaTeX files do); the manifest records
+#: the run's times.
 EXCEL_TIME = datetime(2000, 1, 1)
 
 
@@ -80,8 +90,13 @@ def run_alerts(cohort: Cohort, sections: list[Section]) -> list[str]:
 
 def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Section], *,
               load_warnings=(), started: str,
-              step: Callable[[str], None] = lambda message: None) -> list[str]:
-    """Write every output of the run into ``out``; return their paths relative to it."""
+              step: Callable[[str], None] = lambda message: None,
+              methods: Sequence[tuple[str, Sequence[str]]] = ()) -> list[str]:
+    """Write every output of the run into ``out``; return their paths relative to it.
+
+    ``methods`` is the Methods text of ``report.docx``, as ``(heading, paragraphs)``
+    pairs (none by default).
+    """
     out = Path(out)
     written: list[str] = []
 
@@ -114,6 +129,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                 keep(tables / f"{t.name}.{ext}")
 
     figures: dict[str, bytes] = {}
+    rendered_all: dict[str, dict[str, bytes]] = {}
     files: dict[str, list[str]] = {}
     formats = tuple(cfg.figures.formats)
     for s in sections:
@@ -122,6 +138,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
             rendered = render(f, tuple(dict.fromkeys((*formats, "png"))),
                               width=cfg.figures.width, dpi=cfg.figures.dpi)
             figures[f.name] = rendered["png"]
+            rendered_all[f.name] = rendered
             files[f.name] = []
             for fmt in formats:
                 path = out / "figures" / f"{f.name}.{fmt}"
@@ -135,11 +152,17 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                    load_warnings=tuple(load_warnings),
                    alerts=tuple(run_alerts(cohort, sections)),
                    outcome=cfg.analysis.outcome if cfg.analysis is not None else None)
-    step("writing report.html, summary and manifest")
+    step("writing report.html, report/, report.docx, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,
                                              max_px=min(max_px, 1000)))
     keep(out / "report.html")
+    for path in write_assets(out / "report", sections, rendered_all, formats):
+        keep(path)
+    write_docx(out / "report.docx", [(s.title, [t.table for t in s.tables]) for s in sections],
+               title=f"Analysis report ({Path(info.config).name}): tables", methods=methods,
+               timestamp=EXCEL_TIME)
+    keep(out / "report.docx")
     headline = [h for s in sections for h in s.headline]
     alerts = "".join(f"ALERT: {a}\n" for a in info.alerts) + ("\n" if info.alerts else "")
     _text(out / "summary.txt", alerts + cohort.summary() + "\n"

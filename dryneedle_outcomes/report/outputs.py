@@ -152,7 +152,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                    load_warnings=tuple(load_warnings),
                    alerts=tuple(run_alerts(cohort, sections)),
                    outcome=cfg.analysis.outcome if cfg.analysis is not None else None)
-    step("writing report.html, report/, report.docx, summary and manifest")
+    step("writing report.html, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,
                                              max_px=min(max_px, 1000)))

@@ -114,6 +114,9 @@ def test_a_wide_table_gets_a_landscape_section(tables, tmp_path):
     text = landscape.page_width - landscape.left_margin - landscape.right_margin
     widths = [c.width for c in doc.tables[1].columns]
     assert sum(widths) <= text * 1.001 and min(widths) > 0
+    # a wide table first: the title's page turns landscape, no page with the title alone
+    doc = Document(write_docx(tmp_path / "w.docx", [("Appendix", [wide])], timestamp=WHEN))
+    assert [s.orientation for s in doc.sections] == [WD_ORIENT.LANDSCAPE]
 
 
 def test_long_tables_are_cut_with_a_note(tmp_path):

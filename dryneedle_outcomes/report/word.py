@@ -12,7 +12,8 @@ recommendations ask for self-explanatory tables with their own title and footnot
 - numbers right-aligned and text left-aligned by the rule of the HTML report
   (:func:`~dryneedle_outcomes.tables.alignments`);
 - the notes below the table in small text;
-- column widths from the longest cell of each column, shrunk to the page's width;
+- column widths from the longest cell of each column; when the table is wider than
+  the page, the widest columns wrap (:func:`fit_widths`), the narrow ones keep theirs;
 - at most :data:`MAX_ROWS` rows (a note says how many more are in the table's files);
 - a group of tables (a section of the run) holding a table too wide for a portrait
   A4 page put in a landscape section.
@@ -69,6 +70,8 @@ CELL_PT, NOTE_PT, BODY_PT = 9.0, 8.0, 11.0
 #: points (Word's default 0.08 inch each, and a little room): the column widths and
 #: whether a table fits a portrait page.
 CHAR_EM, CELL_PADDING_PT = 0.6, 14.4
+#: How much wider a bold header's letters are (bold serif fonts run ~15% wider).
+BOLD = 1.2
 #: Rows of a table written into the document (listings such as one row per patient
 #: belong in the CSV and XLSX files, not in a manuscript's tables).
 MAX_ROWS = 200
@@ -101,10 +104,33 @@ def column_widths_pt(cells: list[list[str]], font_pt: float = CELL_PT) -> list[f
     head, *body = cells
     widths = []
     for j, label in enumerate(head):
-        longest = max([len(w) for w in str(label).split()] or [0])
-        longest = max([longest] + [len(row[j]) for row in body])
+        word = max([len(w) for w in str(label).split()] or [0]) * BOLD
+        longest = max([word] + [len(row[j]) for row in body])
         widths.append(round(longest * CHAR_EM * font_pt + CELL_PADDING_PT, 1))
     return widths
+
+
+def fit_widths(widths: list[float], total: float) -> list[float]:
+    """Column widths that fit ``total``: the narrow columns keep what they need and the
+    widest share what is left (each capped at the same width, their text wrapping).
+
+    Examples
+    --------
+    >>> fit_widths([30.0, 40.0, 500.0], 200.0)
+    [30.0, 40.0, 130.0]
+    >>> fit_widths([30.0, 40.0], 200.0)
+    [30.0, 40.0]
+    """
+    if sum(widths) <= total:
+        return list(widths)
+    remaining, left = total, len(widths)
+    cap = total / left
+    for w in sorted(widths):
+        cap = remaining / left
+        if w > cap:
+            break
+        remaining, left = remaining - w, left - 1
+    return [min(w, cap) for w in widths]
 
 
 def _text_width_pt(landscape: bool) -> float:
@@ -183,8 +209,7 @@ def _add_table(doc, number: int, table: TableResult, shown, text_pt: float) -> N
 
     align = alignments(shown)
     cells = _cells(shown)
-    widths = column_widths_pt(cells)
-    scale = min(1.0, text_pt / sum(widths)) if widths else 1.0
+    widths = fit_widths(column_widths_pt(cells), text_pt)
     caption = doc.add_paragraph()
     caption.paragraph_format.keep_with_next = True
     caption.paragraph_format.space_before = Pt(12)
@@ -196,13 +221,13 @@ def _add_table(doc, number: int, table: TableResult, shown, text_pt: float) -> N
     grid.autofit = False
     _rules(grid)
     for j, column in enumerate(grid.columns):
-        column.width = Pt(widths[j] * scale)
+        column.width = Pt(widths[j])
     # python-docx has no vectorised table builder: one cell at a time (rows capped)
     for i, (row, values) in enumerate(zip(grid.rows, cells)):
         if i:
             row._tr.get_or_add_trPr().append(_element("w:cantSplit"))
         for j, (cell, text) in enumerate(zip(row.cells, values)):
-            cell.width = Pt(widths[j] * scale)
+            cell.width = Pt(widths[j])
             _cell(cell, text, right=align[j] == "num", bold=i == 0)
     _header_row(grid.rows[0])
     notes = list(table.notes)
@@ -274,7 +299,10 @@ def write_docx(path: str | Path,
         # one orientation per group (fewer page breaks): landscape if a table is wide
         wide = any(sum(column_widths_pt(_cells(f))) > portrait_pt for f in shown)
         if wide != landscape:
-            _set_page(doc.add_section(WD_SECTION.NEW_PAGE), landscape=wide)
+            # a new section (page) unless only the title is written so far
+            first = number == 0 and not methods
+            _set_page(doc.sections[0] if first else doc.add_section(WD_SECTION.NEW_PAGE),
+                      landscape=wide)
             landscape = wide
         doc.add_heading(xml_text(heading), level=1)
         for table, frame in zip(group, shown):

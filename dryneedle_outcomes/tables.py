@@ -129,6 +129,18 @@ def _numeric(values: pd.Series) -> bool:
     return bool(cells) and all(_NUMBER.match(c) or c == NOT_REACHED for c in cells)
 
 
+def alignments(frame: pd.DataFrame) -> list[str]:
+    """Per column, ``"num"`` (right-aligned: every non-empty cell reads as a number) or
+    ``"txt"``; the one alignment rule of the HTML and Word tables.
+
+    Examples
+    --------
+    >>> alignments(pd.DataFrame({"arm": ["sham"], "ci": ["-1.2"], "p": ["<0.001"]}))
+    ['txt', 'num', 'num']
+    """
+    return ["num" if _numeric(frame.iloc[:, i]) else "txt" for i in range(frame.shape[1])]
+
+
 def frame_html(frame: pd.DataFrame) -> str:
     """A DataFrame as an HTML table: numbers right-aligned (class ``num``), text left.
 
@@ -140,7 +152,7 @@ def frame_html(frame: pd.DataFrame) -> str:
     >>> frame_html(pd.DataFrame({"arm": ["a"], "n": ["3"]})).count('class="num"')
     2
     """
-    align = ["num" if _numeric(frame.iloc[:, i]) else "txt" for i in range(frame.shape[1])]
+    align = alignments(frame)
     head = "".join(f'<th class="{a}">{_e(c)}</th>' for c, a in zip(frame.columns, align))
     rows = "".join("<tr>" + "".join(f'<td class="{a}">{"" if _missing(v) else _e(v)}</td>'
                                     for v, a in zip(row, align)) + "</tr>"

@@ -93,6 +93,15 @@ def test_run_writes_every_expected_file(sample_run):
         assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert len(list((out / "figures").iterdir())) == 2 * len(FIGURES)
+    # report/: the supplement's files, named by the items' identifiers in report.html
+    assert sorted(p.name for p in (out / "report").iterdir()) == sorted(
+        [f"tab-{t}.csv" for t in TABLES] + [f"fig-{f}.{e}" for f in FIGURES
+                                           for e in ("pdf", "png")] + ["index.csv"])
+    for name in FIGURES:
+        for ext in ("pdf", "png"):
+            assert (out / "report" / f"fig-{name}.{ext}").read_bytes() == (
+                out / "figures" / f"{name}.{ext}").read_bytes(), name
+    assert (out / "report.docx").read_bytes()[:2] == b"PK"
     for name in ("patients", "assessments", "adverse_events", "intercurrent_events"):
         assert len(pd.read_csv(out / "data" / f"{name}.csv")) > 0
     counts = pd.read_csv(out / "quality" / "counts.csv")
@@ -433,7 +442,7 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(second),
                  "--quiet"]) == 0
     for pattern in ("tables/*.csv", "tables/*.xlsx", "tables/*.tex", "figures/*.png",
-                    "figures/*.pdf"):
+                    "figures/*.pdf", "report/*", "report.docx"):
         paths = sorted(first.glob(pattern))
         assert paths, pattern
         for path in paths:

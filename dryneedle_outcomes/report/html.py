@@ -44,6 +44,39 @@ ul.headline li { margin-bottom: 0.4rem; }
          margin: 1rem 0; }
 .alert strong { color: #b00020; }
 .ok { color: #1b7a3a; }
+body { overflow-wrap: break-word; }
+/* a narrow window (a phone, a side panel): one column, smaller tables that scroll
+   inside their box, figures at the window's width */
+@media (max-width: 40rem) {
+  body { margin: 1rem auto; padding: 0 0.6rem; }
+  h1 { font-size: 1.3rem; }
+  h2 { font-size: 1.15rem; margin-top: 1.8rem; }
+  nav ol { columns: 1; padding-left: 1.2rem; }
+  figure { margin: 1rem 0; }
+  table { font-size: 0.72rem; }
+  th, td { padding: 0.15rem 0.3rem; }
+}
+/* printed (or saved as PDF from a browser): A4, no navigation, nothing cut at the
+   right margin, a figure or a table row never split across two pages, a caption and a
+   heading kept with what follows, the header row of a long table repeated */
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; color: #000;
+         line-height: 1.3; }
+  nav { display: none; }
+  h1, h2, h3, figcaption { break-after: avoid; page-break-after: avoid; }
+  h2 { margin-top: 1.2rem; }
+  figure { margin: 0.8rem 0; }
+  figure.figure, figure.figure img, tr, .alert { break-inside: avoid;
+                                                page-break-inside: avoid; }
+  figure.figure img { max-height: 230mm; width: auto; max-width: 100%; }
+  .scroll { overflow: visible; }
+  table { width: 100%; font-size: 7.5pt; }
+  thead { display: table-header-group; }
+  th, td { padding: 0.1rem 0.25rem; overflow-wrap: anywhere; }
+  th { background: none; }
+  .alert { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
 
@@ -58,6 +91,7 @@ class RunInfo:
     load_warnings: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()  # shown first, in a banner (report.alerts)
     outcome: str | None = None    # the configured outcome (for the instruments' methods)
+    methods_results: str = ""     # the Methods and Results sections (HTML, report.text)
 
 
 #: Rows of the flags table shown in the report (all of them are in quality/flags.csv).
@@ -100,7 +134,7 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
     parts = ["<h2 id=\"data\">Data and quality ledger</h2>",
              f"<p>{_e(cohort.summary().splitlines()[0])}.</p>",
              frame_html(cohort.describe().round(1)),
-             "<h3>Rows read, kept and rejected</h3>", frame_html(q.counts),
+             '<h3 id="ledger-counts">Rows read, kept and rejected</h3>', frame_html(q.counts),
              "<p>read = kept + rejected for every table: "
              + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
              + "</p>"]
@@ -110,10 +144,12 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                   "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>"]
     rules = q.rules()
     if len(rules):
-        parts += ["<h3>Rejections, corrections and flags by rule</h3>", frame_html(rules)]
+        parts += ['<h3 id="ledger-rules">Rejections, corrections and flags by rule</h3>',
+                  frame_html(rules)]
     if len(q.rejected):
         shown = q.rejected.drop(columns=["raw"], errors="ignore")
-        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", frame_html(shown.head(200)),
+        parts += [f'<h3 id="ledger-rejected">Rejected rows ({len(shown)})</h3>',
+                  frame_html(shown.head(200)),
                   '<p class="files">All of them: quality/rejected.csv (with the raw row); '
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
@@ -124,14 +160,15 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                      "contraindication, or a sham-arm patient recorded as needled; kept in "
                      "the analyses).</p>")
     if len(q.flags):
-        parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
+        parts += [f'<h3 id="ledger-flags">Flagged records ({len(q.flags)}): kept, worth a '
+                  "look</h3>",
                   frame_html(q.flags.head(FLAGS_SHOWN)),
                   '<p class="files">All of them: quality/flags.csv'
                   + (f" (first {FLAGS_SHOWN} shown)" if len(q.flags) > FLAGS_SHOWN else "")
                   + "</p>"]
     inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
                            for k, (p, h) in info.inputs.items()])
-    parts += ["<h3>Inputs</h3>", frame_html(inputs)]
+    parts += ['<h3 id="ledger-inputs">Inputs</h3>', frame_html(inputs)]
     return "\n".join(parts)
 
 
@@ -177,6 +214,7 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
         ("<ul class=\"headline\">" + "".join(f"<li>{_e(h)}</li>" for h in headline) + "</ul>"
          if headline else "<p>No analyses were configured: the data were loaded and "
          "checked only.</p>"),
+        info.methods_results,
         _quality(cohort, info),
     ]
     n_table = n_figure = 0

@@ -865,3 +865,23 @@ def test_double_width_report_figures_are_taller_and_reproducible():
     assert double == render(fig, ("png",), width="double", dpi=100)["png"]
     rows = NamedFigure("ae", "", lambda ax: None, 145.0, fixed_mm=120.0)
     assert rows.height_for(174.0) == pytest.approx(120.0 + 25.0 * 174 / 85)
+
+
+def test_a_title_set_after_the_plot_stays_clear_of_a_legend_above(fit):
+    # as in a notebook: the figure function first, then a panel title, then tight_layout
+    with paper_style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(174 / MM_PER_INCH, 70 / MM_PER_INCH))
+        plot_trajectory(fit, ax=ax2)
+        ax2.set_title("B. First-step pain by arm", loc="left")
+        fig.tight_layout()
+    fig.canvas.draw()
+    legend = ax2.get_legend().get_window_extent()
+    title = [t for t in ax2.get_children() if isinstance(t, Text)
+             and t.get_text() == "B. First-step pain by arm"][0].get_window_extent()
+    assert legend.y0 >= ax2.bbox.y1                         # the legend is above the axes
+    assert not legend.overlaps(title) and legend.y0 >= title.y1 - 0.5
+    stale_before = fig.stale
+    fig.canvas.draw()                  # drawing again moves nothing, so nothing goes stale
+    assert ax2.get_legend().get_window_extent().bounds == legend.bounds
+    assert fig.stale == stale_before is False
+    plt.close(fig)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import weakref
 
 import numpy as np
+from matplotlib.artist import Artist
 
 #: Margin around a legend's box that must be free of data, in points (about a marker's
 #: radius: a marker whose centre is this close would touch the legend's text).
@@ -223,7 +224,48 @@ def _above(ax, handles: list, labels: list, kwargs: dict):
     dx = max(min(0.0, ax.bbox.x1 - (ax.bbox.x0 + width)), fig.bbox.x0 + margin - ax.bbox.x0)
     legend.set_bbox_to_anchor((0.0, 1.0), transform=ax.transAxes + ScaledTranslation(
         dx / fig.dpi, dy, fig.dpi_scale_trans))
+    _ABOVE[legend] = (dx / fig.dpi, dy)
+    if not any(isinstance(a, _KeepAbove) for a in ax.get_children()):
+        ax.add_artist(_KeepAbove())
     return legend
+
+
+# Legends put above their axes: their (dx, dy) offset in inches.
+_ABOVE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _KeepAbove(Artist):
+    """Keeps a legend that sits above the axes over the texts there when they are drawn.
+
+    A title or note set after the figure function ran (``ax.set_title`` in a notebook)
+    would otherwise be drawn under the legend. Drawn first (lowest zorder), after the
+    axes have placed their title, it raises the legend over the highest text above the
+    axes; nothing changes (and nothing is marked stale) when the legend is clear already.
+    Draws nothing itself and takes no room in a layout.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.set_zorder(-1e9)
+        self.set_in_layout(False)
+
+    def draw(self, renderer) -> None:
+        from matplotlib.transforms import ScaledTranslation
+
+        ax = self.axes
+        legend = ax.get_legend() if ax is not None else None
+        if legend is None or legend not in _ABOVE:
+            return
+        dx, dy = _ABOVE[legend]
+        fig = ax.figure
+        top = ax.bbox.y1
+        extents = [t.get_window_extent(renderer) for t in _texts(ax)]
+        highest = max([e.y1 for e in extents if e.y0 >= top - 1.0], default=top)
+        want = (highest - top) / fig.dpi + ABOVE_GAP_PT / 72.0
+        if abs(want - dy) > 1e-3:                 # 1e-3 inch: a fraction of a pixel
+            legend.set_bbox_to_anchor((0.0, 1.0), transform=ax.transAxes + ScaledTranslation(
+                dx, want, fig.dpi_scale_trans))
+            _ABOVE[legend] = (dx, want)
 
 
 def _texts(ax) -> list:

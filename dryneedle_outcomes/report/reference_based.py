@@ -70,7 +70,8 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
         diff, title=f"{options.outcome}: difference between arms per visit after multiple "
                     f"imputation, by assumption (arm minus {first.reference_arm}, "
                     f"{options.conf_level:.0%} CI)", notes=notes,
-        conf_level=options.conf_level, digits=2)))
+        conf_level=options.conf_level, digits=2,
+        unit=get_instrument(options.outcome).units)))
     section.items.append(NamedTable("reference_based_missing",
                                     first.tables()["missing"]))
     visit = options.primary_visit if options.primary_visit in first.visits \

@@ -376,7 +376,8 @@ def test_report_and_notebook_show_the_same_table_1(sample_run, cohort):
     assert _cells(t1._repr_html_()) == in_report == _cells(t1.to_html())
     shown = t1.formatted()
     assert in_report[:shown.shape[1]] == list(shown.columns)
-    assert "characteristic" in in_report and "Age, years, mean (SD)" in in_report
+    assert "Characteristic" in in_report and "Age, years, mean (SD)" in in_report
+    assert "Dry needling (n = 42)" in in_report and "dry_needling" not in in_report
     body = in_report[shown.shape[1]:]
     assert body == [str(v) for v in shown.to_numpy().ravel()]
 

@@ -111,7 +111,7 @@ class BaselineTable(NoComparison, AnalysisResult, TableResult):
 
     def cells(self) -> pd.DataFrame:
         """The table's cells: label and statistic once per variable, p-values formatted
-        (headers and arm labels are added by :meth:`formatted`)."""
+        (headers and arm labels are added by ``formatted``)."""
         t = self.table
         first = ~t["variable"].duplicated()
         out = pd.DataFrame({

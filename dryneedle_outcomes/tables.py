@@ -200,7 +200,10 @@ def present(table: TableResult, cells: pd.DataFrame) -> pd.DataFrame:
             values = [{"True": "Yes", "False": "No"}.get(v, v) for v in values]
         elif name in ARM_COLUMNS or name in VALUE_COLUMNS:
             values = [value_text(name, v) for v in values]
-        headers.append(header(name, **options))
+        text = header(name, **options)
+        if text in headers:   # two columns with one header: name the second one
+            text = f"{text} ({name.replace('_', ' ')})"
+        headers.append(text)
         columns.append(values)
     frame = pd.DataFrame(dict(enumerate(columns)), index=cells.index, dtype=object)
     if not columns:
@@ -471,7 +474,7 @@ class TableResult:
 
     def formatted(self) -> pd.DataFrame:
         """The table as every human rendering prints it: :meth:`cells` with the
-        presentation rules (:func:`present`): human headers, one CI column, arm labels.
+        presentation rules (``present``): human headers, one CI column, arm labels.
 
         Examples
         --------

@@ -204,7 +204,7 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
         table=table, title=TITLES[per], notes=notes, conf_level=conf_level,
         digits=2, percent=per != "100_needles", per=per, comparison=comparison,
         labels={"estimate": ESTIMATE_HEADERS[per], "count": "Events" if per == "100_needles"
-                else "n", "denominator": DENOMINATORS[per]},
+                else "n", "denominator": DENOMINATORS[per], "n_events": "All events"},
         reference_arm=reference if len(arms) > 1 else None, by=groups,
         extra={"comparison_notes": N.comparison_notes(per, comparison, reference,
                                                       p_values=p_values),

@@ -282,7 +282,7 @@ def baseline_table(
     >>> t1.normality.set_index("variable").loc["symptom_months", "summary"]
     'median'
     >>> print(t1.to_markdown().splitlines()[2])
-    | characteristic | level | dry_needling | sham | overall | missing | p_value | test |
+    | Characteristic | Level | Dry needling (n = 42) | Sham (n = 42) | Overall (n = 84) | Missing | p | Test |
     """
     data, variables, labels = _resolve(cohort, variables)
     categorical = set(categorical or ())

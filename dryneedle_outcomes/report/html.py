@@ -47,6 +47,7 @@ table { border-collapse: collapse; font-size: 0.8rem; font-variant-numeric: tabu
 th, td { padding: 0.2rem 0.5rem; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
 th { border-bottom: 1.5px solid #444; background: #f6f6f6; }
 .num { text-align: right; }
+td.num { white-space: nowrap; }
 .txt { text-align: left; }
 .notes p { margin: 0.15rem 0; }
 ul.headline li { margin-bottom: 0.4rem; }

@@ -343,8 +343,25 @@ class Cohort:
         return None if reasons is None else tuple(reasons)
 
     def __repr__(self) -> str:
-        return (f"<Cohort: {self.n_patients} patients, {self.n_assessments} assessments, "
-                f"{len(self.adverse_events)} adverse events; arms: {', '.join(self.arms)}>")
+        """A short display for a plain Python session: the counts, the arms, the
+        ledger's balance and where the rest is (``summary()`` prints it all)."""
+        q = self.quality
+        counts = q.counts
+        read = int(counts["read"].sum()) if "read" in counts else 0
+        rejected = int(counts["rejected"].sum()) if "rejected" in counts else 0
+        per_arm = self.describe()[["arm", "patients", "assessments"]].to_string(index=False)
+        lines = [f"<Cohort: {self.n_patients} patients, {self.n_assessments} assessments, "
+                 f"{len(self.adverse_events)} adverse events; arms: {', '.join(self.arms)}>",
+                 f"Instruments: {', '.join(self.instruments) or 'none'}",
+                 *per_arm.splitlines(),
+                 f"Quality ledger: {read} rows read, {rejected} rejected "
+                 f"({len(q.corrections)} corrections, {len(q.flags)} flags); read = kept + "
+                 f"rejected: {'yes' if q.balanced else 'NO'}"]
+        n_dev = len(self.protocol_deviations)
+        if n_dev:
+            lines.append(f"Protocol deviations flagged: {n_dev} (.protocol_deviations)")
+        lines.append(".summary() prints everything; .quality holds the ledger")
+        return "\n".join(lines)
 
     def _repr_html_(self) -> str:
         return (

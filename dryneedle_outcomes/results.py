@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import html
+import textwrap
 import warnings
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
@@ -44,7 +45,7 @@ from dataclasses import field
 
 import pandas as pd
 
-from .tables import MEDIAN_COLUMNS, TableResult
+from .tables import MEDIAN_COLUMNS, REPR_WIDTH, TableResult, compact_frame
 
 #: The columns every ``comparison`` frame starts with, in this order.
 COMPARISON_COLUMNS = ("arm", "reference", "measure", "estimate", "ci_lower", "ci_upper",
@@ -228,9 +229,23 @@ class AnalysisResult(ABC):
     def plot(self, ax=None, **kwargs):
         """The result's figure on ``ax`` (a new one when None); returns the Axes."""
 
+    def __init_subclass__(cls, **kwargs):
+        # The short plain-interpreter display (:func:`short_repr`) for every result: set
+        # on each subclass before ``@dataclass`` runs, which keeps a ``__repr__`` the class
+        # already has instead of writing its field-by-field one (a 4 kB dump of frames).
+        super().__init_subclass__(**kwargs)
+        if "__repr__" not in cls.__dict__:
+            cls.__repr__ = short_repr
+
     def _heading_html(self) -> str:
         """A line above the tables in the notebook display ("" for none)."""
         return ""
+
+    def _repr_headline(self) -> str:
+        """What the result is, in one line, for :func:`short_repr` (default: the title of
+        its first table)."""
+        tables = self.tables()
+        return next(iter(tables.values())).title if tables else ""
 
     def _loose_notes(self, tables: dict[str, TableResult]) -> list[str]:
         """``notes`` that no table of ``tables`` prints under it."""
@@ -260,6 +275,40 @@ class AnalysisResult(ABC):
         return "<div>" + "".join(parts) + "</div>"
 
 
+def short_repr(result: AnalysisResult) -> str:
+    """The display of a result in a plain Python session: what it is, its first table
+    in a few rows, the names of its other tables, how many warnings, and where the rest
+    is (``summary()``, ``tables()``, ``plot()``). About 20 lines whatever the cohort's
+    size; the notebook shows every table (``_repr_html_``).
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> res = dno.observed_summary(dno.simulate_cohort(n_patients=20, seed=1))
+    >>> text = repr(res)
+    >>> text.splitlines()[0]
+    '<ObservedSummary: Observed data per arm and visit: n, mean (SD), median [IQR], range>'
+    >>> len(text.splitlines()) <= 20
+    True
+    """
+    name = type(result).__name__
+    headline = " ".join(str(result._repr_headline()).split())
+    lines = [f"<{name}: {headline}>" if headline else f"<{name}>"]
+    tables = result.tables()
+    if tables:
+        first_key, first = next(iter(tables.items()))
+        lines += ["", *textwrap.wrap(first.title or first_key, REPR_WIDTH),
+                  *compact_frame(first.formatted())]
+        others = [k for k in tables if k != first_key]
+        if others:
+            lines += ["", *textwrap.wrap("Other tables: " + ", ".join(others), REPR_WIDTH)]
+    if result.warnings:
+        k = len(result.warnings)
+        lines.append(f"{k} warning{'s' * (k != 1)} (.warnings)")
+    lines.append(".summary() prints everything; .tables() gives the tables; .plot() draws it")
+    return "\n".join(lines)
+
+
 class NoComparison:
     """Mixin of the results that compare no arms (Table 1, dose-response, deviations)."""
 
@@ -270,6 +319,6 @@ class NoComparison:
 
 
 __all__ = ["AnalysisResult", "COMPARISON_COLUMNS", "DEFAULT_SEED", "MEASURES", "NoComparison",
-           "TEST_MEASURES",
+           "TEST_MEASURES", "short_repr",
            "arm_of_term", "arm_terms", "as_table", "comparison_frame", "deprecated_name",
            "empty_comparison", "nothing_fitted", "titled_tables"]

@@ -414,6 +414,46 @@ def table_text(table: TableResult) -> str:
     return "\n".join(parts)
 
 
+#: Rows of the first table a result shows in a plain interpreter (``results.short_repr``).
+REPR_ROWS = 8
+#: Characters per line of that display.
+REPR_WIDTH = 100
+
+
+def compact_frame(frame: pd.DataFrame, *, rows: int = REPR_ROWS,
+                  width: int = REPR_WIDTH) -> list[str]:
+    """``frame`` (already formatted as text) in at most ``rows`` rows and ``width``
+    characters per line: the columns that fit, then "(k more columns, m more rows)".
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"arm": ["a", "b", "c"], "n": ["1", "2", "3"]})
+    >>> print("\\n".join(compact_frame(f, rows=2)))
+    arm n
+      a 1
+      b 2
+    (1 more row)
+    """
+    shown = frame.head(rows)
+    keep: list = []
+    for col in shown.columns:
+        text = shown[[*keep, col]].to_string(index=False)
+        if keep and max(map(len, text.splitlines())) > width:
+            break
+        keep.append(col)
+    lines = shown[keep].to_string(index=False).splitlines() if keep else []
+    lines = [line[:width] for line in lines]
+    extra = []
+    if len(keep) < frame.shape[1]:
+        k = frame.shape[1] - len(keep)
+        extra.append(f"{k} more column{'s' * (k != 1)}")
+    if len(frame) > rows:
+        m = len(frame) - rows
+        extra.append(f"{m} more row{'s' * (m != 1)}")
+    return lines + ([f"({', '.join(extra)})"] if extra else [])
+
+
+
 # ---------------------------------------------------------------------- the table
 @dataclass(frozen=True)
 class TableResult:
@@ -531,6 +571,13 @@ class TableResult:
 
     def __str__(self) -> str:
         return self.summary()
+
+    def __repr__(self) -> str:
+        """A short display for a plain Python session: the title and the first rows
+        (``summary()`` prints the whole table, ``.table`` holds the numbers)."""
+        return "\n".join([f"<{type(self).__name__}: {self.title}>" if self.title
+                          else f"<{type(self).__name__}>", *compact_frame(self.formatted()),
+                          ".summary() prints the whole table; .table holds the numbers"])
 
     def to_csv(self, path: str | Path) -> Path:
         """Write the unrounded table (every column) as CSV, text neutralised against

@@ -145,6 +145,50 @@ def test_plot_returns_the_axes(results, name):
     plt.close(fig)
 
 
+
+@pytest.mark.parametrize("name", NAMES)
+def test_plain_interpreter_display_is_short(results, name):
+    """repr (a plain Python session) says what the result is in its first line, shows
+    the first table's title and first rows, and stays about a screenful whatever the
+    cohort's size (issue 14 item 10; it was a 4 kB dump of DataFrames)."""
+    res = results[name]
+    text = repr(res)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"<{type(res).__name__}"), lines[0]
+    assert len(lines) <= 25, (name, len(lines))
+    assert all(len(line) <= 200 for line in lines), name    # the headline may be long
+    assert all(len(line) <= 100 for line in lines[1:]), name
+    first = next(iter(res.tables().values()))
+    title = first.title.split()
+    # the title (wrapped at 100 characters), then the table's header and first row
+    start = next(i for i in range(1, len(lines)) if lines[i].split()[:3] == title[:3])
+    n_title = next(k for k in range(1, 10)
+                   if " ".join(lines[start:start + k]).split() == title)
+    header, row = lines[start + n_title], lines[start + n_title + 1]
+    shown = first.formatted()
+    kept = [c for c in shown.columns if str(c) in header]
+    assert kept and kept == list(shown.columns[:len(kept)]), (name, header)
+    cells = [str(v) for v in shown.iloc[0][kept] if str(v)]
+    positions = [row.find(v) for v in cells]
+    assert -1 not in positions, (name, row, cells)
+    if len(kept) < shown.shape[1] or len(shown) > 8:
+        assert "more" in text, name
+    if res.warnings:
+        assert f"{len(res.warnings)} warning" in text, name
+    assert ".summary()" in lines[-1], name
+
+
+def test_cohort_display_is_short(cohort):
+    text = repr(cohort)
+    lines = text.splitlines()
+    assert lines[0].startswith(f"<Cohort: {cohort.n_patients} patients")
+    assert len(lines) <= 12 and ".summary()" in lines[-1]
+    for arm in cohort.arms:
+        n = int((cohort.patients["arm"] == arm).sum())
+        assert any(line.split()[:2] == [arm, str(n)] for line in lines), arm
+    read = int(cohort.quality.counts["read"].sum())
+    assert f"{read} rows read" in text
+
 @pytest.mark.parametrize("name", NAMES)
 def test_comparison_schema(results, name):
     comparison = results[name].comparison

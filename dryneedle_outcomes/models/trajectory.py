@@ -464,6 +464,13 @@ class TrajectoryResult(AnalysisResult):
     def __str__(self) -> str:
         return self.summary()
 
+    def _repr_headline(self) -> str:
+        cov = f" ({self.covariance})" if self.covariance else ""
+        primary = ("" if self.primary_visit is None
+                   else f"; primary visit {self.primary_visit} (pre-specified)")
+        return (f"{self.model}{cov} of {self.outcome}, {self.n_patients} patients, "
+                f"{self.n_observations} observations; converged: {self.converged}{primary}")
+
     def _heading_html(self) -> str:
         return (f"<p><strong>Trajectory of {html.escape(self.outcome)}</strong>: "
                 f"{html.escape(self.model)}; {self.n_patients} patients, "

@@ -516,9 +516,9 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
     def __str__(self) -> str:
         return self.summary()
 
-    def __repr__(self) -> str:
-        return (f"<ReliefResult {self.outcome}: {self.n_patients} patients, {self.n_events} "
-                f"with relief, timescale={self.timescale}>")
+    def _repr_headline(self) -> str:
+        return (f"time to relief of {self.outcome} ({self.timescale}), {self.n_patients} "
+                f"patients, {self.n_events} with relief")
 
     def _heading_html(self) -> str:
         parts = [f"<h4>Time to relief: {html.escape(self.outcome)}</h4>",

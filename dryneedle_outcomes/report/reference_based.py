@@ -15,6 +15,7 @@ import warnings
 
 import pandas as pd
 
+from ..arms import arm_text
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..estimands.estimand import Estimand
@@ -67,9 +68,10 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
     diff = diff[["method"] + [c for c in diff.columns if c != "method"]]
     notes = tuple(dict.fromkeys(n for r in results.values() for n in r.notes))
     section.items.append(NamedTable("reference_based", TableResult(
-        diff, title=f"{options.outcome}: difference between arms per visit after multiple "
-                    f"imputation, by assumption (arm minus {first.reference_arm}, "
-                    f"{options.conf_level:.0%} CI)", notes=notes,
+        diff, title=f"{get_instrument(options.outcome).label}: difference between arms per "
+                    f"visit after multiple imputation, by assumption (arm minus "
+                    f"{arm_text(first.reference_arm)}, {options.conf_level:.0%} CI)",
+        notes=notes,
         conf_level=options.conf_level, digits=2,
         unit=get_instrument(options.outcome).units)))
     section.items.append(NamedTable("reference_based_missing",

@@ -362,20 +362,55 @@ def _latex_cell(text: str, numeric: bool) -> str:
     return _MINUS.sub("$-$", out) if numeric else out
 
 
+#: Headers longer than this many characters are set on two lines in LaTeX.
+LATEX_HEADER_WIDTH = 14
+
+
+def latex_header(text: str, align: str = "l") -> str:
+    r"""A header cell for LaTeX: escaped, on two lines (a nested ``tabular``, no package
+    needed) when longer than :data:`LATEX_HEADER_WIDTH` characters and it has a space;
+    an arm's header always has its ``(n = 42)`` on the second line.
+
+    Examples
+    --------
+    >>> latex_header("SE")
+    'SE'
+    >>> print(latex_header("Events per 100 appointments", "r"))
+    \begin{tabular}[b]{@{}r@{}}Events per 100\\appointments\end{tabular}
+    >>> print(latex_header("Sham (n = 42)", "r"))
+    \begin{tabular}[b]{@{}r@{}}Sham\\(n = 42)\end{tabular}
+    """
+    text = str(text)
+    words_ = text.split(" ")
+    arm = re.fullmatch(r"(.+) (\(n = \d+\))", text)
+    if arm:                      # every arm header alike: the label above its n
+        first, second = arm.groups()
+    elif len(text) <= LATEX_HEADER_WIDTH or len(words_) < 2:
+        return latex_escape(text)
+    else:
+        cuts = [len(" ".join(words_[:i])) for i in range(1, len(words_))]
+        at = min(range(len(cuts)), key=lambda i: abs(cuts[i] - len(text) / 2)) + 1
+        first, second = " ".join(words_[:at]), " ".join(words_[at:])
+    return (rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{latex_escape(first)}\\"
+            rf"{latex_escape(second)}\end{{tabular}}")
+
+
 def table_latex(table: TableResult, *, label: str | None = None) -> str:
     r"""One table as a LaTeX ``table`` with booktabs rules (see :meth:`TableResult.to_latex`).
 
     Numeric columns are ``r`` (right-aligned), shared ``"<group>: <column>"`` headers
     become ``\multicolumn`` spanners with a ``\cmidrule``, labels repeated from the row
-    above are blanked (:func:`grouped`) and the notes follow the table in
-    ``\footnotesize``. ``label`` adds ``\label{label}`` after the caption.
+    above are blanked (:func:`grouped`), headers longer than
+    :data:`LATEX_HEADER_WIDTH` characters take two lines (:func:`latex_header`), the
+    table is ``\small`` and the notes follow it in ``\footnotesize``, flush left.
+    ``label`` adds ``\label{label}`` after the caption.
     """
     f = table.formatted().astype(str)
     numeric = [_numeric(f.iloc[:, i]) for i in range(f.shape[1])]
     f = grouped(f)
     spans = spanners(list(f.columns))
     cols = "".join("r" if n else "l" for n in numeric)
-    lines = [r"\begin{table}[ht]", r"\centering"]
+    lines = [r"\begin{table}[ht]", r"\centering", r"\small"]
     if table.title:
         lines.append(rf"\caption{{{latex_escape(table.title)}}}")
     if label:
@@ -395,12 +430,13 @@ def table_latex(table: TableResult, *, label: str | None = None) -> str:
                 cells += [""] * (j - i + 1)
             i = j + 1
         lines += [" & ".join(cells) + r" \\", " ".join(rules)]
-    lines += [" & ".join(latex_escape(c) for _, c in spans) + r" \\", r"\midrule"]
+    lines += [" & ".join(latex_header(c, "r" if n else "l")
+                         for (_, c), n in zip(spans, numeric)) + r" \\", r"\midrule"]
     lines += [" & ".join(_latex_cell(v, n) for v, n in zip(row, numeric)) + r" \\"
               for row in f.to_numpy().tolist()]
     lines += [r"\bottomrule", r"\end{tabular}"]
     if table.notes:
-        lines.append(r"\par\smallskip\footnotesize")
+        lines.append(r"\par\smallskip\footnotesize\raggedright")
         lines += [latex_escape(note) + r"\par" for note in table.notes]
     lines.append(r"\end{table}")
     return "\n".join(lines)
@@ -546,6 +582,7 @@ class TableResult:
         >>> print(t.to_latex())   # doctest: +NORMALIZE_WHITESPACE
         \begin{table}[ht]
         \centering
+        \small
         \caption{p $\geq$ 0.05}
         \begin{tabular}{lr}
         \toprule

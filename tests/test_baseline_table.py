@@ -198,5 +198,6 @@ def test_renderings_contain_the_numbers(cohorts):
     assert f["Characteristic"].tolist()[3] == ""         # the second level of sex
     assert f.loc[1, "p"] == "0.666"
     assert list(f.columns[2:4]) == ["Dry needling (n = 42)", "Sham (n = 42)"]
-    assert "Dry needling (n = 42) & Sham (n = 42) & Overall (n = 84)" in tex
+    assert (r"\begin{tabular}[b]{@{}r@{}}Dry needling\\(n = 42)\end{tabular} & "
+            r"\begin{tabular}[b]{@{}r@{}}Sham\\(n = 42)\end{tabular}") in tex
     assert "<table" in t._repr_html_()

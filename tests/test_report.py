@@ -146,25 +146,25 @@ def test_report_renders_in_headless_chromium_with_every_image(small_run, tmp_pat
     assert shot.read_bytes().startswith(PNG)
 
 
-def _demo_sections() -> list[Section]:
-    shared = "Reference arm sham; differences are arm minus sham."
+def _demo_table(title, notes, **kwargs) -> TableResult:
     frame = pd.DataFrame({"arm": ["dry_needling"], "reference": ["sham"], "visit": [6],
                           "estimate": [-18.06], "std_error": [4.36], "ci_lower": [-26.75],
                           "ci_upper": [-9.38], "p_value": [0.0001]})
+    return TableResult(frame, title=title, notes=notes, conf_level=0.9, digits=1, **kwargs)
 
-    def table(title, notes, **kwargs):
-        return TableResult(frame, title=title, notes=notes, conf_level=0.9, digits=1,
-                           **kwargs)
 
+def _demo_sections() -> list[Section]:
+    shared = "Reference arm sham; differences are arm minus sham."
     primary = Section("trajectory", "Trajectory", items=[
-        NamedTable("primary", table("Primary contrast", (shared, "Own note of primary."),
-                                    unit="mm"), main=True),
-        NamedTable("other_model", table("Other model", (shared,))),
-        NamedTable("means", table("Means", (shared, "Own note of means."))),
-        NamedTable("fixed", table("Fixed effects", (shared,))),
+        NamedTable("primary", _demo_table("Primary contrast",
+                                          (shared, "Own note of primary."), unit="mm"),
+                   main=True),
+        NamedTable("other_model", _demo_table("Other model", (shared,))),
+        NamedTable("means", _demo_table("Means", (shared, "Own note of means."))),
+        NamedTable("fixed", _demo_table("Fixed effects", (shared,))),
         NamedFigure("curve", "A curve.", lambda ax: ax.plot([0, 1]), main=True),
     ])
-    harms = Section("harms", "Harms", items=[NamedTable("rates", table("Rates", ()))])
+    harms = Section("harms", "Harms", items=[NamedTable("rates", _demo_table("Rates", ()))])
     return [primary, harms]
 
 
@@ -188,14 +188,24 @@ def test_report_opens_with_the_main_results_and_ends_with_the_appendix():
     tables = text[text.index('id="main-results"'):text.index('id="data"')]
     assert "ci_lower" not in tables and "std_error" not in tables
     assert "dry_needling" not in tables
-    # the note shared by the tables of a section once per part, own notes under their table
+    # every note once: under its table, or once for the section's tables in a part; the
+    # appendix part points to the notes its main results print
     shared = "Reference arm sham; differences are arm minus sham."
-    assert text.count(shared) == 2                        # main part, appendix part
+    assert text.count(shared) == 1
     assert text.count("Own note of primary.") == text.count("Own note of means.") == 1
+    main = text[text.index('id="trajectory"'):text.index('id="appendix"')]
+    assert main.index("Table 1. Primary contrast") < main.index(shared) \
+        < main.index("Own note of primary.") < main.index("Figure 1. A curve.")
     appendix = text[text.index('id="appendix-trajectory"'):text.index('id="appendix-harms"')]
-    assert appendix.count(shared) == 1
-    assert appendix.index(shared) > appendix.index("Table 4. Fixed effects")
     assert appendix.index("Own note of means.") < appendix.index("Table 4. Fixed effects")
+    pointer = 'notes printed with this section\'s <a href="#trajectory">main results</a>'
+    assert appendix.index(pointer) > appendix.index("Table 4. Fixed effects")
+    shared_only = Section("x", "X", items=[NamedTable(n, _demo_table(n, (shared,)))
+                                           for n in ("a", "b", "c")])
+    text = render_report(cohort, [shared_only], {}, {}, info)
+    assert text.count(shared) == 1                        # once for three tables
+    block = text.index("Notes to the tables of this section")
+    assert text.index("Table 3. c") < block < text.index(shared)
 
 
 def test_sample_run_flags_the_main_results(small_run):

@@ -11,16 +11,17 @@ analysis at the pre-specified visit and the key secondary analyses, each section
 tables and figures in its order), then the **Appendix**: every other table and figure
 of each section, the data and quality ledger (rejected rows included), the model
 diagnostics and warnings and the model checks. Tables and figures are numbered in
-the order they appear. Notes shared by several tables of a section (in one part) are
-printed once, in the section's notes block at its end; a note of one table stays
-under that table (:func:`split_notes`).
+the order they appear. Every note is printed once per section: notes shared by
+several tables of a section are in the section's notes block at its end, a note of one
+table stays under that table (:func:`split_notes`), and the appendix part of a section
+leaves out the notes its main results print, pointing to them instead.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
@@ -199,9 +200,19 @@ class _Counter:
 
 
 def _items_html(items, figures: dict[str, bytes], files: dict[str, list[str]],
-                count: _Counter, max_px: int) -> list[str]:
-    """Tables and figures in order, then the section's notes block (shared notes once)."""
-    shared, own = split_notes([i for i in items if isinstance(i, NamedTable)])
+                count: _Counter, max_px: int, printed=frozenset(),
+                above: str | None = None) -> tuple[list[str], set[str]]:
+    """Tables and figures in order, then the section's notes block (shared notes once);
+    also the notes printed.
+
+    Notes in ``printed`` (those the section's main results print) are left out and the
+    block points to the section ``above`` instead.
+    """
+    tables = [i for i in items if isinstance(i, NamedTable)]
+    kept = {t.name: tuple(n for n in t.table.notes if n not in printed) for t in tables}
+    shared, own = split_notes([replace(t, table=replace(t.table, notes=kept[t.name]))
+                               for t in tables])
+    skipped = any(len(kept[t.name]) < len(t.table.notes) for t in tables)
     body = []
     for item in items:
         if isinstance(item, NamedTable):
@@ -211,17 +222,24 @@ def _items_html(items, figures: dict[str, bytes], files: dict[str, list[str]],
             count.figures += 1
             body.append(_figure(item.name, count.figures, item.caption, figures[item.name],
                                 files.get(item.name, []), max_px))
-    if shared:
+    lines = [f"<p>{_e(n)}</p>" for n in shared]
+    if skipped and above:
+        lines.append(f'<p>The notes printed with this section\'s <a href="#{_e(above)}">main '
+                     "results</a> apply to these tables too.</p>")
+    if lines:
         body.append('<div class="notes section-notes"><p><strong>Notes to the tables of '
-                    "this section</strong></p>"
-                    + "".join(f"<p>{_e(n)}</p>" for n in shared) + "</div>")
-    return body
+                    "this section</strong></p>" + "".join(lines) + "</div>")
+    return body, {n for t in tables for n in kept[t.name]}
 
 
 def _part(sections: list[Section], main: bool, figures, files, count: _Counter,
-          max_px: int) -> tuple[list[str], list[str]]:
-    """The main results (``main=True``) or the appendix's sections: body and TOC entries."""
-    body, toc = [], []
+          max_px: int, printed: dict[str, set[str]] | None = None
+          ) -> tuple[list[str], list[str], dict[str, set[str]]]:
+    """The main results (``main=True``) or the appendix's sections: body, TOC entries and
+    the notes printed per section (``printed``: those of the main results, not repeated
+    in the appendix)."""
+    body, toc, notes = [], [], {}
+    printed = printed or {}
     for s in sections:
         items = [i for i in s.items if i.main == main]
         failures = s.failures if main else []
@@ -233,8 +251,11 @@ def _part(sections: list[Section], main: bool, figures, files, count: _Counter,
         for line in failures:
             body.append(f'<p class="bad">{_e(line)}. Everything else in this report is '
                         "complete.</p>")
-        body += _items_html(items, figures, files, count, max_px)
-    return body, toc
+        html_items, notes[s.key] = _items_html(
+            items, figures, files, count, max_px, printed.get(s.key, set()),
+            s.key if s.key in printed else None)
+        body += html_items
+    return body, toc, notes
 
 
 def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, bytes],
@@ -245,8 +266,8 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
     its files in the output folder.
     """
     count = _Counter()
-    main_body, main_toc = _part(sections, True, figures, files, count, max_px)
-    app_body, app_toc = _part(sections, False, figures, files, count, max_px)
+    main_body, main_toc, printed = _part(sections, True, figures, files, count, max_px)
+    app_body, app_toc, _ = _part(sections, False, figures, files, count, max_px, printed)
     checks = [f for s in sections for f in s.appendix]
     app_toc += ['<li><a href="#data">Data and quality ledger</a></li>',
                 '<li><a href="#diagnostics">Model diagnostics and warnings</a></li>']

@@ -145,6 +145,10 @@ Schema (defaults after ``=`` for optional keys)::
     alternative = "two-sided"            # from patients.allocation_guess; or "greater"
                                          # / "less" (one-sided, as Bang 2004 prefers)
 
+    [analysis.stricta]                   # dno.stricta_table: the needling as delivered
+    planned_sessions = 6                 # per patient, from the protocol (STRICTA 3a);
+                                         # absent: "planned: not given"
+
     [analysis.baseline_table]            # dno.baseline_table
     p_values = false                     # CONSORT advises against testing at baseline
 
@@ -422,6 +426,13 @@ class BlindingOptions:
 
 
 @dataclass(frozen=True)
+class StrictaOptions:
+    """``[analysis.stricta]``: :func:`~dryneedle_outcomes.stricta_table`."""
+
+    planned_sessions: int | None = default("analysis.stricta", "planned_sessions")
+
+
+@dataclass(frozen=True)
 class BaselineTableOptions:
     """``[analysis.baseline_table]``."""
 
@@ -498,6 +509,7 @@ class AnalysisOptions:
     responders: RespondersOptions | None = None
     blinding: BlindingOptions | None = None
     baseline_table: BaselineTableOptions | None = None
+    stricta: StrictaOptions | None = None
     time_to_relief: TimeToReliefOptions | None = None
     soreness_duration: SorenessOptions | None = None
     subgroups: SubgroupsOptions | None = None
@@ -589,6 +601,7 @@ def _analysis_table(name: str, t: dict, outcome: str):
     kinds = {"trajectory": TrajectoryOptions, "harms": HarmsOptions,
              "baseline_table": BaselineTableOptions, "soreness_duration": SorenessOptions,
              "blinding": BlindingOptions, "reference_based": ReferenceBasedOptions,
+             "stricta": StrictaOptions,
              "subgroups": SubgroupsOptions, "multiplicity": MultiplicityOptions}
     return kinds[name](**plain)
 

@@ -293,6 +293,9 @@ FIELDS: tuple[Field, ...] = (
     _f("analysis.blinding", "alternative", "choice", "two-sided CIs, or one-sided "
        "(greater / less) as Bang et al. 2004 prefer", default="two-sided",
        allowed=("two-sided", "greater", "less"), option="BlindingOptions.alternative"),
+    _f("analysis.stricta", "planned_sessions", "integer", "the sessions per patient the "
+       "protocol planned (STRICTA 3a); absent: the table says the plan is not given",
+       bounds=(1, 1000), option="StrictaOptions.planned_sessions"),
     _f("analysis.baseline_table", "p_values", "boolean", "test at baseline (CONSORT advises "
        "against it)", default=False, option="BaselineTableOptions.p_values"),
     *_definition_fields("analysis.time_to_relief", "relief: an improvement by",
@@ -426,6 +429,8 @@ TABLES: dict[str, str] = {
     "analysis.responders": "dno.responders; one definition of a responder",
     "analysis.blinding": "dno.blinding_index: Bang's and James' blinding indices",
     "analysis.baseline_table": "dno.baseline_table",
+    "analysis.stricta": "dno.stricta_table: the intervention as delivered (STRICTA 2010), "
+                        "placed after the participant flow",
     "analysis.time_to_relief": "dno.time_to_relief, once per timescale; one definition of "
                                "relief",
     "analysis.soreness_duration": "dno.soreness_duration (post-needling soreness)",

@@ -21,6 +21,7 @@ from .instruments import Instrument, Scale
 RESERVED_NAMES: frozenset[str] = frozenset({
     "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
     "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
+    "laterality", "technique", "retention_min",
     "timing", "baseline", "aval", "base", "chg", "pchg", "improvement", "pct_improvement",
 })
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")

@@ -67,7 +67,8 @@ def assessment_order() -> tuple[str, ...]:
     """The canonical column order of the assessments (the instruments registered now)."""
     return ("patient_id", "visit", "timing", "day", "date", "site", *INSTRUMENTS,
             *(instrument_column(c) for c in INSTRUMENTS), "needled", "needles",
-            "twitch_responses", "muscles", "soreness_lower_h", "soreness_upper_h")
+            "twitch_responses", "muscles", "laterality", "technique", "retention_min",
+            "soreness_lower_h", "soreness_upper_h")
 
 
 #: The canonical column order with the built-in instruments (see :func:`assessment_order`).

@@ -19,6 +19,9 @@ canonical table (``assessments``, ``patients``, ``adverse_events``,
     first_step_pain = "First-step pain"
     soreness = "Soreness after session"   # free text -> soreness_lower_h / _upper_h
     concomitant = "Other treatment"       # per visit: also feeds intercurrent_events
+    technique = "Technique"               # pistoning / static / rotation (STRICTA 2b)
+    laterality = "Side"                   # left / right / bilateral (else read from muscles)
+    retention_min = "Retention (min)"     # needle retention time in minutes
 
     [assessments.scales]            # canonical column = source scale
     first_step_pain = "cm"          # mm | cm | nrs10 | percent
@@ -113,7 +116,7 @@ CANONICAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "assessments": (
         "patient_id", "arm", "visit", "day", "date", "site", "needled", "needles",
         "twitch_responses", "muscles", "soreness", "soreness_lower_h", "soreness_upper_h",
-        "timing", "concomitant",
+        "timing", "concomitant", "laterality", "technique", "retention_min",
     ),
     "adverse_events": ("patient_id", "visit", "term", "verbatim", "severity", "serious",
                        "relatedness", "onset_h", "duration_h", "action_taken", "withdrawal",

@@ -234,6 +234,18 @@ def _numeric(values: pd.Series) -> bool:
                                for c in cells)
 
 
+def alignments(frame: pd.DataFrame) -> list[str]:
+    """Per column, ``"num"`` (right-aligned: every non-empty cell reads as a number) or
+    ``"txt"``; the one alignment rule of the HTML and Word tables.
+
+    Examples
+    --------
+    >>> alignments(pd.DataFrame({"arm": ["sham"], "ci": ["-1.2"], "p": ["<0.001"]}))
+    ['txt', 'num', 'num']
+    """
+    return ["num" if _numeric(frame.iloc[:, i]) else "txt" for i in range(frame.shape[1])]
+
+
 def grouped(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with a label repeated from the row above blanked in its leading text
     columns (the row groups a journal table prints once).
@@ -274,7 +286,7 @@ def frame_html(frame: pd.DataFrame, *, group: bool = False) -> str:
     >>> "colspan=\\"2\\"" in frame_html(pd.DataFrame(columns=["A: x", "A: y"]))
     True
     """
-    align = ["num" if _numeric(frame.iloc[:, i]) else "txt" for i in range(frame.shape[1])]
+    align = alignments(frame)
     shown = grouped(frame) if group else frame
     spans = spanners(list(frame.columns))
     top = ""

@@ -214,7 +214,9 @@ def visit_ratings(assessments: pd.DataFrame, assessed: str) -> VisitRatings:
     out = assessments.loc[keep].copy()
     keys = [assessments["patient_id"], assessments["visit"]]
     for column, how in (("needled", "max"), ("needles", "max"), ("twitch_responses", "max"),
-                        ("muscles", "first"), ("soreness_lower_h", "first"),
+                        ("muscles", "first"), ("laterality", "first"),
+                        ("technique", "first"), ("retention_min", "max"),
+                        ("soreness_lower_h", "first"),
                         ("soreness_upper_h", "first")):
         if column in assessments:
             values = assessments[column]

@@ -45,6 +45,8 @@ TABLES = (
        "tipping_point", "tipping_point_table"]
     # the participant flow (CONSORT 2025) and the observed data
     + ["consort_flow", "consort_by_visit", "observed_data"]
+    # the intervention as delivered (STRICTA 2010), right after the flow
+    + ["stricta"]
 )
 SAMPLE = Path(__file__).parents[1] / "data" / "sample"
 FIGURES = ([f"trajectory_{m}" for m in MODELS] + [f"arm_differences_{m}" for m in MODELS]
@@ -92,6 +94,15 @@ def test_run_writes_every_expected_file(sample_run):
         assert (out / "figures" / f"{name}.pdf").read_bytes()[:4] == b"%PDF", name
         assert (out / "figures" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", name
     assert len(list((out / "figures").iterdir())) == 2 * len(FIGURES)
+    # report/: the supplement's files, named by the items' identifiers in report.html
+    assert sorted(p.name for p in (out / "report").iterdir()) == sorted(
+        [f"tab-{t}.csv" for t in TABLES] + [f"fig-{f}.{e}" for f in FIGURES
+                                           for e in ("pdf", "png")] + ["index.csv"])
+    for name in FIGURES:
+        for ext in ("pdf", "png"):
+            assert (out / "report" / f"fig-{name}.{ext}").read_bytes() == (
+                out / "figures" / f"{name}.{ext}").read_bytes(), name
+    assert (out / "report.docx").read_bytes()[:2] == b"PK"
     for name in ("patients", "assessments", "adverse_events", "intercurrent_events"):
         assert len(pd.read_csv(out / "data" / f"{name}.csv")) > 0
     counts = pd.read_csv(out / "quality" / "counts.csv")
@@ -102,6 +113,10 @@ def test_run_writes_every_expected_file(sample_run):
     assert rejected.loc[rejected["table"] == "intercurrent_events", "rule"].tolist() == [
         "ice_at_baseline"]
     assert "pregnant" in (out / "warnings.txt").read_text(encoding="utf-8")
+    # the Methods and Results text and its bibliography (tests/test_methods_text.py)
+    methods = (out / "methods.md").read_text(encoding="utf-8")
+    assert methods.startswith("# Methods\n") and "\n# Results\n" in methods
+    assert (out / "references.bib").read_text(encoding="utf-8").startswith("@")
 
 
 def test_manifest_hashes_inputs_config_and_outputs(sample_run, sample_dir):
@@ -269,6 +284,23 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
     return frames
 
 
+def test_the_stricta_table_follows_the_flow_and_equals_the_api(sample_run, ice_cohort):
+    """[analysis.stricta] (issue 14 item 2): the run's table is dno.stricta_table's, and
+    the report places it right after the participant flow."""
+    out, _, _ = sample_run
+    csv = pd.read_csv(out / "tables" / "stricta.csv", dtype=str, keep_default_na=False)
+    api = dno.stricta_table(ice_cohort, planned_sessions=6).table
+    assert csv.columns.tolist() == api.columns.tolist()
+    assert csv.to_numpy().tolist() == api.astype(str).to_numpy().tolist()
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.index('id="consort"') < html.index('id="stricta"') < html.index(
+        'id="baseline_table"')
+    # each named intrinsic muscle has its own row; the coarse bin is only their group
+    named = csv.loc[csv["item"] == "2b", "characteristic"]
+    for muscle in ("abductor hallucis", "flexor digitorum brevis", "quadratus plantae"):
+        assert named.str.startswith(f"Muscle needled: {muscle} (intrinsic foot)").any()
+
+
 def test_the_participant_flow_counts_the_sample_events(sample_run, ice_cohort):
     """The run's CONSORT numbers equal independent counts of the sample's intercurrent
     events and assessments (issue 14 item 1)."""
@@ -315,6 +347,8 @@ def _estimand_frames(ice_cohort) -> dict[str, pd.DataFrame]:
     tip = res.tipping_point(list(rb.tipping_deltas)).tables()
     frames["tipping_point"] = tip["tipping"].table
     frames["tipping_point_table"] = tip["table"].table
+    frames["stricta"] = dno.stricta_table(
+        ice_cohort, planned_sessions=cfg.analysis.stricta.planned_sessions).table
     return frames
 
 
@@ -397,11 +431,11 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     assert "Median post-needling soreness" in stdout
     assert f"Report: {out / 'report.html'}" in stdout
     steps = [line for line in stderr.splitlines() if line.startswith("[")]
-    # 13: loading, Table 1, two trajectory models, the jump-to-reference imputation
+    # 14: loading, Table 1, two trajectory models, the jump-to-reference imputation
     # ([analysis.reference_based]), two timescales of time to relief, responders, blinding,
-    # harms, soreness, two output steps
-    assert steps[0].startswith("[1/13] loading") and steps[-1].startswith("[13/13]")
-    assert len(steps) == 13
+    # harms, soreness, the intervention as delivered ([analysis.stricta]), two output steps
+    assert steps[0].startswith("[1/14] loading") and steps[-1].startswith("[14/14]")
+    assert len(steps) == 14
 
 
 def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_dir, tmp_path):
@@ -410,7 +444,7 @@ def test_two_runs_give_identical_tables_figures_and_hashes(sample_run, sample_di
     assert main(["run", str(sample_dir / "analysis.toml"), "--out", str(second),
                  "--quiet"]) == 0
     for pattern in ("tables/*.csv", "tables/*.xlsx", "tables/*.tex", "figures/*.png",
-                    "figures/*.pdf"):
+                    "figures/*.pdf", "report/*", "report.docx"):
         paths = sorted(first.glob(pattern))
         assert paths, pattern
         for path in paths:

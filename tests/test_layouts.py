@@ -12,9 +12,12 @@ PER_VISIT = {
     "day": "day", "first_step_pain": "fsp", "vas_pain": "vas", "needled": "needled",
     "needles": "needles", "twitch_responses": "ltr", "muscles": "muscles",
     "soreness_lower_h": "sore_lo", "soreness_upper_h": "sore_hi",
+    "laterality": "side", "technique": "technique", "retention_min": "retention",
 }
 MUSCLE_CODES = {"1": "gastrocnemius", "2": "soleus", "3": "intrinsic_foot",
-                "4": "plantar_fascia", "5": "other"}
+                "4": "plantar_fascia", "5": "other", "6": "abductor_hallucis",
+                "7": "flexor_digitorum_brevis", "8": "quadratus_plantae",
+                "9": "abductor_digiti_minimi"}
 
 
 @pytest.fixture(scope="module")

@@ -66,6 +66,7 @@ def results(cohort):
             "harms_table": dno.harms_table(cohort),
             "baseline": dno.baseline_table(cohort),
             "observed": dno.observed_summary(cohort),
+            "stricta": dno.stricta_table(cohort, planned_sessions=6),
         }
         out["consort"] = dno.consort_flow(cohort, primary_visit=6, analyses={
             "trajectory": out["trajectory"], "responders": out["responders"],
@@ -83,7 +84,7 @@ def results(cohort):
 
 NAMES = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "soreness",
          "responders", "responders_adjusted", "blinding", "rates_patient", "rates_needles",
-         "dose", "deviations", "harms_table", "baseline", "observed", "consort"]
+         "dose", "deviations", "harms_table", "baseline", "observed", "consort", "stricta"]
 #: results that compare arms on this two-arm cohort: their comparison has rows
 COMPARING = ["trajectory", "relief", "relief_sessions", "discrete_hazard", "responders",
              "rates_patient", "rates_needles"]

@@ -51,6 +51,9 @@ ASSESSMENT_DTYPES = {
     "needles": "int64",
     "twitch_responses": "int64",
     "muscles": "object",
+    "laterality": "object",
+    "technique": "object",
+    "retention_min": "float64",
     "soreness_lower_h": "float64",
     "soreness_upper_h": "float64",
 }
@@ -586,6 +589,13 @@ def test_loader_reads_the_clean_exports_back_exactly(small, tmp_path):
                               equal_nan=True), col
     assert got["needled"].astype(bool).tolist() == want["needled"].tolist()
     assert got["muscles"].fillna("").tolist() == want["muscles"].fillna("").tolist()
+    # the STRICTA details: technique and retention exactly; the side where the text wrote one
+    assert got["technique"].fillna("").tolist() == want["technique"].fillna("").tolist()
+    assert np.array_equal(got["retention_min"].to_numpy(float),
+                          want["retention_min"].to_numpy(float), equal_nan=True)
+    side = got["laterality"].notna().to_numpy()
+    assert side.sum() > 0.5 * want["laterality"].notna().sum()
+    assert (got["laterality"][side] == want["laterality"][side]).all()
     pats = cohort.patients.set_index("patient_id").loc[small.patients["patient_id"]]
     for col in ("arm", "site", "sex", "pregnant", "immunocompromised", "needle_fear"):
         assert pats[col].astype(str).tolist() == small.patients[col].astype(str).tolist(), col
@@ -625,3 +635,25 @@ def test_write_sample_with_three_arms_describes_each_difference(tmp_path):
                      arms=("dry_needling", "stretching", "sham"), allocation=(1, 1, 1))
     text = (tmp_path / "three" / "README.md").read_text(encoding="utf-8")
     assert "dry_needling minus sham" in text and "stretching minus sham" in text
+
+
+def test_needling_details_have_their_own_random_stream():
+    """Other details (more bilateral, static needling, other intrinsic muscles) leave the
+    pain, attendance, needles and adverse events of a seed unchanged."""
+    base = simulate_tables(60, seed=9)
+    other = simulate_tables(60, seed=9, bilateral=0.9, static_technique=0.9,
+                            intrinsic_probabilities=(0.1, 0.9, 0.9, 0.9))
+    kept = ["patient_id", "visit", "day", "first_step_pain", "vas_pain", "needled", "needles",
+            "twitch_responses", "soreness_lower_h", "soreness_upper_h"]
+    pd.testing.assert_frame_equal(base.assessments[kept], other.assessments[kept])
+    pd.testing.assert_frame_equal(base.adverse_events, other.adverse_events)
+    pd.testing.assert_frame_equal(base.intercurrent_events, other.intercurrent_events)
+    # the sites needled are the main stream's: the same rows name an intrinsic muscle
+    intrinsic = "abductor|flexor_digitorum|quadratus|digiti"
+    assert (base.assessments["muscles"].fillna("").str.contains(intrinsic)
+            == other.assessments["muscles"].fillna("").str.contains(intrinsic)).all()
+    n = other.assessments[other.assessments["needled"]]
+    assert n["technique"].eq("static").mean() > 0.6
+    assert n["retention_min"].notna().eq(n["technique"].eq("static")).all()
+    assert not base.assessments.loc[~base.assessments["needled"],
+                                    ["laterality", "technique"]].notna().any().any()

@@ -46,7 +46,13 @@ def test_vocabularies_are_as_specified() -> None:
     )
     # DESIGN.md's vocabulary plus fainting and dizziness (Brady et al. 2014's categories)
     assert SEVERITIES == ("mild", "moderate", "severe")
-    assert MUSCLES == ("gastrocnemius", "soleus", "intrinsic_foot", "plantar_fascia", "other")
+    # each intrinsic foot muscle keeps its own code (STRICTA 2010 item 2b); intrinsic_foot
+    # is an intrinsic muscle the notes do not name
+    assert MUSCLES == ("gastrocnemius", "soleus", "abductor_hallucis", "flexor_digitorum_brevis",
+                       "quadratus_plantae", "abductor_digiti_minimi", "flexor_hallucis_brevis",
+                       "adductor_hallucis", "flexor_digiti_minimi_brevis", "lumbricals",
+                       "interossei", "extensor_digitorum_brevis", "extensor_hallucis_brevis",
+                       "intrinsic_foot", "plantar_fascia", "other")
     assert set(AE_PRECEDENCE) == set(AE_TERMS)
     assert AE_PRECEDENCE[:5] == ("fainting", "vasovagal", "infection", "bleeding", "bruising")
     assert AE_PRECEDENCE[-3:] == ("needle_site_pain", "post_needling_soreness", "other")
@@ -476,19 +482,29 @@ MUSCLE_CASES = [
     ("gastroc and soleus", "gastrocnemius;soleus", None),
     ("gastroc & soleus & PF", "gastrocnemius;soleus;plantar_fascia", None),
     ("Soleus; soleus", "soleus", None),
-    ("FDB; abductor hallucis", "intrinsic_foot", None),
-    ("flexor digitorum brevis", "intrinsic_foot", None),
-    ("quadratus plantae", "intrinsic_foot", None),
-    ("abductor digiti minimi", "intrinsic_foot", None),
+    ("FDB; abductor hallucis", "abductor_hallucis;flexor_digitorum_brevis", None),
+    ("flexor digitorum brevis", "flexor_digitorum_brevis", None),
+    ("quadratus plantae", "quadratus_plantae", None),
+    ("QP", "quadratus_plantae", None),
+    ("flexor accessorius", "quadratus_plantae", None),
+    ("abductor digiti minimi", "abductor_digiti_minimi", None),
+    ("ADM", "abductor_digiti_minimi", None),
+    ("abd hallucis", "abductor_hallucis", None),
+    ("FHB", "flexor_hallucis_brevis", None),
+    ("adductor hallucis", "adductor_hallucis", None),
+    ("lumbricals", "lumbricals", None),
+    ("dorsal interossei", "interossei", None),
+    ("EDB", "extensor_digitorum_brevis", None),
     ("intrinsics", "intrinsic_foot", None),
     ("foot intrinsics", "intrinsic_foot", None),
-    ("abductor hallucis TrP", "intrinsic_foot", None),
+    ("abductor hallucis TrP", "abductor_hallucis", None),
     ("plantar fascia", "plantar_fascia", None),
     ("PF", "plantar_fascia", None),
     ("fascia", "plantar_fascia", None),
     ("medial plantar fascia insertion", "plantar_fascia", None),
     ("triceps surae", "gastrocnemius;soleus", None),
-    ("PF, FDB, soleus, gastroc", "gastrocnemius;soleus;intrinsic_foot;plantar_fascia", None),
+    ("PF, FDB, soleus, gastroc",
+     "gastrocnemius;soleus;flexor_digitorum_brevis;plantar_fascia", None),
     ("calf", "other", "calf"),
     ("tib post", "other", "tib post"),
     ("Tibialis posterior; soleus", "soleus;other", "Tibialis posterior"),
@@ -500,7 +516,7 @@ MUSCLE_CASES = [
 @pytest.mark.parametrize(("text", "muscles", "unmatched"), MUSCLE_CASES)
 def test_muscles(text: str, muscles: str, unmatched: str | None) -> None:
     out = map_muscles(pd.Series([text]))
-    assert list(out.columns) == ["muscles", "unmatched"]
+    assert list(out.columns) == ["muscles", "unmatched", "laterality"]
     assert out["muscles"].iloc[0] == muscles
     if unmatched is None:
         assert pd.isna(out["unmatched"].iloc[0])
@@ -559,3 +575,123 @@ def test_property_muscles_sorted_unique(parts: list[str]) -> None:
     assert codes == sorted(set(codes), key=MUSCLES.index)
     assert set(codes) <= set(MUSCLES)
     assert ("other" in codes) == any(p in ("calf", "tib post") for p in parts)
+
+
+# ---- the side written in the muscle text (assessments.laterality) ------------------
+LATERALITY_CASES = [
+    ("L soleus", "soleus", "left"),
+    ("Lt gastroc", "gastrocnemius", "left"),
+    ("left abductor hallucis", "abductor_hallucis", "left"),
+    ("soleus (right)", "soleus", "right"),
+    ("Rt FDB", "flexor_digitorum_brevis", "right"),
+    ("R quadratus plantae", "quadratus_plantae", "right"),
+    ("gastrocnemius (L)", "gastrocnemius", "left"),
+    ("b/l gastrocs", "gastrocnemius", "bilateral"),
+    ("B/L soleus", "soleus", "bilateral"),
+    ("both gastroc + soleus", "gastrocnemius;soleus", "bilateral"),
+    ("soleus (bilateral)", "soleus", "bilateral"),
+    ("L gastroc / R soleus", "gastrocnemius;soleus", "bilateral"),   # both sides named
+    ("lateral gastrocnemius", "gastrocnemius", None),   # a head, not a side
+    ("lat gastroc, med soleus", "gastrocnemius;soleus", None),
+    ("soleus", "soleus", None),
+    ("R / L soleus", "soleus", "bilateral"),   # a part of side words only
+]
+
+
+@pytest.mark.parametrize(("text", "muscles", "side"), LATERALITY_CASES)
+def test_muscle_laterality(text: str, muscles: str, side: str | None) -> None:
+    out = map_muscles(pd.Series([text]))
+    assert out["muscles"].iloc[0] == muscles
+    assert pd.isna(out["unmatched"].iloc[0])
+    if side is None:
+        assert pd.isna(out["laterality"].iloc[0])
+    else:
+        assert out["laterality"].iloc[0] == side
+
+
+def test_muscle_groups_keep_the_coarse_bin() -> None:
+    from dryneedle_outcomes.normalize.vocabulary import MUSCLE_GROUPS, muscle_groups
+
+    intrinsic = ("abductor_hallucis", "flexor_digitorum_brevis", "quadratus_plantae",
+                 "abductor_digiti_minimi", "intrinsic_foot")
+    assert all(MUSCLE_GROUPS[m] == "intrinsic_foot" for m in intrinsic)
+    assert MUSCLE_GROUPS["gastrocnemius"] == MUSCLE_GROUPS["soleus"] == "calf"
+    assert set(MUSCLE_GROUPS) == set(MUSCLES)
+    got = muscle_groups(pd.Series(["soleus;quadratus_plantae;plantar_fascia", None,
+                                   "abductor_hallucis;flexor_digitorum_brevis"]))
+    assert got.iloc[0] == "calf;intrinsic_foot;plantar_fascia"
+    assert pd.isna(got.iloc[1])
+    assert got.iloc[2] == "intrinsic_foot"
+
+
+@pytest.mark.parametrize(("text", "side", "matched"), [
+    ("L", "left", True), ("Left", "left", True), ("lt", "left", True),
+    ("R", "right", True), ("right side", "right", True), ("Rt", "right", True),
+    ("B/L", "bilateral", True), ("both", "bilateral", True), ("Bilateral", "bilateral", True),
+    ("left and right", "bilateral", True), ("heel", None, False), (None, None, True),
+])
+def test_laterality_column(text, side, matched) -> None:
+    from dryneedle_outcomes.normalize.vocabulary import map_laterality
+
+    out = map_laterality(pd.Series([text], dtype=object))
+    assert bool(out["matched"].iloc[0]) is matched
+    if side is None:
+        assert pd.isna(out["laterality"].iloc[0])
+    else:
+        assert out["laterality"].iloc[0] == side
+
+
+@pytest.mark.parametrize(("text", "technique", "matched"), [
+    ("pistoning", "pistoning", True), ("Fast-in fast-out", "pistoning", True),
+    ("FIFO", "pistoning", True), ("fast in/fast out", "pistoning", True),
+    ("Hong's technique", "pistoning", True), ("static", "static", True),
+    ("no manipulation", "static", True), ("Static (retained)", "static", True),
+    ("winding", "rotation", True), ("electroacupuncture", "other", False),
+    (None, None, True),
+])
+def test_technique_column(text, technique, matched) -> None:
+    from dryneedle_outcomes.normalize.vocabulary import map_technique
+
+    out = map_technique(pd.Series([text], dtype=object))
+    assert bool(out["matched"].iloc[0]) is matched
+    if technique is None:
+        assert pd.isna(out["technique"].iloc[0])
+    else:
+        assert out["technique"].iloc[0] == technique
+
+
+def test_loader_records_side_and_technique_in_the_ledger() -> None:
+    from dryneedle_outcomes import load_cohort
+
+    patients = pd.DataFrame({"patient_id": ["P1", "P2"], "arm": ["dry_needling", "sham"]})
+    visits = pd.DataFrame({
+        "patient_id": ["P1", "P1", "P2"], "visit": [0, 1, 1],
+        "first_step_pain": [70.0, 60.0, 65.0], "needled": [False, True, False],
+        "needles": [0, 4, 0], "muscles": [None, "L soleus, FDB", None],
+        "technique": [None, "fast-in fast-out", None], "retention_min": [None, 1.5, None]})
+    cohort = load_cohort(visits, patients)
+    a = cohort.assessments.set_index(["patient_id", "visit"])
+    assert a.loc[("P1", 1), "muscles"] == "soleus;flexor_digitorum_brevis"
+    assert a.loc[("P1", 1), "laterality"] == "left"
+    assert a.loc[("P1", 1), "technique"] == "pistoning"
+    assert a.loc[("P1", 1), "retention_min"] == 1.5
+    fixes = cohort.quality.corrections
+    got = {(r.column, r.old, r.new) for r in fixes.itertuples()}
+    assert ("muscles", "L soleus, FDB", "soleus;flexor_digitorum_brevis") in got
+    assert ("laterality", "L soleus, FDB", "left") in got
+    assert ("technique", "fast-in fast-out", "pistoning") in got
+
+
+def test_loader_flags_an_unknown_side_and_technique() -> None:
+    from dryneedle_outcomes import load_cohort
+
+    patients = pd.DataFrame({"patient_id": ["P1"], "arm": ["dry_needling"]})
+    visits = pd.DataFrame({"patient_id": ["P1", "P1"], "visit": [0, 1],
+                           "first_step_pain": [70.0, 60.0], "needled": [False, True],
+                           "laterality": [None, "heel"], "technique": [None, "laser"]})
+    cohort = load_cohort(visits, patients)
+    a = cohort.assessments
+    assert pd.isna(a.loc[a["visit"] == 1, "laterality"].iloc[0])
+    assert a.loc[a["visit"] == 1, "technique"].iloc[0] == "other"
+    flags = cohort.quality.flags
+    assert {"unmatched_laterality", "unmatched_technique"} <= set(flags["rule"])

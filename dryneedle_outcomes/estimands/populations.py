@@ -84,15 +84,20 @@ class Populations(NoComparison, AnalysisResult):
         return ax
 
 
-def sessions_received(cohort: Cohort, session_visits=None) -> pd.Series:
-    """Sessions received per patient (the module docstring's rule), 0 when none.
+def received_session_rows(cohort: Cohort, session_visits=None) -> np.ndarray:
+    """Per row of the visit ratings (one per patient x visit): a session received?
+
+    The module docstring's rule; the rows are those of
+    ``cohort.visit_ratings().assessments`` (``cohort.assessments`` without a ``timing``
+    column). :func:`sessions_received` counts them per patient.
 
     Examples
     --------
     >>> import dryneedle_outcomes as dno
     >>> cohort = dno.simulate_cohort(n_patients=10, seed=2)
-    >>> int(sessions_received(cohort).max())
-    6
+    >>> rows = received_session_rows(cohort)
+    >>> int(rows.sum()) == int(sessions_received(cohort).sum())
+    True
     """
     visits = cohort.session_visits(session_visits)
     a = cohort.assessments
@@ -109,6 +114,23 @@ def sessions_received(cohort: Cohort, session_visits=None) -> pd.Series:
     stop = ev.loc[ev["event"].isin(STOPS_TREATMENT)].groupby("patient_id")["visit"].min()
     stopped_at = a["patient_id"].map(stop).to_numpy(dtype=float)
     received &= ~(a["visit"].to_numpy() >= stopped_at)  # NaN (never stopped) compares False
+    return received
+
+
+def sessions_received(cohort: Cohort, session_visits=None) -> pd.Series:
+    """Sessions received per patient (the module docstring's rule), 0 when none.
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> cohort = dno.simulate_cohort(n_patients=10, seed=2)
+    >>> int(sessions_received(cohort).max())
+    6
+    """
+    received = received_session_rows(cohort, session_visits)
+    a = cohort.assessments
+    if "timing" in a:
+        a = cohort.visit_ratings().assessments
     counts = pd.Series(received.astype(np.int64)).groupby(a["patient_id"].to_numpy()).sum()
     return counts.reindex(cohort.patients["patient_id"].to_numpy(), fill_value=0)
 
@@ -182,4 +204,5 @@ def per_protocol_population(cohort: Cohort, rule: PerProtocolRule | dict | None 
     return Populations(patients=patients, counts=counts, rule=rule, notes=notes)
 
 
-__all__ = ["Populations", "per_protocol_population", "sessions_received", "STOPS_TREATMENT"]
+__all__ = ["Populations", "per_protocol_population", "received_session_rows", "sessions_received",
+           "STOPS_TREATMENT"]

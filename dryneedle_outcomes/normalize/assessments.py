@@ -23,7 +23,7 @@ from .pooling import apply_pool_as, merge_routed
 from .records import Records
 from .soreness import parse_soreness_arrays
 from .source_rows import add_carried
-from .vocabulary import map_muscles_arrays
+from .vocabulary import map_laterality, map_technique, muscle_arrays
 
 #: Longest plausible soreness bound in hours (one year): beyond it a bound is out of range.
 SORENESS_MAX_H = 8760.0
@@ -110,15 +110,17 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> dict:
         rec.flag(odd, "needles", "needles_without_needling",
                  "{value} needles recorded at a visit marked as not needled",
                  values=out["needles"])
+    side_from_text = None
     if "muscles" in raw:
-        muscles, unmatched, has_unmatched, coded = map_muscles_arrays(
-            raw["muscles"], tm.muscle_synonyms or None)
-        record_recodes(rec, "muscles", raw["muscles"], muscles,
-                       "muscles mapped to the vocabulary", factorized=coded)
-        out["muscles"] = muscles
-        rec.flag(has_unmatched, "muscles", "unmatched_muscle",
+        parsed = muscle_arrays(raw["muscles"], tm.muscle_synonyms or None)
+        record_recodes(rec, "muscles", raw["muscles"], parsed.muscles,
+                       "muscles mapped to the vocabulary", factorized=parsed.factorized)
+        out["muscles"] = parsed.muscles
+        rec.flag(parsed.has_unmatched, "muscles", "unmatched_muscle",
                  "'{value}' is not in the muscle vocabulary; recorded as 'other' (add it to "
-                 "muscle_synonyms in the mapping)", values=unmatched)
+                 "muscle_synonyms in the mapping)", values=parsed.unmatched)
+        side_from_text = parsed.laterality
+    _needling_details(rec, raw, out, side_from_text)
     _soreness(rec, raw, out)
     _soreness_range(rec, out)
     if "concomitant" in raw:  # other treatments, as text (normalize/concomitant.py)
@@ -128,6 +130,45 @@ def normalize_assessments(rec: Records, tm: TableMapping) -> dict:
     rec.data = out
     check_duplicate_visits(rec)
     return pooled
+
+
+def _needling_details(rec: Records, raw: pd.DataFrame, out: pd.DataFrame,
+                      side_from_text: np.ndarray | None) -> None:
+    """``laterality``, ``technique`` and ``retention_min`` (STRICTA 2010 item 2).
+
+    The side comes from its own column when mapped, else from side words in the
+    muscle text ("L soleus"; listed in the corrections as read from the muscles);
+    without either the column is absent (not recorded). Unrecognised text is
+    flagged: an unknown side is left missing, an unknown technique is ``other``.
+    """
+    if "laterality" in raw:
+        side = map_laterality(raw["laterality"])
+        values = side["laterality"].to_numpy(dtype=object)
+        record_recodes(rec, "laterality", raw["laterality"], values,
+                       "side mapped to left/right/bilateral")
+        rec.flag(~side["matched"].to_numpy(), "laterality", "unmatched_laterality",
+                 "side '{value}' is not left, right or bilateral; recorded as missing",
+                 values=raw["laterality"])
+        out["laterality"] = values
+    elif side_from_text is not None and pd.notna(side_from_text).any():
+        record_recodes(rec, "laterality", raw["muscles"], side_from_text,
+                       "side read from the muscle text", changed_only=False)
+        out["laterality"] = side_from_text
+    if "technique" in raw:
+        tech = map_technique(raw["technique"])
+        values = tech["technique"].to_numpy(dtype=object)
+        record_recodes(rec, "technique", raw["technique"], values,
+                       "needling technique mapped to the vocabulary")
+        rec.flag(~tech["matched"].to_numpy(), "technique", "unmatched_technique",
+                 "technique '{value}' is not pistoning, static or rotation; recorded as "
+                 "'other'", values=raw["technique"])
+        out["technique"] = values
+    if "retention_min" in raw:
+        minutes = to_number(rec, "retention_min", raw["retention_min"])
+        negative = (minutes < 0).to_numpy()
+        rec.reject(negative, "retention_min", "negative",
+                   "needle retention time {value} min is negative", values=minutes)
+        out["retention_min"] = minutes.where(~negative)
 
 
 def _timing(rec: Records, values: pd.Series) -> pd.Series:

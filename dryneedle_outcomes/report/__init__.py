@@ -3,7 +3,9 @@
 Modules: ``sections`` (what one analysis contributes: named tables, figures,
 diagnostics, headline), ``analyses`` and ``trajectory`` (run what the configuration
 names), ``figures`` (byte-reproducible PDF/PNG/SVG), ``html`` (the self-contained
-``report.html``), ``outputs`` (the output folder and ``manifest.json``) and ``alerts``
+``report.html``), ``word`` (``report.docx``), ``assets`` (``report/``: the items as a
+journal's supplementary files, by identifier), ``outputs`` (the output folder and
+``manifest.json``) and ``alerts``
 (what the user must see first). The names below are imported on first use, so that
 ``validate`` can use :mod:`.alerts` without importing the analyses.
 """

@@ -3,7 +3,8 @@
 Order (and order in the report): the estimand (when the configuration has an
 ``[estimand]`` table: its ICH E9(R1) table, the populations and the values set aside,
 before any result), the participant flow (CONSORT 2025; counted last, from the results
-the run computed, and placed here), baseline table, the observed data, trajectory,
+the run computed, and placed here), the intervention as delivered (STRICTA 2010),
+baseline table, the observed data, trajectory,
 multiple imputation under MAR and reference-based assumptions with its tipping point,
 the primary endpoints with multiplicity-adjusted p-values, subgroups, time to relief
 (once per timescale), responders, blinding, harms, soreness duration.
@@ -60,7 +61,7 @@ def n_steps(options: AnalysisOptions | None) -> int:
     n += len(options.time_to_relief.timescale) if options.time_to_relief else 0
     return n + sum(getattr(options, k, None) is not None
                    for k in ("baseline_table", "harms", "responders", "blinding",
-                             "soreness_duration", "subgroups", "multiplicity"))
+                             "soreness_duration", "subgroups", "multiplicity", "stricta"))
 
 
 #: Section titles of analyses that could not run.
@@ -70,7 +71,8 @@ TITLES = {"baseline_table": "Baseline characteristics", "trajectory": "Trajector
           "blinding": "Blinding",
           "soreness_duration": "Post-needling soreness", "estimand": "Estimand",
           "consort": "Participant flow (CONSORT 2025)", "observed_data": "Observed data",
-          "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints"}
+          "subgroups": "Subgroups", "multiplicity": "Multiplicity: primary endpoints",
+          "stricta": "Intervention as delivered (STRICTA)"}
 
 
 def _attempt(sections: list[Section], key: str, build: Callable[[], Section]) -> None:
@@ -151,6 +153,13 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
     flow: list[Section] = []   # counted from the results above, placed before them
     _attempt(flow, "consort", lambda: consort_section(everyone, options, sections, consort))
     place_consort(sections, flow[0])
+    if getattr(options, "stricta", None) is not None:   # after the flow, before results
+        from .stricta import place_stricta, stricta_section
+
+        step("intervention as delivered (STRICTA)")
+        delivered: list[Section] = []
+        _attempt(delivered, "stricta", lambda: stricta_section(everyone, options))
+        place_stricta(sections, delivered[0])
     mark_main(sections)   # the report's main results; the rest is its appendix
     return sections
 

@@ -5,7 +5,8 @@ is inside the file, with the quality-ledger summary and the model diagnostics an
 warnings. No external CSS, JavaScript, fonts or images: the style sheet is inline.
 
 Layout: the title, the alerts, a table of contents in two parts, the headline
-numbers, then **Main results** (the items flagged ``main`` by
+numbers and the Methods and Results text (when the run wrote it), then **Main
+results** (the items flagged ``main`` by
 :mod:`.main_results`: estimand, participant flow, baseline table, the primary
 analysis at the pre-specified visit and the key secondary analyses, each section's
 tables and figures in its order), then the **Appendix**: every other table and figure
@@ -62,6 +63,40 @@ h1.part { font-size: 1.45rem; margin-top: 3rem; border-bottom: 3px solid #444;
 th.span { text-align: center; background: #fff; border-bottom: 1px solid #444; }
 .section-notes { border-top: 1px solid #ccc; margin-top: 1rem; padding-top: 0.3rem; }
 nav h2 { font-size: 1rem; margin: 0.8rem 0 0.2rem; border: 0; }
+@media print { h1.part#appendix { break-before: page; page-break-before: always; } }
+body { overflow-wrap: break-word; }
+/* a narrow window (a phone, a side panel): one column, smaller tables that scroll
+   inside their box, figures at the window's width */
+@media (max-width: 40rem) {
+  body { margin: 1rem auto; padding: 0 0.6rem; }
+  h1 { font-size: 1.3rem; }
+  h2 { font-size: 1.15rem; margin-top: 1.8rem; }
+  nav ol { columns: 1; padding-left: 1.2rem; }
+  figure { margin: 1rem 0; }
+  table { font-size: 0.72rem; }
+  th, td { padding: 0.15rem 0.3rem; }
+}
+/* printed (or saved as PDF from a browser): A4, no navigation, nothing cut at the
+   right margin, a figure or a table row never split across two pages, a caption and a
+   heading kept with what follows, the header row of a long table repeated */
+@media print {
+  @page { size: A4; margin: 14mm 12mm; }
+  body { max-width: none; margin: 0; padding: 0; font-size: 9.5pt; color: #000;
+         line-height: 1.3; }
+  nav { display: none; }
+  h1, h2, h3, figcaption { break-after: avoid; page-break-after: avoid; }
+  h2 { margin-top: 1.2rem; }
+  figure { margin: 0.8rem 0; }
+  figure.figure, figure.figure img, tr, .alert { break-inside: avoid;
+                                                page-break-inside: avoid; }
+  figure.figure img { max-height: 230mm; width: auto; max-width: 100%; }
+  .scroll { overflow: visible; }
+  table { width: 100%; font-size: 7.5pt; }
+  thead { display: table-header-group; }
+  th, td { padding: 0.1rem 0.25rem; overflow-wrap: anywhere; }
+  th { background: none; }
+  .alert { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+}
 """
 
 
@@ -76,6 +111,7 @@ class RunInfo:
     load_warnings: tuple[str, ...] = ()
     alerts: tuple[str, ...] = ()  # shown first, in a banner (report.alerts)
     outcome: str | None = None    # the configured outcome (for the instruments' methods)
+    methods_results: str = ""     # the Methods and Results sections (HTML, report.text)
 
 
 #: Rows of the flags table shown in the report (all of them are in quality/flags.csv).
@@ -138,7 +174,7 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
     parts = ["<h2 id=\"data\">Data and quality ledger</h2>",
              f"<p>{_e(cohort.summary().splitlines()[0])}.</p>",
              frame_html(cohort.describe().round(1)),
-             "<h3>Rows read, kept and rejected</h3>", frame_html(q.counts),
+             '<h3 id="ledger-counts">Rows read, kept and rejected</h3>', frame_html(q.counts),
              "<p>read = kept + rejected for every table: "
              + ('<span class="ok">yes</span>' if q.balanced else '<span class="bad">NO</span>')
              + "</p>"]
@@ -148,10 +184,12 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                   "<ul>" + "".join(f"<li>{_e(t)}</li>" for t in sentences) + "</ul>"]
     rules = q.rules()
     if len(rules):
-        parts += ["<h3>Rejections, corrections and flags by rule</h3>", frame_html(rules)]
+        parts += ['<h3 id="ledger-rules">Rejections, corrections and flags by rule</h3>',
+                  frame_html(rules)]
     if len(q.rejected):
         shown = q.rejected.drop(columns=["raw"], errors="ignore")
-        parts += [f"<h3>Rejected rows ({len(shown)})</h3>", frame_html(shown.head(200)),
+        parts += [f'<h3 id="ledger-rejected">Rejected rows ({len(shown)})</h3>',
+                  frame_html(shown.head(200)),
                   '<p class="files">All of them: quality/rejected.csv (with the raw row); '
                   "corrections and flags: quality/corrections.csv, quality/flags.csv</p>"]
     n_dev = len(cohort.protocol_deviations)
@@ -162,14 +200,15 @@ def _quality(cohort: Cohort, info: RunInfo) -> str:
                      "contraindication, or a sham-arm patient recorded as needled; kept in "
                      "the analyses).</p>")
     if len(q.flags):
-        parts += [f"<h3>Flagged records ({len(q.flags)}): kept, worth a look</h3>",
+        parts += [f'<h3 id="ledger-flags">Flagged records ({len(q.flags)}): kept, worth a '
+                  "look</h3>",
                   frame_html(q.flags.head(FLAGS_SHOWN)),
                   '<p class="files">All of them: quality/flags.csv'
                   + (f" (first {FLAGS_SHOWN} shown)" if len(q.flags) > FLAGS_SHOWN else "")
                   + "</p>"]
     inputs = pd.DataFrame([{"input": k, "path": p, "sha256": h}
                            for k, (p, h) in info.inputs.items()])
-    parts += ["<h3>Inputs</h3>", frame_html(inputs)]
+    parts += ['<h3 id="ledger-inputs">Inputs</h3>', frame_html(inputs)]
     return "\n".join(parts)
 
 
@@ -273,8 +312,11 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
                 '<li><a href="#diagnostics">Model diagnostics and warnings</a></li>']
     if checks:
         app_toc.append('<li><a href="#model-checks">Model checks</a></li>')
+    text_toc = "".join(f'<li><a href="#{key}">{title}</a></li>'
+                       for key, title in (("methods", "Methods"), ("results", "Results"))
+                       if f'id="{key}"' in info.methods_results)
     toc = ('<nav><h2>Main results</h2><ol><li><a href="#summary">Summary</a></li>'
-           + "".join(main_toc) + '</ol><h2><a href="#appendix">Appendix</a></h2><ol>'
+           + text_toc + "".join(main_toc) + '</ol><h2><a href="#appendix">Appendix</a></h2><ol>'
            + "".join(app_toc) + "</ol></nav>")
     headline = [h for s in sections for h in s.headline]
     body = [
@@ -287,6 +329,7 @@ def render_report(cohort: Cohort, sections: list[Section], figures: dict[str, by
         ("<ul class=\"headline\">" + "".join(f"<li>{_e(h)}</li>" for h in headline)
          + "</ul>" if headline else "<p>No analyses were configured: the data were loaded "
          "and checked only.</p>"),
+        info.methods_results,
         *main_body,
         '<h1 class="part" id="appendix">Appendix</h1>',
         "<p>Every other table and figure of the analyses, the data and quality ledger, "

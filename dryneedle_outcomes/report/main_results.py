@@ -7,6 +7,7 @@ ICH E9(R1) for the estimand and its sensitivity analysis). The main results are:
 
 - **Estimand**: its ICH E9(R1) table (``estimand``).
 - **Participant flow**: the CONSORT 2025 diagram and its table (``consort_flow``).
+- **Intervention as delivered**: the STRICTA 2010 table (``stricta``), when configured.
 - **Baseline characteristics**: Table 1 (``baseline_table``).
 - **Primary analysis**: the primary trajectory model (the MMRM when it was fitted,
   else the first configured model): the difference between arms per visit, the
@@ -37,7 +38,7 @@ from .sections import NamedFigure, NamedTable, Section
 
 #: Tables and figures in the main results whatever the configuration, by name.
 FIXED = frozenset({("table", "estimand"), ("figure", "consort_flow"),
-                   ("table", "consort_flow"), ("table", "baseline_table"),
+                   ("table", "consort_flow"), ("table", "stricta"), ("table", "baseline_table"),
                    ("table", "reference_based"), ("table", "multiplicity"),
                    ("figure", "subgroups"), ("table", "harms_table")})
 

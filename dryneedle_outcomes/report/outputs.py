@@ -8,7 +8,16 @@ Layout::
     tables/       <table>.csv and <table>.xlsx (unrounded numbers, every column of the
                   result's table) and <table>.tex (booktabs, as the report shows it)
     figures/      <figure>.pdf / .png / .svg as [figures] formats asks
+    report/       the report's items for a journal's supplementary material, named by
+                  their stable identifiers (:mod:`.assets`): fig-<figure>.pdf / .png /
+                  .svg, tab-<table>.csv (as printed), index.csv (identifier, caption,
+                  notes, files of every item)
     report.html   everything above in one self-contained page
+    methods.md    the Methods and Results text (Pandoc citations) built from the results;
+    references.bib  the BibTeX entries methods.md cites (both only when analyses ran)
+    report.docx   every table as a Word table (caption, notes, landscape when wide) and
+                  the Methods text when given (:mod:`.word`), for co-authors who edit
+                  in Word
     summary.txt   the alerts, the cohort summary and the headline numbers
     warnings.txt  every warning of the run, one a line, with the step it came from; the
                   alerts (implausible scales, parts that could not run) first, "[ALERT] ..."
@@ -35,12 +44,16 @@ from ..manifest import build_manifest, output_hashes, sha256
 from ..quality import neutralise_formulas
 from ..tables import table_latex
 from .alerts import failure_alerts, scale_alerts
+from .assets import write_assets
 from .figures import render, width_mm
 from .html import RunInfo, render_report
 from .sections import Section
+from .text import RunText, reference_line, run_text
+from .word import write_docx
 
-#: The time written into the run's XLSX tables, so two runs on the same data give the
-#: same bytes (as the CSV and LaTeX files do); the manifest records the run's times.
+#: The time written into the run's XLSX tables and ``report.docx``, so two runs on the
+#: same data give the same bytes (as the CSV and LaTeX files do); the manifest records
+#: the run's times.
 EXCEL_TIME = datetime(2000, 1, 1)
 
 
@@ -51,6 +64,11 @@ def now() -> str:
 
 def _text(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8", newline="\n")
+
+
+def _plain(sections) -> list[tuple[str, list[str]]]:
+    """``(heading, paragraphs)`` with the citations in author-year form (for Word)."""
+    return [(heading, [RunText.plain(p) for p in paragraphs]) for heading, paragraphs in sections]
 
 
 def seeds(cfg: AnalysisConfig) -> dict:
@@ -114,6 +132,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                 keep(tables / f"{t.name}.{ext}")
 
     figures: dict[str, bytes] = {}
+    rendered_all: dict[str, dict[str, bytes]] = {}
     files: dict[str, list[str]] = {}
     formats = tuple(cfg.figures.formats)
     for s in sections:
@@ -122,6 +141,7 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
             rendered = render(f, tuple(dict.fromkeys((*formats, "png"))),
                               width=cfg.figures.width, dpi=cfg.figures.dpi)
             figures[f.name] = rendered["png"]
+            rendered_all[f.name] = rendered
             files[f.name] = []
             for fmt in formats:
                 path = out / "figures" / f"{f.name}.{fmt}"
@@ -129,17 +149,35 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
                 keep(path)
                 files[f.name].append(f"figures/{f.name}.{fmt}")
 
+    text = run_text(cohort, sections, options=cfg.analysis, estimand=cfg.estimand,
+                    inputs=cfg.inputs) if sections else None
+    if text is not None:
+        _text(out / "methods.md", text.markdown())
+        _text(out / "references.bib", text.bibtex())
+        keep(out / "methods.md")
+        keep(out / "references.bib")
     info = RunInfo(config=str(cfg.source or "configuration"), version=__version__,
                    started=started,
                    inputs={k: (str(p), sha256(p)) for k, p in cfg.inputs.items()},
                    load_warnings=tuple(load_warnings),
                    alerts=tuple(run_alerts(cohort, sections)),
-                   outcome=cfg.analysis.outcome if cfg.analysis is not None else None)
+                   outcome=cfg.analysis.outcome if cfg.analysis is not None else None,
+                   methods_results=text.html() if text is not None else "")
     step("writing report.html, summary and manifest")
     max_px = round(640 * width_mm(cfg.figures.width) / 85.0)
     _text(out / "report.html", render_report(cohort, sections, figures, files, info,
                                              max_px=min(max_px, 1000)))
     keep(out / "report.html")
+    for path in write_assets(out / "report", sections, rendered_all, formats):
+        keep(path)
+    write_docx(out / "report.docx", [(s.title, [t.table for t in s.tables]) for s in sections],
+               title=f"Analysis report ({Path(info.config).name})",
+               methods=_plain(text.methods) if text is not None else (),
+               results=_plain(text.results) if text is not None else (),
+               references=([reference_line(k) for k in text.citations()]
+                           if text is not None else ()),
+               timestamp=EXCEL_TIME)
+    keep(out / "report.docx")
     headline = [h for s in sections for h in s.headline]
     alerts = "".join(f"ALERT: {a}\n" for a in info.alerts) + ("\n" if info.alerts else "")
     _text(out / "summary.txt", alerts + cohort.summary() + "\n"

@@ -32,10 +32,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..normalize.vocabulary import MUSCLES
 from .after_needling import AE_VERBATIMS, COMBINED_VERBATIMS
 from .intercurrent import ICE_SYNONYMS, ICE_WORDINGS
-from .parameters import SimulatedTables
+from .parameters import MUSCLE_SITES, SimulatedTables
 from .problems import PROBLEM_COLUMNS, plant_ice_problem, plant_problems
 
 
@@ -118,18 +117,64 @@ def _soreness_text(rng: np.random.Generator, lo: np.ndarray, hi: np.ndarray) -> 
     return out.astype(object)
 
 
-def _muscle_text(rng: np.random.Generator, muscles: pd.Series) -> np.ndarray:
-    """Clinician spellings of canonical muscle lists (``"Gastroc + soleus"``)."""
-    # Precompute a few spellings for each of the 31 combinations, then pick per row.
+_INTRINSIC_TEXT: dict[str, tuple[str, ...]] = {
+    "abductor_hallucis": ("abductor hallucis", "abd hallucis", "AbdH"),
+    "flexor_digitorum_brevis": ("FDB", "flexor digitorum brevis"),
+    "quadratus_plantae": ("quadratus plantae", "QP"),
+    "abductor_digiti_minimi": ("abductor digiti minimi", "ADM"),
+}
+_SIDE_PREFIX = {"left": ("L ", "Lt ", "left "), "right": ("R ", "Rt ", "right "),
+                "bilateral": ("B/L ", "bilateral ", "both ")}
+_SIDE_SUFFIX = {"left": (" (left)", " (L)"), "right": (" (right)", " (R)"),
+                "bilateral": (" (bilateral)", " (both sides)")}
+_TECHNIQUE_TEXT = {"pistoning": ("fast-in fast-out", "pistoning", "FIFO", "Pistoning"),
+                   "static": ("static", "no manipulation", "Static (retained)")}
+_PLACEHOLDER = "\x00"
+
+
+def _variants(rng: np.random.Generator, texts: dict[str, tuple[str, ...]], keys,
+              n_var: int) -> np.ndarray:
+    """``n_var`` spellings per key (rows of the array), each part from ``texts``."""
+    grid = np.empty((len(keys), n_var), dtype=object)
+    for i, key in enumerate(keys):   # distinct muscle lists, not rows
+        parts = str(key).split(";")
+        for j in range(n_var):
+            grid[i, j] = ", ".join(texts[m][rng.integers(len(texts[m]))] for m in parts)
+    return grid
+
+
+def _pick(rng: np.random.Generator, keys: pd.Series, grid_keys, grid: np.ndarray) -> np.ndarray:
+    """One spelling of ``grid`` per row of ``keys`` (empty text where the key is missing)."""
+    pos = pd.Series(np.arange(len(grid_keys)), index=list(grid_keys))
+    idx = keys.map(pos)
+    has = idx.notna().to_numpy()
+    out = np.full(len(keys), "", dtype=object)
+    choice = rng.integers(0, grid.shape[1], len(keys))
+    out[has] = grid[idx[has].astype(int).to_numpy(), choice[has]]
+    return out
+
+
+def _muscle_text(rng: np.random.Generator, muscles: pd.Series, own: np.random.Generator,
+                 laterality: pd.Series | None = None) -> np.ndarray:
+    """Clinician spellings of canonical muscle lists (``"L gastroc + soleus"``).
+
+    ``rng`` (the exports' stream) picks the separators and the spellings of each site
+    exactly as before the intrinsic muscles were named; ``own`` (the needling details'
+    stream) spells the named intrinsic muscles and the side, so the other columns of the
+    exports keep their random numbers.
+    """
+    # Precompute a few spellings for each of the 31 combinations of sites, then pick per row.
     n_var = 6
     table = {}
-    for code in range(1, 1 << len(MUSCLES)):
-        canon = ";".join(m for i, m in enumerate(MUSCLES) if code >> i & 1)
-        parts_all = [m for i, m in enumerate(MUSCLES) if code >> i & 1]
+    for code in range(1, 1 << len(MUSCLE_SITES)):
+        canon = ";".join(m for i, m in enumerate(MUSCLE_SITES) if code >> i & 1)
+        parts_all = [m for i, m in enumerate(MUSCLE_SITES) if code >> i & 1]
         variants = []
         for _ in range(n_var):
             sep = _MUSCLE_SEPARATORS[rng.integers(len(_MUSCLE_SEPARATORS))]
             words = [_MUSCLE_TEXT[m][rng.integers(len(_MUSCLE_TEXT[m]))] for m in parts_all]
+            words = [_PLACEHOLDER if m == "intrinsic_foot" else w
+                     for m, w in zip(parts_all, words)]
             if len(words) > 1 and rng.random() < 0.3:
                 words = [words[0]] + [w.lower() if w not in ("FDB", "PF") else w
                                       for w in words[1:]]
@@ -137,13 +182,49 @@ def _muscle_text(rng: np.random.Generator, muscles: pd.Series) -> np.ndarray:
         table[canon] = variants
     keys = list(table)
     grid = np.array([table[k] for k in keys], dtype=object)
-    pos = pd.Series(np.arange(len(keys)), index=keys)
-    idx = muscles.map(pos)
-    has = idx.notna().to_numpy()
-    out = np.full(len(muscles), "", dtype=object)
-    choice = rng.integers(0, n_var, len(muscles))
-    out[has] = grid[idx[has].astype(int).to_numpy(), choice[has]]
-    return out
+    # per distinct muscle list (not per row): its sites and its named intrinsic muscles
+    codes, uniques = pd.factorize(muscles.reset_index(drop=True), use_na_sentinel=True)
+    parts_u = [str(u).split(";") for u in uniques]
+    sites_u = np.array([";".join(dict.fromkeys("intrinsic_foot" if m in _INTRINSIC_TEXT else m
+                                               for m in ms)) for ms in parts_u] + [np.nan],
+                       dtype=object)
+    named_u = np.array([";".join(m for m in ms if m in _INTRINSIC_TEXT) for ms in parts_u]
+                       + [np.nan], dtype=object)
+    sites = pd.Series(sites_u[codes], dtype=object)   # code -1 takes the trailing NaN
+    named = pd.Series(named_u[codes], dtype=object)
+    out = pd.Series(_pick(rng, sites, keys, grid))
+    named_keys = sorted(set(named.dropna()) - {""})   # distinct lists, not rows
+    intrinsic = _pick(own, named, named_keys,
+                      _variants(own, _INTRINSIC_TEXT, named_keys, 3)
+                      if named_keys else np.empty((0, 1), dtype=object))
+    out = out.str.replace(_PLACEHOLDER, "{}", regex=False)
+    has = out.str.contains("{}", regex=False).to_numpy()
+    left = out.str.partition("{}")
+    out = out.where(~has, left[0] + pd.Series(intrinsic) + left[2])
+    if laterality is not None:
+        side = laterality.reset_index(drop=True).to_numpy(dtype=object)
+        u = own.random(len(out))
+        k = own.integers(0, 3, len(out))
+        pre_text = np.full(len(out), "", dtype=object)
+        post_text = np.full(len(out), "", dtype=object)
+        for value in _SIDE_PREFIX:   # three sides, not rows
+            pre = np.asarray(_SIDE_PREFIX[value], dtype=object)
+            post = np.asarray(_SIDE_SUFFIX[value], dtype=object)
+            pre_text = np.where(side == value, pre[k % len(pre)], pre_text)
+            post_text = np.where(side == value, post[k % len(post)], post_text)
+        given = pd.notna(side) & (out != "").to_numpy()
+        pre = given & (u < 0.55)
+        post = given & (u >= 0.55) & (u < 0.85)   # the rest: no side written
+        out = out.where(~pre, pre_text + out).where(~post, out + post_text)
+    return out.to_numpy(dtype=object)
+
+
+def _technique_text(own: np.random.Generator, technique: pd.Series) -> np.ndarray:
+    """Clinician wording of the technique (blank when not needled)."""
+    keys = list(_TECHNIQUE_TEXT)
+    grid = np.array([[t[i % len(t)] for i in range(4)] for t in _TECHNIQUE_TEXT.values()],
+                    dtype=object)
+    return _pick(own, technique.reset_index(drop=True), keys, grid)
 
 
 _RELATED_TEXT = {"related": "probable", "possibly_related": "possible",
@@ -207,6 +288,8 @@ def _mapping_toml(truth: dict) -> str:
         'twitch_responses = "LTRs"',
         'muscles = "Muscles needled"',
         'soreness = "Soreness after session"',
+        'technique = "Technique"',
+        'retention_min = "Retention (min)"',
         "",
         "[assessments.scales]",
         f"first_step_pain = {_toml_str(main_scale)}",
@@ -508,6 +591,15 @@ def write_raw_exports(
          if lab.startswith("Follow-up")}).to_numpy(dtype=object)
     comment = np.where((kind == "follow_up") & (u < 0.4), fu_text, comment)
 
+    # ---- needling details: spelled on their own stream (the exports' draws unchanged) --
+    own = np.random.default_rng([int(seed) % (2**63), 20240917, 3])
+    muscle_text = _muscle_text(rng, a["muscles"], own, a.get("laterality"))
+    blank = pd.Series(np.nan, index=a.index, dtype=object)
+    technique_text = _technique_text(own, a.get("technique", blank))
+    retention = a.get("retention_min", blank).astype(float)
+    retention_text = (retention.map("{:g}".format).str.replace(".", ",", regex=False)
+                      .where(retention.notna(), "").to_numpy(dtype=object))
+
     raw = pd.DataFrame({
         "Study ID": a["patient_id"].to_numpy(dtype=object),
         "Clinic": site.to_numpy(dtype=object),
@@ -518,9 +610,11 @@ def write_raw_exports(
         "Needled": np.where(a["needled"], "Y", "N").astype(object),
         "No. of needles": a["needles"].astype(str).to_numpy(dtype=object),
         "LTRs": a["twitch_responses"].astype(str).to_numpy(dtype=object),
-        "Muscles needled": _muscle_text(rng, a["muscles"]),
+        "Muscles needled": muscle_text,
         "Soreness after session": _soreness_text(
             rng, a["soreness_lower_h"].to_numpy(), a["soreness_upper_h"].to_numpy()),
+        "Technique": technique_text,
+        "Retention (min)": retention_text,
         "Clinician": clinician,
         "Comment": comment,
     })

@@ -91,6 +91,14 @@ needling, once a week for 6 weeks; here a follow-up at 12 weeks is added.
   False and ``needles`` 0 at sham sessions: ``needles`` counts needles *inserted*
   (the denominator of harms per 100 needles and the exposure of dose-response), and
   the loader flags needles at a visit not needled.
+* Needling details (STRICTA 2010 item 2; their own random stream,
+  ``simulate.needling_details``, so the other tables do not change): the intrinsic
+  foot muscles named (``intrinsic_probabilities`` = 0.70, 0.55, 0.40, 0.15 for
+  abductor hallucis, flexor digitorum brevis, quadratus plantae, abductor digiti
+  minimi: assumed, the order of the trigger points Cotchett 2014 lists), the side
+  (``bilateral`` = 15% of patients, else left or right: assumed), the technique
+  (pistoning, or static needles retained 5-15 min for ``static_technique`` = 15% of
+  patients: assumed; Cotchett 2014 used pistoning).
 * Blinding (``patients.allocation_guess``, the answer to "which treatment do you think
   you received?" at the end of treatment): needled patients guess real 55%, sham
   10%, don't know 35%; the others (sham, or needling withheld) real 45%, sham 20%,
@@ -133,7 +141,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..normalize.vocabulary import MUSCLES
+
+#: The sites the main stream draws (``muscle_probabilities``, one each); which intrinsic
+#: foot muscles are named is drawn on their own stream (``simulate.needling_details``).
+MUSCLE_SITES: tuple[str, ...] = ("gastrocnemius", "soleus", "intrinsic_foot",
+                                 "plantar_fascia", "other")
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,9 @@ class SimulationParameters:
     needles_max: int = 10
     muscle_probabilities: tuple[float, ...] = (0.85, 0.60, 0.45, 0.15, 0.03)
     muscle_stickiness: float = 0.8
+    intrinsic_probabilities: tuple[float, ...] = (0.70, 0.55, 0.40, 0.15)
+    bilateral: float = 0.15
+    static_technique: float = 0.15
     twitch_first: float = 0.60
     twitch_last: float = 0.15
     twitch_decay_sessions: float = 2.5
@@ -331,6 +346,7 @@ def build_parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
     params = SimulationParameters(**kwargs)
     for name in ("missed_visit", "female", "pregnant", "immunocompromised", "needle_fear",
                  "soreness_none", "muscle_stickiness", "twitch_first", "twitch_last",
+                 "bilateral", "static_technique",
                  "sham_soreness_none", "ae_withdrawal_severe", "ae_systematic",
                  "ae_combined_verbatim", "dropout_discontinued", "ice_rescue_medication",
                  "ice_orthoses", "ice_night_splint", "ice_steroid_injection"):
@@ -340,8 +356,12 @@ def build_parameters(kwargs: Mapping[str, Any]) -> SimulationParameters:
         if len(probs) != 3 or min(probs) < 0 or not math.isclose(sum(probs), 1.0):
             raise ConfigError(f"{name} needs three probabilities (real, sham, don't know) "
                               f"summing to 1, got {probs!r}")
-    if len(params.muscle_probabilities) != len(MUSCLES):
-        raise ConfigError(f"muscle_probabilities needs {len(MUSCLES)} values (one per muscle)")
+    if len(params.muscle_probabilities) != len(MUSCLE_SITES):
+        raise ConfigError(f"muscle_probabilities needs {len(MUSCLE_SITES)} values (one per "
+                          f"site: {', '.join(MUSCLE_SITES)})")
+    if len(params.intrinsic_probabilities) != 4:
+        raise ConfigError("intrinsic_probabilities needs 4 values (abductor hallucis, flexor "
+                          "digitorum brevis, quadratus plantae, abductor digiti minimi)")
     if not 1 <= params.needles_min <= params.needles_max:
         raise ConfigError("needles_min must be at least 1 and at most needles_max")
     return params

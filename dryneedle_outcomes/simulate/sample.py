@@ -90,6 +90,11 @@ p_values = false
 # blinding assessed by the patients' end-of-trial guess of their arm (CONSORT 2025)
 [analysis.blinding]
 
+# the intervention as delivered (STRICTA 2010): sessions, needles, muscles, side,
+# technique, twitch responses and soreness per arm, against the {k} sessions planned
+[analysis.stricta]
+planned_sessions = {n_sessions}
+
 [analysis.time_to_relief]
 mcid = true
 # confirmed relief: the MCID met at two consecutive assessments (one crossing can be noise)
@@ -199,7 +204,12 @@ source.
   for the instrument. Needled Y/N; number of needles (inserted) and LTRs are 0
   when not needled, including sham sessions (the non-penetrating sham inserts none).
   Muscles as clinicians write them ("Gastroc + soleus", "FDB; plantar
-  fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`).
+  fascia" - quoted because of the `;`; "tibialis posterior" stands for the code `other`),
+  each intrinsic foot muscle by name (abductor hallucis, FDB, QP, ADM) and, in most
+  rows, the side ("L gastroc", "soleus (right)", "B/L ..."), which the loader reads
+  into `laterality`. "Technique" ("fast-in fast-out", "pistoning", "FIFO", "static",
+  "no manipulation") and "Retention (min)" (static needles only) describe the needling
+  (STRICTA 2010 item 2).
   Soreness as text ("36h", "24-48h", "24–48 hrs", "1-2 days", "2 days", ">48h", "ongoing",
   "none"). **Soreness is recorded after sham sessions too** (the non-penetrating sham is
   a procedure: blunt needles pressed on the skin), shorter and more often none; blank

@@ -19,12 +19,13 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ..normalize.vocabulary import MUSCLES
 from .after_needling import draw_adverse_events, draw_allocation_guess, report_soreness
 from .draws import allocate, norm_cdf, norm_pdf, round_half_up, truncated_normal
 from .dropout import DROPOUT_MECHANISMS, draw_dropout
 from .intercurrent import ae_withdrawal_stop, draw_intercurrent_events, ice_stream
+from .needling_details import details_stream, draw_needling_details
 from .parameters import (
+    MUSCLE_SITES,
     SimulatedTables,
     build_parameters,
     check_fraction,
@@ -319,12 +320,11 @@ def simulate_tables(
     needles = p.needles_min + rng.binomial(span, np.broadcast_to(propensity[:, None],
                                                                  (n, n_visits)))
     mprob = np.asarray(p.muscle_probabilities)
-    usual = rng.random((n, 1, len(MUSCLES))) < mprob
-    fresh = rng.random((n, n_visits, len(MUSCLES))) < mprob
+    usual = rng.random((n, 1, len(MUSCLE_SITES))) < mprob
+    fresh = rng.random((n, n_visits, len(MUSCLE_SITES))) < mprob
     keep = rng.random((n, n_visits, 1)) < p.muscle_stickiness
     chosen = np.where(keep, usual, fresh)
     chosen[..., 0] |= ~chosen.any(axis=2)
-    bits = (chosen * (1 << np.arange(len(MUSCLES)))).sum(axis=2)
     needles = np.maximum(needles, chosen.sum(axis=2))
     q = p.twitch_last + (p.twitch_first - p.twitch_last) * np.exp(
         -np.maximum(visit - 1, 0) / p.twitch_decay_sessions)
@@ -367,9 +367,9 @@ def simulate_tables(
     })
 
     pi, vj = np.nonzero(attended)
-    muscle_names = _muscle_strings()
-    muscles = np.where(needled[pi, vj], muscle_names[bits[pi, vj]], np.nan).astype(object)
-    muscles[~needled[pi, vj]] = np.nan
+    # which intrinsic muscles, the side, the technique: their own stream (the main
+    # stream drew which sites were needled, `chosen`, as before)
+    details = draw_needling_details(details_stream(seed), p, chosen, needled)
     assessments = pd.DataFrame({
         "patient_id": ids[pi],
         "visit": vj.astype(np.int64),
@@ -379,7 +379,10 @@ def simulate_tables(
         "needled": needled[pi, vj],
         "needles": needles[pi, vj].astype(np.int64),
         "twitch_responses": twitch[pi, vj].astype(np.int64),
-        "muscles": muscles,
+        "muscles": details["muscles"][pi, vj],
+        "laterality": details["laterality"][pi, vj],
+        "technique": details["technique"][pi, vj],
+        "retention_min": details["retention_min"][pi, vj].astype(float),
         "soreness_lower_h": sore_lo[pi, vj],
         "soreness_upper_h": sore_hi[pi, vj],
     })
@@ -498,15 +501,6 @@ def simulate_tables(
         ),
     }
     return SimulatedTables(patients, assessments, adverse_events, truth, intercurrent_events)
-
-
-def _muscle_strings() -> np.ndarray:
-    """Canonical muscle string for each bit pattern (index 0 is unused)."""
-    out = np.empty(1 << len(MUSCLES), dtype=object)
-    out[0] = np.nan
-    for code in range(1, 1 << len(MUSCLES)):
-        out[code] = ";".join(m for i, m in enumerate(MUSCLES) if code >> i & 1)
-    return out
 
 
 def simulate_cohort(n_patients: int = 84, *, seed: int = 2014, **kwargs: Any) -> Cohort:

@@ -21,7 +21,9 @@ One vocabulary per module, sharing one matcher:
 :mod:`~dryneedle_outcomes.normalize.vocabulary.yes_no`
     yes/no flags (:func:`map_bool`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.muscles`
-    needled muscles (:func:`map_muscles`);
+    needled muscles and the side (:func:`map_muscles`);
+:mod:`~dryneedle_outcomes.normalize.vocabulary.needling`
+    needling technique and side columns (:func:`map_technique`, :func:`map_laterality`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.ice_events`
     intercurrent events (:func:`map_ice_events`);
 :mod:`~dryneedle_outcomes.normalize.vocabulary.allocation_guess`
@@ -40,11 +42,11 @@ Examples
 1  dizziness     True          dizziness        1
 2      other    False              other        1
 3   bleeding     True  bleeding;bruising        2
->>> map_muscles(pd.Series(["Gastroc + soleus", "FDB; abductor hallucis", "calf"]))
-                muscles unmatched
-0  gastrocnemius;soleus       NaN
-1        intrinsic_foot       NaN
-2                 other      calf
+>>> map_muscles(pd.Series(["Gastroc + soleus", "FDB; L abductor hallucis", "calf"]))
+                                     muscles unmatched laterality
+0                       gastrocnemius;soleus       NaN        NaN
+1  abductor_hallucis;flexor_digitorum_brevis       NaN       left
+2                                      other      calf        NaN
 """
 
 from __future__ import annotations
@@ -53,8 +55,19 @@ from .ae_terms import AE_PRECEDENCE, AE_TERMS, DEFAULT_AE_SYNONYMS, NO_EVENT_TEX
 from .allocation_guess import DEFAULT_GUESS_CODES, GUESSES, map_allocation_guess
 from .ice_events import DEFAULT_ICE_SYNONYMS, ICE_EVENTS, map_ice_events
 from .matcher import MISSING_TEXT, normalize_text
-from .muscles import DEFAULT_MUSCLE_SYNONYMS, MUSCLES, map_muscles
+from .muscles import (
+    DEFAULT_MUSCLE_SYNONYMS,
+    INTRINSIC_FOOT_MUSCLES,
+    LATERALITIES,
+    LATERALITY_WORDS,
+    MUSCLE_GROUPS,
+    MUSCLES,
+    map_muscles,
+    muscle_arrays,
+    muscle_groups,
+)
 from .muscles import map_muscles_arrays as map_muscles_arrays
+from .needling import DEFAULT_TECHNIQUE_SYNONYMS, TECHNIQUES, map_laterality, map_technique
 from .severity import DEFAULT_SEVERITY_CODES, SEVERITIES, map_severity
 from .yes_no import DEFAULT_BOOL_CODES, map_bool
 
@@ -77,6 +90,16 @@ __all__ = [
     "map_severity",
     "map_bool",
     "map_muscles",
+    "muscle_arrays",
+    "muscle_groups",
+    "INTRINSIC_FOOT_MUSCLES",
+    "LATERALITIES",
+    "LATERALITY_WORDS",
+    "MUSCLE_GROUPS",
+    "DEFAULT_TECHNIQUE_SYNONYMS",
+    "TECHNIQUES",
+    "map_laterality",
+    "map_technique",
     "ICE_EVENTS",
     "DEFAULT_ICE_SYNONYMS",
     "map_ice_events",

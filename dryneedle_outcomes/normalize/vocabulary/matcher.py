@@ -24,6 +24,7 @@ import re
 import string
 import unicodedata
 from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -58,6 +59,16 @@ MISSING_TEXT: frozenset[str] = frozenset(
 """Normalised texts that mean "no value" in every vocabulary (blank, "n/a", "?" ...)."""
 
 END_PUNCT = string.punctuation + "\u2018\u2019\u201a\u201c\u201d\u201e\u2026\u00b7\u00bf\u00a1"
+#: Laterality words: the side they name (``L``, ``Rt``, ``b/l``, ``both`` ...).
+LATERALITY_WORDS: Mapping[str, str] = MappingProxyType({
+    "left": "left", "l": "left", "lt": "left", "lhs": "left", "links": "left",
+    "gauche": "left", "izquierdo": "left", "izq": "left",
+    "right": "right", "r": "right", "rt": "right", "rhs": "right", "rechts": "right",
+    "droit": "right", "droite": "right", "derecho": "right", "dcho": "right",
+    "bilateral": "bilateral", "bilat": "bilateral", "both": "bilateral", "bil": "bilateral",
+    "beidseits": "bilateral", "bilaterally": "bilateral",
+})
+
 _DASHES = re.compile(r"[-_\u2010\u2011\u2012\u2013\u2014\u2015\u2212]")
 _SPACES = re.compile(r"\s+")
 _PLAIN_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")

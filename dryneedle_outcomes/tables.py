@@ -114,7 +114,7 @@ def _missing(v) -> bool:
 #: when every value is whole (an estimate of 18.0 h is not a count).
 MEASURED = re.compile(r"estimate|ci_|std_error|mean|median|sd$|statistic|chisq|coef|"
                       r"loglik|aic|bic|scale|observed|risk|ratio|difference|rate|percent|"
-                      r"proportion|hazard|bound|interpolated|^g$|^se$|^z$")
+                      r"proportion|hazard|bound|interpolated|_per_|^g$|^se$|^z$")
 
 
 def _is_count(name, values: pd.Series) -> bool:

@@ -94,3 +94,22 @@ def mark_main(sections: list[Section]) -> None:
 
 def _kind(item: NamedTable | NamedFigure) -> str:
     return "table" if isinstance(item, NamedTable) else "figure"
+
+
+def report_parts(sections: list[Section]) -> list[tuple[bool, Section, list]]:
+    """``(main, section, items)`` in the order ``report.html`` prints them: each
+    section's main items, then each section's other items (the appendix); sections
+    without items in a part are left out of it. ``report/index.csv`` and
+    ``report.docx`` follow the same order.
+
+    Examples
+    --------
+    >>> a = NamedTable("a", None, main=True)
+    >>> b = NamedTable("b", None)
+    >>> [(m, s.key, [i.name for i in items])
+    ...  for m, s, items in report_parts([Section("x", "X", items=[b, a])])]
+    [(True, 'x', ['a']), (False, 'x', ['b'])]
+    """
+    parts = [(True, s, [i for i in s.items if i.main]) for s in sections]
+    parts += [(False, s, [i for i in s.items if not i.main]) for s in sections]
+    return [(main, s, items) for main, s, items in parts if items]

@@ -36,6 +36,7 @@ from ..plots import plot_responders
 from ..responders import MISSING_LABELS, RespondersResult, responders
 from .consort import consort_section, observed_section, place_consort
 from .harms import harms_section
+from .main_results import mark_main
 from .reference_based import reference_based_section
 from .relief import relief_section, soreness_section
 from .sections import (
@@ -159,6 +160,7 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
         delivered: list[Section] = []
         _attempt(delivered, "stricta", lambda: stricta_section(everyone, options))
         place_stricta(sections, delivered[0])
+    mark_main(sections)   # the report's main results; the rest is its appendix
     return sections
 
 

@@ -29,20 +29,24 @@ def plain_table(result: TableResult, *, title: str | None = None,
 
 @dataclass(frozen=True)
 class NamedTable:
-    """A table and the stem of its files (``tables/<name>.csv``, ``.tex``)."""
+    """A table and the stem of its files (``tables/<name>.csv``, ``.tex``); ``main``
+    puts it in the report's main results (:mod:`.main_results`), else the appendix."""
 
     name: str
     table: TableResult
+    main: bool = False
 
 
 @dataclass(frozen=True)
 class NamedFigure:
-    """A figure: ``draw(ax)`` draws it on the Axes given; ``height_mm`` at any width."""
+    """A figure: ``draw(ax)`` draws it on the Axes given; ``height_mm`` at any width;
+    ``main`` puts it in the report's main results (:mod:`.main_results`)."""
 
     name: str
     caption: str
     draw: Callable
     height_mm: float = 60.0
+    main: bool = False
 
 
 @dataclass(frozen=True)

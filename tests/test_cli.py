@@ -424,8 +424,8 @@ def test_run_prints_progress_headline_and_report_path(sample_run):
     # -18.1 since the sample was regenerated with the calibrated simulator (issue 12; it
     # was -13.7); Site B's NRS is pooled explicitly with the instrument as a covariate;
     # the model is checked against R in tests/test_instruments.py and test_trajectory.py
-    assert "dry_needling minus sham -18.1 mm (95% CI" in stdout
-    assert "Treatment appointments with at least one adverse event: dry_needling" in stdout
+    assert "dry needling minus sham -18.1 mm (95% CI" in stdout
+    assert "Treatment appointments with at least one adverse event: dry needling" in stdout
     assert "Responders at visit 6 (the pre-specified primary visit" in stdout
     assert "Median time to relief" in stdout and "hazard ratio of relief" in stdout
     assert "Median post-needling soreness" in stdout

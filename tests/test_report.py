@@ -108,7 +108,7 @@ def test_sessions_to_mcid_is_not_in_the_report():
     assert not [f for f in section.figures if "MCID" in f.caption]
     assert section.headline[0].startswith(
         "First-step pain (VAS, mm) at visit 4 (the pre-specified primary visit), "
-        "random-intercept model, Satterthwaite df: dry_needling minus sham")
+        "random-intercept model, Satterthwaite df: dry needling minus sham")
 
 
 def test_manifest_skips_hashes_of_timestamped_files(tmp_path):

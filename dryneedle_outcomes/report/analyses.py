@@ -45,6 +45,7 @@ from .sections import (
     NamedFigure,
     NamedTable,
     Section,
+    arm_prose,
     p_text,
     plain_table,
     unique,
@@ -161,6 +162,8 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
         _attempt(delivered, "stricta", lambda: stricta_section(everyone, options))
         place_stricta(sections, delivered[0])
     mark_main(sections)   # the report's main results; the rest is its appendix
+    for section in sections:   # arms in the headline as the tables and figures name them
+        section.headline[:] = [arm_prose(h, everyone.arms) for h in section.headline]
     return sections
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -135,3 +136,18 @@ def p_text(p: float) -> str:
     if not s:
         return ""
     return f"p < {s[1:]}" if s.startswith("<") else f"p = {s}"
+
+
+def arm_prose(text: str, arms) -> str:
+    """``text`` with each arm's identifier written as in a sentence: underscores as
+    spaces ("dry_needling minus sham" reads "dry needling minus sham"), whole words only.
+
+    Examples
+    --------
+    >>> arm_prose("dry_needling minus sham; dry_needling_2 kept", ["dry_needling", "sham"])
+    'dry needling minus sham; dry_needling_2 kept'
+    """
+    for arm in sorted(map(str, arms), key=len, reverse=True):
+        if "_" in arm:
+            text = re.sub(rf"(?<![\w]){re.escape(arm)}(?![\w])", arm.replace("_", " "), text)
+    return text

@@ -70,6 +70,9 @@ from .table_labels import ARM_COLUMNS, VALUE_COLUMNS, header, spanners, value_te
 #: Columns holding p-values (raw, multiplicity-adjusted, of an interaction test).
 P_COLUMNS = ("p_value", "p_adjusted", "p_interaction")
 INTERVAL_COLUMNS = ("estimate", "ci_lower", "ci_upper", "std_error")
+#: Columns shown as percentages when a table has ``percent=True`` (proportions, their
+#: intervals, and the modelled risks of the covariate-adjusted responder tables).
+PERCENT_COLUMNS = (*INTERVAL_COLUMNS, "risk_arm", "risk_reference")
 #: Float columns shown as integers when they hold whole numbers (also any ``n_*``).
 COUNT_COLUMNS = ("n", "count", "denominator", "events", "patients", "sessions", "rows")
 #: The text of a median (or a limit of its interval) that the data never reach.
@@ -130,6 +133,13 @@ def _is_count(name, values: pd.Series) -> bool:
     return whole and finite.size > 0 and not MEASURED.search(name)
 
 
+def _unsigned_zero(text: str) -> str:
+    """A number that rounds to zero without a sign ("-0.0" reads "0.0")."""
+    if text.startswith("-") and not any(c in "123456789" for c in text):
+        return text[1:]
+    return text
+
+
 def format_column(name, values: pd.Series, *, digits: int = 2, percent: bool = False,
                   not_reached: bool = False) -> list[str]:
     """One column as text, by the module's rule (see the module docstring).
@@ -140,6 +150,10 @@ def format_column(name, values: pd.Series, *, digits: int = 2, percent: bool = F
     ['3', '']
     >>> format_column("estimate", pd.Series([0.1234]), percent=True)
     ['12.3%']
+    >>> format_column("ci_lower", pd.Series([-0.02, -0.0004]), digits=1)
+    ['0.0', '0.0']
+    >>> format_column("ci_lower", pd.Series([-0.0004]), percent=True)
+    ['0.0%']
     """
     if name in P_COLUMNS:
         return [format_p(v) for v in values]
@@ -150,10 +164,11 @@ def format_column(name, values: pd.Series, *, digits: int = 2, percent: bool = F
     if pd.api.types.is_integer_dtype(values):
         return ["" if _missing(v) else str(int(v)) for v in values]
     if pd.api.types.is_float_dtype(values):
-        if percent and name in INTERVAL_COLUMNS:
-            return [f"{100 * v:.1f}%" if np.isfinite(v) else "" for v in values]
+        if percent and name in PERCENT_COLUMNS:
+            return [_unsigned_zero(f"{100 * v:.1f}%") if np.isfinite(v) else ""
+                    for v in values]
         fmt = "{:.0f}" if _is_count(name, values) else f"{{:.{digits}f}}"
-        return [fmt.format(v) if np.isfinite(v) else "" for v in values]
+        return [_unsigned_zero(fmt.format(v)) if np.isfinite(v) else "" for v in values]
     return ["" if _missing(v) else str(v) for v in values]
 
 

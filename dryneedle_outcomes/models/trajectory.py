@@ -491,8 +491,9 @@ class TrajectoryResult(AnalysisResult):
         level = f"{self.conf_level:.0%} CI"
 
         unit = get_instrument(self.outcome).units
+        scale_digits = get_instrument(self.outcome).digits   # 1 on a 0-100 mm scale
 
-        def table(frame, title, notes=(), digits=2, unit=""):
+        def table(frame, title, notes=(), digits=scale_digits, unit=""):
             return TableResult(frame.reset_index(drop=True), title=f"{what}: {title}",
                                notes=tuple(notes), conf_level=self.conf_level, digits=digits,
                                unit=unit)

@@ -253,6 +253,10 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
         if len(res.adjusted):
             section.items.append(NamedTable(f"responders_{missing}_adjusted",
                                             plain_table(res.adjusted_table())))
+            if (res.adjusted["measure"] == "risk_ratio").any():
+                section.items.append(NamedTable(
+                    f"responders_{missing}_adjusted_ratio",
+                    plain_table(res.adjusted_table("risk_ratio"))))
         if len(res.effect_sizes) and len(results) == 1:   # observed cases: one table
             section.items.append(NamedTable("responders_effect_sizes",
                                             plain_table(res.effect_size_table())))

@@ -73,7 +73,7 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
                     f"visit after multiple imputation, by assumption (arm minus "
                     f"{arm_text(first.reference_arm)}, {options.conf_level:.0%} CI)",
         notes=notes,
-        conf_level=options.conf_level, digits=2,
+        conf_level=options.conf_level, digits=get_instrument(options.outcome).digits,
         unit=get_instrument(options.outcome).units)))
     inst = get_instrument(options.outcome)
 

@@ -34,8 +34,9 @@ DIFFERENCE_COLUMNS = ("arm", "reference", "visit", "estimate", "ci_lower", "ci_u
 def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative, unit: str = ""):
     notes = methods_notes(fit)
     conf = fit.conf_level
+    scale = get_instrument(fit.outcome).digits   # 1 decimal on a 0-100 mm scale
 
-    def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = 2,
+    def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = scale,
               unit: str = "", columns: tuple[str, ...] = ()) -> NamedTable:
         frame = frame.reset_index(drop=True)
         return NamedTable(f"{stem}_{suffix}", TableResult(

@@ -32,3 +32,16 @@ def is_control_arm(name: str) -> bool:
     text = re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
     return (any(word in CONTROL_WORDS for word in text.split("_"))
             or any(phrase in text for phrase in CONTROL_PHRASES))
+
+
+def arm_text(arm) -> str:
+    """How an arm is named in tables and figures: underscores as spaces, first letter
+    capitalised (the figures draw this text literally, ``plots.style.arm_label``).
+
+    Examples
+    --------
+    >>> arm_text("dry_needling"), arm_text("sham"), arm_text("group B")
+    ('Dry needling', 'Sham', 'Group B')
+    """
+    text = str(arm).replace("_", " ")
+    return text[:1].upper() + text[1:]

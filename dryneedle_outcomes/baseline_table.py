@@ -52,7 +52,7 @@ DEFAULT_VARIABLES = ("age", "sex", "bmi", "symptom_months", "pregnant", "immunoc
 LABELS = {
     "age": "Age, years",
     "sex": "Sex",
-    "bmi": "BMI, kg/m^2",
+    "bmi": "BMI, kg/m²",
     "symptom_months": "Symptom duration, months",
     "pregnant": "Pregnant",
     "immunocompromised": "Immunocompromised",
@@ -109,8 +109,9 @@ class BaselineTable(NoComparison, AnalysisResult, TableResult):
 
         return plot_table(self, ax=ax, **kwargs)
 
-    def formatted(self) -> pd.DataFrame:
-        """The table as printed: label and statistic once per variable, p-values formatted."""
+    def cells(self) -> pd.DataFrame:
+        """The table's cells: label and statistic once per variable, p-values formatted
+        (headers and arm labels are added by ``formatted``)."""
         t = self.table
         first = ~t["variable"].duplicated()
         out = pd.DataFrame({
@@ -280,8 +281,8 @@ def baseline_table(
     True
     >>> t1.normality.set_index("variable").loc["symptom_months", "summary"]
     'median'
-    >>> print(t1.to_markdown().splitlines()[2])
-    | characteristic | level | dry_needling | sham | overall | missing | p_value | test |
+    >>> t1.to_markdown().splitlines()[2].split(" | ")[:5]
+    ['| Characteristic', 'Level', 'Dry needling (n = 42)', 'Sham (n = 42)', 'Overall (n = 84)']
     """
     data, variables, labels = _resolve(cohort, variables)
     categorical = set(categorical or ())
@@ -404,6 +405,7 @@ def baseline_table(
         normality=pd.DataFrame(norm_rows, columns=["variable", "n", "skewness", "shapiro_p",
                                                    "summary", "reason"]),
         arms=tuple(arms),
+        arm_n={str(k): int(v) for k, v in table.loc[0, [*group_cols]].items()},
     )
 
 

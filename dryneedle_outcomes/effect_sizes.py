@@ -156,7 +156,9 @@ def effect_size_table(frame: pd.DataFrame, reference: str, conf_level: float) ->
             "md_ci_lower", "md_ci_upper", "estimate", "ci_lower", "ci_upper")
     return TableResult(table=frame.copy(), columns=cols,
                        title=f"Mean difference in improvement and Hedges' g vs {reference} "
-                             f"({level} CI)", notes=notes, conf_level=conf_level, digits=2)
+                             f"({level} CI)", notes=notes, conf_level=conf_level, digits=2,
+                       labels={"estimate": "Hedges' g", "ci": "{level} CI (g)",
+                               "md_ci": "{level} CI (difference)"})
 
 
 __all__ = ["EFFECT_COLUMNS", "effect_size_table", "hedges_g", "standardised_differences"]

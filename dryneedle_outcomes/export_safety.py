@@ -70,6 +70,10 @@ _LATEX_PATTERN = re.compile(
                                           reverse=True)))
 
 
+#: A unit's power written with a caret ("kg/m^2", "cm^3"): set as a superscript.
+_UNIT_POWER = re.compile(r"(?<=[A-Za-z])\^([23])(?![0-9])")
+
+
 def is_formula_text(value) -> bool:
     """True for a text value a spreadsheet would run as a formula.
 
@@ -249,6 +253,9 @@ def latex_escape(text) -> str:
     a\textbackslash{}b \{c\} 100\% $\pm$ 2 $\leq$ 3
     >>> print(latex_escape("Réponse 患者"))   # kept as UTF-8
     Réponse 患者
+    >>> print(latex_escape("BMI, kg/m^2"), latex_escape("kg/m²"))   # unit powers
+    BMI, kg/m$^{2}$ kg/m$^{2}$
     """
+    text = _UNIT_POWER.sub(lambda m: "²" if m.group(1) == "2" else "³", str(text))
     return _LATEX_PATTERN.sub(lambda m: LATEX_SPECIAL.get(m.group(0))
-                              or LATEX_SYMBOLS[m.group(0)], str(text))
+                              or LATEX_SYMBOLS[m.group(0)], text)

@@ -125,6 +125,20 @@ class Instrument:
         return self.column
 
     @property
+    def digits(self) -> int:
+        """Decimals for means and differences on this scale in tables and text: 1 on a
+        scale spanning more than 20 units (a 0-100 mm VAS: 18.1 mm), else 2 (a 0-10 NRS:
+        1.81). The mean of n whole-unit scores is not known more finely (SAMPL: no more
+        precision than is meaningful); the exports keep every digit.
+
+        Examples
+        --------
+        >>> get_instrument("first_step_pain").digits, get_instrument("pain_nrs").digits
+        (1, 2)
+        """
+        return 1 if self.upper - self.lower > 20 else 2
+
+    @property
     def direction(self) -> int:
         """``+1`` when higher is better, ``-1`` when higher is worse."""
         return 1 if self.higher_is_better else -1

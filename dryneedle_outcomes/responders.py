@@ -160,8 +160,10 @@ class RespondersResult(AnalysisResult, TableResult):
         return replace(self.comparison_table(),
                        table=self.comparison[list(DIFFERENCE_COLUMNS)].copy(), columns=cols)
 
-    def adjusted_table(self) -> TableResult:
-        """The covariate-adjusted risk differences and ratios as a :class:`TableResult`."""
+    def adjusted_table(self, measure: str = "risk_difference") -> TableResult:
+        """The covariate-adjusted risk differences (``measure="risk_difference"``: in
+        percentage points, as the unadjusted ones) or risk ratios (``"risk_ratio"``) as
+        a :class:`TableResult`; the modelled risks as percentages."""
         cols = ("arm", "reference", "measure", "visit", "risk_arm", "risk_reference",
                 "estimate", "ci_lower", "ci_upper", "p_value", "adjusted_for")
         level = f"{self.conf_level:.0%}"
@@ -173,10 +175,14 @@ class RespondersResult(AnalysisResult, TableResult):
                 f"al. 2011); {level} CIs by the delta method with the "
                 + ("robust (HC0 sandwich)" if var == "robust" else "model-based")
                 + " covariance of the coefficients; the risk ratio's CI on the log scale.")
-        return TableResult(table=self.adjusted.copy(), columns=cols,
-                           title=f"Covariate-adjusted responders vs {self.reference_arm} "
-                                 f"({level} CI)",
-                           notes=(note,), conf_level=self.conf_level, digits=3)
+        rows = self.adjusted[self.adjusted["measure"] == measure].reset_index(drop=True)
+        difference = measure == "risk_difference"
+        what = "risk difference" if difference else "risk ratio"
+        return TableResult(table=rows, columns=cols,
+                           title=f"Covariate-adjusted responders vs {self.reference_arm}: "
+                                 f"{what} ({level} CI)",
+                           notes=(note,), conf_level=self.conf_level,
+                           digits=self.digits if difference else 2, percent=difference)
 
     def effect_size_table(self) -> TableResult:
         """Mean difference in improvement and Hedges' g per visit, as a TableResult."""
@@ -192,6 +198,8 @@ class RespondersResult(AnalysisResult, TableResult):
             out["comparison"] = self.comparison_table()
         if not self.adjusted.empty:
             out["adjusted"] = self.adjusted_table()
+            if (self.adjusted["measure"] == "risk_ratio").any():
+                out["adjusted_ratio"] = self.adjusted_table("risk_ratio")
         if not self.effect_sizes.empty:
             out["effect_sizes"] = self.effect_size_table()
         return out

@@ -194,7 +194,8 @@ def as_table(result: TableResult) -> TableResult:
     title, notes and rendering rules, without the subclass's extra tables)."""
     return TableResult(result.table, result.title, tuple(result.notes), result.conf_level,
                        result.digits, result.percent, columns=result.columns,
-                       not_reached=result.not_reached)
+                       not_reached=result.not_reached, unit=result.unit,
+                       labels=dict(result.labels), arm_n=dict(result.arm_n))
 
 
 def deprecated_name(old: str, new: str, owner: str, *, stacklevel: int = 3) -> None:

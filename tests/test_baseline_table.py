@@ -193,8 +193,11 @@ def test_renderings_contain_the_numbers(cohorts):
         assert "11.2 [6.3, 18.4]" in text                # symptom months, dry needling
         assert "Shapiro-Wilk" in text and "CONSORT" in text
     assert "Sex, n (%)" in md and "| female |" in md
-    assert r"Sex, n (\%)" in tex and r"kg/m\^{}2" in tex and "49.1 (11.6)" in tex
+    assert r"Sex, n (\%)" in tex and r"kg/m$^{2}$" in tex and "49.1 (11.6)" in tex
     f = t.formatted()
-    assert f["characteristic"].tolist()[3] == ""         # the second level of sex
-    assert f.loc[1, "p_value"] == "0.666"
+    assert f["Characteristic"].tolist()[3] == ""         # the second level of sex
+    assert f.loc[1, "p"] == "0.666"
+    assert list(f.columns[2:4]) == ["Dry needling (n = 42)", "Sham (n = 42)"]
+    assert (r"\begin{tabular}[b]{@{}r@{}}Dry needling\\(n = 42)\end{tabular} & "
+            r"\begin{tabular}[b]{@{}r@{}}Sham\\(n = 42)\end{tabular}") in tex
     assert "<table" in t._repr_html_()

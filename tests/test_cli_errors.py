@@ -169,7 +169,7 @@ def test_one_failed_model_keeps_the_other_models(study, tmp_path, monkeypatch):
     assert (out / "tables" / "trajectory_random_intercept_arm_difference.csv").exists()
     assert not list((out / "tables").glob("trajectory_mmrm*"))
     assert ("at visit 2 (the pre-specified primary visit), random-intercept model, "
-            "Satterthwaite df: dry_needling minus sham") in stdout
+            "Satterthwaite df: dry needling minus sham") in stdout
 
 
 def test_an_unexpected_error_is_not_swallowed(study, tmp_path, monkeypatch):

@@ -451,7 +451,7 @@ def test_renderings_contain_the_numbers(cohorts):
     assert pct in md and pct.replace("%", r"\%") in tex and pct in html_
     for text in (md, tex, html_):
         assert "234" in text and "48" in text and "Clopper-Pearson" in text
-    assert r"\begin{tabular}" in tex and r"dry\_needling" in tex
+    assert r"\begin{tabular}" in tex and "\nDry needling & " in tex   # the arm label
     assert "comparison between arms" in r.summary()
     assert "<0.001" in adverse_event_rates(cohorts["sample"], "session", p_values=True
                                            ).comparison_table().to_markdown()

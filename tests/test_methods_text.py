@@ -4,8 +4,9 @@ the report section.
 The end-to-end test reads the small command-line run (conftest ``small_run``: simulate
 30 patients, then ``run``): every number of a Results sentence must equal the cell of
 the table file it summarises (``tables/<name>.csv``, unrounded, rounded here to the
-decimals the tables render: 2 for differences, hazard ratios and rates, 1 for medians
-and percentages, 3 for the adjusted risk difference), and every citation of
+decimals the tables render: 1 for differences on the 0-100 mm scale, medians and
+percentages (percentage points for risk differences, adjusted or not), 2 for hazard
+ratios and rates), and every citation of
 ``methods.md`` must have its entry in ``references.bib`` and no other entry be there.
 """
 
@@ -53,7 +54,7 @@ def test_times_read_shorter_or_longer_and_the_ci_level_is_stated():
 def test_a_difference_that_rounds_to_zero_is_no_different_with_its_signed_interval():
     text = difference_phrase(_table(1), -0.04, -3.0, 2.9, units="mm", arm="b",
                              reference="a", conf_level=0.95)
-    assert text == "no different with b than with a (-0.0 mm; 95% CI -3.0 to 2.9"
+    assert text == "no different with b than with a (0.0 mm; 95% CI -3.0 to 2.9"
 
 
 def test_percentage_point_differences_drop_the_percent_sign():
@@ -116,7 +117,8 @@ def _csv(run, name: str) -> pd.DataFrame:
 
 
 def _r(x: float, digits: int) -> str:
-    return f"{x:.{digits}f}"
+    text = f"{x:.{digits}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text   # no "-0.0"
 
 
 def test_every_citation_resolves_and_every_entry_is_cited(small_run, run_text):
@@ -156,7 +158,7 @@ def test_results_numbers_equal_the_table_cells(small_run, run_text):
     sign = -1 if m[2] == "lower" else 1
     assert (row["estimate"] < 0) == (m[2] == "lower")
     lo, hi = sorted([sign * row["ci_lower"], sign * row["ci_upper"]])
-    assert [m[1], m[3], m[4]] == [_r(sign * row["estimate"], 2), _r(lo, 2), _r(hi, 2)]
+    assert [m[1], m[3], m[4]] == [_r(sign * row["estimate"], 1), _r(lo, 1), _r(hi, 1)]
 
     # jump to reference and the tipping point
     d = _csv(run, "reference_based")
@@ -165,12 +167,12 @@ def test_results_numbers_equal_the_table_cells(small_run, run_text):
                   rf"\(95% CI {NUMBER} to {NUMBER}", res["Sensitivity analyses"])
     sign = -1 if m[2] == "lower" else 1
     lo, hi = sorted([sign * row["ci_lower"], sign * row["ci_upper"]])
-    assert [m[1], m[3], m[4]] == [_r(sign * row["estimate"], 2), _r(lo, 2), _r(hi, 2)]
+    assert [m[1], m[3], m[4]] == [_r(sign * row["estimate"], 1), _r(lo, 1), _r(hi, 1)]
     tip = _csv(run, "tipping_point")
     t = tip[tip["visit"] == 6].iloc[0]
     m = re.search(rf"lost significance when {NUMBER} mm", res["Sensitivity analyses"])
     if pd.notna(t["delta_interpolated"]):
-        assert m[1] == _r(t["delta_interpolated"], 2)
+        assert m[1] == _r(t["delta_interpolated"], 1)
     else:
         assert m is None
 
@@ -210,8 +212,12 @@ def test_results_numbers_equal_the_table_cells(small_run, run_text):
                                   _r(100 * hi, 1)]
     adj = _csv(run, "responders_non_responder_adjusted")
     a = adj[(adj["visit"] == 6) & (adj["measure"] == "risk_difference")].iloc[0]
-    m = re.search(rf"the risk difference was {NUMBER} \(95% CI {NUMBER} to {NUMBER}", text)
-    assert [m[1], m[2], m[3]] == [_r(a[c], 3) for c in ("estimate", "ci_lower", "ci_upper")]
+    m = re.search(rf"Adjusted for baseline, the proportion of responders was {NUMBER} "
+                  rf"percentage points (lower|higher) .*?\(95% CI {NUMBER} to {NUMBER}", text)
+    sign = -1 if m[2] == "lower" else 1
+    lo, hi = sorted([sign * a["ci_lower"], sign * a["ci_upper"]])
+    assert [m[1], m[3], m[4]] == [_r(100 * sign * a["estimate"], 1), _r(100 * lo, 1),
+                                  _r(100 * hi, 1)]
 
     # harms: participants with >= 1 event (n/N, %), events, events per 100 appointments
     text = res["Harms"]

@@ -108,7 +108,7 @@ def test_sessions_to_mcid_is_not_in_the_report():
     assert not [f for f in section.figures if "MCID" in f.caption]
     assert section.headline[0].startswith(
         "First-step pain (VAS, mm) at visit 4 (the pre-specified primary visit), "
-        "random-intercept model, Satterthwaite df: dry_needling minus sham")
+        "random-intercept model, Satterthwaite df: dry needling minus sham")
 
 
 def test_manifest_skips_hashes_of_timestamped_files(tmp_path):
@@ -144,3 +144,79 @@ def test_report_renders_in_headless_chromium_with_every_image(small_run, tmp_pat
                     (small_run / "report.html").as_uri()], capture_output=True, timeout=180,
                    cwd=tmp_path)
     assert shot.read_bytes().startswith(PNG)
+
+
+def _demo_table(title, notes, **kwargs) -> TableResult:
+    frame = pd.DataFrame({"arm": ["dry_needling"], "reference": ["sham"], "visit": [6],
+                          "estimate": [-18.06], "std_error": [4.36], "ci_lower": [-26.75],
+                          "ci_upper": [-9.38], "p_value": [0.0001]})
+    return TableResult(frame, title=title, notes=notes, conf_level=0.9, digits=1, **kwargs)
+
+
+def _demo_sections() -> list[Section]:
+    shared = "Reference arm sham; differences are arm minus sham."
+    primary = Section("trajectory", "Trajectory", items=[
+        NamedTable("primary", _demo_table("Primary contrast",
+                                          (shared, "Own note of primary."), unit="mm"),
+                   main=True),
+        NamedTable("other_model", _demo_table("Other model", (shared,))),
+        NamedTable("means", _demo_table("Means", (shared, "Own note of means."))),
+        NamedTable("fixed", _demo_table("Fixed effects", (shared,))),
+        NamedFigure("curve", "A curve.", lambda ax: ax.plot([0, 1]), main=True),
+    ])
+    harms = Section("harms", "Harms", items=[NamedTable("rates", _demo_table("Rates", ()))])
+    return [primary, harms]
+
+
+def test_report_opens_with_the_main_results_and_ends_with_the_appendix():
+    sections = _demo_sections()
+    cohort = dno.simulate_cohort(n_patients=12, seed=1)
+    png = render(sections[0].figures[0], ("png",), width="single", dpi=72)["png"]
+    info = RunInfo(config="demo.toml", version="0", started="2024-01-01T00:00:00+00:00",
+                   inputs={})
+    text = render_report(cohort, sections, {"curve": png}, {}, info)
+    order = [text.index(s) for s in (
+        'id="main-results"', 'id="summary"', 'id="trajectory"', "Table 1. Primary contrast",
+        "Figure 1. A curve.", 'id="appendix"', 'id="appendix-trajectory"',
+        "Table 2. Other model", "Table 4. Fixed effects", 'id="appendix-harms"',
+        "Table 5. Rates", 'id="data"', 'id="diagnostics"')]
+    assert order == sorted(order)
+    assert 'id="harms"' not in text                       # no main item: appendix only
+    # human rendering: headers, the CI level of the table, arm labels
+    assert "<th class=\"num\">Estimate (mm)</th>" in text and ">90% CI</th>" in text
+    assert '<td class="num">-26.8 to -9.4</td>' in text and ">Dry needling</td>" in text
+    tables = text[text.index('id="main-results"'):text.index('id="data"')]
+    assert "ci_lower" not in tables and "std_error" not in tables
+    assert "dry_needling" not in tables
+    # every note once: under its table, or once for the section's tables in a part; the
+    # appendix part points to the notes its main results print
+    shared = "Reference arm sham; differences are arm minus sham."
+    assert text.count(shared) == 1
+    assert text.count("Own note of primary.") == text.count("Own note of means.") == 1
+    main = text[text.index('id="trajectory"'):text.index('id="appendix"')]
+    assert main.index("Table 1. Primary contrast") < main.index(shared) \
+        < main.index("Own note of primary.") < main.index("Figure 1. A curve.")
+    appendix = text[text.index('id="appendix-trajectory"'):text.index('id="appendix-harms"')]
+    assert appendix.index("Own note of means.") < appendix.index("Table 4. Fixed effects")
+    pointer = 'notes printed with this section\'s <a href="#trajectory">main results</a>'
+    assert appendix.index(pointer) > appendix.index("Table 4. Fixed effects")
+    shared_only = Section("x", "X", items=[NamedTable(n, _demo_table(n, (shared,)))
+                                           for n in ("a", "b", "c")])
+    text = render_report(cohort, [shared_only], {}, {}, info)
+    assert text.count(shared) == 1                        # once for three tables
+    block = text.index("Notes to the tables of this section")
+    assert text.index("Table 3. c") < block < text.index(shared)
+
+
+def test_sample_run_flags_the_main_results(small_run):
+    text = (small_run / "report.html").read_text(encoding="utf-8")
+    main = text[text.index('id="main-results"'):text.index('<h1 class="part" id="appendix"')]
+    for name in ("tab-baseline_table", "tab-trajectory_mmrm_arm_difference",
+                 "fig-trajectory_mmrm", "tab-harms_table", "fig-consort_flow"):
+        assert f'id="{name}"' in main, name
+    appendix = text[text.index('<h1 class="part" id="appendix"'):]
+    for name in ("tab-trajectory_mmrm_fixed_effects", "fig-arm_differences_mmrm",
+                 "tab-harms_table_long"):
+        assert f'id="{name}"' in appendix, name
+    numbers = [int(n) for n in re.findall(r"<figcaption>Table (\d+)\.", text)]
+    assert numbers == list(range(1, len(numbers) + 1))    # numbered as they appear

@@ -68,7 +68,8 @@ def test_tables_are_word_tables_with_the_formatted_cells(tables, tmp_path):
                       title="Tables of the trial", methods=methods, timestamp=WHEN)
     doc = Document(path)
     assert [_cells(t) for t in doc.tables] == [_expected(narrow), _expected(wide)]
-    assert _cells(doc.tables[0])[1] == ["dry needling", "42", "-14.41", "<0.001"]
+    assert _cells(doc.tables[0])[1] == ["Dry needling", "42", "-14.41", "<0.001"]
+    assert _cells(doc.tables[0])[0] == ["Arm", "n", "Estimate", "p"]     # human headers
     blocks = _blocks(doc)
     texts = [b.text if isinstance(b, Paragraph) else "<table>" for b in blocks]
     # Methods first, then each group: heading, caption above the table, notes below

@@ -197,7 +197,7 @@ def test_single_arm_cohort_and_visit_selection():
     res = responders(c, visits=[2])
     assert res.table[["visit", "n_responders", "denominator"]].values.tolist() == [[2, 2, 2]]
     assert res.comparison.empty and res.reference_arm == "clinic"
-    assert "clinic" in res.summary() and len(res.plot().containers) == 1
+    assert "Clinic" in res.summary() and len(res.plot().containers) == 1
 
 
 def test_instrument_without_mcid_asks_for_a_definition():

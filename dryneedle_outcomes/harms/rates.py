@@ -29,6 +29,13 @@ TITLES = {
 }
 
 
+#: The headers of ``estimate`` and ``denominator`` in renderings, by ``per``.
+ESTIMATE_HEADERS = {"patient": "Participants (%)", "session": "Appointments (%)",
+                    "100_needles": "Per 100 needles"}
+DENOMINATORS = {"patient": "Participants", "session": "Appointments",
+                "100_needles": "Needles"}
+
+
 @dataclass(frozen=True)
 class AdverseEventRates(AnalysisResult, TableResult):
     """Adverse-event rates by arm and term, and the comparison between arms.
@@ -196,6 +203,8 @@ def adverse_event_rates(cohort: Cohort, per: str = "patient", *, by="all",
     return AdverseEventRates(
         table=table, title=TITLES[per], notes=notes, conf_level=conf_level,
         digits=2, percent=per != "100_needles", per=per, comparison=comparison,
+        labels={"estimate": ESTIMATE_HEADERS[per], "count": "Events" if per == "100_needles"
+                else "n", "denominator": DENOMINATORS[per], "n_events": "All events"},
         reference_arm=reference if len(arms) > 1 else None, by=groups,
         extra={"comparison_notes": N.comparison_notes(per, comparison, reference,
                                                       p_values=p_values),

@@ -73,7 +73,7 @@ class HarmsTable(NoComparison, AnalysisResult, TableResult):
     def tables(self) -> dict[str, TableResult]:
         """The printed table and the long machine-readable one, both with the notes."""
         return {"harms": TableResult(self.table, self.title, tuple(self.notes),
-                                     self.conf_level),
+                                     self.conf_level, arm_n=dict(self.arm_n)),
                 "harms_long": TableResult(self.long, f"{self.title} (long form)",
                                           tuple(self.notes), self.conf_level, digits=2,
                                           percent=True,
@@ -219,5 +219,6 @@ def harms_table(cohort: Cohort, *, soreness_as_ae=None, conf_level: float = 0.95
             + " events (systematic questionnaire vs spontaneous report).")
     return HarmsTable(table=wide, title="Adverse events by arm", notes=tuple(notes),
                       conf_level=conf_level, long=long,
+                      arm_n={str(a): int(n_arm.loc[a, "n_participants"]) for a in arms},
                       extra={**es.soreness, "last_session": ps.info.get("last_session")},
                       events=es.events)

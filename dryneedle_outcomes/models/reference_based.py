@@ -57,6 +57,7 @@ import pandas as pd
 from ..alerts import one_channel
 from ..cohort import Cohort
 from ..errors import AnalysisError
+from ..instruments import get_instrument
 from ..pooling import with_pooled_covariate
 from ..results import DEFAULT_SEED, AnalysisResult, comparison_frame
 from ..stats.checks import check_conf_level
@@ -214,15 +215,16 @@ class ReferenceBasedResult(AnalysisResult):
         per arm and visit, each a :class:`~dryneedle_outcomes.tables.TableResult`."""
         level = f"{self.conf_level:.0%} CI"
         what = f"{self.outcome}, {self.method.replace('_', ' ')}"
+        digits = get_instrument(self.outcome).digits   # 1 on a 0-100 mm scale
         out = {
             "arm_difference": TableResult(
                 self.arm_difference.reset_index(drop=True),
                 title=f"{what}: difference between arms per visit (arm minus "
                       f"{self.reference_arm}, {level})", notes=self.notes,
-                conf_level=self.conf_level, digits=2),
+                conf_level=self.conf_level, digits=digits),
             "means": TableResult(self.means.reset_index(drop=True),
                                  title=f"{what}: least-squares means ({level})",
-                                 conf_level=self.conf_level, digits=2),
+                                 conf_level=self.conf_level, digits=digits),
             "missing": TableResult(self.missing.reset_index(drop=True),
                                    title=f"{what}: missing values imputed",
                                    conf_level=self.conf_level, digits=1),

@@ -63,14 +63,18 @@ class TippingPointResult(AnalysisResult):
         """The tipping deltas (with the notes) and the full table by delta, each a
         :class:`~dryneedle_outcomes.tables.TableResult`."""
         level = f"{self.conf_level:.0%} CI"
+        width = _scale_width(self.outcome)   # 1 decimal on a 0-100 mm scale (Instrument.digits)
+        digits = 2 if width is None or width <= 20 else 1
         return {
             "tipping": TableResult(self.tipping.reset_index(drop=True),
                                    title=f"{self.outcome}: delta at which significance "
                                          f"(p < {self.alpha:g}) is lost",
-                                   notes=self.notes, conf_level=self.conf_level, digits=2),
+                                   notes=self.notes, conf_level=self.conf_level,
+                                   digits=digits),
             "table": TableResult(self.table.reset_index(drop=True),
                                  title=f"{self.outcome}: difference between arms by delta "
-                                       f"({level})", conf_level=self.conf_level, digits=2),
+                                       f"({level})", conf_level=self.conf_level,
+                                 digits=digits),
         }
 
     def plot(self, ax=None, *, visit=None):

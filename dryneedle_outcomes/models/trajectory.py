@@ -490,16 +490,20 @@ class TrajectoryResult(AnalysisResult):
         what = f"{self.outcome}, {self.model}"
         level = f"{self.conf_level:.0%} CI"
 
-        def table(frame, title, notes=(), digits=2):
+        unit = get_instrument(self.outcome).units
+        scale_digits = get_instrument(self.outcome).digits   # 1 on a 0-100 mm scale
+
+        def table(frame, title, notes=(), digits=scale_digits, unit=""):
             return TableResult(frame.reset_index(drop=True), title=f"{what}: {title}",
-                               notes=tuple(notes), conf_level=self.conf_level, digits=digits)
+                               notes=tuple(notes), conf_level=self.conf_level, digits=digits,
+                               unit=unit)
 
         return {
             "comparison": table(self.comparison, f"difference between arms per visit "
                                 f"(arm minus {self.reference_arm}, {level})",
-                                self.methods()),
+                                self.methods(), unit=unit),
             "marginal_means": table(self.marginal_means,
-                                    f"marginal (least-squares) means ({level})"),
+                                    f"marginal (least-squares) means ({level})", unit=unit),
             "fixed_effects": table(self.fixed_effects, "fixed effects", digits=3),
             "type3": table(self.type3, "Type III tests of fixed effects", digits=3),
             "variance_components": table(self.variance_components, "variance components",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 
+from ..arms import arm_text
+
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442",
            "#000000")
@@ -126,8 +128,7 @@ def arm_label(arm) -> str:
     >>> arm_label("dry_needling"), arm_label("sham")
     ('Dry needling', 'Sham')
     """
-    text = str(arm).replace("_", " ")
-    return literal(text[:1].upper() + text[1:])
+    return literal(arm_text(arm))
 
 
 def arm_legend(ax, **kwargs):

@@ -36,6 +36,7 @@ from ..plots import plot_responders
 from ..responders import MISSING_LABELS, RespondersResult, responders
 from .consort import consort_section, observed_section, place_consort
 from .harms import harms_section
+from .main_results import mark_main
 from .reference_based import reference_based_section
 from .relief import relief_section, soreness_section
 from .sections import (
@@ -44,6 +45,7 @@ from .sections import (
     NamedFigure,
     NamedTable,
     Section,
+    arm_prose,
     p_text,
     plain_table,
     unique,
@@ -159,6 +161,9 @@ def run_analyses(cohort: Cohort, options: AnalysisOptions | None, *,
         delivered: list[Section] = []
         _attempt(delivered, "stricta", lambda: stricta_section(everyone, options))
         place_stricta(sections, delivered[0])
+    mark_main(sections)   # the report's main results; the rest is its appendix
+    for section in sections:   # arms in the headline as the tables and figures name them
+        section.headline[:] = [arm_prose(h, everyone.arms) for h in section.headline]
     return sections
 
 
@@ -248,6 +253,10 @@ def _responders(cohort: Cohort, options: AnalysisOptions) -> Section:
         if len(res.adjusted):
             section.items.append(NamedTable(f"responders_{missing}_adjusted",
                                             plain_table(res.adjusted_table())))
+            if (res.adjusted["measure"] == "risk_ratio").any():
+                section.items.append(NamedTable(
+                    f"responders_{missing}_adjusted_ratio",
+                    plain_table(res.adjusted_table("risk_ratio"))))
         if len(res.effect_sizes) and len(results) == 1:   # observed cases: one table
             section.items.append(NamedTable("responders_effect_sizes",
                                             plain_table(res.effect_size_table())))

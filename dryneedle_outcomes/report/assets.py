@@ -42,6 +42,7 @@ import pandas as pd
 from ..errors import DryNeedleError
 from ..export_safety import neutralise_formulas
 from ..tables import TableResult
+from .main_results import report_parts
 from .sections import NamedFigure, NamedTable, Section
 
 
@@ -71,16 +72,18 @@ def identifier(item: NamedTable | NamedFigure) -> str:
 
 
 def report_items(sections: Sequence[Section]) -> list[ReportItem]:
-    """Every table and figure of the run in report order (each section's items, then
-    the appendix's figures), with its identifier; identifiers are checked unique."""
+    """Every table and figure of the run in report order (the main results, then each
+    section's other items under "Appendix: <section>", then the model checks), with its
+    identifier; identifiers are checked unique."""
     out = []
-    for s in sections:
-        for item in s.items:
+    for main, s, items in report_parts(list(sections)):
+        title = s.title if main else f"Appendix: {s.title}"
+        for item in items:
             if isinstance(item, NamedTable):
-                out.append(ReportItem(identifier(item), item.name, "table", s.title,
+                out.append(ReportItem(identifier(item), item.name, "table", title,
                                       item.table.title, tuple(item.table.notes), item.table))
             else:
-                out.append(ReportItem(identifier(item), item.name, "figure", s.title,
+                out.append(ReportItem(identifier(item), item.name, "figure", title,
                                       item.caption))
     out += [ReportItem(identifier(f), f.name, "figure", "Appendix", f.caption)
             for s in sections for f in s.appendix]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from ..cohort import Cohort
 from ..estimands import Estimand, apply_estimand, per_protocol_population
+from ..instruments import get_instrument
 from ..tables import TableResult
 from .sections import NamedTable, Section
 
@@ -37,7 +38,7 @@ def estimand_run(cohort: Cohort, table: dict, outcome: str) -> tuple[Section, Co
             "non_responder table. The values set aside stay in the cohort "
             "(apply_estimand(...).ledger lists them).",)
         section.items.append(NamedTable("estimand_data", TableResult(
-            data.counts(), title=f"Values of {outcome} used and set aside under the "
-            "estimand", notes=notes)))
+            data.counts(), title=f"Values of {get_instrument(outcome).label} used and set "
+            "aside under the estimand", notes=notes)))
     return (section, data.analysis_cohort(cohort),
             data.analysis_cohort(cohort, composite=True))

@@ -47,7 +47,8 @@ from .alerts import failure_alerts, scale_alerts
 from .assets import write_assets
 from .figures import render, width_mm
 from .html import RunInfo, render_report
-from .sections import Section
+from .main_results import report_parts
+from .sections import NamedTable, Section
 from .text import RunText, reference_line, run_text
 from .word import write_docx
 
@@ -170,7 +171,10 @@ def write_run(out: Path, cohort: Cohort, cfg: AnalysisConfig, sections: list[Sec
     keep(out / "report.html")
     for path in write_assets(out / "report", sections, rendered_all, formats):
         keep(path)
-    write_docx(out / "report.docx", [(s.title, [t.table for t in s.tables]) for s in sections],
+    write_docx(out / "report.docx",
+               [(s.title if main else f"Appendix: {s.title}",
+                 [i.table for i in items if isinstance(i, NamedTable)])
+                for main, s, items in report_parts(sections)],
                title=f"Analysis report ({Path(info.config).name})",
                methods=_plain(text.methods) if text is not None else (),
                results=_plain(text.results) if text is not None else (),

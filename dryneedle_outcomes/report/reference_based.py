@@ -12,9 +12,11 @@ aside and imputed (``reference_based(..., estimand=...)``).
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 
 import pandas as pd
 
+from ..arms import arm_text
 from ..cohort import Cohort
 from ..config import AnalysisOptions
 from ..estimands.estimand import Estimand
@@ -67,19 +69,31 @@ def reference_based_section(cohort: Cohort, options: AnalysisOptions, *, step,
     diff = diff[["method"] + [c for c in diff.columns if c != "method"]]
     notes = tuple(dict.fromkeys(n for r in results.values() for n in r.notes))
     section.items.append(NamedTable("reference_based", TableResult(
-        diff, title=f"{options.outcome}: difference between arms per visit after multiple "
-                    f"imputation, by assumption (arm minus {first.reference_arm}, "
-                    f"{options.conf_level:.0%} CI)", notes=notes,
-        conf_level=options.conf_level, digits=2)))
+        diff, title=f"{get_instrument(options.outcome).label}: difference between arms per "
+                    f"visit after multiple imputation, by assumption (arm minus "
+                    f"{arm_text(first.reference_arm)}, {options.conf_level:.0%} CI)",
+        notes=notes,
+        conf_level=options.conf_level, digits=get_instrument(options.outcome).digits,
+        unit=get_instrument(options.outcome).units)))
+    inst = get_instrument(options.outcome)
+
+    def titled(table: TableResult, unit: str = "") -> TableResult:
+        """The table titled with the instrument's label, not its column name."""
+        title = table.title
+        if title.startswith(options.outcome):
+            title = inst.label + title[len(options.outcome):]
+        return replace(table, title=title, unit=unit or table.unit)
+
     section.items.append(NamedTable("reference_based_missing",
-                                    first.tables()["missing"]))
+                                    titled(first.tables()["missing"])))
     visit = options.primary_visit if options.primary_visit in first.visits \
         else first.visits[-1]
     m0, r0 = next(iter(results.items()))
     tip = r0.tipping_point(list(rb.tipping_deltas) or None)
     tabs = tip.tables()
-    section.items.append(NamedTable("tipping_point", tabs["tipping"]))
-    section.items.append(NamedTable("tipping_point_table", tabs["table"]))
+    section.items.append(NamedTable("tipping_point", titled(tabs["tipping"])))
+    section.items.append(NamedTable("tipping_point_table",
+                                    titled(tabs["table"], inst.units)))
     section.items.append(NamedFigure(
         "tipping_point",
         f"Tipping point ({m0.replace('_', ' ')} imputation): the difference at visit "

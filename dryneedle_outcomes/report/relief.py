@@ -80,11 +80,24 @@ def rmst_tau_for(options: AnalysisOptions, timescale: str) -> float | None:
     return t.rmst_tau_sessions if timescale == "sessions" else t.rmst_tau
 
 
+#: What ``estimate`` is in the survival tables, by the end of the table's name (its
+#: header; ``{unit}`` is the timescale: days, sessions, hours).
+ESTIMATES = {"_median": "Median{unit}", "hazard_ratios": "Hazard ratio",
+             "_time_ratios": "Time ratio", "_rmst": "RMST{unit}",
+             "_relieved_by_session": "Relieved", "_per_session": "Probability of relief",
+             "soreness_by_session": "Median{unit}", "soreness_by_needles": "Median{unit}",
+             "soreness_any": "Proportion"}
+
+
 def _table(frame: pd.DataFrame, name: str, title: str, notes, conf: float,
            digits: int = 2, not_reached: tuple[str, ...] = ()) -> NamedTable:
+    ending = next((k for k in ESTIMATES if name.endswith(k)), None)
+    labels = {"estimate": ESTIMATES[ending]} if ending else {}
+    unit = ("days" if "_days_" in name else "sessions" if "_sessions_" in name
+            else "h" if name.startswith("soreness_") else "")
     return NamedTable(name, TableResult(frame.reset_index(drop=True), title=title,
                                         notes=tuple(notes), conf_level=conf, digits=digits,
-                                        not_reached=not_reached))
+                                        not_reached=not_reached, unit=unit, labels=labels))
 
 
 def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,

@@ -248,10 +248,12 @@ def responder_results(sections: list[Section], visit: int | None) -> Paragraphs 
     if adj is not None:
         t = adj.table
         for x in t[(t["visit"] == visit) & (t["measure"] == "risk_difference")].itertuples():
-            out.append(f"Adjusted for {x.adjusted_for}, the risk difference was "
-                       f"{cell(adj, 'estimate', x.estimate)} ({adj.conf_level:.0%} CI "
-                       f"{cell(adj, 'ci_lower', x.ci_lower)} to "
-                       f"{cell(adj, 'ci_upper', x.ci_upper)}{_p(x.p_value)[:-1]}).")
+            out.append(f"Adjusted for {x.adjusted_for}, the proportion of responders was "
+                       + difference_phrase(adj, x.estimate, x.ci_lower, x.ci_upper,
+                                           units="percentage points" if adj.percent else "",
+                                           arm=x.arm, reference=x.reference,
+                                           conf_level=adj.conf_level, points=adj.percent)
+                       + _p(x.p_value)[:-1] + "; standardised risk difference).")
     return "Responders", out
 
 

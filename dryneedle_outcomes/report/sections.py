@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
@@ -29,10 +30,12 @@ def plain_table(result: TableResult, *, title: str | None = None,
 
 @dataclass(frozen=True)
 class NamedTable:
-    """A table and the stem of its files (``tables/<name>.csv``, ``.tex``)."""
+    """A table and the stem of its files (``tables/<name>.csv``, ``.tex``); ``main``
+    puts it in the report's main results (:mod:`.main_results`), else the appendix."""
 
     name: str
     table: TableResult
+    main: bool = False
 
 
 #: Width (mm) at which a :class:`NamedFigure`'s ``height_mm`` is given: one journal column.
@@ -46,7 +49,8 @@ MAX_HEIGHT_FRACTION = 0.5
 @dataclass(frozen=True)
 class NamedFigure:
     """A figure: ``draw(ax)`` draws it on the Axes given, ``height_mm`` tall at one
-    journal column (85 mm); :meth:`height_for` says how tall at another width.
+    journal column (85 mm); :meth:`height_for` says how tall at another width;
+    ``main`` puts it in the report's main results (:mod:`.main_results`).
 
     ``fixed_mm`` of the height is text that does not grow with the width (rows of a
     forest or dot plot, a numbers-at-risk table); the rest is plotting area.
@@ -57,6 +61,7 @@ class NamedFigure:
     draw: Callable
     height_mm: float = 60.0
     fixed_mm: float = 0.0
+    main: bool = False
 
     def height_for(self, width_mm: float) -> float:
         """Height (mm) of the figure drawn ``width_mm`` wide.
@@ -168,3 +173,18 @@ def p_text(p: float) -> str:
     if not s:
         return ""
     return f"p < {s[1:]}" if s.startswith("<") else f"p = {s}"
+
+
+def arm_prose(text: str, arms) -> str:
+    """``text`` with each arm's identifier written as in a sentence: underscores as
+    spaces ("dry_needling minus sham" reads "dry needling minus sham"), whole words only.
+
+    Examples
+    --------
+    >>> arm_prose("dry_needling minus sham; dry_needling_2 kept", ["dry_needling", "sham"])
+    'dry needling minus sham; dry_needling_2 kept'
+    """
+    for arm in sorted(map(str, arms), key=len, reverse=True):
+        if "_" in arm:
+            text = re.sub(rf"(?<![\w]){re.escape(arm)}(?![\w])", arm.replace("_", " "), text)
+    return text

@@ -30,25 +30,35 @@ from .within_session import add_within_session
 #: height when the figure is drawn wider (``NamedFigure.height_for``).
 LEGEND_MM = 10.0
 
+#: The columns of the difference table as printed (the CSV keeps every column).
+DIFFERENCE_COLUMNS = ("arm", "reference", "visit", "estimate", "ci_lower", "ci_upper",
+                      "p_value", "std_error", "df")
 
-def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative):
+
+def _tables(fit: TrajectoryResult, stem: str, what: str, cumulative, unit: str = ""):
     notes = methods_notes(fit)
     conf = fit.conf_level
+    scale = get_instrument(fit.outcome).digits   # 1 decimal on a 0-100 mm scale
 
-    def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = 2) -> NamedTable:
+    def table(frame: pd.DataFrame, suffix: str, title: str, digits: int = scale,
+              unit: str = "", columns: tuple[str, ...] = ()) -> NamedTable:
+        frame = frame.reset_index(drop=True)
         return NamedTable(f"{stem}_{suffix}", TableResult(
-            frame.reset_index(drop=True), title=f"{what}: {title}", notes=notes,
-            conf_level=conf, digits=digits))
+            frame, title=f"{what}: {title}", notes=notes, conf_level=conf, digits=digits,
+            unit=unit, columns=tuple(c for c in columns if c in frame)))
 
-    out = [table(fit.comparison, "arm_difference", "difference between arms per visit"),
-           table(fit.marginal_means, "marginal_means", "marginal (least-squares) means"),
+    out = [table(fit.comparison, "arm_difference", "difference between arms per visit",
+                 unit=unit, columns=DIFFERENCE_COLUMNS),
+           table(fit.marginal_means, "marginal_means", "marginal (least-squares) means",
+                 unit=unit),
            table(fit.fixed_effects, "fixed_effects", "fixed effects", digits=3),
            table(fit.type3, "type3", "Type III tests of fixed effects", digits=3),
            table(fit.variance_components, "variance_components", "variance components",
                  digits=3)]
     if cumulative:
         out.append(table(pd.concat(cumulative, ignore_index=True), "cumulative_effect",
-                         "change from baseline after the sessions given (cumulative effect)"))
+                         "change from baseline after the sessions given (cumulative effect)",
+                         unit=unit))
     return out
 
 
@@ -70,7 +80,7 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
                              vcov=t.vcov_for(model))
         cumulative = [fit.cumulative_effect(after) for after in t.cumulative_after]
     what = f"{inst.label}, {describe(fit)}"
-    tables = _tables(fit, f"trajectory_{model}", what, cumulative)
+    tables = _tables(fit, f"trajectory_{model}", what, cumulative, inst.units)
     n_rows = len(fit.comparison) + fit.comparison["arm"].nunique()
     items = [tables[0],
              NamedFigure(f"trajectory_{model}",

@@ -43,7 +43,7 @@ Examples
 ...                   timestamp=datetime(2000, 1, 1))
 >>> doc = Document(path)
 >>> [c.text for c in doc.tables[0].rows[1].cells]
-['sham', '42']
+['Sham', '42']
 >>> [p.text for p in doc.paragraphs]
 ['Tables', 'Results', 'Table 1. Counts', 'One note.']
 """

@@ -125,7 +125,9 @@ class BlindingResult(NoComparison, AnalysisResult, TableResult):
         ax.set_yticks(y)
         ax.set_yticklabels(labels)
         ax.set_xlim(-1, 1)
-        ax.set_xlabel(f"Bang's blinding index ({self.conf_level:.0%} CI)")
+        from .plots.legend import ci_label
+
+        ax.set_xlabel(f"Bang's blinding index ({ci_label(self.conf_level)})")
         return ax
 
 

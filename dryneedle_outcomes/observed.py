@@ -23,7 +23,7 @@ Examples
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -31,6 +31,7 @@ import pandas as pd
 from .cohort import Cohort
 from .errors import AnalysisError
 from .instruments import get_instrument
+from .models.design import visit_days
 from .results import AnalysisResult, NoComparison, nothing_fitted
 from .tables import TableResult
 
@@ -62,6 +63,10 @@ class ObservedSummary(NoComparison, AnalysisResult):
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     converged: bool = nothing_fitted()
+    #: Mean day since baseline of each visit and the treatment sessions (None when not
+    #: recorded): where :meth:`plot` puts the visits in time.
+    visit_days: dict = field(default_factory=dict, repr=False, compare=False)
+    session_visits: tuple | None = field(default=None, repr=False, compare=False)
 
     def display(self) -> pd.DataFrame:
         """``instrument``, ``arm``, ``visit``, ``n``, ``mean (SD)``, ``median [IQR]`` and
@@ -127,28 +132,36 @@ class ObservedSummary(NoComparison, AnalysisResult):
 
     def plot(self, ax=None, *, instrument: str | None = None, **kwargs):
         """Observed median with IQR (bars) and mean (open markers) per arm and visit, for
-        ``instrument`` (default the first); returns the Axes."""
+        ``instrument`` (default the first), each visit at its time (weeks since baseline
+        when the visits are dated) with the follow-up visits shaded; returns the Axes."""
+        from types import SimpleNamespace
+
         import matplotlib.pyplot as plt
 
         from .plots.style import arm_colours, arm_legend, paper_style
+        from .plots.trajectory import mark_visits, visit_positions
 
         t = self.table
         instrument = instrument or str(t["instrument"].iloc[0])
         t = t[t["instrument"] == instrument]
         arms = list(pd.unique(t["arm"]))
         colours = arm_colours(arms)
+        visits = sorted(int(v) for v in pd.unique(t["visit"]))
+        frame = SimpleNamespace(visits=visits, visit_days=self.visit_days,
+                                session_visits=self.session_visits)
+        where, label = visit_positions(frame)
         with paper_style():
             if ax is None:
                 _, ax = plt.subplots()
             for i, arm in enumerate(arms):
                 s = t[t["arm"] == arm]
-                x = s["visit"].to_numpy(float) + (i - (len(arms) - 1) / 2) * 0.15
+                x = s["visit"].map(where).to_numpy(float) + (i - (len(arms) - 1) / 2) * 0.15
                 ax.errorbar(x, s["median"], yerr=[s["median"] - s["q1"], s["q3"] - s["median"]],
                             fmt="o", color=colours[arm], label=f"{arm} (median, IQR)",
                             markersize=3, capsize=0, linewidth=0.8, **kwargs)
                 ax.plot(x, s["mean"], linestyle="none", marker="D", markerfacecolor="none",
                         color=colours[arm], markersize=3, label=f"{arm} (mean)")
-            ax.set_xlabel("visit")
+            mark_visits(ax, frame, where, label)
             ax.set_ylabel(get_instrument(instrument).label)
             arm_legend(ax, fontsize=6)
         return ax
@@ -219,7 +232,12 @@ def observed_summary(cohort: Cohort, outcome: str | list[str] | None = None, *,
     timing = cohort.visit_ratings().note
     if timing:
         notes += (timing + ".",)
-    return ObservedSummary(table=table, digits=digits, notes=notes)
+    try:
+        sessions = tuple(cohort.session_visits())
+    except AnalysisError:        # needling not recorded: no follow-up to mark
+        sessions = None
+    return ObservedSummary(table=table, digits=digits, notes=notes,
+                           visit_days=visit_days(a, visits), session_visits=sessions)
 
 
 __all__ = ["COLUMNS", "ObservedSummary", "QUANTILE_TYPE", "observed_summary"]

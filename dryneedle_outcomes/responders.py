@@ -63,7 +63,7 @@ from .cohort import Cohort
 from .definitions import ResponderDefinition, resolve_definition, room_to_improve
 from .errors import AnalysisError
 from .instruments import Instrument, get_instrument
-from .models.design import arms_without_data, choose_reference
+from .models.design import arms_without_data, choose_reference, visit_days
 from .nnt import number_needed_to_treat
 from .results import AnalysisResult, as_table, comparison_frame, deprecated_name, nothing_fitted
 from .stats.checks import check_conf_level
@@ -464,8 +464,19 @@ def responders(
         definition=definition.label, missing=missing, reference_arm=reference, test=test,
         adjusted=adjusted, effect_sizes=effect_sizes, warnings=tuple(adjust_warnings),
         extra={"criterion": definition.kind, "cutoff": definition.value,
-               "arms": tuple(arms)},
+               "arms": tuple(arms),
+               # where a figure puts each visit in time, and the treatment sessions
+               "visit_days": visit_days(cohort.visit_ratings().assessments, visits),
+               "session_visits": _sessions(cohort)},
     )
+
+
+def _sessions(cohort: Cohort) -> tuple[int, ...] | None:
+    """The cohort's treatment sessions; None when the data do not record needling."""
+    try:
+        return tuple(cohort.session_visits())
+    except AnalysisError:
+        return None
 
 
 def _p_value(x1: int, n1: int, x2: int, n2: int, test: str) -> float:

@@ -493,9 +493,11 @@ def test_plot_one_marker_series_per_arm(tiny, per):
         assert len(line.get_xdata()) == n_rows
         np.testing.assert_allclose(line.get_xdata(), 100 * sub["estimate"].to_numpy())
     assert len(ax.collections) == 2                    # whiskers, one collection per arm
-    assert len(ax.get_yticklabels()) == n_rows
-    assert ax.get_yticklabels()[0].get_text() == "Withdrawal"     # last row at the bottom
-    assert ax.get_yticklabels()[-1].get_text() == "Any event"
+    # every row and a heading per block (overall, term, severity, serious + withdrawal)
+    assert len(ax.get_yticklabels()) == n_rows + 4
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels[0] == "Withdrawal due to an adverse event"     # last row at the bottom
+    assert labels[-2:] == ["Any adverse event", "Overall"]       # the first block on top
 
 
 def test_plot_per_needle_leaves_out_sham(tiny):

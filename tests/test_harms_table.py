@@ -444,7 +444,8 @@ def test_layout_terms_as_rows_arms_as_columns_and_withdrawals():
     assert "Withdrawals due to AE" not in t.summary()  # the plot label only
     ax = t.plot()
     assert [line.get_label() for line in ax.lines] == ["dry_needling", "sham"]
-    assert ax.get_yticklabels()[0].get_text() == "Withdrawal due to AE"
+    # bottom row: withdrawals, in the block of serious events and withdrawals
+    assert ax.get_yticklabels()[0].get_text() == "Withdrawal due to an adverse event"
     only = harms_table(c, all_terms=False).long
     assert set(only.loc[only["group"] == "term", "term"]) == {"bruising", "fainting",
                                                               "needle_site_pain"}

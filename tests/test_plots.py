@@ -41,6 +41,7 @@ from dryneedle_outcomes.plots import (
     save_figure,
 )
 from dryneedle_outcomes.plots.harms import term_label
+from dryneedle_outcomes.plots.trajectory import INDIVIDUALS_UP_TO, OBSERVED_DODGE
 
 MM_PER_INCH = 25.4
 
@@ -106,7 +107,9 @@ def test_trajectory_one_model_line_per_arm_with_the_marginal_means(fit):
     model_lines = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
     assert [ln.get_label() for ln in model_lines] == [f"{a} (model)" for a in arms]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert "Dry needling (model)" in legend and "Sham (model)" in legend   # readable names
+    # the arms by readable name and colour, then the marks with the CI level
+    assert legend == ["Sham", "Dry needling", "Model mean (95% CI)",
+                      "Observed mean (95% CI)", "Patients"]
     for line, arm in zip(model_lines, arms, strict=True):
         sub = mm[mm["arm"] == arm].sort_values("visit")
         np.testing.assert_allclose(line.get_ydata(), sub["estimate"], rtol=1e-12)
@@ -136,15 +139,75 @@ def test_trajectory_one_ci_polygon_per_arm_spanning_the_ci(fit):
 def test_trajectory_observed_means_are_open_markers(fit):
     ax = plot_trajectory(fit)
     observed = [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+    model = [ln for ln in ax.lines if ln.get_label().endswith("(model)")]
     assert len(observed) == len(fit.frame.arms)
     data = fit.frame.data
-    for line, arm in zip(observed, fit.frame.arms, strict=True):
+    for line, mline, arm in zip(observed, model, fit.frame.arms, strict=True):
         assert line.get_linestyle() == "None"
-        assert line.get_markerfacecolor() == "none"
+        assert line.get_markerfacecolor() == "white"           # open: white inside
         want = data[data["arm"] == arm].groupby("visit")["y"].mean()
         np.testing.assert_allclose(line.get_ydata(), want.to_numpy(), rtol=1e-12)
+        # beside the model's mean at each visit, not on it
+        np.testing.assert_allclose(line.get_xdata() - mline.get_xdata(), OBSERVED_DODGE,
+                                   rtol=1e-12)
     ax = plot_trajectory(fit, observed=False)
     assert not [ln for ln in ax.lines if ln.get_label().endswith("(observed)")]
+
+
+@pytest.mark.parametrize("error", ["ci", "sd"])
+def test_trajectory_observed_means_have_their_interval(fit, error):
+    # t-based CI of each observed mean (scipy's t.interval, computed here per group) or
+    # one SD either side
+    from scipy import stats
+
+    ax = plot_trajectory(fit, observed_error=error)
+    data = fit.frame.data
+    bars = [c for c in ax.collections if isinstance(c, LineCollection)
+            and not c.get_label().endswith("individuals")]
+    assert len(bars) == len(fit.frame.arms)
+    for coll, arm in zip(bars, fit.frame.arms, strict=True):
+        rows = data[data["arm"] == arm]
+        lower, upper = [], []
+        for _, g in rows.groupby("visit"):
+            y = g["y"].to_numpy(dtype=float)
+            m, sd = y.mean(), y.std(ddof=1)
+            if error == "ci":
+                lo, hi = stats.t.interval(0.95, len(y) - 1, loc=m, scale=sd / np.sqrt(len(y)))
+            else:
+                lo, hi = m - sd, m + sd
+            lower.append(lo)
+            upper.append(hi)
+        segs = coll.get_segments()
+        np.testing.assert_allclose([s[0, 1] for s in segs], lower, rtol=1e-10)
+        np.testing.assert_allclose([s[1, 1] for s in segs], upper, rtol=1e-10)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ("Observed mean (95% CI)" if error == "ci" else "Observed mean (SD)") in legend
+
+
+def test_trajectory_individuals_off_by_default_above_100_per_arm():
+    big = dno.simulate_cohort(n_patients=220, seed=3)          # 110 per arm
+    fit = dno.fit_trajectory(big, "first_step_pain", model="session_means")
+    assert big.patients["arm"].value_counts().min() > INDIVIDUALS_UP_TO
+
+    def individuals(ax):
+        return [c for c in ax.collections if c.get_label().endswith("individuals")]
+
+    ax = plot_trajectory(fit)
+    assert not individuals(ax)
+    assert "Patients" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax = plot_trajectory(fit, individuals=True, max_individuals=30)
+    lines = individuals(ax)
+    assert [len(c.get_segments()) for c in lines] == [30, 30]     # a subset per arm
+    plt.close("all")
+
+
+def test_trajectory_individuals_on_by_default_up_to_100_per_arm(fit):
+    ax = plot_trajectory(fit)                                   # 30 per arm
+    lines = [c for c in ax.collections if c.get_label().endswith("individuals")]
+    per_arm = fit.frame.data.groupby("arm")["patient_id"].nunique()
+    assert [len(c.get_segments()) for c in lines] == [per_arm[a] for a in fit.frame.arms]
+    assert not plot_trajectory(fit, individuals=False).collections[0].get_label() \
+        .endswith("individuals")
 
 
 def test_trajectory_marks_the_follow_up_and_no_mcid_line(fit):
@@ -191,7 +254,7 @@ def test_arm_differences_one_interval_per_visit(fit):
     assert len(markers) == 1
     np.testing.assert_allclose(markers[0].get_xdata(), diff["estimate"], rtol=1e-12)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        f"visit {v}" for v in diff["visit"]]
+        f"Visit {v}" for v in diff["visit"]]
 
 
 def test_arm_differences_zero_line_and_no_mcid_lines(fit):
@@ -204,8 +267,7 @@ def test_arm_differences_zero_line_and_no_mcid_lines(fit):
     # no difference only: a between-arm difference is not judged against an
     # individual-level MCID (IMMPACT), so no lines at +/- the MCID
     assert vertical == {"-": [0.0]}
-    assert "Difference in First-step pain" in ax.get_xlabel()
-    assert "95% CI" in ax.get_xlabel()
+    assert ax.get_xlabel() == "Difference in first-step pain (VAS, mm)\n(95% CI)"
 
 
 # ------------------------------------------------------------------ plot_adverse_events
@@ -229,8 +291,9 @@ def test_adverse_events_one_marker_series_per_arm_one_point_per_term(cohort):
         assert len(segs) == len(terms)
         np.testing.assert_allclose([s[1, 0] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert labels == [term_label("term", t) for t in reversed(terms)]
-    assert ax.get_xlabel() == "Appointments with the event (%)"
+    # the terms bottom up, under their block's heading
+    assert labels == [term_label("term", t) for t in reversed(terms)] + ["By term"]
+    assert ax.get_xlabel() == "Appointments with the event\n(%, 95% CI)"
 
 
 # ------------------------------------------------------------------ plot_responders
@@ -252,7 +315,7 @@ def test_responders_error_bars_per_arm(resp):
         np.testing.assert_allclose([s[1, 1] for s in segs], 100 * sub["ci_upper"], rtol=1e-12)
         assert _hex(data_line.get_color()) == arm_colours(arms, reference="sham")[arm]
     assert ax.get_ylim() == pytest.approx((0.0, 102.0))
-    assert ax.get_ylabel() == "Responders (%)"
+    assert ax.get_ylabel() == "Responders (%, 95% CI)"
 
 
 def test_responders_as_proportions(resp):
@@ -543,3 +606,282 @@ def test_dose_response_plot_names_terms_it_cannot_draw():
     texts = [t.get_text() for t in ax.texts]
     assert any(t.startswith("Not estimable (not drawn): any") for t in texts), texts
     assert len(ax.get_yticks()) == len(table) - 1
+
+
+# ------------------------------------------------------------------ legends clear of data
+def _data_in_display(ax):
+    """Every drawn data point (line vertices and markers, band and bar outlines, error
+    bar ends) in display coordinates, and the filled paths (CI bands), read from the
+    artists here, independently of the package's own overlap test."""
+    points, filled = [], []
+    for line in ax.lines:
+        if line.get_transform().contains_branch(ax.transData):
+            points.append(line.get_transform().transform(np.asarray(line.get_xydata(),
+                                                                    dtype=float)))
+    for coll in ax.collections:
+        if not coll.get_transform().contains_branch(ax.transData):
+            continue
+        for path in coll.get_paths():
+            p = coll.get_transform().transform_path(path)
+            points.append(p.vertices)
+            if isinstance(coll, PolyCollection):
+                filled.append(p)
+    pts = np.vstack(points)
+    return pts[np.isfinite(pts).all(axis=1)], filled
+
+
+def _assert_legend_clear(ax):
+    fig = ax.figure
+    fig.canvas.draw()
+    box = ax.get_legend().get_window_extent()
+    pts, filled = _data_in_display(ax)
+    inside = ((pts[:, 0] >= box.x0) & (pts[:, 0] <= box.x1) & (pts[:, 1] >= box.y0)
+              & (pts[:, 1] <= box.y1))
+    assert not inside.any(), pts[inside][:5]
+    for path in filled:            # a band's area (not only its vertices) stays clear
+        assert not path.intersects_bbox(box, filled=True)
+    # and the legend is on the page
+    page = fig.bbox
+    assert box.x0 >= page.x0 - 1 and box.x1 <= page.x1 + 1
+    assert box.y0 >= page.y0 - 1 and box.y1 <= page.y1 + 1
+
+
+@pytest.mark.parametrize("width", ["single", "double"])
+def test_trajectory_legend_does_not_cover_data_as_saved(fit, tmp_path, width):
+    # the individual trajectories fill the axes: the legend goes above them, at either
+    # journal width, after save_figure's new layout
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(4, 3))
+        plot_trajectory(fit, ax=ax)
+    save_figure(fig, tmp_path / "fig.png", width=width, dpi=100)
+    _assert_legend_clear(ax)
+    assert ax.get_legend().get_window_extent().y0 >= ax.bbox.y1     # above the axes
+
+
+@pytest.mark.parametrize("individuals", [False, True])
+def test_trajectory_legend_clear_of_data_on_its_own_figure(fit, individuals):
+    ax = plot_trajectory(fit, individuals=individuals)
+    _assert_legend_clear(ax)
+    plt.close("all")
+
+
+def test_place_legend_stays_inside_where_a_corner_is_free():
+    from dryneedle_outcomes.plots import place_legend
+
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(3.3, 2.4))
+        ax.plot([0, 1], [0, 1], marker="o", label="rising")       # upper left is free
+        legend = place_legend(ax)
+    _assert_legend_clear(ax)
+    box, inside = legend.get_window_extent(), ax.bbox
+    assert inside.x0 <= box.x0 and box.x1 <= inside.x1 and box.y1 <= inside.y1
+    assert box.x1 < inside.x0 + inside.width / 2                  # the left half
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["trajectory", "responders", "adverse_events"])
+def test_legends_do_not_cover_data_in_report_figures(drawers, name):
+    from dryneedle_outcomes.report.figures import render
+    from dryneedle_outcomes.report.sections import NamedFigure
+
+    drawn = {}
+
+    def draw(ax):
+        drawn["ax"] = drawers[name](ax=ax)
+
+    render(NamedFigure(name, "", draw, 60.0 if name != "adverse_events" else 150.0),
+           ("png",), width="single", dpi=100)
+    _assert_legend_clear(drawn["ax"])
+
+
+def test_place_legend_moves_above_when_every_corner_has_data():
+    from dryneedle_outcomes.plots import place_legend
+
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(3.3, 2.4))
+        ax.fill_between([0, 1], [0, 0], [1, 1], label="a band over the whole axes")
+        ax.plot([0, 1], [0.5, 0.5], label="a line")
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        legend = place_legend(ax)
+    fig.canvas.draw()
+    assert legend.get_window_extent().y0 >= ax.bbox.y1
+    _assert_legend_clear(ax)
+    plt.close(fig)
+
+
+# ------------------------------------------------------------------ the CI level stated
+@pytest.fixture(scope="module")
+def at_90(cohort):
+    """Results at a 90% confidence level: every figure must say 90%, not 95%."""
+    return {"fit": dno.fit_trajectory(cohort, "first_step_pain", model="mmrm",
+                                      conf_level=0.9),
+            "rates": dno.adverse_event_rates(cohort, per="patient", conf_level=0.9),
+            "resp": dno.responders(cohort, "first_step_pain", conf_level=0.9)}
+
+
+def _texts(ax) -> str:
+    parts = [ax.get_xlabel(), ax.get_ylabel()]
+    if ax.get_legend() is not None:
+        parts += [t.get_text() for t in ax.get_legend().get_texts()]
+    return " | ".join(parts)
+
+
+@pytest.mark.parametrize("name", ["trajectory", "arm_differences", "adverse_events",
+                                  "responders"])
+def test_every_interval_figure_states_its_ci_level(at_90, name):
+    draw = {"trajectory": lambda: plot_trajectory(at_90["fit"]),
+            "arm_differences": lambda: plot_arm_differences(at_90["fit"]),
+            "adverse_events": lambda: plot_adverse_events(at_90["rates"]),
+            "responders": lambda: plot_responders(at_90["resp"])}[name]
+    text = _texts(draw())
+    assert "90% CI" in text and "95%" not in text, text
+    plt.close("all")
+
+
+def test_reference_based_and_tipping_figures_state_their_ci_level(cohort):
+    res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", conf_level=0.9, progress=False)
+    text = _texts(res.plot())
+    assert "Least-squares mean (90% CI)" in text and "95%" not in text
+    text = _texts(res.tipping_point(deltas=[0, 10, 20]).plot())
+    assert "90% CI" in text and "95%" not in text, text
+    plt.close("all")
+
+
+def test_reference_based_means_at_their_visit_times(cohort):
+    res = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", progress=False)
+    ax = res.plot()
+    # the mean day of each visit's assessments / 7, computed from the cohort here
+    a = cohort.assessments
+    days = a[a["visit"].isin(res.visits)].groupby("visit")["day"].mean()
+    np.testing.assert_allclose(ax.get_xticks(), days.loc[list(res.visits)] / 7, rtol=1e-12)
+    assert ax.get_xlabel() == "Weeks since baseline"
+    assert [t.get_text() for t in ax.texts] == ["follow-up"]
+    plt.close("all")
+
+
+def test_tipping_point_legend_clear_of_data_in_the_report(cohort):
+    from dryneedle_outcomes.report.figures import render
+    from dryneedle_outcomes.report.sections import NamedFigure
+
+    tip = dno.reference_based(cohort, "first_step_pain", method="jump_to_reference",
+                              reference_arm="sham", progress=False).tipping_point(
+        deltas=[0, 20, 40, 60, 80, 100])
+    drawn = {}
+
+    def draw(ax):
+        drawn["ax"] = tip.plot(ax=ax)
+
+    render(NamedFigure("tipping_point", "", draw, 60.0), ("png",), width="single", dpi=100)
+    _assert_legend_clear(drawn["ax"])
+
+
+def test_responders_at_visit_times(resp, cohort):
+    ax = plot_responders(resp)
+    a = cohort.assessments
+    visits = sorted(resp.table["visit"].unique())
+    days = a[a["visit"].isin(visits)].groupby("visit")["day"].mean()
+    np.testing.assert_allclose(ax.get_xticks(), days.loc[visits] / 7, rtol=1e-12)
+    assert ax.get_xlabel() == "Weeks since baseline"
+    line = ax.containers[0].lines[0]                 # the first arm, dodged to the left
+    np.testing.assert_allclose(line.get_xdata(), days.loc[visits] / 7 - 0.08, rtol=1e-12)
+    plt.close("all")
+
+
+def test_observed_summary_at_visit_times(cohort):
+    obs = dno.observed_summary(cohort, "first_step_pain")
+    ax = obs.plot()
+    a = cohort.assessments
+    visits = sorted(obs.table["visit"].unique())
+    days = a[a["visit"].isin(visits)].groupby("visit")["day"].mean()
+    np.testing.assert_allclose(ax.get_xticks(), days.loc[visits] / 7, rtol=1e-12)
+    plt.close("all")
+
+
+# ------------------------------------------------------------------ AE labels and blocks
+def test_adverse_event_rows_in_labelled_blocks_in_sentence_case(rates):
+    ax = plot_adverse_events(rates)
+    labels = [t.get_text() for t in ax.get_yticklabels()][::-1]      # top down
+    headings = [t.get_text() for t in ax.get_yticklabels()[::-1]
+                if t.get_fontweight() == "bold"]
+    assert headings == ["Overall", "By term", "By severity",
+                        "Serious events and withdrawals"]
+    # each block's rows under its heading, in the table's order
+    table = rates.table.drop_duplicates(["group", "term"])
+    terms = table.loc[table["group"] == "term", "term"].tolist()
+    start = labels.index("By term") + 1
+    assert labels[start:start + len(terms)] == [term_label("term", t) for t in terms]
+    assert labels[labels.index("By severity") + 1:labels.index("By severity") + 4] == [
+        "Mild", "Moderate", "Severe"]
+    assert "Post-needling soreness" in labels and "Any adverse event" in labels
+    for label in labels:                     # sentence case: capital first, no codes
+        assert "_" not in label and label[0].isupper(), label
+        assert label[1:] == label[1:].lower() or label in headings, label
+    # the markers sit on their rows: a block heading has no data
+    heading_y = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks())}
+    for line in ax.lines:
+        for heading in headings:
+            assert np.min(np.abs(line.get_ydata() - heading_y[heading])) >= 0.5
+    plt.close("all")
+
+
+def test_sentence_case_of_vocabulary_terms():
+    from dryneedle_outcomes.plots.harms import sentence_case
+
+    assert sentence_case("post_needling_soreness") == "Post-needling soreness"
+    assert sentence_case("aggravation_of_symptoms") == "Aggravation of symptoms"
+    assert term_label("severity", "moderate") == "Moderate"
+    assert term_label("withdrawal", "withdrawal") == "Withdrawal due to an adverse event"
+
+
+def test_harms_table_figure_colours_the_reference_arm_first(cohort):
+    from dryneedle_outcomes.harms import harms_table
+    from dryneedle_outcomes.plots import plot_harms_table
+
+    for reference in ("sham", None):        # sham is the control arm by its name
+        ax = plot_harms_table(harms_table(cohort), reference=reference)
+        colours = {ln.get_label(): _hex(ln.get_color()) for ln in ax.lines}
+        assert colours == {"sham": PALETTE[0], "dry_needling": PALETTE[1]}
+    assert ax.get_xlabel() == "Participants with the event\n(%, 95% CI)"
+    plt.close("all")
+
+
+# ------------------------------------------------------------------ double width
+def test_double_width_report_figures_are_taller_and_reproducible():
+    from dryneedle_outcomes.report.figures import render
+    from dryneedle_outcomes.report.sections import NamedFigure
+
+    fig = NamedFigure("line", "", lambda ax: ax.plot([0, 1], [0, 1]), 60.0)
+    single = render(fig, ("png",), width="single", dpi=100)["png"]
+    double = render(fig, ("png",), width="double", dpi=100)["png"]
+    w1, h1 = struct.unpack(">II", single[16:24])
+    w2, h2 = struct.unpack(">II", double[16:24])
+    assert abs(w2 - 174 / MM_PER_INCH * 100) <= 1
+    # 60 mm at 85 mm wide; at 174 mm the plot grows with the width up to half of it
+    assert abs(h2 - min(60 * 174 / 85, 87.0) / MM_PER_INCH * 100) <= 1
+    assert h2 / w2 < h1 / w1                 # wider, not a scaled-up copy of the page
+    assert double == render(fig, ("png",), width="double", dpi=100)["png"]
+    rows = NamedFigure("ae", "", lambda ax: None, 145.0, fixed_mm=120.0)
+    assert rows.height_for(174.0) == pytest.approx(120.0 + 25.0 * 174 / 85)
+
+
+def test_a_title_set_after_the_plot_stays_clear_of_a_legend_above(fit):
+    # as in a notebook: the figure function first, then a panel title, then tight_layout
+    with paper_style():
+        fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(174 / MM_PER_INCH, 70 / MM_PER_INCH))
+        plot_trajectory(fit, ax=ax2)
+        ax2.set_title("B. First-step pain by arm", loc="left")
+        fig.tight_layout()
+    fig.canvas.draw()
+    legend = ax2.get_legend().get_window_extent()
+    title = [t for t in ax2.get_children() if isinstance(t, Text)
+             and t.get_text() == "B. First-step pain by arm"][0].get_window_extent()
+    assert legend.y0 >= ax2.bbox.y1                         # the legend is above the axes
+    assert not legend.overlaps(title) and legend.y0 >= title.y1 - 0.5
+    stale_before = fig.stale
+    fig.canvas.draw()                  # drawing again moves nothing, so nothing goes stale
+    assert ax2.get_legend().get_window_extent().bounds == legend.bounds
+    assert fig.stale == stale_before is False
+    plt.close(fig)

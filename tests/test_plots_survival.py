@@ -445,3 +445,57 @@ def test_overlapping_turnbull_intervals_are_rejected(turnbull):
 
 def test_is_exported():
     assert dno.plots.plot_survival is plot_survival
+
+
+# ------------------------------------------------------------------ result figures
+def _table_rows(ax, title: str) -> dict[str, list[str]]:
+    """The numbers-at-risk table as drawn: arm label -> its numbers, left to right."""
+    texts = [t.get_text() for t in ax.texts]
+    start = texts.index(title) + 1
+    n_times = len(ax.get_xticks())
+    rows = {}
+    for i in range(start, len(texts), n_times + 1):
+        rows[texts[i]] = texts[i + 1:i + 1 + n_times]
+    return rows
+
+
+def test_soreness_figure_has_the_sessions_still_sore_under_the_axes(sample_cohort):
+    res = dno.soreness_duration(sample_cohort, n_boot=0, progress=False)
+    ax = res.plot()
+    rows = _table_rows(ax, "Sessions still sore")
+    # counted here from the assessments: a session's soreness "time" is its upper bound
+    # when it ended, else (still sore when last asked) its lower bound; a session is at
+    # risk at t while that time is >= t
+    a = sample_cohort.assessments
+    a = a[a["soreness_lower_h"].notna()]
+    arm = a["patient_id"].map(sample_cohort.patients.set_index("patient_id")["arm"])
+    upper = a["soreness_upper_h"].to_numpy(dtype=float)
+    time = np.where(np.isfinite(upper), upper, a["soreness_lower_h"].to_numpy(dtype=float))
+    ticks = ax.get_xticks()
+    assert len(rows) == arm.nunique()
+    for name in arm.unique():
+        t = time[(arm == name).to_numpy()]
+        want = [str(int((t >= tick).sum())) for tick in ticks]
+        assert rows[arm_label(name)] == want
+    plt.close("all")
+
+
+def test_relief_figure_states_its_ci_level(sample_cohort):
+    res = dno.time_to_relief(sample_cohort, "first_step_pain", relief=dno.Relief(mcid=True),
+                             interval_censored=False, conf_level=0.9)
+    ax = res.plot()
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "90% CI" in legend and not any("95%" in t for t in legend)
+    rows = _table_rows(ax, "Number at risk")
+    n = res.at_risk(ax.get_xticks())
+    for arm, numbers in zip(res.arms, rows.values(), strict=True):
+        assert numbers == [f"{v:.0f}" for v in n.loc[n["arm"] == arm, "n_at_risk"]]
+    plt.close("all")
+
+
+def test_the_band_entry_only_when_bands_are_drawn(curve):
+    ax = plot_survival(curve, conf_level=0.9)
+    assert [t.get_text() for t in ax.get_legend().get_texts()][-1] == "90% CI"
+    ax = plot_survival(curve, conf_level=0.9, ci=False)
+    assert "90% CI" not in [t.get_text() for t in ax.get_legend().get_texts()]
+    plt.close("all")

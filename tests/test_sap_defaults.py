@@ -131,7 +131,7 @@ def test_no_mcid_lines_in_the_figures(fit):
                  and len(set(ln.get_ydata())) > 1]
     assert [ln.get_xdata()[0] for ln in verticals] == [0.0]   # no difference only
     labels = [t.get_text() for t in ax.get_yticklabels()]
-    assert "visit 6 (primary)" in labels and "visit 5" in labels
+    assert "Visit 6 (primary)" in labels and "Visit 5" in labels
     plt.close(ax.figure)
     for draw in (fit.plot, lambda **kw: dno.plots.plot_arm_differences(fit, **kw)):
         with pytest.warns(FutureWarning, match="deprecated and ignored"):

@@ -83,7 +83,9 @@ class CACEResult(NoComparison, AnalysisResult):
                     fmt="o", capsize=3, **kwargs)
         ax.axvline(0, color="grey", lw=0.8)
         ax.set_yticks(y, t["quantity"].tolist())
-        ax.set_xlabel("effect on the outcome")
+        from ..plots.legend import ci_label
+
+        ax.set_xlabel(f"Effect on the outcome ({ci_label(self.conf_level)})")
         return ax
 
 

@@ -130,6 +130,10 @@ class ReferenceBasedResult(AnalysisResult):
     n_patients: int = 0
     engine: MIResult | None = field(default=None, repr=False, compare=False)
     patients: pd.DataFrame | None = field(default=None, repr=False, compare=False)
+    #: Mean day since baseline of each visit, and the treatment sessions (None when the
+    #: data do not record needling): where :meth:`plot` puts the visits in time.
+    visit_days: dict = field(default_factory=dict, repr=False, compare=False)
+    session_visits: tuple | None = field(default=None, repr=False, compare=False)
 
     @property
     def comparison(self) -> pd.DataFrame:
@@ -228,24 +232,18 @@ class ReferenceBasedResult(AnalysisResult):
         return out
 
     def plot(self, ax=None):
-        """Least-squares means per arm and visit with CIs, after imputation. Returns the
-        Axes."""
-        import matplotlib.pyplot as plt
+        """Least-squares means per arm and visit with CIs, after imputation, each visit at
+        its time (weeks since baseline), follow-up visits shaded, as
+        ``plot_visit_means`` draws them.
+        Returns the Axes."""
+        from ..plots.trajectory import plot_visit_means
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(3.5, 2.8))
-        n = len(self.arms)
-        for k, (arm, d) in enumerate(self.means.groupby("arm", sort=False)):
-            off = (k - (n - 1) / 2) * 0.08
-            x = d["visit"].to_numpy(float) + off
-            ax.errorbar(x, d["estimate"], yerr=[d["estimate"] - d["ci_lower"],
-                                                d["ci_upper"] - d["estimate"]],
-                        marker="o", ms=3, capsize=2, label=str(arm))
-        ax.set_xlabel("visit")
-        ax.set_ylabel(self.outcome)
-        ax.set_title(f"{self.method.replace('_', ' ')} ({self.approach.replace('_', ' ')})",
-                     fontsize="small")
-        ax.legend(frameon=False, fontsize="small")
+        ax = plot_visit_means(self.means, ax, outcome=self.outcome,
+                              conf_level=self.conf_level, visits=self.visits,
+                              visit_days=self.visit_days, session_visits=self.session_visits,
+                              reference=self.reference_arm, what="Least-squares mean")
+        ax.set_title(f"{self.method.replace('_', ' ').capitalize()} "
+                     f"({self.approach.replace('_', ' ')})", loc="left")
         return ax
 
 
@@ -609,7 +607,10 @@ def reference_based(cohort: Cohort, outcome: str = "first_step_pain", *,
         conf_level=conf_level, n_samples=res.n_samples, seed=seed,
         arm_difference=pd.DataFrame(), means=pd.DataFrame(), intercurrent=ice_table,
         missing=mtab, excluded=excl, notes=tuple(notes), warnings=tuple(warns),
-        converged=bool(res.fit.converged), n_patients=len(pats), engine=res, patients=pats)
+        converged=bool(res.fit.converged), n_patients=len(pats), engine=res, patients=pats,
+        visit_days=dict(frame.visit_days),
+        session_visits=(tuple(frame.session_visits) if frame.session_visits is not None
+                        else None))
     diff, means = pooled_frames(res.pooled, res, out)
     out = dataclasses.replace(out, arm_difference=diff, means=means)
     return out

@@ -78,26 +78,39 @@ class TippingPointResult(AnalysisResult):
         }
 
     def plot(self, ax=None, *, visit=None):
-        """Estimate and CI against delta at ``visit`` (default: the last), the tipping
-        delta marked. Returns the Axes."""
+        """Estimate and CI band against delta at ``visit`` (default: the last), the tipping
+        delta marked (dotted), the CI level in the legend. Returns the Axes."""
         import matplotlib.pyplot as plt
+        from matplotlib.patches import Patch
 
-        if ax is None:
-            _, ax = plt.subplots(figsize=(3.5, 2.8))
+        from ..plots.legend import ci_label, place_legend
+        from ..plots.style import arm_colours, arm_label, paper_style, single_column
+
         v = self.table["visit"].max() if visit is None else visit
-        for arm, d in self.table[self.table["visit"] == v].groupby("arm", sort=False):
-            d = d.sort_values("delta")
-            line, = ax.plot(d["delta"], d["estimate"], marker="o", ms=3, label=str(arm))
-            ax.fill_between(d["delta"], d["ci_lower"], d["ci_upper"], alpha=0.2,
-                            color=line.get_color())
-            tp = self.tipping[(self.tipping["arm"] == arm) & (self.tipping["visit"] == v)]
-            if len(tp) and np.isfinite(tp["delta_interpolated"].iloc[0]):
-                ax.axvline(tp["delta_interpolated"].iloc[0], ls=":", color=line.get_color())
-        ax.axhline(0.0, color="0.5", lw=0.8)
-        ax.set_xlabel("delta added to imputed values" + (" (cumulative)" if self.cumulative
-                                                          else ""))
-        ax.set_ylabel(f"difference at visit {v}")
-        ax.legend(frameon=False, fontsize="small")
+        refs = list(dict.fromkeys(self.table["reference"]))
+        arms = list(dict.fromkeys(self.table["arm"]))
+        colours = arm_colours(refs + arms, reference=refs[0] if refs else None)
+        with paper_style():
+            if ax is None:
+                _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
+            for arm, d in self.table[self.table["visit"] == v].groupby("arm", sort=False):
+                d = d.sort_values("delta")
+                ax.plot(d["delta"], d["estimate"], marker="o", ms=3, color=colours[arm],
+                        label=f"{arm_label(arm)} minus {arm_label(d['reference'].iloc[0])}")
+                ax.fill_between(d["delta"], d["ci_lower"], d["ci_upper"], alpha=0.18,
+                                linewidth=0, color=colours[arm], label=f"_{arm} CI")
+                tp = self.tipping[(self.tipping["arm"] == arm) & (self.tipping["visit"] == v)]
+                if len(tp) and np.isfinite(tp["delta_interpolated"].iloc[0]):
+                    ax.axvline(tp["delta_interpolated"].iloc[0], ls=":", color=colours[arm],
+                               label="_tipping point")
+            ax.axhline(0.0, color="0.5", lw=0.8)
+            ax.set_xlabel("Delta added to the imputed values" + (" (cumulative)"
+                                                                 if self.cumulative else ""))
+            ax.set_ylabel(f"Difference at visit {v}")
+            handles, labels = ax.get_legend_handles_labels()
+            handles.append(Patch(facecolor="0.35", alpha=0.25, linewidth=0))
+            labels.append(ci_label(self.conf_level))
+            place_legend(ax, handles, labels, prefer="upper left")
         return ax
 
 

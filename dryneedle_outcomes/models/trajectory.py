@@ -510,15 +510,18 @@ class TrajectoryResult(AnalysisResult):
                                          digits=3),
         }
 
-    def plot(self, ax=None, *, observed: bool = True, mcid: bool | None = None):
+    def plot(self, ax=None, *, observed: bool = True, mcid: bool | None = None,
+             individuals: bool | None = None, observed_error: str | None = "ci"):
         """Model-based means with CIs per arm, visits at their times, follow-up marked.
 
         See :func:`~dryneedle_outcomes.plots.plot_trajectory` (``mcid`` is deprecated
-        and ignored). Returns the matplotlib Axes.
+        and ignored; individual trajectories are drawn by default up to 100 patients
+        per arm). Returns the matplotlib Axes.
         """
         from ..plots.trajectory import plot_trajectory
 
-        return plot_trajectory(self, ax=ax, observed=observed, mcid=mcid)
+        return plot_trajectory(self, ax=ax, observed=observed, mcid=mcid,
+                               individuals=individuals, observed_error=observed_error)
 
 
 @one_channel

@@ -22,6 +22,7 @@ from ..errors import DryNeedleError
 from .consort import plot_consort_flow
 from .forest import plot_arm_differences
 from .harms import plot_adverse_events, plot_harms_table
+from .legend import ci_label, lay_out, place_legend
 from .responders import plot_responders
 from .style import (
     PALETTE,
@@ -46,8 +47,10 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     figure is resized, its subplots are laid out again for that size (``tight_layout``,
     unless the figure already has a layout engine such as ``layout="constrained"``),
     and it is written without a "tight" bounding box, which would crop the page to the
-    drawn artists and change its width. Fonts are embedded as TrueType in PDF and kept
-    as text in SVG. The figure keeps its new size after saving.
+    drawn artists and change its width. Legends placed by
+    :func:`~dryneedle_outcomes.plots.place_legend` are placed again for the new
+    size (inside where they cover no data, else above the axes). Fonts are embedded as
+    TrueType in PDF and kept as text in SVG. The figure keeps its new size after saving.
 
     Parameters
     ----------
@@ -85,13 +88,13 @@ def save_figure(fig, path, *, width: str | float = "single", height_mm: float | 
     fig.set_size_inches(width_mm / 25.4, height_in)
     path.parent.mkdir(parents=True, exist_ok=True)
     with mpl.rc_context(SAVE_RC):
-        if fig.get_layout_engine() is None:
-            fig.tight_layout()
+        lay_out(fig)       # tight or the figure's own layout, legends placed for it
         fig.savefig(path, dpi=dpi)
     return path
 
 
-__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "literal",
+__all__ = ["PALETTE", "WIDTHS_MM", "arm_colours", "arm_label", "arm_legend", "ci_label",
+           "literal", "place_legend",
            "paper_style",
            "plot_adverse_events",
            "plot_harms_table",

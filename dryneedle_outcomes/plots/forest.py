@@ -7,6 +7,7 @@ import warnings
 import numpy as np
 
 from ..instruments import get_instrument
+from .legend import ci_label
 from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 #: Why the +/- MCID lines left the forest plot (the warning of ``mcid=``).
@@ -32,7 +33,7 @@ def plot_arm_differences(result, ax=None, *, mcid: bool | None = None):
     >>> cohort = dno.simulate_cohort(n_patients=60, seed=2)
     >>> ax = plot_arm_differences(dno.fit_trajectory(cohort, primary_visit=6))
     >>> len(ax.get_yticks()), ax.get_yticklabels()[5].get_text()
-    (7, 'visit 6 (primary)')
+    (7, 'Visit 6 (primary)')
     """
     import matplotlib.pyplot as plt
 
@@ -54,14 +55,15 @@ def plot_arm_differences(result, ax=None, *, mcid: bool | None = None):
             ax.hlines(yy, sub["ci_lower"], sub["ci_upper"], color=colours[arm], lw=1.2)
             ax.plot(sub["estimate"], yy, "s", color=colours[arm], ms=4,
                     label=f"{arm} - {result.reference_arm}")
-            labels += [f"visit {v}" + (" (primary)" if v == primary else "")
+            labels += [f"Visit {v}" + (" (primary)" if v == primary else "")
                        for v in sub["visit"]]
             ypos += list(yy)
             y += len(sub) + 1
         ax.axvline(0.0, color="0.3", lw=0.8)
         ax.set_yticks(ypos)
         ax.set_yticklabels(labels)
-        ax.set_xlabel(f"Difference in {literal(inst.label)} ({result.conf_level:.0%} CI)")
+        label = inst.label[:1].lower() + inst.label[1:]
+        ax.set_xlabel(f"Difference in {literal(label)}\n({ci_label(result.conf_level)})")
         if len(arms) == 1:
             # which side favours which arm (lower is better for pain scales)
             left, right = ((arms[0], result.reference_arm) if not inst.higher_is_better
@@ -72,5 +74,5 @@ def plot_arm_differences(result, ax=None, *, mcid: bool | None = None):
             ax.annotate(f"favours {right} \u2192", (0.99, 1.01), xycoords="axes fraction",
                         ha="right", va="bottom", fontsize=7, color="0.3")
         if len(arms) > 1:
-            arm_legend(ax, loc="best")
+            arm_legend(ax)
     return ax

@@ -136,7 +136,9 @@ def arm_legend(ax, **kwargs):
 
     The artists keep their labels (the data's arm names, which tests and users look up);
     only the legend's text is made readable ("dry_needling (model)" is shown as
-    "Dry needling (model)").
+    "Dry needling (model)"). Without ``loc`` the legend goes where it covers no data
+    (:func:`~dryneedle_outcomes.plots.place_legend`: a free place inside the
+    axes, else above them); ``loc`` puts it there as ``ax.legend`` does.
 
     Examples
     --------
@@ -148,8 +150,13 @@ def arm_legend(ax, **kwargs):
     >>> ax.lines[0].get_label()
     'dry_needling (model)'
     """
+    from .legend import place_legend
+
     handles, labels = ax.get_legend_handles_labels()
-    return ax.legend(handles, [arm_label(label) for label in labels], **kwargs)
+    labels = [arm_label(label) for label in labels]
+    if "loc" in kwargs:
+        return ax.legend(handles, labels, **kwargs)
+    return place_legend(ax, handles, labels, **kwargs)
 
 
 def arm_colours(arms, reference=None) -> dict:

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..instruments import get_instrument
 from ..tables import format_p
+from .legend import ci_label
 from .style import literal, paper_style, single_column
 
 
@@ -88,7 +89,7 @@ def plot_subgroups(result, ax=None, *, arm: str | None = None):
         ax.tick_params(axis="y", length=0)
         ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
         ax.set_xlabel(f"Difference in {literal(inst.label)} at visit {result.visit} "
-                      f"({result.conf_level:.0%} CI)")
+                      f"({ci_label(result.conf_level)})")
         left, right = ((arm, result.reference_arm) if not inst.higher_is_better
                        else (result.reference_arm, arm))
         left, right = (literal(str(x).replace("_", " ")) for x in (left, right))

@@ -18,6 +18,7 @@ import pandas as pd
 
 from ..errors import AnalysisError
 from ..stats.checks import count_first
+from .legend import ci_label, place_legend
 from .style import (
     NOTE_FONTSIZE,
     arm_colours,
@@ -46,7 +47,8 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
                   ylabel: str = "Proportion without relief", ci: bool = True,
                   times: Sequence[float] | None = None,
                   censor_marks: pd.DataFrame | None = None,
-                  arm_order: Sequence | None = None):
+                  arm_order: Sequence | None = None, conf_level: float | None = None,
+                  at_risk_title: str = "Number at risk"):
     """Survival curves by arm with CI bands, medians and a numbers-at-risk table.
 
     Each arm's curve starts at (0, 1) and is drawn as a right-continuous step function
@@ -92,6 +94,16 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
     arm_order : sequence, optional
         Order of the arms in the legend and the table (default: their order in
         ``curve``); must name every arm of ``curve`` once.
+    conf_level : float, optional
+        The level of the bands, stated in the legend ("95% CI", a grey band entry)
+        when a band is drawn. Give it whenever ``ci`` draws bands: a figure states the
+        level of the intervals it shows (SAMPL).
+    at_risk_title : str, default "Number at risk"
+        The table's first line (e.g. "Sessions still sore" when the units at risk are
+        sessions, not patients).
+
+    The legend sits inside the axes only where it covers no curve or band, else above
+    the axes (:func:`~dryneedle_outcomes.plots.place_legend`).
 
     Returns
     -------
@@ -168,9 +180,16 @@ def plot_survival(curve: pd.DataFrame, ax=None, *, at_risk: pd.DataFrame | None 
             ax.set_xlim(left=0)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        ax.legend(loc="best")
+        handles, labels = ax.get_legend_handles_labels()
+        banded = curve[["ci_lower", "ci_upper"]].notna().to_numpy().any()
+        if ci and conf_level is not None and banded:
+            from matplotlib.patches import Patch
+
+            handles.append(Patch(facecolor="0.35", alpha=0.25, linewidth=0))
+            labels.append(ci_label(conf_level))
         if at_risk is not None:
-            _draw_at_risk(ax, at_risk, arms, colours, tick_times)
+            _draw_at_risk(ax, at_risk, arms, colours, tick_times, title=at_risk_title)
+        place_legend(ax, handles, labels, prefer="upper right")
     return ax
 
 
@@ -241,7 +260,7 @@ def _draw_medians(ax, median: pd.DataFrame, arms: list, colours: dict) -> None:
 
 
 def _draw_at_risk(ax, at_risk: pd.DataFrame, arms: list, colours: dict,
-                  tick_times: np.ndarray) -> None:
+                  tick_times: np.ndarray, title: str = "Number at risk") -> None:
     """The numbers-at-risk table: a title line, then one line per arm.
 
     x of a number is its time in data coordinates (centred under the tick); y hangs from
@@ -259,7 +278,7 @@ def _draw_at_risk(ax, at_risk: pd.DataFrame, arms: list, colours: dict,
                   va="top")
     # the title starts where the longest arm name does (known only when drawn)
     names = _Extent()
-    ax.annotate("Number at risk", (0.0, 0.0), xycoords=(names, label),
+    ax.annotate(title, (0.0, 0.0), xycoords=(names, label),
                 xytext=(0, -_TABLE_GAP_PT), ha="left", color="0.2", **common)
     # a Text per cell: arms x times is a small table
     for i, arm in enumerate(arms):
@@ -482,7 +501,7 @@ def plot_session_hazard(result, ax=None):
     colours = arm_colours(arms, reference=result.reference_arm or None)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         for i, arm in enumerate(arms):
             sub = h[h["arm"] == arm]
             x = sub["session"].to_numpy(dtype=float) + 0.08 * (i - (len(arms) - 1) / 2)
@@ -491,7 +510,7 @@ def plot_session_hazard(result, ax=None):
             ax.errorbar(x, est, yerr=err, fmt="o-", color=colours[arm], ms=3, lw=1,
                         capsize=2, label=arm)
         ax.set_xlabel("Session")
-        ax.set_ylabel("Probability of relief at the session")
+        ax.set_ylabel(f"Probability of relief at the session ({ci_label(result.conf_level)})")
         ax.set_ylim(0, 1)
-        arm_legend(ax, loc="best")
+        arm_legend(ax)
     return ax

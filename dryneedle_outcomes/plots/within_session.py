@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..instruments import get_instrument
+from .legend import ci_label
 from .style import arm_colours, arm_legend, literal, paper_style, single_column
 
 #: Where a rating sits within its visit on the x axis (visit + offset).
@@ -35,7 +36,7 @@ def plot_saw_tooth(result, ax=None, *, ci: bool = True):
     inst = get_instrument(result.outcome)
     with paper_style():
         if ax is None:
-            _, ax = plt.subplots(figsize=single_column(60))
+            _, ax = plt.subplots(figsize=single_column(60), layout="constrained")
         colours = arm_colours(list(result.arms), reference=result.reference_arm)
         mm = result.marginal_means
         for arm in result.arms:
@@ -53,6 +54,7 @@ def plot_saw_tooth(result, ax=None, *, ci: bool = True):
         ax.set_xticks(visits)
         ax.set_xlabel("Visit (left: before needling, right: after)" if post.any()
                       else "Visit")
-        ax.set_ylabel(literal(f"{inst.label} (model mean)"))
-        arm_legend(ax, loc="best")
+        level = f", {ci_label(result.conf_level)}" if ci else ""
+        ax.set_ylabel(literal(f"{inst.label} (model mean{level})"))
+        arm_legend(ax)
     return ax

@@ -4,9 +4,12 @@ Matplotlib stamps files with the time and its version unless told not to: PDF
 ``CreationDate``, PNG ``Software``, SVG ``Date`` and random SVG element ids. They are
 switched off (the version stays in ``manifest.json``). A figure is written exactly as
 wide as the journal column asked for (its subplots laid out again for that width), as
-:func:`~dryneedle_outcomes.plots.save_figure` does. Figures are drawn on
-:class:`matplotlib.figure.Figure` objects, not through pyplot, so a run neither needs a
-display nor leaves figures open.
+:func:`~dryneedle_outcomes.plots.save_figure` does, and as tall as
+``NamedFigure.height_for`` says for that width
+(a double-column figure is taller, so its aspect stays readable). Legends are placed
+again for the layout (``lay_out``).
+Figures are drawn on :class:`matplotlib.figure.Figure` objects, not through pyplot, so a
+run neither needs a display nor leaves figures open.
 
 Examples
 --------
@@ -28,6 +31,7 @@ from __future__ import annotations
 import io
 
 from ..errors import DryNeedleError
+from ..plots.legend import lay_out
 from ..plots.style import WIDTHS_MM, paper_style
 from .sections import NamedFigure
 
@@ -62,10 +66,11 @@ def render(figure: NamedFigure, formats, *, width: str | float,
         raise DryNeedleError(f"figure formats must be among {', '.join(METADATA)}, got {bad}")
     out = {}
     with paper_style(), mpl.rc_context(SAVE_RC):
-        fig = Figure(figsize=(width_mm(width) / 25.4, figure.height_mm / 25.4))
+        wide = width_mm(width)
+        fig = Figure(figsize=(wide / 25.4, figure.height_for(wide) / 25.4))
         ax = fig.subplots()
         figure.draw(ax)
-        fig.tight_layout()
+        lay_out(fig)              # tight_layout, the legends placed for it
         for fmt in formats:
             buffer = io.BytesIO()
             fig.savefig(buffer, format=fmt, dpi=dpi, metadata=METADATA[fmt])

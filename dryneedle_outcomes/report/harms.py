@@ -19,6 +19,7 @@ from ..harms.rates import AdverseEventRates
 from ..harms.soreness_rule import SorenessRule
 from ..harms.table import HarmsTable
 from ..plots import plot_adverse_events, plot_harms_table
+from ..plots.harms import figure_height_mm as ae_figure_height_mm
 from .sections import Diagnostic, NamedFigure, NamedTable, Section, plain_table, unique
 
 
@@ -76,11 +77,14 @@ def harms_section(cohort: Cohort, options: AnalysisOptions) -> Section:
     messages: list[str] = list(caught)
     section.items.append(NamedTable("harms_table", plain_table(table)))
     section.items.append(NamedTable("harms_table_long", table.tables()["harms_long"]))
-    n_keys = len(table.table)
+    height = ae_figure_height_mm(zip(table.long["group"], table.long["term"], strict=True))
     section.items.append(NamedFigure(
         "harms_participants",
         f"Participants with each adverse event, by arm, with {table.conf_level:.0%} exact "
-        "CIs.", lambda ax, t=table: plot_harms_table(t, ax=ax), 25.0 + 6.0 * n_keys))
+        "CIs; rows grouped overall, by term, and serious events and withdrawals.",
+        lambda ax, t=table, ref=options.reference_arm: plot_harms_table(t, ax=ax,
+                                                                        reference=ref),
+        height, fixed_mm=height - 25.0))
     rates_by_per = {}
     for per in h.per:
         rates, caught = _caught(adverse_event_rates, cohort, per=per,
@@ -90,11 +94,14 @@ def harms_section(cohort: Cohort, options: AnalysisOptions) -> Section:
         messages += caught
         rates_by_per[per] = rates
         section.items.append(NamedTable(f"ae_rates_{per}", plain_table(rates)))
-        n_rows = len(rates.table[["group", "term"]].drop_duplicates())
+        height = ae_figure_height_mm(zip(rates.table["group"], rates.table["term"],
+                                         strict=True))
         section.items.append(NamedFigure(
             f"ae_incidence_{per}",
-            f"{rates.title}, with {rates.conf_level:.0%} exact CIs.",
-            lambda ax, r=rates: plot_adverse_events(r, ax=ax), 25.0 + 6.0 * n_rows))
+            f"{rates.title}, with {rates.conf_level:.0%} exact CIs; rows grouped overall, "
+            "by term, by severity, and serious events and withdrawals.",
+            lambda ax, r=rates: plot_adverse_events(r, ax=ax), height,
+            fixed_mm=height - 25.0))
         if len(rates.comparison):
             section.items.append(NamedTable(f"ae_rates_{per}_comparison",
                                             plain_table(rates.comparison_table())))

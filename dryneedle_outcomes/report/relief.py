@@ -24,6 +24,10 @@ from .sections import (
     unique,
 )
 
+#: Height (mm) of a survival figure's numbers-at-risk table and x-axis label: text that
+#: keeps its height when the figure is drawn wider (``NamedFigure.height_for``).
+AT_RISK_MM = 20.0
+
 UNITS = {"days": "days", "sessions": "sessions"}
 
 
@@ -134,7 +138,7 @@ def _timescale(cohort: Cohort, options: AnalysisOptions, timescale: str,
                     f"{what}: proportion of patients without relief ({res.definition}) "
                     f"by arm with {conf:.0%} {bands}"
                     + "; dotted lines: medians; numbers at risk below.",
-                    lambda ax, r=res: r.plot(ax=ax), 75.0),
+                    lambda ax, r=res: r.plot(ax=ax), 75.0, fixed_mm=AT_RISK_MM),
         _table(res.ic_hazard_ratios, f"{stem}_ic_hazard_ratios",
                f"{what}: interval-censored proportional hazards model hazard ratios "
                "(primary; bootstrap percentile CIs, profile likelihood-ratio p)", notes,
@@ -255,8 +259,10 @@ def soreness_section(cohort: Cohort, options: AnalysisOptions, *, step,
         NamedFigure("soreness_curve",
                     f"Proportion of needling sessions with soreness still present by hours "
                     f"after the session, with {conf:.0%} patient-bootstrap bands (Turnbull "
-                    "estimate); dotted lines: medians.",
-                    lambda ax, r=res: r.plot(ax=ax), 60.0),
+                    "estimate); dotted lines: medians; numbers of sessions still sore "
+                    "below.",
+                    lambda ax, r=res: r.plot(ax=ax, at_risk=True), 75.0,
+                    fixed_mm=AT_RISK_MM),
         _table(res.by_session, "soreness_by_session",
                "Soreness duration (hours): median by session number", notes, conf, 1,
                MEDIAN_COLUMNS),

@@ -38,16 +38,53 @@ class NamedTable:
     main: bool = False
 
 
+#: Width (mm) at which a :class:`NamedFigure`'s ``height_mm`` is given: one journal column.
+SINGLE_MM = 85.0
+
+#: A wider figure's plotting area grows with its width up to this fraction of the width
+#: (a double-column figure at its single-column aspect would fill half a page).
+MAX_HEIGHT_FRACTION = 0.5
+
+
 @dataclass(frozen=True)
 class NamedFigure:
-    """A figure: ``draw(ax)`` draws it on the Axes given; ``height_mm`` at any width;
-    ``main`` puts it in the report's main results (:mod:`.main_results`)."""
+    """A figure: ``draw(ax)`` draws it on the Axes given, ``height_mm`` tall at one
+    journal column (85 mm); :meth:`height_for` says how tall at another width;
+    ``main`` puts it in the report's main results (:mod:`.main_results`).
+
+    ``fixed_mm`` of the height is text that does not grow with the width (rows of a
+    forest or dot plot, a numbers-at-risk table); the rest is plotting area.
+    """
 
     name: str
     caption: str
     draw: Callable
     height_mm: float = 60.0
+    fixed_mm: float = 0.0
     main: bool = False
+
+    def height_for(self, width_mm: float) -> float:
+        """Height (mm) of the figure drawn ``width_mm`` wide.
+
+        The text part (``fixed_mm``) keeps its height. The plotting area keeps the
+        aspect it has at one column, so a double-column (174 mm) figure is about twice
+        as tall, but grows to no more than ``MAX_HEIGHT_FRACTION`` of the width
+        (a plot of 60 mm at 85 mm is 87 mm at 174 mm), and never shrinks below its
+        single-column height (a tall figure such as the CONSORT flow keeps its height).
+
+        Examples
+        --------
+        >>> fig = NamedFigure("t", "", print, 60.0)
+        >>> fig.height_for(85.0), fig.height_for(174.0)
+        (60.0, 87.0)
+        >>> NamedFigure("ae", "", print, 145.0, fixed_mm=120.0).height_for(174.0)
+        171.176...
+        >>> NamedFigure("flow", "", print, 150.0).height_for(174.0)   # already tall
+        150.0
+        """
+        plot = max(self.height_mm - self.fixed_mm, 0.0)
+        grown = min(plot * width_mm / SINGLE_MM, MAX_HEIGHT_FRACTION * width_mm)
+        return self.fixed_mm + max(plot, grown)
 
 
 @dataclass(frozen=True)

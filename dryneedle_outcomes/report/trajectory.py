@@ -26,6 +26,10 @@ from .sections import (
 )
 from .within_session import add_within_session
 
+#: Height (mm) of the rows of a legend above the trajectory figure: text that keeps its
+#: height when the figure is drawn wider (``NamedFigure.height_for``).
+LEGEND_MM = 10.0
+
 #: The columns of the difference table as printed (the CSV keeps every column).
 DIFFERENCE_COLUMNS = ("arm", "reference", "visit", "estimate", "ci_lower", "ci_upper",
                       "p_value", "std_error", "df")
@@ -81,16 +85,18 @@ def _model(cohort: Cohort, options: AnalysisOptions, model: str, progress: bool)
     items = [tables[0],
              NamedFigure(f"trajectory_{model}",
                          f"{what}: marginal means by arm and visit with {fit.conf_level:.0%} "
-                         "CIs (lines and bands) and observed means (open markers), each "
+                         "CIs (lines and bands) and observed means with their "
+                         f"{fit.conf_level:.0%} CIs (open markers, beside), each "
                          "visit at its mean time since baseline; shaded: follow-up visits "
                          "after the last treatment session.",
-                         lambda ax, f=fit: plot_trajectory(f, ax=ax), 60.0),
+                         lambda ax, f=fit: plot_trajectory(f, ax=ax), 70.0,
+                         fixed_mm=LEGEND_MM),
              NamedFigure(f"arm_differences_{model}",
                          f"{what}: difference between arms per visit with "
                          f"{fit.conf_level:.0%} CIs; the pre-specified primary visit "
                          f"(visit {fit.primary_visit}) is labelled.",
                          lambda ax, f=fit: plot_arm_differences(f, ax=ax),
-                         max(60.0, 20.0 + 5.0 * n_rows)),
+                         max(60.0, 20.0 + 5.0 * n_rows), fixed_mm=5.0 * n_rows),
              *tables[1:]]
     order = order_sentence(fit.covariance_attempts)
     diagnostic = Diagnostic(

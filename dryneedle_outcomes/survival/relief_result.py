@@ -652,4 +652,5 @@ class ReliefResult(IntervalTestViews, AnalysisResult):
         return plot_survival(curve, ax=ax, at_risk=self.at_risk(times) if at_risk else None,
                              median=self.median, reference=self.reference_arm,
                              xlabel=self._time_label(), ylabel="Proportion without relief",
-                             ci=ci, times=times, arm_order=self.arms)
+                             ci=ci, times=times, arm_order=self.arms,
+                             conf_level=self.conf_level)

@@ -292,16 +292,18 @@ class SorenessResult(AnalysisResult):
         return pd.concat(parts, ignore_index=True)[
             ["arm", "time", "n_at_risk", "n_events", "n_censored"]]
 
-    def plot(self, ax=None, at_risk: bool = False, *, ci: bool = True):
+    def plot(self, ax=None, at_risk: bool = True, *, ci: bool = True):
         """Probability that soreness is still present by hours after the session.
 
         Parameters
         ----------
         ax : matplotlib Axes, optional
-        at_risk : bool, default False
+        at_risk : bool, default True
             Draw the numbers of sessions still sore (:meth:`at_risk`) under the axes,
             aligned to the x ticks, as :meth:`ReliefResult.plot
-            <dryneedle_outcomes.survival.relief_result.ReliefResult.plot>` does.
+            <dryneedle_outcomes.survival.relief_result.ReliefResult.plot>` does (the
+            units at risk are needled sessions, so the table is titled "Sessions still
+            sore").
         ci : bool, default True
             Draw the patient-bootstrap bands.
 
@@ -316,7 +318,10 @@ class SorenessResult(AnalysisResult):
         table = self.at_risk(times) if at_risk else None
         return plot_survival(self.curve, ax=ax, at_risk=table, median=med,
                              xlabel="Hours after the session",
-                             ylabel="Proportion still sore", ci=ci, times=times)
+                             ylabel="Proportion still sore", ci=ci, times=times,
+                             conf_level=self.conf_level,
+                             at_risk_title="Sessions still sore",
+                             reference=self.reference_arm or None)
 
 
 def _h(x: float) -> str:

@@ -33,7 +33,8 @@ TABLES = (
        for t in ("arm_difference", "marginal_means", "fixed_effects", "type3",
                  "variance_components", "cumulative_effect")]
     + [f"ae_rates_{p}{s}" for p in PER for s in ("", "_comparison")]
-    + [f"responders_{m}{s}" for m in MISSING for s in ("", "_difference", "_adjusted")]
+    + [f"responders_{m}{s}" for m in MISSING
+       for s in ("", "_difference", "_adjusted", "_adjusted_ratio")]
     + ["responders_effect_sizes"]
     + [f"time_to_relief_{ts}_{t}" for ts in ("days", "sessions")
        for t in ("median", "ic_hazard_ratios", "hazard_ratios", "time_ratios", "model_fit",
@@ -197,10 +198,13 @@ def test_tables_equal_the_python_api(sample_run, cohort):
     for missing in MISSING:
         res = dno.responders(cohort, "first_step_pain", missing=missing, adjust=["baseline"])
         api = res.table[res.table["visit"] == 6].set_index("arm")
-        adj = pd.read_csv(tables / f"responders_{missing}_adjusted.csv")
-        np.testing.assert_allclose(adj[["estimate", "ci_lower", "ci_upper"]],
-                                   res.adjusted[["estimate", "ci_lower", "ci_upper"]],
-                                   rtol=1e-12)
+        for suffix, measure in (("", "risk_difference"), ("_ratio", "risk_ratio")):
+            adj = pd.read_csv(tables / f"responders_{missing}_adjusted{suffix}.csv")
+            api_adj = res.adjusted[res.adjusted["measure"] == measure]
+            assert (adj["measure"] == measure).all() and len(adj) == len(api_adj)
+            np.testing.assert_allclose(adj[["estimate", "ci_lower", "ci_upper"]],
+                                       api_adj[["estimate", "ci_lower", "ci_upper"]],
+                                       rtol=1e-12)
         csv = pd.read_csv(tables / f"responders_{missing}.csv")
         csv = csv[csv["visit"] == 6].set_index("arm")
         for col in ("n_responders", "denominator", "estimate", "ci_lower", "ci_upper"):
@@ -258,7 +262,9 @@ def _api_frames(cohort) -> dict[str, pd.DataFrame]:
         res = dno.responders(cohort, "first_step_pain", missing=missing, adjust=["baseline"])
         frames[f"responders_{missing}"] = res.table
         frames[f"responders_{missing}_difference"] = res.comparison
-        frames[f"responders_{missing}_adjusted"] = res.adjusted
+        rd = res.adjusted["measure"] == "risk_difference"
+        frames[f"responders_{missing}_adjusted"] = res.adjusted[rd]
+        frames[f"responders_{missing}_adjusted_ratio"] = res.adjusted[~rd]
         frames["responders_effect_sizes"] = res.effect_sizes
     for timescale in ("days", "sessions"):
         res = dno.time_to_relief(cohort, timescale=timescale, interval_censored=True,

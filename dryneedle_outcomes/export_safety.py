@@ -46,8 +46,8 @@ import pandas as pd
 
 #: First characters that make a spreadsheet cell a formula (OWASP CSV injection).
 FORMULA_START = re.compile(r"^[=+\-@\t\r]")
-#: A plain decimal number, which no spreadsheet runs as a formula.
-PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
+#: A plain decimal number or percentage ("-28.3%"), which no spreadsheet runs as a formula.
+PLAIN_NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?%?$")
 
 #: LaTeX's special characters and what to write instead.
 LATEX_SPECIAL = {
@@ -151,8 +151,9 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     --------
     >>> neutralise_formulas(pd.DataFrame({"a": ["=1+1", "ok", None]}))["a"].tolist()
     ["'=1+1", 'ok', None]
-    >>> neutralise_formulas(pd.DataFrame({"delta": ["-14.4", "+2", "-2+3"]}))["delta"].tolist()
-    ['-14.4', '+2', "'-2+3"]
+    >>> neutralise_formulas(pd.DataFrame({"delta": ["-14.4", "+2", "-2+3", "-28.3%"]}))[
+    ...     "delta"].tolist()
+    ['-14.4', '+2', "'-2+3", '-28.3%']
     """
     out = frame.copy()
     out.columns = _neutralise_index(out.columns)

@@ -152,8 +152,9 @@ def test_the_run_writes_every_table_into_report_docx(small_run):
     for table, ident in zip(doc.tables, shown["identifier"]):
         csv = pd.read_csv(small_run / "report" / f"{ident}.csv", dtype=str,
                           keep_default_na=False)
-        # the CSV's text is neutralised against spreadsheet formulas ("-28.3%" is
-        # written "'-28.3%"): undone here, as a spreadsheet reads it
+        # the CSV's text is neutralised against spreadsheet formulas (an interval
+        # "-26.7 to -9.4" is written "'-26.7 to -9.4"): undone here, as a spreadsheet
+        # reads it
         csv = csv.apply(lambda c: c.str.replace(r"^'(?=[=+\-@\t\r])", "", regex=True))
         expected = [list(csv.columns)] + csv.head(MAX_ROWS).to_numpy().tolist()
         assert _cells(table) == expected, ident

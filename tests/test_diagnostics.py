@@ -124,10 +124,11 @@ def test_diagnostics_result(sample_cohort):
 
 
 def test_report_appendix_draws_the_model_checks(small_run):
-    """The run's report ends with an appendix holding one model-check figure of the
-    primary trajectory model, written beside the other figures."""
+    """The run's report ends its appendix with the model checks: one model-check figure
+    of the primary trajectory model, written beside the other figures."""
     text = (small_run / "report.html").read_text(encoding="utf-8")
-    assert '<h2 id="appendix">Appendix: model checks</h2>' in text
-    assert text.index('id="appendix"') > text.index('id="diagnostics"')
+    assert '<h2 id="model-checks">Model checks</h2>' in text
+    assert text.index('id="appendix"') < text.index('id="diagnostics"') \
+        < text.index('id="model-checks"')
     assert "scaled (Cholesky-decorrelated) residuals" in text
     assert len(list((small_run / "figures").glob("diagnostics_*.png"))) == 1

@@ -190,7 +190,8 @@ def test_plot_draws_a_line_and_band_per_arm(cohorts):
     from matplotlib.collections import LineCollection, PolyCollection
 
     assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2  # CI band per arm
-    faint = [c for c in ax.collections if isinstance(c, LineCollection)]
+    faint = [c for c in ax.collections if isinstance(c, LineCollection)
+             and str(c.get_label()).endswith(" individuals")]
     assert len(faint) == 2  # individual trajectories, one collection per arm
     assert sum(len(c.get_segments()) for c in faint) == fit.n_patients
     x, y = model_lines[0].get_data()
@@ -297,4 +298,4 @@ def test_forest_plot_draws_one_interval_per_visit(cohorts):
     assert len(intervals) == len(fit.frame.visits)
     lows = sorted(seg[0][0] for seg in intervals)
     np.testing.assert_allclose(lows, sorted(fit.comparison["ci_lower"]))
-    assert [t.get_text() for t in ax.get_yticklabels()][0] == "visit 1"
+    assert [t.get_text() for t in ax.get_yticklabels()][0] == "Visit 1"

@@ -21,14 +21,23 @@ from .design import TrialDesign
 from .result import PowerResult, power_table
 from .simulate import draw_trials
 
-#: Trials per task: large enough to vectorise the ANCOVA and amortise process start-up,
-#: small enough to spread an MMRM run over the workers.
-BATCH = 50
+#: Trials per task, by analysis: large enough to vectorise the ANCOVA and amortise process
+#: start-up, small enough to spread an MMRM run evenly over the workers.
+BATCH = {"ancova": 500, "mmrm": 10}
 
 
 def _batch(design: TrialDesign, seeds, ns: Sequence[int], visit: int, analysis: str,
            adjust_baseline: bool) -> np.ndarray:
     """Outcomes (len(ns), 5, len(seeds)) of one batch, each n a prefix of the largest."""
+    # each MMRM fit works on matrices of a few dozen rows: a multi-threaded BLAS only adds
+    # thread start-up and contention (4-5x slower per fit on 2 cores), so one thread
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        return _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline)
+
+
+def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline):
     n_max = max(ns)
     batch = draw_trials(design, seeds, n_max, int(design.n_treated(n_max)))
     out = []
@@ -41,7 +50,8 @@ def _batch(design: TrialDesign, seeds, ns: Sequence[int], visit: int, analysis: 
 def _run(design: TrialDesign, ns: list[int], n_trials: int, seed, visit: int,
          analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool) -> pd.DataFrame:
     seeds = np.random.SeedSequence(seed).spawn(n_trials)
-    chunks = [seeds[i:i + BATCH] for i in range(0, n_trials, BATCH)]
+    size = BATCH[analysis]
+    chunks = [seeds[i:i + size] for i in range(0, n_trials, size)]
     if n_jobs == 1 or len(chunks) == 1:
         parts = [_batch(design, c, ns, visit, analysis, adjust_baseline) for c in chunks]
     else:
@@ -165,7 +175,8 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     seed : int or SeedSequence entropy
         One ``numpy.random.SeedSequence(seed)``; trial ``k`` uses its ``k``-th child.
     analysis : {"mmrm", "ancova"}
-        See :mod:`~dryneedle_outcomes.power.analyses`.
+        See the module ``dryneedle_outcomes.power.analyses``: ANCOVA by least squares
+        (vectorised over trials) or the package's MMRM with Kenward-Roger df.
     alpha : float
         Two-sided significance level.
     n_jobs : int
@@ -232,7 +243,7 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     and differ by the sample size, not by Monte Carlo noise). Every ``n`` evaluated is a
     row of the result's table; ``n_plausible`` lists those whose 95% Monte Carlo CI
     covers the target -- the Monte Carlo uncertainty of the answer (more ``n_trials``
-    narrow it). Arguments as :func:`simulate_power`.
+    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`.
 
     Returns
     -------

@@ -233,3 +233,33 @@ def test_result_contract_and_plot():
     ax = res.plot()
     assert ax.get_ylabel().startswith("power")
     assert len(ax.lines) >= 1
+
+
+def test_design_from_a_fitted_mmrm():
+    cohort = dno.simulate_cohort(n_patients=60, seed=2)
+    fit = dno.fit_trajectory(cohort, primary_visit=6)
+    with pytest.raises(AnalysisError, match="effect= is required"):
+        fit.design(effect=None)
+    d = fit.design(effect=-10.0)
+    assert d.visits.tolist() == [float(v) for v in fit.frame.visits]
+    # the visits given baseline (Schur complement) are the fitted residual covariance
+    # (algebra: 1e-9 relative, rounding only)
+    C = d.covariance
+    cond = C[1:, 1:] - np.outer(C[1:, 0], C[0, 1:]) / C[0, 0]
+    np.testing.assert_allclose(cond, fit.fit.extra["Sigma"], rtol=1e-9)
+    # the baseline's SD and the dropout, counted from the cohort's own table
+    rows = fit.frame.data
+    base = rows.drop_duplicates("patient_id")["baseline"]
+    assert d.sd[0] == pytest.approx(base.std(ddof=1), rel=1e-12)
+    present = rows.pivot_table(index="patient_id", columns="visit", values="y",
+                               aggfunc="size").notna()
+    missing = 1 - present.mean().to_numpy()
+    np.testing.assert_allclose(d.dropout, np.maximum.accumulate(missing), atol=1e-12)
+    res = dno.simulate_power(n_per_arm=30, n_trials=40, seed=1, analysis="mmrm", design=d,
+                             visit=6)
+    assert res.table["n_trials"].iloc[0] == 40
+    # linear shape: -10 * 6/7 at visit 6; 40 trials, SE of the mean estimate ~ 1.3 here
+    assert abs(res.table["mean_estimate"].iloc[0] - (-10 * 6 / 7)) < 4
+    slope = dno.fit_trajectory(cohort, model="random_slope")
+    with pytest.raises(AnalysisError, match="model='mmrm'"):
+        slope.design(effect=-10.0)

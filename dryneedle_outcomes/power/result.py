@@ -105,7 +105,9 @@ class PowerResult(NoComparison, AnalysisResult):
                  if self.target_power is None else
                  f"Sample size for {100 * self.target_power:g}% power "
                  f"({self.analysis.upper()}, two-sided alpha {self.alpha:g})")
-        return {"power": TableResult(self.table, title=title, notes=self.notes, digits=3)}
+        return {"power": TableResult(self.table, title=title, notes=self.notes, digits=3,
+                                     labels={"n_per_arm": "Control n",
+                                             "n_treated": "Treated n"})}
 
     def _repr_headline(self) -> str:
         if self.target_power is not None:

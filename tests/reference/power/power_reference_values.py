@@ -60,7 +60,7 @@ PAPER = ("Lu K, Luo X, Chen P-Y. Sample size estimation for repeated measures an
 #: The numbers R printed, one a row of ``longpower_printed.csv`` (function, example,
 #: quantity, value as printed, digits printed, source page and line). Checked against
 #: the pages' text when the file was written (see README.md). Below: the inputs of
-#: each example, as in longpower's R/power_mmrm.R examples (lines 38-83 and 224-258).
+#: each example, as in longpower's R/power_mmrm.R examples (lines 36-62 and 230-264).
 PRINTED_CSV = Path(__file__).with_name("longpower_printed.csv")
 
 

@@ -241,6 +241,23 @@ def test_ancova_and_lu_luo_chen_agree_for_one_visit(rho):
     assert gaps[-1] < gaps[0]
 
 
+def test_baseline_conditioning_links_ancova_and_mmrm():
+    """Conditioning on baseline gives the ANCOVA residual SD sd sqrt(1 - rho^2) with one
+    visit; with several visits and no dropout phi = 1 still (retention 1)."""
+    sd, rho = 2.0, 0.6
+    corr, sigma = ref.condition_on_baseline([[sd ** 2, rho * sd ** 2],
+                                             [rho * sd ** 2, sd ** 2]])
+    assert sigma == pytest.approx(sd * np.sqrt(1 - rho ** 2), rel=ARITHMETIC_RTOL)
+    assert corr[0, 0] == pytest.approx(1.0, rel=ARITHMETIC_RTOL)
+    full = sd ** 2 * ref.exchangeable(0.5, 4)            # baseline + 3 visits
+    corr, sigma = ref.condition_on_baseline(full)
+    assert corr.shape == (3, 3)
+    # conditional correlation of exchangeable 0.5 given one member: (0.5 - 0.25) / 0.75
+    assert corr[0, 1] == pytest.approx(1 / 3, rel=ARITHMETIC_RTOL)
+    assert sigma == pytest.approx(sd * np.sqrt(0.75), rel=ARITHMETIC_RTOL)
+    assert ref.lu_luo_chen_phi(corr, np.ones(3)) == pytest.approx(1.0, rel=ARITHMETIC_RTOL)
+
+
 def test_power_increases_with_n():
     """Monotone in n for every formula (and in the effect, for ANCOVA)."""
     n = np.arange(5, 400, 7)

@@ -22,6 +22,9 @@ Functions the power engine's tests should call
     (``retention[0]`` is usually 1), ``sigma`` the SD at the last visit.
 ``lu_luo_chen_phi(corr, retention)`` / ``ar1_phi(rho, retention, times)``
     The variance inflation factor phi of one arm.
+``condition_on_baseline(cov)``
+    ``(corr, sigma)`` of the visits given baseline, from the covariance of (baseline,
+    visits): the inputs of ``lu_luo_chen_power`` for a baseline-adjusted MMRM.
 
 Examples
 --------
@@ -253,3 +256,22 @@ def analytic_ancova_power(n_per_arm: int, effect: float, sd: float, rho: float,
 def ttest_power(n_per_arm: int, effect: float, sd: float = 1.0, alpha: float = 0.05) -> float:
     """Two-sample t-test power, equal arms (``analytic_ancova_power`` with rho 0, no covariate)."""
     return analytic_ancova_power(n_per_arm, effect, sd, 0.0, alpha, n_covariates=0)
+
+
+def condition_on_baseline(cov) -> tuple[np.ndarray, float]:
+    """Correlation and last-visit SD of the post-baseline outcomes given baseline.
+
+    ``cov`` is the (J + 1) x (J + 1) covariance of (baseline, visit 1, ..., visit J).
+    For an MMRM adjusting for baseline, Lu-Luo-Chen's ``corr`` and ``sigma`` are those of
+    the conditional covariance ``S_yy - S_yb S_bb^{-1} S_by`` (Schur complement).
+
+    Examples
+    --------
+    >>> corr, sigma = condition_on_baseline([[4.0, 2.4], [2.4, 4.0]])   # sd 2, rho 0.6
+    >>> round(sigma, 12)                                                # 2 sqrt(1 - 0.36)
+    1.6
+    """
+    S = np.asarray(cov, dtype=float)
+    cond = S[1:, 1:] - np.outer(S[1:, 0], S[0, 1:]) / S[0, 0]
+    sd = np.sqrt(np.diag(cond))
+    return cond / np.outer(sd, sd), float(sd[-1])

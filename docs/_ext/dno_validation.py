@@ -187,6 +187,21 @@ class Row:
     agreement: Callable[[], dict] | None = None
     #: for numbers copied from published output (not made by a script here): where from
     source: str = ""
+    #: what is checked when no package module is named (``modules`` empty): reference
+    #: formulas the tests of a package module compare with
+    checks: str = ""
+
+
+def _power() -> dict[str, float]:
+    t = _test_module("test_power_reference")
+    worst = 0.0
+    for function, example in t.EXAMPLES:
+        ours = t.OURS[function](example)
+        for (f, e, quantity), (value, _digits, _src) in t.PRINTED.items():
+            if (f, e) == (function, example):
+                worst = max(worst, _rel(ours[quantity], value))
+    return {"printed longpower numbers (7 significant digits)": worst,
+            "fits": len(t.EXAMPLES)}
 
 
 ROWS = [
@@ -277,6 +292,15 @@ ROWS = [
     Row("subgroups", ("models.subgroups", "models.subgroup_fit", "stats.meta",
                       "models.clustering"), ("test_subgroups",)),
     Row("multiplicity", ("stats.multiplicity",), ("test_multiplicity",)),
+    Row("power", (), ("test_power_reference",), _power,
+        source="printed by R longpower 1.0.27 (mcdonohue/longpower, pkgdown pages at "
+               "gh-pages 2187836) in the examples of power.mmrm and power.mmrm.ar1: Lu, "
+               "Luo & Chen (2008) Tables 1 and 2 and worked examples, each number with "
+               "its page line in longpower_printed.csv (see the folder's README)",
+        checks="Reference power formulas for simulation-based power (issue 15): Lu, Luo "
+               "& Chen (2008) MMRM power with dropout, exact ANCOVA and two-sample t-test "
+               "power (noncentral t; the latter against statsmodels TTestIndPower), in "
+               "tests/reference/power/power_reference_values.py"),
 ]
 
 
@@ -428,8 +452,9 @@ class ValidationTable(SphinxDirective):
         for row in rows:
             for path in (REFERENCE / row.folder).iterdir():
                 self.env.note_dependency(str(path))
-            checked = ", ".join(f"``dryneedle_outcomes.{m}``" for m in row.modules)
-            against = _first_line(row.modules[0])
+            checked = (", ".join(f"``dryneedle_outcomes.{m}``" for m in row.modules)
+                       or row.checks)
+            against = _first_line(row.modules[0]) if row.modules else ""
             versions = _versions(row.folder)
             made = row.source or ("made by " + ", ".join(f"``{s}``"
                                                          for s in _scripts(row.folder)))

@@ -73,6 +73,8 @@ _SOURCES = {
     "MultiplicityResult": "multiplicity", "adjust_p_values": "multiplicity",
     "multiple_endpoints": "multiplicity",
     "SubgroupResult": "models.subgroups", "subgroup_analysis": "models.subgroups",
+    "PowerResult": "power", "TrialDesign": "power", "simulate_power": "power",
+    "sample_size": "power",
 }
 #: Subpackages reachable as attributes (``dno.plots``, ``dno.harms``, ``dno.survival``).
 _SUBMODULES = ("harms", "plots", "survival")
@@ -111,6 +113,10 @@ sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
+    "PowerResult",
+    "TrialDesign",
+    "simulate_power",
+    "sample_size",
     "AdverseEventRates",
     "AnalysisError",
     "DoseResponse",

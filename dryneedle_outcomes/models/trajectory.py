@@ -342,6 +342,38 @@ class TrajectoryResult(AnalysisResult):
                                 f"{self.frame.visits}")
         return self.comparison[self.comparison["visit"] == visit].reset_index(drop=True)
 
+    def design(self, *, effect, shape: str = "linear", allocation: float = 1.0):
+        """The design of the next trial from this fit, with an assumed ``effect``.
+
+        SDs and correlations over baseline and visits, the baseline mean and the
+        proportion missing by each visit come from this fit; the effect (difference in
+        mean change to detect, at the last visit or per visit) must be given: the
+        observed effect is not a default, since power from it is post-hoc power and
+        misleading (Hoenig & Heisey 2001). For :func:`dno.simulate_power
+        <dryneedle_outcomes.simulate_power>` (``design=``).
+
+        Returns
+        -------
+        TrialDesign
+
+        Raises
+        ------
+        AnalysisError
+            Without ``effect``, or for a fit that is not a baseline-adjusted MMRM
+            without other covariates and with one covariance for both arms.
+
+        Examples
+        --------
+        >>> import dryneedle_outcomes as dno
+        >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2))
+        >>> d = fit.design(effect=-10.0)
+        >>> d.n_visits == len(fit.frame.visits), bool(d.effect[-1] == -10.0)
+        (True, True)
+        """
+        from ..power.from_fit import design_from_fit
+
+        return design_from_fit(self, effect=effect, shape=shape, allocation=allocation)
+
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 1000,
                          seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:
         """Deprecated (``FutureWarning``): the first visit at which an arm's mean

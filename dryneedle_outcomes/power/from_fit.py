@@ -1,0 +1,87 @@
+"""A :class:`~.design.TrialDesign` from a fitted MMRM: variability and dropout from data,
+the effect from the planners.
+
+One job: read, from a ``fit_trajectory(model="mmrm")`` result, what an earlier cohort can
+tell a planner -- the SDs and correlations of the outcome over baseline and visits, the
+baseline mean, the proportion missing by each visit -- and combine them with an *assumed*
+effect. The effect is required: the effect observed in the cohort is not a default,
+because power computed from it is post-hoc power, a function of the p-value already seen
+(Hoenig & Heisey 2001, Am Stat 55:19-24), and planning on it carries the cohort's
+estimation error (and its winner's curse) into the next trial's sample size.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import AnalysisError
+from .design import TrialDesign
+
+
+def joint_covariance(Sigma: np.ndarray, slopes: np.ndarray, var_baseline: float) -> np.ndarray:
+    """Covariance over (baseline, visits) implied by an MMRM conditional on baseline.
+
+    With ``Y_t = a_t + b_t B + e_t``, ``Var(B) = v`` and ``Cov(e) = Sigma``:
+    ``Cov(B, Y_t) = b_t v`` and ``Cov(Y_s, Y_t) = b_s b_t v + Sigma[s, t]``
+    (positive definite whenever ``Sigma`` is and ``v > 0``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> joint_covariance(np.array([[0.75]]), np.array([0.5]), 1.0).tolist()
+    [[1.0, 0.5], [0.5, 1.0]]
+    """
+    T = len(slopes)
+    C = np.empty((T + 1, T + 1))
+    C[0, 0] = var_baseline
+    C[0, 1:] = C[1:, 0] = slopes * var_baseline
+    C[1:, 1:] = np.outer(slopes, slopes) * var_baseline + Sigma
+    return C
+
+
+def design_from_fit(result, *, effect, shape: str = "linear",
+                    allocation: float = 1.0) -> TrialDesign:
+    """The :class:`~.design.TrialDesign` of a baseline-adjusted MMRM fit, with an assumed
+    effect (see the module docstring; ``TrajectoryResult.design`` calls this).
+
+    Visits are the fit's visit numbers; ``sd`` and ``correlation`` over baseline and
+    visits combine the fitted residual covariance, the fitted baseline slopes per visit
+    and the sample variance of the baseline (:func:`joint_covariance`); ``dropout`` is
+    the proportion of the fit's patients without a modelled value at each visit, made
+    monotone by a running maximum (a patient who misses a visit and returns is simulated
+    as a dropout: conservative); mechanism MCAR.
+    """
+    if effect is None:
+        raise AnalysisError(
+            "effect= is required: the assumed difference in mean change to detect (e.g. the "
+            "minimal clinically important difference). The effect observed in this cohort is "
+            "not used by default: power from an observed effect is post-hoc power and "
+            "misleading (Hoenig & Heisey 2001)")
+    frame = result.frame
+    if result.model != "mmrm" or not frame.adjust_baseline or frame.covariates:
+        raise AnalysisError("design() needs a fit_trajectory(model='mmrm') fit adjusted for "
+                            "the baseline only (no other covariates)")
+    if getattr(result.covariance_options, "covariance_by_arm", False):
+        raise AnalysisError("design() needs one covariance for both arms "
+                            "(covariance_by_arm=False)")
+    fe = result.fixed_effects.set_index("term")["estimate"]
+    visits = list(frame.visits)
+    slopes = np.array([fe["baseline"] + (fe.get(f"baseline:visit[{v}]", 0.0) if i else 0.0)
+                       for i, v in enumerate(visits)])
+    Sigma = np.asarray(result.fit.extra["Sigma"], dtype=float)
+    if Sigma.shape != (len(visits), len(visits)):
+        raise AnalysisError("design() needs the covariance over visits (not over spatial "
+                            "coordinates)")
+    d = frame.data
+    base = d.groupby("patient_id", sort=False)["baseline"].first()
+    C = joint_covariance(Sigma, slopes, float(base.var(ddof=1)))
+    sd = np.sqrt(np.diag(C))
+    n = d["patient_id"].nunique()
+    seen = d.groupby("visit")["patient_id"].nunique().reindex(visits, fill_value=0)
+    dropout = np.maximum.accumulate(1.0 - seen.to_numpy() / n)
+    return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
+                       correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
+                       dropout=np.minimum(dropout, 0.99), allocation=allocation)
+
+
+__all__ = ["design_from_fit", "joint_covariance"]

@@ -213,7 +213,7 @@ def test_design_validation(kwargs, message):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(client=object()), "Dask"),
+    (dict(client=object()), "must be a dask.distributed.Client"),
     (dict(analysis="responders"), "analysis must be"),
     (dict(n_trials=0), "n_trials"),
     (dict(alpha=1.5), "alpha"),

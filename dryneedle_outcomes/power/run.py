@@ -17,6 +17,7 @@ import pandas as pd
 from ..errors import AnalysisError
 from ..results import DEFAULT_SEED
 from .analyses import ANALYSES, FIELDS, analyse
+from .cluster import check_client, map_batches
 from .design import TrialDesign
 from .result import PowerResult, power_table
 from .simulate import draw_trials
@@ -48,11 +49,16 @@ def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline):
 
 
 def _run(design: TrialDesign, ns: list[int], n_trials: int, seed, visit: int,
-         analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool) -> pd.DataFrame:
+         analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool,
+         client=None) -> pd.DataFrame:
     seeds = np.random.SeedSequence(seed).spawn(n_trials)
     size = BATCH[analysis]
     chunks = [seeds[i:i + size] for i in range(0, n_trials, size)]
-    if n_jobs == 1 or len(chunks) == 1:
+    if client is not None:
+        # the same chunks, gathered in chunk order: identical to n_jobs=1
+        parts = map_batches(client, _batch, chunks, design, ns, visit, analysis,
+                            adjust_baseline)
+    elif n_jobs == 1 or len(chunks) == 1:
         parts = [_batch(design, c, ns, visit, analysis, adjust_baseline) for c in chunks]
     else:
         from joblib import Parallel, delayed
@@ -94,8 +100,10 @@ def _design(design, visits, effect, kwargs) -> TrialDesign:
 
 def _check(n_trials, alpha, n_jobs, client, analysis):
     if client is not None:
-        raise AnalysisError("client= (a Dask cluster) is not built yet; run on this machine "
-                            "with n_jobs= (e.g. n_jobs=-1 for all cores)")
+        check_client(client)
+        if n_jobs != 1:
+            raise AnalysisError(f"give n_jobs= (processes on this machine) or client= (a "
+                                f"Dask cluster), not both; got n_jobs={n_jobs!r}")
     if analysis not in ANALYSES:
         raise AnalysisError(f"analysis must be one of {', '.join(ANALYSES)}; got {analysis!r}")
     if not isinstance(n_trials, (int, np.integer)) or n_trials < 1:
@@ -181,8 +189,11 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
         Two-sided significance level.
     n_jobs : int
         Processes (joblib); -1 for all cores. The numbers are the same for any value.
-    client : None
-        A Dask ``Client``: not built yet (raises).
+    client : dask.distributed.Client, optional
+        Run the batches of trials as tasks on a Dask cluster instead of this machine
+        (``pip install "dryneedle_outcomes[cluster]"``); then leave ``n_jobs=1``. The
+        numbers are identical to a local run with the same seed: the same child seeds,
+        gathered in trial order.
     design : TrialDesign, optional
         The assumptions as one object; else give them as keywords.
     visits, effect : see :class:`~dryneedle_outcomes.TrialDesign`
@@ -203,7 +214,7 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     Raises
     ------
     AnalysisError
-        Bad assumptions or arguments, or ``client=`` (Dask not built yet).
+        Bad assumptions or arguments, or a ``client`` that is not a Dask client.
 
     Examples
     --------
@@ -220,7 +231,8 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     d = _design(design, visits, effect, assumptions)
     vi = _visit_index(d, visit)
     ns = _ns(n_per_arm)
-    trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs, adjust_baseline)
+    trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs, adjust_baseline,
+                  client)
     table = power_table(trials, {n: int(d.n_treated(n)) for n in ns})
     fails = int(table["failures"].sum())
     warnings = (f"{fails} simulated fit(s) did not converge; counted as not rejecting "
@@ -272,7 +284,7 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     def power_at(n: int) -> float:
         if n not in frames:
             frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
-                             adjust_baseline)
+                             adjust_baseline, client)
         return float(frames[n]["rejected"].mean())
 
     warnings: list[str] = []

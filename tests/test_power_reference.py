@@ -30,9 +30,16 @@ PRINTED = ref.printed_values()
 # only uncertainty in a closed formula evaluated in double precision. Roots (N, power,
 # delta, rho, alpha) are found by brentq to 1e-14, far inside that.
 PRINTED_HALF_UNIT_TOL = "half a unit of the last printed digit (ref.half_unit)"
-# Two implementations of the same exact arithmetic (matrix inverse vs AR(1) closed form;
-# ours vs statsmodels' noncentral t): rounding only.
+# Two implementations of the same exact arithmetic (matrix inverse vs AR(1) closed form):
+# rounding only.
 ARITHMETIC_RTOL = 1e-10
+# The noncentral t distribution evaluated two ways (ours: nct.sf(crit, df, -ncp) for the
+# lower tail; statsmodels: its own combination of nct.cdf/sf), and t.ppf's critical value
+# fed back through nct at ncp = 0: special-function evaluations, not arithmetic. scipy's
+# noncentral t changed implementation across the versions we allow (the oldest, scipy 1.12
+# with statsmodels 0.14.0, differs from the newest by up to 1.7e-8 relative), so they
+# agree to about 1e-8, not to rounding; 1e-7 leaves a margin.
+SPECIAL_FUNCTION_RTOL = 1e-7
 # df 2n-3 (ANCOVA, rho = 0) vs 2n-2 (t-test) for n = 10..300, d <= 1: the extra df
 # raises power by at most 0.0028 (computed), never lowers it.
 DF_DIFFERENCE_ABS = 0.003
@@ -189,9 +196,9 @@ def test_ttest_power_matches_statsmodels(n, effect):
     """Two-sample t-test power (df 2n - 2, both tails) equals statsmodels TTestIndPower."""
     sm = TTestIndPower().power(effect_size=effect, nobs1=n, alpha=0.05, ratio=1.0,
                                alternative="two-sided")
-    assert ref.ttest_power(n, effect) == pytest.approx(sm, rel=ARITHMETIC_RTOL)
+    assert ref.ttest_power(n, effect) == pytest.approx(sm, rel=SPECIAL_FUNCTION_RTOL)
     # sd scales the effect: effect 2 * effect with sd 2 is the same standardised effect
-    assert ref.ttest_power(n, 2 * effect, sd=2.0) == pytest.approx(sm, rel=ARITHMETIC_RTOL)
+    assert ref.ttest_power(n, 2 * effect, sd=2.0) == pytest.approx(sm, rel=SPECIAL_FUNCTION_RTOL)
 
 
 def test_ancova_reduces_to_ttest_at_rho_zero():
@@ -206,7 +213,7 @@ def test_ancova_reduces_to_ttest_at_rho_zero():
         assert np.all(gap >= 0) and np.all(gap <= DF_DIFFERENCE_ABS), gap
     # with the covariate's df removed it is exactly the t-test
     assert ref.analytic_ancova_power(40, 0.5, 1.0, 0.0, n_covariates=0) == pytest.approx(
-        TTestIndPower().power(effect_size=0.5, nobs1=40, alpha=0.05), rel=ARITHMETIC_RTOL)
+        TTestIndPower().power(effect_size=0.5, nobs1=40, alpha=0.05), rel=SPECIAL_FUNCTION_RTOL)
 
 
 def test_ancova_correlation_shrinks_the_residual_sd():
@@ -223,7 +230,7 @@ def test_ancova_at_zero_effect_is_alpha():
     for n in (5, 20, 100):
         for alpha in (0.01, 0.05, 0.1):
             assert ref.analytic_ancova_power(n, 0.0, 1.0, 0.5, alpha) == pytest.approx(
-                alpha, rel=ARITHMETIC_RTOL)
+                alpha, rel=SPECIAL_FUNCTION_RTOL)
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.5])

@@ -137,7 +137,7 @@ class TrialDesign:
         log-odds ``a_t + mar_slope * z``, ``z`` their value at ``t - 1`` (the baseline for
         the first visit) standardised by the control arm's mean and SD there; ``a_t`` is
         calibrated so that the control arm's cumulative dropout is ``dropout``
-        (:data:`MAR_CALIBRATION_N` simulated patients, fixed seed). The treated arm's
+        (``MAR_CALIBRATION_N`` = 20,000 simulated patients, fixed seed). The treated arm's
         dropout then follows from its own values.
     mar_slope : float
         Log-odds of dropping out per SD of the last observed value (``"mar"`` only);

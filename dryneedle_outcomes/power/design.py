@@ -145,6 +145,13 @@ class TrialDesign:
     allocation : float
         Treated patients per control patient: with ``n_per_arm`` control patients the
         treated arm has ``ceil(allocation * n_per_arm)``.
+    instrument : str, optional
+        The registered instrument the outcome is measured on (e.g.
+        ``"first_step_pain"``; ``design_from_fit`` sets the fit's outcome). It gives the
+        direction, range and MCID the responder and time-to-relief analyses need
+        (``Relief(mcid=True)`` is its MCID). Without it those analyses take the outcome
+        as higher-is-worse (a pain score: a negative ``effect`` is a benefit) and need a
+        number for the MCID.
 
     Attributes
     ----------
@@ -179,6 +186,7 @@ class TrialDesign:
     mar_slope: float = 1.0
     allocation: float = 1.0
     shape: str = "linear"
+    instrument: str | None = None
 
     def __post_init__(self) -> None:
         visits = np.atleast_1d(np.asarray(self.visits, dtype=float))
@@ -219,6 +227,12 @@ class TrialDesign:
                                 f"got {self.allocation!r}")
         if not np.isfinite(self.baseline_mean):
             raise AnalysisError("baseline_mean must be a finite number")
+        if self.instrument is not None:
+            from ..instruments import INSTRUMENTS
+
+            if self.instrument not in INSTRUMENTS:
+                raise AnalysisError(f"instrument={self.instrument!r} is not a registered "
+                                    f"instrument; registered: {', '.join(INSTRUMENTS)}")
         set_ = object.__setattr__
         set_(self, "visits", visits)
         set_(self, "effect", effect)
@@ -322,7 +336,7 @@ class TrialDesign:
             + (" in the control arm" if self.mechanism == "mar" else "")
             + "; baseline always observed.",
             f"Allocation {self.allocation:g} treated per control patient.",
-        )
+        ) + ((f"Outcome instrument: {self.instrument}.",) if self.instrument else ())
 
 
 __all__ = ["CORRELATIONS", "MAR_CALIBRATION_N", "MECHANISMS", "SHAPES", "TrialDesign",

@@ -49,7 +49,8 @@ def design_from_fit(result, *, effect, shape: str = "linear",
     and the sample variance of the baseline (:func:`joint_covariance`); ``dropout`` is
     the proportion of the fit's patients without a modelled value at each visit, made
     monotone by a running maximum (a patient who misses a visit and returns is simulated
-    as a dropout: conservative); mechanism MCAR.
+    as a dropout: conservative); mechanism MCAR; ``instrument`` the fit's outcome (its
+    direction and MCID for the responder and time-to-relief analyses).
     """
     if effect is None:
         raise AnalysisError(
@@ -81,7 +82,8 @@ def design_from_fit(result, *, effect, shape: str = "linear",
     dropout = np.maximum.accumulate(1.0 - seen.to_numpy() / n)
     return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
                        correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
-                       dropout=np.minimum(dropout, 0.99), allocation=allocation)
+                       dropout=np.minimum(dropout, 0.99), allocation=allocation,
+                       instrument=result.outcome)
 
 
 __all__ = ["design_from_fit", "joint_covariance"]

@@ -214,7 +214,7 @@ def test_design_validation(kwargs, message):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(client=object()), "must be a dask.distributed.Client"),
-    (dict(analysis="responders"), "analysis must be"),
+    (dict(analysis="logistic"), "analysis must be"),
     (dict(n_trials=0), "n_trials"),
     (dict(alpha=1.5), "alpha"),
     (dict(n_per_arm=2), "at least 3"),

@@ -13,9 +13,14 @@ Outside references, computed here independently of the package:
   enumeration, ``(n + 1)^2`` tables. The simulated power must lie within 3 Monte Carlo
   SEs of it, SE = ``sqrt(p (1 - p) / n_trials)`` with ``p`` the exact power (a false
   failure about once in 370 checks; the seeds are fixed and were not chosen).
-* Time to relief. No closed form or published table of the power of the interval-
-  censored log-rank test exists for this data-generating model (normal outcomes,
-  relief confirmed at the next visit); the checks are: the per-trial p-value equals
+* Time to relief. With one post-baseline visit, no dropout and relief not confirmed,
+  the interval-censored log-rank test (permutation CLT) of the two possible intervals
+  is (N - 1) / N times Pearson's chi-square of relief by arm (see
+  ``exact_relief_power_one_visit``), whose exact power is again a full enumeration of
+  two binomials: the simulated power must be within 3 MC SE of it. For several visits
+  no closed form or published table of the power of the interval-censored log-rank
+  test exists for this data-generating model (normal outcomes, relief confirmed at the
+  next visit); the checks there are: the per-trial p-value equals
   the one ``dno.time_to_relief`` reports on a cohort built from that simulated trial
   (the package's analysis, 1e-10: the same arithmetic on days instead of visit times,
   the test being rank-invariant); the per-patient intervals equal
@@ -244,6 +249,40 @@ def test_relief_intervals_equal_the_packages_events_with_gaps_and_dropout(relief
     np.testing.assert_array_equal(upper[0][analysed[0]] * 7, ev.loc[ids[analysed[0]], "upper"])
 
 
+def exact_relief_power_one_visit(n, p1, p0, alpha=0.05):
+    """One post-baseline visit, no dropout, relief not confirmed: each patient's interval
+    is (0, t1] or (t1, inf), two rank scores, and the permutation-CLT statistic of any
+    two-valued scores is that of the relief indicator, z^2 = (N - 1) / N x Pearson's
+    chi-square (N patients). Its power by full enumeration of the two binomials."""
+    N = 2 * n
+    x = np.arange(n + 1)
+    a, b = np.meshgrid(x, x, indexing="ij")
+    k = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pearson = N * (a * (n - b) - b * (n - a)) ** 2 / (n * n * k * (N - k))
+        reject = stats.chi2.sf((N - 1) / N * pearson, 1) < alpha   # NaN: no test
+    weight = stats.binom.pmf(x, n, p1)[:, None] * stats.binom.pmf(x, n, p0)[None, :]
+    return float((weight * reject).sum())
+
+
+def test_time_to_relief_power_with_one_visit_equals_exact_power():
+    n_trials, ns = 1000, (25, 50)
+    res = dno.simulate_power(n_per_arm=list(ns), n_trials=n_trials, seed=SEED + 5,
+                             analysis="time_to_relief", definition=dno.Relief(mcid=MCID),
+                             visits=[6], effect=-10.0, sd=20.0, rho=0.5,
+                             baseline_mean=60.0)
+    p1, p0 = responder_probabilities(dropout=0.0)
+    table = res.table.set_index("n_per_arm")
+    for n in ns:
+        exact = exact_relief_power_one_visit(n, p1, p0)
+        ok, z = within_mc(table.loc[n, "power"], exact, n_trials)
+        assert ok, (n, table.loc[n, "power"], exact, z)
+    # the reference is not the responders' chi-square power under another name: the
+    # (N - 1) / N factor lowers it where a table crosses the boundary (0.0063 at n = 60)
+    gap = exact_power(60, p1, p0, "chisq") - exact_relief_power_one_visit(60, p1, p0)
+    assert 0.005 < gap < 0.008
+
+
 def test_time_to_relief_type_one_error_is_alpha():
     n_trials = 2000
     res = dno.simulate_power(n_per_arm=40, n_trials=n_trials, seed=SEED + 3,
@@ -257,7 +296,7 @@ def test_time_to_relief_type_one_error_is_alpha():
 
 
 def test_time_to_relief_power_grows_with_n_and_effect():
-    kw = dict(n_trials=300, seed=SEED + 4, analysis="time_to_relief",
+    kw = dict(n_trials=200, seed=SEED + 4, analysis="time_to_relief",
               definition=dno.Relief(mcid=12, sustained=True), visits=[2, 4, 6], sd=20.0,
               rho=0.6, baseline_mean=60.0, dropout=0.1)
     small = dno.simulate_power(n_per_arm=[20, 80], effect=-6.0, **kw).table["power"]

@@ -326,6 +326,14 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     ...                       analysis="ancova", visits=[6], effect=0.8, sd=1.0, rho=0.0)
     >>> 15 <= res.n_required <= 35
     True
+
+    For the responders at the last visit (improvement >= 12 points; Fisher's test):
+
+    >>> res = dno.sample_size(0.8, n_range=(20, 200), n_trials=200, seed=3,
+    ...                       analysis="responders", definition=dno.Relief(mcid=12),
+    ...                       visits=[6], effect=-15.0, sd=20.0, rho=0.5)
+    >>> 30 <= res.n_required <= 120
+    True
     """
     _check(n_trials, alpha, n_jobs, client, analysis)
     if not 0 < target_power < 1:

@@ -312,3 +312,5 @@ def test_a_trial_without_relief_has_no_test_and_counts_as_not_rejecting():
     assert res.table["failures"].iloc[0] == 20 and res.power == 0.0
     assert res.trials["p_value"].isna().all()
     assert "had no test" in res.warnings[0]
+    assert res.tables()["power"].title.startswith("Simulated power (time to relief")
+    assert any("right-censored at the last observed visit (dropout" in n for n in res.notes)

@@ -396,10 +396,13 @@ def describe(endpoint: Endpoint, alpha: float) -> str:
                 f"{where}; missing visits are non-responders (composite strategy, ICH "
                 "E9(R1)), denominator every randomised patient; risk difference treated "
                 f"minus control, {test}; two-sided alpha {alpha:g}")
+    rule = ("(previous visit, first visit meeting it and confirmed at the next observed "
+            "visit], a crossing not so confirmed is not relief; no relief: right-censored "
+            "at the last observed visit not meeting it" if endpoint.sustained else
+            "(previous visit, first visit meeting it]; no relief: right-censored at the "
+            "last observed visit")
     return (f"time to relief as dno.time_to_relief: {endpoint.label}{where}; relief in "
-            "(previous visit, first visit meeting it], a crossing not confirmed by the "
-            "next observed visit is not relief, no relief: right-censored at the last "
-            "visit without it (dropout included); interval-censored log-rank test "
+            f"{rule} (dropout included); interval-censored log-rank test "
             "(Finkelstein scores, permutation CLT; Fay & Shaw 2010); estimate: "
             "difference in the proportion with relief seen by the primary visit; "
             f"alpha {alpha:g}")

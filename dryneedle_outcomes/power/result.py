@@ -20,6 +20,11 @@ from ..results import AnalysisResult, NoComparison
 from ..tables import TableResult
 
 
+#: How each analysis is named in titles.
+ANALYSIS_LABELS = {"mmrm": "MMRM", "ancova": "ANCOVA", "responders": "responders",
+                   "time_to_relief": "time to relief"}
+
+
 def wilson_interval(k, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of ``k`` successes out of ``n``.
 
@@ -101,10 +106,11 @@ class PowerResult(NoComparison, AnalysisResult):
 
     def tables(self) -> dict[str, TableResult]:
         """The power table."""
-        title = (f"Simulated power ({self.analysis.upper()}, two-sided alpha {self.alpha:g})"
+        name = ANALYSIS_LABELS.get(self.analysis, self.analysis)
+        title = (f"Simulated power ({name}, two-sided alpha {self.alpha:g})"
                  if self.target_power is None else
                  f"Sample size for {100 * self.target_power:g}% power "
-                 f"({self.analysis.upper()}, two-sided alpha {self.alpha:g})")
+                 f"({name}, two-sided alpha {self.alpha:g})")
         return {"power": TableResult(self.table, title=title, notes=self.notes, digits=3,
                                      labels={"n_per_arm": "Control n",
                                              "n_treated": "Treated n"})}
@@ -158,4 +164,4 @@ def power_table(trials: pd.DataFrame, n_treated: dict) -> pd.DataFrame:
                 "ci_upper", "mean_estimate", "empirical_sd", "mean_std_error", "failures"]]
 
 
-__all__ = ["PowerResult", "power_table", "wilson_interval"]
+__all__ = ["ANALYSIS_LABELS", "PowerResult", "power_table", "wilson_interval"]

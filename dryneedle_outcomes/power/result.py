@@ -19,7 +19,6 @@ from scipy import stats
 from ..results import AnalysisResult, NoComparison
 from ..tables import TableResult
 
-
 #: How each analysis is named in titles.
 ANALYSIS_LABELS = {"mmrm": "MMRM", "ancova": "ANCOVA", "responders": "responders",
                    "time_to_relief": "time to relief"}

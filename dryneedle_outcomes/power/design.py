@@ -10,10 +10,10 @@ one important to patients or clinicians and realistic (DELTA2 guidance: Cook et 
 2018, BMJ 363:k3750). It is not an instrument's individual-level MCID (19 mm for
 first-step pain), which is a threshold for one patient's change: a difference in *group
 means* that small or smaller can still matter, and one that large may be unrealistic
-(IMMPACT on group differences: Dworkin et al. 2009, Pain 146:238-244). It is never the effect observed in an
-earlier cohort: power computed from an observed effect ("post-hoc" or "observed" power)
-is a function of the p-value already seen and says nothing new (Hoenig & Heisey 2001,
-Am Stat 55:19-24).
+(IMMPACT on group differences: Dworkin et al. 2009, Pain 146:238-244). It is never the
+effect observed in an earlier cohort: power computed from an observed effect
+("post-hoc" or "observed" power) is a function of the p-value already seen and says
+nothing new (Hoenig & Heisey 2001, Am Stat 55:19-24).
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ from ..results import DEFAULT_SEED
 from .analyses import ANALYSES, FIELDS, analyse
 from .cluster import check_client, map_batches
 from .design import TrialDesign
+from .progress import NoBar, trial_bar
 from .result import PowerResult, power_table
 from .simulate import draw_trials
 
@@ -50,21 +51,32 @@ def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline):
 
 def _run(design: TrialDesign, ns: list[int], n_trials: int, seed, visit: int,
          analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool,
-         client=None) -> pd.DataFrame:
+         client=None, bar=None) -> pd.DataFrame:
     seeds = np.random.SeedSequence(seed).spawn(n_trials)
     size = BATCH[analysis]
     chunks = [seeds[i:i + size] for i in range(0, n_trials, size)]
+    bar = NoBar() if bar is None else bar  # counts finished trials; never changes them
     if client is not None:
         # the same chunks, gathered in chunk order: identical to n_jobs=1
         parts = map_batches(client, _batch, chunks, design, ns, visit, analysis,
-                            adjust_baseline)
+                            adjust_baseline,
+                            on_done=None if isinstance(bar, NoBar)
+                            else lambda i: bar.update(len(chunks[i])))
     elif n_jobs == 1 or len(chunks) == 1:
-        parts = [_batch(design, c, ns, visit, analysis, adjust_baseline) for c in chunks]
+        parts = []
+        for c in chunks:
+            parts.append(_batch(design, c, ns, visit, analysis, adjust_baseline))
+            bar.update(len(c))
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline) for c in chunks)
+        # a generator yields the batches in submission order as they finish (joblib 1.3)
+        parts = []
+        for c, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline)
+                for c in chunks), strict=True):
+            parts.append(part)
+            bar.update(len(c))
     res = np.concatenate(parts, axis=2)  # (len(ns), 5, n_trials), trial order
     frames = []
     for i, n in enumerate(ns):
@@ -157,7 +169,7 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
                    analysis: str = "mmrm", alpha: float = 0.05, n_jobs: int = 1,
                    client=None, design: TrialDesign | None = None, visits=None,
                    effect=None, visit=None, adjust_baseline: bool = True,
-                   **assumptions) -> PowerResult:
+                   progress: bool = False, **assumptions) -> PowerResult:
     """Power of a two-arm trial by simulation, at one or several sample sizes.
 
     Each simulated trial draws baseline and post-baseline outcomes from the design
@@ -202,6 +214,10 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
         The pre-specified primary visit (a visit time); default the last visit.
     adjust_baseline : bool
         ``analysis="ancova"`` only: False gives the two-sample t test.
+    progress : bool
+        A ``tqdm`` bar on stderr counting the simulated trials as their batches finish
+        (locally, on joblib's processes or on the Dask cluster). It never changes the
+        numbers.
     **assumptions
         The other :class:`~dryneedle_outcomes.TrialDesign` fields: ``sd``,
         ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``,
@@ -231,8 +247,9 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     d = _design(design, visits, effect, assumptions)
     vi = _visit_index(d, visit)
     ns = _ns(n_per_arm)
-    trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs, adjust_baseline,
-                  client)
+    with trial_bar(progress, int(n_trials), f"power, n = {', '.join(map(str, ns))}") as bar:
+        trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                      adjust_baseline, client, bar)
     table = power_table(trials, {n: int(d.n_treated(n)) for n in ns})
     fails = int(table["failures"].sum())
     warnings = (f"{fails} simulated fit(s) did not converge; counted as not rejecting "
@@ -247,7 +264,7 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
                 seed=DEFAULT_SEED, analysis: str = "mmrm", alpha: float = 0.05,
                 n_jobs: int = 1, client=None, design: TrialDesign | None = None,
                 visits=None, effect=None, visit=None, adjust_baseline: bool = True,
-                **assumptions) -> PowerResult:
+                progress: bool = False, **assumptions) -> PowerResult:
     """The smallest control-arm ``n`` whose simulated power reaches ``target_power``.
 
     Bisection over whole ``n`` in ``n_range`` on the same simulated trials at every
@@ -255,7 +272,8 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     and differ by the sample size, not by Monte Carlo noise). Every ``n`` evaluated is a
     row of the result's table; ``n_plausible`` lists those whose 95% Monte Carlo CI
     covers the target -- the Monte Carlo uncertainty of the answer (more ``n_trials``
-    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`.
+    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`; with
+    ``progress=True`` one bar per ``n`` evaluated.
 
     Returns
     -------
@@ -283,8 +301,9 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
 
     def power_at(n: int) -> float:
         if n not in frames:
-            frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
-                             adjust_baseline, client)
+            with trial_bar(progress, int(n_trials), f"sample size, n = {n}") as bar:
+                frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                                 adjust_baseline, client, bar)
         return float(frames[n]["rejected"].mean())
 
     warnings: list[str] = []

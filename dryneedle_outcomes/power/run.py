@@ -220,8 +220,9 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
         numbers.
     **assumptions
         The other :class:`~dryneedle_outcomes.TrialDesign` fields: ``sd``,
-        ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``,
-        ``allocation``, ``shape``.
+        ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``
+        (``"mcar"``, ``"mar"`` or ``"mnar"``), ``dropout_slope``, ``allocation``,
+        ``shape``.
 
     Returns
     -------

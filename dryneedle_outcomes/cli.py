@@ -236,9 +236,8 @@ def cmd_power(args: argparse.Namespace) -> int:
         _alert(f"files appeared in {out} during the run; the previous folder with them was "
                f"kept as {kept}")
     run = done["run"]
-    post_hoc = run.post_hoc()
-    if post_hoc and post_hoc.startswith("ALERT: "):
-        _alert(post_hoc.removeprefix("ALERT: "))
+    for alert in run.all_alerts():
+        _alert(alert)
     _say(args.quiet, f"done in {time.perf_counter() - clock:.1f} s")
     if not args.quiet:
         print("\n".join(run.answer()))

@@ -260,8 +260,9 @@ Schema (defaults after ``=`` for optional keys)::
     baseline_mean = 0.0
     dropout = 0.0                        # cumulative proportion missing by each visit,
                                          # or by the last (reached linearly)
-    mechanism = "mcar"                   # or "mar" (on the last observed value)
-    mar_slope = 1.0                      # mar: log-odds per SD of the last value
+    mechanism = "mcar"                   # or "mar" (on the last observed value) or
+                                         # "mnar" (on the unrecorded current value)
+    dropout_slope = 1.0                  # mar/mnar: log-odds of leaving per SD
     allocation = 1.0                     # treated per control patient
 
     [figures]

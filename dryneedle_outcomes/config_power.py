@@ -235,9 +235,10 @@ def _design(t: dict) -> DesignOptions:
     if from_fit:
         taken = [k for k in FROM_FIT if k in t]
         if taken:
-            raise ConfigError(f"{_D}: {', '.join(taken)} come(s) from the fit with "
-                              "from_fit = true; remove them, or set from_fit = false and "
-                              "give every assumption")
+            names = (" and ".join(taken) + " come") if len(taken) > 1 else f"{taken[0]} comes"
+            raise ConfigError(f"{_D}: {names} from the fit with from_fit = true; remove "
+                              f"{'them' if len(taken) > 1 else 'it'}, or set from_fit = "
+                              "false and give every assumption")
     elif "visits" not in t:
         raise ConfigError(f"{_D}: visits is required (the times of the post-baseline "
                           "visits, e.g. visits = [1, 2, 3, 4, 5, 6]), or from_fit = true")

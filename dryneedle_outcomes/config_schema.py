@@ -67,7 +67,7 @@ MULTIPLICITY_PROCEDURES = ("hochberg", "holm", "bonferroni", "fixed_sequence")
 #: checks). The analyses of ``[power]`` are not copied: they are checked against
 #: ``dryneedle_outcomes.power.analyses.ANALYSES`` (:mod:`dryneedle_outcomes.config_power`).
 POWER_SHAPES = ("linear", "constant")
-POWER_MECHANISMS = ("mcar", "mar")
+POWER_MECHANISMS = ("mcar", "mar", "mnar")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -410,8 +410,8 @@ FIELDS: tuple[Field, ...] = (
        expected="a table of reason = whole number >= 0"),
     _f("power", "analysis", "power_analysis", "the analysis applied to each simulated "
        "trial (dno.simulate_power's analysis=)", default="mmrm",
-       expected="an analysis of dno.simulate_power (dryneedle_outcomes.power.analyses."
-       "ANALYSES: mmrm, ancova, ...)"),
+       expected="an analysis of dno.simulate_power "
+       "(dryneedle_outcomes.power.analyses.ANALYSES)"),
     _f("power", "n_trials", "integer", "simulated trials per sample size (the Monte Carlo "
        "SE of a power p is sqrt(p (1 - p) / n_trials))", default=1000,
        bounds=(1, 10_000_000)),
@@ -459,10 +459,11 @@ FIELDS: tuple[Field, ...] = (
     _f("power.design", "dropout", "vector", "cumulative proportion missing by each visit, "
        "or one number, by the last visit (with from_fit: replaces the cohort's)",
        default=0.0, expected="a number in [0, 1), or an array with one per visit"),
-    _f("power.design", "mechanism", "choice", "dropout missing completely at random, or "
-       "at random on the last observed value", default="mcar", allowed=POWER_MECHANISMS),
-    _f("power.design", "mar_slope", "number", "mar: log-odds of dropping out per SD of "
-       "the last observed value", default=1.0, bounds=(-100.0, 100.0)),
+    _f("power.design", "mechanism", "choice", "dropout missing completely at random, at "
+       "random on the last observed value (mar), or not at random on the unrecorded "
+       "current value (mnar)", default="mcar", allowed=POWER_MECHANISMS),
+    _f("power.design", "dropout_slope", "number", "mar/mnar: log-odds of dropping out per "
+       "SD of the value the mechanism looks at", default=1.0, bounds=(-100.0, 100.0)),
     _f("power.design", "allocation", "number", "treated patients per control patient",
        default=1.0, bounds=(0.0, 100.0), open_bounds=(True, False)),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
@@ -886,6 +887,10 @@ def _allowed(f: Field) -> str:
         return f"{' or '.join(f.allowed)}, or {_number_text(*f.bounds, False, False)} (mm)"
     if f.kind == "path":
         return "a file, relative to the configuration file"
+    if f.kind == "power_analysis":  # the simulation's own list (imported for the reference)
+        from .config_power import power_analyses
+
+        return "one of " + ", ".join(power_analyses())
     if f.kind == "names":
         return "names (text)"
     if f.kind == "numbers":

@@ -39,6 +39,7 @@ from ..manifest import build_manifest, output_hashes, package_versions, sha256
 from ..power import PowerResult, sample_size, simulate_power
 from ..quality import neutralise_formulas
 from ..tables import table_html
+from .alerts import scale_alerts
 from .figures import render, width_mm
 from .html import CSS
 from .outputs import now
@@ -60,6 +61,13 @@ class PowerRun:
     search: PowerResult | None = None
     observed: tuple[float, float] | None = None
     fit_warnings: tuple[str, ...] = ()
+    alerts: tuple[str, ...] = ()
+
+    def all_alerts(self) -> list[str]:
+        """Implausible scales in the data of the fit, and power that is post-hoc."""
+        post_hoc = self.post_hoc()
+        return list(self.alerts) + ([post_hoc.removeprefix("ALERT: ")]
+                                    if post_hoc and post_hoc.startswith("ALERT: ") else [])
 
     @property
     def results(self) -> list[PowerResult]:
@@ -120,9 +128,14 @@ def _fit(cfg: PowerConfig, step: Callable[[str], None]):
 
     a = cfg.analysis
     step(f"loading {', '.join(p.name for k, p in a.inputs.items() if k != 'config')}")
-    cohort = load_cohort(a.assessments, a.patients, a.adverse_events, mapping=a.mapping,
-                         errors=a.errors, config_file=a.source, limits=a.limits,
-                         deviations=a.deviations, intercurrent_events=a.intercurrent_events)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cohort = load_cohort(a.assessments, a.patients, a.adverse_events, mapping=a.mapping,
+                             errors=a.errors, config_file=a.source, limits=a.limits,
+                             deviations=a.deviations,
+                             intercurrent_events=a.intercurrent_events)
+    loaded = tuple(f"[load] {w.message}" for w in caught)
+    alerts = tuple(scale_alerts(cohort.quality.flags))
     options = a.analysis
     t = options.trajectory
     step(f"fitting the MMRM of {options.outcome} (the design's variability and dropout)")
@@ -135,7 +148,7 @@ def _fit(cfg: PowerConfig, step: Callable[[str], None]):
                              reference_arm=options.reference_arm,
                              conf_level=options.conf_level,
                              primary_visit=options.primary_visit)
-    return fit, tuple(fit.warnings) + tuple(str(w.message) for w in caught)
+    return fit, alerts, loaded + tuple(fit.warnings) + tuple(str(w.message) for w in caught)
 
 
 def run_power(cfg: PowerConfig, *, progress: bool = False,
@@ -144,15 +157,15 @@ def run_power(cfg: PowerConfig, *, progress: bool = False,
     ``dno.sample_size`` for ``target_power`` over ``n_range``, on the design of
     ``[power.design]`` (or of the configured data's MMRM fit with ``from_fit``)."""
     p = cfg.power
-    observed, fit_warnings = None, ()
+    observed, fit_warnings, alerts = None, (), ()
     if p.design.from_fit:
-        fit, fit_warnings = _fit(cfg, step)
+        fit, alerts, fit_warnings = _fit(cfg, step)
         design = p.design.design(fit)
     else:
         design = p.design.design()
     visit = _primary_visit(cfg, design)
     if p.design.from_fit:
-        diff = fit.arm_difference
+        diff = fit.comparison
         at = visit if visit is not None else float(design.visits[-1])
         row = diff[diff["visit"] == at]
         if len(row):
@@ -168,7 +181,7 @@ def run_power(cfg: PowerConfig, *, progress: bool = False,
              f"{100 * p.target_power:g}% power ({p.n_trials} trials per n)")
         search = sample_size(p.target_power, n_range=p.n_range, **common)
     return PowerRun(design=design, curve=curve, search=search, observed=observed,
-                    fit_warnings=fit_warnings)
+                    fit_warnings=fit_warnings, alerts=alerts)
 
 
 def _figures(run: PowerRun) -> list[NamedFigure]:
@@ -211,15 +224,17 @@ def render_power_report(run: PowerRun, cfg: PowerConfig, pngs: dict[str, bytes],
     """``report.html``: one self-contained page (the figures as PNG data URIs)."""
     first = run.results[0]
     post_hoc = run.post_hoc()
-    alert = (f'<div class="alert" id="alerts"><strong>Post-hoc power</strong><p>'
-             f"{_e(post_hoc)}</p></div>" if post_hoc and post_hoc.startswith("ALERT")
-             else "")
+    shown = run.all_alerts()
+    alert = ('<div class="alert" id="alerts"><strong>Check before using these results '
+             f"({len(shown)}):</strong><ul>"
+             + "".join(f"<li>{_e(a)}</li>" for a in shown) + "</ul></div>" if shown else "")
     notes = "".join(f"<li>{_e(n)}</li>" for n in first.notes
                     if not n.startswith("Smallest n per arm"))
-    parts = [f'<h2 id="answer">Answer</h2><ul class="headline">'
+    parts = ['<h2 id="answer">Answer</h2><ul class="headline">'
              + "".join(f"<li>{_e(a)}</li>" for a in run.answer()) + "</ul>",
              f'<h2 id="assumptions">Assumptions and analysis</h2><ul>{notes}</ul>'
-             + (f"<p>{_e(post_hoc)}</p>" if post_hoc and not alert else "")]
+             + (f"<p>{_e(post_hoc)}</p>" if post_hoc and not post_hoc.startswith("ALERT")
+                else "")]
     number = 0
     for name, result in (("power", run.curve), ("sample_size", run.search)):
         if result is None:
@@ -297,7 +312,9 @@ def write_power(out: Path, run: PowerRun, cfg: PowerConfig, *, started: str) -> 
                               outputs=output_hashes(out, written) | {"manifest.json": None},
                               seeds={"power": {"seed": p.seed, "n_trials": p.n_trials}},
                               kind="power")
-    manifest["warnings"] = [w for r in run.results for w in r.warnings]
+    manifest["warnings"] = [w for r in run.results for w in r.warnings] \
+        + list(run.fit_warnings)
+    manifest["alerts"] = run.all_alerts()
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str) + "\n",
                                        encoding="utf-8", newline="\n")
     return sorted([*written, "manifest.json"])

@@ -49,7 +49,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .errors import DataValidationError, DryNeedleError
+from .errors import AnalysisError, DataValidationError, DryNeedleError
 
 
 class Progress:
@@ -231,7 +231,11 @@ def cmd_power(args: argparse.Namespace) -> int:
         write_power(folder, run, cfg, started=started)
         done["run"] = run
 
-    kept = replace_folder(out, produce, kind="power", force=args.force, protect=inputs)
+    try:
+        kept = replace_folder(out, produce, kind="power", force=args.force, protect=inputs)
+    except AnalysisError as exc:  # the configured data could not give the design
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
     if kept is not None:
         _alert(f"files appeared in {out} during the run; the previous folder with them was "
                f"kept as {kept}")

@@ -128,11 +128,13 @@ class DesignOptions:
         from .power import TrialDesign
 
         a = dict(self.assumptions)
+        if self.from_fit:
+            # an AnalysisError here is the fit's: it cannot give a design (the caller says so)
+            built = fit.design(**{k: a.pop(k) for k in ("effect", "shape", "allocation")
+                                  if k in a})
         try:
             if not self.from_fit:
                 return TrialDesign(**a)
-            built = fit.design(**{k: a.pop(k) for k in ("effect", "shape", "allocation")
-                                  if k in a})
             return dataclasses.replace(built, **a) if a else built
         except AnalysisError as exc:
             raise ConfigError(f"{_D}: {exc}") from None
@@ -154,6 +156,14 @@ class PowerOptions:
     n_per_arm: tuple[int, ...] | None = None
     visit: float | None = None
     adjust_baseline: bool = default("power", "adjust_baseline")
+
+    def check_visit(self, design) -> None:
+        """Raise a :class:`ConfigError` unless ``visit`` is a visit of ``design``."""
+        import numpy as np
+
+        if self.visit is not None and not np.isclose(design.visits, self.visit).any():
+            raise ConfigError(f"{_P}: visit = {self.visit:g} is not a visit of the design; "
+                              f"its visits: {', '.join(f'{v:g}' for v in design.visits)}")
 
     def keywords(self) -> dict:
         """The keywords shared by ``dno.simulate_power`` and ``dno.sample_size`` (but
@@ -310,8 +320,8 @@ class PowerConfig:
                                       "[analysis.trajectory] covariance)")
                 cfg = cls(power=analysis.power, figures=analysis.figures, source=path,
                           raw=data, analysis=analysis)
-                if not cfg.power.design.from_fit:
-                    cfg.power.design.design()  # every assumption checked before running
+                if not cfg.power.design.from_fit:  # every assumption checked before running
+                    cfg.power.check_visit(cfg.power.design.design())
                 return cfg
             for section in data:
                 if section not in TOP:
@@ -330,7 +340,7 @@ class PowerConfig:
                 raise ConfigError(f"[figures] must be a table, got {figures!r}")
             check_keys(figures, "figures")
             opts = FigureOptions(**parse_table("figures", figures))
-            power.design.design()  # every assumption checked before running
+            power.check_visit(power.design.design())  # checked before running
         except ConfigError as exc:
             text = str(exc)
             raise ConfigError(text if text.startswith(str(path)) else f"{path}: {text}") \

@@ -206,6 +206,7 @@ BAD = [
     ("adjust_baseline = false\nanalysis = \"mmrm\"", "[power]: adjust_baseline = false is "
      "for analysis = \"ancova\""),
     ("n_trial = 100", "[power]: unknown key 'n_trial' (did you mean 'n_trials'?)"),
+    ("visit = 3", "[power]: visit = 3 is not a visit of the design; its visits: 1, 2"),
 ]
 
 
@@ -312,3 +313,23 @@ def test_from_fit_takes_the_cohorts_variability_and_warns_of_post_hoc_power(tmp_
     assert set(manifest["inputs"]) == {"assessments", "patients", "config"}
     assert manifest["alerts"] and np.isclose(
         manifest["config"]["power"]["design"]["effect"], observed)
+
+
+def test_data_that_cannot_give_the_design_exit_1_and_write_nothing(tmp_path, monkeypatch):
+    from dryneedle_outcomes.errors import AnalysisError
+    from dryneedle_outcomes.models.trajectory import TrajectoryResult
+
+    def refuse(self, **kwargs):
+        raise AnalysisError("design() needs one covariance for both arms")
+
+    monkeypatch.setattr(TrajectoryResult, "design", refuse)
+    cohort = dno.simulate_cohort(n_patients=30, seed=5)
+    cohort.assessments.drop(columns=["muscles"]).to_csv(tmp_path / "v.csv", index=False)
+    cohort.patients.to_csv(tmp_path / "p.csv", index=False)
+    config = _small(tmp_path, '[data]\nassessments = "v.csv"\npatients = "p.csv"\n'
+                    '[analysis]\nprimary_visit = 6\n[power]\nanalysis = "ancova"\n'
+                    'n_per_arm = [30]\n[power.design]\nfrom_fit = true\neffect = -10\n')
+    code, stdout, stderr = run_cli(["power", config, "--out", tmp_path / "o"])
+    assert code == 1 and stdout == "" and not (tmp_path / "o").exists()
+    assert (f"error: {config}: [power.design] from_fit: the MMRM of first_step_pain cannot "
+            "give the design: design() needs one covariance") in stderr

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from .. import __version__
 from ..config_power import PowerConfig
+from ..errors import AnalysisError, ConfigError
 from ..manifest import build_manifest, output_hashes, package_versions, sha256
 from ..power import PowerResult, sample_size, simulate_power
 from ..quality import neutralise_formulas
@@ -159,10 +160,19 @@ def run_power(cfg: PowerConfig, *, progress: bool = False,
     p = cfg.power
     observed, fit_warnings, alerts = None, (), ()
     if p.design.from_fit:
-        fit, alerts, fit_warnings = _fit(cfg, step)
-        design = p.design.design(fit)
+        outcome = cfg.analysis.analysis.outcome
+        try:
+            fit, alerts, fit_warnings = _fit(cfg, step)
+            design = p.design.design(fit)
+        except AnalysisError as exc:  # the data cannot give the design (a ConfigError passes)
+            raise AnalysisError(f"{cfg.source}: [power.design] from_fit: the MMRM of "
+                                f"{outcome} cannot give the design: {exc}") from None
     else:
         design = p.design.design()
+    try:
+        p.check_visit(design)
+    except ConfigError as exc:
+        raise ConfigError(f"{cfg.source}: {exc}") from None
     visit = _primary_visit(cfg, design)
     if p.design.from_fit:
         diff = fit.comparison

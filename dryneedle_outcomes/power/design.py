@@ -5,10 +5,15 @@ vector per arm over baseline and visits, covariance matrix, cumulative dropout p
 checking each assumption and refusing a bad one with a specific
 :class:`~dryneedle_outcomes.errors.AnalysisError`.
 
-The effect is an *assumption* (the minimal clinically important difference, or the
-smallest effect worth detecting), never the effect observed in an earlier cohort:
-power computed from an observed effect ("post-hoc" or "observed" power) is a function of
-the p-value already seen and says nothing new (Hoenig & Heisey 2001, Am Stat 55:19-24).
+The effect is an *assumption*: the target difference between the arms' mean changes,
+one important to patients or clinicians and realistic (DELTA2 guidance: Cook et al.
+2018, BMJ 363:k3750). It is not an instrument's individual-level MCID (19 mm for
+first-step pain), which is a threshold for one patient's change: a difference in *group
+means* that small or smaller can still matter, and one that large may be unrealistic
+(IMMPACT on group differences: Dworkin et al. 2009, Pain 146:238-244). It is never the
+effect observed in an earlier cohort: power computed from an observed effect
+("post-hoc" or "observed" power) is a function of the p-value already seen and says
+nothing new (Hoenig & Heisey 2001, Am Stat 55:19-24).
 """
 
 from __future__ import annotations

@@ -82,3 +82,13 @@ def test_client_and_n_jobs_conflict(client):
     with pytest.raises(AnalysisError, match="not both"):
         dno.simulate_power(n_per_arm=10, n_trials=5, seed=1, analysis="ancova",
                            visits=[1], effect=1.0, rho=0.5, client=client, n_jobs=2)
+
+
+def test_progress_on_the_cluster_counts_trials_and_keeps_the_numbers(client, capsys):
+    # the bar counts tasks as they finish (distributed.as_completed), the results are
+    # still gathered in trial order
+    local = dno.simulate_power(n_jobs=1, **ANCOVA)
+    capsys.readouterr()
+    remote = dno.simulate_power(client=client, progress=True, **ANCOVA)
+    assert "1200/1200" in capsys.readouterr().err
+    assert local.trials.equals(remote.trials)

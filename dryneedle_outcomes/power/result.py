@@ -133,8 +133,9 @@ class PowerResult(NoComparison, AnalysisResult):
             if ax is None:
                 _, ax = plt.subplots()
             n = t["n_per_arm"].to_numpy()
-            ax.errorbar(n, t["power"], yerr=[t["power"] - t["ci_lower"],
-                                             t["ci_upper"] - t["power"]],
+            p = t["power"].to_numpy(dtype=float)  # arrays: one row is not a Series' float
+            ax.errorbar(n, p, yerr=[p - t["ci_lower"].to_numpy(dtype=float),
+                                    t["ci_upper"].to_numpy(dtype=float) - p],
                         marker="o", ms=3, capsize=2, color=PALETTE[0], **kwargs)
             if self.target_power is not None:
                 ax.axhline(self.target_power, color="0.6", lw=0.8, ls="--")

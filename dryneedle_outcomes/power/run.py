@@ -20,6 +20,7 @@ from .analyses import ANALYSES, FIELDS, analyse
 from .cluster import check_client, map_batches
 from .design import TrialDesign
 from .endpoints import Endpoint, describe, resolve_endpoint
+from .progress import NoBar, trial_bar
 from .result import PowerResult, power_table
 from .simulate import draw_trials
 
@@ -55,23 +56,33 @@ def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline,
 
 def _run(design: TrialDesign, ns: list[int], n_trials: int, seed, visit: int,
          analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool,
-         client=None, endpoint: Endpoint | None = None) -> pd.DataFrame:
+         client=None, endpoint: Endpoint | None = None, bar=None) -> pd.DataFrame:
     seeds = np.random.SeedSequence(seed).spawn(n_trials)
     size = BATCH[analysis]
     chunks = [seeds[i:i + size] for i in range(0, n_trials, size)]
+    bar = NoBar() if bar is None else bar  # counts finished trials; never changes them
     if client is not None:
         # the same chunks, gathered in chunk order: identical to n_jobs=1
         parts = map_batches(client, _batch, chunks, design, ns, visit, analysis,
-                            adjust_baseline, endpoint)
+                            adjust_baseline, endpoint,
+                            on_done=None if isinstance(bar, NoBar)
+                            else lambda i: bar.update(len(chunks[i])))
     elif n_jobs == 1 or len(chunks) == 1:
-        parts = [_batch(design, c, ns, visit, analysis, adjust_baseline, endpoint)
-                 for c in chunks]
+        parts = []
+        for c in chunks:
+            parts.append(_batch(design, c, ns, visit, analysis, adjust_baseline,
+                                endpoint))
+            bar.update(len(c))
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline, endpoint)
-            for c in chunks)
+        # a generator yields the batches in submission order as they finish (joblib 1.3)
+        parts = []
+        for c, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline, endpoint)
+                for c in chunks), strict=True):
+            parts.append(part)
+            bar.update(len(c))
     res = np.concatenate(parts, axis=2)  # (len(ns), 5, n_trials), trial order
     frames = []
     for i, n in enumerate(ns):
@@ -173,7 +184,8 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
                    analysis: str = "mmrm", alpha: float = 0.05, n_jobs: int = 1,
                    client=None, design: TrialDesign | None = None, visits=None,
                    effect=None, visit=None, adjust_baseline: bool = True,
-                   definition=None, test: str = "fisher", **assumptions) -> PowerResult:
+                   definition=None, test: str = "fisher", progress: bool = False,
+                   **assumptions) -> PowerResult:
     """Power of a two-arm trial by simulation, at one or several sample sizes.
 
     Each simulated trial draws baseline and post-baseline outcomes from the design
@@ -235,6 +247,10 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     test : {"fisher", "chisq"}
         ``analysis="responders"``: two-sided Fisher's exact test or Pearson's
         chi-square without continuity correction (``responders``' ``test=``).
+    progress : bool
+        A ``tqdm`` bar on stderr counting the simulated trials as their batches finish
+        (locally, on joblib's processes or on the Dask cluster). It never changes the
+        numbers.
     **assumptions
         The other :class:`~dryneedle_outcomes.TrialDesign` fields: ``sd``,
         ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``
@@ -283,8 +299,9 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     ep = resolve_endpoint(d, analysis, definition, test)
     vi = _visit_index(d, visit)
     ns = _ns(n_per_arm)
-    trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs, adjust_baseline,
-                  client, endpoint=ep)
+    with trial_bar(progress, int(n_trials), f"power, n = {', '.join(map(str, ns))}") as bar:
+        trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                      adjust_baseline, client, endpoint=ep, bar=bar)
     table = power_table(trials, {n: int(d.n_treated(n)) for n in ns})
     fails = int(table["failures"].sum())
     warnings = (_failed(fails, ep),) if fails else ()
@@ -304,7 +321,8 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
                 seed=DEFAULT_SEED, analysis: str = "mmrm", alpha: float = 0.05,
                 n_jobs: int = 1, client=None, design: TrialDesign | None = None,
                 visits=None, effect=None, visit=None, adjust_baseline: bool = True,
-                definition=None, test: str = "fisher", **assumptions) -> PowerResult:
+                definition=None, test: str = "fisher", progress: bool = False,
+                **assumptions) -> PowerResult:
     """The smallest control-arm ``n`` whose simulated power reaches ``target_power``.
 
     Bisection over whole ``n`` in ``n_range`` on the same simulated trials at every
@@ -312,7 +330,8 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     and differ by the sample size, not by Monte Carlo noise). Every ``n`` evaluated is a
     row of the result's table; ``n_plausible`` lists those whose 95% Monte Carlo CI
     covers the target -- the Monte Carlo uncertainty of the answer (more ``n_trials``
-    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`.
+    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`; with
+    ``progress=True`` one bar per ``n`` evaluated.
 
     Returns
     -------
@@ -349,8 +368,9 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
 
     def power_at(n: int) -> float:
         if n not in frames:
-            frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
-                             adjust_baseline, client, endpoint=ep)
+            with trial_bar(progress, int(n_trials), f"sample size, n = {n}") as bar:
+                frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                                 adjust_baseline, client, endpoint=ep, bar=bar)
         return float(frames[n]["rejected"].mean())
 
     warnings: list[str] = []

@@ -274,6 +274,35 @@ def test_design_from_a_fitted_mmrm():
         slope.design(effect=-10.0)
 
 
+def test_design_from_a_fit_with_the_planned_dropout():
+    cohort = dno.simulate_cohort(n_patients=60, seed=2)
+    fit = dno.fit_trajectory(cohort, primary_visit=6)
+    observed = fit.design(effect=-10.0)
+    T = observed.n_visits
+    # one number: the proportion missing by the last visit, reached linearly (exact
+    # arithmetic: 0.2 * k / T)
+    d = fit.design(effect=-10.0, dropout=0.2)
+    np.testing.assert_allclose(d.dropout, 0.2 * np.arange(1, T + 1) / T, rtol=1e-15)
+    assert d.dropout[-1] == 0.2
+    # one per visit: taken as given
+    per_visit = np.minimum(0.25 * np.arange(1, T + 1) / 6, 0.25)
+    np.testing.assert_array_equal(fit.design(effect=-10.0, dropout=per_visit).dropout,
+                                  per_visit)
+    # only the dropout changes: the covariance, means and effect are the fit's, bit for bit
+    np.testing.assert_array_equal(d.covariance, observed.covariance)
+    np.testing.assert_array_equal(d.means(True), observed.means(True))
+    assert observed.dropout.tolist() != d.dropout.tolist()
+    # the mechanism passes through; MAR is calibrated to the planned dropout
+    mar = fit.design(effect=-10.0, dropout=0.2, mechanism="mar", mar_slope=0.5)
+    assert (mar.mechanism, mar.mar_slope) == ("mar", 0.5)
+    np.testing.assert_array_equal(mar.covariance, observed.covariance)
+    assert "MAR" in " ".join(mar.describe(T - 1))
+    with pytest.raises(AnalysisError, match="must not decrease"):
+        fit.design(effect=-10.0, dropout=per_visit[::-1])
+    with pytest.raises(AnalysisError, match="not built"):
+        fit.design(effect=-10.0, dropout=0.2, mechanism="mnar")
+
+
 @pytest.mark.parametrize("n", [40, 70])
 def test_mmrm_with_dropout_matches_lu_luo_chen(n):
     # Lu, Luo & Chen (2008) as longpower::power.mmrm (tests/reference/power/, checked there

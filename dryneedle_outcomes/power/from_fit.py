@@ -39,17 +39,42 @@ def joint_covariance(Sigma: np.ndarray, slopes: np.ndarray, var_baseline: float)
     return C
 
 
-def design_from_fit(result, *, effect, shape: str = "linear",
-                    allocation: float = 1.0) -> TrialDesign:
+def observed_dropout(result) -> np.ndarray:
+    """Cumulative proportion of a fit's patients without a modelled value by each visit.
+
+    The proportion missing at each visit, made monotone by a running maximum (a patient
+    who misses a visit and returns is simulated as a dropout: conservative), capped at
+    0.99 (:class:`~.design.TrialDesign` needs proportions below 1).
+
+    Examples
+    --------
+    >>> import dryneedle_outcomes as dno
+    >>> fit = dno.fit_trajectory(dno.simulate_cohort(n_patients=40, seed=2))
+    >>> drop = observed_dropout(fit)
+    >>> len(drop) == len(fit.frame.visits), bool((drop[1:] >= drop[:-1]).all())
+    (True, True)
+    """
+    d = result.frame.data
+    visits = list(result.frame.visits)
+    n = d["patient_id"].nunique()
+    seen = d.groupby("visit")["patient_id"].nunique().reindex(visits, fill_value=0)
+    return np.minimum(np.maximum.accumulate(1.0 - seen.to_numpy() / n), 0.99)
+
+
+def design_from_fit(result, *, effect, shape: str = "linear", allocation: float = 1.0,
+                    dropout=None, mechanism: str = "mcar",
+                    mar_slope: float = 1.0) -> TrialDesign:
     """The :class:`~.design.TrialDesign` of a baseline-adjusted MMRM fit, with an assumed
     effect (see the module docstring; ``TrajectoryResult.design`` calls this).
 
     Visits are the fit's visit numbers; ``sd`` and ``correlation`` over baseline and
     visits combine the fitted residual covariance, the fitted baseline slopes per visit
-    and the sample variance of the baseline (:func:`joint_covariance`); ``dropout`` is
-    the proportion of the fit's patients without a modelled value at each visit, made
-    monotone by a running maximum (a patient who misses a visit and returns is simulated
-    as a dropout: conservative); mechanism MCAR.
+    and the sample variance of the baseline (:func:`joint_covariance`). ``dropout`` is,
+    by default, the dropout observed in the fit (:func:`observed_dropout`), or the
+    planned trial's: one number (the proportion missing by the last visit, reached
+    linearly in the visit index) or one cumulative proportion per visit, as
+    :class:`~.design.TrialDesign` takes it; ``mechanism`` and ``mar_slope`` as there
+    (MCAR by default). The planned dropout changes neither the SDs nor the correlations.
     """
     if effect is None:
         raise AnalysisError(
@@ -76,12 +101,10 @@ def design_from_fit(result, *, effect, shape: str = "linear",
     base = d.groupby("patient_id", sort=False)["baseline"].first()
     C = joint_covariance(Sigma, slopes, float(base.var(ddof=1)))
     sd = np.sqrt(np.diag(C))
-    n = d["patient_id"].nunique()
-    seen = d.groupby("visit")["patient_id"].nunique().reindex(visits, fill_value=0)
-    dropout = np.maximum.accumulate(1.0 - seen.to_numpy() / n)
     return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
                        correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
-                       dropout=np.minimum(dropout, 0.99), allocation=allocation)
+                       dropout=observed_dropout(result) if dropout is None else dropout,
+                       mechanism=mechanism, mar_slope=mar_slope, allocation=allocation)
 
 
-__all__ = ["design_from_fit", "joint_covariance"]
+__all__ = ["design_from_fit", "joint_covariance", "observed_dropout"]

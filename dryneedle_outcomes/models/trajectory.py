@@ -347,11 +347,13 @@ class TrajectoryResult(AnalysisResult):
         """The design of the next trial from this fit, with an assumed ``effect``.
 
         SDs and correlations over baseline and visits and the baseline mean come from
-        this fit; the effect (difference in mean change to detect, at the last visit or
-        per visit) must be given: the observed effect is not a default, since power from
-        it is post-hoc power and misleading (Hoenig & Heisey 2001). The dropout is the
-        one observed in this fit (the proportion missing by each visit, made monotone)
-        unless the planned trial's is given. For :func:`dno.simulate_power
+        this fit (given its covariates, when it is adjusted for more than the baseline:
+        the planned trial is then analysed with the same adjustment); the effect
+        (difference in mean change to detect, at the last visit or per visit) must be
+        given: the observed effect is not a default, since power from it is post-hoc
+        power and misleading (Hoenig & Heisey 2001). The dropout is the one observed in
+        this fit (the proportion missing by each visit, made monotone) unless the planned
+        trial's is given. For :func:`dno.simulate_power
         <dryneedle_outcomes.simulate_power>` (``design=``).
 
         Parameters
@@ -381,8 +383,8 @@ class TrajectoryResult(AnalysisResult):
         Raises
         ------
         AnalysisError
-            Without ``effect``, for a fit that is not a baseline-adjusted MMRM
-            without other covariates and with one covariance for both arms, or for a
+            Without ``effect``, for a fit that is not a baseline-adjusted MMRM with
+            one covariance for both arms, or for a
             dropout or mechanism :class:`~dryneedle_outcomes.TrialDesign` refuses.
 
         Examples

@@ -61,6 +61,34 @@ def observed_dropout(result) -> np.ndarray:
     return np.minimum(np.maximum.accumulate(1.0 - seen.to_numpy() / n), 0.99)
 
 
+def baseline_variance(frame) -> float:
+    """Variance of the baseline over a model frame's patients, given its covariates.
+
+    Without covariates, the sample variance (``ddof=1``); with patient covariates (a
+    factor by indicators of its levels after the first, a number as it is), the residual
+    mean square of the baseline's least-squares regression on them with an intercept:
+    the baseline's variance within a covariate pattern, as the MMRM's other terms are.
+    """
+    data = frame.data.drop_duplicates("patient_id")
+    base = data["baseline"].to_numpy(dtype=float)
+    cols = [np.ones(len(data))]
+    for cov in frame.covariates:
+        if cov in frame.factor_levels:
+            values = data[cov].astype(str)
+            cols += [(values == lev).to_numpy(dtype=float)
+                     for lev in frame.factor_levels[cov][1:]]
+        else:
+            cols.append(data[cov].to_numpy(dtype=float))
+    X = np.column_stack(cols)
+    coef, *_ = np.linalg.lstsq(X, base, rcond=None)
+    rank = np.linalg.matrix_rank(X)
+    if len(base) - rank < 2:
+        raise AnalysisError("design() needs more patients than covariate columns to "
+                            "estimate the baseline's variance")
+    resid = base - X @ coef
+    return float(resid @ resid / (len(base) - rank))
+
+
 def design_from_fit(result, *, effect, shape: str = "linear", allocation: float = 1.0,
                     dropout=None, mechanism: str = "mcar",
                     mar_slope: float = 1.0) -> TrialDesign:
@@ -75,6 +103,14 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     linearly in the visit index) or one cumulative proportion per visit, as
     :class:`~.design.TrialDesign` takes it; ``mechanism`` and ``mar_slope`` as there
     (MCAR by default). The planned dropout changes neither the SDs nor the correlations.
+
+    A fit adjusted for patient covariates besides the baseline (e.g. the instrument of a
+    pooled outcome) gives the SDs and correlations *given* those covariates: the fitted
+    residual covariance is already conditional on them, and the baseline's variance is
+    its residual variance on them (:func:`baseline_variance`). The design then describes
+    a trial analysed with the same adjustment (as ICH E9 asks of the covariates adjusted
+    for, pre-specified); the simulated analysis adjusts for the baseline only, which
+    ignores the one residual degree of freedom each covariate takes.
     """
     if effect is None:
         raise AnalysisError(
@@ -83,10 +119,10 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
             "not used by default: power from an observed effect is post-hoc power and "
             "misleading (Hoenig & Heisey 2001)")
     frame = result.frame
-    if result.model != "mmrm" or not frame.adjust_baseline or frame.covariates:
+    if result.model != "mmrm" or not frame.adjust_baseline:
         raise AnalysisError("design() needs a fit_trajectory(model='mmrm') fit adjusted for "
-                            "the baseline only (no other covariates)")
-    if getattr(result.covariance_options, "covariance_by_arm", False):
+                            "the baseline")
+    if result.covariance_options.by_arm:
         raise AnalysisError("design() needs one covariance for both arms "
                             "(covariance_by_arm=False)")
     fe = result.fixed_effects.set_index("term")["estimate"]
@@ -99,7 +135,7 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
                             "coordinates)")
     d = frame.data
     base = d.groupby("patient_id", sort=False)["baseline"].first()
-    C = joint_covariance(Sigma, slopes, float(base.var(ddof=1)))
+    C = joint_covariance(Sigma, slopes, baseline_variance(frame))
     sd = np.sqrt(np.diag(C))
     return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
                        correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
@@ -107,4 +143,4 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
                        mechanism=mechanism, mar_slope=mar_slope, allocation=allocation)
 
 
-__all__ = ["design_from_fit", "joint_covariance", "observed_dropout"]
+__all__ = ["baseline_variance", "design_from_fit", "joint_covariance", "observed_dropout"]

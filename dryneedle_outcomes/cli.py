@@ -1,4 +1,4 @@
-"""The ``dryneedle-outcomes`` command: run, validate, simulate.
+"""The ``dryneedle-outcomes`` command: run, validate, simulate, power.
 
 ``run CONFIG --out DIR`` loads the cohort named by the configuration, runs every
 analysis it names (baseline table, trajectory models, harms, responders; see
@@ -14,7 +14,12 @@ only. ``validate CONFIG`` checks the data only, lists every rejected and flagged
 and exits 0 when nothing was rejected and no declared scale is contradicted by the
 data, 1 otherwise. ``simulate --out DIR`` writes a synthetic cohort in the messy forms
 clinics export, into a new or empty folder (``--force`` to replace a sample it wrote
-before).
+before). ``power CONFIG --out DIR`` simulates the power of a planned trial and/or its
+sample size as the ``[power]`` table says (:mod:`dryneedle_outcomes.config_power`) and
+writes ``power.csv``, ``trials.csv``, the power curve, ``assumptions.md``, a small
+``report.html`` and ``manifest.json`` (layout: :mod:`dryneedle_outcomes.report.power`)
+under the same folder rules as ``run``; a progress bar over the simulated trials on a
+terminal, the answer (power per n, the n required) on stdout.
 
 Alerts (:mod:`dryneedle_outcomes.report.alerts`) are printed even with ``--quiet``: a
 declared scale the data contradict (ledger flag ``implausible_scale``) and an analysis
@@ -44,7 +49,7 @@ import time
 import warnings
 from pathlib import Path
 
-from .errors import DataValidationError, DryNeedleError
+from .errors import AnalysisError, DataValidationError, DryNeedleError
 
 
 class Progress:
@@ -200,6 +205,50 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_power(args: argparse.Namespace) -> int:
+    from .config_power import PowerConfig
+    from .outdir import checked_path, replace_folder
+
+    clock = time.perf_counter()
+    cfg = PowerConfig.from_file(args.config)
+    inputs = list(cfg.inputs.values())
+    out = checked_path(args.out, protect=inputs)
+    p = cfg.power
+    progress = Progress(1 + (p.n_per_arm is not None) + (p.target_power is not None)
+                        + 2 * p.design.from_fit, args.quiet)
+    done: dict = {}
+
+    def produce(folder: Path) -> None:
+        from .report.outputs import now
+        from .report.power import run_power, write_power
+
+        started = now()
+        run = run_power(cfg, progress=_bars(args.quiet), step=progress.step)
+        for w in [w for r in run.results for w in r.warnings] + list(run.fit_warnings):
+            _say(args.quiet, f"warning: {w}")
+        progress.step("writing power.csv, figures, assumptions.md, report.html and "
+                      "manifest.json")
+        write_power(folder, run, cfg, started=started)
+        done["run"] = run
+
+    try:
+        kept = replace_folder(out, produce, kind="power", force=args.force, protect=inputs)
+    except AnalysisError as exc:  # the configured data could not give the design
+        print(f"error: {exc}", file=sys.stderr, flush=True)
+        return 1
+    if kept is not None:
+        _alert(f"files appeared in {out} during the run; the previous folder with them was "
+               f"kept as {kept}")
+    run = done["run"]
+    for alert in run.all_alerts():
+        _alert(alert)
+    _say(args.quiet, f"done in {time.perf_counter() - clock:.1f} s")
+    if not args.quiet:
+        print("\n".join(run.answer()))
+        print(f"Report: {out / 'report.html'}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -224,6 +273,17 @@ def build_parser() -> argparse.ArgumentParser:
     val.add_argument("config")
     val.add_argument("--quiet", action="store_true")
     val.set_defaults(func=cmd_validate)
+    pw = sub.add_parser("power", help="power and sample size of the next trial by "
+                                      "simulation, as the [power] table says")
+    pw.add_argument("config", help="a configuration with a [power] table (power.toml)")
+    pw.add_argument("--out", required=True,
+                    help="output folder: new, empty, or written by an earlier power run "
+                         "(replaced atomically; a folder with other files is refused)")
+    pw.add_argument("--force", action="store_true",
+                    help="replace an earlier power folder whose files were edited")
+    pw.add_argument("--quiet", action="store_true",
+                    help="print nothing but errors and alerts (no progress)")
+    pw.set_defaults(func=cmd_power)
     sim = sub.add_parser("simulate", help="write a synthetic cohort as messy raw exports")
     sim.add_argument("--patients", type=int, default=84)
     sim.add_argument("--seed", type=int, default=2014)

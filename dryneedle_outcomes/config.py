@@ -226,6 +226,45 @@ Schema (defaults after ``=`` for optional keys)::
     # assessed = 120                     # patients assessed for eligibility
     # excluded_before_randomisation = { declined = 11 }  # by reason: { reason = n, ... }
 
+    [power]                              # dryneedle-outcomes power (dno.simulate_power,
+                                         # dno.sample_size); without [data] when the
+                                         # design is assumed (data/sample/power.toml)
+    analysis = "mmrm"                    # applied to each simulated trial: an analysis
+                                         # of dryneedle_outcomes.power.analyses.ANALYSES
+                                         # (mmrm, ancova, ...)
+    n_trials = 1000                      # simulated trials per sample size
+    seed = 2014                          # one SeedSequence, a child per trial
+    alpha = 0.05                         # two-sided
+    n_jobs = 1                           # processes; -1 = all cores (same numbers)
+    # target_power = 0.9                 # with n_range: the sample size (bisection)
+    # n_range = [20, 200]                # n per arm searched
+    # n_per_arm = [40, 60, 80]           # a power curve (give it, target_power, or both)
+    # visit = 6                          # primary visit (a visit time); default [analysis]
+                                         # primary_visit with from_fit, else the last
+    adjust_baseline = true               # ancova only; false: the two-sample t test
+
+    [power.design]                       # dno.TrialDesign: the assumptions
+    from_fit = false                     # true: sd, correlation, baseline mean and dropout
+                                         # from the MMRM fit of [data] ([analysis]
+                                         # outcome); effect still required, dropout,
+                                         # mechanism, shape, allocation may be given
+    # visits = [1, 2, 3, 4, 5, 6]        # post-baseline visit times (required unless
+                                         # from_fit)
+    # effect = -12.0                     # required: the assumed difference in mean change
+                                         # (treated - control) at the last visit, or one
+                                         # per visit; never the observed one (post-hoc)
+    shape = "linear"                     # or "constant": how one effect reaches the end
+    sd = 1.0                             # SD at baseline and each visit, or one for all
+    correlation = "exchangeable"         # or "ar1" (with rho), or a matrix
+    # rho = 0.6                          # of a named correlation
+    baseline_mean = 0.0
+    dropout = 0.0                        # cumulative proportion missing by each visit,
+                                         # or by the last (reached linearly)
+    mechanism = "mcar"                   # or "mar" (on the last observed value) or
+                                         # "mnar" (on the unrecorded current value)
+    dropout_slope = 1.0                  # mar/mnar: log-odds of leaving per SD
+    allocation = 1.0                     # treated per control patient
+
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
     width = "single"                     # "single" (85 mm), "double" (174 mm) or mm
@@ -783,6 +822,7 @@ class AnalysisConfig:
     intercurrent_events: Path | None = None
     estimand: dict | None = None
     consort: dict | None = None
+    power: Any = None
 
     @property
     def inputs(self) -> dict[str, Path]:
@@ -810,6 +850,8 @@ class AnalysisConfig:
             a = _plain(self.analysis)
             out["analysis"] = {k: v for k, v in a.items()
                                if v is not None or k == "reference_arm"}
+        if self.power is not None:
+            out["power"] = self.power.resolved
         out["figures"] = _plain(self.figures)
         return out
 
@@ -866,6 +908,12 @@ class AnalysisConfig:
         estimand = _estimand(data["estimand"], analysis) if "estimand" in data else None
         consort = ({k: v for k, v in parse_table("consort", data["consort"]).items()
                     if v is not None} if "consort" in data else None)
+        if "power" in data:  # used by dryneedle-outcomes power, checked for every command
+            from .config_power import parse_power
+
+            power = parse_power(data["power"])
+        else:
+            power = None
         return cls(
             limits=_limits(d.get("limits")),
             assessments=path_of("assessments"),
@@ -882,4 +930,5 @@ class AnalysisConfig:
             intercurrent_events=path_of("intercurrent_events"),
             estimand=estimand,
             consort=consort,
+            power=power,
         )

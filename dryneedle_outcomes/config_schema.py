@@ -63,6 +63,11 @@ RB_METHODS = ("mar", "jump_to_reference", "copy_reference", "copy_increments_fro
 RB_APPROACHES = ("conditional_mean", "approximate_bayes", "bayes")
 #: ``dryneedle_outcomes.stats.multiplicity.PROCEDURES`` (tests/test_multiplicity.py checks)
 MULTIPLICITY_PROCEDURES = ("hochberg", "holm", "bonferroni", "fixed_sequence")
+#: ``dryneedle_outcomes.power.design.SHAPES`` and ``MECHANISMS`` (tests/test_cli_power.py
+#: checks). The analyses of ``[power]`` are not copied: they are checked against
+#: ``dryneedle_outcomes.power.analyses.ANALYSES`` (:mod:`dryneedle_outcomes.config_power`).
+POWER_SHAPES = ("linear", "constant")
+POWER_MECHANISMS = ("mcar", "mar", "mnar")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -403,6 +408,64 @@ FIELDS: tuple[Field, ...] = (
     _f("consort", "excluded_before_randomisation", "reason_counts", "patients assessed but "
        "not randomised, by reason: { not_meeting_inclusion_criteria = 20, declined = 8 }",
        expected="a table of reason = whole number >= 0"),
+    _f("power", "analysis", "power_analysis", "the analysis applied to each simulated "
+       "trial (dno.simulate_power's analysis=)", default="mmrm",
+       expected="an analysis of dno.simulate_power "
+       "(dryneedle_outcomes.power.analyses.ANALYSES)"),
+    _f("power", "n_trials", "integer", "simulated trials per sample size (the Monte Carlo "
+       "SE of a power p is sqrt(p (1 - p) / n_trials))", default=1000,
+       bounds=(1, 10_000_000)),
+    _f("power", "seed", "integer", "one SeedSequence(seed), a child per trial (recorded in "
+       "manifest.json)", default=DEFAULT_SEED, bounds=_SEED),
+    _f("power", "alpha", "number", "two-sided significance level", default=0.05,
+       bounds=_UNIT, open_bounds=(True, True)),
+    _f("power", "n_jobs", "jobs", "processes on this machine, -1 for all cores (the "
+       "numbers do not depend on it)", default=1,
+       expected="-1 (all cores) or a whole number from 1 to 1024"),
+    _f("power", "target_power", "number", "with n_range: the smallest n per arm reaching "
+       "this power (dno.sample_size)", bounds=_UNIT, open_bounds=(True, True)),
+    _f("power", "n_range", "range", "with target_power: the n per arm searched "
+       "(bisection)", expected="an array [low, high] of whole numbers, 3 <= low < high"),
+    _f("power", "n_per_arm", "sizes", "control-arm sizes of a power curve "
+       "(dno.simulate_power); with or without target_power",
+       expected="an array of one or more whole numbers >= 3"),
+    _f("power", "visit", "number", "the pre-specified primary visit (a visit time of the "
+       "design); default [analysis] primary_visit with from_fit, else the last visit",
+       bounds=(0.0, 1e9), open_bounds=(True, False)),
+    _f("power", "adjust_baseline", "boolean", "ancova: the baseline as covariate; false: "
+       "the two-sample t test", default=True),
+    _f("power.design", "from_fit", "boolean", "variability, correlation, baseline mean "
+       "and dropout from the MMRM fit of the configured [data] (effect still required)",
+       default=False),
+    _f("power.design", "visits", "numbers", "times of the post-baseline visits "
+       "(required unless from_fit)", expected="an array of increasing numbers > 0"),
+    _f("power.design", "effect", "vector", "the assumed difference in mean change, "
+       "treated minus control: at the last visit (spread by shape) or one per visit; "
+       "never the effect observed (post-hoc power)", required=True,
+       expected="a number, or an array with one per visit"),
+    _f("power.design", "shape", "choice", "how one effect reaches the last visit",
+       default="linear", allowed=POWER_SHAPES),
+    _f("power.design", "sd", "vector", "SD at baseline and each visit, or one for all",
+       default=1.0, expected="a number > 0, or an array with one for baseline and each "
+       "visit"),
+    _f("power.design", "correlation", "correlation", "correlation over baseline and "
+       "visits: exchangeable or ar1 (with rho), or a matrix", default="exchangeable",
+       expected="\"exchangeable\" or \"ar1\" (with rho), or an array of arrays "
+       "(a matrix over baseline and visits)"),
+    _f("power.design", "rho", "number", "the parameter of a named correlation",
+       bounds=(-1.0, 1.0), open_bounds=(True, True)),
+    _f("power.design", "baseline_mean", "number", "mean at baseline (both arms)",
+       default=0.0, bounds=(-1e9, 1e9)),
+    _f("power.design", "dropout", "vector", "cumulative proportion missing by each visit, "
+       "or one number, by the last visit (with from_fit: replaces the cohort's)",
+       default=0.0, expected="a number in [0, 1), or an array with one per visit"),
+    _f("power.design", "mechanism", "choice", "dropout missing completely at random, at "
+       "random on the last observed value (mar), or not at random on the unrecorded "
+       "current value (mnar)", default="mcar", allowed=POWER_MECHANISMS),
+    _f("power.design", "dropout_slope", "number", "mar/mnar: log-odds of dropping out per "
+       "SD of the value the mechanism looks at", default=1.0, bounds=(-100.0, 100.0)),
+    _f("power.design", "allocation", "number", "treated patients per control patient",
+       default=1.0, bounds=(0.0, 100.0), open_bounds=(True, False)),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",
@@ -442,11 +505,15 @@ TABLES: dict[str, str] = {
                 "results",
     "consort": "the enrolment numbers of the CONSORT 2025 flow diagram (not in the data): "
                "dno.consort_flow",
+    "power": "dryneedle-outcomes power: simulated power (n_per_arm) and/or the sample "
+             "size for target_power (dno.simulate_power, dno.sample_size)",
+    "power.design": "the assumptions of the planned trial (dno.TrialDesign), or "
+                    "from_fit = true",
     "figures": "the figure files",
 }
 #: The top-level tables.
 TOP = ("data", "simulation", "mapping", "instruments", "analysis", "estimand", "consort",
-       "figures")
+       "power", "figures")
 #: The analysis tables (an omitted one is an analysis not run).
 # (``estimand`` is a top-level table, not an analysis: it is not under ``analysis.``)
 ANALYSES = tuple(t.split(".", 1)[1] for t in TABLES if t.startswith("analysis."))
@@ -788,7 +855,10 @@ _TYPES = {"boolean": "boolean", "choice": "text", "instrument": "text", "choices
           "name": "text", "text": "text", "width": "text or number", "path": "path",
           "definition": "boolean or number", "record": "integer",
           "soreness": "table", "strategies": "table", "per_protocol": "table",
-          "reason_counts": "table", "cuts": "table", "endpoints": "array of tables"}
+          "reason_counts": "table", "cuts": "table", "endpoints": "array of tables",
+          "power_analysis": "text", "jobs": "integer", "range": "array of integers",
+          "sizes": "array of integers", "vector": "number or array of numbers",
+          "correlation": "text or array of arrays"}
 
 
 def _allowed(f: Field) -> str:
@@ -817,6 +887,10 @@ def _allowed(f: Field) -> str:
         return f"{' or '.join(f.allowed)}, or {_number_text(*f.bounds, False, False)} (mm)"
     if f.kind == "path":
         return "a file, relative to the configuration file"
+    if f.kind == "power_analysis":  # the simulation's own list (imported for the reference)
+        from .config_power import power_analyses
+
+        return "one of " + ", ".join(power_analyses())
     if f.kind == "names":
         return "names (text)"
     if f.kind == "numbers":
@@ -850,8 +924,8 @@ def reference_rows() -> list[dict]:
     ...                                                        "n_boot"))
     >>> row["type"], row["default"], row["allowed"], row["required"]
     ('integer', 200, 'a whole number from 1 to 100000', False)
-    >>> [r["key"] for r in rows if r["required"]]
-    ['assessments']
+    >>> [(r["table"], r["key"]) for r in rows if r["required"]]
+    [('data', 'assessments'), ('power.design', 'effect')]
     """
     return [{"table": f.table, "key": f.key, "type": _TYPES[f.kind],
              "default": list(f.default) if isinstance(f.default, list) else f.default,

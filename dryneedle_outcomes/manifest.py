@@ -1,7 +1,7 @@
 """``manifest.json``: what was run, on which inputs, with which software, giving what.
 
 The manifest starts with the marker ``"generator": "dryneedle_outcomes"`` and the
-``"kind"`` of folder (``"run"`` or ``"sample"``): the output-folder rules
+``"kind"`` of folder (``"run"``, ``"sample"`` or ``"power"``): the output-folder rules
 (:mod:`dryneedle_outcomes.outdir`) replace a folder only when it carries them. It
 records the versions of this package, Python and the dependencies, the
 SHA-256 of every input file (the configuration included), the resolved
@@ -62,7 +62,7 @@ def build_manifest(*, inputs: dict[str, Path], config: dict, started: str, finis
     """The manifest as a dict (written as JSON by the command line).
 
     ``outputs`` maps each output path to its SHA-256 (None for the files holding
-    timestamps); a plain list records the names only. ``kind`` ("run" or "sample") and
+    timestamps); a plain list records the names only. ``kind`` ("run", "sample" or "power") and
     ``folders`` (every folder written, relative paths) let a later run recognise the
     folder as ours (:mod:`dryneedle_outcomes.outdir`).
 

@@ -77,7 +77,8 @@ MANIFEST = "manifest.json"
 PARTIAL = ".dryneedle-partial"
 _TMP, _OLD, _LOCK = ".dryneedle-tmp-", ".dryneedle-old-", ".dryneedle-lock"
 _KINDS = {"run": "a run's outputs (dryneedle-outcomes run)",
-          "sample": "a simulated sample (dryneedle-outcomes simulate)"}
+          "sample": "a simulated sample (dryneedle-outcomes simulate)",
+          "power": "a power analysis (dryneedle-outcomes power)"}
 _MAX_MANIFEST = 50 << 20
 _LEGACY_FOLDERS = ("data", "quality", "tables", "figures")
 
@@ -466,8 +467,8 @@ def replace_folder(out: str | os.PathLike, write: Callable[[Path], object], *, k
     write : callable
         Called with a new empty temporary folder beside ``out``; writes everything,
         including a manifest carrying :func:`marker` (``kind``) and listing the outputs.
-    kind : {"run", "sample"}
-        What the folder holds; a folder of the other kind is never replaced.
+    kind : {"run", "sample", "power"}
+        What the folder holds; a folder of another kind is never replaced.
     force : bool
         Replace a folder of ours whose files were edited (never one with unknown files).
     require_force : bool

@@ -194,6 +194,56 @@ def test_design_object_and_effect_override():
         dno.simulate_power(n_per_arm=10, n_trials=5, seed=1, design=d, visits=[1])
 
 
+def test_mnar_dropout_is_on_the_value_at_the_missed_visit():
+    # One visit, 30% dropout, slope 1.5 log-odds per SD of the visit's own (unrecorded)
+    # value. Independent reference by quadrature: the intercept a solving
+    # E[expit(a + 1.5 Z)] = 0.3 (Z standard normal), then E[Z | dropped out].
+    from scipy import integrate, optimize, special, stats
+
+    from dryneedle_outcomes.power.simulate import draw_trials
+
+    b_, p_ = 1.5, 0.3
+
+    def moment(a, k):
+        return integrate.quad(lambda z: z**k * special.expit(a + b_ * z) * stats.norm.pdf(z),
+                              -12, 12, epsabs=1e-12)[0]
+
+    a = optimize.brentq(lambda a: moment(a, 0) - p_, -20, 20, xtol=1e-12)
+    z_dropped = moment(a, 1) / p_
+    d = dno.TrialDesign(visits=[1], effect=0.0, sd=[2.0, 3.0], rho=0.5, baseline_mean=10.0,
+                        dropout=p_, mechanism="mnar", dropout_slope=b_)
+    batch = draw_trials(d, np.random.SeedSequence(8).spawn(100), 1000, 0)
+    z = (batch.y[:, :, 1] - 10.0) / 3.0
+    gone = ~batch.observed[:, :, 0]
+    # 100,000 patients here, 20,000 in the calibration: SE of the proportion
+    # sqrt(0.21 / 20000 + 0.21 / 100000) = 0.0035 -> bound 3 SE (0.011); the mean of Z
+    # over ~30,000 leavers has SE ~0.9 / sqrt(30000) = 0.005, plus the calibration's
+    # effect on it (dE/dp ~ 2.5 x 0.0032): bound 0.03
+    assert abs(gone.mean() - p_) < 0.011
+    assert abs(z[gone].mean() - z_dropped) < 0.03, (z[gone].mean(), z_dropped)
+    # under MAR the same slope acts on the baseline: the leavers' visit values are
+    # shifted only through the correlation (0.5), a clearly different selection
+    mar = dno.TrialDesign(visits=[1], effect=0.0, sd=[2.0, 3.0], rho=0.5,
+                          baseline_mean=10.0, dropout=p_, mechanism="mar", dropout_slope=b_)
+    mb = draw_trials(mar, np.random.SeedSequence(8).spawn(100), 1000, 0)
+    mz = (mb.y[:, :, 1] - 10.0) / 3.0
+    assert abs(mz[~mb.observed[:, :, 0]].mean() - 0.5 * z_dropped) < 0.03
+
+
+def test_the_mmrm_is_biased_under_mnar_dropout():
+    # the design of the MAR test above with the same slope on the unrecorded value: the
+    # MMRM (valid under MAR) now underestimates the effect; a sensitivity scenario ICH
+    # E9(R1) A.5 asks planners to consider. Seen here: 0.89 (bias -0.11); 200 trials, SE
+    # of the mean estimate ~0.21 / sqrt(200) = 0.015: bound 3 SE
+    d = dno.TrialDesign(visits=[2, 4, 6], effect=1.0, sd=1.0, correlation="ar1", rho=0.8,
+                        dropout=[0.1, 0.2, 0.3], mechanism="mnar", dropout_slope=1.5)
+    mm = dno.simulate_power(n_per_arm=40, n_trials=200, seed=5, analysis="mmrm", design=d)
+    se = mm.table["empirical_sd"].iloc[0] / np.sqrt(200)
+    assert mm.table["mean_estimate"].iloc[0] < 1.0 - 3 * se
+    assert "MNAR" in " ".join(mm.notes)
+    assert "never recorded" in " ".join(mm.notes)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(visits=[2, 1], effect=1.0, rho=0.5), "increasing"),
     (dict(visits=[1, 2], effect=[1, 2, 3], rho=0.5), "effect must be one number"),
@@ -203,8 +253,8 @@ def test_design_object_and_effect_override():
     (dict(visits=[1], effect=1.0, correlation=[[1, 2], [2, 1]]), "positive definite"),
     (dict(visits=[1, 2], effect=1.0, rho=0.5, dropout=[0.3, 0.1]), "must not decrease"),
     (dict(visits=[1], effect=1.0, rho=0.5, dropout=1.0), r"in \[0, 1\)"),
-    (dict(visits=[1], effect=1.0, rho=0.5, mechanism="mnar"), "not built"),
-    (dict(visits=[1], effect=1.0, rho=0.5, mechanism="mar", mar_slope=np.nan), "mar_slope"),
+    (dict(visits=[1], effect=1.0, rho=0.5, mechanism="nmar"), "not built"),
+    (dict(visits=[1], effect=1.0, rho=0.5, mechanism="mar", dropout_slope=np.nan), "dropout_slope"),
     (dict(visits=[1], effect=1.0, rho=0.5, allocation=0), "allocation"),
 ])
 def test_design_validation(kwargs, message):
@@ -214,7 +264,7 @@ def test_design_validation(kwargs, message):
 
 @pytest.mark.parametrize("kwargs, message", [
     (dict(client=object()), "must be a dask.distributed.Client"),
-    (dict(analysis="responders"), "analysis must be"),
+    (dict(analysis="logistic"), "analysis must be"),
     (dict(n_trials=0), "n_trials"),
     (dict(alpha=1.5), "alpha"),
     (dict(n_per_arm=2), "at least 3"),
@@ -345,7 +395,7 @@ def test_mar_dropout_calibrated_and_the_mmrm_unbiased_under_it():
     # MAR on the last observed value (slope 1.5 log-odds per SD: strong selection); AR(1)
     # 0.8, so the value before the last visit predicts it well
     d = dno.TrialDesign(visits=[2, 4, 6], effect=1.0, sd=1.0, correlation="ar1", rho=0.8,
-                        dropout=[0.1, 0.2, 0.3], mechanism="mar", mar_slope=1.5)
+                        dropout=[0.1, 0.2, 0.3], mechanism="mar", dropout_slope=1.5)
     from dryneedle_outcomes.power.simulate import draw_trials
 
     b = draw_trials(d, np.random.SeedSequence(3).spawn(40), 500, 500)

@@ -1,4 +1,5 @@
-"""The primary analysis applied to each simulated trial: ANCOVA (vectorised) or MMRM.
+"""The primary analysis applied to each simulated trial: ANCOVA (vectorised) or MMRM;
+responders and time to relief (:mod:`.endpoints`) are dispatched from :func:`analyse`.
 
 One job: from simulated outcomes, the estimate, standard error, df and two-sided p-value
 of the treated-minus-control difference at the primary visit, per trial, and whether the
@@ -27,9 +28,10 @@ from scipy import stats
 from ..errors import AnalysisError
 from ..stats.mixed.kenward_roger import kenward_roger_adjustment
 from ..stats.mixed.mmrm import fit_mmrm
+from .endpoints import ENDPOINTS, analyse_endpoint
 
 #: The analyses :func:`analyse` applies.
-ANALYSES = ("mmrm", "ancova")
+ANALYSES = ("mmrm", "ancova", "responders", "time_to_relief")
 #: Names of the per-trial outputs, in the order of :func:`analyse`'s rows.
 FIELDS = ("estimate", "std_error", "df", "p_value", "converged")
 
@@ -149,8 +151,17 @@ def mmrm_one(y: np.ndarray, observed: np.ndarray, arm: np.ndarray, visit: int) -
 
 
 def analyse(y: np.ndarray, observed: np.ndarray, arm: np.ndarray, visit: int,
-            analysis: str, *, adjust_baseline: bool = True) -> np.ndarray:
-    """:data:`FIELDS` (rows) per trial (columns) of a batch, by ``analysis``."""
+            analysis: str, *, adjust_baseline: bool = True, endpoint=None) -> np.ndarray:
+    """:data:`FIELDS` (rows) per trial (columns) of a batch, by ``analysis``
+    (``endpoint``: the resolved definition of ``"responders"`` and ``"time_to_relief"``,
+    ``endpoints.resolve_endpoint``)."""
+    if analysis in ENDPOINTS:
+        if not adjust_baseline:
+            raise AnalysisError("adjust_baseline=False is for analysis='ancova'")
+        if endpoint is None or endpoint.analysis != analysis:
+            raise AnalysisError(f"analysis={analysis!r} needs its resolved definition "
+                                "(endpoints.resolve_endpoint)")
+        return analyse_endpoint(y, observed, arm, visit, endpoint)
     if analysis == "ancova":
         return ancova(y, observed, arm, visit, adjust_baseline=adjust_baseline)
     if analysis == "mmrm":

@@ -49,12 +49,16 @@ def check_client(client: Any) -> None:
             f"{', '.join(missing)}. Install with pip install 'dryneedle_outcomes[cluster]'")
 
 
-def map_batches(client: Any, func: Callable, chunks: Sequence, *args: Any) -> list:
+def map_batches(client: Any, func: Callable, chunks: Sequence, *args: Any,
+                on_done: Callable[[int], None] | None = None) -> list:
     """``[func(chunk, *args) ...]`` computed on the cluster, in the order of ``chunks``.
 
     Each chunk is one task (``client.submit``, ``pure=False`` so that tasks are never
     merged by key); the results come back with ``client.gather`` in the order submitted.
-    A task that raises re-raises here, with its traceback from the worker.
+    A task that raises re-raises here, with its traceback from the worker. With
+    ``on_done``, ``on_done(i)`` is called here (in the caller's thread) as task ``i``
+    finishes, in the order they finish (``distributed.as_completed``): a progress bar.
+    The results are still gathered in chunk order.
 
     Parameters
     ----------
@@ -68,6 +72,8 @@ def map_batches(client: Any, func: Callable, chunks: Sequence, *args: Any) -> li
         One task per item.
     *args
         At least one positional argument (the design).
+    on_done : callable, optional
+        Called with the index of each chunk whose task has finished.
 
     Returns
     -------
@@ -89,6 +95,12 @@ def map_batches(client: Any, func: Callable, chunks: Sequence, *args: Any) -> li
     check_client(client)
     first, *rest = args
     futures = [client.submit(func, first, chunk, *rest, pure=False) for chunk in chunks]
+    if on_done is not None:
+        from distributed import as_completed  # a Client is given: distributed is there
+
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            on_done(index[future.key])
     return list(client.gather(futures))
 
 

@@ -5,10 +5,15 @@ vector per arm over baseline and visits, covariance matrix, cumulative dropout p
 checking each assumption and refusing a bad one with a specific
 :class:`~dryneedle_outcomes.errors.AnalysisError`.
 
-The effect is an *assumption* (the minimal clinically important difference, or the
-smallest effect worth detecting), never the effect observed in an earlier cohort:
-power computed from an observed effect ("post-hoc" or "observed" power) is a function of
-the p-value already seen and says nothing new (Hoenig & Heisey 2001, Am Stat 55:19-24).
+The effect is an *assumption*: the target difference between the arms' mean changes,
+one important to patients or clinicians and realistic (DELTA2 guidance: Cook et al.
+2018, BMJ 363:k3750). It is not an instrument's individual-level MCID (19 mm for
+first-step pain), which is a threshold for one patient's change: a difference in *group
+means* that small or smaller can still matter, and one that large may be unrealistic
+(IMMPACT on group differences: Dworkin et al. 2009, Pain 146:238-244). It is never the
+effect observed in an earlier cohort: power computed from an observed effect
+("post-hoc" or "observed" power) is a function of the p-value already seen and says
+nothing new (Hoenig & Heisey 2001, Am Stat 55:19-24).
 """
 
 from __future__ import annotations
@@ -25,9 +30,9 @@ from ..errors import AnalysisError
 #: ``"unstructured"`` (a matrix given in ``correlation_params``).
 CORRELATIONS = ("exchangeable", "ar1", "unstructured")
 #: Missing-data mechanisms the simulator supports.
-MECHANISMS = ("mcar", "mar")
-#: Control-arm patients simulated (fixed seed) to calibrate MAR dropout to the stated
-#: proportions: the calibrated cumulative proportions are within about 0.004 (1 MC SE)
+MECHANISMS = ("mcar", "mar", "mnar")
+#: Control-arm patients simulated (fixed seed) to calibrate MAR and MNAR dropout to the
+#: stated proportions: the calibrated cumulative proportions are within about 0.004 (1 MC SE)
 #: of them.
 MAR_CALIBRATION_N = 20000
 #: Shapes of an effect given at the last visit only.
@@ -131,20 +136,34 @@ class TrialDesign:
         Cumulative proportion missing by each visit (non-decreasing, ``T`` values; monotone
         dropout: a patient missing at a visit misses every later one), or one number, the
         proportion missing by the last visit, reached linearly in the visit index.
-    mechanism : {"mcar", "mar"}
+    mechanism : {"mcar", "mar", "mnar"}
         ``"mcar"``: missing completely at random. ``"mar"``: missing at random on the last
         observed value: a patient still in at visit ``t - 1`` drops out at ``t`` with
-        log-odds ``a_t + mar_slope * z``, ``z`` their value at ``t - 1`` (the baseline for
-        the first visit) standardised by the control arm's mean and SD there; ``a_t`` is
-        calibrated so that the control arm's cumulative dropout is ``dropout``
-        (``MAR_CALIBRATION_N`` = 20,000 simulated patients, fixed seed). The treated arm's
-        dropout then follows from its own values.
-    mar_slope : float
-        Log-odds of dropping out per SD of the last observed value (``"mar"`` only);
-        positive: patients with higher values (more pain) drop out more.
+        log-odds ``a_t + dropout_slope * z``, ``z`` their value at ``t - 1`` (the
+        baseline for the first visit) standardised by the control arm's mean and SD
+        there. ``"mnar"``: missing not at random: the same model with ``z`` their value
+        at visit ``t`` itself, which is never recorded because they left (patients leave
+        because of the pain they would have reported); an MMRM is then biased, which is
+        the point of simulating it (ICH E9(R1) A.5: sensitivity to departures from MAR;
+        Little & Rubin 2019, ch. 1 and 15). Either way ``a_t`` is calibrated so that the
+        control arm's cumulative dropout is ``dropout`` (``MAR_CALIBRATION_N`` = 20,000
+        simulated patients, fixed seed). The treated arm's dropout then follows from its
+        own values. The cohort simulator (``dno.simulate_cohort``) uses the same three
+        mechanisms and the same name for the slope.
+    dropout_slope : float
+        Log-odds of dropping out per SD of the value the mechanism looks at (the last
+        observed value under ``"mar"``, the current one under ``"mnar"``; unused under
+        ``"mcar"``); positive: patients with higher values (more pain) drop out more.
     allocation : float
         Treated patients per control patient: with ``n_per_arm`` control patients the
         treated arm has ``ceil(allocation * n_per_arm)``.
+    instrument : str, optional
+        The registered instrument the outcome is measured on (e.g.
+        ``"first_step_pain"``; ``design_from_fit`` sets the fit's outcome). It gives the
+        direction, range and MCID the responder and time-to-relief analyses need
+        (``Relief(mcid=True)`` is its MCID). Without it those analyses take the outcome
+        as higher-is-worse (a pain score: a negative ``effect`` is a benefit) and need a
+        number for the MCID.
 
     Attributes
     ----------
@@ -176,9 +195,10 @@ class TrialDesign:
     baseline_mean: float = 0.0
     dropout: float | Sequence[float] = 0.0
     mechanism: str = "mcar"
-    mar_slope: float = 1.0
+    dropout_slope: float = 1.0
     allocation: float = 1.0
     shape: str = "linear"
+    instrument: str | None = None
 
     def __post_init__(self) -> None:
         visits = np.atleast_1d(np.asarray(self.visits, dtype=float))
@@ -212,13 +232,19 @@ class TrialDesign:
         if self.mechanism not in MECHANISMS:
             raise AnalysisError(f"dropout mechanism {self.mechanism!r} is not built; "
                                 f"available: {', '.join(MECHANISMS)}")
-        if not np.isfinite(self.mar_slope):
-            raise AnalysisError("mar_slope must be a finite number")
+        if not np.isfinite(self.dropout_slope):
+            raise AnalysisError("dropout_slope must be a finite number")
         if not np.isfinite(self.allocation) or self.allocation <= 0:
             raise AnalysisError(f"allocation (treated per control patient) must be positive; "
                                 f"got {self.allocation!r}")
         if not np.isfinite(self.baseline_mean):
             raise AnalysisError("baseline_mean must be a finite number")
+        if self.instrument is not None:
+            from ..instruments import INSTRUMENTS
+
+            if self.instrument not in INSTRUMENTS:
+                raise AnalysisError(f"instrument={self.instrument!r} is not a registered "
+                                    f"instrument; registered: {', '.join(INSTRUMENTS)}")
         set_ = object.__setattr__
         set_(self, "visits", visits)
         set_(self, "effect", effect)
@@ -227,13 +253,13 @@ class TrialDesign:
         set_(self, "dropout", drop)
         set_(self, "allocation", float(self.allocation))
         set_(self, "baseline_mean", float(self.baseline_mean))
-        set_(self, "mar_slope", float(self.mar_slope))
-        set_(self, "_mar_intercepts", self._calibrate_mar() if self.mechanism == "mar"
-             else None)
+        set_(self, "dropout_slope", float(self.dropout_slope))
+        set_(self, "_dropout_intercepts", None if self.mechanism == "mcar"
+             else self._calibrate_dropout())
 
-    def _calibrate_mar(self) -> np.ndarray:
-        """Intercepts ``a_t`` of the MAR dropout model giving the control arm's stated
-        cumulative dropout (sequentially, visit by visit, by root finding)."""
+    def _calibrate_dropout(self) -> np.ndarray:
+        """Intercepts ``a_t`` of the MAR or MNAR dropout model giving the control arm's
+        stated cumulative dropout (sequentially, visit by visit, by root finding)."""
         from scipy import optimize, special
 
         rng = np.random.default_rng(np.random.SeedSequence(20150))
@@ -248,32 +274,39 @@ class TrialDesign:
             if target <= prev + 1e-12 or not inside.any():
                 out[t] = -np.inf
                 continue
-            zt = z[inside, t]
+            zt = z[inside, t + self._lag]
 
             def gap(a, zt=zt, target=target, prev=prev):
-                leave = special.expit(a + self.mar_slope * zt).sum()
+                leave = special.expit(a + self.dropout_slope * zt).sum()
                 return prev + leave / MAR_CALIBRATION_N - target
 
             out[t] = optimize.brentq(gap, -50.0, 50.0, xtol=1e-10)
             # the expected dropout is matched; then the calibration sample loses its
             # leavers (drawn with a fixed seed), so the next visit starts from the
             # realised proportion and errors do not accumulate
-            p_leave = special.expit(out[t] + self.mar_slope * z[:, t])
+            p_leave = special.expit(out[t] + self.dropout_slope * z[:, t + self._lag])
             u = np.random.default_rng(np.random.SeedSequence([20150, t])).random(len(p_leave))
             inside &= u >= p_leave
             prev = 1.0 - inside.mean()
         return out
 
-    def mar_dropout(self, y: np.ndarray, u: np.ndarray) -> np.ndarray:
-        """Observed mask (..., N, T) under MAR from outcomes (..., N, T + 1) and uniforms
-        (..., N, T): dropout at each visit by the calibrated logistic model."""
+    @property
+    def _lag(self) -> int:
+        """Column of ``(baseline, visit 1, ...)`` that decides dropout at visit index
+        ``t`` is ``t + _lag``: the previous value (MAR) or the current one (MNAR)."""
+        return 1 if self.mechanism == "mnar" else 0
+
+    def selective_dropout(self, y: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Observed mask (..., N, T) under MAR or MNAR from outcomes (..., N, T + 1) and
+        uniforms (..., N, T): dropout at each visit by the calibrated logistic model."""
         from scipy import special
 
         z = (y - self.means(False)) / self.sd
         observed = np.empty(u.shape, bool)
         inside = np.ones(u.shape[:-1], bool)
         for t in range(self.n_visits):  # a loop over visits, vectorised over patients
-            p = special.expit(self._mar_intercepts[t] + self.mar_slope * z[..., t])
+            p = special.expit(self._dropout_intercepts[t]
+                              + self.dropout_slope * z[..., t + self._lag])
             inside = inside & (u[..., t] >= p)
             observed[..., t] = inside
         return observed
@@ -316,13 +349,16 @@ class TrialDesign:
             f"as given (smallest {self.correlation.min():.2f}, largest off-diagonal "
             f"{(self.correlation - np.eye(len(self.sd))).max():.2f}).",
             f"Monotone dropout, {self.mechanism.upper()}"
-            + (f" (log-odds of leaving {self.mar_slope:g} per SD of the last observed value)"
-               if self.mechanism == "mar" else "")
+            + ({"mar": f" (log-odds of leaving {self.dropout_slope:g} per SD of the last "
+                       "observed value)",
+                "mnar": f" (log-odds of leaving {self.dropout_slope:g} per SD of the "
+                        "value at the visit missed, which is never recorded)"}
+               .get(self.mechanism, ""))
             + f": cumulative proportion missing by each visit {drop}"
-            + (" in the control arm" if self.mechanism == "mar" else "")
+            + (" in the control arm" if self.mechanism != "mcar" else "")
             + "; baseline always observed.",
             f"Allocation {self.allocation:g} treated per control patient.",
-        )
+        ) + ((f"Outcome instrument: {self.instrument}.",) if self.instrument else ())
 
 
 __all__ = ["CORRELATIONS", "MAR_CALIBRATION_N", "MECHANISMS", "SHAPES", "TrialDesign",

@@ -103,6 +103,8 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     linearly in the visit index) or one cumulative proportion per visit, as
     :class:`~.design.TrialDesign` takes it; ``mechanism`` and ``mar_slope`` as there
     (MCAR by default). The planned dropout changes neither the SDs nor the correlations.
+    ``instrument`` is the fit's outcome (its direction and MCID for the responder and
+    time-to-relief analyses).
 
     A fit adjusted for patient covariates besides the baseline (e.g. the instrument of a
     pooled outcome) gives the SDs and correlations *given* those covariates: the fitted
@@ -140,7 +142,8 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
                        correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
                        dropout=observed_dropout(result) if dropout is None else dropout,
-                       mechanism=mechanism, mar_slope=mar_slope, allocation=allocation)
+                       mechanism=mechanism, mar_slope=mar_slope, allocation=allocation,
+                       instrument=result.outcome)
 
 
 __all__ = ["baseline_variance", "design_from_fit", "joint_covariance", "observed_dropout"]

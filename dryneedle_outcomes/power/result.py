@@ -19,6 +19,10 @@ from ..results import AnalysisResult, NoComparison
 from ..stats.intervals import wilson
 from ..tables import TableResult
 
+#: How each analysis is named in titles.
+ANALYSIS_LABELS = {"mmrm": "MMRM", "ancova": "ANCOVA", "responders": "responders",
+                   "time_to_relief": "time to relief"}
+
 
 def wilson_interval(k, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of ``k`` successes out of ``n`` (the package's one
@@ -100,10 +104,11 @@ class PowerResult(NoComparison, AnalysisResult):
 
     def tables(self) -> dict[str, TableResult]:
         """The power table."""
-        title = (f"Simulated power ({self.analysis.upper()}, two-sided alpha {self.alpha:g})"
+        name = ANALYSIS_LABELS.get(self.analysis, self.analysis)
+        title = (f"Simulated power ({name}, two-sided alpha {self.alpha:g})"
                  if self.target_power is None else
                  f"Sample size for {100 * self.target_power:g}% power "
-                 f"({self.analysis.upper()}, two-sided alpha {self.alpha:g})")
+                 f"({name}, two-sided alpha {self.alpha:g})")
         return {"power": TableResult(self.table, title=title, notes=self.notes, digits=3,
                                      labels={"n_per_arm": "Control n",
                                              "n_treated": "Treated n"})}
@@ -127,8 +132,9 @@ class PowerResult(NoComparison, AnalysisResult):
             if ax is None:
                 _, ax = plt.subplots()
             n = t["n_per_arm"].to_numpy()
-            ax.errorbar(n, t["power"], yerr=[t["power"] - t["ci_lower"],
-                                             t["ci_upper"] - t["power"]],
+            p = t["power"].to_numpy(dtype=float)  # arrays: one row is not a Series' float
+            ax.errorbar(n, p, yerr=[p - t["ci_lower"].to_numpy(dtype=float),
+                                    t["ci_upper"].to_numpy(dtype=float) - p],
                         marker="o", ms=3, capsize=2, color=PALETTE[0], **kwargs)
             if self.target_power is not None:
                 ax.axhline(self.target_power, color="0.6", lw=0.8, ls="--")
@@ -157,4 +163,4 @@ def power_table(trials: pd.DataFrame, n_treated: dict) -> pd.DataFrame:
                 "ci_upper", "mean_estimate", "empirical_sd", "mean_std_error", "failures"]]
 
 
-__all__ = ["PowerResult", "power_table", "wilson_interval"]
+__all__ = ["ANALYSIS_LABELS", "PowerResult", "power_table", "wilson_interval"]

@@ -19,52 +19,70 @@ from ..results import DEFAULT_SEED
 from .analyses import ANALYSES, FIELDS, analyse
 from .cluster import check_client, map_batches
 from .design import TrialDesign
+from .endpoints import Endpoint, describe, resolve_endpoint
+from .progress import NoBar, trial_bar
 from .result import PowerResult, power_table
 from .simulate import draw_trials
 
-#: Trials per task, by analysis: large enough to vectorise the ANCOVA and amortise process
-#: start-up, small enough to spread an MMRM run evenly over the workers.
-BATCH = {"ancova": 500, "mmrm": 10}
+#: Trials per task, by analysis: large enough to vectorise the ANCOVA and the responders
+#: and amortise process start-up, small enough to spread an MMRM run (about 0.1 s a
+#: trial) or a time-to-relief run (about 6 ms a trial) evenly over the workers.
+BATCH = {"ancova": 500, "mmrm": 10, "responders": 500, "time_to_relief": 50}
 
 
 def _batch(design: TrialDesign, seeds, ns: Sequence[int], visit: int, analysis: str,
-           adjust_baseline: bool) -> np.ndarray:
+           adjust_baseline: bool, endpoint: Endpoint | None = None) -> np.ndarray:
     """Outcomes (len(ns), 5, len(seeds)) of one batch, each n a prefix of the largest."""
     # each MMRM fit works on matrices of a few dozen rows: a multi-threaded BLAS only adds
     # thread start-up and contention (4-5x slower per fit on 2 cores), so one thread
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1):
-        return _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline)
+        return _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline,
+                                    endpoint)
 
 
-def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline):
+def _batch_single_thread(design, seeds, ns, visit, analysis, adjust_baseline,
+                         endpoint=None):
     n_max = max(ns)
     batch = draw_trials(design, seeds, n_max, int(design.n_treated(n_max)))
     out = []
     for n in ns:
         y, obs, arm = batch.subset(n, int(design.n_treated(n)))
-        out.append(analyse(y, obs, arm, visit, analysis, adjust_baseline=adjust_baseline))
+        out.append(analyse(y, obs, arm, visit, analysis, adjust_baseline=adjust_baseline,
+                           endpoint=endpoint))
     return np.stack(out)
 
 
 def _run(design: TrialDesign, ns: list[int], n_trials: int, seed, visit: int,
          analysis: str, alpha: float, n_jobs: int, adjust_baseline: bool,
-         client=None) -> pd.DataFrame:
+         client=None, endpoint: Endpoint | None = None, bar=None) -> pd.DataFrame:
     seeds = np.random.SeedSequence(seed).spawn(n_trials)
     size = BATCH[analysis]
     chunks = [seeds[i:i + size] for i in range(0, n_trials, size)]
+    bar = NoBar() if bar is None else bar  # counts finished trials; never changes them
     if client is not None:
         # the same chunks, gathered in chunk order: identical to n_jobs=1
         parts = map_batches(client, _batch, chunks, design, ns, visit, analysis,
-                            adjust_baseline)
+                            adjust_baseline, endpoint,
+                            on_done=None if isinstance(bar, NoBar)
+                            else lambda i: bar.update(len(chunks[i])))
     elif n_jobs == 1 or len(chunks) == 1:
-        parts = [_batch(design, c, ns, visit, analysis, adjust_baseline) for c in chunks]
+        parts = []
+        for c in chunks:
+            parts.append(_batch(design, c, ns, visit, analysis, adjust_baseline,
+                                endpoint))
+            bar.update(len(c))
     else:
         from joblib import Parallel, delayed
 
-        parts = Parallel(n_jobs=n_jobs)(
-            delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline) for c in chunks)
+        # a generator yields the batches in submission order as they finish (joblib 1.3)
+        parts = []
+        for c, part in zip(chunks, Parallel(n_jobs=n_jobs, return_as="generator")(
+                delayed(_batch)(design, c, ns, visit, analysis, adjust_baseline, endpoint)
+                for c in chunks), strict=True):
+            parts.append(part)
+            bar.update(len(c))
     res = np.concatenate(parts, axis=2)  # (len(ns), 5, n_trials), trial order
     frames = []
     for i, n in enumerate(ns):
@@ -135,7 +153,16 @@ def _ns(n_per_arm) -> list[int]:
     return ns
 
 
-def _notes(design, analysis, alpha, visit_index, n_trials, seed, adjust_baseline):
+def _notes(design, analysis, alpha, visit_index, n_trials, seed, adjust_baseline,
+           endpoint=None):
+    if endpoint is not None:
+        return (*design.describe(visit_index),
+                f"Analysis of each simulated trial: {describe(endpoint, alpha)}.",
+                f"{n_trials} simulated trials per sample size (seed {seed!r}); 95% Monte "
+                "Carlo CI of power by Wilson's score interval. The same trials (common "
+                "random numbers) at every sample size.",
+                "Trials whose test could not be computed are counted as not rejecting "
+                "(column failures), never dropped.")
     how = {"ancova": ("ANCOVA: least squares of the primary visit on arm and baseline "
                       "among patients observed there, t test"
                       if adjust_baseline else
@@ -157,6 +184,7 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
                    analysis: str = "mmrm", alpha: float = 0.05, n_jobs: int = 1,
                    client=None, design: TrialDesign | None = None, visits=None,
                    effect=None, visit=None, adjust_baseline: bool = True,
+                   definition=None, test: str = "fisher", progress: bool = False,
                    **assumptions) -> PowerResult:
     """Power of a two-arm trial by simulation, at one or several sample sizes.
 
@@ -182,9 +210,14 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
         ``sqrt(p (1 - p) / n_trials)``: 0.0095 for p = 0.9 and 1,000 trials.
     seed : int or SeedSequence entropy
         One ``numpy.random.SeedSequence(seed)``; trial ``k`` uses its ``k``-th child.
-    analysis : {"mmrm", "ancova"}
-        See the module ``dryneedle_outcomes.power.analyses``: ANCOVA by least squares
-        (vectorised over trials) or the package's MMRM with Kenward-Roger df.
+    analysis : {"mmrm", "ancova", "responders", "time_to_relief"}
+        See the modules ``dryneedle_outcomes.power.analyses`` and
+        ``dryneedle_outcomes.power.endpoints``: ANCOVA by least squares (vectorised over
+        trials), the package's MMRM with Kenward-Roger df, the responders at the primary
+        visit as :func:`~dryneedle_outcomes.responders` counts them (missing = non-
+        responder, Fisher's exact test by default; estimate: the risk difference), or
+        the relief intervals as :func:`~dryneedle_outcomes.time_to_relief` derives them
+        with its interval-censored log-rank test (confirmed relief by default).
     alpha : float
         Two-sided significance level.
     n_jobs : int
@@ -202,10 +235,27 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
         The pre-specified primary visit (a visit time); default the last visit.
     adjust_baseline : bool
         ``analysis="ancova"`` only: False gives the two-sample t test.
+    definition : Relief, optional
+        ``analysis="responders"`` or ``"time_to_relief"``: what counts as response or
+        relief, as :class:`~dryneedle_outcomes.Relief` says it (improvement >= an MCID,
+        a threshold, a percent reduction). Default: the instrument's MCID,
+        ``Relief(mcid=True)`` for responders and ``Relief(mcid=True, sustained=True)``
+        (confirmed at the next visit) for time to relief, as those functions default;
+        ``mcid=True`` needs the design's ``instrument`` (else give a number,
+        ``Relief(mcid=12)``). The direction is the instrument's; without one the
+        outcome is higher-is-worse (a negative ``effect`` is a benefit).
+    test : {"fisher", "chisq"}
+        ``analysis="responders"``: two-sided Fisher's exact test or Pearson's
+        chi-square without continuity correction (``responders``' ``test=``).
+    progress : bool
+        A ``tqdm`` bar on stderr counting the simulated trials as their batches finish
+        (locally, on joblib's processes or on the Dask cluster). It never changes the
+        numbers.
     **assumptions
         The other :class:`~dryneedle_outcomes.TrialDesign` fields: ``sd``,
-        ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``,
-        ``allocation``, ``shape``.
+        ``correlation``, ``rho``, ``baseline_mean``, ``dropout``, ``mechanism``
+        (``"mcar"``, ``"mar"`` or ``"mnar"``), ``dropout_slope``, ``allocation``,
+        ``shape``.
 
     Returns
     -------
@@ -226,27 +276,52 @@ def simulate_power(*, n_per_arm, n_trials: int = 1000, seed=DEFAULT_SEED,
     [[20, 200], [40, 200]]
     >>> bool(res.table["power"].iloc[1] > res.table["power"].iloc[0])
     True
+
+    Responders (improvement of at least 12 points, missing = non-responder, Fisher's
+    exact test), and confirmed relief by the interval-censored log-rank test:
+
+    >>> res = dno.simulate_power(n_per_arm=40, n_trials=100, seed=2,
+    ...                          analysis="responders", definition=dno.Relief(mcid=12),
+    ...                          visits=[2, 4, 6], effect=-10.0, sd=20.0, rho=0.5,
+    ...                          baseline_mean=60.0, dropout=0.1)
+    >>> 0 < res.power < 1, res.analysis
+    (True, 'responders')
+    >>> res = dno.simulate_power(n_per_arm=40, n_trials=50, seed=2,
+    ...                          analysis="time_to_relief",
+    ...                          definition=dno.Relief(mcid=12, sustained=True),
+    ...                          visits=[2, 4, 6], effect=-10.0, sd=20.0, rho=0.5,
+    ...                          baseline_mean=60.0)
+    >>> int(res.table["n_trials"].iloc[0])
+    50
     """
     _check(n_trials, alpha, n_jobs, client, analysis)
     d = _design(design, visits, effect, assumptions)
+    ep = resolve_endpoint(d, analysis, definition, test)
     vi = _visit_index(d, visit)
     ns = _ns(n_per_arm)
-    trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs, adjust_baseline,
-                  client)
+    with trial_bar(progress, int(n_trials), f"power, n = {', '.join(map(str, ns))}") as bar:
+        trials = _run(d, ns, int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                      adjust_baseline, client, endpoint=ep, bar=bar)
     table = power_table(trials, {n: int(d.n_treated(n)) for n in ns})
     fails = int(table["failures"].sum())
-    warnings = (f"{fails} simulated fit(s) did not converge; counted as not rejecting "
-                "(see the failures column)",) if fails else ()
+    warnings = (_failed(fails, ep),) if fails else ()
     return PowerResult(table=table, trials=trials, analysis=analysis, alpha=alpha,
                        notes=_notes(d, analysis, alpha, vi, n_trials, seed,
-                                    adjust_baseline),
+                                    adjust_baseline, ep),
                        warnings=warnings)
+
+
+def _failed(fails: int, endpoint) -> str:
+    what = ("simulated fit(s) did not converge" if endpoint is None else
+            "simulated trial(s) had no test (see the notes)")
+    return f"{fails} {what}; counted as not rejecting (see the failures column)"
 
 
 def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials: int = 1000,
                 seed=DEFAULT_SEED, analysis: str = "mmrm", alpha: float = 0.05,
                 n_jobs: int = 1, client=None, design: TrialDesign | None = None,
                 visits=None, effect=None, visit=None, adjust_baseline: bool = True,
+                definition=None, test: str = "fisher", progress: bool = False,
                 **assumptions) -> PowerResult:
     """The smallest control-arm ``n`` whose simulated power reaches ``target_power``.
 
@@ -255,7 +330,8 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     and differ by the sample size, not by Monte Carlo noise). Every ``n`` evaluated is a
     row of the result's table; ``n_plausible`` lists those whose 95% Monte Carlo CI
     covers the target -- the Monte Carlo uncertainty of the answer (more ``n_trials``
-    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`.
+    narrow it). Arguments as :func:`~dryneedle_outcomes.simulate_power`; with
+    ``progress=True`` one bar per ``n`` evaluated.
 
     Returns
     -------
@@ -270,6 +346,14 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     ...                       analysis="ancova", visits=[6], effect=0.8, sd=1.0, rho=0.0)
     >>> 15 <= res.n_required <= 35
     True
+
+    For the responders at the last visit (improvement >= 12 points; Fisher's test):
+
+    >>> res = dno.sample_size(0.8, n_range=(20, 200), n_trials=200, seed=3,
+    ...                       analysis="responders", definition=dno.Relief(mcid=12),
+    ...                       visits=[6], effect=-15.0, sd=20.0, rho=0.5)
+    >>> 30 <= res.n_required <= 120
+    True
     """
     _check(n_trials, alpha, n_jobs, client, analysis)
     if not 0 < target_power < 1:
@@ -278,13 +362,15 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
     if not 3 <= lo < hi:
         raise AnalysisError(f"n_range must be (low, high) with 3 <= low < high; got {n_range!r}")
     d = _design(design, visits, effect, assumptions)
+    ep = resolve_endpoint(d, analysis, definition, test)
     vi = _visit_index(d, visit)
     frames = {}
 
     def power_at(n: int) -> float:
         if n not in frames:
-            frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
-                             adjust_baseline, client)
+            with trial_bar(progress, int(n_trials), f"sample size, n = {n}") as bar:
+                frames[n] = _run(d, [n], int(n_trials), seed, vi, analysis, alpha, n_jobs,
+                                 adjust_baseline, client, endpoint=ep, bar=bar)
         return float(frames[n]["rejected"].mean())
 
     warnings: list[str] = []
@@ -311,9 +397,8 @@ def sample_size(target_power: float = 0.9, *, n_range: tuple[int, int], n_trials
                       if lo_ <= target_power <= hi_)
     fails = int(table["failures"].sum())
     if fails:
-        warnings.append(f"{fails} simulated fit(s) did not converge; counted as not "
-                        "rejecting (see the failures column)")
-    notes = (*_notes(d, analysis, alpha, vi, n_trials, seed, adjust_baseline),
+        warnings.append(_failed(fails, ep))
+    notes = (*_notes(d, analysis, alpha, vi, n_trials, seed, adjust_baseline, ep),
              f"Smallest n per arm reaching {100 * target_power:g}% power: "
              f"{n_req if n_req is not None else 'not reached'} (bisection over "
              f"{lo}..{hi}); n evaluated whose 95% Monte Carlo CI covers the target: "

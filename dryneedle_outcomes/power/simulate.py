@@ -58,9 +58,10 @@ def draw_trials(design: TrialDesign, seeds, n_control: int, n_treated: int) -> T
     whatever the number drawn (common random numbers across calls); then, for all trials
     at once, the outcomes ``mu + Z L'`` (``L`` the Cholesky factor of the design's
     covariance) and the dropout: under MCAR a patient is observed at visit ``t`` when
-    their uniform is at least the cumulative dropout by ``t``; under MAR each visit has
+    their uniform is at least the cumulative dropout by ``t``; under MAR and MNAR each visit has
     its own uniform (a third stream), compared with the patient's probability of leaving
-    given their last value (``TrialDesign.mar_dropout``). Monotone either way.
+    given their last value (MAR) or their value at the visit (MNAR)
+    (``TrialDesign.selective_dropout``). Monotone either way.
 
     Examples
     --------
@@ -75,9 +76,9 @@ def draw_trials(design: TrialDesign, seeds, n_control: int, n_treated: int) -> T
     """
     T1 = design.n_visits + 1
     N = n_control + n_treated
-    mar = design.mechanism == "mar"
+    selective = design.mechanism != "mcar"  # MAR or MNAR: a uniform per visit
     Z = np.empty((len(seeds), N, T1))
-    U = np.empty((len(seeds), N, T1 - 1) if mar else (len(seeds), N))
+    U = np.empty((len(seeds), N, T1 - 1) if selective else (len(seeds), N))
     for k, s in enumerate(seeds):  # one generator per trial and arm, not per row
         for j, (rows, n) in enumerate(((slice(0, n_control), n_control),
                                         (slice(n_control, N), n_treated))):
@@ -85,12 +86,12 @@ def draw_trials(design: TrialDesign, seeds, n_control: int, n_treated: int) -> T
                 return np.random.Generator(np.random.PCG64(
                     np.random.SeedSequence(s.entropy, spawn_key=(*s.spawn_key, j, i))))
             Z[k, rows] = stream(0).standard_normal((n, T1))
-            U[k, rows] = stream(2).random((n, T1 - 1)) if mar else stream(1).random(n)
+            U[k, rows] = stream(2).random((n, T1 - 1)) if selective else stream(1).random(n)
     L = np.linalg.cholesky(design.covariance)
     mu = np.vstack([np.tile(design.means(False), (n_control, 1)),
                     np.tile(design.means(True), (n_treated, 1))])
     y = mu[None] + Z @ L.T
-    observed = (design.mar_dropout(y, U) if mar
+    observed = (design.selective_dropout(y, U) if selective
                 else U[:, :, None] >= design.dropout[None, None, :])
     return TrialBatch(y=y, observed=observed, n_control=n_control, n_treated=n_treated)
 

@@ -343,14 +343,14 @@ def test_design_from_a_fit_with_the_planned_dropout():
     np.testing.assert_array_equal(d.means(True), observed.means(True))
     assert observed.dropout.tolist() != d.dropout.tolist()
     # the mechanism passes through; MAR is calibrated to the planned dropout
-    mar = fit.design(effect=-10.0, dropout=0.2, mechanism="mar", mar_slope=0.5)
-    assert (mar.mechanism, mar.mar_slope) == ("mar", 0.5)
+    mar = fit.design(effect=-10.0, dropout=0.2, mechanism="mar", dropout_slope=0.5)
+    assert (mar.mechanism, mar.dropout_slope) == ("mar", 0.5)
     np.testing.assert_array_equal(mar.covariance, observed.covariance)
     assert "MAR" in " ".join(mar.describe(T - 1))
     with pytest.raises(AnalysisError, match="must not decrease"):
         fit.design(effect=-10.0, dropout=per_visit[::-1])
     with pytest.raises(AnalysisError, match="not built"):
-        fit.design(effect=-10.0, dropout=0.2, mechanism="mnar")
+        fit.design(effect=-10.0, dropout=0.2, mechanism="informative")
 
 
 def test_design_from_a_fit_with_covariates_is_conditional_on_them():

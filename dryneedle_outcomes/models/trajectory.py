@@ -343,7 +343,7 @@ class TrajectoryResult(AnalysisResult):
         return self.comparison[self.comparison["visit"] == visit].reset_index(drop=True)
 
     def design(self, *, effect, shape: str = "linear", allocation: float = 1.0,
-               dropout=None, mechanism: str = "mcar", mar_slope: float = 1.0):
+               dropout=None, mechanism: str = "mcar", dropout_slope: float = 1.0):
         """The design of the next trial from this fit, with an assumed ``effect``.
 
         SDs and correlations over baseline and visits and the baseline mean come from
@@ -370,11 +370,11 @@ class TrajectoryResult(AnalysisResult):
             visit (reached linearly in the visit index) or by each visit. Default: the
             dropout observed in this fit. It replaces the dropout only; the SDs and
             correlations stay the fit's.
-        mechanism : {"mcar", "mar"}
-            The dropout mechanism, and ``mar_slope`` its strength under MAR, as in
-            :class:`~dryneedle_outcomes.TrialDesign`.
-        mar_slope : float
-            Log-odds of dropping out per SD of the last observed value (``"mar"``).
+        mechanism : {"mcar", "mar", "mnar"}
+            The dropout mechanism, as in :class:`~dryneedle_outcomes.TrialDesign`.
+        dropout_slope : float
+            Log-odds of dropping out per SD of the value the mechanism looks at (the
+            last observed value under ``"mar"``, the current one under ``"mnar"``).
 
         Returns
         -------
@@ -403,7 +403,8 @@ class TrajectoryResult(AnalysisResult):
         from ..power.from_fit import design_from_fit
 
         return design_from_fit(self, effect=effect, shape=shape, allocation=allocation,
-                               dropout=dropout, mechanism=mechanism, mar_slope=mar_slope)
+                               dropout=dropout, mechanism=mechanism,
+                               dropout_slope=dropout_slope)
 
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 1000,
                          seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:

@@ -91,7 +91,7 @@ def baseline_variance(frame) -> float:
 
 def design_from_fit(result, *, effect, shape: str = "linear", allocation: float = 1.0,
                     dropout=None, mechanism: str = "mcar",
-                    mar_slope: float = 1.0) -> TrialDesign:
+                    dropout_slope: float = 1.0) -> TrialDesign:
     """The :class:`~.design.TrialDesign` of a baseline-adjusted MMRM fit, with an assumed
     effect (see the module docstring; ``TrajectoryResult.design`` calls this).
 
@@ -101,7 +101,7 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     by default, the dropout observed in the fit (:func:`observed_dropout`), or the
     planned trial's: one number (the proportion missing by the last visit, reached
     linearly in the visit index) or one cumulative proportion per visit, as
-    :class:`~.design.TrialDesign` takes it; ``mechanism`` and ``mar_slope`` as there
+    :class:`~.design.TrialDesign` takes it; ``mechanism`` and ``dropout_slope`` as there
     (MCAR by default). The planned dropout changes neither the SDs nor the correlations.
     ``instrument`` is the fit's outcome (its direction and MCID for the responder and
     time-to-relief analyses).
@@ -142,8 +142,8 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     return TrialDesign(visits=visits, effect=effect, shape=shape, sd=sd,
                        correlation=C / np.outer(sd, sd), baseline_mean=float(base.mean()),
                        dropout=observed_dropout(result) if dropout is None else dropout,
-                       mechanism=mechanism, mar_slope=mar_slope, allocation=allocation,
-                       instrument=result.outcome)
+                       mechanism=mechanism, dropout_slope=dropout_slope,
+                       allocation=allocation, instrument=result.outcome)
 
 
 __all__ = ["baseline_variance", "design_from_fit", "joint_covariance", "observed_dropout"]

@@ -324,6 +324,56 @@ def test_design_from_a_fitted_mmrm():
         slope.design(effect=-10.0)
 
 
+def test_design_from_a_fit_with_the_planned_dropout():
+    cohort = dno.simulate_cohort(n_patients=60, seed=2)
+    fit = dno.fit_trajectory(cohort, primary_visit=6)
+    observed = fit.design(effect=-10.0)
+    T = observed.n_visits
+    # one number: the proportion missing by the last visit, reached linearly (exact
+    # arithmetic: 0.2 * k / T)
+    d = fit.design(effect=-10.0, dropout=0.2)
+    np.testing.assert_allclose(d.dropout, 0.2 * np.arange(1, T + 1) / T, rtol=1e-15)
+    assert d.dropout[-1] == 0.2
+    # one per visit: taken as given
+    per_visit = np.minimum(0.25 * np.arange(1, T + 1) / 6, 0.25)
+    np.testing.assert_array_equal(fit.design(effect=-10.0, dropout=per_visit).dropout,
+                                  per_visit)
+    # only the dropout changes: the covariance, means and effect are the fit's, bit for bit
+    np.testing.assert_array_equal(d.covariance, observed.covariance)
+    np.testing.assert_array_equal(d.means(True), observed.means(True))
+    assert observed.dropout.tolist() != d.dropout.tolist()
+    # the mechanism passes through; MAR is calibrated to the planned dropout
+    mar = fit.design(effect=-10.0, dropout=0.2, mechanism="mar", dropout_slope=0.5)
+    assert (mar.mechanism, mar.dropout_slope) == ("mar", 0.5)
+    np.testing.assert_array_equal(mar.covariance, observed.covariance)
+    assert "MAR" in " ".join(mar.describe(T - 1))
+    with pytest.raises(AnalysisError, match="must not decrease"):
+        fit.design(effect=-10.0, dropout=per_visit[::-1])
+    with pytest.raises(AnalysisError, match="not built"):
+        fit.design(effect=-10.0, dropout=0.2, mechanism="informative")
+
+
+def test_design_from_a_fit_with_covariates_is_conditional_on_them():
+    import statsmodels.formula.api as smf
+
+    cohort = dno.simulate_cohort(n_patients=60, seed=2)
+    fit = dno.fit_trajectory(cohort, primary_visit=6, adjust=("baseline", "sex", "age"))
+    d = fit.design(effect=-10.0, dropout=0.2)
+    # the visits given baseline are the fitted residual covariance (algebra, 1e-9)
+    cov = d.covariance  # (not C: patsy's C() is looked up in this scope)
+    cond = cov[1:, 1:] - np.outer(cov[1:, 0], cov[0, 1:]) / cov[0, 0]
+    np.testing.assert_allclose(cond, fit.fit.extra["Sigma"], rtol=1e-9)
+    # the baseline's variance given sex and age: statsmodels' OLS residual mean square
+    # (the same least squares; 1e-10 relative, rounding only)
+    pats = fit.frame.data.drop_duplicates("patient_id")
+    ols = smf.ols("baseline ~ C(sex) + age", data=pats).fit()
+    assert d.sd[0] ** 2 == pytest.approx(ols.mse_resid, rel=1e-10)
+    assert d.sd[0] ** 2 < pats["baseline"].var(ddof=1)
+    by_arm = dno.fit_trajectory(cohort, primary_visit=6, covariance_by_arm=True)
+    with pytest.raises(AnalysisError, match="one covariance for both arms"):
+        by_arm.design(effect=-10.0)
+
+
 @pytest.mark.parametrize("n", [40, 70])
 def test_mmrm_with_dropout_matches_lu_luo_chen(n):
     # Lu, Luo & Chen (2008) as longpower::power.mmrm (tests/reference/power/, checked there
@@ -365,3 +415,23 @@ def test_mar_dropout_calibrated_and_the_mmrm_unbiased_under_it():
     assert abs(mm.table["mean_estimate"].iloc[0] - 1.0) < 3 * se_mm
     assert abs(an.table["mean_estimate"].iloc[0] - 1.0) > 3 * se_an
     assert "MAR" in " ".join(mm.notes)
+
+
+def test_wilson_interval_matches_statsmodels_and_contains_the_estimate():
+    from statsmodels.stats.proportion import proportion_confint
+
+    from dryneedle_outcomes.power.result import wilson_interval
+
+    k = np.arange(0, 2001)
+    lo, hi = wilson_interval(k, 2000)
+    ref_lo, ref_hi = proportion_confint(k, 2000, alpha=0.05, method="wilson")
+    # the same formula: rounding only
+    np.testing.assert_allclose(lo, ref_lo, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(hi, ref_hi, rtol=0, atol=1e-12)
+    # exactly, not to rounding: at power 1 (or 0) a limit 1e-16 past the estimate made
+    # a negative error bar, which matplotlib refuses
+    assert np.all(lo <= k / 2000) and np.all(hi >= k / 2000)
+    res = dno.simulate_power(n_per_arm=[20, 30], n_trials=50, seed=1, analysis="ancova",
+                             visits=[6], effect=5.0, sd=1.0, rho=0.5)
+    assert res.table["power"].tolist() == [1.0, 1.0]
+    assert len(res.plot().lines) >= 1

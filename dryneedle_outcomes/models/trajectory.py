@@ -342,15 +342,39 @@ class TrajectoryResult(AnalysisResult):
                                 f"{self.frame.visits}")
         return self.comparison[self.comparison["visit"] == visit].reset_index(drop=True)
 
-    def design(self, *, effect, shape: str = "linear", allocation: float = 1.0):
+    def design(self, *, effect, shape: str = "linear", allocation: float = 1.0,
+               dropout=None, mechanism: str = "mcar", dropout_slope: float = 1.0):
         """The design of the next trial from this fit, with an assumed ``effect``.
 
-        SDs and correlations over baseline and visits, the baseline mean and the
-        proportion missing by each visit come from this fit; the effect (difference in
-        mean change to detect, at the last visit or per visit) must be given: the
-        observed effect is not a default, since power from it is post-hoc power and
-        misleading (Hoenig & Heisey 2001). For :func:`dno.simulate_power
+        SDs and correlations over baseline and visits and the baseline mean come from
+        this fit (given its covariates, when it is adjusted for more than the baseline:
+        the planned trial is then analysed with the same adjustment); the effect
+        (difference in mean change to detect, at the last visit or per visit) must be
+        given: the observed effect is not a default, since power from it is post-hoc
+        power and misleading (Hoenig & Heisey 2001). The dropout is the one observed in
+        this fit (the proportion missing by each visit, made monotone) unless the planned
+        trial's is given. For :func:`dno.simulate_power
         <dryneedle_outcomes.simulate_power>` (``design=``).
+
+        Parameters
+        ----------
+        effect : float or sequence of float
+            The assumed difference in mean change (treated minus control) at the last
+            visit, spread over the visits by ``shape``, or one per visit.
+        shape : {"linear", "constant"}
+            How a single ``effect`` reaches the last visit.
+        allocation : float
+            Treated patients per control patient.
+        dropout : float or sequence of float, optional
+            The planned trial's dropout: the cumulative proportion missing by the last
+            visit (reached linearly in the visit index) or by each visit. Default: the
+            dropout observed in this fit. It replaces the dropout only; the SDs and
+            correlations stay the fit's.
+        mechanism : {"mcar", "mar", "mnar"}
+            The dropout mechanism, as in :class:`~dryneedle_outcomes.TrialDesign`.
+        dropout_slope : float
+            Log-odds of dropping out per SD of the value the mechanism looks at (the
+            last observed value under ``"mar"``, the current one under ``"mnar"``).
 
         Returns
         -------
@@ -359,8 +383,9 @@ class TrajectoryResult(AnalysisResult):
         Raises
         ------
         AnalysisError
-            Without ``effect``, or for a fit that is not a baseline-adjusted MMRM
-            without other covariates and with one covariance for both arms.
+            Without ``effect``, for a fit that is not a baseline-adjusted MMRM with
+            one covariance for both arms, or for a
+            dropout or mechanism :class:`~dryneedle_outcomes.TrialDesign` refuses.
 
         Examples
         --------
@@ -369,10 +394,17 @@ class TrajectoryResult(AnalysisResult):
         >>> d = fit.design(effect=-10.0)
         >>> d.n_visits == len(fit.frame.visits), bool(d.effect[-1] == -10.0)
         (True, True)
+
+        The planned trial's dropout, 20% by the last visit, instead of the observed one:
+
+        >>> float(fit.design(effect=-10.0, dropout=0.2).dropout[-1])
+        0.2
         """
         from ..power.from_fit import design_from_fit
 
-        return design_from_fit(self, effect=effect, shape=shape, allocation=allocation)
+        return design_from_fit(self, effect=effect, shape=shape, allocation=allocation,
+                               dropout=dropout, mechanism=mechanism,
+                               dropout_slope=dropout_slope)
 
     def sessions_to_mcid(self, mcid: float | None = None, *, n_boot: int = 1000,
                          seed: int = DEFAULT_SEED, progress: bool = True) -> pd.DataFrame:

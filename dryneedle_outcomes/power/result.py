@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..results import AnalysisResult, NoComparison
+from ..stats.intervals import wilson
 from ..tables import TableResult
 
 #: How each analysis is named in titles.
@@ -25,20 +25,19 @@ ANALYSIS_LABELS = {"mmrm": "MMRM", "ancova": "ANCOVA", "responders": "responders
 
 
 def wilson_interval(k, n, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of ``k`` successes out of ``n``.
+    """Wilson score interval of ``k`` successes out of ``n`` (the package's one
+    implementation, ``stats.intervals.wilson``: exactly 1 at ``k = n``, so the power
+    curve's error bars are never negative).
 
     Examples
     --------
     >>> lo, hi = wilson_interval(80, 100)
     >>> round(float(lo), 4), round(float(hi), 4)
     (0.7112, 0.8666)
+    >>> float(wilson_interval(200, 200)[1])
+    1.0
     """
-    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2.0)
-    p = k / n
-    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
-    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    return wilson(k, n, level)
 
 
 @dataclass(frozen=True)

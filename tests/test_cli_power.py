@@ -347,6 +347,8 @@ analysis = "responders"
 n_trials = 400
 seed = 21
 n_per_arm = [20, 40]
+target_power = 0.5
+n_range = [10, 80]
 test = "chisq"
 
 [power.design]
@@ -410,13 +412,17 @@ def test_a_responders_config_is_the_library_call(tmp_path):
     code, stdout, stderr = run_cli(["power", _small(tmp_path, RESPONDERS), "--out", out])
     assert code == 0, stderr
     # mcid absent: the instrument's MCID (mcid = true), as [analysis.responders]
-    direct = dno.simulate_power(n_per_arm=[20, 40], n_trials=400, seed=21,
-                                analysis="responders", definition=dno.Relief(mcid=True),
-                                test="chisq", visits=[3, 6], effect=-12.0, sd=20.0,
-                                rho=0.5, baseline_mean=60.0, dropout=0.1,
-                                instrument="first_step_pain")
+    common = dict(n_trials=400, seed=21, analysis="responders",
+                  definition=dno.Relief(mcid=True), test="chisq", visits=[3, 6],
+                  effect=-12.0, sd=20.0, rho=0.5, baseline_mean=60.0, dropout=0.1,
+                  instrument="first_step_pain")
+    direct = dno.simulate_power(n_per_arm=[20, 40], **common)
     _tables_equal(out, direct)
     assert direct.table["power"].between(0.05, 0.95).all()  # not a degenerate comparison
+    search = dno.sample_size(0.5, n_range=(10, 80), **common)
+    got = pd.read_csv(out / "sample_size.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(got, search.table, check_dtype=False, check_exact=True)
+    assert f"n per arm for 50% power: {search.n_required} " in stdout
     resolved = json.loads((out / "manifest.json").read_text())["config"]["power"]
     assert (resolved["mcid"], resolved["test"]) == (19.0, "chisq")  # first-step pain's MCID
     assert "sustained" not in resolved and "percent_reduction" not in resolved
@@ -472,7 +478,8 @@ def test_definition_keys_reach_the_simulation(tmp_path):
         assert kw["definition"] == relief and kw.get("test") == test, lines
     # the numbers: the threshold run equals the library's
     out = tmp_path / "o"
-    text = RESPONDERS.replace('test = "chisq"', "threshold = 35.0")
+    text = RESPONDERS.replace('test = "chisq"', "threshold = 35.0").replace(
+        "target_power = 0.5\nn_range = [10, 80]\n", "")
     assert run_cli(["power", _small(tmp_path, text), "--out", out])[0] == 0
     _tables_equal(out, dno.simulate_power(n_per_arm=[20, 40], n_trials=400, seed=21,
                                           analysis="responders",

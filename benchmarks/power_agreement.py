@@ -3,7 +3,9 @@
 Usage::
 
     python benchmarks/power_agreement.py [--trials-mmrm 1000] [--trials-fast 20000]
-                                         [--jobs 2] [--only ancova ttest llc type1]
+                                         [--jobs 2] [--only SECTION ...]
+
+SECTION: ancova, ttest, llc, responders, relief, type1 (default all).
 
 Each row compares the power ``dno.simulate_power`` estimates with a reference computed
 independently of the package (the functions of ``tests/reference/power/
@@ -17,7 +19,14 @@ numbers and statsmodels):
   ``TTestIndPower``.
 - ``llc``: the unstructured MMRM with three visits and MCAR dropout against Lu, Luo & Chen
   (2008; R's ``longpower::power.mmrm``), on the covariance given the baseline.
-- ``type1``: effect 0, rejection rate against ``alpha``.
+- ``responders``: responders at the last visit (improvement >= 12 on a 0-100-like
+  scale, 20% MCAR dropout counted as non-response), Fisher's exact test, against its
+  exact power by enumerating both binomial counts.
+- ``relief``: time to relief with one visit and no dropout (unconfirmed relief), the
+  interval-censored log-rank test, against its exact power by enumeration.
+- ``type1``: effect 0, rejection rate against ``alpha`` (MMRM, ANCOVA, time to relief
+  with six visits and confirmed relief; Fisher's test is conservative, so its size is
+  compared with the exact size instead, in the ``responders`` rows at effect 0).
 
 ``z`` is (simulated - reference) / Monte Carlo SE, the SE ``sqrt(p (1 - p) / trials)`` at
 the reference ``p``; ``|z| < 3`` is agreement within Monte Carlo error. The tests
@@ -88,6 +97,32 @@ def llc_rows(args) -> None:
         row("llc-mmrm", n, p, expected, args.trials_mmrm, s / len(res.table))
 
 
+def responder_rows(args) -> None:
+    for effect in (-10.0, 0.0):
+        res, s = timed(n_per_arm=[20, 40, 60, 80], n_trials=args.trials_fast, seed=105,
+                       analysis="responders", definition=dno.Relief(mcid=12.0),
+                       n_jobs=args.jobs, visits=[2, 4, 6], effect=effect, sd=20.0,
+                       rho=0.5, baseline_mean=60.0, dropout=0.2)
+        p1, p0 = ref.responder_probabilities(effect=effect, sd=20.0, rho=0.5, dropout=0.2,
+                                             mcid=12.0)
+        for n, p in res.table[["n_per_arm", "power"]].itertuples(index=False):
+            row(f"fisher-d{effect:g}", n, p, ref.exact_two_binomial_power(n, p1, p0),
+                args.trials_fast, s / len(res.table))
+
+
+def relief_rows(args) -> None:
+    trials = args.trials_mmrm * 4
+    res, s = timed(n_per_arm=[25, 50, 75], n_trials=trials, seed=106,
+                   analysis="time_to_relief", definition=dno.Relief(mcid=12.0),
+                   n_jobs=args.jobs, visits=[6], effect=-10.0, sd=20.0, rho=0.5,
+                   baseline_mean=60.0)
+    p1, p0 = ref.responder_probabilities(effect=-10.0, sd=20.0, rho=0.5, dropout=0.0,
+                                         mcid=12.0)
+    for n, p in res.table[["n_per_arm", "power"]].itertuples(index=False):
+        row("relief-1visit", n, p, ref.exact_relief_power_one_visit(n, p1, p0), trials,
+            s / len(res.table))
+
+
 def type1_rows(args) -> None:
     for analysis, trials in (("ancova", args.trials_fast), ("mmrm", args.trials_mmrm)):
         res, s = timed(n_per_arm=[20, 60], n_trials=trials, seed=104, analysis=analysis,
@@ -95,10 +130,17 @@ def type1_rows(args) -> None:
                        correlation="ar1", rho=0.6, dropout=0.2)
         for n, p in res.table[["n_per_arm", "power"]].itertuples(index=False):
             row(f"type1-{analysis}", n, p, 0.05, trials, s / len(res.table))
+    trials = args.trials_mmrm * 4
+    res, s = timed(n_per_arm=[20, 60], n_trials=trials, seed=107, analysis="time_to_relief",
+                   definition=dno.Relief(mcid=12.0, sustained=True), n_jobs=args.jobs,
+                   visits=[1, 2, 3, 4, 5, 6], effect=0.0, sd=20.0, rho=0.6,
+                   baseline_mean=60.0, dropout=0.2)
+    for n, p in res.table[["n_per_arm", "power"]].itertuples(index=False):
+        row("type1-relief", n, p, 0.05, trials, s / len(res.table))
 
 
 SECTIONS = {"ancova": ancova_rows, "ttest": ttest_rows, "llc": llc_rows,
-            "type1": type1_rows}
+            "responders": responder_rows, "relief": relief_rows, "type1": type1_rows}
 
 
 def main(argv=None) -> None:

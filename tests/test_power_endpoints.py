@@ -16,8 +16,9 @@ Outside references, computed here independently of the package:
 * Time to relief. With one post-baseline visit, no dropout and relief not confirmed,
   the interval-censored log-rank test (permutation CLT) of the two possible intervals
   is (N - 1) / N times Pearson's chi-square of relief by arm (see
-  ``exact_relief_power_one_visit``), whose exact power is again a full enumeration of
-  two binomials: the simulated power must be within 3 MC SE of it. For several visits
+  ``exact_relief_power_one_visit`` in ``tests/reference/power/
+  power_reference_values.py``), whose exact power is again a full enumeration of two
+  binomials: the simulated power must be within 3 MC SE of it. For several visits
   no closed form or published table of the power of the interval-censored log-rank
   test exists for this data-generating model (normal outcomes, relief confirmed at the
   next visit); the checks there are: the per-trial p-value equals
@@ -29,6 +30,9 @@ Outside references, computed here independently of the package:
 """
 
 from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -47,6 +51,13 @@ from dryneedle_outcomes.power.endpoints import (
 from dryneedle_outcomes.power.simulate import draw_trials
 from dryneedle_outcomes.survival.events import derive_relief_events
 
+# the exact power functions (independent of the package) live with the other reference
+# formulas, so that benchmarks/power_agreement.py uses the same ones
+_REF = Path(__file__).parent / "reference" / "power" / "power_reference_values.py"
+_spec = importlib.util.spec_from_file_location("power_reference_values", _REF)
+exact_ref = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(exact_ref)
+
 #: One design for the responder checks: first-step-pain-like values, a 10-point
 #: benefit at the last visit, 20% MCAR dropout by then.
 DESIGN = dict(visits=[2, 4, 6], effect=-10.0, sd=20.0, rho=0.5, baseline_mean=60.0,
@@ -55,30 +66,8 @@ MCID = 12.0
 SEED = 20261203
 
 
-def responder_probabilities(effect=-10.0, sd=20.0, rho=0.5, dropout=0.2, mcid=MCID):
-    """P(responder) per arm at the last visit: normal change, MCAR, missing = no."""
-    sd_change = np.sqrt(2 * sd**2 - 2 * rho * sd**2)
-    keep = 1.0 - dropout
-    return (stats.norm.cdf((-mcid - effect) / sd_change) * keep,   # treated
-            stats.norm.cdf(-mcid / sd_change) * keep)              # control
 
 
-def exact_power(n, p1, p0, test="fisher", alpha=0.05):
-    """Power by full enumeration of the two binomial counts (scipy's tests per table)."""
-    x = np.arange(n + 1)
-    reject = np.zeros((n + 1, n + 1), bool)
-    for a in x:
-        for b in x:
-            tab = [[a, n - a], [b, n - b]]
-            if test == "fisher":
-                p = stats.fisher_exact(tab)[1]
-            elif 0 < a + b < 2 * n:
-                p = stats.chi2_contingency(tab, correction=False)[1]
-            else:
-                p = np.nan          # no test when nobody or everybody responds
-            reject[a, b] = p < alpha
-    weight = stats.binom.pmf(x, n, p1)[:, None] * stats.binom.pmf(x, n, p0)[None, :]
-    return float((weight * reject).sum())
 
 
 def within_mc(sim, exact, n_trials):
@@ -111,10 +100,10 @@ def test_responder_power_equals_exact_power_by_enumeration(test, ns):
     res = dno.simulate_power(n_per_arm=list(ns), n_trials=n_trials, seed=SEED,
                              analysis="responders", definition=dno.Relief(mcid=MCID),
                              test=test, **DESIGN)
-    p1, p0 = responder_probabilities()
+    p1, p0 = exact_ref.responder_probabilities()
     table = res.table.set_index("n_per_arm")
     for n in ns:
-        exact = exact_power(n, p1, p0, test)
+        exact = exact_ref.exact_two_binomial_power(n, p1, p0, test)
         ok, z = within_mc(table.loc[n, "power"], exact, n_trials)
         assert ok, (n, table.loc[n, "power"], exact, z)
         # the estimate is the risk difference: its mean is p1 - p0 (3 MC SE of a mean)
@@ -128,9 +117,9 @@ def test_responder_type_one_error_is_the_exact_size_and_at_most_alpha():
     res = dno.simulate_power(n_per_arm=n, n_trials=n_trials, seed=SEED + 1,
                              analysis="responders", definition=dno.Relief(mcid=MCID),
                              **{**DESIGN, "effect": 0.0})
-    p1, p0 = responder_probabilities(effect=0.0)
+    p1, p0 = exact_ref.responder_probabilities(effect=0.0)
     assert p1 == p0
-    size = exact_power(n, p1, p0)
+    size = exact_ref.exact_two_binomial_power(n, p1, p0)
     assert size < 0.05                      # Fisher's test is conservative
     ok, z = within_mc(res.power, size, n_trials)
     assert ok, (res.power, size, z)
@@ -151,7 +140,7 @@ def test_a_higher_is_better_instrument_counts_a_rise_and_its_registered_mcid():
     p0 = stats.norm.sf(13.0 / sd_change)
     t = res.table.iloc[0]
     assert abs(t["mean_estimate"] - (p1 - p0)) <= 3 * t["empirical_sd"] / np.sqrt(n_trials)
-    ok, z = within_mc(res.power, exact_power(50, p1, p0), n_trials)
+    ok, z = within_mc(res.power, exact_ref.exact_two_binomial_power(50, p1, p0), n_trials)
     assert ok, z
 
 
@@ -249,20 +238,6 @@ def test_relief_intervals_equal_the_packages_events_with_gaps_and_dropout(relief
     np.testing.assert_array_equal(upper[0][analysed[0]] * 7, ev.loc[ids[analysed[0]], "upper"])
 
 
-def exact_relief_power_one_visit(n, p1, p0, alpha=0.05):
-    """One post-baseline visit, no dropout, relief not confirmed: each patient's interval
-    is (0, t1] or (t1, inf), two rank scores, and the permutation-CLT statistic of any
-    two-valued scores is that of the relief indicator, z^2 = (N - 1) / N x Pearson's
-    chi-square (N patients). Its power by full enumeration of the two binomials."""
-    N = 2 * n
-    x = np.arange(n + 1)
-    a, b = np.meshgrid(x, x, indexing="ij")
-    k = a + b
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pearson = N * (a * (n - b) - b * (n - a)) ** 2 / (n * n * k * (N - k))
-        reject = stats.chi2.sf((N - 1) / N * pearson, 1) < alpha   # NaN: no test
-    weight = stats.binom.pmf(x, n, p1)[:, None] * stats.binom.pmf(x, n, p0)[None, :]
-    return float((weight * reject).sum())
 
 
 def test_time_to_relief_power_with_one_visit_equals_exact_power():
@@ -271,15 +246,16 @@ def test_time_to_relief_power_with_one_visit_equals_exact_power():
                              analysis="time_to_relief", definition=dno.Relief(mcid=MCID),
                              visits=[6], effect=-10.0, sd=20.0, rho=0.5,
                              baseline_mean=60.0)
-    p1, p0 = responder_probabilities(dropout=0.0)
+    p1, p0 = exact_ref.responder_probabilities(dropout=0.0)
     table = res.table.set_index("n_per_arm")
     for n in ns:
-        exact = exact_relief_power_one_visit(n, p1, p0)
+        exact = exact_ref.exact_relief_power_one_visit(n, p1, p0)
         ok, z = within_mc(table.loc[n, "power"], exact, n_trials)
         assert ok, (n, table.loc[n, "power"], exact, z)
     # the reference is not the responders' chi-square power under another name: the
     # (N - 1) / N factor lowers it where a table crosses the boundary (0.0063 at n = 60)
-    gap = exact_power(60, p1, p0, "chisq") - exact_relief_power_one_visit(60, p1, p0)
+    gap = (exact_ref.exact_two_binomial_power(60, p1, p0, "chisq")
+           - exact_ref.exact_relief_power_one_visit(60, p1, p0))
     assert 0.005 < gap < 0.008
 
 

@@ -292,15 +292,17 @@ ROWS = [
     Row("subgroups", ("models.subgroups", "models.subgroup_fit", "stats.meta",
                       "models.clustering"), ("test_subgroups",)),
     Row("multiplicity", ("stats.multiplicity",), ("test_multiplicity",)),
-    Row("power", (), ("test_power_reference",), _power,
+    Row("power", ("power.run", "power.analyses", "power.endpoints", "power.design"),
+        ("test_power_reference", "test_power", "test_power_endpoints"), _power,
         source="printed by R longpower 1.0.27 (mcdonohue/longpower, pkgdown pages at "
                "gh-pages 2187836) in the examples of power.mmrm and power.mmrm.ar1: Lu, "
                "Luo & Chen (2008) Tables 1 and 2 and worked examples, each number with "
                "its page line in longpower_printed.csv (see the folder's README)",
         checks="Reference power formulas for simulation-based power (issue 15): Lu, Luo "
                "& Chen (2008) MMRM power with dropout, exact ANCOVA and two-sample t-test "
-               "power (noncentral t; the latter against statsmodels TTestIndPower), in "
-               "tests/reference/power/power_reference_values.py"),
+               "power (noncentral t; the latter against statsmodels TTestIndPower), exact "
+               "Fisher / chi-square / one-visit interval-censored log-rank power by "
+               "enumeration, in tests/reference/power/power_reference_values.py"),
 ]
 
 

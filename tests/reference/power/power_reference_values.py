@@ -22,6 +22,15 @@ Functions the power engine's tests should call
     (``retention[0]`` is usually 1), ``sigma`` the SD at the last visit.
 ``lu_luo_chen_phi(corr, retention)`` / ``ar1_phi(rho, retention, times)``
     The variance inflation factor phi of one arm.
+``responder_probabilities(effect, sd, rho, dropout, mcid)``
+    Each arm's exact probability of being a responder at the visit (normal change,
+    MCAR dropout, missing = non-responder).
+``exact_two_binomial_power(n, p1, p0, test, alpha)``
+    Exact power of Fisher's or the uncorrected chi-square test by enumerating both
+    binomial counts (scipy's tests per table).
+``exact_relief_power_one_visit(n, p1, p0, alpha)``
+    Exact power of the interval-censored log-rank test (permutation CLT) with one visit:
+    ``(N - 1) / N`` times Pearson's chi-square, enumerated.
 ``condition_on_baseline(cov)``
     ``(corr, sigma)`` of the visits given baseline, from the covariance of (baseline,
     visits): the inputs of ``lu_luo_chen_power`` for a baseline-adjusted MMRM.
@@ -275,3 +284,46 @@ def condition_on_baseline(cov) -> tuple[np.ndarray, float]:
     cond = S[1:, 1:] - np.outer(S[1:, 0], S[0, 1:]) / S[0, 0]
     sd = np.sqrt(np.diag(cond))
     return cond / np.outer(sd, sd), float(sd[-1])
+
+
+# ---- responders and time to relief (issue 15, endpoints): exact power by enumeration
+def responder_probabilities(effect=-10.0, sd=20.0, rho=0.5, dropout=0.2, mcid=12.0):
+    """P(responder) per arm at the last visit: normal change, MCAR, missing = no."""
+    sd_change = np.sqrt(2 * sd**2 - 2 * rho * sd**2)
+    keep = 1.0 - dropout
+    return (stats.norm.cdf((-mcid - effect) / sd_change) * keep,   # treated
+            stats.norm.cdf(-mcid / sd_change) * keep)              # control
+
+
+def exact_two_binomial_power(n, p1, p0, test="fisher", alpha=0.05):
+    """Power by full enumeration of the two binomial counts (scipy's tests per table)."""
+    x = np.arange(n + 1)
+    reject = np.zeros((n + 1, n + 1), bool)
+    for a in x:
+        for b in x:
+            tab = [[a, n - a], [b, n - b]]
+            if test == "fisher":
+                p = stats.fisher_exact(tab)[1]
+            elif 0 < a + b < 2 * n:
+                p = stats.chi2_contingency(tab, correction=False)[1]
+            else:
+                p = np.nan          # no test when nobody or everybody responds
+            reject[a, b] = p < alpha
+    weight = stats.binom.pmf(x, n, p1)[:, None] * stats.binom.pmf(x, n, p0)[None, :]
+    return float((weight * reject).sum())
+
+
+def exact_relief_power_one_visit(n, p1, p0, alpha=0.05):
+    """One post-baseline visit, no dropout, relief not confirmed: each patient's interval
+    is (0, t1] or (t1, inf), two rank scores, and the permutation-CLT statistic of any
+    two-valued scores is that of the relief indicator, z^2 = (N - 1) / N x Pearson's
+    chi-square (N patients). Its power by full enumeration of the two binomials."""
+    N = 2 * n
+    x = np.arange(n + 1)
+    a, b = np.meshgrid(x, x, indexing="ij")
+    k = a + b
+    with np.errstate(divide="ignore", invalid="ignore"):  # k = 0 or N: no test (NaN)
+        pearson = N * (a * (n - b) - b * (n - a)) ** 2 / (n * n * k * (N - k))
+        reject = stats.chi2.sf((N - 1) / N * pearson, 1) < alpha   # NaN: no test
+    weight = stats.binom.pmf(x, n, p1)[:, None] * stats.binom.pmf(x, n, p0)[None, :]
+    return float((weight * reject).sum())

@@ -4,9 +4,20 @@ One job: check the ``[power]`` and ``[power.design]`` tables (schema:
 :data:`dryneedle_outcomes.config_schema.FIELDS`, documented with the rest of the
 configuration in :mod:`dryneedle_outcomes.config`) and hold them as
 :class:`PowerOptions`; read a power configuration file (:class:`PowerConfig`), which
-needs ``[data]`` only when the design comes from a fit (``from_fit = true``). Every
-problem is a one-line :class:`~dryneedle_outcomes.errors.ConfigError` naming the file,
-the table and the key.
+needs ``[data]`` only when the design comes from a fit (``from_fit = true``; without
+``[data]`` its ``[instruments]`` are registered here). Every problem is a one-line
+:class:`~dryneedle_outcomes.errors.ConfigError` naming the file, the table and the key.
+
+``[power.design] effect`` is the target difference between the arms' mean changes
+(DELTA2 guidance: Cook et al. 2018, BMJ 363:k3750), never an instrument's
+individual-level MCID nor the effect observed in earlier data (see
+:mod:`dryneedle_outcomes.power.design`). The MCID belongs to the *individual* criterion
+of ``analysis = "responders"`` and ``"time_to_relief"``: their definition is given in
+``[power]`` as ``[analysis.responders]`` and ``[analysis.time_to_relief]`` spell theirs
+(one of ``mcid``, ``percent_reduction``, ``threshold``; ``sustained`` for time to
+relief; ``test`` for responders), resolved against ``[power.design] instrument`` (with
+``from_fit``: ``[analysis] outcome``), and refused with the other analyses, which would
+ignore it.
 
 The allowed analyses are ``dryneedle_outcomes.power.analyses.ANALYSES``, imported when a
 ``[power]`` table is read (the simulation's own list, never a copy).
@@ -362,7 +373,6 @@ def _endpoint(t: dict, analysis: str, instrument: str | None, known: bool
         raise ConfigError(f"{_P}: percent_reduction is measured against the room to "
                           "improve, which needs the instrument's range: give [power.design] "
                           f"{name}), or define {what} by mcid = <number> or threshold")
-    f = field_of("power", criterion)
     if criterion == "percent_reduction":
         return criterion, number(_P, criterion, value, 0.0, 100.0, open_lo=True)
     if inst is not None:
@@ -371,8 +381,9 @@ def _endpoint(t: dict, analysis: str, instrument: str | None, known: bool
                                      open_lo=True)
         return criterion, number(_P, "threshold", value, inst.lower, inst.upper)
     if not _finite(value) or (criterion == "mcid" and value <= 0):
+        # no instrument: the outcome's range is not known (a higher-is-worse score)
         raise wrong(_P, criterion, value, "a number > 0" if criterion == "mcid"
-                    else f.expected)
+                    else "a number")
     return criterion, float(value)
 
 

@@ -228,10 +228,11 @@ Schema (defaults after ``=`` for optional keys)::
 
     [power]                              # dryneedle-outcomes power (dno.simulate_power,
                                          # dno.sample_size); without [data] when the
-                                         # design is assumed (data/sample/power.toml)
+                                         # design is assumed (data/sample/power.toml):
+                                         # then [instruments] may declare its instrument
     analysis = "mmrm"                    # applied to each simulated trial: an analysis
-                                         # of dryneedle_outcomes.power.analyses.ANALYSES
-                                         # (mmrm, ancova, ...)
+                                         # of dryneedle_outcomes.power.analyses.ANALYSES:
+                                         # mmrm, ancova, responders, time_to_relief
     n_trials = 1000                      # simulated trials per sample size
     seed = 2014                          # one SeedSequence, a child per trial
     alpha = 0.05                         # two-sided
@@ -242,6 +243,17 @@ Schema (defaults after ``=`` for optional keys)::
     # visit = 6                          # primary visit (a visit time); default [analysis]
                                          # primary_visit with from_fit, else the last
     adjust_baseline = true               # ancova only; false: the two-sample t test
+    # mcid = true                        # responders / time_to_relief only: a patient
+    # percent_reduction = 30             # responds (has relief) on improving by the
+    # threshold = 20                     # instrument's MCID (true, the default) or this
+                                         # number; or by >= this % (needs instrument);
+                                         # or reaching this level (one definition only,
+                                         # spelt as in [analysis.responders]); a patient's
+                                         # criterion, never the effect
+    sustained = true                     # time_to_relief: relief confirmed at the next
+                                         # observed visit; false: one crossing
+    test = "fisher"                      # responders: Fisher's exact test, or "chisq"
+                                         # (Pearson, no continuity correction)
 
     [power.design]                       # dno.TrialDesign: the assumptions
     from_fit = false                     # true: sd, correlation, baseline mean and dropout
@@ -250,9 +262,11 @@ Schema (defaults after ``=`` for optional keys)::
                                          # mechanism, shape, allocation may be given
     # visits = [1, 2, 3, 4, 5, 6]        # post-baseline visit times (required unless
                                          # from_fit)
-    # effect = -12.0                     # required: the assumed difference in mean change
-                                         # (treated - control) at the last visit, or one
-                                         # per visit; never the observed one (post-hoc)
+    # effect = -12.0                     # required: the target difference between the
+                                         # arms' mean changes (treated - control; DELTA2,
+                                         # Cook et al. 2018) at the last visit, or one per
+                                         # visit; not an instrument's MCID (one patient's
+                                         # threshold), never the observed one (post-hoc)
     shape = "linear"                     # or "constant": how one effect reaches the end
     sd = 1.0                             # SD at baseline and each visit, or one for all
     correlation = "exchangeable"         # or "ar1" (with rho), or a matrix
@@ -264,6 +278,10 @@ Schema (defaults after ``=`` for optional keys)::
                                          # "mnar" (on the unrecorded current value)
     dropout_slope = 1.0                  # mar/mnar: log-odds of leaving per SD
     allocation = 1.0                     # treated per control patient
+    # instrument = "first_step_pain"     # a registered instrument (or [instruments.NAME]):
+                                         # its direction, range and MCID for responders
+                                         # and time_to_relief; with from_fit: [analysis]
+                                         # outcome
 
     [figures]
     formats = ["pdf", "png"]             # any of pdf, png, svg (the report embeds PNG)
@@ -911,7 +929,8 @@ class AnalysisConfig:
         if "power" in data:  # used by dryneedle-outcomes power, checked for every command
             from .config_power import parse_power
 
-            power = parse_power(data["power"])
+            power = parse_power(data["power"], outcome=analysis.outcome
+                                if analysis is not None else None)
         else:
             power = None
         return cls(

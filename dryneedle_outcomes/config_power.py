@@ -4,9 +4,20 @@ One job: check the ``[power]`` and ``[power.design]`` tables (schema:
 :data:`dryneedle_outcomes.config_schema.FIELDS`, documented with the rest of the
 configuration in :mod:`dryneedle_outcomes.config`) and hold them as
 :class:`PowerOptions`; read a power configuration file (:class:`PowerConfig`), which
-needs ``[data]`` only when the design comes from a fit (``from_fit = true``). Every
-problem is a one-line :class:`~dryneedle_outcomes.errors.ConfigError` naming the file,
-the table and the key.
+needs ``[data]`` only when the design comes from a fit (``from_fit = true``; without
+``[data]`` its ``[instruments]`` are registered here). Every problem is a one-line
+:class:`~dryneedle_outcomes.errors.ConfigError` naming the file, the table and the key.
+
+``[power.design] effect`` is the target difference between the arms' mean changes
+(DELTA2 guidance: Cook et al. 2018, BMJ 363:k3750), never an instrument's
+individual-level MCID nor the effect observed in earlier data (see
+:mod:`dryneedle_outcomes.power.design`). The MCID belongs to the *individual* criterion
+of ``analysis = "responders"`` and ``"time_to_relief"``: their definition is given in
+``[power]`` as ``[analysis.responders]`` and ``[analysis.time_to_relief]`` spell theirs
+(one of ``mcid``, ``percent_reduction``, ``threshold``; ``sustained`` for time to
+relief; ``test`` for responders), resolved against ``[power.design] instrument`` (with
+``from_fit``: ``[analysis] outcome``), and refused with the other analyses, which would
+ignore it.
 
 The allowed analyses are ``dryneedle_outcomes.power.analyses.ANALYSES``, imported when a
 ``[power]`` table is read (the simulation's own list, never a copy).
@@ -20,7 +31,7 @@ Examples
 >>> parse_power({"n_per_arm": [40], "design": {"visits": [6]}})
 Traceback (most recent call last):
 ...
-dryneedle_outcomes.errors.ConfigError: [power.design]: effect is required: the assumed ...
+dryneedle_outcomes.errors.ConfigError: [power.design]: effect is required: the target ...
 """
 
 from __future__ import annotations
@@ -32,12 +43,15 @@ from pathlib import Path
 from typing import Any
 
 from .config_schema import (
+    DEFINITIONS,
     FIELDS,
+    POWER_ENDPOINTS,
     TOP,
     check_keys,
     choice,
     default,
     field_of,
+    number,
     parse_table,
     unknown,
     wrong,
@@ -45,9 +59,11 @@ from .config_schema import (
 from .errors import ConfigError
 
 #: The tables a power configuration without ``[data]`` may have.
-POWER_ONLY = ("power", "figures", "simulation")
+POWER_ONLY = ("power", "instruments", "figures", "simulation")
 #: The keys of ``[power.design]`` that a fit gives (not allowed with ``from_fit``).
-FROM_FIT = ("visits", "sd", "correlation", "rho", "baseline_mean")
+FROM_FIT = ("visits", "sd", "correlation", "rho", "baseline_mean", "instrument")
+#: The keys of ``[power]`` for the responder and time-to-relief analyses only.
+ENDPOINT_KEYS = (*DEFINITIONS, "sustained", "test")
 _P, _D = "[power]", "[power.design]"
 
 
@@ -156,6 +172,9 @@ class PowerOptions:
     n_per_arm: tuple[int, ...] | None = None
     visit: float | None = None
     adjust_baseline: bool = default("power", "adjust_baseline")
+    definition: tuple[str, Any] | None = None
+    sustained: bool = default("power", "sustained")
+    test: str = default("power", "test")
 
     def check_visit(self, design) -> None:
         """Raise a :class:`ConfigError` unless ``visit`` is a visit of ``design``."""
@@ -165,19 +184,51 @@ class PowerOptions:
             raise ConfigError(f"{_P}: visit = {self.visit:g} is not a visit of the design; "
                               f"its visits: {', '.join(f'{v:g}' for v in design.visits)}")
 
+    def relief(self):
+        """The :class:`~dryneedle_outcomes.Relief` of ``analysis = "responders"`` or
+        ``"time_to_relief"`` (``definition=`` of ``dno.simulate_power``), else None.
+
+        ``definition`` holds the criterion and its value with ``mcid = true`` resolved
+        to the instrument's MCID (the number the simulation uses either way).
+        """
+        if self.analysis not in POWER_ENDPOINTS:
+            return None
+        from .survival.relief import Relief
+
+        criterion, value = self.definition
+        return Relief(**{criterion: value},
+                      sustained=self.analysis == "time_to_relief" and self.sustained)
+
     def keywords(self) -> dict:
         """The keywords shared by ``dno.simulate_power`` and ``dno.sample_size`` (but
-        the design, ``visit`` and the sample sizes)."""
-        return {"n_trials": self.n_trials, "seed": self.seed, "analysis": self.analysis,
-                "alpha": self.alpha, "n_jobs": self.n_jobs,
-                "adjust_baseline": self.adjust_baseline}
+        the design, ``visit`` and the sample sizes): with ``definition`` (a ``Relief``)
+        for responders and time_to_relief, and ``test`` for responders."""
+        out = {"n_trials": self.n_trials, "seed": self.seed, "analysis": self.analysis,
+               "alpha": self.alpha, "n_jobs": self.n_jobs,
+               "adjust_baseline": self.adjust_baseline}
+        if self.analysis in POWER_ENDPOINTS:
+            out["definition"] = self.relief()
+        if self.analysis == "responders":
+            out["test"] = self.test
+        return out
 
     @property
     def resolved(self) -> dict:
-        """The options with defaults filled in, as plain data (for manifest.json)."""
+        """The options with defaults filled in, as plain data (for manifest.json): the
+        definition of response or relief (``mcid = true`` as the MCID's number), with
+        ``sustained`` (time_to_relief) or ``test`` (responders), only for those
+        analyses."""
+        endpoint_fields = ("design", "definition", "sustained", "test")
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name != "design"}
+               if f.name not in endpoint_fields}
         out = {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+        if self.analysis in POWER_ENDPOINTS:
+            criterion, value = self.definition
+            out[criterion] = value
+            if self.analysis == "time_to_relief":
+                out["sustained"] = self.sustained
+            else:
+                out["test"] = self.test
         given = self.design.assumptions
         defaults = {f.key: f.default for f in FIELDS if f.table == "power.design"
                     and f.default is not None and f.key not in given
@@ -191,15 +242,38 @@ def _plain(value: Any) -> Any:
     return [_plain(v) for v in value] if isinstance(value, tuple) else value
 
 
-def parse_power(table: Any) -> PowerOptions:
+def parse_power(table: Any, *, outcome: str | None = None) -> PowerOptions:
     """Check ``[power]`` (with ``[power.design]``) and return its options.
+
+    Parameters
+    ----------
+    table : dict
+        The ``[power]`` table as read.
+    outcome : str, optional
+        ``[analysis] outcome`` when the file has ``[analysis]``: the instrument of a
+        design ``from_fit`` (registered before, with the file's ``[instruments]``).
 
     Raises
     ------
     ConfigError
         A misspelt key, a value of the wrong type, ``target_power`` without ``n_range``
         (or the reverse), nothing to compute, a design without ``effect`` or
-        ``visits``, or a key that ``from_fit = true`` takes from the fit.
+        ``visits``, a key that ``from_fit = true`` takes from the fit, a definition of
+        response or relief (or ``test``) for an analysis that does not use it, or one
+        that needs an instrument the design does not name.
+
+    Examples
+    --------
+    >>> opts = parse_power({"analysis": "responders", "n_per_arm": [40], "test": "chisq",
+    ...                     "design": {"visits": [6], "effect": -10.0, "sd": 20.0,
+    ...                                "instrument": "first_step_pain"}})
+    >>> opts.relief(), opts.keywords()["test"]
+    (Relief(mcid=19.0), 'chisq')
+    >>> parse_power({"analysis": "time_to_relief", "n_per_arm": [40],
+    ...              "design": {"visits": [3, 6], "effect": -10.0}})
+    Traceback (most recent call last):
+    ...
+    dryneedle_outcomes.errors.ConfigError: [power]: mcid = true (the default) defines relief ...
     """
     if not isinstance(table, dict):
         raise ConfigError(f"[power] must be a table, got {table!r}")
@@ -230,7 +304,87 @@ def parse_power(table: Any) -> PowerOptions:
         raise ConfigError(f"{_P}: the assumptions of the trial go in a [power.design] "
                           "table (visits, effect, sd, correlation, dropout, ...), or "
                           "[power.design] from_fit = true with effect")
-    return PowerOptions(design=_design(design), **plain)
+    design = _design(design)
+    instrument = outcome if design.from_fit else design.assumptions.get("instrument")
+    known = not design.from_fit or outcome is not None
+    plain["definition"] = _endpoint(table, plain["analysis"], instrument, known)
+    return PowerOptions(design=design, **plain)
+
+
+def _endpoint(t: dict, analysis: str, instrument: str | None, known: bool
+              ) -> tuple[str, Any] | None:
+    """The definition of response or relief (criterion, value) of ``[power]``, checked
+    as ``[analysis.responders]`` / ``[analysis.time_to_relief]`` check theirs; None for
+    the other analyses, which refuse the keys (they would be ignored silently).
+
+    ``known``: whether ``instrument`` is known here (not with ``from_fit`` before
+    ``[analysis]`` is read: then ``mcid = true`` is left unresolved, and the
+    configuration is refused for want of ``[analysis]`` or ``[data]``).
+    """
+    given = [k for k in ENDPOINT_KEYS if k in t]
+    if analysis not in POWER_ENDPOINTS:
+        if given:
+            key = given[0]
+            which = ('"responders"' if key == "test" else '"time_to_relief"'
+                     if key == "sustained" else '"responders" or "time_to_relief"')
+            raise ConfigError(
+                f"{_P}: {key} is for analysis = {which}; analysis = \"{analysis}\" would "
+                f"ignore it: remove {key}, or set analysis" + (
+                    " (the effect to detect is [power.design] effect, a difference "
+                    "between the arms' mean changes, not an individual patient's "
+                    "criterion)" if key in DEFINITIONS else ""))
+        return None
+    if analysis == "responders" and "sustained" in t:
+        raise ConfigError(f"{_P}: sustained is for analysis = \"time_to_relief\" (relief "
+                          "confirmed at the next observed visit); responders are counted "
+                          "at the primary visit: remove sustained")
+    if analysis == "time_to_relief" and "test" in t:
+        raise ConfigError(f"{_P}: test is for analysis = \"responders\"; time_to_relief "
+                          "uses the interval-censored log-rank test (Finkelstein scores): "
+                          "remove test")
+    what = "a responder" if analysis == "responders" else "relief"
+    chosen = [k for k in DEFINITIONS if k in t and t[k] is not False]
+    if len(chosen) > 1:
+        raise ConfigError(f"{_P}: give one definition of {what}, got "
+                          f"{' and '.join(chosen)}; keep one of mcid, percent_reduction, "
+                          "threshold")
+    criterion = chosen[0] if chosen else "mcid"
+    value = t.get(criterion, True)
+    inst = None
+    if instrument is not None:
+        from .instruments import INSTRUMENTS
+
+        inst = INSTRUMENTS[instrument]
+    name = 'instrument = "first_step_pain" (a registered instrument'
+    if criterion == "mcid" and value is True:
+        if not known:
+            return criterion, value
+        if inst is None:
+            raise ConfigError(
+                f"{_P}: mcid = true{'' if 'mcid' in t else ' (the default)'} defines {what} "
+                "by the instrument's MCID, but [power.design] names no instrument: give "
+                f"[power.design] {name}: its MCID, direction and range), or the MCID as a "
+                "number, e.g. mcid = 12")
+        if inst.mcid is None:
+            raise ConfigError(f"{_P}: mcid = true but {instrument} has no registered MCID; "
+                              "give mcid = <number>, or percent_reduction = 30")
+        return criterion, float(inst.mcid)
+    if criterion == "percent_reduction" and inst is None and known:
+        raise ConfigError(f"{_P}: percent_reduction is measured against the room to "
+                          "improve, which needs the instrument's range: give [power.design] "
+                          f"{name}), or define {what} by mcid = <number> or threshold")
+    if criterion == "percent_reduction":
+        return criterion, number(_P, criterion, value, 0.0, 100.0, open_lo=True)
+    if inst is not None:
+        if criterion == "mcid":
+            return criterion, number(_P, "mcid", value, 0.0, inst.upper - inst.lower,
+                                     open_lo=True)
+        return criterion, number(_P, "threshold", value, inst.lower, inst.upper)
+    if not _finite(value) or (criterion == "mcid" and value <= 0):
+        # no instrument: the outcome's range is not known (a higher-is-worse score)
+        raise wrong(_P, criterion, value, "a number > 0" if criterion == "mcid"
+                    else "a number")
+    return criterion, float(value)
 
 
 def _design(t: dict) -> DesignOptions:
@@ -238,17 +392,22 @@ def _design(t: dict) -> DesignOptions:
     plain = parse_table("power.design", t)
     from_fit = plain.pop("from_fit")
     if "effect" not in t:
-        raise ConfigError(f"{_D}: effect is required: the assumed difference in mean "
-                          "change to detect, treated minus control (e.g. the minimal "
-                          "clinically important difference), never the effect observed "
-                          "in earlier data (post-hoc power; Hoenig & Heisey 2001)")
+        raise ConfigError(f"{_D}: effect is required: the target difference between the "
+                          "arms' mean changes from baseline, treated minus control, that "
+                          "the trial should detect, important and realistic (DELTA2: Cook "
+                          "et al. 2018, BMJ 363:k3750); not an instrument's MCID, which is "
+                          "a threshold for one patient's change, and never the effect "
+                          "observed in earlier data (post-hoc power; Hoenig & Heisey 2001)")
     if from_fit:
         taken = [k for k in FROM_FIT if k in t]
         if taken:
-            names = (" and ".join(taken) + " come") if len(taken) > 1 else f"{taken[0]} comes"
-            raise ConfigError(f"{_D}: {names} from the fit with from_fit = true; remove "
-                              f"{'them' if len(taken) > 1 else 'it'}, or set from_fit = "
-                              "false and give every assumption")
+            names = (f"{', '.join(taken[:-1])} and {taken[-1]} come" if len(taken) > 1
+                     else f"{taken[0]} comes")
+            raise ConfigError(f"{_D}: {names} from the fit with from_fit = true"
+                              + (" (the instrument is [analysis] outcome)"
+                                 if "instrument" in taken else "")
+                              + f"; remove {'them' if len(taken) > 1 else 'it'}, or set "
+                              "from_fit = false and give every assumption")
     elif "visits" not in t:
         raise ConfigError(f"{_D}: visits is required (the times of the post-baseline "
                           "visits, e.g. visits = [1, 2, 3, 4, 5, 6]), or from_fit = true")
@@ -263,6 +422,28 @@ def _design(t: dict) -> DesignOptions:
         else:
             out[key] = plain[key]
     return DesignOptions(from_fit=from_fit, assumptions=out)
+
+
+def register_instruments(table: Any, where: str) -> dict:
+    """Check and register a power configuration's ``[instruments]`` (without ``[data]``;
+    with it, :class:`~dryneedle_outcomes.config.AnalysisConfig` registers them, the
+    mapping's too), so that ``[power.design] instrument`` may name one.
+
+    Raises
+    ------
+    ConfigError
+        A bad declaration, or one that differs from a registered instrument's.
+    """
+    from .errors import MappingError
+    from .instrument_definitions import parse_instruments
+    from .instruments import ensure_registered
+
+    try:
+        declared = parse_instruments(table, where)
+        ensure_registered(declared, where)
+    except MappingError as exc:
+        raise ConfigError(str(exc)) from None
+    return declared
 
 
 @dataclass(frozen=True)
@@ -290,6 +471,8 @@ class PowerConfig:
         out: dict[str, Any] = {}
         if self.analysis is not None:
             out.update(self.analysis.resolved)
+        elif "instruments" in self.raw:
+            out["instruments"] = self.raw["instruments"]
         out["power"] = self.power.resolved
         out["figures"] = {f.name: _plain(getattr(self.figures, f.name))
                           for f in dataclasses.fields(self.figures)}
@@ -330,6 +513,7 @@ class PowerConfig:
                     raise ConfigError(f"[{section}] needs [data] (the cohort it applies "
                                       "to); a power configuration without data has "
                                       f"{', '.join(f'[{t}]' for t in POWER_ONLY)} only")
+            register_instruments(data.get("instruments", {}), str(path))
             power = parse_power(data["power"])
             if power.design.from_fit:
                 raise ConfigError(f"{_D}: from_fit = true needs [data] (the cohort whose "
@@ -348,5 +532,5 @@ class PowerConfig:
         return cls(power=power, figures=opts, source=path, raw=data)
 
 
-__all__ = ["DesignOptions", "FROM_FIT", "POWER_ONLY", "PowerConfig", "PowerOptions",
-           "parse_power", "power_analyses"]
+__all__ = ["DesignOptions", "ENDPOINT_KEYS", "FROM_FIT", "POWER_ONLY", "PowerConfig",
+           "PowerOptions", "parse_power", "power_analyses", "register_instruments"]

@@ -68,6 +68,11 @@ MULTIPLICITY_PROCEDURES = ("hochberg", "holm", "bonferroni", "fixed_sequence")
 #: ``dryneedle_outcomes.power.analyses.ANALYSES`` (:mod:`dryneedle_outcomes.config_power`).
 POWER_SHAPES = ("linear", "constant")
 POWER_MECHANISMS = ("mcar", "mar", "mnar")
+#: ``dryneedle_outcomes.power.endpoints.ENDPOINTS`` and ``RESPONDER_TESTS``: the analyses
+#: of ``[power]`` that take a definition of response or relief, and the responder tests
+#: (tests/test_cli_power.py checks).
+POWER_ENDPOINTS = ("responders", "time_to_relief")
+POWER_TESTS = ("fisher", "chisq")
 SEED_MAX = 2**32 - 1
 #: ``dryneedle_outcomes.results.DEFAULT_SEED`` (that module imports pandas); the default
 #: seed of every bootstrap; tests/test_config_schema.py checks the two are equal.
@@ -434,14 +439,29 @@ FIELDS: tuple[Field, ...] = (
        bounds=(0.0, 1e9), open_bounds=(True, False)),
     _f("power", "adjust_baseline", "boolean", "ancova: the baseline as covariate; false: "
        "the two-sample t test", default=True),
+    _f("power", "mcid", "definition", "responders / time_to_relief: a patient responds (has "
+       "relief) on improving from baseline by the instrument's MCID (true, the default) or "
+       "by this number; an individual patient's criterion, not the effect",
+       expected="true (the MCID of [power.design] instrument), or a number > 0 and <= the "
+       "instrument's range"),
+    _f("power", "percent_reduction", "definition", "or: a reduction from baseline of at "
+       "least this % (needs [power.design] instrument: its range)",
+       expected="a number > 0 and <= 100"),
+    _f("power", "threshold", "definition", "or: this level reached at the visit",
+       expected="a number (within the instrument's range)"),
+    _f("power", "sustained", "boolean", "time_to_relief: relief confirmed at the next "
+       "observed visit (as [analysis.time_to_relief]); false: one crossing", default=True),
+    _f("power", "test", "choice", "responders: two-sided Fisher's exact test, or Pearson's "
+       "chi-square without continuity correction", default="fisher", allowed=POWER_TESTS),
     _f("power.design", "from_fit", "boolean", "variability, correlation, baseline mean "
        "and dropout from the MMRM fit of the configured [data] (effect still required)",
        default=False),
     _f("power.design", "visits", "numbers", "times of the post-baseline visits "
        "(required unless from_fit)", expected="an array of increasing numbers > 0"),
-    _f("power.design", "effect", "vector", "the assumed difference in mean change, "
-       "treated minus control: at the last visit (spread by shape) or one per visit; "
-       "never the effect observed (post-hoc power)", required=True,
+    _f("power.design", "effect", "vector", "the target difference between the arms' mean "
+       "changes, treated minus control (DELTA2), at the last visit (spread by shape) or "
+       "one per visit; not an individual MCID, never the effect observed (post-hoc power)",
+       required=True,
        expected="a number, or an array with one per visit"),
     _f("power.design", "shape", "choice", "how one effect reaches the last visit",
        default="linear", allowed=POWER_SHAPES),
@@ -466,6 +486,9 @@ FIELDS: tuple[Field, ...] = (
        "SD of the value the mechanism looks at", default=1.0, bounds=(-100.0, 100.0)),
     _f("power.design", "allocation", "number", "treated patients per control patient",
        default=1.0, bounds=(0.0, 100.0), open_bounds=(True, False)),
+    _f("power.design", "instrument", "instrument", "the registered instrument the outcome "
+       "is measured on: its direction, range and MCID for responders and time_to_relief "
+       "(with from_fit: [analysis] outcome)", allowed=tuple(INSTRUMENTS)),
     _f("figures", "formats", "choices", "the figure files written (the report embeds PNG)",
        default=["pdf", "png"], allowed=FORMATS, option="FigureOptions.formats"),
     _f("figures", "width", "width", "\"single\" (85 mm), \"double\" (174 mm) or a width in mm",

@@ -11,6 +11,7 @@ with ``float_precision="round_trip"``).
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import tomllib
 from pathlib import Path
@@ -270,6 +271,10 @@ def test_schema_lists_are_the_simulations():
 
     assert (POWER_SHAPES, POWER_MECHANISMS) == (design.SHAPES, design.MECHANISMS)
     assert power_analyses() == tuple(analyses.ANALYSES)
+    from dryneedle_outcomes.config_schema import POWER_ENDPOINTS, POWER_TESTS
+    from dryneedle_outcomes.power import endpoints
+
+    assert (POWER_ENDPOINTS, POWER_TESTS) == (endpoints.ENDPOINTS, endpoints.RESPONDER_TESTS)
     # every TrialDesign field but visits/effect has a schema default equal to its own
     from dataclasses import MISSING, fields
 
@@ -333,3 +338,243 @@ def test_data_that_cannot_give_the_design_exit_1_and_write_nothing(tmp_path, mon
     assert code == 1 and stdout == "" and not (tmp_path / "o").exists()
     assert (f"error: {config}: [power.design] from_fit: the MMRM of first_step_pain cannot "
             "give the design: design() needs one covariance") in stderr
+
+
+# ------------------------------------------------------------ responders and time to relief
+RESPONDERS = """
+[power]
+analysis = "responders"
+n_trials = 400
+seed = 21
+n_per_arm = [20, 40]
+target_power = 0.5
+n_range = [10, 80]
+test = "chisq"
+
+[power.design]
+visits = [3, 6]
+effect = -12.0
+sd = 20.0
+rho = 0.5
+baseline_mean = 60.0
+dropout = 0.1
+instrument = "first_step_pain"
+
+[figures]
+formats = ["png"]
+dpi = 72
+"""
+
+# a function scale declared in the file itself (higher is better): the registry the
+# [power.design] instrument is checked against includes the configuration's [instruments]
+RELIEF = """
+[instruments.heel_function]
+label = "Heel function (0-100)"
+lower = 0
+upper = 100
+units = "points"
+higher_is_better = true
+mcid = 10
+
+[power]
+analysis = "time_to_relief"
+n_trials = 60
+seed = 8
+n_per_arm = [20, 30]
+
+[power.design]
+visits = [2, 4, 6]
+effect = 10.0
+sd = 15.0
+rho = 0.6
+baseline_mean = 50.0
+dropout = 0.1
+instrument = "heel_function"
+
+[figures]
+formats = ["png"]
+dpi = 72
+"""
+
+HEEL = dict(label="Heel function (0-100)", lower=0, upper=100, units="points",
+            higher_is_better=True, mcid=10)
+
+
+def _tables_equal(out: Path, result) -> None:
+    got = pd.read_csv(out / "power.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(got, result.table, check_dtype=False, check_exact=True)
+    trials = pd.read_csv(out / "trials.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(trials, result.trials, check_dtype=False, check_exact=True)
+
+
+def test_a_responders_config_is_the_library_call(tmp_path):
+    out = tmp_path / "o"
+    code, stdout, stderr = run_cli(["power", _small(tmp_path, RESPONDERS), "--out", out])
+    assert code == 0, stderr
+    # mcid absent: the instrument's MCID (mcid = true), as [analysis.responders]
+    common = dict(n_trials=400, seed=21, analysis="responders",
+                  definition=dno.Relief(mcid=True), test="chisq", visits=[3, 6],
+                  effect=-12.0, sd=20.0, rho=0.5, baseline_mean=60.0, dropout=0.1,
+                  instrument="first_step_pain")
+    direct = dno.simulate_power(n_per_arm=[20, 40], **common)
+    _tables_equal(out, direct)
+    assert direct.table["power"].between(0.05, 0.95).all()  # not a degenerate comparison
+    search = dno.sample_size(0.5, n_range=(10, 80), **common)
+    got = pd.read_csv(out / "sample_size.csv", float_precision="round_trip")
+    pd.testing.assert_frame_equal(got, search.table, check_dtype=False, check_exact=True)
+    assert f"n per arm for 50% power: {search.n_required} " in stdout
+    resolved = json.loads((out / "manifest.json").read_text())["config"]["power"]
+    assert (resolved["mcid"], resolved["test"]) == (19.0, "chisq")  # first-step pain's MCID
+    assert "sustained" not in resolved and "percent_reduction" not in resolved
+    assert resolved["design"]["instrument"] == "first_step_pain"
+    for text in ((out / "assumptions.md").read_text(),
+                 html.unescape((out / "report.html").read_text())):
+        assert ("improvement from baseline >= 19 mm (MCID) on first_step_pain; missing "
+                "visits are non-responders") in text
+        assert "Pearson's chi-square test without continuity correction" in text
+
+
+def test_a_time_to_relief_config_with_its_own_instrument_is_the_library_call(tmp_path):
+    from dryneedle_outcomes.instruments import instrument_scope, register_instrument
+
+    out = tmp_path / "o"
+    with instrument_scope():
+        code, _, stderr = run_cli(["power", _small(tmp_path, RELIEF), "--out", out])
+        assert code == 0, stderr
+        register_instrument("heel_function", **HEEL)  # the same definition: a no-op
+        direct = dno.simulate_power(n_per_arm=[20, 30], n_trials=60, seed=8,
+                                    analysis="time_to_relief",
+                                    definition=dno.Relief(mcid=True, sustained=True),
+                                    visits=[2, 4, 6], effect=10.0, sd=15.0, rho=0.6,
+                                    baseline_mean=50.0, dropout=0.1,
+                                    instrument="heel_function")
+    _tables_equal(out, direct)
+    manifest = json.loads((out / "manifest.json").read_text())
+    resolved = manifest["config"]["power"]
+    assert (resolved["mcid"], resolved["sustained"]) == (10.0, True) and "test" not in resolved
+    assert manifest["config"]["instruments"]["heel_function"]["mcid"] == 10
+    notes = (out / "assumptions.md").read_text()
+    assert ("improvement from baseline >= 10 (MCID), sustained at two consecutive "
+            "assessments on heel_function") in notes
+    assert "interval-censored log-rank test" in notes
+
+
+def test_definition_keys_reach_the_simulation(tmp_path):
+    """threshold / percent_reduction / sustained = false and the default test."""
+    from dryneedle_outcomes.config_power import PowerConfig
+
+    design = dict(visits=[3, 6], effect=-12.0, sd=20.0, rho=0.5, baseline_mean=60.0,
+                  dropout=0.1, instrument="first_step_pain")
+    cases = [("responders", "threshold = 35.0", dno.Relief(threshold=35.0), "fisher"),
+             ("responders", "percent_reduction = 30", dno.Relief(percent_reduction=30.0),
+              "fisher"),
+             ("time_to_relief", "mcid = 15\nsustained = false", dno.Relief(mcid=15.0),
+              None)]
+    for analysis, lines, relief, test in cases:
+        text = RESPONDERS.replace('analysis = "responders"', f'analysis = "{analysis}"\n'
+                                  f"{lines}").replace('test = "chisq"\n', "")
+        opts = PowerConfig.from_file(_small(tmp_path, text)).power
+        kw = opts.keywords()
+        assert kw["definition"] == relief and kw.get("test") == test, lines
+    # the numbers: the threshold run equals the library's
+    out = tmp_path / "o"
+    text = RESPONDERS.replace('test = "chisq"', "threshold = 35.0").replace(
+        "target_power = 0.5\nn_range = [10, 80]\n", "")
+    assert run_cli(["power", _small(tmp_path, text), "--out", out])[0] == 0
+    _tables_equal(out, dno.simulate_power(n_per_arm=[20, 40], n_trials=400, seed=21,
+                                          analysis="responders",
+                                          definition=dno.Relief(threshold=35.0), **design))
+
+
+ENDPOINT_BAD = [
+    # (analysis, [power] lines, [power.design] instrument line, message)
+    ("ancova", "mcid = 12", "", '[power]: mcid is for analysis = "responders" or '
+     '"time_to_relief"; analysis = "ancova" would ignore it: remove mcid, or set analysis '
+     "(the effect to detect is [power.design] effect, a difference between the arms' mean "
+     "changes, not an individual patient's criterion)"),
+    ("mmrm", 'test = "chisq"', "", '[power]: test is for analysis = "responders"; analysis '
+     '= "mmrm" would ignore it'),
+    ("ancova", "sustained = false", "", '[power]: sustained is for analysis = '
+     '"time_to_relief"; analysis = "ancova" would ignore it'),
+    ("ancova", "threshold = 30", "", "[power]: threshold is for analysis"),
+    ("responders", "sustained = true", 'instrument = "first_step_pain"', '[power]: sustained '
+     'is for analysis = "time_to_relief"'),
+    ("time_to_relief", 'test = "chisq"', 'instrument = "first_step_pain"', "[power]: test is "
+     'for analysis = "responders"; time_to_relief uses the interval-censored log-rank test'),
+    ("responders", "", "", "[power]: mcid = true (the default) defines a responder by the "
+     "instrument's MCID, but [power.design] names no instrument: give [power.design] "
+     'instrument = "first_step_pain" (a registered instrument: its MCID, direction and '
+     "range), or the MCID as a number, e.g. mcid = 12"),
+    ("time_to_relief", "mcid = true", "", "[power]: mcid = true defines relief by the "
+     "instrument's MCID, but [power.design] names no instrument"),
+    ("responders", "percent_reduction = 30", "", "[power]: percent_reduction is measured "
+     "against the room to improve, which needs the instrument's range: give [power.design] "
+     'instrument = "first_step_pain"'),
+    ("responders", "mcid = 12\nthreshold = 30", "", "[power]: give one definition of a "
+     "responder, got mcid and threshold; keep one of mcid, percent_reduction, threshold"),
+    ("responders", "", 'instrument = "pain_nrs"', "[power]: mcid = true but pain_nrs has no "
+     "registered MCID; give mcid = <number>, or percent_reduction = 30"),
+    ("responders", "mcid = 150", 'instrument = "first_step_pain"', "[power]: mcid must be a "
+     "number > 0 and <= 100, got 150"),
+    ("responders", "mcid = -3", "", "[power]: mcid must be a number > 0, got -3"),
+    ("responders", "threshold = 120", 'instrument = "first_step_pain"', "[power]: threshold "
+     "must be a number >= 0 and <= 100, got 120"),
+    ("responders", "percent_reduction = 0", 'instrument = "first_step_pain"', "[power]: "
+     "percent_reduction must be a number > 0 and <= 100, got 0"),
+    ("responders", 'test = "fishr"', 'instrument = "first_step_pain"', "[power]: test = "
+     "'fishr' is not allowed (did you mean 'fisher'?); allowed: fisher, chisq"),
+    ("responders", "", 'instrument = "first_step_pian"', "[power.design]: instrument = "
+     "'first_step_pian' is not allowed (did you mean 'first_step_pain'?)"),
+]
+
+
+@pytest.mark.parametrize(("analysis", "lines", "instrument", "message"), ENDPOINT_BAD,
+                         ids=[f"{b[0]}-{b[1] or b[2] or 'default'}" for b in ENDPOINT_BAD])
+def test_definition_errors_name_the_file_and_key(tmp_path, analysis, lines, instrument,
+                                                 message):
+    text = RESPONDERS.replace('test = "chisq"\n', "").replace(
+        'instrument = "first_step_pain"', instrument)
+    text = text.replace('analysis = "responders"', f'analysis = "{analysis}"\n{lines}')
+    config = _small(tmp_path, text)
+    code, stdout, stderr = run_cli(["power", config, "--out", tmp_path / "o"])
+    assert code == 2 and stdout == "" and not (tmp_path / "o").exists()
+    assert stderr.startswith(f"error: {config}: ") and message in stderr, stderr
+    assert len(stderr.strip().splitlines()) == 1
+
+
+def test_an_undeclared_instrument_is_refused_and_a_declared_one_accepted(tmp_path):
+    from dryneedle_outcomes.config_power import PowerConfig
+    from dryneedle_outcomes.errors import ConfigError
+    from dryneedle_outcomes.instruments import instrument_scope
+
+    body = RELIEF[RELIEF.index("[power]"):]
+    with instrument_scope():
+        with pytest.raises(ConfigError, match=r"\[power.design\]: instrument = "
+                                              r"'heel_function' is not allowed"):
+            PowerConfig.from_file(_small(tmp_path, body))
+        opts = PowerConfig.from_file(_small(tmp_path, RELIEF)).power
+        assert opts.definition == ("mcid", 10.0)
+
+
+def test_with_from_fit_the_instrument_is_the_outcome(tmp_path):
+    from dryneedle_outcomes.config_power import parse_power
+    from dryneedle_outcomes.errors import ConfigError
+
+    table = {"analysis": "responders", "n_per_arm": [30],
+             "design": {"from_fit": True, "effect": -10.0}}
+    assert parse_power(table, outcome="first_step_pain").definition == ("mcid", 19.0)
+    assert parse_power(table, outcome="fhsq_pain").definition == ("mcid", 13.0)
+    with pytest.raises(ConfigError, match="mcid = true but pain_nrs has no registered MCID"):
+        parse_power(table, outcome="pain_nrs")
+    with pytest.raises(ConfigError, match=r"\[power.design\]: instrument comes from the fit "
+                       r"with from_fit = true \(the instrument is \[analysis\] outcome\); "
+                       "remove it"):
+        parse_power({**table, "design": {**table["design"], "instrument": "fhsq_pain"}},
+                    outcome="fhsq_pain")
+    # in a file: the same error names the file
+    text = RESPONDERS.replace("visits = [3, 6]\n", "from_fit = true\n")
+    config = _small(tmp_path, text.replace("rho = 0.5\n", "").replace("sd = 20.0\n", "")
+                    .replace("baseline_mean = 60.0\n", ""))
+    code, _, stderr = run_cli(["power", config, "--out", tmp_path / "o"])
+    assert code == 2 and stderr.startswith(f"error: {config}: [power.design]: instrument "
+                                           "comes from the fit"), stderr

@@ -104,8 +104,9 @@ class PowerRun:
                 f"the effect at the last visit ({assumed:g}) is an assumption. The cohort's "
                 f"observed difference at visit {visit:g} was {estimate:.3g}: power computed "
                 "from an observed effect is post-hoc power, a restatement of the p-value "
-                "already seen, and misleading (Hoenig & Heisey 2001); plan on the smallest "
-                "effect worth detecting.")
+                "already seen, and misleading (Hoenig & Heisey 2001); plan on a target "
+                "difference between the arms' means that is important and realistic "
+                "(DELTA2: Cook et al. 2018).")
         if same:
             return ("ALERT: the assumed effect is the effect observed in the cohort "
                     f"(within {100 * POST_HOC_TOLERANCE:g}%): this is post-hoc power. "

@@ -79,7 +79,15 @@ def ancova(y: np.ndarray, observed: np.ndarray, arm: np.ndarray, visit: int, *,
     XtX = np.einsum("bn,bni,bnj->bij", w, X, X)
     Xty = np.einsum("bn,bni,bn->bi", w, X, out)
     n_obs = w.sum(axis=1)
-    ok = (np.linalg.det(XtX) > 1e-10 * np.abs(XtX).max(axis=(1, 2)) ** p) & (n_obs > p)
+    # singular design (an arm with nobody observed, a constant baseline): the determinant
+    # of X'X scaled to unit diagonal, which does not depend on the units or the level of
+    # the baseline (a raw determinant against max|X'X|^p called well-posed designs with a
+    # baseline mean of 60 and SD 15 singular)
+    d = np.sqrt(np.einsum("bii->bi", XtX))
+    with np.errstate(divide="ignore", invalid="ignore"):  # d == 0: an empty column, not ok
+        scaled = XtX / (d[:, :, None] * d[:, None, :])
+    ok = (d.min(axis=1) > 0) & (n_obs > p)
+    ok &= np.linalg.det(np.where(ok[:, None, None], scaled, np.eye(p))) > 1e-10
     XtX = np.where(ok[:, None, None], XtX, np.eye(p))
     inv = np.linalg.inv(XtX)
     beta = np.einsum("bij,bj->bi", inv, Xty)

@@ -116,10 +116,11 @@ def design_from_fit(result, *, effect, shape: str = "linear", allocation: float 
     """
     if effect is None:
         raise AnalysisError(
-            "effect= is required: the assumed difference in mean change to detect (e.g. the "
-            "minimal clinically important difference). The effect observed in this cohort is "
-            "not used by default: power from an observed effect is post-hoc power and "
-            "misleading (Hoenig & Heisey 2001)")
+            "effect= is required: the target difference in mean change between the arms, "
+            "important and realistic (DELTA2, Cook et al. 2018), not an instrument's "
+            "individual-level MCID. The effect observed in this cohort is not used by "
+            "default: power from an observed effect is post-hoc power and misleading "
+            "(Hoenig & Heisey 2001)")
     frame = result.frame
     if result.model != "mmrm" or not frame.adjust_baseline:
         raise AnalysisError("design() needs a fit_trajectory(model='mmrm') fit adjusted for "

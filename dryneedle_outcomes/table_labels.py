@@ -64,6 +64,7 @@ HEADERS: dict[str, str] = {
     "n_participants_with_event": "Participants with event",
     "count_reference": "n (reference)", "denominator_reference": "Denominator (reference)",
     "n_dont_know": "Don't know", "n_guess_real": "Guessed real", "n_guess_sham": "Guessed sham",
+    "empirical_sd": "Empirical SD", "mean_std_error": "Mean SE",
 }
 #: Columns whose identifier values are written as words (rule 4); ``arm`` and
 #: ``reference`` hold arm names (rule 3).

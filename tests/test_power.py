@@ -278,7 +278,7 @@ def test_result_contract_and_plot():
     assert res.comparison.empty
     assert 0 <= res.ci_lower <= res.power <= res.ci_upper <= 1
     ax = res.plot()
-    assert ax.get_ylabel().startswith("power")
+    assert ax.get_ylabel().startswith("Power")
     assert len(ax.lines) >= 1
 
 

@@ -141,8 +141,8 @@ class PowerResult(NoComparison, AnalysisResult):
             if self.n_required is not None:
                 ax.axvline(self.n_required, color="0.6", lw=0.8, ls=":")
             ax.set_ylim(0, 1)
-            ax.set_xlabel("patients per arm (control)")
-            ax.set_ylabel("power (95% Monte Carlo CI)")
+            ax.set_xlabel("Patients per arm (control)")
+            ax.set_ylabel("Power (95% Monte Carlo CI)")
         return ax
 
 

@@ -7,8 +7,18 @@ or without a page, or a notebook cell that raises fails the build.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+import matplotlib
+
+# This process (the gallery, the plot directive) draws to files: Agg. The notebooks'
+# kernels, started by myst-nb from this process, must not inherit MPLBACKEND=Agg (the
+# tests export it), or ipykernel keeps Agg instead of its inline backend and the
+# executed notebooks show no figure.
+matplotlib.use("Agg")
+os.environ.pop("MPLBACKEND", None)
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "_ext"))

@@ -323,13 +323,13 @@ from typing import Any
 from .config_schema import ANALYSES as ANALYSES
 from .config_schema import (
     CHECKS,
-    DEFINITIONS,
     DEPRECATED_TRAJECTORY,
     TOP,
     check_keys,
     default,
     field_of,
     number,
+    one_definition,
     parse_table,
     unknown,
     wrong,
@@ -594,13 +594,7 @@ class FigureOptions:
 def _definition(t: dict, outcome: str, w: str, what: str) -> tuple[str, float]:
     """The one definition (mcid, percent_reduction or threshold) of a table, checked."""
     inst = INSTRUMENTS[outcome]
-    given = [k for k in DEFINITIONS if k in t and t[k] is not False]
-    if len(given) > 1:
-        raise ConfigError(f"{w}: give one definition of {what}, got "
-                          f"{' and '.join(given)}; keep one of mcid, percent_reduction, "
-                          "threshold")
-    criterion = given[0] if given else "mcid"
-    value = t.get(criterion, True)
+    criterion, value = one_definition(t, w, what)
     if criterion == "mcid" and value is True:
         if inst.mcid is None:
             raise ConfigError(f"{w}: mcid = true but {outcome} has no registered MCID; give "

@@ -52,6 +52,7 @@ from .config_schema import (
     default,
     field_of,
     number,
+    one_definition,
     parse_table,
     unknown,
     wrong,
@@ -343,13 +344,7 @@ def _endpoint(t: dict, analysis: str, instrument: str | None, known: bool
                           "uses the interval-censored log-rank test (Finkelstein scores): "
                           "remove test")
     what = "a responder" if analysis == "responders" else "relief"
-    chosen = [k for k in DEFINITIONS if k in t and t[k] is not False]
-    if len(chosen) > 1:
-        raise ConfigError(f"{_P}: give one definition of {what}, got "
-                          f"{' and '.join(chosen)}; keep one of mcid, percent_reduction, "
-                          "threshold")
-    criterion = chosen[0] if chosen else "mcid"
-    value = t.get(criterion, True)
+    criterion, value = one_definition(t, _P, what)
     inst = None
     if instrument is not None:
         from .instruments import INSTRUMENTS

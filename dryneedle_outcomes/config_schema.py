@@ -954,3 +954,28 @@ def reference_rows() -> list[dict]:
              "default": list(f.default) if isinstance(f.default, list) else f.default,
              "allowed": _allowed(f), "required": f.required, "description": f.description}
             for f in FIELDS]
+
+
+def one_definition(t: dict, where: str, what: str) -> tuple[str, Any]:
+    """The one definition of ``what`` (a responder, relief) a table gives: the key among
+    :data:`DEFINITIONS` and its raw value; ``("mcid", True)`` when none is given.
+
+    Raises
+    ------
+    ConfigError
+        When more than one is given.
+
+    Examples
+    --------
+    >>> one_definition({"threshold": 20}, "[x]", "relief")
+    ('threshold', 20)
+    >>> one_definition({}, "[x]", "relief")
+    ('mcid', True)
+    """
+    given = [k for k in DEFINITIONS if k in t and t[k] is not False]
+    if len(given) > 1:
+        raise ConfigError(f"{where}: give one definition of {what}, got "
+                          f"{' and '.join(given)}; keep one of mcid, percent_reduction, "
+                          "threshold")
+    criterion = given[0] if given else "mcid"
+    return criterion, t.get(criterion, True)

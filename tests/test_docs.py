@@ -61,6 +61,15 @@ def test_notebook_is_executed_on_its_page(site, notebook):
 
 
 @pytest.mark.docs
+@pytest.mark.parametrize("notebook", ["00_quickstart", "07_plan_the_next_trial"])
+def test_executed_notebooks_show_their_figures(site, notebook):
+    # both draw figures (plt / .plot()); a kernel left on the Agg backend would draw
+    # them off screen and the page would have none
+    page = (site / "notebooks" / f"{notebook}.html").read_text(encoding="utf-8")
+    assert "<img" in page and ".png" in page
+
+
+@pytest.mark.docs
 def test_validation_page_shows_the_achieved_agreement(site):
     page = (site / "validation.html").read_text(encoding="utf-8")
     assert page.count("largest relative difference") >= 6      # the engines
